@@ -1,0 +1,57 @@
+// mixprec/kernels.hpp — list the registered kernels and force one by name.
+//
+//   for (const auto& k : mixprec::list_kernels("dot"))
+//     std::cout << k.name << " isa=" << mixprec::name_of(k.min_isa)
+//               << (k.runnable ? "" : " (not on this machine)") << "\n";
+//
+//   {
+//     mixprec::force_kernel pin("dot_f32_ref");   // this thread, until `pin` is destroyed
+//     double d = mixprec::dot(x, y);              // runs dot_f32_ref or throws if it cannot
+//   }
+//
+// Every (op, dtype) has a scalar `_ref` kernel, always registered: the fallback and the test
+// oracle. Kernel names are `<op>_<dtypes>_<variant>`, e.g. `convert_f32bf16_avx512_bf16`.
+// Dispatch takes, for the context's backend, the first kernel in priority order whose ISA
+// level the CPU allows (see MIXPREC_CPU_ISA) and whose `supports()` accepts the problem.
+// MIXPREC_VERBOSE=1 prints one line per op call: op, dtypes, shape, backend, kernel, time.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mixprec/context.hpp"
+#include "mixprec/dtype.hpp"
+
+namespace mixprec {
+
+struct kernel_info {
+  std::string name;
+  std::string op;
+  backend where = backend::cpu;
+  dtype in = dtype::f64;
+  dtype out = dtype::f64;
+  cpu_isa min_isa = cpu_isa::generic;  // CPU kernels only
+  bool runnable = false;               // this process can run it (ISA level, device present)
+};
+
+/// Kernels registered for `op` ("" for all), in dispatch priority order.
+std::vector<kernel_info> list_kernels(const std::string& op = "");
+
+/// While alive, ops on this thread use the named kernel for its (op, dtypes); a call whose
+/// kernel cannot serve it (wrong backend, ISA not available, problem not supported) throws
+/// mixprec::error(unsupported) rather than silently running another.
+class force_kernel {
+ public:
+  explicit force_kernel(std::string name);
+  ~force_kernel();
+  force_kernel(const force_kernel&) = delete;
+  force_kernel& operator=(const force_kernel&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+/// Whether MIXPREC_VERBOSE is on (read once); verbose lines go to stderr.
+bool verbose_enabled();
+
+}  // namespace mixprec

@@ -1,0 +1,123 @@
+// BLAS-1 kernels built from the scalar loop bodies, run either on one thread (the `_ref`
+// kernels: the fallback and the oracle) or cut into chunks on the CPU threads (the portable
+// `_omp` kernels, vectorised by the compiler). Reductions keep one partial per chunk and
+// merge them in chunk order, so the result does not depend on scheduling.
+#pragma once
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/blas1_loops.hpp"
+
+namespace mixprec::kern {
+
+// Elementwise chunks below this many elements are not worth a thread.
+inline constexpr idx min_chunk_elements = 1 << 15;
+
+template <bool Parallel>
+inline int chunks_for(const detail::exec_args& ex, idx n) {
+  return Parallel ? detail::chunk_count(n, ex.threads, min_chunk_elements) : 1;
+}
+
+/// Runs body(b, e) over [0, n) in chunks.
+template <bool Parallel, class Body>
+inline void for_chunks(const detail::exec_args& ex, idx n, Body&& body) {
+  const int chunks = chunks_for<Parallel>(ex, n);
+  detail::parallel_chunks(chunks, [&](int c) {
+    idx b, e;
+    detail::chunk_range(n, chunks, c, 64, &b, &e);
+    body(b, e);
+  });
+}
+
+/// Reduction over [0, n): body(b, e, acc, tag) per chunk into per-chunk accumulators that
+/// are merged in order; the result is written to *result.
+template <class T, bool Parallel, class Body>
+inline void reduce_chunks(const detail::exec_args& ex, idx n, accumulation mode, double* result,
+                          Body&& body) {
+  with_accumulator<T>(mode, [&](auto& total, auto tag) {
+    using Acc = std::remove_reference_t<decltype(total)>;
+    const int chunks = chunks_for<Parallel>(ex, n);
+    Acc partial[detail::max_chunks];
+    detail::parallel_chunks(chunks, [&](int c) {
+      idx b, e;
+      detail::chunk_range(n, chunks, c, 64, &b, &e);
+      Acc a;
+      body(b, e, a, tag);
+      partial[c] = a;
+    });
+    for (int c = 0; c < chunks; ++c) total.merge(partial[c]);
+    *result = total.value();
+  });
+}
+
+template <bool Parallel>
+struct chunked {
+  template <class T>
+  struct blas1 {
+    using C = compute_t<T>;
+    static void fill(const detail::exec_args& ex, idx n, double value, void* x, idx incx) {
+      const T v = from_f64<T>(value);
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) { fill_range(b, e, v, static_cast<T*>(x), incx); });
+    }
+    static void axpy(const detail::exec_args& ex, idx n, double alpha, const void* x, idx incx,
+                     void* y, idx incy) {
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
+        axpy_range(b, e, C(alpha), static_cast<const T*>(x), incx, static_cast<T*>(y), incy);
+      });
+    }
+    static void scal(const detail::exec_args& ex, idx n, double alpha, void* x, idx incx) {
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) { scal_range(b, e, C(alpha), static_cast<T*>(x), incx); });
+    }
+    static void dot(const detail::exec_args& ex, idx n, const void* x, idx incx, const void* y,
+                    idx incy, accumulation acc, double* result) {
+      reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {
+        dot_range(b, e, static_cast<const T*>(x), incx, static_cast<const T*>(y), incy, a, tag);
+      });
+    }
+    static void sumsq(const detail::exec_args& ex, idx n, const void* x, idx incx, double scale,
+                      accumulation acc, double* result) {
+      reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {
+        sumsq_range(b, e, static_cast<const T*>(x), incx, scale, a, tag);
+      });
+    }
+    static void asum(const detail::exec_args& ex, idx n, const void* x, idx incx,
+                     accumulation acc, double* result) {
+      reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {
+        asum_range(b, e, static_cast<const T*>(x), incx, a, tag);
+      });
+    }
+    static void amax(const detail::exec_args& ex, idx n, const void* x, idx incx, idx* result) {
+      if (n == 0) {
+        *result = -1;
+        return;
+      }
+      const int chunks = chunks_for<Parallel>(ex, n);
+      idx at[detail::max_chunks];
+      double best[detail::max_chunks];
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        at[c] = amax_range(b, e, static_cast<const T*>(x), incx, &best[c]);
+      });
+      idx r = at[0];
+      double m = best[0];
+      for (int c = 1; c < chunks; ++c)
+        if (magnitude_greater(best[c], m)) {  // strict: earlier chunks win ties
+          r = at[c];
+          m = best[c];
+        }
+      *result = r;
+    }
+  };
+
+  template <class Src, class Dst>
+  struct convert {
+    static void run(const detail::exec_args& ex, idx n, const void* x, idx incx, void* y, idx incy) {
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
+        convert_range(b, e, static_cast<const Src*>(x), incx, static_cast<Dst*>(y), incy);
+      });
+    }
+  };
+};
+
+}  // namespace mixprec::kern

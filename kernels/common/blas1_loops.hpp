@@ -1,0 +1,83 @@
+// Scalar loop bodies of the BLAS-1 ops over an index range [b, e). The reference kernels
+// run them over the whole vector on one thread; the portable kernels run them per chunk in
+// parallel; SIMD kernels use them for tails and for strided or rare paths.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/common/scalar.hpp"
+
+namespace mixprec::kern {
+
+using idx = std::int64_t;
+
+template <class Src, class Dst>
+inline void convert_range(idx b, idx e, const Src* x, idx incx, Dst* y, idx incy) {
+  for (idx i = b; i < e; ++i) y[i * incy] = convert_value<Dst>(x[i * incx]);
+}
+
+template <class T>
+inline void fill_range(idx b, idx e, T value, T* x, idx incx) {
+  for (idx i = b; i < e; ++i) x[i * incx] = value;
+}
+
+template <class T>
+inline void axpy_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, T* y, idx incy) {
+  for (idx i = b; i < e; ++i)
+    y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + widen(y[i * incy]));
+}
+
+template <class T>
+inline void scal_range(idx b, idx e, compute_t<T> alpha, T* x, idx incx) {
+  for (idx i = b; i < e; ++i) x[i * incx] = narrow<T>(alpha * widen(x[i * incx]));
+}
+
+template <class T, class Acc, class A>
+inline void dot_range(idx b, idx e, const T* x, idx incx, const T* y, idx incy, Acc& acc, A) {
+  for (idx i = b; i < e; ++i) acc.add_product(A(widen(x[i * incx])), A(widen(y[i * incy])));
+}
+
+/// Sum of (scale * x)^2. scale is a power of two chosen by nrm2: the product is formed in
+/// f64 (exact) so that scales outside the accumulator's range (2^133 for tiny bf16) work.
+template <class T, class Acc, class A>
+inline void sumsq_range(idx b, idx e, const T* x, idx incx, double scale, Acc& acc, A) {
+  if (scale == 1.0) {
+    for (idx i = b; i < e; ++i) {
+      const A v = A(widen(x[i * incx]));
+      acc.add_product(v, v);
+    }
+  } else {
+    for (idx i = b; i < e; ++i) {
+      const A v = A(to_f64(x[i * incx]) * scale);
+      acc.add_product(v, v);
+    }
+  }
+}
+
+template <class T, class Acc, class A>
+inline void asum_range(idx b, idx e, const T* x, idx incx, Acc& acc, A) {
+  for (idx i = b; i < e; ++i) {
+    const A v = A(widen(x[i * incx]));
+    acc.add(v < 0 ? -v : v);
+  }
+}
+
+/// First index of the largest |x| in [b, e) (first NaN wins); `best` gets its magnitude.
+template <class T>
+inline idx amax_range(idx b, idx e, const T* x, idx incx, double* best) {
+  idx at = b;
+  double m = -1.0;
+  for (idx i = b; i < e; ++i) {
+    const double v = std::fabs(to_f64(x[i * incx]));
+    if (magnitude_greater(v, m)) {
+      at = i;
+      m = v;
+      if (v != v) break;  // a NaN cannot be beaten
+    }
+  }
+  *best = m;
+  return at;
+}
+
+}  // namespace mixprec::kern

@@ -1,0 +1,52 @@
+// Registration helpers shared by the kernel folders: a folder describes its kernels as a
+// class template with one static function per op, and these add one registry entry per
+// (op, dtype) with a name composed as <op>_<dtypes>_<variant>. The registry copies names.
+#pragma once
+
+#include <string>
+
+#include "internal/registry.hpp"
+
+namespace mixprec::kern {
+
+struct variant_desc {
+  const char* suffix;   // "ref", "omp", "avx512", "cuda", ...
+  backend where;
+  cpu_isa min_isa;
+  int priority;
+  detail::supports_fn supports;  // null: any problem
+};
+
+inline void add_entry(const detail::kernel_sink& sink, const variant_desc& v, detail::op_id op,
+                      dtype in, dtype out, detail::any_fn fn) {
+  std::string name = std::string(detail::name_of(op)) + "_" + name_of(in);
+  if (op == detail::op_id::convert) name += name_of(out);
+  name += "_";
+  name += v.suffix;
+  sink(detail::kernel_entry{op, v.where, in, out, v.min_isa, v.priority, name.c_str(),
+                            v.supports, fn});
+}
+
+/// K<T> provides static fill, axpy, scal, dot, sumsq, asum, amax with the registry signatures.
+template <template <class> class K, class T>
+void add_blas1_set(const detail::kernel_sink& sink, const variant_desc& v) {
+  using detail::erase;
+  using detail::op_id;
+  const dtype t = dtype_of<T>;
+  add_entry(sink, v, op_id::fill, t, t, erase(&K<T>::fill));
+  add_entry(sink, v, op_id::axpy, t, t, erase(&K<T>::axpy));
+  add_entry(sink, v, op_id::scal, t, t, erase(&K<T>::scal));
+  add_entry(sink, v, op_id::dot, t, t, erase(&K<T>::dot));
+  add_entry(sink, v, op_id::sumsq, t, t, erase(&K<T>::sumsq));
+  add_entry(sink, v, op_id::asum, t, t, erase(&K<T>::asum));
+  add_entry(sink, v, op_id::amax, t, t, erase(&K<T>::amax));
+}
+
+/// C<Src, Dst> provides static run with the convert signature.
+template <template <class, class> class C, class Src, class Dst>
+void add_convert(const detail::kernel_sink& sink, const variant_desc& v) {
+  add_entry(sink, v, detail::op_id::convert, dtype_of<Src>, dtype_of<Dst>,
+            detail::erase(&C<Src, Dst>::run));
+}
+
+}  // namespace mixprec::kern

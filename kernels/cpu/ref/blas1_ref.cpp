@@ -1,0 +1,21 @@
+// The scalar reference kernels: every (op, dtype) and every convert pair, one thread,
+// always registered. They are the fallback when nothing faster applies and the second
+// oracle of the tests.
+#include "kernels/common/blas1_chunked.hpp"
+#include "kernels/common/dtype_list.hpp"
+#include "kernels/common/register_helpers.hpp"
+
+namespace mixprec::detail {
+
+void register_cpu_ref_kernels(const kernel_sink& sink) {
+  using serial = kern::chunked<false>;
+  const kern::variant_desc v{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr};
+#define MIXPREC_ADD(T, N) kern::add_blas1_set<serial::blas1, T>(sink, v);
+  MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
+#undef MIXPREC_ADD
+#define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<serial::convert, S, D>(sink, v);
+  MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)
+#undef MIXPREC_ADD
+}
+
+}  // namespace mixprec::detail

@@ -1,0 +1,233 @@
+// Front ends of the BLAS-1 ops: check every argument, then hand the call to the kernel the
+// registry picks. Nothing is written before all checks have passed.
+#include "mixprec/blas1.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "internal/cuda_plugin_api.hpp"
+#include "internal/dispatch.hpp"
+#include "internal/error_macros.hpp"
+#include "mixprec/array.hpp"
+#include "mixprec/kernels.hpp"
+
+namespace mixprec {
+
+const char* name_of(accumulation a) {
+  switch (a) {
+    case accumulation::standard: return "standard";
+    case accumulation::f64: return "f64";
+    case accumulation::compensated: return "compensated";
+  }
+  return "?";
+}
+
+namespace {
+
+using detail::op_id;
+
+/// A checked rank-1 operand.
+struct vec {
+  const void* data;
+  std::int64_t n, inc;
+  dtype type;
+  const detail::context_state* ctx;
+};
+
+vec as_vector(const char* op, const char* arg, const const_view& v) {
+  if (!v.ctx().state())
+    MIXPREC_THROW(invalid_argument, op, arg, " has no context (a default-constructed view)");
+  if (v.rank() == 1) return vec{v.data(), v.extent(0), v.stride(0), v.type(), v.ctx().state().get()};
+  if (v.is_contiguous()) return vec{v.data(), v.size(), 1, v.type(), v.ctx().state().get()};
+  MIXPREC_THROW(unsupported, op, arg, " is a rank-", v.rank(),
+                " view with gaps between its rows; vector ops take rank-1 or dense views");
+}
+
+void check_output(const char* op, const char* arg, const vec& v) {
+  if (v.inc == 0 && v.n > 1)
+    MIXPREC_THROW(invalid_argument, op, arg, " has stride 0: ", v.n,
+                  " results would be written to one element");
+}
+
+void check_pair(const char* op, const vec& x, const vec& y, bool same_dtype) {
+  if (x.n != y.n)
+    MIXPREC_THROW(shape_mismatch, op, "x has ", x.n, " elements, y has ", y.n);
+  if (same_dtype && x.type != y.type)
+    MIXPREC_THROW(invalid_argument, op, "x is ", name_of(x.type), " but y is ", name_of(y.type),
+                  "; ", op, " takes one dtype (convert first)");
+  const bool same_memory = x.ctx->kind == y.ctx->kind &&
+                           (x.ctx->kind == backend::cpu || x.ctx->device == y.ctx->device);
+  if (!same_memory)
+    MIXPREC_THROW(invalid_argument, op, "x lives in ", name_of(x.ctx->kind), ":", x.ctx->device,
+                  " memory but y in ", name_of(y.ctx->kind), ":", y.ctx->device,
+                  " memory; copy one of them first");
+}
+
+/// Runs the chosen kernel; with MIXPREC_VERBOSE, times it and prints one line.
+template <class Call>
+void run(op_id op, const vec& x, dtype out, const detail::blas1_problem& p, Call&& call) {
+  const detail::context_state& ctx = *x.ctx;
+  const detail::kernel_entry k = detail::select_kernel(op, ctx, x.type, out, &p);
+  const auto t0 = std::chrono::steady_clock::now();
+  call(k, ctx.exec());
+  if (ctx.kind == backend::cuda) {
+    char err[512] = {};
+    if (detail::cuda_plugin()->take_kernel_error(err, sizeof err) != 0)
+      MIXPREC_THROW(internal, detail::name_of(op), "CUDA kernel ", k.name, " failed: ", err);
+  }
+  if (!verbose_enabled()) return;
+  if (ctx.kind == backend::cuda) {
+    char err[512] = {};
+    detail::cuda_plugin()->synchronize(ctx.stream, err, sizeof err);
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const std::string types = op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out))
+                                                 : std::string(name_of(x.type));
+  std::fprintf(stderr,
+               "mixprec_verbose,op=%s,dtypes=%s,shape=n%lld:inc%lld:%lld,acc=%s,backend=%s,"
+               "kernel=%s,isa=%s,time_ms=%.4f\n",
+               detail::name_of(op), types.c_str(), (long long)p.n, (long long)p.incx,
+               (long long)p.incy, name_of(p.acc), name_of(ctx.kind), k.name,
+               ctx.kind == backend::cpu ? name_of(k.min_isa) : "cuda", ms);
+}
+
+template <class Fn>
+Fn fn_of(const detail::kernel_entry& k) {
+  return reinterpret_cast<Fn>(k.fn);
+}
+
+void* writable(const vec& v) { return const_cast<void*>(v.data); }
+
+/// The accumulator's smallest normal and largest finite value, for nrm2's range checks.
+void accumulator_range(dtype t, accumulation acc, double* tiny, double* huge) {
+  const bool f32_acc = (t == dtype::f32 || t == dtype::f16 || t == dtype::bf16) &&
+                       acc != accumulation::f64;
+  if (f32_acc) {
+    *tiny = double(std::numeric_limits<float>::min()) / double(std::numeric_limits<float>::epsilon());
+    *huge = double(std::numeric_limits<float>::max());
+  } else {
+    *tiny = std::numeric_limits<double>::min() / std::numeric_limits<double>::epsilon();
+    *huge = std::numeric_limits<double>::max();
+  }
+}
+
+double sumsq(const vec& x, double scale, accumulation acc) {
+  const detail::blas1_problem p{x.n, x.inc, 1, acc};
+  double r = 0;
+  run(op_id::sumsq, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::sumsq_fn>(k)(ex, x.n, x.data, x.inc, scale, acc, &r);
+  });
+  return r;
+}
+
+std::int64_t amax_of(const vec& x) {
+  const detail::blas1_problem p{x.n, x.inc, 1, accumulation::standard};
+  std::int64_t r = -1;
+  run(op_id::amax, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::amax_fn>(k)(ex, x.n, x.data, x.inc, &r);
+  });
+  return r;
+}
+
+/// |x[i]| as a double, from any memory space.
+double magnitude_at(const vec& x, std::int64_t i) {
+  double v = 0;
+  const detail::context_state& host = *context::cpu().state();
+  const detail::blas1_problem p{1, 1, 1, accumulation::standard};
+  // Copy the one element to the host, then widen it with the host's convert kernel.
+  alignas(8) unsigned char raw[8] = {};
+  detail::copy_bytes(*x.ctx, static_cast<const char*>(x.data) + i * x.inc * std::int64_t(size_of(x.type)),
+                     host, raw, size_of(x.type));
+  const vec one{raw, 1, 1, x.type, &host};
+  run(op_id::convert, one, dtype::f64, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::convert_fn>(k)(ex, 1, raw, 1, &v, 1);
+  });
+  return std::fabs(v);
+}
+
+}  // namespace
+
+void convert(const_view xv, view yv) {
+  const vec x = as_vector("convert", "x", xv), y = as_vector("convert", "y", yv);
+  check_pair("convert", x, y, false);
+  check_output("convert", "y", y);
+  const detail::blas1_problem p{x.n, x.inc, y.inc, accumulation::standard};
+  run(op_id::convert, x, y.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::convert_fn>(k)(ex, x.n, x.data, x.inc, writable(y), y.inc);
+  });
+}
+
+void fill(view xv, double value) {
+  const vec x = as_vector("fill", "x", xv);
+  check_output("fill", "x", x);
+  const detail::blas1_problem p{x.n, x.inc, 1, accumulation::standard};
+  run(op_id::fill, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::fill_fn>(k)(ex, x.n, value, writable(x), x.inc);
+  });
+}
+
+void axpy(double alpha, const_view xv, view yv) {
+  const vec x = as_vector("axpy", "x", xv), y = as_vector("axpy", "y", yv);
+  check_pair("axpy", x, y, true);
+  check_output("axpy", "y", y);
+  const detail::blas1_problem p{x.n, x.inc, y.inc, accumulation::standard};
+  run(op_id::axpy, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::axpy_fn>(k)(ex, x.n, alpha, x.data, x.inc, writable(y), y.inc);
+  });
+}
+
+void scal(double alpha, view xv) {
+  const vec x = as_vector("scal", "x", xv);
+  check_output("scal", "x", x);
+  const detail::blas1_problem p{x.n, x.inc, 1, accumulation::standard};
+  run(op_id::scal, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::scal_fn>(k)(ex, x.n, alpha, writable(x), x.inc);
+  });
+}
+
+double dot(const_view xv, const_view yv, accumulation acc) {
+  const vec x = as_vector("dot", "x", xv), y = as_vector("dot", "y", yv);
+  check_pair("dot", x, y, true);
+  const detail::blas1_problem p{x.n, x.inc, y.inc, acc};
+  double r = 0;
+  run(op_id::dot, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::dot_fn>(k)(ex, x.n, x.data, x.inc, y.data, y.inc, acc, &r);
+  });
+  return r;
+}
+
+double nrm2(const_view xv, accumulation acc) {
+  const vec x = as_vector("nrm2", "x", xv);
+  if (x.n == 0) return 0.0;
+  // One pass in the common case. Only when the sum of squares left the accumulator's range
+  // (overflow, or so small that squares lost precision to underflow) is the vector
+  // rescaled by a power of two near 1/max|x| (exact) and summed again.
+  const double s = sumsq(x, 1.0, acc);
+  double tiny, huge;
+  accumulator_range(x.type, acc, &tiny, &huge);
+  if (std::isnan(s) || (s >= tiny && s <= huge)) return std::sqrt(s);
+  const double m = magnitude_at(x, amax_of(x));
+  if (m == 0.0 || !std::isfinite(m)) return m;  // all zero, or an inf/NaN element
+  const double scale = std::ldexp(1.0, -std::ilogb(m));
+  return std::sqrt(sumsq(x, scale, acc)) / scale;
+}
+
+double asum(const_view xv, accumulation acc) {
+  const vec x = as_vector("asum", "x", xv);
+  const detail::blas1_problem p{x.n, x.inc, 1, acc};
+  double r = 0;
+  run(op_id::asum, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::asum_fn>(k)(ex, x.n, x.data, x.inc, acc, &r);
+  });
+  return r;
+}
+
+std::int64_t amax(const_view xv) {
+  const vec x = as_vector("amax", "x", xv);
+  if (x.n == 0) return -1;
+  return amax_of(x);
+}
+
+}  // namespace mixprec

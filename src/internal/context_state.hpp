@@ -1,0 +1,39 @@
+// What a mixprec::context handle points to.
+#pragma once
+
+#include <string>
+
+#include "internal/registry.hpp"
+#include "mixprec/context.hpp"
+
+namespace mixprec::detail {
+
+struct context_state {
+  backend kind = backend::cpu;
+  int device = 0;
+  int threads = 1;
+  std::string reason;            // why this context was chosen (for describe())
+  void* stream = nullptr;        // CUDA: the context's stream
+  void* device_state = nullptr;  // CUDA: plugin state (stream, scratch)
+
+  context_state() = default;
+  context_state(const context_state&) = delete;
+  context_state& operator=(const context_state&) = delete;
+  ~context_state();
+
+  exec_args exec() const { return exec_args{threads, stream, device_state}; }
+};
+
+/// Allocates `bytes` in the context's memory (64-byte aligned on the CPU; 2 MiB aligned and
+/// huge-page advised from 4 MiB up). Throws out_of_memory naming the size.
+void* allocate(const context_state& ctx, std::size_t bytes);
+void release(const context_state& ctx, void* p) noexcept;
+
+/// Raw copy between memory spaces; `src_ctx`/`dst_ctx` say where each pointer lives.
+void copy_bytes(const context_state& src_ctx, const void* src, const context_state& dst_ctx,
+                void* dst, std::size_t bytes);
+
+/// Name of the threading runtime the CPU kernels were built with.
+const char* threading_runtime();
+
+}  // namespace mixprec::detail

@@ -1,0 +1,62 @@
+// The one parallel-for of the CPU backend. The runtime (OpenMP or oneTBB) is chosen at
+// configure time, here and nowhere else; kernels only see `parallel_chunks`.
+//
+// Work is cut into a number of contiguous chunks that depends only on the problem size and
+// the thread count, never on timing, so reductions combine their per-chunk partials in the
+// same order every run: results are reproducible for a given thread count.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#if defined(MIXPREC_THREADING_TBB)
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#endif
+
+namespace mixprec::detail {
+
+/// Upper bound on chunks a reduction keeps partials for.
+inline constexpr int max_chunks = 256;
+
+/// How many chunks to cut n elements into: one per thread, none smaller than min_chunk.
+inline int chunk_count(std::int64_t n, int threads, std::int64_t min_chunk) {
+  const std::int64_t by_size = std::max<std::int64_t>(1, n / std::max<std::int64_t>(1, min_chunk));
+  return int(std::min<std::int64_t>({by_size, std::int64_t(std::max(1, threads)),
+                                     std::int64_t(max_chunks)}));
+}
+
+/// [begin, end) of chunk c of `chunks` over n elements; boundaries are multiples of `align`
+/// (SIMD width or cache line) except the last end.
+inline void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align,
+                        std::int64_t* begin, std::int64_t* end) {
+  const std::int64_t blocks = (n + align - 1) / align;
+  const std::int64_t per = blocks / chunks, extra = blocks % chunks;
+  const std::int64_t b = c * per + std::min<std::int64_t>(c, extra);
+  const std::int64_t e = b + per + (c < extra ? 1 : 0);
+  *begin = std::min(n, b * align);
+  *end = std::min(n, e * align);
+}
+
+/// Runs f(c) for c in [0, chunks) on up to `chunks` threads; returns when all are done.
+template <class F>
+void parallel_chunks(int chunks, F&& f) {
+  if (chunks <= 1) {
+    f(0);
+    return;
+  }
+#if defined(MIXPREC_THREADING_TBB)
+  tbb::task_arena arena(chunks);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<int>(0, chunks, 1), [&](const tbb::blocked_range<int>& r) {
+      for (int c = r.begin(); c != r.end(); ++c) f(c);
+    }, tbb::simple_partitioner());
+  });
+#else
+#pragma omp parallel for num_threads(chunks) schedule(static, 1)
+  for (int c = 0; c < chunks; ++c) f(c);
+#endif
+}
+
+}  // namespace mixprec::detail

@@ -1,0 +1,101 @@
+// The kernel registry: one table of every kernel, keyed by (op, backend, dtypes, ISA level).
+//
+// This header is also the ABI between the core and the CUDA plugin, which fills entries of
+// the same layout; bump kernel_abi_version whenever a struct or signature here changes, and
+// the core refuses a plugin built against another version.
+//
+// Kernels never throw and never validate: the op front ends in src/ have checked every
+// argument before a kernel runs.
+#pragma once
+
+#include <cstdint>
+
+#include "mixprec/blas1.hpp"
+#include "mixprec/context.hpp"
+#include "mixprec/dtype.hpp"
+
+namespace mixprec::detail {
+
+inline constexpr int kernel_abi_version = 1;
+
+enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, count_ };
+const char* name_of(op_id op);
+
+/// What a kernel needs from its context at run time.
+struct exec_args {
+  int threads = 1;          // CPU: threads to use
+  void* stream = nullptr;   // CUDA: cudaStream_t of the context
+  void* device_state = nullptr;  // CUDA: the plugin's per-context state (scratch memory)
+};
+
+/// The problem a BLAS-1 kernel is asked to solve; `supports()` looks at it.
+struct blas1_problem {
+  std::int64_t n = 0;
+  std::int64_t incx = 1, incy = 1;
+  accumulation acc = accumulation::standard;
+};
+
+// Signatures, one per op. Strides are in elements and may be negative or (inputs) zero.
+using convert_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
+                            void* y, std::int64_t incy);
+using fill_fn = void (*)(const exec_args&, std::int64_t n, double value, void* x,
+                         std::int64_t incx);
+using axpy_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x,
+                         std::int64_t incx, void* y, std::int64_t incy);
+using scal_fn = void (*)(const exec_args&, std::int64_t n, double alpha, void* x,
+                         std::int64_t incx);
+using dot_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
+                        const void* y, std::int64_t incy, accumulation acc, double* result);
+/// sum (scale * x[i])^2 in the accumulation precision; nrm2 is built on it.
+using sumsq_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
+                          double scale, accumulation acc, double* result);
+using asum_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
+                         accumulation acc, double* result);
+using amax_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
+                         std::int64_t* result);
+
+using any_fn = void (*)();
+/// Accepts or rejects a problem; on rejection sets *why to a static string.
+using supports_fn = bool (*)(const void* problem, const char** why);
+
+struct kernel_entry {
+  op_id op;
+  backend where;
+  dtype in, out;                // for single-dtype ops in == out
+  cpu_isa min_isa;              // generic for CUDA kernels
+  int priority;                 // higher is tried first
+  const char* name;             // <op>_<dtypes>_<variant>, static storage
+  supports_fn supports;         // null: accepts every problem
+  any_fn fn;
+};
+
+template <class Fn>
+constexpr any_fn erase(Fn f) {
+  return reinterpret_cast<any_fn>(f);
+}
+
+/// Where kernel folders add their entries; the core's registry implements it.
+struct kernel_sink {
+  void (*add)(void* self, const kernel_entry& entry);
+  void* self;
+  void operator()(const kernel_entry& e) const { add(self, e); }
+};
+
+// Priorities: the best kernel first, the reference last (as oneDNN's implementation lists).
+inline constexpr int priority_ref = 0;
+inline constexpr int priority_portable = 10;
+inline constexpr int priority_isa_base = 20;  // + the ISA level
+inline constexpr int priority_cuda = 50;
+
+/// Unit-stride kernels (SIMD bodies) accept only incx == incy == 1.
+bool supports_unit_stride(const void* problem, const char** why);
+
+// One registration call per kernel folder, in a fixed order (static initialisers would be
+// dropped from static archives). Each is compiled without ISA flags.
+void register_cpu_ref_kernels(const kernel_sink& sink);
+void register_cpu_generic_kernels(const kernel_sink& sink);
+void register_cpu_avx2_kernels(const kernel_sink& sink);
+void register_cpu_avx512_kernels(const kernel_sink& sink);
+void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);
+
+}  // namespace mixprec::detail

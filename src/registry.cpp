@@ -1,0 +1,204 @@
+// The kernel registry: filled once, in a fixed order (reference kernels first, then each
+// CPU ISA folder this build has, then the CUDA plugin's when it loads), kept sorted best
+// first, and asked by every op front end through select_kernel.
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "internal/cuda_plugin_api.hpp"
+#include "internal/dispatch.hpp"
+#include "internal/error_macros.hpp"
+#include "mixprec/kernels.hpp"
+
+namespace mixprec::detail {
+
+const char* name_of(op_id op) {
+  switch (op) {
+    case op_id::convert: return "convert";
+    case op_id::fill: return "fill";
+    case op_id::axpy: return "axpy";
+    case op_id::scal: return "scal";
+    case op_id::dot: return "dot";
+    case op_id::sumsq: return "sumsq";
+    case op_id::asum: return "asum";
+    case op_id::amax: return "amax";
+    case op_id::count_: break;
+  }
+  return "?";
+}
+
+bool supports_unit_stride(const void* problem, const char** why) {
+  const auto* p = static_cast<const blas1_problem*>(problem);
+  if (p->incx == 1 && p->incy == 1) return true;
+  *why = "needs unit strides";
+  return false;
+}
+
+namespace {
+
+class registry {
+ public:
+  static registry& get() {
+    static registry r;
+    return r;
+  }
+
+  void add(const kernel_entry& e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    names_.emplace_back(e.name);
+    kernel_entry copy = e;
+    copy.name = names_.back().c_str();
+    // Stable insertion keeps registration order among equal priorities.
+    auto at = std::upper_bound(entries_.begin(), entries_.end(), copy,
+                               [](const kernel_entry& a, const kernel_entry& b) {
+                                 return a.priority > b.priority;
+                               });
+    entries_.insert(at, copy);
+  }
+
+  std::vector<kernel_entry> snapshot() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entries_;
+  }
+
+  // Looks up under the lock; entries are copied out, so callers never hold the lock.
+  template <class Pred>
+  std::vector<kernel_entry> matching(Pred&& pred) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<kernel_entry> out;
+    for (const auto& e : entries_)
+      if (pred(e)) out.push_back(e);
+    return out;
+  }
+
+  // Copies the entry out: a plugin may add kernels (and move entries) at any time.
+  bool find(op_id op, backend where, dtype in, dtype out, const std::string& forced,
+            const void* problem, kernel_entry* found, std::string* forced_error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!forced.empty()) {
+      for (const auto& e : entries_) {
+        if (forced != e.name || e.op != op || e.in != in || e.out != out) continue;
+        const char* why = "";
+        if (e.where != where)
+          *forced_error = cat("it is a ", mixprec::name_of(e.where), " kernel and the operands live in ",
+                              mixprec::name_of(where), " memory");
+        else if (!runnable(e))
+          *forced_error = "it cannot run on this machine (ISA level or device)";
+        else if (e.supports && !e.supports(problem, &why))
+          *forced_error = why;
+        else
+          *found = e;
+        return forced_error->empty();
+      }
+      // The forced kernel is for another op or dtype: dispatch as usual.
+    }
+    for (const auto& e : entries_) {
+      if (e.op != op || e.where != where || e.in != in || e.out != out) continue;
+      if (!runnable(e)) continue;
+      const char* why = "";
+      if (e.supports && !e.supports(problem, &why)) continue;
+      *found = e;
+      return true;
+    }
+    return false;
+  }
+
+  bool has_name(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const kernel_entry& e) { return name == e.name; });
+  }
+
+ private:
+  registry() {
+    // Kernel folders register directly: the lock is taken per add.
+    const kernel_sink sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); },
+                           this};
+    register_cpu_ref_kernels(sink);
+    register_cpu_generic_kernels(sink);
+#if defined(MIXPREC_HAVE_KERNELS_AVX2)
+    register_cpu_avx2_kernels(sink);
+#endif
+#if defined(MIXPREC_HAVE_KERNELS_AVX512)
+    register_cpu_avx512_kernels(sink);
+#endif
+#if defined(MIXPREC_HAVE_KERNELS_AVX512_BF16)
+    register_cpu_avx512_bf16_kernels(sink);
+#endif
+  }
+
+  std::mutex mutex_;
+  std::vector<kernel_entry> entries_;
+  std::deque<std::string> names_;  // owns the names; deque keeps c_str() pointers stable
+};
+
+thread_local std::string forced_kernel;
+
+}  // namespace
+
+void add_plugin_kernels(void (*register_kernels)(const kernel_sink&)) {
+  registry& r = registry::get();
+  register_kernels(kernel_sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); },
+                               &r});
+}
+
+bool runnable(const kernel_entry& k) {
+  if (k.where == backend::cpu) return int(k.min_isa) <= int(cpu_info().active);
+  return cuda_device_count() > 0;
+}
+
+kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype out,
+                           const void* problem) {
+  // Loading the plugin adds kernels: do it before the registry lock is taken.
+  if (ctx.kind == backend::cuda) (void)cuda_device_count();
+  kernel_entry found{};
+  std::string forced_error;
+  if (registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error))
+    return found;
+  const std::string dtypes = op == op_id::convert
+                                 ? cat(mixprec::name_of(in), "->", mixprec::name_of(out))
+                                 : std::string(mixprec::name_of(in));
+  if (!forced_error.empty())
+    MIXPREC_THROW(unsupported, name_of(op), "forced kernel ", forced_kernel,
+                  " cannot serve this ", dtypes, " call: ", forced_error);
+  MIXPREC_THROW(unsupported, name_of(op), "no ", mixprec::name_of(ctx.kind), " kernel for ",
+                dtypes);
+}
+
+}  // namespace mixprec::detail
+
+namespace mixprec {
+
+std::vector<kernel_info> list_kernels(const std::string& op) {
+  (void)cuda_device_count();  // loads the plugin (and its kernels) if there is one
+  std::vector<kernel_info> out;
+  for (const auto& e : detail::registry::get().matching([&](const detail::kernel_entry& k) {
+         return op.empty() || op == detail::name_of(k.op);
+       })) {
+    out.push_back(kernel_info{e.name, detail::name_of(e.op), e.where, e.in, e.out, e.min_isa,
+                              detail::runnable(e)});
+  }
+  return out;
+}
+
+force_kernel::force_kernel(std::string name) : previous_(detail::forced_kernel) {
+  (void)cuda_device_count();
+  if (!detail::registry::get().has_name(name))
+    MIXPREC_THROW(invalid_argument, "force_kernel", "no kernel is named '", name, "'");
+  detail::forced_kernel = std::move(name);
+}
+
+force_kernel::~force_kernel() { detail::forced_kernel = previous_; }
+
+bool verbose_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("MIXPREC_VERBOSE");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
+}
+
+}  // namespace mixprec

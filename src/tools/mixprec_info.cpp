@@ -1,0 +1,62 @@
+// mixprec-info: what this build of mixprec can do on this machine — version, backends,
+// CPU ISA level and AMX state, threads, CUDA device (or why there is none) — and, with
+// --kernels, every registered kernel and whether it can run here.
+#include <cstring>
+#include <iostream>
+
+#include "mixprec/mixprec.hpp"
+
+namespace {
+
+const char* yes(bool b) { return b ? "yes" : "no"; }
+
+void print_cpu() {
+  const mixprec::cpu_features& f = mixprec::cpu_info();
+  std::cout << "cpu:          " << (f.model.empty() ? f.vendor : f.model) << "\n"
+            << "isa detected: " << mixprec::name_of(f.detected) << "\n"
+            << "isa active:   " << mixprec::name_of(f.active)
+            << (f.active != f.detected ? "  (capped by MIXPREC_CPU_ISA)" : "") << "\n"
+            << "features:     avx2 " << yes(f.avx2) << ", fma " << yes(f.fma) << ", f16c "
+            << yes(f.f16c) << ", avx512f " << yes(f.avx512f) << ", avx512bw " << yes(f.avx512bw)
+            << ", avx512_bf16 " << yes(f.avx512_bf16) << ", avx512_vnni " << yes(f.avx512_vnni)
+            << ", avx512_fp16 " << yes(f.avx512_fp16) << "\n"
+            << "amx:          " << (f.amx_permitted ? "amx (tiles on: bf16, int8)" : "off")
+            << (f.amx_note.empty() ? "" : " — " + f.amx_note) << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool list = argc > 1 && std::strcmp(argv[1], "--kernels") == 0;
+  if (argc > 1 && !list) {
+    std::cerr << "usage: mixprec-info [--kernels]\n";
+    return 2;
+  }
+  try {
+    std::cout << "mixprec " << mixprec::version_string() << "\n";
+    print_cpu();
+    const mixprec::context cpu = mixprec::context::cpu();
+    std::cout << "threads:      " << cpu.threads() << "\n";
+    std::string why;
+    const bool cuda = mixprec::cuda_available(&why);
+    std::cout << "backends:     cpu" << (cuda ? ", cuda" : "") << "\n";
+    if (cuda) {
+      for (int d = 0; d < mixprec::cuda_device_count(); ++d)
+        std::cout << "cuda device:  " << mixprec::context::cuda(d).describe() << "\n";
+    } else {
+      std::cout << "cuda:         unavailable: " << why << "\n";
+    }
+    std::cout << "best context: " << mixprec::context::best().describe() << "\n";
+    if (list) {
+      std::cout << "\nkernels (dispatch order within each op and dtype):\n";
+      for (const auto& k : mixprec::list_kernels())
+        std::cout << "  " << k.name << "  [" << mixprec::name_of(k.where) << ", isa "
+                  << mixprec::name_of(k.min_isa) << "]" << (k.runnable ? "" : "  not runnable here")
+                  << "\n";
+    }
+  } catch (const mixprec::error& e) {
+    std::cerr << "mixprec-info: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
