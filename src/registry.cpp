@@ -178,8 +178,11 @@ std::vector<kernel_info> list_kernels(const std::string& op) {
   for (const auto& e : detail::registry::get().matching([&](const detail::kernel_entry& k) {
          return op.empty() || op == detail::name_of(k.op);
        })) {
+    const detail::blas1_problem strided{1, 3, 3, accumulation::standard};
+    const char* why = "";
+    const bool unit_only = e.supports && !e.supports(&strided, &why);
     out.push_back(kernel_info{e.name, detail::name_of(e.op), e.where, e.in, e.out, e.min_isa,
-                              detail::runnable(e)});
+                              detail::runnable(e), unit_only});
   }
   return out;
 }

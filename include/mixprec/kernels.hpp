@@ -32,6 +32,7 @@ struct kernel_info {
   dtype out = dtype::f64;
   cpu_isa min_isa = cpu_isa::generic;  // CPU kernels only
   bool runnable = false;               // this process can run it (ISA level, device present)
+  bool unit_stride_only = false;       // rejects non-unit strides (dispatch then picks another)
 };
 
 /// Kernels registered for `op` ("" for all), in dispatch priority order.

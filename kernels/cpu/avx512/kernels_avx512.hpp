@@ -1,0 +1,53 @@
+// The AVX-512 folder's kernels as plain function-pointer tables, so that the registration
+// file can be compiled without AVX-512 flags. The tables are constant-initialised: no code
+// of this folder runs before dispatch has checked the CPU.
+#pragma once
+
+#include "internal/registry.hpp"
+
+namespace mixprec::kern::avx512 {
+
+struct blas1_table {
+  detail::fill_fn fill;
+  detail::axpy_fn axpy;
+  detail::scal_fn scal;
+  detail::dot_fn dot;
+  detail::sumsq_fn sumsq;
+  detail::asum_fn asum;
+  detail::amax_fn amax;
+};
+
+template <class K>
+constexpr blas1_table table_of() {
+  return {&K::fill, &K::axpy, &K::scal, &K::dot, &K::sumsq, &K::asum, &K::amax};
+}
+
+#define MIXPREC_AVX512_BLAS1_TYPES(X) \
+  X(double, f64)                      \
+  X(float, f32)                       \
+  X(::mixprec::half, f16)             \
+  X(::mixprec::bfloat16, bf16)
+
+// Every ordered pair of distinct float dtypes.
+#define MIXPREC_AVX512_CONVERT_PAIRS(X)               \
+  X(double, f64, float, f32)                          \
+  X(double, f64, ::mixprec::half, f16)                \
+  X(double, f64, ::mixprec::bfloat16, bf16)           \
+  X(float, f32, double, f64)                          \
+  X(float, f32, ::mixprec::half, f16)                 \
+  X(float, f32, ::mixprec::bfloat16, bf16)            \
+  X(::mixprec::half, f16, double, f64)                \
+  X(::mixprec::half, f16, float, f32)                 \
+  X(::mixprec::half, f16, ::mixprec::bfloat16, bf16)  \
+  X(::mixprec::bfloat16, bf16, double, f64)           \
+  X(::mixprec::bfloat16, bf16, float, f32)            \
+  X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)
+
+#define MIXPREC_DECLARE(T, N) extern const blas1_table blas1_##N;
+MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
+#define MIXPREC_DECLARE(S, SN, D, DN) extern const detail::convert_fn convert_##SN##_##DN;
+MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
+
+}  // namespace mixprec::kern::avx512

@@ -1,0 +1,218 @@
+// AVX-512 building blocks shared by this folder's kernels: loads that widen any stored
+// float dtype to f32x16 or f64x8 registers, stores that round back to storage, and vector
+// accumulators with the same contract as kernels/common/scalar.hpp. Include only from
+// translation units built with this folder's flags.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/common/scalar.hpp"
+
+namespace mixprec::kern::avx512 {
+
+using idx = std::int64_t;
+
+inline __mmask16 tail_mask16(idx k) { return __mmask16((1u << k) - 1u); }
+inline __mmask8 tail_mask8(idx k) { return __mmask8((1u << k) - 1u); }
+
+// ---- f32 x 16 loads from f32 / f16 / bf16 ----------------------------------------------
+
+inline __m512 bf16_bits_to_ps(__m256i b) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
+}
+
+template <class T>
+inline __m512 load16(const T* p) {
+  if constexpr (std::is_same_v<T, float>) return _mm512_loadu_ps(p);
+  if constexpr (std::is_same_v<T, half>)
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  if constexpr (std::is_same_v<T, bfloat16>)
+    return bf16_bits_to_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+/// Loads the first k < 16 elements; the other lanes are 0.
+template <class T>
+inline __m512 load16_tail(const T* p, idx k) {
+  const __mmask16 m = tail_mask16(k);
+  if constexpr (std::is_same_v<T, float>) return _mm512_maskz_loadu_ps(m, p);
+  if constexpr (std::is_same_v<T, half>) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+  if constexpr (std::is_same_v<T, bfloat16>) return bf16_bits_to_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+
+// ---- f64 x 8 loads from any float dtype ------------------------------------------------
+
+inline __m256 bf16x8_bits_to_ps(__m128i b) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16));
+}
+
+template <class T>
+inline __m512d load8(const T* p) {
+  if constexpr (std::is_same_v<T, double>) return _mm512_loadu_pd(p);
+  if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_loadu_ps(p));
+  if constexpr (std::is_same_v<T, half>)
+    return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  if constexpr (std::is_same_v<T, bfloat16>)
+    return _mm512_cvtps_pd(bf16x8_bits_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+
+template <class T>
+inline __m512d load8_tail(const T* p, idx k) {
+  const __mmask8 m = tail_mask8(k);
+  if constexpr (std::is_same_v<T, double>) return _mm512_maskz_loadu_pd(m, p);
+  if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p));
+  if constexpr (std::is_same_v<T, half>) return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)));
+  if constexpr (std::is_same_v<T, bfloat16>)
+    return _mm512_cvtps_pd(bf16x8_bits_to_ps(_mm_maskz_loadu_epi16(m, p)));
+}
+
+// ---- rounding stores --------------------------------------------------------------------
+
+/// f32 -> bf16 bits, round to nearest even, NaN made quiet (the integer method of
+/// detail::f32_to_bf16_bits, sixteen lanes at a time; subnormals round correctly).
+inline __m256i ps_to_bf16_bits(__m512 v) {
+  const __m512i b = _mm512_castps_si512(v);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x40));
+  return _mm512_cvtepi32_epi16(r);
+}
+
+inline __m128i ps8_to_bf16_bits(__m256 v) {
+  const __m256i b = _mm256_castps_si256(v);
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+  __m256i r = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
+  const __mmask8 nan = _mm256_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  r = _mm256_mask_or_epi32(r, nan, _mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x40));
+  return _mm256_cvtepi32_epi16(r);
+}
+
+template <class T>
+inline void store16(T* p, __m512 v) {
+  if constexpr (std::is_same_v<T, float>) _mm512_storeu_ps(p, v);
+  if constexpr (std::is_same_v<T, half>)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  if constexpr (std::is_same_v<T, bfloat16>)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), ps_to_bf16_bits(v));
+}
+
+template <class T>
+inline void store16_tail(T* p, __m512 v, idx k) {
+  const __mmask16 m = tail_mask16(k);
+  if constexpr (std::is_same_v<T, float>) _mm512_mask_storeu_ps(p, m, v);
+  if constexpr (std::is_same_v<T, half>)
+    _mm256_mask_storeu_epi16(p, m, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  if constexpr (std::is_same_v<T, bfloat16>) _mm256_mask_storeu_epi16(p, m, ps_to_bf16_bits(v));
+}
+
+/// f64 -> f32 rounding to odd: truncate, then set the last bit if anything was cut off.
+/// Rounding that result once more to a format at least 2 bits narrower (f16, bf16) gives
+/// the correctly rounded f64 -> f16/bf16 value: one rounding, not two.
+inline __m256 pd_to_ps_round_to_odd(__m512d v) {
+  const __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), v, _CMP_NEQ_UQ);
+  const __m256i ti = _mm256_castps_si256(t);
+  return _mm256_castsi256_ps(_mm256_mask_or_epi32(ti, inexact, ti, _mm256_set1_epi32(1)));
+}
+
+/// Rounds 8 doubles once to T and stores the first k (k == 8: all).
+template <class T>
+inline void store8_from_pd(T* p, __m512d v, idx k) {
+  const __mmask8 m = tail_mask8(k == 8 ? 8 : k);
+  if constexpr (std::is_same_v<T, double>) _mm512_mask_storeu_pd(p, m, v);
+  if constexpr (std::is_same_v<T, float>) _mm256_mask_storeu_ps(p, m, _mm512_cvtpd_ps(v));
+  if constexpr (std::is_same_v<T, half>)
+    _mm_mask_storeu_epi16(p, m, _mm256_cvtps_ph(pd_to_ps_round_to_odd(v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  if constexpr (std::is_same_v<T, bfloat16>) _mm_mask_storeu_epi16(p, m, ps8_to_bf16_bits(pd_to_ps_round_to_odd(v)));
+}
+
+// ---- vector types with one interface ----------------------------------------------------
+
+struct f32x16 {
+  using scalar = float;
+  static constexpr int width = 16;
+  __m512 v;
+  static f32x16 zero() { return {_mm512_setzero_ps()}; }
+  static f32x16 broadcast(float a) { return {_mm512_set1_ps(a)}; }
+  template <class T> static f32x16 load(const T* p) { return {load16(p)}; }
+  template <class T> static f32x16 load_tail(const T* p, idx k) { return {load16_tail(p, k)}; }
+  template <class T> void store(T* p) const { store16(p, v); }
+  template <class T> void store_tail(T* p, idx k) const { store16_tail(p, v, k); }
+  friend f32x16 operator+(f32x16 a, f32x16 b) { return {_mm512_add_ps(a.v, b.v)}; }
+  friend f32x16 operator-(f32x16 a, f32x16 b) { return {_mm512_sub_ps(a.v, b.v)}; }
+  friend f32x16 operator*(f32x16 a, f32x16 b) { return {_mm512_mul_ps(a.v, b.v)}; }
+  static f32x16 fma(f32x16 a, f32x16 b, f32x16 c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+  static f32x16 fms(f32x16 a, f32x16 b, f32x16 c) { return {_mm512_fmsub_ps(a.v, b.v, c.v)}; }
+  f32x16 abs() const { return {_mm512_abs_ps(v)}; }
+  void lanes(float* out) const { _mm512_storeu_ps(out, v); }
+};
+
+struct f64x8 {
+  using scalar = double;
+  static constexpr int width = 8;
+  __m512d v;
+  static f64x8 zero() { return {_mm512_setzero_pd()}; }
+  static f64x8 broadcast(double a) { return {_mm512_set1_pd(a)}; }
+  template <class T> static f64x8 load(const T* p) { return {load8(p)}; }
+  template <class T> static f64x8 load_tail(const T* p, idx k) { return {load8_tail(p, k)}; }
+  template <class T> void store(T* p) const { store8_from_pd(p, v, 8); }
+  template <class T> void store_tail(T* p, idx k) const { store8_from_pd(p, v, k); }
+  friend f64x8 operator+(f64x8 a, f64x8 b) { return {_mm512_add_pd(a.v, b.v)}; }
+  friend f64x8 operator-(f64x8 a, f64x8 b) { return {_mm512_sub_pd(a.v, b.v)}; }
+  friend f64x8 operator*(f64x8 a, f64x8 b) { return {_mm512_mul_pd(a.v, b.v)}; }
+  static f64x8 fma(f64x8 a, f64x8 b, f64x8 c) { return {_mm512_fmadd_pd(a.v, b.v, c.v)}; }
+  static f64x8 fms(f64x8 a, f64x8 b, f64x8 c) { return {_mm512_fmsub_pd(a.v, b.v, c.v)}; }
+  f64x8 abs() const { return {_mm512_abs_pd(v)}; }
+  void lanes(double* out) const { _mm512_storeu_pd(out, v); }
+};
+
+// ---- vector accumulators (same contract as the scalar ones) -----------------------------
+
+/// Plain summation with fused multiply-add (one rounding per term instead of two).
+template <class V>
+struct vplain {
+  V s = V::zero();
+  void add(V a) { s = s + a; }
+  void add_product(V a, V b) { s = V::fma(a, b, s); }
+  void merge(const vplain& o) { s = s + o.s; }
+  template <class ScalarAcc>
+  void drain(ScalarAcc& out) const {
+    typename V::scalar l[V::width];
+    s.lanes(l);
+    for (int i = 0; i < V::width; ++i) out.add(l[i]);
+  }
+};
+
+/// Compensated (TwoSum / TwoProduct per lane), as kern::compensated_sum.
+template <class V>
+struct vcompensated {
+  V s = V::zero(), c = V::zero();
+  void add_exact_terms(V p, V pe) {
+    const V t = s + p;
+    const V bb = t - s;
+    const V e = (s - (t - bb)) + (p - bb);
+    s = t;
+    c = c + (e + pe);
+  }
+  void add(V a) { add_exact_terms(a, V::zero()); }
+  void add_product(V a, V b) {
+    const V p = a * b;
+    add_exact_terms(p, V::fms(a, b, p));  // fms(a, b, p) = a*b - p exactly
+  }
+  void merge(const vcompensated& o) {
+    add_exact_terms(o.s, o.c);
+  }
+  template <class ScalarAcc>
+  void drain(ScalarAcc& out) const {
+    typename V::scalar ls[V::width], lc[V::width];
+    s.lanes(ls);
+    c.lanes(lc);
+    for (int i = 0; i < V::width; ++i) out.add(ls[i]);
+    for (int i = 0; i < V::width; ++i) out.c += lc[i];
+  }
+};
+
+}  // namespace mixprec::kern::avx512

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building mixprec needs on Debian 12, only where something is missing.
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds the benchmarks' peer libraries)
+set -euo pipefail
+packages=(build-essential cmake libgtest-dev libbenchmark-dev libeigen3-dev)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libopenblas-openmp-dev)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

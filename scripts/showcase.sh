@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job: builds mixprec, says what this machine offers (mixprec-info), runs the
+# first-steps demo, then compares precisions on the BLAS-1 benchmarks against the machine's
+# own STREAM triad. Installs missing dependencies first. Build directory: build/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --bench
+build="${BUILD_DIR:-build}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" -j2
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" OMP_PROC_BIND="${OMP_PROC_BIND:-close}" OMP_PLACES="${OMP_PLACES:-cores}"
+echo "== mixprec-info"
+"$build/bin/mixprec-info"
+echo
+echo "== demo: examples/01_first_steps"
+"$build/bin/01_first_steps" cpu 4000000
+if [[ -x "$build/bin/mixprec_bench" ]]; then
+  echo
+  echo "== precision comparison: BLAS-1 at 2^24 elements, as a fraction of the measured triad"
+  "$build/bin/mixprec_bench" --benchmark_filter='^(stream|blas1/(dot|axpy))/' \
+    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
+fi

@@ -1,0 +1,107 @@
+// The shared test harness: every registered kernel this machine can run becomes one test
+// parameter, so each test body runs on every backend and every ISA variant, not only on the
+// kernel that dispatch would pick. Operands live in the kernel's backend's memory.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mixprec/mixprec.hpp"
+#include "support/oracle.hpp"
+
+namespace mixprec::test {
+
+/// Runnable kernels of one op. An empty list would silently test nothing, so it fails:
+/// GoogleTest reports an uninstantiated suite, and this prints why.
+inline std::vector<kernel_info> runnable_kernels(const std::string& op) {
+  std::vector<kernel_info> out;
+  for (auto& k : list_kernels(op))
+    if (k.runnable) out.push_back(k);
+  return out;
+}
+
+inline std::string kernel_param_name(const ::testing::TestParamInfo<kernel_info>& info) {
+  return info.param.name;
+}
+
+/// The context a kernel runs in.
+inline context context_for(const kernel_info& k) {
+  return k.where == backend::cuda ? context::cuda(0) : context::cpu();
+}
+
+/// Calls f(T{}) with T the C++ type of dtype t.
+template <class F>
+decltype(auto) with_type(dtype t, F&& f) {
+  switch (t) {
+    case dtype::f64: return f(double{});
+    case dtype::f32: return f(float{});
+    case dtype::f16: return f(half{});
+    case dtype::bf16: return f(bfloat16{});
+    case dtype::i8: return f(std::int8_t{});
+    case dtype::u8: return f(std::uint8_t{});
+    case dtype::i32: return f(std::int32_t{});
+  }
+  return f(double{});
+}
+
+/// Random stored values: floats uniform in [-scale, scale] rounded to T; integers over a
+/// range whose products and sums the tests can hold exactly.
+template <class T>
+std::vector<T> random_values(std::int64_t n, std::uint32_t seed, double scale = 1.0) {
+  std::mt19937_64 gen(seed);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  if constexpr (std::is_integral_v<T>) {
+    const int lo = std::is_signed_v<T> ? -100 : 0;
+    std::uniform_int_distribution<int> d(lo, 100);
+    for (auto& e : v) e = T(d(gen));
+  } else {
+    std::uniform_real_distribution<double> d(-scale, scale);
+    for (auto& e : v) e = expected_conversion<T>(ld(d(gen)));
+  }
+  return v;
+}
+
+/// A strided vector of n logical elements in a context: element i is at base + i*inc;
+/// for a negative inc the view's pointer is at the high end of the buffer. Unused gaps are
+/// filled with a sentinel so tests can check they stay untouched.
+template <class T>
+struct strided_vector {
+  array<T> storage;
+  std::int64_t n = 0, inc = 1;
+
+  strided_vector(const std::vector<T>& logical, std::int64_t inc_, const context& ctx, T sentinel)
+      : n(std::int64_t(logical.size())), inc(inc_) {
+    const std::int64_t span = n == 0 ? 0 : 1 + (n - 1) * std::abs(inc);
+    std::vector<T> host(static_cast<std::size_t>(span), sentinel);
+    for (std::int64_t i = 0; i < n; ++i) host[static_cast<std::size_t>(offset(i))] = logical[static_cast<std::size_t>(i)];
+    storage = array<T>(host, ctx);
+  }
+  std::int64_t offset(std::int64_t i) const { return inc >= 0 ? i * inc : (n - 1 - i) * -inc; }
+  T* base() { return storage.data() + (n == 0 ? 0 : offset(0)); }
+  mixprec::view as_view() { return make_view(base(), n, inc, storage.ctx()); }
+  std::vector<T> raw() const { return storage.to_vector(); }
+  std::vector<T> logical() const {
+    const auto r = raw();
+    std::vector<T> out(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = r[static_cast<std::size_t>(offset(i))];
+    return out;
+  }
+};
+
+/// Sizes that cross every tile, vector and chunk boundary the kernels have.
+inline const std::vector<std::int64_t>& test_sizes() {
+  static const std::vector<std::int64_t> s{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 1000, 4099, 70001};
+  return s;
+}
+
+/// Strides to try: unit, positive, negative — only unit for kernels that need it.
+inline std::vector<std::int64_t> test_strides(const kernel_info& k) {
+  if (k.unit_stride_only) return {1};
+  return {1, 3, -2};
+}
+
+}  // namespace mixprec::test
