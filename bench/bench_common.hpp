@@ -1,0 +1,46 @@
+// Shared pieces of mixprec_bench: the machine's STREAM-triad bandwidth measured in this
+// run (the roofline every memory-bound benchmark is reported against), and counters.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mixprec::bench {
+
+/// Triad bandwidth in bytes/s (24 B per element, write-allocate not counted), measured once
+/// at start-up by main() before any benchmark runs.
+double triad_bytes_per_second();
+
+/// Times the benchmark loop by wall clock, so that ratios to the triad can be reported
+/// as plain numbers (Google Benchmark's rate counters would print them as "per second").
+class loop_timer {
+ public:
+  loop_timer() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// Sets bytes/s, FLOP/s and the fraction of the triad bandwidth for a run that moved
+/// `bytes` and did `flops` per iteration, timed by `timer` around the loop.
+inline void set_counters(benchmark::State& state, const loop_timer& timer, double bytes, double flops) {
+  const double seconds = timer.seconds();
+  const double iters = double(state.iterations());
+  state.SetBytesProcessed(std::int64_t(bytes * iters));
+  state.counters["FLOP/s"] = benchmark::Counter(flops * iters, benchmark::Counter::kIsRate);
+  state.counters["triad_frac"] = bytes * iters / seconds / triad_bytes_per_second();
+}
+
+/// "n16M" for 2^24, "n1000" otherwise.
+inline std::string size_name(std::int64_t n) {
+  if (n % (1 << 20) == 0) return "n" + std::to_string(n >> 20) + "M";
+  return "n" + std::to_string(n);
+}
+
+}  // namespace mixprec::bench
