@@ -24,6 +24,24 @@ template <class T> using compute_t = typename compute_of<T>::type;
 
 template <class T> inline constexpr bool is_int_v = std::is_integral_v<T>;
 
+// <cmath> functions are host-only under nvcc; device code takes CUDA's own.
+template <class A>
+MIXPREC_KI A fused_multiply_add(A a, A b, A c) {
+#if defined(__CUDA_ARCH__)
+  return ::fma(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+/// Round to integer, ties to even (the default IEEE rounding mode).
+MIXPREC_KI double round_ties_even(double v) {
+#if defined(__CUDA_ARCH__)
+  return ::rint(v);
+#else
+  return std::nearbyint(v);
+#endif
+}
+
 /// Exact: every dtype's values are doubles.
 template <class T>
 MIXPREC_KI double to_f64(T v) {
@@ -44,11 +62,11 @@ MIXPREC_KI T from_f64(double v) {
     return T(v);
   } else {
     if (v != v) return T(0);
-    constexpr double lo = double(std::numeric_limits<T>::min());
-    constexpr double hi = double(std::numeric_limits<T>::max());
+    const double lo = double(std::numeric_limits<T>::min());
+    const double hi = double(std::numeric_limits<T>::max());
     if (v <= lo) return std::numeric_limits<T>::min();
     if (v >= hi) return std::numeric_limits<T>::max();
-    return T(std::nearbyint(v));  // the default rounding mode: to nearest, ties to even
+    return T(round_ties_even(v));
   }
 }
 
@@ -113,7 +131,7 @@ struct compensated_sum {
   }
   MIXPREC_KI void add_product(A a, A b) {
     const A p = a * b;
-    const A pe = std::fma(a, b, -p);  // exact rounding error of the product
+    const A pe = fused_multiply_add(a, b, -p);  // exact rounding error of the product
     A e;
     two_sum(s, p, s, e);
     c += e + pe;
