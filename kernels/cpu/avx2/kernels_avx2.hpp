@@ -1,0 +1,18 @@
+// The AVX2 folder's kernels as constant-initialised pointers for its registration file.
+#pragma once
+
+#include "internal/registry.hpp"
+
+namespace mixprec::kern::avx2 {
+
+#define MIXPREC_AVX2_CONVERT_PAIRS(X)         \
+  X(float, f32, ::mixprec::half, f16)         \
+  X(::mixprec::half, f16, float, f32)         \
+  X(float, f32, ::mixprec::bfloat16, bf16)    \
+  X(::mixprec::bfloat16, bf16, float, f32)
+
+#define MIXPREC_DECLARE(S, SN, D, DN) extern const detail::convert_fn convert_##SN##_##DN;
+MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
+
+}  // namespace mixprec::kern::avx2

@@ -1,0 +1,17 @@
+// Registers the AVX2 folder's kernels (this file is built with the baseline flags).
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/cpu/avx2/kernels_avx2.hpp"
+
+namespace mixprec::detail {
+
+void register_cpu_avx2_kernels(const kernel_sink& sink) {
+  using namespace kern::avx2;
+  const kern::variant_desc v{"avx2_f16c", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
+                             supports_unit_stride};
+#define MIXPREC_ADD(S, SN, D, DN) \
+  kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
+  MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_ADD)
+#undef MIXPREC_ADD
+}
+
+}  // namespace mixprec::detail

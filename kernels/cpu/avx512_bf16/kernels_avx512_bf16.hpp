@@ -1,0 +1,8 @@
+// The AVX512-BF16 folder's kernels as constant-initialised pointers for its registration.
+#pragma once
+
+#include "internal/registry.hpp"
+
+namespace mixprec::kern::avx512_bf16 {
+extern const detail::convert_fn convert_f32_bf16;
+}  // namespace mixprec::kern::avx512_bf16

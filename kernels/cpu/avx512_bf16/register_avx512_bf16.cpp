@@ -1,0 +1,13 @@
+// Registers the AVX512-BF16 folder's kernels (this file is built with the baseline flags).
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/cpu/avx512_bf16/kernels_avx512_bf16.hpp"
+
+namespace mixprec::detail {
+
+void register_cpu_avx512_bf16_kernels(const kernel_sink& sink) {
+  const kern::variant_desc v{"avx512_bf16", backend::cpu, cpu_isa::avx512_bf16,
+                             priority_isa_base + int(cpu_isa::avx512_bf16), supports_unit_stride};
+  kern::add_entry(sink, v, op_id::convert, dtype::f32, dtype::bf16, erase(kern::avx512_bf16::convert_f32_bf16));
+}
+
+}  // namespace mixprec::detail
