@@ -50,6 +50,29 @@ inline void reduce_chunks(const detail::exec_args& ex, idx n, accumulation mode,
   });
 }
 
+/// amax over [0, n): chunk_amax(b, e, &best) gives each chunk's first index of largest
+/// magnitude; chunks are compared in order, so earlier chunks win ties. -1 for n == 0.
+template <bool Parallel, class ChunkAmax>
+inline idx amax_chunks(const detail::exec_args& ex, idx n, ChunkAmax&& chunk_amax) {
+  if (n == 0) return -1;
+  const int chunks = chunks_for<Parallel>(ex, n);
+  idx at[detail::max_chunks];
+  double best[detail::max_chunks];
+  detail::parallel_chunks(chunks, [&](int c) {
+    idx b, e;
+    detail::chunk_range(n, chunks, c, 64, &b, &e);
+    at[c] = chunk_amax(b, e, &best[c]);
+  });
+  idx r = at[0];
+  double m = best[0];
+  for (int c = 1; c < chunks; ++c)
+    if (magnitude_greater(best[c], m)) {  // strict: earlier chunks win ties
+      r = at[c];
+      m = best[c];
+    }
+  return r;
+}
+
 template <bool Parallel>
 struct chunked {
   template <class T>
@@ -87,26 +110,9 @@ struct chunked {
       });
     }
     static void amax(const detail::exec_args& ex, idx n, const void* x, idx incx, idx* result) {
-      if (n == 0) {
-        *result = -1;
-        return;
-      }
-      const int chunks = chunks_for<Parallel>(ex, n);
-      idx at[detail::max_chunks];
-      double best[detail::max_chunks];
-      detail::parallel_chunks(chunks, [&](int c) {
-        idx b, e;
-        detail::chunk_range(n, chunks, c, 64, &b, &e);
-        at[c] = amax_range(b, e, static_cast<const T*>(x), incx, &best[c]);
+      *result = amax_chunks<Parallel>(ex, n, [&](idx b, idx e, double* best) {
+        return amax_range(b, e, static_cast<const T*>(x), incx, best);
       });
-      idx r = at[0];
-      double m = best[0];
-      for (int c = 1; c < chunks; ++c)
-        if (magnitude_greater(best[c], m)) {  // strict: earlier chunks win ties
-          r = at[c];
-          m = best[c];
-        }
-      *result = r;
     }
   };
 

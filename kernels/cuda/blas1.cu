@@ -94,6 +94,15 @@ __global__ void reduce_final(int blocks, const Acc* partial, double* result) {
   *result = total.value();
 }
 
+/// Copies a kernel's result from the scratch buffer to the host and waits for the stream.
+template <class R>
+void fetch_result(device_state& st, const R* dev_result, R* result) {
+  const cudaError_t e = cudaMemcpyAsync(result, dev_result, sizeof(R), cudaMemcpyDeviceToHost, st.stream);
+  if (e != cudaSuccess) return record_error("cudaMemcpyAsync(result)", e);
+  const cudaError_t s = cudaStreamSynchronize(st.stream);
+  if (s != cudaSuccess) record_error("cudaStreamSynchronize", s);
+}
+
 /// Launches both passes and copies the result to the host (the stream is synchronised).
 template <reduce_kind K, class T, class Acc, class A>
 void run_reduction(const exec_args& ex, idx n, const void* x, idx incx, const void* y, idx incy, double scale,
@@ -108,10 +117,7 @@ void run_reduction(const exec_args& ex, idx n, const void* x, idx incx, const vo
   if (!check_launch("reduce_partials")) return;
   reduce_final<Acc><<<1, 32, 0, st.stream>>>(blocks, partial, dev_result);
   if (!check_launch("reduce_final")) return;
-  const cudaError_t e = cudaMemcpyAsync(result, dev_result, sizeof(double), cudaMemcpyDeviceToHost, st.stream);
-  if (e != cudaSuccess) return record_error("cudaMemcpyAsync(result)", e);
-  const cudaError_t s = cudaStreamSynchronize(st.stream);
-  if (s != cudaSuccess) record_error("cudaStreamSynchronize", s);
+  fetch_result(st, dev_result, result);
 }
 
 /// Picks the accumulator the contract gives T under `mode` (host side).
@@ -221,10 +227,7 @@ struct blas1 {
     if (!check_launch("amax_partials")) return;
     amax_final<<<1, 32, 0, st.stream>>>(blocks, partial, dev_result);
     if (!check_launch("amax_final")) return;
-    const cudaError_t e = cudaMemcpyAsync(result, dev_result, sizeof(idx), cudaMemcpyDeviceToHost, st.stream);
-    if (e != cudaSuccess) return record_error("cudaMemcpyAsync(result)", e);
-    const cudaError_t s = cudaStreamSynchronize(st.stream);
-    if (s != cudaSuccess) record_error("cudaStreamSynchronize", s);
+    fetch_result(st, dev_result, result);
   }
 };
 

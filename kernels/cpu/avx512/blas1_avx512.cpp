@@ -155,28 +155,9 @@ struct blas1 {
 
   /// Two passes per chunk: the largest |x| (and whether a NaN is present), then the first
   /// index holding it. Each chunk reads its part twice, from cache for chunks that fit.
-  static void amax(const exec_args& ex, idx n, const void* xv, idx incx, idx* result) {
-    if (n == 0) {
-      *result = -1;
-      return;
-    }
+  static void amax(const exec_args& ex, idx n, const void* xv, idx, idx* result) {
     const T* x = static_cast<const T*>(xv);
-    const int chunks = chunks_for<true>(ex, n);
-    idx at[detail::max_chunks];
-    double best[detail::max_chunks];
-    detail::parallel_chunks(chunks, [&](int c) {
-      idx b, e;
-      detail::chunk_range(n, chunks, c, 64, &b, &e);
-      at[c] = chunk_amax(x, b, e, &best[c]);
-    });
-    idx r = at[0];
-    double m = best[0];
-    for (int c = 1; c < chunks; ++c)
-      if (magnitude_greater(best[c], m)) {
-        r = at[c];
-        m = best[c];
-      }
-    *result = r;
+    *result = amax_chunks<true>(ex, n, [&](idx b, idx e, double* best) { return chunk_amax(x, b, e, best); });
   }
 
  private:
