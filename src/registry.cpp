@@ -25,6 +25,8 @@ const char* name_of(op_id op) {
     case op_id::sumsq: return "sumsq";
     case op_id::asum: return "asum";
     case op_id::amax: return "amax";
+    case op_id::spmv_csr: return "spmv_csr";
+    case op_id::spmv_sell: return "spmv_sell";
     case op_id::count_: break;
   }
   return "?";
@@ -118,7 +120,9 @@ class registry {
     const kernel_sink sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); },
                            this};
     register_cpu_ref_kernels(sink);
+    register_cpu_ref_spmv_kernels(sink);
     register_cpu_generic_kernels(sink);
+    register_cpu_generic_spmv_kernels(sink);
 #if defined(MIXPREC_HAVE_KERNELS_AVX2)
     register_cpu_avx2_kernels(sink);
 #endif
@@ -180,7 +184,7 @@ std::vector<kernel_info> list_kernels(const std::string& op) {
        })) {
     const detail::blas1_problem strided{1, 3, 3, accumulation::standard};
     const char* why = "";
-    const bool unit_only = e.supports && !e.supports(&strided, &why);
+    const bool unit_only = detail::is_blas1(e.op) && e.supports && !e.supports(&strided, &why);
     out.push_back(kernel_info{e.name, detail::name_of(e.op), e.where, e.in, e.out, e.min_isa,
                               detail::runnable(e), unit_only});
   }

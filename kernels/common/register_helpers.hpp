@@ -20,7 +20,7 @@ struct variant_desc {
 inline void add_entry(const detail::kernel_sink& sink, const variant_desc& v, detail::op_id op,
                       dtype in, dtype out, detail::any_fn fn) {
   std::string name = std::string(detail::name_of(op)) + "_" + name_of(in);
-  if (op == detail::op_id::convert) name += name_of(out);
+  if (op == detail::op_id::convert || !detail::is_blas1(op)) name += name_of(out);
   name += "_";
   name += v.suffix;
   sink(detail::kernel_entry{op, v.where, in, out, v.min_isa, v.priority, name.c_str(),

@@ -13,12 +13,16 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
+#include "mixprec/sparse.hpp"
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 1;
+inline constexpr int kernel_abi_version = 2;
 
-enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, count_ };
+enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, count_ };
+
+/// BLAS-1 ops take a blas1_problem in supports(); the others their own.
+constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
 const char* name_of(op_id op);
 
 /// What a kernel needs from its context at run time.
@@ -53,6 +57,40 @@ using asum_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::i
                          accumulation acc, double* result);
 using amax_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
                          std::int64_t* result);
+
+/// A CSR matrix as kernels see it (validated by the front end).
+struct csr_args {
+  std::int64_t rows, cols, nnz;
+  const void* row_ptr;
+  const void* col_idx;
+  const void* values;
+  index_type index;
+};
+
+/// A SELL-C-sigma matrix as kernels see it; see mixprec::sell_matrix for the arrays.
+struct sell_args {
+  std::int64_t rows, cols, slices;
+  int chunk;
+  const std::int64_t* slice_ptr;
+  const std::int32_t* slice_len;
+  const std::int32_t* row_of;
+  const std::int32_t* lane_len;  // entries of the row in each slot; padding is never read
+  const std::int32_t* col_idx;
+  const void* values;
+};
+
+/// The problem an SpMV kernel's supports() looks at.
+struct spmv_problem {
+  index_type index = index_type::i32;
+  accumulation acc = accumulation::standard;
+  int chunk = 0;  // SELL slice height
+};
+
+/// y = alpha*A*x + beta*y; x and y dense, of the entry's `out` dtype; beta == 0: y not read.
+using spmv_csr_fn = void (*)(const exec_args&, const csr_args& a, double alpha, const void* x, double beta,
+                             void* y, accumulation acc);
+using spmv_sell_fn = void (*)(const exec_args&, const sell_args& a, double alpha, const void* x, double beta,
+                              void* y, accumulation acc);
 
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.
@@ -94,6 +132,8 @@ bool supports_unit_stride(const void* problem, const char** why);
 // dropped from static archives). Each is compiled without ISA flags.
 void register_cpu_ref_kernels(const kernel_sink& sink);
 void register_cpu_generic_kernels(const kernel_sink& sink);
+void register_cpu_ref_spmv_kernels(const kernel_sink& sink);
+void register_cpu_generic_spmv_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

@@ -50,4 +50,13 @@ MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
+#define MIXPREC_DECLARE(T, N)                              \
+  extern const detail::spmv_csr_fn spmv_csr_##N##_f64;     \
+  extern const detail::spmv_sell_fn spmv_sell8_##N##_f64;
+MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
+extern const detail::spmv_csr_fn spmv_csr_f32_f32;
+extern const detail::spmv_csr_fn spmv_csr_f16_f32;
+extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
+
 }  // namespace mixprec::kern::avx512

@@ -4,6 +4,32 @@
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 
 namespace mixprec::detail {
+namespace {
+
+bool supports_csr_i32(const void* problem, const char** why) {
+  const auto* p = static_cast<const spmv_problem*>(problem);
+  if (p->index != index_type::i32) {
+    *why = "needs i32 indices";
+    return false;
+  }
+  return true;
+}
+/// f32-vector kernels accumulate in f32 only.
+bool supports_csr_i32_f32_acc(const void* problem, const char** why) {
+  if (!supports_csr_i32(problem, why)) return false;
+  if (static_cast<const spmv_problem*>(problem)->acc == accumulation::f64) {
+    *why = "accumulates in f32";
+    return false;
+  }
+  return true;
+}
+bool supports_sell8(const void* problem, const char** why) {
+  if (static_cast<const spmv_problem*>(problem)->chunk == 8) return true;
+  *why = "needs slices of 8 rows";
+  return false;
+}
+
+}  // namespace
 
 void register_cpu_avx512_kernels(const kernel_sink& sink) {
   using namespace kern::avx512;
@@ -26,6 +52,19 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
   MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_ADD)
 #undef MIXPREC_ADD
+
+  const int priority = priority_isa_base + int(cpu_isa::avx512);
+  const kern::variant_desc csr_f64{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32};
+  const kern::variant_desc csr_f32{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
+  const kern::variant_desc sell{"avx512_c8", backend::cpu, cpu_isa::avx512, priority, supports_sell8};
+#define MIXPREC_ADD(T, N)                                                                             \
+  kern::add_entry(sink, csr_f64, op_id::spmv_csr, dtype_of<T>, dtype::f64, erase(spmv_csr_##N##_f64)); \
+  kern::add_entry(sink, sell, op_id::spmv_sell, dtype_of<T>, dtype::f64, erase(spmv_sell8_##N##_f64));
+  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
+#undef MIXPREC_ADD
+  kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f32, dtype::f32, erase(spmv_csr_f32_f32));
+  kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));
+  kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
 }
 
 }  // namespace mixprec::detail

@@ -1,0 +1,109 @@
+// CSR and SELL SpMV from the scalar bodies, serial (the `_ref` kernels) or cut into
+// work-balanced chunks on the CPU threads (the portable kernels).
+#pragma once
+
+#include "internal/parallel.hpp"
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/common/spmv_rows.hpp"
+
+namespace mixprec::kern {
+
+/// Chunks for an SpMV of this much work: one per thread, none below ~32k entries.
+inline int spmv_chunks(const detail::exec_args& ex, std::int64_t work) {
+  return detail::chunk_count(work, ex.threads, 1 << 15);
+}
+
+template <bool Parallel>
+struct spmv_chunked {
+  template <class V, class I, class X>
+  static void csr(const detail::exec_args& ex, const detail::csr_args& a, double alpha, const void* xv, double beta,
+                  void* yv, accumulation acc) {
+    if (acc == accumulation::f64 && !std::is_same_v<X, double>) {
+      run<V, I, X, double>(ex, a, alpha, xv, beta, yv);
+    } else {
+      run<V, I, X, spmv_acc_t<V, X>>(ex, a, alpha, xv, beta, yv);
+    }
+  }
+
+  template <class V, class X>
+  static void sell(const detail::exec_args& ex, const detail::sell_args& a, double alpha, const void* xv,
+                   double beta, void* yv, accumulation acc) {
+    if (acc == accumulation::f64 && !std::is_same_v<X, double>)
+      run_sell<V, X, double>(ex, a, alpha, xv, beta, yv);
+    else
+      run_sell<V, X, spmv_acc_t<V, X>>(ex, a, alpha, xv, beta, yv);
+  }
+
+ private:
+  template <class V, class I, class X, class A>
+  static void run(const detail::exec_args& ex, const detail::csr_args& a, double alpha, const void* xv, double beta,
+                  void* yv) {
+    const I* rp = static_cast<const I*>(a.row_ptr);
+    const int chunks = Parallel ? spmv_chunks(ex, a.nnz + a.rows) : 1;
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t rb, re;
+      balanced_rows(rp, a.rows, chunks, c, &rb, &re);
+      spmv_csr_rows<V, I, X, A>(a, rb, re, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
+    });
+  }
+
+  template <class V, class X, class A>
+  static void run_sell(const detail::exec_args& ex, const detail::sell_args& a, double alpha, const void* xv,
+                       double beta, void* yv) {
+    const X* x = static_cast<const X*>(xv);
+    X* y = static_cast<X*>(yv);
+    const V* v = static_cast<const V*>(a.values);
+    const int chunks = Parallel ? spmv_chunks(ex, a.slice_ptr[a.slices]) : 1;
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t sb, se;
+      detail::chunk_range(a.slices, chunks, c, 1, &sb, &se);
+      for (std::int64_t s = sb; s < se; ++s)
+        for (int lane = 0; lane < a.chunk; ++lane) {
+          const std::int32_t row = a.row_of[s * a.chunk + lane];
+          if (row < 0) continue;
+          A sum = 0;
+          for (std::int64_t k = 0; k < a.lane_len[s * a.chunk + lane]; ++k) {
+            const std::int64_t at = a.slice_ptr[s] + k * a.chunk + lane;
+            sum += A(widen(v[at])) * A(widen(x[a.col_idx[at]]));
+          }
+          spmv_store(y, row, sum, A(alpha), A(beta));
+        }
+    });
+  }
+};
+
+/// Rejects index types other than I (the registry holds one entry per index type).
+template <index_type I>
+bool supports_index(const void* problem, const char** why) {
+  if (static_cast<const detail::spmv_problem*>(problem)->index == I) return true;
+  *why = I == index_type::i32 ? "needs i32 indices" : "needs i64 indices";
+  return false;
+}
+
+/// Registers CSR kernels for every (values, vectors, index) and SELL for (values, vectors).
+template <class Impl>
+void add_spmv_set(const detail::kernel_sink& sink, const char* suffix_i32, const char* suffix_i64,
+                  const char* suffix_sell, backend where, cpu_isa isa, int priority) {
+  using detail::erase;
+  using detail::op_id;
+  const variant_desc v32{suffix_i32, where, isa, priority, supports_index<index_type::i32>};
+  const variant_desc v64{suffix_i64, where, isa, priority, supports_index<index_type::i64>};
+  const variant_desc vs{suffix_sell, where, isa, priority, nullptr};
+  auto per_vector = [&](auto vt, auto xt) {
+    using V = decltype(vt);
+    using X = decltype(xt);
+    add_entry(sink, v32, op_id::spmv_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr<V, std::int32_t, X>));
+    add_entry(sink, v64, op_id::spmv_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr<V, std::int64_t, X>));
+    add_entry(sink, vs, op_id::spmv_sell, dtype_of<V>, dtype_of<X>, erase(&Impl::template sell<V, X>));
+  };
+  auto per_value = [&](auto vt) {
+    per_vector(vt, double{});
+    per_vector(vt, float{});
+  };
+  per_value(double{});
+  per_value(float{});
+  per_value(half{});
+  per_value(bfloat16{});
+}
+
+}  // namespace mixprec::kern

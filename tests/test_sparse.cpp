@@ -1,0 +1,306 @@
+// Sparse matrices: generators, COO -> CSR, validation, SELL, Matrix Market, and SpMV on
+// every runnable kernel variant against long-double references with derived bounds:
+//   |y_i - exact_i| <= |alpha| gamma_k(u) S_i + gamma_3(u)(|alpha s_i| + |beta y_i|) + u_y |exact_i|
+// with k the row's nonzeros, S_i = sum_j |a_ij x_j|, s_i the exact row sum, u the
+// accumulator's unit roundoff and u_y that of y when y's dtype is narrower than it.
+#include <map>
+#include <sstream>
+
+#include "internal/context_state.hpp"
+#include "mixprec/sparse.hpp"
+#include "support/harness.hpp"
+
+namespace mixprec::test {
+namespace {
+
+// ---- generators and construction ----------------------------------------------------------
+
+TEST(sparse_generators, shapes_and_row_sums) {
+  const std::int64_t n = 6;
+  struct want {
+    csr_matrix a;
+    std::int64_t rows, nnz;
+    double interior_row_sum;
+  };
+  const want cases[] = {{poisson_2d(n), n * n, 5 * n * n - 4 * n, 0.0},
+                        {poisson_3d(n), n * n * n, 7 * n * n * n - 6 * n * n, 0.0},
+                        {hpcg_27pt(n), n * n * n, (3 * n - 2) * (3 * n - 2) * (3 * n - 2), 0.0},
+                        {anisotropic_2d(n, 0.01), n * n, 5 * n * n - 4 * n, 0.0}};
+  for (const auto& c : cases) {
+    EXPECT_EQ(c.a.rows(), c.rows);
+    EXPECT_EQ(c.a.nnz(), c.nnz);
+    EXPECT_TRUE(c.a.validate().ok) << c.a.validate().problem;
+    const coo_matrix coo = c.a.to_coo();
+    std::vector<double> row_sum(static_cast<std::size_t>(c.rows), 0.0);
+    for (std::int64_t k = 0; k < coo.nnz(); ++k) row_sum[coo.row[k]] += coo.value[k];
+    const std::int64_t h = n / 2, interior = c.rows == n * n ? h * n + h : h * (n * n + n + 1);
+    EXPECT_NEAR(row_sum[static_cast<std::size_t>(interior)], c.interior_row_sum, 1e-12);
+    // Symmetric: every (i, j, v) has (j, i, v).
+    std::map<std::pair<std::int64_t, std::int64_t>, double> m;
+    for (std::int64_t k = 0; k < coo.nnz(); ++k) m[{coo.row[k], coo.col[k]}] = coo.value[k];
+    for (const auto& [ij, v] : m) EXPECT_EQ(m.at({ij.second, ij.first}), v);
+  }
+  const coo_matrix cd = convection_diffusion_3d(4, 10.0).to_coo();
+  std::map<std::pair<std::int64_t, std::int64_t>, double> m;
+  for (std::int64_t k = 0; k < cd.nnz(); ++k) m[{cd.row[k], cd.col[k]}] = cd.value[k];
+  EXPECT_NE(m.at({5, 4}), m.at({4, 5}));  // convection makes it nonsymmetric
+}
+
+TEST(sparse_construction, coo_duplicates_are_summed_and_sorted) {
+  coo_matrix c(3, 4);
+  c.add(2, 3, 1.0);
+  c.add(0, 1, 2.0);
+  c.add(2, 0, 3.0);
+  c.add(0, 1, 0.5);
+  const csr_matrix a = csr_matrix::from_coo(c, dtype::f32);
+  EXPECT_EQ(a.nnz(), 3);
+  EXPECT_TRUE(a.validate().ok);
+  const coo_matrix back = a.to_coo();
+  EXPECT_EQ(back.row, (std::vector<std::int64_t>{0, 2, 2}));
+  EXPECT_EQ(back.col, (std::vector<std::int64_t>{1, 0, 3}));
+  EXPECT_EQ(back.value, (std::vector<double>{2.5, 3.0, 1.0}));
+  c.add(3, 0, 1.0);
+  try {
+    (void)csr_matrix::from_coo(c);
+    ADD_FAILURE() << "out-of-range entry accepted";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("entry 4 at (3, 0) is outside the 3 x 4 matrix"), std::string::npos) << e.what();
+  }
+}
+
+TEST(sparse_construction, index_and_value_conversions_round_trip) {
+  const csr_matrix a = poisson_3d(4);
+  const csr_matrix b = a.with_indices(index_type::i64).with_values(dtype::bf16);
+  EXPECT_EQ(b.index_kind(), index_type::i64);
+  EXPECT_EQ(b.value_type(), dtype::bf16);
+  EXPECT_TRUE(b.validate().ok);
+  EXPECT_EQ(b.with_indices(index_type::i32).to_coo().value, a.to_coo().value);  // 6 and -1 are exact in bf16
+}
+
+// ---- validation ---------------------------------------------------------------------------
+
+TEST(sparse_validate, names_each_defect_and_where) {
+  struct bad {
+    std::vector<std::int32_t> row_ptr, col;
+    std::string expect;
+  };
+  const bad cases[] = {
+      {{1, 2, 3}, {0, 1, 0}, "row_ptr[0] is 1"},
+      {{0, 2, 1}, {0, 1}, "row_ptr[1] = 2 exceeds nnz = 1"},
+      {{0, 2, 1, 3}, {0, 1, 2}, "row_ptr decreases at row 1"},
+      {{0, 1, 2}, {0, 5}, "row 1, entry 1: column 5 is outside [0, 3)"},
+      {{0, 2, 3}, {2, 1, 0}, "row 0, entry 1: columns unsorted (2 before 1)"},
+      {{0, 2, 3}, {1, 1, 0}, "row 0, entry 1: column 1 appears twice"},
+      {{0, 1, 2}, {0, -1}, "column -1 is outside"},
+  };
+  for (const auto& c : cases) {
+    const std::vector<double> v(c.col.size(), 1.0);
+    const std::int64_t rows = std::int64_t(c.row_ptr.size()) - 1;
+    const csr_ref r = csr_ref::wrap<double, std::int32_t>(rows, 3, c.row_ptr.data(), c.col.data(), v.data());
+    const csr_check chk = r.validate();
+    EXPECT_FALSE(chk.ok) << c.expect;
+    EXPECT_NE(chk.problem.find(c.expect), std::string::npos) << chk.problem;
+  }
+  const std::vector<std::int32_t> rp{0, 1, 2}, ci{0, 2};
+  const std::vector<double> v{1, 2};
+  EXPECT_TRUE((csr_ref::wrap<double, std::int32_t>(2, 3, rp.data(), ci.data(), v.data()).validate().ok));
+}
+
+// ---- Matrix Market ---------------------------------------------------------------------
+
+TEST(matrix_market, round_trip_is_exact) {
+  coo_matrix a = poisson_2d(5).to_coo();
+  a.value[3] = 0.1;           // not a short decimal: needs 17 digits
+  a.value[7] = -1.5e-300;
+  std::stringstream s;
+  write_matrix_market(s, a);
+  const coo_matrix b = read_matrix_market(s);
+  EXPECT_EQ(b.rows, a.rows);
+  EXPECT_EQ(b.row, a.row);
+  EXPECT_EQ(b.col, a.col);
+  EXPECT_EQ(b.value, a.value);
+}
+
+TEST(matrix_market, symmetric_skew_array_pattern_integer) {
+  std::stringstream sym("%%MatrixMarket matrix coordinate real symmetric\n% c\n3 3 2\n1 1 4\n3 1 -2.5\n");
+  coo_matrix a = read_matrix_market(sym);
+  EXPECT_EQ(a.nnz(), 3);
+  const coo_matrix as = csr_matrix::from_coo(a).to_coo();
+  EXPECT_EQ(as.value, (std::vector<double>{4, -2.5, -2.5}));
+  std::stringstream skew("%%MatrixMarket matrix coordinate integer skew-symmetric\n2 2 1\n2 1 3\n");
+  const coo_matrix k = csr_matrix::from_coo(read_matrix_market(skew)).to_coo();
+  EXPECT_EQ(k.value, (std::vector<double>{-3, 3}));
+  std::stringstream arr("%%MatrixMarket matrix array real general\n2 2\n1\n0\n2\n3\n");
+  const coo_matrix d = csr_matrix::from_coo(read_matrix_market(arr)).to_coo();
+  EXPECT_EQ(d.row, (std::vector<std::int64_t>{0, 0, 1}));
+  EXPECT_EQ(d.col, (std::vector<std::int64_t>{0, 1, 1}));
+  EXPECT_EQ(d.value, (std::vector<double>{1, 2, 3}));
+  std::stringstream pat("%%MatrixMarket matrix coordinate pattern general\n2 3 2\n1 3\n2 2\n");
+  EXPECT_EQ(read_matrix_market(pat).value, (std::vector<double>{1, 1}));
+}
+
+TEST(matrix_market, malformed_files_name_the_line) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "line 1: the file is empty"},
+      {"%%MatrixMarket matrix coordinate real\n", "line 1: the header must read"},
+      {"%%MatrixMarket vector coordinate real general\n", "object 'vector'"},
+      {"%%MatrixMarket matrix coordinate complex general\n1 1 1\n", "complex matrices are not supported"},
+      {"%%MatrixMarket matrix coordinate real hermitian\n", "hermitian"},
+      {"%%MatrixMarket matrix array pattern general\n", "array file cannot have the pattern field"},
+      {"%%MatrixMarket matrix coordinate real general\n", "the size line is missing"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2\n", "line 2: the size line must hold rows, columns and entries"},
+      {"%%MatrixMarket matrix coordinate real general\n2 x 1\n", "line 2: column count 'x' is not an integer"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.0\n", "line 3: the file ends after 1 of 2 entries"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n", "line 3: entry (3, 1) is outside the 2 x 2 matrix"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 abc\n", "line 3: value 'abc' is not a number"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1\n", "line 3: expected 3 fields, found 2"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 2\n", "line 4: unexpected data after the last entry"},
+      {"%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n", "line 3: entry (1, 2) lies above the diagonal"},
+      {"%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n1 1 1\n", "skew-symmetric file stores no diagonal"},
+      {"%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n", "must be square"},
+      {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n", "the file ends before entry (2, 2)"},
+  };
+  for (const auto& [text, expect] : cases) {
+    std::stringstream s(text);
+    try {
+      (void)read_matrix_market(s);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), status::io);
+      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << "got: " << e.what();
+    }
+  }
+  EXPECT_THROW((void)read_matrix_market(std::string("/nonexistent/x.mtx")), error);
+}
+
+// ---- SpMV on every kernel ------------------------------------------------------------------
+
+/// A matrix with empty rows, short and long rows (up to 40 entries) and random values.
+coo_matrix irregular_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> val(-1, 1);
+  coo_matrix c(rows, cols);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const int len = i % 7 == 3 ? 0 : i % 11 == 5 ? 40 : int(gen() % 9);
+    for (int k = 0; k < len; ++k) c.add(i, std::int64_t(gen() % std::uint32_t(cols)), val(gen));
+  }
+  return c;
+}
+
+class spmv_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+template <class X>
+void check_spmv(const kernel_info& k) {
+  const context ctx = context_for(k);
+  force_kernel pin(k.name);
+  const bool sell = k.op == "spmv_sell";
+  const index_type it = k.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
+  const std::vector<int> chunks = sell ? (k.name.find("_c8") != std::string::npos ? std::vector<int>{8} : std::vector<int>{8, 16})
+                                       : std::vector<int>{0};
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {7, 3}, {50, 120}, {1000, 1000}, {20000, 900}};
+  for (auto [rows, cols] : shapes)
+    for (int chunk : chunks)
+      for (int sigma : {1, 32})
+        for (accumulation acc : {accumulation::standard, accumulation::f64}) {
+          if (!sell && sigma > 1) continue;
+          if (sell && sigma % chunk != 0 && sigma != 1) continue;
+          const csr_matrix a = csr_matrix::from_coo(irregular_matrix(rows, cols, std::uint32_t(rows + cols)), k.in, it, ctx);
+          const auto xs = random_values<X>(cols, 5), ys = random_values<X>(rows, 6);
+          array<X> x(xs, ctx), y(ys, ctx);
+          const double alpha = -1.25, beta = 0.5;
+          try {
+            if (sell) spmv(alpha, sell_matrix(a, chunk, sigma), x, beta, y, acc);
+            else spmv(alpha, a, x, beta, y, acc);
+          } catch (const error& e) {
+            // The only refusal allowed: an f32-accumulating kernel asked for f64.
+            ASSERT_TRUE(acc == accumulation::f64 && e.code() == status::unsupported) << e.what();
+            continue;
+          }
+          const coo_matrix c = a.to_coo();
+          std::vector<ld> s(static_cast<std::size_t>(rows), 0), sabs(static_cast<std::size_t>(rows), 0);
+          std::vector<std::int64_t> count(static_cast<std::size_t>(rows), 0);
+          for (std::int64_t e = 0; e < c.nnz(); ++e) {
+            const ld p = ld(c.value[e]) * exact(xs[c.col[e]]);
+            s[c.row[e]] += p;
+            sabs[c.row[e]] += std::fabs(p);
+            ++count[c.row[e]];
+          }
+          const bool f64_acc = std::is_same_v<X, double> || k.in == dtype::f64 || acc == accumulation::f64;
+          const ld u = f64_acc ? unit_roundoff<double>() : unit_roundoff<float>();
+          const ld uy = std::is_same_v<X, float> && f64_acc ? unit_roundoff<float>() : 0;
+          const auto got = y.to_vector();
+          for (std::int64_t i = 0; i < rows; ++i) {
+            const ld e = ld(alpha) * s[i] + ld(beta) * exact(ys[i]);
+            const ld bound = std::fabs(ld(alpha)) * gamma(ld(count[i]), u) * sabs[i] +
+                             gamma(3, u) * (std::fabs(ld(alpha) * s[i]) + std::fabs(ld(beta) * exact(ys[i]))) + uy * std::fabs(e);
+            ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
+                << k.name << " " << rows << "x" << cols << " C=" << chunk << " sigma=" << sigma << " acc=" << name_of(acc) << " row " << i;
+          }
+        }
+}
+
+TEST_P(spmv_kernel, matches_exact_within_derived_bound) {
+  with_type(GetParam().out, [&](auto x) {
+    using X = decltype(x);
+    if constexpr (std::is_floating_point_v<X>) check_spmv<X>(GetParam());
+  });
+}
+
+TEST_P(spmv_kernel, beta_zero_does_not_read_y) {
+  const kernel_info& k = GetParam();
+  with_type(k.out, [&](auto xt) {
+    using X = decltype(xt);
+    if constexpr (std::is_floating_point_v<X>) {
+      const context ctx = context_for(k);
+      force_kernel pin(k.name);
+      const index_type it = k.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
+      const csr_matrix a = poisson_2d(9).with_values(k.in).with_indices(it).to(ctx);
+      array<X> x(std::vector<X>(81, X(1)), ctx), y(std::vector<X>(81, std::numeric_limits<X>::quiet_NaN()), ctx);
+      if (k.op == "spmv_sell") spmv(1.0, sell_matrix(a, 8, 1), x, 0.0, y);
+      else spmv(1.0, a, x, 0.0, y);
+      const auto got = y.to_vector();
+      for (std::size_t i = 0; i < got.size(); ++i) ASSERT_TRUE(std::isfinite(got[i])) << k.name << " row " << i;
+      EXPECT_EQ(got[40], X(0));  // interior row of the Laplacian times ones
+      EXPECT_EQ(got[0], X(2));   // corner: 4 - 1 - 1
+    }
+  });
+}
+
+std::vector<kernel_info> spmv_kernels() {
+  auto v = runnable_kernels("spmv_csr");
+  for (auto& k : runnable_kernels("spmv_sell")) v.push_back(k);
+  return v;
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, spmv_kernel, ::testing::ValuesIn(spmv_kernels()), kernel_param_name);
+
+TEST(spmv_errors, bad_operands_are_named_and_y_untouched) {
+  const csr_matrix a = poisson_2d(4);  // 16 x 16
+  std::vector<double> x(16, 1.0), y(16, 7.0), short_x(15, 1.0);
+  auto expect = [&](auto&& f, status code, const std::string& needle) {
+    try {
+      f();
+      ADD_FAILURE() << "no error: " << needle;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(y, std::vector<double>(16, 7.0));
+  };
+  expect([&] { spmv(1, a, make_view(short_x.data(), 15), 0, make_view(y.data(), 16)); }, status::shape_mismatch,
+         "A is 16 x 16 but x has 15 elements");
+  expect([&] { spmv(1, a, make_view(y.data(), 16), 0, make_view(y.data(), 16)); }, status::invalid_argument, "x and y overlap");
+  expect([&] { spmv(1, a, make_view(x.data(), 16), 0, make_view(y.data(), 16), accumulation::compensated); },
+         status::unsupported, "compensated");
+  std::vector<half> hx(16), hy(16);
+  expect([&] { spmv(1, a, make_view(hx.data(), 16), 0, make_view(hy.data(), 16)); }, status::unsupported, "f64 or f32 vectors");
+  std::vector<double> wide(32, 1.0);
+  expect([&] { spmv(1, a, make_view(wide.data(), 16, 2), 0, make_view(y.data(), 16)); }, status::unsupported, "dense");
+  auto state = std::make_shared<detail::context_state>();
+  state->kind = backend::cuda;
+  expect([&] { spmv(1, a, make_view(x.data(), 16, 1, context(state)), 0, make_view(y.data(), 16)); },
+         status::invalid_argument, "one memory space");
+  expect([] { (void)sell_matrix(poisson_2d(3), 12); }, status::invalid_argument, "chunk C = 12 must be 8 or 16");
+}
+
+}  // namespace
+}  // namespace mixprec::test
