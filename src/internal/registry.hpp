@@ -121,6 +121,7 @@ struct kernel_sink {
 
 // Priorities: the best kernel first, the reference last (as oneDNN's implementation lists).
 inline constexpr int priority_ref = 0;
+inline constexpr int priority_gather = 5;  // SIMD gather kernels, slower than portable here
 inline constexpr int priority_portable = 10;
 inline constexpr int priority_isa_base = 20;  // + the ISA level
 inline constexpr int priority_cuda = 50;
