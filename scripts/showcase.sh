@@ -16,7 +16,7 @@ echo "== demo: examples/01_first_steps"
 "$build/bin/01_first_steps" cpu 4000000
 if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
-  echo "== precision comparison: BLAS-1 at 2^24 elements, as a fraction of the measured triad"
+  echo "== precision comparison: BLAS-1 at 2^24 and 2^26 elements, as a fraction of the measured triad"
   "$build/bin/mixprec_bench" --benchmark_filter='^(stream|blas1/(dot|axpy))/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
 fi

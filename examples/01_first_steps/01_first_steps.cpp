@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   for (std::int64_t i = 0; i < n; ++i) sum_abs += std::fabs(hx[i] * hy[i]);
 
   std::printf("n = %lld, dot(sin, cos) = %.15g\n\n", (long long)n, exact);
-  std::printf("%-6s %-12s %12s %12s %12s\n", "dtype", "accumulation", "time [ms]", "|error|", "bound");
+  std::printf("%-6s %-12s %12s %12s %12s\n", "dtype", "accumulation", "time [ms]", "|error|", "worst-case");
   const row rows[] = {{dtype::f64, 0x1p-53}, {dtype::f32, 0x1p-24}, {dtype::f16, 0x1p-11}, {dtype::bf16, 0x1p-8}};
   bool ok = true;
   for (const row& r : rows) {
