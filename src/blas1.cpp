@@ -72,25 +72,9 @@ void run(op_id op, const vec& x, dtype out, const detail::blas1_problem& p, Call
   const detail::kernel_entry k = detail::select_kernel(op, ctx, x.type, out, &p);
   const auto t0 = std::chrono::steady_clock::now();
   call(k, ctx.exec());
-  if (ctx.kind == backend::cuda) {
-    char err[512] = {};
-    if (detail::cuda_plugin()->take_kernel_error(err, sizeof err) != 0)
-      MIXPREC_THROW(internal, detail::name_of(op), "CUDA kernel ", k.name, " failed: ", err);
-  }
-  if (!verbose_enabled()) return;
-  if (ctx.kind == backend::cuda) {
-    char err[512] = {};
-    detail::cuda_plugin()->synchronize(ctx.stream, err, sizeof err);
-  }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const std::string types = op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out))
                                                  : std::string(name_of(x.type));
-  std::fprintf(stderr,
-               "mixprec_verbose,op=%s,dtypes=%s,shape=n%lld:inc%lld:%lld,acc=%s,backend=%s,"
-               "kernel=%s,isa=%s,time_ms=%.4f\n",
-               detail::name_of(op), types.c_str(), (long long)p.n, (long long)p.incx,
-               (long long)p.incy, name_of(p.acc), name_of(ctx.kind), k.name,
-               ctx.kind == backend::cpu ? name_of(k.min_isa) : "cuda", ms);
+  detail::finish_call(op, ctx, k, t0, types, detail::cat("n", p.n, ":inc", p.incx, ":", p.incy), p.acc);
 }
 
 template <class Fn>

@@ -3,7 +3,6 @@
 #include "mixprec/context.hpp"
 
 #include <cstdlib>
-#include <mutex>
 
 #include "internal/context_state.hpp"
 #include "internal/cuda_plugin_api.hpp"

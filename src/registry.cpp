@@ -2,6 +2,7 @@
 // CPU ISA folder this build has, then the CUDA plugin's when it loads), kept sorted best
 // first, and asked by every op front end through select_kernel.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -147,6 +148,25 @@ void add_plugin_kernels(void (*register_kernels)(const kernel_sink&)) {
   registry& r = registry::get();
   register_kernels(kernel_sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); },
                                &r});
+}
+
+void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
+                 std::chrono::steady_clock::time_point start, const std::string& dtypes,
+                 const std::string& shape, accumulation acc) {
+  if (ctx.kind == backend::cuda) {
+    char err[512] = {};
+    if (cuda_plugin()->take_kernel_error(err, sizeof err) != 0)
+      MIXPREC_THROW(internal, name_of(op), "CUDA kernel ", k.name, " failed: ", err);
+  }
+  if (!verbose_enabled()) return;
+  if (ctx.kind == backend::cuda) {
+    char err[512] = {};
+    cuda_plugin()->synchronize(ctx.stream, err, sizeof err);
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "mixprec_verbose,op=%s,dtypes=%s,shape=%s,acc=%s,backend=%s,kernel=%s,isa=%s,time_ms=%.4f\n",
+               name_of(op), dtypes.c_str(), shape.c_str(), mixprec::name_of(acc), mixprec::name_of(ctx.kind), k.name,
+               ctx.kind == backend::cpu ? mixprec::name_of(k.min_isa) : "cuda", ms);
 }
 
 bool runnable(const kernel_entry& k) {

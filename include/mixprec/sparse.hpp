@@ -99,6 +99,8 @@ class csr_matrix {
 
   void* row_ptr_data() { return row_ptr_.data(); }
   void* col_idx_data() { return col_idx_.data(); }
+  const void* row_ptr_data() const { return row_ptr_.data(); }
+  const void* col_idx_data() const { return col_idx_.data(); }
   view values() { return values_.as_view(); }
   const_view values() const { return values_.as_view(); }
 

@@ -71,7 +71,7 @@ double parse_real(const std::string& t, std::int64_t line) {
 }  // namespace
 
 coo_matrix read_matrix_market(std::istream& in) {
-  line_reader r{in};
+  line_reader r{in, 0, {}};
   if (!std::getline(in, r.text)) fail(1, "the file is empty");
   r.number = 1;
   const auto head = tokens(lower(r.text));

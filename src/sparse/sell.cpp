@@ -21,8 +21,8 @@ sell_matrix::sell_matrix(const csr_matrix& a_in, int chunk, int sigma) : chunk_(
   rows_ = a.rows();
   cols_ = a.cols();
   nnz_ = a.nnz();
-  const auto* rp = static_cast<const std::int64_t*>(const_cast<csr_matrix&>(a).row_ptr_data());
-  const auto* ci = static_cast<const std::int64_t*>(const_cast<csr_matrix&>(a).col_idx_data());
+  const auto* rp = static_cast<const std::int64_t*>(a.row_ptr_data());
+  const auto* ci = static_cast<const std::int64_t*>(a.col_idx_data());
   const std::size_t vbytes = size_of(a.value_type());
   const auto* vals = static_cast<const unsigned char*>(a.values().data());
 

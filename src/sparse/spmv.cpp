@@ -44,13 +44,8 @@ void run(detail::op_id op, const context& ctx, dtype values, dtype vectors, cons
   const detail::kernel_entry k = detail::select_kernel(op, st, values, vectors, &p);
   const auto t0 = std::chrono::steady_clock::now();
   call(reinterpret_cast<Fn>(k.fn), st.exec());
-  if (verbose_enabled()) {
-    ctx.synchronize();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "mixprec_verbose,op=%s,dtypes=%s:%s,shape=rows%lld:nnz%lld,acc=%s,backend=%s,kernel=%s,isa=%s,time_ms=%.4f\n",
-                 detail::name_of(op), name_of(values), name_of(vectors), (long long)rows, (long long)nnz, name_of(p.acc),
-                 name_of(ctx.kind()), k.name, ctx.kind() == backend::cpu ? name_of(k.min_isa) : "cuda", ms);
-  }
+  detail::finish_call(op, st, k, t0, detail::cat(name_of(values), ":", name_of(vectors)),
+                      detail::cat("rows", rows, ":nnz", nnz), p.acc);
 }
 
 }  // namespace
