@@ -28,6 +28,10 @@ const char* name_of(op_id op) {
     case op_id::amax: return "amax";
     case op_id::spmv_csr: return "spmv_csr";
     case op_id::spmv_sell: return "spmv_sell";
+    case op_id::spmm_csr: return "spmm_csr";
+    case op_id::halo_fill: return "halo_fill";
+    case op_id::stencil: return "stencil";
+    case op_id::stencil_sweeps: return "stencil_sweeps";
     case op_id::count_: break;
   }
   return "?";
@@ -124,6 +128,8 @@ class registry {
     register_cpu_ref_spmv_kernels(sink);
     register_cpu_generic_kernels(sink);
     register_cpu_generic_spmv_kernels(sink);
+    register_cpu_ref_stencil_kernels(sink);
+    register_cpu_generic_stencil_kernels(sink);
 #if defined(MIXPREC_HAVE_KERNELS_AVX2)
     register_cpu_avx2_kernels(sink);
 #endif

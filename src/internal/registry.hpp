@@ -17,9 +17,10 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 2;
+inline constexpr int kernel_abi_version = 3;
 
-enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, count_ };
+enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
+                                   stencil_sweeps, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -92,6 +93,69 @@ using spmv_csr_fn = void (*)(const exec_args&, const csr_args& a, double alpha, 
 using spmv_sell_fn = void (*)(const exec_args&, const sell_args& a, double alpha, const void* x, double beta,
                               void* y, accumulation acc);
 
+/// Y = alpha*A*X + beta*Y for k right-hand sides: X (cols x k) and Y (rows x k) row-major
+/// with leading dimensions ldx, ldy (so each row's k values are contiguous).
+using spmm_csr_fn = void (*)(const exec_args&, const csr_args& a, std::int64_t k, double alpha, const void* x,
+                             std::int64_t ldx, double beta, void* y, std::int64_t ldy, accumulation acc);
+
+/// A grid as kernels see it: interior origin and element strides (see mixprec::grid).
+struct grid_args {
+  void* origin;
+  std::int64_t nx, ny, nz, sy, sz;
+  int halo, dims;
+};
+
+/// Boundary conditions per face as mixprec::boundary values: [axis][0 = lo, 1 = hi].
+struct halo_args {
+  std::uint8_t kind[3][2];
+  double value[3][2];
+};
+
+using halo_fill_fn = void (*)(const exec_args&, const grid_args& g, const halo_args& bc);
+
+struct stencil_offset {
+  std::int32_t dx, dy, dz;
+};
+
+/// combine: out = alpha*S(u) + beta*u + gamma*f (f may be null; it may alias out).
+/// jacobi (variable coefficients only): out = u + omega*(f - S(u)) / c_center(x).
+/// Constant stencils arrive with alpha and beta folded into the coefficients (alpha = 1,
+/// beta = 0) and points of coefficient 0 dropped, so kernels do sum_p c_p*u_p + gamma*f.
+enum class stencil_mode : std::uint8_t { combine, jacobi };
+
+struct stencil_args {
+  std::int64_t nx, ny, nz;  // interior extent; 2D grids: nz = 1 and every dz = 0
+  int dims;
+  int npoints, radius;
+  const stencil_offset* offsets;
+  const double* coeffs;             // constant stencils: npoints coefficients; else null
+  const void* const* coeff_grids;   // variable stencils: npoints grid origins; else null
+  std::int64_t csy, csz;            // strides of the coefficient grids
+  int center;                       // index of point (0,0,0), -1 if none (jacobi needs it)
+  const void* u;
+  std::int64_t usy, usz;
+  const void* f;                    // may be null
+  std::int64_t fsy, fsz;
+  void* out;
+  std::int64_t osy, osz;
+  double alpha, beta, gamma, omega;
+  stencil_mode mode;
+};
+
+/// The problem a stencil kernel's supports() looks at.
+struct stencil_problem {
+  int npoints = 0, radius = 0, dims = 3;
+  bool variable = false;
+  stencil_mode mode = stencil_mode::combine;
+  bool periodic_yz = false;  // stencil_sweeps: a y or z face is periodic
+};
+
+using stencil_fn = void (*)(const exec_args&, const stencil_args& a);
+/// `sweeps` constant-coefficient sweeps from a.u (halo filled) into a.out; between sweeps the
+/// halo follows `bc`, with dirichlet values read from a.u's halo. a.u's interior may be
+/// overwritten; a.out's halo is not written.
+using stencil_sweeps_fn = void (*)(const exec_args&, const stencil_args& a, const halo_args& bc, int sweeps);
+
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.
 using supports_fn = bool (*)(const void* problem, const char** why);
@@ -135,6 +199,8 @@ void register_cpu_ref_kernels(const kernel_sink& sink);
 void register_cpu_generic_kernels(const kernel_sink& sink);
 void register_cpu_ref_spmv_kernels(const kernel_sink& sink);
 void register_cpu_generic_spmv_kernels(const kernel_sink& sink);
+void register_cpu_ref_stencil_kernels(const kernel_sink& sink);
+void register_cpu_generic_stencil_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

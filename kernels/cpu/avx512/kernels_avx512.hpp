@@ -56,6 +56,15 @@ MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
+
+struct stencil_table {
+  detail::halo_fill_fn halo;
+  detail::stencil_fn apply;
+  detail::stencil_sweeps_fn sweeps;
+};
+#define MIXPREC_DECLARE(T, N) extern const stencil_table stencil_##N;
+MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f16_f32;
 extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
 

@@ -1,6 +1,7 @@
 // Registers the AVX-512 folder's kernels (this file is built with the baseline flags).
 #include "kernels/common/dtype_list.hpp"
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 
 namespace mixprec::detail {
@@ -69,6 +70,17 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f32, dtype::f32, erase(spmv_csr_f32_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
+
+  const int stencil_priority = priority_isa_base + int(cpu_isa::avx512);
+  const kern::variant_desc st{"avx512", backend::cpu, cpu_isa::avx512, stencil_priority, nullptr};
+  const kern::variant_desc blocked{"wavefront_avx512", backend::cpu, cpu_isa::avx512, stencil_priority,
+                                   kern::supports_wavefront};
+#define MIXPREC_ADD(T, N)                                                                              \
+  kern::add_entry(sink, st, op_id::halo_fill, dtype_of<T>, dtype_of<T>, erase(stencil_##N.halo));       \
+  kern::add_entry(sink, st, op_id::stencil, dtype_of<T>, dtype_of<T>, erase(stencil_##N.apply));        \
+  kern::add_entry(sink, blocked, op_id::stencil_sweeps, dtype_of<T>, dtype_of<T>, erase(stencil_##N.sweeps));
+  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
+#undef MIXPREC_ADD
 }
 
 }  // namespace mixprec::detail

@@ -1,0 +1,62 @@
+// Halo fill: writes a grid's halo from its interior and the boundary conditions, axis by
+// axis (x, then y over the full x extent, then z over the full x and y extents), as
+// mixprec/grid.hpp states. Only copies and stores of one value: exact in every dtype.
+#pragma once
+
+#include <cstdint>
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/scalar.hpp"
+#include "mixprec/grid.hpp"
+
+namespace mixprec::kern {
+
+/// Value of ghost point `ghost` (outside [0, n)) along one axis, from the points of its line
+/// `line[i * stride]`; `kind` and `value` of the face it lies beyond.
+template <class T>
+inline T ghost_value(const T* line, std::int64_t stride, std::int64_t n, std::int64_t ghost, std::uint8_t kind,
+                     T value) {
+  switch (boundary(kind)) {
+    case boundary::dirichlet: return value;
+    case boundary::periodic: return line[(ghost < 0 ? ghost + n : ghost - n) * stride];
+    case boundary::neumann: break;
+  }
+  return line[(ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost) * stride];
+}
+
+template <bool Parallel>
+struct halo_filler {
+  template <class T>
+  static void run(const detail::exec_args& ex, const detail::grid_args& g, const detail::halo_args& bc) {
+    T* o = static_cast<T*>(g.origin);
+    const std::int64_t n[3] = {g.nx, g.ny, g.nz};
+    const std::int64_t s[3] = {1, g.sy, g.sz};
+    const std::int64_t h = g.halo;
+    for (int a = 0; a < g.dims; ++a) {
+      // The two other axes: those before `a` over their full extent, those after over the
+      // interior; a 2D grid's z is the single plane 0.
+      const int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2;
+      auto span_lo = [&](int axis) { return axis < a && axis < g.dims ? -h : 0; };
+      auto span_hi = [&](int axis) { return axis < a && axis < g.dims ? n[axis] + h : n[axis]; };
+      const std::int64_t b0 = span_lo(b), b1 = span_hi(b), c0 = span_lo(c), c1 = span_hi(c);
+      const T lo_value = from_f64<T>(bc.value[a][0]), hi_value = from_f64<T>(bc.value[a][1]);
+      const std::int64_t lines = (b1 - b0) * (c1 - c0);
+      const int chunks = Parallel ? detail::chunk_count(lines * h, ex.threads, 1 << 14) : 1;
+      detail::parallel_chunks(chunks, [&](int chunk) {
+        std::int64_t l0, l1;
+        detail::chunk_range(lines, chunks, chunk, 1, &l0, &l1);
+        for (std::int64_t l = l0; l < l1; ++l) {
+          const std::int64_t ib = b0 + l % (b1 - b0), ic = c0 + l / (b1 - b0);
+          T* line = o + ib * s[b] + ic * s[c];
+          for (std::int64_t d = 1; d <= h; ++d) {
+            line[-d * s[a]] = ghost_value(line, s[a], n[a], -d, bc.kind[a][0], lo_value);
+            line[(n[a] - 1 + d) * s[a]] = ghost_value(line, s[a], n[a], n[a] - 1 + d, bc.kind[a][1], hi_value);
+          }
+        }
+      });
+    }
+  }
+};
+
+}  // namespace mixprec::kern

@@ -1,0 +1,58 @@
+// Stencil kernel sets for the registry: halo fill, one sweep, and k sweeps, for every
+// storage dtype, from the shared bodies (halo_fill.hpp, stencil_sweep.hpp,
+// stencil_wavefront.hpp). A folder instantiates them with its own row conversions.
+#pragma once
+
+#include "kernels/common/halo_fill.hpp"
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/common/stencil_sweep.hpp"
+#include "kernels/common/stencil_wavefront.hpp"
+
+namespace mixprec::kern {
+
+template <class Rows>
+struct stencil_kernels {
+  template <class S>
+  static void halo(const detail::exec_args& ex, const detail::grid_args& g, const detail::halo_args& bc) {
+    halo_filler<true>::run<S>(ex, g, bc);
+  }
+  template <class S>
+  static void apply(const detail::exec_args& ex, const detail::stencil_args& a) {
+    stencil_sweep<S, Rows, true>(ex, a);
+  }
+  template <class S>
+  static void sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
+                     int k) {
+    stencil_sweeps_blocked<S, Rows>(ex, a, bc, k);
+  }
+};
+
+/// The wavefront kernel: 3D, constant coefficients, no periodic face in y or z.
+inline bool supports_wavefront(const void* problem, const char** why) {
+  const auto* p = static_cast<const detail::stencil_problem*>(problem);
+  if (p->variable) *why = "takes constant coefficients only";
+  else if (p->dims != 3) *why = "blocks 3D grids only";
+  else if (p->periodic_yz) *why = "cannot block with a periodic face in y or z";
+  else return true;
+  return false;
+}
+
+/// Registers halo_fill, stencil and stencil_sweeps of K for f64, f32, f16 and bf16 storage.
+template <class K>
+void add_stencil_set(const detail::kernel_sink& sink, const variant_desc& v, const variant_desc& sweeps) {
+  using detail::erase;
+  using detail::op_id;
+  auto one = [&](auto tag) {
+    using S = decltype(tag);
+    const dtype t = dtype_of<S>;
+    add_entry(sink, v, op_id::halo_fill, t, t, erase(&K::template halo<S>));
+    add_entry(sink, v, op_id::stencil, t, t, erase(&K::template apply<S>));
+    add_entry(sink, sweeps, op_id::stencil_sweeps, t, t, erase(&K::template sweeps<S>));
+  };
+  one(double{});
+  one(float{});
+  one(half{});
+  one(bfloat16{});
+}
+
+}  // namespace mixprec::kern

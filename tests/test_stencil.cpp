@@ -1,0 +1,481 @@
+// Grids and stencils: halo fill against an independent per-point oracle; every stencil
+// kernel variant against long-double references with derived bounds; the blocked
+// multi-sweep against plain sweeps, bit for bit; the matrix-free operator against the
+// assembled matrices; heat steps; and every bad argument named with the output untouched.
+//
+// Bound per point for out = sum_p c_p u_p (+ gamma f), computed in C and stored in S:
+//   |out - exact| <= gamma_{P+3}(u_C) * (sum_p |c_p u_p| + |gamma f|) + u_S |exact|
+// P-1 additions and P products of the sum, the f term's product and addition, and the
+// coefficient's rounding to C after folding (alpha*c_p computed in f64) -- P+3 roundings of
+// at most u_C each on any term -- then one rounding to the storage dtype.
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "mixprec/sparse.hpp"
+#include "mixprec/stencil.hpp"
+#include "support/harness.hpp"
+
+namespace mixprec::test {
+namespace {
+
+template <class T>
+double to_double(T v) {
+  return double(float(v));
+}
+template <>
+double to_double(double v) {
+  return v;
+}
+
+template <class T>
+ld get(const grid& g, std::int64_t i, std::int64_t j, std::int64_t k) {
+  return ld(to_double(g.at<T>(i, j, k)));
+}
+
+/// Random values in the interior and halo of g, in [-1, 1] rounded to T.
+template <class T>
+void randomize(grid& g, std::uint32_t seed) {
+  const std::int64_t h = g.halo(), zh = g.dims() == 3 ? h : 0;
+  const auto v = random_values<T>((g.nx() + 2 * h) * (g.ny() + 2 * h) * (g.nz() + 2 * zh), seed);
+  std::size_t n = 0;
+  for (std::int64_t k = -zh; k < g.nz() + zh; ++k)
+    for (std::int64_t j = -h; j < g.ny() + h; ++j)
+      for (std::int64_t i = -h; i < g.nx() + h; ++i) g.at<T>(i, j, k) = v[n++];
+}
+
+
+std::vector<grid_extent> extents() {
+  return {grid_extent(1, 1, 1), grid_extent(7, 5, 3), grid_extent(33, 17, 9), grid_extent(1, 1),
+          grid_extent(13, 6), grid_extent(40, 3, 2)};
+}
+
+std::vector<boundary_conditions> conditions() {
+  std::vector<boundary_conditions> out{boundary_conditions::all(boundary::dirichlet, 0.75),
+                                       boundary_conditions::all(boundary::neumann),
+                                       boundary_conditions::all(boundary::periodic)};
+  boundary_conditions mixed = boundary_conditions::all(boundary::neumann);
+  mixed.lo[0] = mixed.hi[0] = {boundary::periodic, 0.0};
+  mixed.lo[1] = {boundary::dirichlet, -2.0};
+  mixed.hi[2] = {boundary::dirichlet, 3.0};
+  out.push_back(mixed);
+  return out;
+}
+
+// ---- halo fill ---------------------------------------------------------------------------
+
+/// The value fill_halo must leave at (i,j,k): resolve z, then y, then x (the last axis
+/// filled decides), each ghost coordinate either a dirichlet value or mapped inside.
+template <class T>
+ld expected_halo(const grid& before, const boundary_conditions& bc, std::int64_t i, std::int64_t j, std::int64_t k) {
+  std::int64_t c[3] = {i, j, k};
+  const std::int64_t n[3] = {before.nx(), before.ny(), before.nz()};
+  for (int a = before.dims() - 1; a >= 0; --a) {
+    const bool low = c[a] < 0, high = c[a] >= n[a];
+    if (!low && !high) continue;
+    const face_condition f = low ? bc.lo[a] : bc.hi[a];
+    if (f.kind == boundary::dirichlet) return ld(to_double(T(f.value)));
+    if (f.kind == boundary::periodic) c[a] = low ? c[a] + n[a] : c[a] - n[a];
+    else c[a] = low ? -1 - c[a] : 2 * n[a] - 1 - c[a];
+  }
+  return get<T>(before, c[0], c[1], c[2]);
+}
+
+class halo_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(halo_kernel, every_condition_every_face_matches_oracle) {
+  const kernel_info& kinfo = GetParam();
+  with_type(kinfo.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+      force_kernel pin(kinfo.name);
+      for (int halo : {1, 2})
+        for (const auto& e : extents()) {
+          if (std::min({e.nx, e.ny}) < halo) continue;
+          for (const auto& bc0 : conditions()) {
+            boundary_conditions bc = bc0;
+            if (e.dims == 3 && e.nz < halo)  // mirrored axes need halo points inside
+              bc.lo[2] = bc.hi[2] = {boundary::dirichlet, 1.5};
+            grid g(kinfo.in, e, halo);
+            randomize<T>(g, 7);
+            const grid before = g.clone();
+            fill_halo(g, bc);
+            const std::int64_t h = halo, zh = e.dims == 3 ? h : 0;
+            for (std::int64_t k = -zh; k < e.nz + zh; ++k)
+              for (std::int64_t j = -h; j < e.ny + h; ++j)
+                for (std::int64_t i = -h; i < e.nx + h; ++i) {
+                  const bool inside = i >= 0 && i < e.nx && j >= 0 && j < e.ny && k >= 0 && k < e.nz;
+                  const ld want = inside ? get<T>(before, i, j, k) : expected_halo<T>(before, bc, i, j, k);
+                  ASSERT_EQ(get<T>(g, i, j, k), want) << "point (" << i << "," << j << "," << k << ") of " << e.nx
+                                                      << "x" << e.ny << "x" << e.nz << " halo " << halo;
+                }
+          }
+        }
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(every_kernel, halo_kernel, ::testing::ValuesIn(runnable_kernels("halo_fill")),
+                         kernel_param_name);
+
+// ---- one stencil sweep ---------------------------------------------------------------------
+
+std::vector<stencil> test_stencils(int dims) {
+  if (dims == 2)
+    return {stencil::laplace_2d5(), stencil::star(2, {1.5, -0.25, 0.125}),
+            stencil::box(2, 1, {0.1, -0.2, 0.3, -0.4, 2.5, 0.6, -0.7, 0.8, -0.9})};
+  std::vector<double> box3(27);
+  for (int i = 0; i < 27; ++i) box3[std::size_t(i)] = 0.05 * (i - 13) + (i == 13 ? 3.0 : 0.0);
+  return {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {2.0, -0.5, 0.25}), stencil::box(3, 1, box3),
+          stencil(3, {{1, 0, 0, 1.0}, {0, -1, 1, -2.0}, {-1, 1, 0, 0.5}})};  // no center point
+}
+
+/// exact(x) and the bound's scale sum |terms| for out = alpha*S(u) + beta*u + gamma*f.
+template <class T>
+void exact_point(const stencil& s, double alpha, const grid& u, double beta, const grid* f, double gamma,
+                 std::int64_t i, std::int64_t j, std::int64_t k, ld* exact, ld* scale) {
+  ld sum = 0, mag = 0;
+  for (const auto& p : s.points()) {
+    const ld t = ld(alpha) * ld(p.coeff) * get<T>(u, i + p.dx, j + p.dy, k + p.dz);
+    sum += t;
+    mag += std::fabs(t);
+  }
+  const ld bu = ld(beta) * get<T>(u, i, j, k);
+  const ld gf = f ? ld(gamma) * get<T>(*f, i, j, k) : 0;
+  *exact = sum + bu + gf;
+  *scale = mag + std::fabs(bu) + std::fabs(gf);
+}
+
+template <class T>
+ld unit_of() {
+  if constexpr (std::is_same_v<T, double>) return unit_roundoff<double>();
+  else if constexpr (std::is_same_v<T, float>) return unit_roundoff<float>();
+  else if constexpr (std::is_same_v<T, half>) return std::ldexp(ld(1), -11);
+  else return std::ldexp(ld(1), -8);
+}
+
+template <class T>
+ld compute_unit() {
+  return std::is_same_v<T, double> ? unit_roundoff<double>() : unit_roundoff<float>();
+}
+
+class stencil_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(stencil_kernel, apply_and_jacobi_within_derived_bound) {
+  const kernel_info& kinfo = GetParam();
+  with_type(kinfo.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+      const ld uc = compute_unit<T>(), us = std::is_same_v<T, double> ? 0 : unit_of<T>();
+      for (const auto& e : extents())
+        for (const stencil& s : test_stencils(e.dims)) {
+          grid u(kinfo.in, e, s.radius()), f = u.like(), out = u.like();
+          randomize<T>(u, 11);
+          randomize<T>(f, 12);
+          struct call {
+            double alpha, beta, gamma;
+            bool jacobi, with_f;
+          };
+          const double c0 = s.center();
+          std::vector<call> calls{{1.0, 0.0, 0.0, false, false}, {-0.5, 2.0, 0.0, false, false},
+                                  {0.75, 0.0, -1.5, false, true}};
+          if (c0 != 0.0) {
+            calls.push_back({-0.8 / c0, 1.0, 0.8 / c0, true, true});   // jacobi_sweep, omega 0.8
+            calls.push_back({-1.0 / c0, 1.0, 0.0, true, false});       // f = 0
+          }
+          for (const call& c : calls) {
+            {
+              force_kernel pin(kinfo.name);
+              if (c.jacobi)
+                jacobi_sweep(s, u, c.with_f ? &f : nullptr, out, -c.alpha * c0);
+              else
+                stencil_apply(s, c.alpha, u, c.beta, out, c.with_f ? &f : nullptr, c.gamma);
+            }
+            const ld g = gamma(ld(s.points().size() + 3), uc);
+            for (std::int64_t k = 0; k < e.nz; ++k)
+              for (std::int64_t j = 0; j < e.ny; ++j)
+                for (std::int64_t i = 0; i < e.nx; ++i) {
+                  ld exact, scale;
+                  exact_point<T>(s, c.alpha, u, c.beta, c.with_f ? &f : nullptr, c.gamma, i, j, k, &exact, &scale);
+                  const ld err = std::fabs(get<T>(out, i, j, k) - exact);
+                  ASSERT_LE(err, g * scale + us * std::fabs(exact) + 1e-300L)
+                      << "point (" << i << "," << j << "," << k << ") of " << e.nx << "x" << e.ny << "x" << e.nz
+                      << ", " << s.points().size() << "-point stencil, alpha " << c.alpha << " beta " << c.beta
+                      << (c.jacobi ? " (jacobi)" : "");
+                }
+          }
+        }
+    }
+  });
+}
+
+TEST_P(stencil_kernel, variable_coefficients_within_derived_bound) {
+  const kernel_info& kinfo = GetParam();
+  with_type(kinfo.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+      const ld uc = compute_unit<T>(), us = std::is_same_v<T, double> ? 0 : unit_of<T>();
+      for (const auto& e : extents()) {
+        grid kappa(kinfo.in, e, 1);
+        randomize<T>(kappa, 3);
+        for (std::int64_t k = -1; k <= e.nz; ++k)
+          for (std::int64_t j = -1; j <= e.ny; ++j)
+            for (std::int64_t i = -1; i <= e.nx; ++i) {
+              if (e.dims == 2 && k != 0) continue;
+              kappa.at<T>(i, j, k) = T(1.0 + 0.5 * to_double(kappa.at<T>(i, j, k)));  // in [0.5, 1.5]
+            }
+        const variable_stencil vs = variable_stencil::diffusion(kappa);
+        grid u(kinfo.in, e, 1), f = u.like(), out = u.like();
+        randomize<T>(u, 21);
+        randomize<T>(f, 22);
+        for (bool jacobi : {false, true}) {
+          {
+            force_kernel pin(kinfo.name);
+            if (jacobi) jacobi_sweep(vs, u, &f, out, 0.9);
+            else stencil_apply(vs, -1.25, u, 0.5, out);
+          }
+          const ld g = gamma(ld(vs.shape.points().size() + 4), uc);
+          for (std::int64_t k = 0; k < e.nz; ++k)
+            for (std::int64_t j = 0; j < e.ny; ++j)
+              for (std::int64_t i = 0; i < e.nx; ++i) {
+                ld sum = 0, mag = 0;
+                for (std::size_t p = 0; p < vs.coeffs.size(); ++p) {
+                  const stencil_point& o = vs.shape.points()[p];
+                  const ld t = get<T>(vs.coeffs[p], i, j, k) * get<T>(u, i + o.dx, j + o.dy, k + o.dz);
+                  sum += t;
+                  mag += std::fabs(t);
+                }
+                const ld uu = get<T>(u, i, j, k), ff = get<T>(f, i, j, k), d = get<T>(vs.coeffs[0], i, j, k);
+                ld exact, bound;
+                if (jacobi) {
+                  // u + w (f - s)/d: the division and the two additions add three roundings.
+                  exact = uu + ld(0.9) * (ff - sum) / d;
+                  bound = std::fabs(uu) * uc + ld(0.9) * (std::fabs(ff) + mag) / std::fabs(d) * gamma(ld(vs.coeffs.size() + 6), uc);
+                } else {
+                  exact = ld(-1.25) * sum + ld(0.5) * uu;
+                  bound = g * (ld(1.25) * mag + ld(0.5) * std::fabs(uu));
+                }
+                ASSERT_LE(std::fabs(get<T>(out, i, j, k) - exact), bound + us * std::fabs(exact) + 1e-300L)
+                    << "point (" << i << "," << j << "," << k << ")" << (jacobi ? " jacobi" : " apply");
+              }
+        }
+      }
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(every_kernel, stencil_kernel, ::testing::ValuesIn(runnable_kernels("stencil")),
+                         kernel_param_name);
+
+// ---- multi-sweep: blocked equals plain, bit for bit ---------------------------------------
+
+/// The single-sweep kernel that computes points the way `sweeps_kernel` does.
+std::string matching_stencil_kernel(std::string name) {
+  name.replace(0, std::string("stencil_sweeps_").size(), "stencil_");
+  const auto w = name.find("wavefront_");
+  if (w != std::string::npos) name.erase(w, std::string("wavefront_").size());
+  return name;
+}
+
+template <class T>
+void expect_same_interior(const grid& a, const grid& b, const std::string& what) {
+  for (std::int64_t k = 0; k < a.nz(); ++k)
+    for (std::int64_t j = 0; j < a.ny(); ++j)
+      for (std::int64_t i = 0; i < a.nx(); ++i) {
+        const T x = a.at<T>(i, j, k), y = b.at<T>(i, j, k);
+        ASSERT_EQ(0, std::memcmp(&x, &y, sizeof(T)))
+            << what << ": point (" << i << "," << j << "," << k << ") " << to_double(x) << " vs " << to_double(y);
+      }
+}
+
+class sweeps_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(sweeps_kernel, equal_plain_sweeps_with_halo_fills_bit_for_bit) {
+  const kernel_info& kinfo = GetParam();
+  with_type(kinfo.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+      const std::string single = matching_stencil_kernel(kinfo.name);
+      std::vector<boundary_conditions> bcs = conditions();
+      bcs.erase(bcs.begin() + 2);  // all-periodic is not blockable in y, z
+      boundary_conditions px = boundary_conditions::all(boundary::dirichlet, -0.5);
+      px.lo[0] = px.hi[0] = {boundary::periodic, 0.0};
+      bcs.push_back(px);
+      const grid_extent sizes[] = {grid_extent(9, 7, 5), grid_extent(30, 41, 12), grid_extent(3, 2, 2),
+                                   grid_extent(300, 20, 6)};
+      const stencil stencils[] = {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {3.0, -0.5, -0.25})};
+      for (const auto& e : sizes)
+        for (const stencil& s : stencils) {
+          if (std::min({e.nx, e.ny, e.nz}) < s.radius()) continue;
+          for (const auto& bc : bcs)
+            for (int k : {2, 3, 8, 35}) {
+              grid u(kinfo.in, e, s.radius()), f = u.like(), scratch = u.like();
+              randomize<T>(u, 5);
+              randomize<T>(f, 6);
+              grid plain = u.clone(), plain_out = u.like();
+              const grid* result = nullptr;
+              {
+                force_kernel pin(kinfo.name);
+                result = &jacobi_sweeps(s, u, &f, scratch, bc, k, 0.9);
+              }
+              {
+                force_kernel pin(single);
+                grid* a = &plain;
+                grid* b = &plain_out;
+                for (int i = 0; i < k; ++i) {
+                  fill_halo(*a, bc);
+                  jacobi_sweep(s, *a, &f, *b, 0.9);
+                  std::swap(a, b);
+                }
+                expect_same_interior<T>(*result, *a,
+                                        ::testing::PrintToString(k) + " sweeps of " + std::to_string(e.nx) + "x" +
+                                            std::to_string(e.ny) + "x" + std::to_string(e.nz));
+              }
+            }
+        }
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(every_kernel, sweeps_kernel, ::testing::ValuesIn(runnable_kernels("stencil_sweeps")),
+                         kernel_param_name);
+
+TEST(stencil_sweeps, unblockable_cases_loop_single_sweeps) {
+  // 2D, and periodic y/z: the front end runs single sweeps with halo fills.
+  for (const grid_extent& e : {grid_extent(17, 9), grid_extent(8, 6, 5)}) {
+    const stencil s = e.dims == 2 ? stencil::laplace_2d5() : stencil::laplace_3d7();
+    const auto bc = boundary_conditions::all(boundary::periodic);
+    grid u(dtype::f64, e, 1), scratch = u.like();
+    randomize<double>(u, 9);
+    grid plain = u.clone(), other = u.like();
+    const grid& r = jacobi_sweeps(s, u, nullptr, scratch, bc, 5, 1.0);
+    grid* a = &plain;
+    grid* b = &other;
+    for (int i = 0; i < 5; ++i) {
+      fill_halo(*a, bc);
+      jacobi_sweep(s, *a, nullptr, *b, 1.0);
+      std::swap(a, b);
+    }
+    expect_same_interior<double>(r, *a, "periodic");
+    // The result's halo is filled for the next caller.
+    EXPECT_EQ(r.at<double>(-1, 0, 0), r.at<double>(e.nx - 1, 0, 0));
+  }
+}
+
+// ---- heat equation -------------------------------------------------------------------------
+
+TEST(heat_steps, neumann_conserves_heat_and_matches_the_stencil) {
+  grid u(dtype::f64, grid_extent(12, 10, 8), 1), scratch = u.like();
+  randomize<double>(u, 4);
+  ld before = 0;
+  for (std::int64_t k = 0; k < 8; ++k)
+    for (std::int64_t j = 0; j < 10; ++j)
+      for (std::int64_t i = 0; i < 12; ++i) before += u.at<double>(i, j, k);
+  const auto bc = boundary_conditions::all(boundary::neumann);
+  const grid& r = heat_steps(u, scratch, 0.1, bc, 20);
+  ld after = 0, n = 12 * 10 * 8;
+  for (std::int64_t k = 0; k < 8; ++k)
+    for (std::int64_t j = 0; j < 10; ++j)
+      for (std::int64_t i = 0; i < 12; ++i) after += r.at<double>(i, j, k);
+  // Zero flux: the total is conserved up to the rounding of 20 steps of 7-term sums.
+  EXPECT_LE(std::fabs(after - before), 20 * n * gamma(9, unit_roundoff<double>()) * 2);
+  EXPECT_THROW(heat_steps(u, scratch, 0.2, bc, 1), error);  // above 1/6: unstable
+}
+
+// ---- the stencil as an operator ---------------------------------------------------------------
+
+TEST(stencil_operator, equals_the_assembled_matrices) {
+  struct pair {
+    stencil s;
+    grid_extent e;
+    csr_matrix a;
+  };
+  const pair cases[] = {{stencil::laplace_2d5(), grid_extent(9, 9), poisson_2d(9)},
+                        {stencil::laplace_3d7(), grid_extent(7, 7, 7), poisson_3d(7)},
+                        {stencil::hpcg_27(), grid_extent(6, 6, 6), hpcg_27pt(6)}};
+  for (const auto& c : cases) {
+    const stencil_operator op(c.s, c.e);
+    const auto xs = random_values<double>(c.a.cols(), 1), ys = random_values<double>(c.a.rows(), 2);
+    array<double> x(xs), y1(ys), y2(ys);
+    spmv(0.5, op, x, -2.0, y1);
+    spmv(0.5, c.a, x, -2.0, y2);
+    const auto v1 = y1.to_vector(), v2 = y2.to_vector();
+    for (std::size_t i = 0; i < v1.size(); ++i)
+      ASSERT_NEAR(v1[i], v2[i], 64 * unit_roundoff<double>() * (std::fabs(v2[i]) + 20)) << "row " << i;
+    // f32 vectors through the same operator.
+    array<float> xf(c.a.cols()), yf(c.a.rows());
+    convert(x, xf);
+    op.apply(1.0, xf, 0.0, yf);
+    spmv(1.0, c.a, x, 0.0, y2);
+    const auto vf = yf.to_vector();
+    const auto vd = y2.to_vector();
+    for (std::size_t i = 0; i < vf.size(); ++i)
+      ASSERT_NEAR(vf[i], vd[i], 64 * unit_roundoff<float>() * 30) << "row " << i;
+  }
+}
+
+// ---- bad arguments -----------------------------------------------------------------------------
+
+TEST(stencil_errors, bad_arguments_are_named_and_outputs_untouched) {
+  auto expect_error = [](status code, const std::string& fragment, const std::function<void()>& f) {
+    try {
+      f();
+      ADD_FAILURE() << "no error; expected one mentioning '" << fragment << "'";
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  grid u(dtype::f64, grid_extent(8, 8, 8), 1), out = u.like();
+  randomize<double>(u, 1);
+  randomize<double>(out, 2);
+  const grid saved = out.clone();
+  const stencil star2 = stencil::star(3, {1.0, 0.5, 0.25});
+  grid other(dtype::f64, grid_extent(8, 8, 7), 1), f32(dtype::f32, grid_extent(8, 8, 8), 1);
+  expect_error(status::invalid_argument, "halo of 1", [&] { stencil_apply(star2, 1.0, u, 0.0, out); });
+  expect_error(status::shape_mismatch, "8x8x7", [&] { stencil_apply(stencil::laplace_3d7(), 1.0, u, 0.0, other); });
+  expect_error(status::invalid_argument, "f32", [&] { stencil_apply(stencil::laplace_3d7(), 1.0, u, 0.0, f32); });
+  expect_error(status::invalid_argument, "same grid", [&] { stencil_apply(stencil::laplace_3d7(), 1.0, u, 0.0, u); });
+  expect_error(status::shape_mismatch, "2D stencil", [&] { stencil_apply(stencil::laplace_2d5(), 1.0, u, 0.0, out); });
+  const stencil no_center(3, {{1, 0, 0, 1.0}});
+  expect_error(status::numerical_breakdown, "center", [&] { jacobi_sweep(no_center, u, nullptr, out); });
+  expect_same_interior<double>(out, saved, "output after errors");
+
+  boundary_conditions one_sided = boundary_conditions::all(boundary::dirichlet);
+  one_sided.lo[1].kind = boundary::periodic;
+  expect_error(status::invalid_argument, "periodic on one face", [&] { fill_halo(u, one_sided); });
+  grid thin(dtype::f32, grid_extent(8, 1, 8), 2);
+  expect_error(status::invalid_argument, "fewer than the halo",
+               [&] { fill_halo(thin, boundary_conditions::all(boundary::neumann)); });
+  expect_error(status::invalid_argument, "dims", [&] { stencil(4, {{0, 0, 0, 1.0}}); });
+  expect_error(status::invalid_argument, "both (0,0,0)", [&] { stencil(3, {{0, 0, 0, 1.0}, {0, 0, 0, 2.0}}); });
+  expect_error(status::invalid_argument, "27 points", [&] { stencil::box(3, 1, std::vector<double>(9, 1.0)); });
+  expect_error(status::unsupported, "i8", [&] { grid(dtype::i8, grid_extent(4, 4)); });
+  double storage[4 * 4];
+  expect_error(status::invalid_argument, "stride_y",
+               [&] { grid::wrap(storage + 5, grid_extent(4, 2), 1, 4, 0); });
+  expect_error(status::invalid_argument, "stable range",
+               [&] { heat_steps(u, out, -0.1, boundary_conditions::all(boundary::dirichlet), 1); });
+  const stencil_operator op(stencil::laplace_3d7(), grid_extent(4, 4, 4));
+  array<double> x(63), y(64);
+  expect_error(status::shape_mismatch, "63", [&] { op.apply(1.0, x, 0.0, y); });
+}
+
+TEST(grids, wrap_user_memory_and_copy_between_dtypes) {
+  // A simulation code's array, x fastest, halo 1, rows of 10, planes of 10*6.
+  std::vector<double> mine(10 * 6 * 5, 0.0);
+  grid g = grid::wrap(mine.data() + 1 + 10 + 60, grid_extent(8, 4, 3), 1, 10, 60);
+  g.at<double>(7, 3, 2) = 4.25;
+  EXPECT_EQ(mine[std::size_t(1 + 7 + 10 * (1 + 3) + 60 * (1 + 2))], 4.25);
+  EXPECT_FALSE(g.owns_memory());
+  grid h(dtype::bf16, g.extent(), 2);
+  copy_interior(g, h);
+  EXPECT_EQ(float(h.at<bfloat16>(7, 3, 2)), 4.25f);
+  const grid back = h.clone();
+  EXPECT_EQ(float(back.at<bfloat16>(7, 3, 2)), 4.25f);
+  EXPECT_EQ(h.interior().extent(0), 3);
+  EXPECT_EQ(h.interior().stride(1), h.stride_y());
+}
+
+}  // namespace
+}  // namespace mixprec::test
