@@ -4,11 +4,14 @@
 // merge them in chunk order, so the result does not depend on scheduling.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
 #include "kernels/common/blas1_loops.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 // Elementwise chunks below this many elements are not worth a thread.
 inline constexpr idx min_chunk_elements = 1 << 15;
@@ -126,4 +129,5 @@ struct chunked {
   };
 };
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

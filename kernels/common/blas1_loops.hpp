@@ -3,12 +3,15 @@
 // parallel; SIMD kernels use them for tails and for strided or rare paths.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/common/scalar.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 using idx = std::int64_t;
 
@@ -80,4 +83,5 @@ inline idx amax_range(idx b, idx e, const T* x, idx incx, double* best) {
   return at;
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -3,6 +3,8 @@
 // mixprec/grid.hpp states. Only copies and stores of one value: exact in every dtype.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <cstdint>
 
 #include "internal/parallel.hpp"
@@ -11,6 +13,7 @@
 #include "mixprec/grid.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 /// Value of ghost point `ghost` (outside [0, n)) along one axis, from the points of its line
 /// `line[i * stride]`; `kind` and `value` of the face it lies beyond.
@@ -59,4 +62,5 @@ struct halo_filler {
   }
 };
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

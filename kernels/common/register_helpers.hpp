@@ -3,11 +3,14 @@
 // (op, dtype) with a name composed as <op>_<dtypes>_<variant>. The registry copies names.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <string>
 
 #include "internal/registry.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 struct variant_desc {
   const char* suffix;   // "ref", "omp", "avx512", "cuda", ...
@@ -49,4 +52,5 @@ void add_convert(const detail::kernel_sink& sink, const variant_desc& v) {
             detail::erase(&C<Src, Dst>::run));
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -4,6 +4,8 @@
 // contract (mixprec/blas1.hpp).
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -13,6 +15,7 @@
 #include "mixprec/float16.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 #define MIXPREC_KI MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE
 
@@ -182,4 +185,5 @@ MIXPREC_KI bool magnitude_greater(C a, C best) {
   return (a != a && best == best) || a > best;
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

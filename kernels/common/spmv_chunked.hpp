@@ -2,11 +2,14 @@
 // work-balanced chunks on the CPU threads (the portable kernels).
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include "internal/parallel.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/spmv_rows.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 /// Chunks for an SpMV of this much work: one per thread, none below ~32k entries.
 inline int spmv_chunks(const detail::exec_args& ex, std::int64_t work) {
@@ -106,4 +109,5 @@ void add_spmv_set(const detail::kernel_sink& sink, const char* suffix_i32, const
   per_value(bfloat16{});
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -3,6 +3,8 @@
 // of rows into chunks of equal work (nonzeros + rows), so skewed matrices still scale.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <algorithm>
 #include <cstdint>
 
@@ -10,6 +12,7 @@
 #include "kernels/common/scalar.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 /// Accumulator type of SpMV: f64 when the vectors or the values are f64 (or for
 /// accumulation::f64), else f32 — values always widen exactly.
@@ -52,4 +55,5 @@ void balanced_rows(const I* row_ptr, std::int64_t rows, int chunks, int c, std::
   *re = c == chunks - 1 ? rows : first_row_at(total * (c + 1) / chunks);
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

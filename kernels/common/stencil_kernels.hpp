@@ -3,12 +3,15 @@
 // stencil_wavefront.hpp). A folder instantiates them with its own row conversions.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include "kernels/common/halo_fill.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/stencil_sweep.hpp"
 #include "kernels/common/stencil_wavefront.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 template <class Rows>
 struct stencil_kernels {
@@ -55,4 +58,5 @@ void add_stencil_set(const detail::kernel_sink& sink, const variant_desc& v, con
   one(bfloat16{});
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

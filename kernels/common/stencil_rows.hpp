@@ -8,6 +8,8 @@
 // the `Rows` policy (scalar here, SIMD in the ISA folders).
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -17,6 +19,7 @@
 #include "kernels/common/scalar.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 /// Scalar row conversions; ISA folders provide the same two functions with SIMD.
 struct scalar_rows {
@@ -28,6 +31,12 @@ struct scalar_rows {
   static void store(const compute_t<S>* src, S* dst, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) dst[i] = narrow<S>(src[i]);
   }
+  /// A store that bypasses the caches where the ISA has one; here a plain store.
+  template <class S>
+  static void stream(const compute_t<S>* src, S* dst, std::int64_t n) {
+    store(src, dst, n);
+  }
+  static void stream_fence() {}
 };
 
 /// The distinct (dy, dz) input rows of a stencil, and for each point its row and x shift.
@@ -115,7 +124,11 @@ class stencil_row_kernel {
 
   /// Output row from `in[r]` (x = 0 of the input row plan.dy[r], plan.dz[r] away), the f
   /// row (or null), and for variable stencils the coefficient rows at this (y, z).
-  void row(const S* const* in, const S* f, S* out, const S* const* coeff_rows = nullptr) {
+  /// `stream`: write out with non-temporal stores (outputs nobody reads soon: it saves the
+  /// read-for-ownership, a third of a sweep's memory traffic); callers then end with
+  /// Rows::stream_fence().
+  void row(const S* const* in, const S* f, S* out, const S* const* coeff_rows = nullptr, bool stream = false) {
+    stream_ = stream;
     const std::int64_t nx = a_.nx, r = a_.radius;
     const C** rows = rowp_.data();  // x = 0 of each input row, in C
     const C* center;
@@ -151,7 +164,7 @@ class stencil_row_kernel {
   void constant_row(const C* f, S* out) {
     const std::int64_t nx = a_.nx;
     // f may alias out (operator apply with beta): sum first, combine in a second pass.
-    if (!widened && !f) {
+    if (!widened && !f && !stream_) {
       sum_points(a_.npoints, pts_.data(), coef_.data(), nx, reinterpret_cast<C*>(out));
       return;
     }
@@ -200,7 +213,9 @@ class stencil_row_kernel {
   }
 
   void store(const C* acc, S* out) {
-    if constexpr (widened)
+    if (stream_)
+      Rows::stream(acc, out, a_.nx);
+    else if constexpr (widened)
       Rows::store(acc, out, a_.nx);
     else
       std::copy(acc, acc + a_.nx, out);
@@ -209,6 +224,7 @@ class stencil_row_kernel {
   const detail::stencil_args& a_;
   const row_plan& plan_;
   std::int64_t span_;
+  bool stream_ = false;
   std::vector<const C*> pts_;
   std::vector<C> coef_;
   std::vector<C> acc_, rowbuf_, fbuf_;
@@ -216,4 +232,5 @@ class stencil_row_kernel {
   std::vector<std::vector<C>> cbuf_;
 };
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

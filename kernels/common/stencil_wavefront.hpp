@@ -15,12 +15,15 @@
 // grid at every level); periodic x is, with tiles spanning whole rows.
 #pragma once
 
+#include "kernels/common/isa_namespace.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "internal/parallel.hpp"
@@ -29,6 +32,7 @@
 #include "mixprec/grid.hpp"
 
 namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
 
 /// Tile extents for k sweeps: about `budget` bytes of ring buffers per thread, tiles at
 /// least 4*k*r wide so the redundant rim stays under about half the work.
@@ -44,7 +48,8 @@ struct wavefront_tiling {
     if (!periodic_x) bx = std::min<std::int64_t>(a.nx, std::max<std::int64_t>(256, 8 * rim));
     std::int64_t by = budget / std::max<std::int64_t>(1, planes * (bx + 2 * rim) * std::int64_t(elem)) - 2 * rim;
     by = std::clamp<std::int64_t>(by, std::max<std::int64_t>(4, 4 * rim), std::max<std::int64_t>(a.ny, 1));
-    if (const char* e = std::getenv("MIXPREC_WAVEFRONT_TILE")) {  // tuning experiments: "bx,by"
+    // MIXPREC_WAVEFRONT_TILE="bx,by" overrides the choice, for tuning on other machines.
+    if (const char* e = std::getenv("MIXPREC_WAVEFRONT_TILE")) {
       long ex = 0, ey = 0;
       if (std::sscanf(e, "%ld,%ld", &ex, &ey) == 2 && ex > 0 && ey > 0) {
         bx = periodic_x ? a.nx : std::min<std::int64_t>(a.nx, ex);
@@ -65,9 +70,11 @@ class wavefront_tile {
  public:
   wavefront_tile(const detail::stencil_args& a, const detail::halo_args& bc, int k, const row_plan& plan,
                  const wavefront_tiling& tiling)
+      // Planes padded by an odd number of cache lines: without it the levels' slots sit at
+      // equal offsets modulo 4 KiB and loads stall on 4K aliasing with the stores.
       : a_(a), bc_(bc), k_(k), r_(a.radius), plan_(plan), rim_(std::int64_t(k) * a.radius),
         ring_sx_(round_up(tiling.bx + 2 * rim_ + 2 * r_)), ring_rows_(tiling.by + 2 * rim_),
-        plane_(ring_sx_ * ring_rows_), ring_(alloc(std::size_t(k - 1) * (2 * r_ + 1) * plane_)), in_(plan.rows()) {}
+        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))), ring_(ring_storage(std::size_t(k - 1) * (2 * r_ + 1) * plane_)), in_(plan.rows()) {}
 
   void run(std::int64_t x0, std::int64_t x1, std::int64_t y0, std::int64_t y1) {
     x0_ = x0;
@@ -111,10 +118,24 @@ class wavefront_tile {
     const std::int64_t v = std::int64_t(64 / sizeof(S));
     return (n + v - 1) / v * v;
   }
-  static std::unique_ptr<S[], void (*)(void*)> alloc(std::size_t n) {
-    void* p = nullptr;
-    if (posix_memalign(&p, 64, std::max<std::size_t>(1, n) * sizeof(S)) != 0) p = nullptr;
-    return {static_cast<S*>(p), &std::free};
+  /// The calling thread's ring storage, kept between calls: a fresh multi-megabyte
+  /// allocation per call would cost page faults comparable to the sweeps themselves.
+  static S* ring_storage(std::size_t n) {
+    struct cache {
+      void* p = nullptr;
+      std::size_t bytes = 0;
+      ~cache() { std::free(p); }
+    };
+    static thread_local cache c;
+    const std::size_t bytes = std::max<std::size_t>(1, n) * sizeof(S);
+    if (bytes > c.bytes) {
+      std::free(c.p);
+      c.p = nullptr;
+      c.bytes = 0;
+      if (posix_memalign(&c.p, 64, bytes) != 0) throw std::bad_alloc();
+      c.bytes = bytes;
+    }
+    return static_cast<S*>(c.p);
   }
 
   /// Element (x, y, z) of level t: the input grid for t = 0, the output for t = k, else
@@ -123,18 +144,29 @@ class wavefront_tile {
     if (t == 0) return const_cast<S*>(static_cast<const S*>(a_.u)) + x + y * a_.usy + z * a_.usz;
     if (t == k_) return static_cast<S*>(a_.out) + x + y * a_.osy + z * a_.osz;
     const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
-    return ring_.get() + (std::int64_t(t - 1) * P + slot) * plane_ + (y - (y0_ - rim_ - r_)) * ring_sx_ +
+    return ring_ + (std::int64_t(t - 1) * P + slot) * plane_ + (y - (y0_ - rim_ - r_)) * ring_sx_ +
            (x - (x0_ - rim_ - r_));
   }
 
   void compute_plane(int t, std::int64_t z, stencil_row_kernel<S, Rows>& engine) {
     const std::int64_t xb = std::max<std::int64_t>(0, lo_x_[t]);
     const std::int64_t yb = std::max<std::int64_t>(0, lo_y_[t]), ye = std::min(a_.ny, hi_y_[t]);
+    if (yb >= ye) return;
+    // Row pointers at the first row, then advanced by each level's row stride: the ring
+    // slot arithmetic is done once per plane, not per row.
+    for (int q = 0; q < plan_.rows(); ++q) in_[q] = at(t - 1, xb, yb + plan_.dy[q], z + plan_.dz[q]);
+    const std::int64_t in_sy = t == 1 ? a_.usy : ring_sx_, out_sy = t == k_ ? a_.osy : ring_sx_;
+    S* out = at(t, xb, yb, z);
+    const S* f = a_.f ? static_cast<const S*>(a_.f) + xb + yb * a_.fsy + z * a_.fsz : nullptr;
+    const S* u = at(0, 0, yb, z);
+    const bool ghosts = t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx);
     for (std::int64_t y = yb; y < ye; ++y) {
-      for (int q = 0; q < plan_.rows(); ++q) in_[q] = at(t - 1, xb, y + plan_.dy[q], z + plan_.dz[q]);
-      const S* f = a_.f ? static_cast<const S*>(a_.f) + xb + y * a_.fsy + z * a_.fsz : nullptr;
-      engine.row(in_.data(), f, at(t, xb, y, z));
-      if (t < k_) ghost_x(t, y, z);
+      engine.row(in_.data(), f, out, nullptr, t == k_ && stream_);
+      if (ghosts) ghost_x(t, out - xb, u);
+      for (auto& p : in_) p += in_sy;
+      out += out_sy;
+      u += a_.usy;
+      if (f) f += a_.fsy;
     }
     if (t == k_) return;
     const auto ky = boundary(bc_.kind[1][0]), ky_hi = boundary(bc_.kind[1][1]);
@@ -144,11 +176,10 @@ class wavefront_tile {
       ky_hi == boundary::dirichlet ? copy_row(0, y, z, t, y, z) : copy_row(t, 2 * a_.ny - 1 - y, z, t, y, z);
   }
 
-  /// The x ghosts of a computed row of level t, where the level reaches past x's faces.
-  void ghost_x(int t, std::int64_t y, std::int64_t z) {
+  /// The x ghosts of a computed row of level t (x = 0 at `row`; `u` the input's row), where
+  /// the level reaches past x's faces.
+  void ghost_x(int t, S* row, const S* u) {
     const std::int64_t n = a_.nx;
-    S* row = at(t, 0, y, z);
-    const S* u = at(0, 0, y, z);
     for (std::int64_t x = lo_x_[t]; x < 0; ++x) {
       switch (boundary(bc_.kind[0][0])) {
         case boundary::dirichlet: row[x] = u[x]; break;
@@ -185,8 +216,9 @@ class wavefront_tile {
   const int k_, r_;
   const row_plan& plan_;
   const std::int64_t rim_, ring_sx_, ring_rows_, plane_;
-  std::unique_ptr<S[], void (*)(void*)> ring_;
+  S* ring_;
   std::vector<const S*> in_;
+  const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
   std::int64_t lo_x_[64] = {}, hi_x_[64] = {}, lo_y_[64] = {}, hi_y_[64] = {};
 };
@@ -212,7 +244,9 @@ void stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_a
       const std::int64_t x0 = (i % tx) * tiling.bx, y0 = (i / tx) * tiling.by;
       tile.run(x0, std::min(a.nx, x0 + tiling.bx), y0, std::min(a.ny, y0 + tiling.by));
     }
+    Rows::stream_fence();
   });
 }
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

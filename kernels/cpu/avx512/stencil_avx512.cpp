@@ -29,6 +29,38 @@ struct simd_rows {
       scalar_rows::store(src, dst, n);
     }
   }
+
+
+  /// Non-temporal stores of whole 64-byte lines; the unaligned head and the tail go through
+  /// the cache.
+  template <class S>
+  static void stream(const compute_t<S>* src, S* dst, idx n) {
+    constexpr idx per_line = idx(64 / sizeof(S));   // elements per cache line
+    idx head = idx((64 - (reinterpret_cast<std::uintptr_t>(dst) & 63)) & 63) / idx(sizeof(S));
+    if (reinterpret_cast<std::uintptr_t>(dst) % sizeof(S) != 0 || head > n) head = n;
+    store(src, dst, head);
+    idx i = head;
+    for (; i + per_line <= n; i += per_line) {
+      if constexpr (std::is_same_v<S, double>) {
+        _mm512_stream_pd(dst + i, _mm512_loadu_pd(src + i));
+      } else if constexpr (std::is_same_v<S, float>) {
+        _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+      } else {  // 32 half-precision values: two conversions of 16
+        __m256i lo, hi;
+        if constexpr (std::is_same_v<S, half>) {
+          lo = _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          hi = _mm512_cvtps_ph(_mm512_loadu_ps(src + i + 16), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        } else {
+          lo = ps_to_bf16_bits(_mm512_loadu_ps(src + i));
+          hi = ps_to_bf16_bits(_mm512_loadu_ps(src + i + 16));
+        }
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(dst + i),
+                            _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+      }
+    }
+    store(src + i, dst + i, n - i);
+  }
+  static void stream_fence() { _mm_sfence(); }
 };
 
 using kernels = stencil_kernels<simd_rows>;
