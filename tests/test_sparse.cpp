@@ -304,3 +304,72 @@ TEST(spmv_errors, bad_operands_are_named_and_y_untouched) {
 
 }  // namespace
 }  // namespace mixprec::test
+
+namespace mixprec::test {
+namespace {
+
+// ---- SpMM: every column is SpMV's answer, bit for bit ------------------------------------
+
+class spmm_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(spmm_kernel, each_column_equals_spmv_of_that_column) {
+  const kernel_info& kinfo = GetParam();
+  std::string spmv_name = kinfo.name;
+  spmv_name.replace(0, 4, "spmv");  // spmm_csr_... -> spmv_csr_... of the same variant
+  const index_type index = kinfo.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
+  csr_matrix a64 = convection_diffusion_3d(5, 3.0);
+  const csr_matrix a = a64.with_values(kinfo.in).with_indices(index);
+  with_type(kinfo.out, [&](auto tag) {
+    using X = decltype(tag);
+    if constexpr (std::is_same_v<X, double> || std::is_same_v<X, float>) {
+      for (std::int64_t k : {1, 3, 16, 21}) {
+        const std::int64_t ld = k + 2;  // padded rows: the leading dimension is honoured
+        const auto xs = random_values<X>(a.cols() * ld, 31), ys = random_values<X>(a.rows() * ld, 32);
+        array<X> x(xs), y(ys);
+        const view xv(x.data(), dtype_of<X>, {a.cols(), k}, {ld, 1}, context::cpu());
+        const view yv(y.data(), dtype_of<X>, {a.rows(), k}, {ld, 1}, context::cpu());
+        {
+          force_kernel pin(kinfo.name);
+          spmm(0.75, a, xv, -1.5, yv);
+        }
+        force_kernel pin(spmv_name);
+        for (std::int64_t j = 0; j < k; ++j) {
+          std::vector<X> xc(std::size_t(a.cols())), yc(std::size_t(a.rows()));
+          for (std::int64_t i = 0; i < a.cols(); ++i) xc[std::size_t(i)] = xs[std::size_t(i * ld + j)];
+          for (std::int64_t i = 0; i < a.rows(); ++i) yc[std::size_t(i)] = ys[std::size_t(i * ld + j)];
+          array<X> xa(xc), ya(yc);
+          spmv(0.75, a, xa, -1.5, ya);
+          const auto want = ya.to_vector();
+          for (std::int64_t i = 0; i < a.rows(); ++i)
+            ASSERT_EQ(y[i * ld + j], want[std::size_t(i)]) << "row " << i << " column " << j << " of " << k;
+        }
+        // The padding between rows of Y is never written.
+        for (std::int64_t i = 0; i < a.rows(); ++i) ASSERT_EQ(y[i * ld + k], ys[std::size_t(i * ld + k)]);
+      }
+    }
+  });
+}
+
+std::vector<kernel_info> spmm_kernels() { return runnable_kernels("spmm_csr"); }
+INSTANTIATE_TEST_SUITE_P(every_kernel, spmm_kernel, ::testing::ValuesIn(spmm_kernels()), kernel_param_name);
+
+TEST(spmm_errors, bad_operands_are_named) {
+  const csr_matrix a = poisson_2d(4);
+  array<double> x(16 * 2), y(16 * 2);
+  array<float> yf(16 * 2);
+  const view xv(x.data(), dtype::f64, {16, 2}, {2, 1}, context::cpu());
+  const view yv(y.data(), dtype::f64, {16, 2}, {2, 1}, context::cpu());
+  EXPECT_THROW(spmm(1.0, a, x, 0.0, y), error);  // rank 1
+  EXPECT_THROW(spmm(1.0, a, xv, 0.0, view(yf.data(), dtype::f32, {16, 2}, {2, 1}, context::cpu())), error);
+  EXPECT_THROW(spmm(1.0, a, xv, 0.0, view(y.data(), dtype::f64, {15, 2}, {2, 1}, context::cpu())), error);
+  EXPECT_THROW(spmm(1.0, a, xv, 0.0, view(y.data(), dtype::f64, {16, 2}, {1, 16}, context::cpu())), error);
+  EXPECT_THROW(spmm(1.0, a, xv, 0.0, xv), error);  // overlap
+  try {
+    spmm(1.0, a, xv, 0.0, view(y.data(), dtype::f64, {15, 2}, {2, 1}, context::cpu()));
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("15 x 2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mixprec::test

@@ -162,6 +162,12 @@ class sell_matrix {
 /// y = alpha * A * x + beta * y (see the contract above). x and y: dense, f64 or f32.
 void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y,
           accumulation acc = accumulation::standard);
+/// Y = alpha*A*X + beta*Y for k right-hand sides: X is cols x k and Y rows x k, rank-2
+/// row-major views (unit stride along k, any leading dimension), both f64 or both f32.
+/// Each column of Y is computed exactly as spmv computes y (same accumulation and order), so
+/// the SpMV error bound holds per column; A is read once per 16 columns, not once per column.
+void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y,
+          accumulation acc = accumulation::standard);
 void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
           accumulation acc = accumulation::standard);
 

@@ -28,6 +28,15 @@ struct spmv_chunked {
     }
   }
 
+  template <class V, class I, class X>
+  static void csr_mm(const detail::exec_args& ex, const detail::csr_args& a, std::int64_t k, double alpha,
+                     const void* xv, std::int64_t ldx, double beta, void* yv, std::int64_t ldy, accumulation acc) {
+    if (acc == accumulation::f64 && !std::is_same_v<X, double>)
+      run_mm<V, I, X, double>(ex, a, k, alpha, xv, ldx, beta, yv, ldy);
+    else
+      run_mm<V, I, X, spmv_acc_t<V, X>>(ex, a, k, alpha, xv, ldx, beta, yv, ldy);
+  }
+
   template <class V, class X>
   static void sell(const detail::exec_args& ex, const detail::sell_args& a, double alpha, const void* xv,
                    double beta, void* yv, accumulation acc) {
@@ -38,6 +47,19 @@ struct spmv_chunked {
   }
 
  private:
+  template <class V, class I, class X, class A>
+  static void run_mm(const detail::exec_args& ex, const detail::csr_args& a, std::int64_t k, double alpha,
+                     const void* xv, std::int64_t ldx, double beta, void* yv, std::int64_t ldy) {
+    const I* rp = static_cast<const I*>(a.row_ptr);
+    const int chunks = Parallel ? spmv_chunks(ex, (a.nnz + a.rows) * k) : 1;
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t rb, re;
+      balanced_rows(rp, a.rows, chunks, c, &rb, &re);
+      spmm_csr_rows<V, I, X, A>(a, rb, re, k, A(alpha), static_cast<const X*>(xv), ldx, A(beta),
+                                static_cast<X*>(yv), ldy);
+    });
+  }
+
   template <class V, class I, class X, class A>
   static void run(const detail::exec_args& ex, const detail::csr_args& a, double alpha, const void* xv, double beta,
                   void* yv) {
@@ -98,6 +120,8 @@ void add_spmv_set(const detail::kernel_sink& sink, const char* suffix_i32, const
     add_entry(sink, v32, op_id::spmv_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr<V, std::int32_t, X>));
     add_entry(sink, v64, op_id::spmv_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr<V, std::int64_t, X>));
     add_entry(sink, vs, op_id::spmv_sell, dtype_of<V>, dtype_of<X>, erase(&Impl::template sell<V, X>));
+    add_entry(sink, v32, op_id::spmm_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr_mm<V, std::int32_t, X>));
+    add_entry(sink, v64, op_id::spmm_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr_mm<V, std::int64_t, X>));
   };
   auto per_value = [&](auto vt) {
     per_vector(vt, double{});

@@ -37,6 +37,29 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
   }
 }
 
+/// Y = alpha*A*X + beta*Y for k right-hand sides (X, Y row-major, leading dimensions ldx,
+/// ldy): each column of Y gets exactly SpMV's sum, in the same column order; the k sums of
+/// a row are kept in registers, 16 at a time, so A's row is read once per 16 columns.
+template <class V, class I, class X, class A>
+void spmm_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, std::int64_t k, A alpha, const X* x,
+                   std::int64_t ldx, A beta, X* y, std::int64_t ldy) {
+  constexpr std::int64_t block = 16;
+  const I* rp = static_cast<const I*>(a.row_ptr);
+  const I* ci = static_cast<const I*>(a.col_idx);
+  const V* v = static_cast<const V*>(a.values);
+  for (std::int64_t i = rb; i < re; ++i)
+    for (std::int64_t j0 = 0; j0 < k; j0 += block) {
+      const std::int64_t w = std::min(block, k - j0);
+      A sum[block] = {};
+      for (I p = rp[i]; p < rp[i + 1]; ++p) {
+        const A av = A(widen(v[p]));
+        const X* xr = x + std::int64_t(ci[p]) * ldx + j0;
+        for (std::int64_t j = 0; j < w; ++j) sum[j] += av * A(widen(xr[j]));
+      }
+      for (std::int64_t j = 0; j < w; ++j) spmv_store(y + i * ldy + j0, j, sum[j], alpha, beta);
+    }
+}
+
 /// Row range of chunk c of `chunks`, balancing row_ptr[i] + i (nonzeros plus rows) so that
 /// a few long rows or many empty ones do not leave a thread with most of the work.
 template <class I>
