@@ -14,9 +14,16 @@ echo "== mixprec-info"
 echo
 echo "== demo: examples/01_first_steps"
 "$build/bin/01_first_steps" cpu 4000000
+echo
+echo "== the 3D heat equation in f64 and f32 storage: examples/02_heat_equation"
+"$build/bin/02_heat_equation" 128 100
 if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
   echo "== precision comparison: BLAS-1 at 2^24 and 2^26 elements, as a fraction of the measured triad"
   "$build/bin/mixprec_bench" --benchmark_filter='^(stream|blas1/(dot|axpy))/' \
+    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
+  echo
+  echo "== precision comparison: 7-point Jacobi sweeps on 256^3 in four storage precisions, plain OpenMP loop as peer"
+  "$build/bin/mixprec_bench" --benchmark_filter='^(stencil/jacobi7|peer/plain_omp_jacobi7)/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
 fi
