@@ -6,7 +6,6 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
 #include <vector>
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "internal/error_macros.hpp"
-#include "mixprec/float16.hpp"
+#include "internal/grid_access.hpp"
 #include "mixprec/stencil.hpp"
 
 namespace mixprec {
@@ -73,31 +73,6 @@ stencil stencil::hpcg_27() {
   return box(3, 1, c);
 }
 
-namespace {
-
-double load_f64(const grid& g, std::int64_t i, std::int64_t j, std::int64_t k) {
-  switch (g.type()) {
-    case dtype::f64: return g.at<double>(i, j, k);
-    case dtype::f32: return g.at<float>(i, j, k);
-    case dtype::f16: return double(float(g.at<half>(i, j, k)));
-    case dtype::bf16: return double(float(g.at<bfloat16>(i, j, k)));
-    default: break;
-  }
-  return 0.0;
-}
-
-void store_f64(grid& g, std::int64_t i, std::int64_t j, std::int64_t k, double v) {
-  switch (g.type()) {
-    case dtype::f64: g.at<double>(i, j, k) = v; break;
-    case dtype::f32: g.at<float>(i, j, k) = float(v); break;
-    case dtype::f16: g.at<half>(i, j, k) = half(v); break;
-    case dtype::bf16: g.at<bfloat16>(i, j, k) = bfloat16(v); break;
-    default: break;
-  }
-}
-
-}  // namespace
-
 variable_stencil variable_stencil::diffusion(const grid& k) {
   constexpr const char* op = "variable_stencil::diffusion";
   if (!k.ctx().state() || k.ctx().kind() != backend::cpu)
@@ -109,21 +84,21 @@ variable_stencil variable_stencil::diffusion(const grid& k) {
   for (std::int64_t z = 0; z < k.nz(); ++z)
     for (std::int64_t y = 0; y < k.ny(); ++y)
       for (std::int64_t x = 0; x < k.nx(); ++x) {
-        const double kc = load_f64(k, x, y, z);
+        const double kc = detail::load_f64(k, x, y, z);
         if (!(kc >= 0.0) || !std::isfinite(kc))
           MIXPREC_THROW(invalid_argument, op, "k(", x, ",", y, ",", z, ") = ", kc, "; k must be finite and >= 0");
         double diag = 0.0;
         for (std::size_t p = 1; p < v.shape.points().size(); ++p) {
           const stencil_point& o = v.shape.points()[p];
-          const double kn = load_f64(k, x + o.dx, y + o.dy, z + o.dz);
+          const double kn = detail::load_f64(k, x + o.dx, y + o.dy, z + o.dz);
           if (!(kn >= 0.0) || !std::isfinite(kn))
             MIXPREC_THROW(invalid_argument, op, "k(", x + o.dx, ",", y + o.dy, ",", z + o.dz, ") = ", kn,
                           "; k must be finite and >= 0 (halo included: fill_halo first)");
           const double face = kc + kn > 0.0 ? 2.0 * kc * kn / (kc + kn) : 0.0;
-          store_f64(v.coeffs[p], x, y, z, -face);
+          detail::store_f64(v.coeffs[p], x, y, z, -face);
           diag += face;
         }
-        store_f64(v.coeffs[0], x, y, z, diag);
+        detail::store_f64(v.coeffs[0], x, y, z, diag);
       }
   return v;
 }

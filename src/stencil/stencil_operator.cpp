@@ -1,10 +1,6 @@
 // A stencil as an operator on dense interior vectors: x is copied into a grid with a halo
 // (set by the boundary conditions), and the stencil kernel writes y directly, reading y
 // for the beta term through its f input.
-#include <cstring>
-
-#include "internal/context_state.hpp"
-#include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
@@ -34,14 +30,10 @@ void stencil_operator::apply(double alpha, const_view x, double beta, view y) co
   if (!scratch_.ctx().state() || scratch_.type() != x.type())
     scratch_ = grid(x.type(), extent_, std::max(1, stencil_.radius()), ctx_);
 
-  // x into the scratch grid's interior, row by row; then its halo.
-  const std::size_t es = size_of(x.type());
-  const detail::context_state& st = *ctx_.state();
-  for (std::int64_t k = 0; k < extent_.nz; ++k)
-    for (std::int64_t j = 0; j < extent_.ny; ++j)
-      detail::copy_bytes(st, static_cast<const char*>(x.data()) + (k * extent_.ny + j) * extent_.nx * std::int64_t(es),
-                         st, static_cast<char*>(scratch_.origin()) + scratch_.offset(0, j, k) * std::int64_t(es),
-                         std::size_t(extent_.nx) * es);
+  // x (a halo-free grid of the same extent) into the scratch grid's interior; then its halo.
+  const grid xg = grid::wrap(const_cast<void*>(x.data()), x.type(), extent_, 0, extent_.nx,
+                             extent_.nx * extent_.ny, ctx_);
+  copy_interior(xg, scratch_);
   fill_halo(scratch_, bc_);
 
   // y as a halo-free grid, both as the output and (beta != 0) as the f input.

@@ -7,6 +7,7 @@
 
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
+#include "internal/grid_access.hpp"
 #include "mixprec/stencil.hpp"
 
 namespace mixprec {
@@ -247,16 +248,6 @@ void check_variable(const char* op, const variable_stencil& s, const grid& u) {
   }
 }
 
-bool is_zero(const grid& g, std::int64_t x, std::int64_t y, std::int64_t z) {
-  switch (g.type()) {
-    case dtype::f64: return g.at<double>(x, y, z) == 0.0;
-    case dtype::f32: return g.at<float>(x, y, z) == 0.0f;
-    case dtype::f16: return float(g.at<half>(x, y, z)) == 0.0f;
-    case dtype::bf16: return float(g.at<bfloat16>(x, y, z)) == 0.0f;
-    default: return false;
-  }
-}
-
 stencil_args variable_args(const variable_stencil& s, const grid& u, const grid* f, grid& out,
                            std::vector<detail::stencil_offset>& offsets, std::vector<const void*>& grids) {
   stencil_args a = base_args(s.shape, u, f, out);
@@ -304,7 +295,7 @@ void jacobi_sweep(const variable_stencil& s, const grid& u, const grid* f, grid&
     for (std::int64_t z = 0; z < d.nz(); ++z)
       for (std::int64_t y = 0; y < d.ny(); ++y)
         for (std::int64_t x = 0; x < d.nx(); ++x)
-          if (is_zero(d, x, y, z))
+          if (detail::load_f64(d, x, y, z) == 0.0)
             MIXPREC_THROW(numerical_breakdown, op, "the center coefficient is 0 at (", x, ",", y, ",", z, ")");
   }
   a.mode = detail::stencil_mode::jacobi;
