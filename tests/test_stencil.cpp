@@ -264,6 +264,65 @@ TEST_P(stencil_kernel, variable_coefficients_within_derived_bound) {
   });
 }
 
+/// Jacobi sweep of the 7-point Laplacian on `u` into `out`: every point of every
+/// `plane_step`-th plane and of the last within the bound (each plane has every row kind:
+/// block starts and ends, prefetch run switches, line tails).
+template <class T>
+void expect_jacobi7_within_bound(const grid& u, const grid& out, const std::string& what, std::int64_t plane_step) {
+  const stencil s = stencil::laplace_3d7();
+  const ld uc = compute_unit<T>(), us = std::is_same_v<T, double> ? 0 : unit_of<T>();
+  const ld g = gamma(ld(s.points().size() + 3), uc);
+  std::vector<std::int64_t> planes;
+  for (std::int64_t k = 0; k < u.nz(); k += plane_step) planes.push_back(k);
+  if (planes.back() != u.nz() - 1) planes.push_back(u.nz() - 1);
+  for (std::int64_t k : planes)
+    for (std::int64_t j = 0; j < u.ny(); ++j)
+      for (std::int64_t i = 0; i < u.nx(); ++i) {
+        ld exact, scale;
+        exact_point<T>(s, -1.0 / 6.0, u, 1.0, nullptr, 0.0, i, j, k, &exact, &scale);
+        ASSERT_LE(std::fabs(get<T>(out, i, j, k) - exact), g * scale + us * std::fabs(exact) + 1e-300L)
+            << "point (" << i << "," << j << "," << k << ") of " << what;
+      }
+}
+
+// Outputs of 32 MiB and more are written with non-temporal stores, a line at a time while
+// computing where rows start on cache lines, row by row where they do not (a wrapped grid
+// with an odd row stride): both paths against the bound, at a size that takes them.
+TEST_P(stencil_kernel, outputs_past_the_streaming_size_within_derived_bound) {
+  const kernel_info& kinfo = GetParam();
+  with_type(kinfo.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+      const std::int64_t n = 200, nz = (std::int64_t(32) << 20) / (n * n * std::int64_t(sizeof(T))) + 1;
+      const stencil lap = stencil::laplace_3d7();
+      grid u(kinfo.in, grid_extent(n, n, nz), 1), out = u.like();
+      // Random values cycled with a prime period: randomizing all 17M points costs seconds.
+      const auto v = random_values<T>(4099, 21);
+      for (std::int64_t k = -1; k <= nz; ++k)
+        for (std::int64_t j = -1; j <= n; ++j)
+          for (std::int64_t i = -1; i <= n; ++i) u.at<T>(i, j, k) = v[std::size_t((i + 1 + 211 * (j + 1) + 4001 * (k + 1)) % 4099)];
+      {
+        force_kernel pin(kinfo.name);
+        jacobi_sweep(lap, u, nullptr, out);
+      }
+      expect_jacobi7_within_bound<T>(u, out, "an owned grid", 9);
+      if (HasFatalFailure()) return;
+      // The same input and an output in caller memory whose rows start off cache lines.
+      const std::int64_t sy = n + 3, sz = sy * (n + 2);
+      std::vector<T> mine(std::size_t(sz * (nz + 2))), theirs(mine.size());
+      grid wu = grid::wrap(mine.data() + 1 + sy + sz, grid_extent(n, n, nz), 1, sy, sz);
+      grid wout = grid::wrap(theirs.data() + 1 + sy + sz, grid_extent(n, n, nz), 1, sy, sz);
+      copy_interior(u, wu);
+      fill_halo(wu, boundary_conditions::all(boundary::dirichlet, 0.5));
+      {
+        force_kernel pin(kinfo.name);
+        jacobi_sweep(lap, wu, nullptr, wout);
+      }
+      expect_jacobi7_within_bound<T>(wu, wout, "a wrapped grid with odd row stride", 9);
+    }
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(every_kernel, stencil_kernel, ::testing::ValuesIn(runnable_kernels("stencil")),
                          kernel_param_name);
 

@@ -160,8 +160,12 @@ class wavefront_tile {
     const S* f = a_.f ? static_cast<const S*>(a_.f) + xb + yb * a_.fsy + z * a_.fsz : nullptr;
     const S* u = at(0, 0, yb, z);
     const bool ghosts = t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx);
+    // Level 1 reads the input grid from memory: prefetch its leading row ahead.
+    const std::int64_t ahead = prefetch_rows((x_end(t) - xb) * std::int64_t(sizeof(S)), ye - yb);
     for (std::int64_t y = yb; y < ye; ++y) {
-      engine.row(in_.data(), f, out, nullptr, t == k_ && stream_);
+      const S* next = t == 1 ? rows_ahead(in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz)
+                             : in_[plan_.trail] + ahead * in_sy;
+      engine.row(in_.data(), f, out, nullptr, t == k_ && stream_, next);
       if (ghosts) ghost_x(t, out - xb, u);
       for (auto& p : in_) p += in_sy;
       out += out_sy;
@@ -175,6 +179,9 @@ class wavefront_tile {
     for (std::int64_t y = a_.ny; y < hi_y_[t]; ++y)
       ky_hi == boundary::dirichlet ? copy_row(0, y, z, t, y, z) : copy_row(t, 2 * a_.ny - 1 - y, z, t, y, z);
   }
+
+  /// One past the last x level t computes.
+  std::int64_t x_end(int t) const { return std::min(a_.nx, hi_x_[t]); }
 
   /// The x ghosts of a computed row of level t (x = 0 at `row`; `u` the input's row), where
   /// the level reaches past x's faces.

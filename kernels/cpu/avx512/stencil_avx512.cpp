@@ -60,6 +60,13 @@ struct simd_rows {
     }
     store(src + i, dst + i, n - i);
   }
+  template <class C>
+  static void stream_line(const C* src, C* dst) {
+    if constexpr (std::is_same_v<C, double>)
+      _mm512_stream_pd(dst, _mm512_loadu_pd(src));
+    else
+      _mm512_stream_ps(dst, _mm512_loadu_ps(src));
+  }
   static void stream_fence() { _mm_sfence(); }
 };
 
