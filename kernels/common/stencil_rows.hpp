@@ -200,7 +200,7 @@ class stencil_row_kernel {
 
   /// Whether rows() runs many rows per call (constant coefficients read in place, no f);
   /// otherwise callers go row by row.
-  bool runs_rows(const S* f) const { return !widened && !a_.coeff_grids && !f; }
+  bool runs_rows() const { return !widened && !a_.coeff_grids && !a_.f; }
 
   /// `count` output rows of a plane, each `in_sy` further than the last in every input row
   /// and `out_sy` in the output (only where runs_rows()); `prefetch` as in row(), for the

@@ -88,12 +88,13 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
   detail::parallel_chunks(chunks, [&](int c) {
     stencil_row_kernel<S, Rows> kernel(a, plan);
     row_pointers<S> ptr(a, plan);
+    const bool runs = kernel.runs_rows();
     // Rows [y0, y1) x planes [z0, z1) in blocks of `by` rows, planes inside a block.
     auto blocks = [&](std::int64_t y0, std::int64_t y1, std::int64_t z0, std::int64_t z1) {
       for (std::int64_t yb = y0; yb < y1; yb += by) {
         const std::int64_t ye = std::min(y1, yb + by);
         for (std::int64_t z = z0; z < z1; ++z) {
-          if (kernel.runs_rows(ptr.f(yb, z))) {
+          if (runs) {
             // Two runs: rows whose prefetch target is in this plane, then the last `ahead`
             // rows, which prefetch the next plane's first rows of the block.
             const std::int64_t split = std::max(yb, ye - ahead);
