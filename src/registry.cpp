@@ -32,6 +32,8 @@ const char* name_of(op_id op) {
     case op_id::halo_fill: return "halo_fill";
     case op_id::stencil: return "stencil";
     case op_id::stencil_sweeps: return "stencil_sweeps";
+    case op_id::gemm: return "gemm";
+    case op_id::gemm_pack: return "gemm_pack";
     case op_id::count_: break;
   }
   return "?";
@@ -130,6 +132,8 @@ class registry {
     register_cpu_generic_spmv_kernels(sink);
     register_cpu_ref_stencil_kernels(sink);
     register_cpu_generic_stencil_kernels(sink);
+    register_cpu_ref_gemm_kernels(sink);
+    register_cpu_generic_gemm_kernels(sink);
 #if defined(MIXPREC_HAVE_KERNELS_AVX2)
     register_cpu_avx2_kernels(sink);
 #endif

@@ -18,6 +18,7 @@
 #include "mixprec/dtype.hpp"
 #include "mixprec/error.hpp"
 #include "mixprec/float16.hpp"
+#include "mixprec/gemm.hpp"
 #include "mixprec/grid.hpp"
 #include "mixprec/kernels.hpp"
 #include "mixprec/sparse.hpp"

@@ -13,14 +13,15 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
+#include "mixprec/gemm.hpp"
 #include "mixprec/sparse.hpp"
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 3;
+inline constexpr int kernel_abi_version = 4;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
-                                   stencil_sweeps, count_ };
+                                   stencil_sweeps, gemm, gemm_pack, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -156,6 +157,62 @@ using stencil_fn = void (*)(const exec_args&, const stencil_args& a);
 /// overwritten; a.out's halo is not written.
 using stencil_sweeps_fn = void (*)(const exec_args&, const stencil_args& a, const halo_args& bc, int sweeps);
 
+/// One GEMM operand as kernels see it: element strides along rows, columns and the batch
+/// (op() already applied by the front end: a transposed operand has its strides swapped).
+struct gemm_matrix {
+  const void* data;
+  std::int64_t rs, cs, bs;
+};
+
+/// B packed by a gemm_pack kernel: panels of `nr` columns, each k_padded x nr with k in
+/// groups of `kgroup` (see kernels/common/gemm_layout.hpp); col_sums (integer B only) are
+/// the sums over k of each column, for zero-point and signed-A corrections.
+struct gemm_packed {
+  const void* panels;
+  std::int64_t k, n, k_padded;
+  int nr, kgroup;
+  dtype type;
+  const std::int32_t* col_sums;
+};
+
+/// The epilogue as kernels see it (mixprec::gemm_epilogue, validated): scale and bias are
+/// n values of the accumulation's float type (f64 for f64 GEMM, f32 otherwise) or null.
+struct gemm_epilogue_args {
+  const void* scale;
+  const void* bias;
+  activation act;
+  const void* residual;  // C's dtype, or null
+  std::int64_t rrs, rcs, rbs;
+  float out_scale;
+  std::int32_t out_zero_point;
+};
+
+/// C = epilogue(alpha op(A) op(B) + beta C) for `batch` problems of m x n x k.
+/// Kernels are keyed by (A's dtype, the accumulator dtype): f64:f64, f32:f32, f16:f32,
+/// bf16:f32, u8:i32, i8:i32; B has A's dtype (i8 for the integer ones) and C any dtype the
+/// front end allows for the family. beta == 0: C is not read.
+struct gemm_args {
+  std::int64_t m, n, k, batch;
+  gemm_matrix a;
+  gemm_matrix b;               // unused when packed_b is set
+  dtype a_type, b_type;        // the stored dtypes (f16 for a bf16 kernel in f16_mode::allow_bf16_inputs)
+  const gemm_packed* packed_b;
+  void* c;
+  std::int64_t crs, ccs, cbs;
+  dtype c_type;
+  double alpha, beta;
+  std::int32_t a_zero_point, b_zero_point;
+  gemm_epilogue_args ep;
+};
+/// Returns false when the kernel could not get its scratch memory (C may then be partly
+/// written; the front end says so).
+using gemm_fn = bool (*)(const exec_args&, const gemm_args& a);
+
+/// Packs op(B) (k x n, strides rs/cs) into `out` (gemm_packed_bytes of it); fills col_sums
+/// (n values) for integer B. Keyed by (B's dtype, B's dtype).
+using gemm_pack_fn = void (*)(const exec_args&, std::int64_t k, std::int64_t n, const void* b, std::int64_t rs,
+                              std::int64_t cs, void* out, std::int32_t* col_sums);
+
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.
 using supports_fn = bool (*)(const void* problem, const char** why);
@@ -201,6 +258,8 @@ void register_cpu_ref_spmv_kernels(const kernel_sink& sink);
 void register_cpu_generic_spmv_kernels(const kernel_sink& sink);
 void register_cpu_ref_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_stencil_kernels(const kernel_sink& sink);
+void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
+void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

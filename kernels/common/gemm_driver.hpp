@@ -1,0 +1,246 @@
+// The GEMM driver every CPU kernel shares (BLIS's structure): split C among threads, then
+// per thread the five loops around a microkernel,
+//   jc (NC columns) -> pc (KC of k; pack B block, or use the pre-packed panels)
+//     -> ic (MC rows; pack A block) -> jr (NR) -> ir (MR): microkernel on an MR x NR tile,
+// with the B micro-panel in L1 across the ir loop and the A block in L2 across the jr loop.
+// Tiles accumulate into a per-thread buffer of the accumulator type (so bf16, s8 and u8
+// outputs, col-major C and beta == 0 are all handled once, by the epilogue), and each
+// MC x NC block is finished (kernels/common/gemm_epilogue.hpp) right after its last k block,
+// while it is still in cache. An ISA supplies only the microkernel and its block sizes:
+//
+//   struct micro {
+//     static constexpr int mr;                         // rows per tile
+//     static constexpr std::int64_t kc, mc, nc;        // block sizes (kc a multiple of KG)
+//     template <int M> static void tile(std::int64_t groups, const packed_a* a,
+//                                       const packed_b* b, acc* c, std::int64_t ldc,
+//                                       bool accumulate);  // M <= mr rows, NR columns
+//   };
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <utility>
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/gemm_epilogue.hpp"
+#include "kernels/common/gemm_layout.hpp"
+#include "kernels/common/gemm_pack.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+/// A per-thread buffer that grows on demand and is reused across calls (no allocation in
+/// the steady state of an inference loop).
+class gemm_scratch {
+ public:
+  gemm_scratch() = default;
+  gemm_scratch(const gemm_scratch&) = delete;
+  gemm_scratch& operator=(const gemm_scratch&) = delete;
+  ~gemm_scratch() { std::free(p_); }
+  template <class T>
+  T* get(std::int64_t count) {
+    const std::size_t need = std::size_t(round_up(std::max<std::int64_t>(count, 1) * std::int64_t(sizeof(T)), 4096));
+    if (need > bytes_) {
+      std::free(p_);
+      p_ = std::aligned_alloc(4096, need);
+      if (!p_) {
+        bytes_ = 0;
+        return nullptr;
+      }
+      bytes_ = need;
+    }
+    return static_cast<T*>(p_);
+  }
+
+ private:
+  void* p_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+enum class gemm_buffer { a, b, acc, sums, count_ };
+inline gemm_scratch& scratch_of(gemm_buffer which) {
+  static thread_local gemm_scratch buffers[int(gemm_buffer::count_)];
+  return buffers[int(which)];
+}
+
+/// How many threads split m and n: the factorization of `threads` with the least padded
+/// work per thread, preferring to split n (threads then share no B panel, and pre-packed
+/// weights are streamed once in total).
+inline void gemm_thread_grid(std::int64_t m, std::int64_t n, int mr, int nr, int threads, int* tm, int* tn) {
+  std::int64_t best = -1;
+  for (int a = 1; a <= threads; ++a) {
+    if (threads % a) continue;
+    const int b = threads / a;
+    const std::int64_t rows = (m + mr - 1) / mr, cols = (n + nr - 1) / nr;
+    const std::int64_t work = ((rows + a - 1) / a) * ((cols + b - 1) / b);
+    if (best < 0 || work < best || (work == best && b > *tn)) {
+      best = work;
+      *tm = a;
+      *tn = b;
+    }
+  }
+}
+
+template <class F, class Micro>
+struct gemm_driver {
+  using PA = typename F::packed_a;
+  using PB = typename F::packed_b;
+  using ACC = typename F::acc;
+  static constexpr int MR = Micro::mr, NR = F::nr, KG = F::kg;
+  static_assert(Micro::kc % KG == 0 && Micro::mc % MR == 0 && Micro::nc % NR == 0, "block sizes");
+  /// Bytes of the per-thread accumulator block; NC shrinks to keep it there.
+  static constexpr std::int64_t acc_budget = std::int64_t(8) << 20;
+
+  using tile_fn = void (*)(std::int64_t, const PA*, const PB*, ACC*, std::int64_t, bool);
+  template <std::size_t... M>
+  static constexpr auto make_tiles(std::index_sequence<M...>) {
+    return std::array<tile_fn, sizeof...(M)>{&Micro::template tile<int(M) + 1>...};
+  }
+
+  /// One thread's rectangle [m0, m1) x [n0, n1) of batch entry bi; returns false when
+  /// scratch memory could not be had.
+  template <class SA, class SB>
+  static bool run_rect(const detail::gemm_args& g, std::int64_t bi, std::int64_t m0, std::int64_t m1,
+                       std::int64_t n0, std::int64_t n1) {
+    static constexpr auto tiles = make_tiles(std::make_index_sequence<MR>{});
+    const std::int64_t mt = m1 - m0, K = g.k;
+    const std::int64_t nc_cap = std::max<std::int64_t>(NR, acc_budget / (std::max<std::int64_t>(mt, 1) *
+                                                                         std::int64_t(sizeof(ACC))) / NR * NR);
+    const std::int64_t nc_blk = std::min<std::int64_t>({Micro::nc, nc_cap, round_up(n1 - n0, NR)});
+    const std::int64_t kc_blk = Micro::kc, mc_blk = std::min<std::int64_t>(Micro::mc, round_up(mt, MR));
+    const std::int64_t ld = nc_blk;
+
+    ACC* acc = scratch_of(gemm_buffer::acc).get<ACC>(mt * ld);
+    PA* abuf = scratch_of(gemm_buffer::a).get<PA>(mc_blk * round_up(std::min(kc_blk, std::max<std::int64_t>(K, 1)), KG));
+    PB* bbuf = g.packed_b ? nullptr : scratch_of(gemm_buffer::b).get<PB>(nc_blk * round_up(std::min(kc_blk, std::max<std::int64_t>(K, 1)), KG));
+    if (!acc || !abuf || (!g.packed_b && !bbuf)) return false;
+
+    constexpr bool integer = std::is_integral_v<ACC>;
+    std::int32_t* col_sums = nullptr;
+    std::int32_t* row_sums = nullptr;
+    if constexpr (integer) {
+      col_sums = scratch_of(gemm_buffer::sums).get<std::int32_t>(nc_blk + mt);
+      if (!col_sums) return false;
+      row_sums = col_sums + nc_blk;
+      if (g.b_zero_point != 0) {  // sums over k of A's rows, for the B zero point
+        const SA* a = static_cast<const SA*>(g.a.data) + bi * g.a.bs;
+        for (std::int64_t i = 0; i < mt; ++i) {
+          std::int32_t s = 0;
+          for (std::int64_t k = 0; k < K; ++k) s += std::int32_t(a[(m0 + i) * g.a.rs + k * g.a.cs]);
+          row_sums[i] = s;
+        }
+      }
+    }
+
+    const SA* a = static_cast<const SA*>(g.a.data) + bi * g.a.bs;
+    const SB* b = static_cast<const SB*>(g.b.data) + bi * g.b.bs;
+    for (std::int64_t jc = n0; jc < n1; jc += nc_blk) {
+      const std::int64_t nc = std::min(nc_blk, n1 - jc);
+      if constexpr (integer)
+        if (!g.packed_b) std::fill(col_sums, col_sums + nc, 0);
+      if (K == 0) std::fill(acc, acc + mt * ld, ACC(0));
+      for (std::int64_t pc = 0; pc < K; pc += kc_blk) {
+        const std::int64_t kc = std::min(kc_blk, K - pc), kpad = round_up(kc, KG);
+        const PB* bbase;
+        std::int64_t pstride;
+        if (g.packed_b) {
+          pstride = g.packed_b->k_padded * NR;
+          bbase = static_cast<const PB*>(g.packed_b->panels) + (jc / NR) * pstride + pc * NR;
+        } else {
+          pstride = kpad * NR;
+          pack_b_block<F>(b, g.b.rs, g.b.cs, pc, kc, jc, nc, bbuf, pstride, integer ? col_sums : nullptr);
+          bbase = bbuf;
+        }
+        for (std::int64_t ic = m0; ic < m1; ic += mc_blk) {
+          const std::int64_t mc = std::min(mc_blk, m1 - ic);
+          pack_a_block<F, MR>(a, g.a.rs, g.a.cs, ic, mc, pc, kc, abuf);
+          for (std::int64_t jr = 0; jr < nc; jr += NR) {
+            const PB* bp = bbase + (jr / NR) * pstride;
+            for (std::int64_t ir = 0; ir < mc; ir += MR) {
+              const int rows = int(std::min<std::int64_t>(MR, mc - ir));
+              tiles[rows - 1](kpad / KG, abuf + (ir / MR) * kpad * MR, bp, acc + (ic - m0 + ir) * ld + jr, ld, pc > 0);
+            }
+          }
+          if (pc + kc >= K) finish(g, bi, acc, ld, m0, ic, mc, jc, nc, col_sums, row_sums);
+        }
+      }
+      if (K == 0)
+        for (std::int64_t ic = m0; ic < m1; ic += mc_blk)
+          finish(g, bi, acc, ld, m0, ic, std::min(mc_blk, m1 - ic), jc, nc, col_sums, row_sums);
+    }
+    return true;
+  }
+
+  static void finish(const detail::gemm_args& g, std::int64_t bi, ACC* acc, std::int64_t ld, std::int64_t m0,
+                     std::int64_t ic, std::int64_t mc, std::int64_t jc, std::int64_t nc, const std::int32_t* col_sums,
+                     const std::int32_t* row_sums) {
+    ACC* block = acc + (ic - m0) * ld;
+    if constexpr (std::is_integral_v<ACC>) {
+      const std::int32_t* cs = g.packed_b ? g.packed_b->col_sums + jc : col_sums;
+      const std::uint32_t shift = g.a_type == dtype::i8 ? 128u : 0u;
+      const std::uint32_t za = std::uint32_t(g.a_zero_point), zb = std::uint32_t(g.b_zero_point);
+      const std::int32_t k_za_zb = std::int32_t(std::uint32_t(g.k) * za * zb);
+      for (std::int64_t r = 0; r < mc; ++r) {
+        const std::uint32_t rs = zb ? std::uint32_t(row_sums[ic - m0 + r]) : 0u;
+        correct_int_row(block + r * ld, nc, cs, std::int32_t(shift + za), std::int32_t(zb * rs), k_za_zb);
+      }
+    }
+    finish_block_any<F>(g, bi, block, ld, ic, mc, jc, nc);
+  }
+
+  /// The whole call: batch entries across threads when there are enough of them, else each
+  /// entry's C split among threads. Returns false when scratch memory could not be had.
+  template <class SA, class SB>
+  static bool run_typed(const detail::exec_args& ex, const detail::gemm_args& g) {
+    if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
+    const double work = double(g.m) * double(g.n) * double(std::max<std::int64_t>(g.k, 1));
+    const int threads = int(std::clamp<double>(work * double(g.batch) / double(1 << 17), 1.0, double(ex.threads)));
+    bool ok = true;
+    if (threads > 1 && g.batch >= threads) {
+      detail::parallel_chunks(threads, [&](int c) {
+        std::int64_t b0, b1;
+        detail::chunk_range(g.batch, threads, c, 1, &b0, &b1);
+        for (std::int64_t bi = b0; bi < b1; ++bi)
+          if (!run_rect<SA, SB>(g, bi, 0, g.m, 0, g.n)) ok = false;
+      });
+      return ok;
+    }
+    const int per_entry = int(std::clamp<double>(work / double(1 << 17), 1.0, double(threads)));
+    int tm = 1, tn = 1;
+    gemm_thread_grid(g.m, g.n, MR, NR, per_entry, &tm, &tn);
+    for (std::int64_t bi = 0; bi < g.batch; ++bi) {
+      detail::parallel_chunks(tm * tn, [&](int c) {
+        std::int64_t m0, m1, n0, n1;
+        detail::chunk_range(g.m, tm, c / tn, MR, &m0, &m1);
+        detail::chunk_range(g.n, tn, c % tn, NR, &n0, &n1);
+        if (m0 < m1 && n0 < n1 && !run_rect<SA, SB>(g, bi, m0, m1, n0, n1)) ok = false;
+      });
+    }
+    return ok;
+  }
+
+  /// The registry's entry point: picks the stored types of A and B for the family.
+  static bool run(const detail::exec_args& ex, const detail::gemm_args& g) {
+    if constexpr (std::is_same_v<F, gemm_f64>) {
+      return run_typed<double, double>(ex, g);
+    } else if constexpr (std::is_same_v<F, gemm_f32>) {
+      return run_typed<float, float>(ex, g);
+    } else if constexpr (std::is_same_v<F, gemm_f16>) {
+      return run_typed<half, half>(ex, g);
+    } else if constexpr (std::is_same_v<F, gemm_bf16>) {
+      if (g.a_type == dtype::f16) return run_typed<half, half>(ex, g);
+      return run_typed<bfloat16, bfloat16>(ex, g);
+    } else {
+      if (g.a_type == dtype::i8) return run_typed<std::int8_t, std::int8_t>(ex, g);
+      return run_typed<std::uint8_t, std::int8_t>(ex, g);
+    }
+  }
+};
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

@@ -1,0 +1,103 @@
+// Packing of GEMM operands into the panel layouts of kernels/common/gemm_layout.hpp, from
+// any strides (so transposes and both storage orders go through the same code), converting
+// each value to the family's packed type on the way.
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/common/gemm_layout.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+/// A stored value as the family packs it: widened (f16 -> f32, exact), rounded (f16 -> bf16
+/// in f16_mode::allow_bf16_inputs, to nearest even) or shifted (s8 -> u8 as a + 128).
+template <class P, class Src>
+MIXPREC_ALWAYS_INLINE P packed_value(Src v) {
+  if constexpr (std::is_same_v<P, Src>) {
+    return v;
+  } else if constexpr (std::is_same_v<P, std::uint8_t>) {
+    static_assert(std::is_same_v<Src, std::int8_t>, "integer A is u8 or s8");
+    return std::uint8_t(std::int32_t(v) + 128);
+  } else if constexpr (std::is_same_v<P, float>) {
+    return float(v);
+  } else {
+    return P(float(v));
+  }
+}
+
+/// Packs rows [k0, k0 + kc) x columns [j0, j0 + nc) of B (element (k, j) at b[k*rs + j*cs])
+/// into panels `panel_stride` elements apart, zero-padding k to a multiple of KG and the
+/// last panel to NR columns. With col_sums (integer B), adds each column's sum over these
+/// k to col_sums[j - j0].
+template <class F, class Src>
+void pack_b_block(const Src* b, std::int64_t rs, std::int64_t cs, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                  std::int64_t nc, typename F::packed_b* dst, std::int64_t panel_stride, std::int32_t* col_sums) {
+  using P = typename F::packed_b;
+  constexpr int nr = F::nr, kg = F::kg;
+  const std::int64_t groups = (kc + kg - 1) / kg;
+  for (std::int64_t p = 0; p * nr < nc; ++p) {
+    P* d = dst + p * panel_stride;
+    const std::int64_t jbase = j0 + p * nr;
+    const int jn = int(std::min<std::int64_t>(nr, j0 + nc - jbase));
+    for (std::int64_t g = 0; g < groups; ++g) {
+      P* dg = d + g * nr * kg;
+      for (int t = 0; t < kg; ++t) {
+        const std::int64_t k = g * kg + t;
+        if (k >= kc) {
+          for (int jj = 0; jj < nr; ++jj) dg[jj * kg + t] = P(0.0f);
+          continue;
+        }
+        const Src* src = b + (k0 + k) * rs + jbase * cs;
+        if (cs == 1) {
+          for (int jj = 0; jj < jn; ++jj) dg[jj * kg + t] = packed_value<P>(src[jj]);
+        } else {
+          for (int jj = 0; jj < jn; ++jj) dg[jj * kg + t] = packed_value<P>(src[jj * cs]);
+        }
+        for (int jj = jn; jj < nr; ++jj) dg[jj * kg + t] = P(0.0f);
+        if constexpr (std::is_integral_v<P>) {
+          if (col_sums)
+            for (int jj = 0; jj < jn; ++jj) col_sums[p * nr + jj] += std::int32_t(src[jj * cs]);
+        }
+      }
+    }
+  }
+}
+
+/// Packs rows [i0, i0 + mc) x k in [k0, k0 + kc) of A (element (i, k) at a[i*rs + k*cs])
+/// into panels of MR rows, kpad * MR elements apart (kpad = kc rounded up to KG). Rows past
+/// the last are left unwritten: microkernels for M < MR rows never read them.
+template <class F, int MR, class Src>
+void pack_a_block(const Src* a, std::int64_t rs, std::int64_t cs, std::int64_t i0, std::int64_t mc, std::int64_t k0,
+                  std::int64_t kc, typename F::packed_a* dst) {
+  using P = typename F::packed_a;
+  constexpr int kg = F::kg;
+  const std::int64_t groups = (kc + kg - 1) / kg;
+  const std::int64_t kpad = groups * kg;
+  for (std::int64_t p = 0; p * MR < mc; ++p) {
+    P* d = dst + p * kpad * MR;
+    const std::int64_t ibase = i0 + p * MR;
+    const int in = int(std::min<std::int64_t>(MR, i0 + mc - ibase));
+    const Src* rows = a + ibase * rs + k0 * cs;
+    if (kg == 1 && rs == 1) {  // A stored with k as the slow index: MR contiguous per k
+      for (std::int64_t k = 0; k < kc; ++k)
+        for (int ii = 0; ii < in; ++ii) d[k * MR + ii] = packed_value<P>(rows[k * cs + ii]);
+      continue;
+    }
+    for (int ii = 0; ii < in; ++ii) {
+      const Src* row = rows + ii * rs;
+      for (std::int64_t g = 0; g < groups; ++g)
+        for (int t = 0; t < kg; ++t) {
+          const std::int64_t k = g * kg + t;
+          d[(g * MR + ii) * kg + t] = k < kc ? packed_value<P>(row[k * cs]) : P(0.0f);
+        }
+    }
+  }
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

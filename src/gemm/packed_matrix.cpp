@@ -1,0 +1,90 @@
+// packed_matrix: B packed once into the GEMM kernels' panel layout (see
+// kernels/common/gemm_layout.hpp), by the gemm_pack kernel of its dtype.
+#include <chrono>
+
+#include "gemm/gemm_internal.hpp"
+#include "internal/dispatch.hpp"
+#include "internal/error_macros.hpp"
+#include "kernels/common/gemm_layout.hpp"
+
+namespace mixprec {
+namespace {
+
+struct layout_of_dtype {
+  int nr, kgroup;
+};
+template <class F>
+constexpr layout_of_dtype layout_of() {
+  return {F::nr, F::kg};
+}
+
+layout_of_dtype packed_layout(dtype t) {
+  using namespace kern;
+  switch (t) {
+    case dtype::f64: return layout_of<gemm_f64>();
+    case dtype::f32: return layout_of<gemm_f32>();
+    case dtype::f16: return layout_of<gemm_f16>();
+    case dtype::bf16: return layout_of<gemm_bf16>();
+    case dtype::i8: return layout_of<gemm_int8>();
+    default: break;
+  }
+  MIXPREC_THROW(unsupported, "packed_matrix::pack", "B is ", name_of(t), "; weights are packed from f64, f32, f16, bf16 or i8");
+}
+
+}  // namespace
+
+packed_matrix packed_matrix::pack(const_view b, trans tb) {
+  constexpr const char* op = "packed_matrix::pack";
+  if (!b.ctx().state()) MIXPREC_THROW(invalid_argument, op, "B has no context");
+  if (b.rank() != 2) MIXPREC_THROW(shape_mismatch, op, "B must be rank 2 (k x n), not rank ", b.rank());
+  const layout_of_dtype lay = packed_layout(b.type());
+  std::int64_t k = b.extent(0), n = b.extent(1), rs = b.stride(0), cs = b.stride(1);
+  if (tb == trans::yes) {
+    std::swap(k, n);
+    std::swap(rs, cs);
+  }
+  auto p = std::make_shared<impl>();
+  p->k = k;
+  p->n = n;
+  p->nr = lay.nr;
+  p->kgroup = lay.kgroup;
+  p->k_padded = (k + lay.kgroup - 1) / lay.kgroup * lay.kgroup;
+  p->type = b.type();
+  const std::int64_t elements = std::max<std::int64_t>(1, p->k_padded * ((n + lay.nr - 1) / lay.nr * lay.nr));
+  p->panels = buffer(b.type(), elements, b.ctx());
+  if (b.type() == dtype::i8) p->col_sums.assign(std::size_t(n), 0);
+
+  const detail::context_state& st = *b.ctx().state();
+  const detail::kernel_entry kern = detail::select_kernel(detail::op_id::gemm_pack, st, b.type(), b.type(), nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  reinterpret_cast<detail::gemm_pack_fn>(kern.fn)(st.exec(), k, n, b.data(), rs, cs, p->panels.data(),
+                                                  p->col_sums.empty() ? nullptr : p->col_sums.data());
+  detail::finish_call(detail::op_id::gemm_pack, st, kern, t0, name_of(b.type()), detail::cat(k, "x", n),
+                      accumulation::standard);
+  packed_matrix out;
+  out.impl_ = std::move(p);
+  return out;
+}
+
+dtype packed_matrix::type() const { return impl_ ? impl_->type : dtype::f32; }
+std::int64_t packed_matrix::rows() const { return impl_ ? impl_->k : 0; }
+std::int64_t packed_matrix::cols() const { return impl_ ? impl_->n : 0; }
+std::size_t packed_matrix::bytes() const { return impl_ ? impl_->panels.bytes() : 0; }
+const context& packed_matrix::ctx() const {
+  static const context none{nullptr};
+  return impl_ ? impl_->panels.ctx() : none;
+}
+std::string packed_matrix::layout_name() const {
+  if (!impl_) return "empty";
+  return detail::cat(name_of(impl_->type), ":nr", impl_->nr, ":kg", impl_->kgroup);
+}
+
+namespace detail {
+gemm_packed packed_args_of(const packed_matrix& p) {
+  const packed_matrix::impl& i = *p.get();
+  return gemm_packed{i.panels.data(), i.k, i.n, i.k_padded, i.nr, i.kgroup, i.type,
+                     i.col_sums.empty() ? nullptr : i.col_sums.data()};
+}
+}  // namespace detail
+
+}  // namespace mixprec
