@@ -68,4 +68,8 @@ MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 extern const detail::spmv_csr_fn spmv_csr_f16_f32;
 extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
 
+extern const detail::gemm_fn gemm_kernel_f64;
+extern const detail::gemm_fn gemm_kernel_f32;
+extern const detail::gemm_fn gemm_kernel_f16;
+
 }  // namespace mixprec::kern::avx512

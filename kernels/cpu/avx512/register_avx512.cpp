@@ -81,6 +81,11 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, blocked, op_id::stencil_sweeps, dtype_of<T>, dtype_of<T>, erase(stencil_##N.sweeps));
   MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
 #undef MIXPREC_ADD
+
+  const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512), nullptr};
+  kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
+  kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
+  kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
 }
 
 }  // namespace mixprec::detail

@@ -5,4 +5,6 @@
 
 namespace mixprec::kern::avx512_bf16 {
 extern const detail::convert_fn convert_f32_bf16;
+extern const detail::gemm_fn gemm_kernel_bf16;
+extern const detail::gemm_fn gemm_kernel_int8;
 }  // namespace mixprec::kern::avx512_bf16
