@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake libgtest-dev libbenchmark-dev libeigen3-dev)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libopenblas-openmp-dev)
+  packages+=(libopenblas-openmp-dev libdnnl-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

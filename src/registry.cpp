@@ -34,6 +34,8 @@ const char* name_of(op_id op) {
     case op_id::stencil_sweeps: return "stencil_sweeps";
     case op_id::gemm: return "gemm";
     case op_id::gemm_pack: return "gemm_pack";
+    case op_id::quantize: return "quantize";
+    case op_id::dequantize: return "dequantize";
     case op_id::count_: break;
   }
   return "?";
@@ -134,6 +136,7 @@ class registry {
     register_cpu_generic_stencil_kernels(sink);
     register_cpu_ref_gemm_kernels(sink);
     register_cpu_generic_gemm_kernels(sink);
+    register_cpu_quantize_kernels(sink);
 #if defined(MIXPREC_HAVE_KERNELS_AVX2)
     register_cpu_avx2_kernels(sink);
 #endif

@@ -21,6 +21,7 @@
 #include "mixprec/gemm.hpp"
 #include "mixprec/grid.hpp"
 #include "mixprec/kernels.hpp"
+#include "mixprec/quantize.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
 #include "mixprec/version.hpp"

@@ -14,6 +14,7 @@
 
 #include "internal/registry.hpp"
 #include "kernels/common/dtype_list.hpp"
+#include "kernels/common/quant_math.hpp"
 #include "kernels/common/scalar.hpp"
 
 namespace mixprec::kern {
@@ -51,17 +52,6 @@ void activate(activation act, R* x, std::int64_t n) {
       for (std::int64_t j = 0; j < n; ++j) x[j] = silu(x[j]);
       return;
   }
-}
-
-/// The f32 result x as an s8/u8 C: saturate(round_half_even(x / out_scale) + zero point);
-/// NaN stores the zero point (the quantized 0).
-template <class Q>
-MIXPREC_ALWAYS_INLINE Q requantize(float x, float out_scale, std::int32_t zero_point) {
-  float q = std::nearbyint(x / out_scale);
-  if (q != q) q = 0.0f;
-  const float v = q + float(zero_point);
-  constexpr float lo = float(std::numeric_limits<Q>::min()), hi = float(std::numeric_limits<Q>::max());
-  return Q(std::min(hi, std::max(lo, v)));
 }
 
 /// Finishes `rows` x `cols` results of batch entry `bi` whose top-left is C(i0, j0), read

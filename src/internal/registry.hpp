@@ -21,7 +21,7 @@ namespace mixprec::detail {
 inline constexpr int kernel_abi_version = 4;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
-                                   stencil_sweeps, gemm, gemm_pack, count_ };
+                                   stencil_sweeps, gemm, gemm_pack, quantize, dequantize, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -213,6 +213,21 @@ using gemm_fn = bool (*)(const exec_args&, const gemm_args& a);
 using gemm_pack_fn = void (*)(const exec_args&, std::int64_t k, std::int64_t n, const void* b, std::int64_t rs,
                               std::int64_t cs, void* out, std::int32_t* col_sums);
 
+/// A rank-2 quantize / dequantize: element (i, j) of x and q at i*rs + j*cs; its scale and
+/// zero point at (i / row_div) * grid_cols + j / col_div (mixprec::quant_params).
+struct quant_args {
+  std::int64_t rows, cols;
+  const void* src;
+  std::int64_t srs, scs;
+  void* dst;
+  std::int64_t drs, dcs;
+  const float* scale;
+  const std::int32_t* zero_point;
+  std::int64_t row_div, col_div, grid_cols;
+};
+/// quantize: keyed (x dtype, q dtype); dequantize: keyed (q dtype, x dtype).
+using quant_fn = void (*)(const exec_args&, const quant_args& a);
+
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.
 using supports_fn = bool (*)(const void* problem, const char** why);
@@ -260,6 +275,7 @@ void register_cpu_ref_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_stencil_kernels(const kernel_sink& sink);
 void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
+void register_cpu_quantize_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);
