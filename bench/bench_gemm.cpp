@@ -65,6 +65,38 @@ void fill_values(buffer& b, std::uint32_t seed) {
   }
 }
 
+double value_at(const void* p, dtype t, std::int64_t i) {
+  switch (t) {
+    case dtype::f64: return static_cast<const double*>(p)[i];
+    case dtype::f32: return static_cast<const float*>(p)[i];
+    case dtype::f16: return double(float(static_cast<const half*>(p)[i]));
+    case dtype::bf16: return double(float(static_cast<const bfloat16*>(p)[i]));
+    case dtype::i8: return static_cast<const std::int8_t*>(p)[i];
+    case dtype::u8: return static_cast<const std::uint8_t*>(p)[i];
+    case dtype::i32: return static_cast<const std::int32_t*>(p)[i];
+  }
+  return 0;
+}
+
+/// Checks 16 entries of C = A * B (row-major, alpha 1, beta 0) exactly: fill_values' data
+/// are multiples of 1/16 (or small integers), so every product and partial sum is exact in
+/// every accumulator here, in any order. Returns false (and skips the benchmark) if not.
+bool verify(benchmark::State& state, const buffer& a, const buffer& b, const void* c, dtype ct, const gemm_shape& s) {
+  for (int probe = 0; probe < 16; ++probe) {
+    const std::int64_t i = (probe * 7919) % s.m, j = (probe * 104729) % s.n;
+    double want = 0;
+    for (std::int64_t q = 0; q < s.k; ++q)
+      want += value_at(a.data(), a.type(), i * s.k + q) * value_at(b.data(), b.type(), q * s.n + j);
+    const double got = value_at(c, ct, i * s.n + j);
+    if (got != want) {
+      state.SkipWithError(("wrong result at (" + std::to_string(i) + "," + std::to_string(j) + "): " +
+                           std::to_string(got) + " instead of " + std::to_string(want)).c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
 /// FLOP/s, fraction of the unit's peak and, for inference shapes, weight streaming.
 void set_gemm_counters(benchmark::State& state, const loop_timer& timer, const gemm_types& t, const gemm_shape& s,
                        double weight_bytes) {
@@ -107,6 +139,9 @@ void bench_mixprec(benchmark::State& state, const gemm_types* t, gemm_shape s, b
     if (packed) p.push_back(packed_matrix::pack(bv));
     else if (i > 0) bcopies.push_back(b.to(b.ctx()));
   }
+  if (packed) gemm(trans::no, 1.0, av, p[0], 0.0, cv);
+  else gemm(trans::no, trans::no, 1.0, av, bv, 0.0, cv);
+  if (!verify(state, a, b, c.data(), t->c, s)) return;
   measured_peak(t->unit);  // outside the timed loop
   int next = 0;
   loop_timer timer;
@@ -134,12 +169,7 @@ void bench_openblas(benchmark::State& state, const gemm_types* t, gemm_shape s) 
   const int copies = weight_copies(s, b.bytes());
   std::vector<buffer> bcopies;
   for (int i = 1; i < copies; ++i) bcopies.push_back(b.to(b.ctx()));
-  measured_peak(t->unit);
-  int next = 0;
-  loop_timer timer;
-  for (auto _ : state) {
-    const void* bp = next == 0 ? b.data() : bcopies[std::size_t(next - 1)].data();
-    next = (next + 1) % copies;
+  auto call = [&](const void* bp) {
     if (t->a == dtype::f64)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(s.m), int(s.n), int(s.k), 1.0,
                   static_cast<const double*>(a.data()), int(s.k), static_cast<const double*>(bp), int(s.n), 0.0,
@@ -148,6 +178,16 @@ void bench_openblas(benchmark::State& state, const gemm_types* t, gemm_shape s) 
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(s.m), int(s.n), int(s.k), 1.0f,
                   static_cast<const float*>(a.data()), int(s.k), static_cast<const float*>(bp), int(s.n), 0.0f,
                   static_cast<float*>(c.data()), int(s.n));
+  };
+  call(b.data());
+  if (!verify(state, a, b, c.data(), t->c, s)) return;
+  measured_peak(t->unit);
+  int next = 0;
+  loop_timer timer;
+  for (auto _ : state) {
+    const void* bp = next == 0 ? b.data() : bcopies[std::size_t(next - 1)].data();
+    next = (next + 1) % copies;
+    call(bp);
     benchmark::ClobberMemory();
   }
   set_gemm_counters(state, timer, *t, s, double(b.bytes()));
@@ -195,6 +235,9 @@ void bench_onednn(benchmark::State& state, const gemm_types* t, gemm_shape s, bo
     }
     strm.wait();
     const matmul prim(pd);
+    prim.execute(strm, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, weights[0]}, {DNNL_ARG_DST, cm}});
+    strm.wait();
+    if (!verify(state, a, b, c.data(), t->c, s)) return;
     measured_peak(t->unit);
     int next = 0;
     loop_timer timer;
@@ -218,7 +261,7 @@ int register_all() {
       const std::string tail = "/" + shape_name(s);
       const std::string base = std::string("gemm/") + t.name + "/";
       auto add = [&](const std::string& kernel, auto&& fn) {
-        benchmark::RegisterBenchmark((base + kernel + tail).c_str(), fn)->UseRealTime()->MinTime(0.3)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark((base + kernel + tail).c_str(), fn)->UseRealTime()->Unit(benchmark::kMillisecond);
       };
       add("mixprec", [t = &t, s](benchmark::State& st) { bench_mixprec(st, t, s, false); });
       add("mixprec_packed", [t = &t, s](benchmark::State& st) { bench_mixprec(st, t, s, true); });

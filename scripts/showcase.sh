@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: builds mixprec, says what this machine offers (mixprec-info), runs the
-# first-steps demo, then compares precisions on the BLAS-1 benchmarks against the machine's
-# own STREAM triad. Installs missing dependencies first. Build directory: build/.
+# first-steps demo, then compares precisions: BLAS-1 against the machine's own STREAM triad,
+# stencils against a plain loop, GEMM against OpenBLAS/oneDNN and the measured unit peaks. Installs missing dependencies first. Build directory: build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
@@ -17,6 +17,9 @@ echo "== demo: examples/01_first_steps"
 echo
 echo "== the 3D heat equation in f64 and f32 storage: examples/02_heat_equation"
 "$build/bin/02_heat_equation" 128 100
+echo
+echo "== an MLP in f32, bf16 and int8: examples/03_int8_inference"
+"$build/bin/03_int8_inference" 32 20
 if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
   echo "== precision comparison: BLAS-1 at 2^24 and 2^26 elements, as a fraction of the measured triad"
@@ -25,5 +28,9 @@ if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
   echo "== precision comparison: 7-point Jacobi sweeps on 256^3 in four storage precisions, plain OpenMP loop as peer"
   "$build/bin/mixprec_bench" --benchmark_filter='^(stencil/jacobi7|peer/plain_omp_jacobi7)/' \
+    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
+  echo
+  echo "== precision comparison: GEMM 2048^3 and 32x4096x4096 (packed weights) in every precision, OpenBLAS and oneDNN as peers"
+  "$build/bin/mixprec_bench" --benchmark_filter='^gemm/.*/(2048x2048x2048|32x4096x4096)/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
 fi

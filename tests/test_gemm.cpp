@@ -373,6 +373,17 @@ TEST_P(gemm_kernel, beta_zero_never_reads_c_and_nan_in_a_propagates) {
           else if (i == 7) ASSERT_FALSE(std::isfinite(v)) << k.name << " (" << i << "," << j << ")";
           else ASSERT_TRUE(std::isfinite(v)) << k.name << " (" << i << "," << j << "): C's NaN leaked with beta = 0";
         }
+      // every activation keeps NaN (relu too: NaN < 0 is false)
+      for (activation act : {activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
+        gemm_options o;
+        o.epilogue.act = act;
+        force_kernel pin(k.name);
+        gemm(trans::no, trans::no, 1.0, make_view(a.data(), {m, kk}), make_view(b.data(), {kk, n}), 0.0,
+             make_view(c.data(), {m, n}), o);
+        const auto after = c.to_vector();
+        for (std::int64_t j = 0; j < n; ++j)
+          ASSERT_TRUE(std::isnan(after[std::size_t(3 * n + j)])) << k.name << " " << name_of(act) << " lost a NaN";
+      }
     } else {
       // integer: C = NaN-free by type; beta = 0 must still ignore C's old values
       const context ctx = context_for(k);
