@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "kernels/common/gemm_layout.hpp"
@@ -87,6 +88,29 @@ void pack_a_block(const Src* a, std::int64_t rs, std::int64_t cs, std::int64_t i
       for (std::int64_t k = 0; k < kc; ++k)
         for (int ii = 0; ii < in; ++ii) d[k * MR + ii] = packed_value<P>(rows[k * cs + ii]);
       continue;
+    }
+    // Rows with k contiguous and stored as packed (or s8 shifted to u8): a k-group is one
+    // word to move (4 or 8 bytes), copied whole instead of element by element.
+    constexpr bool word_copy = sizeof(Src) == sizeof(P) && sizeof(P) * kg >= 4 &&
+                               (std::is_same_v<Src, P> || std::is_same_v<P, std::uint8_t>);
+    if constexpr (word_copy) {
+      if (cs == 1) {
+        using W = std::conditional_t<sizeof(P) * kg == 8, std::uint64_t, std::uint32_t>;
+        constexpr W flip = std::is_same_v<Src, P> ? W(0) : W(0x8080808080808080ull);  // s8 -> u8: + 128
+        const std::int64_t full = kc / kg;
+        for (int ii = 0; ii < in; ++ii) {
+          const Src* row = rows + ii * rs;
+          for (std::int64_t g = 0; g < full; ++g) {
+            W w;
+            std::memcpy(&w, row + g * kg, sizeof(W));
+            w ^= flip;
+            std::memcpy(d + (g * MR + ii) * kg, &w, sizeof(W));
+          }
+          for (std::int64_t k = full * kg; k < kpad; ++k)
+            d[(full * MR + ii) * kg + (k - full * kg)] = k < kc ? packed_value<P>(row[k]) : P(0.0f);
+        }
+        continue;
+      }
     }
     for (int ii = 0; ii < in; ++ii) {
       const Src* row = rows + ii * rs;
