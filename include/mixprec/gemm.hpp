@@ -44,7 +44,8 @@
 // - beta == 0: C is not read (NaN or Inf in C does not propagate). NaN and Inf in A or B
 //   propagate as IEEE arithmetic says, through every epilogue.
 //
-// The epilogue is applied in the accumulation precision (f64 for f64 GEMM, f32 otherwise),
+// The epilogue is applied in the accumulation precision (f64 for f64 GEMM, f32 otherwise;
+// f32 activations use exp and erfc approximations good to a few ulp, f64 ones libm),
 // in this order, while the block of C is still in cache:
 //   x = alpha * (op(A) op(B))[i][j] * scale[j] + bias[j] + beta * C[i][j]
 //   x = act(x);  x = x + residual[i][j];  C[i][j] = convert(x)

@@ -16,6 +16,7 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 #include "mixprec/dtype.hpp"
 #include "mixprec/float16.hpp"
@@ -71,6 +72,15 @@ struct gemm_int8 {
   static constexpr int nr = 32, kg = 4;
   static constexpr dtype b_dtype = dtype::i8;
 };
+
+/// A packed value as its accumulator reads it: f16/bf16 widened to f32 (exact), others as is.
+template <class P>
+MIXPREC_ALWAYS_INLINE auto compute_value(P v) {
+  if constexpr (std::is_same_v<P, half> || std::is_same_v<P, bfloat16>)
+    return float(v);
+  else
+    return v;
+}
 
 constexpr std::int64_t round_up(std::int64_t v, std::int64_t to) { return (v + to - 1) / to * to; }
 

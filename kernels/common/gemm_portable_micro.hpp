@@ -27,14 +27,7 @@ struct gemm_portable_micro {
     if constexpr (std::is_integral_v<ACC>)
       return sum_t(std::int32_t(v));
     else
-      return sum_t(float_or_self(v));
-  }
-  template <class P>
-  static auto float_or_self(P v) {
-    if constexpr (std::is_same_v<P, half> || std::is_same_v<P, bfloat16>)
-      return float(v);
-    else
-      return v;
+      return sum_t(compute_value(v));
   }
 
   template <int M>

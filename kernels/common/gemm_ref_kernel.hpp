@@ -49,7 +49,7 @@ struct gemm_reference {
           } else {
             ACC s = 0;
             for (std::int64_t k = 0; k < g.k; ++k)
-              s += ACC(packed_value<typename F::packed_a>(a[i * g.a.rs + k * g.a.cs])) * ACC(float_of(bv(k)));
+              s += ACC(packed_value<typename F::packed_a>(a[i * g.a.rs + k * g.a.cs])) * ACC(compute_value(bv(k)));
             row[std::size_t(j)] = s;
           }
         }
@@ -57,14 +57,6 @@ struct gemm_reference {
       }
     }
     return true;
-  }
-
-  template <class P>
-  static auto float_of(P v) {
-    if constexpr (std::is_same_v<P, half> || std::is_same_v<P, bfloat16>)
-      return float(v);
-    else
-      return v;
   }
 
   static bool run(const detail::exec_args&, const detail::gemm_args& g) {

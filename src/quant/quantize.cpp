@@ -155,42 +155,40 @@ quant_params choose_quant_params(const_view x, const quant_scheme& s) {
   return p;
 }
 
-void quantize(const_view x, const quant_params& p, view q) {
-  constexpr const char* op = "quantize";
-  if (!x.ctx().state() || !q.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x or q has no context");
-  if (!x.ctx().same_memory(q.ctx())) MIXPREC_THROW(invalid_argument, op, "x and q must live in one memory space");
-  if (x.type() != dtype::f32 && x.type() != dtype::bf16 && x.type() != dtype::f16)
-    MIXPREC_THROW(unsupported, op, "x is ", name_of(x.type()), "; quantization reads f32, bf16 or f16");
-  if (q.type() != p.scheme.target)
-    MIXPREC_THROW(invalid_argument, op, "q is ", name_of(q.type()), " but the parameters are for ", name_of(p.scheme.target));
-  const shape2 xs = shape_of(op, "x", x), qs = shape_of(op, "q", q);
+namespace {
+
+/// The checks quantize and dequantize share, then the call: `real` is the float side (x),
+/// `ints` the quantized side (q); `to_ints` says which way the kernel converts.
+void quant_call(const char* op, const const_view& real, const const_view& ints, const quant_params& p, void* out,
+                bool to_ints) {
+  if (!real.ctx().state() || !ints.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x or q has no context");
+  if (!real.ctx().same_memory(ints.ctx())) MIXPREC_THROW(invalid_argument, op, "x and q must live in one memory space");
+  const bool float_ok = real.type() == dtype::f32 || real.type() == dtype::bf16 || (to_ints && real.type() == dtype::f16);
+  if (!float_ok)
+    MIXPREC_THROW(unsupported, op, "x is ", name_of(real.type()),
+                  to_ints ? "; quantization reads f32, bf16 or f16" : "; dequantization writes f32 or bf16");
+  if (ints.type() != p.scheme.target)
+    MIXPREC_THROW(invalid_argument, op, "q is ", name_of(ints.type()), " but the parameters are for ",
+                  name_of(p.scheme.target));
+  const shape2 xs = shape_of(op, "x", real), qs = shape_of(op, "q", ints);
   if (xs.rows != qs.rows || xs.cols != qs.cols)
     MIXPREC_THROW(shape_mismatch, op, "x is ", xs.rows, " x ", xs.cols, " but q is ", qs.rows, " x ", qs.cols);
   check_params(op, p, xs.rows, xs.cols);
   if (xs.rows == 0 || xs.cols == 0) return;
-  detail::quant_args a{xs.rows, xs.cols, x.data(), xs.rs, xs.cs, q.data(), qs.rs, qs.cs,
+  const shape2& src = to_ints ? xs : qs;
+  const shape2& dst = to_ints ? qs : xs;
+  detail::quant_args a{xs.rows, xs.cols, to_ints ? real.data() : ints.data(), src.rs, src.cs, out, dst.rs, dst.cs,
                        p.scale.data(), p.zero_point.data(), 1, 1, p.grid_cols};
   divisors(p, &a.row_div, &a.col_div);
-  run(detail::op_id::quantize, q.ctx(), x.type(), q.type(), a, detail::cat(xs.rows, "x", xs.cols).c_str());
+  const dtype in = to_ints ? real.type() : ints.type(), result = to_ints ? ints.type() : real.type();
+  run(to_ints ? detail::op_id::quantize : detail::op_id::dequantize, real.ctx(), in, result, a,
+      detail::cat(xs.rows, "x", xs.cols).c_str());
 }
 
-void dequantize(const_view q, const quant_params& p, view x) {
-  constexpr const char* op = "dequantize";
-  if (!x.ctx().state() || !q.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x or q has no context");
-  if (!x.ctx().same_memory(q.ctx())) MIXPREC_THROW(invalid_argument, op, "x and q must live in one memory space");
-  if (x.type() != dtype::f32 && x.type() != dtype::bf16)
-    MIXPREC_THROW(unsupported, op, "x is ", name_of(x.type()), "; dequantization writes f32 or bf16");
-  if (q.type() != p.scheme.target)
-    MIXPREC_THROW(invalid_argument, op, "q is ", name_of(q.type()), " but the parameters are for ", name_of(p.scheme.target));
-  const shape2 xs = shape_of(op, "x", x), qs = shape_of(op, "q", q);
-  if (xs.rows != qs.rows || xs.cols != qs.cols)
-    MIXPREC_THROW(shape_mismatch, op, "q is ", qs.rows, " x ", qs.cols, " but x is ", xs.rows, " x ", xs.cols);
-  check_params(op, p, xs.rows, xs.cols);
-  if (xs.rows == 0 || xs.cols == 0) return;
-  detail::quant_args a{qs.rows, qs.cols, q.data(), qs.rs, qs.cs, x.data(), xs.rs, xs.cs,
-                       p.scale.data(), p.zero_point.data(), 1, 1, p.grid_cols};
-  divisors(p, &a.row_div, &a.col_div);
-  run(detail::op_id::dequantize, x.ctx(), q.type(), x.type(), a, detail::cat(xs.rows, "x", xs.cols).c_str());
-}
+}  // namespace
+
+void quantize(const_view x, const quant_params& p, view q) { quant_call("quantize", x, q, p, q.data(), true); }
+
+void dequantize(const_view q, const quant_params& p, view x) { quant_call("dequantize", x, q, p, x.data(), false); }
 
 }  // namespace mixprec
