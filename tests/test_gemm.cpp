@@ -509,6 +509,9 @@ TEST(gemm_errors, bad_operands_are_named_and_c_untouched) {
          status::invalid_argument, "residual");
   expect([&] { gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0, make_view(u8.data(), {3, 3}, {3, 1})); },
          status::invalid_argument, "overlaps");
+  expect([&] { gemm_options o; o.epilogue.residual = make_view(u8.data() + 3, {3, 3}, {3, 1});
+           gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {1, 1}), make_view(s8.data(), {1, 1}), 0.0,
+                make_view(s8.data() + 4, {1, 1}), o); }, status::unsupported, "added unscaled");
   const packed_matrix p64 = packed_matrix::pack(make_view(d.data(), {4, 3}));
   expect([&] { gemm(trans::no, 1.0, A, p64, 0.0, C); }, status::invalid_argument, "packed as f64:nr16:kg1");
   const packed_matrix p32 = packed_matrix::pack(make_view(b.data(), {3, 4}));

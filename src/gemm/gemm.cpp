@@ -237,6 +237,9 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
   check_vector("bias", ep.bias, n, fam.real);
   if (present(ep.residual)) {
     const const_view& r = ep.residual;
+    if (quantized_c)
+      MIXPREC_THROW(unsupported, op, "epilogue.residual with an ", name_of(c.type()),
+                    " C: its values would be added unscaled; add it in f32 (an f32 C) and quantize after");
     if (r.type() != c.type() || r.rank() != c.rank())
       MIXPREC_THROW(invalid_argument, op, "epilogue.residual must have C's dtype and rank (", name_of(c.type()), ", ",
                     c.rank(), "), not ", name_of(r.type()), ", ", r.rank());
