@@ -12,9 +12,13 @@
 //     static constexpr int mr;                         // rows per tile
 //     static constexpr std::int64_t kc, mc, nc;        // block sizes (kc a multiple of KG)
 //     template <int M> static void tile(std::int64_t groups, const packed_a* a,
-//                                       const packed_b* b, acc* c, std::int64_t ldc,
-//                                       bool accumulate);  // M <= mr rows, NR columns
-//   };
+//                                       const packed_b* b, std::int64_t bstep, acc* c,
+//                                       std::int64_t ldc, bool accumulate);
+//   };  // M <= mr rows, NR columns; B's k-groups bstep elements apart (NR*KG when packed)
+//
+// For a few rows (inference) and a B already stored like a panel (k-groups of one element,
+// columns contiguous: row-major f64/f32/f16), the microkernel reads B in place, rows ldb
+// apart: packing it would cost more than the multiply. Only a last partial panel is packed.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -96,10 +100,17 @@ struct gemm_driver {
   /// Bytes of the per-thread accumulator block; NC shrinks to keep it there.
   static constexpr std::int64_t acc_budget = std::int64_t(8) << 20;
 
-  using tile_fn = void (*)(std::int64_t, const PA*, const PB*, ACC*, std::int64_t, bool);
+  using tile_fn = void (*)(std::int64_t, const PA*, const PB*, std::int64_t, ACC*, std::int64_t, bool);
   template <std::size_t... M>
   static constexpr auto make_tiles(std::index_sequence<M...>) {
     return std::array<tile_fn, sizeof...(M)>{&Micro::template tile<int(M) + 1>...};
+  }
+
+  /// Whether B can be read in place (see the top of this file).
+  template <class SB>
+  static bool direct_b_possible(const detail::gemm_args& g) {
+    if constexpr (KG == 1 && std::is_same_v<SB, PB>) return !g.packed_b && g.b.cs == 1;
+    return false;
   }
 
   /// One thread's rectangle [m0, m1) x [n0, n1) of batch entry bi; returns false when
@@ -139,6 +150,7 @@ struct gemm_driver {
 
     const SA* a = static_cast<const SA*>(g.a.data) + bi * g.a.bs;
     const SB* b = static_cast<const SB*>(g.b.data) + bi * g.b.bs;
+    const bool direct_b = direct_b_possible<SB>(g) && mt <= 4 * MR;
     for (std::int64_t jc = n0; jc < n1; jc += nc_blk) {
       const std::int64_t nc = std::min(nc_blk, n1 - jc);
       if constexpr (integer)
@@ -146,24 +158,35 @@ struct gemm_driver {
       if (K == 0) std::fill(acc, acc + mt * ld, ACC(0));
       for (std::int64_t pc = 0; pc < K; pc += kc_blk) {
         const std::int64_t kc = std::min(kc_blk, K - pc), kpad = round_up(kc, KG);
-        const PB* bbase;
-        std::int64_t pstride;
+        const PB* bbase = nullptr;
+        std::int64_t pstride = kpad * NR;
         if (g.packed_b) {
           pstride = g.packed_b->k_padded * NR;
           bbase = static_cast<const PB*>(g.packed_b->panels) + (jc / NR) * pstride + pc * NR;
-        } else {
-          pstride = kpad * NR;
+        } else if (!direct_b) {
           pack_b_block<F>(b, g.b.rs, g.b.cs, pc, kc, jc, nc, bbuf, pstride, integer ? col_sums : nullptr);
           bbase = bbuf;
+        } else if (nc % NR) {  // in place, but the last partial panel
+          pack_b_block<F>(b, g.b.rs, g.b.cs, pc, kc, jc + nc / NR * NR, nc % NR, bbuf, pstride, nullptr);
         }
         for (std::int64_t ic = m0; ic < m1; ic += mc_blk) {
           const std::int64_t mc = std::min(mc_blk, m1 - ic);
           pack_a_block<F, MR>(a, g.a.rs, g.a.cs, ic, mc, pc, kc, abuf);
           for (std::int64_t jr = 0; jr < nc; jr += NR) {
-            const PB* bp = bbase + (jr / NR) * pstride;
+            const PB* bp;
+            std::int64_t bstep = NR * KG;
+            if (!direct_b) {
+              bp = bbase + (jr / NR) * pstride;
+            } else if (jr + NR <= nc) {
+              bp = reinterpret_cast<const PB*>(b + pc * g.b.rs + jc + jr);
+              bstep = g.b.rs;
+            } else {
+              bp = bbuf;
+            }
             for (std::int64_t ir = 0; ir < mc; ir += MR) {
               const int rows = int(std::min<std::int64_t>(MR, mc - ir));
-              tiles[rows - 1](kpad / KG, abuf + (ir / MR) * kpad * MR, bp, acc + (ic - m0 + ir) * ld + jr, ld, pc > 0);
+              tiles[rows - 1](kpad / KG, abuf + (ir / MR) * kpad * MR, bp, bstep, acc + (ic - m0 + ir) * ld + jr, ld,
+                              pc > 0);
             }
           }
           if (pc + kc >= K) finish(g, bi, acc, ld, m0, ic, mc, jc, nc, col_sums, row_sums);

@@ -31,13 +31,14 @@ struct gemm_portable_micro {
   }
 
   template <int M>
-  static void tile(std::int64_t groups, const PA* a, const PB* b, ACC* c, std::int64_t ldc, bool accumulate) {
+  static void tile(std::int64_t groups, const PA* a, const PB* b, std::int64_t bstep, ACC* c, std::int64_t ldc,
+                   bool accumulate) {
     constexpr int nr = F::nr, kg = F::kg;
     sum_t t[M][nr] = {};
     for (std::int64_t g = 0; g < groups; ++g) {
       for (int kk = 0; kk < kg; ++kk) {
         sum_t bv[nr];
-        for (int j = 0; j < nr; ++j) bv[j] = value(b[(g * nr + j) * kg + kk]);
+        for (int j = 0; j < nr; ++j) bv[j] = value(b[g * bstep + j * kg + kk]);
         for (int i = 0; i < M; ++i) {
           const sum_t av = value(a[(g * mr + i) * kg + kk]);
           for (int j = 0; j < nr; ++j) t[i][j] += av * bv[j];

@@ -27,7 +27,8 @@ struct gemm_micro_2v {
   static constexpr int lanes = F::nr / 2;  // accumulator lanes per vector
 
   template <int M>
-  static void tile(std::int64_t groups, const PA* a, const PB* b, ACC* c, std::int64_t ldc, bool accumulate) {
+  static void tile(std::int64_t groups, const PA* a, const PB* b, std::int64_t bstep, ACC* c, std::int64_t ldc,
+                   bool accumulate) {
     using vec = typename Ops::vec;
     vec lo[M], hi[M];
 #pragma GCC unroll 16
@@ -41,7 +42,7 @@ struct gemm_micro_2v {
         hi[i] = Ops::madd(hi[i], ai, b1);
       }
       a += MR * F::kg;
-      b += F::nr * F::kg;
+      b += bstep;
     }
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
