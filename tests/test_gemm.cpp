@@ -18,9 +18,9 @@ struct shape {
   std::int64_t m, n, k;
 };
 // Tails of every tile (MR 4/14, NR 16/32, k-groups 2/4), k = 1, k crossing the KC blocks of
-// every family (256 .. 1024), m = 1 (inference).
+// every family (256 .. 2048), m = 1 (inference).
 const shape shapes[] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 1}, {29, 47, 19}, {64, 64, 64}, {15, 70, 300},
-                        {1, 100, 1100}, {130, 17, 45}};
+                        {1, 100, 1100}, {130, 17, 45}, {9, 40, 2100}};
 
 struct layout_case {
   trans ta, tb;
