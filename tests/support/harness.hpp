@@ -92,6 +92,19 @@ struct strided_vector {
   }
 };
 
+/// Runs `call`, which must throw mixprec::error with `code` and a message containing
+/// `words` (the message names what is wrong).
+template <class F>
+void expect_refusal(F&& call, status code, const std::string& words) {
+  try {
+    call();
+    ADD_FAILURE() << "accepted: " << words;
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
 /// Sizes that cross every tile, vector and chunk boundary the kernels have.
 inline const std::vector<std::int64_t>& test_sizes() {
   static const std::vector<std::int64_t> s{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 1000, 4099, 70001};
