@@ -225,6 +225,10 @@ struct quant_args {
   const std::int32_t* zero_point;
   std::int64_t row_div, col_div, grid_cols;
 };
+/// What a quantize / dequantize kernel's supports() looks at.
+struct quant_problem {
+  bool unit_cols = false;  // both sides have column stride 1
+};
 /// quantize: keyed (x dtype, q dtype); dequantize: keyed (q dtype, x dtype).
 using quant_fn = void (*)(const exec_args&, const quant_args& a);
 

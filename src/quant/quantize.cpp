@@ -86,7 +86,8 @@ float read_float(const const_view& x, std::int64_t offset) {
 
 void run(detail::op_id opid, const context& ctx, dtype in, dtype out, const detail::quant_args& args, const char* shape) {
   const detail::context_state& st = *ctx.state();
-  const detail::kernel_entry k = detail::select_kernel(opid, st, in, out, nullptr);
+  const detail::quant_problem problem{args.cols <= 1 || (args.scs == 1 && args.dcs == 1)};
+  const detail::kernel_entry k = detail::select_kernel(opid, st, in, out, &problem);
   const auto t0 = std::chrono::steady_clock::now();
   reinterpret_cast<detail::quant_fn>(k.fn)(st.exec(), args);
   detail::finish_call(opid, st, k, t0, detail::cat(name_of(in), ":", name_of(out)), shape, accumulation::standard);

@@ -24,6 +24,11 @@ bool supports_csr_i32_f32_acc(const void* problem, const char** why) {
   }
   return true;
 }
+bool supports_unit_columns(const void* problem, const char** why) {
+  if (static_cast<const quant_problem*>(problem)->unit_cols) return true;
+  *why = "needs unit column strides";
+  return false;
+}
 bool supports_sell8(const void* problem, const char** why) {
   if (static_cast<const spmv_problem*>(problem)->chunk == 8) return true;
   *why = "needs slices of 8 rows";
@@ -86,6 +91,16 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
   kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
   kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
+
+  const kern::variant_desc q{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
+                             supports_unit_columns};
+  const dtype sources[] = {dtype::f32, dtype::bf16, dtype::f16};
+  const dtype targets[] = {dtype::i8, dtype::u8};
+  for (int s = 0; s < 3; ++s)
+    for (int t = 0; t < 2; ++t)
+      kern::add_entry(sink, q, op_id::quantize, sources[s], targets[t], erase(quant_kernels.quantize[s * 2 + t]));
+  for (int t = 0; t < 2; ++t)
+    kern::add_entry(sink, q, op_id::dequantize, targets[t], dtype::f32, erase(quant_kernels.dequantize[t]));
 }
 
 }  // namespace mixprec::detail
