@@ -6,6 +6,9 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <algorithm>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -31,6 +34,44 @@ MIXPREC_ALWAYS_INLINE P packed_value(Src v) {
   }
 }
 
+/// One whole k-group of a full panel of a row-major B, interleaved with SIMD shuffles where
+/// the folder is built with AVX2 (bf16 pairs, s8 quads: what the dot-product units read);
+/// returns false where it does not apply, and the scalar loop does it.
+template <class F, class Src>
+MIXPREC_ALWAYS_INLINE bool interleave_group(const Src* rows, std::int64_t rs, std::int64_t cs, int jn, bool full_group,
+                                            typename F::packed_b* dst) {
+#if defined(__AVX2__)
+  using P = typename F::packed_b;
+  if (cs != 1 || jn != F::nr || !full_group) return false;
+  if constexpr (F::kg == 2 && F::nr == 32 && std::is_same_v<Src, P> && sizeof(P) == 2) {
+    for (int h = 0; h < 2; ++h) {  // columns 16h .. 16h + 15
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + 16 * h));
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + rs + 16 * h));
+      const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);  // per 128-bit lane
+      auto* out = reinterpret_cast<__m256i*>(dst + 32 * h);
+      _mm256_storeu_si256(out, _mm256_permute2x128_si256(lo, hi, 0x20));
+      _mm256_storeu_si256(out + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+    return true;
+  } else if constexpr (F::kg == 4 && F::nr == 32 && std::is_same_v<Src, P> && sizeof(P) == 1) {
+    const auto row = [&](int t) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + t * rs)); };
+    const __m256i r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3);
+    const __m256i lo01 = _mm256_unpacklo_epi8(r0, r1), hi01 = _mm256_unpackhi_epi8(r0, r1);
+    const __m256i lo23 = _mm256_unpacklo_epi8(r2, r3), hi23 = _mm256_unpackhi_epi8(r2, r3);
+    const __m256i q0 = _mm256_unpacklo_epi16(lo01, lo23), q1 = _mm256_unpackhi_epi16(lo01, lo23);
+    const __m256i q2 = _mm256_unpacklo_epi16(hi01, hi23), q3 = _mm256_unpackhi_epi16(hi01, hi23);
+    auto* out = reinterpret_cast<__m256i*>(dst);  // quads of columns 0-7, 8-15, 16-23, 24-31
+    _mm256_storeu_si256(out, _mm256_permute2x128_si256(q0, q1, 0x20));
+    _mm256_storeu_si256(out + 1, _mm256_permute2x128_si256(q2, q3, 0x20));
+    _mm256_storeu_si256(out + 2, _mm256_permute2x128_si256(q0, q1, 0x31));
+    _mm256_storeu_si256(out + 3, _mm256_permute2x128_si256(q2, q3, 0x31));
+    return true;
+  }
+#endif
+  (void)rows, (void)rs, (void)cs, (void)jn, (void)full_group, (void)dst;
+  return false;
+}
+
 /// Packs rows [k0, k0 + kc) x columns [j0, j0 + nc) of B (element (k, j) at b[k*rs + j*cs])
 /// into panels `panel_stride` elements apart, zero-padding k to a multiple of KG and the
 /// last panel to NR columns. With col_sums (integer B), adds each column's sum over these
@@ -47,6 +88,14 @@ void pack_b_block(const Src* b, std::int64_t rs, std::int64_t cs, std::int64_t k
     const int jn = int(std::min<std::int64_t>(nr, j0 + nc - jbase));
     for (std::int64_t g = 0; g < groups; ++g) {
       P* dg = d + g * nr * kg;
+      if (interleave_group<F>(b + (k0 + g * kg) * rs + jbase, rs, cs, jn, g * kg + kg <= kc, dg)) {
+        if constexpr (std::is_integral_v<P>) {
+          if (col_sums)
+            for (int t = 0; t < kg; ++t)
+              for (int jj = 0; jj < nr; ++jj) col_sums[p * nr + jj] += std::int32_t(b[(k0 + g * kg + t) * rs + jbase + jj]);
+        }
+        continue;
+      }
       for (int t = 0; t < kg; ++t) {
         const std::int64_t k = g * kg + t;
         if (k >= kc) {
