@@ -37,6 +37,17 @@ struct row_params {
 };
 
 template <class X>
+__m512 load_x(const X* p) {
+  if constexpr (std::is_same_v<X, float>) {
+    return _mm512_loadu_ps(p);
+  } else if constexpr (std::is_same_v<X, half>) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  } else {
+    return _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+  }
+}
+template <class X>
 __m512 load_x(const X* p, __mmask16 m) {
   if constexpr (std::is_same_v<X, float>) {
     return _mm512_maskz_loadu_ps(m, p);
@@ -60,17 +71,24 @@ void quantize(const detail::exec_args& ex, const detail::quant_args& a) {
       rp.expand(a, i);
       const X* x = static_cast<const X*>(a.src) + i * a.srs;
       Q* q = static_cast<Q*>(a.dst) + i * a.drs;
-      for (std::int64_t j = 0; j < a.cols; j += 16) {
-        const __mmask16 m = a.cols - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (a.cols - j)) - 1);
-        const __m512 ratio = _mm512_div_ps(load_x(x + j, m), _mm512_maskz_loadu_ps(m, rp.scale.data() + j));
+      const float* scale = rp.scale.data();
+      const float* zero_point = rp.zero_point.data();
+      auto step = [&](std::int64_t j, __mmask16 m, bool full) {
+        const __m512 xv = full ? load_x(x + j) : load_x(x + j, m);
+        const __m512 ratio = _mm512_div_ps(xv, _mm512_maskz_loadu_ps(m, scale + j));
         __m512 r = _mm512_roundscale_ps(ratio, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), r);  // NaN -> 0
-        r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, rp.zero_point.data() + j));
+        r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, zero_point + j));
         r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
         const __m512i v = _mm512_cvtps_epi32(r);
         const __m128i bytes = is_signed ? _mm512_cvtsepi32_epi8(v) : _mm512_cvtusepi32_epi8(v);
-        _mm_mask_storeu_epi8(q + j, m, bytes);
-      }
+        if (full) _mm_storeu_si128(reinterpret_cast<__m128i*>(q + j), bytes);
+        else _mm_mask_storeu_epi8(q + j, m, bytes);
+      };
+      // full vectors with plain loads and stores (masked ones stream slower here), then the tail
+      std::int64_t j = 0;
+      for (; j + 16 <= a.cols; j += 16) step(j, __mmask16(0xffff), true);
+      if (j < a.cols) step(j, __mmask16((1u << (a.cols - j)) - 1), false);
     }
   });
 }
@@ -86,14 +104,20 @@ void dequantize(const detail::exec_args& ex, const detail::quant_args& a) {
       rp.expand(a, i);
       const Q* q = static_cast<const Q*>(a.src) + i * a.srs;
       float* x = static_cast<float*>(a.dst) + i * a.drs;
-      for (std::int64_t j = 0; j < a.cols; j += 16) {
-        const __mmask16 m = a.cols - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (a.cols - j)) - 1);
-        const __m128i bytes = _mm_maskz_loadu_epi8(m, q + j);
+      const float* scale = rp.scale.data();
+      const float* zero_point = rp.zero_point.data();
+      auto step = [&](std::int64_t j, __mmask16 m, bool full) {
+        const __m128i bytes = full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + j)) : _mm_maskz_loadu_epi8(m, q + j);
         const __m512i wide = std::is_same_v<Q, std::int8_t> ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
         // q - zero point is exact in f32 (both are small integers); then one rounding
-        const __m512 centred = _mm512_sub_ps(_mm512_cvtepi32_ps(wide), _mm512_maskz_loadu_ps(m, rp.zero_point.data() + j));
-        _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(centred, _mm512_maskz_loadu_ps(m, rp.scale.data() + j)));
-      }
+        const __m512 centred = _mm512_sub_ps(_mm512_cvtepi32_ps(wide), _mm512_maskz_loadu_ps(m, zero_point + j));
+        const __m512 v = _mm512_mul_ps(centred, _mm512_maskz_loadu_ps(m, scale + j));
+        if (full) _mm512_storeu_ps(x + j, v);
+        else _mm512_mask_storeu_ps(x + j, m, v);
+      };
+      std::int64_t j = 0;
+      for (; j + 16 <= a.cols; j += 16) step(j, __mmask16(0xffff), true);
+      if (j < a.cols) step(j, __mmask16((1u << (a.cols - j)) - 1), false);
     }
   });
 }
