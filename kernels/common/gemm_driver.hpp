@@ -123,7 +123,12 @@ struct gemm_driver {
     const std::int64_t nc_cap = std::max<std::int64_t>(NR, acc_budget / (std::max<std::int64_t>(mt, 1) *
                                                                          std::int64_t(sizeof(ACC))) / NR * NR);
     const std::int64_t nc_blk = std::min<std::int64_t>({Micro::nc, nc_cap, round_up(n1 - n0, NR)});
-    const std::int64_t kc_blk = Micro::kc, mc_blk = std::min<std::int64_t>(Micro::mc, round_up(mt, MR));
+    // A few rows against pre-packed weights: one k block, so each weight panel streams
+    // once from start to end (one long prefetch stream instead of K/KC short ones);
+    // measured 1.2-1.5x for f32 and int8 at m = 8 here, neutral for bf16.
+    const bool whole_k = g.packed_b && mt <= 4 * MR;
+    const std::int64_t kc_blk = whole_k ? std::max<std::int64_t>(KG, round_up(K, KG)) : std::int64_t(Micro::kc);
+    const std::int64_t mc_blk = std::min<std::int64_t>(Micro::mc, round_up(mt, MR));
     const std::int64_t ld = nc_blk;
 
     ACC* acc = scratch_of(gemm_buffer::acc).get<ACC>(mt * ld);
