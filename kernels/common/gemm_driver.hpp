@@ -132,8 +132,9 @@ struct gemm_driver {
     const std::int64_t ld = nc_blk;
 
     ACC* acc = scratch_of(gemm_buffer::acc).get<ACC>(mt * ld);
-    PA* abuf = scratch_of(gemm_buffer::a).get<PA>(mc_blk * round_up(std::min(kc_blk, std::max<std::int64_t>(K, 1)), KG));
-    PB* bbuf = g.packed_b ? nullptr : scratch_of(gemm_buffer::b).get<PB>(nc_blk * round_up(std::min(kc_blk, std::max<std::int64_t>(K, 1)), KG));
+    const std::int64_t block_k = round_up(std::min(kc_blk, std::max<std::int64_t>(K, 1)), KG);  // packed k extent
+    PA* abuf = scratch_of(gemm_buffer::a).get<PA>(mc_blk * block_k);
+    PB* bbuf = g.packed_b ? nullptr : scratch_of(gemm_buffer::b).get<PB>(nc_blk * block_k);
     if (!acc || !abuf || (!g.packed_b && !bbuf)) return false;
 
     constexpr bool integer = std::is_integral_v<ACC>;

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -27,17 +26,6 @@ inline namespace MIXPREC_KERNEL_ISA {
 // Recipes' erfcc: a fit with relative error below 1.2e-7 for every argument, so GELU's tail
 // for negative x keeps its relative accuracy). NaN propagates through each.
 
-MIXPREC_ALWAYS_INLINE std::uint32_t bits_of(float v) {
-  std::uint32_t b;
-  std::memcpy(&b, &v, 4);
-  return b;
-}
-MIXPREC_ALWAYS_INLINE float float_of_bits(std::uint32_t b) {
-  float v;
-  std::memcpy(&v, &b, 4);
-  return v;
-}
-
 MIXPREC_ALWAYS_INLINE float exp_of(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);  // keeps 2^n normal; NaN passes (operand order)
   constexpr float magic = 12582912.0f;       // 1.5 * 2^23: adding it rounds to an integer
@@ -51,8 +39,8 @@ MIXPREC_ALWAYS_INLINE float exp_of(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const std::uint32_t k = bits_of(shifted) - bits_of(magic);  // n, two's complement
-  return p * float_of_bits((k + 127u) << 23);
+  const std::uint32_t k = detail::bit_cast<std::uint32_t>(shifted) - detail::bit_cast<std::uint32_t>(magic);  // n
+  return p * detail::bit_cast<float>((k + 127u) << 23);
 }
 MIXPREC_ALWAYS_INLINE double exp_of(double x) { return std::exp(x); }
 
