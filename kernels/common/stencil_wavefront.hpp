@@ -74,7 +74,7 @@ class wavefront_tile {
       // equal offsets modulo 4 KiB and loads stall on 4K aliasing with the stores.
       : a_(a), bc_(bc), k_(k), r_(a.radius), plan_(plan), rim_(std::int64_t(k) * a.radius),
         ring_sx_(round_up(tiling.bx + 2 * rim_ + 2 * r_)), ring_rows_(tiling.by + 2 * rim_),
-        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))), ring_(ring_storage(std::size_t(k - 1) * (2 * r_ + 1) * plane_)), in_(plan.rows()) {}
+        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))), ring_(ring_storage(std::size_t(k - 1) * (2 * r_ + 1) * plane_)), in_(plan.rows()), run_in_(plan.rows()) {}
 
   void run(std::int64_t x0, std::int64_t x1, std::int64_t y0, std::int64_t y1) {
     x0_ = x0;
@@ -162,15 +162,36 @@ class wavefront_tile {
     const bool ghosts = t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx);
     // Level 1 reads the input grid from memory: prefetch its leading row ahead.
     const std::int64_t ahead = prefetch_rows((x_end(t) - xb) * std::int64_t(sizeof(S)), ye - yb);
-    for (std::int64_t y = yb; y < ye; ++y) {
-      const S* next = t == 1 ? rows_ahead(in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz)
-                             : in_[plan_.trail] + ahead * in_sy;
-      engine.row(in_.data(), f, out, nullptr, t == k_ && stream_, next);
-      if (ghosts) ghost_x(t, out - xb, u);
-      for (auto& p : in_) p += in_sy;
-      out += out_sy;
-      u += a_.usy;
-      if (f) f += a_.fsy;
+    if (engine.runs_rows()) {
+      // Many rows per call with the row pointers in registers, as the single sweep: 1.3x
+      // faster than a call per row on a grid in cache, 1.1-1.2x at 256^3. Level 1 runs in two parts so
+      // that its last `ahead` rows prefetch the next plane's first rows from memory; the
+      // ring levels read rows already in cache.
+      const bool stream = t == k_ && stream_;
+      if (t == 1) {
+        const std::int64_t split = std::max(yb, ye - ahead);
+        for (auto [y, y_end] : {std::pair{yb, split}, std::pair{split, ye}}) {
+          if (y == y_end) continue;
+          for (int q = 0; q < plan_.rows(); ++q) run_in_[q] = in_[q] + (y - yb) * in_sy;
+          const S* next = rows_ahead(run_in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz);
+          engine.rows(run_in_.data(), in_sy, out + (y - yb) * out_sy, out_sy, y_end - y, stream, next);
+        }
+      } else {
+        engine.rows(in_.data(), in_sy, out, out_sy, ye - yb, stream, nullptr);
+      }
+      if (ghosts)
+        for (std::int64_t y = yb; y < ye; ++y) ghost_x(t, at(t, 0, y, z), at(0, 0, y, z));
+    } else {
+      for (std::int64_t y = yb; y < ye; ++y) {
+        const S* next = t == 1 ? rows_ahead(in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz)
+                               : in_[plan_.trail] + ahead * in_sy;
+        engine.row(in_.data(), f, out, nullptr, t == k_ && stream_, next);
+        if (ghosts) ghost_x(t, out - xb, u);
+        for (auto& p : in_) p += in_sy;
+        out += out_sy;
+        u += a_.usy;
+        if (f) f += a_.fsy;
+      }
     }
     if (t == k_) return;
     const auto ky = boundary(bc_.kind[1][0]), ky_hi = boundary(bc_.kind[1][1]);
@@ -224,7 +245,7 @@ class wavefront_tile {
   const row_plan& plan_;
   const std::int64_t rim_, ring_sx_, ring_rows_, plane_;
   S* ring_;
-  std::vector<const S*> in_;
+  std::vector<const S*> in_, run_in_;  // row pointers at a plane's first row, at a run's
   const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
   std::int64_t lo_x_[64] = {}, hi_x_[64] = {}, lo_y_[64] = {}, hi_y_[64] = {};
