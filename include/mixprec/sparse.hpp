@@ -115,6 +115,9 @@ class csr_matrix {
   csr_matrix with_indices(index_type indices) const;
   /// Host triplets of the matrix (values widened exactly to f64).
   coo_matrix to_coo() const;
+  /// The main diagonal widened to f64, on the host (0 where a row stores no diagonal entry;
+  /// duplicates summed).
+  std::vector<double> diagonal() const;
   csr_check validate() const { return ref().validate(); }
 
  private:

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "mixprec/grid.hpp"
+#include "mixprec/linear_operator.hpp"
 #include "mixprec/view.hpp"
 
 namespace mixprec {
@@ -104,22 +105,25 @@ grid& heat_steps(grid& u, grid& scratch, double r, const boundary_conditions& bc
 /// A stencil as an operator on dense vectors of the interior points (x fastest), the same
 /// shape as a sparse matrix for solvers: apply(alpha, x, beta, y) is y = alpha*S(x) +
 /// beta*y, with the halo set by `bc` (zero Dirichlet makes it the assembled matrix).
-/// Storage dtype of its internal grids is that of the vectors (f64 or f32).
-class stencil_operator {
+/// Storage dtype of its internal grids is that of the vectors (f64 or f32). Dirichlet
+/// faces with nonzero values make it affine, not linear: solvers need zero values.
+class stencil_operator : public linear_operator {
  public:
   stencil_operator(stencil s, grid_extent extent, boundary_conditions bc = boundary_conditions{},
                    const context& ctx = context::cpu());
-  std::int64_t rows() const { return extent_.points(); }
-  std::int64_t cols() const { return extent_.points(); }
   const stencil& shape() const { return stencil_; }
   const grid_extent& extent() const { return extent_; }
-  void apply(double alpha, const_view x, double beta, view y) const;
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  std::string describe() const override;
+  /// The coefficients that land on the point itself: the center, plus those that the
+  /// boundary conditions fold back onto it (Neumann mirrors, periodic wrap-around).
+  void diagonal(double* d) const override;
 
  private:
   stencil stencil_;
   grid_extent extent_;
   boundary_conditions bc_;
-  context ctx_;
   mutable grid scratch_;  // x with its halo, in x's dtype; reallocated when the dtype changes
 };
 

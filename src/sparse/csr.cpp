@@ -196,4 +196,14 @@ coo_matrix csr_matrix::to_coo() const {
   return c;
 }
 
+std::vector<double> csr_matrix::diagonal() const {
+  const csr_matrix host = to(context::cpu());
+  std::vector<double> v(static_cast<std::size_t>(nnz())), d(static_cast<std::size_t>(std::min(rows_, cols_)), 0.0);
+  convert(host.values_.as_view(), make_view(v.data(), nnz()));
+  for (std::int64_t i = 0; i < std::int64_t(d.size()); ++i)
+    for (std::int64_t k = read_index(host.row_ptr_.data(), index_, i); k < read_index(host.row_ptr_.data(), index_, i + 1); ++k)
+      if (read_index(host.col_idx_.data(), index_, k) == i) d[std::size_t(i)] += v[std::size_t(k)];
+  return d;
+}
+
 }  // namespace mixprec

@@ -1,0 +1,114 @@
+// mixprec/linear_operator.hpp — what a solver applies: y = alpha*A*x + beta*y.
+//
+//   mixprec::csr_matrix A = mixprec::poisson_3d(64);
+//   mixprec::csr_operator op(A);                 // refers to A (A must outlive op)
+//   mixprec::csr_operator op32(A.with_values(mixprec::dtype::f32));   // owns its matrix
+//   mixprec::stencil_operator lap(mixprec::stencil::laplace_3d7(), mixprec::grid_extent(64, 64, 64));
+//   mixprec::callback_operator user(n, n, [](mixprec::const_view x, mixprec::view y) { ... y = A x ... });
+//
+// Every solver takes a `const linear_operator&`, so an assembled matrix in any value
+// precision, a matrix-free stencil and a user's own code are interchangeable. Vectors are
+// dense, f64 or f32 (both the same dtype), in the operator's memory space. Derive from
+// linear_operator to add an operator of your own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mixprec/context.hpp"
+#include "mixprec/dtype.hpp"
+#include "mixprec/sparse.hpp"
+#include "mixprec/view.hpp"
+
+namespace mixprec {
+
+class linear_operator {
+ public:
+  virtual ~linear_operator() = default;
+
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  const context& ctx() const { return ctx_; }
+
+  /// y = alpha * A * x + beta * y. beta == 0 does not read y.
+  virtual void apply(double alpha, const_view x, double beta, view y) const = 0;
+  /// y = A * x.
+  void apply(const_view x, view y) const { apply(1.0, x, 0.0, y); }
+  /// The precision the operator's data are stored in (reported by solvers).
+  virtual dtype storage_type() const { return dtype::f64; }
+  /// One line for reports, e.g. "csr f32/i32 262144x262144 nnz 1810432".
+  virtual std::string describe() const = 0;
+  /// The main diagonal, in f64, into a host vector of rows() elements (preconditioners are
+  /// built from it). Throws status::unsupported where the operator cannot say.
+  virtual void diagonal(double* d) const;
+
+ protected:
+  linear_operator(std::int64_t rows, std::int64_t cols, context ctx);
+  linear_operator(const linear_operator&) = default;
+  linear_operator& operator=(const linear_operator&) = default;
+  /// The checks every apply() makes: sizes, dtypes, density, memory space; throws naming
+  /// the operator (`who`) and the offending argument.
+  void check_vectors(const char* who, const_view x, const_view y) const;
+
+ private:
+  std::int64_t rows_ = 0, cols_ = 0;
+  context ctx_{nullptr};
+};
+
+/// An assembled CSR matrix (any value dtype, i32 or i64 indices) as an operator.
+class csr_operator : public linear_operator {
+ public:
+  /// Refers to `a`, which must outlive the operator.
+  explicit csr_operator(const csr_matrix& a, accumulation acc = accumulation::standard);
+  /// Owns the matrix.
+  explicit csr_operator(csr_matrix&& a, accumulation acc = accumulation::standard);
+
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override { return a_->value_type(); }
+  std::string describe() const override;
+  void diagonal(double* d) const override;
+  const csr_matrix& matrix() const { return *a_; }
+
+ private:
+  std::shared_ptr<const csr_matrix> a_;
+  accumulation acc_;
+};
+
+/// A SELL-C-sigma matrix as an operator.
+class sell_operator : public linear_operator {
+ public:
+  /// Refers to `a`, which must outlive the operator.
+  explicit sell_operator(const sell_matrix& a, accumulation acc = accumulation::standard);
+  explicit sell_operator(sell_matrix&& a, accumulation acc = accumulation::standard);
+
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override { return a_->value_type(); }
+  std::string describe() const override;
+
+ private:
+  std::shared_ptr<const sell_matrix> a_;
+  accumulation acc_;
+};
+
+/// A user's y = A x as an operator. `apply_fn` gets dense x and y of the solver's vector
+/// dtype; alpha and beta are applied around it (with one temporary when they are not 1, 0).
+class callback_operator : public linear_operator {
+ public:
+  using function = std::function<void(const_view x, view y)>;
+  callback_operator(std::int64_t rows, std::int64_t cols, function apply_fn, std::string name = "callback",
+                    context ctx = context::cpu());
+
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  std::string describe() const override { return name_; }
+
+ private:
+  function fn_;
+  std::string name_;
+};
+
+}  // namespace mixprec

@@ -1,0 +1,85 @@
+// BiCGStab (van der Vorst 1992), right-preconditioned: iterates on A M^-1 u = b, x = M^-1 u,
+// so the residual it monitors is the true one's recurrence. One iteration = two products
+// with A; convergence is also tested after the half step (s = r - alpha v).
+#include <cmath>
+
+#include "internal/error_macros.hpp"
+#include "mixprec/blas1.hpp"
+#include "solver/solve_monitor.hpp"
+
+namespace mixprec {
+
+solve_report bicgstab(const linear_operator& a, const_view b, view x, const solve_options& o) {
+  constexpr const char* name = "bicgstab";
+  detail::check_solve(name, a, b, x, o);
+  detail::solve_monitor mon(name, a, b, x, o);
+  const linear_operator* m = o.preconditioner;
+
+  buffer r_buf = detail::work_vector(x), shadow_buf = detail::work_vector(x), p_buf = detail::work_vector(x),
+         v_buf = detail::work_vector(x), t_buf = detail::work_vector(x);
+  buffer ph_buf = m ? detail::work_vector(x) : buffer(), sh_buf = m ? detail::work_vector(x) : buffer();
+  const view r = r_buf.as_view(), shadow = shadow_buf.as_view(), p = p_buf.as_view(), v = v_buf.as_view(),
+             t = t_buf.as_view();
+  const view p_hat = m ? ph_buf.as_view() : p, s_hat = m ? sh_buf.as_view() : r;  // r holds s after the half step
+
+  double rho = 1, alpha = 1, omega = 1;
+  auto restart = [&]() {
+    detail::residual(a, b, x, r);
+    convert(r, shadow);
+    fill(p, 0.0);
+    fill(v, 0.0);
+    rho = alpha = omega = 1;
+    return nrm2(r, accumulation::f64);
+  };
+  // The half step or the full one met the target: true when the solve ends.
+  auto confirm = [&]() { return mon.confirm(restart()) || mon.stopped(); };
+  if (mon.start(restart())) return mon.finish(a, b, x);
+
+  for (;;) {
+    const double rho_new = dot(shadow, r, accumulation::f64);
+    if (rho_new == 0 || !std::isfinite(rho_new)) {
+      mon.stop(rho_new == 0 ? stop_reason::breakdown : stop_reason::non_finite,
+               detail::cat("rho = r0'r = ", rho_new, " at iteration ", mon.iterations() + 1));
+      break;
+    }
+    const double beta = (rho_new / rho) * (alpha / omega);
+    rho = rho_new;
+    axpy(-omega, v, p);  // p = r + beta (p - omega v)
+    scal(beta, p);
+    axpy(1.0, r, p);
+    if (m) m->apply(p, p_hat);
+    a.apply(p_hat, v);
+    const double shadow_v = dot(shadow, v, accumulation::f64);
+    if (shadow_v == 0 || !std::isfinite(shadow_v)) {
+      mon.stop(shadow_v == 0 ? stop_reason::breakdown : stop_reason::non_finite,
+               detail::cat("r0'A p = ", shadow_v, " at iteration ", mon.iterations() + 1));
+      break;
+    }
+    alpha = rho / shadow_v;
+    axpy(alpha, p_hat, x);
+    axpy(-alpha, v, r);  // r = s
+    const double s_norm = nrm2(r, accumulation::f64);
+    if (mon.below_target(s_norm)) {
+      if (mon.step(s_norm) || confirm()) break;
+      continue;
+    }
+    if (m) m->apply(r, s_hat);
+    a.apply(s_hat, t);
+    const double tt = dot(t, t, accumulation::f64), ts = dot(t, r, accumulation::f64);
+    omega = tt > 0 ? ts / tt : 0.0;
+    if (omega == 0 || !std::isfinite(omega)) {
+      mon.stop(std::isfinite(omega) ? stop_reason::breakdown : stop_reason::non_finite,
+               detail::cat("omega = t's / t't = ", ts, " / ", tt, " at iteration ", mon.iterations() + 1,
+                           " (the stabilising step stalls)"));
+      break;
+    }
+    axpy(omega, s_hat, x);
+    axpy(-omega, t, r);
+    const double res = nrm2(r, accumulation::f64);
+    if (mon.step(res)) break;
+    if (mon.below_target(res) && confirm()) break;
+  }
+  return mon.finish(a, b, x);
+}
+
+}  // namespace mixprec

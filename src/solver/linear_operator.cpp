@@ -1,0 +1,110 @@
+// The operator interface and its adapters for assembled matrices and user callbacks.
+#include "mixprec/linear_operator.hpp"
+
+#include <utility>
+
+#include "internal/error_macros.hpp"
+#include "mixprec/array.hpp"
+#include "mixprec/blas1.hpp"
+
+namespace mixprec {
+
+linear_operator::linear_operator(std::int64_t rows, std::int64_t cols, context ctx)
+    : rows_(rows), cols_(cols), ctx_(std::move(ctx)) {
+  if (rows < 0 || cols < 0)
+    MIXPREC_THROW(invalid_argument, "linear_operator", "negative size ", rows, " x ", cols);
+}
+
+void linear_operator::diagonal(double*) const {
+  MIXPREC_THROW(unsupported, "linear_operator::diagonal", "the operator '", describe(),
+                "' does not provide its diagonal");
+}
+
+void linear_operator::check_vectors(const char* who, const_view x, const_view y) const {
+  if (x.size() != cols_ || y.size() != rows_)
+    MIXPREC_THROW(shape_mismatch, who, "the operator is ", rows_, " x ", cols_, " but x has ", x.size(), " and y ",
+                  y.size(), " elements");
+  if (x.type() != y.type() || (x.type() != dtype::f64 && x.type() != dtype::f32))
+    MIXPREC_THROW(unsupported, who, "x and y must both be f64 or both f32 (x is ", name_of(x.type()), ", y ",
+                  name_of(y.type()), ")");
+  if (!x.is_contiguous() || !y.is_contiguous()) MIXPREC_THROW(unsupported, who, "x and y must be dense");
+  if (!ctx_.same_memory(x.ctx()) || !ctx_.same_memory(y.ctx()))
+    MIXPREC_THROW(invalid_argument, who, "x and y must live in the operator's memory space");
+}
+
+namespace {
+
+/// Wraps a matrix without owning it: the caller keeps it alive.
+template <class M>
+std::shared_ptr<const M> refer_to(const M& a) {
+  return std::shared_ptr<const M>(std::shared_ptr<const M>(), &a);
+}
+
+std::string shape_text(const char* kind, dtype values, const char* indices, std::int64_t rows, std::int64_t cols,
+                       std::int64_t nnz) {
+  return detail::cat(kind, " ", name_of(values), indices, " ", rows, "x", cols, " nnz ", nnz);
+}
+
+}  // namespace
+
+csr_operator::csr_operator(const csr_matrix& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc) {}
+
+csr_operator::csr_operator(csr_matrix&& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const csr_matrix>(std::move(a))), acc_(acc) {}
+
+void csr_operator::apply(double alpha, const_view x, double beta, view y) const {
+  check_vectors("csr_operator::apply", x, y);
+  spmv(alpha, a_->ref(), x, beta, y, acc_);
+}
+
+std::string csr_operator::describe() const {
+  return shape_text("csr", a_->value_type(), a_->index_kind() == index_type::i32 ? "/i32" : "/i64", rows(), cols(),
+                    a_->nnz());
+}
+
+void csr_operator::diagonal(double* d) const {
+  if (rows() != cols())
+    MIXPREC_THROW(shape_mismatch, "csr_operator::diagonal", "the matrix is not square: ", rows(), " x ", cols());
+  const std::vector<double> diag = a_->diagonal();
+  std::copy(diag.begin(), diag.end(), d);
+}
+
+sell_operator::sell_operator(const sell_matrix& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc) {}
+
+sell_operator::sell_operator(sell_matrix&& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const sell_matrix>(std::move(a))), acc_(acc) {}
+
+void sell_operator::apply(double alpha, const_view x, double beta, view y) const {
+  check_vectors("sell_operator::apply", x, y);
+  spmv(alpha, *a_, x, beta, y, acc_);
+}
+
+std::string sell_operator::describe() const {
+  return shape_text(("sell-" + std::to_string(a_->chunk()) + "-" + std::to_string(a_->sigma())).c_str(),
+                    a_->value_type(), "", rows(), cols(), a_->nnz());
+}
+
+callback_operator::callback_operator(std::int64_t rows, std::int64_t cols, function apply_fn, std::string name,
+                                     context ctx)
+    : linear_operator(rows, cols, std::move(ctx)), fn_(std::move(apply_fn)), name_(std::move(name)) {
+  if (!fn_) MIXPREC_THROW(invalid_argument, "callback_operator", "the apply function is empty");
+}
+
+void callback_operator::apply(double alpha, const_view x, double beta, view y) const {
+  check_vectors("callback_operator::apply", x, y);
+  if (alpha == 1.0 && beta == 0.0) {
+    fn_(x, y);
+    return;
+  }
+  buffer ax(y.type(), rows(), ctx());
+  fn_(x, ax.as_view());
+  if (beta == 0.0)
+    fill(y, 0.0);  // beta == 0 never reads y
+  else if (beta != 1.0)
+    scal(beta, y);
+  axpy(alpha, ax.as_view(), y);
+}
+
+}  // namespace mixprec

@@ -1,0 +1,62 @@
+// What every Krylov method shares: argument checks, working vectors, and the monitor that
+// decides when to stop, calls the progress callback, prints verbose lines and fills the
+// report. The methods themselves only do their recurrences.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "mixprec/array.hpp"
+#include "mixprec/solver.hpp"
+
+namespace mixprec::detail {
+
+/// Throws naming what is wrong with the operator, b, x or the options.
+void check_solve(const char* method, const linear_operator& a, const_view b, const_view x, const solve_options& o);
+
+/// A working vector like x (dtype, size, memory space), uninitialised.
+buffer work_vector(const_view x);
+
+/// r = b - A x in r (all the same dtype).
+void residual(const linear_operator& a, const_view b, const_view x, view r);
+
+class solve_monitor {
+ public:
+  solve_monitor(std::string method, const linear_operator& a, const_view b, const_view x, const solve_options& o);
+
+  double rhs_norm() const { return report_.rhs_norm; }
+  /// The absolute residual norm that counts as converged.
+  double target() const { return target_; }
+  bool below_target(double residual) const { return residual <= target_; }
+  int iterations() const { return report_.iterations; }
+
+  /// The residual of the initial guess; true when there is nothing to do (it converged).
+  bool start(double residual);
+  /// After an iteration with the method's residual norm; true when the solve must stop
+  /// (non-finite, stagnation, iteration limit, or the callback said so).
+  bool step(double residual);
+  /// The true residual norm where the method's own says converged: true when it meets the
+  /// target too (converged); false to go on from it (the method restarts from the true
+  /// residual), or when it has stopped improving (then it sets `inaccurate` and the solve
+  /// must stop: check stopped()).
+  bool confirm(double true_residual);
+  /// Ends the solve for a breakdown (or another reason) with the numbers that led to it.
+  void stop(stop_reason why, std::string message);
+  bool stopped() const { return stopped_; }
+  void count_restart() { ++report_.restarts; }
+
+  /// The report, with the true residual of x computed here.
+  solve_report finish(const linear_operator& a, const_view b, const_view x);
+
+ private:
+  void say(double relative, bool last);
+
+  const solve_options& o_;
+  solve_report report_;
+  double target_ = 0, best_ = 0, last_confirmed_ = -1;
+  int best_at_ = 0;
+  bool stopped_ = false;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+}  // namespace mixprec::detail
