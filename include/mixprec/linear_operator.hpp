@@ -43,6 +43,10 @@ class linear_operator {
   /// The main diagonal, in f64, into a host vector of rows() elements (preconditioners are
   /// built from it). Throws status::unsupported where the operator cannot say.
   virtual void diagonal(double* d) const;
+  /// The same operator with its data stored in `values` (f64, f32, f16, bf16), for
+  /// mixed-precision solvers; null where the operator has no stored values to round (a
+  /// stencil's few coefficients, a callback): then it serves as it is.
+  virtual std::unique_ptr<linear_operator> stored_as(dtype values) const;
 
  protected:
   linear_operator(std::int64_t rows, std::int64_t cols, context ctx);
@@ -70,6 +74,7 @@ class csr_operator : public linear_operator {
   dtype storage_type() const override { return a_->value_type(); }
   std::string describe() const override;
   void diagonal(double* d) const override;
+  std::unique_ptr<linear_operator> stored_as(dtype values) const override;
   const csr_matrix& matrix() const { return *a_; }
 
  private:

@@ -24,6 +24,7 @@
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/quantize.hpp"
+#include "mixprec/refinement.hpp"
 #include "mixprec/solver.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"

@@ -96,8 +96,12 @@ struct solve_report {
   double true_residual = 0;           // ||b - A x|| / ||b|| in f64 at the end
   std::vector<double> history;        // relative residual after each iteration (index 0: x0)
   dtype matrix_type = dtype::f64;     // storage of the operator
+  bool preconditioned = false;
   dtype preconditioner_type = dtype::f64;  // storage of the preconditioner (= matrix_type if none)
-  dtype working_type = dtype::f64;    // the vectors' dtype
+  dtype working_type = dtype::f64;    // the vectors' dtype (the outer loop's, for refinement)
+  dtype krylov_type = dtype::f64;     // the Krylov vectors' dtype (inner solves, for refinement)
+  int inner_iterations = 0;           // refinement: Krylov iterations of all inner solves
+  std::string fallback;               // refinement: the precision changes made, and why
   double seconds = 0;
 
   bool converged() const { return reason == stop_reason::converged; }

@@ -20,6 +20,8 @@ void linear_operator::diagonal(double*) const {
                 "' does not provide its diagonal");
 }
 
+std::unique_ptr<linear_operator> linear_operator::stored_as(dtype) const { return nullptr; }
+
 void linear_operator::check_vectors(const char* who, const_view x, const_view y) const {
   if (x.size() != cols_ || y.size() != rows_)
     MIXPREC_THROW(shape_mismatch, who, "the operator is ", rows_, " x ", cols_, " but x has ", x.size(), " and y ",
@@ -68,6 +70,10 @@ void csr_operator::diagonal(double* d) const {
     MIXPREC_THROW(shape_mismatch, "csr_operator::diagonal", "the matrix is not square: ", rows(), " x ", cols());
   const std::vector<double> diag = a_->diagonal();
   std::copy(diag.begin(), diag.end(), d);
+}
+
+std::unique_ptr<linear_operator> csr_operator::stored_as(dtype values) const {
+  return std::make_unique<csr_operator>(a_->with_values(values), acc_);
 }
 
 sell_operator::sell_operator(const sell_matrix& a, accumulation acc)

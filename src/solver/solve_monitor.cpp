@@ -27,12 +27,17 @@ const char* name_of(stop_reason r) {
 
 std::string solve_report::summary() const {
   std::ostringstream s;
-  s << method << " (matrix " << name_of(matrix_type) << ", preconditioner " << name_of(preconditioner_type)
-    << ", vectors " << name_of(working_type) << "): " << name_of(reason) << " after " << iterations << " iterations";
+  s << method << " (matrix " << name_of(matrix_type);
+  if (preconditioned) s << ", preconditioner " << name_of(preconditioner_type);
+  s << ", vectors " << name_of(working_type);
+  if (krylov_type != working_type) s << ", krylov " << name_of(krylov_type);
+  s << "): " << name_of(reason) << " after " << iterations << " iterations";
+  if (inner_iterations) s << " (" << inner_iterations << " inner)";
   if (restarts) s << " (" << restarts << " restarts)";
   s << std::scientific << std::setprecision(3) << ", relative residual " << initial_residual << " -> "
     << final_residual << " (true " << true_residual << "), " << std::defaultfloat << seconds << " s";
   if (!message.empty()) s << "; " << message;
+  if (!fallback.empty()) s << "; fell back: " << fallback;
   return s.str();
 }
 
@@ -74,8 +79,9 @@ solve_monitor::solve_monitor(std::string method, const linear_operator& a, const
     : o_(o), t0_(std::chrono::steady_clock::now()) {
   report_.method = std::move(method);
   report_.matrix_type = a.storage_type();
+  report_.preconditioned = o.preconditioner != nullptr;
   report_.preconditioner_type = o.preconditioner ? o.preconditioner->storage_type() : a.storage_type();
-  report_.working_type = x.type();
+  report_.working_type = report_.krylov_type = x.type();
   report_.rhs_norm = nrm2(b, accumulation::f64);
   target_ = std::max(o.rel_tol * report_.rhs_norm, o.abs_tol);
 }

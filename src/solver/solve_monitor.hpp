@@ -44,6 +44,8 @@ class solve_monitor {
   void stop(stop_reason why, std::string message);
   bool stopped() const { return stopped_; }
   void count_restart() { ++report_.restarts; }
+  /// For drivers that add to the report (refinement: inner iterations, precisions).
+  solve_report& report() { return report_; }
 
   /// The report, with the true residual of x computed here.
   solve_report finish(const linear_operator& a, const_view b, const_view x);

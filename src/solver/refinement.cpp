@@ -1,0 +1,162 @@
+// Iterative refinement with a low-precision inner Krylov solve (Carson & Higham 2018's
+// GMRES-IR, and the same with CG): residuals and the solution in f64, the correction solved
+// for in the policy's precisions, and a fallback to higher precision when the low one fails.
+#include "mixprec/refinement.hpp"
+
+#include <memory>
+
+#include "internal/error_macros.hpp"
+#include "mixprec/array.hpp"
+#include "mixprec/blas1.hpp"
+#include "solver/solve_monitor.hpp"
+
+namespace mixprec {
+
+std::string precision_policy::name() const {
+  if (matrix == dtype::f64 && krylov == dtype::f64) return "f64";
+  if (matrix == krylov) return std::string(name_of(matrix)) + "-ir";
+  return std::string(name_of(matrix)) + "/" + name_of(krylov) + "-ir";
+}
+
+const char* name_of(inner_solver s) {
+  switch (s) {
+    case inner_solver::cg: return "cg";
+    case inner_solver::bicgstab: return "bicgstab";
+    case inner_solver::gmres: return "gmres";
+    case inner_solver::fgmres: return "fgmres";
+  }
+  return "?";
+}
+
+namespace {
+
+solve_report solve_inner(inner_solver method, const linear_operator& a, const_view b, view x, const solve_options& o) {
+  switch (method) {
+    case inner_solver::cg: return cg(a, b, x, o);
+    case inner_solver::bicgstab: return bicgstab(a, b, x, o);
+    case inner_solver::gmres: return gmres(a, b, x, o);
+    case inner_solver::fgmres: return fgmres(a, b, x, o);
+  }
+  return {};
+}
+
+/// One step up: a 16-bit matrix to f32; an f32 matrix or Krylov basis to f64.
+precision_policy raised(precision_policy p) {
+  if (p.matrix == dtype::f16 || p.matrix == dtype::bf16) return {dtype::f32, p.krylov};
+  return precision_policy::f64();
+}
+
+void check_policy(const refinement_options& o) {
+  constexpr const char* op = "refine";
+  const dtype m = o.policy.matrix, k = o.policy.krylov;
+  if (m != dtype::f64 && m != dtype::f32 && m != dtype::f16 && m != dtype::bf16)
+    MIXPREC_THROW(unsupported, op, "policy.matrix ", name_of(m), " (f64, f32, f16 or bf16)");
+  if (k != dtype::f64 && k != dtype::f32) MIXPREC_THROW(unsupported, op, "policy.krylov ", name_of(k), " (f64 or f32)");
+  if (!(o.min_reduction > 0 && o.min_reduction < 1))
+    MIXPREC_THROW(invalid_argument, op, "min_reduction = ", o.min_reduction, " (in (0, 1))");
+  if (!(o.inner.rel_tol > 0 && o.inner.rel_tol < 1))
+    MIXPREC_THROW(invalid_argument, op, "inner.rel_tol = ", o.inner.rel_tol, " (in (0, 1): each inner solve must reduce the residual)");
+}
+
+/// The inner solves' operator: `a` stored in the policy's matrix precision, or `a` itself
+/// where it has no values to round.
+class inner_operator {
+ public:
+  inner_operator(const linear_operator& a, dtype values)
+      : owned_(values == a.storage_type() ? nullptr : a.stored_as(values)), op_(owned_ ? owned_.get() : &a) {}
+  const linear_operator& get() const { return *op_; }
+
+ private:
+  std::unique_ptr<linear_operator> owned_;
+  const linear_operator* op_;
+};
+
+}  // namespace
+
+solve_report refine(const linear_operator& a, const_view b, view x, const refinement_options& o) {
+  constexpr const char* op = "refine";
+  detail::check_solve(op, a, b, x, o.outer);
+  if (x.type() != dtype::f64)
+    MIXPREC_THROW(unsupported, op, "b and x must be f64 (the precision refinement delivers), not ", name_of(x.type()));
+  check_policy(o);
+
+  precision_policy policy = o.policy;
+  detail::solve_monitor mon(std::string(name_of(o.inner_method)) + "-ir", a, b, x, o.outer);
+  auto inner_a = std::make_unique<inner_operator>(a, policy.matrix);
+  auto note_precisions = [&] {
+    solve_report& rep = mon.report();
+    rep.matrix_type = inner_a->get().storage_type();
+    rep.krylov_type = policy.krylov;
+    rep.preconditioned = o.inner.preconditioner != nullptr;
+    rep.preconditioner_type = o.inner.preconditioner ? o.inner.preconditioner->storage_type() : rep.matrix_type;
+  };
+  note_precisions();
+
+  const std::int64_t n = x.size();
+  buffer r(dtype::f64, n, x.ctx()), x_before(dtype::f64, n, x.ctx());
+  buffer rk, dk, d64;
+  auto make_krylov_vectors = [&] {
+    rk = buffer(policy.krylov, n, x.ctx());
+    dk = buffer(policy.krylov, n, x.ctx());
+    d64 = policy.krylov == dtype::f64 ? buffer() : buffer(dtype::f64, n, x.ctx());
+  };
+  make_krylov_vectors();
+
+  detail::residual(a, b, x, r.as_view());
+  double rn = nrm2(r.as_view(), accumulation::f64);
+  if (mon.start(rn)) return mon.finish(a, b, x);
+
+  for (;;) {
+    // Solve A d = r / ||r|| (scaled so that low precision neither overflows nor underflows).
+    convert(r.as_view(), rk.as_view());
+    scal(1.0 / rn, rk.as_view());
+    fill(dk.as_view(), 0.0);
+    const solve_report inner = solve_inner(o.inner_method, inner_a->get(), rk.as_view(), dk.as_view(), o.inner);
+    mon.report().inner_iterations += inner.iterations;
+
+    const bool inner_failed = inner.reason == stop_reason::breakdown || inner.reason == stop_reason::non_finite;
+    double rn_new = rn;
+    if (!inner_failed) {
+      copy(x, x_before.as_view());
+      const view d = policy.krylov == dtype::f64 ? dk.as_view() : d64.as_view();
+      if (policy.krylov != dtype::f64) convert(dk.as_view(), d);
+      axpy(rn, d, x);
+      detail::residual(a, b, x, r.as_view());
+      rn_new = nrm2(r.as_view(), accumulation::f64);
+    }
+    if (inner_failed || !(rn_new <= o.min_reduction * rn)) {
+      const std::string why =
+          inner_failed ? detail::cat("the ", policy.name(), " inner ", name_of(o.inner_method), " ended in ",
+                                     name_of(inner.reason), " (", inner.message, ")")
+                       : detail::cat("an outer step with the ", policy.name(), " inner ", name_of(o.inner_method),
+                                     " took the f64 residual from ", rn / mon.rhs_norm(), " to ",
+                                     rn_new / mon.rhs_norm(), " (relative), less than the factor ", o.min_reduction,
+                                     " asked");
+      if (!inner_failed) {  // undo the step that did not help
+        copy(x_before.as_view(), x);
+        detail::residual(a, b, x, r.as_view());
+      }
+      if (!o.fallback || (policy.matrix == dtype::f64 && policy.krylov == dtype::f64)) {
+        mon.stop(inner_failed ? inner.reason : stop_reason::stagnation, why);
+        break;
+      }
+      const precision_policy next = raised(policy);
+      std::string& log = mon.report().fallback;
+      log += detail::cat(log.empty() ? "" : "; ", policy.name(), " -> ", next.name(), " because ", why);
+      policy = next;
+      inner_a = std::make_unique<inner_operator>(a, policy.matrix);
+      make_krylov_vectors();
+      note_precisions();
+      continue;
+    }
+    rn = rn_new;
+    if (mon.step(rn)) break;
+    if (mon.below_target(rn)) {
+      mon.confirm(rn);  // rn is the true f64 residual already
+      break;
+    }
+  }
+  return mon.finish(a, b, x);
+}
+
+}  // namespace mixprec
