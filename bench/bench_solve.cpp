@@ -6,11 +6,13 @@
 // Counters: iterations, the true residual, seconds per iteration, and the bytes one
 // iteration must move at least (matrix once, vectors as the method touches them) as a
 // fraction of the triad bandwidth measured at start-up.
+#include <algorithm>
 #include <map>
 #include <string>
 
 #include "bench_common.hpp"
 #include "mixprec/preconditioner.hpp"
+#include "mixprec/refinement.hpp"
 #include "mixprec/solver.hpp"
 #include "mixprec/sparse.hpp"
 #if defined(MIXPREC_BENCH_EIGEN)
@@ -48,10 +50,10 @@ std::vector<double> rhs(const csr_matrix& a) {
 /// indices, row pointers) once, and n-vectors: SpMV x and y (2), p'q (2), two axpys (6),
 /// r'r (1), p = r + beta p as scal and axpy (5), plus z = M^-1 r and r'z (4 + matrix of M)
 /// when preconditioned.
-double cg_iteration_bytes(const csr_matrix& a, std::size_t value_bytes, bool jacobi) {
-  const double n = double(a.rows()), nnz = double(a.nnz());
-  double bytes = nnz * double(value_bytes + 4) + 4 * n + 16 * 8 * n;
-  if (jacobi) bytes += 4 * 8 * n + n * (8 + 4 + 4);
+double cg_iteration_bytes(const csr_matrix& a, std::size_t value_bytes, std::size_t vector_bytes, bool jacobi) {
+  const double n = double(a.rows()), nnz = double(a.nnz()), v = double(vector_bytes);
+  double bytes = nnz * double(value_bytes + 4) + 4 * n + 16 * v * n;
+  if (jacobi) bytes += 4 * v * n + n * (double(value_bytes) + 4 + 4);
   return bytes;
 }
 
@@ -85,7 +87,41 @@ void bench_cg(benchmark::State& state, const problem* p, bool jacobi) {
     state.SkipWithError(("not solved: " + rep.summary()).c_str());
     return;
   }
-  report(state, rep, seconds, cg_iteration_bytes(a, 8, jacobi));
+  report(state, rep, seconds, cg_iteration_bytes(a, 8, 8, jacobi));
+}
+
+/// CG-IR: inner CG in the policy's precisions to 1e-4 (Jacobi in the matrix's precision
+/// when asked), f64 residuals; bytes counted for the inner iterations (the outer steps add
+/// one f64 SpMV each, a few in all).
+void bench_cg_ir(benchmark::State& state, const problem* p, precision_policy policy, bool jacobi) {
+  const csr_matrix& a = matrix(*p);
+  const csr_operator op(a);
+  const csr_matrix low = a.with_values(policy.matrix);
+  const csr_operator low_op(low);
+  const jacobi_preconditioner m(low_op, policy.matrix);
+  array<double> b(rhs(a)), x(a.rows());
+  refinement_options o;
+  o.policy = policy;
+  o.outer.rel_tol = target;
+  o.inner.max_iterations = 5000;
+  if (jacobi) o.inner.preconditioner = &m;
+  solve_report rep;
+  double seconds = 0;
+  for (auto _ : state) {
+    fill(x, 0.0);
+    loop_timer t;
+    rep = refine(op, b, x, o);
+    seconds = t.seconds();
+  }
+  if (!rep.converged() || !(rep.true_residual <= target)) {
+    state.SkipWithError(("not solved: " + rep.summary()).c_str());
+    return;
+  }
+  const double inner_bytes = cg_iteration_bytes(a, size_of(policy.matrix), size_of(policy.krylov), jacobi);
+  const int outer = rep.iterations;
+  rep.iterations = rep.inner_iterations;
+  report(state, rep, seconds, inner_bytes);
+  state.counters["outer"] = outer;
 }
 
 #if defined(MIXPREC_BENCH_EIGEN)
@@ -118,7 +154,7 @@ void peer_eigen_cg(benchmark::State& state, const problem* p) {
   solve_report rep;
   rep.iterations = int(cg.iterations());
   rep.true_residual = true_residual;
-  report(state, rep, seconds, cg_iteration_bytes(a64, 8, true));
+  report(state, rep, seconds, cg_iteration_bytes(a64, 8, 8, true));
 }
 #endif
 
@@ -132,6 +168,19 @@ int register_all() {
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
     benchmark::RegisterBenchmark((std::string("solve/pcg_jacobi/f64/") + p.name).c_str(), bench_cg, &p, true)
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+    struct ir {
+      const char* method;
+      precision_policy policy;
+      bool jacobi;
+    };
+    for (const ir& c : {ir{"cg", precision_policy::f32(), false}, ir{"cg", precision_policy::half_matrix(dtype::bf16), false},
+                        ir{"pcg_jacobi", precision_policy::f32(), true}}) {
+      std::string policy = c.policy.name();
+      std::replace(policy.begin(), policy.end(), '/', '-');  // "bf16/f32-ir" is one path element
+      benchmark::RegisterBenchmark((std::string("solve/") + c.method + "/" + policy + "/" + p.name).c_str(),
+                                   bench_cg_ir, &p, c.policy, c.jacobi)
+          ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+    }
   }
   return 0;
 }
