@@ -25,6 +25,18 @@ MIXPREC_KI void spmv_store(Y* y, std::int64_t i, A sum, A alpha, A beta) {
   y[i] = beta == A(0) ? narrow<Y>(alpha * sum) : narrow<Y>(alpha * sum + beta * widen(y[i]));
 }
 
+/// Entries ahead of the current row that CSR SpMV prefetches values and column indices:
+/// with rows of a few entries one core's hardware prefetching keeps too few misses in flight
+/// to stream at the memory's pace (poisson7_128 on 2 Zen 5 cores: 6.8 -> 5.0 ms, the triad's
+/// bandwidth; 64, 256 and 1024 entries ahead all gain, 256 the most).
+inline constexpr std::int64_t spmv_prefetch_entries = 256;
+
+template <class V, class I>
+inline void prefetch_row_ahead(const V* v, const I* ci, std::int64_t k) {
+  __builtin_prefetch(v + k + spmv_prefetch_entries);
+  __builtin_prefetch(ci + k + spmv_prefetch_entries);
+}
+
 template <class V, class I, class X, class A>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {
   const I* rp = static_cast<const I*>(a.row_ptr);
@@ -32,6 +44,7 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
   const V* v = static_cast<const V*>(a.values);
   for (std::int64_t i = rb; i < re; ++i) {
     A sum = 0;
+    prefetch_row_ahead(v, ci, rp[i]);
     for (I k = rp[i]; k < rp[i + 1]; ++k) sum += A(widen(v[k])) * A(widen(x[ci[k]]));
     spmv_store(y, i, sum, alpha, beta);
   }

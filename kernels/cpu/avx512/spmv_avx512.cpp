@@ -62,6 +62,7 @@ void csr(const exec_args& ex, const csr_args& a, double alpha, const void* xv, d
     std::int64_t rb, re;
     balanced_rows(rp, a.rows, chunks, c, &rb, &re);
     for (std::int64_t i = rb; i < re; ++i) {
+      prefetch_row_ahead(v, ci, rp[i]);
       A sum;
       if constexpr (std::is_same_v<X, double>)
         sum = row_sum_f64(v, ci, x, rp[i], rp[i + 1]);
