@@ -90,10 +90,10 @@ void bench_cg(benchmark::State& state, const problem* p, bool jacobi) {
   report(state, rep, seconds, cg_iteration_bytes(a, 8, 8, jacobi));
 }
 
-/// CG-IR: inner CG in the policy's precisions to 1e-4 (Jacobi in the matrix's precision
-/// when asked), f64 residuals; bytes counted for the inner iterations (the outer steps add
-/// one f64 SpMV each, a few in all).
-void bench_cg_ir(benchmark::State& state, const problem* p, precision_policy policy, bool jacobi) {
+/// CG-IR (inner CG to 1e-4) or CG with reliable updates, in the policy's precisions (Jacobi
+/// in the matrix's precision when asked), f64 residuals; bytes counted for the low-precision
+/// CG iterations (the f64 residuals add one f64 SpMV each, a few to a dozen in all).
+void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, precision_policy policy, bool jacobi) {
   const csr_matrix& a = matrix(*p);
   const csr_operator op(a);
   const csr_matrix low = a.with_values(policy.matrix);
@@ -102,7 +102,10 @@ void bench_cg_ir(benchmark::State& state, const problem* p, precision_policy pol
   array<double> b(rhs(a)), x(a.rows());
   refinement_options o;
   o.policy = policy;
+  o.inner_method = inner;
   o.outer.rel_tol = target;
+  o.outer.max_iterations = inner == inner_solver::cg_reliable ? 5000 : 100;
+  o.outer.record_history = false;
   o.inner.max_iterations = 5000;
   if (jacobi) o.inner.preconditioner = &m;
   solve_report rep;
@@ -118,10 +121,10 @@ void bench_cg_ir(benchmark::State& state, const problem* p, precision_policy pol
     return;
   }
   const double inner_bytes = cg_iteration_bytes(a, size_of(policy.matrix), size_of(policy.krylov), jacobi);
-  const int outer = rep.iterations;
-  rep.iterations = rep.inner_iterations;
+  const int outer = inner == inner_solver::cg_reliable ? rep.restarts + 1 : rep.iterations;
+  if (inner != inner_solver::cg_reliable) rep.iterations = rep.inner_iterations;
   report(state, rep, seconds, inner_bytes);
-  state.counters["outer"] = outer;
+  state.counters["f64_residuals"] = outer;
 }
 
 #if defined(MIXPREC_BENCH_EIGEN)
@@ -170,15 +173,24 @@ int register_all() {
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
     struct ir {
       const char* method;
+      inner_solver inner;
       precision_policy policy;
       bool jacobi;
     };
-    for (const ir& c : {ir{"cg", precision_policy::f32(), false}, ir{"cg", precision_policy::half_matrix(dtype::bf16), false},
-                        ir{"pcg_jacobi", precision_policy::f32(), true}}) {
+    const ir runs[] = {
+        {"cg", inner_solver::cg, precision_policy::f32(), false},
+        {"cg", inner_solver::cg_reliable, precision_policy::f32(), false},
+        {"cg", inner_solver::cg_reliable, precision_policy::half_matrix(dtype::bf16), false},
+        {"pcg_jacobi", inner_solver::cg_reliable, precision_policy::f32(), true},
+    };
+    for (const ir& c : runs) {
+      // "f32-ir" for classic refinement, "f32-reliable" for reliable updates; "bf16/f32"
+      // becomes "bf16-f32" to stay one path element.
       std::string policy = c.policy.name();
-      std::replace(policy.begin(), policy.end(), '/', '-');  // "bf16/f32-ir" is one path element
+      std::replace(policy.begin(), policy.end(), '/', '-');
+      if (c.inner == inner_solver::cg_reliable) policy.replace(policy.size() - 2, 2, "reliable");
       benchmark::RegisterBenchmark((std::string("solve/") + c.method + "/" + policy + "/" + p.name).c_str(),
-                                   bench_cg_ir, &p, c.policy, c.jacobi)
+                                   bench_cg_ir, &p, c.inner, c.policy, c.jacobi)
           ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
     }
   }

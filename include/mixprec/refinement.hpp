@@ -41,7 +41,14 @@ struct precision_policy {
   static precision_policy half_matrix(dtype matrix16) { return {matrix16, dtype::f32}; }
 };
 
-enum class inner_solver { cg, bicgstab, gmres, fgmres };
+/// The low-precision solver. cg, bicgstab, gmres, fgmres: classic refinement, each outer step
+/// a fresh inner solve to inner.rel_tol. cg_reliable: one CG run in the policy's precisions
+/// whose recurrence residual is replaced by the f64 residual b - A x (and its iterate added
+/// to x in f64) each time it has dropped by `reliable_factor` (reliable updates: Sleijpen &
+/// van der Vorst 1996; Clark et al. 2010). It keeps its search direction across updates, so
+/// it needs about as many iterations as f64 CG, each moving half the bytes; its report counts
+/// CG iterations as `iterations` and the f64 residual replacements as `restarts`.
+enum class inner_solver { cg, bicgstab, gmres, fgmres, cg_reliable };
 const char* name_of(inner_solver s);
 
 struct refinement_options {
@@ -54,6 +61,9 @@ struct refinement_options {
   /// max_iterations, restart, orthogonalization and the preconditioner — built by the caller
   /// in any storage precision, for vectors of the policy's Krylov dtype.
   solve_options inner = default_inner();
+  /// cg_reliable: replace the residual when it has dropped by this factor since the last
+  /// replacement (in (0, 1)).
+  double reliable_factor = 0.1;
   /// An outer step that does not reduce the f64 residual by at least this factor counts as
   /// a failure of the inner precision.
   double min_reduction = 0.5;

@@ -3,11 +3,13 @@
 // for in the policy's precisions, and a fallback to higher precision when the low one fails.
 #include "mixprec/refinement.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "internal/error_macros.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/refinement_support.hpp"
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
@@ -24,6 +26,7 @@ const char* name_of(inner_solver s) {
     case inner_solver::bicgstab: return "bicgstab";
     case inner_solver::gmres: return "gmres";
     case inner_solver::fgmres: return "fgmres";
+    case inner_solver::cg_reliable: return "cg_reliable";
   }
   return "?";
 }
@@ -36,11 +39,15 @@ solve_report solve_inner(inner_solver method, const linear_operator& a, const_vi
     case inner_solver::bicgstab: return bicgstab(a, b, x, o);
     case inner_solver::gmres: return gmres(a, b, x, o);
     case inner_solver::fgmres: return fgmres(a, b, x, o);
+    case inner_solver::cg_reliable: break;  // not an inner solver: refine() runs it whole
   }
   return {};
 }
 
-/// One step up: a 16-bit matrix to f32; an f32 matrix or Krylov basis to f64.
+}  // namespace
+
+namespace detail {
+
 precision_policy raised(precision_policy p) {
   if (p.matrix == dtype::f16 || p.matrix == dtype::bf16) return {dtype::f32, p.krylov};
   return precision_policy::f64();
@@ -55,34 +62,25 @@ void check_policy(const refinement_options& o) {
   if (!(o.min_reduction > 0 && o.min_reduction < 1))
     MIXPREC_THROW(invalid_argument, op, "min_reduction = ", o.min_reduction, " (in (0, 1))");
   if (!(o.inner.rel_tol > 0 && o.inner.rel_tol < 1))
-    MIXPREC_THROW(invalid_argument, op, "inner.rel_tol = ", o.inner.rel_tol, " (in (0, 1): each inner solve must reduce the residual)");
+    MIXPREC_THROW(invalid_argument, op, "inner.rel_tol = ", o.inner.rel_tol,
+                  " (in (0, 1): each inner solve must reduce the residual)");
+  if (!(o.reliable_factor > 0 && o.reliable_factor < 1))
+    MIXPREC_THROW(invalid_argument, op, "reliable_factor = ", o.reliable_factor, " (in (0, 1))");
 }
 
-/// The inner solves' operator: `a` stored in the policy's matrix precision, or `a` itself
-/// where it has no values to round.
-class inner_operator {
- public:
-  inner_operator(const linear_operator& a, dtype values)
-      : owned_(values == a.storage_type() ? nullptr : a.stored_as(values)), op_(owned_ ? owned_.get() : &a) {}
-  const linear_operator& get() const { return *op_; }
-
- private:
-  std::unique_ptr<linear_operator> owned_;
-  const linear_operator* op_;
-};
-
-}  // namespace
+}  // namespace detail
 
 solve_report refine(const linear_operator& a, const_view b, view x, const refinement_options& o) {
   constexpr const char* op = "refine";
   detail::check_solve(op, a, b, x, o.outer);
   if (x.type() != dtype::f64)
     MIXPREC_THROW(unsupported, op, "b and x must be f64 (the precision refinement delivers), not ", name_of(x.type()));
-  check_policy(o);
+  detail::check_policy(o);
+  if (o.inner_method == inner_solver::cg_reliable) return detail::reliable_cg(a, b, x, o);
 
   precision_policy policy = o.policy;
   detail::solve_monitor mon(std::string(name_of(o.inner_method)) + "-ir", a, b, x, o.outer);
-  auto inner_a = std::make_unique<inner_operator>(a, policy.matrix);
+  auto inner_a = std::make_unique<detail::inner_operator>(a, policy.matrix);
   auto note_precisions = [&] {
     solve_report& rep = mon.report();
     rep.matrix_type = inner_a->get().storage_type();
@@ -111,7 +109,11 @@ solve_report refine(const linear_operator& a, const_view b, view x, const refine
     convert(r.as_view(), rk.as_view());
     scal(1.0 / rn, rk.as_view());
     fill(dk.as_view(), 0.0);
-    const solve_report inner = solve_inner(o.inner_method, inner_a->get(), rk.as_view(), dk.as_view(), o.inner);
+    // Ask no more of the inner solve than the target needs (with a tenth for the rounding
+    // between its recurrence and the f64 residual): the last step is often a short one.
+    solve_options inner_o = o.inner;
+    inner_o.rel_tol = std::max(o.inner.rel_tol, std::min(0.5, 0.1 * mon.target() / rn));
+    const solve_report inner = solve_inner(o.inner_method, inner_a->get(), rk.as_view(), dk.as_view(), inner_o);
     mon.report().inner_iterations += inner.iterations;
 
     const bool inner_failed = inner.reason == stop_reason::breakdown || inner.reason == stop_reason::non_finite;
@@ -140,11 +142,11 @@ solve_report refine(const linear_operator& a, const_view b, view x, const refine
         mon.stop(inner_failed ? inner.reason : stop_reason::stagnation, why);
         break;
       }
-      const precision_policy next = raised(policy);
+      const precision_policy next = detail::raised(policy);
       std::string& log = mon.report().fallback;
       log += detail::cat(log.empty() ? "" : "; ", policy.name(), " -> ", next.name(), " because ", why);
       policy = next;
-      inner_a = std::make_unique<inner_operator>(a, policy.matrix);
+      inner_a = std::make_unique<detail::inner_operator>(a, policy.matrix);
       make_krylov_vectors();
       note_precisions();
       continue;
