@@ -36,6 +36,9 @@ const char* name_of(op_id op) {
     case op_id::gemm_pack: return "gemm_pack";
     case op_id::quantize: return "quantize";
     case op_id::dequantize: return "dequantize";
+    case op_id::mg_smooth: return "mg_smooth";
+    case op_id::mg_restrict: return "mg_restrict";
+    case op_id::mg_prolong: return "mg_prolong";
     case op_id::count_: break;
   }
   return "?";
@@ -134,6 +137,7 @@ class registry {
     register_cpu_generic_spmv_kernels(sink);
     register_cpu_ref_stencil_kernels(sink);
     register_cpu_generic_stencil_kernels(sink);
+    register_cpu_generic_multigrid_kernels(sink);
     register_cpu_ref_gemm_kernels(sink);
     register_cpu_generic_gemm_kernels(sink);
     register_cpu_quantize_kernels(sink);

@@ -22,6 +22,7 @@
 #include "mixprec/grid.hpp"
 #include "mixprec/kernels.hpp"
 #include "mixprec/linear_operator.hpp"
+#include "mixprec/multigrid.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/quantize.hpp"
 #include "mixprec/refinement.hpp"

@@ -113,6 +113,7 @@ class stencil_operator : public linear_operator {
                    const context& ctx = context::cpu());
   const stencil& shape() const { return stencil_; }
   const grid_extent& extent() const { return extent_; }
+  const boundary_conditions& boundaries() const { return bc_; }
   void apply(double alpha, const_view x, double beta, view y) const override;
   using linear_operator::apply;
   std::string describe() const override;

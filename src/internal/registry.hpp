@@ -21,7 +21,8 @@ namespace mixprec::detail {
 inline constexpr int kernel_abi_version = 4;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
-                                   stencil_sweeps, gemm, gemm_pack, quantize, dequantize, count_ };
+                                   stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
+                                   mg_prolong, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -157,6 +158,61 @@ using stencil_fn = void (*)(const exec_args&, const stencil_args& a);
 /// overwritten; a.out's halo is not written.
 using stencil_sweeps_fn = void (*)(const exec_args&, const stencil_args& a, const halo_args& bc, int sweeps);
 
+// Geometric multigrid on structured grids: constant-coefficient stencils of radius 1, zero
+// (Dirichlet) halos that kernels read and never write. Coarse point I of a coarsened axis
+// is fine point 2I + 1; a 2D grid (nz == 1) is not coarsened in z.
+
+/// Multicolor Gauss-Seidel, one color: every point of the color gets
+/// u += (f - S(u)) * inv_center. colors 2: color = (i + j + k) & 1 (star stencils);
+/// colors 8: color = (i & 1) | (j & 1) << 1 | (k & 1) << 2 (box stencils). Points of one
+/// color never neighbour each other, so the update is the same in any order or split.
+struct mg_smooth_args {
+  std::int64_t nx, ny, nz;
+  int npoints;
+  const stencil_offset* offsets;
+  const double* coeffs;
+  double inv_center;
+  void* u;
+  std::int64_t usy, usz;
+  const void* f;
+  std::int64_t fsy, fsz;
+  int colors, color;
+};
+
+enum class mg_transfer : std::uint8_t { injection, full_weighting };
+
+/// injection: out(I) = (f - S(u)) at fine point 2I+1 (the residual computed there only);
+/// full_weighting: out(I) = sum over the 3^d fine neighbours d of 2I+1 of
+/// prod_axes (d_a == 0 ? 1/2 : 1/4) * f (f holds the fine residual; u, the stencil unused).
+struct mg_restrict_args {
+  mg_transfer kind;
+  std::int64_t nx, ny, nz, cx, cy, cz;
+  int npoints;
+  const stencil_offset* offsets;
+  const double* coeffs;
+  const void* u;
+  std::int64_t usy, usz;
+  const void* f;
+  std::int64_t fsy, fsz;
+  void* out;
+  std::int64_t osy, osz;
+};
+
+/// u += P uc. injection: fine point 2I+1 gets uc(I); full_weighting: trilinear
+/// interpolation (P = 2^d R^T of full weighting), reading uc's zero halo at the edges.
+struct mg_prolong_args {
+  mg_transfer kind;
+  std::int64_t nx, ny, nz, cx, cy, cz;
+  const void* uc;
+  std::int64_t csy, csz;
+  void* u;
+  std::int64_t usy, usz;
+};
+
+using mg_smooth_fn = void (*)(const exec_args&, const mg_smooth_args&);
+using mg_restrict_fn = void (*)(const exec_args&, const mg_restrict_args&);
+using mg_prolong_fn = void (*)(const exec_args&, const mg_prolong_args&);
+
 /// One GEMM operand as kernels see it: element strides along rows, columns and the batch
 /// (op() already applied by the front end: a transposed operand has its strides swapped).
 struct gemm_matrix {
@@ -277,6 +333,7 @@ void register_cpu_ref_spmv_kernels(const kernel_sink& sink);
 void register_cpu_generic_spmv_kernels(const kernel_sink& sink);
 void register_cpu_ref_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_stencil_kernels(const kernel_sink& sink);
+void register_cpu_generic_multigrid_kernels(const kernel_sink& sink);
 void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
 void register_cpu_quantize_kernels(const kernel_sink& sink);

@@ -1,0 +1,87 @@
+// mixprec/multigrid.hpp — geometric multigrid V-cycle on a structured grid, as a
+// preconditioner (matrix-free: it needs the stencil, not an assembled matrix).
+//
+//   mixprec::stencil_operator A(mixprec::stencil::laplace_3d7(), mixprec::grid_extent(128, 128, 128));
+//   mixprec::multigrid_preconditioner M(A);                  // 4 levels, SGS 1/1, full weighting
+//   mixprec::multigrid_options o32;
+//   o32.storage = mixprec::dtype::f32;                       // the V-cycle in f32, CG in f64
+//   mixprec::multigrid_preconditioner M32(A, o32);
+//   mixprec::solve_options so;
+//   so.preconditioner = &M;
+//   auto report = mixprec::cg(A, b, x, so);                  // MG-PCG
+//
+// One V-cycle from a zero guess: on each level, `pre_smooth` symmetric Gauss-Seidel sweeps
+// (colors forward, then backward), the residual restricted to the next level, the
+// correction from there prolongated back, `post_smooth` SGS sweeps; the coarsest level gets
+// `coarse_smooth` SGS sweeps as its solve. Gauss-Seidel is multicolored (red-black for star
+// stencils, 2^d colors for box stencils) so every color is one parallel sweep. With the
+// same sweeps before and after and R a multiple of P^T, the V-cycle is a symmetric positive
+// definite operator, as CG needs. Coarse point I is fine point 2I+1 on each axis (2D grids
+// are coarsened in x and y only); the coarse operator is the fine stencil times
+// `coarse_scale` per level.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mixprec/array.hpp"
+#include "mixprec/grid.hpp"
+#include "mixprec/linear_operator.hpp"
+#include "mixprec/stencil.hpp"
+
+namespace mixprec {
+
+enum class mg_restriction {
+  injection,       // the residual at the coarse points; prolongation adds there only (HPCG)
+  full_weighting,  // [1/4 1/2 1/4] per axis; prolongation trilinear
+};
+const char* name_of(mg_restriction r);
+
+struct multigrid_options {
+  int levels = 4;  // at most: fewer where a coarsened axis would get fewer than 1 point
+  int pre_smooth = 1, post_smooth = 1;  // SGS sweeps (pre must equal post for a symmetric M)
+  int coarse_smooth = 4;                // SGS sweeps on the coarsest level
+  mg_restriction restriction = mg_restriction::full_weighting;
+  /// Coarse stencil = fine stencil * coarse_scale. 0 picks 1/4 for full weighting (the
+  /// Galerkin operator of a second-order operator, h -> 2h) and 1 for injection (HPCG).
+  double coarse_scale = 0;
+  /// The grids of the V-cycle: f64 or f32 (computed in that precision). The input and
+  /// output vectors may be either.
+  dtype storage = dtype::f64;
+
+  /// HPCG's multigrid: 4 levels, injection, one SGS sweep before and after and on the
+  /// coarsest level, the same stencil on every level.
+  static multigrid_options hpcg() {
+    multigrid_options o;
+    o.restriction = mg_restriction::injection;
+    o.coarse_smooth = 1;
+    return o;
+  }
+};
+
+/// M^-1 ~ A^-1 for a stencil_operator with a constant radius-1 stencil (5/7/9/27-point, any
+/// coefficients with a nonzero center) and zero Dirichlet boundaries on every face.
+class multigrid_preconditioner : public linear_operator {
+ public:
+  explicit multigrid_preconditioner(const stencil_operator& a, multigrid_options options = {});
+  ~multigrid_preconditioner() override;
+
+  /// z = alpha * V(r) + beta * z, with V one V-cycle on r.
+  void apply(double alpha, const_view r, double beta, view z) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override { return options_.storage; }
+  std::string describe() const override;
+  int levels() const;
+  const multigrid_options& options() const { return options_; }
+
+ private:
+  struct level;
+  void vcycle(std::size_t l) const;
+  void sgs(level& lv, int sweeps) const;
+
+  multigrid_options options_;
+  mutable std::vector<level> levels_;
+  mutable buffer out_;  // V(r) in z's dtype when alpha, beta are not 1, 0
+};
+
+}  // namespace mixprec

@@ -1,0 +1,206 @@
+// Geometric multigrid kernels on structured grids (see the mg_* args in registry.hpp):
+// multicolor Gauss-Seidel, residual restriction (injection or full weighting) and
+// prolongation (injection or trilinear), for f64 and f32 storage computed in the storage
+// precision. Rows (j, k) are split over the threads; the 7- and 27-point stencils get
+// loops with the point count known at compile time.
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <cstdint>
+#include <type_traits>
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/register_helpers.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+/// Runs body(j, k) for every row of an ny x nz grid, rows split over the threads.
+template <class Body>
+inline void for_rows(const detail::exec_args& ex, std::int64_t ny, std::int64_t nz, Body&& body) {
+  const std::int64_t rows = ny * nz;
+  const int chunks = detail::chunk_count(rows, ex.threads, 8);
+  detail::parallel_chunks(chunks, [&](int c) {
+    std::int64_t b, e;
+    detail::chunk_range(rows, chunks, c, 1, &b, &e);
+    for (std::int64_t r = b; r < e; ++r) body(r % ny, r / ny);
+  });
+}
+
+/// sum_p c[p] * u[at + off[p]] with NP points (0: npoints at run time).
+template <int NP, class C, class T>
+inline C stencil_sum(const T* u, std::int64_t at, const std::int64_t* off, const C* c, int npoints) {
+  C s = 0;
+  const int n = NP ? NP : npoints;
+  for (int p = 0; p < n; ++p) s += c[p] * C(u[at + off[p]]);
+  return s;
+}
+
+/// Element offsets and coefficients of a stencil in a grid with strides sy, sz.
+template <class C>
+struct stencil_table {
+  std::int64_t off[27];
+  C c[27];
+  stencil_table(int npoints, const detail::stencil_offset* o, const double* coeffs, std::int64_t sy, std::int64_t sz) {
+    for (int p = 0; p < npoints; ++p) {
+      off[p] = o[p].dx + o[p].dy * sy + o[p].dz * sz;
+      c[p] = C(coeffs[p]);
+    }
+  }
+};
+
+/// Fine index of coarse index I along an axis that is coarsened (or not: 2D z).
+inline std::int64_t fine_of(std::int64_t I, bool coarsened) { return coarsened ? 2 * I + 1 : I; }
+
+template <class T>
+struct multigrid_kernels {
+  using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+  template <int NP>
+  static void smooth_n(const detail::exec_args& ex, const detail::mg_smooth_args& a) {
+    const stencil_table<C> st(a.npoints, a.offsets, a.coeffs, a.usy, a.usz);
+    const C inv = C(a.inv_center);
+    T* u = static_cast<T*>(a.u);
+    const T* f = static_cast<const T*>(a.f);
+    for_rows(ex, a.ny, a.nz, [&](std::int64_t j, std::int64_t k) {
+      std::int64_t i0;
+      if (a.colors == 2) {
+        i0 = (a.color + j + k) & 1;
+      } else {
+        if ((j & 1) != ((a.color >> 1) & 1) || (k & 1) != ((a.color >> 2) & 1)) return;
+        i0 = a.color & 1;
+      }
+      T* ur = u + j * a.usy + k * a.usz;
+      const T* fr = f + j * a.fsy + k * a.fsz;
+      for (std::int64_t i = i0; i < a.nx; i += 2) {
+        const C s = stencil_sum<NP>(ur, i, st.off, st.c, a.npoints);
+        ur[i] = T(C(ur[i]) + (C(fr[i]) - s) * inv);
+      }
+    });
+  }
+
+  static void smooth(const detail::exec_args& ex, const detail::mg_smooth_args& a) {
+    if (a.npoints == 7) smooth_n<7>(ex, a);
+    else if (a.npoints == 27) smooth_n<27>(ex, a);
+    else smooth_n<0>(ex, a);
+  }
+
+  template <int NP>
+  static void inject_residual(const detail::exec_args& ex, const detail::mg_restrict_args& a) {
+    const stencil_table<C> st(a.npoints, a.offsets, a.coeffs, a.usy, a.usz);
+    const T* u = static_cast<const T*>(a.u);
+    const T* f = static_cast<const T*>(a.f);
+    T* out = static_cast<T*>(a.out);
+    const bool cz = a.nz > 1;
+    for_rows(ex, a.cy, a.cz, [&](std::int64_t J, std::int64_t K) {
+      const std::int64_t j = 2 * J + 1, k = fine_of(K, cz);
+      const T* ur = u + j * a.usy + k * a.usz;
+      const T* fr = f + j * a.fsy + k * a.fsz;
+      T* o = out + J * a.osy + K * a.osz;
+      for (std::int64_t I = 0; I < a.cx; ++I) {
+        const std::int64_t i = 2 * I + 1;
+        o[I] = T(C(fr[i]) - stencil_sum<NP>(ur, i, st.off, st.c, a.npoints));
+      }
+    });
+  }
+
+  static void full_weighting(const detail::exec_args& ex, const detail::mg_restrict_args& a) {
+    const T* r = static_cast<const T*>(a.f);
+    T* out = static_cast<T*>(a.out);
+    const bool cz = a.nz > 1;
+    const C w1[3] = {C(0.25), C(0.5), C(0.25)};
+    for_rows(ex, a.cy, a.cz, [&](std::int64_t J, std::int64_t K) {
+      const std::int64_t j = 2 * J + 1, k = fine_of(K, cz);
+      T* o = out + J * a.osy + K * a.osz;
+      for (std::int64_t I = 0; I < a.cx; ++I) {
+        const std::int64_t i = 2 * I + 1;
+        C s = 0;
+        for (int dz = cz ? -1 : 0; dz <= (cz ? 1 : 0); ++dz)
+          for (int dy = -1; dy <= 1; ++dy) {
+            const T* rr = r + (j + dy) * a.fsy + (k + dz) * a.fsz + i;
+            const C wyz = w1[dy + 1] * (cz ? w1[dz + 1] : C(1));
+            s += wyz * (C(0.25) * C(rr[-1]) + C(0.5) * C(rr[0]) + C(0.25) * C(rr[1]));
+          }
+        o[I] = T(s);
+      }
+    });
+  }
+
+  static void restrict_residual(const detail::exec_args& ex, const detail::mg_restrict_args& a) {
+    if (a.kind == detail::mg_transfer::full_weighting) full_weighting(ex, a);
+    else if (a.npoints == 7) inject_residual<7>(ex, a);
+    else if (a.npoints == 27) inject_residual<27>(ex, a);
+    else inject_residual<0>(ex, a);
+  }
+
+  static void prolong(const detail::exec_args& ex, const detail::mg_prolong_args& a) {
+    const T* uc = static_cast<const T*>(a.uc);
+    T* u = static_cast<T*>(a.u);
+    const bool cz = a.nz > 1;
+    if (a.kind == detail::mg_transfer::injection) {
+      for_rows(ex, a.cy, a.cz, [&](std::int64_t J, std::int64_t K) {
+        T* ur = u + (2 * J + 1) * a.usy + fine_of(K, cz) * a.usz;
+        const T* cr = uc + J * a.csy + K * a.csz;
+        for (std::int64_t I = 0; I < a.cx; ++I) ur[2 * I + 1] = T(C(ur[2 * I + 1]) + C(cr[I]));
+      });
+      return;
+    }
+    // Trilinear: along a coarsened axis fine i takes coarse (i-1)/2 with weight 1 when odd,
+    // coarse i/2 - 1 and i/2 with 1/2 each when even (index -1 or cx is the zero halo).
+    for_rows(ex, a.ny, a.nz, [&](std::int64_t j, std::int64_t k) {
+      std::int64_t jc[2], kc[2];
+      C wj[2], wk[2];
+      int nj, nk;
+      auto axis = [](std::int64_t i, std::int64_t* c, C* w) {
+        if (i & 1) {
+          c[0] = (i - 1) / 2;
+          w[0] = 1;
+          return 1;
+        }
+        c[0] = i / 2 - 1;
+        c[1] = i / 2;
+        w[0] = w[1] = C(0.5);
+        return 2;
+      };
+      nj = axis(j, jc, wj);
+      if (cz) {
+        nk = axis(k, kc, wk);
+      } else {
+        nk = 1;
+        kc[0] = k;
+        wk[0] = 1;
+      }
+      T* ur = u + j * a.usy + k * a.usz;
+      for (std::int64_t i = 0; i < a.nx; ++i) {
+        C s = 0;
+        for (int q = 0; q < nk; ++q)
+          for (int p = 0; p < nj; ++p) {
+            const T* cr = uc + jc[p] * a.csy + kc[q] * a.csz;
+            const C w = wj[p] * wk[q];
+            s += (i & 1) ? w * C(cr[(i - 1) / 2]) : w * C(0.5) * (C(cr[i / 2 - 1]) + C(cr[i / 2]));
+          }
+        ur[i] = T(C(ur[i]) + s);
+      }
+    });
+  }
+};
+
+/// Registers mg_smooth, mg_restrict and mg_prolong for f64 and f32 storage.
+inline void add_multigrid_set(const detail::kernel_sink& sink, const variant_desc& v) {
+  using detail::erase;
+  using detail::op_id;
+  auto one = [&](auto tag) {
+    using T = decltype(tag);
+    const dtype t = dtype_of<T>;
+    add_entry(sink, v, op_id::mg_smooth, t, t, erase(&multigrid_kernels<T>::smooth));
+    add_entry(sink, v, op_id::mg_restrict, t, t, erase(&multigrid_kernels<T>::restrict_residual));
+    add_entry(sink, v, op_id::mg_prolong, t, t, erase(&multigrid_kernels<T>::prolong));
+  };
+  one(double{});
+  one(float{});
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

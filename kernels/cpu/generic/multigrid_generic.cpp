@@ -1,0 +1,9 @@
+// Portable multigrid kernels (smoother, restriction, prolongation) on the CPU threads.
+#include "kernels/common/multigrid_kernels.hpp"
+
+namespace mixprec::detail {
+void register_cpu_generic_multigrid_kernels(const kernel_sink& sink) {
+  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
+  kern::add_multigrid_set(sink, v);
+}
+}  // namespace mixprec::detail

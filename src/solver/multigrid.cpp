@@ -1,0 +1,241 @@
+// The multigrid V-cycle: levels of grids with zero halos (the Dirichlet boundary), each
+// with its scaled stencil, and the three multigrid ops (smooth, restrict, prolong)
+// dispatched like every other op.
+#include "mixprec/multigrid.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "internal/dispatch.hpp"
+#include "internal/error_macros.hpp"
+#include "mixprec/blas1.hpp"
+
+namespace mixprec {
+
+const char* name_of(mg_restriction r) { return r == mg_restriction::injection ? "injection" : "full_weighting"; }
+
+/// One level: its extent, stencil, and grids u (correction), f (right-hand side) and r
+/// (residual, full weighting only), each over a buffer of its own whose halo stays zero.
+struct multigrid_preconditioner::level {
+  grid_extent extent;
+  std::vector<detail::stencil_offset> offsets;
+  std::vector<double> coeffs;
+  stencil shape;
+  double inv_center = 0;
+  int colors = 2;
+  buffer u_mem, f_mem, r_mem;
+  grid u, f, r;
+};
+
+namespace {
+
+constexpr const char* op_name = "multigrid_preconditioner";
+
+/// A zero grid with a halo of 1 over a buffer of its own (so that it can be zeroed whole).
+grid zero_grid(buffer& mem, dtype t, const grid_extent& e, const context& ctx) {
+  const std::int64_t sy = e.nx + 2, sz = sy * (e.ny + 2), planes = e.dims == 3 ? e.nz + 2 : 1;
+  mem = buffer(t, sz * planes, ctx);
+  fill(mem.as_view(), 0.0);
+  const std::int64_t origin = 1 + sy + (e.dims == 3 ? sz : 0);
+  return grid::wrap(static_cast<char*>(mem.data()) + origin * std::int64_t(size_of(t)), t, e, 1, sy, sz, ctx);
+}
+
+bool is_star(const stencil& s) {
+  for (const stencil_point& p : s.points())
+    if ((p.dx != 0) + (p.dy != 0) + (p.dz != 0) > 1) return false;
+  return true;
+}
+
+grid_extent coarse_of(const grid_extent& e) {
+  return e.dims == 3 ? grid_extent(e.nx / 2, e.ny / 2, e.nz / 2) : grid_extent(e.nx / 2, e.ny / 2);
+}
+
+template <class F>
+void run_mg(detail::op_id op, const grid& g, const std::string& shape, F&& call) {
+  const detail::context_state& st = *g.ctx().state();
+  const detail::kernel_entry k = detail::select_kernel(op, st, g.type(), g.type(), nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  call(k.fn, st.exec());
+  detail::finish_call(op, st, k, t0, name_of(g.type()), shape, accumulation::standard);
+}
+
+std::string extent_text(const grid_extent& e) { return detail::cat(e.nx, "x", e.ny, "x", e.nz); }
+
+}  // namespace
+
+multigrid_preconditioner::multigrid_preconditioner(const stencil_operator& a, multigrid_options o)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), options_(o) {
+  const stencil& s = a.shape();
+  if (s.radius() != 1)
+    MIXPREC_THROW(unsupported, op_name, "stencil radius ", s.radius(), ": the smoother and transfers need radius 1");
+  if (s.center() == 0.0) MIXPREC_THROW(numerical_breakdown, op_name, "the stencil's center coefficient is 0");
+  for (int ax = 0; ax < a.extent().dims; ++ax)
+    for (const face_condition& fc : {a.boundaries().lo[ax], a.boundaries().hi[ax]})
+      if (fc.kind != boundary::dirichlet || fc.value != 0.0)
+        MIXPREC_THROW(unsupported, op_name, "axis ", "xyz"[ax], " has a ", name_of(fc.kind), " face (value ", fc.value,
+                      "): multigrid here takes zero Dirichlet boundaries");
+  if (o.storage != dtype::f64 && o.storage != dtype::f32)
+    MIXPREC_THROW(unsupported, op_name, "storage ", name_of(o.storage), " (f64 or f32)");
+  if (o.levels < 1 || o.pre_smooth < 0 || o.post_smooth < 0 || o.coarse_smooth < 1)
+    MIXPREC_THROW(invalid_argument, op_name, "levels = ", o.levels, ", pre_smooth = ", o.pre_smooth,
+                  ", post_smooth = ", o.post_smooth, ", coarse_smooth = ", o.coarse_smooth,
+                  " (levels >= 1, sweeps >= 0, coarse sweeps >= 1)");
+  if (!(o.coarse_scale >= 0) || !std::isfinite(o.coarse_scale))
+    MIXPREC_THROW(invalid_argument, op_name, "coarse_scale = ", o.coarse_scale);
+  if (o.coarse_scale == 0) options_.coarse_scale = o.restriction == mg_restriction::full_weighting ? 0.25 : 1.0;
+
+  const int colors = is_star(s) ? 2 : (a.extent().dims == 3 ? 8 : 4);
+  grid_extent e = a.extent();
+  double scale = 1;
+  for (int l = 0; l < o.levels; ++l) {
+    if (l > 0) {
+      const grid_extent c = coarse_of(e);
+      if (c.nx < 1 || c.ny < 1 || c.nz < 1) break;
+      e = c;
+      scale *= options_.coarse_scale;
+    }
+    level lv;
+    lv.extent = e;
+    std::vector<stencil_point> pts = s.points();
+    for (stencil_point& p : pts) {
+      p.coeff *= scale;
+      lv.offsets.push_back({p.dx, p.dy, p.dz});
+      lv.coeffs.push_back(p.coeff);
+    }
+    lv.shape = stencil(s.dims(), pts);
+    lv.inv_center = 1.0 / (s.center() * scale);
+    lv.colors = colors;
+    lv.u = zero_grid(lv.u_mem, o.storage, e, ctx());
+    lv.f = zero_grid(lv.f_mem, o.storage, e, ctx());
+    if (o.restriction == mg_restriction::full_weighting) lv.r = zero_grid(lv.r_mem, o.storage, e, ctx());
+    levels_.push_back(std::move(lv));
+  }
+}
+
+multigrid_preconditioner::~multigrid_preconditioner() = default;
+
+int multigrid_preconditioner::levels() const { return int(levels_.size()); }
+
+std::string multigrid_preconditioner::describe() const {
+  std::string s = detail::cat("multigrid ", levels_.size(), " levels ", extent_text(levels_.front().extent));
+  for (std::size_t l = 1; l < levels_.size(); ++l) s += "/" + extent_text(levels_[l].extent);
+  return s + detail::cat(" ", name_of(options_.storage), ", SGS ", options_.pre_smooth, "/", options_.post_smooth,
+                         ", coarse ", options_.coarse_smooth, ", ", name_of(options_.restriction), ", ",
+                         levels_.front().colors, " colors");
+}
+
+void multigrid_preconditioner::sgs(level& lv, int sweeps) const {
+  detail::mg_smooth_args a{};
+  a.nx = lv.extent.nx;
+  a.ny = lv.extent.ny;
+  a.nz = lv.extent.nz;
+  a.npoints = int(lv.offsets.size());
+  a.offsets = lv.offsets.data();
+  a.coeffs = lv.coeffs.data();
+  a.inv_center = lv.inv_center;
+  a.u = lv.u.origin();
+  a.usy = lv.u.stride_y();
+  a.usz = lv.u.stride_z();
+  a.f = lv.f.origin();
+  a.fsy = lv.f.stride_y();
+  a.fsz = lv.f.stride_z();
+  a.colors = lv.colors;
+  const std::string shape = detail::cat(extent_text(lv.extent), ":pts", a.npoints, ":colors", a.colors);
+  for (int s = 0; s < sweeps; ++s)
+    for (int pass = 0; pass < 2; ++pass)  // colors forward, then backward: symmetric
+      for (int c = 0; c < lv.colors; ++c) {
+        a.color = pass == 0 ? c : lv.colors - 1 - c;
+        run_mg(detail::op_id::mg_smooth, lv.u, shape, [&](detail::any_fn fn, const detail::exec_args& ex) {
+          reinterpret_cast<detail::mg_smooth_fn>(fn)(ex, a);
+        });
+      }
+}
+
+void multigrid_preconditioner::vcycle(std::size_t l) const {
+  level& lv = levels_[l];
+  fill(lv.u_mem.as_view(), 0.0);
+  if (l + 1 == levels_.size()) {
+    sgs(lv, options_.coarse_smooth);
+    return;
+  }
+  sgs(lv, options_.pre_smooth);
+
+  level& next = levels_[l + 1];
+  const bool injection = options_.restriction == mg_restriction::injection;
+  detail::mg_restrict_args ra{};
+  ra.kind = injection ? detail::mg_transfer::injection : detail::mg_transfer::full_weighting;
+  ra.nx = lv.extent.nx;
+  ra.ny = lv.extent.ny;
+  ra.nz = lv.extent.nz;
+  ra.cx = next.extent.nx;
+  ra.cy = next.extent.ny;
+  ra.cz = next.extent.nz;
+  ra.npoints = int(lv.offsets.size());
+  ra.offsets = lv.offsets.data();
+  ra.coeffs = lv.coeffs.data();
+  ra.u = lv.u.origin();
+  ra.usy = lv.u.stride_y();
+  ra.usz = lv.u.stride_z();
+  if (injection) {
+    ra.f = lv.f.origin();
+  } else {
+    stencil_apply(lv.shape, -1.0, lv.u, 0.0, lv.r, &lv.f, 1.0);  // r = f - S(u)
+    ra.f = lv.r.origin();
+  }
+  ra.fsy = lv.f.stride_y();  // f and r share their layout
+  ra.fsz = lv.f.stride_z();
+  ra.out = next.f.origin();
+  ra.osy = next.f.stride_y();
+  ra.osz = next.f.stride_z();
+  const std::string shape = detail::cat(extent_text(lv.extent), "->", extent_text(next.extent), ":",
+                                        name_of(options_.restriction));
+  run_mg(detail::op_id::mg_restrict, lv.u, shape, [&](detail::any_fn fn, const detail::exec_args& ex) {
+    reinterpret_cast<detail::mg_restrict_fn>(fn)(ex, ra);
+  });
+
+  vcycle(l + 1);
+
+  detail::mg_prolong_args pa{};
+  pa.kind = ra.kind;
+  pa.nx = ra.nx;
+  pa.ny = ra.ny;
+  pa.nz = ra.nz;
+  pa.cx = ra.cx;
+  pa.cy = ra.cy;
+  pa.cz = ra.cz;
+  pa.uc = next.u.origin();
+  pa.csy = next.u.stride_y();
+  pa.csz = next.u.stride_z();
+  pa.u = lv.u.origin();
+  pa.usy = lv.u.stride_y();
+  pa.usz = lv.u.stride_z();
+  run_mg(detail::op_id::mg_prolong, lv.u, shape, [&](detail::any_fn fn, const detail::exec_args& ex) {
+    reinterpret_cast<detail::mg_prolong_fn>(fn)(ex, pa);
+  });
+  sgs(lv, options_.post_smooth);
+}
+
+void multigrid_preconditioner::apply(double alpha, const_view r, double beta, view z) const {
+  check_vectors("multigrid_preconditioner::apply", r, z);
+  if (rows() == 0) return;
+  level& top = levels_.front();
+  const grid_extent& e = top.extent;
+  const grid rg = grid::wrap(const_cast<void*>(r.data()), r.type(), e, 0, e.nx, e.nx * e.ny, ctx());
+  copy_interior(rg, top.f);
+  vcycle(0);
+  if (alpha == 1.0 && beta == 0.0) {
+    grid zg = grid::wrap(z.data(), z.type(), e, 0, e.nx, e.nx * e.ny, ctx());
+    copy_interior(top.u, zg);
+    return;
+  }
+  if (out_.size() != rows() || out_.type() != z.type()) out_ = buffer(z.type(), rows(), ctx());
+  grid og = grid::wrap(out_.data(), z.type(), e, 0, e.nx, e.nx * e.ny, ctx());
+  copy_interior(top.u, og);
+  if (beta == 0.0)
+    fill(z, 0.0);
+  else if (beta != 1.0)
+    scal(beta, z);
+  axpy(alpha, out_.as_view(), z);
+}
+
+}  // namespace mixprec
