@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bench_common.hpp"
+#include "mixprec/multigrid.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/refinement.hpp"
 #include "mixprec/solver.hpp"
@@ -127,6 +128,40 @@ void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, 
   state.counters["f64_residuals"] = outer;
 }
 
+/// Matrix-free: A as the 7-point stencil operator (the same matrix as poisson_3d(n)), CG
+/// plain or preconditioned by the V-cycle in `mg_storage` (f64, or f32 under f64 CG).
+/// Bytes are not counted: the V-cycle's passes depend on its options; time and iterations
+/// are the figures.
+void bench_stencil_cg(benchmark::State& state, std::int64_t n, bool multigrid, dtype mg_storage, int levels) {
+  const stencil_operator a(stencil::laplace_3d7(), grid_extent(n, n, n));
+  multigrid_options mo;
+  mo.storage = mg_storage;
+  mo.levels = std::max(1, levels);
+  const multigrid_preconditioner m(a, mo);
+  array<double> b(rhs(poisson_3d(n))), x(a.rows());
+  solve_options o;
+  o.rel_tol = target;
+  o.max_iterations = 5000;
+  o.record_history = false;
+  if (multigrid) o.preconditioner = &m;
+  solve_report rep;
+  double seconds = 0;
+  for (auto _ : state) {
+    fill(x, 0.0);
+    loop_timer t;
+    rep = cg(a, b, x, o);
+    seconds = t.seconds();
+  }
+  if (!rep.converged() || !(rep.true_residual <= target)) {
+    state.SkipWithError(("not solved: " + rep.summary()).c_str());
+    return;
+  }
+  state.counters["iterations"] = rep.iterations;
+  state.counters["true_residual"] = rep.true_residual;
+  state.counters["s_per_iter"] = seconds / std::max(1, rep.iterations);
+  if (multigrid) state.counters["levels"] = m.levels();
+}
+
 #if defined(MIXPREC_BENCH_EIGEN)
 void peer_eigen_cg(benchmark::State& state, const problem* p) {
   const csr_matrix& a64 = matrix(*p);
@@ -171,6 +206,18 @@ int register_all() {
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
     benchmark::RegisterBenchmark((std::string("solve/pcg_jacobi/f64/") + p.name).c_str(), bench_cg, &p, true)
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+    if (std::string(p.name) == "poisson7_128") {
+      benchmark::RegisterBenchmark("solve/cg_stencil/f64/poisson7_128", bench_stencil_cg, 128, false, dtype::f64, 0)
+          ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+      for (int levels : {4, 5})
+        for (dtype t : {dtype::f64, dtype::f32}) {
+          // "f32-mg": the V-cycle in f32 under f64 CG.
+          const std::string policy = t == dtype::f64 ? "f64" : "f32-mg";
+          benchmark::RegisterBenchmark(("solve/mgpcg" + std::to_string(levels) + "/" + policy + "/poisson7_128").c_str(),
+                                       bench_stencil_cg, 128, true, t, levels)
+              ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+        }
+    }
     struct ir {
       const char* method;
       inner_solver inner;
