@@ -20,6 +20,9 @@ echo "== the 3D heat equation in f64 and f32 storage: examples/02_heat_equation"
 echo
 echo "== an MLP in f32, bf16 and int8: examples/03_int8_inference"
 "$build/bin/03_int8_inference" 32 20
+echo
+echo "== 3D Poisson to an FP64 residual of 1e-10: CG, MG-PCG, and mixed precision: examples/04_poisson_solve"
+"$build/bin/04_poisson_solve" 128
 if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
   echo "== precision comparison: BLAS-1 at 2^24 and 2^26 elements, as a fraction of the measured triad"
@@ -33,4 +36,7 @@ if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo "== precision comparison: GEMM 2048^3 and 32x4096x4096 (packed weights) in every precision, OpenBLAS and oneDNN as peers"
   "$build/bin/mixprec_bench" --benchmark_filter='^gemm/.*/(2048x2048x2048|32x4096x4096)/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
+  echo
+  echo "== solvers: poisson7_128 to 1e-10 — CG, MG-PCG and mixed-precision policies, Eigen's ConjugateGradient as peer"
+  "$build/bin/mixprec_bench" --benchmark_filter='^(solve/|peer/eigen_cg/)' --benchmark_counters_tabular=true
 fi
