@@ -52,9 +52,22 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
   const double u_round = k.in == dtype::f64 ? 0x1p-53 : 0x1p-24;
   for (const grid_extent& e : {grid_extent(7, 6, 5), grid_extent(4, 3, 3), grid_extent(9, 5)}) {
     const bool three = e.dims == 3;
+    // Star and box stencils with the point counts the kernels specialise (5, 7, 9, 27) and
+    // one they do not (15: the 3D star plus the 8 corners; 2D: 3 points along x).
+    std::vector<stencil_point> odd_points = {{0, 0, 0, 8.5}, {-1, 0, 0, -1}, {1, 0, 0, -1.5}};
+    if (three) {
+      odd_points = {{0, 0, 0, 16}, {-1, 0, 0, -1}, {1, 0, 0, -1}, {0, -1, 0, -1}, {0, 1, 0, -1}, {0, 0, -1, -1},
+                    {0, 0, 1, -1}};
+      for (int dz : {-1, 1})
+        for (int dy : {-1, 1})
+          for (int dx : {-1, 1}) odd_points.push_back({dx, dy, dz, -0.5});
+    }
     for (const stencil& s : {three ? stencil::laplace_3d7() : stencil::laplace_2d5(),
-                             three ? stencil::hpcg_27() : stencil::box(2, 1, {-1, -2, -1, -2, 13, -2, -1, -2, -1})}) {
-      const int colors = s.points().size() <= 7 ? 2 : 8;
+                             three ? stencil::hpcg_27() : stencil::box(2, 1, {-1, -2, -1, -2, 13, -2, -1, -2, -1}),
+                             stencil(e.dims, odd_points)}) {
+      bool star = true;
+      for (const stencil_point& p : s.points()) star = star && (p.dx != 0) + (p.dy != 0) + (p.dz != 0) <= 1;
+      const int colors = star ? 2 : 8;
       for (int color = 0; color < colors; ++color) {
         const std::vector<double> u0 = random_vector(e.points(), 3 + color), f0 = random_vector(e.points(), 4);
         grid u = grid_of(k.in, e, u0), f = grid_of(k.in, e, f0);

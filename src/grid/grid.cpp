@@ -4,6 +4,7 @@
 
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
+#include "internal/parallel.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/grid.hpp"
@@ -145,19 +146,35 @@ void copy_interior(const grid& src, grid& dst) {
   if (!src.ctx().same_memory(dst.ctx()))
     MIXPREC_THROW(invalid_argument, op, "src and dst must live in one memory space; use grid::to first");
   if (src.points() == 0) return;
-  // One convert kernel, chosen once, row by row.
+  // One convert kernel, chosen once, row by row; on the CPU the rows are split over the
+  // threads (one thread per row range, the kernel itself single-threaded).
   const detail::context_state& st = *dst.ctx().state();
   const detail::blas1_problem p{src.nx(), 1, 1, accumulation::standard};
   const detail::kernel_entry k = detail::select_kernel(detail::op_id::convert, st, src.type(), dst.type(), &p);
   const auto fn = reinterpret_cast<detail::convert_fn>(k.fn);
   detail::exec_args ex = st.exec();
+  const int threads = ex.threads;
   ex.threads = 1;
   const std::size_t ss = size_of(src.type()), ds = size_of(dst.type());
+  const std::int64_t rows = src.ny() * src.nz();
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::int64_t z = 0; z < src.nz(); ++z)
-    for (std::int64_t y = 0; y < src.ny(); ++y)
+  auto copy_rows = [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      const std::int64_t y = r % src.ny(), z = r / src.ny();
       fn(ex, src.nx(), static_cast<const char*>(src.origin()) + src.offset(0, y, z) * std::int64_t(ss), 1,
          static_cast<char*>(dst.origin()) + dst.offset(0, y, z) * std::int64_t(ds), 1);
+    }
+  };
+  if (dst.ctx().kind() == backend::cpu) {
+    const int chunks = detail::chunk_count(rows * src.nx(), threads, 1 << 15);
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t b, e;
+      detail::chunk_range(rows, chunks, c, 1, &b, &e);
+      copy_rows(b, e);
+    });
+  } else {
+    copy_rows(0, rows);
+  }
   detail::finish_call(detail::op_id::convert, st, k, t0, detail::cat(name_of(src.type()), ":", name_of(dst.type())),
                       detail::cat(src.nx(), "x", src.ny(), "x", src.nz()), accumulation::standard);
 }

@@ -65,6 +65,12 @@ struct stencil_table {
 #define MIXPREC_DECLARE(T, N) extern const stencil_table stencil_##N;
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
+struct multigrid_table {
+  detail::mg_smooth_fn smooth;
+  detail::mg_restrict_fn restrict_residual;
+  detail::mg_prolong_fn prolong;
+};
+extern const multigrid_table multigrid_f64, multigrid_f32;
 extern const detail::spmv_csr_fn spmv_csr_f16_f32;
 extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
 

@@ -87,6 +87,12 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
 #undef MIXPREC_ADD
 
+  for (const auto& [t, mg] : {std::pair{dtype::f64, &multigrid_f64}, std::pair{dtype::f32, &multigrid_f32}}) {
+    kern::add_entry(sink, st, op_id::mg_smooth, t, t, erase(mg->smooth));
+    kern::add_entry(sink, st, op_id::mg_restrict, t, t, erase(mg->restrict_residual));
+    kern::add_entry(sink, st, op_id::mg_prolong, t, t, erase(mg->prolong));
+  }
+
   const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512), nullptr};
   kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
   kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
