@@ -39,6 +39,7 @@ const char* name_of(op_id op) {
     case op_id::mg_smooth: return "mg_smooth";
     case op_id::mg_restrict: return "mg_restrict";
     case op_id::mg_prolong: return "mg_prolong";
+    case op_id::csr_rows_solve: return "csr_rows_solve";
     case op_id::count_: break;
   }
   return "?";
@@ -138,6 +139,7 @@ class registry {
     register_cpu_ref_stencil_kernels(sink);
     register_cpu_generic_stencil_kernels(sink);
     register_cpu_generic_multigrid_kernels(sink);
+    register_cpu_generic_sparse_solve_kernels(sink);
     register_cpu_ref_gemm_kernels(sink);
     register_cpu_generic_gemm_kernels(sink);
     register_cpu_quantize_kernels(sink);

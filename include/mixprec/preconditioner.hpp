@@ -12,6 +12,7 @@
 // callback_operator (as FGMRES's variable preconditioner).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "mixprec/linear_operator.hpp"
@@ -34,6 +35,67 @@ class jacobi_preconditioner : public linear_operator {
  private:
   csr_matrix inverse_;
 };
+
+namespace detail {
+class row_schedule;
+}
+
+/// Symmetric Gauss-Seidel on an assembled matrix: from z = 0, one forward and one backward
+/// sweep, M = (D+L) D^-1 (D+U). Multicolored (default): the rows are greedily colored so
+/// that no two rows of a color couple, each color is one parallel update, forward over the
+/// colors and back; else in natural order, parallel by the levels of the triangular parts.
+/// The matrix is kept in `storage` (f64 or f32). A zero diagonal entry is named.
+class sgs_preconditioner : public linear_operator {
+ public:
+  explicit sgs_preconditioner(const linear_operator& a, bool multicolor = true, dtype storage = dtype::f64);
+  ~sgs_preconditioner() override;
+  void apply(double alpha, const_view r, double beta, view z) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override { return a_.value_type(); }
+  std::string describe() const override;
+  /// Parallel groups per sweep: colors, or levels.
+  int groups() const;
+
+ private:
+  csr_matrix a_;
+  std::vector<double> inv_diag_;
+  std::unique_ptr<detail::row_schedule> forward_, backward_;
+  bool multicolor_;
+  mutable buffer work_;
+};
+
+/// Incomplete factorizations with the sparsity of A, computed in f64 and stored in `storage`
+/// (f64 or f32): ILU(0), A ~ L U with L unit lower; IC(0), A ~ L L^T for symmetric positive
+/// definite A. Applied by two sparse triangular solves, parallel by levels. A zero pivot
+/// (ILU) or a non-positive one (IC: A is not SPD, or IC(0) does not exist for it) is a
+/// numerical_breakdown naming the row.
+class incomplete_factorization : public linear_operator {
+ public:
+  enum class kind { ilu0, ic0 };
+  incomplete_factorization(const linear_operator& a, kind k, dtype storage = dtype::f64);
+  ~incomplete_factorization() override;
+  void apply(double alpha, const_view r, double beta, view z) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override { return lower_.value_type(); }
+  std::string describe() const override;
+  /// Parallel levels of the lower and upper solves.
+  int lower_levels() const;
+  int upper_levels() const;
+
+ private:
+  kind kind_;
+  csr_matrix lower_, upper_;  // ILU: strict lower of L (unit), U; IC: L and L^T
+  std::vector<double> lower_inv_diag_, upper_inv_diag_;
+  std::unique_ptr<detail::row_schedule> lower_levels_, upper_levels_;
+  mutable buffer work_;
+};
+
+inline incomplete_factorization ilu0_preconditioner(const linear_operator& a, dtype storage = dtype::f64) {
+  return incomplete_factorization(a, incomplete_factorization::kind::ilu0, storage);
+}
+inline incomplete_factorization ic0_preconditioner(const linear_operator& a, dtype storage = dtype::f64) {
+  return incomplete_factorization(a, incomplete_factorization::kind::ic0, storage);
+}
 
 struct block_jacobi_options {
   /// Rows per diagonal block (contiguous; the last block may be smaller), 1 to 32.

@@ -22,7 +22,7 @@ inline constexpr int kernel_abi_version = 4;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
                                    stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
-                                   mg_prolong, count_ };
+                                   mg_prolong, csr_rows_solve, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -69,6 +69,20 @@ struct csr_args {
   const void* values;
   index_type index;
 };
+
+/// For each row i in rows[0, count): x_i = (b_i - sum_{j != i} a_ij x_j) * inv_diag[i] (a
+/// stored diagonal entry is skipped). The rows of one call never reference each other (one
+/// level of a triangular solve, one color of Gauss-Seidel), so they may run in parallel.
+/// Values of dtype `in`, b and x of dtype `out`; inv_diag in f64, in the matrix's memory.
+struct csr_rows_solve_args {
+  csr_args a;
+  const std::int64_t* rows;
+  std::int64_t count;
+  const double* inv_diag;
+  const void* b;
+  void* x;
+};
+using csr_rows_solve_fn = void (*)(const exec_args&, const csr_rows_solve_args&);
 
 /// A SELL-C-sigma matrix as kernels see it; see mixprec::sell_matrix for the arrays.
 struct sell_args {
@@ -334,6 +348,7 @@ void register_cpu_generic_spmv_kernels(const kernel_sink& sink);
 void register_cpu_ref_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_multigrid_kernels(const kernel_sink& sink);
+void register_cpu_generic_sparse_solve_kernels(const kernel_sink& sink);
 void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
 void register_cpu_quantize_kernels(const kernel_sink& sink);

@@ -1,0 +1,60 @@
+// The row update shared by sparse triangular solves and Gauss-Seidel sweeps (see
+// csr_rows_solve_args): the rows of one call are independent, so they are split over the
+// threads; each row is a short sparse dot product in the accumulator precision of SpMV.
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <cstdint>
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/common/scalar.hpp"
+#include "kernels/common/spmv_rows.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+template <class V, class X>
+struct csr_rows_solver {
+  using A = spmv_acc_t<V, X>;
+
+  template <class I>
+  static void rows(const detail::exec_args& ex, const detail::csr_rows_solve_args& s) {
+    const I* rp = static_cast<const I*>(s.a.row_ptr);
+    const I* ci = static_cast<const I*>(s.a.col_idx);
+    const V* v = static_cast<const V*>(s.a.values);
+    const X* b = static_cast<const X*>(s.b);
+    X* x = static_cast<X*>(s.x);
+    const int chunks = detail::chunk_count(s.count, ex.threads, 2048);
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t lo, hi;
+      detail::chunk_range(s.count, chunks, c, 1, &lo, &hi);
+      for (std::int64_t r = lo; r < hi; ++r) {
+        const std::int64_t i = s.rows[r];
+        A sum = A(widen(b[i]));
+        for (I k = rp[i]; k < rp[i + 1]; ++k)
+          if (std::int64_t(ci[k]) != i) sum -= A(widen(v[k])) * A(widen(x[ci[k]]));
+        x[i] = narrow<X>(sum * A(s.inv_diag[i]));
+      }
+    });
+  }
+
+  static void run(const detail::exec_args& ex, const detail::csr_rows_solve_args& s) {
+    if (s.a.index == index_type::i32) rows<std::int32_t>(ex, s);
+    else rows<std::int64_t>(ex, s);
+  }
+};
+
+/// Registers csr_rows_solve for values f64/f32 with vectors f64/f32.
+inline void add_csr_rows_solve_set(const detail::kernel_sink& sink, const variant_desc& v) {
+  using detail::erase;
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f64, erase(&csr_rows_solver<double, double>::run));
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f64, erase(&csr_rows_solver<float, double>::run));
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f32, erase(&csr_rows_solver<double, float>::run));
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f32, erase(&csr_rows_solver<float, float>::run));
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

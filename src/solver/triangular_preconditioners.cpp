@@ -1,0 +1,203 @@
+// Symmetric Gauss-Seidel and incomplete factorizations: set up on the host in f64, applied
+// by the csr_rows_solve op over parallel groups of rows (colors or triangular levels).
+#include <cmath>
+#include <sstream>
+
+#include "internal/error_macros.hpp"
+#include "mixprec/blas1.hpp"
+#include "mixprec/preconditioner.hpp"
+#include "solver/row_schedule.hpp"
+
+namespace mixprec {
+namespace {
+
+const csr_matrix& assembled(const linear_operator& a, const char* op) {
+  const auto* csr = dynamic_cast<const csr_operator*>(&a);
+  if (!csr) MIXPREC_THROW(unsupported, op, "needs an assembled matrix (csr_operator), got '", a.describe(), "'");
+  if (a.rows() != a.cols()) MIXPREC_THROW(shape_mismatch, op, "the matrix is not square: ", a.rows(), " x ", a.cols());
+  return csr->matrix();
+}
+
+void check_storage(dtype t, const char* op) {
+  if (t != dtype::f64 && t != dtype::f32) MIXPREC_THROW(unsupported, op, "storage ", name_of(t), " (f64 or f32)");
+}
+
+/// z = alpha * w + beta * z (w already holds M^-1 r).
+void combine(double alpha, const buffer& w, double beta, view z) {
+  if (beta == 0.0 && alpha == 1.0) {
+    copy(w.as_view(), z);
+    return;
+  }
+  if (beta == 0.0) fill(z, 0.0);
+  else if (beta != 1.0) scal(beta, z);
+  axpy(alpha, w.as_view(), z);
+}
+
+/// One row's entries of a sorted COO matrix: [first[i], first[i+1]).
+std::vector<std::int64_t> row_starts(const coo_matrix& c) {
+  std::vector<std::int64_t> first(static_cast<std::size_t>(c.rows) + 1, 0);
+  for (std::int64_t k = 0; k < c.nnz(); ++k) ++first[std::size_t(c.row[std::size_t(k)]) + 1];
+  for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
+  return first;
+}
+
+}  // namespace
+
+// ---- symmetric Gauss-Seidel -----------------------------------------------------------------
+
+sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor, dtype storage)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), multicolor_(multicolor) {
+  constexpr const char* op = "sgs_preconditioner";
+  const csr_matrix& m = assembled(a, op);
+  check_storage(storage, op);
+  a_ = m.with_values(storage);
+  const std::vector<double> d = m.diagonal();
+  inv_diag_.resize(d.size());
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (d[i] == 0.0 || !std::isfinite(d[i]))
+      MIXPREC_THROW(numerical_breakdown, op, "diagonal entry of row ", i, " is ", d[i], ": Gauss-Seidel divides by it");
+    inv_diag_[i] = 1.0 / d[i];
+  }
+  const coo_matrix c = m.to_coo();
+  if (multicolor) {
+    forward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::coloring(c));
+    backward_ = std::make_unique<detail::row_schedule>(forward_->reversed());
+  } else {
+    forward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(c, true));
+    backward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(c, false));
+  }
+}
+
+sgs_preconditioner::~sgs_preconditioner() = default;
+
+int sgs_preconditioner::groups() const { return forward_->groups(); }
+
+void sgs_preconditioner::apply(double alpha, const_view r, double beta, view z) const {
+  check_vectors("sgs_preconditioner::apply", r, z);
+  if (work_.size() != rows() || work_.type() != z.type()) work_ = buffer(z.type(), rows(), ctx());
+  const view w = work_.as_view();
+  fill(w, 0.0);
+  for (int g = 0; g < forward_->groups(); ++g) detail::rows_solve(a_, *forward_, g, inv_diag_, r, w);
+  for (int g = 0; g < backward_->groups(); ++g) detail::rows_solve(a_, *backward_, g, inv_diag_, r, w);
+  combine(alpha, work_, beta, z);
+}
+
+std::string sgs_preconditioner::describe() const {
+  return detail::cat("sgs ", name_of(a_.value_type()), " n ", rows(), ", ", forward_->groups(),
+                     multicolor_ ? " colors" : " levels");
+}
+
+// ---- ILU(0) and IC(0) ------------------------------------------------------------------------
+
+incomplete_factorization::incomplete_factorization(const linear_operator& a, kind k, dtype storage)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), kind_(k) {
+  const char* op = k == kind::ilu0 ? "ilu0_preconditioner" : "ic0_preconditioner";
+  const csr_matrix& m = assembled(a, op);
+  check_storage(storage, op);
+  const coo_matrix c = m.to_coo();  // sorted by row, then column
+  const std::int64_t n = c.rows;
+  const std::vector<std::int64_t> first = row_starts(c);
+  std::vector<double> f = c.value;  // the factor, in A's pattern
+  std::vector<std::int64_t> diag(static_cast<std::size_t>(n), -1);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t q = first[std::size_t(i)]; q < first[std::size_t(i) + 1]; ++q)
+      if (c.col[std::size_t(q)] == i) diag[std::size_t(i)] = q;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (diag[std::size_t(i)] < 0) MIXPREC_THROW(numerical_breakdown, op, "row ", i, " has no diagonal entry");
+
+  coo_matrix lower(n, n), upper(n, n);
+  lower_inv_diag_.assign(static_cast<std::size_t>(n), 1.0);
+  upper_inv_diag_.assign(static_cast<std::size_t>(n), 1.0);
+  std::vector<std::int64_t> pos(static_cast<std::size_t>(n), -1);  // entry of row i at column j
+  if (k == kind::ilu0) {
+    // IKJ: row i eliminated by the rows k < i in its pattern, fill-in outside it dropped.
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t b = first[std::size_t(i)], e = first[std::size_t(i) + 1];
+      for (std::int64_t q = b; q < e; ++q) pos[std::size_t(c.col[std::size_t(q)])] = q;
+      for (std::int64_t q = b; q < e && c.col[std::size_t(q)] < i; ++q) {
+        const std::int64_t kr = c.col[std::size_t(q)];
+        const double pivot = f[std::size_t(diag[std::size_t(kr)])];
+        f[std::size_t(q)] /= pivot;
+        for (std::int64_t t = diag[std::size_t(kr)] + 1; t < first[std::size_t(kr) + 1]; ++t) {
+          const std::int64_t at = pos[std::size_t(c.col[std::size_t(t)])];
+          if (at >= 0) f[std::size_t(at)] -= f[std::size_t(q)] * f[std::size_t(t)];
+        }
+      }
+      for (std::int64_t q = b; q < e; ++q) pos[std::size_t(c.col[std::size_t(q)])] = -1;
+      const double piv = f[std::size_t(diag[std::size_t(i)])];
+      if (piv == 0.0 || !std::isfinite(piv))
+        MIXPREC_THROW(numerical_breakdown, op, "pivot of row ", i, " is ", piv, ": ILU(0) does not exist for this matrix");
+      for (std::int64_t q = b; q < e; ++q) {
+        const std::int64_t j = c.col[std::size_t(q)];
+        if (j < i) lower.add(i, j, f[std::size_t(q)]);
+        else upper.add(i, j, f[std::size_t(q)]);
+      }
+      upper_inv_diag_[std::size_t(i)] = 1.0 / piv;
+    }
+  } else {
+    // IC(0), row by row: l_ij = (a_ij - sum_{k<j} l_ik l_jk) / l_jj, l_ii = sqrt(a_ii - sum l_ik^2),
+    // over the lower pattern of A (A must be symmetric: its lower triangle is used).
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t b = first[std::size_t(i)];
+      for (std::int64_t q = b; q <= diag[std::size_t(i)]; ++q) {
+        const std::int64_t j = c.col[std::size_t(q)];
+        double s = c.value[std::size_t(q)];
+        // sum over k < j in both row i and row j (sorted merge of the two lower patterns)
+        std::int64_t p1 = b, p2 = first[std::size_t(j)];
+        while (p1 < q && p2 < diag[std::size_t(j)]) {
+          const std::int64_t c1 = c.col[std::size_t(p1)], c2 = c.col[std::size_t(p2)];
+          if (c1 == c2) s -= f[std::size_t(p1++)] * f[std::size_t(p2++)];
+          else if (c1 < c2) ++p1;
+          else ++p2;
+        }
+        if (j < i) {
+          f[std::size_t(q)] = s / f[std::size_t(diag[std::size_t(j)])];
+        } else {
+          if (!(s > 0) || !std::isfinite(s))
+            MIXPREC_THROW(numerical_breakdown, op, "pivot of row ", i, " is ", s,
+                          " <= 0: the matrix is not positive definite, or IC(0) breaks down on it");
+          f[std::size_t(q)] = std::sqrt(s);
+        }
+        lower.add(i, j, f[std::size_t(q)]);
+        upper.add(j, i, f[std::size_t(q)]);  // L^T
+      }
+      lower_inv_diag_[std::size_t(i)] = upper_inv_diag_[std::size_t(i)] = 1.0 / f[std::size_t(diag[std::size_t(i)])];
+    }
+  }
+  lower_ = csr_matrix::from_coo(lower, storage);
+  upper_ = csr_matrix::from_coo(upper, storage);
+  lower_levels_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(lower, true));
+  upper_levels_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(upper, false));
+}
+
+incomplete_factorization::~incomplete_factorization() = default;
+
+int incomplete_factorization::lower_levels() const { return lower_levels_->groups(); }
+int incomplete_factorization::upper_levels() const { return upper_levels_->groups(); }
+
+void incomplete_factorization::apply(double alpha, const_view r, double beta, view z) const {
+  check_vectors(kind_ == kind::ilu0 ? "ilu0_preconditioner::apply" : "ic0_preconditioner::apply", r, z);
+  if (work_.size() != 2 * rows() || work_.type() != z.type()) work_ = buffer(z.type(), 2 * rows(), ctx());
+  const std::int64_t n = rows();
+  const std::size_t es = size_of(z.type());
+  const view y(work_.data(), z.type(), {n}, {1}, ctx());
+  const view w(static_cast<char*>(work_.data()) + n * std::int64_t(es), z.type(), {n}, {1}, ctx());
+  // L y = r (ILU: unit diagonal, not stored; IC: the stored diagonal is skipped and divided
+  // by), then U w = y.
+  for (int g = 0; g < lower_levels_->groups(); ++g) detail::rows_solve(lower_, *lower_levels_, g, lower_inv_diag_, r, y);
+  for (int g = 0; g < upper_levels_->groups(); ++g) detail::rows_solve(upper_, *upper_levels_, g, upper_inv_diag_, y, w);
+  if (beta == 0.0 && alpha == 1.0) {
+    copy(w, z);
+    return;
+  }
+  if (beta == 0.0) fill(z, 0.0);
+  else if (beta != 1.0) scal(beta, z);
+  axpy(alpha, w, z);
+}
+
+std::string incomplete_factorization::describe() const {
+  return detail::cat(kind_ == kind::ilu0 ? "ilu0 " : "ic0 ", name_of(lower_.value_type()), " n ", rows(), ", levels ",
+                     lower_levels_->groups(), "/", upper_levels_->groups());
+}
+
+}  // namespace mixprec
