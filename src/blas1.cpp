@@ -11,6 +11,7 @@
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "mixprec/array.hpp"
+#include "internal/fused_ops.hpp"
 #include "mixprec/kernels.hpp"
 
 namespace mixprec {
@@ -161,6 +162,37 @@ void axpy(double alpha, const_view xv, view yv) {
     fn_of<detail::axpy_fn>(k)(ex, x.n, alpha, x.data, x.inc, writable(y), y.inc);
   });
 }
+
+void axpby(double alpha, const_view xv, double beta, view yv) {
+  const vec x = as_vector("axpby", "x", xv), y = as_vector("axpby", "y", yv);
+  check_pair("axpby", x, y, true);
+  check_output("axpby", "y", y);
+  const detail::blas1_problem p{x.n, x.inc, y.inc, accumulation::standard};
+  run(op_id::axpby, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::axpby_fn>(k)(ex, x.n, alpha, x.data, x.inc, beta, writable(y), y.inc);
+  });
+}
+
+namespace detail {
+
+double cg_update(double alpha, const_view pv, const_view qv, view xv, view rv) {
+  constexpr const char* op = "cg_update";
+  const vec p = as_vector(op, "p", pv), q = as_vector(op, "q", qv), x = as_vector(op, "x", xv),
+            r = as_vector(op, "r", rv);
+  check_pair(op, p, q, true);
+  check_pair(op, p, x, true);
+  check_pair(op, p, r, true);
+  if (p.inc != 1 || q.inc != 1 || x.inc != 1 || r.inc != 1)
+    MIXPREC_THROW(unsupported, op, "p, q, x and r must be dense");
+  double rr = 0;
+  const detail::blas1_problem prob{p.n, 1, 1, accumulation::f64};
+  run(op_id::cg_update, p, p.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::cg_update_fn>(k)(ex, p.n, alpha, p.data, q.data, writable(x), writable(r), &rr);
+  });
+  return rr;
+}
+
+}  // namespace detail
 
 void scal(double alpha, view xv) {
   const vec x = as_vector("scal", "x", xv);

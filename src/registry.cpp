@@ -21,6 +21,7 @@ const char* name_of(op_id op) {
     case op_id::convert: return "convert";
     case op_id::fill: return "fill";
     case op_id::axpy: return "axpy";
+    case op_id::axpby: return "axpby";
     case op_id::scal: return "scal";
     case op_id::dot: return "dot";
     case op_id::sumsq: return "sumsq";
@@ -40,6 +41,7 @@ const char* name_of(op_id op) {
     case op_id::mg_restrict: return "mg_restrict";
     case op_id::mg_prolong: return "mg_prolong";
     case op_id::csr_rows_solve: return "csr_rows_solve";
+    case op_id::cg_update: return "cg_update";
     case op_id::count_: break;
   }
   return "?";

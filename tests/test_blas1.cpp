@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "internal/fused_ops.hpp"
 #include "support/harness.hpp"
 
 namespace mixprec::test {
@@ -295,6 +296,88 @@ TEST_P(elementwise, nan_stays_in_its_element) {
     }
   });
 }
+
+// ---- axpby and CG's fused update -----------------------------------------------------------
+
+class axpby_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// y = alpha x + beta y: axpy's bound with the extra rounding of beta*y; beta == 0 must not
+/// read y (NaN there stays out of the result).
+TEST_P(axpby_kernel, matches_exact_within_derived_bound) {
+  const kernel_info& k = GetParam();
+  with_type(k.in, [&](auto t) {
+    using T = decltype(t);
+    using C = compute_type<T>;
+    const context ctx = context_for(k);
+    force_kernel pin(k.name);
+    const T sentinel = expected_conversion<T>(42);
+    for (double alpha : {std::is_integral_v<T> ? 2.0 : 0.3, -1.5})
+      for (double beta : {std::is_integral_v<T> ? -1.0 : 0.7, 0.0})
+        for (auto inc : test_strides(k))
+          for (auto n : test_sizes()) {
+            const auto xs = random_values<T>(n, 31 + std::uint32_t(n));
+            auto ys = random_values<T>(n, 37 + std::uint32_t(n));
+            if constexpr (!std::is_integral_v<T>)
+              if (beta == 0.0 && n > 3) ys[2] = expected_conversion<T>(std::numeric_limits<ld>::quiet_NaN());
+            strided_vector<T> x(xs, inc, ctx, sentinel), y(ys, inc, ctx, sentinel);
+            axpby(alpha, x.as_view(), beta, y.as_view());
+            const auto got = y.logical();
+            for (std::int64_t i = 0; i < n; ++i) {
+              const ld ax = ld(alpha) * exact(xs[i]), by = beta == 0.0 ? 0 : ld(beta) * exact(ys[i]);
+              const ld e = ax + by;
+              if constexpr (std::is_integral_v<T>) {
+                ASSERT_EQ(got[i], expected_conversion<T>(e)) << k.name << " i=" << i << " n=" << n;
+              } else {
+                const ld bound = axpy_bound<T>(ax, by, e) + unit_roundoff<C>() * std::fabs(by);
+                ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
+                    << k.name << " alpha=" << alpha << " beta=" << beta << " n=" << n << " inc=" << inc << " i=" << i;
+              }
+            }
+            const auto raw = y.raw();
+            for (std::size_t j = 0; j < raw.size(); ++j)
+              if (std::abs(inc) > 1 && j % std::size_t(std::abs(inc)) != 0)
+                ASSERT_TRUE(same_value(raw[j], sentinel)) << k.name << " gap " << j;
+          }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, axpby_kernel, ::testing::ValuesIn(runnable_kernels("axpby")), kernel_param_name);
+
+class cg_update_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// x += alpha p and r -= alpha q within axpy's bound each; the returned r'r is the f64 sum
+/// of squares of the r written, within gamma_n(2^-53) of it.
+TEST_P(cg_update_kernel, matches_axpy_twice_and_the_norm_of_the_new_residual) {
+  const kernel_info& k = GetParam();
+  with_type(k.in, [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+      const context ctx = context_for(k);
+      force_kernel pin(k.name);
+      for (auto n : test_sizes()) {
+        const auto ps = random_values<T>(n, 41), qs = random_values<T>(n, 43), xs = random_values<T>(n, 47),
+                   rs = random_values<T>(n, 53);
+        array<T> p(ps, ctx), q(qs, ctx), x(xs, ctx), r(rs, ctx);
+        const double alpha = 0.37;
+        const double rr = detail::cg_update(alpha, p.as_view(), q.as_view(), x.as_view(), r.as_view());
+        const auto xg = x.to_vector(), rg = r.to_vector();
+        ld sum = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+          const std::size_t s = std::size_t(i);
+          const ld ap = ld(alpha) * exact(ps[s]), aq = -ld(alpha) * exact(qs[s]);
+          ASSERT_LE(std::fabs(exact(xg[s]) - (ap + exact(xs[s]))), axpy_bound<T>(ap, exact(xs[s]), ap + exact(xs[s])))
+              << k.name << " x i=" << i;
+          ASSERT_LE(std::fabs(exact(rg[s]) - (aq + exact(rs[s]))), axpy_bound<T>(aq, exact(rs[s]), aq + exact(rs[s])))
+              << k.name << " r i=" << i;
+          sum += exact(rg[s]) * exact(rg[s]);
+        }
+        EXPECT_LE(std::fabs(ld(rr) - sum), gamma(ld(n + 1), unit_roundoff<double>()) * sum + ref_u * ld(n) * sum)
+            << k.name << " n=" << n;
+      }
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, cg_update_kernel, ::testing::ValuesIn(runnable_kernels("cg_update")),
+                         kernel_param_name);
 
 std::vector<kernel_info> elementwise_kernels() {
   auto v = runnable_kernels("axpy");

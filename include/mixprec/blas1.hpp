@@ -47,6 +47,8 @@ void convert(const_view x, view y);
 void fill(view x, double value);
 /// y = alpha * x + y.
 void axpy(double alpha, const_view x, view y);
+/// y = alpha * x + beta * y in one pass; beta == 0 does not read y.
+void axpby(double alpha, const_view x, double beta, view y);
 /// x = alpha * x (IEEE: 0 * NaN is NaN).
 void scal(double alpha, view x);
 /// sum x[i] * y[i].

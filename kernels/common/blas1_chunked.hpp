@@ -91,6 +91,19 @@ struct chunked {
         axpy_range(b, e, C(alpha), static_cast<const T*>(x), incx, static_cast<T*>(y), incy);
       });
     }
+    static void axpby(const detail::exec_args& ex, idx n, double alpha, const void* x, idx incx, double beta,
+                      void* y, idx incy) {
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
+        axpby_range(b, e, C(alpha), static_cast<const T*>(x), incx, C(beta), static_cast<T*>(y), incy);
+      });
+    }
+    static void cg_update(const detail::exec_args& ex, idx n, double alpha, const void* p, const void* q, void* x,
+                          void* r, double* rr) {
+      reduce_chunks<T, Parallel>(ex, n, accumulation::f64, rr, [&](idx b, idx e, auto& a, auto tag) {
+        cg_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q), static_cast<T*>(x),
+                        static_cast<T*>(r), a, tag);
+      });
+    }
     static void scal(const detail::exec_args& ex, idx n, double alpha, void* x, idx incx) {
       for_chunks<Parallel>(ex, n, [&](idx b, idx e) { scal_range(b, e, C(alpha), static_cast<T*>(x), incx); });
     }

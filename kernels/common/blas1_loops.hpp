@@ -32,6 +32,27 @@ inline void axpy_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, T
 }
 
 template <class T>
+inline void axpby_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, compute_t<T> beta, T* y, idx incy) {
+  if (beta == compute_t<T>(0)) {
+    for (idx i = b; i < e; ++i) y[i * incy] = narrow<T>(alpha * widen(x[i * incx]));
+    return;
+  }
+  for (idx i = b; i < e; ++i)
+    y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + beta * widen(y[i * incy]));
+}
+
+/// x += alpha*p, r -= alpha*q, and r'r of the new r into acc.
+template <class T, class Acc, class A>
+inline void cg_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const T* q, T* x, T* r, Acc& acc, A) {
+  for (idx i = b; i < e; ++i) {
+    x[i] = narrow<T>(alpha * widen(p[i]) + widen(x[i]));
+    const T ri = narrow<T>(-alpha * widen(q[i]) + widen(r[i]));
+    r[i] = ri;
+    acc.add_product(A(widen(ri)), A(widen(ri)));
+  }
+}
+
+template <class T>
 inline void scal_range(idx b, idx e, compute_t<T> alpha, T* x, idx incx) {
   for (idx i = b; i < e; ++i) x[i * incx] = narrow<T>(alpha * widen(x[i * incx]));
 }

@@ -30,7 +30,8 @@ inline void add_entry(const detail::kernel_sink& sink, const variant_desc& v, de
                             v.supports, fn});
 }
 
-/// K<T> provides static fill, axpy, scal, dot, sumsq, asum, amax with the registry signatures.
+/// K<T> provides static fill, axpy, axpby, scal, dot, sumsq, asum, amax with the registry
+/// signatures (and cg_update, registered by add_cg_update for the float dtypes).
 template <template <class> class K, class T>
 void add_blas1_set(const detail::kernel_sink& sink, const variant_desc& v) {
   using detail::erase;
@@ -38,11 +39,19 @@ void add_blas1_set(const detail::kernel_sink& sink, const variant_desc& v) {
   const dtype t = dtype_of<T>;
   add_entry(sink, v, op_id::fill, t, t, erase(&K<T>::fill));
   add_entry(sink, v, op_id::axpy, t, t, erase(&K<T>::axpy));
+  add_entry(sink, v, op_id::axpby, t, t, erase(&K<T>::axpby));
   add_entry(sink, v, op_id::scal, t, t, erase(&K<T>::scal));
   add_entry(sink, v, op_id::dot, t, t, erase(&K<T>::dot));
   add_entry(sink, v, op_id::sumsq, t, t, erase(&K<T>::sumsq));
   add_entry(sink, v, op_id::asum, t, t, erase(&K<T>::asum));
   add_entry(sink, v, op_id::amax, t, t, erase(&K<T>::amax));
+}
+
+/// CG's fused update for f64 and f32 vectors.
+template <template <class> class K>
+void add_cg_update(const detail::kernel_sink& sink, const variant_desc& v) {
+  add_entry(sink, v, detail::op_id::cg_update, dtype::f64, dtype::f64, detail::erase(&K<double>::cg_update));
+  add_entry(sink, v, detail::op_id::cg_update, dtype::f32, dtype::f32, detail::erase(&K<float>::cg_update));
 }
 
 /// C<Src, Dst> provides static run with the convert signature.

@@ -43,6 +43,15 @@ __global__ void axpy_kernel(idx n, kern::compute_t<T> alpha, const T* x, idx inc
 }
 
 template <class T>
+__global__ void axpby_kernel(idx n, kern::compute_t<T> alpha, const T* x, idx incx, kern::compute_t<T> beta, T* y,
+                             idx incy) {
+  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
+    y[i * incy] = beta == kern::compute_t<T>(0)
+                      ? kern::narrow<T>(alpha * kern::widen(x[i * incx]))
+                      : kern::narrow<T>(alpha * kern::widen(x[i * incx]) + beta * kern::widen(y[i * incy]));
+}
+
+template <class T>
 __global__ void scal_kernel(idx n, kern::compute_t<T> alpha, T* x, idx incx) {
   for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
     x[i * incx] = kern::narrow<T>(alpha * kern::widen(x[i * incx]));
@@ -196,6 +205,22 @@ struct blas1 {
                                                                  static_cast<T*>(y), incy);
     check_launch("axpy_kernel");
   }
+  static void axpby(const exec_args& ex, idx n, double alpha, const void* x, idx incx, double beta, void* y,
+                    idx incy) {
+    device_state& st = state_of(ex);
+    cudaSetDevice(st.device);
+    axpby_kernel<T><<<grid_for(n), block_threads, 0, st.stream>>>(n, C(alpha), static_cast<const T*>(x), incx, C(beta),
+                                                                  static_cast<T*>(y), incy);
+    check_launch("axpby_kernel");
+  }
+  /// CG's update composed of two axpys and a dot here (three passes; the CPU kernels fuse
+  /// them into one).
+  static void cg_update(const exec_args& ex, idx n, double alpha, const void* p, const void* q, void* x, void* r,
+                        double* rr) {
+    axpy(ex, n, alpha, p, 1, x, 1);
+    axpy(ex, n, -alpha, q, 1, r, 1);
+    dot(ex, n, r, 1, r, 1, accumulation::f64, rr);
+  }
   static void scal(const exec_args& ex, idx n, double alpha, void* x, idx incx) {
     device_state& st = state_of(ex);
     cudaSetDevice(st.device);
@@ -249,6 +274,7 @@ void register_blas1_kernels(const detail::kernel_sink& sink) {
 #define MIXPREC_ADD(T, N) kern::add_blas1_set<blas1, T>(sink, v);
   MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD
+  kern::add_cg_update<blas1>(sink, v);
 #define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<convert, S, D>(sink, v);
   MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)
 #undef MIXPREC_ADD

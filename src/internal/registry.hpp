@@ -20,9 +20,9 @@ namespace mixprec::detail {
 
 inline constexpr int kernel_abi_version = 4;
 
-enum class op_id : std::uint8_t { convert, fill, axpy, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
+enum class op_id : std::uint8_t { convert, fill, axpy, axpby, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
                                    stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
-                                   mg_prolong, csr_rows_solve, count_ };
+                                   mg_prolong, csr_rows_solve, cg_update, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -49,6 +49,13 @@ using fill_fn = void (*)(const exec_args&, std::int64_t n, double value, void* x
                          std::int64_t incx);
 using axpy_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x,
                          std::int64_t incx, void* y, std::int64_t incy);
+/// y = alpha*x + beta*y; beta == 0 does not read y.
+using axpby_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x, std::int64_t incx,
+                          double beta, void* y, std::int64_t incy);
+/// CG's update in one pass over dense vectors: x += alpha*p, r -= alpha*q, and the new r'r
+/// accumulated in f64 into *rr.
+using cg_update_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* p, const void* q, void* x,
+                              void* r, double* rr);
 using scal_fn = void (*)(const exec_args&, std::int64_t n, double alpha, void* x,
                          std::int64_t incx);
 using dot_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,

@@ -13,6 +13,7 @@ void register_cpu_generic_kernels(const kernel_sink& sink) {
 #define MIXPREC_ADD(T, N) kern::add_blas1_set<parallel::blas1, T>(sink, v);
   MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD
+  kern::add_cg_update<parallel::blas1>(sink, v);
 #define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<parallel::convert, S, D>(sink, v);
   MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)
 #undef MIXPREC_ADD
