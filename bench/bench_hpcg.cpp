@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bench_common.hpp"
+#include "bench_solve_common.hpp"
 #include "mixprec/multigrid.hpp"
 #include "mixprec/refinement.hpp"
 #include "mixprec/solver.hpp"
@@ -67,23 +68,11 @@ void bench_hpcg(benchmark::State& state, dtype mg_storage) {
   }
   array<double> one(std::vector<double>(std::size_t(a.rows()), 1.0)), b(a.rows()), x(a.rows());
   a.apply(one, b);
-  solve_options o;
-  o.rel_tol = target;
-  o.max_iterations = 500;
-  o.record_history = false;
+  solve_options o = solve_defaults(target, 500);
   o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  for (auto _ : state) {
-    fill(x, 0.0);
-    loop_timer t;
-    rep = cg(a, b, x, o);
-    seconds = t.seconds();
-  }
-  if (!rep.converged() || !(rep.true_residual <= target)) {
-    state.SkipWithError(("not solved: " + rep.summary()).c_str());
-    return;
-  }
+  if (!timed_solve(state, x, target, [&] { return cg(a, b, x, o); }, &rep, &seconds)) return;
   state.counters["iterations"] = rep.iterations;
   state.counters["true_residual"] = rep.true_residual;
   state.counters["symmetry_A"] = sym_a;
@@ -115,16 +104,7 @@ void bench_hpcg_ir(benchmark::State& state) {
   o.inner.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  for (auto _ : state) {
-    fill(x, 0.0);
-    loop_timer t;
-    rep = refine(a, b, x, o);
-    seconds = t.seconds();
-  }
-  if (!rep.converged() || !(rep.true_residual <= target)) {
-    state.SkipWithError(("not solved: " + rep.summary()).c_str());
-    return;
-  }
+  if (!timed_solve(state, x, target, [&] { return refine(a, b, x, o); }, &rep, &seconds)) return;
   state.counters["iterations"] = rep.iterations;
   state.counters["f64_residuals"] = rep.restarts + 1;
   state.counters["true_residual"] = rep.true_residual;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bench_common.hpp"
+#include "bench_solve_common.hpp"
 #include "mixprec/multigrid.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/refinement.hpp"
@@ -60,9 +61,7 @@ double cg_iteration_bytes(const csr_matrix& a, std::size_t value_bytes, std::siz
 }
 
 void report(benchmark::State& state, const solve_report& rep, double seconds, double bytes_per_iteration) {
-  state.counters["iterations"] = rep.iterations;
-  state.counters["true_residual"] = rep.true_residual;
-  state.counters["s_per_iter"] = seconds / std::max(1, rep.iterations);
+  solve_counters(state, rep, seconds);
   state.counters["triad_frac"] = bytes_per_iteration * rep.iterations / seconds / triad_bytes_per_second();
   state.SetBytesProcessed(std::int64_t(bytes_per_iteration * rep.iterations * double(state.iterations())));
 }
@@ -72,23 +71,11 @@ void bench_cg(benchmark::State& state, const problem* p, bool jacobi) {
   const csr_operator op(a);
   const jacobi_preconditioner m(op);
   array<double> b(rhs(a)), x(a.rows());
-  solve_options o;
-  o.rel_tol = target;
-  o.max_iterations = 5000;
-  o.record_history = false;
+  solve_options o = solve_defaults(target);
   if (jacobi) o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  for (auto _ : state) {
-    fill(x, 0.0);
-    loop_timer t;
-    rep = cg(op, b, x, o);
-    seconds = t.seconds();
-  }
-  if (!rep.converged() || !(rep.true_residual <= target)) {
-    state.SkipWithError(("not solved: " + rep.summary()).c_str());
-    return;
-  }
+  if (!timed_solve(state, x, target, [&] { return cg(op, b, x, o); }, &rep, &seconds)) return;
   report(state, rep, seconds, cg_iteration_bytes(a, 8, 8, jacobi));
 }
 
@@ -112,16 +99,7 @@ void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, 
   if (jacobi) o.inner.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  for (auto _ : state) {
-    fill(x, 0.0);
-    loop_timer t;
-    rep = refine(op, b, x, o);
-    seconds = t.seconds();
-  }
-  if (!rep.converged() || !(rep.true_residual <= target)) {
-    state.SkipWithError(("not solved: " + rep.summary()).c_str());
-    return;
-  }
+  if (!timed_solve(state, x, target, [&] { return refine(op, b, x, o); }, &rep, &seconds)) return;
   const double inner_bytes = cg_iteration_bytes(a, size_of(policy.matrix), size_of(policy.krylov), jacobi);
   const int outer = inner == inner_solver::cg_reliable ? rep.restarts + 1 : rep.iterations;
   if (inner != inner_solver::cg_reliable) rep.iterations = rep.inner_iterations;
@@ -140,26 +118,12 @@ void bench_stencil_cg(benchmark::State& state, std::int64_t n, bool multigrid, d
   mo.levels = std::max(1, levels);
   const multigrid_preconditioner m(a, mo);
   array<double> b(rhs(poisson_3d(n))), x(a.rows());
-  solve_options o;
-  o.rel_tol = target;
-  o.max_iterations = 5000;
-  o.record_history = false;
+  solve_options o = solve_defaults(target);
   if (multigrid) o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  for (auto _ : state) {
-    fill(x, 0.0);
-    loop_timer t;
-    rep = cg(a, b, x, o);
-    seconds = t.seconds();
-  }
-  if (!rep.converged() || !(rep.true_residual <= target)) {
-    state.SkipWithError(("not solved: " + rep.summary()).c_str());
-    return;
-  }
-  state.counters["iterations"] = rep.iterations;
-  state.counters["true_residual"] = rep.true_residual;
-  state.counters["s_per_iter"] = seconds / std::max(1, rep.iterations);
+  if (!timed_solve(state, x, target, [&] { return cg(a, b, x, o); }, &rep, &seconds)) return;
+  solve_counters(state, rep, seconds);
   if (multigrid) state.counters["levels"] = m.levels();
 }
 
@@ -173,26 +137,12 @@ void bench_pcg_with(benchmark::State& state, const problem* p, int which) {
   else if (which == 1) m = std::make_unique<incomplete_factorization>(op, incomplete_factorization::kind::ic0);
   else m = std::make_unique<block_jacobi_preconditioner>(op);
   array<double> b(rhs(a)), x(a.rows());
-  solve_options o;
-  o.rel_tol = target;
-  o.max_iterations = 5000;
-  o.record_history = false;
+  solve_options o = solve_defaults(target);
   o.preconditioner = m.get();
   solve_report rep;
   double seconds = 0;
-  for (auto _ : state) {
-    fill(x, 0.0);
-    loop_timer t;
-    rep = cg(op, b, x, o);
-    seconds = t.seconds();
-  }
-  if (!rep.converged() || !(rep.true_residual <= target)) {
-    state.SkipWithError(("not solved: " + rep.summary()).c_str());
-    return;
-  }
-  state.counters["iterations"] = rep.iterations;
-  state.counters["true_residual"] = rep.true_residual;
-  state.counters["s_per_iter"] = seconds / std::max(1, rep.iterations);
+  if (!timed_solve(state, x, target, [&] { return cg(op, b, x, o); }, &rep, &seconds)) return;
+  solve_counters(state, rep, seconds);
 }
 
 #if defined(MIXPREC_BENCH_EIGEN)

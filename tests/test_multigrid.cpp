@@ -14,14 +14,6 @@
 namespace mixprec::test {
 namespace {
 
-std::vector<double> random_vector(std::int64_t n, std::uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> d(-1, 1);
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (auto& e : v) e = d(gen);
-  return v;
-}
-
 /// A grid with halo 1 (zero) in `t` holding `values` (x fastest) in its interior.
 grid grid_of(dtype t, const grid_extent& e, const std::vector<double>& values) {
   grid g(t, e, 1);

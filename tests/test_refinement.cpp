@@ -12,14 +12,6 @@
 namespace mixprec::test {
 namespace {
 
-std::vector<double> random_rhs(std::int64_t n, std::uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> d(-1, 1);
-  std::vector<double> b(static_cast<std::size_t>(n));
-  for (auto& v : b) v = d(gen);
-  return b;
-}
-
 struct ir_case {
   const char* problem;
   inner_solver method;
@@ -39,7 +31,7 @@ TEST_P(refinement, reaches_fp64_accuracy_with_low_precision_inner_solves) {
   const ir_case& c = GetParam();
   const coo_matrix coo = ir_problem(c.problem);
   const csr_operator a(csr_matrix::from_coo(coo));
-  const std::vector<double> b = random_rhs(a.rows(), 9);
+  const std::vector<double> b = random_vector(a.rows(), 9);
   array<double> bd(b), x(std::vector<double>(b.size(), 0.0));
   refinement_options o;
   o.policy = c.policy;
@@ -107,7 +99,7 @@ TEST(refinement_fallback, an_f16_overflow_falls_back_to_f32_and_says_why) {
   coo_matrix coo = poisson_3d(6).to_coo();
   for (double& v : coo.value) v *= 1e6;
   const csr_operator a(csr_matrix::from_coo(coo));
-  const std::vector<double> b = random_rhs(a.rows(), 4);
+  const std::vector<double> b = random_vector(a.rows(), 4);
   array<double> bd(b), x(std::vector<double>(b.size(), 0.0));
   for (inner_solver method : {inner_solver::cg, inner_solver::cg_reliable}) {
     refinement_options o;

@@ -44,14 +44,6 @@ coo_matrix problem(const std::string& name) {
   return {};
 }
 
-std::vector<double> random_rhs(std::int64_t n, std::uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> d(-1, 1);
-  std::vector<double> b(static_cast<std::size_t>(n));
-  for (auto& v : b) v = d(gen);
-  return b;
-}
-
 std::vector<double> zeros(std::size_t n) { return std::vector<double>(n, 0.0); }
 std::vector<double> zeros(std::int64_t n) { return zeros(std::size_t(n)); }
 
@@ -109,7 +101,7 @@ TEST_P(krylov, reaches_the_tolerance_and_the_direct_answer) {
   const coo_matrix a = stored.to_coo();  // the values the solver sees
   const csr_operator op(stored);
   const std::int64_t n = a.rows;
-  const std::vector<double> b = random_rhs(n, 7);
+  const std::vector<double> b = random_vector(n, 7);
   const double tol = c.vectors == dtype::f64 ? 1e-10 : 1e-5;
   const double u = c.vectors == dtype::f64 ? 0x1p-53 : 0x1p-24;
 
@@ -177,7 +169,7 @@ INSTANTIATE_TEST_SUITE_P(solvers, krylov, ::testing::ValuesIn(krylov_cases()), c
 /// against the assembled matrix.
 void expect_poisson_solved(const linear_operator& op, std::int64_t n) {
   const coo_matrix a = poisson_3d(n).to_coo();
-  const std::vector<double> b = random_rhs(a.rows, 11);
+  const std::vector<double> b = random_vector(a.rows, 11);
   array<double> bd(b), xd(zeros(a.rows));
   solve_options o;
   o.rel_tol = 1e-10;
@@ -243,7 +235,7 @@ TEST(solver_operators, matrix_market_files_written_here_solve) {
     write_matrix_market(path, original);
     const csr_matrix a = csr_matrix::from_coo(read_matrix_market(path));
     std::remove(path.c_str());
-    const std::vector<double> b = random_rhs(a.rows(), 3);
+    const std::vector<double> b = random_vector(a.rows(), 3);
     array<double> bd(b), xd(zeros(a.rows()));
     solve_options o;
     o.rel_tol = 1e-10;
@@ -259,7 +251,7 @@ TEST(solver_preconditioners, jacobi_in_every_storage_precision) {
   const csr_operator a(csr_matrix::from_coo(coo));
   std::vector<double> diag(std::size_t(a.rows()));
   a.diagonal(diag.data());
-  const std::vector<double> r = random_rhs(a.rows(), 5);
+  const std::vector<double> r = random_vector(a.rows(), 5);
   for (dtype s : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
     const jacobi_preconditioner m(a, s);
     EXPECT_EQ(m.storage_type(), s);
@@ -277,7 +269,7 @@ TEST(solver_preconditioners, pcg_needs_fewer_iterations_than_cg_on_a_varying_dia
   const csr_matrix a = csr_matrix::from_coo(spd_varying(10));
   const csr_operator op(a);
   const jacobi_preconditioner m(op);
-  const std::vector<double> b = random_rhs(a.rows(), 1);
+  const std::vector<double> b = random_vector(a.rows(), 1);
   array<double> bd(b), x1(zeros(b.size())), x2(zeros(b.size()));
   solve_options o;
   o.rel_tol = 1e-10;
@@ -293,7 +285,7 @@ TEST(solver_preconditioners, pcg_needs_fewer_iterations_than_cg_on_a_varying_dia
 
 TEST(solver_progress, callback_sees_every_iteration_and_can_stop) {
   const csr_operator a(poisson_3d(8));
-  const std::vector<double> b = random_rhs(a.rows(), 2);
+  const std::vector<double> b = random_vector(a.rows(), 2);
   array<double> bd(b), x(zeros(b.size()));
   std::vector<iteration_info> seen;
   solve_options o;
@@ -317,7 +309,7 @@ TEST(solver_progress, callback_sees_every_iteration_and_can_stop) {
 
 TEST(solver_progress, verbose_prints_the_convergence_and_a_summary) {
   const csr_operator a(poisson_3d(6));
-  const std::vector<double> b = random_rhs(a.rows(), 2);
+  const std::vector<double> b = random_vector(a.rows(), 2);
   array<double> bd(b), x(zeros(b.size()));
   std::ostringstream log;
   solve_options o;

@@ -9,17 +9,10 @@
 #include "mixprec/solver.hpp"
 #include "solver/row_schedule.hpp"
 #include "support/harness.hpp"
+#include "support/solve_check.hpp"
 
 namespace mixprec::test {
 namespace {
-
-std::vector<double> random_vector(std::int64_t n, std::uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> d(-1, 1);
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (auto& e : v) e = d(gen);
-  return v;
-}
 
 class rows_solve_kernels : public ::testing::TestWithParam<kernel_info> {};
 

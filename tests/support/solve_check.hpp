@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "mixprec/sparse.hpp"
@@ -15,6 +16,15 @@
 #endif
 
 namespace mixprec::test {
+
+/// n values uniform in [-1, 1] (right-hand sides, test vectors).
+inline std::vector<double> random_vector(std::int64_t n, std::uint32_t seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> d(-1, 1);
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (auto& e : v) e = d(gen);
+  return v;
+}
 
 /// ||b - A x||_2 / ||b||_2 in long double.
 inline double relative_residual(const coo_matrix& a, const std::vector<double>& b, const std::vector<double>& x) {
