@@ -120,7 +120,21 @@ struct solve_report {
 /// Flexible GMRES(m): the preconditioner may change from one iteration to the next (an
 /// inner solver); keeps M^-1 v_j for every basis vector.
 [[nodiscard]] solve_report fgmres(const linear_operator& a, const_view b, view x, const solve_options& options = {});
-/// Chebyshev iteration for A (or M^-1 A) with eigenvalues in [lambda_min, lambda_max],
+/// Extreme eigenvalues of a symmetric positive definite A (or M^-1 A with M SPD), estimated
+/// from `steps` CG iterations on a fixed pseudo-random right-hand side: the Ritz values of
+/// the Lanczos matrix those iterations build. They lie inside the spectrum, lambda_max
+/// converging fastest: widen them before using them as bounds (Chebyshev needs an interval
+/// that encloses the spectrum, e.g. [lambda_min / 2, 1.1 lambda_max]). `steps` is the number
+/// of iterations actually taken (fewer when CG converged or broke down first).
+struct spectrum_estimate {
+  double lambda_min = 0, lambda_max = 0;
+  int steps = 0;
+};
+[[nodiscard]] spectrum_estimate estimate_spectrum(const linear_operator& a, int steps = 30,
+                                                  const linear_operator* preconditioner = nullptr);
+
+/// Chebyshev iteration for A (or M^-1 A) with eigenvalues in [lambda_min, lambda_max] (see
+/// estimate_spectrum),
 /// 0 < lambda_min < lambda_max: no inner products, so no global reductions.
 [[nodiscard]] solve_report chebyshev(const linear_operator& a, const_view b, view x, double lambda_min,
                                      double lambda_max, const solve_options& options = {});
