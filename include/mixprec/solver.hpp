@@ -89,7 +89,7 @@ struct solve_report {
   stop_reason reason = stop_reason::max_iterations;
   std::string message;  // the reason in words, with the numbers that led to it
   int iterations = 0;   // Krylov iterations
-  int restarts = 0;     // GMRES cycles begun after the first
+  int restarts = 0;     // GMRES cycles begun after the first; cg_reliable: f64 residual replacements
   double rhs_norm = 0;                // ||b||
   double initial_residual = 0;        // ||b - A x0|| / ||b||
   double final_residual = 0;          // the method's residual at the end / ||b||

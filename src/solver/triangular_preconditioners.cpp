@@ -23,14 +23,14 @@ void check_storage(dtype t, const char* op) {
 }
 
 /// z = alpha * w + beta * z (w already holds M^-1 r).
-void combine(double alpha, const buffer& w, double beta, view z) {
+void combine(double alpha, const_view w, double beta, view z) {
   if (beta == 0.0 && alpha == 1.0) {
-    copy(w.as_view(), z);
+    copy(w, z);
     return;
   }
   if (beta == 0.0) fill(z, 0.0);
   else if (beta != 1.0) scal(beta, z);
-  axpy(alpha, w.as_view(), z);
+  axpy(alpha, w, z);
 }
 
 /// One row's entries of a sorted COO matrix: [first[i], first[i+1]).
@@ -79,7 +79,7 @@ void sgs_preconditioner::apply(double alpha, const_view r, double beta, view z) 
   fill(w, 0.0);
   for (int g = 0; g < forward_->groups(); ++g) detail::rows_solve(a_, *forward_, g, inv_diag_, r, w);
   for (int g = 0; g < backward_->groups(); ++g) detail::rows_solve(a_, *backward_, g, inv_diag_, r, w);
-  combine(alpha, work_, beta, z);
+  combine(alpha, work_.as_view(), beta, z);
 }
 
 std::string sgs_preconditioner::describe() const {
@@ -186,13 +186,7 @@ void incomplete_factorization::apply(double alpha, const_view r, double beta, vi
   // by), then U w = y.
   for (int g = 0; g < lower_levels_->groups(); ++g) detail::rows_solve(lower_, *lower_levels_, g, lower_inv_diag_, r, y);
   for (int g = 0; g < upper_levels_->groups(); ++g) detail::rows_solve(upper_, *upper_levels_, g, upper_inv_diag_, y, w);
-  if (beta == 0.0 && alpha == 1.0) {
-    copy(w, z);
-    return;
-  }
-  if (beta == 0.0) fill(z, 0.0);
-  else if (beta != 1.0) scal(beta, z);
-  axpy(alpha, w, z);
+  combine(alpha, w, beta, z);
 }
 
 std::string incomplete_factorization::describe() const {
