@@ -5,6 +5,8 @@
 //   ||x - x_direct|| <= ||b - A x|| / sigma_min(A) + kappa(A) n u ||x_direct||
 // of Eigen's sparse LU answer. With f32 matrix values the system solved is the rounded one,
 // so the reference is built from the rounded values too.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -230,7 +232,8 @@ TEST(solver_operators, stencil_diagonal_is_the_assembled_diagonal) {
 
 TEST(solver_operators, matrix_market_files_written_here_solve) {
   // A nonsymmetric and a symmetric problem through a file, each solved to 1e-10.
-  const std::string path = ::testing::TempDir() + "mixprec_solver_problem.mtx";
+  // One file per process: ctest runs the suite at several ISA levels at once.
+  const std::string path = ::testing::TempDir() + "mixprec_solver_problem_" + std::to_string(::getpid()) + ".mtx";
   for (const coo_matrix& original : {convection_diffusion_3d(6, 5.0).to_coo(), spd_varying(6)}) {
     write_matrix_market(path, original);
     const csr_matrix a = csr_matrix::from_coo(read_matrix_market(path));
