@@ -9,6 +9,7 @@
 
 #include "internal/error_macros.hpp"
 #include "mixprec/array.hpp"
+#include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
 #include "solver/refinement_support.hpp"
 #include "solver/solve_monitor.hpp"
@@ -86,9 +87,9 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
         break;
       }
       const double alpha = rz / pq;
-      axpy(alpha, p, x_lo);
-      axpy(-alpha, q, r);
-      const double res = s * nrm2(r, accumulation::f64);  // the recurrence's residual, unscaled
+      // x_lo += alpha p, r -= alpha q and r'r in one pass.
+      const double rr = detail::cg_update(alpha, p, q, x_lo, r);
+      const double res = s * std::sqrt(rr);  // the recurrence's residual, unscaled
       if (!std::isfinite(res)) {
         failure = stop_reason::non_finite;
         why = cat("the residual became ", res, " at iteration ", mon.iterations() + 1);
@@ -99,6 +100,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
         flush();
         break;
       }
+      bool replaced = false;
       if (res < o.reliable_factor * r_max || mon.below_target(res)) {
         // Reliable update: x in f64, the residual recomputed in f64.
         copy(x, x_saved.as_view());
@@ -124,6 +126,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
         rz *= ratio * ratio;
         convert(r64.as_view(), r);
         scal(1.0 / s, r);
+        replaced = true;
         mon.count_restart();
       }
       double rz_new;
@@ -131,7 +134,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
         m->apply(r, z);
         rz_new = dot(r, z, accumulation::f64);
       } else {
-        rz_new = dot(r, r, accumulation::f64);
+        rz_new = replaced ? dot(r, r, accumulation::f64) : rr;
       }
       if (!(rz_new > 0)) {
         failure = std::isfinite(rz_new) ? stop_reason::breakdown : stop_reason::non_finite;
@@ -141,8 +144,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
       }
       const double beta = rz_new / rz;
       rz = rz_new;
-      scal(beta, p);
-      axpy(1.0, z, p);
+      axpby(1.0, z, beta, p);  // p = z + beta p
     }
     if (end != attempt_end::failed) break;
 
