@@ -45,8 +45,7 @@ solve_report bicgstab(const linear_operator& a, const_view b, view x, const solv
     const double beta = (rho_new / rho) * (alpha / omega);
     rho = rho_new;
     axpy(-omega, v, p);  // p = r + beta (p - omega v)
-    scal(beta, p);
-    axpy(1.0, r, p);
+    axpby(1.0, r, beta, p);
     if (m) m->apply(p, p_hat);
     a.apply(p_hat, v);
     const double shadow_v = dot(shadow, v, accumulation::f64);

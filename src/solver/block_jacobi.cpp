@@ -5,6 +5,7 @@
 
 #include "internal/error_macros.hpp"
 #include "mixprec/preconditioner.hpp"
+#include "solver/preconditioner_support.hpp"
 
 namespace mixprec {
 namespace {
@@ -67,22 +68,14 @@ double norm1(const std::vector<double>& a, int n) {
 
 /// Every entry survives rounding to t: finite, and nonzero where nonzero.
 bool representable(const std::vector<double>& a, dtype t) {
-  std::vector<double> back(a.size());
-  buffer tmp(t, std::int64_t(a.size()), context::cpu());
-  convert(make_view(a.data(), std::int64_t(a.size())), tmp.as_view());
-  convert(tmp.as_view(), make_view(back.data(), std::int64_t(back.size())));
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!std::isfinite(back[i]) || (a[i] != 0.0 && back[i] == 0.0)) return false;
-  return true;
+  return detail::first_lost_in(a.data(), std::int64_t(a.size()), t) < 0;
 }
 
 }  // namespace
 
 block_jacobi_preconditioner::block_jacobi_preconditioner(const linear_operator& a, block_jacobi_options o)
     : linear_operator(a.rows(), a.cols(), a.ctx()), options_(std::move(o)) {
-  const auto* csr = dynamic_cast<const csr_operator*>(&a);
-  if (!csr) MIXPREC_THROW(unsupported, op_name, "needs an assembled matrix (csr_operator), got '", a.describe(), "'");
-  if (a.rows() != a.cols()) MIXPREC_THROW(shape_mismatch, op_name, "the matrix is not square: ", a.rows(), " x ", a.cols());
+  const csr_matrix& matrix = detail::assembled_matrix(a, op_name);
   const int bs = options_.block_size;
   if (bs < 1 || bs > 32) MIXPREC_THROW(invalid_argument, op_name, "block_size = ", bs, " (1 to 32)");
   std::vector<dtype> candidates = options_.adaptive ? options_.precisions : std::vector<dtype>{options_.storage};
@@ -95,7 +88,7 @@ block_jacobi_preconditioner::block_jacobi_preconditioner(const linear_operator& 
   std::sort(candidates.begin(), candidates.end(),
             [](dtype x, dtype y) { return unit_roundoff(x) > unit_roundoff(y); });
 
-  const coo_matrix c = csr->matrix().to_coo();  // sorted by row, then column
+  const coo_matrix c = matrix.to_coo();  // sorted by row, then column
   const std::int64_t n = a.rows();
   std::vector<coo_matrix> parts(candidates.size(), coo_matrix(n, n));
   std::vector<std::int64_t> counts(candidates.size(), 0);

@@ -47,8 +47,7 @@ solve_report chebyshev(const linear_operator& a, const_view b, view x, double la
     }
     if (m) m->apply(r, z);
     const double rho_new = 1 / (2 * sigma - rho);
-    scal(rho_new * rho, d);
-    axpy(2 * rho_new / delta, z, d);
+    axpby(2 * rho_new / delta, z, rho_new * rho, d);
     rho = rho_new;
   }
   return mon.finish(a, b, x);

@@ -7,6 +7,7 @@
 
 #include "internal/error_macros.hpp"
 #include "mixprec/preconditioner.hpp"
+#include "solver/preconditioner_support.hpp"
 
 namespace mixprec {
 namespace {
@@ -39,16 +40,11 @@ csr_matrix inverse_diagonal(const linear_operator& a, dtype storage) {
     std::iota(rp, rp + n + 1, std::int64_t(0));
     std::iota(ci, ci + n, std::int64_t(0));
   }
-  convert(make_view(inv.data(), n), m.values());
   // Rounded to a narrow storage, 1/a_ii may overflow or vanish: either makes M singular.
-  std::vector<double> back(static_cast<std::size_t>(n));
-  convert(m.values(), make_view(back.data(), n));
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double v = back[std::size_t(i)];
-    if (v == 0.0 || !std::isfinite(v))
-      MIXPREC_THROW(numerical_breakdown, op, "1/a_ii of row ", i, " = ", inv[std::size_t(i)], " is ", v, " in ",
-                    name_of(storage), ": use a wider storage");
-  }
+  if (const std::int64_t i = detail::first_lost_in(inv.data(), n, storage); i >= 0)
+    MIXPREC_THROW(numerical_breakdown, op, "1/a_ii of row ", i, " = ", inv[std::size_t(i)],
+                  " overflows or vanishes in ", name_of(storage), ": use a wider storage");
+  convert(make_view(inv.data(), n), m.values());
   return m.to(a.ctx());
 }
 

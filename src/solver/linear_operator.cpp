@@ -106,11 +106,7 @@ void callback_operator::apply(double alpha, const_view x, double beta, view y) c
   }
   buffer ax(y.type(), rows(), ctx());
   fn_(x, ax.as_view());
-  if (beta == 0.0)
-    fill(y, 0.0);  // beta == 0 never reads y
-  else if (beta != 1.0)
-    scal(beta, y);
-  axpy(alpha, ax.as_view(), y);
+  axpby(alpha, ax.as_view(), beta, y);  // beta == 0 never reads y
 }
 
 }  // namespace mixprec

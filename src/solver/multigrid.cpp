@@ -231,11 +231,7 @@ void multigrid_preconditioner::apply(double alpha, const_view r, double beta, vi
   if (out_.size() != rows() || out_.type() != z.type()) out_ = buffer(z.type(), rows(), ctx());
   grid og = grid::wrap(out_.data(), z.type(), e, 0, e.nx, e.nx * e.ny, ctx());
   copy_interior(top.u, og);
-  if (beta == 0.0)
-    fill(z, 0.0);
-  else if (beta != 1.0)
-    scal(beta, z);
-  axpy(alpha, out_.as_view(), z);
+  axpby(alpha, out_.as_view(), beta, z);
 }
 
 }  // namespace mixprec

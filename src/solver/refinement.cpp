@@ -53,6 +53,20 @@ precision_policy raised(precision_policy p) {
   return precision_policy::f64();
 }
 
+void note_precisions(solve_report& rep, const linear_operator& inner, const precision_policy& policy,
+                     const linear_operator* preconditioner) {
+  rep.matrix_type = inner.storage_type();
+  rep.krylov_type = policy.krylov;
+  rep.preconditioned = preconditioner != nullptr;
+  rep.preconditioner_type = preconditioner ? preconditioner->storage_type() : rep.matrix_type;
+}
+
+precision_policy fall_back(solve_report& rep, const precision_policy& from, const std::string& why) {
+  const precision_policy to = raised(from);
+  rep.fallback += detail::cat(rep.fallback.empty() ? "" : "; ", from.name(), " -> ", to.name(), " because ", why);
+  return to;
+}
+
 void check_policy(const refinement_options& o) {
   constexpr const char* op = "refine";
   const dtype m = o.policy.matrix, k = o.policy.krylov;
@@ -81,14 +95,7 @@ solve_report refine(const linear_operator& a, const_view b, view x, const refine
   precision_policy policy = o.policy;
   detail::solve_monitor mon(std::string(name_of(o.inner_method)) + "-ir", a, b, x, o.outer);
   auto inner_a = std::make_unique<detail::inner_operator>(a, policy.matrix);
-  auto note_precisions = [&] {
-    solve_report& rep = mon.report();
-    rep.matrix_type = inner_a->get().storage_type();
-    rep.krylov_type = policy.krylov;
-    rep.preconditioned = o.inner.preconditioner != nullptr;
-    rep.preconditioner_type = o.inner.preconditioner ? o.inner.preconditioner->storage_type() : rep.matrix_type;
-  };
-  note_precisions();
+  detail::note_precisions(mon.report(), inner_a->get(), policy, o.inner.preconditioner);
 
   const std::int64_t n = x.size();
   buffer r(dtype::f64, n, x.ctx()), x_before(dtype::f64, n, x.ctx());
@@ -131,24 +138,21 @@ solve_report refine(const linear_operator& a, const_view b, view x, const refine
           inner_failed ? detail::cat("the ", policy.name(), " inner ", name_of(o.inner_method), " ended in ",
                                      name_of(inner.reason), " (", inner.message, ")")
                        : detail::cat("an outer step with the ", policy.name(), " inner ", name_of(o.inner_method),
-                                     " took the f64 residual from ", rn / mon.rhs_norm(), " to ",
-                                     rn_new / mon.rhs_norm(), " (relative), less than the factor ", o.min_reduction,
+                                     " took the f64 residual from ", mon.relative(rn), " to ",
+                                     mon.relative(rn_new), " (relative), less than the factor ", o.min_reduction,
                                      " asked");
       if (!inner_failed) {  // undo the step that did not help
         copy(x_before.as_view(), x);
         detail::residual(a, b, x, r.as_view());
       }
-      if (!o.fallback || (policy.matrix == dtype::f64 && policy.krylov == dtype::f64)) {
+      if (!detail::can_fall_back(o, policy)) {
         mon.stop(inner_failed ? inner.reason : stop_reason::stagnation, why);
         break;
       }
-      const precision_policy next = detail::raised(policy);
-      std::string& log = mon.report().fallback;
-      log += detail::cat(log.empty() ? "" : "; ", policy.name(), " -> ", next.name(), " because ", why);
-      policy = next;
+      policy = detail::fall_back(mon.report(), policy, why);
       inner_a = std::make_unique<detail::inner_operator>(a, policy.matrix);
       make_krylov_vectors();
-      note_precisions();
+      detail::note_precisions(mon.report(), inner_a->get(), policy, o.inner.preconditioner);
       continue;
     }
     rn = rn_new;

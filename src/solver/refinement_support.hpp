@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "mixprec/refinement.hpp"
 
@@ -26,6 +27,19 @@ class inner_operator {
   std::unique_ptr<linear_operator> owned_;
   const linear_operator* op_;
 };
+
+/// The precisions an attempt runs in, into the report: the inner operator's storage, the
+/// policy's Krylov dtype, and the preconditioner's (the matrix's when there is none).
+void note_precisions(solve_report& rep, const linear_operator& inner, const precision_policy& policy,
+                     const linear_operator* preconditioner);
+
+/// Fallback is on and the policy can still be raised.
+inline bool can_fall_back(const refinement_options& o, const precision_policy& p) {
+  return o.fallback && !(p.matrix == dtype::f64 && p.krylov == dtype::f64);
+}
+
+/// Appends "from -> to because why" to the report's fallback log; returns the raised policy.
+precision_policy fall_back(solve_report& rep, const precision_policy& from, const std::string& why);
 
 /// CG with reliable updates (see inner_solver::cg_reliable); arguments checked by refine().
 solve_report reliable_cg(const linear_operator& a, const_view b, view x, const refinement_options& o);

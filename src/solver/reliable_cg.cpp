@@ -47,13 +47,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
 
   for (;;) {  // one attempt per precision policy
     const inner_operator low(a, policy.matrix);
-    {
-      solve_report& rep = mon.report();
-      rep.matrix_type = low.get().storage_type();
-      rep.krylov_type = policy.krylov;
-      rep.preconditioned = m != nullptr;
-      rep.preconditioner_type = m ? m->storage_type() : rep.matrix_type;
-    }
+    note_precisions(mon.report(), low.get(), policy, m);
     cg_vectors v(policy.krylov, n, x.ctx(), m != nullptr);
     const view x_lo = v.x_lo.as_view(), r = v.r.as_view(), p = v.p.as_view(), q = v.q.as_view();
     const view z = m ? v.z.as_view() : r;
@@ -113,7 +107,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
         }
         if (!(rn_new < r_max)) {  // no progress since the last replacement
           failure = std::isfinite(rn_new) ? stop_reason::stagnation : stop_reason::non_finite;
-          why = cat("the f64 residual went from ", r_max / mon.rhs_norm(), " to ", rn_new / mon.rhs_norm(),
+          why = cat("the f64 residual went from ", mon.relative(r_max), " to ", mon.relative(rn_new),
                     " (relative) between two replacements");
           copy(x_saved.as_view(), x);  // undo the step that did not help
           end = attempt_end::failed;
@@ -151,14 +145,11 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
     // This precision failed; x keeps what the last replacement confirmed.
     rn = true_residual();
     const std::string what = cat("the ", policy.name(), " cg: ", why);
-    if (!o.fallback || (policy.matrix == dtype::f64 && policy.krylov == dtype::f64)) {
+    if (!can_fall_back(o, policy)) {
       mon.stop(failure, what);
       break;
     }
-    const precision_policy next = raised(policy);
-    std::string& log = mon.report().fallback;
-    log += cat(log.empty() ? "" : "; ", policy.name(), " -> ", next.name(), " because ", what);
-    policy = next;
+    policy = fall_back(mon.report(), policy, what);
   }
   return mon.finish(a, b, x);
 }

@@ -72,21 +72,21 @@ row_schedule row_schedule::reversed() const {
   return row_schedule(out);
 }
 
-void rows_solve(const csr_matrix& a, const row_schedule& s, int g, const std::vector<double>& inv_diag, const_view b,
-                view x) {
+void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>& inv_diag, const_view b, view x) {
   const context_state& st = *a.ctx().state();
   const kernel_entry k = select_kernel(op_id::csr_rows_solve, st, a.value_type(), x.type(), nullptr);
+  const auto fn = reinterpret_cast<csr_rows_solve_fn>(k.fn);
   const csr_ref r = a.ref();
-  csr_rows_solve_args args{{r.rows, r.cols, r.nnz, r.row_ptr, r.col_idx, r.values, r.index_kind},
-                           s.rows(g),
-                           s.size(g),
-                           inv_diag.data(),
-                           b.data(),
-                           x.data()};
+  csr_rows_solve_args args{{r.rows, r.cols, r.nnz, r.row_ptr, r.col_idx, r.values, r.index_kind}, nullptr, 0,
+                           inv_diag.data(), b.data(), x.data()};
   const auto t0 = std::chrono::steady_clock::now();
-  reinterpret_cast<csr_rows_solve_fn>(k.fn)(st.exec(), args);
+  for (int g = 0; g < s.groups(); ++g) {
+    args.rows = s.rows(g);
+    args.count = s.size(g);
+    fn(st.exec(), args);
+  }
   finish_call(op_id::csr_rows_solve, st, k, t0, cat(name_of(a.value_type()), ":", name_of(x.type())),
-              cat(a.rows(), "x", a.cols(), ":rows", s.size(g)), accumulation::standard);
+              cat(a.rows(), "x", a.cols(), ":groups", s.groups()), accumulation::standard);
 }
 
 }  // namespace mixprec::detail

@@ -1,7 +1,7 @@
 // Orders in which rows of a sparse matrix can be updated in parallel groups: the levels of
 // a triangular solve (a row waits for the rows it references on one side), or the colors of
 // a greedy coloring (no two rows of a color reference each other). Plus the front end of the
-// csr_rows_solve op that runs one group.
+// csr_rows_solve op that runs them group after group.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +36,8 @@ class row_schedule {
   std::vector<std::int64_t> starts_{0};
 };
 
-/// x_i = (b_i - sum_{j != i} a_ij x_j) * inv_diag[i] for the rows of group g.
-void rows_solve(const csr_matrix& a, const row_schedule& s, int g, const std::vector<double>& inv_diag, const_view b,
-                view x);
+/// x_i = (b_i - sum_{j != i} a_ij x_j) * inv_diag[i] for the rows of every group of s, group
+/// after group (a triangular solve, or one Gauss-Seidel sweep): the kernel chosen once.
+void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>& inv_diag, const_view b, view x);
 
 }  // namespace mixprec::detail

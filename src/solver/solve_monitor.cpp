@@ -87,7 +87,7 @@ solve_monitor::solve_monitor(std::string method, const linear_operator& a, const
 }
 
 bool solve_monitor::start(double residual) {
-  const double rel = report_.rhs_norm > 0 ? residual / report_.rhs_norm : residual;
+  const double rel = relative(residual);
   report_.initial_residual = report_.final_residual = rel;
   if (o_.record_history) report_.history.push_back(rel);
   best_ = residual;
@@ -109,7 +109,7 @@ bool solve_monitor::start(double residual) {
 
 bool solve_monitor::step(double residual) {
   ++report_.iterations;
-  const double rel = report_.rhs_norm > 0 ? residual / report_.rhs_norm : residual;
+  const double rel = relative(residual);
   report_.final_residual = rel;
   if (o_.record_history) report_.history.push_back(rel);
   say(rel, false);
@@ -131,13 +131,13 @@ bool solve_monitor::step(double residual) {
     best_at_ = report_.iterations;
   } else if (o_.stagnation_window > 0 && report_.iterations - best_at_ >= o_.stagnation_window && !below_target(residual)) {
     stop(stop_reason::stagnation, detail::cat("the residual has not dropped below ", o_.stagnation_factor,
-                                              " x its best (", best_ / std::max(report_.rhs_norm, 1e-300),
+                                              " x its best (", relative(best_),
                                               " relative) in ", o_.stagnation_window, " iterations"));
     return true;
   }
   if (report_.iterations >= o_.max_iterations && !below_target(residual)) {
     stop(stop_reason::max_iterations, detail::cat("relative residual ", rel, " after ", report_.iterations,
-                                                  " iterations, target ", target_ / std::max(report_.rhs_norm, 1e-300)));
+                                                  " iterations, target ", relative(target_)));
     return true;
   }
   return false;
@@ -154,8 +154,8 @@ bool solve_monitor::confirm(double true_residual) {
   if (last_confirmed_ >= 0 && true_residual >= last_confirmed_) {
     stop(stop_reason::inaccurate,
          detail::cat("the method's residual met the target but the true residual is ",
-                     true_residual / std::max(report_.rhs_norm, 1e-300), " relative and no longer improves (target ",
-                     target_ / std::max(report_.rhs_norm, 1e-300), "): beyond what ", name_of(report_.working_type),
+                     relative(true_residual), " relative and no longer improves (target ",
+                     relative(target_), "): beyond what ", name_of(report_.working_type),
                      " vectors can reach"));
     return false;
   }
@@ -175,7 +175,7 @@ solve_report solve_monitor::finish(const linear_operator& a, const_view b, const
   buffer r = work_vector(x);
   residual(a, b, x, r.as_view());
   const double t = nrm2(r.as_view(), accumulation::f64);
-  report_.true_residual = report_.rhs_norm > 0 ? t / report_.rhs_norm : t;
+  report_.true_residual = relative(t);
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   say(report_.final_residual, true);
   return std::move(report_);

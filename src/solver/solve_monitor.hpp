@@ -25,6 +25,8 @@ class solve_monitor {
   solve_monitor(std::string method, const linear_operator& a, const_view b, const_view x, const solve_options& o);
 
   double rhs_norm() const { return report_.rhs_norm; }
+  /// An absolute residual norm relative to ||b|| (as it is when b = 0).
+  double relative(double residual) const { return report_.rhs_norm > 0 ? residual / report_.rhs_norm : residual; }
   /// The absolute residual norm that counts as converged.
   double target() const { return target_; }
   bool below_target(double residual) const { return residual <= target_; }

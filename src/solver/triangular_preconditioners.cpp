@@ -6,31 +6,14 @@
 #include "internal/error_macros.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/preconditioner.hpp"
+#include "solver/preconditioner_support.hpp"
 #include "solver/row_schedule.hpp"
 
 namespace mixprec {
 namespace {
 
-const csr_matrix& assembled(const linear_operator& a, const char* op) {
-  const auto* csr = dynamic_cast<const csr_operator*>(&a);
-  if (!csr) MIXPREC_THROW(unsupported, op, "needs an assembled matrix (csr_operator), got '", a.describe(), "'");
-  if (a.rows() != a.cols()) MIXPREC_THROW(shape_mismatch, op, "the matrix is not square: ", a.rows(), " x ", a.cols());
-  return csr->matrix();
-}
-
 void check_storage(dtype t, const char* op) {
   if (t != dtype::f64 && t != dtype::f32) MIXPREC_THROW(unsupported, op, "storage ", name_of(t), " (f64 or f32)");
-}
-
-/// z = alpha * w + beta * z (w already holds M^-1 r).
-void combine(double alpha, const_view w, double beta, view z) {
-  if (beta == 0.0 && alpha == 1.0) {
-    copy(w, z);
-    return;
-  }
-  if (beta == 0.0) fill(z, 0.0);
-  else if (beta != 1.0) scal(beta, z);
-  axpy(alpha, w, z);
 }
 
 /// One row's entries of a sorted COO matrix: [first[i], first[i+1]).
@@ -48,7 +31,7 @@ std::vector<std::int64_t> row_starts(const coo_matrix& c) {
 sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor, dtype storage)
     : linear_operator(a.rows(), a.cols(), a.ctx()), multicolor_(multicolor) {
   constexpr const char* op = "sgs_preconditioner";
-  const csr_matrix& m = assembled(a, op);
+  const csr_matrix& m = detail::assembled_matrix(a, op);
   check_storage(storage, op);
   a_ = m.with_values(storage);
   const std::vector<double> d = m.diagonal();
@@ -77,9 +60,9 @@ void sgs_preconditioner::apply(double alpha, const_view r, double beta, view z) 
   if (work_.size() != rows() || work_.type() != z.type()) work_ = buffer(z.type(), rows(), ctx());
   const view w = work_.as_view();
   fill(w, 0.0);
-  for (int g = 0; g < forward_->groups(); ++g) detail::rows_solve(a_, *forward_, g, inv_diag_, r, w);
-  for (int g = 0; g < backward_->groups(); ++g) detail::rows_solve(a_, *backward_, g, inv_diag_, r, w);
-  combine(alpha, work_.as_view(), beta, z);
+  detail::sweep(a_, *forward_, inv_diag_, r, w);
+  detail::sweep(a_, *backward_, inv_diag_, r, w);
+  axpby(alpha, work_.as_view(), beta, z);
 }
 
 std::string sgs_preconditioner::describe() const {
@@ -92,7 +75,7 @@ std::string sgs_preconditioner::describe() const {
 incomplete_factorization::incomplete_factorization(const linear_operator& a, kind k, dtype storage)
     : linear_operator(a.rows(), a.cols(), a.ctx()), kind_(k) {
   const char* op = k == kind::ilu0 ? "ilu0_preconditioner" : "ic0_preconditioner";
-  const csr_matrix& m = assembled(a, op);
+  const csr_matrix& m = detail::assembled_matrix(a, op);
   check_storage(storage, op);
   const coo_matrix c = m.to_coo();  // sorted by row, then column
   const std::int64_t n = c.rows;
@@ -184,9 +167,9 @@ void incomplete_factorization::apply(double alpha, const_view r, double beta, vi
   const view w(static_cast<char*>(work_.data()) + n * std::int64_t(es), z.type(), {n}, {1}, ctx());
   // L y = r (ILU: unit diagonal, not stored; IC: the stored diagonal is skipped and divided
   // by), then U w = y.
-  for (int g = 0; g < lower_levels_->groups(); ++g) detail::rows_solve(lower_, *lower_levels_, g, lower_inv_diag_, r, y);
-  for (int g = 0; g < upper_levels_->groups(); ++g) detail::rows_solve(upper_, *upper_levels_, g, upper_inv_diag_, y, w);
-  combine(alpha, w, beta, z);
+  detail::sweep(lower_, *lower_levels_, lower_inv_diag_, r, y);
+  detail::sweep(upper_, *upper_levels_, upper_inv_diag_, y, w);
+  axpby(alpha, w, beta, z);
 }
 
 std::string incomplete_factorization::describe() const {
