@@ -49,14 +49,30 @@ std::vector<double> rhs(const csr_matrix& a) {
   return b.to_vector();
 }
 
-/// Bytes one CG iteration moves at the least with the current kernels: the matrix (values,
-/// indices, row pointers) once, and n-vectors: SpMV x and y (2), p'q (2), two axpys (6),
-/// r'r (1), p = r + beta p as scal and axpy (5), plus z = M^-1 r and r'z (4 + matrix of M)
-/// when preconditioned.
-double cg_iteration_bytes(const csr_matrix& a, std::size_t value_bytes, std::size_t vector_bytes, bool jacobi) {
-  const double n = double(a.rows()), nnz = double(a.nnz()), v = double(vector_bytes);
-  double bytes = nnz * double(value_bytes + 4) + 4 * n + 16 * v * n;
-  if (jacobi) bytes += 4 * v * n + n * (double(value_bytes) + 4 + 4);
+/// How the assembled matrix is stored: CSR, or DIA (its diagonals: no indices, no gathers).
+enum class storage { csr, dia };
+
+/// The operator of `a` in `format` (a DIA copy is built here; CSR refers to `a`).
+std::unique_ptr<linear_operator> assembled(const csr_matrix& a, storage format) {
+  if (format == storage::dia) return std::make_unique<dia_operator>(dia_matrix(a));
+  return std::make_unique<csr_operator>(a);
+}
+
+/// Bytes of one pass over the matrix: CSR values, column indices and row pointers; DIA its
+/// stored diagonals.
+double matrix_bytes(const linear_operator& op, std::size_t value_bytes) {
+  if (const auto* d = dynamic_cast<const dia_operator*>(&op)) return double(d->matrix().stored()) * double(value_bytes);
+  const csr_matrix& a = dynamic_cast<const csr_operator&>(op).matrix();
+  return double(a.nnz()) * double(value_bytes + 4) + 4.0 * double(a.rows());
+}
+
+/// Bytes one CG iteration moves at the least with the current kernels: the matrix once, and
+/// n-vectors: SpMV x and y (2), p'q (2), two axpys (6), r'r (1), p = r + beta p as scal and
+/// axpy (5), plus z = M^-1 r and r'z (4 + the inverse diagonal of M) when preconditioned.
+double cg_iteration_bytes(const linear_operator& op, std::size_t value_bytes, std::size_t vector_bytes, bool jacobi) {
+  const double n = double(op.rows()), v = double(vector_bytes);
+  double bytes = matrix_bytes(op, value_bytes) + 16 * v * n;
+  if (jacobi) bytes += 4 * v * n + n * double(value_bytes);
   return bytes;
 }
 
@@ -66,28 +82,28 @@ void report(benchmark::State& state, const solve_report& rep, double seconds, do
   state.SetBytesProcessed(std::int64_t(bytes_per_iteration * rep.iterations * double(state.iterations())));
 }
 
-void bench_cg(benchmark::State& state, const problem* p, bool jacobi) {
+void bench_cg(benchmark::State& state, const problem* p, bool jacobi, storage format) {
   const csr_matrix& a = matrix(*p);
-  const csr_operator op(a);
-  const jacobi_preconditioner m(op);
+  const std::unique_ptr<linear_operator> op = assembled(a, format);
+  const jacobi_preconditioner m(*op);
   array<double> b(rhs(a)), x(a.rows());
   solve_options o = solve_defaults(target);
   if (jacobi) o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return cg(op, b, x, o); }, &rep, &seconds)) return;
-  report(state, rep, seconds, cg_iteration_bytes(a, 8, 8, jacobi));
+  if (!timed_solve(state, x, target, [&] { return cg(*op, b, x, o); }, &rep, &seconds)) return;
+  report(state, rep, seconds, cg_iteration_bytes(*op, 8, 8, jacobi));
 }
 
 /// CG-IR (inner CG to 1e-4) or CG with reliable updates, in the policy's precisions (Jacobi
 /// in the matrix's precision when asked), f64 residuals; bytes counted for the low-precision
 /// CG iterations (the f64 residuals add one f64 SpMV each, a few to a dozen in all).
-void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, precision_policy policy, bool jacobi) {
+void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, precision_policy policy, bool jacobi,
+                 storage format) {
   const csr_matrix& a = matrix(*p);
-  const csr_operator op(a);
-  const csr_matrix low = a.with_values(policy.matrix);
-  const csr_operator low_op(low);
-  const jacobi_preconditioner m(low_op, policy.matrix);
+  const std::unique_ptr<linear_operator> op = assembled(a, format);
+  const std::unique_ptr<linear_operator> low_op = op->stored_as(policy.matrix);
+  const jacobi_preconditioner m(*low_op, policy.matrix);
   array<double> b(rhs(a)), x(a.rows());
   refinement_options o;
   o.policy = policy;
@@ -99,8 +115,8 @@ void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, 
   if (jacobi) o.inner.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return refine(op, b, x, o); }, &rep, &seconds)) return;
-  const double inner_bytes = cg_iteration_bytes(a, size_of(policy.matrix), size_of(policy.krylov), jacobi);
+  if (!timed_solve(state, x, target, [&] { return refine(*op, b, x, o); }, &rep, &seconds)) return;
+  const double inner_bytes = cg_iteration_bytes(*op, size_of(policy.matrix), size_of(policy.krylov), jacobi);
   const int outer = inner == inner_solver::cg_reliable ? rep.restarts + 1 : rep.iterations;
   if (inner != inner_solver::cg_reliable) rep.iterations = rep.inner_iterations;
   report(state, rep, seconds, inner_bytes);
@@ -175,7 +191,7 @@ void peer_eigen_cg(benchmark::State& state, const problem* p) {
   solve_report rep;
   rep.iterations = int(cg.iterations());
   rep.true_residual = true_residual;
-  report(state, rep, seconds, cg_iteration_bytes(a64, 8, 8, true));
+  report(state, rep, seconds, cg_iteration_bytes(csr_operator(a64), 8, 8, true));
 }
 #endif
 
@@ -185,9 +201,14 @@ int register_all() {
     benchmark::RegisterBenchmark((std::string("peer/eigen_cg/f64/") + p.name).c_str(), peer_eigen_cg, &p)
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 #endif
-    benchmark::RegisterBenchmark((std::string("solve/cg/f64/") + p.name).c_str(), bench_cg, &p, false)
+    benchmark::RegisterBenchmark((std::string("solve/cg/f64/") + p.name).c_str(), bench_cg, &p, false, storage::csr)
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
-    benchmark::RegisterBenchmark((std::string("solve/pcg_jacobi/f64/") + p.name).c_str(), bench_cg, &p, true)
+    benchmark::RegisterBenchmark((std::string("solve/pcg_jacobi/f64/") + p.name).c_str(), bench_cg, &p, true,
+                                 storage::csr)
+        ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+    // The same CG on the matrix stored as its diagonals ("cg_dia"), the f64 baseline of the
+    // mixed cg_dia runs below.
+    benchmark::RegisterBenchmark((std::string("solve/cg_dia/f64/") + p.name).c_str(), bench_cg, &p, false, storage::dia)
         ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
     const char* with_names[] = {"pcg_sgs", "pcg_ic0", "pcg_block_jacobi"};
     for (int w = 0; w < 3; ++w)
@@ -210,12 +231,16 @@ int register_all() {
       inner_solver inner;
       precision_policy policy;
       bool jacobi;
+      storage format;
     };
     const ir runs[] = {
-        {"cg", inner_solver::cg, precision_policy::f32(), false},
-        {"cg", inner_solver::cg_reliable, precision_policy::f32(), false},
-        {"cg", inner_solver::cg_reliable, precision_policy::half_matrix(dtype::bf16), false},
-        {"pcg_jacobi", inner_solver::cg_reliable, precision_policy::f32(), true},
+        {"cg", inner_solver::cg, precision_policy::f32(), false, storage::csr},
+        {"cg", inner_solver::cg_reliable, precision_policy::f32(), false, storage::csr},
+        {"cg", inner_solver::cg_reliable, precision_policy::half_matrix(dtype::bf16), false, storage::csr},
+        {"pcg_jacobi", inner_solver::cg_reliable, precision_policy::f32(), true, storage::csr},
+        {"cg_dia", inner_solver::cg, precision_policy::f32(), false, storage::dia},
+        {"cg_dia", inner_solver::cg_reliable, precision_policy::f32(), false, storage::dia},
+        {"cg_dia", inner_solver::cg_reliable, precision_policy::half_matrix(dtype::bf16), false, storage::dia},
     };
     for (const ir& c : runs) {
       // "f32-ir" for classic refinement, "f32-reliable" for reliable updates; "bf16/f32"
@@ -224,7 +249,7 @@ int register_all() {
       std::replace(policy.begin(), policy.end(), '/', '-');
       if (c.inner == inner_solver::cg_reliable) policy.replace(policy.size() - 2, 2, "reliable");
       benchmark::RegisterBenchmark((std::string("solve/") + c.method + "/" + policy + "/" + p.name).c_str(),
-                                   bench_cg_ir, &p, c.inner, c.policy, c.jacobi)
+                                   bench_cg_ir, &p, c.inner, c.policy, c.jacobi, c.format)
           ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
     }
   }

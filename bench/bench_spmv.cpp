@@ -1,6 +1,7 @@
-// SpMV benchmarks: spmv/<format>/<dtype>/<problem>, values in <dtype>, x and y in f64,
-// with Eigen's threaded row-major CSR SpMV as the peer in the same run. Bytes counted as
-// in shared/MACHINE.md: values and column indices per nonzero, row pointers, x and y once.
+// SpMV benchmarks: spmv/<format>/<dtype>/<problem> (format csr, sell or dia), values in
+// <dtype>, x and y in f64, with Eigen's threaded row-major CSR SpMV as the peer in the same
+// run. Bytes counted as in shared/MACHINE.md: values and column indices per nonzero, row
+// pointers, x and y once (DIA: its stored diagonals, x and y). SELL's padding is not counted.
 #include <map>
 #include <string>
 
@@ -42,7 +43,7 @@ bool verify(const csr_matrix& a64, const std::vector<double>& y) {
 }
 
 template <class Matrix>
-void run(benchmark::State& state, const csr_matrix& a64, const Matrix& a, std::size_t value_bytes, std::size_t index_bytes) {
+void run(benchmark::State& state, const csr_matrix& a64, const Matrix& a, double bytes) {
   array<double> x(std::vector<double>(static_cast<std::size_t>(a64.cols()), 1.0)), y(a64.rows());
   spmv(1.0, a, x, 0.0, y);
   if (!verify(a64, y.to_vector())) {
@@ -54,20 +55,27 @@ void run(benchmark::State& state, const csr_matrix& a64, const Matrix& a, std::s
     spmv(1.0, a, x, 0.0, y);
     benchmark::ClobberMemory();
   }
-  set_counters(state, timer, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), value_bytes, index_bytes), 2.0 * double(a64.nnz()));
+  set_counters(state, timer, bytes, 2.0 * double(a64.nnz()));
 }
 
 void bench_csr(benchmark::State& state, const problem* p, dtype t) {
   const csr_matrix& a64 = matrix(*p);
   const csr_matrix a = t == dtype::f64 ? a64.to(a64.ctx()) : a64.with_values(t);
-  run(state, a64, a, size_of(t), 4);
+  run(state, a64, a, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), size_of(t), 4));
 }
 
 void bench_sell(benchmark::State& state, const problem* p, dtype t) {
   const csr_matrix& a64 = matrix(*p);
   const sell_matrix a(a64.with_values(t), 8, 1);
-  // SELL moves its padding too; count the stored entries, not only the nonzeros.
-  run(state, a64, a, size_of(t), 4);
+  run(state, a64, a, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), size_of(t), 4));
+  state.counters["padding"] = double(a.stored()) / double(a.nnz()) - 1.0;
+}
+
+/// DIA moves its stored diagonals (padding included) and no indices.
+void bench_dia(benchmark::State& state, const problem* p, dtype t) {
+  const csr_matrix& a64 = matrix(*p);
+  const dia_matrix a(a64.with_values(t));
+  run(state, a64, a, double(a.stored()) * double(size_of(t)) + 8.0 * double(a.rows() + a.cols()));
   state.counters["padding"] = double(a.stored()) / double(a.nnz()) - 1.0;
 }
 
@@ -101,6 +109,8 @@ int register_all() {
       benchmark::RegisterBenchmark((std::string("spmv/csr/") + name_of(t) + "/" + p.name).c_str(), bench_csr, &p, t)
           ->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark((std::string("spmv/sell/") + name_of(t) + "/" + p.name).c_str(), bench_sell, &p, t)
+          ->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark((std::string("spmv/dia/") + name_of(t) + "/" + p.name).c_str(), bench_dia, &p, t)
           ->UseRealTime()->Unit(benchmark::kMillisecond);
     }
 #if defined(MIXPREC_BENCH_EIGEN)

@@ -29,6 +29,7 @@ const char* name_of(op_id op) {
     case op_id::amax: return "amax";
     case op_id::spmv_csr: return "spmv_csr";
     case op_id::spmv_sell: return "spmv_sell";
+    case op_id::spmv_dia: return "spmv_dia";
     case op_id::spmm_csr: return "spmm_csr";
     case op_id::halo_fill: return "halo_fill";
     case op_id::stencil: return "stencil";

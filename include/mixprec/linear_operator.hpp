@@ -3,6 +3,7 @@
 //   mixprec::csr_matrix A = mixprec::poisson_3d(64);
 //   mixprec::csr_operator op(A);                 // refers to A (A must outlive op)
 //   mixprec::csr_operator op32(A.with_values(mixprec::dtype::f32));   // owns its matrix
+//   mixprec::dia_operator band(mixprec::dia_matrix(A));                // banded: no indices, no gathers
 //   mixprec::stencil_operator lap(mixprec::stencil::laplace_3d7(), mixprec::grid_extent(64, 64, 64));
 //   mixprec::callback_operator user(n, n, [](mixprec::const_view x, mixprec::view y) { ... y = A x ... });
 //
@@ -96,6 +97,26 @@ class sell_operator : public linear_operator {
 
  private:
   std::shared_ptr<const sell_matrix> a_;
+  accumulation acc_;
+};
+
+/// A DIA matrix (banded, e.g. an assembled stencil) as an operator.
+class dia_operator : public linear_operator {
+ public:
+  /// Refers to `a`, which must outlive the operator.
+  explicit dia_operator(const dia_matrix& a, accumulation acc = accumulation::standard);
+  explicit dia_operator(dia_matrix&& a, accumulation acc = accumulation::standard);
+
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override { return a_->value_type(); }
+  std::string describe() const override;
+  void diagonal(double* d) const override;
+  std::unique_ptr<linear_operator> stored_as(dtype values) const override;
+  const dia_matrix& matrix() const { return *a_; }
+
+ private:
+  std::shared_ptr<const dia_matrix> a_;
   accumulation acc_;
 };
 

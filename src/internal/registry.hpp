@@ -18,11 +18,11 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 4;
+inline constexpr int kernel_abi_version = 5;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, axpby, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
                                    stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
-                                   mg_prolong, csr_rows_solve, cg_update, count_ };
+                                   mg_prolong, csr_rows_solve, cg_update, spmv_dia, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -103,6 +103,15 @@ struct sell_args {
   const void* values;
 };
 
+/// A DIA matrix as kernels see it: diagonal d (offset offsets[d], ascending) holds `rows`
+/// values from values + d * stride; value i is a(i, i + offsets[d]), read only where
+/// 0 <= i + offsets[d] < cols.
+struct dia_args {
+  std::int64_t rows, cols, diagonals, stride;
+  const std::int64_t* offsets;
+  const void* values;
+};
+
 /// The problem an SpMV kernel's supports() looks at.
 struct spmv_problem {
   index_type index = index_type::i32;
@@ -115,6 +124,9 @@ using spmv_csr_fn = void (*)(const exec_args&, const csr_args& a, double alpha, 
                              void* y, accumulation acc);
 using spmv_sell_fn = void (*)(const exec_args&, const sell_args& a, double alpha, const void* x, double beta,
                               void* y, accumulation acc);
+
+using spmv_dia_fn = void (*)(const exec_args&, const dia_args& a, double alpha, const void* x, double beta,
+                             void* y, accumulation acc);
 
 /// Y = alpha*A*X + beta*Y for k right-hand sides: X (cols x k) and Y (rows x k) row-major
 /// with leading dimensions ldx, ldy (so each row's k values are contiguous).

@@ -47,6 +47,14 @@ std::string shape_text(const char* kind, dtype values, const char* indices, std:
   return detail::cat(kind, " ", name_of(values), indices, " ", rows, "x", cols, " nnz ", nnz);
 }
 
+/// An assembled matrix's main diagonal into d; only square matrices have one a solver can use.
+template <class M>
+void square_diagonal(const char* who, const M& a, double* d) {
+  if (a.rows() != a.cols()) MIXPREC_THROW(shape_mismatch, who, "the matrix is not square: ", a.rows(), " x ", a.cols());
+  const std::vector<double> diag = a.diagonal();
+  std::copy(diag.begin(), diag.end(), d);
+}
+
 }  // namespace
 
 csr_operator::csr_operator(const csr_matrix& a, accumulation acc)
@@ -65,12 +73,7 @@ std::string csr_operator::describe() const {
                     a_->nnz());
 }
 
-void csr_operator::diagonal(double* d) const {
-  if (rows() != cols())
-    MIXPREC_THROW(shape_mismatch, "csr_operator::diagonal", "the matrix is not square: ", rows(), " x ", cols());
-  const std::vector<double> diag = a_->diagonal();
-  std::copy(diag.begin(), diag.end(), d);
-}
+void csr_operator::diagonal(double* d) const { square_diagonal("csr_operator::diagonal", *a_, d); }
 
 std::unique_ptr<linear_operator> csr_operator::stored_as(dtype values) const {
   return std::make_unique<csr_operator>(a_->with_values(values), acc_);
@@ -90,6 +93,28 @@ void sell_operator::apply(double alpha, const_view x, double beta, view y) const
 std::string sell_operator::describe() const {
   return shape_text(("sell-" + std::to_string(a_->chunk()) + "-" + std::to_string(a_->sigma())).c_str(),
                     a_->value_type(), "", rows(), cols(), a_->nnz());
+}
+
+dia_operator::dia_operator(const dia_matrix& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc) {}
+
+dia_operator::dia_operator(dia_matrix&& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const dia_matrix>(std::move(a))), acc_(acc) {}
+
+void dia_operator::apply(double alpha, const_view x, double beta, view y) const {
+  check_vectors("dia_operator::apply", x, y);
+  spmv(alpha, *a_, x, beta, y, acc_);
+}
+
+std::string dia_operator::describe() const {
+  return shape_text("dia", a_->value_type(), detail::cat("/", a_->diagonals(), "diag").c_str(), rows(), cols(),
+                    a_->nnz());
+}
+
+void dia_operator::diagonal(double* d) const { square_diagonal("dia_operator::diagonal", *a_, d); }
+
+std::unique_ptr<linear_operator> dia_operator::stored_as(dtype values) const {
+  return std::make_unique<dia_operator>(a_->with_values(values), acc_);
 }
 
 callback_operator::callback_operator(std::int64_t rows, std::int64_t cols, function apply_fn, std::string name,

@@ -1,4 +1,5 @@
-// SpMV front ends: check the matrix and vectors, then dispatch on (values, vectors, index).
+// SpMV front ends (CSR, SELL, DIA): check the matrix and vectors, then dispatch on
+// (values, vectors, index).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -110,6 +111,18 @@ void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
                             [&](detail::spmv_sell_fn f, const detail::exec_args& ex) {
                               f(ex, args, alpha, x.data(), beta, y.data(), acc);
                             });
+}
+
+void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, accumulation acc) {
+  constexpr const char* op = "spmv";
+  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the DIA matrix is empty (default-constructed)");
+  const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
+  const detail::spmv_problem p{index_type::i64, acc, 0};
+  const detail::dia_args args{a.rows(), a.cols(), a.diagonals(), a.stride(), a.device_offsets(), a.values()};
+  run<detail::spmv_dia_fn>(detail::op_id::spmv_dia, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+                           [&](detail::spmv_dia_fn f, const detail::exec_args& ex) {
+                             f(ex, args, alpha, x.data(), beta, y.data(), acc);
+                           });
 }
 
 }  // namespace mixprec

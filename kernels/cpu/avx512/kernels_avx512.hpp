@@ -56,6 +56,13 @@ MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
+/// DIA SpMV for f64 and f32 vectors, one table per value dtype.
+struct spmv_dia_table {
+  detail::spmv_dia_fn f64, f32;
+};
+#define MIXPREC_DECLARE(T, N) extern const spmv_dia_table spmv_dia_##N;
+MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
 
 struct stencil_table {
   detail::halo_fill_fn halo;

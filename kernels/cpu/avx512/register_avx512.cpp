@@ -76,6 +76,15 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
 
+  // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
+  const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
+                               nullptr};
+#define MIXPREC_ADD(T, N)                                                                       \
+  kern::add_entry(sink, dia, op_id::spmv_dia, dtype_of<T>, dtype::f64, erase(spmv_dia_##N.f64)); \
+  kern::add_entry(sink, dia, op_id::spmv_dia, dtype_of<T>, dtype::f32, erase(spmv_dia_##N.f32));
+  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
+#undef MIXPREC_ADD
+
   const int stencil_priority = priority_isa_base + int(cpu_isa::avx512);
   const kern::variant_desc st{"avx512", backend::cpu, cpu_isa::avx512, stencil_priority, nullptr};
   const kern::variant_desc blocked{"wavefront_avx512", backend::cpu, cpu_isa::avx512, stencil_priority,

@@ -1,10 +1,14 @@
 // Portable parallel SpMV: rows cut into chunks of equal nonzeros-plus-rows on the CPU
-// threads (CSR), or slices cut evenly (SELL).
+// threads (CSR), slices cut evenly (SELL), rows cut evenly (DIA, where every row costs the
+// same).
 #include "kernels/common/spmv_chunked.hpp"
+#include "kernels/common/spmv_dia.hpp"
 
 namespace mixprec::detail {
 void register_cpu_generic_spmv_kernels(const kernel_sink& sink) {
   kern::add_spmv_set<kern::spmv_chunked<true>>(sink, "i32_generic", "i64_generic", "generic", backend::cpu,
                                                cpu_isa::generic, priority_portable);
+  kern::add_spmv_dia_set<kern::spmv_dia_chunked<true>>(
+      sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr});
 }
 }  // namespace mixprec::detail

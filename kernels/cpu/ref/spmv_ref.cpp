@@ -1,9 +1,12 @@
-// Reference SpMV (CSR and SELL): one thread, row by row in column order.
+// Reference SpMV (CSR, SELL and DIA): one thread, row by row in column order.
 #include "kernels/common/spmv_chunked.hpp"
+#include "kernels/common/spmv_dia.hpp"
 
 namespace mixprec::detail {
 void register_cpu_ref_spmv_kernels(const kernel_sink& sink) {
   kern::add_spmv_set<kern::spmv_chunked<false>>(sink, "i32_ref", "i64_ref", "ref", backend::cpu, cpu_isa::generic,
                                                 priority_ref);
+  kern::add_spmv_dia_set<kern::spmv_dia_chunked<false>>(
+      sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr});
 }
 }  // namespace mixprec::detail

@@ -1,0 +1,211 @@
+// DIA storage: conversion from CSR (pattern, values, refusal of matrices that do not suit
+// it), SpMV on every runnable kernel against long-double references with the CSR bound
+//   |y_i - exact_i| <= |alpha| gamma_k(u) S_i + gamma_3(u)(|alpha s_i| + |beta y_i|) + u_y |exact_i|
+// (k the row's nonzeros: stored zeros add exactly 0), and the operator under the solvers.
+#include <algorithm>
+#include <random>
+
+#include "mixprec/refinement.hpp"
+#include "mixprec/solver.hpp"
+#include "support/harness.hpp"
+#include "support/solve_check.hpp"
+
+namespace mixprec::test {
+namespace {
+
+/// A banded matrix with the given offsets, each diagonal with random gaps (absent entries
+/// the DIA form must store as zeros) and random values.
+coo_matrix banded_matrix(std::int64_t rows, std::int64_t cols, const std::vector<std::int64_t>& offsets,
+                         std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> val(-1, 1);
+  coo_matrix c(rows, cols);
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int64_t off : offsets) {
+      const std::int64_t j = i + off;
+      if (j >= 0 && j < cols && gen() % 5 != 0) c.add(i, j, val(gen));
+    }
+  return c;
+}
+
+std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> sorted_entries(const coo_matrix& c) {
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> e;
+  for (std::int64_t k = 0; k < c.nnz(); ++k) e.emplace_back(c.row[k], c.col[k], std::int64_t(c.value[k] * 1e15));
+  std::sort(e.begin(), e.end());
+  return e;
+}
+
+TEST(dia_matrix, stores_a_stencil_matrix_as_its_diagonals) {
+  const csr_matrix a = poisson_3d(5);
+  const dia_matrix d(a);
+  EXPECT_EQ(d.offsets(), (std::vector<std::int64_t>{-25, -5, -1, 0, 1, 5, 25}));
+  EXPECT_EQ(d.rows(), 125);
+  EXPECT_EQ(d.nnz(), a.nnz());
+  EXPECT_EQ(d.stored(), 7 * 125);
+  EXPECT_DOUBLE_EQ(dia_matrix::fill_of(a), 7.0 * 125 / double(a.nnz()));
+  EXPECT_EQ(d.diagonal(), a.diagonal());
+  EXPECT_EQ(sorted_entries(d.to_coo()), sorted_entries(a.to_coo()));
+  const dia_matrix d32 = d.with_values(dtype::f32);
+  EXPECT_EQ(d32.value_type(), dtype::f32);
+  EXPECT_EQ(sorted_entries(d32.to_coo()), sorted_entries(a.to_coo()));  // small integers: exact in f32
+}
+
+TEST(dia_matrix, rectangular_and_gapped_patterns_round_trip) {
+  for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{7, 3}, {3, 7}, {40, 40}, {1, 1}}) {
+    const coo_matrix c = banded_matrix(rows, cols, {-6, -2, 0, 3, 5}, std::uint32_t(rows * 31 + cols));
+    const csr_matrix a = csr_matrix::from_coo(c);
+    const dia_matrix d(a, 100.0);
+    EXPECT_EQ(sorted_entries(d.to_coo()), sorted_entries(a.to_coo())) << rows << "x" << cols;
+    EXPECT_EQ(d.diagonal(), a.diagonal()) << rows << "x" << cols;
+  }
+}
+
+TEST(dia_matrix, refuses_a_matrix_whose_band_would_blow_up) {
+  coo_matrix c(1000, 1000);
+  std::mt19937 gen(3);
+  for (int k = 0; k < 3000; ++k) c.add(gen() % 1000, gen() % 1000, 1.0);
+  const csr_matrix a = csr_matrix::from_coo(c);
+  EXPECT_GT(dia_matrix::fill_of(a), 3.0);
+  expect_refusal([&] { dia_matrix d(a); }, status::invalid_argument, "above max_fill = 3");
+  expect_refusal([&] { dia_matrix d(poisson_2d(4), 0.5); }, status::invalid_argument, "max_fill = 0.5");
+  const dia_matrix empty(csr_matrix::from_coo(coo_matrix(4, 4)));
+  EXPECT_EQ(empty.diagonals(), 0);
+  array<double> x(std::vector<double>(4, 1.0)), y(std::vector<double>(4, 5.0));
+  spmv(1.0, empty, x, 0.5, y);  // no diagonals: y = beta * y
+  EXPECT_EQ(y.to_vector(), std::vector<double>(4, 2.5));
+}
+
+// ---- SpMV on every kernel ------------------------------------------------------------------
+
+class spmv_dia_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+template <class X>
+void check_dia_spmv(const kernel_info& k) {
+  const context ctx = context_for(k);
+  force_kernel pin(k.name);
+  struct shape {
+    std::int64_t rows, cols;
+    std::vector<std::int64_t> offsets;
+  };
+  // Offsets that leave no full-band rows, a few, or most; diagonals that miss the matrix.
+  const shape shapes[] = {{5, 4, {}},  // no diagonals at all: y = beta y
+                          {1, 1, {0}},
+                          {7, 3, {-5, -1, 0, 2}},
+                          {3, 70, {0, 1, 40, 69}},
+                          {50, 120, {-3, 0, 1, 9, 100}},
+                          {1000, 1000, {-100, -10, -1, 0, 1, 10, 100}},
+                          {4099, 4099, {-300, -17, -1, 0, 1, 17, 300}},
+                          {20000, 900, {-19990, -400, -1, 0, 5}}};
+  for (const shape& s : shapes)
+    for (accumulation acc : {accumulation::standard, accumulation::f64})
+      for (double beta : {0.5, 0.0}) {
+        const coo_matrix c = banded_matrix(s.rows, s.cols, s.offsets, std::uint32_t(s.rows + s.cols));
+        const dia_matrix a(csr_matrix::from_coo(c, k.in, index_type::i32, ctx), 1e9);
+        const auto xs = random_values<X>(s.cols, 5), ys = random_values<X>(s.rows, 6);
+        array<X> x(xs, ctx), y(ys, ctx);
+        const double alpha = -1.25;
+        spmv(alpha, a, x, beta, y, acc);
+        const coo_matrix r = a.to_coo();
+        std::vector<ld> sum(static_cast<std::size_t>(s.rows), 0), sabs(sum);
+        std::vector<std::int64_t> count(static_cast<std::size_t>(s.rows), 0);
+        for (std::int64_t e = 0; e < r.nnz(); ++e) {
+          const ld p = ld(r.value[e]) * exact(xs[r.col[e]]);
+          sum[r.row[e]] += p;
+          sabs[r.row[e]] += std::fabs(p);
+          ++count[r.row[e]];
+        }
+        const bool f64_acc = std::is_same_v<X, double> || k.in == dtype::f64 || acc == accumulation::f64;
+        const ld u = f64_acc ? unit_roundoff<double>() : unit_roundoff<float>();
+        const ld uy = std::is_same_v<X, float> && f64_acc ? unit_roundoff<float>() : 0;
+        const auto got = y.to_vector();
+        for (std::int64_t i = 0; i < s.rows; ++i) {
+          const ld by = beta == 0 ? 0 : ld(beta) * exact(ys[i]);
+          const ld e = ld(alpha) * sum[i] + by;
+          const ld bound = std::fabs(ld(alpha)) * gamma(ld(count[i]), u) * sabs[i] +
+                           gamma(3, u) * (std::fabs(ld(alpha) * sum[i]) + std::fabs(by)) + uy * std::fabs(e);
+          ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
+              << k.name << " " << s.rows << "x" << s.cols << " acc=" << name_of(acc) << " beta=" << beta << " row " << i;
+        }
+      }
+}
+
+TEST_P(spmv_dia_kernel, matches_exact_within_derived_bound) {
+  with_type(GetParam().out, [&](auto x) {
+    using X = decltype(x);
+    if constexpr (std::is_floating_point_v<X>) check_dia_spmv<X>(GetParam());
+  });
+}
+
+TEST_P(spmv_dia_kernel, beta_zero_does_not_read_y_and_edges_never_read_past_x) {
+  const kernel_info& k = GetParam();
+  with_type(k.out, [&](auto xt) {
+    using X = decltype(xt);
+    if constexpr (std::is_floating_point_v<X>) {
+      const context ctx = context_for(k);
+      force_kernel pin(k.name);
+      const std::int64_t n = 33 * 33;
+      const dia_matrix a(poisson_2d(33).with_values(k.in).to(ctx));
+      // x sits inside a larger array whose neighbours are NaN: a read off the matrix's ends
+      // (a diagonal not clipped at an edge row) would show up as NaN.
+      std::vector<X> padded(static_cast<std::size_t>(n + 128), std::numeric_limits<X>::quiet_NaN());
+      std::fill(padded.begin() + 64, padded.begin() + 64 + n, X(1));
+      array<X> xs(padded, ctx), y(std::vector<X>(static_cast<std::size_t>(n), std::numeric_limits<X>::quiet_NaN()), ctx);
+      spmv(1.0, a, make_view(xs.data() + 64, n, 1, ctx), 0.0, y);
+      const auto got = y.to_vector();
+      for (std::int64_t i = 0; i < n; ++i) ASSERT_TRUE(std::isfinite(got[std::size_t(i)])) << k.name << " row " << i;
+      EXPECT_EQ(got[std::size_t(16 * 33 + 16)], X(0));  // interior row of the Laplacian times ones
+      EXPECT_EQ(got[0], X(2));                           // corner: 4 - 1 - 1
+      EXPECT_EQ(got[std::size_t(n - 1)], X(2));
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(every_kernel, spmv_dia_kernel, ::testing::ValuesIn(runnable_kernels("spmv_dia")),
+                         kernel_param_name);
+
+TEST(spmv_dia_errors, bad_operands_are_named_and_y_untouched) {
+  const dia_matrix a(poisson_2d(4));
+  std::vector<double> short_x(15, 1.0), y(16, 7.0);
+  expect_refusal([&] { spmv(1, a, make_view(short_x.data(), 15), 0, make_view(y.data(), 16)); },
+                 status::shape_mismatch, "A is 16 x 16 but x has 15 elements");
+  expect_refusal([&] { spmv(1, dia_matrix(), make_view(y.data(), 16), 0, make_view(y.data(), 16)); },
+                 status::invalid_argument, "DIA matrix is empty");
+  EXPECT_EQ(y, std::vector<double>(16, 7.0));
+}
+
+// ---- under the solvers ---------------------------------------------------------------------
+
+TEST(dia_operator, cg_on_dia_matches_cg_on_csr) {
+  const csr_matrix a = poisson_3d(12);
+  const csr_operator csr(a);
+  const dia_operator dia(dia_matrix{a});
+  EXPECT_EQ(dia.describe(), "dia f64/7diag 1728x1728 nnz " + std::to_string(a.nnz()));
+  const std::vector<double> b = random_vector(a.rows(), 4);
+  array<double> bd(b), x1(std::vector<double>(b.size(), 0.0)), x2(x1.to_vector());
+  solve_options o;
+  o.rel_tol = 1e-10;
+  const solve_report r1 = cg(csr, bd.as_view(), x1.as_view(), o);
+  const solve_report r2 = cg(dia, bd.as_view(), x2.as_view(), o);
+  ASSERT_TRUE(r2.converged()) << r2.summary();
+  EXPECT_EQ(r1.iterations, r2.iterations);
+  EXPECT_LE(relative_residual(a.to_coo(), b, x2.to_vector()), 1e-10);
+}
+
+TEST(dia_operator, f32_storage_under_refinement_reaches_fp64_accuracy) {
+  const csr_matrix a = convection_diffusion_3d(10, 5.0);
+  const dia_operator op(dia_matrix{a});
+  const std::vector<double> b = random_vector(a.rows(), 8);
+  array<double> bd(b), x(std::vector<double>(b.size(), 0.0));
+  refinement_options o;
+  o.policy.matrix = dtype::f32;
+  o.policy.krylov = dtype::f32;
+  o.inner_method = inner_solver::gmres;
+  o.outer.rel_tol = 1e-12;
+  const solve_report rep = refine(op, bd.as_view(), x.as_view(), o);
+  ASSERT_TRUE(rep.converged()) << rep.summary();
+  EXPECT_EQ(rep.matrix_type, dtype::f32);
+  EXPECT_LE(relative_residual(a.to_coo(), b, x.to_vector()), 1e-12);
+}
+
+}  // namespace
+}  // namespace mixprec::test
