@@ -1,7 +1,7 @@
 // DIA storage: conversion from CSR (pattern, values, refusal of matrices that do not suit
-// it), SpMV on every runnable kernel against long-double references with the CSR bound
-//   |y_i - exact_i| <= |alpha| gamma_k(u) S_i + gamma_3(u)(|alpha s_i| + |beta y_i|) + u_y |exact_i|
-// (k the row's nonzeros: stored zeros add exactly 0), and the operator under the solvers.
+// it), SpMV on every runnable kernel against long-double references with the bound of
+// support/spmv_check.hpp (k the row's nonzeros: stored zeros add exactly 0), and the
+// operator under the solvers.
 #include <algorithm>
 #include <random>
 
@@ -9,6 +9,7 @@
 #include "mixprec/solver.hpp"
 #include "support/harness.hpp"
 #include "support/solve_check.hpp"
+#include "support/spmv_check.hpp"
 
 namespace mixprec::test {
 namespace {
@@ -105,27 +106,9 @@ void check_dia_spmv(const kernel_info& k) {
         array<X> x(xs, ctx), y(ys, ctx);
         const double alpha = -1.25;
         spmv(alpha, a, x, beta, y, acc);
-        const coo_matrix r = a.to_coo();
-        std::vector<ld> sum(static_cast<std::size_t>(s.rows), 0), sabs(sum);
-        std::vector<std::int64_t> count(static_cast<std::size_t>(s.rows), 0);
-        for (std::int64_t e = 0; e < r.nnz(); ++e) {
-          const ld p = ld(r.value[e]) * exact(xs[r.col[e]]);
-          sum[r.row[e]] += p;
-          sabs[r.row[e]] += std::fabs(p);
-          ++count[r.row[e]];
-        }
         const bool f64_acc = std::is_same_v<X, double> || k.in == dtype::f64 || acc == accumulation::f64;
-        const ld u = f64_acc ? unit_roundoff<double>() : unit_roundoff<float>();
-        const ld uy = std::is_same_v<X, float> && f64_acc ? unit_roundoff<float>() : 0;
-        const auto got = y.to_vector();
-        for (std::int64_t i = 0; i < s.rows; ++i) {
-          const ld by = beta == 0 ? 0 : ld(beta) * exact(ys[i]);
-          const ld e = ld(alpha) * sum[i] + by;
-          const ld bound = std::fabs(ld(alpha)) * gamma(ld(count[i]), u) * sabs[i] +
-                           gamma(3, u) * (std::fabs(ld(alpha) * sum[i]) + std::fabs(by)) + uy * std::fabs(e);
-          ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
-              << k.name << " " << s.rows << "x" << s.cols << " acc=" << name_of(acc) << " beta=" << beta << " row " << i;
-        }
+        ASSERT_TRUE(spmv_within_bound(a.to_coo(), xs, ys, alpha, beta, y.to_vector(), f64_acc))
+            << k.name << " " << s.rows << "x" << s.cols << " acc=" << name_of(acc) << " beta=" << beta;
       }
 }
 

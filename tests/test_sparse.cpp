@@ -1,14 +1,13 @@
 // Sparse matrices: generators, COO -> CSR, validation, SELL, Matrix Market, and SpMV on
-// every runnable kernel variant against long-double references with derived bounds:
-//   |y_i - exact_i| <= |alpha| gamma_k(u) S_i + gamma_3(u)(|alpha s_i| + |beta y_i|) + u_y |exact_i|
-// with k the row's nonzeros, S_i = sum_j |a_ij x_j|, s_i the exact row sum, u the
-// accumulator's unit roundoff and u_y that of y when y's dtype is narrower than it.
+// every runnable kernel variant against long-double references with the derived bound of
+// support/spmv_check.hpp.
 #include <map>
 #include <sstream>
 
 #include "internal/context_state.hpp"
 #include "mixprec/sparse.hpp"
 #include "support/harness.hpp"
+#include "support/spmv_check.hpp"
 
 namespace mixprec::test {
 namespace {
@@ -216,26 +215,9 @@ void check_spmv(const kernel_info& k) {
             ASSERT_TRUE(acc == accumulation::f64 && e.code() == status::unsupported) << e.what();
             continue;
           }
-          const coo_matrix c = a.to_coo();
-          std::vector<ld> s(static_cast<std::size_t>(rows), 0), sabs(static_cast<std::size_t>(rows), 0);
-          std::vector<std::int64_t> count(static_cast<std::size_t>(rows), 0);
-          for (std::int64_t e = 0; e < c.nnz(); ++e) {
-            const ld p = ld(c.value[e]) * exact(xs[c.col[e]]);
-            s[c.row[e]] += p;
-            sabs[c.row[e]] += std::fabs(p);
-            ++count[c.row[e]];
-          }
           const bool f64_acc = std::is_same_v<X, double> || k.in == dtype::f64 || acc == accumulation::f64;
-          const ld u = f64_acc ? unit_roundoff<double>() : unit_roundoff<float>();
-          const ld uy = std::is_same_v<X, float> && f64_acc ? unit_roundoff<float>() : 0;
-          const auto got = y.to_vector();
-          for (std::int64_t i = 0; i < rows; ++i) {
-            const ld e = ld(alpha) * s[i] + ld(beta) * exact(ys[i]);
-            const ld bound = std::fabs(ld(alpha)) * gamma(ld(count[i]), u) * sabs[i] +
-                             gamma(3, u) * (std::fabs(ld(alpha) * s[i]) + std::fabs(ld(beta) * exact(ys[i]))) + uy * std::fabs(e);
-            ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
-                << k.name << " " << rows << "x" << cols << " C=" << chunk << " sigma=" << sigma << " acc=" << name_of(acc) << " row " << i;
-          }
+          ASSERT_TRUE(spmv_within_bound(a.to_coo(), xs, ys, alpha, beta, y.to_vector(), f64_acc))
+              << k.name << " " << rows << "x" << cols << " C=" << chunk << " sigma=" << sigma << " acc=" << name_of(acc);
         }
 }
 

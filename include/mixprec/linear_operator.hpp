@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
@@ -62,63 +63,71 @@ class linear_operator {
   context ctx_{nullptr};
 };
 
-/// An assembled CSR matrix (any value dtype, i32 or i64 indices) as an operator.
-class csr_operator : public linear_operator {
+/// What the operators over a stored matrix share: the matrix (referred to, or owned), the
+/// accumulation asked of its SpMV, apply() through spmv, the storage dtype.
+template <class M>
+class matrix_operator : public linear_operator {
  public:
-  /// Refers to `a`, which must outlive the operator.
-  explicit csr_operator(const csr_matrix& a, accumulation acc = accumulation::standard);
-  /// Owns the matrix.
-  explicit csr_operator(csr_matrix&& a, accumulation acc = accumulation::standard);
-
   void apply(double alpha, const_view x, double beta, view y) const override;
   using linear_operator::apply;
   dtype storage_type() const override { return a_->value_type(); }
+  const M& matrix() const { return *a_; }
+
+ protected:
+  /// Refers to `a`, which must outlive the operator; `who` names apply() in errors.
+  matrix_operator(const char* who, const M& a, accumulation acc);
+  /// Owns the matrix.
+  matrix_operator(const char* who, M&& a, accumulation acc);
+  accumulation acc() const { return acc_; }
+
+ private:
+  std::shared_ptr<const M> a_;
+  accumulation acc_;
+  const char* who_;
+};
+
+/// An assembled CSR matrix (any value dtype, i32 or i64 indices) as an operator.
+class csr_operator : public matrix_operator<csr_matrix> {
+ public:
+  /// Refers to `a`, which must outlive the operator.
+  explicit csr_operator(const csr_matrix& a, accumulation acc = accumulation::standard)
+      : matrix_operator("csr_operator::apply", a, acc) {}
+  /// Owns the matrix.
+  explicit csr_operator(csr_matrix&& a, accumulation acc = accumulation::standard)
+      : matrix_operator("csr_operator::apply", std::move(a), acc) {}
+
   std::string describe() const override;
   void diagonal(double* d) const override;
   std::unique_ptr<linear_operator> stored_as(dtype values) const override;
-  const csr_matrix& matrix() const { return *a_; }
-
- private:
-  std::shared_ptr<const csr_matrix> a_;
-  accumulation acc_;
 };
 
 /// A SELL-C-sigma matrix as an operator.
-class sell_operator : public linear_operator {
+class sell_operator : public matrix_operator<sell_matrix> {
  public:
-  /// Refers to `a`, which must outlive the operator.
-  explicit sell_operator(const sell_matrix& a, accumulation acc = accumulation::standard);
-  explicit sell_operator(sell_matrix&& a, accumulation acc = accumulation::standard);
+  explicit sell_operator(const sell_matrix& a, accumulation acc = accumulation::standard)
+      : matrix_operator("sell_operator::apply", a, acc) {}
+  explicit sell_operator(sell_matrix&& a, accumulation acc = accumulation::standard)
+      : matrix_operator("sell_operator::apply", std::move(a), acc) {}
 
-  void apply(double alpha, const_view x, double beta, view y) const override;
-  using linear_operator::apply;
-  dtype storage_type() const override { return a_->value_type(); }
   std::string describe() const override;
-
- private:
-  std::shared_ptr<const sell_matrix> a_;
-  accumulation acc_;
 };
 
 /// A DIA matrix (banded, e.g. an assembled stencil) as an operator.
-class dia_operator : public linear_operator {
+class dia_operator : public matrix_operator<dia_matrix> {
  public:
-  /// Refers to `a`, which must outlive the operator.
-  explicit dia_operator(const dia_matrix& a, accumulation acc = accumulation::standard);
-  explicit dia_operator(dia_matrix&& a, accumulation acc = accumulation::standard);
+  explicit dia_operator(const dia_matrix& a, accumulation acc = accumulation::standard)
+      : matrix_operator("dia_operator::apply", a, acc) {}
+  explicit dia_operator(dia_matrix&& a, accumulation acc = accumulation::standard)
+      : matrix_operator("dia_operator::apply", std::move(a), acc) {}
 
-  void apply(double alpha, const_view x, double beta, view y) const override;
-  using linear_operator::apply;
-  dtype storage_type() const override { return a_->value_type(); }
   std::string describe() const override;
   void diagonal(double* d) const override;
   std::unique_ptr<linear_operator> stored_as(dtype values) const override;
-  const dia_matrix& matrix() const { return *a_; }
-
- private:
-  std::shared_ptr<const dia_matrix> a_;
-  accumulation acc_;
 };
+
+extern template class matrix_operator<csr_matrix>;
+extern template class matrix_operator<sell_matrix>;
+extern template class matrix_operator<dia_matrix>;
 
 /// A user's y = A x as an operator. `apply_fn` gets dense x and y of the solver's vector
 /// dtype; alpha and beta are applied around it (with one temporary when they are not 1, 0).

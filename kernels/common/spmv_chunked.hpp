@@ -123,14 +123,7 @@ void add_spmv_set(const detail::kernel_sink& sink, const char* suffix_i32, const
     add_entry(sink, v32, op_id::spmm_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr_mm<V, std::int32_t, X>));
     add_entry(sink, v64, op_id::spmm_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr_mm<V, std::int64_t, X>));
   };
-  auto per_value = [&](auto vt) {
-    per_vector(vt, double{});
-    per_vector(vt, float{});
-  };
-  per_value(double{});
-  per_value(float{});
-  per_value(half{});
-  per_value(bfloat16{});
+  for_each_spmv_dtypes(per_vector);
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

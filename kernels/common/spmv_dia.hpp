@@ -79,19 +79,11 @@ struct spmv_dia_chunked {
 /// Registers DIA kernels for every (values, vectors).
 template <class Impl>
 void add_spmv_dia_set(const detail::kernel_sink& sink, const variant_desc& v) {
-  auto per_vector = [&](auto vt, auto xt) {
+  for_each_spmv_dtypes([&](auto vt, auto xt) {
     using V = decltype(vt);
     using X = decltype(xt);
     add_entry(sink, v, detail::op_id::spmv_dia, dtype_of<V>, dtype_of<X>, detail::erase(&Impl::template dia<V, X>));
-  };
-  auto per_value = [&](auto vt) {
-    per_vector(vt, double{});
-    per_vector(vt, float{});
-  };
-  per_value(double{});
-  per_value(float{});
-  per_value(half{});
-  per_value(bfloat16{});
+  });
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -57,64 +57,49 @@ void square_diagonal(const char* who, const M& a, double* d) {
 
 }  // namespace
 
-csr_operator::csr_operator(const csr_matrix& a, accumulation acc)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc) {}
+template <class M>
+matrix_operator<M>::matrix_operator(const char* who, const M& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc), who_(who) {}
 
-csr_operator::csr_operator(csr_matrix&& a, accumulation acc)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const csr_matrix>(std::move(a))), acc_(acc) {}
+template <class M>
+matrix_operator<M>::matrix_operator(const char* who, M&& a, accumulation acc)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const M>(std::move(a))), acc_(acc), who_(who) {}
 
-void csr_operator::apply(double alpha, const_view x, double beta, view y) const {
-  check_vectors("csr_operator::apply", x, y);
-  spmv(alpha, a_->ref(), x, beta, y, acc_);
+template <class M>
+void matrix_operator<M>::apply(double alpha, const_view x, double beta, view y) const {
+  check_vectors(who_, x, y);
+  spmv(alpha, *a_, x, beta, y, acc_);
 }
+
+template class matrix_operator<csr_matrix>;
+template class matrix_operator<sell_matrix>;
+template class matrix_operator<dia_matrix>;
 
 std::string csr_operator::describe() const {
-  return shape_text("csr", a_->value_type(), a_->index_kind() == index_type::i32 ? "/i32" : "/i64", rows(), cols(),
-                    a_->nnz());
+  return shape_text("csr", matrix().value_type(), matrix().index_kind() == index_type::i32 ? "/i32" : "/i64", rows(),
+                    cols(), matrix().nnz());
 }
 
-void csr_operator::diagonal(double* d) const { square_diagonal("csr_operator::diagonal", *a_, d); }
+void csr_operator::diagonal(double* d) const { square_diagonal("csr_operator::diagonal", matrix(), d); }
 
 std::unique_ptr<linear_operator> csr_operator::stored_as(dtype values) const {
-  return std::make_unique<csr_operator>(a_->with_values(values), acc_);
-}
-
-sell_operator::sell_operator(const sell_matrix& a, accumulation acc)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc) {}
-
-sell_operator::sell_operator(sell_matrix&& a, accumulation acc)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const sell_matrix>(std::move(a))), acc_(acc) {}
-
-void sell_operator::apply(double alpha, const_view x, double beta, view y) const {
-  check_vectors("sell_operator::apply", x, y);
-  spmv(alpha, *a_, x, beta, y, acc_);
+  return std::make_unique<csr_operator>(matrix().with_values(values), acc());
 }
 
 std::string sell_operator::describe() const {
-  return shape_text(("sell-" + std::to_string(a_->chunk()) + "-" + std::to_string(a_->sigma())).c_str(),
-                    a_->value_type(), "", rows(), cols(), a_->nnz());
-}
-
-dia_operator::dia_operator(const dia_matrix& a, accumulation acc)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(refer_to(a)), acc_(acc) {}
-
-dia_operator::dia_operator(dia_matrix&& a, accumulation acc)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), a_(std::make_shared<const dia_matrix>(std::move(a))), acc_(acc) {}
-
-void dia_operator::apply(double alpha, const_view x, double beta, view y) const {
-  check_vectors("dia_operator::apply", x, y);
-  spmv(alpha, *a_, x, beta, y, acc_);
+  return shape_text(("sell-" + std::to_string(matrix().chunk()) + "-" + std::to_string(matrix().sigma())).c_str(),
+                    matrix().value_type(), "", rows(), cols(), matrix().nnz());
 }
 
 std::string dia_operator::describe() const {
-  return shape_text("dia", a_->value_type(), detail::cat("/", a_->diagonals(), "diag").c_str(), rows(), cols(),
-                    a_->nnz());
+  return shape_text("dia", matrix().value_type(), detail::cat("/", matrix().diagonals(), "diag").c_str(), rows(),
+                    cols(), matrix().nnz());
 }
 
-void dia_operator::diagonal(double* d) const { square_diagonal("dia_operator::diagonal", *a_, d); }
+void dia_operator::diagonal(double* d) const { square_diagonal("dia_operator::diagonal", matrix(), d); }
 
 std::unique_ptr<linear_operator> dia_operator::stored_as(dtype values) const {
-  return std::make_unique<dia_operator>(a_->with_values(values), acc_);
+  return std::make_unique<dia_operator>(matrix().with_values(values), acc());
 }
 
 callback_operator::callback_operator(std::int64_t rows, std::int64_t cols, function apply_fn, std::string name,
