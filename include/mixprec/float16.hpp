@@ -20,6 +20,9 @@
 
 #include <cstdint>
 #include <cstring>
+#if defined(__F16C__) && !defined(__CUDA_ARCH__)
+#include <immintrin.h>
+#endif
 
 #if defined(__CUDACC__)
 #define MIXPREC_HOST_DEVICE __host__ __device__
@@ -108,9 +111,13 @@ MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE std::uint16_t f32_to_bf16_bits(float f
   return std::uint16_t((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
-// f16 -> f32, exact. Normals and inf/NaN move by shifting and re-biasing the exponent;
-// subnormals are renormalised by one exact float subtraction.
+// f16 -> f32, exact. Code built with F16C (kernels of the AVX-512 folders) uses its one
+// instruction; elsewhere normals and inf/NaN move by shifting and re-biasing the exponent,
+// and subnormals are renormalised by one exact float subtraction.
 MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE float f16_bits_to_f32(std::uint16_t h) {
+#if defined(__F16C__) && !defined(__CUDA_ARCH__)
+  return _cvtsh_ss(h);
+#else
   constexpr std::uint32_t exp_mask_shifted = 0x7c00u << 13;
   std::uint32_t o = std::uint32_t(h & 0x7fffu) << 13;
   const std::uint32_t exp = o & exp_mask_shifted;
@@ -123,6 +130,7 @@ MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE float f16_bits_to_f32(std::uint16_t h)
   }
   o |= std::uint32_t(h & 0x8000u) << 16;
   return bit_cast<float>(o);
+#endif
 }
 
 MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE float bf16_bits_to_f32(std::uint16_t b) {

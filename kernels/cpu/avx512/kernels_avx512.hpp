@@ -56,6 +56,17 @@ MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
+/// f16-valued sparse kernels with scalar F16C widening, for f64 and f32 vectors.
+struct spmv_f16_table {
+  struct by_vector {
+    detail::spmv_csr_fn csr_i32, csr_i64;
+    detail::spmv_sell_fn sell;
+    detail::spmm_csr_fn spmm_i32, spmm_i64;
+  };
+  by_vector f64, f32;
+};
+extern const spmv_f16_table spmv_f16;
+
 /// DIA SpMV for f64 and f32 vectors, one table per value dtype.
 struct spmv_dia_table {
   detail::spmv_dia_fn f64, f32;

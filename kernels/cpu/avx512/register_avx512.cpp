@@ -24,6 +24,11 @@ bool supports_csr_i32_f32_acc(const void* problem, const char** why) {
   }
   return true;
 }
+bool supports_csr_i64(const void* problem, const char** why) {
+  if (static_cast<const spmv_problem*>(problem)->index == index_type::i64) return true;
+  *why = "needs i64 indices";
+  return false;
+}
 bool supports_unit_columns(const void* problem, const char** why) {
   if (static_cast<const quant_problem*>(problem)->unit_cols) return true;
   *why = "needs unit column strides";
@@ -75,6 +80,19 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f32, dtype::f32, erase(spmv_csr_f32_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
+
+  // f16 values: the portable loops with F16C widening, ranked just above the portable kernels.
+  const int f16c = priority_portable + 1;
+  const kern::variant_desc f16_i32{"i32_f16c", backend::cpu, cpu_isa::avx512, f16c, supports_csr_i32};
+  const kern::variant_desc f16_i64{"i64_f16c", backend::cpu, cpu_isa::avx512, f16c, supports_csr_i64};
+  const kern::variant_desc f16_sell{"f16c", backend::cpu, cpu_isa::avx512, f16c, nullptr};
+  for (const auto& [vt, e] : {std::pair{dtype::f64, &spmv_f16.f64}, std::pair{dtype::f32, &spmv_f16.f32}}) {
+    kern::add_entry(sink, f16_i32, op_id::spmv_csr, dtype::f16, vt, erase(e->csr_i32));
+    kern::add_entry(sink, f16_i64, op_id::spmv_csr, dtype::f16, vt, erase(e->csr_i64));
+    kern::add_entry(sink, f16_sell, op_id::spmv_sell, dtype::f16, vt, erase(e->sell));
+    kern::add_entry(sink, f16_i32, op_id::spmm_csr, dtype::f16, vt, erase(e->spmm_i32));
+    kern::add_entry(sink, f16_i64, op_id::spmm_csr, dtype::f16, vt, erase(e->spmm_i64));
+  }
 
   // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
   const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
