@@ -96,6 +96,8 @@ void check_dia_spmv(const kernel_info& k) {
                           {50, 120, {-3, 0, 1, 9, 100}},
                           {1000, 1000, {-100, -10, -1, 0, 1, 10, 100}},
                           {4099, 4099, {-300, -17, -1, 0, 1, 17, 300}},
+                          // 13 diagonals: kernels that take many diagonals a group at a time
+                          {6000, 6000, {-1000, -300, -40, -17, -2, -1, 0, 1, 2, 17, 40, 300, 1000}},
                           {20000, 900, {-19990, -400, -1, 0, 5}}};
   for (const shape& s : shapes)
     for (accumulation acc : {accumulation::standard, accumulation::f64})
