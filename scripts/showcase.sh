@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds mixprec, says what this machine offers (mixprec-info), runs the
 # first-steps demo, then compares precisions: BLAS-1 against the machine's own STREAM triad,
-# stencils against a plain loop, GEMM against OpenBLAS/oneDNN and the measured unit peaks. Installs missing dependencies first. Build directory: build/.
+# stencils against a plain loop, SpMV (CSR and DIA) against Eigen, GEMM against
+# OpenBLAS/oneDNN and the measured unit peaks, solvers against Eigen's CG. Installs missing dependencies first. Build directory: build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
@@ -31,6 +32,10 @@ if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
   echo "== precision comparison: 7-point Jacobi sweeps on 256^3 in four storage precisions, plain OpenMP loop as peer"
   "$build/bin/mixprec_bench" --benchmark_filter='^(stencil/jacobi7|peer/plain_omp_jacobi7)/' \
+    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
+  echo
+  echo "== precision comparison: SpMV on the 7-point Laplacian 128^3, CSR and DIA storage, values in four precisions, Eigen's CSR SpMV as peer"
+  "$build/bin/mixprec_bench" --benchmark_filter='^(spmv/(csr|dia)/.*/poisson7_128|peer/eigen_spmv/f64/poisson7_128)' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
   echo
   echo "== precision comparison: GEMM 2048^3 and 32x4096x4096 (packed weights) in every precision, OpenBLAS and oneDNN as peers"
