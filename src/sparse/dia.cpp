@@ -95,11 +95,12 @@ std::vector<double> dia_matrix::diagonal() const {
   std::vector<double> d(std::size_t(std::min(rows_, cols_)), 0.0);
   const auto main = std::find(offsets_.begin(), offsets_.end(), std::int64_t(0));
   if (main == offsets_.end() || d.empty()) return d;
-  const std::int64_t at = (main - offsets_.begin()) * stride_;
-  const buffer host = values_.to(context::cpu());
-  const auto* base = static_cast<const unsigned char*>(host.data()) + std::size_t(at) * size_of(value_type());
-  convert(const_view(base, value_type(), {std::int64_t(d.size())}, {1}, context::cpu()),
-          make_view(d.data(), std::int64_t(d.size())));
+  // Only the main diagonal comes to the host, not every diagonal.
+  const std::int64_t at = (main - offsets_.begin()) * stride_, n = std::int64_t(d.size());
+  const auto* base = static_cast<const unsigned char*>(values_.data()) + std::size_t(at) * size_of(value_type());
+  buffer host(value_type(), n);
+  copy(const_view(base, value_type(), {n}, {1}, ctx()), host.as_view());
+  convert(host.as_view(), make_view(d.data(), n));
   return d;
 }
 
