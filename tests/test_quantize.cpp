@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "support/harness.hpp"
@@ -88,6 +89,100 @@ TEST_P(dequantize_kernel, is_the_exact_affine_map_rounded_once) {
         for (std::int64_t i = 0; i < n; ++i) {
           const float want = float(int(qv[std::size_t(i)]) - p.zero_point[0]) * p.scale[0];
           ASSERT_TRUE(same_value(got[std::size_t(i)], expected_conversion<X>(ld(want)))) << k.name << " q = " << int(qv[std::size_t(i)]);
+        }
+      }
+    });
+  });
+}
+
+/// Parameter layouts the kernels take different paths for, on a 203 x 333 matrix (two
+/// row chunks on two threads, neither a multiple of 4 rows; column tails everywhere): one
+/// scale, one per row, one per column, row groups of 3 and 8 (rows of a group taken
+/// together or not), column groups of 32 and 48 (whole vectors per group) and 24 (not).
+std::vector<quant_scheme> layouts(dtype target) {
+  const bool sym = target == dtype::i8;
+  return {{target, sym, quant_granularity::per_tensor},     {target, sym, quant_granularity::per_channel, 0},
+          {target, sym, quant_granularity::per_channel, 1}, {target, sym, quant_granularity::per_group, 0, 3},
+          {target, sym, quant_granularity::per_group, 0, 8}, {target, sym, quant_granularity::per_group, 1, 32},
+          {target, sym, quant_granularity::per_group, 1, 48}, {target, sym, quant_granularity::per_group, 1, 24}};
+}
+
+/// Distinct scales and zero points per group, so that an element quantized with its
+/// neighbour group's parameters shows.
+void vary_parameters(quant_params& p) {
+  for (std::size_t g = 0; g < p.scale.size(); ++g) {
+    p.scale[g] = 0.05f + 0.01f * float(g % 7);
+    p.zero_point[g] = p.scheme.target == dtype::u8 ? 100 + std::int32_t(g % 50) : 0;
+  }
+}
+
+constexpr std::int64_t layout_rows = 203, layout_cols = 333;
+
+TEST_P(quantize_kernel, every_parameter_layout_follows_the_rule_elementwise) {
+  const kernel_info& k = GetParam();
+  if (k.where != backend::cpu) GTEST_SKIP() << "CPU layouts";
+  with_type(k.in, [&](auto xt) {
+    using X = decltype(xt);
+    if constexpr (std::is_same_v<X, float> || std::is_same_v<X, bfloat16> || std::is_same_v<X, half>) {
+      with_type(k.out, [&](auto qt) {
+        using Q = decltype(qt);
+        if constexpr (std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t>) {
+          std::vector<X> x = random_values<X>(layout_rows * layout_cols, 21, 12.0);
+          x[7] = X(std::numeric_limits<float>::quiet_NaN());
+          x[400] = X(std::numeric_limits<float>::infinity());
+          for (const quant_scheme& s : layouts(k.out)) {
+            quant_params p = make_quant_params(layout_rows, layout_cols, s);
+            vary_parameters(p);
+            std::vector<Q> q(x.size());
+            {
+              force_kernel pin(k.name);
+              quantize(make_view(static_cast<const X*>(x.data()), {layout_rows, layout_cols}), p,
+                       make_view(q.data(), {layout_rows, layout_cols}));
+            }
+            for (std::int64_t i = 0; i < layout_rows; ++i)
+              for (std::int64_t j = 0; j < layout_cols; ++j) {
+                const std::size_t e = std::size_t(i * layout_cols + j), g = std::size_t(p.index(i, j));
+                ASSERT_EQ(int(q[e]), int(expected_q<Q>(float(x[e]), p.scale[g], p.zero_point[g])))
+                    << k.name << " granularity " << int(s.granularity) << " axis " << s.axis << " group "
+                    << s.group_size << " at (" << i << "," << j << ")";
+              }
+          }
+        }
+      });
+    }
+  });
+}
+
+TEST_P(dequantize_kernel, every_parameter_layout_is_the_affine_map_elementwise) {
+  const kernel_info& k = GetParam();
+  if (k.where != backend::cpu) GTEST_SKIP() << "CPU layouts";
+  with_type(k.in, [&](auto qt) {
+    using Q = decltype(qt);
+    with_type(k.out, [&](auto xt) {
+      using X = decltype(xt);
+      if constexpr ((std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t>) &&
+                    (std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
+        std::mt19937 gen(5);
+        std::uniform_int_distribution<int> d(std::numeric_limits<Q>::min(), std::numeric_limits<Q>::max());
+        std::vector<Q> q(std::size_t(layout_rows * layout_cols));
+        for (auto& v : q) v = Q(d(gen));
+        for (const quant_scheme& s : layouts(k.in)) {
+          quant_params p = make_quant_params(layout_rows, layout_cols, s);
+          vary_parameters(p);
+          std::vector<X> x(q.size());
+          {
+            force_kernel pin(k.name);
+            dequantize(make_view(static_cast<const Q*>(q.data()), {layout_rows, layout_cols}), p,
+                       make_view(x.data(), {layout_rows, layout_cols}));
+          }
+          for (std::int64_t i = 0; i < layout_rows; ++i)
+            for (std::int64_t j = 0; j < layout_cols; ++j) {
+              const std::size_t e = std::size_t(i * layout_cols + j), g = std::size_t(p.index(i, j));
+              const float want = float(int(q[e]) - p.zero_point[g]) * p.scale[g];
+              ASSERT_TRUE(same_value(x[e], expected_conversion<X>(ld(want))))
+                  << k.name << " granularity " << int(s.granularity) << " axis " << s.axis << " group "
+                  << s.group_size << " at (" << i << "," << j << ")";
+            }
         }
       }
     });
