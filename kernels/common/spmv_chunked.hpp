@@ -1,5 +1,6 @@
-// CSR and SELL SpMV from the scalar bodies, serial (the `_ref` kernels) or cut into
-// work-balanced chunks on the CPU threads (the portable kernels).
+// CSR and SELL SpMV from the scalar bodies, serial (the `_ref` kernels, products added in
+// order) or cut into work-balanced chunks on the CPU threads (the portable kernels, CSR
+// rows summed in two partial sums).
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -55,7 +56,7 @@ struct spmv_chunked {
     detail::parallel_chunks(chunks, [&](int c) {
       std::int64_t rb, re;
       balanced_rows(rp, a.rows, chunks, c, &rb, &re);
-      spmm_csr_rows<V, I, X, A>(a, rb, re, k, A(alpha), static_cast<const X*>(xv), ldx, A(beta),
+      spmm_csr_rows<V, I, X, A, Parallel ? 2 : 1>(a, rb, re, k, A(alpha), static_cast<const X*>(xv), ldx, A(beta),
                                 static_cast<X*>(yv), ldy);
     });
   }
@@ -68,7 +69,8 @@ struct spmv_chunked {
     detail::parallel_chunks(chunks, [&](int c) {
       std::int64_t rb, re;
       balanced_rows(rp, a.rows, chunks, c, &rb, &re);
-      spmv_csr_rows<V, I, X, A>(a, rb, re, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
+      spmv_csr_rows<V, I, X, A, Parallel ? 2 : 1>(a, rb, re, A(alpha), static_cast<const X*>(xv), A(beta),
+                                                 static_cast<X*>(yv));
     });
   }
 

@@ -57,7 +57,7 @@ MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
 /// f16-valued sparse kernels with scalar F16C widening, for f64 and f32 vectors.
-struct spmv_f16_table {
+struct spmv_scalar_table {
   struct by_vector {
     detail::spmv_csr_fn csr_i32, csr_i64;
     detail::spmv_sell_fn sell;
@@ -65,7 +65,9 @@ struct spmv_f16_table {
   };
   by_vector f64, f32;
 };
-extern const spmv_f16_table spmv_f16;
+#define MIXPREC_DECLARE(T, N) extern const spmv_scalar_table spmv_scalar_##N;
+MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
+#undef MIXPREC_DECLARE
 
 /// DIA SpMV for f64 and f32 vectors, one table per value dtype.
 struct spmv_dia_table {

@@ -81,18 +81,24 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
 
-  // f16 values: the portable loops with F16C widening, ranked just above the portable kernels.
-  const int f16c = priority_portable + 1;
-  const kern::variant_desc f16_i32{"i32_f16c", backend::cpu, cpu_isa::avx512, f16c, supports_csr_i32};
-  const kern::variant_desc f16_i64{"i64_f16c", backend::cpu, cpu_isa::avx512, f16c, supports_csr_i64};
-  const kern::variant_desc f16_sell{"f16c", backend::cpu, cpu_isa::avx512, f16c, nullptr};
-  for (const auto& [vt, e] : {std::pair{dtype::f64, &spmv_f16.f64}, std::pair{dtype::f32, &spmv_f16.f32}}) {
-    kern::add_entry(sink, f16_i32, op_id::spmv_csr, dtype::f16, vt, erase(e->csr_i32));
-    kern::add_entry(sink, f16_i64, op_id::spmv_csr, dtype::f16, vt, erase(e->csr_i64));
-    kern::add_entry(sink, f16_sell, op_id::spmv_sell, dtype::f16, vt, erase(e->sell));
-    kern::add_entry(sink, f16_i32, op_id::spmm_csr, dtype::f16, vt, erase(e->spmm_i32));
-    kern::add_entry(sink, f16_i64, op_id::spmm_csr, dtype::f16, vt, erase(e->spmm_i64));
-  }
+  // The portable loops built here (FMA; F16C for f16 values), ranked just above the
+  // portable kernels.
+  const int scalar = priority_portable + 1;
+  const kern::variant_desc scalar_i32{"i32_fma", backend::cpu, cpu_isa::avx512, scalar, supports_csr_i32};
+  const kern::variant_desc scalar_i64{"i64_fma", backend::cpu, cpu_isa::avx512, scalar, supports_csr_i64};
+  const kern::variant_desc scalar_sell{"fma", backend::cpu, cpu_isa::avx512, scalar, nullptr};
+  auto add_scalar = [&](dtype values, const spmv_scalar_table& t) {
+    for (const auto& [vt, e] : {std::pair{dtype::f64, &t.f64}, std::pair{dtype::f32, &t.f32}}) {
+      kern::add_entry(sink, scalar_i32, op_id::spmv_csr, values, vt, erase(e->csr_i32));
+      kern::add_entry(sink, scalar_i64, op_id::spmv_csr, values, vt, erase(e->csr_i64));
+      kern::add_entry(sink, scalar_sell, op_id::spmv_sell, values, vt, erase(e->sell));
+      kern::add_entry(sink, scalar_i32, op_id::spmm_csr, values, vt, erase(e->spmm_i32));
+      kern::add_entry(sink, scalar_i64, op_id::spmm_csr, values, vt, erase(e->spmm_i64));
+    }
+  };
+#define MIXPREC_ADD(T, N) add_scalar(dtype_of<T>, spmv_scalar_##N);
+  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
+#undef MIXPREC_ADD
 
   // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
   const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
