@@ -55,7 +55,7 @@ inline void prefetch_row_ahead(const V* v, const I* ci, std::int64_t k) {
 /// reference); Sums = 2 keeps even and odd entries in two partial sums added at the end:
 /// half the dependent chain of adds, which with rows of 7-27 entries is what one core
 /// waits on between the loads (the poisson7_128 loop alone, 2 cores, one process, built
-/// with FMA: f32 values 6.3 -> 5.0 ms, f64 5.6 -> 5.1 ms).
+/// with FMA: f32 values 6.3 -> 5.0 ms, f64 5.6 -> 5.4 ms).
 template <class V, class I, class X, class A, int Sums = 1>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {
   static_assert(Sums == 1 || Sums == 2, "one or two partial sums");
