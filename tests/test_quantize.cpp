@@ -118,6 +118,25 @@ void vary_parameters(quant_params& p) {
 
 constexpr std::int64_t layout_rows = 203, layout_cols = 333;
 
+/// For every layout: run(p) with kernel k pinned, then element_ok(e, g) for every element
+/// (e its index, g its parameters' index) must hold.
+template <class Run, class ElementOk>
+void check_every_layout(const kernel_info& k, dtype target, Run&& run, ElementOk&& element_ok) {
+  for (const quant_scheme& s : layouts(target)) {
+    quant_params p = make_quant_params(layout_rows, layout_cols, s);
+    vary_parameters(p);
+    {
+      force_kernel pin(k.name);
+      run(p);
+    }
+    for (std::int64_t i = 0; i < layout_rows; ++i)
+      for (std::int64_t j = 0; j < layout_cols; ++j)
+        ASSERT_TRUE(element_ok(std::size_t(i * layout_cols + j), std::size_t(p.index(i, j))))
+            << k.name << " granularity " << int(s.granularity) << " axis " << s.axis << " group " << s.group_size
+            << " at (" << i << "," << j << ")";
+  }
+}
+
 TEST_P(quantize_kernel, every_parameter_layout_follows_the_rule_elementwise) {
   const kernel_info& k = GetParam();
   if (k.where != backend::cpu) GTEST_SKIP() << "CPU layouts";
@@ -130,23 +149,18 @@ TEST_P(quantize_kernel, every_parameter_layout_follows_the_rule_elementwise) {
           std::vector<X> x = random_values<X>(layout_rows * layout_cols, 21, 12.0);
           x[7] = X(std::numeric_limits<float>::quiet_NaN());
           x[400] = X(std::numeric_limits<float>::infinity());
-          for (const quant_scheme& s : layouts(k.out)) {
-            quant_params p = make_quant_params(layout_rows, layout_cols, s);
-            vary_parameters(p);
-            std::vector<Q> q(x.size());
-            {
-              force_kernel pin(k.name);
-              quantize(make_view(static_cast<const X*>(x.data()), {layout_rows, layout_cols}), p,
-                       make_view(q.data(), {layout_rows, layout_cols}));
-            }
-            for (std::int64_t i = 0; i < layout_rows; ++i)
-              for (std::int64_t j = 0; j < layout_cols; ++j) {
-                const std::size_t e = std::size_t(i * layout_cols + j), g = std::size_t(p.index(i, j));
-                ASSERT_EQ(int(q[e]), int(expected_q<Q>(float(x[e]), p.scale[g], p.zero_point[g])))
-                    << k.name << " granularity " << int(s.granularity) << " axis " << s.axis << " group "
-                    << s.group_size << " at (" << i << "," << j << ")";
-              }
-          }
+          std::vector<Q> q(x.size());
+          const quant_params* used = nullptr;
+          check_every_layout(
+              k, k.out,
+              [&](const quant_params& p) {
+                used = &p;
+                quantize(make_view(static_cast<const X*>(x.data()), {layout_rows, layout_cols}), p,
+                         make_view(q.data(), {layout_rows, layout_cols}));
+              },
+              [&](std::size_t e, std::size_t g) {
+                return int(q[e]) == int(expected_q<Q>(float(x[e]), used->scale[g], used->zero_point[g]));
+              });
         }
       });
     }
@@ -166,24 +180,19 @@ TEST_P(dequantize_kernel, every_parameter_layout_is_the_affine_map_elementwise) 
         std::uniform_int_distribution<int> d(std::numeric_limits<Q>::min(), std::numeric_limits<Q>::max());
         std::vector<Q> q(std::size_t(layout_rows * layout_cols));
         for (auto& v : q) v = Q(d(gen));
-        for (const quant_scheme& s : layouts(k.in)) {
-          quant_params p = make_quant_params(layout_rows, layout_cols, s);
-          vary_parameters(p);
-          std::vector<X> x(q.size());
-          {
-            force_kernel pin(k.name);
-            dequantize(make_view(static_cast<const Q*>(q.data()), {layout_rows, layout_cols}), p,
-                       make_view(x.data(), {layout_rows, layout_cols}));
-          }
-          for (std::int64_t i = 0; i < layout_rows; ++i)
-            for (std::int64_t j = 0; j < layout_cols; ++j) {
-              const std::size_t e = std::size_t(i * layout_cols + j), g = std::size_t(p.index(i, j));
-              const float want = float(int(q[e]) - p.zero_point[g]) * p.scale[g];
-              ASSERT_TRUE(same_value(x[e], expected_conversion<X>(ld(want))))
-                  << k.name << " granularity " << int(s.granularity) << " axis " << s.axis << " group "
-                  << s.group_size << " at (" << i << "," << j << ")";
-            }
-        }
+        std::vector<X> x(q.size());
+        const quant_params* used = nullptr;
+        check_every_layout(
+            k, k.in,
+            [&](const quant_params& p) {
+              used = &p;
+              dequantize(make_view(static_cast<const Q*>(q.data()), {layout_rows, layout_cols}), p,
+                         make_view(x.data(), {layout_rows, layout_cols}));
+            },
+            [&](std::size_t e, std::size_t g) {
+              const float want = float(int(q[e]) - used->zero_point[g]) * used->scale[g];
+              return same_value(x[e], expected_conversion<X>(ld(want)));
+            });
       }
     });
   });
