@@ -56,7 +56,8 @@ MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
-/// f16-valued sparse kernels with scalar F16C widening, for f64 and f32 vectors.
+/// The portable CSR/SELL/SpMM loops built with this folder's flags (FMA, F16C), per value
+/// dtype, for f64 and f32 vectors.
 struct spmv_scalar_table {
   struct by_vector {
     detail::spmv_csr_fn csr_i32, csr_i64;

@@ -27,7 +27,7 @@ struct param_row {
   std::int64_t block;
 };
 
-/// The parameters of row i as a param_row, expanding them into `scale_buf`/`zero_buf` (one
+/// The parameters of row i as a param_row, expanding them into per-thread buffers (one
 /// per column) only for block widths the vector loop cannot take directly.
 class row_params {
  public:
