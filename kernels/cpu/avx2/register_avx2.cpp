@@ -12,6 +12,12 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
   MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_ADD)
 #undef MIXPREC_ADD
+
+  // FMA GEMM for CPUs without AVX-512 (ranked below the AVX-512 kernels where both run).
+  const kern::variant_desc g{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2), nullptr};
+  kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
+  kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
+  kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
 }
 
 }  // namespace mixprec::detail

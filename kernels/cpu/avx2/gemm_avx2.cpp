@@ -1,0 +1,95 @@
+// AVX2 GEMM kernels for f64, f32 and f16 (B widened by vcvtph2ps as it is loaded; f32 FMA,
+// nothing rounds to f16 before the epilogue), for CPUs with FMA but not AVX-512: the shared
+// driver (kernels/common/gemm_driver.hpp) with a 256-bit microkernel. A family's B panel is
+// NR = four ymm vectors wide (the layout is the family's, the same for every ISA, so one
+// packed weight serves whichever kernel runs). With 16 ymm registers an M x NR tile holds
+// M = 3 rows: 12 accumulators, 3 broadcasts of A and one vector of B at a time; per k,
+// 12 FMAs against 7 loads.
+#include <immintrin.h>
+
+#include "kernels/common/gemm_driver.hpp"
+#include "kernels/cpu/avx2/kernels_avx2.hpp"
+
+namespace mixprec::kern::avx2 {
+namespace {
+
+template <class F, class Ops, int MR, std::int64_t KC, std::int64_t MC, std::int64_t NC>
+struct gemm_micro_4y {
+  using PA = typename F::packed_a;
+  using PB = typename F::packed_b;
+  using ACC = typename F::acc;
+  static constexpr int mr = MR;
+  static constexpr std::int64_t kc = KC, mc = MC, nc = NC;
+  static constexpr int lanes = F::nr / 4;  // accumulator lanes per vector
+  static_assert(F::kg == 1, "families with k-groups need their own dot products");
+
+  template <int M>
+  static void tile(std::int64_t groups, const PA* a, const PB* b, std::int64_t bstep, ACC* c, std::int64_t ldc,
+                   bool accumulate) {
+    using vec = typename Ops::vec;
+    vec acc[M][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) acc[i][v] = Ops::zero();
+    for (std::int64_t g = 0; g < groups; ++g) {
+      vec ai[M];
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i) ai[i] = Ops::bcast_a(a + i);
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) {
+        const vec bv = Ops::load_b(b, v);
+#pragma GCC unroll 4
+        for (int i = 0; i < M; ++i) acc[i][v] = Ops::madd(acc[i][v], ai[i], bv);
+      }
+      a += MR;
+      b += bstep;
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) Ops::store(c + i * ldc + v * lanes, acc[i][v], accumulate);
+  }
+};
+
+struct ops_f64 {
+  using vec = __m256d;
+  static vec zero() { return _mm256_setzero_pd(); }
+  static vec load_b(const double* b, int v) { return _mm256_loadu_pd(b + 4 * v); }
+  static vec bcast_a(const double* a) { return _mm256_broadcast_sd(a); }
+  static vec madd(vec acc, vec a, vec b) { return _mm256_fmadd_pd(a, b, acc); }
+  static void store(double* c, vec x, bool accumulate) {
+    _mm256_storeu_pd(c, accumulate ? _mm256_add_pd(_mm256_loadu_pd(c), x) : x);
+  }
+};
+
+struct ops_f32 {
+  using vec = __m256;
+  static vec zero() { return _mm256_setzero_ps(); }
+  static vec load_b(const float* b, int v) { return _mm256_loadu_ps(b + 8 * v); }
+  static vec bcast_a(const float* a) { return _mm256_broadcast_ss(a); }
+  static vec madd(vec acc, vec a, vec b) { return _mm256_fmadd_ps(a, b, acc); }
+  static void store(float* c, vec x, bool accumulate) {
+    _mm256_storeu_ps(c, accumulate ? _mm256_add_ps(_mm256_loadu_ps(c), x) : x);
+  }
+};
+
+struct ops_f16 : ops_f32 {
+  static vec load_b(const half* b, int v) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * v)));
+  }
+};
+
+// Block sizes as the AVX-512 kernels' (B micro-panel of KC x NR in half of L1, A block in
+// L2), MC a multiple of the 3-row tile.
+using micro_f64 = gemm_micro_4y<gemm_f64, ops_f64, 3, 256, 168, 2048>;
+using micro_f32 = gemm_micro_4y<gemm_f32, ops_f32, 3, 256, 336, 2048>;
+using micro_f16 = gemm_micro_4y<gemm_f16, ops_f16, 3, 256, 336, 2048>;
+
+}  // namespace
+
+const detail::gemm_fn gemm_kernel_f64 = &gemm_driver<kern::gemm_f64, micro_f64>::run;
+const detail::gemm_fn gemm_kernel_f32 = &gemm_driver<kern::gemm_f32, micro_f32>::run;
+const detail::gemm_fn gemm_kernel_f16 = &gemm_driver<kern::gemm_f16, micro_f16>::run;
+
+}  // namespace mixprec::kern::avx2
