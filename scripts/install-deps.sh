@@ -4,7 +4,9 @@
 set -euo pipefail
 packages=(build-essential cmake libgtest-dev libbenchmark-dev libeigen3-dev)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libopenblas-openmp-dev libdnnl-dev)
+  # Debian's oneDNN CMake package requires OpenCL (its GPU runtime), which libdnnl-dev only
+  # recommends: without it configuring the benchmarks fails.
+  packages+=(libopenblas-openmp-dev libdnnl-dev ocl-icd-opencl-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do
