@@ -1,11 +1,14 @@
-// AVX2 GEMM kernels for f64, f32 and f16 (B widened by vcvtph2ps as it is loaded; f32 FMA,
-// nothing rounds to f16 before the epilogue), for CPUs with FMA but not AVX-512: the shared
-// driver (kernels/common/gemm_driver.hpp) with a 256-bit microkernel. A family's B panel is
-// NR = four ymm vectors wide (the layout is the family's, the same for every ISA, so one
-// packed weight serves whichever kernel runs). With 16 ymm registers an M x NR tile holds
-// M = 3 rows: 12 accumulators, 3 broadcasts of A and one vector of B at a time; per k,
-// 12 FMAs against 7 loads.
+// AVX2 GEMM kernels for f64, f32, f16 (B widened by vcvtph2ps as it is loaded; f32 FMA,
+// nothing rounds to f16 before the epilogue) and bf16 (k pairs split into two f32 FMAs),
+// for CPUs with FMA but not AVX-512: the shared driver (kernels/common/gemm_driver.hpp)
+// with a 256-bit microkernel. A family's B panel is NR = four ymm vectors wide (the layout
+// is the family's, the same for every ISA, so one packed weight serves whichever kernel
+// runs). With 16 ymm registers an M x NR tile holds M = 3 rows for f64/f32/f16: 12
+// accumulators, 3 broadcasts of A and one vector of B at a time, 12 FMAs against 7 loads
+// per k; and M = 2 for bf16, whose split pairs take twice the registers.
 #include <immintrin.h>
+
+#include <cstring>
 
 #include "kernels/common/gemm_driver.hpp"
 #include "kernels/cpu/avx2/kernels_avx2.hpp"
@@ -21,7 +24,6 @@ struct gemm_micro_4y {
   static constexpr int mr = MR;
   static constexpr std::int64_t kc = KC, mc = MC, nc = NC;
   static constexpr int lanes = F::nr / 4;  // accumulator lanes per vector
-  static_assert(F::kg == 1, "families with k-groups need their own dot products");
 
   template <int M>
   static void tile(std::int64_t groups, const PA* a, const PB* b, std::int64_t bstep, ACC* c, std::int64_t ldc,
@@ -33,16 +35,16 @@ struct gemm_micro_4y {
 #pragma GCC unroll 4
       for (int v = 0; v < 4; ++v) acc[i][v] = Ops::zero();
     for (std::int64_t g = 0; g < groups; ++g) {
-      vec ai[M];
+      decltype(Ops::bcast_a(a)) ai[M];
 #pragma GCC unroll 4
-      for (int i = 0; i < M; ++i) ai[i] = Ops::bcast_a(a + i);
+      for (int i = 0; i < M; ++i) ai[i] = Ops::bcast_a(a + i * F::kg);
 #pragma GCC unroll 4
       for (int v = 0; v < 4; ++v) {
-        const vec bv = Ops::load_b(b, v);
+        const auto bv = Ops::load_b(b, v);
 #pragma GCC unroll 4
         for (int i = 0; i < M; ++i) acc[i][v] = Ops::madd(acc[i][v], ai[i], bv);
       }
-      a += MR;
+      a += MR * F::kg;
       b += bstep;
     }
 #pragma GCC unroll 4
@@ -80,16 +82,47 @@ struct ops_f16 : ops_f32 {
   }
 };
 
+/// bf16 k pairs (k0 in the low half of each 32-bit lane, k1 in the high half) as two f32
+/// vectors: the high half masked is k1's value exactly, the lane shifted up by 16 is k0's.
+/// Each product is then exact and each sum rounded in f32 (k0's before k1's); bf16
+/// subnormals are read as they are.
+struct bf16_pairs {
+  __m256 k0, k1;
+};
+MIXPREC_ALWAYS_INLINE bf16_pairs split_pairs(__m256i v) {
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(v, 16)),
+          _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(std::int32_t(0xffff0000u))))};
+}
+
+struct ops_bf16 {
+  using vec = __m256;
+  static vec zero() { return _mm256_setzero_ps(); }
+  static bf16_pairs load_b(const bfloat16* b, int v) {
+    return split_pairs(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 * v)));
+  }
+  static bf16_pairs bcast_a(const bfloat16* a) {
+    std::int32_t pair;
+    std::memcpy(&pair, a, 4);
+    return split_pairs(_mm256_set1_epi32(pair));
+  }
+  static vec madd(vec acc, const bf16_pairs& a, const bf16_pairs& b) {
+    return _mm256_fmadd_ps(a.k1, b.k1, _mm256_fmadd_ps(a.k0, b.k0, acc));
+  }
+  static void store(float* c, vec x, bool accumulate) { ops_f32::store(c, x, accumulate); }
+};
+
 // Block sizes as the AVX-512 kernels' (B micro-panel of KC x NR in half of L1, A block in
 // L2), MC a multiple of the 3-row tile.
 using micro_f64 = gemm_micro_4y<gemm_f64, ops_f64, 3, 256, 168, 2048>;
 using micro_f32 = gemm_micro_4y<gemm_f32, ops_f32, 3, 256, 336, 2048>;
 using micro_f16 = gemm_micro_4y<gemm_f16, ops_f16, 3, 256, 336, 2048>;
+using micro_bf16 = gemm_micro_4y<gemm_bf16, ops_bf16, 2, 256, 336, 2048>;
 
 }  // namespace
 
 const detail::gemm_fn gemm_kernel_f64 = &gemm_driver<kern::gemm_f64, micro_f64>::run;
 const detail::gemm_fn gemm_kernel_f32 = &gemm_driver<kern::gemm_f32, micro_f32>::run;
 const detail::gemm_fn gemm_kernel_f16 = &gemm_driver<kern::gemm_f16, micro_f16>::run;
+const detail::gemm_fn gemm_kernel_bf16 = &gemm_driver<kern::gemm_bf16, micro_bf16>::run;
 
 }  // namespace mixprec::kern::avx2

@@ -15,9 +15,10 @@ namespace mixprec::kern::avx2 {
 MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
-/// GEMM for the f64, f32 and f16 families (gemm_avx2.cpp).
+/// GEMM for the f64, f32, f16 and bf16 families (gemm_avx2.cpp).
 extern const detail::gemm_fn gemm_kernel_f64;
 extern const detail::gemm_fn gemm_kernel_f32;
 extern const detail::gemm_fn gemm_kernel_f16;
+extern const detail::gemm_fn gemm_kernel_bf16;
 
 }  // namespace mixprec::kern::avx2

@@ -18,6 +18,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
   kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
   kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
+  kern::add_entry(sink, g, op_id::gemm, dtype::bf16, dtype::f32, erase(gemm_kernel_bf16));
 }
 
 }  // namespace mixprec::detail
