@@ -55,6 +55,12 @@ bool supports_unit_stride(const void* problem, const char** why) {
   return false;
 }
 
+bool supports_unit_columns(const void* problem, const char** why) {
+  if (static_cast<const quant_problem*>(problem)->unit_cols) return true;
+  *why = "needs unit column strides";
+  return false;
+}
+
 namespace {
 
 class registry {

@@ -357,6 +357,8 @@ inline constexpr int priority_cuda = 50;
 
 /// Unit-stride kernels (SIMD bodies) accept only incx == incy == 1.
 bool supports_unit_stride(const void* problem, const char** why);
+/// Quantize kernels with SIMD rows accept only unit column strides on both sides.
+bool supports_unit_columns(const void* problem, const char** why);
 
 // One registration call per kernel folder, in a fixed order (static initialisers would be
 // dropped from static archives). Each is compiled without ISA flags.

@@ -1,10 +1,8 @@
 // AVX-512 quantize / dequantize for rows with unit column stride: 16 elements per step, the
 // rule of quant_math.hpp in vector form (one f32 division, round to nearest even, NaN to the
-// zero point, clamp, narrow). A row's parameters are read where they lie: one per column
-// (per-channel along columns) as vectors, one per block of a multiple of 16 columns (per
-// tensor, per row, group-wise) broadcast once per block. Only other block widths are
-// expanded to one value per column, once per parameter row, into a per-thread buffer
-// (expanding every row of a group-wise tensor cost 1.3x).
+// zero point, clamp, narrow). A row's parameters are read where they lie
+// (kernels/common/quant_rows.hpp): one per column as vectors, one per block of a multiple
+// of 16 columns broadcast once per block.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -12,48 +10,14 @@
 #include <type_traits>
 #include <vector>
 
-#include "internal/parallel.hpp"
+#include "kernels/common/quant_rows.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 #include "mixprec/float16.hpp"
 
 namespace mixprec::kern::avx512 {
 namespace {
 
-/// Where one row's scales and zero points are: `scale[g]`, `zero_point[g]` for columns
-/// [g * block, (g + 1) * block); block is 1 or a multiple of 16 (or at least the row).
-struct param_row {
-  const float* scale;
-  const std::int32_t* zero_point;
-  std::int64_t block;
-};
-
-/// The parameters of row i as a param_row, expanding them into per-thread buffers (one
-/// per column) only for block widths the vector loop cannot take directly.
-class row_params {
- public:
-  param_row at(const detail::quant_args& a, std::int64_t i) {
-    const std::int64_t prow = i / a.row_div;
-    const float* s = a.scale + prow * a.grid_cols;
-    const std::int32_t* z = a.zero_point + prow * a.grid_cols;
-    if (a.col_div == 1 || a.col_div % 16 == 0 || a.col_div >= a.cols) return {s, z, a.col_div};
-    if (prow != for_row) {
-      scale_.resize(std::size_t(a.cols));
-      zero_.resize(std::size_t(a.cols));
-      for (std::int64_t j0 = 0, g = 0; j0 < a.cols; j0 += a.col_div, ++g) {
-        const std::int64_t j1 = std::min(a.cols, j0 + a.col_div);
-        std::fill(scale_.begin() + j0, scale_.begin() + j1, s[g]);
-        std::fill(zero_.begin() + j0, zero_.begin() + j1, z[g]);
-      }
-      for_row = prow;
-    }
-    return {scale_.data(), zero_.data(), 1};
-  }
-
- private:
-  std::vector<float> scale_;
-  std::vector<std::int32_t> zero_;
-  std::int64_t for_row = -1;  // the parameter row expanded into the buffers
-};
+using param_row = quant_param_row;
 
 /// Calls step(j, mask, full, scale, zero_point) for every 16 columns j of a row of n, with
 /// the parameters of those columns as vectors: full vectors with full = true (plain loads
@@ -106,31 +70,6 @@ __m512 load_x(const X* p, __mmask16 m) {
   }
 }
 
-/// Calls rows(count, i, params) for rows [i, i + count) sharing one parameter row, every
-/// row once, rows split among threads; count is a std::integral_constant: 4 where four
-/// rows share one parameter per column, so that each parameter vector loaded serves four
-/// rows (loading it for every row, next to a row streaming from memory, cost 1.6x), else
-/// 1 (broadcast parameters: four rows at a time measured 1.15x slower there).
-template <class Rows>
-void over_rows(const detail::exec_args& ex, const detail::quant_args& a, Rows&& rows) {
-  const int chunks = detail::chunk_count(a.rows * a.cols, ex.threads, 1 << 15);
-  detail::parallel_chunks(chunks, [&](int c) {
-    std::int64_t r0, r1;
-    detail::chunk_range(a.rows, chunks, c, 1, &r0, &r1);
-    row_params rp;
-    for (std::int64_t i = r0; i < r1;) {
-      const param_row p = rp.at(a, i);
-      if (p.block == 1 && i + 4 <= r1 && (i + 3) / a.row_div == i / a.row_div) {
-        rows(std::integral_constant<int, 4>{}, i, p);
-        i += 4;
-      } else {
-        rows(std::integral_constant<int, 1>{}, i, p);
-        i += 1;
-      }
-    }
-  });
-}
-
 /// q = saturate(round_half_even(x / scale) + zero_point), NaN to the zero point, for R rows
 /// (x and q rows xs and qs apart) sharing parameters. A function of its own on purpose:
 /// with the pointers and bounds in locals, the byte stores (which may alias anything) do
@@ -176,7 +115,7 @@ void dequantize_rows(const Q* q, std::int64_t qs, float* x, std::int64_t xs, con
 
 template <class X, class Q>
 void quantize(const detail::exec_args& ex, const detail::quant_args& a) {
-  over_rows(ex, a, [&a](auto count, std::int64_t i, const param_row& p) {
+  quant_over_rows<16>(ex, a, [&a](auto count, std::int64_t i, const param_row& p) {
     quantize_rows<decltype(count)::value>(static_cast<const X*>(a.src) + i * a.srs, a.srs,
                                           static_cast<Q*>(a.dst) + i * a.drs, a.drs, p, a.cols);
   });
@@ -184,7 +123,7 @@ void quantize(const detail::exec_args& ex, const detail::quant_args& a) {
 
 template <class Q>
 void dequantize(const detail::exec_args& ex, const detail::quant_args& a) {
-  over_rows(ex, a, [&a](auto count, std::int64_t i, const param_row& p) {
+  quant_over_rows<16>(ex, a, [&a](auto count, std::int64_t i, const param_row& p) {
     dequantize_rows<decltype(count)::value>(static_cast<const Q*>(a.src) + i * a.srs, a.srs,
                                             static_cast<float*>(a.dst) + i * a.drs, a.drs, p, a.cols);
   });

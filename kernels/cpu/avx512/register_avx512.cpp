@@ -29,11 +29,6 @@ bool supports_csr_i64(const void* problem, const char** why) {
   *why = "needs i64 indices";
   return false;
 }
-bool supports_unit_columns(const void* problem, const char** why) {
-  if (static_cast<const quant_problem*>(problem)->unit_cols) return true;
-  *why = "needs unit column strides";
-  return false;
-}
 bool supports_sell8(const void* problem, const char** why) {
   if (static_cast<const spmv_problem*>(problem)->chunk == 8) return true;
   *why = "needs slices of 8 rows";
