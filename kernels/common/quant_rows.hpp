@@ -11,6 +11,7 @@
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
+#include "mixprec/float16.hpp"
 
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
@@ -80,6 +81,35 @@ void quant_over_rows(const detail::exec_args& ex, const detail::quant_args& a, R
     }
   });
 }
+
+/// An ISA's quantize and dequantize kernels from its row functions: Rows provides
+/// quantize<R, X, Q>(x, x row stride, q, q row stride, params, n) and
+/// dequantize<R, Q>(q, q row stride, x, x row stride, params, n) for R rows sharing params.
+template <int Lanes, class Rows>
+struct quant_kernels_of {
+  template <class X, class Q>
+  static void quantize(const detail::exec_args& ex, const detail::quant_args& a) {
+    quant_over_rows<Lanes>(ex, a, [&a](auto count, std::int64_t i, const quant_param_row& p) {
+      Rows::template quantize<decltype(count)::value, X, Q>(
+          static_cast<const X*>(a.src) + i * a.srs, a.srs, static_cast<Q*>(a.dst) + i * a.drs,
+          a.drs, p, a.cols);
+    });
+  }
+  template <class Q>
+  static void dequantize(const detail::exec_args& ex, const detail::quant_args& a) {
+    quant_over_rows<Lanes>(ex, a, [&a](auto count, std::int64_t i, const quant_param_row& p) {
+      Rows::template dequantize<decltype(count)::value, Q>(
+          static_cast<const Q*>(a.src) + i * a.srs, a.srs, static_cast<float*>(a.dst) + i * a.drs,
+          a.drs, p, a.cols);
+    });
+  }
+  static constexpr detail::quant_kernel_table table() {
+    return {{&quantize<float, std::int8_t>, &quantize<float, std::uint8_t>,
+             &quantize<bfloat16, std::int8_t>, &quantize<bfloat16, std::uint8_t>,
+             &quantize<half, std::int8_t>, &quantize<half, std::uint8_t>},
+            {&dequantize<std::int8_t>, &dequantize<std::uint8_t>}};
+  }
+};
 
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -61,5 +61,16 @@ void add_convert(const detail::kernel_sink& sink, const variant_desc& v) {
             detail::erase(&C<Src, Dst>::run));
 }
 
+/// Registers a folder's quantize and dequantize kernels (detail::quant_kernel_table).
+inline void add_quant_set(const detail::kernel_sink& sink, const variant_desc& v, const detail::quant_kernel_table& t) {
+  const dtype sources[] = {dtype::f32, dtype::bf16, dtype::f16};
+  const dtype targets[] = {dtype::i8, dtype::u8};
+  for (int s = 0; s < 3; ++s)
+    for (int q = 0; q < 2; ++q)
+      add_entry(sink, v, detail::op_id::quantize, sources[s], targets[q], detail::erase(t.quantize[s * 2 + q]));
+  for (int q = 0; q < 2; ++q)
+    add_entry(sink, v, detail::op_id::dequantize, targets[q], dtype::f32, detail::erase(t.dequantize[q]));
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

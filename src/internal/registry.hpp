@@ -320,6 +320,12 @@ struct quant_problem {
 };
 /// quantize: keyed (x dtype, q dtype); dequantize: keyed (q dtype, x dtype).
 using quant_fn = void (*)(const exec_args&, const quant_args& a);
+/// An ISA folder's quantize kernels from f32, bf16, f16 to i8, u8 (in that order) and
+/// dequantize kernels from i8, u8 to f32.
+struct quant_kernel_table {
+  quant_fn quantize[6];
+  quant_fn dequantize[2];
+};
 
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.

@@ -21,11 +21,6 @@ extern const detail::gemm_fn gemm_kernel_f32;
 extern const detail::gemm_fn gemm_kernel_f16;
 extern const detail::gemm_fn gemm_kernel_bf16;
 
-/// Quantize from f32, bf16, f16 to s8, u8 (in that order) and dequantize s8, u8 to f32.
-struct quant_table {
-  detail::quant_fn quantize[6];
-  detail::quant_fn dequantize[2];
-};
-extern const quant_table quant_kernels;
+extern const detail::quant_kernel_table quant_kernels;
 
 }  // namespace mixprec::kern::avx2

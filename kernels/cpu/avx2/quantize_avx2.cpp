@@ -22,7 +22,8 @@ namespace {
 /// and scalar(j, scale, zero_point) for the columns left in the block, with the columns'
 /// parameters (vectors, resp. values).
 template <class Vector, class Scalar>
-MIXPREC_ALWAYS_INLINE void over_columns(std::int64_t n, quant_param_row p, Vector&& vector, Scalar&& scalar) {
+MIXPREC_ALWAYS_INLINE void over_columns(std::int64_t n, quant_param_row p, Vector&& vector,
+                                        Scalar&& scalar) {
   // p by value: the callers' byte stores may alias anything reached through a reference.
   const float* s = p.scale;
   const std::int32_t* z = p.zero_point;
@@ -51,8 +52,8 @@ __m256 load8(const X* p) {
   } else if constexpr (std::is_same_v<X, half>) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   } else {  // bf16: the upper half of an f32
-    return _mm256_castsi256_ps(
-        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
   }
 }
 
@@ -60,76 +61,68 @@ __m256 load8(const X* p) {
 template <class Q>
 std::uint64_t narrow8(__m256i v) {
   const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  const __m128i bytes = std::is_same_v<Q, std::int8_t> ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
+  const __m128i bytes = std::is_same_v<Q, std::int8_t> ? _mm_packs_epi16(words, words)
+                                                       : _mm_packus_epi16(words, words);
   return std::uint64_t(_mm_cvtsi128_si64(bytes));
 }
 
-/// q = saturate(round_half_even(x / scale) + zero_point), NaN to the zero point, for R rows
-/// sharing parameters (x and q rows xs and qs apart); pointers in locals, as the AVX-512
-/// kernel's, so the byte stores do not force reloads.
-template <int R, class X, class Q>
-void quantize_rows(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p, std::int64_t n) {
-  constexpr bool is_signed = std::is_same_v<Q, std::int8_t>;
-  const __m256 lo = _mm256_set1_ps(is_signed ? -128.0f : 0.0f), hi = _mm256_set1_ps(is_signed ? 127.0f : 255.0f);
-  over_columns(
-      n, p,
-      [=](std::int64_t j, __m256 scale, __m256 zero_point) {
+/// The row functions quant_kernels_of (kernels/common/quant_rows.hpp) makes kernels of.
+struct rows {
+  /// q = saturate(round_half_even(x / scale) + zero_point), NaN to the zero point, for R rows
+  /// sharing parameters (x and q rows xs and qs apart); pointers in locals, as the AVX-512
+  /// kernel's, so the byte stores do not force reloads.
+  template <int R, class X, class Q>
+  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p,
+                       std::int64_t n) {
+    constexpr bool is_signed = std::is_same_v<Q, std::int8_t>;
+    const __m256 lo = _mm256_set1_ps(is_signed ? -128.0f : 0.0f),
+                 hi = _mm256_set1_ps(is_signed ? 127.0f : 255.0f);
+    over_columns(
+        n, p,
+        [=](std::int64_t j, __m256 scale, __m256 zero_point) {
 #pragma GCC unroll 4
-        for (int k = 0; k < R; ++k) {
-          __m256 r = _mm256_round_ps(_mm256_div_ps(load8(x + k * xs + j), scale),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          r = _mm256_and_ps(r, _mm256_cmp_ps(r, r, _CMP_ORD_Q));  // NaN -> 0
-          r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(r, zero_point), lo), hi);
-          const std::uint64_t bytes = narrow8<Q>(_mm256_cvtps_epi32(r));
-          std::memcpy(q + k * qs + j, &bytes, 8);
-        }
-      },
-      [=](std::int64_t j, float scale, std::int32_t zero_point) {
-        for (int k = 0; k < R; ++k) q[k * qs + j] = requantize<Q>(float(widen(x[k * xs + j])), scale, zero_point);
-      });
-}
+          for (int k = 0; k < R; ++k) {
+            __m256 r = _mm256_round_ps(_mm256_div_ps(load8(x + k * xs + j), scale),
+                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            r = _mm256_and_ps(r, _mm256_cmp_ps(r, r, _CMP_ORD_Q));  // NaN -> 0
+            r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(r, zero_point), lo), hi);
+            const std::uint64_t bytes = narrow8<Q>(_mm256_cvtps_epi32(r));
+            std::memcpy(q + k * qs + j, &bytes, 8);
+          }
+        },
+        [=](std::int64_t j, float scale, std::int32_t zero_point) {
+          for (int k = 0; k < R; ++k)
+            q[k * qs + j] = requantize<Q>(float(widen(x[k * xs + j])), scale, zero_point);
+        });
+  }
 
-/// x = (q - zero_point) * scale for R rows sharing parameters: q - zero_point is exact in
-/// f32 (both small integers), then one rounding.
-template <int R, class Q>
-void dequantize_rows(const Q* q, std::int64_t qs, float* x, std::int64_t xs, const quant_param_row& p,
-                     std::int64_t n) {
-  over_columns(
-      n, p,
-      [=](std::int64_t j, __m256 scale, __m256 zero_point) {
+  /// x = (q - zero_point) * scale for R rows sharing parameters: q - zero_point is exact in
+  /// f32 (both small integers), then one rounding.
+  template <int R, class Q>
+  static void dequantize(const Q* q, std::int64_t qs, float* x, std::int64_t xs,
+                         const quant_param_row& p, std::int64_t n) {
+    over_columns(
+        n, p,
+        [=](std::int64_t j, __m256 scale, __m256 zero_point) {
 #pragma GCC unroll 4
-        for (int k = 0; k < R; ++k) {
-          const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + k * qs + j));
-          const __m256i wide = std::is_same_v<Q, std::int8_t> ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
-          _mm256_storeu_ps(x + k * xs + j, _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(wide), zero_point), scale));
-        }
-      },
-      [=](std::int64_t j, float scale, std::int32_t zero_point) {
-        for (int k = 0; k < R; ++k) x[k * xs + j] = dequantize_value(q[k * qs + j], scale, zero_point);
-      });
-}
-
-template <class X, class Q>
-void quantize(const detail::exec_args& ex, const detail::quant_args& a) {
-  quant_over_rows<8>(ex, a, [&a](auto count, std::int64_t i, const quant_param_row& p) {
-    quantize_rows<decltype(count)::value>(static_cast<const X*>(a.src) + i * a.srs, a.srs,
-                                          static_cast<Q*>(a.dst) + i * a.drs, a.drs, p, a.cols);
-  });
-}
-
-template <class Q>
-void dequantize(const detail::exec_args& ex, const detail::quant_args& a) {
-  quant_over_rows<8>(ex, a, [&a](auto count, std::int64_t i, const quant_param_row& p) {
-    dequantize_rows<decltype(count)::value>(static_cast<const Q*>(a.src) + i * a.srs, a.srs,
-                                            static_cast<float*>(a.dst) + i * a.drs, a.drs, p, a.cols);
-  });
-}
+          for (int k = 0; k < R; ++k) {
+            const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + k * qs + j));
+            const __m256i wide = std::is_same_v<Q, std::int8_t> ? _mm256_cvtepi8_epi32(bytes)
+                                                                : _mm256_cvtepu8_epi32(bytes);
+            _mm256_storeu_ps(
+                x + k * xs + j,
+                _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(wide), zero_point), scale));
+          }
+        },
+        [=](std::int64_t j, float scale, std::int32_t zero_point) {
+          for (int k = 0; k < R; ++k)
+            x[k * xs + j] = dequantize_value(q[k * qs + j], scale, zero_point);
+        });
+  }
+};
 
 }  // namespace
 
-const quant_table quant_kernels = {
-    {&quantize<float, std::int8_t>, &quantize<float, std::uint8_t>, &quantize<bfloat16, std::int8_t>,
-     &quantize<bfloat16, std::uint8_t>, &quantize<half, std::int8_t>, &quantize<half, std::uint8_t>},
-    {&dequantize<std::int8_t>, &dequantize<std::uint8_t>}};
+const detail::quant_kernel_table quant_kernels = quant_kernels_of<8, rows>::table();
 
 }  // namespace mixprec::kern::avx2

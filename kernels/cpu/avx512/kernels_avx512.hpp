@@ -96,11 +96,7 @@ extern const detail::spmv_csr_fn spmv_csr_f16_f32;
 extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
 
 /// quantize: f32, bf16, f16 -> i8, u8 (in that order); dequantize: i8, u8 -> f32.
-struct quant_table {
-  detail::quant_fn quantize[6];
-  detail::quant_fn dequantize[2];
-};
-extern const quant_table quant_kernels;
+extern const detail::quant_kernel_table quant_kernels;
 
 extern const detail::gemm_fn gemm_kernel_f64;
 extern const detail::gemm_fn gemm_kernel_f32;

@@ -128,13 +128,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 
   const kern::variant_desc q{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                              supports_unit_columns};
-  const dtype sources[] = {dtype::f32, dtype::bf16, dtype::f16};
-  const dtype targets[] = {dtype::i8, dtype::u8};
-  for (int s = 0; s < 3; ++s)
-    for (int t = 0; t < 2; ++t)
-      kern::add_entry(sink, q, op_id::quantize, sources[s], targets[t], erase(quant_kernels.quantize[s * 2 + t]));
-  for (int t = 0; t < 2; ++t)
-    kern::add_entry(sink, q, op_id::dequantize, targets[t], dtype::f32, erase(quant_kernels.dequantize[t]));
+  kern::add_quant_set(sink, q, quant_kernels);
 }
 
 }  // namespace mixprec::detail
