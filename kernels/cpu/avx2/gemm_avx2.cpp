@@ -1,11 +1,12 @@
 // AVX2 GEMM kernels for f64, f32, f16 (B widened by vcvtph2ps as it is loaded; f32 FMA,
-// nothing rounds to f16 before the epilogue) and bf16 (k pairs split into two f32 FMAs),
+// nothing rounds to f16 before the epilogue), bf16 (k pairs split into two f32 FMAs) and
+// u8/s8 x s8 (k quads split into 16-bit pairs for vpmaddwd, exact),
 // for CPUs with FMA but not AVX-512: the shared driver (kernels/common/gemm_driver.hpp)
 // with a 256-bit microkernel. A family's B panel is NR = four ymm vectors wide (the layout
 // is the family's, the same for every ISA, so one packed weight serves whichever kernel
 // runs). With 16 ymm registers an M x NR tile holds M = 3 rows for f64/f32/f16: 12
 // accumulators, 3 broadcasts of A and one vector of B at a time, 12 FMAs against 7 loads
-// per k; and M = 2 for bf16, whose split pairs take twice the registers.
+// per k; and M = 2 for bf16 and int8, whose split groups take twice the registers.
 #include <immintrin.h>
 
 #include <cstring>
@@ -111,12 +112,44 @@ struct ops_bf16 {
   static void store(float* c, vec x, bool accumulate) { ops_f32::store(c, x, accumulate); }
 };
 
+/// s8 k quads of B (one column per 32-bit lane) as 16-bit pairs: k0 and k2 sign-extended
+/// from the even bytes, k1 and k3 from the odd ones. vpmaddwd against A's u8 pairs (0..255,
+/// exact in 16 bits) gives k0 + k2 and k1 + k3 per column, each product and pair sum exact
+/// in 32 bits; the accumulation wraps as vpdpbusd's does. (vpmaddubsw would saturate.)
+struct int8_pairs {
+  __m256i even, odd;
+};
+
+struct ops_int8 {
+  using vec = __m256i;
+  static vec zero() { return _mm256_setzero_si256(); }
+  static int8_pairs load_b(const std::int8_t* b, int v) {
+    const __m256i quads = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * v));
+    return {_mm256_srai_epi16(_mm256_slli_epi16(quads, 8), 8), _mm256_srai_epi16(quads, 8)};
+  }
+  static int8_pairs bcast_a(const std::uint8_t* a) {
+    std::uint32_t quad;
+    std::memcpy(&quad, a, 4);
+    return {_mm256_set1_epi32(std::int32_t(quad & 0x00ff00ffu)),
+            _mm256_set1_epi32(std::int32_t((quad >> 8) & 0x00ff00ffu))};
+  }
+  static vec madd(vec acc, const int8_pairs& a, const int8_pairs& b) {
+    return _mm256_add_epi32(_mm256_add_epi32(acc, _mm256_madd_epi16(b.even, a.even)),
+                            _mm256_madd_epi16(b.odd, a.odd));
+  }
+  static void store(std::int32_t* c, vec x, bool accumulate) {
+    __m256i* p = reinterpret_cast<__m256i*>(c);
+    _mm256_storeu_si256(p, accumulate ? _mm256_add_epi32(_mm256_loadu_si256(p), x) : x);
+  }
+};
+
 // Block sizes as the AVX-512 kernels' (B micro-panel of KC x NR in half of L1, A block in
 // L2), MC a multiple of the 3-row tile.
 using micro_f64 = gemm_micro_4y<gemm_f64, ops_f64, 3, 256, 168, 2048>;
 using micro_f32 = gemm_micro_4y<gemm_f32, ops_f32, 3, 256, 336, 2048>;
 using micro_f16 = gemm_micro_4y<gemm_f16, ops_f16, 3, 256, 336, 2048>;
 using micro_bf16 = gemm_micro_4y<gemm_bf16, ops_bf16, 2, 256, 336, 2048>;
+using micro_int8 = gemm_micro_4y<gemm_int8, ops_int8, 2, 256, 336, 2048>;
 
 }  // namespace
 
@@ -124,5 +157,6 @@ const detail::gemm_fn gemm_kernel_f64 = &gemm_driver<kern::gemm_f64, micro_f64>:
 const detail::gemm_fn gemm_kernel_f32 = &gemm_driver<kern::gemm_f32, micro_f32>::run;
 const detail::gemm_fn gemm_kernel_f16 = &gemm_driver<kern::gemm_f16, micro_f16>::run;
 const detail::gemm_fn gemm_kernel_bf16 = &gemm_driver<kern::gemm_bf16, micro_bf16>::run;
+const detail::gemm_fn gemm_kernel_int8 = &gemm_driver<kern::gemm_int8, micro_int8>::run;
 
 }  // namespace mixprec::kern::avx2

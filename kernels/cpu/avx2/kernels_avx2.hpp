@@ -15,11 +15,12 @@ namespace mixprec::kern::avx2 {
 MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
-/// GEMM for the f64, f32, f16 and bf16 families (gemm_avx2.cpp).
+/// GEMM for the f64, f32, f16, bf16 and int8 families (gemm_avx2.cpp).
 extern const detail::gemm_fn gemm_kernel_f64;
 extern const detail::gemm_fn gemm_kernel_f32;
 extern const detail::gemm_fn gemm_kernel_f16;
 extern const detail::gemm_fn gemm_kernel_bf16;
+extern const detail::gemm_fn gemm_kernel_int8;
 
 extern const detail::quant_kernel_table quant_kernels;
 

@@ -19,6 +19,8 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
   kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
   kern::add_entry(sink, g, op_id::gemm, dtype::bf16, dtype::f32, erase(gemm_kernel_bf16));
+  kern::add_entry(sink, g, op_id::gemm, dtype::u8, dtype::i32, erase(gemm_kernel_int8));
+  kern::add_entry(sink, g, op_id::gemm, dtype::i8, dtype::i32, erase(gemm_kernel_int8));
 
   const kern::variant_desc q{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
                              supports_unit_columns};
