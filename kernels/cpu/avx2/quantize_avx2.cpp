@@ -6,6 +6,7 @@
 // block take the scalar rule itself.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 

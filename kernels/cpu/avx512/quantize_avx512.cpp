@@ -6,9 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
 #include <type_traits>
-#include <vector>
 
 #include "kernels/common/quant_rows.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
@@ -17,13 +15,11 @@
 namespace mixprec::kern::avx512 {
 namespace {
 
-using param_row = quant_param_row;
-
 /// Calls step(j, mask, full, scale, zero_point) for every 16 columns j of a row of n, with
 /// the parameters of those columns as vectors: full vectors with full = true (plain loads
 /// and stores: masked ones streamed at half the rate here), a block's tail masked.
 template <class Step>
-MIXPREC_ALWAYS_INLINE void over_vectors(std::int64_t n, param_row p, Step&& step) {
+MIXPREC_ALWAYS_INLINE void over_vectors(std::int64_t n, quant_param_row p, Step&& step) {
   // p by value: the callers' byte stores may alias anything reached through a reference.
   auto tail = [](std::int64_t left) { return __mmask16((1u << left) - 1); };
   const float* s = p.scale;
@@ -80,7 +76,7 @@ struct rows {
   /// with the pointers and bounds in locals, the byte stores (which may alias anything) do
   /// not force the loop to reload them from the argument struct every step (that cost 1.4x).
   template <int R, class X, class Q>
-  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const param_row& p,
+  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p,
                        std::int64_t n) {
     constexpr bool is_signed = std::is_same_v<Q, std::int8_t>;
     const __m512 lo = _mm512_set1_ps(is_signed ? -128.0f : 0.0f),
@@ -109,7 +105,7 @@ struct rows {
   /// x = (q - zero_point) * scale for R rows sharing parameters: q - zero_point is exact in
   /// f32 (both small integers), then one rounding.
   template <int R, class Q>
-  static void dequantize(const Q* q, std::int64_t qs, float* x, std::int64_t xs, const param_row& p,
+  static void dequantize(const Q* q, std::int64_t qs, float* x, std::int64_t xs, const quant_param_row& p,
                          std::int64_t n) {
     over_vectors(
         n, p, [=](std::int64_t j, __mmask16 m, bool full, __m512 scale, __m512 zero_point) {
