@@ -9,6 +9,7 @@
 // coefficient's rounding to C after folding (alpha*c_p computed in f64) -- P+3 roundings of
 // at most u_C each on any term -- then one rounding to the storage dtype.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -347,10 +348,10 @@ void expect_same_interior(const grid& a, const grid& b, const std::string& what)
       }
 }
 
-class sweeps_kernel : public ::testing::TestWithParam<kernel_info> {};
-
-TEST_P(sweeps_kernel, equal_plain_sweeps_with_halo_fills_bit_for_bit) {
-  const kernel_info& kinfo = GetParam();
+/// k blocked sweeps by `kinfo` against k single sweeps with halo fills, for every size,
+/// stencil, blockable boundary condition and count given.
+void expect_blocked_equal_plain(const kernel_info& kinfo, const std::vector<grid_extent>& sizes,
+                                const std::vector<stencil>& stencils, const std::vector<int>& counts) {
   with_type(kinfo.in, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
@@ -360,14 +361,11 @@ TEST_P(sweeps_kernel, equal_plain_sweeps_with_halo_fills_bit_for_bit) {
       boundary_conditions px = boundary_conditions::all(boundary::dirichlet, -0.5);
       px.lo[0] = px.hi[0] = {boundary::periodic, 0.0};
       bcs.push_back(px);
-      const grid_extent sizes[] = {grid_extent(9, 7, 5), grid_extent(30, 41, 12), grid_extent(3, 2, 2),
-                                   grid_extent(300, 20, 6)};
-      const stencil stencils[] = {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {3.0, -0.5, -0.25})};
       for (const auto& e : sizes)
         for (const stencil& s : stencils) {
           if (std::min({e.nx, e.ny, e.nz}) < s.radius()) continue;
           for (const auto& bc : bcs)
-            for (int k : {2, 3, 8, 35}) {
+            for (int k : counts) {
               // Odd counts run without f: constant stencils without f take the kernels'
               // many-rows-per-call path, with f the row-by-row one.
               grid u(kinfo.in, e, s.radius()), f_grid = u.like(), scratch = u.like();
@@ -397,6 +395,37 @@ TEST_P(sweeps_kernel, equal_plain_sweeps_with_halo_fills_bit_for_bit) {
         }
     }
   });
+}
+
+class sweeps_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(sweeps_kernel, equal_plain_sweeps_with_halo_fills_bit_for_bit) {
+  expect_blocked_equal_plain(GetParam(),
+                             {grid_extent(9, 7, 5), grid_extent(30, 41, 12), grid_extent(3, 2, 2), grid_extent(300, 20, 6)},
+                             {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {3.0, -0.5, -0.25})},
+                             {2, 3, 8, 35});
+}
+
+/// Sets an environment variable for a scope.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~scoped_env() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST_P(sweeps_kernel, tiles_of_every_shape_equal_plain_sweeps) {
+  // Tiles of 1 and 2 rows hand on carries narrower than a radius-3 stencil's 6 rows (which
+  // then span several tiles); x tiles of 4 and 7 columns grow their rims past the grid's x
+  // faces; "300,5" spans the rows and runs several tiles per strip.
+  for (const char* shape : {"4,1", "7,2", "300,5"}) {
+    SCOPED_TRACE(std::string("tile ") + shape);
+    scoped_env tile("MIXPREC_WAVEFRONT_TILE", shape);
+    expect_blocked_equal_plain(GetParam(), {grid_extent(9, 7, 5), grid_extent(30, 41, 12)},
+                               {stencil::laplace_3d7(), stencil::star(3, {3.0, -0.5, -0.25})}, {3, 8});
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(every_kernel, sweeps_kernel, ::testing::ValuesIn(runnable_kernels("stencil_sweeps")),

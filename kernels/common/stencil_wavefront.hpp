@@ -1,15 +1,24 @@
-// k constant-coefficient sweeps in one pass over memory: overlapped tiles in x and y, each
-// walked along z as a wavefront of time levels.
+// k constant-coefficient sweeps in one pass over memory: tiles in x and y, each walked along
+// z as a wavefront of time levels.
 //
-// A tile [x0,x1) x [y0,y1) computes level t (t = 1..k) on the tile grown by (k-t)*r on each
-// side (the points level t+1 will read), so tiles never wait for each other: the cost is
-// the redundant rim, small when tiles are much larger than k*r. Along z, level t computes
-// plane z right after level t-1 computed plane z+r, so each level keeps only 2r+1 planes of
-// its tile in a ring buffer that stays in cache; level 0 is the input grid and level k
-// writes the output grid. Between levels the ghost points follow the boundary conditions
-// exactly as fill_halo would write them (dirichlet values read from the input's halo), so
-// the result equals k separate sweeps with halo fills, bit for bit: every point is computed
-// by the same row engine from the same values.
+// Along z, level t computes plane z right after level t-1 computed plane z+r, so each level
+// keeps only 2r+1 planes of its tile in a ring buffer that stays in cache; level 0 is the
+// input grid and level k writes the output grid.
+//
+// In y the tiles are skewed, so that no point is computed twice: the tile that writes output
+// rows [y0, y1) computes level t on rows [y0 + (k-t)r, y1 + (k-t)r). Level t+1 there also
+// reads the 2r rows of level t just below, which the tile before computed; that tile leaves
+// them, per level and plane, in a carry buffer. A tile's ring thus holds its own rows plus 2r
+// (an overlapped tile would hold 2kr more and compute them again). Tiles in y form strips
+// walked in order by one thread; a strip's first tile has no carry and grows downwards
+// instead, computing [y0 - (k-t)r, y1 + (k-t)r) (rows the strip below also computes: the
+// price of running strips in parallel). In x, tiles narrower than the grid grow by (k-t)r on
+// each side (a redundant rim); the default tile spans whole rows.
+//
+// Between levels the ghost points follow the boundary conditions exactly as fill_halo would
+// write them (dirichlet values read from the input's halo), so the result equals k separate
+// sweeps with halo fills, bit for bit: every point is computed by the same row engine from
+// the same values.
 //
 // Periodic faces in y or z are not supported here (a tile would need the far side of the
 // grid at every level); periodic x is, with tiles spanning whole rows.
@@ -34,20 +43,26 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// Tile extents for k sweeps: about `budget` bytes of ring buffers per thread, tiles at
-/// least 4*k*r wide so the redundant rim stays under about half the work.
+/// Tile extents for k sweeps, and how many strips of y tiles each column of x tiles is cut
+/// into (one per thread where the x tiles alone are too few).
 struct wavefront_tiling {
-  std::int64_t bx, by;
+  std::int64_t bx, by, strips_y;
 
-  static wavefront_tiling choose(const detail::stencil_args& a, int k, std::size_t elem, bool periodic_x,
-                                 int threads) {
+  /// Tiles whose ring buffers take about `budget` bytes per thread; x tiles at least 8*k*r
+  /// wide so their redundant rim stays under about a fifth of the work.
+  static wavefront_tiling choose(const detail::stencil_args& a, int k, std::size_t elem, bool periodic_x, int threads) {
     const std::int64_t rim = std::int64_t(k) * a.radius;
     const std::int64_t planes = std::int64_t(k - 1) * (2 * a.radius + 1);
-    const std::int64_t budget = std::int64_t(768) << 10;
+    // Rows per tile trade the carry copies (2r rows per level and plane, whatever the tile
+    // height) against a ring that outgrows L2. Measured at 256^3, 8 sweeps, 2 threads: f64
+    // 48-64 rows (ring 2-3 MiB) 1.07x faster than 15 (ring within the 1 MiB L2), 1.1x than
+    // 128; f32 best with the whole 128-row strip as one tile.
+    const std::int64_t budget = std::int64_t(3) << 20;
     std::int64_t bx = a.nx;
     if (!periodic_x) bx = std::min<std::int64_t>(a.nx, std::max<std::int64_t>(256, 8 * rim));
-    std::int64_t by = budget / std::max<std::int64_t>(1, planes * (bx + 2 * rim) * std::int64_t(elem)) - 2 * rim;
-    by = std::clamp<std::int64_t>(by, std::max<std::int64_t>(4, 4 * rim), std::max<std::int64_t>(a.ny, 1));
+    const std::int64_t row_bytes = (bx + 2 * rim + 2 * a.radius) * std::int64_t(elem);
+    std::int64_t by = budget / std::max<std::int64_t>(1, planes * row_bytes) - 2 * a.radius;
+    by = std::clamp<std::int64_t>(by, 2, std::max<std::int64_t>(a.ny, 2));
     // MIXPREC_WAVEFRONT_TILE="bx,by" overrides the choice, for tuning on other machines.
     if (const char* e = std::getenv("MIXPREC_WAVEFRONT_TILE")) {
       long ex = 0, ey = 0;
@@ -56,12 +71,9 @@ struct wavefront_tiling {
         by = std::min<std::int64_t>(std::max<std::int64_t>(a.ny, 1), ey);
       }
     }
-    // Whole tiles per thread: round the tile count up to a multiple of the threads.
     const std::int64_t tx = (a.nx + bx - 1) / bx;
-    std::int64_t ty = (a.ny + by - 1) / by;
-    while ((tx * ty) % threads != 0 && ty < a.ny) ++ty;
-    by = (a.ny + ty - 1) / std::max<std::int64_t>(1, ty);
-    return {bx, by};
+    const std::int64_t strips = std::clamp<std::int64_t>((threads + tx - 1) / tx, 1, std::max<std::int64_t>(a.ny, 1));
+    return {bx, by, strips};
   }
 };
 
@@ -72,22 +84,39 @@ class wavefront_tile {
                  const wavefront_tiling& tiling)
       // Planes padded by an odd number of cache lines: without it the levels' slots sit at
       // equal offsets modulo 4 KiB and loads stall on 4K aliasing with the stores.
-      : a_(a), bc_(bc), k_(k), r_(a.radius), plan_(plan), rim_(std::int64_t(k) * a.radius),
-        ring_sx_(round_up(tiling.bx + 2 * rim_ + 2 * r_)), ring_rows_(tiling.by + 2 * rim_),
-        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))), ring_(ring_storage(std::size_t(k - 1) * (2 * r_ + 1) * plane_)), in_(plan.rows()), run_in_(plan.rows()) {}
+      : a_(a),
+        bc_(bc),
+        k_(k),
+        r_(a.radius),
+        plan_(plan),
+        rim_(std::int64_t(k) * a.radius),
+        ring_sx_(round_up(tiling.bx + 2 * rim_ + 2 * r_)),
+        ring_rows_(tiling.by + 2 * rim_),
+        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))),
+        ring_(thread_storage<0>(std::size_t(k - 1) * (2 * r_ + 1) * plane_)),
+        carry_(thread_storage<1>(std::size_t(k - 1) * std::size_t(a.nz + std::int64_t(k - 1) * a.radius) * 2 * r_ *
+                                 ring_sx_)),
+        in_(plan.rows()),
+        run_in_(plan.rows()) {}
 
-  void run(std::int64_t x0, std::int64_t x1, std::int64_t y0, std::int64_t y1) {
+  /// The tile writing output [x0,x1) x [y0,y1). `carry_in`: the previous tile of the strip
+  /// (rows below y0) left its top rows in the carry buffer; `carry_out`: leave ours there.
+  void run(std::int64_t x0, std::int64_t x1, std::int64_t y0, std::int64_t y1, bool carry_in, bool carry_out) {
     x0_ = x0;
     y0_ = y0;
-    // Per level: the rectangle it holds (ghosts included) and a row engine as wide as the
-    // part it computes.
+    carry_in_ = carry_in;
+    carry_out_ = carry_out;
+    // Per level: the rows it computes, the rectangle it holds (carried rows and ghosts
+    // included), and a row engine as wide as the part it computes.
     std::vector<detail::stencil_args> args(k_ + 1, a_);
     for (int t = 1; t <= k_; ++t) {
       const std::int64_t grow = std::int64_t(k_ - t) * r_;
       lo_x_[t] = std::max<std::int64_t>(-r_, x0 - grow);
       hi_x_[t] = std::min<std::int64_t>(a_.nx + r_, x1 + grow);
-      lo_y_[t] = std::max<std::int64_t>(-r_, y0 - grow);
-      hi_y_[t] = std::min<std::int64_t>(a_.ny + r_, y1 + grow);
+      row_lo_[t] = carry_in ? y0 + grow : y0 - grow;
+      row_hi_[t] = y1 + grow;
+      lo_y_[t] = std::max<std::int64_t>(-r_, row_lo_[t] - (carry_in ? 2 * r_ : 0));
+      hi_y_[t] = std::min<std::int64_t>(a_.ny + r_, row_hi_[t]);
       if (t == k_) lo_x_[t] = x0, hi_x_[t] = x1, lo_y_[t] = y0, hi_y_[t] = y1;
       args[t].nx = std::min(a_.nx, hi_x_[t]) - std::max<std::int64_t>(0, lo_x_[t]);
     }
@@ -118,9 +147,11 @@ class wavefront_tile {
     const std::int64_t v = std::int64_t(64 / sizeof(S));
     return (n + v - 1) / v * v;
   }
-  /// The calling thread's ring storage, kept between calls: a fresh multi-megabyte
-  /// allocation per call would cost page faults comparable to the sweeps themselves.
-  static S* ring_storage(std::size_t n) {
+  /// The calling thread's ring (Which = 0) and carry (1) storage, kept between calls: a
+  /// fresh multi-megabyte allocation per call would cost page faults comparable to the
+  /// sweeps themselves.
+  template <int Which>
+  static S* thread_storage(std::size_t n) {
     struct cache {
       void* p = nullptr;
       std::size_t bytes = 0;
@@ -148,10 +179,50 @@ class wavefront_tile {
            (x - (x0_ - rim_ - r_));
   }
 
+  /// Plane z of level t: the carried rows in, the tile's rows, the ghosts, our rows out.
   void compute_plane(int t, std::int64_t z, stencil_row_kernel<S, Rows>& engine) {
+    const std::int64_t yb = std::clamp<std::int64_t>(row_lo_[t], 0, a_.ny);
+    const std::int64_t ye = std::clamp<std::int64_t>(row_hi_[t], 0, a_.ny);
+    if (t < k_ && carry_in_) carry(t, z, row_lo_[t], true);
+    if (yb < ye) compute_rows(t, z, engine, yb, ye);
+    if (t == k_) return;
+    // Ghost rows, where their source is held: a mirrored row the tile neither computed nor
+    // received is read by none of its points (they would need rows it lacks).
+    const std::int64_t held_lo = std::max<std::int64_t>(0, lo_y_[t]), held_hi = std::min(a_.ny, hi_y_[t]);
+    const auto ky = boundary(bc_.kind[1][0]), ky_hi = boundary(bc_.kind[1][1]);
+    for (std::int64_t y = lo_y_[t]; y < 0; ++y) {
+      if (ky == boundary::dirichlet)
+        copy_row(0, y, z, t, y, z);
+      else if (-1 - y < held_hi)
+        copy_row(t, -1 - y, z, t, y, z);
+    }
+    for (std::int64_t y = a_.ny; y < hi_y_[t]; ++y) {
+      if (ky_hi == boundary::dirichlet)
+        copy_row(0, y, z, t, y, z);
+      else if (2 * a_.ny - 1 - y >= held_lo)
+        copy_row(t, 2 * a_.ny - 1 - y, z, t, y, z);
+    }
+    if (carry_out_) carry(t, z, row_hi_[t], false);
+  }
+
+  /// The 2r rows of level t below `edge` (those inside the grid) between the ring and the
+  /// carry buffer: a tile's top rows are the next tile's bottom ones.
+  void carry(int t, std::int64_t z, std::int64_t edge, bool into_ring) {
+    const std::int64_t width = hi_x_[t] - lo_x_[t];
+    // Ordered by wavefront step, then level: a step's carries are one contiguous run, and
+    // the steps follow each other, so the hardware prefetchers stream them.
+    const std::int64_t step = z + std::int64_t(t - 1) * r_;
+    S* const base = carry_ + (step * (k_ - 1) + (t - 1)) * 2 * r_ * ring_sx_ + (lo_x_[t] - (x0_ - rim_ - r_));
+    for (std::int64_t y = std::max<std::int64_t>(0, edge - 2 * r_); y < std::min(a_.ny, edge); ++y) {
+      S* ring = at(t, lo_x_[t], y, z);
+      S* kept = base + (y - (edge - 2 * r_)) * ring_sx_;
+      std::memcpy(into_ring ? ring : kept, into_ring ? kept : ring, std::size_t(width) * sizeof(S));
+    }
+  }
+
+  /// Rows [yb, ye) of plane z of level t, with their x ghosts.
+  void compute_rows(int t, std::int64_t z, stencil_row_kernel<S, Rows>& engine, std::int64_t yb, std::int64_t ye) {
     const std::int64_t xb = std::max<std::int64_t>(0, lo_x_[t]);
-    const std::int64_t yb = std::max<std::int64_t>(0, lo_y_[t]), ye = std::min(a_.ny, hi_y_[t]);
-    if (yb >= ye) return;
     // Row pointers at the first row, then advanced by each level's row stride: the ring
     // slot arithmetic is done once per plane, not per row.
     for (int q = 0; q < plan_.rows(); ++q) in_[q] = at(t - 1, xb, yb + plan_.dy[q], z + plan_.dz[q]);
@@ -164,9 +235,9 @@ class wavefront_tile {
     const std::int64_t ahead = prefetch_rows((x_end(t) - xb) * std::int64_t(sizeof(S)), ye - yb);
     if (engine.runs_rows()) {
       // Many rows per call with the row pointers in registers, as the single sweep: 1.3x
-      // faster than a call per row on a grid in cache, 1.1-1.2x at 256^3. Level 1 runs in two parts so
-      // that its last `ahead` rows prefetch the next plane's first rows from memory; the
-      // ring levels read rows already in cache.
+      // faster than a call per row on a grid in cache, 1.1-1.2x at 256^3. Level 1 runs in two parts
+      // so that its last `ahead` rows prefetch the next plane's first rows from memory; the ring
+      // levels read rows already in cache.
       const bool stream = t == k_ && stream_;
       if (t == 1) {
         const std::int64_t split = std::max(yb, ye - ahead);
@@ -193,12 +264,6 @@ class wavefront_tile {
         if (f) f += a_.fsy;
       }
     }
-    if (t == k_) return;
-    const auto ky = boundary(bc_.kind[1][0]), ky_hi = boundary(bc_.kind[1][1]);
-    for (std::int64_t y = lo_y_[t]; y < 0; ++y)
-      ky == boundary::dirichlet ? copy_row(0, y, z, t, y, z) : copy_row(t, -1 - y, z, t, y, z);
-    for (std::int64_t y = a_.ny; y < hi_y_[t]; ++y)
-      ky_hi == boundary::dirichlet ? copy_row(0, y, z, t, y, z) : copy_row(t, 2 * a_.ny - 1 - y, z, t, y, z);
   }
 
   /// One past the last x level t computes.
@@ -210,16 +275,28 @@ class wavefront_tile {
     const std::int64_t n = a_.nx;
     for (std::int64_t x = lo_x_[t]; x < 0; ++x) {
       switch (boundary(bc_.kind[0][0])) {
-        case boundary::dirichlet: row[x] = u[x]; break;
-        case boundary::periodic: row[x] = row[x + n]; break;
-        case boundary::neumann: row[x] = row[-1 - x]; break;
+        case boundary::dirichlet:
+          row[x] = u[x];
+          break;
+        case boundary::periodic:
+          row[x] = row[x + n];
+          break;
+        case boundary::neumann:
+          row[x] = row[-1 - x];
+          break;
       }
     }
     for (std::int64_t x = n; x < hi_x_[t]; ++x) {
       switch (boundary(bc_.kind[0][1])) {
-        case boundary::dirichlet: row[x] = u[x]; break;
-        case boundary::periodic: row[x] = row[x - n]; break;
-        case boundary::neumann: row[x] = row[2 * n - 1 - x]; break;
+        case boundary::dirichlet:
+          row[x] = u[x];
+          break;
+        case boundary::periodic:
+          row[x] = row[x - n];
+          break;
+        case boundary::neumann:
+          row[x] = row[2 * n - 1 - x];
+          break;
       }
     }
   }
@@ -245,10 +322,14 @@ class wavefront_tile {
   const row_plan& plan_;
   const std::int64_t rim_, ring_sx_, ring_rows_, plane_;
   S* ring_;
+  S* carry_;  // per level and plane, the 2r rows the next tile of the strip reads below its own
   std::vector<const S*> in_, run_in_;  // row pointers at a plane's first row, at a run's
   const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
-  std::int64_t lo_x_[64] = {}, hi_x_[64] = {}, lo_y_[64] = {}, hi_y_[64] = {};
+  bool carry_in_ = false, carry_out_ = false;
+  // Per level: the rectangle held (ghosts and carried rows included) and the rows computed
+  // (before clipping to the grid).
+  std::int64_t lo_x_[64] = {}, hi_x_[64] = {}, lo_y_[64] = {}, hi_y_[64] = {}, row_lo_[64] = {}, row_hi_[64] = {};
 };
 
 /// Largest sweep count one wavefront pass takes; more sweeps run as several passes.
@@ -261,16 +342,21 @@ void stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_a
   const row_plan plan(a);
   const bool periodic_x = boundary(bc.kind[0][0]) == boundary::periodic;
   const wavefront_tiling tiling = wavefront_tiling::choose(a, k, sizeof(S), periodic_x, std::max(1, ex.threads));
-  const std::int64_t tx = (a.nx + tiling.bx - 1) / tiling.bx, ty = (a.ny + tiling.by - 1) / tiling.by;
-  const std::int64_t tiles = tx * ty;
-  const int chunks = detail::chunk_count(tiles, ex.threads, 1);
+  const std::int64_t tx = (a.nx + tiling.bx - 1) / tiling.bx, strips = tx * tiling.strips_y;
+  const int chunks = detail::chunk_count(strips, ex.threads, 1);
   detail::parallel_chunks(chunks, [&](int c) {
     wavefront_tile<S, Rows> tile(a, bc, k, plan, tiling);
-    std::int64_t t0, t1;
-    detail::chunk_range(tiles, chunks, c, 1, &t0, &t1);
-    for (std::int64_t i = t0; i < t1; ++i) {
-      const std::int64_t x0 = (i % tx) * tiling.bx, y0 = (i / tx) * tiling.by;
-      tile.run(x0, std::min(a.nx, x0 + tiling.bx), y0, std::min(a.ny, y0 + tiling.by));
+    std::int64_t s0, s1;
+    detail::chunk_range(strips, chunks, c, 1, &s0, &s1);
+    for (std::int64_t i = s0; i < s1; ++i) {
+      // Strip i: x tile i % tx, rows [ya, yb) as the (i / tx)-th of strips_y equal parts.
+      const std::int64_t x0 = (i % tx) * tiling.bx, x1 = std::min(a.nx, x0 + tiling.bx);
+      const std::int64_t part = i / tx;
+      const std::int64_t ya = a.ny * part / tiling.strips_y, yb = a.ny * (part + 1) / tiling.strips_y;
+      for (std::int64_t y0 = ya; y0 < yb; y0 += tiling.by) {
+        const std::int64_t y1 = std::min(yb, y0 + tiling.by);
+        tile.run(x0, x1, y0, y1, y0 != ya, y1 != yb);
+      }
     }
     Rows::stream_fence();
   });
