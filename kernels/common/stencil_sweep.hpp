@@ -67,11 +67,12 @@ const S* rows_ahead(const S* row, std::int64_t y, std::int64_t y_end, std::int64
 }
 
 /// Non-temporal output stores pay when the output is far larger than the caches (and is not
-/// also an input: f aliasing out must be read through the cache).
+/// also an input: f aliasing out must be read through the cache), on CPUs where they pay at
+/// all (detail::streaming_stores_pay).
 template <class S>
 bool streams_output(const detail::stencil_args& a) {
   const double bytes = double(a.nx) * double(a.ny) * double(a.nz) * double(sizeof(S));
-  return bytes >= double(32 << 20) && a.f != a.out;
+  return bytes >= double(32 << 20) && a.f != a.out && detail::streaming_stores_pay();
 }
 
 template <class S, class Rows, bool Parallel>
