@@ -33,6 +33,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <numeric>
 #include <vector>
 
 #include "internal/parallel.hpp"
@@ -44,25 +45,31 @@ namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
 /// Tile extents for k sweeps, and how many strips of y tiles each column of x tiles is cut
-/// into (one per thread where the x tiles alone are too few).
+/// into (so that the threads get equal shares of strips).
 struct wavefront_tiling {
   std::int64_t bx, by, strips_y;
 
-  /// Tiles whose ring buffers take about `budget` bytes per thread; x tiles at least 8*k*r
-  /// wide so their redundant rim stays under about a fifth of the work.
+  /// Tiles whose ring buffers take about `budget` bytes per thread: whole rows where that
+  /// leaves at least `min_rows` rows per tile, else the rows cut into the fewest equal x
+  /// tiles that do (each then grows a redundant rim of (k-t)r columns a side).
   static wavefront_tiling choose(const detail::stencil_args& a, int k, std::size_t elem, bool periodic_x, int threads) {
     const std::int64_t rim = std::int64_t(k) * a.radius;
     const std::int64_t planes = std::int64_t(k - 1) * (2 * a.radius + 1);
     // Rows per tile trade the carry copies (2r rows per level and plane, whatever the tile
     // height) against a ring that outgrows L2. Measured at 256^3, 8 sweeps, 2 threads: f64
     // 48-64 rows (ring 2-3 MiB) 1.07x faster than 15 (ring within the 1 MiB L2), 1.1x than
-    // 128; f32 best with the whole 128-row strip as one tile.
-    const std::int64_t budget = std::int64_t(3) << 20;
+    // 128; f32 best with the whole 128-row strip as one tile. At 384^3 f64, whole rows (44
+    // per tile) ran 1.38x faster than x tiles of 256 and 128 columns.
+    const std::int64_t budget = std::int64_t(3) << 20, min_rows = 16;
+    auto rows_for = [&](std::int64_t bx) {
+      const std::int64_t row_bytes = (bx + 2 * rim + 2 * a.radius) * std::int64_t(elem);
+      return budget / std::max<std::int64_t>(1, planes * row_bytes) - 2 * a.radius;
+    };
     std::int64_t bx = a.nx;
-    if (!periodic_x) bx = std::min<std::int64_t>(a.nx, std::max<std::int64_t>(256, 8 * rim));
-    const std::int64_t row_bytes = (bx + 2 * rim + 2 * a.radius) * std::int64_t(elem);
-    std::int64_t by = budget / std::max<std::int64_t>(1, planes * row_bytes) - 2 * a.radius;
-    by = std::clamp<std::int64_t>(by, 2, std::max<std::int64_t>(a.ny, 2));
+    if (!periodic_x)
+      for (std::int64_t tiles = 2; rows_for(bx) < min_rows && bx > 8 * rim; ++tiles)
+        bx = std::max<std::int64_t>(8 * rim, (a.nx + tiles - 1) / tiles);
+    std::int64_t by = std::clamp<std::int64_t>(rows_for(bx), 2, std::max<std::int64_t>(a.ny, 2));
     // MIXPREC_WAVEFRONT_TILE="bx,by" overrides the choice, for tuning on other machines.
     if (const char* e = std::getenv("MIXPREC_WAVEFRONT_TILE")) {
       long ex = 0, ey = 0;
@@ -71,8 +78,10 @@ struct wavefront_tiling {
         by = std::min<std::int64_t>(std::max<std::int64_t>(a.ny, 1), ey);
       }
     }
+    // tx * strips a multiple of the threads (lcm), so that every thread gets as many strips.
     const std::int64_t tx = (a.nx + bx - 1) / bx;
-    const std::int64_t strips = std::clamp<std::int64_t>((threads + tx - 1) / tx, 1, std::max<std::int64_t>(a.ny, 1));
+    const std::int64_t strips = std::clamp<std::int64_t>(threads / std::gcd<std::int64_t>(tx, threads), 1,
+                                                         std::max<std::int64_t>(a.ny, 1));
     return {bx, by, strips};
   }
 };
