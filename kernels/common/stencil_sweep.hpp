@@ -18,9 +18,10 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// Rows per block such that the 2r+1 input planes of a block take about `cache_bytes`.
+/// Rows per block such that the 2r+1 input planes of a block and its output plane take
+/// about `cache_bytes`.
 inline std::int64_t block_rows(std::int64_t ny, std::int64_t row_bytes, int radius, std::int64_t cache_bytes) {
-  const std::int64_t rows = cache_bytes / std::max<std::int64_t>(1, row_bytes * (2 * radius + 1));
+  const std::int64_t rows = cache_bytes / std::max<std::int64_t>(1, row_bytes * (2 * radius + 2));
   return std::clamp<std::int64_t>(rows, 4, std::max<std::int64_t>(ny, 1));
 }
 
@@ -83,7 +84,9 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
   const int chunks = Parallel ? detail::chunk_count(points, ex.threads, 1 << 14) : 1;
   const bool split_z = a.nz >= chunks * 4;
   const std::int64_t row_bytes = a.nx * std::int64_t(sizeof(S));
-  const std::int64_t by = block_rows(a.ny, row_bytes, a.radius, detail::l2_cache_bytes() / 2);
+  // A quarter of L2: at 256^3 with 2 threads, blocks of 32 (f64) and 48-64 (f32) rows ran
+  // 1.1-1.2x faster than blocks twice as tall; the output lines pass through L2 too.
+  const std::int64_t by = block_rows(a.ny, row_bytes, a.radius, detail::l2_cache_bytes() / 4);
   const std::int64_t ahead = prefetch_rows(row_bytes, by);
   const bool stream = streams_output<S>(a);
   detail::parallel_chunks(chunks, [&](int c) {
