@@ -284,28 +284,16 @@ class wavefront_tile {
     const std::int64_t n = a_.nx;
     for (std::int64_t x = lo_x_[t]; x < 0; ++x) {
       switch (boundary(bc_.kind[0][0])) {
-        case boundary::dirichlet:
-          row[x] = u[x];
-          break;
-        case boundary::periodic:
-          row[x] = row[x + n];
-          break;
-        case boundary::neumann:
-          row[x] = row[-1 - x];
-          break;
+        case boundary::dirichlet: row[x] = u[x]; break;
+        case boundary::periodic: row[x] = row[x + n]; break;
+        case boundary::neumann: row[x] = row[-1 - x]; break;
       }
     }
     for (std::int64_t x = n; x < hi_x_[t]; ++x) {
       switch (boundary(bc_.kind[0][1])) {
-        case boundary::dirichlet:
-          row[x] = u[x];
-          break;
-        case boundary::periodic:
-          row[x] = row[x - n];
-          break;
-        case boundary::neumann:
-          row[x] = row[2 * n - 1 - x];
-          break;
+        case boundary::dirichlet: row[x] = u[x]; break;
+        case boundary::periodic: row[x] = row[x - n]; break;
+        case boundary::neumann: row[x] = row[2 * n - 1 - x]; break;
       }
     }
   }
