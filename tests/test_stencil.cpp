@@ -430,6 +430,14 @@ TEST_P(sweeps_kernel, tiles_of_every_shape_equal_plain_sweeps) {
   }
 }
 
+TEST_P(sweeps_kernel, passes_shorter_than_the_count_equal_plain_sweeps) {
+  // Kernels that block in time may run fewer sweeps per call than asked (passes of 3 here:
+  // 8 = 3 + 3 + 2, 7 = 3 + 2 + 2); the front end fills the halo and calls again for the rest.
+  scoped_env levels("MIXPREC_WAVEFRONT_LEVELS", "3");
+  expect_blocked_equal_plain(GetParam(), {grid_extent(30, 41, 12)},
+                             {stencil::laplace_3d7(), stencil::star(3, {3.0, -0.5, -0.25})}, {7, 8});
+}
+
 INSTANTIATE_TEST_SUITE_P(every_kernel, sweeps_kernel, ::testing::ValuesIn(runnable_kernels("stencil_sweeps")),
                          kernel_param_name);
 

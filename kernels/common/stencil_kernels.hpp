@@ -24,9 +24,9 @@ struct stencil_kernels {
     stencil_sweep<S, Rows, true>(ex, a);
   }
   template <class S>
-  static void sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
-                     int k) {
-    stencil_sweeps_blocked<S, Rows>(ex, a, bc, k);
+  static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
+                    int k) {
+    return stencil_sweeps_blocked<S, Rows>(ex, a, bc, k);
   }
 };
 

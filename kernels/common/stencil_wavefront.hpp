@@ -49,27 +49,48 @@ inline namespace MIXPREC_KERNEL_ISA {
 struct wavefront_tiling {
   std::int64_t bx, by, strips_y;
 
-  /// Tiles whose ring buffers take about `budget` bytes per thread: whole rows where that
+  /// Ring buffers per thread: about 3 MiB. Measured at 256^3, 8 sweeps, 2 threads: f64
+  /// 48-64 rows (ring 2-3 MiB) 1.07x faster than 15 (ring within the 1 MiB L2), 1.1x than
+  /// 128; f32 best with the whole 128-row strip as one tile.
+  static constexpr std::int64_t ring_budget = std::int64_t(3) << 20;
+
+  /// Rows per tile (not counting the 2r carried ones) whose k-level ring takes about
+  /// ring_budget bytes when tiles are `bx` points wide.
+  static std::int64_t rows_within_budget(const detail::stencil_args& a, int k, std::size_t elem, std::int64_t bx) {
+    const std::int64_t rim = std::int64_t(k) * a.radius;
+    const std::int64_t planes = std::int64_t(k - 1) * (2 * a.radius + 1);
+    const std::int64_t row_bytes = (bx + 2 * rim + 2 * a.radius) * std::int64_t(elem);
+    return ring_budget / std::max<std::int64_t>(1, planes * row_bytes) - 2 * a.radius;
+  }
+
+  /// Sweeps per pass, for k sweeps asked: the most whose ring leaves tiles spanning whole
+  /// rows at least `rows_per_tile` high (or the whole grid's rows), in passes of equal
+  /// length. More levels per pass save memory traffic but thin the tiles, and the ring, the
+  /// carries (2r rows per level and plane) and the per-thread buffers grow with the levels.
+  /// Measured, 2 threads, f64 7-point, 32 sweeps of 256^3: passes of 8 (66-row tiles)
+  /// 148-162 ms, of 16 (28 rows) 177 ms, one pass of 32 (11 rows) 227-251 ms.
+  static int levels(const detail::stencil_args& a, int k, std::size_t elem) {
+    const std::int64_t rows_per_tile = 48, wanted = std::min<std::int64_t>(rows_per_tile, a.ny);
+    int most = k;
+    while (most > 2 && rows_within_budget(a, most, elem, a.nx) < wanted) --most;
+    if (const char* e = std::getenv("MIXPREC_WAVEFRONT_LEVELS"))  // for tuning on other machines
+      if (std::atoi(e) > 0) most = std::min(k, std::atoi(e));
+    const int passes = (k + most - 1) / most;
+    return (k + passes - 1) / passes;
+  }
+
+  /// Tiles whose ring buffers take about ring_budget bytes per thread: whole rows where that
   /// leaves at least `min_rows` rows per tile, else the rows cut into the fewest equal x
   /// tiles that do (each then grows a redundant rim of (k-t)r columns a side).
   static wavefront_tiling choose(const detail::stencil_args& a, int k, std::size_t elem, bool periodic_x, int threads) {
-    const std::int64_t rim = std::int64_t(k) * a.radius;
-    const std::int64_t planes = std::int64_t(k - 1) * (2 * a.radius + 1);
-    // Rows per tile trade the carry copies (2r rows per level and plane, whatever the tile
-    // height) against a ring that outgrows L2. Measured at 256^3, 8 sweeps, 2 threads: f64
-    // 48-64 rows (ring 2-3 MiB) 1.07x faster than 15 (ring within the 1 MiB L2), 1.1x than
-    // 128; f32 best with the whole 128-row strip as one tile. At 384^3 f64, whole rows (44
-    // per tile) ran 1.38x faster than x tiles of 256 and 128 columns.
-    const std::int64_t budget = std::int64_t(3) << 20, min_rows = 16;
-    auto rows_for = [&](std::int64_t bx) {
-      const std::int64_t row_bytes = (bx + 2 * rim + 2 * a.radius) * std::int64_t(elem);
-      return budget / std::max<std::int64_t>(1, planes * row_bytes) - 2 * a.radius;
-    };
+    // At 384^3 f64, whole rows (44 per tile) ran 1.38x faster than x tiles of 256 and 128
+    // columns.
+    const std::int64_t rim = std::int64_t(k) * a.radius, min_rows = 16;
     std::int64_t bx = a.nx;
     if (!periodic_x)
-      for (std::int64_t tiles = 2; rows_for(bx) < min_rows && bx > 8 * rim; ++tiles)
+      for (std::int64_t tiles = 2; rows_within_budget(a, k, elem, bx) < min_rows && bx > 8 * rim; ++tiles)
         bx = std::max<std::int64_t>(8 * rim, (a.nx + tiles - 1) / tiles);
-    std::int64_t by = std::clamp<std::int64_t>(rows_for(bx), 2, std::max<std::int64_t>(a.ny, 2));
+    std::int64_t by = std::clamp<std::int64_t>(rows_within_budget(a, k, elem, bx), 2, std::max<std::int64_t>(a.ny, 2));
     // MIXPREC_WAVEFRONT_TILE="bx,by" overrides the choice, for tuning on other machines.
     if (const char* e = std::getenv("MIXPREC_WAVEFRONT_TILE")) {
       long ex = 0, ey = 0;
@@ -99,7 +120,8 @@ class wavefront_tile {
         r_(a.radius),
         plan_(plan),
         rim_(std::int64_t(k) * a.radius),
-        ring_sx_(round_up(tiling.bx + 2 * rim_ + 2 * r_)),
+        ring_x0_(round_up(rim_ + r_)),
+        ring_sx_(round_up(ring_x0_ + tiling.bx + rim_ + r_)),
         ring_rows_(tiling.by + 2 * rim_),
         plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))),
         ring_(thread_storage<0>(std::size_t(k - 1) * (2 * r_ + 1) * plane_)),
@@ -185,7 +207,7 @@ class wavefront_tile {
     if (t == k_) return static_cast<S*>(a_.out) + x + y * a_.osy + z * a_.osz;
     const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
     return ring_ + (std::int64_t(t - 1) * P + slot) * plane_ + (y - (y0_ - rim_ - r_)) * ring_sx_ +
-           (x - (x0_ - rim_ - r_));
+           (x - (x0_ - ring_x0_));
   }
 
   /// Plane z of level t: the carried rows in, the tile's rows, the ghosts, our rows out.
@@ -221,7 +243,7 @@ class wavefront_tile {
     // Ordered by wavefront step, then level: a step's carries are one contiguous run, and
     // the steps follow each other, so the hardware prefetchers stream them.
     const std::int64_t step = z + std::int64_t(t - 1) * r_;
-    S* const base = carry_ + (step * (k_ - 1) + (t - 1)) * 2 * r_ * ring_sx_ + (lo_x_[t] - (x0_ - rim_ - r_));
+    S* const base = carry_ + (step * (k_ - 1) + (t - 1)) * 2 * r_ * ring_sx_ + (lo_x_[t] - (x0_ - ring_x0_));
     for (std::int64_t y = std::max<std::int64_t>(0, edge - 2 * r_); y < std::min(a_.ny, edge); ++y) {
       S* ring = at(t, lo_x_[t], y, z);
       S* kept = base + (y - (edge - 2 * r_)) * ring_sx_;
@@ -317,7 +339,11 @@ class wavefront_tile {
   const detail::halo_args& bc_;
   const int k_, r_;
   const row_plan& plan_;
-  const std::int64_t rim_, ring_sx_, ring_rows_, plane_;
+  // Ring rows: x = x0 sits ring_x0_ elements (the rim and ghosts, rounded up to a cache
+  // line) into a row of ring_sx_, so that rows start on a line as the grid's own do:
+  // otherwise every 64-byte load and store of the row engine splits two lines (8 f64 sweeps
+  // at 256^3 ran 1.3x slower for k = 6 and 8 than for k = 7, whose rim happened to align).
+  const std::int64_t rim_, ring_x0_, ring_sx_, ring_rows_, plane_;
   S* ring_;
   S* carry_;  // per level and plane, the 2r rows the next tile of the strip reads below its own
   std::vector<const S*> in_, run_in_;  // row pointers at a plane's first row, at a run's
@@ -332,10 +358,13 @@ class wavefront_tile {
 /// Largest sweep count one wavefront pass takes; more sweeps run as several passes.
 inline constexpr int max_wavefront_levels = 32;
 
+/// Up to k sweeps in one pass (wavefront_tiling::levels decides how many); returns how many
+/// it ran.
 template <class S, class Rows>
-void stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
-                            int k) {
-  if (a.nx == 0 || a.ny == 0 || a.nz == 0) return;
+int stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
+                           int k) {
+  if (a.nx == 0 || a.ny == 0 || a.nz == 0) return k;
+  k = wavefront_tiling::levels(a, k, sizeof(S));
   const row_plan plan(a);
   const bool periodic_x = boundary(bc.kind[0][0]) == boundary::periodic;
   const wavefront_tiling tiling = wavefront_tiling::choose(a, k, sizeof(S), periodic_x, std::max(1, ex.threads));
@@ -350,13 +379,17 @@ void stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_a
       const std::int64_t x0 = (i % tx) * tiling.bx, x1 = std::min(a.nx, x0 + tiling.bx);
       const std::int64_t part = i / tx;
       const std::int64_t ya = a.ny * part / tiling.strips_y, yb = a.ny * (part + 1) / tiling.strips_y;
-      for (std::int64_t y0 = ya; y0 < yb; y0 += tiling.by) {
-        const std::int64_t y1 = std::min(yb, y0 + tiling.by);
-        tile.run(x0, x1, y0, y1, y0 != ya, y1 != yb);
+      // Tiles of equal height: a last tile of a few rows would run its levels as slowly as
+      // a full one (measured 1.1x on 384^3 with 63-row tiles and a 3-row remainder).
+      const std::int64_t tiles = (yb - ya + tiling.by - 1) / tiling.by;
+      for (std::int64_t j = 0; j < tiles; ++j) {
+        const std::int64_t y0 = ya + (yb - ya) * j / tiles, y1 = ya + (yb - ya) * (j + 1) / tiles;
+        tile.run(x0, x1, y0, y1, j != 0, j + 1 != tiles);
       }
     }
     Rows::stream_fence();
   });
+  return k;
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -186,10 +186,12 @@ struct stencil_problem {
 };
 
 using stencil_fn = void (*)(const exec_args&, const stencil_args& a);
-/// `sweeps` constant-coefficient sweeps from a.u (halo filled) into a.out; between sweeps the
-/// halo follows `bc`, with dirichlet values read from a.u's halo. a.u's interior may be
+/// Up to `sweeps` constant-coefficient sweeps from a.u (halo filled) into a.out; between
+/// sweeps the halo follows `bc`, with dirichlet values read from a.u's halo. Returns how many
+/// it ran (at least 1): a kernel that blocks in time may take fewer per pass than asked, and
+/// the caller fills a.out's halo and calls again for the rest. a.u's interior may be
 /// overwritten; a.out's halo is not written.
-using stencil_sweeps_fn = void (*)(const exec_args&, const stencil_args& a, const halo_args& bc, int sweeps);
+using stencil_sweeps_fn = int (*)(const exec_args&, const stencil_args& a, const halo_args& bc, int sweeps);
 
 // Geometric multigrid on structured grids: constant-coefficient stencils of radius 1, zero
 // (Dirichlet) halos that kernels read and never write. Coarse point I of a coarsened axis

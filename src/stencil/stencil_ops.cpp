@@ -170,12 +170,14 @@ grid& run_sweeps(const char* op, const stencil& s, const folded& fo, double gamm
     const detail::context_state& st = *u.ctx().state();
     const detail::kernel_entry k = detail::select_kernel(detail::op_id::stencil_sweeps, st, u.type(), u.type(), &p);
     const auto t0 = std::chrono::steady_clock::now();
-    reinterpret_cast<detail::stencil_sweeps_fn>(k.fn)(st.exec(), a, h, step);
-    detail::finish_call(detail::op_id::stencil_sweeps, st, k, t0, name_of(u.type()), shape_of(a, step),
+    const int done = reinterpret_cast<detail::stencil_sweeps_fn>(k.fn)(st.exec(), a, h, step);
+    if (done < 1 || done > step)
+      MIXPREC_THROW(internal, op, "kernel ", k.name, " ran ", done, " of ", step, " sweeps");
+    detail::finish_call(detail::op_id::stencil_sweeps, st, k, t0, name_of(u.type()), shape_of(a, done),
                         accumulation::standard);
     fill_halo(*dst, bc);
     std::swap(src, dst);
-    left -= step;
+    left -= done;
   }
   return *src;
 }

@@ -50,8 +50,8 @@ struct stencil_ref {
   }
 
   /// Sweeps alternate between a.u and a.out; an even count ends in a.u and is copied over.
-  static void sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
-                     int k) {
+  static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
+                    int k) {
     detail::stencil_args step = a;
     for (int i = 0; i < k; ++i) {
       const bool forward = i % 2 == 0;
@@ -74,6 +74,7 @@ struct stencil_ref {
         for (std::int64_t y = 0; y < a.ny; ++y)
           std::memcpy(dst + y * a.osy + z * a.osz, src + y * a.usy + z * a.usz, std::size_t(a.nx) * sizeof(S));
     }
+    return k;
   }
 };
 
