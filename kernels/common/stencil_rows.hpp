@@ -236,6 +236,32 @@ class stencil_row_kernel {
     }
   }
 
+  /// rows() of a kernel reading its rows in place (f32 here) for a storage type N narrower
+  /// than its compute type (f16, bf16): each result rounds to N, and is written as N, or,
+  /// where `keep_wide`, as the f32 value N represents exactly (what the time-blocked sweeps
+  /// keep between levels, so that the next level reads it without widening every row again).
+  /// `scratch` holds a row of N. `stream` as in row(), for N output only.
+  template <class N>
+  void rows_narrowed(const S* const* in, std::int64_t in_sy, void* out, std::int64_t out_sy, std::int64_t count,
+                     bool keep_wide, bool stream, N* scratch) {
+    static_assert(std::is_same_v<compute_t<N>, S> && !widened, "f32 rows rounding to f16 or bf16");
+    const std::int64_t nx = a_.nx;
+    for (int p = 0; p < a_.npoints; ++p) pts_[p] = in[plan_.row_of_point[p]] + plan_.dx_of_point[p];
+    C* acc = acc_.data();
+    sum_rows(a_.npoints, pts_.data(), coef_.data(), nx, count, in_sy, row_prefetch{}, 0,
+             [acc](std::int64_t) { return acc; }, no_line{},
+             [&](std::int64_t j, std::int64_t, const C* row) {
+               if (keep_wide) {
+                 Rows::store(row, scratch, nx);
+                 Rows::load(scratch, static_cast<C*>(out) + j * out_sy, nx);
+               } else if (stream) {
+                 Rows::stream(row, static_cast<N*>(out) + j * out_sy, nx);
+               } else {
+                 Rows::store(row, static_cast<N*>(out) + j * out_sy, nx);
+               }
+             });
+  }
+
   /// Output row from `in[r]` (x = 0 of the input row plan.dy[r], plan.dz[r] away), the f
   /// row (or null), and for variable stencils the coefficient rows at this (y, z).
   /// `stream`: write out with non-temporal stores (outputs nobody reads soon: it saves the

@@ -109,6 +109,12 @@ struct wavefront_tiling {
 
 template <class S, class Rows>
 class wavefront_tile {
+  /// The ring's element type: the compute type. f16/bf16 levels are kept as the f32 values
+  /// they round to, so that the levels after the first read them in place instead of
+  /// widening every row they touch (three planes' worth per point) again.
+  using C = compute_t<S>;
+  static constexpr bool narrow_storage = !std::is_same_v<S, C>;
+
  public:
   wavefront_tile(const detail::stencil_args& a, const detail::halo_args& bc, int k, const row_plan& plan,
                  const wavefront_tiling& tiling)
@@ -123,12 +129,16 @@ class wavefront_tile {
         ring_x0_(round_up(rim_ + r_)),
         ring_sx_(round_up(ring_x0_ + tiling.bx + rim_ + r_)),
         ring_rows_(tiling.by + 2 * rim_),
-        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(S))),
+        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(C))),
         ring_(thread_storage<0>(std::size_t(k - 1) * (2 * r_ + 1) * plane_)),
         carry_(thread_storage<1>(std::size_t(k - 1) * std::size_t(a.nz + std::int64_t(k - 1) * a.radius) * 2 * r_ *
                                  ring_sx_)),
-        in_(plan.rows()),
-        run_in_(plan.rows()) {}
+        in_s_(plan.rows()),
+        run_in_(plan.rows()),
+        in_c_(plan.rows()),
+        row_s_(narrow_storage ? ring_sx_ : 0),
+        row_c_(narrow_storage ? ring_sx_ : 0),
+        f_c_(narrow_storage && a.f ? ring_sx_ : 0) {}
 
   /// The tile writing output [x0,x1) x [y0,y1). `carry_in`: the previous tile of the strip
   /// (rows below y0) left its top rows in the carry buffer; `carry_out`: leave ours there.
@@ -151,8 +161,10 @@ class wavefront_tile {
       if (t == k_) lo_x_[t] = x0, hi_x_[t] = x1, lo_y_[t] = y0, hi_y_[t] = y1;
       args[t].nx = std::min(a_.nx, hi_x_[t]) - std::max<std::int64_t>(0, lo_x_[t]);
     }
-    std::vector<std::unique_ptr<stencil_row_kernel<S, Rows>>> engines(k_ + 1);
-    for (int t = 1; t <= k_; ++t) engines[t] = std::make_unique<stencil_row_kernel<S, Rows>>(args[t], plan_);
+    // Level 1 reads the grid, in storage type; the others read the ring.
+    stencil_row_kernel<S, Rows> first(args[1], plan_);
+    std::vector<std::unique_ptr<stencil_row_kernel<C, Rows>>> engines(k_ + 1);
+    for (int t = 2; t <= k_; ++t) engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
 
     if (boundary(bc_.kind[2][0]) == boundary::dirichlet)
       for (int t = 1; t < k_; ++t)
@@ -167,7 +179,10 @@ class wavefront_tile {
           ghost_plane_high(t, z);
           continue;
         }
-        compute_plane(t, z, *engines[t]);
+        if (t == 1)
+          compute_plane(t, z, first);
+        else
+          compute_plane(t, z, *engines[t]);
         if (t < k_ && z < r_ && boundary(bc_.kind[2][0]) == boundary::neumann) copy_plane(t, z, t, -1 - z);
       }
     }
@@ -175,21 +190,21 @@ class wavefront_tile {
 
  private:
   static std::int64_t round_up(std::int64_t n) {
-    const std::int64_t v = std::int64_t(64 / sizeof(S));
+    const std::int64_t v = std::int64_t(64 / sizeof(C));
     return (n + v - 1) / v * v;
   }
   /// The calling thread's ring (Which = 0) and carry (1) storage, kept between calls: a
   /// fresh multi-megabyte allocation per call would cost page faults comparable to the
   /// sweeps themselves.
   template <int Which>
-  static S* thread_storage(std::size_t n) {
+  static C* thread_storage(std::size_t n) {
     struct cache {
       void* p = nullptr;
       std::size_t bytes = 0;
       ~cache() { std::free(p); }
     };
     static thread_local cache c;
-    const std::size_t bytes = std::max<std::size_t>(1, n) * sizeof(S);
+    const std::size_t bytes = std::max<std::size_t>(1, n) * sizeof(C);
     if (bytes > c.bytes) {
       std::free(c.p);
       c.p = nullptr;
@@ -197,21 +212,27 @@ class wavefront_tile {
       if (posix_memalign(&c.p, 64, bytes) != 0) throw std::bad_alloc();
       c.bytes = bytes;
     }
-    return static_cast<S*>(c.p);
+    return static_cast<C*>(c.p);
   }
 
-  /// Element (x, y, z) of level t: the input grid for t = 0, the output for t = k, else
-  /// the ring buffer (only for points of the level's rectangle and its 2r+1 live planes).
-  S* at(int t, std::int64_t x, std::int64_t y, std::int64_t z) const {
-    if (t == 0) return const_cast<S*>(static_cast<const S*>(a_.u)) + x + y * a_.usy + z * a_.usz;
-    if (t == k_) return static_cast<S*>(a_.out) + x + y * a_.osy + z * a_.osz;
+  /// Element (x, y, z) of the input grid (level 0) and of the output grid (level k).
+  const S* input_at(std::int64_t x, std::int64_t y, std::int64_t z) const {
+    return static_cast<const S*>(a_.u) + x + y * a_.usy + z * a_.usz;
+  }
+  S* output_at(std::int64_t x, std::int64_t y, std::int64_t z) const {
+    return static_cast<S*>(a_.out) + x + y * a_.osy + z * a_.osz;
+  }
+  /// Element (x, y, z) of level 0 < t < k in the ring buffer (only for points of the level's
+  /// rectangle and its 2r+1 live planes).
+  C* ring_at(int t, std::int64_t x, std::int64_t y, std::int64_t z) const {
     const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
     return ring_ + (std::int64_t(t - 1) * P + slot) * plane_ + (y - (y0_ - rim_ - r_)) * ring_sx_ +
            (x - (x0_ - ring_x0_));
   }
 
   /// Plane z of level t: the carried rows in, the tile's rows, the ghosts, our rows out.
-  void compute_plane(int t, std::int64_t z, stencil_row_kernel<S, Rows>& engine) {
+  template <class In>
+  void compute_plane(int t, std::int64_t z, stencil_row_kernel<In, Rows>& engine) {
     const std::int64_t yb = std::clamp<std::int64_t>(row_lo_[t], 0, a_.ny);
     const std::int64_t ye = std::clamp<std::int64_t>(row_hi_[t], 0, a_.ny);
     if (t < k_ && carry_in_) carry(t, z, row_lo_[t], true);
@@ -243,56 +264,117 @@ class wavefront_tile {
     // Ordered by wavefront step, then level: a step's carries are one contiguous run, and
     // the steps follow each other, so the hardware prefetchers stream them.
     const std::int64_t step = z + std::int64_t(t - 1) * r_;
-    S* const base = carry_ + (step * (k_ - 1) + (t - 1)) * 2 * r_ * ring_sx_ + (lo_x_[t] - (x0_ - ring_x0_));
+    C* const base = carry_ + (step * (k_ - 1) + (t - 1)) * 2 * r_ * ring_sx_ + (lo_x_[t] - (x0_ - ring_x0_));
     for (std::int64_t y = std::max<std::int64_t>(0, edge - 2 * r_); y < std::min(a_.ny, edge); ++y) {
-      S* ring = at(t, lo_x_[t], y, z);
-      S* kept = base + (y - (edge - 2 * r_)) * ring_sx_;
-      std::memcpy(into_ring ? ring : kept, into_ring ? kept : ring, std::size_t(width) * sizeof(S));
+      C* ring = ring_at(t, lo_x_[t], y, z);
+      C* kept = base + (y - (edge - 2 * r_)) * ring_sx_;
+      std::memcpy(into_ring ? ring : kept, into_ring ? kept : ring, std::size_t(width) * sizeof(C));
     }
   }
 
-  /// Rows [yb, ye) of plane z of level t, with their x ghosts.
-  void compute_rows(int t, std::int64_t z, stencil_row_kernel<S, Rows>& engine, std::int64_t yb, std::int64_t ye) {
-    const std::int64_t xb = std::max<std::int64_t>(0, lo_x_[t]);
+  /// The row pointers of an engine reading In (level 1 reads the grid, the others the ring).
+  template <class In>
+  std::vector<const In*>& in_rows() {
+    if constexpr (std::is_same_v<In, S>)
+      return in_s_;
+    else
+      return in_c_;
+  }
+
+  /// Rows [yb, ye) of plane z of level t, with their x ghosts. `In` is S for level 1, C for
+  /// the others (the same type unless the storage is f16/bf16).
+  template <class In>
+  void compute_rows(int t, std::int64_t z, stencil_row_kernel<In, Rows>& engine, std::int64_t yb, std::int64_t ye) {
+    const std::int64_t xb = std::max<std::int64_t>(0, lo_x_[t]), n = x_end(t) - xb;
+    std::vector<const In*>& in = in_rows<In>();
     // Row pointers at the first row, then advanced by each level's row stride: the ring
     // slot arithmetic is done once per plane, not per row.
-    for (int q = 0; q < plan_.rows(); ++q) in_[q] = at(t - 1, xb, yb + plan_.dy[q], z + plan_.dz[q]);
+    for (int q = 0; q < plan_.rows(); ++q) {
+      const std::int64_t y = yb + plan_.dy[q], zq = z + plan_.dz[q];
+      if constexpr (std::is_same_v<In, S>) {
+        if (t == 1)
+          in[q] = input_at(xb, y, zq);
+        else if constexpr (!narrow_storage)
+          in[q] = ring_at(t - 1, xb, y, zq);
+      } else {
+        in[q] = ring_at(t - 1, xb, y, zq);
+      }
+    }
     const std::int64_t in_sy = t == 1 ? a_.usy : ring_sx_, out_sy = t == k_ ? a_.osy : ring_sx_;
-    S* out = at(t, xb, yb, z);
     const S* f = a_.f ? static_cast<const S*>(a_.f) + xb + yb * a_.fsy + z * a_.fsz : nullptr;
-    const S* u = at(0, 0, yb, z);
+    const S* u = input_at(0, yb, z);
     const bool ghosts = t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx);
+    const bool stream = t == k_ && stream_;
     // Level 1 reads the input grid from memory: prefetch its leading row ahead.
-    const std::int64_t ahead = prefetch_rows((x_end(t) - xb) * std::int64_t(sizeof(S)), ye - yb);
+    const std::int64_t ahead = prefetch_rows(n * std::int64_t(sizeof(In)), ye - yb);
     if (engine.runs_rows()) {
       // Many rows per call with the row pointers in registers, as the single sweep: 1.3x
       // faster than a call per row on a grid in cache, 1.1-1.2x at 256^3. Level 1 runs in two parts
       // so that its last `ahead` rows prefetch the next plane's first rows from memory; the ring
       // levels read rows already in cache.
-      const bool stream = t == k_ && stream_;
-      if (t == 1) {
-        const std::int64_t split = std::max(yb, ye - ahead);
-        for (auto [y, y_end] : {std::pair{yb, split}, std::pair{split, ye}}) {
-          if (y == y_end) continue;
-          for (int q = 0; q < plan_.rows(); ++q) run_in_[q] = in_[q] + (y - yb) * in_sy;
-          const S* next = rows_ahead(run_in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz);
-          engine.rows(run_in_.data(), in_sy, out + (y - yb) * out_sy, out_sy, y_end - y, stream, next);
+      if constexpr (narrow_storage && std::is_same_v<In, C>) {
+        void* out = t == k_ ? static_cast<void*>(output_at(xb, yb, z)) : static_cast<void*>(ring_at(t, xb, yb, z));
+        engine.rows_narrowed(in.data(), in_sy, out, out_sy, ye - yb, t < k_, stream, row_s_.data());
+      } else if constexpr (!narrow_storage) {
+        S* out = t == k_ ? output_at(xb, yb, z) : ring_at(t, xb, yb, z);
+        if (t == 1) {
+          const std::int64_t split = std::max(yb, ye - ahead);
+          for (auto [y, y_end] : {std::pair{yb, split}, std::pair{split, ye}}) {
+            if (y == y_end) continue;
+            for (int q = 0; q < plan_.rows(); ++q) run_in_[q] = in[q] + (y - yb) * in_sy;
+            const S* next = rows_ahead(run_in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz);
+            engine.rows(run_in_.data(), in_sy, out + (y - yb) * out_sy, out_sy, y_end - y, stream, next);
+          }
+        } else {
+          engine.rows(in.data(), in_sy, out, out_sy, ye - yb, stream, nullptr);
         }
-      } else {
-        engine.rows(in_.data(), in_sy, out, out_sy, ye - yb, stream, nullptr);
       }
       if (ghosts)
-        for (std::int64_t y = yb; y < ye; ++y) ghost_x(t, at(t, 0, y, z), at(0, 0, y, z));
-    } else {
-      for (std::int64_t y = yb; y < ye; ++y) {
-        const S* next = t == 1 ? rows_ahead(in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz)
-                               : in_[plan_.trail] + ahead * in_sy;
-        engine.row(in_.data(), f, out, nullptr, t == k_ && stream_, next);
-        if (ghosts) ghost_x(t, out - xb, u);
-        for (auto& p : in_) p += in_sy;
-        out += out_sy;
-        u += a_.usy;
-        if (f) f += a_.fsy;
+        for (std::int64_t y = yb; y < ye; ++y) ghost_x(t, ring_at(t, 0, y, z), input_at(0, y, z));
+      return;
+    }
+    for (std::int64_t y = yb; y < ye; ++y) {
+      const In* next = t == 1 ? rows_ahead(in[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz)
+                              : in[plan_.trail] + ahead * in_sy;
+      row_of_level(t, engine, in.data(), f, y, z, xb, n, stream, next);
+      if (ghosts) ghost_x(t, ring_at(t, 0, y, z), u);
+      for (auto& p : in) p += in_sy;
+      u += a_.usy;
+      if (f) f += a_.fsy;
+    }
+  }
+
+  /// One row (y, z) of level t, from xb on, n points: computed by the engine reading In and
+  /// stored as the level keeps it (the output grid in S; the ring in C, rounded through S).
+  template <class In>
+  void row_of_level(int t, stencil_row_kernel<In, Rows>& engine, const In* const* in, const S* f, std::int64_t y,
+                    std::int64_t z, std::int64_t xb, std::int64_t n, bool stream, const In* next) {
+    if constexpr (!narrow_storage) {
+      engine.row(in, f, t == k_ ? output_at(xb, y, z) : ring_at(t, xb, y, z), nullptr, stream, next);
+    } else if constexpr (std::is_same_v<In, S>) {  // level 1: grid rows widened by the engine
+      if (t == k_) {
+        engine.row(in, f, output_at(xb, y, z), nullptr, stream, next);
+      } else {
+        engine.row(in, f, row_s_.data(), nullptr, false, next);
+        Rows::load(row_s_.data(), ring_at(t, xb, y, z), n);
+      }
+    } else {  // ring rows in f32; f widened for the f32 engine
+      const C* fc = nullptr;
+      if (f) {
+        Rows::load(f, f_c_.data(), n);
+        fc = f_c_.data();
+      }
+      C* ring = t == k_ ? row_c_.data() : ring_at(t, xb, y, z);
+      engine.row(in, fc, ring, nullptr, false, next);
+      Rows::store(ring, row_s_.data(), n);
+      if (t == k_) {
+        S* out = output_at(xb, y, z);
+        if (stream)
+          Rows::stream(ring, out, n);
+        else
+          std::copy(row_s_.data(), row_s_.data() + n, out);
+      } else {
+        Rows::load(row_s_.data(), ring, n);
       }
     }
   }
@@ -300,28 +382,37 @@ class wavefront_tile {
   /// One past the last x level t computes.
   std::int64_t x_end(int t) const { return std::min(a_.nx, hi_x_[t]); }
 
-  /// The x ghosts of a computed row of level t (x = 0 at `row`; `u` the input's row), where
-  /// the level reaches past x's faces.
-  void ghost_x(int t, S* row, const S* u) {
+  /// The x ghosts of a computed ring row of level t (x = 0 at `row`; `u` the input's row),
+  /// where the level reaches past x's faces.
+  void ghost_x(int t, C* row, const S* u) {
     const std::int64_t n = a_.nx;
     for (std::int64_t x = lo_x_[t]; x < 0; ++x) {
       switch (boundary(bc_.kind[0][0])) {
-        case boundary::dirichlet: row[x] = u[x]; break;
+        case boundary::dirichlet: row[x] = widen(u[x]); break;
         case boundary::periodic: row[x] = row[x + n]; break;
         case boundary::neumann: row[x] = row[-1 - x]; break;
       }
     }
     for (std::int64_t x = n; x < hi_x_[t]; ++x) {
       switch (boundary(bc_.kind[0][1])) {
-        case boundary::dirichlet: row[x] = u[x]; break;
+        case boundary::dirichlet: row[x] = widen(u[x]); break;
         case boundary::periodic: row[x] = row[x - n]; break;
         case boundary::neumann: row[x] = row[2 * n - 1 - x]; break;
       }
     }
   }
 
+  /// A ring row of level t from the input grid (from = 0: dirichlet ghosts) or from another
+  /// row of the same level (from = t: mirrored ghosts).
   void copy_row(int from, std::int64_t fy, std::int64_t fz, int t, std::int64_t y, std::int64_t z) {
-    std::memcpy(at(t, lo_x_[t], y, z), at(from, lo_x_[t], fy, fz), std::size_t(hi_x_[t] - lo_x_[t]) * sizeof(S));
+    const std::int64_t n = hi_x_[t] - lo_x_[t];
+    C* dst = ring_at(t, lo_x_[t], y, z);
+    if (from == t)
+      std::memcpy(dst, ring_at(t, lo_x_[t], fy, fz), std::size_t(n) * sizeof(C));
+    else if constexpr (narrow_storage)
+      Rows::load(input_at(lo_x_[t], fy, fz), dst, n);
+    else
+      std::memcpy(dst, input_at(lo_x_[t], fy, fz), std::size_t(n) * sizeof(C));
   }
   void copy_plane(int from, std::int64_t fz, int t, std::int64_t z) {
     for (std::int64_t y = lo_y_[t]; y < hi_y_[t]; ++y) copy_row(from, y, fz, t, y, z);
@@ -344,9 +435,12 @@ class wavefront_tile {
   // otherwise every 64-byte load and store of the row engine splits two lines (8 f64 sweeps
   // at 256^3 ran 1.3x slower for k = 6 and 8 than for k = 7, whose rim happened to align).
   const std::int64_t rim_, ring_x0_, ring_sx_, ring_rows_, plane_;
-  S* ring_;
-  S* carry_;  // per level and plane, the 2r rows the next tile of the strip reads below its own
-  std::vector<const S*> in_, run_in_;  // row pointers at a plane's first row, at a run's
+  C* ring_;
+  C* carry_;  // per level and plane, the 2r rows the next tile of the strip reads below its own
+  std::vector<const S*> in_s_, run_in_;  // row pointers of level 1 at a plane's first row, at a run's
+  std::vector<const C*> in_c_;           // of the levels reading the ring
+  std::vector<S> row_s_;                 // f16/bf16: a row rounded to storage
+  std::vector<C> row_c_, f_c_;           // f16/bf16: an output row before rounding; f widened
   const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
   bool carry_in_ = false, carry_out_ = false;
@@ -364,10 +458,10 @@ template <class S, class Rows>
 int stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
                            int k) {
   if (a.nx == 0 || a.ny == 0 || a.nz == 0) return k;
-  k = wavefront_tiling::levels(a, k, sizeof(S));
+  k = wavefront_tiling::levels(a, k, sizeof(compute_t<S>));
   const row_plan plan(a);
   const bool periodic_x = boundary(bc.kind[0][0]) == boundary::periodic;
-  const wavefront_tiling tiling = wavefront_tiling::choose(a, k, sizeof(S), periodic_x, std::max(1, ex.threads));
+  const wavefront_tiling tiling = wavefront_tiling::choose(a, k, sizeof(compute_t<S>), periodic_x, std::max(1, ex.threads));
   const std::int64_t tx = (a.nx + tiling.bx - 1) / tiling.bx, strips = tx * tiling.strips_y;
   const int chunks = detail::chunk_count(strips, ex.threads, 1);
   detail::parallel_chunks(chunks, [&](int c) {
