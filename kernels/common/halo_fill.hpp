@@ -5,6 +5,7 @@
 
 #include "kernels/common/isa_namespace.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "internal/parallel.hpp"
@@ -28,6 +29,25 @@ inline T ghost_value(const T* line, std::int64_t stride, std::int64_t n, std::in
   return line[(ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost) * stride];
 }
 
+/// Row `ghost` (outside [0, n)) along an axis whose rows are `stride` apart, `width` points
+/// from `row0` (the row at index 0): ghost_value for every point of it.
+template <class T>
+inline void ghost_row(T* row0, std::int64_t stride, std::int64_t n, std::int64_t ghost, std::uint8_t kind, T value,
+                      std::int64_t width) {
+  T* dst = row0 + ghost * stride;
+  switch (boundary(kind)) {
+    case boundary::dirichlet: std::fill(dst, dst + width, value); return;
+    case boundary::periodic: {
+      const T* src = row0 + (ghost < 0 ? ghost + n : ghost - n) * stride;
+      std::copy(src, src + width, dst);
+      return;
+    }
+    case boundary::neumann: break;
+  }
+  const T* src = row0 + (ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost) * stride;
+  std::copy(src, src + width, dst);
+}
+
 template <bool Parallel>
 struct halo_filler {
   template <class T>
@@ -44,6 +64,27 @@ struct halo_filler {
       auto span_hi = [&](int axis) { return axis < a && axis < g.dims ? n[axis] + h : n[axis]; };
       const std::int64_t b0 = span_lo(b), b1 = span_hi(b), c0 = span_lo(c), c1 = span_hi(c);
       const T lo_value = from_f64<T>(bc.value[a][0]), hi_value = from_f64<T>(bc.value[a][1]);
+      if (a > 0) {
+        // Along y and z the ghosts are whole x rows (x's halo included, as x came first):
+        // copied or filled a row at a time, not a point at a time through the switch. The
+        // halo of a 256^3 f64 grid, 2 threads: 1.2-1.4 -> 1.0-1.1 ms; the rest is the x
+        // faces, a point in each of 2 x 65536 rows and so a cache line each from memory.
+        const std::int64_t width = n[0] + 2 * h;  // x from -h (b is x, over its full extent)
+        const std::int64_t o0 = c0, o1 = c1;         // c: the axis neither x nor a
+        const int chunks = Parallel ? detail::chunk_count((o1 - o0) * h * width, ex.threads, 1 << 15) : 1;
+        detail::parallel_chunks(chunks, [&](int chunk) {
+          std::int64_t l0, l1;
+          detail::chunk_range(o1 - o0, chunks, chunk, 1, &l0, &l1);
+          for (std::int64_t l = o0 + l0; l < o0 + l1; ++l) {
+            T* row0 = o + l * s[c] - h;  // x = -h of the row at index 0 along a
+            for (std::int64_t d = 1; d <= h; ++d) {
+              ghost_row(row0, s[a], n[a], -d, bc.kind[a][0], lo_value, width);
+              ghost_row(row0, s[a], n[a], n[a] - 1 + d, bc.kind[a][1], hi_value, width);
+            }
+          }
+        });
+        continue;
+      }
       const std::int64_t lines = (b1 - b0) * (c1 - c0);
       const int chunks = Parallel ? detail::chunk_count(lines * h, ex.threads, 1 << 14) : 1;
       detail::parallel_chunks(chunks, [&](int chunk) {
