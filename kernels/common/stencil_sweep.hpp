@@ -14,6 +14,7 @@
 #include "internal/cache_info.hpp"
 #include "internal/parallel.hpp"
 #include "kernels/common/stencil_rows.hpp"
+#include "kernels/common/stencil_widened.hpp"
 
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
@@ -76,6 +77,31 @@ bool streams_output(const detail::stencil_args& a) {
   return bytes >= double(32 << 20) && a.f != a.out && detail::streaming_stores_pay();
 }
 
+/// Rows [y0, y1) x planes [z0, z1) of a constant stencil without f on f16/bf16 storage, in
+/// blocks of `by` rows: each input plane of a block widened once, the output rows computed in
+/// f32 from those planes and rounded to storage (the same arithmetic as widening per row).
+template <class S, class Rows>
+void widened_blocks(const detail::stencil_args& a, const row_plan& plan, std::int64_t by, bool stream, std::int64_t y0,
+                    std::int64_t y1, std::int64_t z0, std::int64_t z1) {
+  using C = compute_t<S>;
+  stencil_row_kernel<C, Rows> kernel(a, plan);
+  widened_planes<S, Rows> planes(a.nx, by, a.radius);
+  std::vector<const C*> in(plan.rows());
+  std::vector<S> scratch(std::size_t(a.nx));
+  const S* u = static_cast<const S*>(a.u);
+  for (std::int64_t yb = y0; yb < y1; yb += by) {
+    const std::int64_t ye = std::min(y1, yb + by);
+    planes.block(yb, ye);
+    for (std::int64_t z = z0 - a.radius; z < z0 + a.radius; ++z) planes.load(u, a.usy, a.usz, z);
+    for (std::int64_t z = z0; z < z1; ++z) {
+      planes.load(u, a.usy, a.usz, z + a.radius);
+      for (int q = 0; q < plan.rows(); ++q) in[q] = planes.row(yb + plan.dy[q], z + plan.dz[q]);
+      kernel.rows_narrowed(in.data(), planes.row_stride(), static_cast<S*>(a.out) + yb * a.osy + z * a.osz, a.osy,
+                           ye - yb, false, stream, scratch.data());
+    }
+  }
+}
+
 template <class S, class Rows, bool Parallel>
 void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
   if (a.nx == 0 || a.ny == 0 || a.nz == 0) return;
@@ -83,7 +109,11 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
   const std::int64_t points = a.nx * a.ny * a.nz;
   const int chunks = Parallel ? detail::chunk_count(points, ex.threads, 1 << 14) : 1;
   const bool split_z = a.nz >= chunks * 4;
-  const std::int64_t row_bytes = a.nx * std::int64_t(sizeof(S));
+  // f16/bf16 rows of constant stencils without f are widened a plane at a time into f32
+  // planes that the f32 engine reads in place (stencil_widened.hpp); blocks are sized for those.
+  using C = compute_t<S>;
+  const bool widen_planes = !std::is_same_v<S, C> && !a.coeff_grids && !a.f;
+  const std::int64_t row_bytes = a.nx * std::int64_t(widen_planes ? sizeof(C) : sizeof(S));
   // A quarter of L2: at 256^3 with 2 threads, blocks of 32 (f64) and 48-64 (f32) rows ran
   // 1.1-1.2x faster than blocks twice as tall; the output lines pass through L2 too.
   const std::int64_t by = block_rows(a.ny, row_bytes, a.radius, detail::l2_cache_bytes() / 4);
@@ -95,6 +125,12 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
     const bool runs = kernel.runs_rows();
     // Rows [y0, y1) x planes [z0, z1) in blocks of `by` rows, planes inside a block.
     auto blocks = [&](std::int64_t y0, std::int64_t y1, std::int64_t z0, std::int64_t z1) {
+      if constexpr (!std::is_same_v<S, C>) {
+        if (widen_planes) {
+          widened_blocks<S, Rows>(a, plan, by, stream, y0, y1, z0, z1);
+          return;
+        }
+      }
       for (std::int64_t yb = y0; yb < y1; yb += by) {
         const std::int64_t ye = std::min(y1, yb + by);
         for (std::int64_t z = z0; z < z1; ++z) {

@@ -1,0 +1,75 @@
+// The input planes of a block of rows, widened once from f16/bf16 storage to f32, for a
+// sweep that walks the block plane by plane. Without it every output row widened each of
+// the rows it reads (five for a 7-point stencil), so every input point was converted five
+// times and the f16 sweep ran slower than the f32 one that moves twice the bytes.
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/common/scalar.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+/// 2r+1 plane slots of rows [y0 - r, y1 + r) and points [-r, nx + r) in the compute type,
+/// rows line-aligned at x = 0. Plane z lives in slot z mod (2r+1), as in a ring.
+template <class S, class Rows>
+class widened_planes {
+ public:
+  using C = compute_t<S>;
+
+  widened_planes(std::int64_t nx, std::int64_t max_rows, int radius)
+      : r_(radius),
+        x0_(round_up(radius)),
+        sy_(round_up(x0_ + nx + radius)),
+        plane_(sy_ * (max_rows + 2 * std::int64_t(radius)) + 5 * lane),  // odd lines apart: no 4K aliasing
+        nx_(nx),
+        buf_(std::size_t(plane_ * (2 * radius + 1) + lane)) {}
+
+  /// Starts a block of rows [y0, y1) (at most max_rows).
+  void block(std::int64_t y0, std::int64_t y1) {
+    y0_ = y0;
+    y1_ = y1;
+  }
+
+  /// Widens plane z of the block (its rows and r rows either side) from the grid `u`, and
+  /// prefetches the same rows of plane z + 1, which the sweep loads next: the rows of a block
+  /// are a short run per plane, too short for the hardware prefetchers to reach ahead.
+  void load(const S* u, std::int64_t usy, std::int64_t usz, std::int64_t z) {
+    const std::int64_t n = nx_ + 2 * r_, bytes = n * std::int64_t(sizeof(S));
+    for (std::int64_t y = y0_ - r_; y < y1_ + r_; ++y) {
+      const S* src = u - r_ + y * usy + z * usz;
+      // Integer arithmetic: past the last plane the address lies outside the grid (a
+      // prefetch of it is harmless, forming the pointer is not).
+      const auto next = reinterpret_cast<std::uintptr_t>(src) + std::uintptr_t(usz * std::int64_t(sizeof(S)));
+      for (std::int64_t i = 0; i < bytes; i += 64) __builtin_prefetch(reinterpret_cast<const void*>(next + i));
+      Rows::load(src, row(y, z) - r_, n);
+    }
+  }
+
+  /// x = 0 of row y of plane z (both within the block and its rim).
+  C* row(std::int64_t y, std::int64_t z) {
+    const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
+    return base() + slot * plane_ + (y - y0_ + r_) * sy_ + x0_;
+  }
+  std::int64_t row_stride() const { return sy_; }
+
+ private:
+  static constexpr std::int64_t lane = std::int64_t(64 / sizeof(C));
+  static std::int64_t round_up(std::int64_t n) { return (n + lane - 1) / lane * lane; }
+  /// The buffer from its first line boundary.
+  C* base() {
+    const auto p = reinterpret_cast<std::uintptr_t>(buf_.data());
+    return reinterpret_cast<C*>((p + 63) / 64 * 64);
+  }
+
+  const std::int64_t r_, x0_, sy_, plane_, nx_;
+  std::vector<C> buf_;
+  std::int64_t y0_ = 0, y1_ = 0;
+};
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern
