@@ -91,7 +91,7 @@ void widened_blocks(const detail::stencil_args& a, const row_plan& plan, std::in
   const S* u = static_cast<const S*>(a.u);
   for (std::int64_t yb = y0; yb < y1; yb += by) {
     const std::int64_t ye = std::min(y1, yb + by);
-    planes.block(yb, ye);
+    planes.block(0, a.nx, yb, ye);
     for (std::int64_t z = z0 - a.radius; z < z0 + a.radius; ++z) planes.load(u, a.usy, a.usz, z);
     for (std::int64_t z = z0; z < z1; ++z) {
       planes.load(u, a.usy, a.usz, z + a.radius);

@@ -39,6 +39,7 @@
 #include "internal/parallel.hpp"
 #include "kernels/common/stencil_rows.hpp"
 #include "kernels/common/stencil_sweep.hpp"
+#include "kernels/common/stencil_widened.hpp"
 #include "mixprec/grid.hpp"
 
 namespace mixprec::kern {
@@ -138,7 +139,8 @@ class wavefront_tile {
         in_c_(plan.rows()),
         row_s_(narrow_storage ? ring_sx_ : 0),
         row_c_(narrow_storage ? ring_sx_ : 0),
-        f_c_(narrow_storage && a.f ? ring_sx_ : 0) {}
+        f_c_(narrow_storage && a.f ? ring_sx_ : 0),
+        level1_(wide_first_ ? ring_sx_ : 0, wide_first_ ? ring_rows_ : 0, a.radius) {}
 
   /// The tile writing output [x0,x1) x [y0,y1). `carry_in`: the previous tile of the strip
   /// (rows below y0) left its top rows in the carry buffer; `carry_out`: leave ours there.
@@ -161,10 +163,17 @@ class wavefront_tile {
       if (t == k_) lo_x_[t] = x0, hi_x_[t] = x1, lo_y_[t] = y0, hi_y_[t] = y1;
       args[t].nx = std::min(a_.nx, hi_x_[t]) - std::max<std::int64_t>(0, lo_x_[t]);
     }
-    // Level 1 reads the grid, in storage type; the others read the ring.
+    // Level 1 reads the grid, in storage type, or f16/bf16 planes widened once (without f);
+    // the others read the ring.
     stencil_row_kernel<S, Rows> first(args[1], plan_);
     std::vector<std::unique_ptr<stencil_row_kernel<C, Rows>>> engines(k_ + 1);
-    for (int t = 2; t <= k_; ++t) engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
+    for (int t = wide_first_ ? 1 : 2; t <= k_; ++t)
+      engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
+    const std::int64_t yb1 = std::clamp<std::int64_t>(row_lo_[1], 0, a_.ny), ye1 = std::clamp<std::int64_t>(row_hi_[1], 0, a_.ny);
+    if (wide_first_ && yb1 < ye1) {
+      level1_.block(std::max<std::int64_t>(0, lo_x_[1]), x_end(1), yb1, ye1);
+      for (std::int64_t z = -r_; z < r_; ++z) level1_.load(input(), a_.usy, a_.usz, z);
+    }
 
     if (boundary(bc_.kind[2][0]) == boundary::dirichlet)
       for (int t = 1; t < k_; ++t)
@@ -179,7 +188,8 @@ class wavefront_tile {
           ghost_plane_high(t, z);
           continue;
         }
-        if (t == 1)
+        if (t == 1 && wide_first_ && yb1 < ye1) level1_.load(input(), a_.usy, a_.usz, z + r_);
+        if (t == 1 && !wide_first_)
           compute_plane(t, z, first);
         else
           compute_plane(t, z, *engines[t]);
@@ -215,7 +225,9 @@ class wavefront_tile {
     return static_cast<C*>(c.p);
   }
 
-  /// Element (x, y, z) of the input grid (level 0) and of the output grid (level k).
+  /// The input grid (level 0) at x = y = z = 0; element (x, y, z) of it and of the output
+  /// grid (level k).
+  const S* input() const { return static_cast<const S*>(a_.u); }
   const S* input_at(std::int64_t x, std::int64_t y, std::int64_t z) const {
     return static_cast<const S*>(a_.u) + x + y * a_.usy + z * a_.usz;
   }
@@ -296,11 +308,16 @@ class wavefront_tile {
           in[q] = input_at(xb, y, zq);
         else if constexpr (!narrow_storage)
           in[q] = ring_at(t - 1, xb, y, zq);
+      } else if (t == 1) {
+        in[q] = level1_.row(y, zq);
       } else {
         in[q] = ring_at(t - 1, xb, y, zq);
       }
     }
-    const std::int64_t in_sy = t == 1 ? a_.usy : ring_sx_, out_sy = t == k_ ? a_.osy : ring_sx_;
+    std::int64_t in_sy = t == 1 ? a_.usy : ring_sx_;
+    if constexpr (narrow_storage && std::is_same_v<In, C>)
+      if (t == 1) in_sy = level1_.row_stride();
+    const std::int64_t out_sy = t == k_ ? a_.osy : ring_sx_;
     const S* f = a_.f ? static_cast<const S*>(a_.f) + xb + yb * a_.fsy + z * a_.fsz : nullptr;
     const S* u = input_at(0, yb, z);
     const bool ghosts = t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx);
@@ -441,6 +458,9 @@ class wavefront_tile {
   std::vector<const C*> in_c_;           // of the levels reading the ring
   std::vector<S> row_s_;                 // f16/bf16: a row rounded to storage
   std::vector<C> row_c_, f_c_;           // f16/bf16: an output row before rounding; f widened
+  // f16/bf16 without f: level 1 reads its input planes widened once per tile and plane.
+  const bool wide_first_ = narrow_storage && !a_.f;
+  widened_planes<S, Rows> level1_;
   const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
   bool carry_in_ = false, carry_out_ = false;

@@ -14,34 +14,37 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// 2r+1 plane slots of rows [y0 - r, y1 + r) and points [-r, nx + r) in the compute type,
-/// rows line-aligned at x = 0. Plane z lives in slot z mod (2r+1), as in a ring.
+/// 2r+1 plane slots of rows [y0 - r, y1 + r) and points [x0 - r, x1 + r) of a block in the
+/// compute type, rows line-aligned at x0. Plane z lives in slot z mod (2r+1), as in a ring.
 template <class S, class Rows>
 class widened_planes {
  public:
   using C = compute_t<S>;
 
-  widened_planes(std::int64_t nx, std::int64_t max_rows, int radius)
+  /// Room for blocks of up to `max_width` points and `max_rows` rows.
+  widened_planes(std::int64_t max_width, std::int64_t max_rows, int radius)
       : r_(radius),
         x0_(round_up(radius)),
-        sy_(round_up(x0_ + nx + radius)),
+        sy_(round_up(x0_ + max_width + radius)),
         plane_(sy_ * (max_rows + 2 * std::int64_t(radius)) + 5 * lane),  // odd lines apart: no 4K aliasing
-        nx_(nx),
         buf_(std::size_t(plane_ * (2 * radius + 1) + lane)) {}
 
-  /// Starts a block of rows [y0, y1) (at most max_rows).
-  void block(std::int64_t y0, std::int64_t y1) {
+  /// Starts a block: points [x0, x1) of rows [y0, y1).
+  void block(std::int64_t x0, std::int64_t x1, std::int64_t y0, std::int64_t y1) {
+    bx0_ = x0;
+    width_ = x1 - x0;
     y0_ = y0;
     y1_ = y1;
   }
 
-  /// Widens plane z of the block (its rows and r rows either side) from the grid `u`, and
-  /// prefetches the same rows of plane z + 1, which the sweep loads next: the rows of a block
-  /// are a short run per plane, too short for the hardware prefetchers to reach ahead.
+  /// Widens plane z of the block (its rows and r rows and points either side) from the grid
+  /// `u`, and prefetches the same rows of plane z + 1, which the sweep loads next: the rows
+  /// of a block are a short run per plane, too short for the hardware prefetchers to reach
+  /// ahead.
   void load(const S* u, std::int64_t usy, std::int64_t usz, std::int64_t z) {
-    const std::int64_t n = nx_ + 2 * r_, bytes = n * std::int64_t(sizeof(S));
+    const std::int64_t n = width_ + 2 * r_, bytes = n * std::int64_t(sizeof(S));
     for (std::int64_t y = y0_ - r_; y < y1_ + r_; ++y) {
-      const S* src = u - r_ + y * usy + z * usz;
+      const S* src = u + bx0_ - r_ + y * usy + z * usz;
       // Integer arithmetic: past the last plane the address lies outside the grid (a
       // prefetch of it is harmless, forming the pointer is not).
       const auto next = reinterpret_cast<std::uintptr_t>(src) + std::uintptr_t(usz * std::int64_t(sizeof(S)));
@@ -50,7 +53,7 @@ class widened_planes {
     }
   }
 
-  /// x = 0 of row y of plane z (both within the block and its rim).
+  /// x0 of row y of plane z (within the block and its rim).
   C* row(std::int64_t y, std::int64_t z) {
     const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
     return base() + slot * plane_ + (y - y0_ + r_) * sy_ + x0_;
@@ -66,9 +69,9 @@ class widened_planes {
     return reinterpret_cast<C*>((p + 63) / 64 * 64);
   }
 
-  const std::int64_t r_, x0_, sy_, plane_, nx_;
+  const std::int64_t r_, x0_, sy_, plane_;
   std::vector<C> buf_;
-  std::int64_t y0_ = 0, y1_ = 0;
+  std::int64_t bx0_ = 0, width_ = 0, y0_ = 0, y1_ = 0;
 };
 
 }  // namespace MIXPREC_KERNEL_ISA
