@@ -1,9 +1,11 @@
 // k constant-coefficient sweeps in one pass over memory: tiles in x and y, each walked along
-// z as a wavefront of time levels.
+// z as a wavefront of time levels. A pass takes as many sweeps as keep the ring in cache
+// (wavefront_tiling::levels); the caller runs passes until all are done.
 //
 // Along z, level t computes plane z right after level t-1 computed plane z+r, so each level
 // keeps only 2r+1 planes of its tile in a ring buffer that stays in cache; level 0 is the
-// input grid and level k writes the output grid.
+// input grid and level k writes the output grid. The ring holds the compute type: f16/bf16
+// levels are stored there as the f32 values they round to.
 //
 // In y the tiles are skewed, so that no point is computed twice: the tile that writes output
 // rows [y0, y1) computes level t on rows [y0 + (k-t)r, y1 + (k-t)r). Level t+1 there also
