@@ -13,6 +13,9 @@
 #include <cstring>
 #include <functional>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
 #include "support/harness.hpp"
@@ -332,6 +335,43 @@ TEST_P(stencil_kernel, outputs_past_the_streaming_size_within_derived_bound) {
         jacobi_sweep(lap, wu, nullptr, wout);
       }
       expect_jacobi7_within_bound<T>(wu, wout, "a wrapped grid with odd row stride", 9);
+    }
+  });
+}
+
+template <class T>
+void expect_same_interior(const grid& a, const grid& b, const std::string& what);
+
+// A 2D grid has one plane and no z halo: a kernel must read nothing of the planes before or
+// after it. The wrapped grid fills exactly one page between two inaccessible ones, so a read
+// of either neighbouring "plane" faults.
+TEST_P(stencil_kernel, two_d_grids_read_only_their_own_plane) {
+  const kernel_info& kinfo = GetParam();
+  with_type(kinfo.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+      const std::int64_t page = sysconf(_SC_PAGESIZE), sy = 64, rows = page / std::int64_t(sizeof(T)) / sy;
+      const grid_extent e(sy - 2, rows - 2);
+      char* map = static_cast<char*>(mmap(nullptr, std::size_t(3 * page), PROT_READ | PROT_WRITE,
+                                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+      ASSERT_NE(map, MAP_FAILED);
+      ASSERT_EQ(0, mprotect(map, std::size_t(page), PROT_NONE));
+      ASSERT_EQ(0, mprotect(map + 2 * page, std::size_t(page), PROT_NONE));
+      T* first = reinterpret_cast<T*>(map + page);
+      grid wu = grid::wrap(first + 1 + sy, e, 1, sy, sy * rows);
+      grid owned(kinfo.in, e, 1), out = owned.like(), expected = owned.like();
+      randomize<T>(owned, 31);
+      copy_interior(owned, wu);
+      const auto bc = boundary_conditions::all(boundary::dirichlet, 0.25);
+      fill_halo(wu, bc);
+      fill_halo(owned, bc);
+      {
+        force_kernel pin(kinfo.name);
+        jacobi_sweep(stencil::laplace_2d5(), wu, nullptr, out);
+        jacobi_sweep(stencil::laplace_2d5(), owned, nullptr, expected);
+      }
+      expect_same_interior<T>(out, expected, "a 2D grid filling one page");
+      munmap(map, std::size_t(3 * page));
     }
   });
 }

@@ -85,16 +85,17 @@ void widened_blocks(const detail::stencil_args& a, const row_plan& plan, std::in
                     std::int64_t y1, std::int64_t z0, std::int64_t z1) {
   using C = compute_t<S>;
   stencil_row_kernel<C, Rows> kernel(a, plan);
-  widened_planes<S, Rows> planes(a.nx, by, a.radius);
+  widened_planes<S, Rows> planes(a.nx, by, a.radius, a.dims == 3 ? a.radius : 0);
+  const int rz = planes.z_radius();
   std::vector<const C*> in(plan.rows());
   std::vector<S> scratch(std::size_t(a.nx));
   const S* u = static_cast<const S*>(a.u);
   for (std::int64_t yb = y0; yb < y1; yb += by) {
     const std::int64_t ye = std::min(y1, yb + by);
     planes.block(0, a.nx, yb, ye);
-    for (std::int64_t z = z0 - a.radius; z < z0 + a.radius; ++z) planes.load(u, a.usy, a.usz, z);
+    for (std::int64_t z = z0 - rz; z < z0 + rz; ++z) planes.load(u, a.usy, a.usz, z);
     for (std::int64_t z = z0; z < z1; ++z) {
-      planes.load(u, a.usy, a.usz, z + a.radius);
+      planes.load(u, a.usy, a.usz, z + rz);
       for (int q = 0; q < plan.rows(); ++q) in[q] = planes.row(yb + plan.dy[q], z + plan.dz[q]);
       kernel.rows_narrowed(in.data(), planes.row_stride(), static_cast<S*>(a.out) + yb * a.osy + z * a.osz, a.osy,
                            ye - yb, false, stream, scratch.data());

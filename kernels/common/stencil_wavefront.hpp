@@ -142,7 +142,7 @@ class wavefront_tile {
         row_s_(narrow_storage ? ring_sx_ : 0),
         row_c_(narrow_storage ? ring_sx_ : 0),
         f_c_(narrow_storage && a.f ? ring_sx_ : 0),
-        level1_(wide_first_ ? ring_sx_ : 0, wide_first_ ? ring_rows_ : 0, a.radius) {}
+        level1_(wide_first_ ? ring_sx_ : 0, wide_first_ ? ring_rows_ : 0, a.radius, a.radius) {}  // 3D only
 
   /// The tile writing output [x0,x1) x [y0,y1). `carry_in`: the previous tile of the strip
   /// (rows below y0) left its top rows in the carry buffer; `carry_out`: leave ours there.

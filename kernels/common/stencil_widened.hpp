@@ -14,20 +14,22 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// 2r+1 plane slots of rows [y0 - r, y1 + r) and points [x0 - r, x1 + r) of a block in the
-/// compute type, rows line-aligned at x0. Plane z lives in slot z mod (2r+1), as in a ring.
+/// 2rz+1 plane slots of rows [y0 - r, y1 + r) and points [x0 - r, x1 + r) of a block in the
+/// compute type, rows line-aligned at x0; rz is r in 3D, 0 in 2D (one plane, no z halo).
+/// Plane z lives in slot z mod (2rz+1), as in a ring.
 template <class S, class Rows>
 class widened_planes {
  public:
   using C = compute_t<S>;
 
   /// Room for blocks of up to `max_width` points and `max_rows` rows.
-  widened_planes(std::int64_t max_width, std::int64_t max_rows, int radius)
+  widened_planes(std::int64_t max_width, std::int64_t max_rows, int radius, int z_radius)
       : r_(radius),
+        rz_(z_radius),
         x0_(round_up(radius)),
         sy_(round_up(x0_ + max_width + radius)),
         plane_(sy_ * (max_rows + 2 * std::int64_t(radius)) + 5 * lane),  // odd lines apart: no 4K aliasing
-        buf_(std::size_t(plane_ * (2 * radius + 1) + lane)) {}
+        buf_(std::size_t(plane_ * (2 * z_radius + 1) + lane)) {}
 
   /// Starts a block: points [x0, x1) of rows [y0, y1).
   void block(std::int64_t x0, std::int64_t x1, std::int64_t y0, std::int64_t y1) {
@@ -55,10 +57,13 @@ class widened_planes {
 
   /// x0 of row y of plane z (within the block and its rim).
   C* row(std::int64_t y, std::int64_t z) {
-    const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
+    const std::int64_t P = 2 * rz_ + 1, slot = ((z % P) + P) % P;
     return base() + slot * plane_ + (y - y0_ + r_) * sy_ + x0_;
   }
   std::int64_t row_stride() const { return sy_; }
+  /// The planes a block starts with, [z0 - rz, z0 + rz): load them, then plane z + rz before
+  /// each plane z.
+  int z_radius() const { return rz_; }
 
  private:
   static constexpr std::int64_t lane = std::int64_t(64 / sizeof(C));
@@ -69,7 +74,7 @@ class widened_planes {
     return reinterpret_cast<C*>((p + 63) / 64 * 64);
   }
 
-  const std::int64_t r_, x0_, sy_, plane_;
+  const std::int64_t r_, rz_, x0_, sy_, plane_;
   std::vector<C> buf_;
   std::int64_t bx0_ = 0, width_ = 0, y0_ = 0, y1_ = 0;
 };
