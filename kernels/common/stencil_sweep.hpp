@@ -77,7 +77,7 @@ bool streams_output(const detail::stencil_args& a) {
   return bytes >= double(32 << 20) && a.f != a.out && detail::streaming_stores_pay();
 }
 
-/// Rows [y0, y1) x planes [z0, z1) of a constant stencil without f on f16/bf16 storage, in
+/// Rows [y0, y1) x planes [z0, z1) of a constant stencil on f16/bf16 storage, in
 /// blocks of `by` rows: each input plane of a block widened once, the output rows computed in
 /// f32 from those planes and rounded to storage (the same arithmetic as widening per row).
 template <class S, class Rows>
@@ -89,6 +89,7 @@ void widened_blocks(const detail::stencil_args& a, const row_plan& plan, std::in
   const int rz = planes.z_radius();
   std::vector<const C*> in(plan.rows());
   std::vector<S> scratch(std::size_t(a.nx));
+  std::vector<C> f_wide(a.f ? std::size_t(a.nx) : 0);
   const S* u = static_cast<const S*>(a.u);
   for (std::int64_t yb = y0; yb < y1; yb += by) {
     const std::int64_t ye = std::min(y1, yb + by);
@@ -97,8 +98,9 @@ void widened_blocks(const detail::stencil_args& a, const row_plan& plan, std::in
     for (std::int64_t z = z0; z < z1; ++z) {
       planes.load(u, a.usy, a.usz, z + rz);
       for (int q = 0; q < plan.rows(); ++q) in[q] = planes.row(yb + plan.dy[q], z + plan.dz[q]);
+      const S* f = a.f ? static_cast<const S*>(a.f) + yb * a.fsy + z * a.fsz : nullptr;
       kernel.rows_narrowed(in.data(), planes.row_stride(), static_cast<S*>(a.out) + yb * a.osy + z * a.osz, a.osy,
-                           ye - yb, false, stream, scratch.data());
+                           ye - yb, false, stream, scratch.data(), f, a.fsy, f_wide.data(), a.fsz);
     }
   }
 }
@@ -110,10 +112,10 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
   const std::int64_t points = a.nx * a.ny * a.nz;
   const int chunks = Parallel ? detail::chunk_count(points, ex.threads, 1 << 14) : 1;
   const bool split_z = a.nz >= chunks * 4;
-  // f16/bf16 rows of constant stencils without f are widened a plane at a time into f32
-  // planes that the f32 engine reads in place (stencil_widened.hpp); blocks are sized for those.
+  // f16/bf16 rows of constant stencils are widened a plane at a time into f32 planes that
+  // the f32 engine reads in place (stencil_widened.hpp); blocks are sized for those.
   using C = compute_t<S>;
-  const bool widen_planes = !std::is_same_v<S, C> && !a.coeff_grids && !a.f;
+  const bool widen_planes = !std::is_same_v<S, C> && !a.coeff_grids;
   const std::int64_t row_bytes = a.nx * std::int64_t(widen_planes ? sizeof(C) : sizeof(S));
   // A quarter of L2: at 256^3 with 2 threads, blocks of 32 (f64) and 48-64 (f32) rows ran
   // 1.1-1.2x faster than blocks twice as tall; the output lines pass through L2 too.
@@ -143,7 +145,8 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
               if (y == y_end) continue;
               ptr.at(y, z);
               const S* next = rows_ahead(ptr.lead(y, z), y, ye, ye - yb, ahead, a.usy, a.usz);
-              kernel.rows(ptr.in.data(), a.usy, ptr.out(y, z), a.osy, y_end - y, stream, next);
+              kernel.rows(ptr.in.data(), a.usy, ptr.out(y, z), a.osy, y_end - y, stream, next, ptr.f(y, z), a.fsy,
+                          a.fsz);
             }
             continue;
           }

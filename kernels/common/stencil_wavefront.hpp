@@ -136,13 +136,11 @@ class wavefront_tile {
         ring_(thread_storage<0>(std::size_t(k - 1) * (2 * r_ + 1) * plane_)),
         carry_(thread_storage<1>(std::size_t(k - 1) * std::size_t(a.nz + std::int64_t(k - 1) * a.radius) * 2 * r_ *
                                  ring_sx_)),
-        in_s_(plan.rows()),
+        in_(plan.rows()),
         run_in_(plan.rows()),
-        in_c_(plan.rows()),
         row_s_(narrow_storage ? ring_sx_ : 0),
-        row_c_(narrow_storage ? ring_sx_ : 0),
         f_c_(narrow_storage && a.f ? ring_sx_ : 0),
-        level1_(wide_first_ ? ring_sx_ : 0, wide_first_ ? ring_rows_ : 0, a.radius, a.radius) {}  // 3D only
+        level1_(narrow_storage ? ring_sx_ : 0, narrow_storage ? ring_rows_ : 0, a.radius, a.radius) {}  // 3D only
 
   /// The tile writing output [x0,x1) x [y0,y1). `carry_in`: the previous tile of the strip
   /// (rows below y0) left its top rows in the carry buffer; `carry_out`: leave ours there.
@@ -165,14 +163,11 @@ class wavefront_tile {
       if (t == k_) lo_x_[t] = x0, hi_x_[t] = x1, lo_y_[t] = y0, hi_y_[t] = y1;
       args[t].nx = std::min(a_.nx, hi_x_[t]) - std::max<std::int64_t>(0, lo_x_[t]);
     }
-    // Level 1 reads the grid, in storage type, or f16/bf16 planes widened once (without f);
-    // the others read the ring.
-    stencil_row_kernel<S, Rows> first(args[1], plan_);
+    // Level 1 reads the grid, or f16/bf16 planes of it widened once; the others the ring.
     std::vector<std::unique_ptr<stencil_row_kernel<C, Rows>>> engines(k_ + 1);
-    for (int t = wide_first_ ? 1 : 2; t <= k_; ++t)
-      engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
+    for (int t = 1; t <= k_; ++t) engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
     const std::int64_t yb1 = std::clamp<std::int64_t>(row_lo_[1], 0, a_.ny), ye1 = std::clamp<std::int64_t>(row_hi_[1], 0, a_.ny);
-    if (wide_first_ && yb1 < ye1) {
+    if (narrow_storage && yb1 < ye1) {
       level1_.block(std::max<std::int64_t>(0, lo_x_[1]), x_end(1), yb1, ye1);
       for (std::int64_t z = -r_; z < r_; ++z) level1_.load(input(), a_.usy, a_.usz, z);
     }
@@ -190,11 +185,8 @@ class wavefront_tile {
           ghost_plane_high(t, z);
           continue;
         }
-        if (t == 1 && wide_first_ && yb1 < ye1) level1_.load(input(), a_.usy, a_.usz, z + r_);
-        if (t == 1 && !wide_first_)
-          compute_plane(t, z, first);
-        else
-          compute_plane(t, z, *engines[t]);
+        if (t == 1 && narrow_storage && yb1 < ye1) level1_.load(input(), a_.usy, a_.usz, z + r_);
+        compute_plane(t, z, *engines[t]);
         if (t < k_ && z < r_ && boundary(bc_.kind[2][0]) == boundary::neumann) copy_plane(t, z, t, -1 - z);
       }
     }
@@ -245,8 +237,7 @@ class wavefront_tile {
   }
 
   /// Plane z of level t: the carried rows in, the tile's rows, the ghosts, our rows out.
-  template <class In>
-  void compute_plane(int t, std::int64_t z, stencil_row_kernel<In, Rows>& engine) {
+  void compute_plane(int t, std::int64_t z, stencil_row_kernel<C, Rows>& engine) {
     const std::int64_t yb = std::clamp<std::int64_t>(row_lo_[t], 0, a_.ny);
     const std::int64_t ye = std::clamp<std::int64_t>(row_hi_[t], 0, a_.ny);
     if (t < k_ && carry_in_) carry(t, z, row_lo_[t], true);
@@ -286,116 +277,51 @@ class wavefront_tile {
     }
   }
 
-  /// The row pointers of an engine reading In (level 1 reads the grid, the others the ring).
-  template <class In>
-  std::vector<const In*>& in_rows() {
-    if constexpr (std::is_same_v<In, S>)
-      return in_s_;
-    else
-      return in_c_;
-  }
-
-  /// Rows [yb, ye) of plane z of level t, with their x ghosts. `In` is S for level 1, C for
-  /// the others (the same type unless the storage is f16/bf16).
-  template <class In>
-  void compute_rows(int t, std::int64_t z, stencil_row_kernel<In, Rows>& engine, std::int64_t yb, std::int64_t ye) {
+  /// Rows [yb, ye) of plane z of level t, with their x ghosts: the many-rows engine, which
+  /// takes every wavefront case (constant coefficients; f16/bf16 read as f32).
+  void compute_rows(int t, std::int64_t z, stencil_row_kernel<C, Rows>& engine, std::int64_t yb, std::int64_t ye) {
     const std::int64_t xb = std::max<std::int64_t>(0, lo_x_[t]), n = x_end(t) - xb;
-    std::vector<const In*>& in = in_rows<In>();
     // Row pointers at the first row, then advanced by each level's row stride: the ring
     // slot arithmetic is done once per plane, not per row.
     for (int q = 0; q < plan_.rows(); ++q) {
       const std::int64_t y = yb + plan_.dy[q], zq = z + plan_.dz[q];
-      if constexpr (std::is_same_v<In, S>) {
-        if (t == 1)
-          in[q] = input_at(xb, y, zq);
-        else if constexpr (!narrow_storage)
-          in[q] = ring_at(t - 1, xb, y, zq);
-      } else if (t == 1) {
-        in[q] = level1_.row(y, zq);
-      } else {
-        in[q] = ring_at(t - 1, xb, y, zq);
-      }
+      if (t > 1)
+        in_[q] = ring_at(t - 1, xb, y, zq);
+      else if constexpr (narrow_storage)
+        in_[q] = level1_.row(y, zq);
+      else
+        in_[q] = input_at(xb, y, zq);
     }
-    std::int64_t in_sy = t == 1 ? a_.usy : ring_sx_;
-    if constexpr (narrow_storage && std::is_same_v<In, C>)
-      if (t == 1) in_sy = level1_.row_stride();
+    const std::int64_t in_sy = t > 1 ? ring_sx_ : narrow_storage ? level1_.row_stride() : a_.usy;
     const std::int64_t out_sy = t == k_ ? a_.osy : ring_sx_;
     const S* f = a_.f ? static_cast<const S*>(a_.f) + xb + yb * a_.fsy + z * a_.fsz : nullptr;
-    const S* u = input_at(0, yb, z);
-    const bool ghosts = t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx);
     const bool stream = t == k_ && stream_;
-    // Level 1 reads the input grid from memory: prefetch its leading row ahead.
-    const std::int64_t ahead = prefetch_rows(n * std::int64_t(sizeof(In)), ye - yb);
-    if (engine.runs_rows()) {
-      // Many rows per call with the row pointers in registers, as the single sweep: 1.3x
-      // faster than a call per row on a grid in cache, 1.1-1.2x at 256^3. Level 1 runs in two parts
-      // so that its last `ahead` rows prefetch the next plane's first rows from memory; the ring
-      // levels read rows already in cache.
-      if constexpr (narrow_storage && std::is_same_v<In, C>) {
-        void* out = t == k_ ? static_cast<void*>(output_at(xb, yb, z)) : static_cast<void*>(ring_at(t, xb, yb, z));
-        engine.rows_narrowed(in.data(), in_sy, out, out_sy, ye - yb, t < k_, stream, row_s_.data());
-      } else if constexpr (!narrow_storage) {
-        S* out = t == k_ ? output_at(xb, yb, z) : ring_at(t, xb, yb, z);
-        if (t == 1) {
-          const std::int64_t split = std::max(yb, ye - ahead);
-          for (auto [y, y_end] : {std::pair{yb, split}, std::pair{split, ye}}) {
-            if (y == y_end) continue;
-            for (int q = 0; q < plan_.rows(); ++q) run_in_[q] = in[q] + (y - yb) * in_sy;
-            const S* next = rows_ahead(run_in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz);
-            engine.rows(run_in_.data(), in_sy, out + (y - yb) * out_sy, out_sy, y_end - y, stream, next);
-          }
-        } else {
-          engine.rows(in.data(), in_sy, out, out_sy, ye - yb, stream, nullptr);
+    // Many rows per call with the row pointers in registers, as the single sweep: 1.3x faster
+    // than a call per row on a grid in cache, 1.1-1.2x at 256^3.
+    if constexpr (narrow_storage) {
+      void* out = t == k_ ? static_cast<void*>(output_at(xb, yb, z)) : static_cast<void*>(ring_at(t, xb, yb, z));
+      engine.rows_narrowed(in_.data(), in_sy, out, out_sy, ye - yb, t < k_, stream, row_s_.data(), f, a_.fsy,
+                           f_c_.data(), a_.fsz);
+    } else {
+      S* out = t == k_ ? output_at(xb, yb, z) : ring_at(t, xb, yb, z);
+      if (t == 1) {
+        // Level 1 reads the input grid from memory, in two parts, so that its last `ahead`
+        // rows prefetch the next plane's first rows; the ring levels read rows in cache.
+        const std::int64_t ahead = prefetch_rows(n * std::int64_t(sizeof(S)), ye - yb);
+        const std::int64_t split = std::max(yb, ye - ahead);
+        for (auto [y, y_end] : {std::pair{yb, split}, std::pair{split, ye}}) {
+          if (y == y_end) continue;
+          for (int q = 0; q < plan_.rows(); ++q) run_in_[q] = in_[q] + (y - yb) * in_sy;
+          const S* next = rows_ahead(run_in_[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz);
+          engine.rows(run_in_.data(), in_sy, out + (y - yb) * out_sy, out_sy, y_end - y, stream, next,
+                      f ? f + (y - yb) * a_.fsy : nullptr, a_.fsy, a_.fsz);
         }
-      }
-      if (ghosts)
-        for (std::int64_t y = yb; y < ye; ++y) ghost_x(t, ring_at(t, 0, y, z), input_at(0, y, z));
-      return;
-    }
-    for (std::int64_t y = yb; y < ye; ++y) {
-      const In* next = t == 1 ? rows_ahead(in[plan_.lead], y, ye, ye - yb, ahead, a_.usy, a_.usz)
-                              : in[plan_.trail] + ahead * in_sy;
-      row_of_level(t, engine, in.data(), f, y, z, xb, n, stream, next);
-      if (ghosts) ghost_x(t, ring_at(t, 0, y, z), u);
-      for (auto& p : in) p += in_sy;
-      u += a_.usy;
-      if (f) f += a_.fsy;
-    }
-  }
-
-  /// One row (y, z) of level t, from xb on, n points: computed by the engine reading In and
-  /// stored as the level keeps it (the output grid in S; the ring in C, rounded through S).
-  template <class In>
-  void row_of_level(int t, stencil_row_kernel<In, Rows>& engine, const In* const* in, const S* f, std::int64_t y,
-                    std::int64_t z, std::int64_t xb, std::int64_t n, bool stream, const In* next) {
-    if constexpr (!narrow_storage) {
-      engine.row(in, f, t == k_ ? output_at(xb, y, z) : ring_at(t, xb, y, z), nullptr, stream, next);
-    } else if constexpr (std::is_same_v<In, S>) {  // level 1: grid rows widened by the engine
-      if (t == k_) {
-        engine.row(in, f, output_at(xb, y, z), nullptr, stream, next);
       } else {
-        engine.row(in, f, row_s_.data(), nullptr, false, next);
-        Rows::load(row_s_.data(), ring_at(t, xb, y, z), n);
-      }
-    } else {  // ring rows in f32; f widened for the f32 engine
-      const C* fc = nullptr;
-      if (f) {
-        Rows::load(f, f_c_.data(), n);
-        fc = f_c_.data();
-      }
-      C* ring = t == k_ ? row_c_.data() : ring_at(t, xb, y, z);
-      engine.row(in, fc, ring, nullptr, false, next);
-      Rows::store(ring, row_s_.data(), n);
-      if (t == k_) {
-        S* out = output_at(xb, y, z);
-        if (stream)
-          Rows::stream(ring, out, n);
-        else
-          std::copy(row_s_.data(), row_s_.data() + n, out);
-      } else {
-        Rows::load(row_s_.data(), ring, n);
+        engine.rows(in_.data(), in_sy, out, out_sy, ye - yb, stream, nullptr, f, a_.fsy, a_.fsz);
       }
     }
+    if (t < k_ && (lo_x_[t] < 0 || hi_x_[t] > a_.nx))
+      for (std::int64_t y = yb; y < ye; ++y) ghost_x(t, ring_at(t, 0, y, z), input_at(0, y, z));
   }
 
   /// One past the last x level t computes.
@@ -456,13 +382,10 @@ class wavefront_tile {
   const std::int64_t rim_, ring_x0_, ring_sx_, ring_rows_, plane_;
   C* ring_;
   C* carry_;  // per level and plane, the 2r rows the next tile of the strip reads below its own
-  std::vector<const S*> in_s_, run_in_;  // row pointers of level 1 at a plane's first row, at a run's
-  std::vector<const C*> in_c_;           // of the levels reading the ring
-  std::vector<S> row_s_;                 // f16/bf16: a row rounded to storage
-  std::vector<C> row_c_, f_c_;           // f16/bf16: an output row before rounding; f widened
-  // f16/bf16 without f: level 1 reads its input planes widened once per tile and plane.
-  const bool wide_first_ = narrow_storage && !a_.f;
-  widened_planes<S, Rows> level1_;
+  std::vector<const C*> in_, run_in_;  // row pointers at a plane's first row, at a run's
+  std::vector<S> row_s_;               // f16/bf16: a row rounded to storage
+  std::vector<C> f_c_;                 // f16/bf16: an f row widened
+  widened_planes<S, Rows> level1_;     // f16/bf16: level 1's input planes, widened once per tile and plane
   const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
   bool carry_in_ = false, carry_out_ = false;
