@@ -181,13 +181,6 @@ struct no_line {
   void operator()(A&&...) const {}
 };
 
-/// One row: acc[x] = sum_p c[p] * in[p][x].
-template <class C>
-inline void sum_points(int np, const C* const* in, const C* c, std::int64_t n, C* __restrict acc,
-                       row_prefetch pf = {}) {
-  sum_rows(np, in, c, n, 1, 0, pf, 0, [acc](std::int64_t) { return acc; }, no_line{}, no_line{});
-}
-
 /// Per-thread state for computing rows of one call: conversion and accumulation buffers.
 template <class S, class Rows>
 class stencil_row_kernel {
@@ -207,13 +200,15 @@ class stencil_row_kernel {
       for (int p = 0; p < a.npoints; ++p) coef_[p] = C(a.coeffs[p]);
   }
 
-  /// Whether rows() runs many rows per call (constant coefficients read in place);
-  /// otherwise callers go row by row.
+  /// Whether rows() applies (constant coefficients, rows read in place). Variable stencils
+  /// go through row(); constant ones on f16/bf16 through widened planes and an f32 kernel's
+  /// rows_narrowed().
   bool runs_rows() const { return !widened && !a_.coeff_grids; }
 
   /// `count` output rows of a plane, each `in_sy` further than the last in every input row
-  /// and `out_sy` in the output (only where runs_rows()); `prefetch` as in row(), for the
-  /// first row, advancing `in_sy` per row. `f`: the f row of the first output row (or null),
+  /// and `out_sy` in the output (only where runs_rows()); `prefetch`: an input row (x = 0)
+  /// the caller will need soon, or null, fetched a line per line computed, for the first row
+  /// and advancing `in_sy` per row. `f`: the f row of the first output row (or null),
   /// `fsy` further per row; it may alias out. Each f row read prefetches the one `f_ahead`
   /// elements further (the caller's next plane).
   void rows(const S* const* in, std::int64_t in_sy, S* out, std::int64_t out_sy, std::int64_t count, bool stream,
@@ -296,15 +291,13 @@ class stencil_row_kernel {
              });
   }
 
-  /// Output row from `in[r]` (x = 0 of the input row plan.dy[r], plan.dz[r] away), the f
-  /// row (or null), and for variable stencils the coefficient rows at this (y, z).
-  /// `stream`: write out with non-temporal stores (outputs nobody reads soon: it saves the
-  /// read-for-ownership, a third of a sweep's memory traffic); callers then end with
-  /// Rows::stream_fence(). `prefetch`: an input row (x = 0) the caller will need soon, or null.
-  void row(const S* const* in, const S* f, S* out, const S* const* coeff_rows = nullptr, bool stream = false,
-           const S* prefetch = nullptr) {
+  /// Output row of a variable stencil (constant ones take rows() or rows_narrowed()) from
+  /// `in[r]` (x = 0 of the input row plan.dy[r], plan.dz[r] away), the f row (or null) and
+  /// the coefficient rows at this (y, z). `stream`: write out with non-temporal stores
+  /// (outputs nobody reads soon: it saves the read-for-ownership); callers then end with
+  /// Rows::stream_fence().
+  void row(const S* const* in, const S* f, S* out, const S* const* coeff_rows, bool stream) {
     stream_ = stream;
-    prefetch_ = {reinterpret_cast<const char*>(prefetch), std::int64_t(64 / sizeof(C) * sizeof(S))};
     const std::int64_t nx = a_.nx, r = a_.radius;
     const C** rows = rowp_.data();  // x = 0 of each input row, in C
     const C* center;
@@ -329,30 +322,10 @@ class stencil_row_kernel {
         fc = f;
       }
     }
-    if (!a_.coeff_grids) {
-      constant_row(fc, out);
-    } else {
-      variable_row(center, fc, out, coeff_rows);
-    }
+    variable_row(center, fc, out, coeff_rows);
   }
 
  private:
-  void constant_row(const C* f, S* out) {
-    const std::int64_t nx = a_.nx;
-    // f may alias out (operator apply with beta): sum first, combine in a second pass.
-    if (!widened && !f && !stream_) {
-      sum_points(a_.npoints, pts_.data(), coef_.data(), nx, reinterpret_cast<C*>(out), prefetch_);
-      return;
-    }
-    C* acc = acc_.data();
-    sum_points(a_.npoints, pts_.data(), coef_.data(), nx, acc, prefetch_);
-    if (f) {
-      const C g = C(a_.gamma);
-      for (std::int64_t x = 0; x < nx; ++x) acc[x] += g * f[x];
-    }
-    store(acc, out);
-  }
-
   void variable_row(const C* center, const C* f, S* out, const S* const* coeff_rows) {
     const std::int64_t nx = a_.nx;
     const C** c = crow_.data();
@@ -401,7 +374,6 @@ class stencil_row_kernel {
   const row_plan& plan_;
   std::int64_t span_;
   bool stream_ = false;
-  row_prefetch prefetch_;
   std::vector<const C*> pts_;
   std::vector<C> coef_;
   std::vector<C> acc_, rowbuf_, fbuf_;

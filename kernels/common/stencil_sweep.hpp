@@ -150,10 +150,9 @@ void stencil_sweep(const detail::exec_args& ex, const detail::stencil_args& a) {
             }
             continue;
           }
-          for (std::int64_t y = yb; y < ye; ++y) {
+          for (std::int64_t y = yb; y < ye; ++y) {  // variable coefficients: a row at a time
             ptr.at(y, z);
-            const S* next = rows_ahead(ptr.lead(y, z), y, ye, ye - yb, ahead, a.usy, a.usz);
-            kernel.row(ptr.in.data(), ptr.f(y, z), ptr.out(y, z), ptr.coeff.data(), stream, next);
+            kernel.row(ptr.in.data(), ptr.f(y, z), ptr.out(y, z), ptr.coeff.data(), stream);
           }
         }
       }
