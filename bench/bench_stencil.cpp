@@ -3,11 +3,12 @@
 //
 //   stencil/jacobi7/<dtype>/256          one Jacobi sweep of the 7-point Laplacian (f = 0)
 //   stencil/jacobi7_8sweeps/<dtype>/256  8 sweeps through jacobi_sweeps (time-blocked)
+//   stencil/jacobi7_rhs[_8sweeps]/...    the same with a right-hand side f (solver smoothing)
 //   stencil/hpcg27/<dtype>/128           one application of HPCG's 27-point operator
 //   peer/plain_omp_jacobi7/<dtype>/256   the textbook loop: omp parallel for over z and y
 //
-// Bytes are those a sweep must move: the input and output interiors once
-// (2 * sizeof(dtype) per point; halos and write-allocate not counted), times the sweeps, so
+// Bytes are those a sweep must move: the input and output interiors once (2 * sizeof(dtype)
+// per point, 3 with f; halos and write-allocate not counted), times the sweeps, so
 // triad_frac above 1 means the kernel moved less than one pass over memory per sweep.
 // `points/s` counts point updates (sweeps included), the rate the targets compare.
 #include <cmath>
@@ -49,23 +50,25 @@ bool all_near(const grid& g, double value) {
 }
 
 void set_stencil_counters(benchmark::State& state, const loop_timer& timer, const grid& g, int sweeps,
-                          double flops_per_point) {
+                          double flops_per_point, int arrays = 2) {
   const double points = double(g.points()) * sweeps;
-  set_counters(state, timer, points * 2.0 * double(size_of(g.type())), points * flops_per_point);
+  set_counters(state, timer, points * double(arrays) * double(size_of(g.type())), points * flops_per_point);
   state.counters["points/s"] = benchmark::Counter(points * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void jacobi7(benchmark::State& state, dtype t, int sweeps) {
+void jacobi7(benchmark::State& state, dtype t, int sweeps, bool rhs) {
   boundary_conditions bc;
   grid u = ones(t, jacobi_n, &bc), v = u.like();
+  const grid zeros = u.like();  // f = 0 keeps the answer 1; the kernels read it all the same
+  const grid* f = rhs ? &zeros : nullptr;
   const stencil lap = stencil::laplace_3d7();
   fill_halo(v, bc);
   auto once = [&]() -> const grid& {
     if (sweeps == 1) {
-      jacobi_sweep(lap, u, nullptr, v);
+      jacobi_sweep(lap, u, f, v);
       return v;
     }
-    return jacobi_sweeps(lap, u, nullptr, v, bc, sweeps);
+    return jacobi_sweeps(lap, u, f, v, bc, sweeps);
   };
   if (!all_near(once(), 1.0)) {
     state.SkipWithError("jacobi7 verification failed");
@@ -76,8 +79,9 @@ void jacobi7(benchmark::State& state, dtype t, int sweeps) {
     once();
     benchmark::ClobberMemory();
   }
-  // 6 neighbours summed and scaled: 7 FLOP per point update (nominal, as the plain loop).
-  set_stencil_counters(state, timer, u, sweeps, 7.0);
+  // 6 neighbours summed and scaled: 7 FLOP per point update (nominal, as the plain loop),
+  // and 2 more for f.
+  set_stencil_counters(state, timer, u, sweeps, rhs ? 9.0 : 7.0, rhs ? 3 : 2);
 }
 
 void hpcg27(benchmark::State& state, dtype t) {
@@ -131,13 +135,14 @@ void plain_omp_jacobi7(benchmark::State& state) {
 
 int register_all() {
   const std::string n = std::to_string(jacobi_n);
-  for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
-    benchmark::RegisterBenchmark(("stencil/jacobi7/" + std::string(name_of(t)) + "/" + n).c_str(), jacobi7, t, 1)
-        ->UseRealTime()->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("stencil/jacobi7_8sweeps/" + std::string(name_of(t)) + "/" + n).c_str(), jacobi7, t,
-                                 8)
-        ->UseRealTime()->Unit(benchmark::kMillisecond);
-  }
+  for (bool rhs : {false, true})
+    for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
+      const std::string op = rhs ? "jacobi7_rhs" : "jacobi7", tail = std::string(name_of(t)) + "/" + n;
+      benchmark::RegisterBenchmark(("stencil/" + op + "/" + tail).c_str(), jacobi7, t, 1, rhs)
+          ->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("stencil/" + op + "_8sweeps/" + tail).c_str(), jacobi7, t, 8, rhs)
+          ->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
   benchmark::RegisterBenchmark(("peer/plain_omp_jacobi7/f64/" + n).c_str(), plain_omp_jacobi7<double>)
       ->UseRealTime()->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("peer/plain_omp_jacobi7/f32/" + n).c_str(), plain_omp_jacobi7<float>)
