@@ -16,17 +16,19 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
+/// The interior index a periodic or neumann ghost `ghost` (outside [0, n)) copies.
+inline std::int64_t ghost_source(std::int64_t n, std::int64_t ghost, std::uint8_t kind) {
+  if (boundary(kind) == boundary::periodic) return ghost < 0 ? ghost + n : ghost - n;
+  return ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost;  // neumann: mirrored at the face
+}
+
 /// Value of ghost point `ghost` (outside [0, n)) along one axis, from the points of its line
 /// `line[i * stride]`; `kind` and `value` of the face it lies beyond.
 template <class T>
 inline T ghost_value(const T* line, std::int64_t stride, std::int64_t n, std::int64_t ghost, std::uint8_t kind,
                      T value) {
-  switch (boundary(kind)) {
-    case boundary::dirichlet: return value;
-    case boundary::periodic: return line[(ghost < 0 ? ghost + n : ghost - n) * stride];
-    case boundary::neumann: break;
-  }
-  return line[(ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost) * stride];
+  if (boundary(kind) == boundary::dirichlet) return value;
+  return line[ghost_source(n, ghost, kind) * stride];
 }
 
 /// Row `ghost` (outside [0, n)) along an axis whose rows are `stride` apart, `width` points
@@ -35,16 +37,11 @@ template <class T>
 inline void ghost_row(T* row0, std::int64_t stride, std::int64_t n, std::int64_t ghost, std::uint8_t kind, T value,
                       std::int64_t width) {
   T* dst = row0 + ghost * stride;
-  switch (boundary(kind)) {
-    case boundary::dirichlet: std::fill(dst, dst + width, value); return;
-    case boundary::periodic: {
-      const T* src = row0 + (ghost < 0 ? ghost + n : ghost - n) * stride;
-      std::copy(src, src + width, dst);
-      return;
-    }
-    case boundary::neumann: break;
+  if (boundary(kind) == boundary::dirichlet) {
+    std::fill(dst, dst + width, value);
+    return;
   }
-  const T* src = row0 + (ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost) * stride;
+  const T* src = row0 + ghost_source(n, ghost, kind) * stride;
   std::copy(src, src + width, dst);
 }
 

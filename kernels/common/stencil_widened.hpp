@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/common/scalar.hpp"
+#include "kernels/common/stencil_rows.hpp"
 
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
@@ -44,13 +45,10 @@ class widened_planes {
   /// of a block are a short run per plane, too short for the hardware prefetchers to reach
   /// ahead.
   void load(const S* u, std::int64_t usy, std::int64_t usz, std::int64_t z) {
-    const std::int64_t n = width_ + 2 * r_, bytes = n * std::int64_t(sizeof(S));
+    const std::int64_t n = width_ + 2 * r_;
     for (std::int64_t y = y0_ - r_; y < y1_ + r_; ++y) {
       const S* src = u + bx0_ - r_ + y * usy + z * usz;
-      // Integer arithmetic: past the last plane the address lies outside the grid (a
-      // prefetch of it is harmless, forming the pointer is not).
-      const auto next = reinterpret_cast<std::uintptr_t>(src) + std::uintptr_t(usz * std::int64_t(sizeof(S)));
-      for (std::int64_t i = 0; i < bytes; i += 64) __builtin_prefetch(reinterpret_cast<const void*>(next + i));
+      prefetch_row(src, usz, n);
       Rows::load(src, row(y, z) - r_, n);
     }
   }
