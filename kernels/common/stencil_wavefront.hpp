@@ -3,9 +3,13 @@
 // (wavefront_tiling::levels); the caller runs passes until all are done.
 //
 // Along z, level t computes plane z right after level t-1 computed plane z+r, so each level
-// keeps only 2r+1 planes of its tile in a ring buffer that stays in cache; level 0 is the
-// input grid and level k writes the output grid. The ring holds the compute type: f16/bf16
-// levels are stored there as the f32 values they round to.
+// keeps only 2r planes of its tile live, in a ring buffer that stays in cache; level 0 is the
+// input grid and level k writes the output grid. Level t writes its plane z where level t-1's
+// plane z-r (the oldest it reads) lies, r+1 rows behind the row it reads there: each store
+// goes to a line the same pass loaded a moment before, still in L1, instead of to a slot last
+// touched a whole step earlier and fetched back from L3 to be overwritten (8 f64 sweeps of
+// 256^3 38 -> 30 ms). The ring holds the compute type: f16/bf16 levels are stored there as
+// the f32 values they round to.
 //
 // In y the tiles are skewed, so that no point is computed twice: the tile that writes output
 // rows [y0, y1) computes level t on rows [y0 + (k-t)r, y1 + (k-t)r). Level t+1 there also
@@ -57,11 +61,17 @@ struct wavefront_tiling {
   /// 128; f32 best with the whole 128-row strip as one tile.
   static constexpr std::int64_t ring_budget = std::int64_t(3) << 20;
 
+  /// Planes in a tile's ring for k levels of radius r. Level t writes its plane z over
+  /// level t-1's plane z-r as it reads it (wavefront_tile::ring_at), so the levels share
+  /// one ring in which each keeps its 2r live planes, plus the plane being written (one
+  /// fewer fails the bit-for-bit tests).
+  static std::int64_t ring_planes(int k, int r) { return 2 * std::int64_t(r) * (k - 1) + 1; }
+
   /// Rows per tile (not counting the 2r carried ones) whose k-level ring takes about
   /// ring_budget bytes when tiles are `bx` points wide.
   static std::int64_t rows_within_budget(const detail::stencil_args& a, int k, std::size_t elem, std::int64_t bx) {
     const std::int64_t rim = std::int64_t(k) * a.radius;
-    const std::int64_t planes = std::int64_t(k - 1) * (2 * a.radius + 1);
+    const std::int64_t planes = ring_planes(k, a.radius);
     const std::int64_t row_bytes = (bx + 2 * rim + 2 * a.radius) * std::int64_t(elem);
     return ring_budget / std::max<std::int64_t>(1, planes * row_bytes) - 2 * a.radius;
   }
@@ -121,8 +131,6 @@ class wavefront_tile {
  public:
   wavefront_tile(const detail::stencil_args& a, const detail::halo_args& bc, int k, const row_plan& plan,
                  const wavefront_tiling& tiling)
-      // Planes padded by an odd number of cache lines: without it the levels' slots sit at
-      // equal offsets modulo 4 KiB and loads stall on 4K aliasing with the stores.
       : a_(a),
         bc_(bc),
         k_(k),
@@ -132,8 +140,11 @@ class wavefront_tile {
         ring_x0_(round_up(rim_ + r_)),
         ring_sx_(round_up(ring_x0_ + tiling.bx + rim_ + r_)),
         ring_rows_(tiling.by + 2 * rim_),
-        plane_(ring_sx_ * ring_rows_ + 5 * std::int64_t(64 / sizeof(C))),
-        ring_(thread_storage<0>(std::size_t(k - 1) * (2 * r_ + 1) * plane_)),
+        // Planes hold each level's rows r+1 further than the next level's (ring_at), and are
+        // padded by an odd number of cache lines: without it the slots sit at equal offsets
+        // modulo 4 KiB and loads stall on 4K aliasing with the stores.
+        plane_(ring_sx_ * (ring_rows_ + std::int64_t(r_ + 1) * (k - 1)) + 5 * std::int64_t(64 / sizeof(C))),
+        ring_(thread_storage<0>(std::size_t(wavefront_tiling::ring_planes(k, r_)) * plane_)),
         carry_(thread_storage<1>(std::size_t(k - 1) * std::size_t(a.nz + std::int64_t(k - 1) * a.radius) * 2 * r_ *
                                  ring_sx_)),
         in_(plan.rows()),
@@ -229,11 +240,17 @@ class wavefront_tile {
     return static_cast<S*>(a_.out) + x + y * a_.osy + z * a_.osz;
   }
   /// Element (x, y, z) of level 0 < t < k in the ring buffer (only for points of the level's
-  /// rectangle and its 2r+1 live planes).
+  /// rectangle and its live planes). Level t's (x, y, z) is level t-1's (x, y - r - 1, z - r):
+  /// when level t writes row y of plane z, plane z-r of level t-1 is read only by rows y
+  /// and above of this plane (plane z+1 starts at z-r+1), and those read its rows y-r and
+  /// above. r+1 rows, not 0: a box stencil's row reads row y-r of plane z-r at x-1 after the
+  /// store of the vector before it, and rows() for uncommon point counts builds a row in the
+  /// output over several passes. Carried rows (below the rows a level computes) and ghosts
+  /// (after them) land on rows equally dead.
   C* ring_at(int t, std::int64_t x, std::int64_t y, std::int64_t z) const {
-    const std::int64_t P = 2 * r_ + 1, slot = ((z % P) + P) % P;
-    return ring_ + (std::int64_t(t - 1) * P + slot) * plane_ + (y - (y0_ - rim_ - r_)) * ring_sx_ +
-           (x - (x0_ - ring_x0_));
+    const std::int64_t P = wavefront_tiling::ring_planes(k_, r_), d = z - std::int64_t(r_) * t;
+    const std::int64_t row = y - (y0_ - rim_ - r_) + std::int64_t(r_ + 1) * (k_ - 1 - t);
+    return ring_ + ((d % P) + P) % P * plane_ + row * ring_sx_ + (x - (x0_ - ring_x0_));
   }
 
   /// Plane z of level t: the carried rows in, the tile's rows, the ghosts, our rows out.
