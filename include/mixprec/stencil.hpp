@@ -93,7 +93,7 @@ void jacobi_sweep(const variable_stencil& s, const grid& u, const grid* f, grid&
 /// The result equals that of `sweeps` calls of jacobi_sweep with fill_halo between them,
 /// bit for bit: kernels that block in time (3D; no periodic face in y or z) compute the
 /// same points with the same arithmetic, in a cache-friendly order, in passes of as many
-/// sweeps as keep their tiles in cache (e.g. 10 for a 7-point stencil on 256^3 f64, 7 on
+/// sweeps as keep their tiles in cache (e.g. 14 for a 7-point stencil on 256^3 f64, 10 on
 /// 384^3; MIXPREC_WAVEFRONT_LEVELS overrides). They keep buffers per thread between calls:
 /// a ring of about 3 MiB and 2r rows per sweep of a pass and plane of the grid, e.g. 8.1 MiB
 /// for 8 sweeps of a 7-point stencil on 256^3 f64.

@@ -56,9 +56,11 @@ inline namespace MIXPREC_KERNEL_ISA {
 struct wavefront_tiling {
   std::int64_t bx, by, strips_y;
 
-  /// Ring buffers per thread: about 3 MiB. Measured at 256^3, 8 sweeps, 2 threads: f64
-  /// 48-64 rows (ring 2-3 MiB) 1.07x faster than 15 (ring within the 1 MiB L2), 1.1x than
-  /// 128; f32 best with the whole 128-row strip as one tile.
+  /// Ring buffers per thread: about 3 MiB. Measured at 256^3, 8 sweeps, 2 threads, with
+  /// the shared in-place ring: f64 tiles of 64-96 rows (the default gives 64) 30.6-31.6 ms,
+  /// 48 rows 32-34, 32 rows 34-35, 16 rows (ring within the 1 MiB L2) 38-39: the carries
+  /// and short bursts of small tiles cost more than L3 does. f32 best with the whole
+  /// 128-row strip as one tile.
   static constexpr std::int64_t ring_budget = std::int64_t(3) << 20;
 
   /// Planes in a tile's ring for k levels of radius r. Level t writes its plane z over
@@ -80,8 +82,9 @@ struct wavefront_tiling {
   /// rows at least `rows_per_tile` high (or the whole grid's rows), in passes of equal
   /// length. More levels per pass save memory traffic but thin the tiles, and the ring, the
   /// carries (2r rows per level and plane) and the per-thread buffers grow with the levels.
-  /// Measured, 2 threads, f64 7-point, 32 sweeps of 256^3: passes of 8 (66-row tiles)
-  /// 148-162 ms, of 16 (28 rows) 177 ms, one pass of 32 (11 rows) 227-251 ms.
+  /// Measured, 2 threads, f64 7-point, 32 sweeps of 256^3: passes of 8 121-124 ms, of 11
+  /// (chosen) 122-129 ms, of 16 131-135 ms (before the shared in-place ring: passes of 8
+  /// 148-162 ms, one pass of 32 227-251 ms).
   static int levels(const detail::stencil_args& a, int k, std::size_t elem) {
     const std::int64_t rows_per_tile = 48, wanted = std::min<std::int64_t>(rows_per_tile, a.ny);
     int most = k;
