@@ -17,12 +17,17 @@
 
 #include "internal/registry.hpp"
 #include "kernels/common/scalar.hpp"
+#include "kernels/common/stencil_box_rows.hpp"
+#include "kernels/common/stencil_row_plan.hpp"
 
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// Scalar row conversions; ISA folders provide the same two functions with SIMD.
+/// Scalar row conversions; ISA folders provide the same functions with SIMD.
 struct scalar_rows {
+  /// Whether box stencils take the policy's sum_box (rows loaded once per vector, their
+  /// x-1 and x+1 neighbours shifted in registers; kernels/common/stencil_box_rows.hpp).
+  static constexpr bool register_shifts = false;
   template <class S>
   static void load(const S* src, compute_t<S>* dst, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) dst[i] = widen(src[i]);
@@ -43,52 +48,6 @@ struct scalar_rows {
   }
   static void stream_fence() {}
 };
-
-/// The distinct (dy, dz) input rows of a stencil, and for each point its row and x shift.
-/// Row 0 is always the center row (0, 0). `lead` is the row furthest ahead in a sweep that
-/// walks y fastest, then z: the one row of each output row that is new from memory.
-struct row_plan {
-  std::vector<int> dy, dz;
-  std::vector<int> row_of_point, dx_of_point;
-  int lead = 0, trail = 0;
-
-  explicit row_plan(const detail::stencil_args& a) : dy{0}, dz{0} {
-    for (int p = 0; p < a.npoints; ++p) {
-      const detail::stencil_offset o = a.offsets[p];
-      int r = 0;
-      while (r < int(dy.size()) && (dy[r] != o.dy || dz[r] != o.dz)) ++r;
-      if (r == int(dy.size())) {
-        dy.push_back(o.dy);
-        dz.push_back(o.dz);
-      }
-      row_of_point.push_back(r);
-      dx_of_point.push_back(o.dx);
-    }
-    for (int r = 1; r < rows(); ++r)
-      if (dz[r] > dz[lead] || (dz[r] == dz[lead] && dy[r] > dy[lead])) lead = r;
-    for (int r = 1; r < rows(); ++r)
-      if (dz[r] < dz[trail] || (dz[r] == dz[trail] && dy[r] < dy[trail])) trail = r;
-  }
-  int rows() const { return int(dy.size()); }
-};
-
-/// A row that will be read soon, fetched into cache a line per line of work while the
-/// current row is computed: interleaved so, the hardware prefetchers' short per-row streams
-/// no longer leave each row's first lines to wait on memory (a burst of prefetches up front
-/// measured slower). `step` is the bytes of that row per cache line of compute values.
-struct row_prefetch {
-  const char* p = nullptr;
-  std::int64_t step = 64;
-};
-
-/// Prefetches the `n` elements `ahead` elements after `row` (the same row of a plane the
-/// caller reaches next: measured 1.12x for Jacobi with f, whose rows come in short runs per
-/// plane). Integer arithmetic: the row ahead may lie past the grid.
-template <class T>
-inline void prefetch_row(const T* row, std::int64_t ahead, std::int64_t n) {
-  const auto p = reinterpret_cast<std::uintptr_t>(row) + std::uintptr_t(ahead * std::int64_t(sizeof(T)));
-  for (std::int64_t b = 0; b < n * std::int64_t(sizeof(T)); b += 64) __builtin_prefetch(reinterpret_cast<const void*>(p + b));
-}
 
 /// acc[x0 + i] = sum_p c[p] * q[p][x0 + i] for i < L, points in order.
 template <int N, int L, class C>
@@ -229,7 +188,8 @@ class stencil_row_kernel {
 
   stencil_row_kernel(const detail::stencil_args& a, const row_plan& plan)
       : a_(a), plan_(plan), span_(a.nx + 2 * std::int64_t(a.radius)), pts_(a.npoints), coef_(a.npoints),
-        acc_(a.nx), rowp_(plan.rows()), crow_(a.npoints), cbuf_(a.coeff_grids ? a.npoints : 0) {
+        box_(a, plan), acc_(a.nx), rowp_(plan.rows()), crow_(a.npoints), cbuf_(a.coeff_grids ? a.npoints : 0) {
+    if (!Rows::register_shifts || widened) box_.rows = 0;
     if constexpr (widened) {
       rowbuf_.resize(std::size_t(plan.rows() * span_));
       fbuf_.resize(std::size_t(a.nx));
@@ -262,7 +222,7 @@ class stencil_row_kernel {
         // The sum into the buffer, then gamma*f added and the row written: as row() does,
         // so that f may alias out. 256^3 f64 Jacobi with f, 2 threads: 19.7 ms row by row.
         const C g = C(a_.gamma);
-        sum_rows(a_.npoints, pts_.data(), coef_.data(), nx, count, in_sy, pf, pf_sy,
+        row_sums(in, nx, count, in_sy, pf, pf_sy,
                  [acc](std::int64_t) { return acc; }, no_line{}, [&](std::int64_t j, std::int64_t, C* row) {
                    const S* fj = f + j * fsy;
                    prefetch_row(fj, f_ahead, nx);
@@ -274,12 +234,12 @@ class stencil_row_kernel {
                  });
       } else if (!stream) {
         C* o = reinterpret_cast<C*>(out);
-        sum_rows(a_.npoints, pts_.data(), coef_.data(), nx, count, in_sy, pf, pf_sy,
+        row_sums(in, nx, count, in_sy, pf, pf_sy,
                  [o, out_sy](std::int64_t j) { return o + j * out_sy; }, no_line{}, no_line{});
       } else if (reinterpret_cast<std::uintptr_t>(out) % 64 == 0 && out_sy * sizeof(S) % 64 == 0) {
         // Lines streamed as soon as computed: the non-temporal stores then overlap the loads
         // (measured 25% faster than streaming each row after computing it).
-        sum_rows(a_.npoints, pts_.data(), coef_.data(), nx, count, in_sy, pf, pf_sy,
+        row_sums(in, nx, count, in_sy, pf, pf_sy,
                  [acc](std::int64_t) { return acc; },
                  [out, out_sy](std::int64_t j, std::int64_t x, const C* row) {
                    Rows::stream_line(row + x, out + j * out_sy + x);
@@ -288,7 +248,7 @@ class stencil_row_kernel {
                    std::copy(row + x, row + nx, out + j * out_sy + x);
                  });
       } else {
-        sum_rows(a_.npoints, pts_.data(), coef_.data(), nx, count, in_sy, pf, pf_sy,
+        row_sums(in, nx, count, in_sy, pf, pf_sy,
                  [acc](std::int64_t) { return acc; }, no_line{},
                  [out, out_sy, nx](std::int64_t j, std::int64_t, const C* row) { Rows::stream(row, out + j * out_sy, nx); });
       }
@@ -311,7 +271,7 @@ class stencil_row_kernel {
     for (int p = 0; p < a_.npoints; ++p) pts_[p] = in[plan_.row_of_point[p]] + plan_.dx_of_point[p];
     C* acc = acc_.data();
     const C g = C(a_.gamma);
-    sum_rows(a_.npoints, pts_.data(), coef_.data(), nx, count, in_sy, row_prefetch{}, 0,
+    row_sums(in, nx, count, in_sy, row_prefetch{}, 0,
              [acc](std::int64_t) { return acc; }, no_line{},
              [&](std::int64_t j, std::int64_t, C* row) {
                if (f) {
@@ -365,6 +325,23 @@ class stencil_row_kernel {
   }
 
  private:
+  /// sum_rows, or the policy's sum_box for the boxes it takes, over the input rows `in`
+  /// (x = 0 of each).
+  template <class Dst, class Line, class Done>
+  void row_sums(const C* const* in, std::int64_t n, std::int64_t count, std::int64_t in_sy, row_prefetch pf,
+                std::int64_t pf_sy, Dst&& dst, Line&& line, Done&& done) {
+    if constexpr (Rows::register_shifts && !widened) {
+      const C* k = box_.coef.data();
+      if (box_.rows == 9 && box_.center_middle)
+        return Rows::template sum_box<9, true>(in, k, n, count, in_sy, pf, pf_sy, dst, line, done);
+      if (box_.rows == 9) return Rows::template sum_box<9, false>(in, k, n, count, in_sy, pf, pf_sy, dst, line, done);
+      if (box_.rows == 3 && box_.center_middle)
+        return Rows::template sum_box<3, true>(in, k, n, count, in_sy, pf, pf_sy, dst, line, done);
+      if (box_.rows == 3) return Rows::template sum_box<3, false>(in, k, n, count, in_sy, pf, pf_sy, dst, line, done);
+    }
+    sum_rows(a_.npoints, pts_.data(), coef_.data(), n, count, in_sy, pf, pf_sy, dst, line, done);
+  }
+
   void variable_row(const C* center, const C* f, S* out, const S* const* coeff_rows) {
     const std::int64_t nx = a_.nx;
     const C** c = crow_.data();
@@ -414,6 +391,7 @@ class stencil_row_kernel {
   bool stream_ = false;
   std::vector<const C*> pts_;
   std::vector<C> coef_;
+  box_shape<C> box_;  // where the stencil is a box the policy computes in registers
   std::vector<C> acc_, rowbuf_, fbuf_;
   std::vector<const C*> rowp_, crow_;
   std::vector<std::vector<C>> cbuf_;

@@ -1,14 +1,22 @@
 // Stencil kernels built with AVX-512 flags: the shared row engine (auto-vectorised to
 // 512-bit FMAs here) with f16/bf16 rows widened and narrowed by vcvtph2ps/vcvtps2ph and
-// the bf16 bit conversions of simd_avx512.hpp.
+// the bf16 bit conversions of simd_avx512.hpp; box stencils shift their rows in registers
+// (stencil_box_avx512.hpp).
 #include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 #include "kernels/cpu/avx512/simd_avx512.hpp"
+#include "kernels/cpu/avx512/stencil_box_avx512.hpp"
 
 namespace mixprec::kern::avx512 {
 namespace {
 
 struct simd_rows {
+  static constexpr bool register_shifts = true;
+  template <int R, bool Middle, class C, class Dst, class Line, class Done>
+  static void sum_box(const C* const* in, const C* k, idx n, idx rows, idx in_sy, kern::row_prefetch pf, idx pf_sy,
+                      Dst&& dst, Line&& line, Done&& done) {
+    sum_rows_box<R, Middle>(in, k, n, rows, in_sy, pf, pf_sy, dst, line, done);
+  }
   template <class S>
   static void load(const S* src, compute_t<S>* dst, idx n) {
     if constexpr (std::is_same_v<S, half> || std::is_same_v<S, bfloat16>) {
