@@ -95,8 +95,8 @@ void jacobi_sweep(const variable_stencil& s, const grid& u, const grid* f, grid&
 /// same points with the same arithmetic, in a cache-friendly order, in passes of as many
 /// sweeps as keep their tiles in cache (e.g. 14 for a 7-point stencil on 256^3 f64, 10 on
 /// 384^3; MIXPREC_WAVEFRONT_LEVELS overrides). They keep buffers per thread between calls:
-/// a ring of about 3 MiB and 2r rows per sweep of a pass and plane of the grid, e.g. 8.1 MiB
-/// for 8 sweeps of a 7-point stencil on 256^3 f64.
+/// a ring of 3-5 MiB (about 3 MiB of it in use) and 2r rows per sweep of a pass and plane
+/// of the grid: 4.1 and 8.1 MiB for 8 sweeps of a 7-point stencil on 256^3 f64.
 grid& jacobi_sweeps(const stencil& s, grid& u, const grid* f, grid& scratch, const boundary_conditions& bc,
                     int sweeps, double omega = 1.0);
 
