@@ -31,8 +31,8 @@ if [[ -x "$build/bin/mixprec_bench" ]]; then
   "$build/bin/mixprec_bench" --benchmark_filter='^(stream|blas1/(dot|axpy))/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
   echo
-  echo "== precision comparison: 7-point Jacobi sweeps on 256^3 in four storage precisions, one sweep and 8 time-blocked ones, plain OpenMP loop as peer"
-  "$build/bin/mixprec_bench" --benchmark_filter='^(stencil/jacobi7(_8sweeps)?|peer/plain_omp_jacobi7)/' \
+  echo "== precision comparison: 7-point Jacobi sweeps on 256^3 in four storage precisions, one sweep and 8 time-blocked ones, plain OpenMP loop as peer; HPCG's 27-point operator on 128^3 in f64 and f32"
+  "$build/bin/mixprec_bench" --benchmark_filter='^(stencil/jacobi7(_8sweeps)?|peer/plain_omp_jacobi7|stencil/hpcg27)/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
   echo
   echo "== precision comparison: SpMV on the 7-point Laplacian 128^3, CSR and DIA storage, values in four precisions, Eigen's CSR SpMV as peer"
