@@ -1,5 +1,6 @@
 // Registers the AVX2 folder's kernels (this file is built with the baseline flags).
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx2/kernels_avx2.hpp"
 
 namespace mixprec::detail {
@@ -25,6 +26,17 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   const kern::variant_desc q{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
                              supports_unit_columns};
   kern::add_quant_set(sink, q, quant_kernels);
+
+  // Stencils: the portable engine built for AVX2 + FMA (below AVX-512's where both run).
+  const kern::variant_desc st{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2), nullptr};
+  const kern::variant_desc blocked{"wavefront_avx2", backend::cpu, cpu_isa::avx2,
+                                   priority_isa_base + int(cpu_isa::avx2), kern::supports_wavefront};
+#define MIXPREC_ADD(T, N)                                                                        \
+  kern::add_entry(sink, st, op_id::halo_fill, dtype_of<T>, dtype_of<T>, erase(stencil_##N.halo)); \
+  kern::add_entry(sink, st, op_id::stencil, dtype_of<T>, dtype_of<T>, erase(stencil_##N.apply));  \
+  kern::add_entry(sink, blocked, op_id::stencil_sweeps, dtype_of<T>, dtype_of<T>, erase(stencil_##N.sweeps));
+  MIXPREC_AVX2_STENCIL_TYPES(MIXPREC_ADD)
+#undef MIXPREC_ADD
 }
 
 }  // namespace mixprec::detail
