@@ -72,5 +72,17 @@ inline void add_quant_set(const detail::kernel_sink& sink, const variant_desc& v
     add_entry(sink, v, detail::op_id::dequantize, targets[q], dtype::f32, detail::erase(t.dequantize[q]));
 }
 
+/// Registers an ISA folder's stencil kernels: halo fill and stencil as `v`, the time-blocked
+/// sweeps as `sweeps`.
+inline void add_stencil_table(const detail::kernel_sink& sink, const variant_desc& v, const variant_desc& sweeps,
+                              const detail::stencil_kernel_table& t) {
+  const dtype types[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
+  for (int i = 0; i < 4; ++i) {
+    add_entry(sink, v, detail::op_id::halo_fill, types[i], types[i], detail::erase(t.halo[i]));
+    add_entry(sink, v, detail::op_id::stencil, types[i], types[i], detail::erase(t.apply[i]));
+    add_entry(sink, sweeps, detail::op_id::stencil_sweeps, types[i], types[i], detail::erase(t.sweeps[i]));
+  }
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

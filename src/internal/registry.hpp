@@ -328,6 +328,13 @@ struct quant_kernel_table {
   quant_fn quantize[6];
   quant_fn dequantize[2];
 };
+/// An ISA folder's halo fill, stencil and time-blocked sweeps kernels for f64, f32, f16 and
+/// bf16 storage (in that order).
+struct stencil_kernel_table {
+  halo_fill_fn halo[4];
+  stencil_fn apply[4];
+  stencil_sweeps_fn sweeps[4];
+};
 
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.

@@ -24,20 +24,7 @@ extern const detail::gemm_fn gemm_kernel_int8;
 
 extern const detail::quant_kernel_table quant_kernels;
 
-/// Halo fill, stencil apply/Jacobi and the time-blocked sweeps per storage type
-/// (stencil_avx2.cpp).
-#define MIXPREC_AVX2_STENCIL_TYPES(X) \
-  X(double, f64)                      \
-  X(float, f32)                       \
-  X(::mixprec::half, f16)             \
-  X(::mixprec::bfloat16, bf16)
-struct stencil_table {
-  detail::halo_fill_fn halo;
-  detail::stencil_fn apply;
-  detail::stencil_sweeps_fn sweeps;
-};
-#define MIXPREC_DECLARE(T, N) extern const stencil_table stencil_##N;
-MIXPREC_AVX2_STENCIL_TYPES(MIXPREC_DECLARE)
-#undef MIXPREC_DECLARE
+/// Halo fill, stencil apply/Jacobi and the time-blocked sweeps (stencil_avx2.cpp).
+extern const detail::stencil_kernel_table stencil_set;
 
 }  // namespace mixprec::kern::avx2

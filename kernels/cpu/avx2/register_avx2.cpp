@@ -31,12 +31,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   const kern::variant_desc st{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2), nullptr};
   const kern::variant_desc blocked{"wavefront_avx2", backend::cpu, cpu_isa::avx2,
                                    priority_isa_base + int(cpu_isa::avx2), kern::supports_wavefront};
-#define MIXPREC_ADD(T, N)                                                                        \
-  kern::add_entry(sink, st, op_id::halo_fill, dtype_of<T>, dtype_of<T>, erase(stencil_##N.halo)); \
-  kern::add_entry(sink, st, op_id::stencil, dtype_of<T>, dtype_of<T>, erase(stencil_##N.apply));  \
-  kern::add_entry(sink, blocked, op_id::stencil_sweeps, dtype_of<T>, dtype_of<T>, erase(stencil_##N.sweeps));
-  MIXPREC_AVX2_STENCIL_TYPES(MIXPREC_ADD)
-#undef MIXPREC_ADD
+  kern::add_stencil_table(sink, st, blocked, stencil_set);
 }
 
 }  // namespace mixprec::detail

@@ -37,9 +37,9 @@ using kernels = stencil_kernels<simd_rows>;
 
 }  // namespace
 
-#define MIXPREC_DEFINE(T, N) \
-  const stencil_table stencil_##N = {&kernels::halo<T>, &kernels::apply<T>, &kernels::sweeps<T>};
-MIXPREC_AVX2_STENCIL_TYPES(MIXPREC_DEFINE)
-#undef MIXPREC_DEFINE
+const detail::stencil_kernel_table stencil_set = {
+    {&kernels::halo<double>, &kernels::halo<float>, &kernels::halo<half>, &kernels::halo<bfloat16>},
+    {&kernels::apply<double>, &kernels::apply<float>, &kernels::apply<half>, &kernels::apply<bfloat16>},
+    {&kernels::sweeps<double>, &kernels::sweeps<float>, &kernels::sweeps<half>, &kernels::sweeps<bfloat16>}};
 
 }  // namespace mixprec::kern::avx2

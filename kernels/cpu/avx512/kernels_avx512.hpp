@@ -78,14 +78,7 @@ struct spmv_dia_table {
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
-struct stencil_table {
-  detail::halo_fill_fn halo;
-  detail::stencil_fn apply;
-  detail::stencil_sweeps_fn sweeps;
-};
-#define MIXPREC_DECLARE(T, N) extern const stencil_table stencil_##N;
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
-#undef MIXPREC_DECLARE
+extern const detail::stencil_kernel_table stencil_set;
 struct multigrid_table {
   detail::mg_smooth_fn smooth;
   detail::mg_restrict_fn restrict_residual;

@@ -108,12 +108,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   const kern::variant_desc st{"avx512", backend::cpu, cpu_isa::avx512, stencil_priority, nullptr};
   const kern::variant_desc blocked{"wavefront_avx512", backend::cpu, cpu_isa::avx512, stencil_priority,
                                    kern::supports_wavefront};
-#define MIXPREC_ADD(T, N)                                                                              \
-  kern::add_entry(sink, st, op_id::halo_fill, dtype_of<T>, dtype_of<T>, erase(stencil_##N.halo));       \
-  kern::add_entry(sink, st, op_id::stencil, dtype_of<T>, dtype_of<T>, erase(stencil_##N.apply));        \
-  kern::add_entry(sink, blocked, op_id::stencil_sweeps, dtype_of<T>, dtype_of<T>, erase(stencil_##N.sweeps));
-  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
-#undef MIXPREC_ADD
+  kern::add_stencil_table(sink, st, blocked, stencil_set);
 
   for (const auto& [t, mg] : {std::pair{dtype::f64, &multigrid_f64}, std::pair{dtype::f32, &multigrid_f32}}) {
     kern::add_entry(sink, st, op_id::mg_smooth, t, t, erase(mg->smooth));
