@@ -40,6 +40,16 @@ inline bool supports_wavefront(const void* problem, const char** why) {
   return false;
 }
 
+/// K's kernels as the table an ISA folder exports to its registration file.
+template <class K>
+constexpr detail::stencil_kernel_table stencil_table_of() {
+  return {{&K::template halo<double>, &K::template halo<float>, &K::template halo<half>, &K::template halo<bfloat16>},
+          {&K::template apply<double>, &K::template apply<float>, &K::template apply<half>,
+           &K::template apply<bfloat16>},
+          {&K::template sweeps<double>, &K::template sweeps<float>, &K::template sweeps<half>,
+           &K::template sweeps<bfloat16>}};
+}
+
 /// Registers halo_fill, stencil and stencil_sweeps of K for f64, f32, f16 and bf16 storage.
 template <class K>
 void add_stencil_set(const detail::kernel_sink& sink, const variant_desc& v, const variant_desc& sweeps) {

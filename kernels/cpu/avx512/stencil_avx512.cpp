@@ -82,9 +82,6 @@ using kernels = stencil_kernels<simd_rows>;
 
 }  // namespace
 
-const detail::stencil_kernel_table stencil_set = {
-    {&kernels::halo<double>, &kernels::halo<float>, &kernels::halo<half>, &kernels::halo<bfloat16>},
-    {&kernels::apply<double>, &kernels::apply<float>, &kernels::apply<half>, &kernels::apply<bfloat16>},
-    {&kernels::sweeps<double>, &kernels::sweeps<float>, &kernels::sweeps<half>, &kernels::sweeps<bfloat16>}};
+const detail::stencil_kernel_table stencil_set = stencil_table_of<kernels>();
 
 }  // namespace mixprec::kern::avx512
