@@ -56,34 +56,22 @@ struct box_shape {
   }
 };
 
-/// The box sum at one x, in the order every box kernel follows: rows r in plan order, then
-/// dx = -1, 0, +1, a product and then fused multiply-adds (spelled out: left to the
-/// compiler, k0*a + k1*b may fuse either product). `left`, `mid`, `right` hold each row's
-/// values at x-1, x, x+1. The ISA's vector loop (Rows::sum_box) computes the same in its
-/// lanes and takes this for its tails.
-template <int R, bool Middle, class C>
-inline C box_sum(const C* k, const C* left, const C* mid, const C* right) {
-  C s = k[0] * left[0];
-  if constexpr (Middle) s = std::fma(k[1], mid[0], s);
-  s = std::fma(k[2], right[0], s);
-  for (int r = 1; r < R; ++r) {
-    s = std::fma(k[3 * r], left[r], s);
-    s = std::fma(k[3 * r + 1], mid[r], s);
-    s = std::fma(k[3 * r + 2], right[r], s);
-  }
-  return s;
-}
-
-/// box_sum at x of the R input rows q (x = 0 of each).
+/// The box sum at x of the R input rows q (x = 0 of each), in the order every box kernel
+/// follows: rows r in plan order, then dx = -1, 0, +1, a product and then fused
+/// multiply-adds (spelled out: left to the compiler, k0*a + k1*b may fuse either product).
+/// The ISA's vector loop (Rows::sum_box) computes the same in its lanes and takes this for
+/// its tails.
 template <int R, bool Middle, class C>
 inline C box_sum_at(const C* k, const C* const* q, std::int64_t x) {
-  C left[R], mid[R], right[R];
-  for (int r = 0; r < R; ++r) {
-    left[r] = q[r][x - 1];
-    mid[r] = q[r][x];
-    right[r] = q[r][x + 1];
+  C s = k[0] * q[0][x - 1];
+  if constexpr (Middle) s = std::fma(k[1], q[0][x], s);
+  s = std::fma(k[2], q[0][x + 1], s);
+  for (int r = 1; r < R; ++r) {
+    s = std::fma(k[3 * r], q[r][x - 1], s);
+    s = std::fma(k[3 * r + 1], q[r][x], s);
+    s = std::fma(k[3 * r + 2], q[r][x + 1], s);
   }
-  return box_sum<R, Middle>(k, left, mid, right);
+  return s;
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

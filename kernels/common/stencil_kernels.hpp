@@ -50,23 +50,5 @@ constexpr detail::stencil_kernel_table stencil_table_of() {
            &K::template sweeps<bfloat16>}};
 }
 
-/// Registers halo_fill, stencil and stencil_sweeps of K for f64, f32, f16 and bf16 storage.
-template <class K>
-void add_stencil_set(const detail::kernel_sink& sink, const variant_desc& v, const variant_desc& sweeps) {
-  using detail::erase;
-  using detail::op_id;
-  auto one = [&](auto tag) {
-    using S = decltype(tag);
-    const dtype t = dtype_of<S>;
-    add_entry(sink, v, op_id::halo_fill, t, t, erase(&K::template halo<S>));
-    add_entry(sink, v, op_id::stencil, t, t, erase(&K::template apply<S>));
-    add_entry(sink, sweeps, op_id::stencil_sweeps, t, t, erase(&K::template sweeps<S>));
-  };
-  one(double{});
-  one(float{});
-  one(half{});
-  one(bfloat16{});
-}
-
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

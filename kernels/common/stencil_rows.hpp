@@ -189,7 +189,6 @@ class stencil_row_kernel {
   stencil_row_kernel(const detail::stencil_args& a, const row_plan& plan)
       : a_(a), plan_(plan), span_(a.nx + 2 * std::int64_t(a.radius)), pts_(a.npoints), coef_(a.npoints),
         box_(a, plan), acc_(a.nx), rowp_(plan.rows()), crow_(a.npoints), cbuf_(a.coeff_grids ? a.npoints : 0) {
-    if (!Rows::register_shifts || widened) box_.rows = 0;
     if constexpr (widened) {
       rowbuf_.resize(std::size_t(plan.rows() * span_));
       fbuf_.resize(std::size_t(a.nx));
@@ -214,7 +213,6 @@ class stencil_row_kernel {
             const S* prefetch, const S* f = nullptr, std::int64_t fsy = 0, std::int64_t f_ahead = 0) {
     if constexpr (!widened) {
       const std::int64_t nx = a_.nx;
-      for (int p = 0; p < a_.npoints; ++p) pts_[p] = in[plan_.row_of_point[p]] + plan_.dx_of_point[p];
       const row_prefetch pf{reinterpret_cast<const char*>(prefetch), 64};
       const std::int64_t pf_sy = in_sy * std::int64_t(sizeof(S));
       C* acc = acc_.data();
@@ -268,7 +266,6 @@ class stencil_row_kernel {
                      C* f_wide = nullptr, std::int64_t f_ahead = 0) {
     static_assert(std::is_same_v<compute_t<N>, S> && !widened, "f32 rows rounding to f16 or bf16");
     const std::int64_t nx = a_.nx;
-    for (int p = 0; p < a_.npoints; ++p) pts_[p] = in[plan_.row_of_point[p]] + plan_.dx_of_point[p];
     C* acc = acc_.data();
     const C g = C(a_.gamma);
     row_sums(in, nx, count, in_sy, row_prefetch{}, 0,
@@ -339,6 +336,7 @@ class stencil_row_kernel {
         return Rows::template sum_box<3, true>(in, k, n, count, in_sy, pf, pf_sy, dst, line, done);
       if (box_.rows == 3) return Rows::template sum_box<3, false>(in, k, n, count, in_sy, pf, pf_sy, dst, line, done);
     }
+    for (int p = 0; p < a_.npoints; ++p) pts_[p] = in[plan_.row_of_point[p]] + plan_.dx_of_point[p];
     sum_rows(a_.npoints, pts_.data(), coef_.data(), n, count, in_sy, pf, pf_sy, dst, line, done);
   }
 

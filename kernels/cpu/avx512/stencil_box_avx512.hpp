@@ -54,7 +54,7 @@ struct box_vec<float> {
 
 /// sum_rows_fixed's contract (rows, strides, prefetch, dst/line/done) for a box of R rows:
 /// `in` holds the R input rows at x = 0, `k` the box_shape coefficients; the sum in
-/// box_sum's order, lane by lane. Reads x in [-1, n] of each row only: the first vector
+/// box_sum_at's order, lane by lane. Reads x in [-1, n] of each row only: the first vector
 /// loads its x-1 neighbours and the last whole one its x+1 neighbours, rather than take
 /// them from vectors that would reach past the row's halo.
 template <int R, bool Middle, class C, class Dst, class Line, class Done>
