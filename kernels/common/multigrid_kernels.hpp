@@ -236,19 +236,25 @@ struct multigrid_kernels {
   }
 };
 
+/// This folder's multigrid kernels for f64 and f32 storage, as constant pointers that a
+/// registration file built with other flags can register.
+constexpr detail::multigrid_kernel_table multigrid_table_of() {
+  return {{&multigrid_kernels<double>::smooth, &multigrid_kernels<float>::smooth},
+          {&multigrid_kernels<double>::restrict_residual, &multigrid_kernels<float>::restrict_residual},
+          {&multigrid_kernels<double>::prolong, &multigrid_kernels<float>::prolong}};
+}
+
 /// Registers mg_smooth, mg_restrict and mg_prolong for f64 and f32 storage.
-inline void add_multigrid_set(const detail::kernel_sink& sink, const variant_desc& v) {
+inline void add_multigrid_table(const detail::kernel_sink& sink, const variant_desc& v,
+                                const detail::multigrid_kernel_table& t) {
   using detail::erase;
   using detail::op_id;
-  auto one = [&](auto tag) {
-    using T = decltype(tag);
-    const dtype t = dtype_of<T>;
-    add_entry(sink, v, op_id::mg_smooth, t, t, erase(&multigrid_kernels<T>::smooth));
-    add_entry(sink, v, op_id::mg_restrict, t, t, erase(&multigrid_kernels<T>::restrict_residual));
-    add_entry(sink, v, op_id::mg_prolong, t, t, erase(&multigrid_kernels<T>::prolong));
-  };
-  one(double{});
-  one(float{});
+  const dtype types[] = {dtype::f64, dtype::f32};
+  for (int i = 0; i < 2; ++i) {
+    add_entry(sink, v, op_id::mg_smooth, types[i], types[i], erase(t.smooth[i]));
+    add_entry(sink, v, op_id::mg_restrict, types[i], types[i], erase(t.restrict_residual[i]));
+    add_entry(sink, v, op_id::mg_prolong, types[i], types[i], erase(t.prolong[i]));
+  }
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

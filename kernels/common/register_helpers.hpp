@@ -47,6 +47,22 @@ void add_blas1_set(const detail::kernel_sink& sink, const variant_desc& v) {
   add_entry(sink, v, op_id::amax, t, t, erase(&K<T>::amax));
 }
 
+/// Registers an ISA folder's unit-stride BLAS-1 table (f64, f32, f16, bf16).
+inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc& v, const detail::blas1_kernel_table& t) {
+  using detail::erase;
+  using detail::op_id;
+  const dtype types[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
+  for (int i = 0; i < 4; ++i) {
+    add_entry(sink, v, op_id::fill, types[i], types[i], erase(t.fill[i]));
+    add_entry(sink, v, op_id::axpy, types[i], types[i], erase(t.axpy[i]));
+    add_entry(sink, v, op_id::scal, types[i], types[i], erase(t.scal[i]));
+    add_entry(sink, v, op_id::dot, types[i], types[i], erase(t.dot[i]));
+    add_entry(sink, v, op_id::sumsq, types[i], types[i], erase(t.sumsq[i]));
+    add_entry(sink, v, op_id::asum, types[i], types[i], erase(t.asum[i]));
+    add_entry(sink, v, op_id::amax, types[i], types[i], erase(t.amax[i]));
+  }
+}
+
 /// CG's fused update for f64 and f32 vectors.
 template <template <class> class K>
 void add_cg_update(const detail::kernel_sink& sink, const variant_desc& v) {

@@ -107,25 +107,44 @@ bool supports_index(const void* problem, const char** why) {
   return false;
 }
 
-/// Registers CSR kernels for every (values, vectors, index) and SELL for (values, vectors).
+template <class Impl, class V, class X>
+constexpr detail::spmv_kernel_table::entries spmv_entries_of() {
+  return {&Impl::template csr<V, std::int32_t, X>, &Impl::template csr<V, std::int64_t, X>,
+          &Impl::template sell<V, X>, &Impl::template csr_mm<V, std::int32_t, X>,
+          &Impl::template csr_mm<V, std::int64_t, X>};
+}
+
+/// Impl's CSR, SELL and SpMM kernels for every (values, vectors) pair, as constant pointers
+/// that a registration file built with other flags can register.
 template <class Impl>
-void add_spmv_set(const detail::kernel_sink& sink, const char* suffix_i32, const char* suffix_i64,
-                  const char* suffix_sell, backend where, cpu_isa isa, int priority) {
+constexpr detail::spmv_kernel_table spmv_table_of() {
+  return {{{spmv_entries_of<Impl, double, double>(), spmv_entries_of<Impl, double, float>()},
+           {spmv_entries_of<Impl, float, double>(), spmv_entries_of<Impl, float, float>()},
+           {spmv_entries_of<Impl, half, double>(), spmv_entries_of<Impl, half, float>()},
+           {spmv_entries_of<Impl, bfloat16, double>(), spmv_entries_of<Impl, bfloat16, float>()}}};
+}
+
+/// Registers a folder's spmv_kernel_table: CSR per index type (named suffix_i32 /
+/// suffix_i64), SELL (suffix_sell) and CSR SpMM, for every (values, vectors) pair.
+inline void add_spmv_table(const detail::kernel_sink& sink, const char* suffix_i32, const char* suffix_i64,
+                           const char* suffix_sell, backend where, cpu_isa isa, int priority,
+                           const detail::spmv_kernel_table& t) {
   using detail::erase;
   using detail::op_id;
   const variant_desc v32{suffix_i32, where, isa, priority, supports_index<index_type::i32>};
   const variant_desc v64{suffix_i64, where, isa, priority, supports_index<index_type::i64>};
   const variant_desc vs{suffix_sell, where, isa, priority, nullptr};
-  auto per_vector = [&](auto vt, auto xt) {
-    using V = decltype(vt);
-    using X = decltype(xt);
-    add_entry(sink, v32, op_id::spmv_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr<V, std::int32_t, X>));
-    add_entry(sink, v64, op_id::spmv_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr<V, std::int64_t, X>));
-    add_entry(sink, vs, op_id::spmv_sell, dtype_of<V>, dtype_of<X>, erase(&Impl::template sell<V, X>));
-    add_entry(sink, v32, op_id::spmm_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr_mm<V, std::int32_t, X>));
-    add_entry(sink, v64, op_id::spmm_csr, dtype_of<V>, dtype_of<X>, erase(&Impl::template csr_mm<V, std::int64_t, X>));
-  };
-  for_each_spmv_dtypes(per_vector);
+  const dtype values[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
+  const dtype vectors[] = {dtype::f64, dtype::f32};
+  for (int v = 0; v < 4; ++v)
+    for (int x = 0; x < 2; ++x) {
+      const auto& e = t.of[v][x];
+      add_entry(sink, v32, op_id::spmv_csr, values[v], vectors[x], erase(e.csr_i32));
+      add_entry(sink, v64, op_id::spmv_csr, values[v], vectors[x], erase(e.csr_i64));
+      add_entry(sink, vs, op_id::spmv_sell, values[v], vectors[x], erase(e.sell));
+      add_entry(sink, v32, op_id::spmm_csr, values[v], vectors[x], erase(e.spmm_i32));
+      add_entry(sink, v64, op_id::spmm_csr, values[v], vectors[x], erase(e.spmm_i64));
+    }
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

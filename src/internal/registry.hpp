@@ -335,6 +335,32 @@ struct stencil_kernel_table {
   stencil_fn apply[4];
   stencil_sweeps_fn sweeps[4];
 };
+/// An ISA folder's unit-stride BLAS-1 kernels for f64, f32, f16 and bf16 (in that order).
+struct blas1_kernel_table {
+  fill_fn fill[4];
+  axpy_fn axpy[4];
+  scal_fn scal[4];
+  dot_fn dot[4];
+  sumsq_fn sumsq[4];
+  asum_fn asum[4];
+  amax_fn amax[4];
+};
+/// An ISA folder's CSR (i32 and i64 indices), SELL and CSR SpMM kernels, indexed by the
+/// values' dtype (f64, f32, f16, bf16) and then the vectors' (f64, f32).
+struct spmv_kernel_table {
+  struct entries {
+    spmv_csr_fn csr_i32, csr_i64;
+    spmv_sell_fn sell;
+    spmm_csr_fn spmm_i32, spmm_i64;
+  };
+  entries of[4][2];
+};
+/// An ISA folder's multigrid smoother and transfers for f64 and f32 storage (in that order).
+struct multigrid_kernel_table {
+  mg_smooth_fn smooth[2];
+  mg_restrict_fn restrict_residual[2];
+  mg_prolong_fn prolong[2];
+};
 
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.

@@ -7,21 +7,6 @@
 
 namespace mixprec::kern::avx512 {
 
-struct blas1_table {
-  detail::fill_fn fill;
-  detail::axpy_fn axpy;
-  detail::scal_fn scal;
-  detail::dot_fn dot;
-  detail::sumsq_fn sumsq;
-  detail::asum_fn asum;
-  detail::amax_fn amax;
-};
-
-template <class K>
-constexpr blas1_table table_of() {
-  return {&K::fill, &K::axpy, &K::scal, &K::dot, &K::sumsq, &K::asum, &K::amax};
-}
-
 #define MIXPREC_AVX512_BLAS1_TYPES(X) \
   X(double, f64)                      \
   X(float, f32)                       \
@@ -43,9 +28,8 @@ constexpr blas1_table table_of() {
   X(::mixprec::bfloat16, bf16, float, f32)            \
   X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)
 
-#define MIXPREC_DECLARE(T, N) extern const blas1_table blas1_##N;
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
-#undef MIXPREC_DECLARE
+/// Unit-stride BLAS-1 (blas1_avx512.cpp).
+extern const detail::blas1_kernel_table blas1_set;
 #define MIXPREC_DECLARE(S, SN, D, DN) extern const detail::convert_fn convert_##SN##_##DN;
 MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
@@ -56,19 +40,8 @@ MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
 MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
-/// The portable CSR/SELL/SpMM loops built with this folder's flags (FMA, F16C), per value
-/// dtype, for f64 and f32 vectors.
-struct spmv_scalar_table {
-  struct by_vector {
-    detail::spmv_csr_fn csr_i32, csr_i64;
-    detail::spmv_sell_fn sell;
-    detail::spmm_csr_fn spmm_i32, spmm_i64;
-  };
-  by_vector f64, f32;
-};
-#define MIXPREC_DECLARE(T, N) extern const spmv_scalar_table spmv_scalar_##N;
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
-#undef MIXPREC_DECLARE
+/// The portable CSR/SELL/SpMM loops built with this folder's flags (FMA, F16C).
+extern const detail::spmv_kernel_table spmv_loops;
 
 /// DIA SpMV for f64 and f32 vectors, one table per value dtype.
 struct spmv_dia_table {
@@ -79,12 +52,7 @@ MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
 extern const detail::stencil_kernel_table stencil_set;
-struct multigrid_table {
-  detail::mg_smooth_fn smooth;
-  detail::mg_restrict_fn restrict_residual;
-  detail::mg_prolong_fn prolong;
-};
-extern const multigrid_table multigrid_f64, multigrid_f32;
+extern const detail::multigrid_kernel_table multigrid_set;
 extern const detail::spmv_csr_fn spmv_csr_f16_f32;
 extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
 

@@ -5,9 +5,6 @@
 
 namespace mixprec::kern::avx512 {
 
-const multigrid_table multigrid_f64{&multigrid_kernels<double>::smooth, &multigrid_kernels<double>::restrict_residual,
-                                    &multigrid_kernels<double>::prolong};
-const multigrid_table multigrid_f32{&multigrid_kernels<float>::smooth, &multigrid_kernels<float>::restrict_residual,
-                                    &multigrid_kernels<float>::prolong};
+const detail::multigrid_kernel_table multigrid_set = multigrid_table_of();
 
 }  // namespace mixprec::kern::avx512

@@ -1,6 +1,8 @@
 // Registers the AVX-512 folder's kernels (this file is built with the baseline flags).
 #include "kernels/common/dtype_list.hpp"
+#include "kernels/common/multigrid_kernels.hpp"
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/spmv_chunked.hpp"
 #include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 
@@ -24,11 +26,6 @@ bool supports_csr_i32_f32_acc(const void* problem, const char** why) {
   }
   return true;
 }
-bool supports_csr_i64(const void* problem, const char** why) {
-  if (static_cast<const spmv_problem*>(problem)->index == index_type::i64) return true;
-  *why = "needs i64 indices";
-  return false;
-}
 bool supports_sell8(const void* problem, const char** why) {
   if (static_cast<const spmv_problem*>(problem)->chunk == 8) return true;
   *why = "needs slices of 8 rows";
@@ -41,19 +38,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   using namespace kern::avx512;
   const kern::variant_desc v{"avx512", backend::cpu, cpu_isa::avx512,
                              priority_isa_base + int(cpu_isa::avx512), supports_unit_stride};
-#define MIXPREC_ADD(T, N)                                                        \
-  {                                                                              \
-    const dtype t = dtype_of<T>;                                                 \
-    kern::add_entry(sink, v, op_id::fill, t, t, erase(blas1_##N.fill));          \
-    kern::add_entry(sink, v, op_id::axpy, t, t, erase(blas1_##N.axpy));          \
-    kern::add_entry(sink, v, op_id::scal, t, t, erase(blas1_##N.scal));          \
-    kern::add_entry(sink, v, op_id::dot, t, t, erase(blas1_##N.dot));            \
-    kern::add_entry(sink, v, op_id::sumsq, t, t, erase(blas1_##N.sumsq));        \
-    kern::add_entry(sink, v, op_id::asum, t, t, erase(blas1_##N.asum));          \
-    kern::add_entry(sink, v, op_id::amax, t, t, erase(blas1_##N.amax));          \
-  }
-  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
-#undef MIXPREC_ADD
+  kern::add_blas1_table(sink, v, blas1_set);
 #define MIXPREC_ADD(S, SN, D, DN) \
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
   MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_ADD)
@@ -77,23 +62,9 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
 
   // The portable loops built here (FMA; F16C for f16 values), ranked just above the
-  // portable kernels.
-  const int scalar = priority_portable + 1;
-  const kern::variant_desc scalar_i32{"i32_fma", backend::cpu, cpu_isa::avx512, scalar, supports_csr_i32};
-  const kern::variant_desc scalar_i64{"i64_fma", backend::cpu, cpu_isa::avx512, scalar, supports_csr_i64};
-  const kern::variant_desc scalar_sell{"fma", backend::cpu, cpu_isa::avx512, scalar, nullptr};
-  auto add_scalar = [&](dtype values, const spmv_scalar_table& t) {
-    for (const auto& [vt, e] : {std::pair{dtype::f64, &t.f64}, std::pair{dtype::f32, &t.f32}}) {
-      kern::add_entry(sink, scalar_i32, op_id::spmv_csr, values, vt, erase(e->csr_i32));
-      kern::add_entry(sink, scalar_i64, op_id::spmv_csr, values, vt, erase(e->csr_i64));
-      kern::add_entry(sink, scalar_sell, op_id::spmv_sell, values, vt, erase(e->sell));
-      kern::add_entry(sink, scalar_i32, op_id::spmm_csr, values, vt, erase(e->spmm_i32));
-      kern::add_entry(sink, scalar_i64, op_id::spmm_csr, values, vt, erase(e->spmm_i64));
-    }
-  };
-#define MIXPREC_ADD(T, N) add_scalar(dtype_of<T>, spmv_scalar_##N);
-  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
-#undef MIXPREC_ADD
+  // portable kernels and their AVX2 build.
+  kern::add_spmv_table(sink, "i32_fma", "i64_fma", "fma", backend::cpu, cpu_isa::avx512, priority_portable + 2,
+                       spmv_loops);
 
   // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
   const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
@@ -110,11 +81,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
                                    kern::supports_wavefront};
   kern::add_stencil_table(sink, st, blocked, stencil_set);
 
-  for (const auto& [t, mg] : {std::pair{dtype::f64, &multigrid_f64}, std::pair{dtype::f32, &multigrid_f32}}) {
-    kern::add_entry(sink, st, op_id::mg_smooth, t, t, erase(mg->smooth));
-    kern::add_entry(sink, st, op_id::mg_restrict, t, t, erase(mg->restrict_residual));
-    kern::add_entry(sink, st, op_id::mg_prolong, t, t, erase(mg->prolong));
-  }
+  kern::add_multigrid_table(sink, st, multigrid_set);
 
   const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512), nullptr};
   kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));

@@ -1,6 +1,6 @@
 // AVX-512 building blocks shared by this folder's kernels: loads that widen any stored
-// float dtype to f32x16 or f64x8 registers, stores that round back to storage, and vector
-// accumulators with the same contract as kernels/common/scalar.hpp. Include only from
+// float dtype to f32x16 or f64x8 registers and stores that round back to storage, as two
+// vector types with the interface of kernels/common/blas1_vector.hpp. Include only from
 // translation units built with this folder's flags.
 #pragma once
 
@@ -148,6 +148,10 @@ struct f32x16 {
   static f32x16 fms(f32x16 a, f32x16 b, f32x16 c) { return {_mm512_fmsub_ps(a.v, b.v, c.v)}; }
   f32x16 abs() const { return {_mm512_abs_ps(v)}; }
   void lanes(float* out) const { _mm512_storeu_ps(out, v); }
+  static f32x16 max(f32x16 a, f32x16 b) { return {_mm512_max_ps(a.v, b.v)}; }
+  bool has_nan() const { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  float reduce_max() const { return _mm512_reduce_max_ps(v); }
+  unsigned equal_lanes(f32x16 b) const { return _mm512_cmp_ps_mask(v, b.v, _CMP_EQ_OQ); }
 };
 
 struct f64x8 {
@@ -167,52 +171,10 @@ struct f64x8 {
   static f64x8 fms(f64x8 a, f64x8 b, f64x8 c) { return {_mm512_fmsub_pd(a.v, b.v, c.v)}; }
   f64x8 abs() const { return {_mm512_abs_pd(v)}; }
   void lanes(double* out) const { _mm512_storeu_pd(out, v); }
-};
-
-// ---- vector accumulators (same contract as the scalar ones) -----------------------------
-
-/// Plain summation with fused multiply-add (one rounding per term instead of two).
-template <class V>
-struct vplain {
-  V s = V::zero();
-  void add(V a) { s = s + a; }
-  void add_product(V a, V b) { s = V::fma(a, b, s); }
-  void merge(const vplain& o) { s = s + o.s; }
-  template <class ScalarAcc>
-  void drain(ScalarAcc& out) const {
-    typename V::scalar l[V::width];
-    s.lanes(l);
-    for (int i = 0; i < V::width; ++i) out.add(l[i]);
-  }
-};
-
-/// Compensated (TwoSum / TwoProduct per lane), as kern::compensated_sum.
-template <class V>
-struct vcompensated {
-  V s = V::zero(), c = V::zero();
-  void add_exact_terms(V p, V pe) {
-    const V t = s + p;
-    const V bb = t - s;
-    const V e = (s - (t - bb)) + (p - bb);
-    s = t;
-    c = c + (e + pe);
-  }
-  void add(V a) { add_exact_terms(a, V::zero()); }
-  void add_product(V a, V b) {
-    const V p = a * b;
-    add_exact_terms(p, V::fms(a, b, p));  // fms(a, b, p) = a*b - p exactly
-  }
-  void merge(const vcompensated& o) {
-    add_exact_terms(o.s, o.c);
-  }
-  template <class ScalarAcc>
-  void drain(ScalarAcc& out) const {
-    typename V::scalar ls[V::width], lc[V::width];
-    s.lanes(ls);
-    c.lanes(lc);
-    for (int i = 0; i < V::width; ++i) out.add(ls[i]);
-    for (int i = 0; i < V::width; ++i) out.c += lc[i];
-  }
+  static f64x8 max(f64x8 a, f64x8 b) { return {_mm512_max_pd(a.v, b.v)}; }
+  bool has_nan() const { return _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q) != 0; }
+  double reduce_max() const { return _mm512_reduce_max_pd(v); }
+  unsigned equal_lanes(f64x8 b) const { return _mm512_cmp_pd_mask(v, b.v, _CMP_EQ_OQ); }
 };
 
 }  // namespace mixprec::kern::avx512

@@ -8,17 +8,6 @@
 
 namespace mixprec::kern::avx512 {
 
-namespace {
-using impl = spmv_chunked<true>;
-template <class V, class X>
-constexpr spmv_scalar_table::by_vector entries() {
-  return {&impl::csr<V, std::int32_t, X>, &impl::csr<V, std::int64_t, X>, &impl::sell<V, X>,
-          &impl::csr_mm<V, std::int32_t, X>, &impl::csr_mm<V, std::int64_t, X>};
-}
-}  // namespace
-
-#define MIXPREC_DEFINE(T, N) const spmv_scalar_table spmv_scalar_##N = {entries<T, double>(), entries<T, float>()};
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DEFINE)
-#undef MIXPREC_DEFINE
+const detail::spmv_kernel_table spmv_loops = spmv_table_of<spmv_chunked<true>>();
 
 }  // namespace mixprec::kern::avx512

@@ -4,6 +4,6 @@
 namespace mixprec::detail {
 void register_cpu_generic_multigrid_kernels(const kernel_sink& sink) {
   const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
-  kern::add_multigrid_set(sink, v);
+  kern::add_multigrid_table(sink, v, kern::multigrid_table_of());
 }
 }  // namespace mixprec::detail

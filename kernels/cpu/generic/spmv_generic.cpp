@@ -6,8 +6,8 @@
 
 namespace mixprec::detail {
 void register_cpu_generic_spmv_kernels(const kernel_sink& sink) {
-  kern::add_spmv_set<kern::spmv_chunked<true>>(sink, "i32_generic", "i64_generic", "generic", backend::cpu,
-                                               cpu_isa::generic, priority_portable);
+  kern::add_spmv_table(sink, "i32_generic", "i64_generic", "generic", backend::cpu, cpu_isa::generic,
+                       priority_portable, kern::spmv_table_of<kern::spmv_chunked<true>>());
   kern::add_spmv_dia_set<kern::spmv_dia_chunked<true>>(
       sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr});
 }

@@ -1,0 +1,219 @@
+// BLAS-1 kernels for f64, f32, f16 and bf16 with unit strides, written once over a folder's
+// vector types (strided calls fall through to the portable kernels). Memory-bound: the aim
+// is to keep the load ports busy with four independent accumulators per thread and no
+// scalar work in the loop; f16/bf16 widen to f32 in registers, so they move half the bytes
+// of f32 for the same flops.
+//
+// `Lanes` names the folder's two vector types, Lanes::f64 and Lanes::f32, each with
+//   scalar, width, zero(), broadcast(s), load<T>(p), load_tail<T>(p, k) (other lanes 0),
+//   store<T>(p), store_tail<T>(p, k) (rounding once to T), + - *, fma(a, b, c) = a*b + c,
+//   fms(a, b, c) = a*b - c, abs(), lanes(out), max(a, b), has_nan(),
+//   reduce_max() (of lanes without NaN), equal_lanes(b) (bit i: lane i == b's lane i).
+// Lanes::f64 is loaded from every float dtype (f64 accumulation) but stores only f64.
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "kernels/common/blas1_chunked.hpp"
+#include "kernels/common/simd_accumulators.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+template <class Lanes>
+struct blas1_vector {
+  using exec_args = detail::exec_args;
+
+  /// Which vector type computes T in its own precision.
+  template <class T>
+  using compute_vec = std::conditional_t<std::is_same_v<T, double>, typename Lanes::f64, typename Lanes::f32>;
+
+  /// Runs step(acc, i, k) over [0, n) in blocks of V::width (k < width only for the last
+  /// block), with four accumulators per chunk, chunks in parallel, partials merged in order.
+  template <class V, class VAcc, class SAcc, class Step>
+  static void vreduce(const exec_args& ex, idx n, SAcc& total, Step step) {
+    constexpr idx w = V::width;
+    const int chunks = chunks_for<true>(ex, n);
+    SAcc partial[detail::max_chunks];
+    detail::parallel_chunks(chunks, [&](int c) {
+      idx b, e;
+      detail::chunk_range(n, chunks, c, 64, &b, &e);
+      VAcc a0, a1, a2, a3;
+      idx i = b;
+      for (; i + 4 * w <= e; i += 4 * w) {
+        step(a0, i, w);
+        step(a1, i + w, w);
+        step(a2, i + 2 * w, w);
+        step(a3, i + 3 * w, w);
+      }
+      for (; i + w <= e; i += w) step(a0, i, w);
+      if (i < e) step(a1, i, e - i);
+      a0.merge(a1);
+      a2.merge(a3);
+      a0.merge(a2);
+      SAcc s;
+      a0.drain(s);
+      partial[c] = s;
+    });
+    for (int c = 0; c < chunks; ++c) total.merge(partial[c]);
+  }
+
+  template <class V, class T>
+  static V load_block(const T* p, idx k) {
+    return k == V::width ? V::template load<T>(p) : V::template load_tail<T>(p, k);
+  }
+
+  /// Calls f(V{}, VAcc{}, SAcc&) with the vector and accumulator types that the contract
+  /// prescribes for T and `mode`, then writes the value of the scalar accumulator.
+  template <class T, class F>
+  static void with_vector_accumulator(accumulation mode, double* result, F&& f) {
+    using C = compute_t<T>;
+    using VC = compute_vec<T>;
+    using VD = typename Lanes::f64;
+    if (mode == accumulation::compensated) {
+      compensated_sum<C> s;
+      f(VC{}, vcompensated<VC>{}, s);
+      *result = s.value();
+    } else if (mode == accumulation::f64) {
+      plain_sum<double> s;
+      f(VD{}, vplain<VD>{}, s);
+      *result = s.value();
+    } else {
+      plain_sum<C> s;
+      f(VC{}, vplain<VC>{}, s);
+      *result = s.value();
+    }
+  }
+
+  template <class T>
+  struct ops {
+    using C = compute_t<T>;
+    using V = compute_vec<T>;
+
+    static void fill(const exec_args& ex, idx n, double value, void* xv, idx) {
+      T* x = static_cast<T*>(xv);
+      // Round once to T, then widen exactly: the stores reproduce that rounding exactly.
+      const V v = V::broadcast(C(widen(from_f64<T>(value))));
+      for_chunks<true>(ex, n, [&](idx b, idx e) {
+        idx i = b;
+        for (; i + V::width <= e; i += V::width) v.store(x + i);
+        if (i < e) v.store_tail(x + i, e - i);
+      });
+    }
+
+    static void axpy(const exec_args& ex, idx n, double alpha, const void* xv, idx, void* yv, idx) {
+      const T* x = static_cast<const T*>(xv);
+      T* y = static_cast<T*>(yv);
+      const V a = V::broadcast(C(alpha));
+      for_chunks<true>(ex, n, [&](idx b, idx e) {
+        idx i = b;
+        for (; i + V::width <= e; i += V::width) V::fma(a, V::load(x + i), V::load(y + i)).store(y + i);
+        if (i < e) {
+          const idx k = e - i;
+          V::fma(a, V::load_tail(x + i, k), V::load_tail(y + i, k)).store_tail(y + i, k);
+        }
+      });
+    }
+
+    static void scal(const exec_args& ex, idx n, double alpha, void* xv, idx) {
+      T* x = static_cast<T*>(xv);
+      const V a = V::broadcast(C(alpha));
+      for_chunks<true>(ex, n, [&](idx b, idx e) {
+        idx i = b;
+        for (; i + V::width <= e; i += V::width) (a * V::load(x + i)).store(x + i);
+        if (i < e) (a * V::load_tail(x + i, e - i)).store_tail(x + i, e - i);
+      });
+    }
+
+    static void dot(const exec_args& ex, idx n, const void* xv, idx, const void* yv, idx, accumulation mode,
+                    double* result) {
+      const T* x = static_cast<const T*>(xv);
+      const T* y = static_cast<const T*>(yv);
+      with_vector_accumulator<T>(mode, result, [&](auto vt, auto acc_t, auto& total) {
+        using W = decltype(vt);
+        vreduce<W, decltype(acc_t)>(ex, n, total, [&](auto& acc, idx i, idx k) {
+          acc.add_product(load_block<W>(x + i, k), load_block<W>(y + i, k));
+        });
+      });
+    }
+
+    static void sumsq(const exec_args& ex, idx n, const void* xv, idx incx, double scale, accumulation mode,
+                      double* result) {
+      const T* x = static_cast<const T*>(xv);
+      const bool f64_acc = mode == accumulation::f64 || std::is_same_v<T, double>;
+      if (scale != 1.0 && !f64_acc) {
+        // A rescaling pass (rare: nrm2 left the f32 range): the scale may not be an f32, so
+        // use the portable loop, which forms the products in f64.
+        chunked<true>::blas1<T>::sumsq(ex, n, xv, incx, scale, mode, result);
+        return;
+      }
+      with_vector_accumulator<T>(mode, result, [&](auto vt, auto acc_t, auto& total) {
+        using W = decltype(vt);
+        const W s = W::broadcast(typename W::scalar(scale));
+        vreduce<W, decltype(acc_t)>(ex, n, total, [&](auto& acc, idx i, idx k) {
+          const W v = scale == 1.0 ? load_block<W>(x + i, k) : s * load_block<W>(x + i, k);
+          acc.add_product(v, v);
+        });
+      });
+    }
+
+    static void asum(const exec_args& ex, idx n, const void* xv, idx, accumulation mode, double* result) {
+      const T* x = static_cast<const T*>(xv);
+      with_vector_accumulator<T>(mode, result, [&](auto vt, auto acc_t, auto& total) {
+        using W = decltype(vt);
+        vreduce<W, decltype(acc_t)>(ex, n, total,
+                                    [&](auto& acc, idx i, idx k) { acc.add(load_block<W>(x + i, k).abs()); });
+      });
+    }
+
+    /// Two passes per chunk: the largest |x| (and whether a NaN is present), then the first
+    /// index holding it. Each chunk reads its part twice, from cache for chunks that fit.
+    static void amax(const exec_args& ex, idx n, const void* xv, idx, idx* result) {
+      const T* x = static_cast<const T*>(xv);
+      *result = amax_chunks<true>(ex, n, [&](idx b, idx e, double* best) { return chunk_amax(x, b, e, best); });
+    }
+
+   private:
+    static idx chunk_amax(const T* x, idx b, idx e, double* best) {
+      constexpr idx w = V::width;
+      V m = V::zero();
+      bool nan = false;
+      for (idx i = b; i < e; i += w) {
+        const V a = load_block<V>(x + i, std::min(w, e - i)).abs();
+        nan |= a.has_nan();
+        m = V::max(m, a);
+      }
+      if (nan) return amax_range(b, e, x, 1, best);  // the first NaN, found by the scalar scan
+      const C top = m.reduce_max();
+      *best = double(top);
+      const V t = V::broadcast(top);
+      for (idx i = b; i < e; i += w) {
+        const idx k = std::min(w, e - i);
+        unsigned hits = load_block<V>(x + i, k).abs().equal_lanes(t);
+        hits &= (k == w) ? ~0u : ((1u << k) - 1u);
+        if (hits) return i + __builtin_ctz(hits);
+      }
+      return b;  // not reached: the maximum is one of the elements
+    }
+  };
+};
+
+/// The kernels of blas1_vector<Lanes> as a registry table (f64, f32, f16, bf16).
+template <class Lanes>
+constexpr detail::blas1_kernel_table blas1_vector_table() {
+  using B = blas1_vector<Lanes>;
+  using D = typename B::template ops<double>;
+  using F = typename B::template ops<float>;
+  using H = typename B::template ops<half>;
+  using BF = typename B::template ops<bfloat16>;
+  return {{&D::fill, &F::fill, &H::fill, &BF::fill},     {&D::axpy, &F::axpy, &H::axpy, &BF::axpy},
+          {&D::scal, &F::scal, &H::scal, &BF::scal},     {&D::dot, &F::dot, &H::dot, &BF::dot},
+          {&D::sumsq, &F::sumsq, &H::sumsq, &BF::sumsq}, {&D::asum, &F::asum, &H::asum, &BF::asum},
+          {&D::amax, &F::amax, &H::amax, &BF::amax}};
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern
