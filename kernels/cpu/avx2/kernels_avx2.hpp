@@ -24,6 +24,15 @@ extern const detail::gemm_fn gemm_kernel_int8;
 
 extern const detail::quant_kernel_table quant_kernels;
 
+/// Unit-stride BLAS-1 (blas1_avx2.cpp).
+extern const detail::blas1_kernel_table blas1_set;
+
+/// The portable CSR/SELL/SpMM loops built with FMA and F16C (spmv_avx2.cpp).
+extern const detail::spmv_kernel_table spmv_loops;
+
+/// Multigrid smoother and transfers (multigrid_avx2.cpp).
+extern const detail::multigrid_kernel_table multigrid_set;
+
 /// Halo fill, stencil apply/Jacobi and the time-blocked sweeps (stencil_avx2.cpp).
 extern const detail::stencil_kernel_table stencil_set;
 

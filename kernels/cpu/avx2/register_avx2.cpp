@@ -1,5 +1,7 @@
 // Registers the AVX2 folder's kernels (this file is built with the baseline flags).
+#include "kernels/common/multigrid_kernels.hpp"
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/spmv_chunked.hpp"
 #include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx2/kernels_avx2.hpp"
 
@@ -13,6 +15,12 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
   MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_ADD)
 #undef MIXPREC_ADD
+  kern::add_blas1_table(sink, v, blas1_set);
+
+  // The portable SpMV loops built with FMA and F16C, ranked just above the portable kernels
+  // (and below the AVX-512 build of the same loops where both run).
+  kern::add_spmv_table(sink, "i32_avx2", "i64_avx2", "avx2", backend::cpu, cpu_isa::avx2, priority_portable + 1,
+                       spmv_loops);
 
   // FMA GEMM for CPUs without AVX-512 (ranked below the AVX-512 kernels where both run).
   const kern::variant_desc g{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2), nullptr};
@@ -32,6 +40,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   const kern::variant_desc blocked{"wavefront_avx2", backend::cpu, cpu_isa::avx2,
                                    priority_isa_base + int(cpu_isa::avx2), kern::supports_wavefront};
   kern::add_stencil_table(sink, st, blocked, stencil_set);
+  kern::add_multigrid_table(sink, st, multigrid_set);
 }
 
 }  // namespace mixprec::detail
