@@ -5,11 +5,20 @@
 
 namespace mixprec::kern::avx2 {
 
-#define MIXPREC_AVX2_CONVERT_PAIRS(X)         \
-  X(float, f32, ::mixprec::half, f16)         \
-  X(::mixprec::half, f16, float, f32)         \
-  X(float, f32, ::mixprec::bfloat16, bf16)    \
-  X(::mixprec::bfloat16, bf16, float, f32)
+// Every ordered pair of distinct float dtypes.
+#define MIXPREC_AVX2_CONVERT_PAIRS(X)                 \
+  X(double, f64, float, f32)                          \
+  X(double, f64, ::mixprec::half, f16)                \
+  X(double, f64, ::mixprec::bfloat16, bf16)           \
+  X(float, f32, double, f64)                          \
+  X(float, f32, ::mixprec::half, f16)                 \
+  X(float, f32, ::mixprec::bfloat16, bf16)            \
+  X(::mixprec::half, f16, double, f64)                \
+  X(::mixprec::half, f16, float, f32)                 \
+  X(::mixprec::half, f16, ::mixprec::bfloat16, bf16)  \
+  X(::mixprec::bfloat16, bf16, double, f64)           \
+  X(::mixprec::bfloat16, bf16, float, f32)            \
+  X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)
 
 #define MIXPREC_DECLARE(S, SN, D, DN) extern const detail::convert_fn convert_##SN##_##DN;
 MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_DECLARE)
