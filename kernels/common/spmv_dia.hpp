@@ -76,14 +76,24 @@ struct spmv_dia_chunked {
   }
 };
 
-/// Registers DIA kernels for every (values, vectors).
+/// Impl's DIA kernels for every (values, vectors) pair, as constant pointers that a
+/// registration file built with other flags can register.
 template <class Impl>
-void add_spmv_dia_set(const detail::kernel_sink& sink, const variant_desc& v) {
-  for_each_spmv_dtypes([&](auto vt, auto xt) {
-    using V = decltype(vt);
-    using X = decltype(xt);
-    add_entry(sink, v, detail::op_id::spmv_dia, dtype_of<V>, dtype_of<X>, detail::erase(&Impl::template dia<V, X>));
-  });
+constexpr detail::spmv_dia_kernel_table spmv_dia_table_of() {
+  return {{{&Impl::template dia<double, double>, &Impl::template dia<double, float>},
+           {&Impl::template dia<float, double>, &Impl::template dia<float, float>},
+           {&Impl::template dia<half, double>, &Impl::template dia<half, float>},
+           {&Impl::template dia<bfloat16, double>, &Impl::template dia<bfloat16, float>}}};
+}
+
+/// Registers a folder's DIA kernels for every (values, vectors) pair.
+inline void add_spmv_dia_table(const detail::kernel_sink& sink, const variant_desc& v,
+                               const detail::spmv_dia_kernel_table& t) {
+  const dtype values[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
+  const dtype vectors[] = {dtype::f64, dtype::f32};
+  for (int i = 0; i < 4; ++i)
+    for (int x = 0; x < 2; ++x)
+      add_entry(sink, v, detail::op_id::spmv_dia, values[i], vectors[x], detail::erase(t.of[i][x]));
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -355,6 +355,11 @@ struct spmv_kernel_table {
   };
   entries of[4][2];
 };
+/// An ISA folder's DIA SpMV kernels, indexed by the values' dtype (f64, f32, f16, bf16) and
+/// then the vectors' (f64, f32).
+struct spmv_dia_kernel_table {
+  spmv_dia_fn of[4][2];
+};
 /// An ISA folder's multigrid smoother and transfers for f64 and f32 storage (in that order).
 struct multigrid_kernel_table {
   mg_smooth_fn smooth[2];

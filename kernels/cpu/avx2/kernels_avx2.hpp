@@ -38,6 +38,8 @@ extern const detail::blas1_kernel_table blas1_set;
 
 /// The portable CSR/SELL/SpMM loops built with FMA and F16C (spmv_avx2.cpp).
 extern const detail::spmv_kernel_table spmv_loops;
+/// The portable DIA loops built with AVX2, FMA and F16C (spmv_avx2.cpp).
+extern const detail::spmv_dia_kernel_table spmv_dia_loops;
 
 /// Multigrid smoother and transfers (multigrid_avx2.cpp).
 extern const detail::multigrid_kernel_table multigrid_set;

@@ -2,6 +2,7 @@
 #include "kernels/common/multigrid_kernels.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/spmv_chunked.hpp"
+#include "kernels/common/spmv_dia.hpp"
 #include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx2/kernels_avx2.hpp"
 
@@ -21,6 +22,8 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   // (and below the AVX-512 build of the same loops where both run).
   kern::add_spmv_table(sink, "i32_avx2", "i64_avx2", "avx2", backend::cpu, cpu_isa::avx2, priority_portable + 1,
                        spmv_loops);
+  const kern::variant_desc dia{"avx2", backend::cpu, cpu_isa::avx2, priority_portable + 1, nullptr};
+  kern::add_spmv_dia_table(sink, dia, spmv_dia_loops);
 
   // FMA GEMM for CPUs without AVX-512 (ranked below the AVX-512 kernels where both run).
   const kern::variant_desc g{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2), nullptr};

@@ -43,13 +43,8 @@ extern const detail::spmv_csr_fn spmv_csr_f32_f32;
 /// The portable CSR/SELL/SpMM loops built with this folder's flags (FMA, F16C).
 extern const detail::spmv_kernel_table spmv_loops;
 
-/// DIA SpMV for f64 and f32 vectors, one table per value dtype.
-struct spmv_dia_table {
-  detail::spmv_dia_fn f64, f32;
-};
-#define MIXPREC_DECLARE(T, N) extern const spmv_dia_table spmv_dia_##N;
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
-#undef MIXPREC_DECLARE
+/// DIA SpMV (spmv_dia_avx512.cpp).
+extern const detail::spmv_dia_kernel_table spmv_dia_set;
 
 extern const detail::stencil_kernel_table stencil_set;
 extern const detail::multigrid_kernel_table multigrid_set;

@@ -3,6 +3,7 @@
 #include "kernels/common/multigrid_kernels.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/spmv_chunked.hpp"
+#include "kernels/common/spmv_dia.hpp"
 #include "kernels/common/stencil_kernels.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 
@@ -69,11 +70,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
   const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                                nullptr};
-#define MIXPREC_ADD(T, N)                                                                       \
-  kern::add_entry(sink, dia, op_id::spmv_dia, dtype_of<T>, dtype::f64, erase(spmv_dia_##N.f64)); \
-  kern::add_entry(sink, dia, op_id::spmv_dia, dtype_of<T>, dtype::f32, erase(spmv_dia_##N.f32));
-  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
-#undef MIXPREC_ADD
+  kern::add_spmv_dia_table(sink, dia, spmv_dia_set);
 
   const int stencil_priority = priority_isa_base + int(cpu_isa::avx512);
   const kern::variant_desc st{"avx512", backend::cpu, cpu_isa::avx512, stencil_priority, nullptr};

@@ -162,8 +162,9 @@ void dia(const exec_args& ex, const dia_args& a, double alpha, const void* x, do
 
 }  // namespace
 
-#define MIXPREC_DEFINE(V, VN) const spmv_dia_table spmv_dia_##VN = {&dia<V, double>, &dia<V, float>};
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DEFINE)
-#undef MIXPREC_DEFINE
+const detail::spmv_dia_kernel_table spmv_dia_set = {{{&dia<double, double>, &dia<double, float>},
+                                                      {&dia<float, double>, &dia<float, float>},
+                                                      {&dia<half, double>, &dia<half, float>},
+                                                      {&dia<bfloat16, double>, &dia<bfloat16, float>}}};
 
 }  // namespace mixprec::kern::avx512

@@ -6,7 +6,7 @@ namespace mixprec::detail {
 void register_cpu_ref_spmv_kernels(const kernel_sink& sink) {
   kern::add_spmv_table(sink, "i32_ref", "i64_ref", "ref", backend::cpu, cpu_isa::generic, priority_ref,
                        kern::spmv_table_of<kern::spmv_chunked<false>>());
-  kern::add_spmv_dia_set<kern::spmv_dia_chunked<false>>(
-      sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr});
+  const kern::variant_desc dia{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr};
+  kern::add_spmv_dia_table(sink, dia, kern::spmv_dia_table_of<kern::spmv_dia_chunked<false>>());
 }
 }  // namespace mixprec::detail
