@@ -75,7 +75,7 @@ struct convert {
 }  // namespace
 
 #define MIXPREC_DEFINE(S, SN, D, DN) const detail::convert_fn convert_##SN##_##DN = &convert<S, D>::run;
-MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_DEFINE)
+MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_DEFINE)
 #undef MIXPREC_DEFINE
 
 }  // namespace mixprec::kern::avx2

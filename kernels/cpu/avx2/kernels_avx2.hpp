@@ -2,26 +2,13 @@
 #pragma once
 
 #include "internal/registry.hpp"
+#include "kernels/common/dtype_list.hpp"
 
 namespace mixprec::kern::avx2 {
 
-// Every ordered pair of distinct float dtypes.
-#define MIXPREC_AVX2_CONVERT_PAIRS(X)                 \
-  X(double, f64, float, f32)                          \
-  X(double, f64, ::mixprec::half, f16)                \
-  X(double, f64, ::mixprec::bfloat16, bf16)           \
-  X(float, f32, double, f64)                          \
-  X(float, f32, ::mixprec::half, f16)                 \
-  X(float, f32, ::mixprec::bfloat16, bf16)            \
-  X(::mixprec::half, f16, double, f64)                \
-  X(::mixprec::half, f16, float, f32)                 \
-  X(::mixprec::half, f16, ::mixprec::bfloat16, bf16)  \
-  X(::mixprec::bfloat16, bf16, double, f64)           \
-  X(::mixprec::bfloat16, bf16, float, f32)            \
-  X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)
-
+/// Conversions between every pair of float dtypes (convert_avx2.cpp).
 #define MIXPREC_DECLARE(S, SN, D, DN) extern const detail::convert_fn convert_##SN##_##DN;
-MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_DECLARE)
+MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
 /// GEMM for the f64, f32, f16, bf16 and int8 families (gemm_avx2.cpp).

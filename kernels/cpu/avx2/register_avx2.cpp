@@ -14,7 +14,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
                              supports_unit_stride};
 #define MIXPREC_ADD(S, SN, D, DN) \
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
-  MIXPREC_AVX2_CONVERT_PAIRS(MIXPREC_ADD)
+  MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_ADD)
 #undef MIXPREC_ADD
   kern::add_blas1_table(sink, v, blas1_set);
 

@@ -4,40 +4,21 @@
 #pragma once
 
 #include "internal/registry.hpp"
+#include "kernels/common/dtype_list.hpp"
 
 namespace mixprec::kern::avx512 {
 
-#define MIXPREC_AVX512_BLAS1_TYPES(X) \
-  X(double, f64)                      \
-  X(float, f32)                       \
-  X(::mixprec::half, f16)             \
-  X(::mixprec::bfloat16, bf16)
-
-// Every ordered pair of distinct float dtypes.
-#define MIXPREC_AVX512_CONVERT_PAIRS(X)               \
-  X(double, f64, float, f32)                          \
-  X(double, f64, ::mixprec::half, f16)                \
-  X(double, f64, ::mixprec::bfloat16, bf16)           \
-  X(float, f32, double, f64)                          \
-  X(float, f32, ::mixprec::half, f16)                 \
-  X(float, f32, ::mixprec::bfloat16, bf16)            \
-  X(::mixprec::half, f16, double, f64)                \
-  X(::mixprec::half, f16, float, f32)                 \
-  X(::mixprec::half, f16, ::mixprec::bfloat16, bf16)  \
-  X(::mixprec::bfloat16, bf16, double, f64)           \
-  X(::mixprec::bfloat16, bf16, float, f32)            \
-  X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)
-
 /// Unit-stride BLAS-1 (blas1_avx512.cpp).
 extern const detail::blas1_kernel_table blas1_set;
+/// Conversions between every pair of float dtypes (blas1_avx512.cpp).
 #define MIXPREC_DECLARE(S, SN, D, DN) extern const detail::convert_fn convert_##SN##_##DN;
-MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_DECLARE)
+MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
 #define MIXPREC_DECLARE(T, N)                              \
   extern const detail::spmv_csr_fn spmv_csr_##N##_f64;     \
   extern const detail::spmv_sell_fn spmv_sell8_##N##_f64;
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DECLARE)
+MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 extern const detail::spmv_csr_fn spmv_csr_f32_f32;
 /// The portable CSR/SELL/SpMM loops built with this folder's flags (FMA, F16C).

@@ -42,7 +42,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_blas1_table(sink, v, blas1_set);
 #define MIXPREC_ADD(S, SN, D, DN) \
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
-  MIXPREC_AVX512_CONVERT_PAIRS(MIXPREC_ADD)
+  MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_ADD)
 #undef MIXPREC_ADD
 
   // The SpMV kernels here gather x with vgatherdpd/ps. On the AMD Zen 5 machine we measure
@@ -56,7 +56,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 #define MIXPREC_ADD(T, N)                                                                             \
   kern::add_entry(sink, csr_f64, op_id::spmv_csr, dtype_of<T>, dtype::f64, erase(spmv_csr_##N##_f64)); \
   kern::add_entry(sink, sell, op_id::spmv_sell, dtype_of<T>, dtype::f64, erase(spmv_sell8_##N##_f64));
-  MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_ADD)
+  MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f32, dtype::f32, erase(spmv_csr_f32_f32));
   kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));

@@ -107,7 +107,7 @@ void sell8(const exec_args& ex, const sell_args& a, double alpha, const void* xv
 #define MIXPREC_DEFINE(V, VN)                                                              \
   const detail::spmv_csr_fn spmv_csr_##VN##_f64 = &csr<V, double>;                         \
   const detail::spmv_sell_fn spmv_sell8_##VN##_f64 = &sell8<V>;
-MIXPREC_AVX512_BLAS1_TYPES(MIXPREC_DEFINE)
+MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_DEFINE)
 #undef MIXPREC_DEFINE
 const detail::spmv_csr_fn spmv_csr_f32_f32 = &csr<float, float>;
 const detail::spmv_csr_fn spmv_csr_f16_f32 = &csr<half, float>;
