@@ -15,6 +15,7 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 #include "kernels/common/blas1_chunked.hpp"
@@ -65,6 +66,33 @@ struct blas1_vector {
   static V load_block(const T* p, idx k) {
     return k == V::width ? V::template load<T>(p) : V::template load_tail<T>(p, k);
   }
+  template <class V, class T>
+  static void store_block(V v, T* p, idx k) {
+    if (k == V::width)
+      v.store(p);
+    else
+      v.store_tail(p, k);
+  }
+
+  /// Calls body(i, k) over [b, e) in blocks of V::width elements (k < width only at the
+  /// ends), the full blocks starting where `dst + i` is aligned to a whole vector. A store
+  /// that spans two cache lines made memory-bound loops ~25 % slower here: AVX-512 f64
+  /// axpby on 16-byte aligned data (what malloc and std::vector give) 4.5-4.8 ms against
+  /// 3.6-3.9 ms on 64-byte aligned data, 2^24 elements.
+  template <class V, class T, class Body>
+  static void store_aligned_blocks(const T* dst, idx b, idx e, Body&& body) {
+    constexpr idx w = V::width;
+    constexpr std::uintptr_t bytes = std::uintptr_t(w) * sizeof(T);
+    idx i = b;
+    const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(dst + b);
+    if (addr % sizeof(T) == 0) {  // else no element starts on a vector boundary
+      const idx head = std::min<idx>(e - b, idx((bytes - addr % bytes) % bytes / sizeof(T)));
+      if (head > 0) body(i, head);
+      i += head;
+    }
+    for (; i + w <= e; i += w) body(i, w);
+    if (i < e) body(i, e - i);
+  }
 
   /// Calls f(V{}, VAcc{}, SAcc&) with the vector and accumulator types that the contract
   /// prescribes for T and `mode`, then writes the value of the scalar accumulator.
@@ -98,9 +126,7 @@ struct blas1_vector {
       // Round once to T, then widen exactly: the stores reproduce that rounding exactly.
       const V v = V::broadcast(C(widen(from_f64<T>(value))));
       for_chunks<true>(ex, n, [&](idx b, idx e) {
-        idx i = b;
-        for (; i + V::width <= e; i += V::width) v.store(x + i);
-        if (i < e) v.store_tail(x + i, e - i);
+        store_aligned_blocks<V>(x, b, e, [&](idx i, idx k) { store_block(v, x + i, k); });
       });
     }
 
@@ -109,12 +135,25 @@ struct blas1_vector {
       T* y = static_cast<T*>(yv);
       const V a = V::broadcast(C(alpha));
       for_chunks<true>(ex, n, [&](idx b, idx e) {
-        idx i = b;
-        for (; i + V::width <= e; i += V::width) V::fma(a, V::load(x + i), V::load(y + i)).store(y + i);
-        if (i < e) {
-          const idx k = e - i;
-          V::fma(a, V::load_tail(x + i, k), V::load_tail(y + i, k)).store_tail(y + i, k);
-        }
+        store_aligned_blocks<V>(y, b, e, [&](idx i, idx k) {
+          store_block(V::fma(a, load_block<V>(x + i, k), load_block<V>(y + i, k)), y + i, k);
+        });
+      });
+    }
+
+    /// y = alpha*x + beta*y; beta == 0 does not read y.
+    static void axpby(const exec_args& ex, idx n, double alpha, const void* xv, idx, double beta, void* yv, idx) {
+      const T* x = static_cast<const T*>(xv);
+      T* y = static_cast<T*>(yv);
+      const V a = V::broadcast(C(alpha)), bt = V::broadcast(C(beta));
+      const bool read_y = C(beta) != C(0);
+      for_chunks<true>(ex, n, [&](idx b, idx e) {
+        if (read_y)
+          store_aligned_blocks<V>(y, b, e, [&](idx i, idx k) {
+            store_block(V::fma(a, load_block<V>(x + i, k), bt * load_block<V>(y + i, k)), y + i, k);
+          });
+        else
+          store_aligned_blocks<V>(y, b, e, [&](idx i, idx k) { store_block(a * load_block<V>(x + i, k), y + i, k); });
       });
     }
 
@@ -122,9 +161,7 @@ struct blas1_vector {
       T* x = static_cast<T*>(xv);
       const V a = V::broadcast(C(alpha));
       for_chunks<true>(ex, n, [&](idx b, idx e) {
-        idx i = b;
-        for (; i + V::width <= e; i += V::width) (a * V::load(x + i)).store(x + i);
-        if (i < e) (a * V::load_tail(x + i, e - i)).store_tail(x + i, e - i);
+        store_aligned_blocks<V>(x, b, e, [&](idx i, idx k) { store_block(a * load_block<V>(x + i, k), x + i, k); });
       });
     }
 
@@ -209,9 +246,13 @@ constexpr detail::blas1_kernel_table blas1_vector_table() {
   using F = typename B::template ops<float>;
   using H = typename B::template ops<half>;
   using BF = typename B::template ops<bfloat16>;
-  return {{&D::fill, &F::fill, &H::fill, &BF::fill},     {&D::axpy, &F::axpy, &H::axpy, &BF::axpy},
-          {&D::scal, &F::scal, &H::scal, &BF::scal},     {&D::dot, &F::dot, &H::dot, &BF::dot},
-          {&D::sumsq, &F::sumsq, &H::sumsq, &BF::sumsq}, {&D::asum, &F::asum, &H::asum, &BF::asum},
+  return {{&D::fill, &F::fill, &H::fill, &BF::fill},
+          {&D::axpy, &F::axpy, &H::axpy, &BF::axpy},
+          {&D::axpby, &F::axpby, &H::axpby, &BF::axpby},
+          {&D::scal, &F::scal, &H::scal, &BF::scal},
+          {&D::dot, &F::dot, &H::dot, &BF::dot},
+          {&D::sumsq, &F::sumsq, &H::sumsq, &BF::sumsq},
+          {&D::asum, &F::asum, &H::asum, &BF::asum},
           {&D::amax, &F::amax, &H::amax, &BF::amax}};
 }
 

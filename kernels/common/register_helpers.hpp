@@ -55,6 +55,7 @@ inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc&
   for (int i = 0; i < 4; ++i) {
     add_entry(sink, v, op_id::fill, types[i], types[i], erase(t.fill[i]));
     add_entry(sink, v, op_id::axpy, types[i], types[i], erase(t.axpy[i]));
+    add_entry(sink, v, op_id::axpby, types[i], types[i], erase(t.axpby[i]));
     add_entry(sink, v, op_id::scal, types[i], types[i], erase(t.scal[i]));
     add_entry(sink, v, op_id::dot, types[i], types[i], erase(t.dot[i]));
     add_entry(sink, v, op_id::sumsq, types[i], types[i], erase(t.sumsq[i]));

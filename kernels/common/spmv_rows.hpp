@@ -19,20 +19,6 @@ inline namespace MIXPREC_KERNEL_ISA {
 template <class V, class X>
 using spmv_acc_t = std::conditional_t<std::is_same_v<X, double> || std::is_same_v<V, double>, double, float>;
 
-/// Calls f(V{}, X{}) for every (values, vectors) pair SpMV kernels are registered for:
-/// values f64, f32, f16, bf16; vectors f64, f32.
-template <class F>
-void for_each_spmv_dtypes(F&& f) {
-  auto per_value = [&](auto v) {
-    f(v, double{});
-    f(v, float{});
-  };
-  per_value(double{});
-  per_value(float{});
-  per_value(half{});
-  per_value(bfloat16{});
-}
-
 /// Stores alpha*sum + beta*y[i] rounded to Y; y is not read when beta == 0.
 template <class A, class Y>
 MIXPREC_KI void spmv_store(Y* y, std::int64_t i, A sum, A alpha, A beta) {

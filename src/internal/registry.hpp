@@ -339,6 +339,7 @@ struct stencil_kernel_table {
 struct blas1_kernel_table {
   fill_fn fill[4];
   axpy_fn axpy[4];
+  axpby_fn axpby[4];
   scal_fn scal[4];
   dot_fn dot[4];
   sumsq_fn sumsq[4];

@@ -72,18 +72,25 @@ template <class T>
 struct strided_vector {
   array<T> storage;
   std::int64_t n = 0, inc = 1;
+  std::int64_t lead = 0;  // elements before the first (sentinels): data that does not start aligned
 
-  strided_vector(const std::vector<T>& logical, std::int64_t inc_, const context& ctx, T sentinel)
-      : n(std::int64_t(logical.size())), inc(inc_) {
-    const std::int64_t span = n == 0 ? 0 : 1 + (n - 1) * std::abs(inc);
+  strided_vector(const std::vector<T>& logical, std::int64_t inc_, const context& ctx, T sentinel,
+                 std::int64_t lead_ = 0)
+      : n(std::int64_t(logical.size())), inc(inc_), lead(lead_) {
+    const std::int64_t span = lead + (n == 0 ? 0 : 1 + (n - 1) * std::abs(inc));
     std::vector<T> host(static_cast<std::size_t>(span), sentinel);
     for (std::int64_t i = 0; i < n; ++i) host[static_cast<std::size_t>(offset(i))] = logical[static_cast<std::size_t>(i)];
     storage = array<T>(host, ctx);
   }
-  std::int64_t offset(std::int64_t i) const { return inc >= 0 ? i * inc : (n - 1 - i) * -inc; }
-  T* base() { return storage.data() + (n == 0 ? 0 : offset(0)); }
+  std::int64_t offset(std::int64_t i) const { return lead + (inc >= 0 ? i * inc : (n - 1 - i) * -inc); }
+  T* base() { return storage.data() + (n == 0 ? lead : offset(0)); }
   mixprec::view as_view() { return make_view(base(), n, inc, storage.ctx()); }
   std::vector<T> raw() const { return storage.to_vector(); }
+  /// Whether raw()[j] is one of the n elements (else a sentinel that must stay).
+  bool holds_element(std::size_t j) const {
+    const std::int64_t d = std::int64_t(j) - lead, step = std::max<std::int64_t>(std::abs(inc), 1);
+    return d >= 0 && d % step == 0 && d / step < n;
+  }
   std::vector<T> logical() const {
     const auto r = raw();
     std::vector<T> out(static_cast<std::size_t>(n));
