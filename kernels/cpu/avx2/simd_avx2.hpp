@@ -74,6 +74,7 @@ struct f32x8 {
   static f32x8 zero() { return {_mm256_setzero_ps()}; }
   static f32x8 broadcast(float a) { return {_mm256_set1_ps(a)}; }
   template <class T> static f32x8 load(const T* p) { return {load8(p)}; }
+  template <class T> static f32x8 load_halves(const T* p) { return load(p); }
   template <class T> static f32x8 load_tail(const T* p, std::int64_t k) { return {load8(padded_tail<T, 8>(p, k).v)}; }
   template <class T> void store(T* p) const { store8(p, v); }
   template <class T> void store_tail(T* p, std::int64_t k) const {
@@ -107,6 +108,7 @@ struct f64x4 {
   static f64x4 zero() { return {_mm256_setzero_pd()}; }
   static f64x4 broadcast(double a) { return {_mm256_set1_pd(a)}; }
   template <class T> static f64x4 load(const T* p) { return {load4_pd(p)}; }
+  template <class T> static f64x4 load_halves(const T* p) { return load(p); }
   template <class T> static f64x4 load_tail(const T* p, std::int64_t k) {
     return {load4_pd(padded_tail<T, 4>(p, k).v)};
   }

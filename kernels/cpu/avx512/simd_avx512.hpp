@@ -142,6 +142,13 @@ struct f32x16 {
   static f32x16 zero() { return {_mm512_setzero_ps()}; }
   static f32x16 broadcast(float a) { return {_mm512_set1_ps(a)}; }
   template <class T> static f32x16 load(const T* p) { return {load16(p)}; }
+  /// As load, with 64-byte loads made of two 32-byte ones (see blas1_vector.hpp).
+  template <class T> static f32x16 load_halves(const T* p) {
+    if constexpr (std::is_same_v<T, float>)
+      return {_mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p)), _mm256_loadu_ps(p + 8), 1)};
+    else
+      return load(p);
+  }
   template <class T> static f32x16 load_tail(const T* p, idx k) { return {load16_tail(p, k)}; }
   template <class T> void store(T* p) const { store16(p, v); }
   template <class T> void store_tail(T* p, idx k) const { store16_tail(p, v, k); }
@@ -165,6 +172,13 @@ struct f64x8 {
   static f64x8 zero() { return {_mm512_setzero_pd()}; }
   static f64x8 broadcast(double a) { return {_mm512_set1_pd(a)}; }
   template <class T> static f64x8 load(const T* p) { return {load8(p)}; }
+  /// As load, with 64-byte loads made of two 32-byte ones (see blas1_vector.hpp).
+  template <class T> static f64x8 load_halves(const T* p) {
+    if constexpr (std::is_same_v<T, double>)
+      return {_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(p)), _mm256_loadu_pd(p + 4), 1)};
+    else
+      return load(p);
+  }
   template <class T> static f64x8 load_tail(const T* p, idx k) { return {load8_tail(p, k)}; }
   template <class T> void store(T* p) const { store8_from_pd(p, v, 8); }
   template <class T> void store_tail(T* p, idx k) const { store8_from_pd(p, v, k); }
