@@ -30,6 +30,9 @@
 // - nrm2 does not overflow or underflow needlessly: it rescales by a power of two when the
 //   plain sum of squares leaves the accumulator's range.
 // - NaN propagates through every op; amax returns the index of the first NaN if any.
+// - The contract holds in any floating-point mode of the caller: CPU kernels run with round
+//   to nearest and subnormals kept (no flush-to-zero or denormals-are-zero, which programs
+//   built with -ffast-math turn on), set on their own threads and restored after.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,11 @@
 #include <algorithm>
 #include <cstdint>
 
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h>
+#define MIXPREC_HAVE_MXCSR 1
+#endif
+
 #if defined(MIXPREC_THREADING_TBB)
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -39,23 +44,52 @@ inline void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align,
   *end = std::min(n, e * align);
 }
 
-/// Runs f(c) for c in [0, chunks) on up to `chunks` threads; returns when all are done.
+/// The floating-point mode the numerics contract assumes (round to nearest even, subnormals
+/// kept), set for the life of the object on the calling thread and then restored. A program
+/// built with -ffast-math turns on flush-to-zero and denormals-are-zero at start-up; the
+/// SIMD kernels, whose instructions obey that mode, then flushed f32 subnormals to zero
+/// where the portable ones (integer rounding) did not. Costs two MXCSR accesses per chunk.
+class contract_fp_mode {
+ public:
+#if defined(MIXPREC_HAVE_MXCSR)
+  contract_fp_mode() : saved_(_mm_getcsr()) {
+    constexpr unsigned flush_to_zero = 0x8000, denormals_are_zero = 0x0040, rounding = 0x6000;
+    const unsigned want = saved_ & ~(flush_to_zero | denormals_are_zero | rounding);
+    if (want != saved_) _mm_setcsr(want);
+  }
+  ~contract_fp_mode() {
+    if (_mm_getcsr() != saved_) _mm_setcsr(saved_);
+  }
+  contract_fp_mode(const contract_fp_mode&) = delete;
+  contract_fp_mode& operator=(const contract_fp_mode&) = delete;
+
+ private:
+  unsigned saved_;
+#endif
+};
+
+/// Runs f(c) for c in [0, chunks) on up to `chunks` threads, each under contract_fp_mode;
+/// returns when all are done.
 template <class F>
 void parallel_chunks(int chunks, F&& f) {
+  auto run = [&f](int c) {
+    const contract_fp_mode mode;
+    f(c);
+  };
   if (chunks <= 1) {
-    f(0);
+    run(0);
     return;
   }
 #if defined(MIXPREC_THREADING_TBB)
   tbb::task_arena arena(chunks);
   arena.execute([&] {
     tbb::parallel_for(tbb::blocked_range<int>(0, chunks, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int c = r.begin(); c != r.end(); ++c) f(c);
+      for (int c = r.begin(); c != r.end(); ++c) run(c);
     }, tbb::simple_partitioner());
   });
 #else
 #pragma omp parallel for num_threads(chunks) schedule(static, 1)
-  for (int c = 0; c < chunks; ++c) f(c);
+  for (int c = 0; c < chunks; ++c) run(c);
 #endif
 }
 

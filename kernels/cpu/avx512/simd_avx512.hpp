@@ -44,10 +44,6 @@ inline __m512 load16_tail(const T* p, idx k) {
 
 // ---- f64 x 8 loads from any float dtype ------------------------------------------------
 
-/// _mm512_cvtps_pd with a zeroing all-ones mask: the same instruction, but GCC 12's plain
-/// intrinsic passes a self-initialised "undefined" vector that -Wuninitialized reports.
-inline __m512d widen_ps_pd(__m256 v) { return _mm512_maskz_cvtps_pd(__mmask8(0xff), v); }
-
 inline __m256 bf16x8_bits_to_ps(__m128i b) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16));
 }
@@ -55,21 +51,21 @@ inline __m256 bf16x8_bits_to_ps(__m128i b) {
 template <class T>
 inline __m512d load8(const T* p) {
   if constexpr (std::is_same_v<T, double>) return _mm512_loadu_pd(p);
-  if constexpr (std::is_same_v<T, float>) return widen_ps_pd(_mm256_loadu_ps(p));
+  if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_loadu_ps(p));
   if constexpr (std::is_same_v<T, half>)
-    return widen_ps_pd(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
   if constexpr (std::is_same_v<T, bfloat16>)
-    return widen_ps_pd(bf16x8_bits_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    return _mm512_cvtps_pd(bf16x8_bits_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
 template <class T>
 inline __m512d load8_tail(const T* p, idx k) {
   const __mmask8 m = tail_mask8(k);
   if constexpr (std::is_same_v<T, double>) return _mm512_maskz_loadu_pd(m, p);
-  if constexpr (std::is_same_v<T, float>) return widen_ps_pd(_mm256_maskz_loadu_ps(m, p));
-  if constexpr (std::is_same_v<T, half>) return widen_ps_pd(_mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)));
+  if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p));
+  if constexpr (std::is_same_v<T, half>) return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)));
   if constexpr (std::is_same_v<T, bfloat16>)
-    return widen_ps_pd(bf16x8_bits_to_ps(_mm_maskz_loadu_epi16(m, p)));
+    return _mm512_cvtps_pd(bf16x8_bits_to_ps(_mm_maskz_loadu_epi16(m, p)));
 }
 
 // ---- rounding stores --------------------------------------------------------------------
@@ -117,7 +113,7 @@ inline void store16_tail(T* p, __m512 v, idx k) {
 /// the correctly rounded f64 -> f16/bf16 value: one rounding, not two.
 inline __m256 pd_to_ps_round_to_odd(__m512d v) {
   const __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __mmask8 inexact = _mm512_cmp_pd_mask(widen_ps_pd(t), v, _CMP_NEQ_UQ);
+  const __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), v, _CMP_NEQ_UQ);
   const __m256i ti = _mm256_castps_si256(t);
   return _mm256_castsi256_ps(_mm256_mask_or_epi32(ti, inexact, ti, _mm256_set1_epi32(1)));
 }
