@@ -103,7 +103,7 @@ void check_convert(const kernel_info& k, bool flushing_caller = false) {
     strided_vector<S> x(xs, inc, ctx, S{});
     strided_vector<D> y(std::vector<D>(xs.size(), D{}), inc, ctx, D{});
     if (flushing_caller) {
-      const caller_flushes_subnormals mode;  // only around the kernel: the oracle uses floats
+      const caller_flushes_subnormals mode{};  // only around the kernel: the oracle uses floats
       convert(x.as_view(), y.as_view());
     } else {
       convert(x.as_view(), y.as_view());

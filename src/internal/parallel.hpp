@@ -73,7 +73,7 @@ class contract_fp_mode {
 template <class F>
 void parallel_chunks(int chunks, F&& f) {
   auto run = [&f](int c) {
-    const contract_fp_mode mode;
+    const contract_fp_mode mode{};
     f(c);
   };
   if (chunks <= 1) {
