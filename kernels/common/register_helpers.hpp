@@ -48,7 +48,8 @@ void add_blas1_set(const detail::kernel_sink& sink, const variant_desc& v) {
 }
 
 /// Registers an ISA folder's unit-stride BLAS-1 table (f64, f32, f16, bf16).
-inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc& v, const detail::blas1_kernel_table& t) {
+inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc& v,
+                            const detail::blas1_kernel_table& t) {
   using detail::erase;
   using detail::op_id;
   const dtype types[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};

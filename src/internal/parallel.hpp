@@ -48,23 +48,26 @@ inline void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align,
 /// kept), set for the life of the object on the calling thread and then restored. A program
 /// built with -ffast-math turns on flush-to-zero and denormals-are-zero at start-up; the
 /// SIMD kernels, whose instructions obey that mode, then flushed f32 subnormals to zero
-/// where the portable ones (integer rounding) did not. Costs two MXCSR accesses per chunk.
+/// where the portable ones (integer rounding) did not. Costs one MXCSR read per chunk in the
+/// usual mode.
 class contract_fp_mode {
  public:
 #if defined(MIXPREC_HAVE_MXCSR)
   contract_fp_mode() : saved_(_mm_getcsr()) {
     constexpr unsigned flush_to_zero = 0x8000, denormals_are_zero = 0x0040, rounding = 0x6000;
     const unsigned want = saved_ & ~(flush_to_zero | denormals_are_zero | rounding);
-    if (want != saved_) _mm_setcsr(want);
+    changed_ = want != saved_;
+    if (changed_) _mm_setcsr(want);
   }
   ~contract_fp_mode() {
-    if (_mm_getcsr() != saved_) _mm_setcsr(saved_);
+    if (changed_) _mm_setcsr(saved_);
   }
   contract_fp_mode(const contract_fp_mode&) = delete;
   contract_fp_mode& operator=(const contract_fp_mode&) = delete;
 
  private:
   unsigned saved_;
+  bool changed_;
 #endif
 };
 

@@ -17,7 +17,8 @@ using detail::exec_args;
 
 /// The low 32 bits of each 64-bit lane of a comparison mask: four 32-bit masks.
 inline __m128i narrow_mask(__m256d m) {
-  return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(m), _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0)));
+  const __m256i low_dwords = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
+  return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(m), low_dwords));
 }
 
 /// f64 -> f32 rounding to odd: the value rounded toward zero, its last bit set if anything

@@ -10,17 +10,9 @@
 namespace mixprec::detail {
 namespace {
 
-bool supports_csr_i32(const void* problem, const char** why) {
-  const auto* p = static_cast<const spmv_problem*>(problem);
-  if (p->index != index_type::i32) {
-    *why = "needs i32 indices";
-    return false;
-  }
-  return true;
-}
 /// f32-vector kernels accumulate in f32 only.
 bool supports_csr_i32_f32_acc(const void* problem, const char** why) {
-  if (!supports_csr_i32(problem, why)) return false;
+  if (!kern::supports_index<index_type::i32>(problem, why)) return false;
   if (static_cast<const spmv_problem*>(problem)->acc == accumulation::f64) {
     *why = "accumulates in f32";
     return false;
@@ -50,7 +42,8 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   // (bench/README.md), so they rank below those: registered, tested and forceable by name,
   // but not what dispatch picks.
   const int priority = priority_gather;
-  const kern::variant_desc csr_f64{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32};
+  const kern::variant_desc csr_f64{"i32_avx512", backend::cpu, cpu_isa::avx512, priority,
+                                   kern::supports_index<index_type::i32>};
   const kern::variant_desc csr_f32{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
   const kern::variant_desc sell{"avx512_c8", backend::cpu, cpu_isa::avx512, priority, supports_sell8};
 #define MIXPREC_ADD(T, N)                                                                             \
