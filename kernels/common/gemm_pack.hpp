@@ -102,11 +102,16 @@ MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const double* src, std::int6
   _mm512_mask_storeu_pd(d + 7 * MR, rows, _mm512_shuffle_f64x2(u3, u7, 0xEE));
 }
 
-/// The same for f32, eight k per 256-bit row load.
-template <int MR>
-MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const float* src, std::int64_t rs, int nrows, float* d) {
+MIXPREC_ALWAYS_INLINE __m256 load_8_as_f32(const float* p) { return _mm256_loadu_ps(p); }
+MIXPREC_ALWAYS_INLINE __m256 load_8_as_f32(const half* p) {  // exact
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+/// The same into an f32 panel, from f32 or f16 rows (eight k per row load).
+template <int MR, class Src>
+MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const Src* src, std::int64_t rs, int nrows, float* d) {
   __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = i < nrows ? _mm256_loadu_ps(src + i * rs) : _mm256_setzero_ps();
+  for (int i = 0; i < 8; ++i) r[i] = i < nrows ? load_8_as_f32(src + i * rs) : _mm256_setzero_ps();
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
   const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -194,14 +199,16 @@ void pack_a_block(const Src* a, std::int64_t rs, std::int64_t cs, std::int64_t i
       continue;
     }
 #if defined(__AVX512F__)
-    if constexpr (kg == 1 && std::is_same_v<Src, P> && (std::is_same_v<P, double> || std::is_same_v<P, float>)) {
+    constexpr bool transposable = kg == 1 && ((std::is_same_v<Src, P> && std::is_floating_point_v<P>) ||
+                                              (std::is_same_v<Src, half> && std::is_same_v<P, float>));
+    if constexpr (transposable) {
       if (cs == 1) {  // rows with k contiguous: transposed eight by eight, the k tail one by one
         const std::int64_t full = kc / 8 * 8;
         for (std::int64_t k = 0; k < full; k += 8)
           for (int r0 = 0; r0 < in; r0 += 8)
             transpose_8x8_into_panel<MR>(rows + r0 * rs + k, rs, std::min(8, in - r0), d + k * MR + r0);
         for (int ii = 0; ii < in; ++ii)
-          for (std::int64_t k = full; k < kc; ++k) d[k * MR + ii] = rows[ii * rs + k];
+          for (std::int64_t k = full; k < kc; ++k) d[k * MR + ii] = packed_value<P>(rows[ii * rs + k]);
         continue;
       }
     }
