@@ -102,22 +102,16 @@ MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const double* src, std::int6
   _mm512_mask_storeu_pd(d + 7 * MR, rows, _mm512_shuffle_f64x2(u3, u7, 0xEE));
 }
 
-MIXPREC_ALWAYS_INLINE __m256 load_8_as_f32(const float* p) { return _mm256_loadu_ps(p); }
-MIXPREC_ALWAYS_INLINE __m256 load_8_as_f32(const half* p) {  // exact
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-/// The same into an f32 panel, from f32 or f16 rows (eight k per row load).
-template <int MR, class Src>
-MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const Src* src, std::int64_t rs, int nrows, float* d) {
-  __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = i < nrows ? load_8_as_f32(src + i * rs) : _mm256_setzero_ps();
+/// Eight rows of eight 32-bit lanes, transposed into a panel of MR lanes per column:
+/// d[c * MR + r] = lane c of r[r], for rows below `nrows`.
+template <int MR>
+MIXPREC_ALWAYS_INLINE void store_transposed_8x8(const __m256 (&r)[8], int nrows, float* d) {
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
   const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
   const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);  // k 0|4, 1|5
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);  // k 2|6, 3|7
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);  // columns 0|4, 1|5
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);  // columns 2|6, 3|7
   const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
   const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
   const __mmask8 rows = __mmask8((1u << nrows) - 1);
@@ -129,6 +123,33 @@ MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const Src* src, std::int64_t
   _mm256_mask_storeu_ps(d + 5 * MR, rows, _mm256_permute2f128_ps(u1, u5, 0x31));
   _mm256_mask_storeu_ps(d + 6 * MR, rows, _mm256_permute2f128_ps(u2, u6, 0x31));
   _mm256_mask_storeu_ps(d + 7 * MR, rows, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+MIXPREC_ALWAYS_INLINE __m256 load_8_as_f32(const float* p) { return _mm256_loadu_ps(p); }
+MIXPREC_ALWAYS_INLINE __m256 load_8_as_f32(const half* p) {  // exact
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+/// The same as for f64 into an f32 panel, from f32 or f16 rows (eight k per row load).
+template <int MR, class Src>
+MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const Src* src, std::int64_t rs, int nrows, float* d) {
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i) r[i] = i < nrows ? load_8_as_f32(src + i * rs) : _mm256_setzero_ps();
+  store_transposed_8x8<MR>(r, nrows, d);
+}
+
+/// Eight rows of eight 4-byte k-groups (bf16 pairs, int8 quads; row_bytes apart, any byte
+/// alignment) into a panel of MR groups per k-group, each XORed with `flip` (s8 -> u8).
+template <int MR>
+MIXPREC_ALWAYS_INLINE void transpose_8x8_groups_into_panel(const unsigned char* src, std::int64_t row_bytes,
+                                                           int nrows, std::uint32_t flip, void* d) {
+  const __m256i f = _mm256_set1_epi32(int(flip));
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i)
+    r[i] = i < nrows ? _mm256_castsi256_ps(_mm256_xor_si256(
+                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * row_bytes)), f))
+                     : _mm256_setzero_ps();
+  store_transposed_8x8<MR>(r, nrows, static_cast<float*>(d));  // moves only: every bit pattern kept
 }
 #endif
 
@@ -222,9 +243,20 @@ void pack_a_block(const Src* a, std::int64_t rs, std::int64_t cs, std::int64_t i
         using W = std::conditional_t<sizeof(P) * kg == 8, std::uint64_t, std::uint32_t>;
         constexpr W flip = std::is_same_v<Src, P> ? W(0) : W(0x8080808080808080ull);  // s8 -> u8: + 128
         const std::int64_t full = kc / kg;
+        std::int64_t transposed = 0;  // k-groups done eight by eight in registers
+#if defined(__AVX512F__)
+        if constexpr (sizeof(W) == 4) {
+          transposed = full / 8 * 8;
+          for (std::int64_t g = 0; g < transposed; g += 8)
+            for (int r0 = 0; r0 < in; r0 += 8)
+              transpose_8x8_groups_into_panel<MR>(reinterpret_cast<const unsigned char*>(rows + r0 * rs + g * kg),
+                                                  rs * std::int64_t(sizeof(Src)), std::min(8, in - r0), flip,
+                                                  d + (g * MR + r0) * kg);
+        }
+#endif
         for (int ii = 0; ii < in; ++ii) {
           const Src* row = rows + ii * rs;
-          for (std::int64_t g = 0; g < full; ++g) {
+          for (std::int64_t g = transposed; g < full; ++g) {
             W w;
             std::memcpy(&w, row + g * kg, sizeof(W));
             w ^= flip;
