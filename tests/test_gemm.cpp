@@ -18,9 +18,10 @@ struct shape {
   std::int64_t m, n, k;
 };
 // Tails of every tile (MR 4/14, NR 16/32, k-groups 2/4), k = 1, k crossing the KC blocks of
-// every family (256 .. 2048), m = 1 (inference).
-const shape shapes[] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 1}, {29, 47, 19}, {64, 64, 64}, {15, 70, 300},
-                        {1, 100, 1100}, {130, 17, 45}, {9, 40, 2100}};
+// every family (256 .. 2048), m = 1 (inference); tiles of 1-7 rows over a long k, which read
+// k as 2-4 segments at once with a remainder (kernels/cpu/avx512/gemm_micro_avx512.hpp).
+const shape shapes[] = {{1, 1, 1},     {3, 5, 7},      {17, 33, 1},  {29, 47, 19},  {64, 64, 64}, {15, 70, 300},
+                        {1, 100, 1100}, {130, 17, 45}, {9, 40, 2100}, {3, 37, 2501}, {5, 40, 2103}};
 
 struct layout_case {
   trans ta, tb;
@@ -308,7 +309,9 @@ TEST_P(gemm_kernel, prepacked_b_gives_the_same_bound) {
     using TA = decltype(ta);
     using TB = decltype(tb);
     using TC = std::conditional_t<std::is_integral_v<TA>, std::int32_t, std::conditional_t<std::is_same_v<TA, double>, double, float>>;
-    for (const shape& s : {shape{1, 70, 300}, shape{29, 47, 19}, shape{130, 33, 1100}})
+    // the last two: tiles of 1 and 3 rows reading k in four segments, with remainders
+    for (const shape& s : {shape{1, 70, 300}, shape{29, 47, 19}, shape{130, 33, 1100}, shape{3, 37, 2501},
+                           shape{1, 40, 2503}})
       for (const layout_case& lc : {layouts[0], layouts[3], layouts[4]}) {
         run_case<TA, TB, TC>(k, s, lc, {true});
         if (::testing::Test::HasFatalFailure()) return;

@@ -13,6 +13,7 @@ struct ops_f64 {
   static vec load_b(const double* b, int h) { return _mm512_loadu_pd(b + 8 * h); }
   static vec bcast_a(const double* a) { return _mm512_set1_pd(*a); }
   static vec madd(vec acc, vec a, vec b) { return _mm512_fmadd_pd(a, b, acc); }
+  static vec add(vec x, vec y) { return _mm512_add_pd(x, y); }
   static void store(double* c, vec v, bool accumulate) {
     _mm512_storeu_pd(c, accumulate ? _mm512_add_pd(_mm512_loadu_pd(c), v) : v);
   }
@@ -24,6 +25,7 @@ struct ops_f32 {
   static vec load_b(const float* b, int h) { return _mm512_loadu_ps(b + 16 * h); }
   static vec bcast_a(const float* a) { return _mm512_set1_ps(*a); }
   static vec madd(vec acc, vec a, vec b) { return _mm512_fmadd_ps(a, b, acc); }
+  static vec add(vec x, vec y) { return _mm512_add_ps(x, y); }
   static void store(float* c, vec v, bool accumulate) {
     _mm512_storeu_ps(c, accumulate ? _mm512_add_ps(_mm512_loadu_ps(c), v) : v);
   }

@@ -23,6 +23,7 @@ struct ops_bf16 {
   static vec load_b(const bfloat16* b, int h) { return _mm512_castsi512_ps(_mm512_loadu_si512(b + 32 * h)); }
   static vec bcast_a(const bfloat16* a) { return _mm512_castsi512_ps(_mm512_set1_epi32(load_u32(a))); }
   static vec madd(vec acc, vec a, vec b) { return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b); }
+  static vec add(vec x, vec y) { return _mm512_add_ps(x, y); }
   static void store(float* c, vec v, bool accumulate) {
     _mm512_storeu_ps(c, accumulate ? _mm512_add_ps(_mm512_loadu_ps(c), v) : v);
   }
@@ -34,6 +35,7 @@ struct ops_int8 {
   static vec load_b(const std::int8_t* b, int h) { return _mm512_loadu_si512(b + 64 * h); }
   static vec bcast_a(const std::uint8_t* a) { return _mm512_set1_epi32(load_u32(a)); }
   static vec madd(vec acc, vec a, vec b) { return _mm512_dpbusd_epi32(acc, a, b); }
+  static vec add(vec x, vec y) { return _mm512_add_epi32(x, y); }
   static void store(std::int32_t* c, vec v, bool accumulate) {
     _mm512_storeu_si512(c, accumulate ? _mm512_add_epi32(_mm512_loadu_si512(c), v) : v);
   }
