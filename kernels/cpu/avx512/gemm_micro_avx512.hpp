@@ -42,7 +42,8 @@ struct gemm_micro_2v {
   static void tile(std::int64_t groups, const PA* a, const PB* b, std::int64_t bstep, ACC* c, std::int64_t ldc,
                    bool accumulate) {
     if constexpr (streams<M> > 1)
-      if (groups >= streams<M> * min_stream_groups) return segments<M, streams<M>>(groups, a, b, bstep, c, ldc, accumulate);
+      if (groups >= streams<M> * min_stream_groups)
+        return segments<M, streams<M>>(groups, a, b, bstep, c, ldc, accumulate);
     segments<M, 1>(groups, a, b, bstep, c, ldc, accumulate);
   }
 
@@ -78,7 +79,8 @@ struct gemm_micro_2v {
         hi[s][i] = Ops::madd(hi[s][i], ai, b1);
       }
     };
-    for (std::int64_t g = 0; g < rest; ++g) step(0, a + g * MR * F::kg, b + g * bstep);  // the first segment's extra groups
+    // the first segment's extra groups, then all segments side by side
+    for (std::int64_t g = 0; g < rest; ++g) step(0, a + g * MR * F::kg, b + g * bstep);
     for (std::int64_t g = 0; g < seg; ++g) {
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
