@@ -65,8 +65,8 @@ struct gemm_micro_2v {
       for (int i = 0; i < M; ++i) lo[s][i] = hi[s][i] = Ops::zero();
     }
 #pragma GCC unroll 16
-    for (int i = 0; i < M; ++i) {  // the C tile is fetched while the k loop runs (it sits in L3
-      // between k blocks): f32 2048^3 1.06x, f64 1.02-1.05x
+    for (int i = 0; i < M; ++i) {  // the C tile is fetched while the k loop runs: it sits in L3
+      // between k blocks (f32 2048^3 1.06x, f64 1.02-1.05x, measured with k blocks of 256)
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + lanes), _MM_HINT_T0);
     }
