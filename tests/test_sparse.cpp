@@ -248,6 +248,35 @@ TEST_P(spmv_kernel, beta_zero_does_not_read_y) {
   });
 }
 
+// SELL pads short rows with column 0 and value 0. A kernel may load x[0] for a padding slot,
+// but it must not add 0 * x[0]: with x[0] = Inf that is NaN in a row that never reads x[0].
+class sell_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(sell_kernel, padding_never_adds_x0) {
+  const kernel_info& k = GetParam();
+  with_type(k.out, [&](auto xt) {
+    using X = decltype(xt);
+    if constexpr (std::is_floating_point_v<X>) {
+      const context ctx = context_for(k);
+      force_kernel pin(k.name);
+      coo_matrix c(19, 19);  // row 0 reads columns 0..18, the others only their diagonal
+      for (std::int64_t j = 0; j < 19; ++j) c.add(0, j, 1.0);
+      for (std::int64_t i = 1; i < 19; ++i) c.add(i, i, 2.0);
+      const csr_matrix a = csr_matrix::from_coo(c, k.in, index_type::i32, ctx);
+      std::vector<X> xs(19, X(1));
+      xs[0] = std::numeric_limits<X>::infinity();
+      for (int sigma : {1, 16}) {
+        array<X> x(xs, ctx), y(std::vector<X>(19, X(3)), ctx);
+        spmv(1.0, sell_matrix(a, 8, sigma == 1 ? 1 : 8), x, 0.5, y);
+        const auto got = y.to_vector();
+        EXPECT_EQ(got[0], std::numeric_limits<X>::infinity()) << k.name;
+        for (std::size_t i = 1; i < got.size(); ++i) ASSERT_EQ(got[i], X(3.5)) << k.name << " row " << i;
+      }
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, sell_kernel, ::testing::ValuesIn(runnable_kernels("spmv_sell")), kernel_param_name);
+
 std::vector<kernel_info> spmv_kernels() {
   auto v = runnable_kernels("spmv_csr");
   for (auto& k : runnable_kernels("spmv_sell")) v.push_back(k);

@@ -1,7 +1,8 @@
 // AVX-512 SpMV. CSR with i32 indices: each row is walked eight (f64) or sixteen (f32)
 // entries at a time, x gathered by column, values widened from any float dtype in
 // registers, with a masked gather for the row's tail; rows are cut into work-balanced
-// chunks. SELL-8: one slice row per f64 lane, lanes past their row's length masked off.
+// chunks. SELL-8: one slice row per f64 lane, x loaded by scalar loads (not gathers),
+// lanes past their row's length masked off.
 #include "kernels/common/spmv_chunked.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 #include "kernels/cpu/avx512/simd_avx512.hpp"
@@ -73,11 +74,30 @@ void csr(const exec_args& ex, const csr_args& a, double alpha, const void* xv, d
   });
 }
 
+/// x[c[0..7]] as one f64 vector, by eight scalar loads paired into 128-bit halves and
+/// inserted. Zen 5 runs vgatherdpd, and its masked form most of all, far slower than this:
+/// the SELL-8 kernel below took 12-16 ms on poisson7_128 with gathers against 3.9-4.9 ms
+/// this way (2 cores, standalone, alternated; bench/README.md).
+inline __m512d load_x8(const double* x, const std::int32_t* c) {
+  const __m128d x01 = _mm_loadh_pd(_mm_load_sd(x + c[0]), x + c[1]);
+  const __m128d x23 = _mm_loadh_pd(_mm_load_sd(x + c[2]), x + c[3]);
+  const __m128d x45 = _mm_loadh_pd(_mm_load_sd(x + c[4]), x + c[5]);
+  const __m128d x67 = _mm_loadh_pd(_mm_load_sd(x + c[6]), x + c[7]);
+  const __m256d lo = _mm256_insertf128_pd(_mm256_castpd128_pd256(x01), x23, 1);
+  const __m256d hi = _mm256_insertf128_pd(_mm256_castpd128_pd256(x45), x67, 1);
+  return _mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1);
+}
+
+/// SELL-8: lane l of slice s sums row row_of[8s + l] in column order. Padding slots hold
+/// column 0 and value 0; their x is loaded (a valid address) but the FMA is masked off by
+/// the lane's length, so an Inf or NaN in x[0] cannot reach another row. A slice of eight
+/// consecutive rows (every slice but the last when sigma == 1) stores y as one vector.
 template <class V>
 void sell8(const exec_args& ex, const sell_args& a, double alpha, const void* xv, double beta, void* yv, accumulation) {
   const V* v = static_cast<const V*>(a.values);
   const double* x = static_cast<const double*>(xv);
   double* y = static_cast<double*>(yv);
+  const __m256i lane_ids = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const int chunks = spmv_chunks(ex, a.slice_ptr[a.slices]);
   detail::parallel_chunks(chunks, [&](int c) {
     std::int64_t sb, se;
@@ -87,10 +107,20 @@ void sell8(const exec_args& ex, const sell_args& a, double alpha, const void* xv
       __m512d acc = _mm512_setzero_pd();
       const std::int64_t base = a.slice_ptr[s];
       for (std::int32_t k = 0; k < a.slice_len[s]; ++k) {
+        const std::int64_t at = base + std::int64_t(k) * 8;
+        prefetch_row_ahead(v, a.col_idx, at);
         const __mmask8 m = _mm256_cmpgt_epi32_mask(len, _mm256_set1_epi32(k));
-        const __m256i cols = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.col_idx + base + k * 8));
-        const __m512d xv8 = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), m, cols, x, 8);
-        acc = _mm512_mask3_fmadd_pd(load8(v + base + k * 8), xv8, acc, m);
+        acc = _mm512_mask3_fmadd_pd(load8(v + at), load_x8(x, a.col_idx + at), acc, m);
+      }
+      const __m256i rows = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.row_of + s * 8));
+      const std::int32_t first = a.row_of[s * 8];
+      const bool consecutive =
+          _mm256_cmpeq_epi32_mask(rows, _mm256_add_epi32(_mm256_set1_epi32(first), lane_ids)) == 0xff;
+      if (consecutive) {
+        double* yr = y + first;
+        const __m512d ax = _mm512_mul_pd(_mm512_set1_pd(alpha), acc);
+        _mm512_storeu_pd(yr, beta == 0 ? ax : _mm512_fmadd_pd(_mm512_set1_pd(beta), _mm512_loadu_pd(yr), ax));
+        continue;
       }
       double sums[8];
       _mm512_storeu_pd(sums, acc);
