@@ -186,6 +186,23 @@ coo_matrix irregular_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t 
   return c;
 }
 
+/// Rows in runs of 1-20 with one length each (0, 1, 2, 7, 27, 32, 33 or 40 entries), as
+/// stencil and FEM matrices have: kernels may sum a run's rows with a body for its length.
+coo_matrix matrix_of_runs(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> val(-1, 1);
+  const int lengths[] = {0, 1, 2, 7, 27, 32, 33, 40};
+  coo_matrix c(rows, cols);
+  for (std::int64_t i = 0; i < rows;) {
+    const int len = int(std::min<std::int64_t>(lengths[gen() % 8], cols));
+    for (std::int64_t end = std::min<std::int64_t>(rows, i + 1 + gen() % 20); i < end; ++i) {
+      const std::int64_t first = std::int64_t(gen() % std::uint32_t(cols - len + 1));
+      for (int k = 0; k < len; ++k) c.add(i, first + k, val(gen));  // distinct columns
+    }
+  }
+  return c;
+}
+
 class spmv_kernel : public ::testing::TestWithParam<kernel_info> {};
 
 template <class X>
@@ -198,27 +215,32 @@ void check_spmv(const kernel_info& k) {
                                        : std::vector<int>{0};
   const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {7, 3}, {50, 120}, {1000, 1000}, {20000, 900}};
   for (auto [rows, cols] : shapes)
-    for (int chunk : chunks)
-      for (int sigma : {1, 32})
-        for (accumulation acc : {accumulation::standard, accumulation::f64}) {
-          if (!sell && sigma > 1) continue;
-          if (sell && sigma % chunk != 0 && sigma != 1) continue;
-          const csr_matrix a = csr_matrix::from_coo(irregular_matrix(rows, cols, std::uint32_t(rows + cols)), k.in, it, ctx);
-          const auto xs = random_values<X>(cols, 5), ys = random_values<X>(rows, 6);
-          array<X> x(xs, ctx), y(ys, ctx);
-          const double alpha = -1.25, beta = 0.5;
-          try {
-            if (sell) spmv(alpha, sell_matrix(a, chunk, sigma), x, beta, y, acc);
-            else spmv(alpha, a, x, beta, y, acc);
-          } catch (const error& e) {
-            // The only refusal allowed: an f32-accumulating kernel asked for f64.
-            ASSERT_TRUE(acc == accumulation::f64 && e.code() == status::unsupported) << e.what();
-            continue;
+    for (bool runs : {false, true})
+      for (int chunk : chunks)
+        for (int sigma : {1, 32})
+          for (accumulation acc : {accumulation::standard, accumulation::f64}) {
+            if (!sell && sigma > 1) continue;
+            if (sell && sigma % chunk != 0 && sigma != 1) continue;
+            if (runs && rows > 1000) continue;  // runs of 1-20 rows: 1000 rows hold many
+            const std::uint32_t seed = std::uint32_t(rows + cols);
+            const coo_matrix c = runs ? matrix_of_runs(rows, cols, seed) : irregular_matrix(rows, cols, seed);
+            const csr_matrix a = csr_matrix::from_coo(c, k.in, it, ctx);
+            const auto xs = random_values<X>(cols, 5), ys = random_values<X>(rows, 6);
+            array<X> x(xs, ctx), y(ys, ctx);
+            const double alpha = -1.25, beta = 0.5;
+            try {
+              if (sell) spmv(alpha, sell_matrix(a, chunk, sigma), x, beta, y, acc);
+              else spmv(alpha, a, x, beta, y, acc);
+            } catch (const error& e) {
+              // The only refusal allowed: an f32-accumulating kernel asked for f64.
+              ASSERT_TRUE(acc == accumulation::f64 && e.code() == status::unsupported) << e.what();
+              continue;
+            }
+            const bool f64_acc = std::is_same_v<X, double> || k.in == dtype::f64 || acc == accumulation::f64;
+            ASSERT_TRUE(spmv_within_bound(a.to_coo(), xs, ys, alpha, beta, y.to_vector(), f64_acc))
+                << k.name << " " << rows << "x" << cols << (runs ? " runs" : " irregular") << " C=" << chunk
+                << " sigma=" << sigma << " acc=" << name_of(acc);
           }
-          const bool f64_acc = std::is_same_v<X, double> || k.in == dtype::f64 || acc == accumulation::f64;
-          ASSERT_TRUE(spmv_within_bound(a.to_coo(), xs, ys, alpha, beta, y.to_vector(), f64_acc))
-              << k.name << " " << rows << "x" << cols << " C=" << chunk << " sigma=" << sigma << " acc=" << name_of(acc);
-        }
 }
 
 TEST_P(spmv_kernel, matches_exact_within_derived_bound) {
