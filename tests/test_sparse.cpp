@@ -287,9 +287,9 @@ TEST_P(sell_kernel, padding_never_adds_x0) {
       const csr_matrix a = csr_matrix::from_coo(c, k.in, index_type::i32, ctx);
       std::vector<X> xs(19, X(1));
       xs[0] = std::numeric_limits<X>::infinity();
-      for (int sigma : {1, 16}) {
+      for (int sigma : {1, 8}) {
         array<X> x(xs, ctx), y(std::vector<X>(19, X(3)), ctx);
-        spmv(1.0, sell_matrix(a, 8, sigma == 1 ? 1 : 8), x, 0.5, y);
+        spmv(1.0, sell_matrix(a, 8, sigma), x, 0.5, y);
         const auto got = y.to_vector();
         EXPECT_EQ(got[0], std::numeric_limits<X>::infinity()) << k.name;
         for (std::size_t i = 1; i < got.size(); ++i) ASSERT_EQ(got[i], X(3.5)) << k.name << " row " << i;
