@@ -1,7 +1,8 @@
-// CSR, SELL, CSR SpMM and DIA with the portable scalar loops built with this folder's flags:
-// products added with FMA, f16 values widened by F16C instead of the portable build's bit
-// manipulation (which made f16 SpMV slower than f64 on CPUs without AVX-512), and DIA's
-// contiguous diagonals vectorised 4 (f64) or 8 (f32) lanes wide.
+// CSR, SELL, CSR SpMM and DIA with the portable scalar loops built with this folder's flags
+// (products and sums separately rounded, as everywhere outside the stencil files): f16
+// values widened by F16C instead of the portable build's bit manipulation (which made f16
+// SpMV slower than f64 on CPUs without AVX-512), and DIA's contiguous diagonals vectorised
+// 4 (f64) or 8 (f32) lanes wide.
 #include "kernels/common/spmv_chunked.hpp"
 #include "kernels/common/spmv_dia.hpp"
 #include "kernels/cpu/avx2/kernels_avx2.hpp"
