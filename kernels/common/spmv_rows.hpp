@@ -100,11 +100,12 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
   const I* rp = static_cast<const I*>(a.row_ptr);
   const I* ci = static_cast<const I*>(a.col_idx);
   const V* v = static_cast<const V*>(a.values);
+  auto row_from_row_ptr = [&](std::int64_t i) {
+    prefetch_row_ahead(v, ci, rp[i]);
+    spmv_store(y, i, csr_row_sum<Sums, A>(v + rp[i], ci + rp[i], I(rp[i + 1] - rp[i]), x), alpha, beta);
+  };
   if constexpr (Sums == 1) {
-    for (std::int64_t i = rb; i < re; ++i) {
-      prefetch_row_ahead(v, ci, rp[i]);
-      spmv_store(y, i, csr_row_sum<1, A>(v + rp[i], ci + rp[i], I(rp[i + 1] - rp[i]), x), alpha, beta);
-    }
+    for (std::int64_t i = rb; i < re; ++i) row_from_row_ptr(i);
   } else {
     static constexpr auto fixed =
         csr_length_table<V, I, X, A>(std::make_integer_sequence<int, csr_fixed_lengths + 1>{});
@@ -118,10 +119,7 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
         i = end;
         continue;
       }
-      for (; i < end; ++i) {
-        prefetch_row_ahead(v, ci, rp[i]);
-        spmv_store(y, i, csr_row_sum<2, A>(v + rp[i], ci + rp[i], I(rp[i + 1] - rp[i]), x), alpha, beta);
-      }
+      for (; i < end; ++i) row_from_row_ptr(i);
     }
   }
 }

@@ -113,7 +113,7 @@ void sell8(const exec_args& ex, const sell_args& a, double alpha, const void* xv
         acc = _mm512_mask3_fmadd_pd(load8(v + at), load_x8(x, a.col_idx + at), acc, m);
       }
       const __m256i rows = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.row_of + s * 8));
-      const std::int32_t first = a.row_of[s * 8];
+      const std::int32_t first = _mm256_cvtsi256_si32(rows);
       const bool consecutive =
           _mm256_cmpeq_epi32_mask(rows, _mm256_add_epi32(_mm256_set1_epi32(first), lane_ids)) == 0xff;
       if (consecutive) {
