@@ -64,22 +64,28 @@ MIXPREC_KI A csr_row_sum(const V* v, const I* ci, I len, const X* x) {
   return sum;
 }
 
-/// `rows` consecutive rows of L entries each, from v/ci on: csr_row_sum<2> with the length a
-/// constant, so the body is straight-line code and each row's entries are addressed from a
-/// pointer that steps by L, not from a loaded row_ptr.
+/// Rows from the first on, at most `rows`, while row_ptr says they hold L entries each:
+/// csr_row_sum<2> with the length a constant, so the body is straight-line code and each
+/// row's entries are addressed from a pointer that steps by L. row_ptr is read only to end
+/// the run, a predicted branch, not an address the loads wait on. Returns the rows summed
+/// (at least one: the caller has checked the first row's length).
 template <int L, class V, class I, class X, class A>
-void csr_rows_of_length(const V* v, const I* ci, std::int64_t rows, A alpha, const X* x, A beta, X* y) {
-  for (std::int64_t r = 0; r < rows; ++r, v += L, ci += L) {
+std::int64_t csr_rows_of_length(const V* v, const I* ci, const I* rp, std::int64_t rows, A alpha, const X* x, A beta,
+                                X* y) {
+  std::int64_t r = 0;
+  for (std::int64_t end = std::int64_t(rp[0]) + L; r < rows && std::int64_t(rp[r + 1]) == end;
+       ++r, end += L, v += L, ci += L) {
     prefetch_row_ahead(v, ci, 0);
     spmv_store(y, r, csr_row_sum<2, A>(v, ci, I(L), x), alpha, beta);
   }
+  return r;
 }
 
 /// Longest row length with a straight-line body (stencil and FEM matrices: 5-27).
 inline constexpr int csr_fixed_lengths = 32;
 
 template <class V, class I, class X, class A>
-using csr_rows_of_length_fn = void (*)(const V*, const I*, std::int64_t, A, const X*, A, X*);
+using csr_rows_of_length_fn = std::int64_t (*)(const V*, const I*, const I*, std::int64_t, A, const X*, A, X*);
 
 template <class V, class I, class X, class A, int... L>
 constexpr std::array<csr_rows_of_length_fn<V, I, X, A>, sizeof...(L)> csr_length_table(
@@ -89,12 +95,15 @@ constexpr std::array<csr_rows_of_length_fn<V, I, X, A>, sizeof...(L)> csr_length
 
 /// Rows [rb, re) of y = alpha*A*x + beta*y, each row summed as csr_row_sum<Sums>.
 ///
-/// Sums = 2 goes by runs of rows with equal length: a run of two or more rows of at most
-/// csr_fixed_lengths entries is summed by csr_rows_of_length<L>. The plain loop, whose
-/// entry addresses and loop bounds come from row_ptr loads, kept one Zen 5 core at 0.48-0.60
-/// ns per entry with the matrix in cache, where the same arithmetic over a fixed stride
-/// runs at 0.35-0.41 (standalone, alternated; bench/README.md). The sums, and so the
-/// results, are the same bit for bit either way.
+/// Sums = 2 goes by runs of rows with equal length: a row of at most csr_fixed_lengths
+/// entries followed by one of the same length starts a run, summed by
+/// csr_rows_of_length<L> until the length changes. The plain loop, whose entry addresses
+/// and loop bounds come from row_ptr loads, kept one Zen 5 core at 0.48-0.60 ns per entry
+/// with the matrix in cache, where the same arithmetic over a fixed stride runs at
+/// 0.35-0.41 (standalone, alternated; bench/README.md). The run's end is found inside the
+/// run body, not by a scan of row_ptr before it: with the matrix streaming from memory the
+/// scan's row_ptr loads held up the entries' (poisson7_128, f32 values: 5 % of the time).
+/// The sums, and so the results, are the same bit for bit either way.
 template <class V, class I, class X, class A, int Sums = 1>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {
   const I* rp = static_cast<const I*>(a.row_ptr);
@@ -112,14 +121,12 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
     std::int64_t i = rb;
     while (i < re) {
       const I start = rp[i], len = I(rp[i + 1] - start);
-      std::int64_t end = i + 1;
-      while (end < re && rp[end + 1] - rp[end] == len) ++end;
-      if (end - i >= 2 && len <= csr_fixed_lengths) {
-        fixed[std::size_t(len)](v + start, ci + start, end - i, alpha, x, beta, y + i);
-        i = end;
-        continue;
+      if (len <= csr_fixed_lengths && i + 1 < re && rp[i + 2] - rp[i + 1] == len) {
+        i += fixed[std::size_t(len)](v + start, ci + start, rp + i, re - i, alpha, x, beta, y + i);
+      } else {
+        row_from_row_ptr(i);
+        ++i;
       }
-      for (; i < end; ++i) row_from_row_ptr(i);
     }
   }
 }
