@@ -131,31 +131,75 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
   }
 }
 
-/// Y = alpha*A*X + beta*Y for k right-hand sides (X, Y row-major, leading dimensions ldx,
-/// ldy): each column of Y gets exactly SpMV's sum (Sums as there), in the same order; the
-/// k sums of a row are kept in registers, 16 at a time, so A's row is read once per 16
-/// columns.
-template <class V, class I, class X, class A, int Sums = 1>
-void spmm_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, std::int64_t k, A alpha, const X* x,
-                   std::int64_t ldx, A beta, X* y, std::int64_t ldy) {
-  constexpr std::int64_t block = 16;
+/// Row i, columns [0, W) of X and Y (from the pointers given), of Y = alpha*A*X + beta*Y:
+/// each column's sum is csr_row_sum<Sums>'s, in the same order, so every column of SpMM
+/// equals SpMV of that column bit for bit. W is a constant, so the 2W partial sums stay in
+/// registers and the column loop becomes vector arithmetic.
+template <int W, int Sums, class V, class I, class X, class A>
+MIXPREC_KI void spmm_csr_row(const I* rp, const I* ci, const V* v, std::int64_t i, A alpha, const X* x,
+                             std::int64_t ldx, A beta, X* y) {
+  A even[W] = {}, odd[W] = {};
+  auto add_entry = [&](A(&sum)[W], I p) {
+    const A av = A(widen(v[p]));
+    const X* xr = x + std::int64_t(ci[p]) * ldx;
+    for (int j = 0; j < W; ++j) sum[j] += av * A(widen(xr[j]));
+  };
+  I p = rp[i];
+  const I e = rp[i + 1];
+  prefetch_row_ahead(v, ci, p);
+  if constexpr (Sums == 1) {
+    for (; p < e; ++p) add_entry(even, p);
+  } else {
+    for (; p + 1 < e; p += 2) {
+      add_entry(even, p);
+      add_entry(odd, p + 1);
+    }
+    if (p < e) add_entry(even, p);
+    for (int j = 0; j < W; ++j) even[j] += odd[j];
+  }
+  for (int j = 0; j < W; ++j) spmv_store(y, j, even[j], alpha, beta);
+}
+
+/// Columns SpMM sums per pass over a row: 8 f64 sums (two partial sums each) fill the
+/// registers of every ISA the kernels are built for without spilling.
+inline constexpr std::int64_t spmm_block = 8;
+
+/// Rows [rb, re) of Y = alpha*A*X + beta*Y for k = spmm_block*q + Tail columns (Tail in
+/// 1..spmm_block): per row, q blocks of spmm_block columns, then the Tail, so A's row is
+/// read from memory once.
+template <int Tail, int Sums, class V, class I, class X, class A>
+void spmm_csr_rows_tail(const detail::csr_args& a, std::int64_t rb, std::int64_t re, std::int64_t k, A alpha,
+                        const X* x, std::int64_t ldx, A beta, X* y, std::int64_t ldy) {
   const I* rp = static_cast<const I*>(a.row_ptr);
   const I* ci = static_cast<const I*>(a.col_idx);
   const V* v = static_cast<const V*>(a.values);
-  for (std::int64_t i = rb; i < re; ++i)
-    for (std::int64_t j0 = 0; j0 < k; j0 += block) {
-      const std::int64_t w = std::min(block, k - j0);
-      A sum[Sums][block] = {};
-      for (I p = rp[i]; p < rp[i + 1]; ++p) {
-        const A av = A(widen(v[p]));
-        const X* xr = x + std::int64_t(ci[p]) * ldx + j0;
-        A* s = sum[Sums == 2 && (p - rp[i]) % 2 == 1 ? Sums - 1 : 0];  // SpMV's even/odd split
-        for (std::int64_t j = 0; j < w; ++j) s[j] += av * A(widen(xr[j]));
-      }
-      if constexpr (Sums == 2)
-        for (std::int64_t j = 0; j < w; ++j) sum[0][j] += sum[Sums - 1][j];
-      for (std::int64_t j = 0; j < w; ++j) spmv_store(y + i * ldy + j0, j, sum[0][j], alpha, beta);
-    }
+  const std::int64_t full = k - Tail;
+  for (std::int64_t i = rb; i < re; ++i) {
+    X* yr = y + i * ldy;
+    for (std::int64_t j0 = 0; j0 < full; j0 += spmm_block)
+      spmm_csr_row<spmm_block, Sums>(rp, ci, v, i, alpha, x + j0, ldx, beta, yr + j0);
+    spmm_csr_row<Tail, Sums>(rp, ci, v, i, alpha, x + full, ldx, beta, yr + full);
+  }
+}
+
+template <int Sums, class V, class I, class X, class A, int... T>
+void spmm_csr_rows_by_tail(std::integer_sequence<int, T...>, const detail::csr_args& a, std::int64_t rb,
+                           std::int64_t re, std::int64_t k, A alpha, const X* x, std::int64_t ldx, A beta, X* y,
+                           std::int64_t ldy) {
+  const int tail = int(k - spmm_block * ((k - 1) / spmm_block));
+  ((tail == T + 1 ? spmm_csr_rows_tail<T + 1, Sums, V, I, X, A>(a, rb, re, k, alpha, x, ldx, beta, y, ldy) : void()),
+   ...);
+}
+
+/// Y = alpha*A*X + beta*Y for k >= 1 right-hand sides (X, Y row-major, leading dimensions
+/// ldx, ldy), rows [rb, re): each column of Y gets exactly SpMV's sum (Sums as there). One
+/// contiguous column is SpMV itself, runs of equal-length rows included.
+template <class V, class I, class X, class A, int Sums = 1>
+void spmm_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, std::int64_t k, A alpha, const X* x,
+                   std::int64_t ldx, A beta, X* y, std::int64_t ldy) {
+  if (k == 1 && ldx == 1 && ldy == 1) return spmv_csr_rows<V, I, X, A, Sums>(a, rb, re, alpha, x, beta, y);
+  spmm_csr_rows_by_tail<Sums, V, I, X, A>(std::make_integer_sequence<int, spmm_block>{}, a, rb, re, k, alpha, x, ldx,
+                                          beta, y, ldy);
 }
 
 /// Row range of chunk c of `chunks`, balancing row_ptr[i] + i (nonzeros plus rows) so that
