@@ -2,6 +2,8 @@
 // <dtype>, x and y in f64, with Eigen's threaded row-major CSR SpMV as the peer in the same
 // run. Bytes counted as in shared/MACHINE.md: values and column indices per nonzero, row
 // pointers, x and y once (DIA: its stored diagonals, x and y). SELL's padding is not counted.
+// SpMM: spmm/csr/<dtype>/<problem>/k<k>, k right-hand sides in row-major X and Y (f64),
+// against Eigen's sparse x dense product; bytes count the matrix once and X and Y k times.
 #include <map>
 #include <string>
 
@@ -30,16 +32,29 @@ const csr_matrix& matrix(const problem& p) {
   return it->second;
 }
 
-double spmv_bytes(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::size_t value_bytes, std::size_t index_bytes) {
-  return double(nnz) * double(value_bytes + index_bytes) + double(rows + 1) * double(index_bytes) + 8.0 * double(cols + rows);
+double spmv_bytes(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::size_t value_bytes, std::size_t index_bytes,
+                  std::int64_t rhs = 1) {
+  return double(nnz) * double(value_bytes + index_bytes) + double(rows + 1) * double(index_bytes) +
+         8.0 * double(rhs) * double(cols + rows);
 }
 
-/// y = A*1 must equal the row sums exactly (the generators' values are small integers).
-bool verify(const csr_matrix& a64, const std::vector<double>& y) {
+/// y = A*1 must equal the row sums exactly (the generators' values are small integers);
+/// with k right-hand sides, Y = A*(1 2 .. k) row-major must hold column j times the sums.
+bool verify(const csr_matrix& a64, const std::vector<double>& y, std::int64_t rhs = 1) {
   const coo_matrix c = a64.to_coo();
   std::vector<double> sums(static_cast<std::size_t>(a64.rows()), 0.0);
   for (std::int64_t k = 0; k < c.nnz(); ++k) sums[c.row[k]] += c.value[k];
-  return sums == y;
+  for (std::size_t i = 0; i < sums.size(); ++i)
+    for (std::int64_t j = 0; j < rhs; ++j)
+      if (y[i * std::size_t(rhs) + std::size_t(j)] != double(j + 1) * sums[i]) return false;
+  return true;
+}
+
+/// X of k right-hand sides, row-major, column j all j + 1 (products stay exact).
+std::vector<double> columns_1_to_k(std::int64_t rows, std::int64_t k) {
+  std::vector<double> x(std::size_t(rows * k));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = double(i % std::size_t(k) + 1);
+  return x;
 }
 
 template <class Matrix>
@@ -83,15 +98,64 @@ void bench_dia(benchmark::State& state, const problem* p, dtype t) {
   state.counters["padding"] = double(a.stored()) / double(a.nnz()) - 1.0;
 }
 
-#if defined(MIXPREC_BENCH_EIGEN)
-void peer_eigen(benchmark::State& state, const problem* p) {
+void bench_spmm(benchmark::State& state, const problem* p, dtype t, std::int64_t k) {
   const csr_matrix& a64 = matrix(*p);
+  const csr_matrix a = t == dtype::f64 ? a64.to(a64.ctx()) : a64.with_values(t);
+  array<double> x(columns_1_to_k(a64.cols(), k)), y(a64.rows() * k);
+  const view xv(x.data(), dtype::f64, {a64.cols(), k}, {k, 1}, context::cpu());
+  const view yv(y.data(), dtype::f64, {a64.rows(), k}, {k, 1}, context::cpu());
+  spmm(1.0, a, xv, 0.0, yv);
+  if (!verify(a64, y.to_vector(), k)) {
+    state.SkipWithError("spmm verification failed");
+    return;
+  }
+  loop_timer timer;
+  for (auto _ : state) {
+    spmm(1.0, a, xv, 0.0, yv);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), size_of(t), 4, k),
+               2.0 * double(a64.nnz()) * double(k));
+}
+
+#if defined(MIXPREC_BENCH_EIGEN)
+Eigen::SparseMatrix<double, Eigen::RowMajor, int> eigen_matrix(const csr_matrix& a64) {
   const coo_matrix c = a64.to_coo();
   std::vector<Eigen::Triplet<double>> t;
   t.reserve(static_cast<std::size_t>(c.nnz()));
   for (std::int64_t k = 0; k < c.nnz(); ++k) t.emplace_back(int(c.row[k]), int(c.col[k]), c.value[k]);
   Eigen::SparseMatrix<double, Eigen::RowMajor, int> a(int(a64.rows()), int(a64.cols()));
   a.setFromTriplets(t.begin(), t.end());
+  return a;
+}
+
+/// Eigen's product in its faster layout: column-major X and Y (row-major took 2-3x longer at
+/// k = 4 and 15-20x at k = 16, 2026-11-30).
+void peer_eigen_spmm(benchmark::State& state, const problem* p, std::int64_t k) {
+  using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const csr_matrix& a64 = matrix(*p);
+  const auto a = eigen_matrix(a64);
+  const std::vector<double> xs = columns_1_to_k(a64.cols(), k);
+  const Eigen::MatrixXd x = Eigen::Map<const row_major>(xs.data(), a.cols(), k);
+  row_major y(a.rows(), k);
+  Eigen::MatrixXd yc(a.rows(), k);
+  yc.noalias() = a * x;
+  y = yc;
+  if (!verify(a64, std::vector<double>(y.data(), y.data() + y.size()), k)) {
+    state.SkipWithError("eigen verification failed");
+    return;
+  }
+  loop_timer timer;
+  for (auto _ : state) {
+    yc.noalias() = a * x;
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), 8, 4, k), 2.0 * double(a64.nnz()) * double(k));
+}
+
+void peer_eigen(benchmark::State& state, const problem* p) {
+  const csr_matrix& a64 = matrix(*p);
+  const auto a = eigen_matrix(a64);
   Eigen::VectorXd x = Eigen::VectorXd::Ones(a.cols()), y(a.rows());
   y.noalias() = a * x;
   if (!verify(a64, std::vector<double>(y.data(), y.data() + y.size()))) {
@@ -116,6 +180,16 @@ int register_all() {
           ->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark((std::string("spmv/dia/") + name_of(t) + "/" + p.name).c_str(), bench_dia, &p, t)
           ->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    for (std::int64_t k : {4, 16}) {
+      const std::string shape = std::string("/") + p.name + "/k" + std::to_string(k);
+      for (dtype t : {dtype::f64, dtype::f32})
+        benchmark::RegisterBenchmark((std::string("spmm/csr/") + name_of(t) + shape).c_str(), bench_spmm, &p, t, k)
+            ->UseRealTime()->Unit(benchmark::kMillisecond);
+#if defined(MIXPREC_BENCH_EIGEN)
+      benchmark::RegisterBenchmark(("peer/eigen_spmm/f64" + shape).c_str(), peer_eigen_spmm, &p, k)
+          ->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
     }
 #if defined(MIXPREC_BENCH_EIGEN)
     benchmark::RegisterBenchmark((std::string("peer/eigen_spmv/f64/") + p.name).c_str(), peer_eigen, &p)
