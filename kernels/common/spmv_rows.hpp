@@ -102,7 +102,8 @@ constexpr std::array<csr_rows_of_length_fn<V, I, X, A>, sizeof...(L)> csr_length
 /// with the matrix in cache, where the same arithmetic over a fixed stride runs at
 /// 0.35-0.41 (standalone, alternated; bench/README.md). The run's end is found inside the
 /// run body, not by a scan of row_ptr before it: with the matrix streaming from memory the
-/// scan's row_ptr loads held up the entries' (poisson7_128, f32 values: 5 % of the time).
+/// scan's row_ptr loads held up the entries' (poisson7_128, f32 values: 15 % of perf's
+/// samples were in the scan).
 /// The sums, and so the results, are the same bit for bit either way.
 template <class V, class I, class X, class A, int Sums = 1>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {
@@ -160,8 +161,8 @@ MIXPREC_KI void spmm_csr_row(const I* rp, const I* ci, const V* v, std::int64_t 
   for (int j = 0; j < W; ++j) spmv_store(y, j, even[j], alpha, beta);
 }
 
-/// Columns SpMM sums per pass over a row: 8 f64 sums (two partial sums each) fill the
-/// registers of every ISA the kernels are built for without spilling.
+/// Columns SpMM sums per pass over a row: 8 columns are 16 f64 partial sums, 8 SSE2
+/// registers or 2 AVX-512 ones, and 8 widths to instantiate.
 inline constexpr std::int64_t spmm_block = 8;
 
 /// Rows [rb, re) of Y = alpha*A*X + beta*Y for k = spmm_block*q + Tail columns (Tail in
