@@ -127,9 +127,9 @@ Eigen::SparseMatrix<double, Eigen::RowMajor, int> eigen_matrix(const csr_matrix&
   return a;
 }
 
-/// Eigen's product with column-major X and Y. Row-major ones measured alike in this
+/// Eigen's product with column-major X and Y. Row-major ones were no slower in this
 /// benchmark (2026-11-30, poisson7_128: k = 4 31.5 ms against 41-64 ms, k = 16 0.80 s
-/// against 0.83-0.84 s).
+/// against 0.83-0.84 s); either layout may serve as the peer.
 void peer_eigen_spmm(benchmark::State& state, const problem* p, std::int64_t k) {
   using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const csr_matrix& a64 = matrix(*p);
