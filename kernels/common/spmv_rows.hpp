@@ -39,29 +39,35 @@ inline void prefetch_row_ahead(const V* v, const I* ci, std::int64_t k) {
   __builtin_prefetch(ci + k + spmv_prefetch_entries);
 }
 
-/// One row's sum, entries [0, len) of v and ci. Sums = 1 adds the products in order (the
-/// reference); Sums = 2 keeps even and odd entries in two partial sums added at the end:
-/// half the dependent chain of adds, which with rows of 7-27 entries is what one core
-/// waits on between the loads (the poisson7_128 loop alone, 2 cores, one process, built
-/// with FMA: f32 values 6.3 -> 5.0 ms, f64 5.6 -> 5.4 ms).
+/// The order of every CSR row sum, SpMV's and SpMM's alike, so that their results agree
+/// bit for bit: entries [b, e) are visited as add(part, k). Sums = 1 puts them all in part
+/// 0, in order (the reference); Sums = 2 puts even positions in part 0 and odd ones in part
+/// 1, which the caller adds to part 0 at the end: half the dependent chain of adds, which
+/// with rows of 7-27 entries is what one core waits on between the loads (the poisson7_128
+/// loop alone, 2 cores, one process, built with FMA: f32 values 6.3 -> 5.0 ms, f64 5.6 ->
+/// 5.4 ms).
+template <int Sums, class I, class Add>
+MIXPREC_KI void csr_row_order(I b, I e, Add&& add) {
+  static_assert(Sums == 1 || Sums == 2, "one or two partial sums");
+  if constexpr (Sums == 1) {
+    for (I k = b; k < e; ++k) add(0, k);
+  } else {
+    I k = b;
+    for (; k + 1 < e; k += 2) {
+      add(0, k);
+      add(1, k + 1);
+    }
+    if (k < e) add(0, k);
+  }
+}
+
+/// One row's sum, entries [0, len) of v and ci, in csr_row_order<Sums>.
 template <int Sums, class A, class V, class I, class X>
 MIXPREC_KI A csr_row_sum(const V* v, const I* ci, I len, const X* x) {
-  static_assert(Sums == 1 || Sums == 2, "one or two partial sums");
-  auto product = [&](I k) { return A(widen(v[k])) * A(widen(x[ci[k]])); };
-  A sum = 0;
-  if constexpr (Sums == 1) {
-    for (I k = 0; k < len; ++k) sum += product(k);
-  } else {
-    A odd = 0;
-    I k = 0;
-    for (; k + 1 < len; k += 2) {
-      sum += product(k);
-      odd += product(k + 1);
-    }
-    if (k < len) sum += product(k);
-    sum += odd;
-  }
-  return sum;
+  A part[2] = {0, 0};
+  csr_row_order<Sums>(I(0), len, [&](int s, I k) { part[s] += A(widen(v[k])) * A(widen(x[ci[k]])); });
+  if constexpr (Sums == 2) part[0] += part[1];
+  return part[0];
 }
 
 /// Rows from the first on, at most `rows`, while row_ptr says they hold L entries each:
@@ -133,31 +139,22 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
 }
 
 /// Row i, columns [0, W) of X and Y (from the pointers given), of Y = alpha*A*X + beta*Y:
-/// each column's sum is csr_row_sum<Sums>'s, in the same order, so every column of SpMM
+/// each column is summed in csr_row_order<Sums>, as SpMV sums it, so every column of SpMM
 /// equals SpMV of that column bit for bit. W is a constant, so the 2W partial sums stay in
 /// registers and the column loop becomes vector arithmetic.
 template <int W, int Sums, class V, class I, class X, class A>
 MIXPREC_KI void spmm_csr_row(const I* rp, const I* ci, const V* v, std::int64_t i, A alpha, const X* x,
                              std::int64_t ldx, A beta, X* y) {
   A even[W] = {}, odd[W] = {};
-  auto add_entry = [&](A(&sum)[W], I p) {
+  prefetch_row_ahead(v, ci, rp[i]);
+  csr_row_order<Sums>(rp[i], rp[i + 1], [&](int s, I p) {
+    A(&sum)[W] = s == 0 ? even : odd;
     const A av = A(widen(v[p]));
     const X* xr = x + std::int64_t(ci[p]) * ldx;
     for (int j = 0; j < W; ++j) sum[j] += av * A(widen(xr[j]));
-  };
-  I p = rp[i];
-  const I e = rp[i + 1];
-  prefetch_row_ahead(v, ci, p);
-  if constexpr (Sums == 1) {
-    for (; p < e; ++p) add_entry(even, p);
-  } else {
-    for (; p + 1 < e; p += 2) {
-      add_entry(even, p);
-      add_entry(odd, p + 1);
-    }
-    if (p < e) add_entry(even, p);
+  });
+  if constexpr (Sums == 2)
     for (int j = 0; j < W; ++j) even[j] += odd[j];
-  }
   for (int j = 0; j < W; ++j) spmv_store(y, j, even[j], alpha, beta);
 }
 
