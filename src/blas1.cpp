@@ -223,10 +223,14 @@ double nrm2(const_view xv, accumulation acc) {
   const double s = sumsq(x, 1.0, acc);
   double tiny, huge;
   accumulator_range(x.type, acc, &tiny, &huge);
-  if (std::isnan(s) || (s >= tiny && s <= huge)) return std::sqrt(s);
+  if (s >= tiny && s <= huge) return std::sqrt(s);
+  // A NaN sum is not always a NaN element: a compensated sum that overflows subtracts
+  // inf - inf in its correction term. amax finds a NaN element first if there is one.
   const double m = magnitude_at(x, amax_of(x));
   if (m == 0.0 || !std::isfinite(m)) return m;  // all zero, or an inf/NaN element
-  const double scale = std::ldexp(1.0, -std::ilogb(m));
+  // A subnormal maximum (ilogb below -1023) would need a scale past the largest double;
+  // 2^1023 still lifts it to at least 2^-51, whose square is a normal f64.
+  const double scale = std::ldexp(1.0, std::min(-std::ilogb(m), std::numeric_limits<double>::max_exponent - 1));
   return std::sqrt(sumsq(x, scale, acc)) / scale;
 }
 

@@ -103,27 +103,38 @@ void check_asum_nrm2(const kernel_info& k) {
     }
 }
 
-/// nrm2 must neither overflow nor underflow where the result is representable.
+/// nrm2 must neither overflow nor underflow where the result is representable: magnitudes
+/// near the type's largest value, near its smallest normal, and subnormal (where a scale
+/// factor 1/max|x| is itself out of range), for every accumulation mode and n = 1 .. 1000.
 template <class T>
 void check_nrm2_range(const kernel_info& k) {
   if constexpr (!std::is_integral_v<T>) {
     const context ctx = context_for(k);
     force_kernel pin(k.name);
-    const ld big = std::is_same_v<T, half> ? 6.0e4L : std::is_same_v<T, double> ? 1.0e300L : 1.0e38L;
-    const ld tiny = std::is_same_v<T, half> ? 1.0e-7L : std::is_same_v<T, double> ? 1.0e-300L : 1.0e-38L;
-    for (ld magnitude : {big, tiny}) {
-      const std::int64_t n = 1000;
-      std::vector<T> xs(n);
-      for (std::int64_t i = 0; i < n; ++i) xs[i] = expected_conversion<T>(magnitude * (((i % 3) - 1) * 0.5L + 0.25L));
-      strided_vector<T> x(xs, 1, ctx, T{});
-      ld sq = 0;
-      for (auto v : xs) sq += exact(v) * exact(v);
-      const ld e = std::sqrt(sq);
-      const ld u = accumulator_roundoff<T>(accumulation::standard);
-      const double r = nrm2(x.as_view());
-      EXPECT_LE(std::fabs(ld(r) - e), (gamma(n, u) / 2 + std::ldexp(ld(1), -52)) * e)
-          << k.name << " magnitude " << double(magnitude) << " r=" << r << " exact=" << double(e);
-    }
+    std::vector<ld> magnitudes;
+    if constexpr (std::is_same_v<T, half>) magnitudes = {5.0e4L, 1.0e-4L, 1.0e-6L};
+    else if constexpr (std::is_same_v<T, double>) magnitudes = {1.0e308L, 1.0e-300L, 1.0e-310L, 1.0e-320L};
+    else magnitudes = {1.0e38L, 1.0e-37L, 1.0e-40L};
+    for (ld magnitude : magnitudes)
+      for (std::int64_t n : {1, 2, 17, 1000}) {
+        std::vector<T> xs(n);
+        for (std::int64_t i = 0; i < n; ++i) xs[i] = expected_conversion<T>(magnitude * (((i % 3) - 1) * 0.5L + 0.75L));
+        strided_vector<T> x(xs, 1, ctx, T{});
+        ld sq = 0;
+        for (auto v : xs) sq += exact(v) * exact(v);
+        const ld e = std::sqrt(sq);
+        if (e > ld(std::numeric_limits<double>::max())) continue;  // the norm itself overflows
+        for (auto acc : all_modes) {
+          const ld u = accumulator_roundoff<T>(acc);
+          const ld g = gamma(n, u);
+          const ld rel = (acc == accumulation::compensated ? u + g * g : g) / 2 + std::ldexp(ld(1), -52);
+          // The result is a double: a subnormal one is also rounded to a multiple of 2^-1074.
+          const ld bound = rel * e + ld(std::numeric_limits<double>::denorm_min()) / 2;
+          const double r = nrm2(x.as_view(), acc);
+          EXPECT_LE(std::fabs(ld(r) - e), bound) << k.name << " magnitude " << double(magnitude) << " n=" << n
+                                                 << " acc=" << name_of(acc) << " r=" << r << " exact=" << double(e);
+        }
+      }
   }
 }
 
