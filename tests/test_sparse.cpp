@@ -95,14 +95,46 @@ TEST(sparse_validate, names_each_defect_and_where) {
   for (const auto& c : cases) {
     const std::vector<double> v(c.col.size(), 1.0);
     const std::int64_t rows = std::int64_t(c.row_ptr.size()) - 1;
-    const csr_ref r = csr_ref::wrap<double, std::int32_t>(rows, 3, c.row_ptr.data(), c.col.data(), v.data());
+    const csr_ref r = csr_ref::wrap_unchecked<double, std::int32_t>(rows, 3, c.row_ptr.data(), c.col.data(), v.data());
     const csr_check chk = r.validate();
     EXPECT_FALSE(chk.ok) << c.expect;
     EXPECT_NE(chk.problem.find(c.expect), std::string::npos) << chk.problem;
+    // wrap() runs the same check and refuses the arrays, naming the same defect, before
+    // any SpMV could index x or y by them.
+    try {
+      (void)csr_ref::wrap<double, std::int32_t>(rows, 3, c.row_ptr.data(), c.col.data(), v.data());
+      ADD_FAILURE() << "wrap accepted: " << c.expect;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), status::invalid_argument);
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+    }
   }
   const std::vector<std::int32_t> rp{0, 1, 2}, ci{0, 2};
   const std::vector<double> v{1, 2};
   EXPECT_TRUE((csr_ref::wrap<double, std::int32_t>(2, 3, rp.data(), ci.data(), v.data()).validate().ok));
+}
+
+TEST(sparse_wrap, wrapped_arrays_multiply_and_i64_defects_are_refused) {
+  // A valid wrapped matrix multiplies like the owned one; i64 indices are checked alike.
+  const csr_matrix a = poisson_2d(7).with_indices(index_type::i64);
+  const auto* rp = static_cast<const std::int64_t*>(a.row_ptr_data());
+  const auto* ci = static_cast<const std::int64_t*>(a.col_idx_data());
+  const auto* v = static_cast<const double*>(a.values().data());
+  const csr_ref w = csr_ref::wrap(a.rows(), a.cols(), rp, ci, v);
+  array<double> x(a.cols()), y1(a.rows()), y2(a.rows());
+  fill(x.as_view(), 1.5);
+  spmv(1.0, a, x.as_view(), 0.0, y1.as_view());
+  spmv(1.0, w, x.as_view(), 0.0, y2.as_view());
+  EXPECT_EQ(y1.to_vector(), y2.to_vector());
+  std::vector<std::int64_t> bad_col(ci, ci + a.nnz()), bad_ptr(rp, rp + a.rows() + 1);
+  bad_col[10] = std::int64_t(1) << 40;  // far past x: SpMV would read out of bounds
+  bad_ptr[5] = bad_ptr[6] + 1;          // a row that ends before it starts
+  const auto before = bad_col;
+  EXPECT_THROW((void)csr_ref::wrap(a.rows(), a.cols(), rp, bad_col.data(), v), error);
+  EXPECT_EQ(bad_col, before);  // the caller's arrays are read, never changed
+  EXPECT_THROW((void)csr_ref::wrap(a.rows(), a.cols(), bad_ptr.data(), ci, v), error);
+  // The opt-out takes the arrays as they are (the caller vouches for them).
+  EXPECT_NO_THROW((void)csr_ref::wrap_unchecked(a.rows(), a.cols(), rp, bad_col.data(), v));
 }
 
 // ---- Matrix Market ---------------------------------------------------------------------
@@ -150,14 +182,15 @@ TEST(matrix_market, malformed_files_name_the_line) {
       {"%%MatrixMarket matrix coordinate real general\n2 2\n", "line 2: the size line must hold rows, columns and entries"},
       {"%%MatrixMarket matrix coordinate real general\n2 x 1\n", "line 2: column count 'x' is not an integer"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.0\n", "line 3: the file ends after 1 of 2 entries"},
-      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n", "line 3: entry (3, 1) is outside the 2 x 2 matrix"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n", "line 3: row index 3 is outside [1, 2]"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 abc\n", "line 3: value 'abc' is not a number"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1\n", "line 3: expected 3 fields, found 2"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 2\n", "line 4: unexpected data after the last entry"},
       {"%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n", "line 3: entry (1, 2) lies above the diagonal"},
       {"%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n1 1 1\n", "skew-symmetric file stores no diagonal"},
       {"%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n", "must be square"},
-      {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n", "the file ends before entry (2, 2)"},
+      {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n", "declares 2 x 2 values but only 6 bytes follow"},
+      {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n\n\n% padding, no data\n", "the file ends before entry (1, 2)"},
   };
   for (const auto& [text, expect] : cases) {
     std::stringstream s(text);
@@ -170,6 +203,104 @@ TEST(matrix_market, malformed_files_name_the_line) {
     }
   }
   EXPECT_THROW((void)read_matrix_market(std::string("/nonexistent/x.mtx")), error);
+}
+
+TEST(matrix_market, tokens_are_read_whole_and_indices_checked_before_arithmetic) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1.5e\n", "value '1.5e' is not a number"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 2.5abc\n", "value '2.5abc' is not a number"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1x 1 1\n", "row index '1x' is not an integer"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n0 1 1\n", "row index 0 is outside [1, 2]"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 9223372036854775807 1\n",
+       "column index 9223372036854775807 is outside [1, 2]"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 99999999999999999999 1\n", "is not an integer"},
+  };
+  for (const auto& [text, expect] : cases) {
+    std::stringstream s(text);
+    try {
+      (void)read_matrix_market(s);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), status::io);
+      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << "got: " << e.what();
+    }
+  }
+}
+
+/// A stream that cannot seek, as a pipe: the reader cannot know how many bytes follow.
+class unseekable_buf : public std::stringbuf {
+ public:
+  using std::stringbuf::stringbuf;
+
+ protected:
+  pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
+  pos_type seekpos(pos_type, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
+};
+
+TEST(matrix_market, declared_sizes_must_be_backed_by_the_data) {
+  // Each header promises far more than the file holds; the reader must stop at once (from
+  // the stream's length) or at the data's end (a pipe), never loop over the declared shape.
+  const std::pair<const char*, const char*> cases[] = {
+      {"%%MatrixMarket matrix coordinate real general\n1000000000 1000000000 1000000000\n1 1 1\n",
+       "declares 1000000000 entries but only 6 bytes follow"},
+      {"%%MatrixMarket matrix array real general\n1000000000000000000 1000000000000000000\n1\n",
+       "more than 2^63 values"},
+      {"%%MatrixMarket matrix array real general\n3037000499 3037000499\n1\n", "but only 2 bytes follow"},
+      {"%%MatrixMarket matrix coordinate pattern general\n5 5 3\n1 1\n2 2\n", "declares 3 entries but only 8 bytes"},
+  };
+  for (bool seekable : {true, false})
+    for (const auto& [text, expect] : cases) {
+      unseekable_buf pipe{std::string(text)};
+      std::stringstream file(text);
+      std::istream pipe_stream(&pipe);
+      std::istream& in = seekable ? static_cast<std::istream&>(file) : pipe_stream;
+      try {
+        (void)read_matrix_market(in);
+        ADD_FAILURE() << "accepted: " << text;
+      } catch (const error& e) {
+        EXPECT_EQ(e.code(), status::io);
+        // Through a pipe the reader learns of the shortfall at the end of the data instead.
+        const std::string what = e.what();
+        if (seekable) EXPECT_NE(what.find(expect), std::string::npos) << "got: " << what;
+        else EXPECT_TRUE(what.find("ends") != std::string::npos || what.find("2^63") != std::string::npos) << what;
+      }
+    }
+  // Exactly enough bytes, the last line without its newline, is a valid file.
+  std::stringstream tight("%%MatrixMarket matrix coordinate pattern general\n5 5 3\n1 1\n2 2\n3 3");
+  EXPECT_EQ(read_matrix_market(tight).nnz(), 3);
+  // A dense file with no rows has no values: read at once, whatever its column count.
+  std::stringstream empty("%%MatrixMarket matrix array real general\n0 9223372036854775807\n");
+  const coo_matrix e = read_matrix_market(empty);
+  EXPECT_EQ(e.nnz(), 0);
+  EXPECT_EQ(e.cols, 9223372036854775807);
+}
+
+TEST(matrix_market, hostile_files_from_outside_checks) {
+  // Inputs that once hung the reader, overflowed an index or were accepted with garbage.
+  const std::string dir = MIXPREC_TEST_DATA_DIR "/matrix_market/";
+  const std::pair<const char*, const char*> rejected[] = {
+      {"array_1e18_squared_values.mtx", "more than 2^63 values"},
+      {"array_symmetric_triangle_overflows.mtx", "more than 2^63 values"},
+      {"coordinate_1e9_entries_declared.mtx", "declares 1000000000 entries"},
+      {"coordinate_row_index_int64_min.mtx", "row index -9223372036854775808 is outside [1, 2]"},
+      {"coordinate_column_index_int64_min.mtx", "column index -9223372036854775808 is outside [1, 2]"},
+      {"coordinate_value_with_nul_byte.mtx", "value '1\\x005' is not a number"},
+      {"coordinate_integer_with_suffix.mtx", "value '7x' is not an integer"},
+  };
+  for (const auto& [file, expect] : rejected) {
+    try {
+      (void)read_matrix_market(dir + file);
+      ADD_FAILURE() << "accepted: " << file;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), status::io) << file;
+      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << file << ": " << e.what();
+    }
+  }
+  EXPECT_EQ(read_matrix_market(dir + "array_0_rows_2e63_columns.mtx").nnz(), 0);
+  // A hypersparse matrix is valid: its triplets cost what the file holds, not 10^9 rows.
+  const coo_matrix h = read_matrix_market(dir + "coordinate_1e9_rows_two_entries.mtx");
+  EXPECT_EQ(h.rows, 1000000000);
+  EXPECT_EQ(h.value, (std::vector<double>{1, 2}));
 }
 
 // ---- SpMV on every kernel ------------------------------------------------------------------

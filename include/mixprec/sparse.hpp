@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mixprec/array.hpp"
@@ -62,21 +63,57 @@ struct csr_check {
 
 /// Non-owning CSR: pointers to row_ptr (rows+1), col_idx (nnz) and values (nnz) in one
 /// memory space. Wraps a simulation code's arrays without copying.
-struct csr_ref {
-  std::int64_t rows = 0, cols = 0, nnz = 0;
-  const void* row_ptr = nullptr;
-  const void* col_idx = nullptr;
-  const void* values = nullptr;
-  dtype value_type = dtype::f64;
-  index_type index_kind = index_type::i32;
-  context ctx{nullptr};
+///
+/// wrap() checks the structure once, in O(nnz), and throws invalid_argument naming the first
+/// defect (validate()'s text): row_ptr starts at 0 and never decreases, and every row's
+/// columns lie in [0, cols), ascending, without repeats. Kernels then index x and y by these
+/// arrays without further checks, so a wrapped matrix is always safe to multiply.
+/// wrap_unchecked() skips that pass, for callers who guarantee the structure themselves
+/// (arrays built by this library, or checked once and wrapped per time step); a defect
+/// there makes SpMV read out of bounds. A csr_ref is only made by these two functions and
+/// by csr_matrix (whose structure is valid by construction); the arrays must outlive it.
+class csr_ref {
+ public:
+  /// An empty 0 x 0 matrix.
+  csr_ref() = default;
 
-  /// Wraps user arrays (CPU memory unless ctx says otherwise); checks sizes and nulls.
   template <class V, class I>
   static csr_ref wrap(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
                       const V* values, context ctx = context::cpu());
+  template <class V, class I>
+  static csr_ref wrap_unchecked(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
+                                const V* values, context ctx = context::cpu());
+
   /// Checks the structure (reads the arrays; CUDA data is copied to the host for it).
   csr_check validate() const;
+
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  std::int64_t nnz() const { return nnz_; }
+  const void* row_ptr() const { return row_ptr_; }
+  const void* col_idx() const { return col_idx_; }
+  const void* values() const { return values_; }
+  dtype value_type() const { return value_type_; }
+  index_type index_kind() const { return index_kind_; }
+  const context& ctx() const { return ctx_; }
+
+ private:
+  friend class csr_matrix;
+  enum class structure { check, trust };
+  static csr_ref make(std::int64_t rows, std::int64_t cols, const void* row_ptr, const void* col_idx,
+                      const void* values, dtype vt, index_type it, context ctx, structure s);
+  csr_ref(std::int64_t rows, std::int64_t cols, std::int64_t nnz, const void* row_ptr, const void* col_idx,
+          const void* values, dtype vt, index_type it, context ctx)
+      : rows_(rows), cols_(cols), nnz_(nnz), row_ptr_(row_ptr), col_idx_(col_idx), values_(values),
+        value_type_(vt), index_kind_(it), ctx_(std::move(ctx)) {}
+
+  std::int64_t rows_ = 0, cols_ = 0, nnz_ = 0;
+  const void* row_ptr_ = nullptr;
+  const void* col_idx_ = nullptr;
+  const void* values_ = nullptr;
+  dtype value_type_ = dtype::f64;
+  index_type index_kind_ = index_type::i32;
+  context ctx_{nullptr};
 };
 
 /// Owning CSR matrix in a context, values of any float dtype, i32 or i64 indices.
@@ -123,6 +160,8 @@ class csr_matrix {
   csr_check validate() const { return ref().validate(); }
 
  private:
+  static csr_matrix build_from_coo(const coo_matrix& coo, dtype values, index_type indices, const context& ctx);
+
   std::int64_t rows_ = 0, cols_ = 0;
   index_type index_ = index_type::i32;
   buffer row_ptr_, col_idx_, values_;  // index buffers hold raw i32/i64 in u8 storage
@@ -258,8 +297,6 @@ void write_matrix_market(const std::string& path, const coo_matrix& a);
 // ---- implementation of the template above -----------------------------------------------
 
 namespace detail {
-csr_ref make_csr_ref(std::int64_t rows, std::int64_t cols, const void* row_ptr, const void* col_idx,
-                     const void* values, dtype vt, index_type it, context ctx);
 template <class I> struct index_of;
 template <> struct index_of<std::int32_t> { static constexpr index_type value = index_type::i32; };
 template <> struct index_of<std::int64_t> { static constexpr index_type value = index_type::i64; };
@@ -268,8 +305,15 @@ template <> struct index_of<std::int64_t> { static constexpr index_type value = 
 template <class V, class I>
 csr_ref csr_ref::wrap(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
                       const V* values, context ctx) {
-  return detail::make_csr_ref(rows, cols, row_ptr, col_idx, values, dtype_of<V>,
-                              detail::index_of<I>::value, std::move(ctx));
+  return make(rows, cols, row_ptr, col_idx, values, dtype_of<V>, detail::index_of<I>::value, std::move(ctx),
+              structure::check);
+}
+
+template <class V, class I>
+csr_ref csr_ref::wrap_unchecked(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
+                                const V* values, context ctx) {
+  return make(rows, cols, row_ptr, col_idx, values, dtype_of<V>, detail::index_of<I>::value, std::move(ctx),
+              structure::trust);
 }
 
 }  // namespace mixprec

@@ -1,6 +1,7 @@
 // CSR matrices: construction from triplets, conversions, and structural validation.
 #include <algorithm>
 #include <limits>
+#include <new>
 #include <numeric>
 
 #include "internal/context_state.hpp"
@@ -39,29 +40,35 @@ void check_fits(const char* op, index_type t, std::int64_t rows, std::int64_t co
 
 }  // namespace
 
-namespace detail {
-
-csr_ref make_csr_ref(std::int64_t rows, std::int64_t cols, const void* row_ptr, const void* col_idx,
-                     const void* values, dtype vt, index_type it, context ctx) {
-  if (rows < 0 || cols < 0)
-    MIXPREC_THROW(invalid_argument, "csr_ref::wrap", "shape ", rows, " x ", cols, " is negative");
-  if (!row_ptr) MIXPREC_THROW(invalid_argument, "csr_ref::wrap", "row_ptr is null");
+csr_ref csr_ref::make(std::int64_t rows, std::int64_t cols, const void* row_ptr, const void* col_idx,
+                      const void* values, dtype vt, index_type it, context ctx, structure s) {
+  constexpr const char* op = "csr_ref::wrap";
+  if (rows < 0 || cols < 0) MIXPREC_THROW(invalid_argument, op, "shape ", rows, " x ", cols, " is negative");
+  if (!row_ptr) MIXPREC_THROW(invalid_argument, op, "row_ptr is null");
+  if (!ctx.state()) MIXPREC_THROW(invalid_argument, op, "the context is empty");
   if (!is_floating(vt))
-    MIXPREC_THROW(invalid_argument, "csr_ref::wrap", "values are ", name_of(vt), "; CSR values must be a float dtype");
-  std::int64_t nnz = 0;
-  const context_state& host = *context::cpu().state();
+    MIXPREC_THROW(invalid_argument, op, "values are ", name_of(vt), "; CSR values must be a float dtype");
+  const detail::context_state& host = *context::cpu().state();
   unsigned char last[8] = {};
-  copy_bytes(*ctx.state(), static_cast<const char*>(row_ptr) + rows * std::int64_t(size_of(it)), host, last, size_of(it));
-  nnz = read_index(last, it, 0);
-  if (nnz < 0) MIXPREC_THROW(invalid_argument, "csr_ref::wrap", "row_ptr[rows] = ", nnz, " is negative");
+  detail::copy_bytes(*ctx.state(), static_cast<const char*>(row_ptr) + rows * std::int64_t(size_of(it)), host, last,
+                     size_of(it));
+  const std::int64_t nnz = read_index(last, it, 0);
+  if (nnz < 0) MIXPREC_THROW(invalid_argument, op, "row_ptr[rows] = ", nnz, " is negative");
   if (nnz > 0 && (!col_idx || !values))
-    MIXPREC_THROW(invalid_argument, "csr_ref::wrap", "col_idx or values is null for ", nnz, " nonzeros");
-  return csr_ref{rows, cols, nnz, row_ptr, col_idx, values, vt, it, std::move(ctx)};
+    MIXPREC_THROW(invalid_argument, op, "col_idx or values is null for ", nnz, " nonzeros");
+  csr_ref r(rows, cols, nnz, row_ptr, col_idx, values, vt, it, std::move(ctx));
+  if (s == structure::check) {
+    const csr_check c = r.validate();
+    if (!c.ok) MIXPREC_THROW(invalid_argument, op, c.problem, " (wrap_unchecked skips this check)");
+  }
+  return r;
 }
 
-}  // namespace detail
+namespace {
 
-csr_check csr_ref::validate() const {
+/// The structural checks of validate() over host-readable index arrays of one type.
+template <class I>
+csr_check check_structure(std::int64_t rows, std::int64_t cols, std::int64_t nnz, const I* rp, const I* ci) {
   csr_check r;
   auto fail = [&](std::int64_t row, std::int64_t pos, std::string what) {
     r.ok = false;
@@ -70,32 +77,47 @@ csr_check csr_ref::validate() const {
     r.problem = std::move(what);
     return r;
   };
-  // Read on the host: copy CUDA arrays over first.
-  std::vector<unsigned char> rp(std::size_t(rows + 1) * size_of(index_kind)), ci(std::size_t(nnz) * size_of(index_kind));
-  const detail::context_state& host = *context::cpu().state();
-  detail::copy_bytes(*ctx.state(), row_ptr, host, rp.data(), rp.size());
-  if (nnz) detail::copy_bytes(*ctx.state(), col_idx, host, ci.data(), ci.size());
-  if (read_index(rp.data(), index_kind, 0) != 0)
-    return fail(0, 0, detail::cat("row_ptr[0] is ", read_index(rp.data(), index_kind, 0), ", must be 0"));
+  if (rp[0] != 0) return fail(0, 0, detail::cat("row_ptr[0] is ", std::int64_t(rp[0]), ", must be 0"));
   for (std::int64_t i = 0; i < rows; ++i) {
-    const std::int64_t b = read_index(rp.data(), index_kind, i), e = read_index(rp.data(), index_kind, i + 1);
+    const std::int64_t b = rp[i], e = rp[i + 1];
     if (e < b) return fail(i, b, detail::cat("row_ptr decreases at row ", i, ": ", b, " then ", e));
     if (e > nnz) return fail(i, e, detail::cat("row_ptr[", i + 1, "] = ", e, " exceeds nnz = ", nnz));
     for (std::int64_t k = b; k < e; ++k) {
-      const std::int64_t c = read_index(ci.data(), index_kind, k);
+      const std::int64_t c = ci[k];
       if (c < 0 || c >= cols)
         return fail(i, k, detail::cat("row ", i, ", entry ", k, ": column ", c, " is outside [0, ", cols, ")"));
-      if (k > b) {
-        const std::int64_t prev = read_index(ci.data(), index_kind, k - 1);
+      if (k > b && c <= std::int64_t(ci[k - 1])) {
+        const std::int64_t prev = ci[k - 1];
         if (c == prev) return fail(i, k, detail::cat("row ", i, ", entry ", k, ": column ", c, " appears twice"));
-        if (c < prev)
-          return fail(i, k, detail::cat("row ", i, ", entry ", k, ": columns unsorted (", prev, " before ", c, ")"));
+        return fail(i, k, detail::cat("row ", i, ", entry ", k, ": columns unsorted (", prev, " before ", c, ")"));
       }
     }
   }
-  if (read_index(rp.data(), index_kind, rows) != nnz)
-    return fail(rows, nnz, detail::cat("row_ptr[rows] = ", read_index(rp.data(), index_kind, rows), " but nnz = ", nnz));
+  if (rp[rows] != nnz)
+    return fail(rows, nnz, detail::cat("row_ptr[rows] = ", std::int64_t(rp[rows]), " but nnz = ", nnz));
   return r;
+}
+
+}  // namespace
+
+csr_check csr_ref::validate() const {
+  if (!ctx_.state()) return {};  // a default-constructed, empty matrix
+  // Host memory is read in place; device arrays are copied to the host first.
+  std::vector<unsigned char> rp_copy, ci_copy;
+  const void* rp = row_ptr_;
+  const void* ci = col_idx_;
+  if (ctx_.kind() != backend::cpu) {
+    const detail::context_state& host = *context::cpu().state();
+    rp_copy.resize(std::size_t(rows_ + 1) * size_of(index_kind_));
+    ci_copy.resize(std::size_t(nnz_) * size_of(index_kind_));
+    detail::copy_bytes(*ctx_.state(), row_ptr_, host, rp_copy.data(), rp_copy.size());
+    if (nnz_) detail::copy_bytes(*ctx_.state(), col_idx_, host, ci_copy.data(), ci_copy.size());
+    rp = rp_copy.data();
+    ci = ci_copy.data();
+  }
+  if (index_kind_ == index_type::i32)
+    return check_structure(rows_, cols_, nnz_, static_cast<const std::int32_t*>(rp), static_cast<const std::int32_t*>(ci));
+  return check_structure(rows_, cols_, nnz_, static_cast<const std::int64_t*>(rp), static_cast<const std::int64_t*>(ci));
 }
 
 csr_matrix::csr_matrix(std::int64_t rows, std::int64_t cols, std::int64_t nnz, dtype values, index_type indices,
@@ -112,6 +134,15 @@ csr_matrix::csr_matrix(std::int64_t rows, std::int64_t cols, std::int64_t nnz, d
 }
 
 csr_matrix csr_matrix::from_coo(const coo_matrix& coo, dtype values, index_type indices, const context& ctx) {
+  try {
+    return build_from_coo(coo, values, indices, ctx);
+  } catch (const std::bad_alloc&) {
+    MIXPREC_THROW(out_of_memory, "csr_matrix::from_coo", "the sorting arrays for ", coo.nnz(),
+                  " entries do not fit in host memory");
+  }
+}
+
+csr_matrix csr_matrix::build_from_coo(const coo_matrix& coo, dtype values, index_type indices, const context& ctx) {
   const std::int64_t n = coo.nnz();
   if (std::int64_t(coo.row.size()) != n || std::int64_t(coo.col.size()) != n)
     MIXPREC_THROW(shape_mismatch, "csr_matrix::from_coo", "row, col and value hold ", coo.row.size(), ", ",
@@ -139,17 +170,20 @@ csr_matrix csr_matrix::from_coo(const coo_matrix& coo, dtype values, index_type 
   }
   const std::int64_t nnz = std::int64_t(vals.size());
   csr_matrix host(coo.rows, coo.cols, nnz, values, indices, context::cpu());
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(coo.rows + 1), 0);
-  for (auto r : rows_of) ++counts[static_cast<std::size_t>(r + 1)];
-  for (std::int64_t i = 0; i < coo.rows; ++i) counts[i + 1] += counts[i];
-  for (std::int64_t i = 0; i <= coo.rows; ++i) write_index(host.row_ptr_.data(), indices, i, counts[i]);
+  // Row pointers by one walk over the sorted rows: no second array of rows + 1 counts
+  // (a hypersparse matrix of 10^9 rows would need 8 GB more for it).
+  std::int64_t k = 0;
+  for (std::int64_t i = 0; i <= coo.rows; ++i) {
+    write_index(host.row_ptr_.data(), indices, i, k);
+    while (k < nnz && rows_of[std::size_t(k)] == i) ++k;
+  }
   for (std::int64_t k = 0; k < nnz; ++k) write_index(host.col_idx_.data(), indices, k, cols_of[k]);
   convert(make_view(vals.data(), nnz), host.values_.as_view());
   return ctx.kind() == backend::cpu ? std::move(host) : host.to(ctx);
 }
 
 csr_ref csr_matrix::ref() const {
-  return csr_ref{rows_, cols_, nnz(), row_ptr_.data(), col_idx_.data(), values_.data(), value_type(), index_, values_.ctx()};
+  return csr_ref(rows_, cols_, nnz(), row_ptr_.data(), col_idx_.data(), values_.data(), value_type(), index_, values_.ctx());
 }
 
 csr_matrix csr_matrix::to(const context& target) const {

@@ -54,11 +54,11 @@ void run(detail::op_id op, const context& ctx, dtype values, dtype vectors, cons
 
 void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc) {
   constexpr const char* op = "spmv";
-  if (!a.ctx.state()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
-  const dtype vt = check_vectors(op, a.rows, a.cols, a.ctx, x, y, acc);
-  const detail::spmv_problem p{a.index_kind, acc, 0};
-  const detail::csr_args args{a.rows, a.cols, a.nnz, a.row_ptr, a.col_idx, a.values, a.index_kind};
-  run<detail::spmv_csr_fn>(detail::op_id::spmv_csr, a.ctx, a.value_type, vt, p, a.rows, a.nnz,
+  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
+  const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
+  const detail::spmv_problem p{a.index_kind(), acc, 0};
+  const detail::csr_args args{a.rows(), a.cols(), a.nnz(), a.row_ptr(), a.col_idx(), a.values(), a.index_kind()};
+  run<detail::spmv_csr_fn>(detail::op_id::spmv_csr, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
                            [&](detail::spmv_csr_fn f, const detail::exec_args& ex) {
                              f(ex, args, alpha, x.data(), beta, y.data(), acc);
                            });
@@ -66,21 +66,21 @@ void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
 
 void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc) {
   constexpr const char* op = "spmm";
-  if (!a.ctx.state()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
+  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
   if (!x.ctx().state() || !y.ctx().state()) MIXPREC_THROW(invalid_argument, op, "X or Y has no context");
   if (x.rank() != 2 || y.rank() != 2)
     MIXPREC_THROW(shape_mismatch, op, "X and Y must be rank-2 (rows x right-hand sides), not rank ", x.rank(), " and ",
                   y.rank());
   const std::int64_t k = x.extent(1);
-  if (x.extent(0) != a.cols || y.extent(0) != a.rows || y.extent(1) != k)
-    MIXPREC_THROW(shape_mismatch, op, "A is ", a.rows, " x ", a.cols, " but X is ", x.extent(0), " x ", k, " and Y ",
+  if (x.extent(0) != a.cols() || y.extent(0) != a.rows() || y.extent(1) != k)
+    MIXPREC_THROW(shape_mismatch, op, "A is ", a.rows(), " x ", a.cols(), " but X is ", x.extent(0), " x ", k, " and Y ",
                   y.extent(0), " x ", y.extent(1));
   if (x.type() != y.type() || (x.type() != dtype::f64 && x.type() != dtype::f32))
     MIXPREC_THROW(unsupported, op, "X and Y must both be f64 or both f32 (X is ", name_of(x.type()), ", Y ",
                   name_of(y.type()), ")");
   if ((k > 1 && (x.stride(1) != 1 || y.stride(1) != 1)) || x.stride(0) < k || y.stride(0) < k)
     MIXPREC_THROW(unsupported, op, "X and Y must be row-major with unit stride along the right-hand sides");
-  if (!a.ctx.same_memory(x.ctx()) || !a.ctx.same_memory(y.ctx()))
+  if (!a.ctx().same_memory(x.ctx()) || !a.ctx().same_memory(y.ctx()))
     MIXPREC_THROW(invalid_argument, op, "A, X and Y must live in one memory space");
   if (acc == accumulation::compensated)
     MIXPREC_THROW(unsupported, op, "compensated accumulation is not offered for SpMM");
@@ -91,10 +91,10 @@ void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
   const std::size_t y_bytes = std::size_t(std::max<std::int64_t>(0, (y.extent(0) - 1) * y.stride(0) + k)) * es;
   if (x_bytes && y_bytes && xb < yb + y_bytes && yb < xb + x_bytes)
     MIXPREC_THROW(invalid_argument, op, "X and Y overlap; Y would be overwritten while X is read");
-  if (a.rows == 0 || k == 0) return;
-  const detail::spmv_problem p{a.index_kind, acc, 0};
-  const detail::csr_args args{a.rows, a.cols, a.nnz, a.row_ptr, a.col_idx, a.values, a.index_kind};
-  run<detail::spmm_csr_fn>(detail::op_id::spmm_csr, a.ctx, a.value_type, x.type(), p, a.rows, a.nnz,
+  if (a.rows() == 0 || k == 0) return;
+  const detail::spmv_problem p{a.index_kind(), acc, 0};
+  const detail::csr_args args{a.rows(), a.cols(), a.nnz(), a.row_ptr(), a.col_idx(), a.values(), a.index_kind()};
+  run<detail::spmm_csr_fn>(detail::op_id::spmm_csr, a.ctx(), a.value_type(), x.type(), p, a.rows(), a.nnz(),
                            [&](detail::spmm_csr_fn f, const detail::exec_args& ex) {
                              f(ex, args, k, alpha, x.data(), x.stride(0), beta, y.data(), y.stride(0), acc);
                            });
