@@ -62,8 +62,11 @@ struct solve_options {
   double rel_tol = 1e-8;
   double abs_tol = 0;
   int max_iterations = 1000;
-  /// Stop when the best residual has not dropped by stagnation_factor within this many
-  /// iterations; 0 turns the test off.
+  /// Stop when the best residual has not dropped by stagnation_factor for this many
+  /// iterations and for three times as many as it took to reach that best (a solve that
+  /// needed 1,000 iterations to get there is given 3,000 more: slow but steady solves, such
+  /// as BiCGStab on indefinite problems, plateau for long and then converge); 0 turns the
+  /// test off.
   int stagnation_window = 200;
   double stagnation_factor = 0.999;
   /// GMRES/FGMRES: restart length m and orthogonalization.

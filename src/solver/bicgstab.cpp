@@ -8,10 +8,11 @@
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
+namespace {
 
-solve_report bicgstab(const linear_operator& a, const_view b, view x, const solve_options& o) {
-  constexpr const char* name = "bicgstab";
-  detail::check_solve(name, a, b, x, o);
+constexpr const char* name = "bicgstab";
+
+solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::solve_monitor mon(name, a, b, x, o);
   const linear_operator* m = o.preconditioner;
 
@@ -64,8 +65,16 @@ solve_report bicgstab(const linear_operator& a, const_view b, view x, const solv
     }
     if (m) m->apply(r, s_hat);
     a.apply(s_hat, t);
-    const double tt = dot(t, t, accumulation::f64), ts = dot(t, r, accumulation::f64);
-    omega = tt > 0 ? ts / tt : 0.0;
+    double tt = dot(t, t, accumulation::f64);
+    const double ts = dot(t, r, accumulation::f64);
+    if (tt > 0 && tt < 0x1p1000 && tt > 0x1p-1000) {
+      omega = ts / tt;
+    } else {
+      // t't left the range of squares (A scaled far from 1): ||t|| is computed scaled.
+      const double tn = nrm2(t, accumulation::f64);
+      tt = tn * tn;
+      omega = tn > 0 ? ts / tn / tn : 0.0;
+    }
     if (omega == 0 || !std::isfinite(omega)) {
       mon.stop(std::isfinite(omega) ? stop_reason::breakdown : stop_reason::non_finite,
                detail::cat("omega = t's / t't = ", ts, " / ", tt, " at iteration ", mon.iterations() + 1,
@@ -79,6 +88,14 @@ solve_report bicgstab(const linear_operator& a, const_view b, view x, const solv
     if (mon.below_target(res) && confirm()) break;
   }
   return mon.finish(a, b, x);
+}
+
+}  // namespace
+
+solve_report bicgstab(const linear_operator& a, const_view b, view x, const solve_options& o) {
+  detail::check_solve(name, a, b, x, o);
+  return detail::solve_at_unit_scale(b, x, o,
+                                     [&](const_view bs, const solve_options& os) { return bicgstab_at(a, bs, x, os); });
 }
 
 }  // namespace mixprec

@@ -10,10 +10,10 @@
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
+namespace {
 
-solve_report cg(const linear_operator& a, const_view b, view x, const solve_options& o) {
+solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_options& o) {
   const char* name = o.preconditioner ? "pcg" : "cg";
-  detail::check_solve(name, a, b, x, o);
   detail::solve_monitor mon(name, a, b, x, o);
   const linear_operator* m = o.preconditioner;
 
@@ -30,8 +30,9 @@ solve_report cg(const linear_operator& a, const_view b, view x, const solve_opti
     return dot(r, z, accumulation::f64);
   };
   double rz = restart();
-  double res = m ? nrm2(r, accumulation::f64) : std::sqrt(rz);
-  if (mon.start(res)) return mon.finish(a, b, x);
+  // The start's norm from r itself: sqrt(r'r) would read 0 for an r whose squares underflow
+  // and end the solve "converged" before it began.
+  if (mon.start(nrm2(r, accumulation::f64))) return mon.finish(a, b, x);
 
   for (;;) {
     a.apply(p, q);
@@ -48,7 +49,7 @@ solve_report cg(const linear_operator& a, const_view b, view x, const solve_opti
     const double alpha = rz / pq;
     // x += alpha p, r -= alpha q and r'r in one pass over the four vectors.
     const double rr = detail::cg_update(alpha, p, q, x, r);
-    res = std::sqrt(rr);
+    const double res = std::sqrt(rr);
     if (mon.step(res)) break;
     if (mon.below_target(res)) {
       // The recurrence says converged: check against b - A x, go on from it if not met.
@@ -72,6 +73,13 @@ solve_report cg(const linear_operator& a, const_view b, view x, const solve_opti
     axpby(1.0, z, beta, p);  // p = z + beta p
   }
   return mon.finish(a, b, x);
+}
+
+}  // namespace
+
+solve_report cg(const linear_operator& a, const_view b, view x, const solve_options& o) {
+  detail::check_solve(o.preconditioner ? "pcg" : "cg", a, b, x, o);
+  return detail::solve_at_unit_scale(b, x, o, [&](const_view bs, const solve_options& os) { return cg_at(a, bs, x, os); });
 }
 
 }  // namespace mixprec

@@ -8,14 +8,12 @@
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
+namespace {
 
-solve_report chebyshev(const linear_operator& a, const_view b, view x, double lambda_min, double lambda_max,
-                       const solve_options& o) {
-  constexpr const char* name = "chebyshev";
-  detail::check_solve(name, a, b, x, o);
-  if (!(lambda_min > 0 && lambda_max > lambda_min && std::isfinite(lambda_max)))
-    MIXPREC_THROW(invalid_argument, name, "eigenvalue bounds [", lambda_min, ", ", lambda_max,
-                  "]: need 0 < lambda_min < lambda_max");
+constexpr const char* name = "chebyshev";
+
+solve_report chebyshev_at(const linear_operator& a, const_view b, view x, double lambda_min, double lambda_max,
+                          const solve_options& o) {
   detail::solve_monitor mon(name, a, b, x, o);
   const linear_operator* m = o.preconditioner;
 
@@ -51,6 +49,19 @@ solve_report chebyshev(const linear_operator& a, const_view b, view x, double la
     rho = rho_new;
   }
   return mon.finish(a, b, x);
+}
+
+}  // namespace
+
+solve_report chebyshev(const linear_operator& a, const_view b, view x, double lambda_min, double lambda_max,
+                       const solve_options& o) {
+  detail::check_solve(name, a, b, x, o);
+  if (!(lambda_min > 0 && lambda_max > lambda_min && std::isfinite(lambda_max)))
+    MIXPREC_THROW(invalid_argument, name, "eigenvalue bounds [", lambda_min, ", ", lambda_max,
+                  "]: need 0 < lambda_min < lambda_max");
+  return detail::solve_at_unit_scale(b, x, o, [&](const_view bs, const solve_options& os) {
+    return chebyshev_at(a, bs, x, lambda_min, lambda_max, os);
+  });
 }
 
 }  // namespace mixprec

@@ -147,11 +147,15 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
 }  // namespace
 
 solve_report gmres(const linear_operator& a, const_view b, view x, const solve_options& o) {
-  return gmres_cycles("gmres", false, a, b, x, o);
+  detail::check_solve("gmres", a, b, x, o);
+  return detail::solve_at_unit_scale(
+      b, x, o, [&](const_view bs, const solve_options& os) { return gmres_cycles("gmres", false, a, bs, x, os); });
 }
 
 solve_report fgmres(const linear_operator& a, const_view b, view x, const solve_options& o) {
-  return gmres_cycles("fgmres", true, a, b, x, o);
+  detail::check_solve("fgmres", a, b, x, o);
+  return detail::solve_at_unit_scale(
+      b, x, o, [&](const_view bs, const solve_options& os) { return gmres_cycles("fgmres", true, a, bs, x, os); });
 }
 
 }  // namespace mixprec

@@ -84,12 +84,9 @@ void check_policy(const refinement_options& o) {
 
 }  // namespace detail
 
-solve_report refine(const linear_operator& a, const_view b, view x, const refinement_options& o) {
-  constexpr const char* op = "refine";
-  detail::check_solve(op, a, b, x, o.outer);
-  if (x.type() != dtype::f64)
-    MIXPREC_THROW(unsupported, op, "b and x must be f64 (the precision refinement delivers), not ", name_of(x.type()));
-  detail::check_policy(o);
+namespace {
+
+solve_report refine_at(const linear_operator& a, const_view b, view x, const refinement_options& o) {
   if (o.inner_method == inner_solver::cg_reliable) return detail::reliable_cg(a, b, x, o);
 
   precision_policy policy = o.policy;
@@ -163,6 +160,21 @@ solve_report refine(const linear_operator& a, const_view b, view x, const refine
     }
   }
   return mon.finish(a, b, x);
+}
+
+}  // namespace
+
+solve_report refine(const linear_operator& a, const_view b, view x, const refinement_options& o) {
+  constexpr const char* op = "refine";
+  detail::check_solve(op, a, b, x, o.outer);
+  if (x.type() != dtype::f64)
+    MIXPREC_THROW(unsupported, op, "b and x must be f64 (the precision refinement delivers), not ", name_of(x.type()));
+  detail::check_policy(o);
+  return detail::solve_at_unit_scale(b, x, o.outer, [&](const_view bs, const solve_options& outer) {
+    refinement_options scaled = o;
+    scaled.outer = outer;
+    return refine_at(a, bs, x, scaled);
+  });
 }
 
 }  // namespace mixprec

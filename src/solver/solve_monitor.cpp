@@ -1,6 +1,8 @@
 #include "solver/solve_monitor.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -74,6 +76,38 @@ void residual(const linear_operator& a, const_view b, const_view x, view r) {
   a.apply(-1.0, x, 1.0, r);
 }
 
+solve_report solve_at_unit_scale(const_view b, view x, const solve_options& o, const solve_body& solve) {
+  const double bn = nrm2(b, accumulation::f64);
+  if (bn == 0) {
+    fill(x, 0.0);
+    solve_report rep = solve(b, o);
+    if (rep.converged()) rep.message = "b = 0, so x = 0 is the exact solution";
+    return rep;
+  }
+  // Within these bounds every squared quantity of a solve to 1e-16 stays a normal number
+  // (f32 vectors: their own range, 2^+-126, is the narrower limit).
+  const int limit = x.type() == dtype::f64 ? 128 : 24;
+  const int e = std::isfinite(bn) ? std::ilogb(bn) : 0;
+  if (std::abs(e) <= limit) return solve(b, o);
+  const double scale = std::ldexp(1.0, -e), unscale = std::ldexp(1.0, e);
+  buffer b_scaled = work_vector(x);
+  convert(b, b_scaled.as_view());
+  scal(scale, b_scaled.as_view());
+  scal(scale, x);
+  solve_options scaled = o;
+  scaled.abs_tol = o.abs_tol * scale;
+  if (o.progress)
+    scaled.progress = [&o, unscale](const iteration_info& info) {
+      iteration_info caller = info;
+      caller.residual = info.residual * unscale;
+      return o.progress(caller);
+    };
+  solve_report rep = solve(b_scaled.as_view(), scaled);
+  scal(unscale, x);
+  rep.rhs_norm = bn;
+  return rep;
+}
+
 solve_monitor::solve_monitor(std::string method, const linear_operator& a, const_view b, const_view x,
                              const solve_options& o)
     : o_(o), t0_(std::chrono::steady_clock::now()) {
@@ -129,10 +163,16 @@ bool solve_monitor::step(double residual) {
   if (residual < o_.stagnation_factor * best_) {
     best_ = residual;
     best_at_ = report_.iterations;
-  } else if (o_.stagnation_window > 0 && report_.iterations - best_at_ >= o_.stagnation_window && !below_target(residual)) {
+  } else if (const int stall = report_.iterations - best_at_;
+             o_.stagnation_window > 0 && stall >= std::max(o_.stagnation_window, 3 * best_at_) &&
+             !below_target(residual)) {
+    // Judged against the progress made: a solve that took best_at_ iterations to reach its
+    // best gets three times as many to improve on it (at most 4x the work, wasted). BiCGStab
+    // on indefinite problems plateaus for hundreds of iterations and then converges: on
+    // shifted 2-D Laplacians its longest plateau was up to 2.4x the iterations before it.
     stop(stop_reason::stagnation, detail::cat("the residual has not dropped below ", o_.stagnation_factor,
-                                              " x its best (", relative(best_),
-                                              " relative) in ", o_.stagnation_window, " iterations"));
+                                              " x its best (", relative(best_), " relative, reached at iteration ",
+                                              best_at_, ") in ", stall, " iterations"));
     return true;
   }
   if (report_.iterations >= o_.max_iterations && !below_target(residual)) {

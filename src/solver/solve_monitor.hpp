@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "mixprec/array.hpp"
@@ -19,6 +20,20 @@ buffer work_vector(const_view x);
 
 /// r = b - A x in r (all the same dtype).
 void residual(const linear_operator& a, const_view b, const_view x, view r);
+
+/// A solver body: solves A x = b (x the initial guess) under options o.
+using solve_body = std::function<solve_report(const_view b, const solve_options& o)>;
+
+/// Runs `solve` so that its stopping logic does not depend on the scale of b:
+/// - b = 0: x is set to 0, the exact solution, and the solve ends converged at its start
+///   (an x0 != 0 would otherwise decay towards 0 without ever meeting a target of 0);
+/// - ||b|| far from 1 (below 2^-limit or above 2^limit): b (copied) and x are multiplied by
+///   a power of two 2^-e that brings ||b|| into [1, 2), abs_tol with them, and x is scaled
+///   back after. Powers of two are exact, so the iterates are those of the unscaled solve
+///   wherever that one stays in range; but squared quantities (r'r, p'Ap) of a b near
+///   2^-1000 would underflow to 0 and of one near 2^1000 overflow.
+/// The report's norms are relative and so unchanged; rhs_norm is the caller's ||b||.
+solve_report solve_at_unit_scale(const_view b, view x, const solve_options& o, const solve_body& solve);
 
 class solve_monitor {
  public:

@@ -1,6 +1,7 @@
 // Extreme eigenvalue estimates from CG's coefficients (Saad, Iterative Methods, 6.7.3): the
 // Lanczos matrix T has diagonal 1/alpha_j + beta_{j-1}/alpha_{j-1} and off-diagonal
 // sqrt(beta_j)/alpha_j; its extreme eigenvalues are found by bisection on Sturm sequences.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -91,9 +92,17 @@ spectrum_estimate estimate_spectrum(const linear_operator& a, int steps, const l
     d[j] = 1.0 / alpha[j] + (j > 0 ? beta[j - 1] / alpha[j - 1] : 0.0);
     if (j + 1 < k) e[j] = std::sqrt(beta[j]) / alpha[j];
   }
+  // T scales with A: bring its largest entry into [1, 2) by a power of two (exact) so that
+  // the Sturm sequence's squares e_j^2 neither overflow nor underflow, and scale back.
+  double largest = 0;
+  for (double v : d) largest = std::max(largest, std::abs(v));
+  for (double v : e) largest = std::max(largest, std::abs(v));
+  const int exponent = largest > 0 && std::isfinite(largest) ? std::ilogb(largest) : 0;
+  for (double& v : d) v = std::ldexp(v, -exponent);
+  for (double& v : e) v = std::ldexp(v, -exponent);
   out.steps = int(k);
-  out.lambda_min = eigenvalue(d, e, 0);
-  out.lambda_max = eigenvalue(d, e, int(k) - 1);
+  out.lambda_min = std::ldexp(eigenvalue(d, e, 0), exponent);
+  out.lambda_max = std::ldexp(eigenvalue(d, e, int(k) - 1), exponent);
   return out;
 }
 
