@@ -186,5 +186,42 @@ TEST(triangular_preconditioners, breakdowns_and_bad_input_are_named) {
                  status::unsupported, "storage f16");
 }
 
+TEST(triangular_preconditioners, pivots_that_are_rounding_noise_are_named) {
+  // The leading 2 x 2 block [0.1 0.3; 0.3 0.9] is singular, but in f64 its elimination
+  // leaves 0.9 - (0.3/0.1)*0.3 = 1.1e-16, not 0. Taken as a pivot, it made ILU(0)'s factor
+  // noise times 1e16 and the preconditioned solves ran to their iteration limits.
+  coo_matrix a(4, 4);
+  const double block[2][2] = {{0.1, 0.3}, {0.3, 0.9}};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) a.add(i, j, block[i][j]);
+  a.add(2, 2, 2);
+  a.add(3, 3, 2);
+  a.add(1, 2, -0.5);
+  a.add(2, 1, -0.5);
+  const double pivot = block[1][1] - (block[1][0] / block[0][0]) * block[0][1];
+  ASSERT_NE(pivot, 0.0);  // the case is the nonzero noise, not an exact 0
+  const csr_operator op(csr_matrix::from_coo(a));
+  expect_refusal([&] { incomplete_factorization m = ilu0_preconditioner(op); }, status::numerical_breakdown,
+                 "pivot of row 1 is");
+  expect_refusal([&] { incomplete_factorization m = ic0_preconditioner(op); }, status::numerical_breakdown,
+                 "pivot of row 1 is");
+  block_jacobi_options bo;
+  bo.block_size = 2;
+  expect_refusal([&] { block_jacobi_preconditioner m(op, bo); }, status::numerical_breakdown,
+                 "rows 0 to 1 is singular");
+  // Gauss-Seidel divides by the diagonal itself: one below u times its row's largest entry.
+  coo_matrix g = poisson_2d(4).to_coo();
+  for (std::size_t k = 0; k < g.value.size(); ++k)
+    if (g.row[k] == 5 && g.col[k] == 5) g.value[k] = 1e-17;
+  expect_refusal([&] { sgs_preconditioner m(csr_operator(csr_matrix::from_coo(g))); }, status::numerical_breakdown,
+                 "diagonal entry of row 5 is 1e-17");
+  // A small pivot that is not noise is kept: the same block scaled so its determinant is
+  // 2^-40 of its entries' products factors, and the solve converges.
+  coo_matrix fine = a;
+  fine.value[3] = 0.9 + 0x1p-40;
+  const csr_operator fine_op(csr_matrix::from_coo(fine));
+  EXPECT_NO_THROW({ incomplete_factorization m = ilu0_preconditioner(fine_op); });
+}
+
 }  // namespace
 }  // namespace mixprec::test

@@ -44,7 +44,8 @@ class row_schedule;
 /// sweep, M = (D+L) D^-1 (D+U). Multicolored (default): the rows are greedily colored so
 /// that no two rows of a color couple, each color is one parallel update, forward over the
 /// colors and back; else in natural order, parallel by the levels of the triangular parts.
-/// The matrix is kept in `storage` (f64 or f32). A zero diagonal entry is named.
+/// The matrix is kept in `storage` (f64 or f32). A diagonal entry that is zero to working
+/// precision (|a_ii| <= u max_j |a_ij|) is a numerical_breakdown naming the row.
 class sgs_preconditioner : public linear_operator {
  public:
   explicit sgs_preconditioner(const linear_operator& a, bool multicolor = true, dtype storage = dtype::f64);
@@ -66,9 +67,11 @@ class sgs_preconditioner : public linear_operator {
 
 /// Incomplete factorizations with the sparsity of A, computed in f64 and stored in `storage`
 /// (f64 or f32): ILU(0), A ~ L U with L unit lower; IC(0), A ~ L L^T for symmetric positive
-/// definite A. Applied by two sparse triangular solves, parallel by levels. A zero pivot
-/// (ILU) or a non-positive one (IC: A is not SPD, or IC(0) does not exist for it) is a
-/// numerical_breakdown naming the row.
+/// definite A. Applied by two sparse triangular solves, parallel by levels. A pivot that is
+/// zero to working precision (no larger than the rounding error of the sum that formed it:
+/// an exactly singular leading block leaves 1e-16, not 0) or, for IC, a non-positive one
+/// (A is not SPD, or IC(0) does not exist for it) is a numerical_breakdown naming the row.
+/// No diagonal shift is applied silently: the caller decides (e.g. factor A + s I).
 class incomplete_factorization : public linear_operator {
  public:
   enum class kind { ilu0, ic0 };
@@ -115,7 +118,7 @@ struct block_jacobi_options {
 /// assembled matrix (a csr_operator), each inverted in f64 (Gauss-Jordan with partial
 /// pivoting) and stored rounded to its precision. Applied as one SpMV per precision used,
 /// so it runs wherever SpMV does. Throws numerical_breakdown naming the block and rows where
-/// a block is singular.
+/// a block is singular to working precision (a pivot of at most n u ||D_b||_1).
 class block_jacobi_preconditioner : public linear_operator {
  public:
   explicit block_jacobi_preconditioner(const linear_operator& a, block_jacobi_options options = {});

@@ -22,9 +22,22 @@ double unit_roundoff(dtype t) {
   }
 }
 
+double norm1(const std::vector<double>& a, int n) {
+  double m = 0;
+  for (int j = 0; j < n; ++j) {
+    double s = 0;
+    for (int i = 0; i < n; ++i) s += std::abs(a[std::size_t(i * n + j)]);
+    m = std::max(m, s);
+  }
+  return m;
+}
+
 /// Inverts the n x n row-major block in place (Gauss-Jordan, partial pivoting); false when
-/// a pivot is zero or not finite.
+/// a pivot is not finite or no larger than n u ||A||_1, the rounding its elimination may
+/// have left: such a block is singular to working precision (an exactly singular block
+/// often ends with a pivot of 1e-17 rather than 0, and its "inverse" is noise times 1e16).
 bool invert(std::vector<double>& a, int n) {
+  const double negligible = n * 0x1p-53 * norm1(a, n);
   std::vector<int> perm(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) perm[std::size_t(i)] = i;
   auto at = [&](int i, int j) -> double& { return a[std::size_t(i * n + j)]; };
@@ -32,7 +45,7 @@ bool invert(std::vector<double>& a, int n) {
     int p = c;
     for (int i = c + 1; i < n; ++i)
       if (std::abs(at(i, c)) > std::abs(at(p, c))) p = i;
-    if (!(std::abs(at(p, c)) > 0) || !std::isfinite(at(p, c))) return false;
+    if (!(std::abs(at(p, c)) > negligible) || !std::isfinite(at(p, c))) return false;
     if (p != c) {
       for (int j = 0; j < n; ++j) std::swap(at(p, j), at(c, j));
       std::swap(perm[std::size_t(p)], perm[std::size_t(c)]);
@@ -54,16 +67,6 @@ bool invert(std::vector<double>& a, int n) {
     for (int j = 0; j < n; ++j) out[std::size_t(i * n + perm[std::size_t(j)])] = at(i, j);
   a.swap(out);
   return true;
-}
-
-double norm1(const std::vector<double>& a, int n) {
-  double m = 0;
-  for (int j = 0; j < n; ++j) {
-    double s = 0;
-    for (int i = 0; i < n; ++i) s += std::abs(a[std::size_t(i * n + j)]);
-    m = std::max(m, s);
-  }
-  return m;
 }
 
 /// Every entry survives rounding to t: finite, and nonzero where nonzero.
@@ -103,7 +106,7 @@ block_jacobi_preconditioner::block_jacobi_preconditioner(const linear_operator& 
     const double norm = norm1(d, m);
     if (!invert(d, m))
       MIXPREC_THROW(numerical_breakdown, op_name, "the diagonal block of rows ", b0, " to ", b0 + m - 1,
-                    " is singular: no block-Jacobi inverse");
+                    " is singular (to working precision): no block-Jacobi inverse");
     const double cond = norm * norm1(d, m);
     std::size_t chosen = candidates.size() - 1;
     if (options_.adaptive)

@@ -1,5 +1,6 @@
 // Symmetric Gauss-Seidel and incomplete factorizations: set up on the host in f64, applied
 // by the csr_rows_solve op over parallel groups of rows (colors or triangular levels).
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -14,6 +15,16 @@ namespace {
 
 void check_storage(dtype t, const char* op) {
   if (t != dtype::f64 && t != dtype::f32) MIXPREC_THROW(unsupported, op, "storage ", name_of(t), " (f64 or f32)");
+}
+
+/// The rounding error a pivot computed as a_ii - sum_k l_ik u_ki (or a_ii - sum_k l_ik^2) in
+/// f64 may carry: gamma_(k+1) times the sum of the magnitudes of its k+1 terms. A pivot no
+/// larger is indistinguishable from 0: an exactly singular leading block often leaves 1e-16
+/// instead of 0 (0.9 - (0.3/0.1)*0.3), and dividing by it makes the factor noise times 1e16,
+/// a preconditioner that no Krylov method gets past.
+double pivot_rounding(double magnitude_sum, std::int64_t terms) {
+  const double u = 0x1p-53;
+  return double(terms) * u / (1 - double(terms) * u) * magnitude_sum;
 }
 
 /// One row's entries of a sorted COO matrix: [first[i], first[i+1]).
@@ -36,12 +47,19 @@ sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor
   a_ = m.with_values(storage);
   const std::vector<double> d = m.diagonal();
   inv_diag_.resize(d.size());
+  const coo_matrix c = m.to_coo();
+  // A diagonal below u times its row's largest entry is zero at working precision: the
+  // sweep would divide the row's residual by it and amplify it by 1/u or more.
+  std::vector<double> row_max(d.size(), 0.0);
+  for (std::int64_t k = 0; k < c.nnz(); ++k)
+    row_max[std::size_t(c.row[std::size_t(k)])] = std::max(row_max[std::size_t(c.row[std::size_t(k)])],
+                                                           std::abs(c.value[std::size_t(k)]));
   for (std::size_t i = 0; i < d.size(); ++i) {
-    if (d[i] == 0.0 || !std::isfinite(d[i]))
-      MIXPREC_THROW(numerical_breakdown, op, "diagonal entry of row ", i, " is ", d[i], ": Gauss-Seidel divides by it");
+    if (!(std::abs(d[i]) > 0x1p-53 * row_max[i]) || !std::isfinite(d[i]))
+      MIXPREC_THROW(numerical_breakdown, op, "diagonal entry of row ", i, " is ", d[i], " (the row's largest is ",
+                    row_max[i], "): Gauss-Seidel divides by it");
     inv_diag_[i] = 1.0 / d[i];
   }
-  const coo_matrix c = m.to_coo();
   if (multicolor) {
     forward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::coloring(c));
     backward_ = std::make_unique<detail::row_schedule>(forward_->reversed());
@@ -97,19 +115,30 @@ incomplete_factorization::incomplete_factorization(const linear_operator& a, kin
     for (std::int64_t i = 0; i < n; ++i) {
       const std::int64_t b = first[std::size_t(i)], e = first[std::size_t(i) + 1];
       for (std::int64_t q = b; q < e; ++q) pos[std::size_t(c.col[std::size_t(q)])] = q;
+      const std::int64_t d_at = diag[std::size_t(i)];
+      double pivot_terms = std::abs(f[std::size_t(d_at)]);  // sum of |terms| of the pivot
+      std::int64_t pivot_updates = 0;
       for (std::int64_t q = b; q < e && c.col[std::size_t(q)] < i; ++q) {
         const std::int64_t kr = c.col[std::size_t(q)];
         const double pivot = f[std::size_t(diag[std::size_t(kr)])];
         f[std::size_t(q)] /= pivot;
         for (std::int64_t t = diag[std::size_t(kr)] + 1; t < first[std::size_t(kr) + 1]; ++t) {
           const std::int64_t at = pos[std::size_t(c.col[std::size_t(t)])];
-          if (at >= 0) f[std::size_t(at)] -= f[std::size_t(q)] * f[std::size_t(t)];
+          if (at < 0) continue;
+          const double update = f[std::size_t(q)] * f[std::size_t(t)];
+          f[std::size_t(at)] -= update;
+          if (at == d_at) {
+            pivot_terms += std::abs(update);
+            ++pivot_updates;
+          }
         }
       }
       for (std::int64_t q = b; q < e; ++q) pos[std::size_t(c.col[std::size_t(q)])] = -1;
-      const double piv = f[std::size_t(diag[std::size_t(i)])];
-      if (piv == 0.0 || !std::isfinite(piv))
-        MIXPREC_THROW(numerical_breakdown, op, "pivot of row ", i, " is ", piv, ": ILU(0) does not exist for this matrix");
+      const double piv = f[std::size_t(d_at)];
+      if (!(std::abs(piv) > pivot_rounding(pivot_terms, pivot_updates + 1)) || !std::isfinite(piv))
+        MIXPREC_THROW(numerical_breakdown, op, "pivot of row ", i, " is ", piv, ", within its rounding error (",
+                      pivot_rounding(pivot_terms, pivot_updates + 1), " from ", pivot_updates + 1,
+                      " terms): zero to working precision, so ILU(0) does not exist for this matrix in this row order");
       for (std::int64_t q = b; q < e; ++q) {
         const std::int64_t j = c.col[std::size_t(q)];
         if (j < i) lower.add(i, j, f[std::size_t(q)]);
@@ -125,20 +154,30 @@ incomplete_factorization::incomplete_factorization(const linear_operator& a, kin
       for (std::int64_t q = b; q <= diag[std::size_t(i)]; ++q) {
         const std::int64_t j = c.col[std::size_t(q)];
         double s = c.value[std::size_t(q)];
+        double s_terms = std::abs(s);  // sum of |terms|, for the pivot's rounding error
+        std::int64_t s_count = 1;
         // sum over k < j in both row i and row j (sorted merge of the two lower patterns)
         std::int64_t p1 = b, p2 = first[std::size_t(j)];
         while (p1 < q && p2 < diag[std::size_t(j)]) {
           const std::int64_t c1 = c.col[std::size_t(p1)], c2 = c.col[std::size_t(p2)];
-          if (c1 == c2) s -= f[std::size_t(p1++)] * f[std::size_t(p2++)];
-          else if (c1 < c2) ++p1;
-          else ++p2;
+          if (c1 == c2) {
+            const double term = f[std::size_t(p1++)] * f[std::size_t(p2++)];
+            s -= term;
+            s_terms += std::abs(term);
+            ++s_count;
+          } else if (c1 < c2) {
+            ++p1;
+          } else {
+            ++p2;
+          }
         }
         if (j < i) {
           f[std::size_t(q)] = s / f[std::size_t(diag[std::size_t(j)])];
         } else {
-          if (!(s > 0) || !std::isfinite(s))
+          if (!(s > pivot_rounding(s_terms, s_count)) || !std::isfinite(s))
             MIXPREC_THROW(numerical_breakdown, op, "pivot of row ", i, " is ", s,
-                          " <= 0: the matrix is not positive definite, or IC(0) breaks down on it");
+                          s > 0 ? ", within its rounding error" : " <= 0",
+                          ": the matrix is not positive definite, or IC(0) breaks down on it");
           f[std::size_t(q)] = std::sqrt(s);
         }
         lower.add(i, j, f[std::size_t(q)]);
