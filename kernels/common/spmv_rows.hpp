@@ -33,10 +33,18 @@ MIXPREC_KI void spmv_store(Y* y, std::int64_t i, A sum, A alpha, A beta) {
 /// bandwidth; 64, 256 and 1024 entries ahead all gain, 256 the most).
 inline constexpr std::int64_t spmv_prefetch_entries = 256;
 
+/// The address `ahead` elements past p, computed as an integer: near the end of the arrays
+/// it points past them, and for a matrix without entries p is null; pointer arithmetic
+/// there is undefined behaviour, while a prefetch of any address is harmless.
+template <class T>
+inline const void* address_ahead(const T* p, std::int64_t ahead) {
+  return reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + std::uintptr_t(ahead) * sizeof(T));
+}
+
 template <class V, class I>
 inline void prefetch_row_ahead(const V* v, const I* ci, std::int64_t k) {
-  __builtin_prefetch(v + k + spmv_prefetch_entries);
-  __builtin_prefetch(ci + k + spmv_prefetch_entries);
+  __builtin_prefetch(address_ahead(v, k + spmv_prefetch_entries));
+  __builtin_prefetch(address_ahead(ci, k + spmv_prefetch_entries));
 }
 
 /// The order of every CSR row sum, SpMV's and SpMM's alike, so that their results agree
