@@ -16,6 +16,8 @@ sell_matrix::sell_matrix(const csr_matrix& a_in, int chunk, int sigma) : chunk_(
     MIXPREC_THROW(invalid_argument, op, "sigma = ", sigma, " must be 1 or a multiple of C = ", chunk);
   if (a_in.cols() > std::numeric_limits<std::int32_t>::max())
     MIXPREC_THROW(invalid_argument, op, a_in.cols(), " columns do not fit the i32 column indices of SELL");
+  if (a_in.rows() > std::numeric_limits<std::int32_t>::max() - chunk)
+    MIXPREC_THROW(invalid_argument, op, a_in.rows(), " rows do not fit the i32 row numbers of SELL's slots");
   const context ctx = a_in.ctx();
   const csr_matrix a = a_in.with_indices(index_type::i64).to(context::cpu());
   rows_ = a.rows();
@@ -51,8 +53,10 @@ sell_matrix::sell_matrix(const csr_matrix& a_in, int chunk, int sigma) : chunk_(
   buffer col(dtype::i32, stored), val(a.value_type(), stored);
   auto* c = static_cast<std::int32_t*>(col.data());
   auto* v = static_cast<unsigned char*>(val.data());
-  std::memset(c, 0, std::size_t(stored) * 4);
-  std::memset(v, 0, std::size_t(stored) * vbytes);
+  if (stored > 0) {  // a matrix without entries has null arrays, which memset must not get
+    std::memset(c, 0, std::size_t(stored) * 4);
+    std::memset(v, 0, std::size_t(stored) * vbytes);
+  }
   for (std::int64_t s = 0; s < slices; ++s)
     for (int l = 0; l < chunk; ++l) {
       const std::int32_t r = order[s * chunk + l];
