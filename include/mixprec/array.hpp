@@ -49,6 +49,7 @@ class buffer {
  private:
   struct releaser {
     std::shared_ptr<detail::context_state> ctx;
+    std::size_t bytes;  // as allocated (host blocks are kept for reuse by size)
     void operator()(void* p) const;
   };
   context ctx_{nullptr};

@@ -25,9 +25,11 @@ struct context_state {
 };
 
 /// Allocates `bytes` in the context's memory (64-byte aligned on the CPU; 2 MiB aligned and
-/// huge-page advised from 4 MiB up). Throws out_of_memory naming the size.
+/// huge-page advised from 4 MiB up). Throws out_of_memory naming the size. Host blocks of
+/// 128 KiB and more come from a cache of freed blocks of the same size when it has one.
 void* allocate(const context_state& ctx, std::size_t bytes);
-void release(const context_state& ctx, void* p) noexcept;
+/// Frees (or, on the host, keeps for reuse) a block of `bytes` from allocate().
+void release(const context_state& ctx, void* p, std::size_t bytes) noexcept;
 
 /// Raw copy between memory spaces; `src_ctx`/`dst_ctx` say where each pointer lives.
 void copy_bytes(const context_state& src_ctx, const void* src, const context_state& dst_ctx,
