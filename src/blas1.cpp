@@ -73,9 +73,11 @@ void run(op_id op, const vec& x, dtype out, const detail::blas1_problem& p, Call
   const detail::kernel_entry k = detail::select_kernel(op, ctx, x.type, out, &p);
   const auto t0 = std::chrono::steady_clock::now();
   call(k, ctx.exec());
-  const std::string types = op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out))
-                                                 : std::string(name_of(x.type));
-  detail::finish_call(op, ctx, k, t0, types, detail::cat("n", p.n, ":inc", p.incx, ":", p.incy), p.acc);
+  detail::finish_call(op, ctx, k, t0, p.acc, [&] {
+    return std::make_pair(op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out))
+                                               : std::string(name_of(x.type)),
+                          detail::cat("n", p.n, ":inc", p.incx, ":", p.incy));
+  });
 }
 
 template <class Fn>

@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "internal/context_state.hpp"
 #include "internal/registry.hpp"
+#include "mixprec/kernels.hpp"
 
 namespace mixprec::detail {
 
@@ -20,6 +22,17 @@ kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype o
 void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
                  std::chrono::steady_clock::time_point start, const std::string& dtypes,
                  const std::string& shape, accumulation acc);
+
+/// finish_call with the verbose line's text, {dtypes, shape}, built by `describe` only when
+/// it is printed: formatting it on every call cost more than a BLAS-1 kernel on a few
+/// thousand elements, the size of a small solver's vectors.
+template <class Describe>
+void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
+                 std::chrono::steady_clock::time_point start, accumulation acc, Describe&& describe) {
+  if (ctx.kind == backend::cpu && !mixprec::verbose_enabled()) return;
+  const std::pair<std::string, std::string> text = describe();
+  finish_call(op, ctx, k, start, text.first, text.second, acc);
+}
 
 /// Whether a kernel can run in this process (ISA level allowed, CUDA device present).
 bool runnable(const kernel_entry& k);

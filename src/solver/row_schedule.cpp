@@ -85,8 +85,10 @@ void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>
     args.count = s.size(g);
     fn(st.exec(), args);
   }
-  finish_call(op_id::csr_rows_solve, st, k, t0, cat(name_of(a.value_type()), ":", name_of(x.type())),
-              cat(a.rows(), "x", a.cols(), ":groups", s.groups()), accumulation::standard);
+  finish_call(op_id::csr_rows_solve, st, k, t0, accumulation::standard, [&] {
+    return std::make_pair(cat(name_of(a.value_type()), ":", name_of(x.type())),
+                          cat(a.rows(), "x", a.cols(), ":groups", s.groups()));
+  });
 }
 
 }  // namespace mixprec::detail
