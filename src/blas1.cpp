@@ -194,6 +194,77 @@ double cg_update(double alpha, const_view pv, const_view qv, view xv, view rv) {
   return rr;
 }
 
+namespace {
+
+/// A checked block of k dense rows of n elements, `ld` elements apart.
+struct rows {
+  const char* data;
+  std::int64_t k, n, ld;
+};
+
+/// Checks the rows of vs against w (same n, dtype and memory; f64 or f32; dense); for mdot
+/// and maxpy.
+rows check_rows(const char* op, const const_view& vs, const vec& w) {
+  if (!vs.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the vectors have no context");
+  if (vs.rank() != 2 || (vs.extent(0) > 1 && vs.stride(0) < vs.extent(1)) || (vs.extent(1) > 1 && vs.stride(1) != 1))
+    MIXPREC_THROW(invalid_argument, op, "the vectors must be the rows of a k x n view with unit stride along n");
+  const rows r{static_cast<const char*>(vs.data()), vs.extent(0), vs.extent(1), vs.stride(0)};
+  if (r.n != w.n) MIXPREC_THROW(shape_mismatch, op, "the vectors have ", r.n, " elements, w has ", w.n);
+  if (vs.type() != w.type) MIXPREC_THROW(invalid_argument, op, "the vectors are ", name_of(vs.type()), " but w is ", name_of(w.type));
+  if (w.type != dtype::f64 && w.type != dtype::f32)
+    MIXPREC_THROW(unsupported, op, "vectors are ", name_of(w.type), "; ", op, " takes f64 or f32");
+  if (w.inc != 1) MIXPREC_THROW(unsupported, op, "w must be dense");
+  if (vs.ctx().state()->kind != w.ctx->kind || vs.ctx().state()->device != w.ctx->device)
+    MIXPREC_THROW(invalid_argument, op, "the vectors and w live in different memory spaces");
+  return r;
+}
+
+/// Row j of the block as a vector view.
+const_view row_of(const const_view& vs, const rows& r, std::int64_t j) {
+  return const_view(r.data + j * r.ld * std::int64_t(size_of(vs.type())), vs.type(), {r.n}, {1}, vs.ctx());
+}
+
+}  // namespace
+
+void mdot(const_view vs, const_view wv, double* h) {
+  constexpr const char* op = "mdot";
+  const vec w = as_vector(op, "w", wv);
+  const rows r = check_rows(op, vs, w);
+  if (w.ctx->kind != backend::cpu) {  // no fused kernel there: one dot per row
+    for (std::int64_t j = 0; j < r.k; ++j) h[j] = dot(row_of(vs, r, j), wv, accumulation::f64);
+    return;
+  }
+  const std::size_t es = size_of(w.type);
+  const detail::blas1_problem prob{w.n, 1, 1, accumulation::f64};
+  for (std::int64_t g = 0; g < r.k; g += detail::multi_vector_max) {
+    const int count = int(std::min<std::int64_t>(detail::multi_vector_max, r.k - g));
+    run(op_id::mdot, w, w.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+      fn_of<detail::mdot_fn>(k)(ex, w.n, count, r.data + g * r.ld * std::int64_t(es), r.ld, w.data, h + g);
+    });
+  }
+}
+
+void maxpy(const double* a, const_view vs, view wv) {
+  constexpr const char* op = "maxpy";
+  const vec w = as_vector(op, "w", wv);
+  const rows r = check_rows(op, vs, w);
+  const std::size_t es = size_of(w.type);
+  const char* wb = static_cast<const char*>(w.data);
+  if (r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * std::int64_t(es) && r.data < wb + w.n * std::int64_t(es))
+    MIXPREC_THROW(invalid_argument, op, "w overlaps the vectors it is updated from");
+  if (w.ctx->kind != backend::cpu) {  // no fused kernel there: one axpy per row
+    for (std::int64_t j = 0; j < r.k; ++j) axpy(a[j], row_of(vs, r, j), wv);
+    return;
+  }
+  const detail::blas1_problem prob{w.n, 1, 1, accumulation::standard};
+  for (std::int64_t g = 0; g < r.k; g += detail::multi_vector_max) {
+    const int count = int(std::min<std::int64_t>(detail::multi_vector_max, r.k - g));
+    run(op_id::maxpy, w, w.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+      fn_of<detail::maxpy_fn>(k)(ex, w.n, count, a + g, r.data + g * r.ld * std::int64_t(es), r.ld, writable(w));
+    });
+  }
+}
+
 }  // namespace detail
 
 void scal(double alpha, view xv) {

@@ -43,6 +43,8 @@ const char* name_of(op_id op) {
     case op_id::mg_prolong: return "mg_prolong";
     case op_id::csr_rows_solve: return "csr_rows_solve";
     case op_id::cg_update: return "cg_update";
+    case op_id::mdot: return "mdot";
+    case op_id::maxpy: return "maxpy";
     case op_id::count_: break;
   }
   return "?";

@@ -392,6 +392,86 @@ TEST_P(cg_update_kernel, matches_axpy_twice_and_the_norm_of_the_new_residual) {
 INSTANTIATE_TEST_SUITE_P(every_kernel, cg_update_kernel, ::testing::ValuesIn(runnable_kernels("cg_update")),
                          kernel_param_name);
 
+// ---- mdot and maxpy (Krylov bases) -----------------------------------------------------------
+
+class multi_vector_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// mdot: h_j = v_j' w within gamma_n(2^-53) sum|v_j w| (f64 accumulation; f32 products are
+/// exact in f64). maxpy: w + sum_j a_j v_j within gamma_2k(u_T)(|w| + sum|a_j v_j|), k steps
+/// each rounding a product and a sum. Rows 3 elements apart beyond n (ld = n + 3), k from 1
+/// to 11 so that the front end's groups of 8 are crossed; w is checked not to move for mdot.
+TEST_P(multi_vector_kernel, match_exact_sums_within_derived_bounds) {
+  const kernel_info& k = GetParam();
+  with_type(k.in, [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+      const context ctx = context_for(k);
+      force_kernel pin(k.name);
+      for (auto n : test_sizes())
+        for (int count : {1, 3, 8, 11}) {
+          const std::int64_t ld_ = n + 3;
+          const auto vs = random_values<T>(count * ld_, 61 + std::uint32_t(n)), ws = random_values<T>(n, 67);
+          array<T> v(vs, ctx), w(ws, ctx);
+          const const_view rows(v.data(), dtype_of<T>, {count, n}, {ld_, 1}, ctx);
+          const std::string where = k.name + " n=" + std::to_string(n) + " k=" + std::to_string(count);
+          if (k.op == "mdot") {
+            std::vector<double> h(std::size_t(count), -1.0);
+            detail::mdot(rows, w.as_view(), h.data());
+            for (int j = 0; j < count; ++j) {
+              ld s = 0, sabs = 0;
+              for (std::int64_t i = 0; i < n; ++i) {
+                const ld p = exact(vs[std::size_t(j * ld_ + i)]) * exact(ws[std::size_t(i)]);
+                s += p;
+                sabs += std::fabs(p);
+              }
+              EXPECT_LE(std::fabs(ld(h[std::size_t(j)]) - s), gamma(ld(n), unit_roundoff<double>()) * sabs + ref_u * ld(n) * sabs)
+                  << where << " j=" << j;
+            }
+            EXPECT_EQ(w.to_vector(), ws) << where;
+          } else {
+            std::vector<double> a(static_cast<std::size_t>(count));
+            for (int j = 0; j < count; ++j) a[std::size_t(j)] = 0.25 - 0.125 * j;
+            detail::maxpy(a.data(), rows, w.as_view());
+            const auto got = w.to_vector();
+            const ld u = unit_roundoff<T>();
+            for (std::int64_t i = 0; i < n; ++i) {
+              ld e = exact(ws[std::size_t(i)]), eabs = std::fabs(e);
+              for (int j = 0; j < count; ++j) {
+                const ld p = ld(T(a[std::size_t(j)])) * exact(vs[std::size_t(j * ld_ + i)]);
+                e += p;
+                eabs += std::fabs(p);
+              }
+              ASSERT_LE(std::fabs(exact(got[std::size_t(i)]) - e), gamma(ld(2 * count), u) * eabs) << where << " i=" << i;
+            }
+          }
+        }
+    }
+  });
+}
+
+std::vector<kernel_info> multi_vector_kernels() {
+  auto v = runnable_kernels("mdot");
+  for (auto& k : runnable_kernels("maxpy")) v.push_back(k);
+  return v;
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, multi_vector_kernel, ::testing::ValuesIn(multi_vector_kernels()),
+                         kernel_param_name);
+
+TEST(multi_vector_ops, bad_arguments_are_named) {
+  array<double> v(std::vector<double>(40, 1.0)), w(std::vector<double>(10, 1.0)), w9(std::vector<double>(9, 1.0));
+  const const_view rows(v.data(), dtype::f64, {4, 10}, {10, 1}, v.ctx());
+  double h[4];
+  EXPECT_THROW(detail::mdot(rows, w9.as_view(), h), error);
+  const view overlapping(v.data() + 10, dtype::f64, {10}, {1}, v.ctx());
+  const double a[4] = {1, 1, 1, 1};
+  try {
+    detail::maxpy(a, rows, overlapping);
+    ADD_FAILURE() << "maxpy accepted a w inside its vectors";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("overlaps"), std::string::npos) << e.what();
+  }
+}
+
 std::vector<kernel_info> elementwise_kernels() {
   auto v = runnable_kernels("axpy");
   for (auto& k : runnable_kernels("scal")) v.push_back(k);

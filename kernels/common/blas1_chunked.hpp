@@ -107,6 +107,28 @@ struct chunked {
     static void scal(const detail::exec_args& ex, idx n, double alpha, void* x, idx incx) {
       for_chunks<Parallel>(ex, n, [&](idx b, idx e) { scal_range(b, e, C(alpha), static_cast<T*>(x), incx); });
     }
+    /// One f64 accumulator per vector and chunk, chunks merged in order.
+    static void mdot(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const void* w, double* h) {
+      plain_sum<double> partial[detail::max_chunks][detail::multi_vector_max];
+      const int chunks = chunks_for<Parallel>(ex, n);
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        mdot_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(w), partial[c], double{});
+      });
+      for (int j = 0; j < k; ++j) {
+        plain_sum<double> total;
+        for (int c = 0; c < chunks; ++c) total.merge(partial[c][j]);
+        h[j] = total.value();
+      }
+    }
+    static void maxpy(const detail::exec_args& ex, idx n, int k, const double* a, const void* v, idx ldv, void* w) {
+      C coefficients[detail::multi_vector_max];
+      for (int j = 0; j < k; ++j) coefficients[j] = C(a[j]);
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
+        maxpy_range(b, e, k, coefficients, static_cast<const T*>(v), ldv, static_cast<T*>(w));
+      });
+    }
     static void dot(const detail::exec_args& ex, idx n, const void* x, idx incx, const void* y,
                     idx incy, accumulation acc, double* result) {
       reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {

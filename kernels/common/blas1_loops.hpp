@@ -52,6 +52,23 @@ inline void cg_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const 
   }
 }
 
+/// acc[j] += sum over [b, e) of v_j[i] w[i], for the k vectors v_j at v + j*ldv.
+template <class T, class Acc, class A>
+inline void mdot_range(idx b, idx e, int k, const T* v, idx ldv, const T* w, Acc* acc, A) {
+  for (int j = 0; j < k; ++j)
+    for (idx i = b; i < e; ++i) acc[j].add_product(A(widen(v[j * ldv + i])), A(widen(w[i])));
+}
+
+/// w += sum_j a[j] v_j over [b, e), j in order, each step rounded to T as axpy_range does.
+template <class T>
+inline void maxpy_range(idx b, idx e, int k, const compute_t<T>* a, const T* v, idx ldv, T* w) {
+  for (idx i = b; i < e; ++i) {
+    T s = w[i];
+    for (int j = 0; j < k; ++j) s = narrow<T>(a[j] * widen(v[j * ldv + i]) + widen(s));
+    w[i] = s;
+  }
+}
+
 template <class T>
 inline void scal_range(idx b, idx e, compute_t<T> alpha, T* x, idx incx) {
   for (idx i = b; i < e; ++i) x[i * incx] = narrow<T>(alpha * widen(x[i * incx]));

@@ -211,6 +211,36 @@ struct blas1_vector {
       });
     }
 
+    /// h[j] = v_j' w in f64 lanes for k vectors: each block of w is loaded once for all of
+    /// them, one accumulator per vector (K a constant, so they stay in registers).
+    static void mdot(const exec_args& ex, idx n, int k, const void* vv, idx ldv, const void* wv, double* h) {
+      switch (k) {
+        case 1: return mdot_k<1>(ex, n, vv, ldv, wv, h);
+        case 2: return mdot_k<2>(ex, n, vv, ldv, wv, h);
+        case 3: return mdot_k<3>(ex, n, vv, ldv, wv, h);
+        case 4: return mdot_k<4>(ex, n, vv, ldv, wv, h);
+        case 5: return mdot_k<5>(ex, n, vv, ldv, wv, h);
+        case 6: return mdot_k<6>(ex, n, vv, ldv, wv, h);
+        case 7: return mdot_k<7>(ex, n, vv, ldv, wv, h);
+        default: return mdot_k<detail::multi_vector_max>(ex, n, vv, ldv, wv, h);
+      }
+    }
+
+    /// w += sum_j a[j] v_j: each block of w loaded and stored once, the k steps in between
+    /// rounded to T's compute precision one by one, as k calls of axpy would.
+    static void maxpy(const exec_args& ex, idx n, int k, const double* a, const void* vv, idx ldv, void* wv) {
+      switch (k) {
+        case 1: return maxpy_k<1>(ex, n, a, vv, ldv, wv);
+        case 2: return maxpy_k<2>(ex, n, a, vv, ldv, wv);
+        case 3: return maxpy_k<3>(ex, n, a, vv, ldv, wv);
+        case 4: return maxpy_k<4>(ex, n, a, vv, ldv, wv);
+        case 5: return maxpy_k<5>(ex, n, a, vv, ldv, wv);
+        case 6: return maxpy_k<6>(ex, n, a, vv, ldv, wv);
+        case 7: return maxpy_k<7>(ex, n, a, vv, ldv, wv);
+        default: return maxpy_k<detail::multi_vector_max>(ex, n, a, vv, ldv, wv);
+      }
+    }
+
     /// Two passes per chunk: the largest |x| (and whether a NaN is present), then the first
     /// index holding it. Each chunk reads its part twice, from cache for chunks that fit.
     static void amax(const exec_args& ex, idx n, const void* xv, idx, idx* result) {
@@ -219,6 +249,47 @@ struct blas1_vector {
     }
 
    private:
+    template <int K>
+    static void mdot_k(const exec_args& ex, idx n, const void* vv, idx ldv, const void* wv, double* h) {
+      using W = typename Lanes::f64;
+      constexpr idx lanes = W::width;
+      const T* v = static_cast<const T*>(vv);
+      const T* w = static_cast<const T*>(wv);
+      const int chunks = chunks_for<true>(ex, n);
+      plain_sum<double> partial[detail::max_chunks][K];
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        vplain<W> acc[K];
+        for (idx i = b; i < e; i += lanes) {
+          const idx m = std::min(lanes, e - i);
+          const W wi = load_block<W>(w + i, m);
+          for (int j = 0; j < K; ++j) acc[j].add_product(load_block<W>(v + j * ldv + i, m), wi);
+        }
+        for (int j = 0; j < K; ++j) acc[j].drain(partial[c][j]);
+      });
+      for (int j = 0; j < K; ++j) {
+        plain_sum<double> total;
+        for (int c = 0; c < chunks; ++c) total.merge(partial[c][j]);
+        h[j] = total.value();
+      }
+    }
+
+    template <int K>
+    static void maxpy_k(const exec_args& ex, idx n, const double* a, const void* vv, idx ldv, void* wv) {
+      const T* v = static_cast<const T*>(vv);
+      T* w = static_cast<T*>(wv);
+      V coefficient[K];
+      for (int j = 0; j < K; ++j) coefficient[j] = V::broadcast(C(a[j]));
+      for_chunks<true>(ex, n, [&](idx b, idx e) {
+        store_aligned_blocks<V>(w, b, e, [&](idx i, idx m) {
+          V s = load_block<V>(w + i, m);
+          for (int j = 0; j < K; ++j) s = V::fma(coefficient[j], load_block<V>(v + j * ldv + i, m), s);
+          store_block(s, w + i, m);
+        });
+      });
+    }
+
     static idx chunk_amax(const T* x, idx b, idx e, double* best) {
       constexpr idx w = V::width;
       V m = V::zero();
@@ -258,7 +329,9 @@ constexpr detail::blas1_kernel_table blas1_vector_table() {
           {&D::dot, &F::dot, &H::dot, &BF::dot},
           {&D::sumsq, &F::sumsq, &H::sumsq, &BF::sumsq},
           {&D::asum, &F::asum, &H::asum, &BF::asum},
-          {&D::amax, &F::amax, &H::amax, &BF::amax}};
+          {&D::amax, &F::amax, &H::amax, &BF::amax},
+          {&D::mdot, &F::mdot},
+          {&D::maxpy, &F::maxpy}};
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -63,6 +63,10 @@ inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc&
     add_entry(sink, v, op_id::asum, types[i], types[i], erase(t.asum[i]));
     add_entry(sink, v, op_id::amax, types[i], types[i], erase(t.amax[i]));
   }
+  for (int i = 0; i < 2; ++i) {
+    add_entry(sink, v, op_id::mdot, types[i], types[i], erase(t.mdot[i]));
+    add_entry(sink, v, op_id::maxpy, types[i], types[i], erase(t.maxpy[i]));
+  }
 }
 
 /// CG's fused update for f64 and f32 vectors.
@@ -70,6 +74,17 @@ template <template <class> class K>
 void add_cg_update(const detail::kernel_sink& sink, const variant_desc& v) {
   add_entry(sink, v, detail::op_id::cg_update, dtype::f64, dtype::f64, detail::erase(&K<double>::cg_update));
   add_entry(sink, v, detail::op_id::cg_update, dtype::f32, dtype::f32, detail::erase(&K<float>::cg_update));
+}
+
+/// The multi-vector ops of Krylov bases (mdot, maxpy) for f64 and f32 vectors.
+template <template <class> class K>
+void add_multi_vector_ops(const detail::kernel_sink& sink, const variant_desc& v) {
+  using detail::erase;
+  using detail::op_id;
+  add_entry(sink, v, op_id::mdot, dtype::f64, dtype::f64, erase(&K<double>::mdot));
+  add_entry(sink, v, op_id::mdot, dtype::f32, dtype::f32, erase(&K<float>::mdot));
+  add_entry(sink, v, op_id::maxpy, dtype::f64, dtype::f64, erase(&K<double>::maxpy));
+  add_entry(sink, v, op_id::maxpy, dtype::f32, dtype::f32, erase(&K<float>::maxpy));
 }
 
 /// C<Src, Dst> provides static run with the convert signature.

@@ -10,4 +10,12 @@ namespace mixprec::detail {
 /// vectors of one dtype (f64 or f32).
 double cg_update(double alpha, const_view p, const_view q, view x, view r);
 
+/// h[j] = v_j' w accumulated in f64, for the rows v_j of vs (k x n, unit stride along n;
+/// f64 or f32 like w): w is read once per group of 8 rows, not once per row (classical
+/// Gram-Schmidt against a whole Krylov basis).
+void mdot(const_view vs, const_view w, double* h);
+/// w += sum_j a[j] v_j over the rows of vs in order, each step rounded as axpy rounds it:
+/// one pass over w per group of 8 rows. w must not overlap vs.
+void maxpy(const double* a, const_view vs, view w);
+
 }  // namespace mixprec::detail

@@ -18,11 +18,11 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 5;
+inline constexpr int kernel_abi_version = 6;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, axpby, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
                                    stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
-                                   mg_prolong, csr_rows_solve, cg_update, spmv_dia, count_ };
+                                   mg_prolong, csr_rows_solve, cg_update, spmv_dia, mdot, maxpy, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -58,6 +58,17 @@ using cg_update_fn = void (*)(const exec_args&, std::int64_t n, double alpha, co
                               void* r, double* rr);
 using scal_fn = void (*)(const exec_args&, std::int64_t n, double alpha, void* x,
                          std::int64_t incx);
+/// The most vectors one mdot or maxpy call takes: their accumulators or coefficients stay in
+/// registers; front ends cut longer lists into groups.
+inline constexpr int multi_vector_max = 8;
+/// h[j] = v_j' w, accumulated in f64, for the k <= multi_vector_max dense vectors v_j at
+/// v + j*ldv elements: w is read once per call instead of once per vector (GMRES's
+/// Gram-Schmidt against its whole basis).
+using mdot_fn = void (*)(const exec_args&, std::int64_t n, int k, const void* v, std::int64_t ldv, const void* w,
+                         double* h);
+/// w += sum_j a[j] v_j, j in order, each step rounded as axpy rounds it: one pass over w.
+using maxpy_fn = void (*)(const exec_args&, std::int64_t n, int k, const double* a, const void* v, std::int64_t ldv,
+                          void* w);
 using dot_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
                         const void* y, std::int64_t incy, accumulation acc, double* result);
 /// sum (scale * x[i])^2 in the accumulation precision; nrm2 is built on it.
@@ -345,6 +356,8 @@ struct blas1_kernel_table {
   sumsq_fn sumsq[4];
   asum_fn asum[4];
   amax_fn amax[4];
+  mdot_fn mdot[2];    // f64, f32
+  maxpy_fn maxpy[2];  // f64, f32
 };
 /// An ISA folder's CSR (i32 and i64 indices), SELL and CSR SpMM kernels, indexed by the
 /// values' dtype (f64, f32, f16, bf16) and then the vectors' (f64, f32).

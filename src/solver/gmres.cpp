@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "internal/error_macros.hpp"
+#include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
 #include "solver/solve_monitor.hpp"
 
@@ -16,6 +17,11 @@ namespace {
 view vector_in(buffer& block, std::int64_t i, std::int64_t n) {
   return view(static_cast<char*>(block.data()) + i * n * std::int64_t(size_of(block.type())), block.type(), {n}, {1},
               block.ctx());
+}
+
+/// Vectors 0 .. count-1 of the block as the rows of a count x n view.
+const_view vectors_in(buffer& block, std::int64_t count, std::int64_t n) {
+  return const_view(block.data(), block.type(), {count, n}, {n, 1}, block.ctx());
 }
 
 /// Orthogonalizes w against v_0..v_j; h receives the coefficients (j+1 of them).
@@ -29,15 +35,19 @@ void orthogonalize(orthogonalization how, buffer& basis, int j, std::int64_t n, 
     return;
   }
   // CGS2: all coefficients from the same w, subtracted together, then once more to remove
-  // what rounding left (Giraud, Langou, Rozloznik 2005: twice is enough).
+  // what rounding left (Giraud, Langou, Rozloznik 2005: twice is enough). Each pass reads w
+  // once for all the dot products and once for all the updates (mdot, maxpy), where one
+  // dot and one axpy per basis vector read it 3(j+1) times.
   std::vector<double> c(static_cast<std::size_t>(j + 1));
   for (int i = 0; i <= j; ++i) h[i] = 0;
+  const const_view v = vectors_in(basis, j + 1, n);
   for (int pass = 0; pass < 2; ++pass) {
-    for (int i = 0; i <= j; ++i) c[std::size_t(i)] = dot(w, vector_in(basis, i, n), accumulation::f64);
+    detail::mdot(v, w, c.data());
     for (int i = 0; i <= j; ++i) {
-      axpy(-c[std::size_t(i)], vector_in(basis, i, n), w);
       h[i] += c[std::size_t(i)];
+      c[std::size_t(i)] = -c[std::size_t(i)];
     }
+    detail::maxpy(c.data(), v, w);
   }
 }
 
@@ -133,11 +143,15 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
     if (m && !flexible) {
       const view u = vector_in(basis, 0, n);  // v_0 is no longer needed
       scal(y[0], u);
-      for (int i = 1; i < cols; ++i) axpy(y[i], vector_in(basis, i, n), u);
+      if (cols > 1) {
+        const view rest(static_cast<char*>(basis.data()) + n * std::int64_t(size_of(basis.type())), basis.type(),
+                        {cols - 1, n}, {n, 1}, basis.ctx());
+        detail::maxpy(y.data() + 1, rest, u);
+      }
       m->apply(1.0, u, 1.0, x);
     } else {
       buffer& src = m ? z_block : basis;
-      for (int i = 0; i < cols; ++i) axpy(y[i], vector_in(src, i, n), x);
+      if (cols > 0) detail::maxpy(y.data(), vectors_in(src, cols, n), x);
     }
     if (stop || mon.stopped()) break;
   }
