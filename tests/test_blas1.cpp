@@ -355,37 +355,47 @@ TEST_P(axpby_kernel, matches_exact_within_derived_bound) {
 }
 INSTANTIATE_TEST_SUITE_P(every_kernel, axpby_kernel, ::testing::ValuesIn(runnable_kernels("axpby")), kernel_param_name);
 
+/// Runs body(T{}, ctx) with kernel k pinned, for k's f64 and f32 instances (the fused ops
+/// of the solvers take only those).
+template <class Body>
+void with_pinned_solver_kernel(const kernel_info& k, Body&& body) {
+  with_type(k.in, [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+      const context ctx = context_for(k);
+      force_kernel pin(k.name);
+      body(t, ctx);
+    }
+  });
+}
+
 class cg_update_kernel : public ::testing::TestWithParam<kernel_info> {};
 
 /// x += alpha p and r -= alpha q within axpy's bound each; the returned r'r is the f64 sum
 /// of squares of the r written, within gamma_n(2^-53) of it.
 TEST_P(cg_update_kernel, matches_axpy_twice_and_the_norm_of_the_new_residual) {
   const kernel_info& k = GetParam();
-  with_type(k.in, [&](auto t) {
+  with_pinned_solver_kernel(k, [&](auto t, const context& ctx) {
     using T = decltype(t);
-    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-      const context ctx = context_for(k);
-      force_kernel pin(k.name);
-      for (auto n : test_sizes()) {
-        const auto ps = random_values<T>(n, 41), qs = random_values<T>(n, 43), xs = random_values<T>(n, 47),
-                   rs = random_values<T>(n, 53);
-        array<T> p(ps, ctx), q(qs, ctx), x(xs, ctx), r(rs, ctx);
-        const double alpha = 0.37;
-        const double rr = detail::cg_update(alpha, p.as_view(), q.as_view(), x.as_view(), r.as_view());
-        const auto xg = x.to_vector(), rg = r.to_vector();
-        ld sum = 0;
-        for (std::int64_t i = 0; i < n; ++i) {
-          const std::size_t s = std::size_t(i);
-          const ld ap = ld(alpha) * exact(ps[s]), aq = -ld(alpha) * exact(qs[s]);
-          ASSERT_LE(std::fabs(exact(xg[s]) - (ap + exact(xs[s]))), axpy_bound<T>(ap, exact(xs[s]), ap + exact(xs[s])))
-              << k.name << " x i=" << i;
-          ASSERT_LE(std::fabs(exact(rg[s]) - (aq + exact(rs[s]))), axpy_bound<T>(aq, exact(rs[s]), aq + exact(rs[s])))
-              << k.name << " r i=" << i;
-          sum += exact(rg[s]) * exact(rg[s]);
-        }
-        EXPECT_LE(std::fabs(ld(rr) - sum), gamma(ld(n + 1), unit_roundoff<double>()) * sum + ref_u * ld(n) * sum)
-            << k.name << " n=" << n;
+    for (auto n : test_sizes()) {
+      const auto ps = random_values<T>(n, 41), qs = random_values<T>(n, 43), xs = random_values<T>(n, 47),
+                 rs = random_values<T>(n, 53);
+      array<T> p(ps, ctx), q(qs, ctx), x(xs, ctx), r(rs, ctx);
+      const double alpha = 0.37;
+      const double rr = detail::cg_update(alpha, p.as_view(), q.as_view(), x.as_view(), r.as_view());
+      const auto xg = x.to_vector(), rg = r.to_vector();
+      ld sum = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::size_t s = std::size_t(i);
+        const ld ap = ld(alpha) * exact(ps[s]), aq = -ld(alpha) * exact(qs[s]);
+        ASSERT_LE(std::fabs(exact(xg[s]) - (ap + exact(xs[s]))), axpy_bound<T>(ap, exact(xs[s]), ap + exact(xs[s])))
+            << k.name << " x i=" << i;
+        ASSERT_LE(std::fabs(exact(rg[s]) - (aq + exact(rs[s]))), axpy_bound<T>(aq, exact(rs[s]), aq + exact(rs[s])))
+            << k.name << " r i=" << i;
+        sum += exact(rg[s]) * exact(rg[s]);
       }
+      EXPECT_LE(std::fabs(ld(rr) - sum), gamma(ld(n + 1), unit_roundoff<double>()) * sum + ref_u * ld(n) * sum)
+          << k.name << " n=" << n;
     }
   });
 }
@@ -402,50 +412,46 @@ class multi_vector_kernel : public ::testing::TestWithParam<kernel_info> {};
 /// to 11 so that the front end's groups of 8 are crossed; w is checked not to move for mdot.
 TEST_P(multi_vector_kernel, match_exact_sums_within_derived_bounds) {
   const kernel_info& k = GetParam();
-  with_type(k.in, [&](auto t) {
+  with_pinned_solver_kernel(k, [&](auto t, const context& ctx) {
     using T = decltype(t);
-    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
-      const context ctx = context_for(k);
-      force_kernel pin(k.name);
-      for (auto n : test_sizes())
-        for (int count : {1, 3, 8, 11}) {
-          const std::int64_t ld_ = n + 3;
-          const auto vs = random_values<T>(count * ld_, 61 + std::uint32_t(n)), ws = random_values<T>(n, 67);
-          array<T> v(vs, ctx), w(ws, ctx);
-          const const_view rows(v.data(), dtype_of<T>, {count, n}, {ld_, 1}, ctx);
-          const std::string where = k.name + " n=" + std::to_string(n) + " k=" + std::to_string(count);
-          if (k.op == "mdot") {
-            std::vector<double> h(std::size_t(count), -1.0);
-            detail::mdot(rows, w.as_view(), h.data());
-            for (int j = 0; j < count; ++j) {
-              ld s = 0, sabs = 0;
-              for (std::int64_t i = 0; i < n; ++i) {
-                const ld p = exact(vs[std::size_t(j * ld_ + i)]) * exact(ws[std::size_t(i)]);
-                s += p;
-                sabs += std::fabs(p);
-              }
-              EXPECT_LE(std::fabs(ld(h[std::size_t(j)]) - s), gamma(ld(n), unit_roundoff<double>()) * sabs + ref_u * ld(n) * sabs)
-                  << where << " j=" << j;
-            }
-            EXPECT_EQ(w.to_vector(), ws) << where;
-          } else {
-            std::vector<double> a(static_cast<std::size_t>(count));
-            for (int j = 0; j < count; ++j) a[std::size_t(j)] = 0.25 - 0.125 * j;
-            detail::maxpy(a.data(), rows, w.as_view());
-            const auto got = w.to_vector();
-            const ld u = unit_roundoff<T>();
+    for (auto n : test_sizes())
+      for (int count : {1, 3, 8, 11}) {
+        const std::int64_t ld_ = n + 3;
+        const auto vs = random_values<T>(count * ld_, 61 + std::uint32_t(n)), ws = random_values<T>(n, 67);
+        array<T> v(vs, ctx), w(ws, ctx);
+        const const_view rows(v.data(), dtype_of<T>, {count, n}, {ld_, 1}, ctx);
+        const std::string where = k.name + " n=" + std::to_string(n) + " k=" + std::to_string(count);
+        if (k.op == "mdot") {
+          std::vector<double> h(std::size_t(count), -1.0);
+          detail::mdot(rows, w.as_view(), h.data());
+          for (int j = 0; j < count; ++j) {
+            ld s = 0, sabs = 0;
             for (std::int64_t i = 0; i < n; ++i) {
-              ld e = exact(ws[std::size_t(i)]), eabs = std::fabs(e);
-              for (int j = 0; j < count; ++j) {
-                const ld p = ld(T(a[std::size_t(j)])) * exact(vs[std::size_t(j * ld_ + i)]);
-                e += p;
-                eabs += std::fabs(p);
-              }
-              ASSERT_LE(std::fabs(exact(got[std::size_t(i)]) - e), gamma(ld(2 * count), u) * eabs) << where << " i=" << i;
+              const ld p = exact(vs[std::size_t(j * ld_ + i)]) * exact(ws[std::size_t(i)]);
+              s += p;
+              sabs += std::fabs(p);
             }
+            EXPECT_LE(std::fabs(ld(h[std::size_t(j)]) - s), gamma(ld(n), unit_roundoff<double>()) * sabs + ref_u * ld(n) * sabs)
+                << where << " j=" << j;
+          }
+          EXPECT_EQ(w.to_vector(), ws) << where;
+        } else {
+          std::vector<double> a(static_cast<std::size_t>(count));
+          for (int j = 0; j < count; ++j) a[std::size_t(j)] = 0.25 - 0.125 * j;
+          detail::maxpy(a.data(), rows, w.as_view());
+          const auto got = w.to_vector();
+          const ld u = unit_roundoff<T>();
+          for (std::int64_t i = 0; i < n; ++i) {
+            ld e = exact(ws[std::size_t(i)]), eabs = std::fabs(e);
+            for (int j = 0; j < count; ++j) {
+              const ld p = ld(T(a[std::size_t(j)])) * exact(vs[std::size_t(j * ld_ + i)]);
+              e += p;
+              eabs += std::fabs(p);
+            }
+            ASSERT_LE(std::fabs(exact(got[std::size_t(i)]) - e), gamma(ld(2 * count), u) * eabs) << where << " i=" << i;
           }
         }
-    }
+      }
   });
 }
 

@@ -214,31 +214,13 @@ struct blas1_vector {
     /// h[j] = v_j' w in f64 lanes for k vectors: each block of w is loaded once for all of
     /// them, one accumulator per vector (K a constant, so they stay in registers).
     static void mdot(const exec_args& ex, idx n, int k, const void* vv, idx ldv, const void* wv, double* h) {
-      switch (k) {
-        case 1: return mdot_k<1>(ex, n, vv, ldv, wv, h);
-        case 2: return mdot_k<2>(ex, n, vv, ldv, wv, h);
-        case 3: return mdot_k<3>(ex, n, vv, ldv, wv, h);
-        case 4: return mdot_k<4>(ex, n, vv, ldv, wv, h);
-        case 5: return mdot_k<5>(ex, n, vv, ldv, wv, h);
-        case 6: return mdot_k<6>(ex, n, vv, ldv, wv, h);
-        case 7: return mdot_k<7>(ex, n, vv, ldv, wv, h);
-        default: return mdot_k<detail::multi_vector_max>(ex, n, vv, ldv, wv, h);
-      }
+      with_count(k, [&](auto count) { mdot_k<decltype(count)::value>(ex, n, vv, ldv, wv, h); });
     }
 
     /// w += sum_j a[j] v_j: each block of w loaded and stored once, the k steps in between
     /// rounded to T's compute precision one by one, as k calls of axpy would.
     static void maxpy(const exec_args& ex, idx n, int k, const double* a, const void* vv, idx ldv, void* wv) {
-      switch (k) {
-        case 1: return maxpy_k<1>(ex, n, a, vv, ldv, wv);
-        case 2: return maxpy_k<2>(ex, n, a, vv, ldv, wv);
-        case 3: return maxpy_k<3>(ex, n, a, vv, ldv, wv);
-        case 4: return maxpy_k<4>(ex, n, a, vv, ldv, wv);
-        case 5: return maxpy_k<5>(ex, n, a, vv, ldv, wv);
-        case 6: return maxpy_k<6>(ex, n, a, vv, ldv, wv);
-        case 7: return maxpy_k<7>(ex, n, a, vv, ldv, wv);
-        default: return maxpy_k<detail::multi_vector_max>(ex, n, a, vv, ldv, wv);
-      }
+      with_count(k, [&](auto count) { maxpy_k<decltype(count)::value>(ex, n, a, vv, ldv, wv); });
     }
 
     /// Two passes per chunk: the largest |x| (and whether a NaN is present), then the first
@@ -249,6 +231,21 @@ struct blas1_vector {
     }
 
    private:
+    /// Calls f(std::integral_constant<int, k>) for k = 1 .. multi_vector_max.
+    template <class F>
+    static void with_count(int k, F&& f) {
+      switch (k) {
+        case 1: return f(std::integral_constant<int, 1>{});
+        case 2: return f(std::integral_constant<int, 2>{});
+        case 3: return f(std::integral_constant<int, 3>{});
+        case 4: return f(std::integral_constant<int, 4>{});
+        case 5: return f(std::integral_constant<int, 5>{});
+        case 6: return f(std::integral_constant<int, 6>{});
+        case 7: return f(std::integral_constant<int, 7>{});
+        default: return f(std::integral_constant<int, detail::multi_vector_max>{});
+      }
+    }
+
     template <int K>
     static void mdot_k(const exec_args& ex, idx n, const void* vv, idx ldv, const void* wv, double* h) {
       using W = typename Lanes::f64;
