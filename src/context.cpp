@@ -7,6 +7,7 @@
 #include "internal/context_state.hpp"
 #include "internal/cuda_plugin_api.hpp"
 #include "internal/error_macros.hpp"
+#include "mixprec/kernels.hpp"
 
 namespace mixprec {
 
@@ -86,6 +87,24 @@ context context::cuda(int device) {
   return context(std::move(s));
 }
 
+namespace {
+
+/// The op families best() needs a GPU backend to serve before it chooses it, as a list of
+/// those the CUDA plugin lacks ("" when it has them all). With BLAS-1 and conversions alone,
+/// SpMV, GEMM, stencils and every solver would throw unsupported on the context best()
+/// handed out; a caller who wants the GPU for what it has asks context::cuda().
+std::string cuda_plugin_gaps() {
+  std::string missing;
+  for (const char* op : {"spmv_csr", "gemm", "stencil"}) {
+    bool served = false;
+    for (const kernel_info& k : list_kernels(op)) served = served || k.where == backend::cuda;
+    if (!served) missing += (missing.empty() ? "" : ", ") + std::string(op);
+  }
+  return missing;
+}
+
+}  // namespace
+
 context context::best() {
   const char* env = std::getenv("MIXPREC_BACKEND");
   const std::string forced = env ? env : "";
@@ -100,9 +119,14 @@ context context::best() {
                   "' is neither cpu nor cuda");
   std::string why;
   if (cuda_available(&why)) {
-    context c = cuda(0);
-    c.state_->reason = "a CUDA device is available";
-    return c;
+    const std::string missing = cuda_plugin_gaps();
+    if (missing.empty()) {
+      context c = cuda(0);
+      c.state_->reason = "a CUDA device is available";
+      return c;
+    }
+    return context(make_cpu(0, "a CUDA device is available, but the CUDA plugin has no " + missing +
+                                   " kernels (context::cuda() still serves the ops it has)"));
   }
   return context(make_cpu(0, "no CUDA: " + why));
 }

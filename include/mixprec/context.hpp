@@ -1,6 +1,6 @@
 // mixprec/context.hpp — where work runs: backend, device, stream, threads, allocator.
 //
-//   auto ctx = mixprec::context::best();      // CUDA if a GPU and the plugin are usable, else CPU
+//   auto ctx = mixprec::context::best();      // CUDA if a GPU and a plugin serving it are usable
 //   std::cout << ctx.describe() << "\n";       // what was chosen and why
 //   auto cpu = mixprec::context::cpu(2);       // CPU with 2 threads
 //   auto gpu = mixprec::context::cuda(0);      // throws status::backend_unavailable without one
@@ -54,7 +54,8 @@ class context {
   static context cpu(int threads = 0);
   /// CUDA device `device`; throws status::backend_unavailable when it cannot be used.
   static context cuda(int device = 0);
-  /// CUDA when usable (or MIXPREC_BACKEND says so), else CPU.
+  /// CUDA when a device is usable and the plugin has SpMV, GEMM and stencil kernels (or
+  /// MIXPREC_BACKEND=cuda says so), else CPU; describe() says which and why.
   static context best();
 
   backend kind() const;
