@@ -120,6 +120,15 @@ int register_all() {
     benchmark::RegisterBenchmark(("peer/openblas_daxpy/f64/" + size_name(n)).c_str(), peer_openblas_daxpy, n)->UseRealTime()->Unit(benchmark::kMillisecond);
 #endif
   }
+  // What one call costs when the vector is tiny (an inference engine's small ops, a small
+  // solver's short vectors): validation, kernel choice, and the kernel on 8 elements, with
+  // OpenBLAS's call at the same size beside it.
+  benchmark::RegisterBenchmark("dispatch/dot/f64/n8", bench_dot, dtype::f64, 8)->Unit(benchmark::kNanosecond);
+  benchmark::RegisterBenchmark("dispatch/axpy/f64/n8", bench_axpy, dtype::f64, 8)->Unit(benchmark::kNanosecond);
+#if defined(MIXPREC_BENCH_OPENBLAS)
+  benchmark::RegisterBenchmark("peer/openblas_ddot/f64/n8", peer_openblas_ddot, 8)->Unit(benchmark::kNanosecond);
+  benchmark::RegisterBenchmark("peer/openblas_daxpy/f64/n8", peer_openblas_daxpy, 8)->Unit(benchmark::kNanosecond);
+#endif
   return 0;
 }
 const int registered = register_all();

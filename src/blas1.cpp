@@ -71,7 +71,7 @@ template <class Call>
 void run(op_id op, const vec& x, dtype out, const detail::blas1_problem& p, Call&& call) {
   const detail::context_state& ctx = *x.ctx;
   const detail::kernel_entry k = detail::select_kernel(op, ctx, x.type, out, &p);
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = detail::call_start();
   call(k, ctx.exec());
   detail::finish_call(op, ctx, k, t0, p.acc, [&] {
     return std::make_pair(op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out))

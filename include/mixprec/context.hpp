@@ -72,7 +72,7 @@ class context {
   /// Same memory space (CPU, or the same CUDA device): views can be mixed in one op.
   bool same_memory(const context& other) const;
 
-  std::shared_ptr<detail::context_state> state() const { return state_; }
+  const std::shared_ptr<detail::context_state>& state() const { return state_; }
   explicit context(std::shared_ptr<detail::context_state> s) : state_(std::move(s)) {}
 
  private:

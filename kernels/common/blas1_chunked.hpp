@@ -6,6 +6,8 @@
 
 #include "kernels/common/isa_namespace.hpp"
 
+#include <vector>
+
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
 #include "kernels/common/blas1_loops.hpp"
@@ -40,6 +42,13 @@ inline void reduce_chunks(const detail::exec_args& ex, idx n, accumulation mode,
   with_accumulator<T>(mode, [&](auto& total, auto tag) {
     using Acc = std::remove_reference_t<decltype(total)>;
     const int chunks = chunks_for<Parallel>(ex, n);
+    if (chunks == 1) {  // short vectors: no table of partials to clear
+      Acc a;
+      detail::parallel_chunks(1, [&](int) { body(idx(0), n, a, tag); });
+      total.merge(a);
+      *result = total.value();
+      return;
+    }
     Acc partial[detail::max_chunks];
     detail::parallel_chunks(chunks, [&](int c) {
       idx b, e;
@@ -109,16 +118,17 @@ struct chunked {
     }
     /// One f64 accumulator per vector and chunk, chunks merged in order.
     static void mdot(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const void* w, double* h) {
-      plain_sum<double> partial[detail::max_chunks][detail::multi_vector_max];
       const int chunks = chunks_for<Parallel>(ex, n);
+      std::vector<plain_sum<double>> partial(std::size_t(chunks) * std::size_t(k));  // chunk c's at c*k
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
-        mdot_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(w), partial[c], double{});
+        mdot_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(w), &partial[std::size_t(c * k)],
+                   double{});
       });
       for (int j = 0; j < k; ++j) {
         plain_sum<double> total;
-        for (int c = 0; c < chunks; ++c) total.merge(partial[c][j]);
+        for (int c = 0; c < chunks; ++c) total.merge(partial[std::size_t(c * k + j)]);
         h[j] = total.value();
       }
     }

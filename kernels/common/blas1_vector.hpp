@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/common/blas1_chunked.hpp"
 #include "kernels/common/simd_accumulators.hpp"
@@ -37,30 +38,42 @@ struct blas1_vector {
   /// block), with four accumulators per chunk, chunks in parallel, partials merged in order.
   template <class V, class VAcc, class SAcc, class Step>
   static void vreduce(const exec_args& ex, idx n, SAcc& total, Step step) {
-    constexpr idx w = V::width;
     const int chunks = chunks_for<true>(ex, n);
+    if (chunks == 1) {  // short vectors: no table of partials to clear (2-4 KiB per call)
+      SAcc s;
+      detail::parallel_chunks(1, [&](int) { s = vreduce_range<V, VAcc, SAcc>(0, n, step); });
+      total.merge(s);
+      return;
+    }
     SAcc partial[detail::max_chunks];
     detail::parallel_chunks(chunks, [&](int c) {
       idx b, e;
       detail::chunk_range(n, chunks, c, 64, &b, &e);
-      VAcc a0, a1, a2, a3;
-      idx i = b;
-      for (; i + 4 * w <= e; i += 4 * w) {
-        step(a0, i, w);
-        step(a1, i + w, w);
-        step(a2, i + 2 * w, w);
-        step(a3, i + 3 * w, w);
-      }
-      for (; i + w <= e; i += w) step(a0, i, w);
-      if (i < e) step(a1, i, e - i);
-      a0.merge(a1);
-      a2.merge(a3);
-      a0.merge(a2);
-      SAcc s;
-      a0.drain(s);
-      partial[c] = s;
+      partial[c] = vreduce_range<V, VAcc, SAcc>(b, e, step);
     });
     for (int c = 0; c < chunks; ++c) total.merge(partial[c]);
+  }
+
+  /// One chunk of vreduce: [b, e) with four accumulators, drained into a scalar one.
+  template <class V, class VAcc, class SAcc, class Step>
+  static SAcc vreduce_range(idx b, idx e, Step& step) {
+    constexpr idx w = V::width;
+    VAcc a0, a1, a2, a3;
+    idx i = b;
+    for (; i + 4 * w <= e; i += 4 * w) {
+      step(a0, i, w);
+      step(a1, i + w, w);
+      step(a2, i + 2 * w, w);
+      step(a3, i + 3 * w, w);
+    }
+    for (; i + w <= e; i += w) step(a0, i, w);
+    if (i < e) step(a1, i, e - i);
+    a0.merge(a1);
+    a2.merge(a3);
+    a0.merge(a2);
+    SAcc s;
+    a0.drain(s);
+    return s;
   }
 
   /// Full blocks load through load_halves: a 64-byte load that spans two cache lines made
@@ -253,7 +266,8 @@ struct blas1_vector {
       const T* v = static_cast<const T*>(vv);
       const T* w = static_cast<const T*>(wv);
       const int chunks = chunks_for<true>(ex, n);
-      plain_sum<double> partial[detail::max_chunks][K];
+      std::vector<plain_sum<double>> table(std::size_t(chunks) * K);  // chunk c's sums at c*K
+      plain_sum<double>* partial = table.data();
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
@@ -263,11 +277,11 @@ struct blas1_vector {
           const W wi = load_block<W>(w + i, m);
           for (int j = 0; j < K; ++j) acc[j].add_product(load_block<W>(v + j * ldv + i, m), wi);
         }
-        for (int j = 0; j < K; ++j) acc[j].drain(partial[c][j]);
+        for (int j = 0; j < K; ++j) acc[j].drain(partial[c * K + j]);
       });
       for (int j = 0; j < K; ++j) {
         plain_sum<double> total;
-        for (int c = 0; c < chunks; ++c) total.merge(partial[c][j]);
+        for (int c = 0; c < chunks; ++c) total.merge(partial[c * K + j]);
         h[j] = total.value();
       }
     }

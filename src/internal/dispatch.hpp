@@ -23,6 +23,12 @@ void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
                  std::chrono::steady_clock::time_point start, const std::string& dtypes,
                  const std::string& shape, accumulation acc);
 
+/// The start of a call, for the verbose line's time; read from the clock only when verbose
+/// is on (the clock read cost a tenth of a small call).
+inline std::chrono::steady_clock::time_point call_start() {
+  return mixprec::verbose_enabled() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+}
+
 /// finish_call with the verbose line's text, {dtypes, shape}, built by `describe` only when
 /// it is printed: formatting it on every call cost more than a BLAS-1 kernel on a few
 /// thousand elements, the size of a small solver's vectors.

@@ -44,7 +44,7 @@ void run(detail::op_id op, const context& ctx, dtype values, dtype vectors, cons
          std::int64_t rows, std::int64_t nnz, Call&& call) {
   const detail::context_state& st = *ctx.state();
   const detail::kernel_entry k = detail::select_kernel(op, st, values, vectors, &p);
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = detail::call_start();
   call(reinterpret_cast<Fn>(k.fn), st.exec());
   detail::finish_call(op, st, k, t0, p.acc, [&] {
     return std::make_pair(detail::cat(name_of(values), ":", name_of(vectors)), detail::cat("rows", rows, ":nnz", nnz));
