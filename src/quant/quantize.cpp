@@ -88,9 +88,10 @@ void run(detail::op_id opid, const context& ctx, dtype in, dtype out, const deta
   const detail::context_state& st = *ctx.state();
   const detail::quant_problem problem{args.cols <= 1 || (args.scs == 1 && args.dcs == 1)};
   const detail::kernel_entry k = detail::select_kernel(opid, st, in, out, &problem);
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = detail::call_start();
   reinterpret_cast<detail::quant_fn>(k.fn)(st.exec(), args);
-  detail::finish_call(opid, st, k, t0, detail::cat(name_of(in), ":", name_of(out)), shape, accumulation::standard);
+  detail::finish_call(opid, st, k, t0, accumulation::standard,
+                      [&] { return std::make_pair(detail::cat(name_of(in), ":", name_of(out)), std::string(shape)); });
 }
 
 }  // namespace
