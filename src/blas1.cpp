@@ -204,7 +204,7 @@ struct rows {
 
 /// Checks the rows of vs against w (same n, dtype and memory; f64 or f32; dense); for mdot
 /// and maxpy.
-rows check_rows(const char* op, const const_view& vs, const vec& w) {
+rows check_rows(const char* op, const const_view& vs, const const_view& wv, const vec& w) {
   if (!vs.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the vectors have no context");
   if (vs.rank() != 2 || (vs.extent(0) > 1 && vs.stride(0) < vs.extent(1)) || (vs.extent(1) > 1 && vs.stride(1) != 1))
     MIXPREC_THROW(invalid_argument, op, "the vectors must be the rows of a k x n view with unit stride along n");
@@ -214,7 +214,7 @@ rows check_rows(const char* op, const const_view& vs, const vec& w) {
   if (w.type != dtype::f64 && w.type != dtype::f32)
     MIXPREC_THROW(unsupported, op, "vectors are ", name_of(w.type), "; ", op, " takes f64 or f32");
   if (w.inc != 1) MIXPREC_THROW(unsupported, op, "w must be dense");
-  if (vs.ctx().state()->kind != w.ctx->kind || vs.ctx().state()->device != w.ctx->device)
+  if (!vs.ctx().same_memory(wv.ctx()))
     MIXPREC_THROW(invalid_argument, op, "the vectors and w live in different memory spaces");
   return r;
 }
@@ -229,7 +229,7 @@ const_view row_of(const const_view& vs, const rows& r, std::int64_t j) {
 void mdot(const_view vs, const_view wv, double* h) {
   constexpr const char* op = "mdot";
   const vec w = as_vector(op, "w", wv);
-  const rows r = check_rows(op, vs, w);
+  const rows r = check_rows(op, vs, wv, w);
   if (w.ctx->kind != backend::cpu) {  // no fused kernel there: one dot per row
     for (std::int64_t j = 0; j < r.k; ++j) h[j] = dot(row_of(vs, r, j), wv, accumulation::f64);
     return;
@@ -247,7 +247,7 @@ void mdot(const_view vs, const_view wv, double* h) {
 void maxpy(const double* a, const_view vs, view wv) {
   constexpr const char* op = "maxpy";
   const vec w = as_vector(op, "w", wv);
-  const rows r = check_rows(op, vs, w);
+  const rows r = check_rows(op, vs, wv, w);
   const std::size_t es = size_of(w.type);
   const char* wb = static_cast<const char*>(w.data);
   if (r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * std::int64_t(es) && r.data < wb + w.n * std::int64_t(es))

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <string>
 
 #include "internal/context_state.hpp"
 #include "internal/cuda_plugin_api.hpp"

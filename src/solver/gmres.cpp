@@ -19,9 +19,10 @@ view vector_in(buffer& block, std::int64_t i, std::int64_t n) {
               block.ctx());
 }
 
-/// Vectors 0 .. count-1 of the block as the rows of a count x n view.
-const_view vectors_in(buffer& block, std::int64_t count, std::int64_t n) {
-  return const_view(block.data(), block.type(), {count, n}, {n, 1}, block.ctx());
+/// Vectors first .. first+count-1 of the block as the rows of a count x n view.
+const_view vectors_in(buffer& block, std::int64_t first, std::int64_t count, std::int64_t n) {
+  return const_view(static_cast<const char*>(block.data()) + first * n * std::int64_t(size_of(block.type())),
+                    block.type(), {count, n}, {n, 1}, block.ctx());
 }
 
 /// Orthogonalizes w against v_0..v_j; h receives the coefficients (j+1 of them).
@@ -40,7 +41,7 @@ void orthogonalize(orthogonalization how, buffer& basis, int j, std::int64_t n, 
   // dot and one axpy per basis vector read it 3(j+1) times.
   std::vector<double> c(static_cast<std::size_t>(j + 1));
   for (int i = 0; i <= j; ++i) h[i] = 0;
-  const const_view v = vectors_in(basis, j + 1, n);
+  const const_view v = vectors_in(basis, 0, j + 1, n);
   for (int pass = 0; pass < 2; ++pass) {
     detail::mdot(v, w, c.data());
     for (int i = 0; i <= j; ++i) {
@@ -143,15 +144,11 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
     if (m && !flexible) {
       const view u = vector_in(basis, 0, n);  // v_0 is no longer needed
       scal(y[0], u);
-      if (cols > 1) {
-        const view rest(static_cast<char*>(basis.data()) + n * std::int64_t(size_of(basis.type())), basis.type(),
-                        {cols - 1, n}, {n, 1}, basis.ctx());
-        detail::maxpy(y.data() + 1, rest, u);
-      }
+      if (cols > 1) detail::maxpy(y.data() + 1, vectors_in(basis, 1, cols - 1, n), u);
       m->apply(1.0, u, 1.0, x);
     } else {
       buffer& src = m ? z_block : basis;
-      if (cols > 0) detail::maxpy(y.data(), vectors_in(src, cols, n), x);
+      if (cols > 0) detail::maxpy(y.data(), vectors_in(src, 0, cols, n), x);
     }
     if (stop || mon.stopped()) break;
   }
