@@ -194,6 +194,46 @@ double cg_update(double alpha, const_view pv, const_view qv, view xv, view rv) {
   return rr;
 }
 
+void diag_scale(double alpha, const_view dv, const_view rv, double beta, view zv) {
+  constexpr const char* op = "diag_scale";
+  const vec d = as_vector(op, "d", dv), r = as_vector(op, "r", rv), z = as_vector(op, "z", zv);
+  check_pair(op, d, r, true);
+  check_pair(op, d, z, true);
+  check_output(op, "z", z);
+  if (d.inc != 1 || r.inc != 1 || z.inc != 1) MIXPREC_THROW(unsupported, op, "d, r and z must be dense");
+  const detail::blas1_problem prob{d.n, 1, 1, accumulation::standard};
+  run(op_id::diag_scale, d, d.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::diag_scale_fn>(k)(ex, d.n, alpha, d.data, r.data, beta, writable(z));
+  });
+}
+
+bool diag_scale_serves(const_view d, const_view r, const_view z) {
+  const auto dense_here = [&](const const_view& v) {
+    return v.rank() == 1 && (v.extent(0) < 2 || v.stride(0) == 1) && v.type() == d.type() &&
+           v.ctx().same_memory(d.ctx());
+  };
+  return d.ctx().state() && d.ctx().state()->kind == backend::cpu && (d.type() == dtype::f64 || d.type() == dtype::f32) &&
+         dense_here(d) && dense_here(r) && dense_here(z);
+}
+
+pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view pv, const_view qv, const_view dv, view xv, view rv) {
+  constexpr const char* op = "pcg_jacobi_update";
+  const vec p = as_vector(op, "p", pv), q = as_vector(op, "q", qv), d = as_vector(op, "d", dv),
+            x = as_vector(op, "x", xv), r = as_vector(op, "r", rv);
+  check_pair(op, p, q, true);
+  check_pair(op, p, d, true);
+  check_pair(op, p, x, true);
+  check_pair(op, p, r, true);
+  if (p.inc != 1 || q.inc != 1 || d.inc != 1 || x.inc != 1 || r.inc != 1)
+    MIXPREC_THROW(unsupported, op, "p, q, d, x and r must be dense");
+  double sums[2] = {0, 0};
+  const detail::blas1_problem prob{p.n, 1, 1, accumulation::f64};
+  run(op_id::pcg_jacobi_update, p, p.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
+    fn_of<detail::pcg_jacobi_update_fn>(k)(ex, p.n, alpha, p.data, q.data, d.data, writable(x), writable(r), sums);
+  });
+  return {sums[0], sums[1]};
+}
+
 namespace {
 
 /// A checked block of k dense rows of n elements, `ld` elements apart.

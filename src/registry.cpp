@@ -45,6 +45,8 @@ const char* name_of(op_id op) {
     case op_id::cg_update: return "cg_update";
     case op_id::mdot: return "mdot";
     case op_id::maxpy: return "maxpy";
+    case op_id::diag_scale: return "diag_scale";
+    case op_id::pcg_jacobi_update: return "pcg_jacobi_update";
     case op_id::count_: break;
   }
   return "?";

@@ -402,6 +402,77 @@ TEST_P(cg_update_kernel, matches_axpy_twice_and_the_norm_of_the_new_residual) {
 INSTANTIATE_TEST_SUITE_P(every_kernel, cg_update_kernel, ::testing::ValuesIn(runnable_kernels("cg_update")),
                          kernel_param_name);
 
+// ---- the diagonal ops of point Jacobi ---------------------------------------------------
+
+class diag_scale_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// z = alpha (d r) + beta z: three roundings in T, within gamma_3(u)(|alpha d r| + |beta z|);
+/// with beta = 0, z starts as NaN and must not be read.
+TEST_P(diag_scale_kernel, matches_the_exact_scaled_product_within_three_roundings) {
+  const kernel_info& k = GetParam();
+  with_pinned_solver_kernel(k, [&](auto t, const context& ctx) {
+    using T = decltype(t);
+    const ld u = unit_roundoff<T>();
+    for (auto n : test_sizes())
+      for (double beta : {0.0, -0.75}) {
+        const auto ds = random_values<T>(n, 61), rs = random_values<T>(n, 67);
+        auto zs = random_values<T>(n, 71);
+        if (beta == 0.0) zs.assign(zs.size(), T(std::numeric_limits<double>::quiet_NaN()));
+        array<T> d(ds, ctx), r(rs, ctx), z(zs, ctx);
+        const double alpha = 1.3;
+        detail::diag_scale(alpha, d.as_view(), r.as_view(), beta, z.as_view());
+        const auto got = z.to_vector();
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          const ld adr = ld(alpha) * exact(ds[i]) * exact(rs[i]);
+          const ld bz = beta == 0.0 ? 0 : ld(beta) * exact(zs[i]);
+          ASSERT_LE(std::fabs(exact(got[i]) - (adr + bz)), gamma(3, u) * (std::fabs(adr) + std::fabs(bz)))
+              << k.name << " n=" << n << " beta=" << beta << " i=" << i;
+        }
+      }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, diag_scale_kernel, ::testing::ValuesIn(runnable_kernels("diag_scale")),
+                         kernel_param_name);
+
+class pcg_jacobi_update_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// x and r as cg_update writes them; r'r and r'Dr of the r written within
+/// gamma_{n+2}(2^-53) of their exact sums of magnitudes. d is left as it was.
+TEST_P(pcg_jacobi_update_kernel, matches_cg_update_and_both_norms_of_the_new_residual) {
+  const kernel_info& k = GetParam();
+  with_pinned_solver_kernel(k, [&](auto t, const context& ctx) {
+    using T = decltype(t);
+    for (auto n : test_sizes()) {
+      const auto ps = random_values<T>(n, 41), qs = random_values<T>(n, 43), xs = random_values<T>(n, 47),
+                 rs = random_values<T>(n, 53), ds = random_values<T>(n, 59);
+      array<T> p(ps, ctx), q(qs, ctx), d(ds, ctx), x(xs, ctx), r(rs, ctx);
+      const double alpha = 0.37;
+      const detail::pcg_jacobi_sums got =
+          detail::pcg_jacobi_update(alpha, p.as_view(), q.as_view(), d.as_view(), x.as_view(), r.as_view());
+      const auto xg = x.to_vector(), rg = r.to_vector();
+      ld rr = 0, rdr = 0, rdr_magnitude = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::size_t s = std::size_t(i);
+        const ld ap = ld(alpha) * exact(ps[s]), aq = -ld(alpha) * exact(qs[s]);
+        ASSERT_LE(std::fabs(exact(xg[s]) - (ap + exact(xs[s]))), axpy_bound<T>(ap, exact(xs[s]), ap + exact(xs[s])))
+            << k.name << " x i=" << i;
+        ASSERT_LE(std::fabs(exact(rg[s]) - (aq + exact(rs[s]))), axpy_bound<T>(aq, exact(rs[s]), aq + exact(rs[s])))
+            << k.name << " r i=" << i;
+        const ld r2 = exact(rg[s]) * exact(rg[s]);
+        rr += r2;
+        rdr += r2 * exact(ds[s]);
+        rdr_magnitude += r2 * std::fabs(exact(ds[s]));
+      }
+      const ld g = gamma(ld(n + 2), unit_roundoff<double>()) + ref_u * ld(n);
+      EXPECT_LE(std::fabs(ld(got.rr) - rr), g * rr) << k.name << " n=" << n;
+      EXPECT_LE(std::fabs(ld(got.rdr) - rdr), g * rdr_magnitude) << k.name << " n=" << n;
+      EXPECT_EQ(d.to_vector(), ds) << k.name;
+    }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, pcg_jacobi_update_kernel,
+                         ::testing::ValuesIn(runnable_kernels("pcg_jacobi_update")), kernel_param_name);
+
 // ---- mdot and maxpy (Krylov bases) -----------------------------------------------------------
 
 class multi_vector_kernel : public ::testing::TestWithParam<kernel_info> {};

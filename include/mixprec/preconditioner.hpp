@@ -31,9 +31,11 @@ class jacobi_preconditioner : public linear_operator {
   using linear_operator::apply;
   dtype storage_type() const override { return inverse_.value_type(); }
   std::string describe() const override;
+  /// 1/a_ii for every row, in the storage dtype and the operator's memory.
+  const_view inverse_diagonal() const { return inverse_.values(); }
 
  private:
-  csr_matrix inverse_;
+  csr_matrix inverse_;  // the diagonal as a matrix, for backends without a diagonal op
 };
 
 namespace detail {

@@ -34,32 +34,37 @@ inline void for_chunks(const detail::exec_args& ex, idx n, Body&& body) {
   });
 }
 
-/// Reduction over [0, n): body(b, e, acc, tag) per chunk into per-chunk accumulators that
-/// are merged in order; the result is written to *result.
-template <class T, bool Parallel, class Body>
-inline void reduce_chunks(const detail::exec_args& ex, idx n, accumulation mode, double* result,
-                          Body&& body) {
-  with_accumulator<T>(mode, [&](auto& total, auto tag) {
-    using Acc = std::remove_reference_t<decltype(total)>;
+/// K reductions over [0, n) in one pass: body(b, e, acc, tag) per chunk into K per-chunk
+/// accumulators acc[0..K) that are merged in chunk order; the results go to result[0..K).
+template <class T, int K, bool Parallel, class Body>
+inline void reduce_chunks_n(const detail::exec_args& ex, idx n, accumulation mode, double* result, Body&& body) {
+  with_accumulator<T>(mode, [&](auto& zero, auto tag) {
+    using Acc = std::remove_reference_t<decltype(zero)>;
+    struct sums {
+      Acc a[K];
+    };
     const int chunks = chunks_for<Parallel>(ex, n);
+    sums total;
     if (chunks == 1) {  // short vectors: no table of partials to clear
-      Acc a;
-      detail::parallel_chunks(1, [&](int) { body(idx(0), n, a, tag); });
-      total.merge(a);
-      *result = total.value();
-      return;
+      detail::parallel_chunks(1, [&](int) { body(idx(0), n, total.a, tag); });
+    } else {
+      sums partial[detail::max_chunks];
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        body(b, e, partial[c].a, tag);
+      });
+      for (int c = 0; c < chunks; ++c)
+        for (int j = 0; j < K; ++j) total.a[j].merge(partial[c].a[j]);
     }
-    Acc partial[detail::max_chunks];
-    detail::parallel_chunks(chunks, [&](int c) {
-      idx b, e;
-      detail::chunk_range(n, chunks, c, 64, &b, &e);
-      Acc a;
-      body(b, e, a, tag);
-      partial[c] = a;
-    });
-    for (int c = 0; c < chunks; ++c) total.merge(partial[c]);
-    *result = total.value();
+    for (int j = 0; j < K; ++j) result[j] = total.a[j].value();
   });
+}
+
+/// One reduction over [0, n): body(b, e, acc, tag) per chunk; the result to *result.
+template <class T, bool Parallel, class Body>
+inline void reduce_chunks(const detail::exec_args& ex, idx n, accumulation mode, double* result, Body&& body) {
+  reduce_chunks_n<T, 1, Parallel>(ex, n, mode, result, [&](idx b, idx e, auto* acc, auto tag) { body(b, e, acc[0], tag); });
 }
 
 /// amax over [0, n): chunk_amax(b, e, &best) gives each chunk's first index of largest
@@ -111,6 +116,20 @@ struct chunked {
       reduce_chunks<T, Parallel>(ex, n, accumulation::f64, rr, [&](idx b, idx e, auto& a, auto tag) {
         cg_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q), static_cast<T*>(x),
                         static_cast<T*>(r), a, tag);
+      });
+    }
+    static void diag_scale(const detail::exec_args& ex, idx n, double alpha, const void* d, const void* r, double beta,
+                           void* z) {
+      for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
+        diag_scale_range(b, e, C(alpha), static_cast<const T*>(d), static_cast<const T*>(r), C(beta),
+                         static_cast<T*>(z));
+      });
+    }
+    static void pcg_jacobi_update(const detail::exec_args& ex, idx n, double alpha, const void* p, const void* q,
+                                  const void* d, void* x, void* r, double* rr) {
+      reduce_chunks_n<T, 2, Parallel>(ex, n, accumulation::f64, rr, [&](idx b, idx e, auto* a, auto tag) {
+        pcg_jacobi_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q),
+                                static_cast<const T*>(d), static_cast<T*>(x), static_cast<T*>(r), a, tag);
       });
     }
     static void scal(const detail::exec_args& ex, idx n, double alpha, void* x, idx incx) {

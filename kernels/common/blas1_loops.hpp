@@ -52,6 +52,30 @@ inline void cg_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const 
   }
 }
 
+/// z = alpha*(d .* r) + beta*z, rounded as SpMV rounds a one-entry row (z not read when
+/// beta == 0), so that Jacobi gives the same z as its diagonal applied as a matrix.
+template <class T>
+inline void diag_scale_range(idx b, idx e, compute_t<T> alpha, const T* d, const T* r, compute_t<T> beta, T* z) {
+  if (beta == compute_t<T>(0)) {
+    for (idx i = b; i < e; ++i) z[i] = narrow<T>(alpha * (widen(d[i]) * widen(r[i])));
+    return;
+  }
+  for (idx i = b; i < e; ++i) z[i] = narrow<T>(alpha * (widen(d[i]) * widen(r[i])) + beta * widen(z[i]));
+}
+
+/// cg_update_range, and r'Dr of the new r into acc[1] (r'r into acc[0]).
+template <class T, class Acc, class A>
+inline void pcg_jacobi_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const T* q, const T* d, T* x, T* r,
+                                    Acc* acc, A) {
+  for (idx i = b; i < e; ++i) {
+    x[i] = narrow<T>(alpha * widen(p[i]) + widen(x[i]));
+    const T ri = narrow<T>(-alpha * widen(q[i]) + widen(r[i]));
+    r[i] = ri;
+    acc[0].add_product(A(widen(ri)), A(widen(ri)));
+    acc[1].add_product(A(widen(ri)) * A(widen(d[i])), A(widen(ri)));
+  }
+}
+
 /// acc[j] += sum over [b, e) of v_j[i] w[i], for the k vectors v_j at v + j*ldv.
 template <class T, class Acc, class A>
 inline void mdot_range(idx b, idx e, int k, const T* v, idx ldv, const T* w, Acc* acc, A) {

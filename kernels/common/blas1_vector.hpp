@@ -134,6 +134,65 @@ struct blas1_vector {
     }
   }
 
+  /// An elementwise update with f64 sums of what it stored, in one pass: step(i, k) updates
+  /// elements [i, i + k) of a block of V (k < V::width only at the end), then fold(acc, j, m)
+  /// adds elements [j, j + m) to the K f64-lane accumulators acc[0..K), reading back in f64
+  /// lanes what step has just stored (from L1). Blocks start at each chunk's first element,
+  /// not at an aligned address, so the sums do not depend on where the vectors lie. Two sets
+  /// of accumulators alternate to halve the chain of dependent adds; both sets and the
+  /// lambdas are copied into the chunk's body, as the intrinsics' stores may alias anything
+  /// reached through a pointer (accumulators and pointers reloaded every block ran this
+  /// loop at half the speed of dot).
+  template <class V, int K, class Step, class Fold>
+  static void update_and_reduce(const exec_args& ex, idx n, double* result, const Step& step, const Fold& fold) {
+    using W = typename Lanes::f64;
+    struct sums {
+      plain_sum<double> s[K];
+    };
+    const int chunks = chunks_for<true>(ex, n);
+    sums one;
+    sums* partial = &one;
+    std::vector<sums> table;
+    if (chunks > 1) {
+      table.resize(std::size_t(chunks));
+      partial = table.data();
+    }
+    detail::parallel_chunks(chunks, [&](int c) {
+      idx b, e;
+      detail::chunk_range(n, chunks, c, 64, &b, &e);
+      const Step st = step;
+      const Fold fo = fold;
+      vplain<W> a0[K], a1[K];
+      // A block of V is one block of W (f64) or two (f32): the second goes to `second`.
+      const auto fold_block = [&](idx i, idx k, vplain<W>* first, vplain<W>* second) {
+        fo(first, i, std::min<idx>(W::width, k));
+        if constexpr (V::width > W::width)
+          if (k > W::width) fo(second, i + W::width, k - W::width);
+      };
+      idx i = b;
+      for (; i + 2 * V::width <= e; i += 2 * V::width) {
+        st(i, V::width);
+        fold_block(i, V::width, a0, a1);
+        st(i + V::width, V::width);
+        fold_block(i + V::width, V::width, a1, a0);
+      }
+      for (; i < e; i += V::width) {
+        const idx k = std::min<idx>(V::width, e - i);
+        st(i, k);
+        fold_block(i, k, a0, a1);
+      }
+      for (int q = 0; q < K; ++q) {
+        a0[q].merge(a1[q]);
+        a0[q].drain(partial[c].s[q]);
+      }
+    });
+    for (int q = 0; q < K; ++q) {
+      plain_sum<double> total;
+      for (int c = 0; c < chunks; ++c) total.merge(partial[c].s[q]);
+      result[q] = total.value();
+    }
+  }
+
   template <class T>
   struct ops {
     using C = compute_t<T>;
@@ -224,6 +283,46 @@ struct blas1_vector {
       });
     }
 
+    /// z = alpha*(d .* r) + beta*z; beta == 0 does not read z.
+    static void diag_scale(const exec_args& ex, idx n, double alpha, const void* dv, const void* rv, double beta,
+                           void* zv) {
+      const T* d = static_cast<const T*>(dv);
+      const T* r = static_cast<const T*>(rv);
+      T* z = static_cast<T*>(zv);
+      const V a = V::broadcast(C(alpha)), bt = V::broadcast(C(beta));
+      const bool read_z = C(beta) != C(0);
+      for_chunks<true>(ex, n, [&](idx b, idx e) {
+        store_aligned_blocks<V>(z, b, e, [&](idx i, idx k) {
+          const V dr = load_block<V>(d + i, k) * load_block<V>(r + i, k);
+          store_block(read_z ? V::fma(a, dr, bt * load_block<V>(z + i, k)) : a * dr, z + i, k);
+        });
+      });
+    }
+
+    /// x += alpha*p, r -= alpha*q, rr[0] = r'r of the new r (f64 lanes).
+    static void cg_update(const exec_args& ex, idx n, double alpha, const void* p, const void* q, void* x, void* r,
+                          double* rr) {
+      using W = typename Lanes::f64;
+      const T* rt = static_cast<const T*>(r);
+      update_and_reduce<V, 1>(ex, n, rr, update_x_and_r(alpha, p, q, x, r), [=](auto* acc, idx j, idx m) {
+        const W rj = load_block<W>(rt + j, m);
+        acc[0].add_product(rj, rj);
+      });
+    }
+
+    /// cg_update, and rr[1] = r'Dr of the new r for D = diag(d).
+    static void pcg_jacobi_update(const exec_args& ex, idx n, double alpha, const void* p, const void* q,
+                                  const void* dv, void* x, void* r, double* rr) {
+      using W = typename Lanes::f64;
+      const T* rt = static_cast<const T*>(r);
+      const T* d = static_cast<const T*>(dv);
+      update_and_reduce<V, 2>(ex, n, rr, update_x_and_r(alpha, p, q, x, r), [=](auto* acc, idx j, idx m) {
+        const W rj = load_block<W>(rt + j, m);
+        acc[0].add_product(rj, rj);
+        acc[1].add_product(rj * load_block<W>(d + j, m), rj);
+      });
+    }
+
     /// h[j] = v_j' w in f64 lanes for k vectors: each block of w is loaded once for all of
     /// them, one accumulator per vector (K a constant, so they stay in registers).
     static void mdot(const exec_args& ex, idx n, int k, const void* vv, idx ldv, const void* wv, double* h) {
@@ -244,6 +343,24 @@ struct blas1_vector {
     }
 
    private:
+    /// The step of CG's update: x += alpha*p, r -= alpha*q over a block, rounded in T's
+    /// compute precision as axpy rounds. A functor forced inline: as a lambda GCC called it
+    /// once per block.
+    struct update_x_and_r {
+      V a, minus_a;
+      const T* p;
+      const T* q;
+      T* x;
+      T* r;
+      update_x_and_r(double alpha, const void* pv, const void* qv, void* xv, void* rv)
+          : a(V::broadcast(C(alpha))), minus_a(V::broadcast(C(-alpha))), p(static_cast<const T*>(pv)),
+            q(static_cast<const T*>(qv)), x(static_cast<T*>(xv)), r(static_cast<T*>(rv)) {}
+      MIXPREC_ALWAYS_INLINE void operator()(idx i, idx k) const {
+        store_block(V::fma(a, load_block<V>(p + i, k), load_block<V>(x + i, k)), x + i, k);
+        store_block(V::fma(minus_a, load_block<V>(q + i, k), load_block<V>(r + i, k)), r + i, k);
+      }
+    };
+
     /// Calls f(std::integral_constant<int, k>) for k = 1 .. multi_vector_max.
     template <class F>
     static void with_count(int k, F&& f) {
@@ -342,7 +459,10 @@ constexpr detail::blas1_kernel_table blas1_vector_table() {
           {&D::asum, &F::asum, &H::asum, &BF::asum},
           {&D::amax, &F::amax, &H::amax, &BF::amax},
           {&D::mdot, &F::mdot},
-          {&D::maxpy, &F::maxpy}};
+          {&D::maxpy, &F::maxpy},
+          {&D::cg_update, &F::cg_update},
+          {&D::diag_scale, &F::diag_scale},
+          {&D::pcg_jacobi_update, &F::pcg_jacobi_update}};
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -66,6 +66,9 @@ inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc&
   for (int i = 0; i < 2; ++i) {
     add_entry(sink, v, op_id::mdot, types[i], types[i], erase(t.mdot[i]));
     add_entry(sink, v, op_id::maxpy, types[i], types[i], erase(t.maxpy[i]));
+    add_entry(sink, v, op_id::cg_update, types[i], types[i], erase(t.cg_update[i]));
+    add_entry(sink, v, op_id::diag_scale, types[i], types[i], erase(t.diag_scale[i]));
+    add_entry(sink, v, op_id::pcg_jacobi_update, types[i], types[i], erase(t.pcg_jacobi_update[i]));
   }
 }
 
@@ -74,6 +77,17 @@ template <template <class> class K>
 void add_cg_update(const detail::kernel_sink& sink, const variant_desc& v) {
   add_entry(sink, v, detail::op_id::cg_update, dtype::f64, dtype::f64, detail::erase(&K<double>::cg_update));
   add_entry(sink, v, detail::op_id::cg_update, dtype::f32, dtype::f32, detail::erase(&K<float>::cg_update));
+}
+
+/// The diagonal ops of point Jacobi (diag_scale, pcg_jacobi_update) for f64 and f32 vectors.
+template <template <class> class K>
+void add_diagonal_ops(const detail::kernel_sink& sink, const variant_desc& v) {
+  using detail::erase;
+  using detail::op_id;
+  add_entry(sink, v, op_id::diag_scale, dtype::f64, dtype::f64, erase(&K<double>::diag_scale));
+  add_entry(sink, v, op_id::diag_scale, dtype::f32, dtype::f32, erase(&K<float>::diag_scale));
+  add_entry(sink, v, op_id::pcg_jacobi_update, dtype::f64, dtype::f64, erase(&K<double>::pcg_jacobi_update));
+  add_entry(sink, v, op_id::pcg_jacobi_update, dtype::f32, dtype::f32, erase(&K<float>::pcg_jacobi_update));
 }
 
 /// The multi-vector ops of Krylov bases (mdot, maxpy) for f64 and f32 vectors.

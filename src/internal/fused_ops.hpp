@@ -10,6 +10,22 @@ namespace mixprec::detail {
 /// vectors of one dtype (f64 or f32).
 double cg_update(double alpha, const_view p, const_view q, view x, view r);
 
+/// z = alpha*(d .* r) + beta*z (beta == 0: z not read), d, r and z dense, of one dtype
+/// (f64 or f32), in CPU memory: a diagonal applied without a matrix's index arrays.
+void diag_scale(double alpha, const_view d, const_view r, double beta, view z);
+/// Whether diag_scale serves these operands (else apply the diagonal as a matrix).
+bool diag_scale_serves(const_view d, const_view r, const_view z);
+
+/// The two sums pcg_jacobi_update returns.
+struct pcg_jacobi_sums {
+  double rr;   // r'r of the new r
+  double rdr;  // r'Dr of the new r
+};
+/// PCG's update with the point-Jacobi preconditioner D = diag(d): x += alpha*p, r -= alpha*q,
+/// with r'r and r'Dr of the new r accumulated in f64, in one pass. Same operands as
+/// diag_scale (diag_scale_serves(d, r, r) must hold).
+pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view p, const_view q, const_view d, view x, view r);
+
 /// h[j] = v_j' w accumulated in f64, for the rows v_j of vs (k x n, unit stride along n;
 /// f64 or f32 like w): w is read once per group of 8 rows, not once per row (classical
 /// Gram-Schmidt against a whole Krylov basis).

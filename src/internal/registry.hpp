@@ -18,11 +18,12 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 6;
+inline constexpr int kernel_abi_version = 7;
 
 enum class op_id : std::uint8_t { convert, fill, axpy, axpby, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
                                    stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
-                                   mg_prolong, csr_rows_solve, cg_update, spmv_dia, mdot, maxpy, count_ };
+                                   mg_prolong, csr_rows_solve, cg_update, spmv_dia, mdot, maxpy,
+                                   diag_scale, pcg_jacobi_update, count_ };
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -56,6 +57,14 @@ using axpby_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const 
 /// accumulated in f64 into *rr.
 using cg_update_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* p, const void* q, void* x,
                               void* r, double* rr);
+/// z = alpha*(d .* r) + beta*z over dense vectors of one dtype; beta == 0 does not read z.
+/// A diagonal matrix applied without index arrays (point Jacobi).
+using diag_scale_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* d, const void* r,
+                               double beta, void* z);
+/// CG's update with a diagonal preconditioner D: x += alpha*p, r -= alpha*q, and the new
+/// r'r and r'Dr accumulated in f64 into rr[0] and rr[1] (one pass instead of four).
+using pcg_jacobi_update_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* p, const void* q,
+                                      const void* d, void* x, void* r, double* rr);
 using scal_fn = void (*)(const exec_args&, std::int64_t n, double alpha, void* x,
                          std::int64_t incx);
 /// The most vectors one mdot or maxpy call takes: their accumulators or coefficients stay in
@@ -358,6 +367,9 @@ struct blas1_kernel_table {
   amax_fn amax[4];
   mdot_fn mdot[2];    // f64, f32
   maxpy_fn maxpy[2];  // f64, f32
+  cg_update_fn cg_update[2];                  // f64, f32
+  diag_scale_fn diag_scale[2];                // f64, f32
+  pcg_jacobi_update_fn pcg_jacobi_update[2];  // f64, f32
 };
 /// An ISA folder's CSR (i32 and i64 indices), SELL and CSR SpMM kernels, indexed by the
 /// values' dtype (f64, f32, f16, bf16) and then the vectors' (f64, f32).

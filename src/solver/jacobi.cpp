@@ -1,18 +1,21 @@
-// Point Jacobi as a diagonal CSR matrix: applied by the SpMV kernels of every backend, in
-// the storage precision asked for, with no op of its own.
+// Point Jacobi, kept as a diagonal CSR matrix in the storage precision asked for: applied
+// by diag_scale where it serves (CPU memory, storage = the vectors' dtype), else by the
+// SpMV kernels of every backend. A one-entry-per-row SpMV reads a column index and a row
+// pointer per row and gathers; as a CSR SpMV Jacobi cost 20 % of a PCG iteration.
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <vector>
 
 #include "internal/error_macros.hpp"
+#include "internal/fused_ops.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "solver/preconditioner_support.hpp"
 
 namespace mixprec {
 namespace {
 
-csr_matrix inverse_diagonal(const linear_operator& a, dtype storage) {
+csr_matrix inverse_diagonal_matrix(const linear_operator& a, dtype storage) {
   constexpr const char* op = "jacobi_preconditioner";
   if (a.rows() != a.cols())
     MIXPREC_THROW(shape_mismatch, op, "the operator is not square: ", a.rows(), " x ", a.cols());
@@ -51,11 +54,14 @@ csr_matrix inverse_diagonal(const linear_operator& a, dtype storage) {
 }  // namespace
 
 jacobi_preconditioner::jacobi_preconditioner(const linear_operator& a, dtype storage)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), inverse_(inverse_diagonal(a, storage)) {}
+    : linear_operator(a.rows(), a.cols(), a.ctx()), inverse_(inverse_diagonal_matrix(a, storage)) {}
 
 void jacobi_preconditioner::apply(double alpha, const_view r, double beta, view z) const {
   check_vectors("jacobi_preconditioner::apply", r, z);
-  spmv(alpha, inverse_.ref(), r, beta, z);
+  if (detail::diag_scale_serves(inverse_diagonal(), r, z))
+    detail::diag_scale(alpha, inverse_diagonal(), r, beta, z);
+  else
+    spmv(alpha, inverse_.ref(), r, beta, z);
 }
 
 std::string jacobi_preconditioner::describe() const {
