@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "internal/error_macros.hpp"
+#include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
 #include "solver/solve_monitor.hpp"
 
@@ -34,6 +35,12 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
   };
   // The half step or the full one met the target: true when the solve ends.
   auto confirm = [&]() { return mon.confirm(restart()) || mon.stopped(); };
+  // x += step * dx and r -= step * dr in one pass that also returns ||r||: sqrt(r'r), or
+  // the scaled nrm2 where r'r under- or overflowed (a norm of 0 is then not believed).
+  auto update = [&](double step, const_view dx, const_view dr) {
+    const double rr = detail::cg_update(step, dx, dr, x, r);
+    return rr > 0 && std::isfinite(rr) ? std::sqrt(rr) : nrm2(r, accumulation::f64);
+  };
   if (mon.start(restart())) return mon.finish(a, b, x);
 
   for (;;) {
@@ -56,9 +63,7 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
       break;
     }
     alpha = rho / shadow_v;
-    axpy(alpha, p_hat, x);
-    axpy(-alpha, v, r);  // r = s
-    const double s_norm = nrm2(r, accumulation::f64);
+    const double s_norm = update(alpha, p_hat, v);  // r = s
     if (mon.below_target(s_norm)) {
       if (mon.step(s_norm) || confirm()) break;
       continue;
@@ -81,9 +86,7 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
                            " (the stabilising step stalls)"));
       break;
     }
-    axpy(omega, s_hat, x);
-    axpy(-omega, t, r);
-    const double res = nrm2(r, accumulation::f64);
+    const double res = update(omega, s_hat, t);
     if (mon.step(res)) break;
     if (mon.below_target(res) && confirm()) break;
   }
