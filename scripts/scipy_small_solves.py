@@ -2,9 +2,13 @@
 """SciPy's time on the small solves of bench/bench_solve_small.cpp, beside mixprec's.
 
 Usage: scipy_small_solves.py PROBLEM_DIR MIXPREC_JSON
+       scipy_small_solves.py --summary ROUNDS_TXT OUT_JSON MIXPREC_JSON...
 
 PROBLEM_DIR holds the matrices the benchmark wrote (<problem>.mtx); MIXPREC_JSON is the
-benchmark's --benchmark_out. Each system is solved as the benchmark solves it: b = A*1,
+benchmark's --benchmark_out. The first form prints one comparison line per benchmark run in
+MIXPREC_JSON; the second prints the lines of ROUNDS_TXT (the first form's output over
+several rounds), then per benchmark the median and range of the ratios, and writes the runs
+of all MIXPREC_JSON files into OUT_JSON. Each system is solved as the benchmark solves it: b = A*1,
 x0 = 0, Jacobi preconditioner, relative residual 1e-8 (absolute tolerance 0), GMRES
 restarted every 30 iterations. Times are medians of repeated solves on one thread (run this
 with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1). Prints one line per benchmark with both
@@ -60,13 +64,44 @@ def timed(method, a, b, m, budget=0.5):
     return statistics.median(times), its, np.linalg.norm(b - a @ x) / np.linalg.norm(b)
 
 
+HEADER = (f"{'benchmark':48s} {'mixprec ms':>10s} {'scipy ms':>9s} {'ratio':>6s} "
+          f"{'its mp/sp':>11s} {'true res mp/sp':>20s}")
+
+
+def summary(rounds_txt, out_json, run_files):
+    """Every round's lines, then each benchmark's median ratio and range; merges the runs."""
+    with open(rounds_txt) as f:
+        lines = [line.rstrip("\n") for line in f if line.strip()]
+    print(f"scipy {scipy.__version__}, numpy {np.__version__}; each mixprec run followed by SciPy's")
+    print(HEADER)
+    ratios = {}
+    for line in lines:
+        print(line)
+        fields = line.split()
+        ratios.setdefault(fields[0], []).append(float(fields[3]))
+    print()
+    print(f"{'benchmark':48s} {'rounds':>6s} {'median ratio':>12s} {'range':>12s}")
+    for name, r in ratios.items():
+        print(f"{name:48s} {len(r):6d} {statistics.median(r):12.2f} {min(r):6.2f}-{max(r):.2f}")
+    merged = None
+    for path in run_files:
+        with open(path) as f:
+            data = json.load(f)
+        if merged is None:
+            merged = data
+        else:
+            merged["benchmarks"].extend(data["benchmarks"])
+    with open(out_json, "w") as f:
+        json.dump(merged, f, indent=1)
+
+
 def main():
+    if sys.argv[1] == "--summary":
+        summary(sys.argv[2], sys.argv[3], sys.argv[4:])
+        return
     problem_dir, mixprec_json = sys.argv[1], sys.argv[2]
     with open(mixprec_json) as f:
         runs = json.load(f)["benchmarks"]
-    print(f"scipy {scipy.__version__}, numpy {np.__version__}; mixprec: {mixprec_json}")
-    print(f"{'benchmark':48s} {'mixprec ms':>10s} {'scipy ms':>9s} {'ratio':>6s} "
-          f"{'its mp/sp':>11s} {'true res mp/sp':>20s}")
     for run in runs:
         name = run["name"]
         parts = name.split("/")
