@@ -114,10 +114,10 @@ constexpr std::array<csr_rows_of_length_fn<V, I, X, A>, sizeof...(L)> csr_length
 /// csr_rows_of_length<L> until the length changes. The plain loop, whose entry addresses
 /// and loop bounds come from row_ptr loads, kept one Zen 5 core at 0.48-0.60 ns per entry
 /// with the matrix in cache, where the same arithmetic over a fixed stride runs at
-/// 0.35-0.41 (standalone, alternated; bench/README.md). The run's end is found inside the
-/// run body, not by a scan of row_ptr before it: with the matrix streaming from memory the
-/// scan's row_ptr loads held up the entries' (poisson7_128, f32 values: 15 % of perf's
-/// samples were in the scan).
+/// 0.35-0.41 (standalone, alternated; docs/performance-notes.md). The run's end is found
+/// inside the run body, not by a scan of row_ptr before it: with the matrix streaming from
+/// memory the scan's row_ptr loads held up the entries' (poisson7_128, f32 values: 15 % of
+/// perf's samples were in the scan).
 /// The sums, and so the results, are the same bit for bit either way.
 template <class V, class I, class X, class A, int Sums = 1>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {

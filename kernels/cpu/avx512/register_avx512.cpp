@@ -39,8 +39,8 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 
   // The CSR kernels here gather x with vgatherdpd/ps. On the AMD Zen 5 machine we measure
   // on, gathers make them 1.4-2.5x slower than the portable scalar kernels
-  // (bench/README.md), so they rank below those: registered, tested and forceable by name,
-  // but not what dispatch picks. SELL-8 loads x with scalar loads into vectors and, with no
+  // (docs/performance-notes.md), so they rank below those: registered, tested and forceable
+  // by name, but not what dispatch picks. SELL-8 loads x with scalar loads into vectors and, with no
   // per-row reduction, runs 2-3x faster than the portable SELL loop: it ranks above it.
   const int priority = priority_gather;
   const kern::variant_desc csr_f64{"i32_avx512", backend::cpu, cpu_isa::avx512, priority,
