@@ -39,8 +39,8 @@ struct ops_f16 : ops_f32 {
 
 // Block sizes: long k blocks, as the bf16/int8 kernels' (the B micro-panel streams from L2,
 // the A block of MC x KC, 0.9 MiB, stays in a 2 MiB L2): fewer passes over the accumulator
-// than L1-sized blocks of 256. Alternated with them on 2026-11-30 (2 threads, 2048^3):
-// f32 338-341 -> 355-371 GFLOP/s, f64 166-170 -> 170-177; NC bounds the B block.
+// than L1-sized blocks of 256 (f32 5-9 % and f64 2-4 % faster at 2048^3, alternated; see
+// docs/performance-notes.md); NC bounds the B block.
 using micro_f64 = gemm_micro_2v<gemm_f64, ops_f64, 14, 1024, 112, 2048>;
 using micro_f32 = gemm_micro_2v<gemm_f32, ops_f32, 14, 2048, 112, 2048>;
 using micro_f16 = gemm_micro_2v<gemm_f16, ops_f16, 14, 2048, 112, 2048>;
