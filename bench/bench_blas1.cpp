@@ -105,19 +105,30 @@ int register_all() {
   const dtype floats[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
   for (std::int64_t n : {std::int64_t(1) << 24, std::int64_t(1) << 26}) {
     for (dtype t : floats) {
-      benchmark::RegisterBenchmark(stream_name("dot", t, n).c_str(), bench_dot, t, n)->UseRealTime()->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(stream_name("axpy", t, n).c_str(), bench_axpy, t, n)->UseRealTime()->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(stream_name("nrm2", t, n).c_str(), bench_nrm2, t, n)->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(stream_name("dot", t, n).c_str(), bench_dot, t, n)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(stream_name("axpy", t, n).c_str(), bench_axpy, t, n)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(stream_name("nrm2", t, n).c_str(), bench_nrm2, t, n)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     }
     for (dtype a : floats)
       for (dtype b : floats)
         if (a != b)
           benchmark::RegisterBenchmark((std::string("convert/") + name_of(a) + name_of(b) + "/" + size_name(n)).c_str(),
                                        bench_convert, a, b, n)
-              ->UseRealTime()->Unit(benchmark::kMillisecond);
+              ->UseRealTime()
+              ->Unit(benchmark::kMillisecond);
 #if defined(MIXPREC_BENCH_OPENBLAS)
-    benchmark::RegisterBenchmark(("peer/openblas_ddot/f64/" + size_name(n)).c_str(), peer_openblas_ddot, n)->UseRealTime()->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("peer/openblas_daxpy/f64/" + size_name(n)).c_str(), peer_openblas_daxpy, n)->UseRealTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("peer/openblas_ddot/f64/" + size_name(n)).c_str(), peer_openblas_ddot, n)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("peer/openblas_daxpy/f64/" + size_name(n)).c_str(), peer_openblas_daxpy, n)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
 #endif
   }
   // What one call costs when the vector is tiny (an inference engine's small ops, a small

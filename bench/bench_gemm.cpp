@@ -55,25 +55,57 @@ void fill_values(buffer& b, std::uint32_t seed) {
   const std::int64_t n = b.size();
   auto value = [&](std::int64_t i) { return int((std::uint64_t(i) * 2654435761u + seed) % 31) - 15; };
   switch (b.type()) {
-    case dtype::f64: { auto* p = static_cast<double*>(b.data()); for (std::int64_t i = 0; i < n; ++i) p[i] = value(i) / 16.0; break; }
-    case dtype::f32: { auto* p = static_cast<float*>(b.data()); for (std::int64_t i = 0; i < n; ++i) p[i] = float(value(i)) / 16; break; }
-    case dtype::f16: { auto* p = static_cast<half*>(b.data()); for (std::int64_t i = 0; i < n; ++i) p[i] = half(float(value(i)) / 16); break; }
-    case dtype::bf16: { auto* p = static_cast<bfloat16*>(b.data()); for (std::int64_t i = 0; i < n; ++i) p[i] = bfloat16(float(value(i)) / 16); break; }
-    case dtype::i8: { auto* p = static_cast<std::int8_t*>(b.data()); for (std::int64_t i = 0; i < n; ++i) p[i] = std::int8_t(value(i)); break; }
-    case dtype::u8: { auto* p = static_cast<std::uint8_t*>(b.data()); for (std::int64_t i = 0; i < n; ++i) p[i] = std::uint8_t(value(i) + 15); break; }
-    default: std::memset(b.data(), 0, b.bytes());
+    case dtype::f64: {
+      auto* p = static_cast<double*>(b.data());
+      for (std::int64_t i = 0; i < n; ++i) p[i] = value(i) / 16.0;
+      break;
+    }
+    case dtype::f32: {
+      auto* p = static_cast<float*>(b.data());
+      for (std::int64_t i = 0; i < n; ++i) p[i] = float(value(i)) / 16;
+      break;
+    }
+    case dtype::f16: {
+      auto* p = static_cast<half*>(b.data());
+      for (std::int64_t i = 0; i < n; ++i) p[i] = half(float(value(i)) / 16);
+      break;
+    }
+    case dtype::bf16: {
+      auto* p = static_cast<bfloat16*>(b.data());
+      for (std::int64_t i = 0; i < n; ++i) p[i] = bfloat16(float(value(i)) / 16);
+      break;
+    }
+    case dtype::i8: {
+      auto* p = static_cast<std::int8_t*>(b.data());
+      for (std::int64_t i = 0; i < n; ++i) p[i] = std::int8_t(value(i));
+      break;
+    }
+    case dtype::u8: {
+      auto* p = static_cast<std::uint8_t*>(b.data());
+      for (std::int64_t i = 0; i < n; ++i) p[i] = std::uint8_t(value(i) + 15);
+      break;
+    }
+    default:
+      std::memset(b.data(), 0, b.bytes());
   }
 }
 
 double value_at(const void* p, dtype t, std::int64_t i) {
   switch (t) {
-    case dtype::f64: return static_cast<const double*>(p)[i];
-    case dtype::f32: return static_cast<const float*>(p)[i];
-    case dtype::f16: return double(float(static_cast<const half*>(p)[i]));
-    case dtype::bf16: return double(float(static_cast<const bfloat16*>(p)[i]));
-    case dtype::i8: return static_cast<const std::int8_t*>(p)[i];
-    case dtype::u8: return static_cast<const std::uint8_t*>(p)[i];
-    case dtype::i32: return static_cast<const std::int32_t*>(p)[i];
+    case dtype::f64:
+      return static_cast<const double*>(p)[i];
+    case dtype::f32:
+      return static_cast<const float*>(p)[i];
+    case dtype::f16:
+      return double(float(static_cast<const half*>(p)[i]));
+    case dtype::bf16:
+      return double(float(static_cast<const bfloat16*>(p)[i]));
+    case dtype::i8:
+      return static_cast<const std::int8_t*>(p)[i];
+    case dtype::u8:
+      return static_cast<const std::uint8_t*>(p)[i];
+    case dtype::i32:
+      return static_cast<const std::int32_t*>(p)[i];
   }
   return 0;
 }
@@ -89,8 +121,9 @@ bool verify(benchmark::State& state, const buffer& a, const buffer& b, const voi
       want += value_at(a.data(), a.type(), i * s.k + q) * value_at(b.data(), b.type(), q * s.n + j);
     const double got = value_at(c, ct, i * s.n + j);
     if (got != want) {
-      state.SkipWithError(("wrong result at (" + std::to_string(i) + "," + std::to_string(j) + "): " +
-                           std::to_string(got) + " instead of " + std::to_string(want)).c_str());
+      state.SkipWithError(("wrong result at (" + std::to_string(i) + "," + std::to_string(j) +
+                           "): " + std::to_string(got) + " instead of " + std::to_string(want))
+                              .c_str());
       return false;
     }
   }
@@ -136,11 +169,15 @@ void bench_mixprec(benchmark::State& state, const gemm_types* t, gemm_shape s, b
   std::vector<packed_matrix> p;
   std::vector<buffer> bcopies;
   for (int i = 0; i < copies; ++i) {
-    if (packed) p.push_back(packed_matrix::pack(bv));
-    else if (i > 0) bcopies.push_back(b.to(b.ctx()));
+    if (packed)
+      p.push_back(packed_matrix::pack(bv));
+    else if (i > 0)
+      bcopies.push_back(b.to(b.ctx()));
   }
-  if (packed) gemm(trans::no, 1.0, av, p[0], 0.0, cv);
-  else gemm(trans::no, trans::no, 1.0, av, bv, 0.0, cv);
+  if (packed)
+    gemm(trans::no, 1.0, av, p[0], 0.0, cv);
+  else
+    gemm(trans::no, trans::no, 1.0, av, bv, 0.0, cv);
   if (!verify(state, a, b, c.data(), t->c, s)) return;
   measured_peak(t->unit);  // outside the timed loop
   int next = 0;
@@ -199,13 +236,20 @@ void bench_openblas(benchmark::State& state, const gemm_types* t, gemm_shape s) 
 #if defined(MIXPREC_BENCH_ONEDNN)
 dnnl::memory::data_type dnnl_type(dtype t) {
   switch (t) {
-    case dtype::f32: return dnnl::memory::data_type::f32;
-    case dtype::bf16: return dnnl::memory::data_type::bf16;
-    case dtype::f16: return dnnl::memory::data_type::f16;
-    case dtype::i8: return dnnl::memory::data_type::s8;
-    case dtype::u8: return dnnl::memory::data_type::u8;
-    case dtype::i32: return dnnl::memory::data_type::s32;
-    default: return dnnl::memory::data_type::undef;
+    case dtype::f32:
+      return dnnl::memory::data_type::f32;
+    case dtype::bf16:
+      return dnnl::memory::data_type::bf16;
+    case dtype::f16:
+      return dnnl::memory::data_type::f16;
+    case dtype::i8:
+      return dnnl::memory::data_type::s8;
+    case dtype::u8:
+      return dnnl::memory::data_type::u8;
+    case dtype::i32:
+      return dnnl::memory::data_type::s32;
+    default:
+      return dnnl::memory::data_type::undef;
   }
 }
 

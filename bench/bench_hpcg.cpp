@@ -72,7 +72,9 @@ void bench_hpcg(benchmark::State& state, dtype mg_storage) {
   o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return cg(a, b, x, o); }, &rep, &seconds)) return;
+  if (!timed_solve(
+          state, x, target, [&] { return cg(a, b, x, o); }, &rep, &seconds))
+    return;
   state.counters["iterations"] = rep.iterations;
   state.counters["true_residual"] = rep.true_residual;
   state.counters["symmetry_A"] = sym_a;
@@ -104,7 +106,9 @@ void bench_hpcg_ir(benchmark::State& state) {
   o.inner.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return refine(a, b, x, o); }, &rep, &seconds)) return;
+  if (!timed_solve(
+          state, x, target, [&] { return refine(a, b, x, o); }, &rep, &seconds))
+    return;
   state.counters["iterations"] = rep.iterations;
   state.counters["f64_residuals"] = rep.restarts + 1;
   state.counters["true_residual"] = rep.true_residual;
@@ -114,11 +118,17 @@ void bench_hpcg_ir(benchmark::State& state) {
 
 int register_all() {
   benchmark::RegisterBenchmark("hpcg/mgpcg/f32-reliable/hpcg27_104", bench_hpcg_ir)
-      ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(1);
   benchmark::RegisterBenchmark("hpcg/mgpcg/f64/hpcg27_104", bench_hpcg, dtype::f64)
-      ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(1);
   benchmark::RegisterBenchmark("hpcg/mgpcg/f32-mg/hpcg27_104", bench_hpcg, dtype::f32)
-      ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(1);
   return 0;
 }
 const int registered = register_all();

@@ -25,26 +25,26 @@ constexpr std::int64_t iterations = 1 << 24;  // ~40 ms: thread start-up skew st
 // lower than the instruction's real rate and GEMMs appear to exceed it. AT&T order:
 // `insn b, a, c` is c = c + a.b for every instruction used here.
 #define MIXPREC_PEAK_CHAINS8(insn, c0, c1, c2, c3, c4, c5, c6, c7)                                            \
-  asm volatile(insn " %[b], %[a], %[x0]\n\t" insn " %[b], %[a], %[x1]\n\t" insn " %[b], %[a], %[x2]\n\t" insn   \
-                    " %[b], %[a], %[x3]\n\t" insn " %[b], %[a], %[x4]\n\t" insn " %[b], %[a], %[x5]\n\t" insn     \
-                    " %[b], %[a], %[x6]\n\t" insn " %[b], %[a], %[x7]"                                            \
-               : [x0] "+v"(c0), [x1] "+v"(c1), [x2] "+v"(c2), [x3] "+v"(c3), [x4] "+v"(c4), [x5] "+v"(c5),       \
-                 [x6] "+v"(c6), [x7] "+v"(c7)                                                                  \
+  asm volatile(insn " %[b], %[a], %[x0]\n\t" insn " %[b], %[a], %[x1]\n\t" insn " %[b], %[a], %[x2]\n\t" insn \
+                    " %[b], %[a], %[x3]\n\t" insn " %[b], %[a], %[x4]\n\t" insn " %[b], %[a], %[x5]\n\t" insn \
+                    " %[b], %[a], %[x6]\n\t" insn " %[b], %[a], %[x7]"                                        \
+               : [x0] "+v"(c0), [x1] "+v"(c1), [x2] "+v"(c2), [x3] "+v"(c3), [x4] "+v"(c4), [x5] "+v"(c5),    \
+                 [x6] "+v"(c6), [x7] "+v"(c7)                                                                 \
                : [a] "v"(a), [b] "v"(b))
 
 // Runs the chains (16 named registers: an array would live in memory) and returns the sum of
 // their lanes, so that nothing is optimised away. `start(j)` gives chain j's first value.
-#define MIXPREC_PEAK_LOOP(vec, insn, start, reduce)                                                          \
-  vec c0 = start(0), c1 = start(1), c2 = start(2), c3 = start(3), c4 = start(4), c5 = start(5), c6 = start(6), \
-      c7 = start(7), c8 = start(8), c9 = start(9), c10 = start(10), c11 = start(11), c12 = start(12),          \
-      c13 = start(13), c14 = start(14), c15 = start(15);                                                      \
-  for (std::int64_t it = 0; it < iterations; ++it) {                                                          \
-    MIXPREC_PEAK_CHAINS8(insn, c0, c1, c2, c3, c4, c5, c6, c7);                                               \
-    MIXPREC_PEAK_CHAINS8(insn, c8, c9, c10, c11, c12, c13, c14, c15);                                         \
-  }                                                                                                           \
-  return double(reduce(c0)) + reduce(c1) + reduce(c2) + reduce(c3) + reduce(c4) + reduce(c5) + reduce(c6) +   \
-         reduce(c7) + reduce(c8) + reduce(c9) + reduce(c10) + reduce(c11) + reduce(c12) + reduce(c13) +       \
-         reduce(c14) + reduce(c15)
+#define MIXPREC_PEAK_LOOP(vec, insn, start, reduce)                                                                    \
+  vec c0 = start(0), c1 = start(1), c2 = start(2), c3 = start(3), c4 = start(4), c5 = start(5), c6 = start(6),         \
+      c7 = start(7), c8 = start(8), c9 = start(9), c10 = start(10), c11 = start(11), c12 = start(12), c13 = start(13), \
+      c14 = start(14), c15 = start(15);                                                                                \
+  for (std::int64_t it = 0; it < iterations; ++it) {                                                                   \
+    MIXPREC_PEAK_CHAINS8(insn, c0, c1, c2, c3, c4, c5, c6, c7);                                                        \
+    MIXPREC_PEAK_CHAINS8(insn, c8, c9, c10, c11, c12, c13, c14, c15);                                                  \
+  }                                                                                                                    \
+  return double(reduce(c0)) + reduce(c1) + reduce(c2) + reduce(c3) + reduce(c4) + reduce(c5) + reduce(c6) +            \
+         reduce(c7) + reduce(c8) + reduce(c9) + reduce(c10) + reduce(c11) + reduce(c12) + reduce(c13) + reduce(c14) +  \
+         reduce(c15)
 
 __attribute__((target("avx512f"))) double chains_f64() {
   const __m512d a = _mm512_set1_pd(0.999999), b = _mm512_set1_pd(1e-6);
@@ -72,10 +72,14 @@ __attribute__((target("avx512f,avx512vnni"))) double chains_int8() {
 /// Operations one instruction of each unit does: lanes x products x 2.
 double ops_per_instruction(compute_unit u) {
   switch (u) {
-    case compute_unit::fma_f64: return 8 * 2;
-    case compute_unit::fma_f32: return 16 * 2;
-    case compute_unit::dot_bf16: return 16 * 2 * 2;
-    case compute_unit::dot_int8: return 16 * 4 * 2;
+    case compute_unit::fma_f64:
+      return 8 * 2;
+    case compute_unit::fma_f32:
+      return 16 * 2;
+    case compute_unit::dot_bf16:
+      return 16 * 2 * 2;
+    case compute_unit::dot_int8:
+      return 16 * 4 * 2;
   }
   return 0;
 }
@@ -92,10 +96,18 @@ double measure(compute_unit u) {
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
     {
       switch (u) {
-        case compute_unit::fma_f64: sink += chains_f64(); break;
-        case compute_unit::fma_f32: sink += chains_f32(); break;
-        case compute_unit::dot_bf16: sink += chains_bf16(); break;
-        case compute_unit::dot_int8: sink += chains_int8(); break;
+        case compute_unit::fma_f64:
+          sink += chains_f64();
+          break;
+        case compute_unit::fma_f32:
+          sink += chains_f32();
+          break;
+        case compute_unit::dot_bf16:
+          sink += chains_bf16();
+          break;
+        case compute_unit::dot_int8:
+          sink += chains_int8();
+          break;
       }
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -110,10 +122,14 @@ double measure(compute_unit u) {
 
 const char* name_of(compute_unit u) {
   switch (u) {
-    case compute_unit::fma_f64: return "avx512_fma_f64";
-    case compute_unit::fma_f32: return "avx512_fma_f32";
-    case compute_unit::dot_bf16: return "avx512_dpbf16ps";
-    case compute_unit::dot_int8: return "avx512_vpdpbusd";
+    case compute_unit::fma_f64:
+      return "avx512_fma_f64";
+    case compute_unit::fma_f32:
+      return "avx512_fma_f32";
+    case compute_unit::dot_bf16:
+      return "avx512_dpbf16ps";
+    case compute_unit::dot_int8:
+      return "avx512_vpdpbusd";
   }
   return "?";
 }

@@ -51,13 +51,16 @@ int register_all() {
   const std::string shape = "/" + std::to_string(rows) + "x" + std::to_string(cols);
   for (const quant_case& c : cases) {
     for (dtype in : {dtype::f32, dtype::bf16}) {
-      const std::string name = std::string("quant/quantize/") + name_of(in) + name_of(c.scheme.target) + "/" + c.name + shape;
+      const std::string name =
+          std::string("quant/quantize/") + name_of(in) + name_of(c.scheme.target) + "/" + c.name + shape;
       benchmark::RegisterBenchmark(name.c_str(), [&c, in](benchmark::State& st) { bench_quantize(st, &c, in); })
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     }
     const std::string name = std::string("quant/dequantize/") + name_of(c.scheme.target) + "f32/" + c.name + shape;
     benchmark::RegisterBenchmark(name.c_str(), [&c](benchmark::State& st) { bench_dequantize(st, &c); })
-        ->UseRealTime()->Unit(benchmark::kMillisecond);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   }
   return 0;
 }

@@ -94,7 +94,9 @@ void bench_cg(benchmark::State& state, const problem* p, bool jacobi, storage fo
   if (jacobi) o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return cg(*op, b, x, o); }, &rep, &seconds)) return;
+  if (!timed_solve(
+          state, x, target, [&] { return cg(*op, b, x, o); }, &rep, &seconds))
+    return;
   report(state, rep, seconds, cg_iteration_bytes(*op, 8, 8, jacobi));
 }
 
@@ -118,7 +120,9 @@ void bench_cg_ir(benchmark::State& state, const problem* p, inner_solver inner, 
   if (jacobi) o.inner.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return refine(*op, b, x, o); }, &rep, &seconds)) return;
+  if (!timed_solve(
+          state, x, target, [&] { return refine(*op, b, x, o); }, &rep, &seconds))
+    return;
   const double inner_bytes = cg_iteration_bytes(*op, size_of(policy.matrix), size_of(policy.krylov), jacobi);
   const int outer = inner == inner_solver::cg_reliable ? rep.restarts + 1 : rep.iterations;
   if (inner != inner_solver::cg_reliable) rep.iterations = rep.inner_iterations;
@@ -141,7 +145,9 @@ void bench_stencil_cg(benchmark::State& state, std::int64_t n, bool multigrid, d
   if (multigrid) o.preconditioner = &m;
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return cg(a, b, x, o); }, &rep, &seconds)) return;
+  if (!timed_solve(
+          state, x, target, [&] { return cg(a, b, x, o); }, &rep, &seconds))
+    return;
   solve_counters(state, rep, seconds);
   if (multigrid) state.counters["levels"] = m.levels();
 }
@@ -152,15 +158,20 @@ void bench_pcg_with(benchmark::State& state, const problem* p, int which) {
   const csr_matrix& a = matrix(*p);
   const csr_operator op(a);
   std::unique_ptr<linear_operator> m;
-  if (which == 0) m = std::make_unique<sgs_preconditioner>(op);
-  else if (which == 1) m = std::make_unique<incomplete_factorization>(op, incomplete_factorization::kind::ic0);
-  else m = std::make_unique<block_jacobi_preconditioner>(op);
+  if (which == 0)
+    m = std::make_unique<sgs_preconditioner>(op);
+  else if (which == 1)
+    m = std::make_unique<incomplete_factorization>(op, incomplete_factorization::kind::ic0);
+  else
+    m = std::make_unique<block_jacobi_preconditioner>(op);
   array<double> b(rhs(a)), x(a.rows());
   solve_options o = solve_defaults(target);
   o.preconditioner = m.get();
   solve_report rep;
   double seconds = 0;
-  if (!timed_solve(state, x, target, [&] { return cg(op, b, x, o); }, &rep, &seconds)) return;
+  if (!timed_solve(
+          state, x, target, [&] { return cg(op, b, x, o); }, &rep, &seconds))
+    return;
   solve_counters(state, rep, seconds);
 }
 
@@ -202,31 +213,47 @@ int register_all() {
   for (const problem& p : problems) {
 #if defined(MIXPREC_BENCH_EIGEN)
     benchmark::RegisterBenchmark((std::string("peer/eigen_cg/f64/") + p.name).c_str(), peer_eigen_cg, &p)
-        ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
 #endif
     benchmark::RegisterBenchmark((std::string("solve/cg/f64/") + p.name).c_str(), bench_cg, &p, false, storage::csr)
-        ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
     benchmark::RegisterBenchmark((std::string("solve/pcg_jacobi/f64/") + p.name).c_str(), bench_cg, &p, true,
                                  storage::csr)
-        ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
     // The same CG on the matrix stored as its diagonals ("cg_dia"), the f64 baseline of the
     // mixed cg_dia runs below.
     benchmark::RegisterBenchmark((std::string("solve/cg_dia/f64/") + p.name).c_str(), bench_cg, &p, false, storage::dia)
-        ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
     const char* with_names[] = {"pcg_sgs", "pcg_ic0", "pcg_block_jacobi"};
     for (int w = 0; w < 3; ++w)
-      benchmark::RegisterBenchmark((std::string("solve/") + with_names[w] + "/f64/" + p.name).c_str(), bench_pcg_with, &p, w)
-          ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+      benchmark::RegisterBenchmark((std::string("solve/") + with_names[w] + "/f64/" + p.name).c_str(), bench_pcg_with,
+                                   &p, w)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
     if (std::string(p.name) == "poisson7_128") {
       benchmark::RegisterBenchmark("solve/cg_stencil/f64/poisson7_128", bench_stencil_cg, 128, false, dtype::f64, 0)
-          ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
       for (int levels : {4, 5})
         for (dtype t : {dtype::f64, dtype::f32}) {
           // "f32-mg": the V-cycle in f32 under f64 CG.
           const std::string policy = t == dtype::f64 ? "f64" : "f32-mg";
-          benchmark::RegisterBenchmark(("solve/mgpcg" + std::to_string(levels) + "/" + policy + "/poisson7_128").c_str(),
-                                       bench_stencil_cg, 128, true, t, levels)
-              ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+          benchmark::RegisterBenchmark(
+              ("solve/mgpcg" + std::to_string(levels) + "/" + policy + "/poisson7_128").c_str(), bench_stencil_cg, 128,
+              true, t, levels)
+              ->UseRealTime()
+              ->Unit(benchmark::kMillisecond)
+              ->Iterations(1);
         }
     }
     struct ir {
@@ -253,7 +280,9 @@ int register_all() {
       if (c.inner == inner_solver::cg_reliable) policy.replace(policy.size() - 2, 2, "reliable");
       benchmark::RegisterBenchmark((std::string("solve/") + c.method + "/" + policy + "/" + p.name).c_str(),
                                    bench_cg_ir, &p, c.inner, c.policy, c.jacobi, c.format)
-          ->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
     }
   }
   return 0;

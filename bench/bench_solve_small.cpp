@@ -62,15 +62,22 @@ void bench_small(benchmark::State& state, const small_problem* p, method m) {
   o.restart = 30;
   solve_report rep;
   double seconds = 0;
-  const bool solved = timed_solve(state, x, target, [&] {
-    switch (m) {
-      case method::gmres: return gmres(op, b, x, o);
-      case method::fgmres: return fgmres(op, b, x, o);
-      case method::bicgstab: return bicgstab(op, b, x, o);
-      case method::pcg: return cg(op, b, x, o);
-    }
-    return solve_report{};
-  }, &rep, &seconds);
+  const bool solved = timed_solve(
+      state, x, target,
+      [&] {
+        switch (m) {
+          case method::gmres:
+            return gmres(op, b, x, o);
+          case method::fgmres:
+            return fgmres(op, b, x, o);
+          case method::bicgstab:
+            return bicgstab(op, b, x, o);
+          case method::pcg:
+            return cg(op, b, x, o);
+        }
+        return solve_report{};
+      },
+      &rep, &seconds);
   if (!solved) return;
   solve_counters(state, rep, seconds);
   state.counters["unknowns"] = double(a.rows());
@@ -82,9 +89,12 @@ int register_all() {
   for (const small_problem& p : problems) {
     auto add = [&](const char* name, method m) {
       benchmark::RegisterBenchmark(("solve/" + std::string(name) + "/f64/small_" + p.name).c_str(), bench_small, &p, m)
-          ->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(0.5);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(0.5);
     };
-    if (p.symmetric) add("pcg_jacobi", method::pcg);
+    if (p.symmetric)
+      add("pcg_jacobi", method::pcg);
     else
       for (const auto& [name, m] : nonsymmetric) add(name, m);
   }

@@ -32,8 +32,8 @@ const csr_matrix& matrix(const problem& p) {
   return it->second;
 }
 
-double spmv_bytes(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::size_t value_bytes, std::size_t index_bytes,
-                  std::int64_t rhs = 1) {
+double spmv_bytes(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::size_t value_bytes,
+                  std::size_t index_bytes, std::int64_t rhs = 1) {
   return double(nnz) * double(value_bytes + index_bytes) + double(rows + 1) * double(index_bytes) +
          8.0 * double(rhs) * double(cols + rows);
 }
@@ -78,7 +78,8 @@ void check_then_time(benchmark::State& state, const csr_matrix& a64, std::int64_
 template <class Matrix>
 void run(benchmark::State& state, const csr_matrix& a64, const Matrix& a, double bytes) {
   array<double> x(columns_1_to_k(a64.cols(), 1)), y(a64.rows());
-  check_then_time(state, a64, 1, bytes, [&] { spmv(1.0, a, x, 0.0, y); }, [&] { return y.to_vector(); });
+  check_then_time(
+      state, a64, 1, bytes, [&] { spmv(1.0, a, x, 0.0, y); }, [&] { return y.to_vector(); });
 }
 
 void bench_csr(benchmark::State& state, const problem* p, dtype t) {
@@ -112,8 +113,9 @@ void bench_spmm(benchmark::State& state, const problem* p, dtype t, std::int64_t
   array<double> x(columns_1_to_k(a64.cols(), k)), y(a64.rows() * k);
   const view xv(x.data(), dtype::f64, {a64.cols(), k}, {k, 1}, context::cpu());
   const view yv(y.data(), dtype::f64, {a64.rows(), k}, {k, 1}, context::cpu());
-  check_then_time(state, a64, k, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), size_of(t), 4, k),
-                  [&] { spmm(1.0, a, xv, 0.0, yv); }, [&] { return y.to_vector(); });
+  check_then_time(
+      state, a64, k, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), size_of(t), 4, k),
+      [&] { spmm(1.0, a, xv, 0.0, yv); }, [&] { return y.to_vector(); });
 }
 
 #if defined(MIXPREC_BENCH_EIGEN)
@@ -137,19 +139,21 @@ void peer_eigen_spmm(benchmark::State& state, const problem* p, std::int64_t k) 
   const std::vector<double> xs = columns_1_to_k(a64.cols(), k);
   const Eigen::MatrixXd x = Eigen::Map<const row_major>(xs.data(), a.cols(), k);
   Eigen::MatrixXd y(a.rows(), k);
-  check_then_time(state, a64, k, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), 8, 4, k), [&] { y.noalias() = a * x; },
-                  [&] {
-                    const row_major yr = y;
-                    return std::vector<double>(yr.data(), yr.data() + yr.size());
-                  });
+  check_then_time(
+      state, a64, k, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), 8, 4, k), [&] { y.noalias() = a * x; },
+      [&] {
+        const row_major yr = y;
+        return std::vector<double>(yr.data(), yr.data() + yr.size());
+      });
 }
 
 void peer_eigen(benchmark::State& state, const problem* p) {
   const csr_matrix& a64 = matrix(*p);
   const auto a = eigen_matrix(a64);
   Eigen::VectorXd x = Eigen::VectorXd::Ones(a.cols()), y(a.rows());
-  check_then_time(state, a64, 1, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), 8, 4), [&] { y.noalias() = a * x; },
-                  [&] { return std::vector<double>(y.data(), y.data() + y.size()); });
+  check_then_time(
+      state, a64, 1, spmv_bytes(a64.rows(), a64.cols(), a64.nnz(), 8, 4), [&] { y.noalias() = a * x; },
+      [&] { return std::vector<double>(y.data(), y.data() + y.size()); });
 }
 #endif
 
@@ -157,25 +161,31 @@ int register_all() {
   for (const problem& p : problems) {
     for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
       benchmark::RegisterBenchmark((std::string("spmv/csr/") + name_of(t) + "/" + p.name).c_str(), bench_csr, &p, t)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark((std::string("spmv/sell/") + name_of(t) + "/" + p.name).c_str(), bench_sell, &p, t)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark((std::string("spmv/dia/") + name_of(t) + "/" + p.name).c_str(), bench_dia, &p, t)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     }
     for (std::int64_t k : {4, 16}) {
       const std::string shape = std::string("/") + p.name + "/k" + std::to_string(k);
       for (dtype t : {dtype::f64, dtype::f32})
         benchmark::RegisterBenchmark((std::string("spmm/csr/") + name_of(t) + shape).c_str(), bench_spmm, &p, t, k)
-            ->UseRealTime()->Unit(benchmark::kMillisecond);
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
 #if defined(MIXPREC_BENCH_EIGEN)
       benchmark::RegisterBenchmark(("peer/eigen_spmm/f64" + shape).c_str(), peer_eigen_spmm, &p, k)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
 #endif
     }
 #if defined(MIXPREC_BENCH_EIGEN)
     benchmark::RegisterBenchmark((std::string("peer/eigen_spmv/f64/") + p.name).c_str(), peer_eigen, &p)
-        ->UseRealTime()->Unit(benchmark::kMillisecond);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
 #endif
   }
   return 0;

@@ -160,21 +160,27 @@ int register_all() {
     for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
       const std::string op = rhs ? "jacobi7_rhs" : "jacobi7", tail = std::string(name_of(t)) + "/" + n;
       benchmark::RegisterBenchmark(("stencil/" + op + "/" + tail).c_str(), jacobi7, t, 1, rhs)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("stencil/" + op + "_8sweeps/" + tail).c_str(), jacobi7, t, 8, rhs)
-          ->UseRealTime()->Unit(benchmark::kMillisecond);
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     }
   benchmark::RegisterBenchmark(("peer/plain_omp_jacobi7/f64/" + n).c_str(), plain_omp_jacobi7<double>)
-      ->UseRealTime()->Unit(benchmark::kMillisecond);
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("peer/plain_omp_jacobi7/f32/" + n).c_str(), plain_omp_jacobi7<float>)
-      ->UseRealTime()->Unit(benchmark::kMillisecond);
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
   for (dtype t : {dtype::f64, dtype::f32})
     benchmark::RegisterBenchmark(("stencil/diffusion7/" + std::string(name_of(t)) + "/" + n).c_str(), diffusion7, t)
-        ->UseRealTime()->Unit(benchmark::kMillisecond);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   for (dtype t : {dtype::f64, dtype::f32})
     benchmark::RegisterBenchmark(("stencil/hpcg27/" + std::string(name_of(t)) + "/" + std::to_string(hpcg_n)).c_str(),
                                  hpcg27, t)
-        ->UseRealTime()->Unit(benchmark::kMillisecond);
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   return 0;
 }
 const int registered = register_all();

@@ -4,8 +4,8 @@
 // scripts/fuzz.sh (clang, ASan + UBSan).
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 

@@ -10,17 +10,20 @@
 #include "internal/cuda_plugin_api.hpp"
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
-#include "mixprec/array.hpp"
 #include "internal/fused_ops.hpp"
+#include "mixprec/array.hpp"
 #include "mixprec/kernels.hpp"
 
 namespace mixprec {
 
 const char* name_of(accumulation a) {
   switch (a) {
-    case accumulation::standard: return "standard";
-    case accumulation::f64: return "f64";
-    case accumulation::compensated: return "compensated";
+    case accumulation::standard:
+      return "standard";
+    case accumulation::f64:
+      return "f64";
+    case accumulation::compensated:
+      return "compensated";
   }
   return "?";
 }
@@ -38,8 +41,7 @@ struct vec {
 };
 
 vec as_vector(const char* op, const char* arg, const const_view& v) {
-  if (!v.ctx().state())
-    MIXPREC_THROW(invalid_argument, op, arg, " has no context (a default-constructed view)");
+  if (!v.ctx().state()) MIXPREC_THROW(invalid_argument, op, arg, " has no context (a default-constructed view)");
   if (v.rank() == 1) return vec{v.data(), v.extent(0), v.stride(0), v.type(), v.ctx().state().get()};
   if (v.is_contiguous()) return vec{v.data(), v.size(), 1, v.type(), v.ctx().state().get()};
   MIXPREC_THROW(unsupported, op, arg, " is a rank-", v.rank(),
@@ -48,22 +50,19 @@ vec as_vector(const char* op, const char* arg, const const_view& v) {
 
 void check_output(const char* op, const char* arg, const vec& v) {
   if (v.inc == 0 && v.n > 1)
-    MIXPREC_THROW(invalid_argument, op, arg, " has stride 0: ", v.n,
-                  " results would be written to one element");
+    MIXPREC_THROW(invalid_argument, op, arg, " has stride 0: ", v.n, " results would be written to one element");
 }
 
 void check_pair(const char* op, const vec& x, const vec& y, bool same_dtype) {
-  if (x.n != y.n)
-    MIXPREC_THROW(shape_mismatch, op, "x has ", x.n, " elements, y has ", y.n);
+  if (x.n != y.n) MIXPREC_THROW(shape_mismatch, op, "x has ", x.n, " elements, y has ", y.n);
   if (same_dtype && x.type != y.type)
-    MIXPREC_THROW(invalid_argument, op, "x is ", name_of(x.type), " but y is ", name_of(y.type),
-                  "; ", op, " takes one dtype (convert first)");
-  const bool same_memory = x.ctx->kind == y.ctx->kind &&
-                           (x.ctx->kind == backend::cpu || x.ctx->device == y.ctx->device);
+    MIXPREC_THROW(invalid_argument, op, "x is ", name_of(x.type), " but y is ", name_of(y.type), "; ", op,
+                  " takes one dtype (convert first)");
+  const bool same_memory =
+      x.ctx->kind == y.ctx->kind && (x.ctx->kind == backend::cpu || x.ctx->device == y.ctx->device);
   if (!same_memory)
-    MIXPREC_THROW(invalid_argument, op, "x lives in ", name_of(x.ctx->kind), ":", x.ctx->device,
-                  " memory but y in ", name_of(y.ctx->kind), ":", y.ctx->device,
-                  " memory; copy one of them first");
+    MIXPREC_THROW(invalid_argument, op, "x lives in ", name_of(x.ctx->kind), ":", x.ctx->device, " memory but y in ",
+                  name_of(y.ctx->kind), ":", y.ctx->device, " memory; copy one of them first");
 }
 
 /// Runs the chosen kernel; with MIXPREC_VERBOSE, times it and prints one line.
@@ -74,9 +73,9 @@ void run(op_id op, const vec& x, dtype out, const detail::blas1_problem& p, Call
   const auto t0 = detail::call_start();
   call(k, ctx.exec());
   detail::finish_call(op, ctx, k, t0, p.acc, [&] {
-    return std::make_pair(op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out))
-                                               : std::string(name_of(x.type)),
-                          detail::cat("n", p.n, ":inc", p.incx, ":", p.incy));
+    return std::make_pair(
+        op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out)) : std::string(name_of(x.type)),
+        detail::cat("n", p.n, ":inc", p.incx, ":", p.incy));
   });
 }
 
@@ -89,8 +88,7 @@ void* writable(const vec& v) { return const_cast<void*>(v.data); }
 
 /// The accumulator's smallest normal and largest finite value, for nrm2's range checks.
 void accumulator_range(dtype t, accumulation acc, double* tiny, double* huge) {
-  const bool f32_acc = (t == dtype::f32 || t == dtype::f16 || t == dtype::bf16) &&
-                       acc != accumulation::f64;
+  const bool f32_acc = (t == dtype::f32 || t == dtype::f16 || t == dtype::bf16) && acc != accumulation::f64;
   if (f32_acc) {
     *tiny = double(std::numeric_limits<float>::min()) / double(std::numeric_limits<float>::epsilon());
     *huge = double(std::numeric_limits<float>::max());
@@ -125,8 +123,8 @@ double magnitude_at(const vec& x, std::int64_t i) {
   const detail::blas1_problem p{1, 1, 1, accumulation::standard};
   // Copy the one element to the host, then widen it with the host's convert kernel.
   alignas(8) unsigned char raw[8] = {};
-  detail::copy_bytes(*x.ctx, static_cast<const char*>(x.data) + i * x.inc * std::int64_t(size_of(x.type)),
-                     host, raw, size_of(x.type));
+  detail::copy_bytes(*x.ctx, static_cast<const char*>(x.data) + i * x.inc * std::int64_t(size_of(x.type)), host, raw,
+                     size_of(x.type));
   const vec one{raw, 1, 1, x.type, &host};
   run(op_id::convert, one, dtype::f64, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
     fn_of<detail::convert_fn>(k)(ex, 1, raw, 1, &v, 1);
@@ -212,8 +210,8 @@ bool diag_scale_serves(const_view d, const_view r, const_view z) {
     return v.rank() == 1 && (v.extent(0) < 2 || v.stride(0) == 1) && v.type() == d.type() &&
            v.ctx().same_memory(d.ctx());
   };
-  return d.ctx().state() && d.ctx().state()->kind == backend::cpu && (d.type() == dtype::f64 || d.type() == dtype::f32) &&
-         dense_here(d) && dense_here(r) && dense_here(z);
+  return d.ctx().state() && d.ctx().state()->kind == backend::cpu &&
+         (d.type() == dtype::f64 || d.type() == dtype::f32) && dense_here(d) && dense_here(r) && dense_here(z);
 }
 
 pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view pv, const_view qv, const_view dv, view xv, view rv) {
@@ -250,7 +248,8 @@ rows check_rows(const char* op, const const_view& vs, const const_view& wv, cons
     MIXPREC_THROW(invalid_argument, op, "the vectors must be the rows of a k x n view with unit stride along n");
   const rows r{static_cast<const char*>(vs.data()), vs.extent(0), vs.extent(1), vs.stride(0)};
   if (r.n != w.n) MIXPREC_THROW(shape_mismatch, op, "the vectors have ", r.n, " elements, w has ", w.n);
-  if (vs.type() != w.type) MIXPREC_THROW(invalid_argument, op, "the vectors are ", name_of(vs.type()), " but w is ", name_of(w.type));
+  if (vs.type() != w.type)
+    MIXPREC_THROW(invalid_argument, op, "the vectors are ", name_of(vs.type()), " but w is ", name_of(w.type));
   if (w.type != dtype::f64 && w.type != dtype::f32)
     MIXPREC_THROW(unsupported, op, "vectors are ", name_of(w.type), "; ", op, " takes f64 or f32");
   if (w.inc != 1) MIXPREC_THROW(unsupported, op, "w must be dense");
@@ -290,7 +289,8 @@ void maxpy(const double* a, const_view vs, view wv) {
   const rows r = check_rows(op, vs, wv, w);
   const std::size_t es = size_of(w.type);
   const char* wb = static_cast<const char*>(w.data);
-  if (r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * std::int64_t(es) && r.data < wb + w.n * std::int64_t(es))
+  if (r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * std::int64_t(es) &&
+      r.data < wb + w.n * std::int64_t(es))
     MIXPREC_THROW(invalid_argument, op, "w overlaps the vectors it is updated from");
   if (w.ctx->kind != backend::cpu) {  // no fused kernel there: one axpy per row
     for (std::int64_t j = 0; j < r.k; ++j) axpy(a[j], row_of(vs, r, j), wv);

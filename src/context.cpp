@@ -25,12 +25,18 @@ const char* name_of(backend b) { return b == backend::cpu ? "cpu" : "cuda"; }
 
 const char* name_of(cpu_isa isa) {
   switch (isa) {
-    case cpu_isa::generic: return "generic";
-    case cpu_isa::avx2: return "avx2";
-    case cpu_isa::avx512: return "avx512";
-    case cpu_isa::avx512_bf16: return "avx512_bf16";
-    case cpu_isa::avx512_fp16: return "avx512_fp16";
-    case cpu_isa::amx: return "amx";
+    case cpu_isa::generic:
+      return "generic";
+    case cpu_isa::avx2:
+      return "avx2";
+    case cpu_isa::avx512:
+      return "avx512";
+    case cpu_isa::avx512_bf16:
+      return "avx512_bf16";
+    case cpu_isa::avx512_fp16:
+      return "avx512_fp16";
+    case cpu_isa::amx:
+      return "amx";
   }
   return "?";
 }
@@ -55,8 +61,7 @@ std::shared_ptr<detail::context_state> make_cpu(int threads, std::string reason)
 }  // namespace
 
 context context::cpu(int threads) {
-  if (threads < 0)
-    MIXPREC_THROW(invalid_argument, "context::cpu", "threads = ", threads, " is negative");
+  if (threads < 0) MIXPREC_THROW(invalid_argument, "context::cpu", "threads = ", threads, " is negative");
   if (threads == 0) {
     // The default CPU context is shared: views of user memory get it without allocation.
     static const context shared(make_cpu(0, "requested"));
@@ -72,18 +77,16 @@ context context::cuda(int device) {
   char err[512] = {};
   int count = 0;
   detail::check_cuda(api->device_count(&count, err, sizeof err), "context::cuda", err);
-  if (count == 0)
-    MIXPREC_THROW(backend_unavailable, "context::cuda", "the CUDA driver reports no device");
+  if (count == 0) MIXPREC_THROW(backend_unavailable, "context::cuda", "the CUDA driver reports no device");
   if (device < 0 || device >= count)
-    MIXPREC_THROW(backend_unavailable, "context::cuda", "device ", device,
-                  " does not exist; this machine has ", count, " CUDA device(s)");
+    MIXPREC_THROW(backend_unavailable, "context::cuda", "device ", device, " does not exist; this machine has ", count,
+                  " CUDA device(s)");
   auto s = std::make_shared<detail::context_state>();
   s->kind = backend::cuda;
   s->device = device;
   s->threads = 1;
   s->reason = "requested";
-  detail::check_cuda(api->create_state(device, &s->device_state, &s->stream, err, sizeof err),
-                     "context::cuda", err);
+  detail::check_cuda(api->create_state(device, &s->device_state, &s->stream, err, sizeof err), "context::cuda", err);
   return context(std::move(s));
 }
 
@@ -115,8 +118,7 @@ context context::best() {
     return c;
   }
   if (!forced.empty())
-    MIXPREC_THROW(invalid_argument, "context::best", "MIXPREC_BACKEND='", forced,
-                  "' is neither cpu nor cuda");
+    MIXPREC_THROW(invalid_argument, "context::best", "MIXPREC_BACKEND='", forced, "' is neither cpu nor cuda");
   std::string why;
   if (cuda_available(&why)) {
     const std::string missing = cuda_plugin_gaps();
@@ -140,8 +142,8 @@ std::string context::describe() const {
   std::string out;
   if (s.kind == backend::cpu) {
     const cpu_features& f = cpu_info();
-    out = detail::cat("cpu: ", f.model.empty() ? f.vendor : f.model, ", ", s.threads,
-                      " thread(s) (", detail::threading_runtime(), "), ISA ", name_of(f.active));
+    out = detail::cat("cpu: ", f.model.empty() ? f.vendor : f.model, ", ", s.threads, " thread(s) (",
+                      detail::threading_runtime(), "), ISA ", name_of(f.active));
     if (f.active != f.detected) out += detail::cat(" (capped by MIXPREC_CPU_ISA; detected ", name_of(f.detected), ")");
     out += f.amx_permitted ? ", AMX on" : ", AMX off: " + f.amx_note;
   } else {
@@ -157,8 +159,7 @@ std::string context::describe() const {
 void context::synchronize() const {
   if (state_->kind != backend::cuda) return;
   char err[512] = {};
-  detail::check_cuda(detail::cuda_plugin()->synchronize(state_->stream, err, sizeof err),
-                     "context::synchronize", err);
+  detail::check_cuda(detail::cuda_plugin()->synchronize(state_->stream, err, sizeof err), "context::synchronize", err);
 }
 
 bool context::operator==(const context& other) const { return state_ == other.state_; }

@@ -75,9 +75,9 @@ cpu_features detect() {
   const regs r1 = cpuid(1);
   const bool osxsave = bit(r1.c, 27);
   const std::uint64_t xcr0 = osxsave ? xgetbv0() : 0;
-  const bool os_avx = (xcr0 & 0x6) == 0x6;             // XMM and YMM state
+  const bool os_avx = (xcr0 & 0x6) == 0x6;                 // XMM and YMM state
   const bool os_avx512 = os_avx && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM_Hi256, Hi16_ZMM
-  const bool os_amx = (xcr0 & 0x60000) == 0x60000;     // XTILECFG and XTILEDATA
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;         // XTILECFG and XTILEDATA
   f.fma = os_avx && bit(r1.c, 12);
   f.f16c = os_avx && bit(r1.c, 29);
   if (max_leaf >= 7) {
@@ -108,9 +108,9 @@ cpu_features detect() {
   const bool l_bf16 = l_avx512 && f.avx512_bf16 && f.avx512_vnni;
   const bool l_fp16 = l_bf16 && f.avx512_fp16;
   const bool l_amx = l_fp16 && has_amx && f.amx_permitted;
-  f.detected = l_amx    ? cpu_isa::amx
-               : l_fp16 ? cpu_isa::avx512_fp16
-               : l_bf16 ? cpu_isa::avx512_bf16
+  f.detected = l_amx      ? cpu_isa::amx
+               : l_fp16   ? cpu_isa::avx512_fp16
+               : l_bf16   ? cpu_isa::avx512_bf16
                : l_avx512 ? cpu_isa::avx512
                : l_avx2   ? cpu_isa::avx2
                           : cpu_isa::generic;

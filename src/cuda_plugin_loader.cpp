@@ -22,8 +22,7 @@ struct plugin_state {
 
 std::string directory_of_this_library() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&directory_of_this_library), &info) == 0 || !info.dli_fname)
-    return {};
+  if (dladdr(reinterpret_cast<void*>(&directory_of_this_library), &info) == 0 || !info.dli_fname) return {};
   std::string path = info.dli_fname;
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
@@ -55,8 +54,8 @@ plugin_state load() {
   }
   const cuda_plugin_api* api = entry(kernel_abi_version);
   if (!api || api->abi_version != kernel_abi_version) {
-    st.why = cat("libmixprec_cuda.so was built for kernel ABI ", api ? api->abi_version : -1,
-                 ", this library is ABI ", kernel_abi_version);
+    st.why = cat("libmixprec_cuda.so was built for kernel ABI ", api ? api->abi_version : -1, ", this library is ABI ",
+                 kernel_abi_version);
     return st;
   }
   st.api = api;

@@ -76,8 +76,7 @@ void* allocate(const context_state& ctx, std::size_t bytes) {
     char err[512] = {};
     void* p = nullptr;
     if (cuda_plugin()->allocate(ctx.device, bytes, &p, err, sizeof err) != 0)
-      MIXPREC_THROW(out_of_memory, "allocate", "cannot allocate ", bytes, " bytes on cuda:",
-                    ctx.device, ": ", err);
+      MIXPREC_THROW(out_of_memory, "allocate", "cannot allocate ", bytes, " bytes on cuda:", ctx.device, ": ", err);
     return p;
   }
   // Large arrays get 2 MiB alignment and transparent huge pages: streaming kernels then miss
@@ -102,8 +101,8 @@ void release(const context_state& ctx, void* p, std::size_t bytes) noexcept {
     std::free(p);
 }
 
-void copy_bytes(const context_state& src_ctx, const void* src, const context_state& dst_ctx,
-                void* dst, std::size_t bytes) {
+void copy_bytes(const context_state& src_ctx, const void* src, const context_state& dst_ctx, void* dst,
+                std::size_t bytes) {
   if (bytes == 0) return;
   if (src_ctx.kind == backend::cpu && dst_ctx.kind == backend::cpu) {
     std::memmove(dst, src, bytes);
@@ -140,11 +139,10 @@ void copy(const_view src, view dst) {
   if (!src.ctx().state() || !dst.ctx().state())
     MIXPREC_THROW(invalid_argument, "copy", "a view has no context (default-constructed)");
   if (src.type() != dst.type())
-    MIXPREC_THROW(invalid_argument, "copy", "src is ", name_of(src.type()), " but dst is ",
-                  name_of(dst.type()), "; use convert to change dtype");
+    MIXPREC_THROW(invalid_argument, "copy", "src is ", name_of(src.type()), " but dst is ", name_of(dst.type()),
+                  "; use convert to change dtype");
   if (src.size() != dst.size())
-    MIXPREC_THROW(shape_mismatch, "copy", "src has ", src.size(), " elements, dst has ",
-                  dst.size());
+    MIXPREC_THROW(shape_mismatch, "copy", "src has ", src.size(), " elements, dst has ", dst.size());
   if (src.ctx().same_memory(dst.ctx())) {
     convert(src, dst);  // same dtype: a strided copy through the dispatched kernel
     return;

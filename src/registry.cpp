@@ -18,36 +18,66 @@ namespace mixprec::detail {
 
 const char* name_of(op_id op) {
   switch (op) {
-    case op_id::convert: return "convert";
-    case op_id::fill: return "fill";
-    case op_id::axpy: return "axpy";
-    case op_id::axpby: return "axpby";
-    case op_id::scal: return "scal";
-    case op_id::dot: return "dot";
-    case op_id::sumsq: return "sumsq";
-    case op_id::asum: return "asum";
-    case op_id::amax: return "amax";
-    case op_id::spmv_csr: return "spmv_csr";
-    case op_id::spmv_sell: return "spmv_sell";
-    case op_id::spmv_dia: return "spmv_dia";
-    case op_id::spmm_csr: return "spmm_csr";
-    case op_id::halo_fill: return "halo_fill";
-    case op_id::stencil: return "stencil";
-    case op_id::stencil_sweeps: return "stencil_sweeps";
-    case op_id::gemm: return "gemm";
-    case op_id::gemm_pack: return "gemm_pack";
-    case op_id::quantize: return "quantize";
-    case op_id::dequantize: return "dequantize";
-    case op_id::mg_smooth: return "mg_smooth";
-    case op_id::mg_restrict: return "mg_restrict";
-    case op_id::mg_prolong: return "mg_prolong";
-    case op_id::csr_rows_solve: return "csr_rows_solve";
-    case op_id::cg_update: return "cg_update";
-    case op_id::mdot: return "mdot";
-    case op_id::maxpy: return "maxpy";
-    case op_id::diag_scale: return "diag_scale";
-    case op_id::pcg_jacobi_update: return "pcg_jacobi_update";
-    case op_id::count_: break;
+    case op_id::convert:
+      return "convert";
+    case op_id::fill:
+      return "fill";
+    case op_id::axpy:
+      return "axpy";
+    case op_id::axpby:
+      return "axpby";
+    case op_id::scal:
+      return "scal";
+    case op_id::dot:
+      return "dot";
+    case op_id::sumsq:
+      return "sumsq";
+    case op_id::asum:
+      return "asum";
+    case op_id::amax:
+      return "amax";
+    case op_id::spmv_csr:
+      return "spmv_csr";
+    case op_id::spmv_sell:
+      return "spmv_sell";
+    case op_id::spmv_dia:
+      return "spmv_dia";
+    case op_id::spmm_csr:
+      return "spmm_csr";
+    case op_id::halo_fill:
+      return "halo_fill";
+    case op_id::stencil:
+      return "stencil";
+    case op_id::stencil_sweeps:
+      return "stencil_sweeps";
+    case op_id::gemm:
+      return "gemm";
+    case op_id::gemm_pack:
+      return "gemm_pack";
+    case op_id::quantize:
+      return "quantize";
+    case op_id::dequantize:
+      return "dequantize";
+    case op_id::mg_smooth:
+      return "mg_smooth";
+    case op_id::mg_restrict:
+      return "mg_restrict";
+    case op_id::mg_prolong:
+      return "mg_prolong";
+    case op_id::csr_rows_solve:
+      return "csr_rows_solve";
+    case op_id::cg_update:
+      return "cg_update";
+    case op_id::mdot:
+      return "mdot";
+    case op_id::maxpy:
+      return "maxpy";
+    case op_id::diag_scale:
+      return "diag_scale";
+    case op_id::pcg_jacobi_update:
+      return "pcg_jacobi_update";
+    case op_id::count_:
+      break;
   }
   return "?";
 }
@@ -81,9 +111,7 @@ class registry {
     copy.name = names_.back().c_str();
     // Stable insertion keeps registration order among equal priorities.
     auto at = std::upper_bound(entries_.begin(), entries_.end(), copy,
-                               [](const kernel_entry& a, const kernel_entry& b) {
-                                 return a.priority > b.priority;
-                               });
+                               [](const kernel_entry& a, const kernel_entry& b) { return a.priority > b.priority; });
     entries_.insert(at, copy);
   }
 
@@ -103,8 +131,8 @@ class registry {
   }
 
   // Copies the entry out: a plugin may add kernels (and move entries) at any time.
-  bool find(op_id op, backend where, dtype in, dtype out, const std::string& forced,
-            const void* problem, kernel_entry* found, std::string* forced_error) {
+  bool find(op_id op, backend where, dtype in, dtype out, const std::string& forced, const void* problem,
+            kernel_entry* found, std::string* forced_error) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!forced.empty()) {
       for (const auto& e : entries_) {
@@ -136,15 +164,13 @@ class registry {
 
   bool has_name(const std::string& name) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return std::any_of(entries_.begin(), entries_.end(),
-                       [&](const kernel_entry& e) { return name == e.name; });
+    return std::any_of(entries_.begin(), entries_.end(), [&](const kernel_entry& e) { return name == e.name; });
   }
 
  private:
   registry() {
     // Kernel folders register directly: the lock is taken per add.
-    const kernel_sink sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); },
-                           this};
+    const kernel_sink sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); }, this};
     register_cpu_ref_kernels(sink);
     register_cpu_ref_spmv_kernels(sink);
     register_cpu_generic_kernels(sink);
@@ -178,13 +204,11 @@ thread_local std::string forced_kernel;
 
 void add_plugin_kernels(void (*register_kernels)(const kernel_sink&)) {
   registry& r = registry::get();
-  register_kernels(kernel_sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); },
-                               &r});
+  register_kernels(kernel_sink{[](void* self, const kernel_entry& e) { static_cast<registry*>(self)->add(e); }, &r});
 }
 
-void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
-                 std::chrono::steady_clock::time_point start, const std::string& dtypes,
-                 const std::string& shape, accumulation acc) {
+void finish_call(op_id op, const context_state& ctx, const kernel_entry& k, std::chrono::steady_clock::time_point start,
+                 const std::string& dtypes, const std::string& shape, accumulation acc) {
   if (ctx.kind == backend::cuda) {
     char err[512] = {};
     if (cuda_plugin()->take_kernel_error(err, sizeof err) != 0)
@@ -206,22 +230,18 @@ bool runnable(const kernel_entry& k) {
   return cuda_device_count() > 0;
 }
 
-kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype out,
-                           const void* problem) {
+kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype out, const void* problem) {
   // Loading the plugin adds kernels: do it before the registry lock is taken.
   if (ctx.kind == backend::cuda) (void)cuda_device_count();
   kernel_entry found{};
   std::string forced_error;
-  if (registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error))
-    return found;
-  const std::string dtypes = op == op_id::convert
-                                 ? cat(mixprec::name_of(in), "->", mixprec::name_of(out))
-                                 : std::string(mixprec::name_of(in));
+  if (registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error)) return found;
+  const std::string dtypes =
+      op == op_id::convert ? cat(mixprec::name_of(in), "->", mixprec::name_of(out)) : std::string(mixprec::name_of(in));
   if (!forced_error.empty())
-    MIXPREC_THROW(unsupported, name_of(op), "forced kernel ", forced_kernel,
-                  " cannot serve this ", dtypes, " call: ", forced_error);
-  MIXPREC_THROW(unsupported, name_of(op), "no ", mixprec::name_of(ctx.kind), " kernel for ",
-                dtypes);
+    MIXPREC_THROW(unsupported, name_of(op), "forced kernel ", forced_kernel, " cannot serve this ", dtypes,
+                  " call: ", forced_error);
+  MIXPREC_THROW(unsupported, name_of(op), "no ", mixprec::name_of(ctx.kind), " kernel for ", dtypes);
 }
 
 }  // namespace mixprec::detail
@@ -231,14 +251,13 @@ namespace mixprec {
 std::vector<kernel_info> list_kernels(const std::string& op) {
   (void)cuda_device_count();  // loads the plugin (and its kernels) if there is one
   std::vector<kernel_info> out;
-  for (const auto& e : detail::registry::get().matching([&](const detail::kernel_entry& k) {
-         return op.empty() || op == detail::name_of(k.op);
-       })) {
+  for (const auto& e : detail::registry::get().matching(
+           [&](const detail::kernel_entry& k) { return op.empty() || op == detail::name_of(k.op); })) {
     const detail::blas1_problem strided{1, 3, 3, accumulation::standard};
     const char* why = "";
     const bool unit_only = detail::is_blas1(e.op) && e.supports && !e.supports(&strided, &why);
-    out.push_back(kernel_info{e.name, detail::name_of(e.op), e.where, e.in, e.out, e.min_isa,
-                              detail::runnable(e), unit_only});
+    out.push_back(
+        kernel_info{e.name, detail::name_of(e.op), e.where, e.in, e.out, e.min_isa, detail::runnable(e), unit_only});
   }
   return out;
 }

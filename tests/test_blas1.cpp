@@ -16,25 +16,39 @@
 namespace mixprec::test {
 namespace {
 
-template <class T> using compute_type = std::conditional_t<std::is_same_v<T, double> || std::is_integral_v<T>, double, float>;
+template <class T>
+using compute_type = std::conditional_t<std::is_same_v<T, double> || std::is_integral_v<T>, double, float>;
 
-template <class T> ld storage_roundoff() {
-  if constexpr (std::is_same_v<T, half>) return std::ldexp(ld(1), -11);
-  else if constexpr (std::is_same_v<T, bfloat16>) return std::ldexp(ld(1), -8);
-  else if constexpr (std::is_same_v<T, float>) return std::ldexp(ld(1), -24);
-  else if constexpr (std::is_same_v<T, double>) return std::ldexp(ld(1), -53);
-  else return 0;
+template <class T>
+ld storage_roundoff() {
+  if constexpr (std::is_same_v<T, half>)
+    return std::ldexp(ld(1), -11);
+  else if constexpr (std::is_same_v<T, bfloat16>)
+    return std::ldexp(ld(1), -8);
+  else if constexpr (std::is_same_v<T, float>)
+    return std::ldexp(ld(1), -24);
+  else if constexpr (std::is_same_v<T, double>)
+    return std::ldexp(ld(1), -53);
+  else
+    return 0;
 }
-template <class T> ld storage_underflow() {  // half the smallest subnormal
-  if constexpr (std::is_same_v<T, half>) return std::ldexp(ld(1), -25);
-  else if constexpr (std::is_same_v<T, bfloat16>) return std::ldexp(ld(1), -134);
-  else if constexpr (std::is_same_v<T, float>) return std::ldexp(ld(1), -150);
-  else if constexpr (std::is_same_v<T, double>) return std::ldexp(ld(1), -1075);
-  else return 0;
+template <class T>
+ld storage_underflow() {  // half the smallest subnormal
+  if constexpr (std::is_same_v<T, half>)
+    return std::ldexp(ld(1), -25);
+  else if constexpr (std::is_same_v<T, bfloat16>)
+    return std::ldexp(ld(1), -134);
+  else if constexpr (std::is_same_v<T, float>)
+    return std::ldexp(ld(1), -150);
+  else if constexpr (std::is_same_v<T, double>)
+    return std::ldexp(ld(1), -1075);
+  else
+    return 0;
 }
 
 /// Unit roundoff of the accumulator the contract gives T under `acc`.
-template <class T> ld accumulator_roundoff(accumulation acc) {
+template <class T>
+ld accumulator_roundoff(accumulation acc) {
   if (std::is_integral_v<T> && sizeof(T) == 1) return 0;  // exact
   if (acc == accumulation::f64 || std::is_same_v<T, double> || std::is_integral_v<T>) return unit_roundoff<double>();
   return unit_roundoff<float>();
@@ -65,9 +79,10 @@ void check_dot(const kernel_info& k) {
         const double r = dot(x.as_view(), y.as_view(), acc);
         const ld u = accumulator_roundoff<T>(acc);
         const ld bound = (acc == accumulation::compensated ? u * std::fabs(s) + std::pow(gamma(n, u), 2) * sabs
-                                                          : gamma(n, u) * sabs) + n * ref_u * sabs;
-        EXPECT_LE(std::fabs(ld(r) - s), bound)
-            << k.name << " n=" << n << " inc=" << inc << " acc=" << name_of(acc) << " r=" << r << " exact=" << double(s);
+                                                           : gamma(n, u) * sabs) +
+                         n * ref_u * sabs;
+        EXPECT_LE(std::fabs(ld(r) - s), bound) << k.name << " n=" << n << " inc=" << inc << " acc=" << name_of(acc)
+                                               << " r=" << r << " exact=" << double(s);
       }
     }
 }
@@ -112,9 +127,12 @@ void check_nrm2_range(const kernel_info& k) {
     const context ctx = context_for(k);
     force_kernel pin(k.name);
     std::vector<ld> magnitudes;
-    if constexpr (std::is_same_v<T, half>) magnitudes = {5.0e4L, 1.0e-4L, 1.0e-6L};
-    else if constexpr (std::is_same_v<T, double>) magnitudes = {1.0e308L, 1.0e-300L, 1.0e-310L, 1.0e-320L};
-    else magnitudes = {1.0e38L, 1.0e-37L, 1.0e-40L};
+    if constexpr (std::is_same_v<T, half>)
+      magnitudes = {5.0e4L, 1.0e-4L, 1.0e-6L};
+    else if constexpr (std::is_same_v<T, double>)
+      magnitudes = {1.0e308L, 1.0e-300L, 1.0e-310L, 1.0e-320L};
+    else
+      magnitudes = {1.0e38L, 1.0e-37L, 1.0e-40L};
     for (ld magnitude : magnitudes)
       for (std::int64_t n : {1, 2, 17, 1000}) {
         std::vector<T> xs(n);
@@ -146,7 +164,9 @@ void check_nan_propagates(const kernel_info& k) {
     auto xs = random_values<T>(100, 5);
     xs[37] = expected_conversion<T>(std::numeric_limits<ld>::quiet_NaN());
     strided_vector<T> x(xs, 1, ctx, T{});
-    const double r = k.op == "dot" ? dot(x.as_view(), x.as_view()) : k.op == "asum" ? asum(x.as_view()) : nrm2(x.as_view());
+    const double r = k.op == "dot"    ? dot(x.as_view(), x.as_view())
+                     : k.op == "asum" ? asum(x.as_view())
+                                      : nrm2(x.as_view());
     EXPECT_TRUE(std::isnan(r)) << k.name;
   }
 }
@@ -155,8 +175,10 @@ TEST_P(reduction, matches_exact_within_derived_bound) {
   const kernel_info& k = GetParam();
   with_type(k.in, [&](auto t) {
     using T = decltype(t);
-    if (k.op == "dot") check_dot<T>(k);
-    else check_asum_nrm2<T>(k);
+    if (k.op == "dot")
+      check_dot<T>(k);
+    else
+      check_asum_nrm2<T>(k);
   });
 }
 
@@ -238,28 +260,30 @@ void check_axpy_scal(const kernel_info& k) {
   for (double alpha : alphas)
     for (auto inc : test_strides(k))
       for (std::int64_t lead : {0, 3})  // 3: the data starts off a vector boundary
-      for (auto n : test_sizes()) {
-        const auto xs = random_values<T>(n, 21 + std::uint32_t(n)), ys = random_values<T>(n, 23 + std::uint32_t(n));
-        strided_vector<T> x(xs, inc, ctx, sentinel, lead), y(ys, inc, ctx, sentinel, lead);
-        if (k.op == "axpy") axpy(alpha, x.as_view(), y.as_view());
-        else scal(alpha, y.as_view());
-        const auto got = y.logical();
-        for (std::int64_t i = 0; i < n; ++i) {
-          const ld ax = ld(alpha) * exact(k.op == "axpy" ? xs[i] : ys[i]);
-          const ld yi = k.op == "axpy" ? exact(ys[i]) : 0;
-          const ld e = ax + yi;
-          if constexpr (std::is_integral_v<T>) {
-            ASSERT_EQ(got[i], expected_conversion<T>(e)) << k.name << " i=" << i << " n=" << n;
-          } else {
-            ASSERT_LE(std::fabs(exact(got[i]) - e), axpy_bound<T>(ax, yi, e))
-                << k.name << " alpha=" << alpha << " n=" << n << " inc=" << inc << " lead=" << lead << " i=" << i;
+        for (auto n : test_sizes()) {
+          const auto xs = random_values<T>(n, 21 + std::uint32_t(n)), ys = random_values<T>(n, 23 + std::uint32_t(n));
+          strided_vector<T> x(xs, inc, ctx, sentinel, lead), y(ys, inc, ctx, sentinel, lead);
+          if (k.op == "axpy")
+            axpy(alpha, x.as_view(), y.as_view());
+          else
+            scal(alpha, y.as_view());
+          const auto got = y.logical();
+          for (std::int64_t i = 0; i < n; ++i) {
+            const ld ax = ld(alpha) * exact(k.op == "axpy" ? xs[i] : ys[i]);
+            const ld yi = k.op == "axpy" ? exact(ys[i]) : 0;
+            const ld e = ax + yi;
+            if constexpr (std::is_integral_v<T>) {
+              ASSERT_EQ(got[i], expected_conversion<T>(e)) << k.name << " i=" << i << " n=" << n;
+            } else {
+              ASSERT_LE(std::fabs(exact(got[i]) - e), axpy_bound<T>(ax, yi, e))
+                  << k.name << " alpha=" << alpha << " n=" << n << " inc=" << inc << " lead=" << lead << " i=" << i;
+            }
           }
+          // Gaps between strided elements and the lead are never written.
+          const auto raw = y.raw();
+          for (std::size_t j = 0; j < raw.size(); ++j)
+            if (!y.holds_element(j)) ASSERT_TRUE(same_value(raw[j], sentinel)) << k.name << " gap " << j;
         }
-        // Gaps between strided elements and the lead are never written.
-        const auto raw = y.raw();
-        for (std::size_t j = 0; j < raw.size(); ++j)
-          if (!y.holds_element(j)) ASSERT_TRUE(same_value(raw[j], sentinel)) << k.name << " gap " << j;
-      }
 }
 
 template <class T>
@@ -270,24 +294,27 @@ void check_fill(const kernel_info& k) {
   for (ld value : {ld(0.1), ld(-3.75), ld(1e10), ld(-1e-30)})
     for (auto inc : test_strides(k))
       for (std::int64_t lead : {0, 3})
-      for (auto n : test_sizes()) {
-        strided_vector<T> x(std::vector<T>(static_cast<std::size_t>(n), T{}), inc, ctx, sentinel, lead);
-        fill(x.as_view(), double(value));
-        const T want = expected_conversion<T>(ld(double(value)));
-        const auto raw = x.raw();
-        for (std::size_t j = 0; j < raw.size(); ++j) {
-          const bool element = x.holds_element(j);
-          ASSERT_TRUE(same_value(raw[j], element ? want : sentinel)) << k.name << " value=" << double(value) << " n=" << n << " j=" << j;
+        for (auto n : test_sizes()) {
+          strided_vector<T> x(std::vector<T>(static_cast<std::size_t>(n), T{}), inc, ctx, sentinel, lead);
+          fill(x.as_view(), double(value));
+          const T want = expected_conversion<T>(ld(double(value)));
+          const auto raw = x.raw();
+          for (std::size_t j = 0; j < raw.size(); ++j) {
+            const bool element = x.holds_element(j);
+            ASSERT_TRUE(same_value(raw[j], element ? want : sentinel))
+                << k.name << " value=" << double(value) << " n=" << n << " j=" << j;
+          }
         }
-      }
 }
 
 TEST_P(elementwise, matches_exact_within_derived_bound) {
   const kernel_info& k = GetParam();
   with_type(k.in, [&](auto t) {
     using T = decltype(t);
-    if (k.op == "fill") check_fill<T>(k);
-    else check_axpy_scal<T>(k);
+    if (k.op == "fill")
+      check_fill<T>(k);
+    else
+      check_axpy_scal<T>(k);
   });
 }
 
@@ -302,8 +329,10 @@ TEST_P(elementwise, nan_stays_in_its_element) {
       auto xs = random_values<T>(40, 3), ys = random_values<T>(40, 4);
       xs[17] = expected_conversion<T>(std::numeric_limits<ld>::quiet_NaN());
       strided_vector<T> x(xs, 1, ctx, T{}), y(k.op == "axpy" ? ys : xs, 1, ctx, T{});
-      if (k.op == "axpy") axpy(2.0, x.as_view(), y.as_view());
-      else scal(0.0, y.as_view());  // 0 * NaN is NaN
+      if (k.op == "axpy")
+        axpy(2.0, x.as_view(), y.as_view());
+      else
+        scal(0.0, y.as_view());  // 0 * NaN is NaN
       const auto got = y.logical();
       for (int i = 0; i < 40; ++i) EXPECT_EQ(std::isnan(exact(got[i])), i == 17) << k.name << " i=" << i;
     }
@@ -328,29 +357,29 @@ TEST_P(axpby_kernel, matches_exact_within_derived_bound) {
       for (double beta : {std::is_integral_v<T> ? -1.0 : 0.7, 0.0})
         for (auto inc : test_strides(k))
           for (std::int64_t lead : {0, 3})
-          for (auto n : test_sizes()) {
-            const auto xs = random_values<T>(n, 31 + std::uint32_t(n));
-            auto ys = random_values<T>(n, 37 + std::uint32_t(n));
-            if constexpr (!std::is_integral_v<T>)
-              if (beta == 0.0 && n > 3) ys[2] = expected_conversion<T>(std::numeric_limits<ld>::quiet_NaN());
-            strided_vector<T> x(xs, inc, ctx, sentinel, lead), y(ys, inc, ctx, sentinel, lead);
-            axpby(alpha, x.as_view(), beta, y.as_view());
-            const auto got = y.logical();
-            for (std::int64_t i = 0; i < n; ++i) {
-              const ld ax = ld(alpha) * exact(xs[i]), by = beta == 0.0 ? 0 : ld(beta) * exact(ys[i]);
-              const ld e = ax + by;
-              if constexpr (std::is_integral_v<T>) {
-                ASSERT_EQ(got[i], expected_conversion<T>(e)) << k.name << " i=" << i << " n=" << n;
-              } else {
-                const ld bound = axpy_bound<T>(ax, by, e) + unit_roundoff<C>() * std::fabs(by);
-                ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
-                    << k.name << " alpha=" << alpha << " beta=" << beta << " n=" << n << " inc=" << inc << " i=" << i;
+            for (auto n : test_sizes()) {
+              const auto xs = random_values<T>(n, 31 + std::uint32_t(n));
+              auto ys = random_values<T>(n, 37 + std::uint32_t(n));
+              if constexpr (!std::is_integral_v<T>)
+                if (beta == 0.0 && n > 3) ys[2] = expected_conversion<T>(std::numeric_limits<ld>::quiet_NaN());
+              strided_vector<T> x(xs, inc, ctx, sentinel, lead), y(ys, inc, ctx, sentinel, lead);
+              axpby(alpha, x.as_view(), beta, y.as_view());
+              const auto got = y.logical();
+              for (std::int64_t i = 0; i < n; ++i) {
+                const ld ax = ld(alpha) * exact(xs[i]), by = beta == 0.0 ? 0 : ld(beta) * exact(ys[i]);
+                const ld e = ax + by;
+                if constexpr (std::is_integral_v<T>) {
+                  ASSERT_EQ(got[i], expected_conversion<T>(e)) << k.name << " i=" << i << " n=" << n;
+                } else {
+                  const ld bound = axpy_bound<T>(ax, by, e) + unit_roundoff<C>() * std::fabs(by);
+                  ASSERT_LE(std::fabs(exact(got[i]) - e), bound)
+                      << k.name << " alpha=" << alpha << " beta=" << beta << " n=" << n << " inc=" << inc << " i=" << i;
+                }
               }
+              const auto raw = y.raw();
+              for (std::size_t j = 0; j < raw.size(); ++j)
+                if (!y.holds_element(j)) ASSERT_TRUE(same_value(raw[j], sentinel)) << k.name << " gap " << j;
             }
-            const auto raw = y.raw();
-            for (std::size_t j = 0; j < raw.size(); ++j)
-              if (!y.holds_element(j)) ASSERT_TRUE(same_value(raw[j], sentinel)) << k.name << " gap " << j;
-          }
   });
 }
 INSTANTIATE_TEST_SUITE_P(every_kernel, axpby_kernel, ::testing::ValuesIn(runnable_kernels("axpby")), kernel_param_name);
@@ -502,7 +531,8 @@ TEST_P(multi_vector_kernel, match_exact_sums_within_derived_bounds) {
               s += p;
               sabs += std::fabs(p);
             }
-            EXPECT_LE(std::fabs(ld(h[std::size_t(j)]) - s), gamma(ld(n), unit_roundoff<double>()) * sabs + ref_u * ld(n) * sabs)
+            EXPECT_LE(std::fabs(ld(h[std::size_t(j)]) - s),
+                      gamma(ld(n), unit_roundoff<double>()) * sabs + ref_u * ld(n) * sabs)
                 << where << " j=" << j;
           }
           EXPECT_EQ(w.to_vector(), ws) << where;

@@ -62,8 +62,7 @@ TEST(block_jacobi, blocks_are_inverted_and_stored_by_conditioning) {
   array<double> in(dx), out(std::vector<double>(14, 0.0));
   m.apply(in, out);
   const double tol[4] = {0x1p-11 * 40, 0x1p-11 * 40, 1e-12 * 1e9 * 4, 0x1p-24 * 1e6 * 4};
-  for (int i = 0; i < 14; ++i)
-    EXPECT_NEAR(out[i], x[std::size_t(i)], tol[i / 4] * x[std::size_t(i)]) << "row " << i;
+  for (int i = 0; i < 14; ++i) EXPECT_NEAR(out[i], x[std::size_t(i)], tol[i / 4] * x[std::size_t(i)]) << "row " << i;
 
   // Not adaptive, f64: exact to rounding everywhere (block 2's cond ~1e9 times u).
   o.adaptive = false;
@@ -100,7 +99,8 @@ TEST(block_jacobi, preconditions_cg_and_gmres) {
   solve_options g;
   g.rel_tol = 1e-10;
   g.preconditioner = &mc;
-  array<double> b2(std::vector<double>(std::size_t(cd.rows()), 1.0)), x2(std::vector<double>(std::size_t(cd.rows()), 0.0));
+  array<double> b2(std::vector<double>(std::size_t(cd.rows()), 1.0)),
+      x2(std::vector<double>(std::size_t(cd.rows()), 0.0));
   const solve_report rep = gmres(cd, b2, x2, g);
   EXPECT_TRUE(rep.converged()) << rep.summary();
 }

@@ -57,10 +57,26 @@ std::vector<S> sources() {
         }
       }
     }
-    const S specials[] = {S(0), -S(0), std::numeric_limits<S>::infinity(), -std::numeric_limits<S>::infinity(),
-                          std::numeric_limits<S>::quiet_NaN(), std::numeric_limits<S>::max(), std::numeric_limits<S>::lowest(),
-                          std::numeric_limits<S>::min(), std::numeric_limits<S>::denorm_min(), -std::numeric_limits<S>::denorm_min(),
-                          S(1e-40), S(-3e-39), S(127.5), S(128.5), S(-128.5), S(255.5), S(256), S(2147483647.0), S(-2147483648.5), S(1e10)};
+    const S specials[] = {S(0),
+                          -S(0),
+                          std::numeric_limits<S>::infinity(),
+                          -std::numeric_limits<S>::infinity(),
+                          std::numeric_limits<S>::quiet_NaN(),
+                          std::numeric_limits<S>::max(),
+                          std::numeric_limits<S>::lowest(),
+                          std::numeric_limits<S>::min(),
+                          std::numeric_limits<S>::denorm_min(),
+                          -std::numeric_limits<S>::denorm_min(),
+                          S(1e-40),
+                          S(-3e-39),
+                          S(127.5),
+                          S(128.5),
+                          S(-128.5),
+                          S(255.5),
+                          S(256),
+                          S(2147483647.0),
+                          S(-2147483648.5),
+                          S(1e10)};
     v.insert(v.end(), std::begin(specials), std::end(specials));
     std::mt19937_64 gen(9);
     std::uniform_real_distribution<double> m(-1, 1);
@@ -71,8 +87,9 @@ std::vector<S> sources() {
     if constexpr (sizeof(S) == 1) {
       for (int i = L::min(); i <= L::max(); ++i) v.push_back(S(i));
     } else {
-      for (std::int64_t i : {std::int64_t(L::min()), std::int64_t(L::max()), std::int64_t(0), std::int64_t(-1), std::int64_t(65504),
-                             std::int64_t(65519), std::int64_t(65520), std::int64_t(16777217), std::int64_t(-16777219)})
+      for (std::int64_t i :
+           {std::int64_t(L::min()), std::int64_t(L::max()), std::int64_t(0), std::int64_t(-1), std::int64_t(65504),
+            std::int64_t(65519), std::int64_t(65520), std::int64_t(16777217), std::int64_t(-16777219)})
         v.push_back(S(i));
       std::mt19937 gen(3);
       for (int i = 0; i < 10000; ++i) v.push_back(S(gen()));
@@ -123,9 +140,7 @@ void check_convert(const kernel_info& k, bool flushing_caller = false) {
 
 TEST_P(convert_kernel, rounds_like_the_oracle) {
   const kernel_info& k = GetParam();
-  with_type(k.in, [&](auto s) {
-    with_type(k.out, [&](auto d) { check_convert<decltype(s), decltype(d)>(k); });
-  });
+  with_type(k.in, [&](auto s) { with_type(k.out, [&](auto d) { check_convert<decltype(s), decltype(d)>(k); }); });
 }
 
 /// The contract holds whatever floating-point mode the caller runs in.
@@ -134,9 +149,7 @@ TEST_P(convert_kernel, keeps_subnormals_when_the_caller_flushes_them) {
   GTEST_SKIP() << "flush-to-zero is set through MXCSR on x86 only here";
 #endif
   const kernel_info& k = GetParam();
-  with_type(k.in, [&](auto s) {
-    with_type(k.out, [&](auto d) { check_convert<decltype(s), decltype(d)>(k, true); });
-  });
+  with_type(k.in, [&](auto s) { with_type(k.out, [&](auto d) { check_convert<decltype(s), decltype(d)>(k, true); }); });
 }
 
 INSTANTIATE_TEST_SUITE_P(every_kernel, convert_kernel, ::testing::ValuesIn(runnable_kernels("convert")),

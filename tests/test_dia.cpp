@@ -134,12 +134,13 @@ TEST_P(spmv_dia_kernel, beta_zero_does_not_read_y_and_edges_never_read_past_x) {
       // (a diagonal not clipped at an edge row) would show up as NaN.
       std::vector<X> padded(static_cast<std::size_t>(n + 128), std::numeric_limits<X>::quiet_NaN());
       std::fill(padded.begin() + 64, padded.begin() + 64 + n, X(1));
-      array<X> xs(padded, ctx), y(std::vector<X>(static_cast<std::size_t>(n), std::numeric_limits<X>::quiet_NaN()), ctx);
+      array<X> xs(padded, ctx),
+          y(std::vector<X>(static_cast<std::size_t>(n), std::numeric_limits<X>::quiet_NaN()), ctx);
       spmv(1.0, a, make_view(xs.data() + 64, n, 1, ctx), 0.0, y);
       const auto got = y.to_vector();
       for (std::int64_t i = 0; i < n; ++i) ASSERT_TRUE(std::isfinite(got[std::size_t(i)])) << k.name << " row " << i;
       EXPECT_EQ(got[std::size_t(16 * 33 + 16)], X(0));  // interior row of the Laplacian times ones
-      EXPECT_EQ(got[0], X(2));                           // corner: 4 - 1 - 1
+      EXPECT_EQ(got[0], X(2));                          // corner: 4 - 1 - 1
       EXPECT_EQ(got[std::size_t(n - 1)], X(2));
     }
   });
@@ -151,8 +152,8 @@ INSTANTIATE_TEST_SUITE_P(every_kernel, spmv_dia_kernel, ::testing::ValuesIn(runn
 TEST(spmv_dia_errors, bad_operands_are_named_and_y_untouched) {
   const dia_matrix a(poisson_2d(4));
   std::vector<double> short_x(15, 1.0), y(16, 7.0);
-  expect_refusal([&] { spmv(1, a, make_view(short_x.data(), 15), 0, make_view(y.data(), 16)); },
-                 status::shape_mismatch, "A is 16 x 16 but x has 15 elements");
+  expect_refusal([&] { spmv(1, a, make_view(short_x.data(), 15), 0, make_view(y.data(), 16)); }, status::shape_mismatch,
+                 "A is 16 x 16 but x has 15 elements");
   expect_refusal([&] { spmv(1, dia_matrix(), make_view(y.data(), 16), 0, make_view(y.data(), 16)); },
                  status::invalid_argument, "DIA matrix is empty");
   EXPECT_EQ(y, std::vector<double>(16, 7.0));

@@ -27,7 +27,8 @@ TEST(errors, shape_mismatch_names_both_sizes_and_leaves_y) {
   expect_error([&] { axpy(2.0, make_view(x.data(), 10), make_view(y.data(), 12)); }, status::shape_mismatch,
                "x has 10 elements, y has 12");
   expect_error([&] { convert(make_view(x.data(), 10), make_view(y.data(), 12)); }, status::shape_mismatch, "x has 10");
-  expect_error([&] { (void)dot(make_view(x.data(), 10), make_view(y.data(), 12)); }, status::shape_mismatch, "y has 12");
+  expect_error([&] { (void)dot(make_view(x.data(), 10), make_view(y.data(), 12)); }, status::shape_mismatch,
+               "y has 12");
   EXPECT_EQ(y, before);
 }
 
@@ -46,8 +47,8 @@ TEST(errors, context_mismatch_names_both_memory_spaces) {
   state->kind = backend::cuda;
   const context fake_gpu(state);
   std::vector<double> x(8, 1.0), y(8, 3.0);
-  expect_error([&] { axpy(1.0, make_view(x.data(), 8, 1, fake_gpu), make_view(y.data(), 8)); }, status::invalid_argument,
-               "x lives in cuda:0 memory but y in cpu:0");
+  expect_error([&] { axpy(1.0, make_view(x.data(), 8, 1, fake_gpu), make_view(y.data(), 8)); },
+               status::invalid_argument, "x lives in cuda:0 memory but y in cpu:0");
   EXPECT_EQ(y, std::vector<double>(8, 3.0));
 }
 
@@ -62,7 +63,8 @@ TEST(errors, null_data_and_negative_sizes) {
 
 TEST(errors, output_with_stride_zero) {
   std::vector<float> x(4, 1.0f), y(4, 9.0f);
-  expect_error([&] { axpy(1.0, make_view(x.data(), 4), make_view(y.data(), 4, 0)); }, status::invalid_argument, "stride 0");
+  expect_error([&] { axpy(1.0, make_view(x.data(), 4), make_view(y.data(), 4, 0)); }, status::invalid_argument,
+               "stride 0");
   expect_error([&] { fill(make_view(y.data(), 4, 0), 1.0); }, status::invalid_argument, "stride 0");
   EXPECT_EQ(y, std::vector<float>(4, 9.0f));
   // Stride 0 is fine for an input: a broadcast scalar.

@@ -20,18 +20,20 @@ struct shape {
 // Tails of every tile (MR 4/14, NR 16/32, k-groups 2/4), k = 1, k crossing the KC blocks of
 // every family (256 .. 2048), m = 1 (inference); tiles of 1-7 rows over a long k, which read
 // k as 2-4 segments at once with a remainder (kernels/cpu/avx512/gemm_micro_avx512.hpp).
-const shape shapes[] = {{1, 1, 1},     {3, 5, 7},      {17, 33, 1},  {29, 47, 19},  {64, 64, 64}, {15, 70, 300},
+const shape shapes[] = {{1, 1, 1},      {3, 5, 7},     {17, 33, 1},   {29, 47, 19},  {64, 64, 64}, {15, 70, 300},
                         {1, 100, 1100}, {130, 17, 45}, {9, 40, 2100}, {3, 37, 2501}, {5, 40, 2103}};
 
 struct layout_case {
   trans ta, tb;
   bool col_major;
-  int pad;              // extra leading-dimension elements
-  std::int64_t batch;   // > 1: A and C batched, B shared
+  int pad;             // extra leading-dimension elements
+  std::int64_t batch;  // > 1: A and C batched, B shared
 };
-const layout_case layouts[] = {
-    {trans::no, trans::no, false, 0, 1},  {trans::yes, trans::no, false, 3, 1}, {trans::no, trans::yes, true, 0, 1},
-    {trans::yes, trans::yes, true, 5, 1}, {trans::no, trans::no, false, 1, 3}};
+const layout_case layouts[] = {{trans::no, trans::no, false, 0, 1},
+                               {trans::yes, trans::no, false, 3, 1},
+                               {trans::no, trans::yes, true, 0, 1},
+                               {trans::yes, trans::yes, true, 5, 1},
+                               {trans::no, trans::no, false, 1, 3}};
 
 /// A logical batch x rows x cols matrix stored as op() says, in either order, with padding.
 template <class T>
@@ -64,11 +66,14 @@ struct stored {
   T at(std::int64_t e, std::int64_t i, std::int64_t j) const { return logical[std::size_t((e * rows + i) * cols + j)]; }
   /// The stored matrix (op() not applied) as a view.
   const_view cview() const {
-    if (rank == 3) return const_view(storage.data(), dtype_of<T>, {batch, stored_r, stored_c}, {bs, stored_rs, stored_cs}, storage.ctx());
+    if (rank == 3)
+      return const_view(storage.data(), dtype_of<T>, {batch, stored_r, stored_c}, {bs, stored_rs, stored_cs},
+                        storage.ctx());
     return const_view(storage.data(), dtype_of<T>, {stored_r, stored_c}, {stored_rs, stored_cs}, storage.ctx());
   }
   view mview() {
-    if (rank == 3) return view(storage.data(), dtype_of<T>, {batch, stored_r, stored_c}, {bs, stored_rs, stored_cs}, storage.ctx());
+    if (rank == 3)
+      return view(storage.data(), dtype_of<T>, {batch, stored_r, stored_c}, {bs, stored_rs, stored_cs}, storage.ctx());
     return view(storage.data(), dtype_of<T>, {stored_r, stored_c}, {stored_rs, stored_cs}, storage.ctx());
   }
   /// Element (e, i, j) of the logical matrix as stored now (after a kernel wrote it).
@@ -86,20 +91,29 @@ struct family_types {
 };
 family_types types_of(dtype a) {
   switch (a) {
-    case dtype::f64: return {dtype::f64, {dtype::f64}, false};
-    case dtype::f32: return {dtype::f32, {dtype::f32}, false};
-    case dtype::f16: return {dtype::f16, {dtype::f32, dtype::f16}, false};
-    case dtype::bf16: return {dtype::bf16, {dtype::f32, dtype::bf16}, false};
-    default: return {dtype::i8, {dtype::i32, dtype::f32, dtype::i8, dtype::u8}, true};
+    case dtype::f64:
+      return {dtype::f64, {dtype::f64}, false};
+    case dtype::f32:
+      return {dtype::f32, {dtype::f32}, false};
+    case dtype::f16:
+      return {dtype::f16, {dtype::f32, dtype::f16}, false};
+    case dtype::bf16:
+      return {dtype::bf16, {dtype::f32, dtype::bf16}, false};
+    default:
+      return {dtype::i8, {dtype::i32, dtype::f32, dtype::i8, dtype::u8}, true};
   }
 }
 
 template <class T>
 ld unit_of() {
-  if constexpr (std::is_same_v<T, half>) return std::ldexp(ld(1), -11);
-  else if constexpr (std::is_same_v<T, bfloat16>) return std::ldexp(ld(1), -8);
-  else if constexpr (std::is_floating_point_v<T>) return unit_roundoff<T>();
-  else return 0;
+  if constexpr (std::is_same_v<T, half>)
+    return std::ldexp(ld(1), -11);
+  else if constexpr (std::is_same_v<T, bfloat16>)
+    return std::ldexp(ld(1), -8);
+  else if constexpr (std::is_floating_point_v<T>)
+    return unit_roundoff<T>();
+  else
+    return 0;
 }
 
 /// Integer data over the whole range (saturation edges included) for the exactness tests.
@@ -115,16 +129,21 @@ std::vector<T> full_range_values(std::int64_t n, std::uint32_t seed) {
 /// Full-range integers, or floats in [-1, 1].
 template <class T>
 std::vector<T> test_values(std::int64_t n, std::uint32_t seed) {
-  if constexpr (std::is_integral_v<T>) return full_range_values<T>(n, seed);
-  else return random_values<T>(n, seed);
+  if constexpr (std::is_integral_v<T>)
+    return full_range_values<T>(n, seed);
+  else
+    return random_values<T>(n, seed);
 }
 
 /// The smallest positive value of T (subnormal): the absolute part of a rounding bound.
 template <class T>
 ld smallest_of() {
-  if constexpr (std::is_same_v<T, half>) return std::ldexp(ld(1), -24);
-  else if constexpr (std::is_same_v<T, bfloat16>) return std::ldexp(ld(1), -133);
-  else return std::numeric_limits<T>::denorm_min();
+  if constexpr (std::is_same_v<T, half>)
+    return std::ldexp(ld(1), -24);
+  else if constexpr (std::is_same_v<T, bfloat16>)
+    return std::ldexp(ld(1), -133);
+  else
+    return std::numeric_limits<T>::denorm_min();
 }
 
 struct run_options {
@@ -214,7 +233,8 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
         const TC old = c.at(e, i, j);
         const std::string where = kinfo.name + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
                                   std::to_string(k) + " batch " + std::to_string(e) + " (" + std::to_string(i) + "," +
-                                  std::to_string(j) + ")" + (ro.packed ? " packed" : "") + " C " + name_of(dtype_of<TC>);
+                                  std::to_string(j) + ")" + (ro.packed ? " packed" : "") + " C " +
+                                  name_of(dtype_of<TC>);
         if constexpr (std::is_same_v<TC, std::int32_t>) {
           const std::int64_t want = beta == 0.0 ? isum : std::clamp<std::int64_t>(isum + old, INT32_MIN, INT32_MAX);
           ASSERT_EQ(std::int64_t(g), want) << where;
@@ -234,13 +254,20 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
                    gamma(6, u_real) * lin_mag;
           ld x = lin;
           switch (ro.act) {
-            case activation::none: break;
-            case activation::relu: x = x < 0 ? 0 : x; break;
-            case activation::gelu_erf: x = 0.5L * x * (1 + std::erf(x / std::sqrt(2.0L))); break;
+            case activation::none:
+              break;
+            case activation::relu:
+              x = x < 0 ? 0 : x;
+              break;
+            case activation::gelu_erf:
+              x = 0.5L * x * (1 + std::erf(x / std::sqrt(2.0L)));
+              break;
             case activation::gelu_tanh:
               x = 0.5L * x * (1 + std::tanh(std::sqrt(2.0L / 3.14159265358979323846L) * (x + 0.044715L * x * x * x)));
               break;
-            case activation::silu: x = x / (1 + std::exp(-x)); break;
+            case activation::silu:
+              x = x / (1 + std::exp(-x));
+              break;
           }
           // activations have slope <= 1.13; their f32 evaluation costs a few ulp of |x|
           if (ro.act != activation::none) err = 1.13L * err + 8 * u_real * (std::fabs(x) + std::fabs(lin));
@@ -257,10 +284,9 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
             ASSERT_TRUE(ld(g) >= std::min(lo, hi) && ld(g) <= std::max(lo, hi))
                 << where << ": got " << int(g) << ", expected between " << double(lo) << " and " << double(hi);
           } else {
-            const ld bound = err * (1 + unit_of<TC>()) + unit_of<TC>() * std::fabs(x) +
-                             smallest_of<TC>();
-            ASSERT_LE(std::fabs(exact(g) - x), bound) << where << ": got " << double(exact(g)) << ", expected "
-                                                      << double(x);
+            const ld bound = err * (1 + unit_of<TC>()) + unit_of<TC>() * std::fabs(x) + smallest_of<TC>();
+            ASSERT_LE(std::fabs(exact(g) - x), bound)
+                << where << ": got " << double(exact(g)) << ", expected " << double(x);
           }
         }
       }
@@ -273,9 +299,12 @@ template <class F>
 void with_ab(const kernel_info& k, F&& f) {
   with_type(k.in, [&](auto ta) {
     using TA = decltype(ta);
-    if constexpr (std::is_same_v<TA, std::int32_t>) return;
-    else if constexpr (std::is_integral_v<TA>) f(ta, std::int8_t{});
-    else f(ta, ta);
+    if constexpr (std::is_same_v<TA, std::int32_t>)
+      return;
+    else if constexpr (std::is_integral_v<TA>)
+      f(ta, std::int8_t{});
+    else
+      f(ta, ta);
   });
 }
 
@@ -291,7 +320,8 @@ TEST_P(gemm_kernel, matches_reference_within_derived_bound) {
       using TA = decltype(ta);
       using TB = decltype(tb);
       using TC = decltype(tc);
-      if constexpr (std::is_floating_point_v<TA> && !std::is_same_v<TA, TC>) return;  // f64/f32: C of A's type
+      if constexpr (std::is_floating_point_v<TA> && !std::is_same_v<TA, TC>)
+        return;  // f64/f32: C of A's type
       else {
         for (const shape& s : shapes)
           for (const layout_case& lc : layouts) {
@@ -308,10 +338,11 @@ TEST_P(gemm_kernel, prepacked_b_gives_the_same_bound) {
   with_ab(k, [&](auto ta, auto tb) {
     using TA = decltype(ta);
     using TB = decltype(tb);
-    using TC = std::conditional_t<std::is_integral_v<TA>, std::int32_t, std::conditional_t<std::is_same_v<TA, double>, double, float>>;
+    using TC = std::conditional_t<std::is_integral_v<TA>, std::int32_t,
+                                  std::conditional_t<std::is_same_v<TA, double>, double, float>>;
     // the last two: tiles of 1 and 3 rows reading k in four segments, with remainders
-    for (const shape& s : {shape{1, 70, 300}, shape{29, 47, 19}, shape{130, 33, 1100}, shape{3, 37, 2501},
-                           shape{1, 40, 2503}})
+    for (const shape& s :
+         {shape{1, 70, 300}, shape{29, 47, 19}, shape{130, 33, 1100}, shape{3, 37, 2501}, shape{1, 40, 2503}})
       for (const layout_case& lc : {layouts[0], layouts[3], layouts[4]}) {
         run_case<TA, TB, TC>(k, s, lc, {true});
         if (::testing::Test::HasFatalFailure()) return;
@@ -326,10 +357,11 @@ TEST_P(gemm_kernel, every_epilogue_within_bound) {
       using TA = decltype(ta);
       using TB = decltype(tb);
       using TC = decltype(tc);
-      if constexpr (std::is_floating_point_v<TA> && !std::is_same_v<TA, TC>) return;
+      if constexpr (std::is_floating_point_v<TA> && !std::is_same_v<TA, TC>)
+        return;
       else if constexpr (!std::is_same_v<TC, std::int32_t>) {
-        for (activation act : {activation::none, activation::relu, activation::gelu_erf, activation::gelu_tanh,
-                               activation::silu})
+        for (activation act :
+             {activation::none, activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu})
           for (const layout_case& lc : {layouts[0], layouts[2], layouts[4]}) {
             run_case<TA, TB, TC>(k, {37, 45, 70}, lc, {false, true, act});
             if (::testing::Test::HasFatalFailure()) return;
@@ -358,8 +390,8 @@ TEST_P(gemm_kernel, beta_zero_never_reads_c_and_nan_in_a_propagates) {
       const context ctx = context_for(k);
       const std::int64_t m = 20, n = 40, kk = 33;
       auto av = random_values<TA>(m * kk, 1);
-      av[3 * kk + 5] = TA(std::numeric_limits<float>::quiet_NaN());          // row 3 all NaN
-      av[7 * kk + 2] = TA(std::numeric_limits<float>::infinity());           // row 7: Inf or NaN
+      av[3 * kk + 5] = TA(std::numeric_limits<float>::quiet_NaN());  // row 3 all NaN
+      av[7 * kk + 2] = TA(std::numeric_limits<float>::infinity());   // row 7: Inf or NaN
       array<TA> a(av, ctx);
       array<TB> b(random_values<TB>(kk * n, 2), ctx);
       array<TC> c(std::vector<TC>(std::size_t(m * n), std::numeric_limits<TC>::quiet_NaN()), ctx);
@@ -372,9 +404,12 @@ TEST_P(gemm_kernel, beta_zero_never_reads_c_and_nan_in_a_propagates) {
       for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
           const TC v = got[std::size_t(i * n + j)];
-          if (i == 3) ASSERT_TRUE(std::isnan(v)) << k.name << " (" << i << "," << j << ")";
-          else if (i == 7) ASSERT_FALSE(std::isfinite(v)) << k.name << " (" << i << "," << j << ")";
-          else ASSERT_TRUE(std::isfinite(v)) << k.name << " (" << i << "," << j << "): C's NaN leaked with beta = 0";
+          if (i == 3)
+            ASSERT_TRUE(std::isnan(v)) << k.name << " (" << i << "," << j << ")";
+          else if (i == 7)
+            ASSERT_FALSE(std::isfinite(v)) << k.name << " (" << i << "," << j << ")";
+          else
+            ASSERT_TRUE(std::isfinite(v)) << k.name << " (" << i << "," << j << "): C's NaN leaked with beta = 0";
         }
       // every activation keeps NaN (relu too: NaN < 0 is false)
       for (activation act : {activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
@@ -409,7 +444,7 @@ TEST_P(gemm_kernel, integer_results_exact_at_the_accumulator_limit) {
   // 128 * 128 * 131071 (s8 x s8)
   const bool u8 = k.in == dtype::u8;
   const std::int64_t kk = u8 ? 65793 : 131071;
-  std::vector<std::uint8_t> ah(std::size_t(2 * kk), u8 ? 255 : 0x80);  // row 0: extreme
+  std::vector<std::uint8_t> ah(std::size_t(2 * kk), u8 ? 255 : 0x80);                     // row 0: extreme
   for (std::int64_t q = 0; q < kk; ++q) ah[std::size_t(kk + q)] = std::uint8_t(q % 251);  // row 1: mixed
   std::vector<std::int8_t> bh(std::size_t(kk * 3));
   for (std::int64_t q = 0; q < kk; ++q) {
@@ -490,25 +525,79 @@ TEST(gemm_errors, bad_operands_are_named_and_c_untouched) {
     for (float v : c) ASSERT_EQ(v, 5.0f) << "C written by a refused call (" << words << ")";
     for (auto v : c32) ASSERT_EQ(v, 5) << "C written by a refused call (" << words << ")";
   };
-  expect([&] { gemm(trans::no, trans::no, 1.0, A, make_view(b.data(), {3, 4}), 0.0, C); }, status::shape_mismatch, "op(A) is 3 x 4");
-  expect([&] { gemm(trans::no, trans::no, 1.0, A, make_view(d.data(), {4, 3}), 0.0, C); }, status::invalid_argument, "B must be f32");
-  expect([&] { gemm(trans::no, trans::no, 1.0, make_view(a.data(), {3, 3}), make_view(a.data() + 3, {3, 3}), 0.0, make_view(a.data() + 1, {3, 3})); },
-         status::invalid_argument, "overlaps");
-  expect([&] { gemm(trans::no, trans::no, 1.0, A, B, 0.0, make_view(c.data(), {3, 3}, {1, 1})); }, status::invalid_argument, "share memory");
-  expect([&] { gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0, make_view(c.data(), {3, 3}, {3, 1}), [] {
-           gemm_options o; o.a_zero_point = 300; return o; }()); }, status::invalid_argument, "a_zero_point = 300");
-  expect([&] { gemm(trans::no, trans::no, 2.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0, make_view(c32.data(), {3, 3})); },
-         status::unsupported, "alpha must be 1");
-  expect([&] { gemm_options o; o.a_zero_point = 1; gemm(trans::no, trans::no, 1.0, A, B, 0.0, C, o); }, status::invalid_argument, "zero points");
-  expect([&] { gemm_options o; std::vector<float> bias(2); o.epilogue.bias = make_view(bias.data(), 2); gemm(trans::no, trans::no, 1.0, A, B, 0.0, C, o); },
-         status::shape_mismatch, "epilogue.bias");
-  expect([&] { gemm_options o; o.epilogue.residual = make_view(d.data(), {3, 3}); gemm(trans::no, trans::no, 1.0, A, B, 0.0, C, o); },
-         status::invalid_argument, "residual");
-  expect([&] { gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0, make_view(u8.data(), {3, 3}, {3, 1})); },
-         status::invalid_argument, "overlaps");
-  expect([&] { gemm_options o; o.epilogue.residual = make_view(u8.data() + 3, {3, 3}, {3, 1});
-           gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {1, 1}), make_view(s8.data(), {1, 1}), 0.0,
-                make_view(s8.data() + 4, {1, 1}), o); }, status::unsupported, "added unscaled");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, A, make_view(b.data(), {3, 4}), 0.0, C);
+      },
+      status::shape_mismatch, "op(A) is 3 x 4");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, A, make_view(d.data(), {4, 3}), 0.0, C);
+      },
+      status::invalid_argument, "B must be f32");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, make_view(a.data(), {3, 3}), make_view(a.data() + 3, {3, 3}), 0.0,
+             make_view(a.data() + 1, {3, 3}));
+      },
+      status::invalid_argument, "overlaps");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, A, B, 0.0, make_view(c.data(), {3, 3}, {1, 1}));
+      },
+      status::invalid_argument, "share memory");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0,
+             make_view(c.data(), {3, 3}, {3, 1}), [] {
+               gemm_options o;
+               o.a_zero_point = 300;
+               return o;
+             }());
+      },
+      status::invalid_argument, "a_zero_point = 300");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 2.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0,
+             make_view(c32.data(), {3, 3}));
+      },
+      status::unsupported, "alpha must be 1");
+  expect(
+      [&] {
+        gemm_options o;
+        o.a_zero_point = 1;
+        gemm(trans::no, trans::no, 1.0, A, B, 0.0, C, o);
+      },
+      status::invalid_argument, "zero points");
+  expect(
+      [&] {
+        gemm_options o;
+        std::vector<float> bias(2);
+        o.epilogue.bias = make_view(bias.data(), 2);
+        gemm(trans::no, trans::no, 1.0, A, B, 0.0, C, o);
+      },
+      status::shape_mismatch, "epilogue.bias");
+  expect(
+      [&] {
+        gemm_options o;
+        o.epilogue.residual = make_view(d.data(), {3, 3});
+        gemm(trans::no, trans::no, 1.0, A, B, 0.0, C, o);
+      },
+      status::invalid_argument, "residual");
+  expect(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {3, 4}), make_view(s8.data(), {4, 3}), 0.0,
+             make_view(u8.data(), {3, 3}, {3, 1}));
+      },
+      status::invalid_argument, "overlaps");
+  expect(
+      [&] {
+        gemm_options o;
+        o.epilogue.residual = make_view(u8.data() + 3, {3, 3}, {3, 1});
+        gemm(trans::no, trans::no, 1.0, make_view(u8.data(), {1, 1}), make_view(s8.data(), {1, 1}), 0.0,
+             make_view(s8.data() + 4, {1, 1}), o);
+      },
+      status::unsupported, "added unscaled");
   const packed_matrix p64 = packed_matrix::pack(make_view(d.data(), {4, 3}));
   expect([&] { gemm(trans::no, 1.0, A, p64, 0.0, C); }, status::invalid_argument, "packed as f64:nr16:kg1");
   const packed_matrix p32 = packed_matrix::pack(make_view(b.data(), {3, 4}));

@@ -107,8 +107,7 @@ TEST(context, cpu_describes_isa_and_threads) {
 TEST(context, isa_cap_from_environment_is_honoured) {
   const cpu_features& f = cpu_info();
   EXPECT_LE(int(f.active), int(f.detected));
-  if (const char* cap = std::getenv("MIXPREC_CPU_ISA"))
-    EXPECT_LE(int(f.active), int(parse_cpu_isa(cap)));
+  if (const char* cap = std::getenv("MIXPREC_CPU_ISA")) EXPECT_LE(int(f.active), int(parse_cpu_isa(cap)));
   // Kernels above the active level are listed but not runnable.
   for (const auto& k : list_kernels())
     if (k.where == backend::cpu) EXPECT_EQ(k.runnable, int(k.min_isa) <= int(f.active)) << k.name;

@@ -48,8 +48,8 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
     // one they do not (15: the 3D star plus the 8 corners; 2D: 3 points along x).
     std::vector<stencil_point> odd_points = {{0, 0, 0, 8.5}, {-1, 0, 0, -1}, {1, 0, 0, -1.5}};
     if (three) {
-      odd_points = {{0, 0, 0, 16}, {-1, 0, 0, -1}, {1, 0, 0, -1}, {0, -1, 0, -1}, {0, 1, 0, -1}, {0, 0, -1, -1},
-                    {0, 0, 1, -1}};
+      odd_points = {{0, 0, 0, 16}, {-1, 0, 0, -1}, {1, 0, 0, -1}, {0, -1, 0, -1},
+                    {0, 1, 0, -1}, {0, 0, -1, -1}, {0, 0, 1, -1}};
       for (int dz : {-1, 1})
         for (int dy : {-1, 1})
           for (int dx : {-1, 1}) odd_points.push_back({dx, dy, dz, -0.5});
@@ -70,9 +70,10 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
           off.push_back({p.dx, p.dy, p.dz});
           c.push_back(p.coeff);
         }
-        detail::mg_smooth_args a{e.nx, e.ny, e.nz, int(c.size()), off.data(), c.data(), 1.0 / s.center(),
-                                 u.origin(), u.stride_y(), u.stride_z(), f.origin(), f.stride_y(), f.stride_z(),
-                                 colors, color};
+        detail::mg_smooth_args a{
+            e.nx,       e.ny,         e.nz,         int(c.size()), off.data(),   c.data(),     1.0 / s.center(),
+            u.origin(), u.stride_y(), u.stride_z(), f.origin(),    f.stride_y(), f.stride_z(), colors,
+            color};
         const auto& st = *context::cpu().state();
         const detail::kernel_entry ke = detail::select_kernel(detail::op_id::mg_smooth, st, k.in, k.in, nullptr);
         ASSERT_EQ(std::string(ke.name), k.name);
@@ -94,9 +95,10 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
                 mag += std::abs(p.coeff * v);
               }
               const long double want = ur[at_i] + (fr[at_i] - sum) / s.center();
-              const double bound = (double(s.points().size()) + 3) * u_round * (std::abs(ur[at_i]) + double(mag) / s.center());
-              ASSERT_NEAR(got[at_i], double(want), bound) << k.name << " color " << color << " at " << x << "," << y
-                                                          << "," << z;
+              const double bound =
+                  (double(s.points().size()) + 3) * u_round * (std::abs(ur[at_i]) + double(mag) / s.center());
+              ASSERT_NEAR(got[at_i], double(want), bound)
+                  << k.name << " color " << color << " at " << x << "," << y << "," << z;
             }
       }
     }
@@ -125,13 +127,15 @@ TEST_P(mg_transfer_kernels, restriction_is_the_transpose_of_prolongation) {
         off.push_back({p.dx, p.dy, p.dz});
         c.push_back(p.coeff);
       }
-      detail::mg_restrict_args ra{kind, e.nx, e.ny, e.nz, ce.nx, ce.ny, ce.nz, int(c.size()), off.data(), c.data(),
-                                  u.origin(), u.stride_y(), u.stride_z(), r.origin(), r.stride_y(), r.stride_z(),
-                                  rc.origin(), rc.stride_y(), rc.stride_z()};
+      detail::mg_restrict_args ra{kind,         e.nx,         e.ny,          e.nz,         ce.nx,
+                                  ce.ny,        ce.nz,        int(c.size()), off.data(),   c.data(),
+                                  u.origin(),   u.stride_y(), u.stride_z(),  r.origin(),   r.stride_y(),
+                                  r.stride_z(), rc.origin(),  rc.stride_y(), rc.stride_z()};
       const detail::kernel_entry kr = detail::select_kernel(detail::op_id::mg_restrict, st, k.in, k.in, nullptr);
       reinterpret_cast<detail::mg_restrict_fn>(kr.fn)(st.exec(), ra);
       grid pv = grid_of(k.in, e, std::vector<double>(std::size_t(e.points()), 0.0));
-      detail::mg_prolong_args pa{kind, e.nx, e.ny, e.nz, ce.nx, ce.ny, ce.nz, v.origin(), v.stride_y(), v.stride_z(),
+      detail::mg_prolong_args pa{kind,        e.nx,          e.ny,         e.nz,         ce.nx,
+                                 ce.ny,       ce.nz,         v.origin(),   v.stride_y(), v.stride_z(),
                                  pv.origin(), pv.stride_y(), pv.stride_z()};
       std::string prolong_name = k.name;
       prolong_name.replace(0, std::string("mg_restrict").size(), "mg_prolong");
@@ -182,7 +186,8 @@ TEST(multigrid, the_v_cycle_is_symmetric_positive_definite) {
     array<double> z(random_vector(n, 9));
     const std::vector<double> z0 = z.to_vector(), mxv = mx.to_vector();
     m.apply(2.0, x, -1.0, z);
-    for (std::int64_t i = 0; i < n; ++i) ASSERT_NEAR(z[i], 2 * mxv[std::size_t(i)] - z0[std::size_t(i)], 1e-14 * (1 + std::abs(z0[std::size_t(i)])));
+    for (std::int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(z[i], 2 * mxv[std::size_t(i)] - z0[std::size_t(i)], 1e-14 * (1 + std::abs(z0[std::size_t(i)])));
   }
 }
 
@@ -226,7 +231,8 @@ TEST(multigrid, mgpcg_reaches_1e_minus_10_in_few_iterations) {
       {"poisson3_odd", stencil::laplace_3d7(), grid_extent(25, 25, 25), assembled_poisson3, with(dtype::f64, fw), 20},
       {"hpcg_f64", stencil::hpcg_27(), grid_extent(24, 24, 24), assembled_hpcg, multigrid_options::hpcg(), 30},
       {"hpcg_fw_f32", stencil::hpcg_27(), grid_extent(24, 24, 24), assembled_hpcg, with(dtype::f32, fw), 20},
-      {"poisson3_injection", stencil::laplace_3d7(), grid_extent(24, 24, 24), assembled_poisson3, with(dtype::f64, inj), 40},
+      {"poisson3_injection", stencil::laplace_3d7(), grid_extent(24, 24, 24), assembled_poisson3, with(dtype::f64, inj),
+       40},
       {"poisson2_f64", stencil::laplace_2d5(), grid_extent(63, 63), assembled_poisson2, with(dtype::f64, fw, 5), 20},
   };
   for (const mgpcg_case& c : cases) {
@@ -248,8 +254,11 @@ TEST(multigrid, mgpcg_reaches_1e_minus_10_in_few_iterations) {
 
 TEST(multigrid, what_it_cannot_take_is_named) {
   const grid_extent e(8, 8, 8);
-  expect_refusal([&] { multigrid_preconditioner m(stencil_operator(stencil::star(3, {6, -1, 0.1}), e)); },
-                 status::unsupported, "radius 2");
+  expect_refusal(
+      [&] {
+        multigrid_preconditioner m(stencil_operator(stencil::star(3, {6, -1, 0.1}), e));
+      },
+      status::unsupported, "radius 2");
   auto periodic = boundary_conditions::all(boundary::dirichlet);
   periodic.lo[1] = periodic.hi[1] = {boundary::periodic, 0.0};
   expect_refusal([&] { multigrid_preconditioner m(stencil_operator(stencil::laplace_3d7(), e, periodic)); },

@@ -35,9 +35,24 @@ TEST_P(quantize_kernel, rule_holds_at_edges_ties_and_nan) {
           const float scale = 0.5f;
           const std::int32_t zp = std::is_same_v<Q, std::uint8_t> ? 128 : 0;
           // ties (x / scale = n + 1/2 round to even), the saturation edges and beyond, NaN, Inf
-          std::vector<float> xs = {0.25f, 0.75f, 1.25f, -0.25f, -0.75f, -1.25f, 63.5f, 63.75f, 64.0f, -64.0f,
-                                   -64.25f, -65.0f, 200.0f, -200.0f, std::numeric_limits<float>::quiet_NaN(),
-                                   std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0.0f};
+          std::vector<float> xs = {0.25f,
+                                   0.75f,
+                                   1.25f,
+                                   -0.25f,
+                                   -0.75f,
+                                   -1.25f,
+                                   63.5f,
+                                   63.75f,
+                                   64.0f,
+                                   -64.0f,
+                                   -64.25f,
+                                   -65.0f,
+                                   200.0f,
+                                   -200.0f,
+                                   std::numeric_limits<float>::quiet_NaN(),
+                                   std::numeric_limits<float>::infinity(),
+                                   -std::numeric_limits<float>::infinity(),
+                                   0.0f};
           for (int i = 0; i < 300; ++i) xs.push_back(float(i - 150) * 0.37f);
           std::vector<X> xv;
           for (float v : xs) xv.push_back(X(v));
@@ -70,8 +85,8 @@ TEST_P(dequantize_kernel, is_the_exact_affine_map_rounded_once) {
     using Q = decltype(qt);
     with_type(k.out, [&](auto xt) {
       using X = decltype(xt);
-      if constexpr ((std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t>) &&
-                    (std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
+      if constexpr ((std::is_same_v<Q, std::int8_t> ||
+                     std::is_same_v<Q, std::uint8_t>)&&(std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
         const context ctx = context_for(k);
         std::vector<Q> qv;
         for (int v = std::numeric_limits<Q>::min(); v <= std::numeric_limits<Q>::max(); ++v) qv.push_back(Q(v));
@@ -88,7 +103,8 @@ TEST_P(dequantize_kernel, is_the_exact_affine_map_rounded_once) {
         const auto got = x.to_vector();
         for (std::int64_t i = 0; i < n; ++i) {
           const float want = float(int(qv[std::size_t(i)]) - p.zero_point[0]) * p.scale[0];
-          ASSERT_TRUE(same_value(got[std::size_t(i)], expected_conversion<X>(ld(want)))) << k.name << " q = " << int(qv[std::size_t(i)]);
+          ASSERT_TRUE(same_value(got[std::size_t(i)], expected_conversion<X>(ld(want))))
+              << k.name << " q = " << int(qv[std::size_t(i)]);
         }
       }
     });
@@ -101,9 +117,9 @@ TEST_P(dequantize_kernel, is_the_exact_affine_map_rounded_once) {
 /// together or not), column groups of 32 and 48 (whole vectors per group) and 24 (not).
 std::vector<quant_scheme> layouts(dtype target) {
   const bool sym = target == dtype::i8;
-  return {{target, sym, quant_granularity::per_tensor},     {target, sym, quant_granularity::per_channel, 0},
-          {target, sym, quant_granularity::per_channel, 1}, {target, sym, quant_granularity::per_group, 0, 3},
-          {target, sym, quant_granularity::per_group, 0, 8}, {target, sym, quant_granularity::per_group, 1, 32},
+  return {{target, sym, quant_granularity::per_tensor},       {target, sym, quant_granularity::per_channel, 0},
+          {target, sym, quant_granularity::per_channel, 1},   {target, sym, quant_granularity::per_group, 0, 3},
+          {target, sym, quant_granularity::per_group, 0, 8},  {target, sym, quant_granularity::per_group, 1, 32},
           {target, sym, quant_granularity::per_group, 1, 48}, {target, sym, quant_granularity::per_group, 1, 24}};
 }
 
@@ -174,8 +190,8 @@ TEST_P(dequantize_kernel, every_parameter_layout_is_the_affine_map_elementwise) 
     using Q = decltype(qt);
     with_type(k.out, [&](auto xt) {
       using X = decltype(xt);
-      if constexpr ((std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t>) &&
-                    (std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
+      if constexpr ((std::is_same_v<Q, std::int8_t> ||
+                     std::is_same_v<Q, std::uint8_t>)&&(std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
         std::mt19937 gen(5);
         std::uniform_int_distribution<int> d(std::numeric_limits<Q>::min(), std::numeric_limits<Q>::max());
         std::vector<Q> q(std::size_t(layout_rows * layout_cols));
@@ -198,7 +214,8 @@ TEST_P(dequantize_kernel, every_parameter_layout_is_the_affine_map_elementwise) 
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(every_kernel, quantize_kernel, ::testing::ValuesIn(runnable_kernels("quantize")), kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(every_kernel, quantize_kernel, ::testing::ValuesIn(runnable_kernels("quantize")),
+                         kernel_param_name);
 INSTANTIATE_TEST_SUITE_P(every_kernel, dequantize_kernel, ::testing::ValuesIn(runnable_kernels("dequantize")),
                          kernel_param_name);
 
@@ -237,7 +254,8 @@ TEST(quantize_params, each_granularity_round_trips_within_half_a_step) {
         gmin[g] = std::min(gmin[g], xs[e]);
         gmax[g] = std::max(gmax[g], xs[e]);
         // half a step, plus the f32 roundings of x / scale and of the dequantization
-        const ld bound = ld(p.scale[g]) / 2 * (1 + 4 * unit_roundoff<float>()) + 2 * unit_roundoff<float>() * std::fabs(ld(xs[e]));
+        const ld bound =
+            ld(p.scale[g]) / 2 * (1 + 4 * unit_roundoff<float>()) + 2 * unit_roundoff<float>() * std::fabs(ld(xs[e]));
         ASSERT_LE(std::fabs(ld(back[e]) - ld(xs[e])), bound) << "element (" << i << "," << j << ") group " << g;
       }
     // the scales are as tight as the rule says: the range's ends land on the integer range
@@ -264,16 +282,27 @@ TEST(quantize_params, zeros_get_unit_scale_and_bad_parameters_are_refused) {
   };
   quant_params bad = p;
   bad.scale[0] = 0.0f;
-  expect([&] { quantize(make_view(zeros.data(), 10), bad, make_view(q.data(), 10)); }, status::invalid_argument, "scale[0] = 0");
+  expect([&] { quantize(make_view(zeros.data(), 10), bad, make_view(q.data(), 10)); }, status::invalid_argument,
+         "scale[0] = 0");
   bad = p;
   bad.zero_point[0] = 200;
-  expect([&] { quantize(make_view(zeros.data(), 10), bad, make_view(q.data(), 10)); }, status::invalid_argument, "zero_point[0] = 200");
-  expect([&] { quantize(make_view(zeros.data(), 9), p, make_view(q.data(), 9)); }, status::shape_mismatch, "parameters are for 1 x 10");
-  expect([&] { (void)choose_quant_params(make_view(zeros.data(), 10), quant_scheme{dtype::u8, true}); }, status::invalid_argument, "symmetric");
-  expect([&] { (void)make_quant_params(2, 10, quant_scheme{dtype::i8, true, quant_granularity::per_group, 1, 0}); },
-         status::invalid_argument, "group_size = 0");
+  expect([&] { quantize(make_view(zeros.data(), 10), bad, make_view(q.data(), 10)); }, status::invalid_argument,
+         "zero_point[0] = 200");
+  expect([&] { quantize(make_view(zeros.data(), 9), p, make_view(q.data(), 9)); }, status::shape_mismatch,
+         "parameters are for 1 x 10");
+  expect(
+      [&] {
+        (void)choose_quant_params(make_view(zeros.data(), 10), quant_scheme{dtype::u8, true});
+      },
+      status::invalid_argument, "symmetric");
+  expect(
+      [&] {
+        (void)make_quant_params(2, 10, quant_scheme{dtype::i8, true, quant_granularity::per_group, 1, 0});
+      },
+      status::invalid_argument, "group_size = 0");
   std::vector<std::uint8_t> u(10);
-  expect([&] { quantize(make_view(zeros.data(), 10), p, make_view(u.data(), 10)); }, status::invalid_argument, "q is u8");
+  expect([&] { quantize(make_view(zeros.data(), 10), p, make_view(u.data(), 10)); }, status::invalid_argument,
+         "q is u8");
 }
 
 }  // namespace

@@ -38,9 +38,9 @@ TEST_P(refinement, reaches_fp64_accuracy_with_low_precision_inner_solves) {
   o.inner_method = c.method;
   o.outer.rel_tol = 1e-12;
   o.outer.max_iterations = c.method == inner_solver::cg_reliable ? 1000 : 50;  // CG iterations there
-  std::unique_ptr<csr_operator> low = c.jacobi ? std::unique_ptr<csr_operator>(
-                                                     static_cast<csr_operator*>(a.stored_as(c.policy.matrix).release()))
-                                               : nullptr;
+  std::unique_ptr<csr_operator> low =
+      c.jacobi ? std::unique_ptr<csr_operator>(static_cast<csr_operator*>(a.stored_as(c.policy.matrix).release()))
+               : nullptr;
   std::unique_ptr<jacobi_preconditioner> m =
       c.jacobi ? std::make_unique<jacobi_preconditioner>(*low, c.policy.matrix) : nullptr;
   o.inner.preconditioner = m.get();
@@ -165,7 +165,8 @@ TEST(refinement_errors, bad_policies_and_vectors_are_named) {
   expect_refusal([&] { (void)refine(a, b.as_view(), x.as_view(), o); }, status::invalid_argument, "min_reduction = 0");
   o = {};
   o.reliable_factor = 1.5;
-  expect_refusal([&] { (void)refine(a, b.as_view(), x.as_view(), o); }, status::invalid_argument, "reliable_factor = 1.5");
+  expect_refusal([&] { (void)refine(a, b.as_view(), x.as_view(), o); }, status::invalid_argument,
+                 "reliable_factor = 1.5");
 }
 
 }  // namespace

@@ -142,7 +142,8 @@ TEST_P(krylov, reaches_the_tolerance_and_the_direct_answer) {
   double bn = 0;
   for (double v : b) bn += v * v;
   // f32 vectors: x itself is rounded to f32, which adds up to u ||x|| more.
-  const double bound = error_bound(d, rel * std::sqrt(bn), n) + (c.vectors == dtype::f32 ? u * distance(d.x, std::vector<double>(b.size(), 0.0)) : 0.0);
+  const double bound = error_bound(d, rel * std::sqrt(bn), n) +
+                       (c.vectors == dtype::f32 ? u * distance(d.x, std::vector<double>(b.size(), 0.0)) : 0.0);
   EXPECT_LE(distance(x, d.x), bound) << rep.summary();
 #endif
 }
@@ -188,12 +189,13 @@ TEST(solver_operators, csr_sell_stencil_and_callback_solve_the_same_system) {
   expect_poisson_solved(sell_operator(sell_matrix(a, 8, 32)), n);
   expect_poisson_solved(stencil_operator(stencil::laplace_3d7(), grid_extent(n, n, n)), n);
   int calls = 0;
-  const callback_operator user(a.rows(), a.cols(),
-                               [&](const_view x, view y) {
-                                 ++calls;
-                                 spmv(1.0, a, x, 0.0, y);
-                               },
-                               "user poisson");
+  const callback_operator user(
+      a.rows(), a.cols(),
+      [&](const_view x, view y) {
+        ++calls;
+        spmv(1.0, a, x, 0.0, y);
+      },
+      "user poisson");
   expect_poisson_solved(user, n);
   EXPECT_GT(calls, 1);
   EXPECT_EQ(user.describe(), "user poisson");

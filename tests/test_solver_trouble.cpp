@@ -123,7 +123,8 @@ TEST(solver_trouble, an_operator_that_overflows_midway_is_caught_and_x_stays_fin
       spmv(1.0, p, in, 0.0, out);
       if (++calls >= 4) static_cast<double*>(out.data())[0] = std::numeric_limits<double>::infinity();
     });
-    array<double> b(std::vector<double>(std::size_t(p.rows()), 1.0)), x(std::vector<double>(std::size_t(p.rows()), 0.0));
+    array<double> b(std::vector<double>(std::size_t(p.rows()), 1.0)),
+        x(std::vector<double>(std::size_t(p.rows()), 0.0));
     const solve_report rep = solve(faulty, b.as_view(), x.as_view(), {});
     EXPECT_EQ(rep.reason, stop_reason::non_finite) << rep.summary();
     EXPECT_FALSE(rep.message.empty());

@@ -64,7 +64,8 @@ TEST(sparse_construction, coo_duplicates_are_summed_and_sorted) {
     (void)csr_matrix::from_coo(c);
     ADD_FAILURE() << "out-of-range entry accepted";
   } catch (const error& e) {
-    EXPECT_NE(std::string(e.what()).find("entry 4 at (3, 0) is outside the 3 x 4 matrix"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("entry 4 at (3, 0) is outside the 3 x 4 matrix"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -153,7 +154,7 @@ void expect_rejected(std::istream& in, const std::string& expect, const std::str
 
 TEST(matrix_market, round_trip_is_exact) {
   coo_matrix a = poisson_2d(5).to_coo();
-  a.value[3] = 0.1;           // not a short decimal: needs 17 digits
+  a.value[3] = 0.1;  // not a short decimal: needs 17 digits
   a.value[7] = -1.5e-300;
   std::stringstream s;
   write_matrix_market(s, a);
@@ -191,18 +192,23 @@ TEST(matrix_market, malformed_files_name_the_line) {
       {"%%MatrixMarket matrix coordinate real hermitian\n", "hermitian"},
       {"%%MatrixMarket matrix array pattern general\n", "array file cannot have the pattern field"},
       {"%%MatrixMarket matrix coordinate real general\n", "the size line is missing"},
-      {"%%MatrixMarket matrix coordinate real general\n2 2\n", "line 2: the size line must hold rows, columns and entries"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2\n",
+       "line 2: the size line must hold rows, columns and entries"},
       {"%%MatrixMarket matrix coordinate real general\n2 x 1\n", "line 2: column count 'x' is not an integer"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.0\n", "line 3: the file ends after 1 of 2 entries"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n", "line 3: row index 3 is outside [1, 2]"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 abc\n", "line 3: value 'abc' is not a number"},
       {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1\n", "line 3: expected 3 fields, found 2"},
-      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 2\n", "line 4: unexpected data after the last entry"},
-      {"%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n", "line 3: entry (1, 2) lies above the diagonal"},
-      {"%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n1 1 1\n", "skew-symmetric file stores no diagonal"},
+      {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 2\n",
+       "line 4: unexpected data after the last entry"},
+      {"%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n",
+       "line 3: entry (1, 2) lies above the diagonal"},
+      {"%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n1 1 1\n",
+       "skew-symmetric file stores no diagonal"},
       {"%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n", "must be square"},
       {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n", "declares 2 x 2 values but only 6 bytes follow"},
-      {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n\n\n% padding, no data\n", "the file ends before entry (1, 2)"},
+      {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n\n\n% padding, no data\n",
+       "the file ends before entry (1, 2)"},
   };
   for (const auto& [text, expect] : cases) {
     std::stringstream s(text);
@@ -233,7 +239,9 @@ class unseekable_buf : public std::stringbuf {
   using std::stringbuf::stringbuf;
 
  protected:
-  pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
+  pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override {
+    return pos_type(off_type(-1));
+  }
   pos_type seekpos(pos_type, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
 };
 
@@ -261,8 +269,10 @@ TEST(matrix_market, declared_sizes_must_be_backed_by_the_data) {
         EXPECT_EQ(e.code(), status::io);
         // Through a pipe the reader learns of the shortfall at the end of the data instead.
         const std::string what = e.what();
-        if (seekable) EXPECT_NE(what.find(expect), std::string::npos) << "got: " << what;
-        else EXPECT_TRUE(what.find("ends") != std::string::npos || what.find("2^63") != std::string::npos) << what;
+        if (seekable)
+          EXPECT_NE(what.find(expect), std::string::npos) << "got: " << what;
+        else
+          EXPECT_TRUE(what.find("ends") != std::string::npos || what.find("2^63") != std::string::npos) << what;
       }
     }
   // Exactly enough bytes, the last line without its newline, is a valid file.
@@ -338,8 +348,9 @@ void check_spmv(const kernel_info& k) {
   force_kernel pin(k.name);
   const bool sell = k.op == "spmv_sell";
   const index_type it = k.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
-  const std::vector<int> chunks = sell ? (k.name.find("_c8") != std::string::npos ? std::vector<int>{8} : std::vector<int>{8, 16})
-                                       : std::vector<int>{0};
+  const std::vector<int> chunks =
+      sell ? (k.name.find("_c8") != std::string::npos ? std::vector<int>{8} : std::vector<int>{8, 16})
+           : std::vector<int>{0};
   const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {7, 3}, {50, 120}, {1000, 1000}, {20000, 900}};
   for (auto [rows, cols] : shapes)
     for (bool runs : {false, true})
@@ -356,8 +367,10 @@ void check_spmv(const kernel_info& k) {
             array<X> x(xs, ctx), y(ys, ctx);
             const double alpha = -1.25, beta = 0.5;
             try {
-              if (sell) spmv(alpha, sell_matrix(a, chunk, sigma), x, beta, y, acc);
-              else spmv(alpha, a, x, beta, y, acc);
+              if (sell)
+                spmv(alpha, sell_matrix(a, chunk, sigma), x, beta, y, acc);
+              else
+                spmv(alpha, a, x, beta, y, acc);
             } catch (const error& e) {
               // The only refusal allowed: an f32-accumulating kernel asked for f64.
               ASSERT_TRUE(acc == accumulation::f64 && e.code() == status::unsupported) << e.what();
@@ -387,8 +400,10 @@ TEST_P(spmv_kernel, beta_zero_does_not_read_y) {
       const index_type it = k.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
       const csr_matrix a = poisson_2d(9).with_values(k.in).with_indices(it).to(ctx);
       array<X> x(std::vector<X>(81, X(1)), ctx), y(std::vector<X>(81, std::numeric_limits<X>::quiet_NaN()), ctx);
-      if (k.op == "spmv_sell") spmv(1.0, sell_matrix(a, 8, 1), x, 0.0, y);
-      else spmv(1.0, a, x, 0.0, y);
+      if (k.op == "spmv_sell")
+        spmv(1.0, sell_matrix(a, 8, 1), x, 0.0, y);
+      else
+        spmv(1.0, a, x, 0.0, y);
       const auto got = y.to_vector();
       for (std::size_t i = 0; i < got.size(); ++i) ASSERT_TRUE(std::isfinite(got[i])) << k.name << " row " << i;
       EXPECT_EQ(got[40], X(0));  // interior row of the Laplacian times ones
@@ -424,14 +439,16 @@ TEST_P(sell_kernel, padding_never_adds_x0) {
     }
   });
 }
-INSTANTIATE_TEST_SUITE_P(every_kernel, sell_kernel, ::testing::ValuesIn(runnable_kernels("spmv_sell")), kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(every_kernel, sell_kernel, ::testing::ValuesIn(runnable_kernels("spmv_sell")),
+                         kernel_param_name);
 
 TEST_P(spmv_kernel, a_matrix_without_entries_scales_y) {
   // Found by the fuzzer (UBSan): with no entries the values pointer is null, and the CSR
   // kernels' prefetch offset it; y must come out as beta * y, nothing read from A.
   const kernel_info& k = GetParam();
   force_kernel pin(k.name);
-  const coo_matrix c = read_matrix_market(std::string(MIXPREC_TEST_DATA_DIR) + "/matrix_market/coordinate_1001x1_no_entries_fuzz.mtx");
+  const coo_matrix c =
+      read_matrix_market(std::string(MIXPREC_TEST_DATA_DIR) + "/matrix_market/coordinate_1001x1_no_entries_fuzz.mtx");
   ASSERT_EQ(c.nnz(), 0);
   const index_type it = k.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
   const csr_matrix a = csr_matrix::from_coo(c, k.in, it, context_for(k));
@@ -439,8 +456,10 @@ TEST_P(spmv_kernel, a_matrix_without_entries_scales_y) {
     using X = decltype(t);
     if constexpr (std::is_same_v<X, double> || std::is_same_v<X, float>) {
       array<X> x(std::vector<X>(1, X(3)), context_for(k)), y(std::vector<X>(std::size_t(c.rows), X(2)), context_for(k));
-      if (k.op == "spmv_sell") spmv(1.0, sell_matrix(a, k.name.find("_c16") != std::string::npos ? 16 : 8), x, 0.5, y);
-      else spmv(1.0, a, x, 0.5, y);
+      if (k.op == "spmv_sell")
+        spmv(1.0, sell_matrix(a, k.name.find("_c16") != std::string::npos ? 16 : 8), x, 0.5, y);
+      else
+        spmv(1.0, a, x, 0.5, y);
       EXPECT_EQ(y.to_vector(), std::vector<X>(std::size_t(c.rows), X(1))) << k.name;
     }
   });
@@ -468,11 +487,13 @@ TEST(spmv_errors, bad_operands_are_named_and_y_untouched) {
   };
   expect([&] { spmv(1, a, make_view(short_x.data(), 15), 0, make_view(y.data(), 16)); }, status::shape_mismatch,
          "A is 16 x 16 but x has 15 elements");
-  expect([&] { spmv(1, a, make_view(y.data(), 16), 0, make_view(y.data(), 16)); }, status::invalid_argument, "x and y overlap");
+  expect([&] { spmv(1, a, make_view(y.data(), 16), 0, make_view(y.data(), 16)); }, status::invalid_argument,
+         "x and y overlap");
   expect([&] { spmv(1, a, make_view(x.data(), 16), 0, make_view(y.data(), 16), accumulation::compensated); },
          status::unsupported, "compensated");
   std::vector<half> hx(16), hy(16);
-  expect([&] { spmv(1, a, make_view(hx.data(), 16), 0, make_view(hy.data(), 16)); }, status::unsupported, "f64 or f32 vectors");
+  expect([&] { spmv(1, a, make_view(hx.data(), 16), 0, make_view(hy.data(), 16)); }, status::unsupported,
+         "f64 or f32 vectors");
   std::vector<double> wide(32, 1.0);
   expect([&] { spmv(1, a, make_view(wide.data(), 16, 2), 0, make_view(y.data(), 16)); }, status::unsupported, "dense");
   auto state = std::make_shared<detail::context_state>();

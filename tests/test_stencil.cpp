@@ -48,12 +48,11 @@ void randomize(grid& g, std::uint32_t seed) {
       for (std::int64_t i = -h; i < g.nx() + h; ++i) g.at<T>(i, j, k) = v[n++];
 }
 
-
 // Rows of 33, 40 and 70 points: vector loops that run their first, middle (70 for f32's 16
 // lanes) and last vectors and a scalar tail.
 std::vector<grid_extent> extents() {
-  return {grid_extent(1, 1, 1), grid_extent(7, 5, 3), grid_extent(33, 17, 9), grid_extent(1, 1),
-          grid_extent(13, 6), grid_extent(40, 3, 2), grid_extent(70, 4, 3)};
+  return {grid_extent(1, 1, 1), grid_extent(7, 5, 3),  grid_extent(33, 17, 9), grid_extent(1, 1),
+          grid_extent(13, 6),   grid_extent(40, 3, 2), grid_extent(70, 4, 3)};
 }
 
 std::vector<boundary_conditions> conditions() {
@@ -81,8 +80,10 @@ ld expected_halo(const grid& before, const boundary_conditions& bc, std::int64_t
     if (!low && !high) continue;
     const face_condition f = low ? bc.lo[a] : bc.hi[a];
     if (f.kind == boundary::dirichlet) return ld(to_double(T(f.value)));
-    if (f.kind == boundary::periodic) c[a] = low ? c[a] + n[a] : c[a] - n[a];
-    else c[a] = low ? -1 - c[a] : 2 * n[a] - 1 - c[a];
+    if (f.kind == boundary::periodic)
+      c[a] = low ? c[a] + n[a] : c[a] - n[a];
+    else
+      c[a] = low ? -1 - c[a] : 2 * n[a] - 1 - c[a];
   }
   return get<T>(before, c[0], c[1], c[2]);
 }
@@ -154,10 +155,14 @@ void exact_point(const stencil& s, double alpha, const grid& u, double beta, con
 
 template <class T>
 ld unit_of() {
-  if constexpr (std::is_same_v<T, double>) return unit_roundoff<double>();
-  else if constexpr (std::is_same_v<T, float>) return unit_roundoff<float>();
-  else if constexpr (std::is_same_v<T, half>) return std::ldexp(ld(1), -11);
-  else return std::ldexp(ld(1), -8);
+  if constexpr (std::is_same_v<T, double>)
+    return unit_roundoff<double>();
+  else if constexpr (std::is_same_v<T, float>)
+    return unit_roundoff<float>();
+  else if constexpr (std::is_same_v<T, half>)
+    return std::ldexp(ld(1), -11);
+  else
+    return std::ldexp(ld(1), -8);
 }
 
 template <class T>
@@ -183,11 +188,11 @@ TEST_P(stencil_kernel, apply_and_jacobi_within_derived_bound) {
             bool jacobi, with_f;
           };
           const double c0 = s.center();
-          std::vector<call> calls{{1.0, 0.0, 0.0, false, false}, {-0.5, 2.0, 0.0, false, false},
-                                  {0.75, 0.0, -1.5, false, true}};
+          std::vector<call> calls{
+              {1.0, 0.0, 0.0, false, false}, {-0.5, 2.0, 0.0, false, false}, {0.75, 0.0, -1.5, false, true}};
           if (c0 != 0.0) {
-            calls.push_back({-0.8 / c0, 1.0, 0.8 / c0, true, true});   // jacobi_sweep, omega 0.8
-            calls.push_back({-1.0 / c0, 1.0, 0.0, true, false});       // f = 0
+            calls.push_back({-0.8 / c0, 1.0, 0.8 / c0, true, true});  // jacobi_sweep, omega 0.8
+            calls.push_back({-1.0 / c0, 1.0, 0.0, true, false});      // f = 0
           }
           for (const call& c : calls) {
             {
@@ -205,8 +210,8 @@ TEST_P(stencil_kernel, apply_and_jacobi_within_derived_bound) {
                   exact_point<T>(s, c.alpha, u, c.beta, c.with_f ? &f : nullptr, c.gamma, i, j, k, &exact, &scale);
                   const ld err = std::fabs(get<T>(out, i, j, k) - exact);
                   ASSERT_LE(err, g * scale + us * std::fabs(exact) + 1e-300L)
-                      << "point (" << i << "," << j << "," << k << ") of " << e.nx << "x" << e.ny << "x" << e.nz
-                      << ", " << s.points().size() << "-point stencil, alpha " << c.alpha << " beta " << c.beta
+                      << "point (" << i << "," << j << "," << k << ") of " << e.nx << "x" << e.ny << "x" << e.nz << ", "
+                      << s.points().size() << "-point stencil, alpha " << c.alpha << " beta " << c.beta
                       << (c.jacobi ? " (jacobi)" : "");
                 }
           }
@@ -237,8 +242,10 @@ TEST_P(stencil_kernel, variable_coefficients_within_derived_bound) {
         for (bool jacobi : {false, true}) {
           {
             force_kernel pin(kinfo.name);
-            if (jacobi) jacobi_sweep(vs, u, &f, out, 0.9);
-            else stencil_apply(vs, -1.25, u, 0.5, out);
+            if (jacobi)
+              jacobi_sweep(vs, u, &f, out, 0.9);
+            else
+              stencil_apply(vs, -1.25, u, 0.5, out);
           }
           const ld g = gamma(ld(vs.shape.points().size() + 4), uc);
           for (std::int64_t k = 0; k < e.nz; ++k)
@@ -256,7 +263,8 @@ TEST_P(stencil_kernel, variable_coefficients_within_derived_bound) {
                 if (jacobi) {
                   // u + w (f - s)/d: the division and the two additions add three roundings.
                   exact = uu + ld(0.9) * (ff - sum) / d;
-                  bound = std::fabs(uu) * uc + ld(0.9) * (std::fabs(ff) + mag) / std::fabs(d) * gamma(ld(vs.coeffs.size() + 6), uc);
+                  bound = std::fabs(uu) * uc +
+                          ld(0.9) * (std::fabs(ff) + mag) / std::fabs(d) * gamma(ld(vs.coeffs.size() + 6), uc);
                 } else {
                   exact = ld(-1.25) * sum + ld(0.5) * uu;
                   bound = g * (ld(1.25) * mag + ld(0.5) * std::fabs(uu));
@@ -318,7 +326,8 @@ TEST_P(stencil_kernel, outputs_past_the_streaming_size_within_derived_bound) {
       const auto v = random_values<T>(4099, 21);
       for (std::int64_t k = -1; k <= nz; ++k)
         for (std::int64_t j = -1; j <= n; ++j)
-          for (std::int64_t i = -1; i <= n; ++i) u.at<T>(i, j, k) = v[std::size_t((i + 1 + 211 * (j + 1) + 4001 * (k + 1)) % 4099)];
+          for (std::int64_t i = -1; i <= n; ++i)
+            u.at<T>(i, j, k) = v[std::size_t((i + 1 + 211 * (j + 1) + 4001 * (k + 1)) % 4099)];
       {
         force_kernel pin(kinfo.name);
         jacobi_sweep(lap, u, nullptr, out);
@@ -354,8 +363,8 @@ TEST_P(stencil_kernel, two_d_grids_read_only_their_own_plane) {
     if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
       const std::int64_t page = sysconf(_SC_PAGESIZE), sy = 64, rows = page / std::int64_t(sizeof(T)) / sy;
       const grid_extent e(sy - 2, rows - 2);
-      char* map = static_cast<char*>(mmap(nullptr, std::size_t(3 * page), PROT_READ | PROT_WRITE,
-                                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+      char* map = static_cast<char*>(
+          mmap(nullptr, std::size_t(3 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
       ASSERT_NE(map, MAP_FAILED);
       ASSERT_EQ(0, mprotect(map, std::size_t(page), PROT_NONE));
       ASSERT_EQ(0, mprotect(map + 2 * page, std::size_t(page), PROT_NONE));
@@ -458,10 +467,9 @@ void expect_blocked_equal_plain(const kernel_info& kinfo, const std::vector<grid
 class sweeps_kernel : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(sweeps_kernel, equal_plain_sweeps_with_halo_fills_bit_for_bit) {
-  expect_blocked_equal_plain(GetParam(),
-                             {grid_extent(9, 7, 5), grid_extent(30, 41, 12), grid_extent(3, 2, 2), grid_extent(300, 20, 6)},
-                             {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {3.0, -0.5, -0.25})},
-                             {2, 3, 8, 35});
+  expect_blocked_equal_plain(
+      GetParam(), {grid_extent(9, 7, 5), grid_extent(30, 41, 12), grid_extent(3, 2, 2), grid_extent(300, 20, 6)},
+      {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {3.0, -0.5, -0.25})}, {2, 3, 8, 35});
 }
 
 TEST_P(sweeps_kernel, tiles_of_every_shape_equal_plain_sweeps) {
@@ -602,8 +610,7 @@ TEST(stencil_errors, bad_arguments_are_named_and_outputs_untouched) {
   expect_error(status::invalid_argument, "27 points", [&] { stencil::box(3, 1, std::vector<double>(9, 1.0)); });
   expect_error(status::unsupported, "i8", [&] { grid(dtype::i8, grid_extent(4, 4)); });
   double storage[4 * 4];
-  expect_error(status::invalid_argument, "stride_y",
-               [&] { grid::wrap(storage + 5, grid_extent(4, 2), 1, 4, 0); });
+  expect_error(status::invalid_argument, "stride_y", [&] { grid::wrap(storage + 5, grid_extent(4, 2), 1, 4, 0); });
   expect_error(status::invalid_argument, "stable range",
                [&] { heat_steps(u, out, -0.1, boundary_conditions::all(boundary::dirichlet), 1); });
   const stencil_operator op(stencil::laplace_3d7(), grid_extent(4, 4, 4));

@@ -34,7 +34,8 @@ TEST_P(rows_solve_kernels, lower_solve_by_levels_has_the_backward_error_of_subst
   const coo_matrix stored = m.to_coo();
   std::vector<double> inv(static_cast<std::size_t>(n));
   for (std::int64_t q = 0; q < stored.nnz(); ++q)
-    if (stored.row[std::size_t(q)] == stored.col[std::size_t(q)]) inv[std::size_t(stored.row[std::size_t(q)])] = 1.0 / stored.value[std::size_t(q)];
+    if (stored.row[std::size_t(q)] == stored.col[std::size_t(q)])
+      inv[std::size_t(stored.row[std::size_t(q)])] = 1.0 / stored.value[std::size_t(q)];
   const detail::row_schedule levels = detail::row_schedule::triangular_levels(stored, true);
   EXPECT_LT(levels.groups(), n);  // some rows share a level
   const std::vector<double> b = random_vector(n, 6);
@@ -56,7 +57,8 @@ TEST_P(rows_solve_kernels, lower_solve_by_levels_has_the_backward_error_of_subst
       }
       for (std::int64_t i = 0; i < n; ++i) {
         // The inverse diagonal is rounded from 1/l_ii: one more u relative to the diagonal term.
-        const double bound = double(count[std::size_t(i)] + 3) * u * double(mag[std::size_t(i)] + std::abs(bx[std::size_t(i)]));
+        const double bound =
+            double(count[std::size_t(i)] + 3) * u * double(mag[std::size_t(i)] + std::abs(bx[std::size_t(i)]));
         ASSERT_LE(std::abs(double(res[std::size_t(i)])), bound) << k.name << " row " << i;
       }
     }
@@ -112,8 +114,10 @@ TEST(sgs, matches_a_long_double_sweep_in_the_same_order) {
       long double s = r[std::size_t(i)], diag = 0;
       for (std::int64_t q = 0; q < c.nnz(); ++q) {
         if (c.row[std::size_t(q)] != i) continue;
-        if (c.col[std::size_t(q)] == i) diag = c.value[std::size_t(q)];
-        else s -= c.value[std::size_t(q)] * x[std::size_t(c.col[std::size_t(q)])];
+        if (c.col[std::size_t(q)] == i)
+          diag = c.value[std::size_t(q)];
+        else
+          s -= c.value[std::size_t(q)] * x[std::size_t(c.col[std::size_t(q)])];
       }
       x[std::size_t(i)] = s / diag;
     };
@@ -124,7 +128,8 @@ TEST(sgs, matches_a_long_double_sweep_in_the_same_order) {
     array<double> rd(r), z(n);
     m_sgs.apply(rd, z);
     for (std::int64_t i = 0; i < n; ++i)
-      ASSERT_NEAR(z[i], double(x[std::size_t(i)]), 1e-14 * (1 + std::abs(double(x[std::size_t(i)])))) << m_sgs.describe() << " row " << i;
+      ASSERT_NEAR(z[i], double(x[std::size_t(i)]), 1e-14 * (1 + std::abs(double(x[std::size_t(i)]))))
+          << m_sgs.describe() << " row " << i;
   }
 }
 
@@ -140,7 +145,8 @@ TEST(triangular_preconditioners, precondition_krylov_solves) {
   ASSERT_TRUE(plain.converged());
   const sgs_preconditioner sgs_mc(a), sgs_nat(a, false), sgs32(a, true, dtype::f32);
   const incomplete_factorization ic = ic0_preconditioner(a), ic32 = ic0_preconditioner(a, dtype::f32);
-  for (const linear_operator* m : std::initializer_list<const linear_operator*>{&sgs_mc, &sgs_nat, &sgs32, &ic, &ic32}) {
+  for (const linear_operator* m :
+       std::initializer_list<const linear_operator*>{&sgs_mc, &sgs_nat, &sgs32, &ic, &ic32}) {
     o.preconditioner = m;
     fill(x, 0.0);
     const solve_report rep = cg(a, b, x, o);

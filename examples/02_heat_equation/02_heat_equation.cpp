@@ -35,8 +35,8 @@ run_result run(dtype storage, std::int64_t n, int steps, double r) {
   for (std::int64_t k = 0; k < n; ++k)
     for (std::int64_t j = 0; j < n; ++j)
       for (std::int64_t i = 0; i < n; ++i)
-        u0.at<double>(i, j, k) = std::sin(pi * h * double(i + 1)) * std::sin(pi * h * double(j + 1)) *
-                                 std::sin(pi * h * double(k + 1));
+        u0.at<double>(i, j, k) =
+            std::sin(pi * h * double(i + 1)) * std::sin(pi * h * double(j + 1)) * std::sin(pi * h * double(k + 1));
   copy_interior(u0, u);
   const auto bc = boundary_conditions::all(boundary::dirichlet, 0.0);
   const auto t0 = std::chrono::steady_clock::now();
@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
     const double budget64 = steps * 8 * std::ldexp(1.0, -53) * std::fabs(peak) + 1e-15;
     const double budget32 = steps * 8 * std::ldexp(1.0, -24) * 1.0;
     if (!(e64 <= budget64 * 16) || !(e32 <= budget32)) {
-      std::fprintf(stderr, "FAILED: errors %.3e (f64, budget %.3e) %.3e (f32, budget %.3e)\n", e64, budget64 * 16,
-                   e32, budget32);
+      std::fprintf(stderr, "FAILED: errors %.3e (f64, budget %.3e) %.3e (f32, budget %.3e)\n", e64, budget64 * 16, e32,
+                   budget32);
       return 1;
     }
     std::printf("both answers within their rounding budgets\n");

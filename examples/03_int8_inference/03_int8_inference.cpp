@@ -118,7 +118,8 @@ std::vector<float> forward_int8(const std::vector<int8_layer>& net, const std::v
     o.epilogue.scale = make_view(net[l].w_scale.data(), L.out);  // alpha * scale[j] dequantizes
     o.epilogue.bias = make_view(L.bias.data(), L.out);
     if (l + 1 < net.size()) o.epilogue.act = activation::gelu_erf;
-    gemm(trans::no, double(p.scale[0]), make_view(xq.data(), {m, L.in}), net[l].w, 0.0, make_view(y.data(), {m, L.out}), o);
+    gemm(trans::no, double(p.scale[0]), make_view(xq.data(), {m, L.in}), net[l].w, 0.0, make_view(y.data(), {m, L.out}),
+         o);
     x.swap(y);
   }
   return x;
@@ -182,8 +183,10 @@ int main(int argc, char** argv) {
   const double scale = max_abs(y32);
   const double dev16 = max_diff(y16, y32) / scale, dev8 = max_diff(y8, y32) / scale;
   std::printf("  f32 : %8.3f ms per pass\n", t32 * 1e3);
-  std::printf("  bf16: %8.3f ms per pass (%.2fx f32), max |y - y_f32| = %.3g of max |y_f32|\n", t16 * 1e3, t32 / t16, dev16);
-  std::printf("  int8: %8.3f ms per pass (%.2fx f32), max |y - y_f32| = %.3g of max |y_f32|\n", t8 * 1e3, t32 / t8, dev8);
+  std::printf("  bf16: %8.3f ms per pass (%.2fx f32), max |y - y_f32| = %.3g of max |y_f32|\n", t16 * 1e3, t32 / t16,
+              dev16);
+  std::printf("  int8: %8.3f ms per pass (%.2fx f32), max |y - y_f32| = %.3g of max |y_f32|\n", t8 * 1e3, t32 / t8,
+              dev8);
   if (!(dev16 < 0.02) || !(dev8 < 0.05)) {
     std::printf("FAILED: a low-precision output strays beyond its quantization budget\n");
     return 1;

@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   run("cg_dia", [&](array<double>& x) { return cg(banded, b, x, o); });
   run("cg_dia f32-reliable", [&](array<double>& x) { return f32_reliable(banded, x); });
 
-  std::printf("Poisson on %lld^3 (%lld unknowns), %s, target relative residual %.0e\n", (long long)n,
-              (long long)points, context::cpu().describe().c_str(), target);
+  std::printf("Poisson on %lld^3 (%lld unknowns), %s, target relative residual %.0e\n", (long long)n, (long long)points,
+              context::cpu().describe().c_str(), target);
   std::printf("%-20s %10s %11s %16s %14s\n", "method", "time [s]", "iterations", "FP64 residual", "max |u - u*|");
   const double h2 = h * h;
   bool ok = true;

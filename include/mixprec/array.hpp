@@ -63,8 +63,7 @@ template <class T>
 class array {
  public:
   array() = default;
-  explicit array(std::int64_t n, const context& ctx = context::cpu())
-      : buf_(dtype_of<T>, n, ctx) {}
+  explicit array(std::int64_t n, const context& ctx = context::cpu()) : buf_(dtype_of<T>, n, ctx) {}
   /// Copies host values into a new array in `ctx`.
   array(const std::vector<T>& values, const context& ctx = context::cpu());
 

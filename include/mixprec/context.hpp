@@ -21,12 +21,12 @@ const char* name_of(backend b);
 
 /// CPU instruction-set levels, each including all below it.
 enum class cpu_isa {
-  generic = 0,   // any x86-64 (or another architecture): portable C++ only
-  avx2,          // AVX2 + FMA + F16C
-  avx512,        // AVX-512 F/BW/DQ/VL
-  avx512_bf16,   // + AVX512-BF16 and AVX512-VNNI
-  avx512_fp16,   // + AVX512-FP16
-  amx,           // + AMX tiles (BF16, INT8), with the OS permission granted
+  generic = 0,  // any x86-64 (or another architecture): portable C++ only
+  avx2,         // AVX2 + FMA + F16C
+  avx512,       // AVX-512 F/BW/DQ/VL
+  avx512_bf16,  // + AVX512-BF16 and AVX512-VNNI
+  avx512_fp16,  // + AVX512-FP16
+  amx,          // + AMX tiles (BF16, INT8), with the OS permission granted
 };
 const char* name_of(cpu_isa isa);
 /// Parses the names above; throws mixprec::error(invalid_argument) on anything else.
@@ -39,14 +39,16 @@ struct cpu_features {
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512_bf16 = false, avx512_vnni = false, avx512_fp16 = false;
   bool amx_tile = false, amx_bf16 = false, amx_int8 = false;
-  bool amx_permitted = false;   // the Linux arch_prctl request for tile data succeeded
-  std::string amx_note;         // why AMX is off, when it is
+  bool amx_permitted = false;           // the Linux arch_prctl request for tile data succeeded
+  std::string amx_note;                 // why AMX is off, when it is
   cpu_isa detected = cpu_isa::generic;  // the best level the hardware and OS allow
   cpu_isa active = cpu_isa::generic;    // detected, capped by MIXPREC_CPU_ISA
 };
 const cpu_features& cpu_info();
 
-namespace detail { struct context_state; }
+namespace detail {
+struct context_state;
+}
 
 class context {
  public:

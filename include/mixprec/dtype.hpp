@@ -24,26 +24,40 @@ inline constexpr int dtype_count = 7;
 
 constexpr std::size_t size_of(dtype t) {
   switch (t) {
-    case dtype::f64: return 8;
-    case dtype::f32: return 4;
-    case dtype::f16: return 2;
-    case dtype::bf16: return 2;
-    case dtype::i8: return 1;
-    case dtype::u8: return 1;
-    case dtype::i32: return 4;
+    case dtype::f64:
+      return 8;
+    case dtype::f32:
+      return 4;
+    case dtype::f16:
+      return 2;
+    case dtype::bf16:
+      return 2;
+    case dtype::i8:
+      return 1;
+    case dtype::u8:
+      return 1;
+    case dtype::i32:
+      return 4;
   }
   return 0;
 }
 
 constexpr const char* name_of(dtype t) {
   switch (t) {
-    case dtype::f64: return "f64";
-    case dtype::f32: return "f32";
-    case dtype::f16: return "f16";
-    case dtype::bf16: return "bf16";
-    case dtype::i8: return "i8";
-    case dtype::u8: return "u8";
-    case dtype::i32: return "i32";
+    case dtype::f64:
+      return "f64";
+    case dtype::f32:
+      return "f32";
+    case dtype::f16:
+      return "f16";
+    case dtype::bf16:
+      return "bf16";
+    case dtype::i8:
+      return "i8";
+    case dtype::u8:
+      return "u8";
+    case dtype::i32:
+      return "i32";
   }
   return "?";
 }
@@ -60,16 +74,39 @@ constexpr dtype compute_type_of(dtype t) {
 /// Parses "f64", "f32", "f16", "bf16", "i8", "u8", "i32"; throws mixprec::error otherwise.
 dtype parse_dtype(const std::string& name);
 
-template <class T> struct dtype_traits;
-template <> struct dtype_traits<double> { static constexpr dtype value = dtype::f64; };
-template <> struct dtype_traits<float> { static constexpr dtype value = dtype::f32; };
-template <> struct dtype_traits<half> { static constexpr dtype value = dtype::f16; };
-template <> struct dtype_traits<bfloat16> { static constexpr dtype value = dtype::bf16; };
-template <> struct dtype_traits<std::int8_t> { static constexpr dtype value = dtype::i8; };
-template <> struct dtype_traits<std::uint8_t> { static constexpr dtype value = dtype::u8; };
-template <> struct dtype_traits<std::int32_t> { static constexpr dtype value = dtype::i32; };
+template <class T>
+struct dtype_traits;
+template <>
+struct dtype_traits<double> {
+  static constexpr dtype value = dtype::f64;
+};
+template <>
+struct dtype_traits<float> {
+  static constexpr dtype value = dtype::f32;
+};
+template <>
+struct dtype_traits<half> {
+  static constexpr dtype value = dtype::f16;
+};
+template <>
+struct dtype_traits<bfloat16> {
+  static constexpr dtype value = dtype::bf16;
+};
+template <>
+struct dtype_traits<std::int8_t> {
+  static constexpr dtype value = dtype::i8;
+};
+template <>
+struct dtype_traits<std::uint8_t> {
+  static constexpr dtype value = dtype::u8;
+};
+template <>
+struct dtype_traits<std::int32_t> {
+  static constexpr dtype value = dtype::i32;
+};
 
 /// dtype_of<T> is the dtype tag of a C++ element type.
-template <class T> inline constexpr dtype dtype_of = dtype_traits<T>::value;
+template <class T>
+inline constexpr dtype dtype_of = dtype_traits<T>::value;
 
 }  // namespace mixprec

@@ -19,20 +19,23 @@
 namespace mixprec {
 
 inline Eigen::half to_eigen(half h) { return Eigen::numext::bit_cast<Eigen::half>(h.bits()); }
-inline Eigen::bfloat16 to_eigen(bfloat16 b) {
-  return Eigen::numext::bit_cast<Eigen::bfloat16>(b.bits());
-}
-inline half from_eigen(Eigen::half h) {
-  return half::from_bits(Eigen::numext::bit_cast<std::uint16_t>(h));
-}
-inline bfloat16 from_eigen(Eigen::bfloat16 b) {
-  return bfloat16::from_bits(Eigen::numext::bit_cast<std::uint16_t>(b));
-}
+inline Eigen::bfloat16 to_eigen(bfloat16 b) { return Eigen::numext::bit_cast<Eigen::bfloat16>(b.bits()); }
+inline half from_eigen(Eigen::half h) { return half::from_bits(Eigen::numext::bit_cast<std::uint16_t>(h)); }
+inline bfloat16 from_eigen(Eigen::bfloat16 b) { return bfloat16::from_bits(Eigen::numext::bit_cast<std::uint16_t>(b)); }
 
 namespace detail {
-template <class S> struct eigen_scalar { using type = S; };
-template <> struct eigen_scalar<Eigen::half> { using type = half; };
-template <> struct eigen_scalar<Eigen::bfloat16> { using type = bfloat16; };
+template <class S>
+struct eigen_scalar {
+  using type = S;
+};
+template <>
+struct eigen_scalar<Eigen::half> {
+  using type = half;
+};
+template <>
+struct eigen_scalar<Eigen::bfloat16> {
+  using type = bfloat16;
+};
 }  // namespace detail
 
 /// A rank-1 view of an Eigen vector expression with direct access (Matrix, Map, Block).
@@ -41,16 +44,14 @@ auto view_of(Eigen::DenseBase<Derived>& v, context ctx = context::cpu()) {
   static_assert(Derived::IsVectorAtCompileTime, "view_of takes a vector; use make_view for matrices");
   using S = typename detail::eigen_scalar<typename Derived::Scalar>::type;
   auto* p = reinterpret_cast<S*>(v.derived().data());
-  return make_view(p, std::int64_t(v.size()), std::int64_t(v.derived().innerStride()),
-                   std::move(ctx));
+  return make_view(p, std::int64_t(v.size()), std::int64_t(v.derived().innerStride()), std::move(ctx));
 }
 template <class Derived>
 auto view_of(const Eigen::DenseBase<Derived>& v, context ctx = context::cpu()) {
   static_assert(Derived::IsVectorAtCompileTime, "view_of takes a vector; use make_view for matrices");
   using S = typename detail::eigen_scalar<typename Derived::Scalar>::type;
   const auto* p = reinterpret_cast<const S*>(v.derived().data());
-  return make_view(p, std::int64_t(v.size()), std::int64_t(v.derived().innerStride()),
-                   std::move(ctx));
+  return make_view(p, std::int64_t(v.size()), std::int64_t(v.derived().innerStride()), std::move(ctx));
 }
 
 }  // namespace mixprec

@@ -67,8 +67,7 @@ MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE std::uint64_t narrow_ieee(std::uint64_
 
   if (src_exp == (1 << SrcExp) - 1) {  // inf or NaN; NaN keeps its top payload bits, made quiet
     if (mant == 0) return dst_sign | dst_inf;
-    return dst_sign | dst_inf | (std::uint64_t(1) << (DstMant - 1)) |
-           (mant >> (SrcMant - DstMant));
+    return dst_sign | dst_inf | (std::uint64_t(1) << (DstMant - 1)) | (mant >> (SrcMant - DstMant));
   }
   if (src_exp == 0) return dst_sign;  // source subnormal or zero: below half the dst minimum
 
@@ -150,9 +149,7 @@ struct half {
   MIXPREC_HOST_DEVICE explicit half(float f) : x(detail::f32_to_f16_bits(f)) {}
   MIXPREC_HOST_DEVICE explicit half(double d) : x(detail::f64_to_f16_bits(d)) {}
   MIXPREC_HOST_DEVICE explicit operator float() const { return detail::f16_bits_to_f32(x); }
-  MIXPREC_HOST_DEVICE explicit operator double() const {
-    return double(detail::f16_bits_to_f32(x));
-  }
+  MIXPREC_HOST_DEVICE explicit operator double() const { return double(detail::f16_bits_to_f32(x)); }
   static constexpr half from_bits(std::uint16_t bits) { return half(bits, detail::from_bits_tag{}); }
   constexpr std::uint16_t bits() const { return x; }
 };
@@ -166,12 +163,8 @@ struct bfloat16 {
   MIXPREC_HOST_DEVICE explicit bfloat16(float f) : x(detail::f32_to_bf16_bits(f)) {}
   MIXPREC_HOST_DEVICE explicit bfloat16(double d) : x(detail::f64_to_bf16_bits(d)) {}
   MIXPREC_HOST_DEVICE explicit operator float() const { return detail::bf16_bits_to_f32(x); }
-  MIXPREC_HOST_DEVICE explicit operator double() const {
-    return double(detail::bf16_bits_to_f32(x));
-  }
-  static constexpr bfloat16 from_bits(std::uint16_t bits) {
-    return bfloat16(bits, detail::from_bits_tag{});
-  }
+  MIXPREC_HOST_DEVICE explicit operator double() const { return double(detail::bf16_bits_to_f32(x)); }
+  static constexpr bfloat16 from_bits(std::uint16_t bits) { return bfloat16(bits, detail::from_bits_tag{}); }
   constexpr std::uint16_t bits() const { return x; }
 };
 

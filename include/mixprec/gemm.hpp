@@ -77,18 +77,18 @@ const char* name_of(activation a);
 
 /// How an f16 x f16 GEMM may trade accuracy for speed (as oneDNN's fpmath_mode).
 enum class f16_mode : std::uint8_t {
-  exact_f32,        // default: widen to f32 exactly, accumulate in f32
+  exact_f32,          // default: widen to f32 exactly, accumulate in f32
   allow_bf16_inputs,  // round f16 inputs to bf16 (3 mantissa bits lost: relative error 2^-8
                       // per input) to run on bf16 units (AMX, AVX512-BF16)
 };
 
 /// What happens to each result before it is stored. Empty views are "not present".
 struct gemm_epilogue {
-  const_view scale;      // n values (f32; f64 for f64 GEMM): per output channel j
-  const_view bias;       // n values, same dtype as scale
+  const_view scale;  // n values (f32; f64 for f64 GEMM): per output channel j
+  const_view bias;   // n values, same dtype as scale
   activation act = activation::none;
-  const_view residual;   // m x n (or batch x m x n), C's dtype: added after the activation
-  float out_scale = 1.0f;     // s8/u8 C only: C = sat(rne(x / out_scale) + out_zero_point)
+  const_view residual;     // m x n (or batch x m x n), C's dtype: added after the activation
+  float out_scale = 1.0f;  // s8/u8 C only: C = sat(rne(x / out_scale) + out_zero_point)
   std::int32_t out_zero_point = 0;
 };
 
@@ -149,8 +149,8 @@ auto blas_matrix(T* p, layout l, std::int64_t rows, std::int64_t cols, std::int6
 /// BLAS-style GEMM on raw pointers: op(A) is m x k, op(B) k x n, C m x n, all stored in
 /// `l` order with leading dimensions lda, ldb, ldc (checked against the shapes).
 template <class TA, class TB, class TC>
-void gemm(layout l, trans ta, trans tb, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
-          const TA* a, std::int64_t lda, const TB* b, std::int64_t ldb, double beta, TC* c, std::int64_t ldc,
+void gemm(layout l, trans ta, trans tb, std::int64_t m, std::int64_t n, std::int64_t k, double alpha, const TA* a,
+          std::int64_t lda, const TB* b, std::int64_t ldb, double beta, TC* c, std::int64_t ldc,
           const gemm_options& options = {}, const context& ctx = context::cpu()) {
   const std::int64_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
   const std::int64_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
@@ -158,8 +158,8 @@ void gemm(layout l, trans ta, trans tb, std::int64_t m, std::int64_t n, std::int
   detail::check_leading_dimension("lda", lda, row ? ac : ar);
   detail::check_leading_dimension("ldb", ldb, row ? bc : br);
   detail::check_leading_dimension("ldc", ldc, row ? n : m);
-  gemm(ta, tb, alpha, detail::blas_matrix(a, l, ar, ac, lda, ctx), detail::blas_matrix(b, l, br, bc, ldb, ctx),
-       beta, detail::blas_matrix(c, l, m, n, ldc, ctx), options);
+  gemm(ta, tb, alpha, detail::blas_matrix(a, l, ar, ac, lda, ctx), detail::blas_matrix(b, l, br, bc, ldb, ctx), beta,
+       detail::blas_matrix(c, l, m, n, ldc, ctx), options);
 }
 
 }  // namespace mixprec

@@ -75,8 +75,8 @@ class grid {
   /// Wraps memory laid out as described above: `origin` points at interior (0,0,0), rows
   /// `stride_y` elements apart, planes `stride_z` apart (ignored in 2D). Checks that the
   /// strides leave room for the halo.
-  static grid wrap(void* origin, dtype type, grid_extent extent, int halo, std::int64_t stride_y,
-                   std::int64_t stride_z, const context& ctx = context::cpu());
+  static grid wrap(void* origin, dtype type, grid_extent extent, int halo, std::int64_t stride_y, std::int64_t stride_z,
+                   const context& ctx = context::cpu());
   template <class T>
   static grid wrap(T* origin, grid_extent extent, int halo, std::int64_t stride_y, std::int64_t stride_z,
                    const context& ctx = context::cpu()) {

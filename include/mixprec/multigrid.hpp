@@ -38,7 +38,7 @@ enum class mg_restriction {
 const char* name_of(mg_restriction r);
 
 struct multigrid_options {
-  int levels = 4;  // at most: fewer where a coarsened axis would get fewer than 1 point
+  int levels = 4;                       // at most: fewer where a coarsened axis would get fewer than 1 point
   int pre_smooth = 1, post_smooth = 1;  // SGS sweeps (pre must equal post for a symmetric M)
   int coarse_smooth = 4;                // SGS sweeps on the coarsest level
   mg_restriction restriction = mg_restriction::full_weighting;

@@ -39,8 +39,8 @@ struct quant_scheme {
   dtype target = dtype::i8;  // i8 or u8
   bool symmetric = true;     // zero point 0 (s8 only)
   quant_granularity granularity = quant_granularity::per_tensor;
-  int axis = 1;              // per_channel: the channel axis; per_group: the blocked axis
-  int group_size = 0;        // per_group: 32, 64, 128, ... (> 0)
+  int axis = 1;        // per_channel: the channel axis; per_group: the blocked axis
+  int group_size = 0;  // per_group: 32, 64, 128, ... (> 0)
 };
 
 /// Scales and zero points for a rows x cols tensor under a scheme.

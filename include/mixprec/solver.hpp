@@ -40,13 +40,13 @@ enum class orthogonalization { mgs, cgs2 };
 const char* name_of(orthogonalization o);
 
 enum class stop_reason {
-  converged,           // the true residual meets the tolerance
-  max_iterations,      // the iteration limit was reached first
-  stagnation,          // the residual stopped decreasing (see solve_options::stagnation_window)
-  breakdown,           // a division by (near) zero the method cannot go past
-  non_finite,          // the residual became Inf/NaN (overflow in low precision, bad input)
-  stopped_by_callback, // the progress callback asked to stop
-  inaccurate,          // the method's residual converged but the true residual did not
+  converged,            // the true residual meets the tolerance
+  max_iterations,       // the iteration limit was reached first
+  stagnation,           // the residual stopped decreasing (see solve_options::stagnation_window)
+  breakdown,            // a division by (near) zero the method cannot go past
+  non_finite,           // the residual became Inf/NaN (overflow in low precision, bad input)
+  stopped_by_callback,  // the progress callback asked to stop
+  inaccurate,           // the method's residual converged but the true residual did not
 };
 const char* name_of(stop_reason r);
 
@@ -90,21 +90,21 @@ struct solve_options {
 struct solve_report {
   std::string method;  // e.g. "pcg", "gmres(30)/cgs2"
   stop_reason reason = stop_reason::max_iterations;
-  std::string message;  // the reason in words, with the numbers that led to it
-  int iterations = 0;   // Krylov iterations
-  int restarts = 0;     // GMRES cycles begun after the first; cg_reliable: f64 residual replacements
-  double rhs_norm = 0;                // ||b||
-  double initial_residual = 0;        // ||b - A x0|| / ||b||
-  double final_residual = 0;          // the method's residual at the end / ||b||
-  double true_residual = 0;           // ||b - A x|| / ||b|| in f64 at the end
-  std::vector<double> history;        // relative residual after each iteration (index 0: x0)
-  dtype matrix_type = dtype::f64;     // storage of the operator
+  std::string message;             // the reason in words, with the numbers that led to it
+  int iterations = 0;              // Krylov iterations
+  int restarts = 0;                // GMRES cycles begun after the first; cg_reliable: f64 residual replacements
+  double rhs_norm = 0;             // ||b||
+  double initial_residual = 0;     // ||b - A x0|| / ||b||
+  double final_residual = 0;       // the method's residual at the end / ||b||
+  double true_residual = 0;        // ||b - A x|| / ||b|| in f64 at the end
+  std::vector<double> history;     // relative residual after each iteration (index 0: x0)
+  dtype matrix_type = dtype::f64;  // storage of the operator
   bool preconditioned = false;
   dtype preconditioner_type = dtype::f64;  // storage of the preconditioner (= matrix_type if none)
-  dtype working_type = dtype::f64;    // the vectors' dtype (the outer loop's, for refinement)
-  dtype krylov_type = dtype::f64;     // the Krylov vectors' dtype (inner solves, for refinement)
-  int inner_iterations = 0;           // refinement: Krylov iterations of all inner solves
-  std::string fallback;               // refinement: the precision changes made, and why
+  dtype working_type = dtype::f64;         // the vectors' dtype (the outer loop's, for refinement)
+  dtype krylov_type = dtype::f64;          // the Krylov vectors' dtype (inner solves, for refinement)
+  int inner_iterations = 0;                // refinement: Krylov iterations of all inner solves
+  std::string fallback;                    // refinement: the precision changes made, and why
   double seconds = 0;
 
   bool converged() const { return reason == stop_reason::converged; }
@@ -116,8 +116,7 @@ struct solve_report {
 /// symmetric positive definite.
 [[nodiscard]] solve_report cg(const linear_operator& a, const_view b, view x, const solve_options& options = {});
 /// BiCGStab (van der Vorst), right-preconditioned; for nonsymmetric A.
-[[nodiscard]] solve_report bicgstab(const linear_operator& a, const_view b, view x,
-                                    const solve_options& options = {});
+[[nodiscard]] solve_report bicgstab(const linear_operator& a, const_view b, view x, const solve_options& options = {});
 /// Restarted GMRES(m), right-preconditioned (a fixed preconditioner).
 [[nodiscard]] solve_report gmres(const linear_operator& a, const_view b, view x, const solve_options& options = {});
 /// Flexible GMRES(m): the preconditioner may change from one iteration to the next (an

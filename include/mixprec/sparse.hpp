@@ -78,8 +78,8 @@ class csr_ref {
   csr_ref() = default;
 
   template <class V, class I>
-  static csr_ref wrap(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
-                      const V* values, context ctx = context::cpu());
+  static csr_ref wrap(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx, const V* values,
+                      context ctx = context::cpu());
   template <class V, class I>
   static csr_ref wrap_unchecked(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
                                 const V* values, context ctx = context::cpu());
@@ -104,8 +104,15 @@ class csr_ref {
                       const void* values, dtype vt, index_type it, context ctx, structure s);
   csr_ref(std::int64_t rows, std::int64_t cols, std::int64_t nnz, const void* row_ptr, const void* col_idx,
           const void* values, dtype vt, index_type it, context ctx)
-      : rows_(rows), cols_(cols), nnz_(nnz), row_ptr_(row_ptr), col_idx_(col_idx), values_(values),
-        value_type_(vt), index_kind_(it), ctx_(std::move(ctx)) {}
+      : rows_(rows),
+        cols_(cols),
+        nnz_(nnz),
+        row_ptr_(row_ptr),
+        col_idx_(col_idx),
+        values_(values),
+        value_type_(vt),
+        index_kind_(it),
+        ctx_(std::move(ctx)) {}
 
   std::int64_t rows_ = 0, cols_ = 0, nnz_ = 0;
   const void* row_ptr_ = nullptr;
@@ -121,12 +128,11 @@ class csr_matrix {
  public:
   csr_matrix() = default;
   /// Uninitialised arrays for a rows x cols matrix with nnz entries.
-  csr_matrix(std::int64_t rows, std::int64_t cols, std::int64_t nnz, dtype values,
-             index_type indices = index_type::i32, const context& ctx = context::cpu());
+  csr_matrix(std::int64_t rows, std::int64_t cols, std::int64_t nnz, dtype values, index_type indices = index_type::i32,
+             const context& ctx = context::cpu());
   /// From triplets: entries sorted by (row, column), duplicates summed in f64, then values
   /// rounded once to `values`. Throws invalid_argument naming an out-of-range entry.
-  static csr_matrix from_coo(const coo_matrix& coo, dtype values = dtype::f64,
-                             index_type indices = index_type::i32,
+  static csr_matrix from_coo(const coo_matrix& coo, dtype values = dtype::f64, index_type indices = index_type::i32,
                              const context& ctx = context::cpu());
 
   std::int64_t rows() const { return rows_; }
@@ -179,7 +185,7 @@ class sell_matrix {
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
-  std::int64_t nnz() const { return nnz_; }          // of the source matrix
+  std::int64_t nnz() const { return nnz_; }               // of the source matrix
   std::int64_t stored() const { return values_.size(); }  // with padding
   int chunk() const { return chunk_; }
   int sigma() const { return sigma_; }
@@ -254,14 +260,12 @@ class dia_matrix {
 };
 
 /// y = alpha * A * x + beta * y (see the contract above). x and y: dense, f64 or f32.
-void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y,
-          accumulation acc = accumulation::standard);
+void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc = accumulation::standard);
 /// Y = alpha*A*X + beta*Y for k right-hand sides: X is cols x k and Y rows x k, rank-2
 /// row-major views (unit stride along k, any leading dimension), both f64 or both f32.
 /// Each column of Y is computed exactly as spmv computes y (same accumulation and order), so
 /// the SpMV error bound holds per column; A is read once per 16 columns, not once per column.
-void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y,
-          accumulation acc = accumulation::standard);
+void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc = accumulation::standard);
 void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
           accumulation acc = accumulation::standard);
 /// DIA SpMV: each row's sum runs over the diagonals in ascending offset (column) order, so
@@ -297,14 +301,21 @@ void write_matrix_market(const std::string& path, const coo_matrix& a);
 // ---- implementation of the template above -----------------------------------------------
 
 namespace detail {
-template <class I> struct index_of;
-template <> struct index_of<std::int32_t> { static constexpr index_type value = index_type::i32; };
-template <> struct index_of<std::int64_t> { static constexpr index_type value = index_type::i64; };
+template <class I>
+struct index_of;
+template <>
+struct index_of<std::int32_t> {
+  static constexpr index_type value = index_type::i32;
+};
+template <>
+struct index_of<std::int64_t> {
+  static constexpr index_type value = index_type::i64;
+};
 }  // namespace detail
 
 template <class V, class I>
-csr_ref csr_ref::wrap(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx,
-                      const V* values, context ctx) {
+csr_ref csr_ref::wrap(std::int64_t rows, std::int64_t cols, const I* row_ptr, const I* col_idx, const V* values,
+                      context ctx) {
   return make(rows, cols, row_ptr, col_idx, values, dtype_of<V>, detail::index_of<I>::value, std::move(ctx),
               structure::check);
 }

@@ -78,8 +78,7 @@ struct variable_stencil {
 void stencil_apply(const stencil& s, double alpha, const grid& u, double beta, grid& out);
 /// out = alpha * S(u) + beta * u + gamma * f; f may be out itself (e.g. the residual
 /// r = f - S(u) is alpha = -1, beta = 0, gamma = 1 with out = f... or any other grid).
-void stencil_apply(const stencil& s, double alpha, const grid& u, double beta, grid& out, const grid* f,
-                   double gamma);
+void stencil_apply(const stencil& s, double alpha, const grid& u, double beta, grid& out, const grid* f, double gamma);
 void stencil_apply(const variable_stencil& s, double alpha, const grid& u, double beta, grid& out);
 
 /// One (weighted) Jacobi sweep for S(u) = f: out = u + omega * (f - S(u)) / center. f may be
@@ -97,8 +96,8 @@ void jacobi_sweep(const variable_stencil& s, const grid& u, const grid* f, grid&
 /// 384^3; MIXPREC_WAVEFRONT_LEVELS overrides). They keep buffers per thread between calls:
 /// a ring of 3-5 MiB (about 3 MiB of it in use) and 2r rows per sweep of a pass and plane
 /// of the grid: 4.1 and 8.1 MiB for 8 sweeps of a 7-point stencil on 256^3 f64.
-grid& jacobi_sweeps(const stencil& s, grid& u, const grid* f, grid& scratch, const boundary_conditions& bc,
-                    int sweeps, double omega = 1.0);
+grid& jacobi_sweeps(const stencil& s, grid& u, const grid* f, grid& scratch, const boundary_conditions& bc, int sweeps,
+                    double omega = 1.0);
 
 /// Explicit Euler steps of u_t = kappa * Laplacian(u): u += r * Laplacian_h(u) with
 /// r = kappa*dt/h^2, with the same 5/7-point stencil and blocking as jacobi_sweeps. Throws

@@ -26,8 +26,8 @@ inline constexpr int max_rank = 4;
 namespace detail {
 // Throws mixprec::error(invalid_argument) naming the problem: negative extent, rank out of
 // range, null data for a non-empty view, stride count not matching the shape.
-void check_view_args(const void* data, int rank, const std::int64_t* shape,
-                     const std::int64_t* strides, std::size_t n_strides);
+void check_view_args(const void* data, int rank, const std::int64_t* shape, const std::int64_t* strides,
+                     std::size_t n_strides);
 }  // namespace detail
 
 template <bool Const>
@@ -40,8 +40,7 @@ class basic_view {
   basic_view(pointer data, dtype type, std::initializer_list<std::int64_t> shape,
              std::initializer_list<std::int64_t> strides, context ctx)
       : data_(data), type_(type), rank_(int(shape.size())), ctx_(std::move(ctx)) {
-    detail::check_view_args(data, rank_, shape.begin(), strides.size() ? strides.begin() : nullptr,
-                            strides.size());
+    detail::check_view_args(data, rank_, shape.begin(), strides.size() ? strides.begin() : nullptr, strides.size());
     int i = 0;
     for (auto e : shape) shape_[i++] = e;
     if (strides.size()) {
@@ -123,20 +122,18 @@ view make_view(T* data, std::int64_t n, std::int64_t inc = 1, context ctx = cont
   return view(data, dtype_of<T>, {n}, {inc}, std::move(ctx));
 }
 template <class T>
-const_view make_view(const T* data, std::int64_t n, std::int64_t inc = 1,
-                     context ctx = context::cpu()) {
+const_view make_view(const T* data, std::int64_t n, std::int64_t inc = 1, context ctx = context::cpu()) {
   return const_view(data, dtype_of<T>, {n}, {inc}, std::move(ctx));
 }
 /// A tensor view with explicit shape and strides (empty strides: dense row-major).
 template <class T>
-view make_view(T* data, std::initializer_list<std::int64_t> shape,
-               std::initializer_list<std::int64_t> strides = {}, context ctx = context::cpu()) {
+view make_view(T* data, std::initializer_list<std::int64_t> shape, std::initializer_list<std::int64_t> strides = {},
+               context ctx = context::cpu()) {
   return view(data, dtype_of<T>, shape, strides, std::move(ctx));
 }
 template <class T>
 const_view make_view(const T* data, std::initializer_list<std::int64_t> shape,
-                     std::initializer_list<std::int64_t> strides = {},
-                     context ctx = context::cpu()) {
+                     std::initializer_list<std::int64_t> strides = {}, context ctx = context::cpu()) {
   return const_view(data, dtype_of<T>, shape, strides, std::move(ctx));
 }
 

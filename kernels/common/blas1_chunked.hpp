@@ -64,7 +64,8 @@ inline void reduce_chunks_n(const detail::exec_args& ex, idx n, accumulation mod
 /// One reduction over [0, n): body(b, e, acc, tag) per chunk; the result to *result.
 template <class T, bool Parallel, class Body>
 inline void reduce_chunks(const detail::exec_args& ex, idx n, accumulation mode, double* result, Body&& body) {
-  reduce_chunks_n<T, 1, Parallel>(ex, n, mode, result, [&](idx b, idx e, auto* acc, auto tag) { body(b, e, acc[0], tag); });
+  reduce_chunks_n<T, 1, Parallel>(ex, n, mode, result,
+                                  [&](idx b, idx e, auto* acc, auto tag) { body(b, e, acc[0], tag); });
 }
 
 /// amax over [0, n): chunk_amax(b, e, &best) gives each chunk's first index of largest
@@ -99,14 +100,13 @@ struct chunked {
       const T v = from_f64<T>(value);
       for_chunks<Parallel>(ex, n, [&](idx b, idx e) { fill_range(b, e, v, static_cast<T*>(x), incx); });
     }
-    static void axpy(const detail::exec_args& ex, idx n, double alpha, const void* x, idx incx,
-                     void* y, idx incy) {
+    static void axpy(const detail::exec_args& ex, idx n, double alpha, const void* x, idx incx, void* y, idx incy) {
       for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
         axpy_range(b, e, C(alpha), static_cast<const T*>(x), incx, static_cast<T*>(y), incy);
       });
     }
-    static void axpby(const detail::exec_args& ex, idx n, double alpha, const void* x, idx incx, double beta,
-                      void* y, idx incy) {
+    static void axpby(const detail::exec_args& ex, idx n, double alpha, const void* x, idx incx, double beta, void* y,
+                      idx incy) {
       for_chunks<Parallel>(ex, n, [&](idx b, idx e) {
         axpby_range(b, e, C(alpha), static_cast<const T*>(x), incx, C(beta), static_cast<T*>(y), incy);
       });
@@ -158,28 +158,26 @@ struct chunked {
         maxpy_range(b, e, k, coefficients, static_cast<const T*>(v), ldv, static_cast<T*>(w));
       });
     }
-    static void dot(const detail::exec_args& ex, idx n, const void* x, idx incx, const void* y,
-                    idx incy, accumulation acc, double* result) {
+    static void dot(const detail::exec_args& ex, idx n, const void* x, idx incx, const void* y, idx incy,
+                    accumulation acc, double* result) {
       reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {
         dot_range(b, e, static_cast<const T*>(x), incx, static_cast<const T*>(y), incy, a, tag);
       });
     }
-    static void sumsq(const detail::exec_args& ex, idx n, const void* x, idx incx, double scale,
-                      accumulation acc, double* result) {
+    static void sumsq(const detail::exec_args& ex, idx n, const void* x, idx incx, double scale, accumulation acc,
+                      double* result) {
       reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {
         sumsq_range(b, e, static_cast<const T*>(x), incx, scale, a, tag);
       });
     }
-    static void asum(const detail::exec_args& ex, idx n, const void* x, idx incx,
-                     accumulation acc, double* result) {
+    static void asum(const detail::exec_args& ex, idx n, const void* x, idx incx, accumulation acc, double* result) {
       reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {
         asum_range(b, e, static_cast<const T*>(x), incx, a, tag);
       });
     }
     static void amax(const detail::exec_args& ex, idx n, const void* x, idx incx, idx* result) {
-      *result = amax_chunks<Parallel>(ex, n, [&](idx b, idx e, double* best) {
-        return amax_range(b, e, static_cast<const T*>(x), incx, best);
-      });
+      *result = amax_chunks<Parallel>(
+          ex, n, [&](idx b, idx e, double* best) { return amax_range(b, e, static_cast<const T*>(x), incx, best); });
     }
   };
 

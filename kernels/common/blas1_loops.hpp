@@ -27,8 +27,7 @@ inline void fill_range(idx b, idx e, T value, T* x, idx incx) {
 
 template <class T>
 inline void axpy_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, T* y, idx incy) {
-  for (idx i = b; i < e; ++i)
-    y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + widen(y[i * incy]));
+  for (idx i = b; i < e; ++i) y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + widen(y[i * incy]));
 }
 
 template <class T>
@@ -37,8 +36,7 @@ inline void axpby_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, 
     for (idx i = b; i < e; ++i) y[i * incy] = narrow<T>(alpha * widen(x[i * incx]));
     return;
   }
-  for (idx i = b; i < e; ++i)
-    y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + beta * widen(y[i * incy]));
+  for (idx i = b; i < e; ++i) y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + beta * widen(y[i * incy]));
 }
 
 /// x += alpha*p, r -= alpha*q, and r'r of the new r into acc.

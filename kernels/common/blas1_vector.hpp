@@ -353,8 +353,12 @@ struct blas1_vector {
       T* x;
       T* r;
       update_x_and_r(double alpha, const void* pv, const void* qv, void* xv, void* rv)
-          : a(V::broadcast(C(alpha))), minus_a(V::broadcast(C(-alpha))), p(static_cast<const T*>(pv)),
-            q(static_cast<const T*>(qv)), x(static_cast<T*>(xv)), r(static_cast<T*>(rv)) {}
+          : a(V::broadcast(C(alpha))),
+            minus_a(V::broadcast(C(-alpha))),
+            p(static_cast<const T*>(pv)),
+            q(static_cast<const T*>(qv)),
+            x(static_cast<T*>(xv)),
+            r(static_cast<T*>(rv)) {}
       MIXPREC_ALWAYS_INLINE void operator()(idx i, idx k) const {
         store_block(V::fma(a, load_block<V>(p + i, k), load_block<V>(x + i, k)), x + i, k);
         store_block(V::fma(minus_a, load_block<V>(q + i, k), load_block<V>(r + i, k)), r + i, k);
@@ -365,14 +369,22 @@ struct blas1_vector {
     template <class F>
     static void with_count(int k, F&& f) {
       switch (k) {
-        case 1: return f(std::integral_constant<int, 1>{});
-        case 2: return f(std::integral_constant<int, 2>{});
-        case 3: return f(std::integral_constant<int, 3>{});
-        case 4: return f(std::integral_constant<int, 4>{});
-        case 5: return f(std::integral_constant<int, 5>{});
-        case 6: return f(std::integral_constant<int, 6>{});
-        case 7: return f(std::integral_constant<int, 7>{});
-        default: return f(std::integral_constant<int, detail::multi_vector_max>{});
+        case 1:
+          return f(std::integral_constant<int, 1>{});
+        case 2:
+          return f(std::integral_constant<int, 2>{});
+        case 3:
+          return f(std::integral_constant<int, 3>{});
+        case 4:
+          return f(std::integral_constant<int, 4>{});
+        case 5:
+          return f(std::integral_constant<int, 5>{});
+        case 6:
+          return f(std::integral_constant<int, 6>{});
+        case 7:
+          return f(std::integral_constant<int, 7>{});
+        default:
+          return f(std::integral_constant<int, detail::multi_vector_max>{});
       }
     }
 

@@ -42,17 +42,22 @@ struct csr_rows_solver {
   }
 
   static void run(const detail::exec_args& ex, const detail::csr_rows_solve_args& s) {
-    if (s.a.index == index_type::i32) rows<std::int32_t>(ex, s);
-    else rows<std::int64_t>(ex, s);
+    if (s.a.index == index_type::i32)
+      rows<std::int32_t>(ex, s);
+    else
+      rows<std::int64_t>(ex, s);
   }
 };
 
 /// Registers csr_rows_solve for values f64/f32 with vectors f64/f32.
 inline void add_csr_rows_solve_set(const detail::kernel_sink& sink, const variant_desc& v) {
   using detail::erase;
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f64, erase(&csr_rows_solver<double, double>::run));
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f64, erase(&csr_rows_solver<float, double>::run));
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f32, erase(&csr_rows_solver<double, float>::run));
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f64,
+            erase(&csr_rows_solver<double, double>::run));
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f64,
+            erase(&csr_rows_solver<float, double>::run));
+  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f32,
+            erase(&csr_rows_solver<double, float>::run));
   add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f32, erase(&csr_rows_solver<float, float>::run));
 }
 

@@ -32,26 +32,26 @@
   X(SRC_T, SRC_N, std::int8_t, i8)                \
   X(SRC_T, SRC_N, std::uint8_t, u8)               \
   X(SRC_T, SRC_N, std::int32_t, i32)
-#define MIXPREC_FOR_EACH_DTYPE_PAIR(X)                    \
-  MIXPREC_DTYPE_PAIRS_WITH(double, f64, X)                \
-  MIXPREC_DTYPE_PAIRS_WITH(float, f32, X)                 \
-  MIXPREC_DTYPE_PAIRS_WITH(::mixprec::half, f16, X)       \
-  MIXPREC_DTYPE_PAIRS_WITH(::mixprec::bfloat16, bf16, X)  \
-  MIXPREC_DTYPE_PAIRS_WITH(std::int8_t, i8, X)            \
-  MIXPREC_DTYPE_PAIRS_WITH(std::uint8_t, u8, X)           \
+#define MIXPREC_FOR_EACH_DTYPE_PAIR(X)                   \
+  MIXPREC_DTYPE_PAIRS_WITH(double, f64, X)               \
+  MIXPREC_DTYPE_PAIRS_WITH(float, f32, X)                \
+  MIXPREC_DTYPE_PAIRS_WITH(::mixprec::half, f16, X)      \
+  MIXPREC_DTYPE_PAIRS_WITH(::mixprec::bfloat16, bf16, X) \
+  MIXPREC_DTYPE_PAIRS_WITH(std::int8_t, i8, X)           \
+  MIXPREC_DTYPE_PAIRS_WITH(std::uint8_t, u8, X)          \
   MIXPREC_DTYPE_PAIRS_WITH(std::int32_t, i32, X)
 
 // Every ordered pair of distinct floating dtypes (the conversions SIMD folders provide).
-#define MIXPREC_FOR_EACH_FLOAT_CONVERSION(X)          \
-  X(double, f64, float, f32)                          \
-  X(double, f64, ::mixprec::half, f16)                \
-  X(double, f64, ::mixprec::bfloat16, bf16)           \
-  X(float, f32, double, f64)                          \
-  X(float, f32, ::mixprec::half, f16)                 \
-  X(float, f32, ::mixprec::bfloat16, bf16)            \
-  X(::mixprec::half, f16, double, f64)                \
-  X(::mixprec::half, f16, float, f32)                 \
-  X(::mixprec::half, f16, ::mixprec::bfloat16, bf16)  \
-  X(::mixprec::bfloat16, bf16, double, f64)           \
-  X(::mixprec::bfloat16, bf16, float, f32)            \
+#define MIXPREC_FOR_EACH_FLOAT_CONVERSION(X)         \
+  X(double, f64, float, f32)                         \
+  X(double, f64, ::mixprec::half, f16)               \
+  X(double, f64, ::mixprec::bfloat16, bf16)          \
+  X(float, f32, double, f64)                         \
+  X(float, f32, ::mixprec::half, f16)                \
+  X(float, f32, ::mixprec::bfloat16, bf16)           \
+  X(::mixprec::half, f16, double, f64)               \
+  X(::mixprec::half, f16, float, f32)                \
+  X(::mixprec::half, f16, ::mixprec::bfloat16, bf16) \
+  X(::mixprec::bfloat16, bf16, double, f64)          \
+  X(::mixprec::bfloat16, bf16, float, f32)           \
   X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)

@@ -116,12 +116,12 @@ struct gemm_driver {
   /// One thread's rectangle [m0, m1) x [n0, n1) of batch entry bi; returns false when
   /// scratch memory could not be had.
   template <class SA, class SB>
-  static bool run_rect(const detail::gemm_args& g, std::int64_t bi, std::int64_t m0, std::int64_t m1,
-                       std::int64_t n0, std::int64_t n1) {
+  static bool run_rect(const detail::gemm_args& g, std::int64_t bi, std::int64_t m0, std::int64_t m1, std::int64_t n0,
+                       std::int64_t n1) {
     static constexpr auto tiles = make_tiles(std::make_index_sequence<MR>{});
     const std::int64_t mt = m1 - m0, K = g.k;
-    const std::int64_t nc_cap = std::max<std::int64_t>(NR, acc_budget / (std::max<std::int64_t>(mt, 1) *
-                                                                         std::int64_t(sizeof(ACC))) / NR * NR);
+    const std::int64_t nc_cap =
+        std::max<std::int64_t>(NR, acc_budget / (std::max<std::int64_t>(mt, 1) * std::int64_t(sizeof(ACC))) / NR * NR);
     const std::int64_t nc_blk = std::min<std::int64_t>({Micro::nc, nc_cap, round_up(n1 - n0, NR)});
     // A few rows against pre-packed weights: one k block, so each weight panel streams
     // once from start to end (one long prefetch stream instead of K/KC short ones);

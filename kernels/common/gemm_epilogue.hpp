@@ -21,16 +21,16 @@ namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
 // The f32 activations, written so that the compiler vectorizes the epilogue's loops: no
-// calls into libm, no branches (f64 keeps libm: the fits below are f32-accurate). All reduce to exp (f32: Cody-Waite reduction by ln 2 and a degree-6
-// polynomial, ~1 ulp; f64 keeps std::exp) and the complementary error function (Numerical
-// Recipes' erfcc: a fit with relative error below 1.2e-7 for every argument, so GELU's tail
-// for negative x keeps its relative accuracy). NaN propagates through each.
+// calls into libm, no branches (f64 keeps libm: the fits below are f32-accurate). All reduce to exp (f32: Cody-Waite
+// reduction by ln 2 and a degree-6 polynomial, ~1 ulp; f64 keeps std::exp) and the complementary error function
+// (Numerical Recipes' erfcc: a fit with relative error below 1.2e-7 for every argument, so GELU's tail for negative x
+// keeps its relative accuracy). NaN propagates through each.
 
 MIXPREC_ALWAYS_INLINE float exp_of(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);  // keeps 2^n normal; NaN passes (operand order)
   constexpr float magic = 12582912.0f;       // 1.5 * 2^23: adding it rounds to an integer
   const float shifted = x * 1.44269504088896341f + magic;
-  const float n = shifted - magic;           // nearest integer to x / ln 2
+  const float n = shifted - magic;                                            // nearest integer to x / ln 2
   const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;  // ln 2 = hi + lo
   float p = 1.0f / 720;
   p = p * r + 1.0f / 120;
@@ -83,7 +83,8 @@ MIXPREC_ALWAYS_INLINE R silu(R x) {
 template <class R>
 void activate(activation act, R* x, std::int64_t n) {
   switch (act) {
-    case activation::none: return;
+    case activation::none:
+      return;
     case activation::relu:
       for (std::int64_t j = 0; j < n; ++j) x[j] = x[j] < R(0) ? R(0) : x[j];
       return;
@@ -169,19 +170,26 @@ void finish_block_any(const detail::gemm_args& g, std::int64_t bi, const typenam
     finish_block<F, double>(g, bi, acc, lda, i0, rows, j0, cols);
   } else {
     switch (g.c_type) {
-      case dtype::f32: return finish_block<F, float>(g, bi, acc, lda, i0, rows, j0, cols);
-      case dtype::f16: return finish_block<F, half>(g, bi, acc, lda, i0, rows, j0, cols);
-      case dtype::bf16: return finish_block<F, bfloat16>(g, bi, acc, lda, i0, rows, j0, cols);
+      case dtype::f32:
+        return finish_block<F, float>(g, bi, acc, lda, i0, rows, j0, cols);
+      case dtype::f16:
+        return finish_block<F, half>(g, bi, acc, lda, i0, rows, j0, cols);
+      case dtype::bf16:
+        return finish_block<F, bfloat16>(g, bi, acc, lda, i0, rows, j0, cols);
       case dtype::i32:
-        if constexpr (std::is_integral_v<typename F::acc>) return finish_block<F, std::int32_t>(g, bi, acc, lda, i0, rows, j0, cols);
+        if constexpr (std::is_integral_v<typename F::acc>)
+          return finish_block<F, std::int32_t>(g, bi, acc, lda, i0, rows, j0, cols);
         return;
       case dtype::i8:
-        if constexpr (std::is_integral_v<typename F::acc>) return finish_block<F, std::int8_t>(g, bi, acc, lda, i0, rows, j0, cols);
+        if constexpr (std::is_integral_v<typename F::acc>)
+          return finish_block<F, std::int8_t>(g, bi, acc, lda, i0, rows, j0, cols);
         return;
       case dtype::u8:
-        if constexpr (std::is_integral_v<typename F::acc>) return finish_block<F, std::uint8_t>(g, bi, acc, lda, i0, rows, j0, cols);
+        if constexpr (std::is_integral_v<typename F::acc>)
+          return finish_block<F, std::uint8_t>(g, bi, acc, lda, i0, rows, j0, cols);
         return;
-      default: return;
+      default:
+        return;
     }
   }
 }

@@ -141,8 +141,8 @@ MIXPREC_ALWAYS_INLINE void transpose_8x8_into_panel(const Src* src, std::int64_t
 /// Eight rows of eight 4-byte k-groups (bf16 pairs, int8 quads; row_bytes apart, any byte
 /// alignment) into a panel of MR groups per k-group, each XORed with `flip` (s8 -> u8).
 template <int MR>
-MIXPREC_ALWAYS_INLINE void transpose_8x8_groups_into_panel(const unsigned char* src, std::int64_t row_bytes,
-                                                           int nrows, std::uint32_t flip, void* d) {
+MIXPREC_ALWAYS_INLINE void transpose_8x8_groups_into_panel(const unsigned char* src, std::int64_t row_bytes, int nrows,
+                                                           std::uint32_t flip, void* d) {
   const __m256i f = _mm256_set1_epi32(int(flip));
   __m256 r[8];
   for (int i = 0; i < 8; ++i)
@@ -173,7 +173,8 @@ void pack_b_block(const Src* b, std::int64_t rs, std::int64_t cs, std::int64_t k
         if constexpr (std::is_integral_v<P>) {
           if (col_sums)
             for (int t = 0; t < kg; ++t)
-              for (int jj = 0; jj < nr; ++jj) col_sums[p * nr + jj] += std::int32_t(b[(k0 + g * kg + t) * rs + jbase + jj]);
+              for (int jj = 0; jj < nr; ++jj)
+                col_sums[p * nr + jj] += std::int32_t(b[(k0 + g * kg + t) * rs + jbase + jj]);
         }
         continue;
       }
@@ -236,8 +237,8 @@ void pack_a_block(const Src* a, std::int64_t rs, std::int64_t cs, std::int64_t i
 #endif
     // Rows with k contiguous and stored as packed (or s8 shifted to u8): a k-group is one
     // word to move (4 or 8 bytes), copied whole instead of element by element.
-    constexpr bool word_copy = sizeof(Src) == sizeof(P) && sizeof(P) * kg >= 4 &&
-                               (std::is_same_v<Src, P> || std::is_same_v<P, std::uint8_t>);
+    constexpr bool word_copy =
+        sizeof(Src) == sizeof(P) && sizeof(P) * kg >= 4 && (std::is_same_v<Src, P> || std::is_same_v<P, std::uint8_t>);
     if constexpr (word_copy) {
       if (cs == 1) {
         using W = std::conditional_t<sizeof(P) * kg == 8, std::uint64_t, std::uint32_t>;

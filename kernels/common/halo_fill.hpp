@@ -67,7 +67,7 @@ struct halo_filler {
         // halo of a 256^3 f64 grid, 2 threads: 1.2-1.4 -> 1.0-1.1 ms; the rest is the x
         // faces, a point in each of 2 x 65536 rows and so a cache line each from memory.
         const std::int64_t width = n[0] + 2 * h;  // x from -h (b is x, over its full extent)
-        const std::int64_t o0 = c0, o1 = c1;         // c: the axis neither x nor a
+        const std::int64_t o0 = c0, o1 = c1;      // c: the axis neither x nor a
         const int chunks = Parallel ? detail::chunk_count((o1 - o0) * h * width, ex.threads, 1 << 15) : 1;
         detail::parallel_chunks(chunks, [&](int chunk) {
           std::int64_t l0, l1;

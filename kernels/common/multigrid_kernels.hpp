@@ -10,8 +10,8 @@
 
 #include <array>
 #include <cstdint>
-#include <utility>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "internal/parallel.hpp"
@@ -65,8 +65,7 @@ struct multigrid_kernels {
   /// The row's residual f - S(u) at every point into acc, point by point of the stencil:
   /// contiguous loops the compiler vectorises, where a loop over the color's points alone
   /// would be strided (and twice the arithmetic is cheaper than scalar code).
-  static void row_residual(const T* ur, const T* fr, const stencil_table<C>& st, int npoints, std::int64_t nx,
-                           C* acc) {
+  static void row_residual(const T* ur, const T* fr, const stencil_table<C>& st, int npoints, std::int64_t nx, C* acc) {
     for (std::int64_t i = 0; i < nx; ++i) acc[i] = C(fr[i]);
     for (int p = 0; p < npoints; ++p) {
       const T* up = ur + st.off[p];
@@ -122,11 +121,20 @@ struct multigrid_kernels {
         T* ur = u + j * a.usy + k * a.usz;
         const T* fr = f + j * a.fsy + k * a.fsz;
         switch (a.npoints) {
-          case 5: row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<5>{}); continue;
-          case 7: row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<7>{}); continue;
-          case 9: row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<9>{}); continue;
-          case 27: row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<27>{}); continue;
-          default: break;
+          case 5:
+            row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<5>{});
+            continue;
+          case 7:
+            row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<7>{});
+            continue;
+          case 9:
+            row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<9>{});
+            continue;
+          case 27:
+            row_update(ur, fr, a.nx, i0, st, inv, std::make_index_sequence<27>{});
+            continue;
+          default:
+            break;
         }
         row_residual(ur, fr, st, a.npoints, a.nx, acc.data());
         // Only the color's points change; they read other colors' points (and their own
@@ -178,10 +186,14 @@ struct multigrid_kernels {
   }
 
   static void restrict_residual(const detail::exec_args& ex, const detail::mg_restrict_args& a) {
-    if (a.kind == detail::mg_transfer::full_weighting) full_weighting(ex, a);
-    else if (a.npoints == 7) inject_residual<7>(ex, a);
-    else if (a.npoints == 27) inject_residual<27>(ex, a);
-    else inject_residual<0>(ex, a);
+    if (a.kind == detail::mg_transfer::full_weighting)
+      full_weighting(ex, a);
+    else if (a.npoints == 7)
+      inject_residual<7>(ex, a);
+    else if (a.npoints == 27)
+      inject_residual<27>(ex, a);
+    else
+      inject_residual<0>(ex, a);
   }
 
   static void prolong(const detail::exec_args& ex, const detail::mg_prolong_args& a) {

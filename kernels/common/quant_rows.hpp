@@ -90,23 +90,20 @@ struct quant_kernels_of {
   template <class X, class Q>
   static void quantize(const detail::exec_args& ex, const detail::quant_args& a) {
     quant_over_rows<Lanes>(ex, a, [&a](auto count, std::int64_t i, const quant_param_row& p) {
-      Rows::template quantize<decltype(count)::value, X, Q>(
-          static_cast<const X*>(a.src) + i * a.srs, a.srs, static_cast<Q*>(a.dst) + i * a.drs,
-          a.drs, p, a.cols);
+      Rows::template quantize<decltype(count)::value, X, Q>(static_cast<const X*>(a.src) + i * a.srs, a.srs,
+                                                            static_cast<Q*>(a.dst) + i * a.drs, a.drs, p, a.cols);
     });
   }
   template <class Q>
   static void dequantize(const detail::exec_args& ex, const detail::quant_args& a) {
     quant_over_rows<Lanes>(ex, a, [&a](auto count, std::int64_t i, const quant_param_row& p) {
-      Rows::template dequantize<decltype(count)::value, Q>(
-          static_cast<const Q*>(a.src) + i * a.srs, a.srs, static_cast<float*>(a.dst) + i * a.drs,
-          a.drs, p, a.cols);
+      Rows::template dequantize<decltype(count)::value, Q>(static_cast<const Q*>(a.src) + i * a.srs, a.srs,
+                                                           static_cast<float*>(a.dst) + i * a.drs, a.drs, p, a.cols);
     });
   }
   static constexpr detail::quant_kernel_table table() {
-    return {{&quantize<float, std::int8_t>, &quantize<float, std::uint8_t>,
-             &quantize<bfloat16, std::int8_t>, &quantize<bfloat16, std::uint8_t>,
-             &quantize<half, std::int8_t>, &quantize<half, std::uint8_t>},
+    return {{&quantize<float, std::int8_t>, &quantize<float, std::uint8_t>, &quantize<bfloat16, std::int8_t>,
+             &quantize<bfloat16, std::uint8_t>, &quantize<half, std::int8_t>, &quantize<half, std::uint8_t>},
             {&dequantize<std::int8_t>, &dequantize<std::uint8_t>}};
   }
 };

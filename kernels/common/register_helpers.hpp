@@ -13,21 +13,20 @@ namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
 struct variant_desc {
-  const char* suffix;   // "ref", "omp", "avx512", "cuda", ...
+  const char* suffix;  // "ref", "omp", "avx512", "cuda", ...
   backend where;
   cpu_isa min_isa;
   int priority;
   detail::supports_fn supports;  // null: any problem
 };
 
-inline void add_entry(const detail::kernel_sink& sink, const variant_desc& v, detail::op_id op,
-                      dtype in, dtype out, detail::any_fn fn) {
+inline void add_entry(const detail::kernel_sink& sink, const variant_desc& v, detail::op_id op, dtype in, dtype out,
+                      detail::any_fn fn) {
   std::string name = std::string(detail::name_of(op)) + "_" + name_of(in);
   if (op == detail::op_id::convert || !detail::is_blas1(op)) name += name_of(out);
   name += "_";
   name += v.suffix;
-  sink(detail::kernel_entry{op, v.where, in, out, v.min_isa, v.priority, name.c_str(),
-                            v.supports, fn});
+  sink(detail::kernel_entry{op, v.where, in, out, v.min_isa, v.priority, name.c_str(), v.supports, fn});
 }
 
 /// K<T> provides static fill, axpy, axpby, scal, dot, sumsq, asum, amax with the registry
@@ -104,8 +103,7 @@ void add_multi_vector_ops(const detail::kernel_sink& sink, const variant_desc& v
 /// C<Src, Dst> provides static run with the convert signature.
 template <template <class, class> class C, class Src, class Dst>
 void add_convert(const detail::kernel_sink& sink, const variant_desc& v) {
-  add_entry(sink, v, detail::op_id::convert, dtype_of<Src>, dtype_of<Dst>,
-            detail::erase(&C<Src, Dst>::run));
+  add_entry(sink, v, detail::op_id::convert, dtype_of<Src>, dtype_of<Dst>, detail::erase(&C<Src, Dst>::run));
 }
 
 /// Registers a folder's quantize and dequantize kernels (detail::quant_kernel_table).

@@ -19,13 +19,27 @@ inline namespace MIXPREC_KERNEL_ISA {
 
 #define MIXPREC_KI MIXPREC_HOST_DEVICE MIXPREC_ALWAYS_INLINE
 
-template <class T> struct compute_of { using type = double; };  // f64 and the integers
-template <> struct compute_of<float> { using type = float; };
-template <> struct compute_of<half> { using type = float; };
-template <> struct compute_of<bfloat16> { using type = float; };
-template <class T> using compute_t = typename compute_of<T>::type;
+template <class T>
+struct compute_of {
+  using type = double;
+};  // f64 and the integers
+template <>
+struct compute_of<float> {
+  using type = float;
+};
+template <>
+struct compute_of<half> {
+  using type = float;
+};
+template <>
+struct compute_of<bfloat16> {
+  using type = float;
+};
+template <class T>
+using compute_t = typename compute_of<T>::type;
 
-template <class T> inline constexpr bool is_int_v = std::is_integral_v<T>;
+template <class T>
+inline constexpr bool is_int_v = std::is_integral_v<T>;
 
 // <cmath> functions are host-only under nvcc; device code takes CUDA's own.
 template <class A>

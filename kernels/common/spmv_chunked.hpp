@@ -39,8 +39,8 @@ struct spmv_chunked {
   }
 
   template <class V, class X>
-  static void sell(const detail::exec_args& ex, const detail::sell_args& a, double alpha, const void* xv,
-                   double beta, void* yv, accumulation acc) {
+  static void sell(const detail::exec_args& ex, const detail::sell_args& a, double alpha, const void* xv, double beta,
+                   void* yv, accumulation acc) {
     if (acc == accumulation::f64 && !std::is_same_v<X, double>)
       run_sell<V, X, double>(ex, a, alpha, xv, beta, yv);
     else
@@ -57,7 +57,7 @@ struct spmv_chunked {
       std::int64_t rb, re;
       balanced_rows(rp, a.rows, chunks, c, &rb, &re);
       spmm_csr_rows<V, I, X, A, Parallel ? 2 : 1>(a, rb, re, k, A(alpha), static_cast<const X*>(xv), ldx, A(beta),
-                                static_cast<X*>(yv), ldy);
+                                                  static_cast<X*>(yv), ldy);
     });
   }
 
@@ -70,7 +70,7 @@ struct spmv_chunked {
       std::int64_t rb, re;
       balanced_rows(rp, a.rows, chunks, c, &rb, &re);
       spmv_csr_rows<V, I, X, A, Parallel ? 2 : 1>(a, rb, re, A(alpha), static_cast<const X*>(xv), A(beta),
-                                                 static_cast<X*>(yv));
+                                                  static_cast<X*>(yv));
     });
   }
 
@@ -81,8 +81,10 @@ struct spmv_chunked {
     detail::parallel_chunks(chunks, [&](int c) {
       std::int64_t sb, se;
       detail::chunk_range(a.slices, chunks, c, 1, &sb, &se);
-      if (a.chunk == 8) sell_slices<8, V, X, A>(a, sb, se, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
-      else sell_slices<16, V, X, A>(a, sb, se, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
+      if (a.chunk == 8)
+        sell_slices<8, V, X, A>(a, sb, se, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
+      else
+        sell_slices<16, V, X, A>(a, sb, se, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
     });
   }
 
@@ -123,9 +125,8 @@ bool supports_index(const void* problem, const char** why) {
 
 template <class Impl, class V, class X>
 constexpr detail::spmv_kernel_table::entries spmv_entries_of() {
-  return {&Impl::template csr<V, std::int32_t, X>, &Impl::template csr<V, std::int64_t, X>,
-          &Impl::template sell<V, X>, &Impl::template csr_mm<V, std::int32_t, X>,
-          &Impl::template csr_mm<V, std::int64_t, X>};
+  return {&Impl::template csr<V, std::int32_t, X>, &Impl::template csr<V, std::int64_t, X>, &Impl::template sell<V, X>,
+          &Impl::template csr_mm<V, std::int32_t, X>, &Impl::template csr_mm<V, std::int64_t, X>};
 }
 
 /// Impl's CSR, SELL and SpMM kernels for every (values, vectors) pair, as constant pointers

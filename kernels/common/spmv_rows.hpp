@@ -217,8 +217,10 @@ void balanced_rows(const I* row_ptr, std::int64_t rows, int chunks, int c, std::
     std::int64_t lo = 0, hi = rows;  // smallest i with row_ptr[i] + i >= target
     while (lo < hi) {
       const std::int64_t mid = (lo + hi) / 2;
-      if (std::int64_t(row_ptr[mid]) + mid < target) lo = mid + 1;
-      else hi = mid;
+      if (std::int64_t(row_ptr[mid]) + mid < target)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     return lo;
   };

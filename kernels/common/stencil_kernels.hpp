@@ -24,8 +24,7 @@ struct stencil_kernels {
     stencil_sweep<S, Rows, true>(ex, a);
   }
   template <class S>
-  static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
-                    int k) {
+  static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc, int k) {
     return stencil_sweeps_blocked<S, Rows>(ex, a, bc, k);
   }
 };
@@ -33,21 +32,25 @@ struct stencil_kernels {
 /// The wavefront kernel: 3D, constant coefficients, no periodic face in y or z.
 inline bool supports_wavefront(const void* problem, const char** why) {
   const auto* p = static_cast<const detail::stencil_problem*>(problem);
-  if (p->variable) *why = "takes constant coefficients only";
-  else if (p->dims != 3) *why = "blocks 3D grids only";
-  else if (p->periodic_yz) *why = "cannot block with a periodic face in y or z";
-  else return true;
+  if (p->variable)
+    *why = "takes constant coefficients only";
+  else if (p->dims != 3)
+    *why = "blocks 3D grids only";
+  else if (p->periodic_yz)
+    *why = "cannot block with a periodic face in y or z";
+  else
+    return true;
   return false;
 }
 
 /// K's kernels as the table an ISA folder exports to its registration file.
 template <class K>
 constexpr detail::stencil_kernel_table stencil_table_of() {
-  return {{&K::template halo<double>, &K::template halo<float>, &K::template halo<half>, &K::template halo<bfloat16>},
-          {&K::template apply<double>, &K::template apply<float>, &K::template apply<half>,
-           &K::template apply<bfloat16>},
-          {&K::template sweeps<double>, &K::template sweeps<float>, &K::template sweeps<half>,
-           &K::template sweeps<bfloat16>}};
+  return {
+      {&K::template halo<double>, &K::template halo<float>, &K::template halo<half>, &K::template halo<bfloat16>},
+      {&K::template apply<double>, &K::template apply<float>, &K::template apply<half>, &K::template apply<bfloat16>},
+      {&K::template sweeps<double>, &K::template sweeps<float>, &K::template sweeps<half>,
+       &K::template sweeps<bfloat16>}};
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -54,8 +54,7 @@ struct row_prefetch {
 /// plane). Integer arithmetic: the row ahead may lie past the grid.
 template <class T>
 inline void prefetch_row(const T* row, std::int64_t ahead, std::int64_t n) {
-  const auto p =
-      reinterpret_cast<std::uintptr_t>(row) + std::uintptr_t(ahead * std::int64_t(sizeof(T)));
+  const auto p = reinterpret_cast<std::uintptr_t>(row) + std::uintptr_t(ahead * std::int64_t(sizeof(T)));
   for (std::int64_t b = 0; b < n * std::int64_t(sizeof(T)); b += 64)
     __builtin_prefetch(reinterpret_cast<const void*>(p + b));
 }

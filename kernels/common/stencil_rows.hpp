@@ -110,13 +110,20 @@ template <class C, class Dst, class Line, class Done>
 inline void sum_rows(int np, const C* const* in, const C* c, std::int64_t n, std::int64_t rows, std::int64_t in_sy,
                      row_prefetch pf, std::int64_t pf_sy, Dst&& dst, Line&& line, Done&& done) {
   switch (np) {
-    case 4: return sum_rows_fixed<4>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
-    case 5: return sum_rows_fixed<5>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
-    case 6: return sum_rows_fixed<6>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
-    case 7: return sum_rows_fixed<7>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
-    case 26: return sum_rows_fixed<26>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
-    case 27: return sum_rows_fixed<27>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
-    default: break;
+    case 4:
+      return sum_rows_fixed<4>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
+    case 5:
+      return sum_rows_fixed<5>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
+    case 6:
+      return sum_rows_fixed<6>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
+    case 7:
+      return sum_rows_fixed<7>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
+    case 26:
+      return sum_rows_fixed<26>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
+    case 27:
+      return sum_rows_fixed<27>(in, c, n, rows, in_sy, pf, pf_sy, dst, line, done);
+    default:
+      break;
   }
   for (std::int64_t j = 0; j < rows; ++j) {
     C* __restrict acc = dst(j);
@@ -159,10 +166,14 @@ inline void variable_sum_fixed(const C* const* u, const C* const* c, std::int64_
 template <class C>
 inline void variable_sum(int np, const C* const* u, const C* const* c, std::int64_t n, C* __restrict acc) {
   switch (np) {
-    case 5: return variable_sum_fixed<5>(u, c, n, acc);
-    case 7: return variable_sum_fixed<7>(u, c, n, acc);
-    case 27: return variable_sum_fixed<27>(u, c, n, acc);
-    default: break;
+    case 5:
+      return variable_sum_fixed<5>(u, c, n, acc);
+    case 7:
+      return variable_sum_fixed<7>(u, c, n, acc);
+    case 27:
+      return variable_sum_fixed<27>(u, c, n, acc);
+    default:
+      break;
   }
   for (std::int64_t x = 0; x < n; ++x) acc[x] = c[0][x] * u[0][x];
   for (int p = 1; p < np; ++p) {
@@ -187,8 +198,16 @@ class stencil_row_kernel {
   static constexpr bool widened = !std::is_same_v<S, C>;
 
   stencil_row_kernel(const detail::stencil_args& a, const row_plan& plan)
-      : a_(a), plan_(plan), span_(a.nx + 2 * std::int64_t(a.radius)), pts_(a.npoints), coef_(a.npoints),
-        box_(a, plan), acc_(a.nx), rowp_(plan.rows()), crow_(a.npoints), cbuf_(a.coeff_grids ? a.npoints : 0) {
+      : a_(a),
+        plan_(plan),
+        span_(a.nx + 2 * std::int64_t(a.radius)),
+        pts_(a.npoints),
+        coef_(a.npoints),
+        box_(a, plan),
+        acc_(a.nx),
+        rowp_(plan.rows()),
+        crow_(a.npoints),
+        cbuf_(a.coeff_grids ? a.npoints : 0) {
     if constexpr (widened) {
       rowbuf_.resize(std::size_t(plan.rows() * span_));
       fbuf_.resize(std::size_t(a.nx));
@@ -220,35 +239,37 @@ class stencil_row_kernel {
         // The sum into the buffer, then gamma*f added and the row written: as row() does,
         // so that f may alias out. 256^3 f64 Jacobi with f, 2 threads: 19.7 ms row by row.
         const C g = C(a_.gamma);
-        row_sums(in, nx, count, in_sy, pf, pf_sy,
-                 [acc](std::int64_t) { return acc; }, no_line{}, [&](std::int64_t j, std::int64_t, C* row) {
-                   const S* fj = f + j * fsy;
-                   prefetch_row(fj, f_ahead, nx);
-                   for (std::int64_t x = 0; x < nx; ++x) row[x] += g * fj[x];
-                   if (stream)
-                     Rows::stream(row, out + j * out_sy, nx);
-                   else
-                     std::copy(row, row + nx, out + j * out_sy);
-                 });
+        row_sums(
+            in, nx, count, in_sy, pf, pf_sy, [acc](std::int64_t) { return acc; }, no_line{},
+            [&](std::int64_t j, std::int64_t, C* row) {
+              const S* fj = f + j * fsy;
+              prefetch_row(fj, f_ahead, nx);
+              for (std::int64_t x = 0; x < nx; ++x) row[x] += g * fj[x];
+              if (stream)
+                Rows::stream(row, out + j * out_sy, nx);
+              else
+                std::copy(row, row + nx, out + j * out_sy);
+            });
       } else if (!stream) {
         C* o = reinterpret_cast<C*>(out);
-        row_sums(in, nx, count, in_sy, pf, pf_sy,
-                 [o, out_sy](std::int64_t j) { return o + j * out_sy; }, no_line{}, no_line{});
+        row_sums(
+            in, nx, count, in_sy, pf, pf_sy, [o, out_sy](std::int64_t j) { return o + j * out_sy; }, no_line{},
+            no_line{});
       } else if (reinterpret_cast<std::uintptr_t>(out) % 64 == 0 && out_sy * sizeof(S) % 64 == 0) {
         // Lines streamed as soon as computed: the non-temporal stores then overlap the loads
         // (measured 25% faster than streaming each row after computing it).
-        row_sums(in, nx, count, in_sy, pf, pf_sy,
-                 [acc](std::int64_t) { return acc; },
-                 [out, out_sy](std::int64_t j, std::int64_t x, const C* row) {
-                   Rows::stream_line(row + x, out + j * out_sy + x);
-                 },
-                 [out, out_sy, nx](std::int64_t j, std::int64_t x, const C* row) {
-                   std::copy(row + x, row + nx, out + j * out_sy + x);
-                 });
+        row_sums(
+            in, nx, count, in_sy, pf, pf_sy, [acc](std::int64_t) { return acc; },
+            [out, out_sy](std::int64_t j, std::int64_t x, const C* row) {
+              Rows::stream_line(row + x, out + j * out_sy + x);
+            },
+            [out, out_sy, nx](std::int64_t j, std::int64_t x, const C* row) {
+              std::copy(row + x, row + nx, out + j * out_sy + x);
+            });
       } else {
-        row_sums(in, nx, count, in_sy, pf, pf_sy,
-                 [acc](std::int64_t) { return acc; }, no_line{},
-                 [out, out_sy, nx](std::int64_t j, std::int64_t, const C* row) { Rows::stream(row, out + j * out_sy, nx); });
+        row_sums(
+            in, nx, count, in_sy, pf, pf_sy, [acc](std::int64_t) { return acc; }, no_line{},
+            [out, out_sy, nx](std::int64_t j, std::int64_t, const C* row) { Rows::stream(row, out + j * out_sy, nx); });
       }
     }
   }
@@ -268,23 +289,23 @@ class stencil_row_kernel {
     const std::int64_t nx = a_.nx;
     C* acc = acc_.data();
     const C g = C(a_.gamma);
-    row_sums(in, nx, count, in_sy, row_prefetch{}, 0,
-             [acc](std::int64_t) { return acc; }, no_line{},
-             [&](std::int64_t j, std::int64_t, C* row) {
-               if (f) {
-                 prefetch_row(f + j * fsy, f_ahead, nx);
-                 Rows::load(f + j * fsy, f_wide, nx);
-                 for (std::int64_t x = 0; x < nx; ++x) row[x] += g * f_wide[x];
-               }
-               if (keep_wide) {
-                 Rows::store(row, scratch, nx);
-                 Rows::load(scratch, static_cast<C*>(out) + j * out_sy, nx);
-               } else if (stream) {
-                 Rows::stream(row, static_cast<N*>(out) + j * out_sy, nx);
-               } else {
-                 Rows::store(row, static_cast<N*>(out) + j * out_sy, nx);
-               }
-             });
+    row_sums(
+        in, nx, count, in_sy, row_prefetch{}, 0, [acc](std::int64_t) { return acc; }, no_line{},
+        [&](std::int64_t j, std::int64_t, C* row) {
+          if (f) {
+            prefetch_row(f + j * fsy, f_ahead, nx);
+            Rows::load(f + j * fsy, f_wide, nx);
+            for (std::int64_t x = 0; x < nx; ++x) row[x] += g * f_wide[x];
+          }
+          if (keep_wide) {
+            Rows::store(row, scratch, nx);
+            Rows::load(scratch, static_cast<C*>(out) + j * out_sy, nx);
+          } else if (stream) {
+            Rows::stream(row, static_cast<N*>(out) + j * out_sy, nx);
+          } else {
+            Rows::store(row, static_cast<N*>(out) + j * out_sy, nx);
+          }
+        });
   }
 
   /// Output row of a variable stencil (constant ones take rows() or rows_narrowed()) from

@@ -117,8 +117,8 @@ struct wavefront_tiling {
     }
     // tx * strips a multiple of the threads (lcm), so that every thread gets as many strips.
     const std::int64_t tx = (a.nx + bx - 1) / bx;
-    const std::int64_t strips = std::clamp<std::int64_t>(threads / std::gcd<std::int64_t>(tx, threads), 1,
-                                                         std::max<std::int64_t>(a.ny, 1));
+    const std::int64_t strips =
+        std::clamp<std::int64_t>(threads / std::gcd<std::int64_t>(tx, threads), 1, std::max<std::int64_t>(a.ny, 1));
     return {bx, by, strips};
   }
 };
@@ -180,7 +180,8 @@ class wavefront_tile {
     // Level 1 reads the grid, or f16/bf16 planes of it widened once; the others the ring.
     std::vector<std::unique_ptr<stencil_row_kernel<C, Rows>>> engines(k_ + 1);
     for (int t = 1; t <= k_; ++t) engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
-    const std::int64_t yb1 = std::clamp<std::int64_t>(row_lo_[1], 0, a_.ny), ye1 = std::clamp<std::int64_t>(row_hi_[1], 0, a_.ny);
+    const std::int64_t yb1 = std::clamp<std::int64_t>(row_lo_[1], 0, a_.ny),
+                       ye1 = std::clamp<std::int64_t>(row_hi_[1], 0, a_.ny);
     if (narrow_storage && yb1 < ye1) {
       level1_.block(std::max<std::int64_t>(0, lo_x_[1]), x_end(1), yb1, ye1);
       for (std::int64_t z = -r_; z < r_; ++z) level1_.load(input(), a_.usy, a_.usz, z);
@@ -353,16 +354,28 @@ class wavefront_tile {
     const std::int64_t n = a_.nx;
     for (std::int64_t x = lo_x_[t]; x < 0; ++x) {
       switch (boundary(bc_.kind[0][0])) {
-        case boundary::dirichlet: row[x] = widen(u[x]); break;
-        case boundary::periodic: row[x] = row[x + n]; break;
-        case boundary::neumann: row[x] = row[-1 - x]; break;
+        case boundary::dirichlet:
+          row[x] = widen(u[x]);
+          break;
+        case boundary::periodic:
+          row[x] = row[x + n];
+          break;
+        case boundary::neumann:
+          row[x] = row[-1 - x];
+          break;
       }
     }
     for (std::int64_t x = n; x < hi_x_[t]; ++x) {
       switch (boundary(bc_.kind[0][1])) {
-        case boundary::dirichlet: row[x] = widen(u[x]); break;
-        case boundary::periodic: row[x] = row[x - n]; break;
-        case boundary::neumann: row[x] = row[2 * n - 1 - x]; break;
+        case boundary::dirichlet:
+          row[x] = widen(u[x]);
+          break;
+        case boundary::periodic:
+          row[x] = row[x - n];
+          break;
+        case boundary::neumann:
+          row[x] = row[2 * n - 1 - x];
+          break;
       }
     }
   }
@@ -426,7 +439,8 @@ int stencil_sweeps_blocked(const detail::exec_args& ex, const detail::stencil_ar
   k = wavefront_tiling::levels(a, k, sizeof(compute_t<S>));
   const row_plan plan(a);
   const bool periodic_x = boundary(bc.kind[0][0]) == boundary::periodic;
-  const wavefront_tiling tiling = wavefront_tiling::choose(a, k, sizeof(compute_t<S>), periodic_x, std::max(1, ex.threads));
+  const wavefront_tiling tiling =
+      wavefront_tiling::choose(a, k, sizeof(compute_t<S>), periodic_x, std::max(1, ex.threads));
   const std::int64_t tx = (a.nx + tiling.bx - 1) / tiling.bx, strips = tx * tiling.strips_y;
   const int chunks = detail::chunk_count(strips, ex.threads, 1);
   detail::parallel_chunks(chunks, [&](int c) {

@@ -32,8 +32,7 @@ __global__ void convert_kernel(idx n, const Src* x, idx incx, Dst* y, idx incy) 
 
 template <class T>
 __global__ void fill_kernel(idx n, T value, T* x, idx incx) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
-    x[i * incx] = value;
+  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x) x[i * incx] = value;
 }
 
 template <class T>
@@ -118,7 +117,8 @@ void run_reduction(const exec_args& ex, idx n, const void* x, idx incx, const vo
                    double* result) {
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
-  const int blocks = int(std::min<idx>(max_reduction_blocks, std::max<idx>(1, (n + block_threads - 1) / block_threads)));
+  const int blocks =
+      int(std::min<idx>(max_reduction_blocks, std::max<idx>(1, (n + block_threads - 1) / block_threads)));
   auto* partial = static_cast<Acc*>(st.scratch);
   auto* dev_result = reinterpret_cast<double*>(static_cast<char*>(st.scratch) + st.scratch_bytes - sizeof(double));
   reduce_partials<K, T, Acc, A><<<blocks, block_threads, 0, st.stream>>>(
@@ -173,7 +173,8 @@ __global__ void amax_partials(idx n, const T* x, idx incx, best_at* partial) {
   sh[threadIdx.x] = mine;
   __syncthreads();
   for (int stride = block_threads / 2; stride > 0; stride /= 2) {
-    if (int(threadIdx.x) < stride && beats(sh[threadIdx.x + stride], sh[threadIdx.x])) sh[threadIdx.x] = sh[threadIdx.x + stride];
+    if (int(threadIdx.x) < stride && beats(sh[threadIdx.x + stride], sh[threadIdx.x]))
+      sh[threadIdx.x] = sh[threadIdx.x + stride];
     __syncthreads();
   }
   if (threadIdx.x == 0) partial[blockIdx.x] = sh[0];
@@ -205,8 +206,7 @@ struct blas1 {
                                                                  static_cast<T*>(y), incy);
     check_launch("axpy_kernel");
   }
-  static void axpby(const exec_args& ex, idx n, double alpha, const void* x, idx incx, double beta, void* y,
-                    idx incy) {
+  static void axpby(const exec_args& ex, idx n, double alpha, const void* x, idx incx, double beta, void* y, idx incy) {
     device_state& st = state_of(ex);
     cudaSetDevice(st.device);
     axpby_kernel<T><<<grid_for(n), block_threads, 0, st.stream>>>(n, C(alpha), static_cast<const T*>(x), incx, C(beta),
@@ -261,8 +261,8 @@ struct convert {
   static void run(const exec_args& ex, idx n, const void* x, idx incx, void* y, idx incy) {
     device_state& st = state_of(ex);
     cudaSetDevice(st.device);
-    convert_kernel<Src, Dst><<<grid_for(n), block_threads, 0, st.stream>>>(n, static_cast<const Src*>(x), incx,
-                                                                           static_cast<Dst*>(y), incy);
+    convert_kernel<Src, Dst>
+        <<<grid_for(n), block_threads, 0, st.stream>>>(n, static_cast<const Src*>(x), incx, static_cast<Dst*>(y), incy);
     check_launch("convert_kernel");
   }
 };

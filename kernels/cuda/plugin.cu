@@ -16,13 +16,13 @@ namespace {
 
 thread_local std::string pending_kernel_error;
 
-#define MIXPREC_CUDA_TRY(call)                      \
-  do {                                              \
-    const cudaError_t e_ = (call);                  \
-    if (e_ != cudaSuccess) {                        \
-      set_error(err, err_len, #call, e_);           \
-      return 1;                                     \
-    }                                               \
+#define MIXPREC_CUDA_TRY(call)            \
+  do {                                    \
+    const cudaError_t e_ = (call);        \
+    if (e_ != cudaSuccess) {              \
+      set_error(err, err_len, #call, e_); \
+      return 1;                           \
+    }                                     \
   } while (0)
 
 int device_count(int* count, char* err, std::size_t err_len) {
@@ -77,8 +77,8 @@ void release(int device, void* ptr) {
   cudaFree(ptr);
 }
 
-int copy(void* stream, void* dst, const void* src, std::size_t bytes, detail::copy_kind kind,
-         char* err, std::size_t err_len) {
+int copy(void* stream, void* dst, const void* src, std::size_t bytes, detail::copy_kind kind, char* err,
+         std::size_t err_len) {
   const cudaMemcpyKind k = kind == detail::copy_kind::host_to_device   ? cudaMemcpyHostToDevice
                            : kind == detail::copy_kind::device_to_host ? cudaMemcpyDeviceToHost
                                                                        : cudaMemcpyDeviceToDevice;
@@ -108,8 +108,16 @@ void register_kernels(const detail::kernel_sink& sink) { register_blas1_kernels(
 const detail::cuda_plugin_api api_table = {
     detail::kernel_abi_version,
     "CUDA " MIXPREC_STR(__CUDACC_VER_MAJOR__) "." MIXPREC_STR(__CUDACC_VER_MINOR__),
-    device_count, device_name, create_state, destroy_state, allocate, release, copy,
-    synchronize, take_kernel_error, register_kernels};
+    device_count,
+    device_name,
+    create_state,
+    destroy_state,
+    allocate,
+    release,
+    copy,
+    synchronize,
+    take_kernel_error,
+    register_kernels};
 
 }  // namespace
 
@@ -120,8 +128,8 @@ void record_error(const char* what, cudaError_t e) {
 
 }  // namespace mixprec::cuda
 
-extern "C" __attribute__((visibility("default"))) const mixprec::detail::cuda_plugin_api*
-mixprec_cuda_plugin(int abi_version) {
+extern "C" __attribute__((visibility("default"))) const mixprec::detail::cuda_plugin_api* mixprec_cuda_plugin(
+    int abi_version) {
   (void)abi_version;  // the core compares versions itself and explains a mismatch
   return &mixprec::cuda::api_table;
 }

@@ -12,7 +12,7 @@ namespace mixprec::cuda {
 struct device_state {
   int device = 0;
   cudaStream_t stream = nullptr;
-  void* scratch = nullptr;          // per-block partials and the final result
+  void* scratch = nullptr;  // per-block partials and the final result
   std::size_t scratch_bytes = 0;
 };
 

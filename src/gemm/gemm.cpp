@@ -14,11 +14,16 @@ namespace mixprec {
 
 const char* name_of(activation a) {
   switch (a) {
-    case activation::none: return "none";
-    case activation::relu: return "relu";
-    case activation::gelu_erf: return "gelu_erf";
-    case activation::gelu_tanh: return "gelu_tanh";
-    case activation::silu: return "silu";
+    case activation::none:
+      return "none";
+    case activation::relu:
+      return "relu";
+    case activation::gelu_erf:
+      return "gelu_erf";
+    case activation::gelu_tanh:
+      return "gelu_tanh";
+    case activation::silu:
+      return "silu";
   }
   return "?";
 }
@@ -108,26 +113,37 @@ struct family {
 };
 family family_of(dtype a, f16_mode mode) {
   switch (a) {
-    case dtype::f64: return {dtype::f64, dtype::f64, dtype::f64, dtype::f64};
-    case dtype::f32: return {dtype::f32, dtype::f32, dtype::f32, dtype::f32};
+    case dtype::f64:
+      return {dtype::f64, dtype::f64, dtype::f64, dtype::f64};
+    case dtype::f32:
+      return {dtype::f32, dtype::f32, dtype::f32, dtype::f32};
     case dtype::f16:
       if (mode == f16_mode::allow_bf16_inputs) return {dtype::bf16, dtype::f32, dtype::f16, dtype::f32};
       return {dtype::f16, dtype::f32, dtype::f16, dtype::f32};
-    case dtype::bf16: return {dtype::bf16, dtype::f32, dtype::bf16, dtype::f32};
-    case dtype::u8: return {dtype::u8, dtype::i32, dtype::i8, dtype::f32};
-    case dtype::i8: return {dtype::i8, dtype::i32, dtype::i8, dtype::f32};
-    default: break;
+    case dtype::bf16:
+      return {dtype::bf16, dtype::f32, dtype::bf16, dtype::f32};
+    case dtype::u8:
+      return {dtype::u8, dtype::i32, dtype::i8, dtype::f32};
+    case dtype::i8:
+      return {dtype::i8, dtype::i32, dtype::i8, dtype::f32};
+    default:
+      break;
   }
   MIXPREC_THROW(unsupported, op, "A is ", name_of(a), "; GEMM takes f64, f32, f16, bf16, u8 or i8 A");
 }
 
 bool c_allowed(dtype a, dtype c) {
   switch (a) {
-    case dtype::f64: return c == dtype::f64;
-    case dtype::f32: return c == dtype::f32;
-    case dtype::f16: return c == dtype::f32 || c == dtype::f16;
-    case dtype::bf16: return c == dtype::f32 || c == dtype::bf16;
-    default: return c == dtype::i32 || c == dtype::f32 || c == dtype::i8 || c == dtype::u8;
+    case dtype::f64:
+      return c == dtype::f64;
+    case dtype::f32:
+      return c == dtype::f32;
+    case dtype::f16:
+      return c == dtype::f32 || c == dtype::f16;
+    case dtype::bf16:
+      return c == dtype::f32 || c == dtype::bf16;
+    default:
+      return c == dtype::i32 || c == dtype::f32 || c == dtype::i8 || c == dtype::u8;
   }
 }
 
@@ -137,8 +153,8 @@ void check_vector(const char* name, const const_view& v, std::int64_t n, dtype r
     MIXPREC_THROW(shape_mismatch, op, "epilogue.", name, " must hold n = ", n, " values (one per column of C), not ",
                   v.size());
   if (v.type() != real)
-    MIXPREC_THROW(invalid_argument, op, "epilogue.", name, " is ", name_of(v.type()), " but this GEMM's epilogue runs in ",
-                  name_of(real));
+    MIXPREC_THROW(invalid_argument, op, "epilogue.", name, " is ", name_of(v.type()),
+                  " but this GEMM's epilogue runs in ", name_of(real));
   if (n > 1 && v.stride(0) != 1) MIXPREC_THROW(unsupported, op, "epilogue.", name, " must have unit stride");
 }
 
@@ -190,8 +206,8 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
   const matrix_shape cs = shape_of("C", c, trans::no);
   const std::int64_t m = as.rows, k = as.cols, n = bs.cols;
   if (bs.rows != k || cs.rows != m || cs.cols != n)
-    MIXPREC_THROW(shape_mismatch, op, "op(A) is ", m, " x ", k, ", op(B) ", bs.rows, " x ", bs.cols, " and C ",
-                  cs.rows, " x ", cs.cols, "; they must be m x k, k x n and m x n");
+    MIXPREC_THROW(shape_mismatch, op, "op(A) is ", m, " x ", k, ", op(B) ", bs.rows, " x ", bs.cols, " and C ", cs.rows,
+                  " x ", cs.cols, "; they must be m x k, k x n and m x n");
   const std::int64_t batch = cs.batch;
   if ((a.rank() == 3 && as.batch != batch) || (b && b->rank() == 3 && bs.batch != batch) ||
       (c.rank() == 2 && (a.rank() == 3 || (b && b->rank() == 3))))
@@ -227,8 +243,8 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
   if (integer) {
     check_zero_point("a_zero_point", o.a_zero_point, a.type());
     check_zero_point("b_zero_point", o.b_zero_point, dtype::i8);
-    const double worst = double(k) * double(max_offset(a.type(), o.a_zero_point)) *
-                         double(max_offset(dtype::i8, o.b_zero_point));
+    const double worst =
+        double(k) * double(max_offset(a.type(), o.a_zero_point)) * double(max_offset(dtype::i8, o.b_zero_point));
     if (worst >= 2147483648.0)
       MIXPREC_THROW(unsupported, op, "k = ", k, " is too large for exact s32 accumulation of ", name_of(a.type()),
                     " x s8 with these zero points (k * max|a - za| * max|b - zb| = ", worst, " >= 2^31)");
@@ -250,8 +266,7 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
   }
 
   // C is written: it must not overlap itself or anything read (the residual may be C itself).
-  if (self_overlapping(c))
-    MIXPREC_THROW(invalid_argument, op, "C's strides make distinct elements share memory");
+  if (self_overlapping(c)) MIXPREC_THROW(invalid_argument, op, "C's strides make distinct elements share memory");
   const byte_span cspan = span_of(c);
   if (overlap(cspan, span_of(a)) || (b && overlap(cspan, span_of(*b))))
     MIXPREC_THROW(invalid_argument, op, "C overlaps A or B; C would be overwritten while it is read");
@@ -265,13 +280,24 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
   detail::gemm_packed packed{};
   if (pb) packed = packed_args_of(*pb);
   const gemm_args args{
-      m, n, k, batch,
+      m,
+      n,
+      k,
+      batch,
       gemm_matrix{a.data(), as.rs, as.cs, a.rank() == 3 ? as.bs : 0},
       gemm_matrix{b ? b->data() : nullptr, bs.rs, bs.cs, b && b->rank() == 3 ? bs.bs : 0},
-      a.type(), fam.b_type,
+      a.type(),
+      fam.b_type,
       pb ? &packed : nullptr,
-      c.data(), cs.rs, cs.cs, c.rank() == 3 ? cs.bs : 0, c.type(),
-      alpha, beta, o.a_zero_point, o.b_zero_point,
+      c.data(),
+      cs.rs,
+      cs.cs,
+      c.rank() == 3 ? cs.bs : 0,
+      c.type(),
+      alpha,
+      beta,
+      o.a_zero_point,
+      o.b_zero_point,
       gemm_epilogue_args{ep.scale.data(), ep.bias.data(), ep.act, present(ep.residual) ? ep.residual.data() : nullptr,
                          ep.residual.rank() ? ep.residual.stride(ep.residual.rank() - 2) : 0,
                          ep.residual.rank() ? ep.residual.stride(ep.residual.rank() - 1) : 0,

@@ -10,7 +10,7 @@
 namespace mixprec {
 
 struct packed_matrix::impl {
-  buffer panels;                       // in the context the matrix was packed in
+  buffer panels;  // in the context the matrix was packed in
   std::int64_t k = 0, n = 0, k_padded = 0;
   int nr = 0, kgroup = 0;
   dtype type = dtype::f32;

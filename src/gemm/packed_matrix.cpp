@@ -21,14 +21,21 @@ constexpr layout_of_dtype layout_of() {
 layout_of_dtype packed_layout(dtype t) {
   using namespace kern;
   switch (t) {
-    case dtype::f64: return layout_of<gemm_f64>();
-    case dtype::f32: return layout_of<gemm_f32>();
-    case dtype::f16: return layout_of<gemm_f16>();
-    case dtype::bf16: return layout_of<gemm_bf16>();
-    case dtype::i8: return layout_of<gemm_int8>();
-    default: break;
+    case dtype::f64:
+      return layout_of<gemm_f64>();
+    case dtype::f32:
+      return layout_of<gemm_f32>();
+    case dtype::f16:
+      return layout_of<gemm_f16>();
+    case dtype::bf16:
+      return layout_of<gemm_bf16>();
+    case dtype::i8:
+      return layout_of<gemm_int8>();
+    default:
+      break;
   }
-  MIXPREC_THROW(unsupported, "packed_matrix::pack", "B is ", name_of(t), "; weights are packed from f64, f32, f16, bf16 or i8");
+  MIXPREC_THROW(unsupported, "packed_matrix::pack", "B is ", name_of(t),
+                "; weights are packed from f64, f32, f16, bf16 or i8");
 }
 
 }  // namespace
@@ -82,8 +89,8 @@ std::string packed_matrix::layout_name() const {
 namespace detail {
 gemm_packed packed_args_of(const packed_matrix& p) {
   const packed_matrix::impl& i = *p.get();
-  return gemm_packed{i.panels.data(), i.k, i.n, i.k_padded, i.nr, i.kgroup, i.type,
-                     i.col_sums.empty() ? nullptr : i.col_sums.data()};
+  return gemm_packed{
+      i.panels.data(), i.k, i.n, i.k_padded, i.nr, i.kgroup, i.type, i.col_sums.empty() ? nullptr : i.col_sums.data()};
 }
 }  // namespace detail
 

@@ -13,9 +13,12 @@ namespace mixprec {
 
 const char* name_of(boundary b) {
   switch (b) {
-    case boundary::dirichlet: return "dirichlet";
-    case boundary::periodic: return "periodic";
-    case boundary::neumann: return "neumann";
+    case boundary::dirichlet:
+      return "dirichlet";
+    case boundary::periodic:
+      return "periodic";
+    case boundary::neumann:
+      return "neumann";
   }
   return "?";
 }
@@ -68,8 +71,8 @@ grid grid::wrap(void* origin, dtype type, grid_extent extent, int halo, std::int
     MIXPREC_THROW(invalid_argument, "grid::wrap", "stride_y ", stride_y, " leaves no room for ", extent.nx,
                   " points and a halo of ", halo, " on both sides");
   if (extent.dims == 3 && stride_z < stride_y * (extent.ny + 2 * halo))
-    MIXPREC_THROW(invalid_argument, "grid::wrap", "stride_z ", stride_z, " is less than stride_y * (ny + 2*halo) = ",
-                  stride_y * (extent.ny + 2 * halo));
+    MIXPREC_THROW(invalid_argument, "grid::wrap", "stride_z ", stride_z,
+                  " is less than stride_y * (ny + 2*halo) = ", stride_y * (extent.ny + 2 * halo));
   grid g;
   g.ctx_ = ctx;
   g.type_ = type;

@@ -32,8 +32,8 @@ void* allocate(const context_state& ctx, std::size_t bytes);
 void release(const context_state& ctx, void* p, std::size_t bytes) noexcept;
 
 /// Raw copy between memory spaces; `src_ctx`/`dst_ctx` say where each pointer lives.
-void copy_bytes(const context_state& src_ctx, const void* src, const context_state& dst_ctx,
-                void* dst, std::size_t bytes);
+void copy_bytes(const context_state& src_ctx, const void* src, const context_state& dst_ctx, void* dst,
+                std::size_t bytes);
 
 /// Name of the threading runtime the CPU kernels were built with.
 const char* threading_runtime();

@@ -27,8 +27,8 @@ struct cuda_plugin_api {
   int (*allocate)(int device, std::size_t bytes, void** ptr, char* err, std::size_t err_len);
   void (*release)(int device, void* ptr);
   /// Copies `bytes` on `stream` and waits for it (pageable host memory is fine).
-  int (*copy)(void* stream, void* dst, const void* src, std::size_t bytes, copy_kind kind,
-              char* err, std::size_t err_len);
+  int (*copy)(void* stream, void* dst, const void* src, std::size_t bytes, copy_kind kind, char* err,
+              std::size_t err_len);
   int (*synchronize)(void* stream, char* err, std::size_t err_len);
   /// The first error a kernel launch recorded on this thread since the last call, cleared.
   int (*take_kernel_error)(char* err, std::size_t err_len);

@@ -13,15 +13,13 @@ namespace mixprec::detail {
 
 /// The best runnable kernel for (op, backend of ctx, in, out) that supports `problem`, or
 /// the forced one (mixprec::force_kernel). Throws unsupported when none can serve.
-kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype out,
-                           const void* problem);
+kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype out, const void* problem);
 
 /// After a kernel ran: turns a CUDA launch failure into mixprec::error, and with
 /// MIXPREC_VERBOSE waits for the device and prints the call's one line (dtypes and shape
 /// already formatted by the front end). Every op front end ends its call here.
-void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
-                 std::chrono::steady_clock::time_point start, const std::string& dtypes,
-                 const std::string& shape, accumulation acc);
+void finish_call(op_id op, const context_state& ctx, const kernel_entry& k, std::chrono::steady_clock::time_point start,
+                 const std::string& dtypes, const std::string& shape, accumulation acc);
 
 /// The start of a call, for the verbose line's time; read from the clock only when verbose
 /// is on (the clock read cost a tenth of a small call).
@@ -33,8 +31,8 @@ inline std::chrono::steady_clock::time_point call_start() {
 /// it is printed: formatting it on every call cost more than a BLAS-1 kernel on a few
 /// thousand elements, the size of a small solver's vectors.
 template <class Describe>
-void finish_call(op_id op, const context_state& ctx, const kernel_entry& k,
-                 std::chrono::steady_clock::time_point start, accumulation acc, Describe&& describe) {
+void finish_call(op_id op, const context_state& ctx, const kernel_entry& k, std::chrono::steady_clock::time_point start,
+                 accumulation acc, Describe&& describe) {
   if (ctx.kind == backend::cpu && !mixprec::verbose_enabled()) return;
   const std::pair<std::string, std::string> text = describe();
   finish_call(op, ctx, k, start, text.first, text.second, acc);

@@ -16,12 +16,10 @@ std::string cat(const A&... parts) {
   return out.str();
 }
 
-[[noreturn]] void throw_error(status code, const char* op, std::string message, const char* file,
-                              int line);
+[[noreturn]] void throw_error(status code, const char* op, std::string message, const char* file, int line);
 
 }  // namespace mixprec::detail
 
 /// MIXPREC_THROW(shape_mismatch, "axpy", "x has ", n, " elements, y has ", m)
-#define MIXPREC_THROW(code, op, ...)                                                   \
-  ::mixprec::detail::throw_error(::mixprec::status::code, op,                          \
-                                 ::mixprec::detail::cat(__VA_ARGS__), __FILE__, __LINE__)
+#define MIXPREC_THROW(code, op, ...) \
+  ::mixprec::detail::throw_error(::mixprec::status::code, op, ::mixprec::detail::cat(__VA_ARGS__), __FILE__, __LINE__)

@@ -28,14 +28,12 @@ inline constexpr int max_chunks = 256;
 /// How many chunks to cut n elements into: one per thread, none smaller than min_chunk.
 inline int chunk_count(std::int64_t n, int threads, std::int64_t min_chunk) {
   const std::int64_t by_size = std::max<std::int64_t>(1, n / std::max<std::int64_t>(1, min_chunk));
-  return int(std::min<std::int64_t>({by_size, std::int64_t(std::max(1, threads)),
-                                     std::int64_t(max_chunks)}));
+  return int(std::min<std::int64_t>({by_size, std::int64_t(std::max(1, threads)), std::int64_t(max_chunks)}));
 }
 
 /// [begin, end) of chunk c of `chunks` over n elements; boundaries are multiples of `align`
 /// (SIMD width or cache line) except the last end.
-inline void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align,
-                        std::int64_t* begin, std::int64_t* end) {
+inline void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int64_t* begin, std::int64_t* end) {
   const std::int64_t blocks = (n + align - 1) / align;
   const std::int64_t per = blocks / chunks, extra = blocks % chunks;
   const std::int64_t b = c * per + std::min<std::int64_t>(c, extra);
@@ -86,9 +84,12 @@ void parallel_chunks(int chunks, F&& f) {
 #if defined(MIXPREC_THREADING_TBB)
   tbb::task_arena arena(chunks);
   arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<int>(0, chunks, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int c = r.begin(); c != r.end(); ++c) run(c);
-    }, tbb::simple_partitioner());
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, chunks, 1),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int c = r.begin(); c != r.end(); ++c) run(c);
+        },
+        tbb::simple_partitioner());
   });
 #else
 #pragma omp parallel for num_threads(chunks) schedule(static, 1)

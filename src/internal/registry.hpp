@@ -20,10 +20,38 @@ namespace mixprec::detail {
 
 inline constexpr int kernel_abi_version = 7;
 
-enum class op_id : std::uint8_t { convert, fill, axpy, axpby, scal, dot, sumsq, asum, amax, spmv_csr, spmv_sell, spmm_csr, halo_fill, stencil,
-                                   stencil_sweeps, gemm, gemm_pack, quantize, dequantize, mg_smooth, mg_restrict,
-                                   mg_prolong, csr_rows_solve, cg_update, spmv_dia, mdot, maxpy,
-                                   diag_scale, pcg_jacobi_update, count_ };
+enum class op_id : std::uint8_t {
+  convert,
+  fill,
+  axpy,
+  axpby,
+  scal,
+  dot,
+  sumsq,
+  asum,
+  amax,
+  spmv_csr,
+  spmv_sell,
+  spmm_csr,
+  halo_fill,
+  stencil,
+  stencil_sweeps,
+  gemm,
+  gemm_pack,
+  quantize,
+  dequantize,
+  mg_smooth,
+  mg_restrict,
+  mg_prolong,
+  csr_rows_solve,
+  cg_update,
+  spmv_dia,
+  mdot,
+  maxpy,
+  diag_scale,
+  pcg_jacobi_update,
+  count_
+};
 
 /// BLAS-1 ops take a blas1_problem in supports(); the others their own.
 constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
@@ -31,8 +59,8 @@ const char* name_of(op_id op);
 
 /// What a kernel needs from its context at run time.
 struct exec_args {
-  int threads = 1;          // CPU: threads to use
-  void* stream = nullptr;   // CUDA: cudaStream_t of the context
+  int threads = 1;               // CPU: threads to use
+  void* stream = nullptr;        // CUDA: cudaStream_t of the context
   void* device_state = nullptr;  // CUDA: the plugin's per-context state (scratch memory)
 };
 
@@ -44,15 +72,14 @@ struct blas1_problem {
 };
 
 // Signatures, one per op. Strides are in elements and may be negative or (inputs) zero.
-using convert_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
-                            void* y, std::int64_t incy);
-using fill_fn = void (*)(const exec_args&, std::int64_t n, double value, void* x,
-                         std::int64_t incx);
-using axpy_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x,
-                         std::int64_t incx, void* y, std::int64_t incy);
+using convert_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx, void* y,
+                            std::int64_t incy);
+using fill_fn = void (*)(const exec_args&, std::int64_t n, double value, void* x, std::int64_t incx);
+using axpy_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x, std::int64_t incx, void* y,
+                         std::int64_t incy);
 /// y = alpha*x + beta*y; beta == 0 does not read y.
-using axpby_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x, std::int64_t incx,
-                          double beta, void* y, std::int64_t incy);
+using axpby_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* x, std::int64_t incx, double beta,
+                          void* y, std::int64_t incy);
 /// CG's update in one pass over dense vectors: x += alpha*p, r -= alpha*q, and the new r'r
 /// accumulated in f64 into *rr.
 using cg_update_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* p, const void* q, void* x,
@@ -65,8 +92,7 @@ using diag_scale_fn = void (*)(const exec_args&, std::int64_t n, double alpha, c
 /// r'r and r'Dr accumulated in f64 into rr[0] and rr[1] (one pass instead of four).
 using pcg_jacobi_update_fn = void (*)(const exec_args&, std::int64_t n, double alpha, const void* p, const void* q,
                                       const void* d, void* x, void* r, double* rr);
-using scal_fn = void (*)(const exec_args&, std::int64_t n, double alpha, void* x,
-                         std::int64_t incx);
+using scal_fn = void (*)(const exec_args&, std::int64_t n, double alpha, void* x, std::int64_t incx);
 /// The most vectors one mdot or maxpy call takes: their accumulators or coefficients stay in
 /// registers; front ends cut longer lists into groups.
 inline constexpr int multi_vector_max = 8;
@@ -78,15 +104,14 @@ using mdot_fn = void (*)(const exec_args&, std::int64_t n, int k, const void* v,
 /// w += sum_j a[j] v_j, j in order, each step rounded as axpy rounds it: one pass over w.
 using maxpy_fn = void (*)(const exec_args&, std::int64_t n, int k, const double* a, const void* v, std::int64_t ldv,
                           void* w);
-using dot_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
-                        const void* y, std::int64_t incy, accumulation acc, double* result);
+using dot_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx, const void* y,
+                        std::int64_t incy, accumulation acc, double* result);
 /// sum (scale * x[i])^2 in the accumulation precision; nrm2 is built on it.
-using sumsq_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
-                          double scale, accumulation acc, double* result);
-using asum_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
-                         accumulation acc, double* result);
-using amax_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx,
-                         std::int64_t* result);
+using sumsq_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx, double scale,
+                          accumulation acc, double* result);
+using asum_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx, accumulation acc,
+                         double* result);
+using amax_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx, std::int64_t* result);
 
 /// A CSR matrix as kernels see it (validated by the front end).
 struct csr_args {
@@ -140,13 +165,13 @@ struct spmv_problem {
 };
 
 /// y = alpha*A*x + beta*y; x and y dense, of the entry's `out` dtype; beta == 0: y not read.
-using spmv_csr_fn = void (*)(const exec_args&, const csr_args& a, double alpha, const void* x, double beta,
-                             void* y, accumulation acc);
-using spmv_sell_fn = void (*)(const exec_args&, const sell_args& a, double alpha, const void* x, double beta,
-                              void* y, accumulation acc);
+using spmv_csr_fn = void (*)(const exec_args&, const csr_args& a, double alpha, const void* x, double beta, void* y,
+                             accumulation acc);
+using spmv_sell_fn = void (*)(const exec_args&, const sell_args& a, double alpha, const void* x, double beta, void* y,
+                              accumulation acc);
 
-using spmv_dia_fn = void (*)(const exec_args&, const dia_args& a, double alpha, const void* x, double beta,
-                             void* y, accumulation acc);
+using spmv_dia_fn = void (*)(const exec_args&, const dia_args& a, double alpha, const void* x, double beta, void* y,
+                             accumulation acc);
 
 /// Y = alpha*A*X + beta*Y for k right-hand sides: X (cols x k) and Y (rows x k) row-major
 /// with leading dimensions ldx, ldy (so each row's k values are contiguous).
@@ -183,13 +208,13 @@ struct stencil_args {
   int dims;
   int npoints, radius;
   const stencil_offset* offsets;
-  const double* coeffs;             // constant stencils: npoints coefficients; else null
-  const void* const* coeff_grids;   // variable stencils: npoints grid origins; else null
-  std::int64_t csy, csz;            // strides of the coefficient grids
-  int center;                       // index of point (0,0,0), -1 if none (jacobi needs it)
+  const double* coeffs;            // constant stencils: npoints coefficients; else null
+  const void* const* coeff_grids;  // variable stencils: npoints grid origins; else null
+  std::int64_t csy, csz;           // strides of the coefficient grids
+  int center;                      // index of point (0,0,0), -1 if none (jacobi needs it)
   const void* u;
   std::int64_t usy, usz;
-  const void* f;                    // may be null
+  const void* f;  // may be null
   std::int64_t fsy, fsz;
   void* out;
   std::int64_t osy, osz;
@@ -305,8 +330,8 @@ struct gemm_epilogue_args {
 struct gemm_args {
   std::int64_t m, n, k, batch;
   gemm_matrix a;
-  gemm_matrix b;               // unused when packed_b is set
-  dtype a_type, b_type;        // the stored dtypes (f16 for a bf16 kernel in f16_mode::allow_bf16_inputs)
+  gemm_matrix b;         // unused when packed_b is set
+  dtype a_type, b_type;  // the stored dtypes (f16 for a bf16 kernel in f16_mode::allow_bf16_inputs)
   const gemm_packed* packed_b;
   void* c;
   std::int64_t crs, ccs, cbs;
@@ -365,8 +390,8 @@ struct blas1_kernel_table {
   sumsq_fn sumsq[4];
   asum_fn asum[4];
   amax_fn amax[4];
-  mdot_fn mdot[2];    // f64, f32
-  maxpy_fn maxpy[2];  // f64, f32
+  mdot_fn mdot[2];                            // f64, f32
+  maxpy_fn maxpy[2];                          // f64, f32
   cg_update_fn cg_update[2];                  // f64, f32
   diag_scale_fn diag_scale[2];                // f64, f32
   pcg_jacobi_update_fn pcg_jacobi_update[2];  // f64, f32
@@ -400,11 +425,11 @@ using supports_fn = bool (*)(const void* problem, const char** why);
 struct kernel_entry {
   op_id op;
   backend where;
-  dtype in, out;                // for single-dtype ops in == out
-  cpu_isa min_isa;              // generic for CUDA kernels
-  int priority;                 // higher is tried first
-  const char* name;             // <op>_<dtypes>_<variant>, static storage
-  supports_fn supports;         // null: accepts every problem
+  dtype in, out;         // for single-dtype ops in == out
+  cpu_isa min_isa;       // generic for CUDA kernels
+  int priority;          // higher is tried first
+  const char* name;      // <op>_<dtypes>_<variant>, static storage
+  supports_fn supports;  // null: accepts every problem
   any_fn fn;
 };
 

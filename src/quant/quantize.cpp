@@ -44,7 +44,9 @@ shape2 shape_of(const char* op, const char* name, const const_view& v) {
 void divisors(const quant_params& p, std::int64_t* row_div, std::int64_t* col_div) {
   const std::int64_t big = std::numeric_limits<std::int64_t>::max();
   switch (p.scheme.granularity) {
-    case quant_granularity::per_tensor: *row_div = big, *col_div = big; return;
+    case quant_granularity::per_tensor:
+      *row_div = big, *col_div = big;
+      return;
     case quant_granularity::per_channel:
       *row_div = p.scheme.axis == 0 ? 1 : big;
       *col_div = p.scheme.axis == 1 ? 1 : big;
@@ -77,14 +79,19 @@ void check_params(const char* op, const quant_params& p, std::int64_t rows, std:
 
 float read_float(const const_view& x, std::int64_t offset) {
   switch (x.type()) {
-    case dtype::f32: return static_cast<const float*>(x.data())[offset];
-    case dtype::bf16: return float(static_cast<const bfloat16*>(x.data())[offset]);
-    case dtype::f16: return float(static_cast<const half*>(x.data())[offset]);
-    default: return 0.0f;
+    case dtype::f32:
+      return static_cast<const float*>(x.data())[offset];
+    case dtype::bf16:
+      return float(static_cast<const bfloat16*>(x.data())[offset]);
+    case dtype::f16:
+      return float(static_cast<const half*>(x.data())[offset]);
+    default:
+      return 0.0f;
   }
 }
 
-void run(detail::op_id opid, const context& ctx, dtype in, dtype out, const detail::quant_args& args, const char* shape) {
+void run(detail::op_id opid, const context& ctx, dtype in, dtype out, const detail::quant_args& args,
+         const char* shape) {
   const detail::context_state& st = *ctx.state();
   const detail::quant_problem problem{args.cols <= 1 || (args.scs == 1 && args.dcs == 1)};
   const detail::kernel_entry k = detail::select_kernel(opid, st, in, out, &problem);
@@ -165,7 +172,8 @@ void quant_call(const char* op, const const_view& real, const const_view& ints, 
                 bool to_ints) {
   if (!real.ctx().state() || !ints.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x or q has no context");
   if (!real.ctx().same_memory(ints.ctx())) MIXPREC_THROW(invalid_argument, op, "x and q must live in one memory space");
-  const bool float_ok = real.type() == dtype::f32 || real.type() == dtype::bf16 || (to_ints && real.type() == dtype::f16);
+  const bool float_ok =
+      real.type() == dtype::f32 || real.type() == dtype::bf16 || (to_ints && real.type() == dtype::f16);
   if (!float_ok)
     MIXPREC_THROW(unsupported, op, "x is ", name_of(real.type()),
                   to_ints ? "; quantization reads f32, bf16 or f16" : "; dequantization writes f32 or bf16");
@@ -179,8 +187,19 @@ void quant_call(const char* op, const const_view& real, const const_view& ints, 
   if (xs.rows == 0 || xs.cols == 0) return;
   const shape2& src = to_ints ? xs : qs;
   const shape2& dst = to_ints ? qs : xs;
-  detail::quant_args a{xs.rows, xs.cols, to_ints ? real.data() : ints.data(), src.rs, src.cs, out, dst.rs, dst.cs,
-                       p.scale.data(), p.zero_point.data(), 1, 1, p.grid_cols};
+  detail::quant_args a{xs.rows,
+                       xs.cols,
+                       to_ints ? real.data() : ints.data(),
+                       src.rs,
+                       src.cs,
+                       out,
+                       dst.rs,
+                       dst.cs,
+                       p.scale.data(),
+                       p.zero_point.data(),
+                       1,
+                       1,
+                       p.grid_cols};
   divisors(p, &a.row_div, &a.col_div);
   const dtype in = to_ints ? real.type() : ints.type(), result = to_ints ? ints.type() : real.type();
   run(to_ints ? detail::op_id::quantize : detail::op_id::dequantize, real.ctx(), in, result, a,

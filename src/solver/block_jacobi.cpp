@@ -14,11 +14,16 @@ constexpr const char* op_name = "block_jacobi_preconditioner";
 
 double unit_roundoff(dtype t) {
   switch (t) {
-    case dtype::f64: return 0x1p-53;
-    case dtype::f32: return 0x1p-24;
-    case dtype::f16: return 0x1p-11;
-    case dtype::bf16: return 0x1p-8;
-    default: return 1;
+    case dtype::f64:
+      return 0x1p-53;
+    case dtype::f32:
+      return 0x1p-24;
+    case dtype::f16:
+      return 0x1p-11;
+    case dtype::bf16:
+      return 0x1p-8;
+    default:
+      return 1;
   }
 }
 
@@ -88,8 +93,7 @@ block_jacobi_preconditioner::block_jacobi_preconditioner(const linear_operator& 
       MIXPREC_THROW(unsupported, op_name, "precision ", name_of(t), " (f64, f32, f16 or bf16)");
   if (!(options_.accuracy > 0)) MIXPREC_THROW(invalid_argument, op_name, "accuracy = ", options_.accuracy);
   // Lowest precision first.
-  std::sort(candidates.begin(), candidates.end(),
-            [](dtype x, dtype y) { return unit_roundoff(x) > unit_roundoff(y); });
+  std::sort(candidates.begin(), candidates.end(), [](dtype x, dtype y) { return unit_roundoff(x) > unit_roundoff(y); });
 
   const coo_matrix c = matrix.to_coo();  // sorted by row, then column
   const std::int64_t n = a.rows();
@@ -101,7 +105,8 @@ block_jacobi_preconditioner::block_jacobi_preconditioner(const linear_operator& 
     std::vector<double> d(std::size_t(m) * std::size_t(m), 0.0);
     for (; k < c.nnz() && c.row[std::size_t(k)] < b0 + m; ++k) {
       const std::int64_t col = c.col[std::size_t(k)];
-      if (col >= b0 && col < b0 + m) d[std::size_t((c.row[std::size_t(k)] - b0) * m + (col - b0))] = c.value[std::size_t(k)];
+      if (col >= b0 && col < b0 + m)
+        d[std::size_t((c.row[std::size_t(k)] - b0) * m + (col - b0))] = c.value[std::size_t(k)];
     }
     const double norm = norm1(d, m);
     if (!invert(d, m))
@@ -138,8 +143,10 @@ void block_jacobi_preconditioner::apply(double alpha, const_view r, double beta,
     first = false;
   }
   if (groups_.empty()) {  // n == 0
-    if (beta == 0.0) fill(z, 0.0);
-    else scal(beta, z);
+    if (beta == 0.0)
+      fill(z, 0.0);
+    else
+      scal(beta, z);
   }
 }
 

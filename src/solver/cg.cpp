@@ -98,7 +98,8 @@ solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_o
 
 solve_report cg(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::check_solve(o.preconditioner ? "pcg" : "cg", a, b, x, o);
-  return detail::solve_at_unit_scale(b, x, o, [&](const_view bs, const solve_options& os) { return cg_at(a, bs, x, os); });
+  return detail::solve_at_unit_scale(b, x, o,
+                                     [&](const_view bs, const solve_options& os) { return cg_at(a, bs, x, os); });
 }
 
 }  // namespace mixprec

@@ -122,7 +122,9 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
       if (finite && d == 0) {
         // H(j, j) and H(j+1, j) both zero: A M^-1 v_j lies in the span of v_0..v_{j-1}
         // without reducing the residual; the least-squares problem is singular.
-        mon.stop(stop_reason::breakdown, detail::cat("the Arnoldi column ", j, " is zero after orthogonalization: A (times M^-1) is singular on the Krylov space"));
+        mon.stop(stop_reason::breakdown,
+                 detail::cat("the Arnoldi column ", j,
+                             " is zero after orthogonalization: A (times M^-1) is singular on the Krylov space"));
         stop = true;
         break;
       }
@@ -131,8 +133,8 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
       if (stop || mon.below_target(res) || hn == 0) break;  // hn == 0: the exact solution is in the space
     }
     if (!finite) {  // x keeps the last cycle's (finite) iterate
-      mon.stop(stop_reason::non_finite, detail::cat("the Arnoldi process produced Inf/NaN at iteration ",
-                                                    mon.iterations() + 1));
+      mon.stop(stop_reason::non_finite,
+               detail::cat("the Arnoldi process produced Inf/NaN at iteration ", mon.iterations() + 1));
       break;
     }
     // y = R^-1 g, then x += M^-1 V y (fixed) or Z y (flexible).

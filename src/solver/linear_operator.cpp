@@ -11,8 +11,7 @@ namespace mixprec {
 
 linear_operator::linear_operator(std::int64_t rows, std::int64_t cols, context ctx)
     : rows_(rows), cols_(cols), ctx_(std::move(ctx)) {
-  if (rows < 0 || cols < 0)
-    MIXPREC_THROW(invalid_argument, "linear_operator", "negative size ", rows, " x ", cols);
+  if (rows < 0 || cols < 0) MIXPREC_THROW(invalid_argument, "linear_operator", "negative size ", rows, " x ", cols);
 }
 
 void linear_operator::diagonal(double*) const {

@@ -187,11 +187,10 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
   ra.out = next.f.origin();
   ra.osy = next.f.stride_y();
   ra.osz = next.f.stride_z();
-  const std::string shape = detail::cat(extent_text(lv.extent), "->", extent_text(next.extent), ":",
-                                        name_of(options_.restriction));
-  run_mg(detail::op_id::mg_restrict, lv.u, shape, [&](detail::any_fn fn, const detail::exec_args& ex) {
-    reinterpret_cast<detail::mg_restrict_fn>(fn)(ex, ra);
-  });
+  const std::string shape =
+      detail::cat(extent_text(lv.extent), "->", extent_text(next.extent), ":", name_of(options_.restriction));
+  run_mg(detail::op_id::mg_restrict, lv.u, shape,
+         [&](detail::any_fn fn, const detail::exec_args& ex) { reinterpret_cast<detail::mg_restrict_fn>(fn)(ex, ra); });
 
   vcycle(l + 1);
 
@@ -209,9 +208,8 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
   pa.u = lv.u.origin();
   pa.usy = lv.u.stride_y();
   pa.usz = lv.u.stride_z();
-  run_mg(detail::op_id::mg_prolong, lv.u, shape, [&](detail::any_fn fn, const detail::exec_args& ex) {
-    reinterpret_cast<detail::mg_prolong_fn>(fn)(ex, pa);
-  });
+  run_mg(detail::op_id::mg_prolong, lv.u, shape,
+         [&](detail::any_fn fn, const detail::exec_args& ex) { reinterpret_cast<detail::mg_prolong_fn>(fn)(ex, pa); });
   sgs(lv, options_.post_smooth);
 }
 

@@ -22,11 +22,16 @@ std::string precision_policy::name() const {
 
 const char* name_of(inner_solver s) {
   switch (s) {
-    case inner_solver::cg: return "cg";
-    case inner_solver::bicgstab: return "bicgstab";
-    case inner_solver::gmres: return "gmres";
-    case inner_solver::fgmres: return "fgmres";
-    case inner_solver::cg_reliable: return "cg_reliable";
+    case inner_solver::cg:
+      return "cg";
+    case inner_solver::bicgstab:
+      return "bicgstab";
+    case inner_solver::gmres:
+      return "gmres";
+    case inner_solver::fgmres:
+      return "fgmres";
+    case inner_solver::cg_reliable:
+      return "cg_reliable";
   }
   return "?";
 }
@@ -35,11 +40,16 @@ namespace {
 
 solve_report solve_inner(inner_solver method, const linear_operator& a, const_view b, view x, const solve_options& o) {
   switch (method) {
-    case inner_solver::cg: return cg(a, b, x, o);
-    case inner_solver::bicgstab: return bicgstab(a, b, x, o);
-    case inner_solver::gmres: return gmres(a, b, x, o);
-    case inner_solver::fgmres: return fgmres(a, b, x, o);
-    case inner_solver::cg_reliable: break;  // not an inner solver: refine() runs it whole
+    case inner_solver::cg:
+      return cg(a, b, x, o);
+    case inner_solver::bicgstab:
+      return bicgstab(a, b, x, o);
+    case inner_solver::gmres:
+      return gmres(a, b, x, o);
+    case inner_solver::fgmres:
+      return fgmres(a, b, x, o);
+    case inner_solver::cg_reliable:
+      break;  // not an inner solver: refine() runs it whole
   }
   return {};
 }
@@ -135,9 +145,8 @@ solve_report refine_at(const linear_operator& a, const_view b, view x, const ref
           inner_failed ? detail::cat("the ", policy.name(), " inner ", name_of(o.inner_method), " ended in ",
                                      name_of(inner.reason), " (", inner.message, ")")
                        : detail::cat("an outer step with the ", policy.name(), " inner ", name_of(o.inner_method),
-                                     " took the f64 residual from ", mon.relative(rn), " to ",
-                                     mon.relative(rn_new), " (relative), less than the factor ", o.min_reduction,
-                                     " asked");
+                                     " took the f64 residual from ", mon.relative(rn), " to ", mon.relative(rn_new),
+                                     " (relative), less than the factor ", o.min_reduction, " asked");
       if (!inner_failed) {  // undo the step that did not help
         copy(x_before.as_view(), x);
         detail::residual(a, b, x, r.as_view());

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "internal/error_macros.hpp"
-#include "mixprec/array.hpp"
 #include "internal/fused_ops.hpp"
+#include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
 #include "solver/refinement_support.hpp"
 #include "solver/solve_monitor.hpp"
@@ -21,7 +21,11 @@ namespace {
 struct cg_vectors {
   buffer x_lo, r, z, p, q, x_step;  // z empty without preconditioner; x_step: x_lo in f64
   cg_vectors(dtype t, std::int64_t n, const context& ctx, bool preconditioned)
-      : x_lo(t, n, ctx), r(t, n, ctx), z(preconditioned ? buffer(t, n, ctx) : buffer()), p(t, n, ctx), q(t, n, ctx),
+      : x_lo(t, n, ctx),
+        r(t, n, ctx),
+        z(preconditioned ? buffer(t, n, ctx) : buffer()),
+        p(t, n, ctx),
+        q(t, n, ctx),
         x_step(t == dtype::f64 ? buffer() : buffer(dtype::f64, n, ctx)) {}
 };
 

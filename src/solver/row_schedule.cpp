@@ -77,8 +77,12 @@ void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>
   const kernel_entry k = select_kernel(op_id::csr_rows_solve, st, a.value_type(), x.type(), nullptr);
   const auto fn = reinterpret_cast<csr_rows_solve_fn>(k.fn);
   const csr_ref r = a.ref();
-  csr_rows_solve_args args{{r.rows(), r.cols(), r.nnz(), r.row_ptr(), r.col_idx(), r.values(), r.index_kind()}, nullptr, 0,
-                           inv_diag.data(), b.data(), x.data()};
+  csr_rows_solve_args args{{r.rows(), r.cols(), r.nnz(), r.row_ptr(), r.col_idx(), r.values(), r.index_kind()},
+                           nullptr,
+                           0,
+                           inv_diag.data(),
+                           b.data(),
+                           x.data()};
   const auto t0 = call_start();
   for (int g = 0; g < s.groups(); ++g) {
     args.rows = s.rows(g);

@@ -16,13 +16,20 @@ const char* name_of(orthogonalization o) { return o == orthogonalization::mgs ? 
 
 const char* name_of(stop_reason r) {
   switch (r) {
-    case stop_reason::converged: return "converged";
-    case stop_reason::max_iterations: return "max_iterations";
-    case stop_reason::stagnation: return "stagnation";
-    case stop_reason::breakdown: return "breakdown";
-    case stop_reason::non_finite: return "non_finite";
-    case stop_reason::stopped_by_callback: return "stopped_by_callback";
-    case stop_reason::inaccurate: return "inaccurate";
+    case stop_reason::converged:
+      return "converged";
+    case stop_reason::max_iterations:
+      return "max_iterations";
+    case stop_reason::stagnation:
+      return "stagnation";
+    case stop_reason::breakdown:
+      return "breakdown";
+    case stop_reason::non_finite:
+      return "non_finite";
+    case stop_reason::stopped_by_callback:
+      return "stopped_by_callback";
+    case stop_reason::inaccurate:
+      return "inaccurate";
   }
   return "?";
 }
@@ -36,8 +43,8 @@ std::string solve_report::summary() const {
   s << "): " << name_of(reason) << " after " << iterations << " iterations";
   if (inner_iterations) s << " (" << inner_iterations << " inner)";
   if (restarts) s << " (" << restarts << " restarts)";
-  s << std::scientific << std::setprecision(3) << ", relative residual " << initial_residual << " -> "
-    << final_residual << " (true " << true_residual << "), " << std::defaultfloat << seconds << " s";
+  s << std::scientific << std::setprecision(3) << ", relative residual " << initial_residual << " -> " << final_residual
+    << " (true " << true_residual << "), " << std::defaultfloat << seconds << " s";
   if (!message.empty()) s << "; " << message;
   if (!fallback.empty()) s << "; fell back: " << fallback;
   return s.str();
@@ -148,9 +155,8 @@ bool solve_monitor::step(double residual) {
   if (o_.record_history) report_.history.push_back(rel);
   say(rel, false);
   if (!std::isfinite(residual)) {
-    stop(stop_reason::non_finite,
-         detail::cat("the residual became ", residual, " at iteration ", report_.iterations,
-                     " (overflow in the working precision, or Inf/NaN from the operator)"));
+    stop(stop_reason::non_finite, detail::cat("the residual became ", residual, " at iteration ", report_.iterations,
+                                              " (overflow in the working precision, or Inf/NaN from the operator)"));
     return true;
   }
   if (o_.progress) {
@@ -163,16 +169,16 @@ bool solve_monitor::step(double residual) {
   if (residual < o_.stagnation_factor * best_) {
     best_ = residual;
     best_at_ = report_.iterations;
-  } else if (const int stall = report_.iterations - best_at_;
-             o_.stagnation_window > 0 && stall >= std::max(o_.stagnation_window, 3 * best_at_) &&
-             !below_target(residual)) {
+  } else if (const int stall = report_.iterations - best_at_; o_.stagnation_window > 0 &&
+                                                              stall >= std::max(o_.stagnation_window, 3 * best_at_) &&
+                                                              !below_target(residual)) {
     // Judged against the progress made: a solve that took best_at_ iterations to reach its
     // best gets three times as many to improve on it (at most 4x the work, wasted). BiCGStab
     // on indefinite problems plateaus for hundreds of iterations and then converges: on
     // shifted 2-D Laplacians its longest plateau was up to 2.4x the iterations before it.
-    stop(stop_reason::stagnation, detail::cat("the residual has not dropped below ", o_.stagnation_factor,
-                                              " x its best (", relative(best_), " relative, reached at iteration ",
-                                              best_at_, ") in ", stall, " iterations"));
+    stop(stop_reason::stagnation,
+         detail::cat("the residual has not dropped below ", o_.stagnation_factor, " x its best (", relative(best_),
+                     " relative, reached at iteration ", best_at_, ") in ", stall, " iterations"));
     return true;
   }
   if (report_.iterations >= o_.max_iterations && !below_target(residual)) {
@@ -193,10 +199,9 @@ bool solve_monitor::confirm(double true_residual) {
   // cannot reach the target.
   if (last_confirmed_ >= 0 && true_residual >= last_confirmed_) {
     stop(stop_reason::inaccurate,
-         detail::cat("the method's residual met the target but the true residual is ",
-                     relative(true_residual), " relative and no longer improves (target ",
-                     relative(target_), "): beyond what ", name_of(report_.working_type),
-                     " vectors can reach"));
+         detail::cat("the method's residual met the target but the true residual is ", relative(true_residual),
+                     " relative and no longer improves (target ", relative(target_), "): beyond what ",
+                     name_of(report_.working_type), " vectors can reach"));
     return false;
   }
   last_confirmed_ = true_residual;

@@ -35,8 +35,10 @@ double eigenvalue(const std::vector<double>& d, const std::vector<double>& e, in
   }
   for (int it = 0; it < 200 && hi - lo > 1e-14 * std::max(std::abs(lo), std::abs(hi)); ++it) {
     const double mid = 0.5 * (lo + hi);
-    if (count_below(d, e, mid) > k) hi = mid;
-    else lo = mid;
+    if (count_below(d, e, mid) > k)
+      hi = mid;
+    else
+      lo = mid;
   }
   return 0.5 * (lo + hi);
 }
@@ -62,12 +64,15 @@ spectrum_estimate estimate_spectrum(const linear_operator& a, int steps, const l
   const array<double> r0 = r_h.to(a.ctx());
   buffer r(dtype::f64, n, a.ctx()), z(dtype::f64, n, a.ctx()), p(dtype::f64, n, a.ctx()), q(dtype::f64, n, a.ctx());
   copy(r0, r.as_view());
-  if (m) m->apply(r.as_view(), z.as_view());
-  else copy(r.as_view(), z.as_view());
+  if (m)
+    m->apply(r.as_view(), z.as_view());
+  else
+    copy(r.as_view(), z.as_view());
   copy(z.as_view(), p.as_view());
   double rz = dot(r.as_view(), z.as_view(), accumulation::f64);
   const double rz0 = rz;
-  if (!(rz > 0)) MIXPREC_THROW(numerical_breakdown, op, "r'M^-1 r = ", rz, ": the preconditioner is not positive definite");
+  if (!(rz > 0))
+    MIXPREC_THROW(numerical_breakdown, op, "r'M^-1 r = ", rz, ": the preconditioner is not positive definite");
   std::vector<double> alpha, beta;
   for (int j = 0; j < steps; ++j) {
     a.apply(p.as_view(), q.as_view());
@@ -78,8 +83,10 @@ spectrum_estimate estimate_spectrum(const linear_operator& a, int steps, const l
     }
     alpha.push_back(rz / pq);
     axpy(-alpha.back(), q.as_view(), r.as_view());
-    if (m) m->apply(r.as_view(), z.as_view());
-    else copy(r.as_view(), z.as_view());
+    if (m)
+      m->apply(r.as_view(), z.as_view());
+    else
+      copy(r.as_view(), z.as_view());
     const double rz_new = dot(r.as_view(), z.as_view(), accumulation::f64);
     beta.push_back(rz_new / rz);
     rz = rz_new;

@@ -52,8 +52,8 @@ sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor
   // sweep would divide the row's residual by it and amplify it by 1/u or more.
   std::vector<double> row_max(d.size(), 0.0);
   for (std::int64_t k = 0; k < c.nnz(); ++k)
-    row_max[std::size_t(c.row[std::size_t(k)])] = std::max(row_max[std::size_t(c.row[std::size_t(k)])],
-                                                           std::abs(c.value[std::size_t(k)]));
+    row_max[std::size_t(c.row[std::size_t(k)])] =
+        std::max(row_max[std::size_t(c.row[std::size_t(k)])], std::abs(c.value[std::size_t(k)]));
   for (std::size_t i = 0; i < d.size(); ++i) {
     if (!(std::abs(d[i]) > 0x1p-53 * row_max[i]) || !std::isfinite(d[i]))
       MIXPREC_THROW(numerical_breakdown, op, "diagonal entry of row ", i, " is ", d[i], " (the row's largest is ",
@@ -141,8 +141,10 @@ incomplete_factorization::incomplete_factorization(const linear_operator& a, kin
                       " terms): zero to working precision, so ILU(0) does not exist for this matrix in this row order");
       for (std::int64_t q = b; q < e; ++q) {
         const std::int64_t j = c.col[std::size_t(q)];
-        if (j < i) lower.add(i, j, f[std::size_t(q)]);
-        else upper.add(i, j, f[std::size_t(q)]);
+        if (j < i)
+          lower.add(i, j, f[std::size_t(q)]);
+        else
+          upper.add(i, j, f[std::size_t(q)]);
       }
       upper_inv_diag_[std::size_t(i)] = 1.0 / piv;
     }

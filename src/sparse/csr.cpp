@@ -116,15 +116,18 @@ csr_check csr_ref::validate() const {
     ci = ci_copy.data();
   }
   if (index_kind_ == index_type::i32)
-    return check_structure(rows_, cols_, nnz_, static_cast<const std::int32_t*>(rp), static_cast<const std::int32_t*>(ci));
-  return check_structure(rows_, cols_, nnz_, static_cast<const std::int64_t*>(rp), static_cast<const std::int64_t*>(ci));
+    return check_structure(rows_, cols_, nnz_, static_cast<const std::int32_t*>(rp),
+                           static_cast<const std::int32_t*>(ci));
+  return check_structure(rows_, cols_, nnz_, static_cast<const std::int64_t*>(rp),
+                         static_cast<const std::int64_t*>(ci));
 }
 
 csr_matrix::csr_matrix(std::int64_t rows, std::int64_t cols, std::int64_t nnz, dtype values, index_type indices,
                        const context& ctx)
     : rows_(rows), cols_(cols), index_(indices) {
   if (rows < 0 || cols < 0 || nnz < 0)
-    MIXPREC_THROW(invalid_argument, "csr_matrix", "shape ", rows, " x ", cols, " with ", nnz, " nonzeros has a negative size");
+    MIXPREC_THROW(invalid_argument, "csr_matrix", "shape ", rows, " x ", cols, " with ", nnz,
+                  " nonzeros has a negative size");
   if (!is_floating(values))
     MIXPREC_THROW(invalid_argument, "csr_matrix", "values are ", name_of(values), "; CSR values must be a float dtype");
   check_fits("csr_matrix", indices, rows, cols, nnz);
@@ -183,7 +186,8 @@ csr_matrix csr_matrix::build_from_coo(const coo_matrix& coo, dtype values, index
 }
 
 csr_ref csr_matrix::ref() const {
-  return csr_ref(rows_, cols_, nnz(), row_ptr_.data(), col_idx_.data(), values_.data(), value_type(), index_, values_.ctx());
+  return csr_ref(rows_, cols_, nnz(), row_ptr_.data(), col_idx_.data(), values_.data(), value_type(), index_,
+                 values_.ctx());
 }
 
 csr_matrix csr_matrix::to(const context& target) const {
@@ -213,8 +217,10 @@ csr_matrix csr_matrix::with_indices(index_type indices) const {
   check_fits("csr_matrix::with_indices", indices, rows_, cols_, nnz());
   const csr_matrix host = ctx().kind() == backend::cpu ? to(ctx()) : to(context::cpu());
   csr_matrix out(rows_, cols_, nnz(), value_type(), indices, context::cpu());
-  for (std::int64_t i = 0; i <= rows_; ++i) write_index(out.row_ptr_.data(), indices, i, read_index(host.row_ptr_.data(), index_, i));
-  for (std::int64_t k = 0; k < nnz(); ++k) write_index(out.col_idx_.data(), indices, k, read_index(host.col_idx_.data(), index_, k));
+  for (std::int64_t i = 0; i <= rows_; ++i)
+    write_index(out.row_ptr_.data(), indices, i, read_index(host.row_ptr_.data(), index_, i));
+  for (std::int64_t k = 0; k < nnz(); ++k)
+    write_index(out.col_idx_.data(), indices, k, read_index(host.col_idx_.data(), index_, k));
   copy(host.values_.as_view(), out.values_.as_view());
   return ctx().kind() == backend::cpu ? std::move(out) : out.to(ctx());
 }
@@ -225,7 +231,8 @@ coo_matrix csr_matrix::to_coo() const {
   std::vector<double> v(static_cast<std::size_t>(nnz()));
   convert(host.values_.as_view(), make_view(v.data(), nnz()));
   for (std::int64_t i = 0; i < rows_; ++i)
-    for (std::int64_t k = read_index(host.row_ptr_.data(), index_, i); k < read_index(host.row_ptr_.data(), index_, i + 1); ++k)
+    for (std::int64_t k = read_index(host.row_ptr_.data(), index_, i);
+         k < read_index(host.row_ptr_.data(), index_, i + 1); ++k)
       c.add(i, read_index(host.col_idx_.data(), index_, k), v[static_cast<std::size_t>(k)]);
   return c;
 }
@@ -235,7 +242,8 @@ std::vector<double> csr_matrix::diagonal() const {
   std::vector<double> v(static_cast<std::size_t>(nnz())), d(static_cast<std::size_t>(std::min(rows_, cols_)), 0.0);
   convert(host.values_.as_view(), make_view(v.data(), nnz()));
   for (std::int64_t i = 0; i < std::int64_t(d.size()); ++i)
-    for (std::int64_t k = read_index(host.row_ptr_.data(), index_, i); k < read_index(host.row_ptr_.data(), index_, i + 1); ++k)
+    for (std::int64_t k = read_index(host.row_ptr_.data(), index_, i);
+         k < read_index(host.row_ptr_.data(), index_, i + 1); ++k)
       if (read_index(host.col_idx_.data(), index_, k) == i) d[std::size_t(i)] += v[std::size_t(k)];
   return d;
 }

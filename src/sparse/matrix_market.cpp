@@ -2,11 +2,11 @@
 // naming the line and the defect; the result is built only once the whole file is read.
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
-#include <new>
 #include <istream>
+#include <new>
 #include <ostream>
 #include <sstream>
 
@@ -44,9 +44,7 @@ struct line_reader {
   }
 };
 
-[[noreturn]] void fail(std::int64_t line, const std::string& what) {
-  MIXPREC_THROW(io, op, "line ", line, ": ", what);
-}
+[[noreturn]] void fail(std::int64_t line, const std::string& what) { MIXPREC_THROW(io, op, "line ", line, ": ", what); }
 
 /// A token as it can be shown in a message: control bytes (a NUL inside "1.5") as \xNN.
 std::string printable(const std::string& t) {
@@ -135,23 +133,34 @@ coo_matrix read_entries(std::istream& in) {
   const bool coordinate = head[2] == "coordinate";
   if (!coordinate && head[2] != "array") fail(1, detail::cat("format '", head[2], "' is neither coordinate nor array"));
   field f;
-  if (head[3] == "real") f = field::real;
-  else if (head[3] == "integer") f = field::integer;
-  else if (head[3] == "pattern") f = field::pattern;
-  else if (head[3] == "complex") fail(1, "complex matrices are not supported");
-  else fail(1, detail::cat("field '", head[3], "' is not real, integer or pattern"));
+  if (head[3] == "real")
+    f = field::real;
+  else if (head[3] == "integer")
+    f = field::integer;
+  else if (head[3] == "pattern")
+    f = field::pattern;
+  else if (head[3] == "complex")
+    fail(1, "complex matrices are not supported");
+  else
+    fail(1, detail::cat("field '", head[3], "' is not real, integer or pattern"));
   symmetry s;
-  if (head[4] == "general") s = symmetry::general;
-  else if (head[4] == "symmetric") s = symmetry::symmetric;
-  else if (head[4] == "skew-symmetric") s = symmetry::skew;
-  else if (head[4] == "hermitian") fail(1, "hermitian matrices are not supported");
-  else fail(1, detail::cat("symmetry '", head[4], "' is not general, symmetric or skew-symmetric"));
+  if (head[4] == "general")
+    s = symmetry::general;
+  else if (head[4] == "symmetric")
+    s = symmetry::symmetric;
+  else if (head[4] == "skew-symmetric")
+    s = symmetry::skew;
+  else if (head[4] == "hermitian")
+    fail(1, "hermitian matrices are not supported");
+  else
+    fail(1, detail::cat("symmetry '", head[4], "' is not general, symmetric or skew-symmetric"));
   if (!coordinate && f == field::pattern) fail(1, "an array file cannot have the pattern field");
 
   if (!r.next()) fail(r.number, "the size line is missing");
   const auto size = tokens(r.text);
   if (size.size() != (coordinate ? 3u : 2u))
-    fail(r.number, coordinate ? "the size line must hold rows, columns and entries" : "the size line must hold rows and columns");
+    fail(r.number,
+         coordinate ? "the size line must hold rows, columns and entries" : "the size line must hold rows and columns");
   coo_matrix a(parse_int(size[0], r.number, "row count"), parse_int(size[1], r.number, "column count"));
   if (a.rows < 0 || a.cols < 0) fail(r.number, "the size is negative");
   if (s != symmetry::general && a.rows != a.cols) fail(r.number, "a symmetric or skew-symmetric matrix must be square");
@@ -172,7 +181,8 @@ coo_matrix read_entries(std::istream& in) {
                                coordinate ? " entries" : " values", " but only ", left, " bytes follow"));
 
   auto add = [&](std::int64_t i, std::int64_t j, double v, std::int64_t line) {
-    if (s != symmetry::general && i < j) fail(line, detail::cat("entry (", i + 1, ", ", j + 1, ") lies above the diagonal of a ", head[4], " file"));
+    if (s != symmetry::general && i < j)
+      fail(line, detail::cat("entry (", i + 1, ", ", j + 1, ") lies above the diagonal of a ", head[4], " file"));
     if (s == symmetry::skew && i == j) fail(line, "a skew-symmetric file stores no diagonal entries");
     a.add(i, j, v);
     if (s != symmetry::general && i != j) a.add(j, i, s == symmetry::skew ? -v : v);
@@ -186,7 +196,9 @@ coo_matrix read_entries(std::istream& in) {
       if (t.size() != want) fail(r.number, detail::cat("expected ", want, " fields, found ", t.size()));
       const std::int64_t i = parse_index(t[0], a.rows, r.number, "row index");
       const std::int64_t j = parse_index(t[1], a.cols, r.number, "column index");
-      const double v = f == field::pattern ? 1.0 : f == field::integer ? double(parse_int(t[2], r.number, "value")) : parse_real(t[2], r.number);
+      const double v = f == field::pattern   ? 1.0
+                       : f == field::integer ? double(parse_int(t[2], r.number, "value"))
+                                             : parse_real(t[2], r.number);
       add(i, j, v, r.number);
     }
   } else {

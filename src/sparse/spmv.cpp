@@ -24,8 +24,7 @@ dtype check_vectors(const char* op, std::int64_t rows, std::int64_t cols, const 
     MIXPREC_THROW(invalid_argument, op, "x is ", name_of(x.type()), " but y is ", name_of(y.type()));
   if (x.type() != dtype::f64 && x.type() != dtype::f32)
     MIXPREC_THROW(unsupported, op, "vectors are ", name_of(x.type()), "; SpMV takes f64 or f32 vectors");
-  if (!x.is_contiguous() || !y.is_contiguous())
-    MIXPREC_THROW(unsupported, op, "x and y must be dense (unit stride)");
+  if (!x.is_contiguous() || !y.is_contiguous()) MIXPREC_THROW(unsupported, op, "x and y must be dense (unit stride)");
   if (!ctx.same_memory(x.ctx()) || !ctx.same_memory(y.ctx()))
     MIXPREC_THROW(invalid_argument, op, "A, x and y must live in one memory space (A in ", name_of(ctx.kind()), ":",
                   ctx.device(), ")");
@@ -59,10 +58,9 @@ void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{a.index_kind(), acc, 0};
   const detail::csr_args args{a.rows(), a.cols(), a.nnz(), a.row_ptr(), a.col_idx(), a.values(), a.index_kind()};
-  run<detail::spmv_csr_fn>(detail::op_id::spmv_csr, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
-                           [&](detail::spmv_csr_fn f, const detail::exec_args& ex) {
-                             f(ex, args, alpha, x.data(), beta, y.data(), acc);
-                           });
+  run<detail::spmv_csr_fn>(
+      detail::op_id::spmv_csr, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+      [&](detail::spmv_csr_fn f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
 }
 
 void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc) {
@@ -74,8 +72,8 @@ void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
                   y.rank());
   const std::int64_t k = x.extent(1);
   if (x.extent(0) != a.cols() || y.extent(0) != a.rows() || y.extent(1) != k)
-    MIXPREC_THROW(shape_mismatch, op, "A is ", a.rows(), " x ", a.cols(), " but X is ", x.extent(0), " x ", k, " and Y ",
-                  y.extent(0), " x ", y.extent(1));
+    MIXPREC_THROW(shape_mismatch, op, "A is ", a.rows(), " x ", a.cols(), " but X is ", x.extent(0), " x ", k,
+                  " and Y ", y.extent(0), " x ", y.extent(1));
   if (x.type() != y.type() || (x.type() != dtype::f64 && x.type() != dtype::f32))
     MIXPREC_THROW(unsupported, op, "X and Y must both be f64 or both f32 (X is ", name_of(x.type()), ", Y ",
                   name_of(y.type()), ")");
@@ -106,12 +104,11 @@ void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
   if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the SELL matrix is empty (default-constructed)");
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i32, acc, a.chunk()};
-  const detail::sell_args args{a.rows(), a.cols(), a.slices(), a.chunk(), a.slice_ptr(), a.slice_len(),
-                               a.row_of(), a.lane_len(), a.col_idx(), a.values()};
-  run<detail::spmv_sell_fn>(detail::op_id::spmv_sell, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
-                            [&](detail::spmv_sell_fn f, const detail::exec_args& ex) {
-                              f(ex, args, alpha, x.data(), beta, y.data(), acc);
-                            });
+  const detail::sell_args args{a.rows(),      a.cols(),   a.slices(),   a.chunk(),   a.slice_ptr(),
+                               a.slice_len(), a.row_of(), a.lane_len(), a.col_idx(), a.values()};
+  run<detail::spmv_sell_fn>(
+      detail::op_id::spmv_sell, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+      [&](detail::spmv_sell_fn f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
 }
 
 void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, accumulation acc) {
@@ -120,10 +117,9 @@ void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, 
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i64, acc, 0};
   const detail::dia_args args{a.rows(), a.cols(), a.diagonals(), a.stride(), a.device_offsets(), a.values()};
-  run<detail::spmv_dia_fn>(detail::op_id::spmv_dia, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
-                           [&](detail::spmv_dia_fn f, const detail::exec_args& ex) {
-                             f(ex, args, alpha, x.data(), beta, y.data(), acc);
-                           });
+  run<detail::spmv_dia_fn>(
+      detail::op_id::spmv_dia, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+      [&](detail::spmv_dia_fn f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
 }
 
 }  // namespace mixprec

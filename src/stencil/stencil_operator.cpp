@@ -23,8 +23,8 @@ void stencil_operator::apply(double alpha, const_view x, double beta, view y) co
     scratch_ = grid(x.type(), extent_, std::max(1, stencil_.radius()), ctx());
 
   // x (a halo-free grid of the same extent) into the scratch grid's interior; then its halo.
-  const grid xg = grid::wrap(const_cast<void*>(x.data()), x.type(), extent_, 0, extent_.nx,
-                             extent_.nx * extent_.ny, ctx());
+  const grid xg =
+      grid::wrap(const_cast<void*>(x.data()), x.type(), extent_, 0, extent_.nx, extent_.nx * extent_.ny, ctx());
   copy_interior(xg, scratch_);
   fill_halo(scratch_, bc_);
 
@@ -46,9 +46,12 @@ std::int64_t source_index(std::int64_t i, std::int64_t n, const face_condition& 
   if (i >= 0 && i < n) return i;
   const face_condition& f = i < 0 ? lo : hi;
   switch (f.kind) {
-    case boundary::dirichlet: return -1;
-    case boundary::periodic: return i < 0 ? i + n : i - n;
-    case boundary::neumann: return i < 0 ? -1 - i : 2 * n - 1 - i;
+    case boundary::dirichlet:
+      return -1;
+    case boundary::periodic:
+      return i < 0 ? i + n : i - n;
+    case boundary::neumann:
+      return i < 0 ? -1 - i : 2 * n - 1 - i;
   }
   return -1;
 }

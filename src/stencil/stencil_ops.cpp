@@ -29,8 +29,7 @@ void check_same(const char* op, const char* what, const grid& ref, const grid& g
 void check_grids(const char* op, const stencil& s, const grid& u, const grid& out, const grid* f) {
   if (!u.ctx().state()) MIXPREC_THROW(invalid_argument, op, "u is an empty grid");
   if (s.points().empty()) MIXPREC_THROW(invalid_argument, op, "the stencil is empty");
-  if (s.dims() != u.dims())
-    MIXPREC_THROW(shape_mismatch, op, "a ", s.dims(), "D stencil on a ", u.dims(), "D grid");
+  if (s.dims() != u.dims()) MIXPREC_THROW(shape_mismatch, op, "a ", s.dims(), "D stencil on a ", u.dims(), "D grid");
   if (u.halo() < s.radius())
     MIXPREC_THROW(invalid_argument, op, "u has a halo of ", u.halo(), " but the stencil reaches ", s.radius());
   check_same(op, "out", u, out);
@@ -171,8 +170,7 @@ grid& run_sweeps(const char* op, const stencil& s, const folded& fo, double gamm
     const detail::kernel_entry k = detail::select_kernel(detail::op_id::stencil_sweeps, st, u.type(), u.type(), &p);
     const auto t0 = std::chrono::steady_clock::now();
     const int done = reinterpret_cast<detail::stencil_sweeps_fn>(k.fn)(st.exec(), a, h, step);
-    if (done < 1 || done > step)
-      MIXPREC_THROW(internal, op, "kernel ", k.name, " ran ", done, " of ", step, " sweeps");
+    if (done < 1 || done > step) MIXPREC_THROW(internal, op, "kernel ", k.name, " ran ", done, " of ", step, " sweeps");
     detail::finish_call(detail::op_id::stencil_sweeps, st, k, t0, name_of(u.type()), shape_of(a, done),
                         accumulation::standard);
     fill_halo(*dst, bc);
@@ -184,8 +182,7 @@ grid& run_sweeps(const char* op, const stencil& s, const folded& fo, double gamm
 
 }  // namespace
 
-void stencil_apply(const stencil& s, double alpha, const grid& u, double beta, grid& out, const grid* f,
-                   double gamma) {
+void stencil_apply(const stencil& s, double alpha, const grid& u, double beta, grid& out, const grid* f, double gamma) {
   constexpr const char* op = "stencil_apply";
   check_grids(op, s, u, out, f);
   if (u.points() == 0) return;
@@ -215,8 +212,8 @@ void jacobi_sweep(const stencil& s, const grid& u, const grid* f, grid& out, dou
   run_stencil(u, a, false);
 }
 
-grid& jacobi_sweeps(const stencil& s, grid& u, const grid* f, grid& scratch, const boundary_conditions& bc,
-                    int sweeps, double omega) {
+grid& jacobi_sweeps(const stencil& s, grid& u, const grid* f, grid& scratch, const boundary_conditions& bc, int sweeps,
+                    double omega) {
   constexpr const char* op = "jacobi_sweeps";
   const folded fo = jacobi_fold(op, s, omega);
   return run_sweeps(op, s, fo, omega / s.center(), u, f, scratch, bc, sweeps);

@@ -16,10 +16,10 @@ void print_cpu() {
             << "isa detected: " << mixprec::name_of(f.detected) << "\n"
             << "isa active:   " << mixprec::name_of(f.active)
             << (f.active != f.detected ? "  (capped by MIXPREC_CPU_ISA)" : "") << "\n"
-            << "features:     avx2 " << yes(f.avx2) << ", fma " << yes(f.fma) << ", f16c "
-            << yes(f.f16c) << ", avx512f " << yes(f.avx512f) << ", avx512bw " << yes(f.avx512bw)
-            << ", avx512_bf16 " << yes(f.avx512_bf16) << ", avx512_vnni " << yes(f.avx512_vnni)
-            << ", avx512_fp16 " << yes(f.avx512_fp16) << "\n"
+            << "features:     avx2 " << yes(f.avx2) << ", fma " << yes(f.fma) << ", f16c " << yes(f.f16c)
+            << ", avx512f " << yes(f.avx512f) << ", avx512bw " << yes(f.avx512bw) << ", avx512_bf16 "
+            << yes(f.avx512_bf16) << ", avx512_vnni " << yes(f.avx512_vnni) << ", avx512_fp16 " << yes(f.avx512_fp16)
+            << "\n"
             << "amx:          " << (f.amx_permitted ? "amx (tiles on: bf16, int8)" : "off")
             << (f.amx_note.empty() ? "" : " — " + f.amx_note) << "\n";
 }
@@ -50,9 +50,8 @@ int main(int argc, char** argv) {
     if (list) {
       std::cout << "\nkernels (dispatch order within each op and dtype):\n";
       for (const auto& k : mixprec::list_kernels())
-        std::cout << "  " << k.name << "  [" << mixprec::name_of(k.where) << ", isa "
-                  << mixprec::name_of(k.min_isa) << "]" << (k.runnable ? "" : "  not runnable here")
-                  << "\n";
+        std::cout << "  " << k.name << "  [" << mixprec::name_of(k.where) << ", isa " << mixprec::name_of(k.min_isa)
+                  << "]" << (k.runnable ? "" : "  not runnable here") << "\n";
     }
   } catch (const mixprec::error& e) {
     std::cerr << "mixprec-info: " << e.what() << "\n";

@@ -24,9 +24,7 @@ inline std::vector<kernel_info> runnable_kernels(const std::string& op) {
   return out;
 }
 
-inline std::string kernel_param_name(const ::testing::TestParamInfo<kernel_info>& info) {
-  return info.param.name;
-}
+inline std::string kernel_param_name(const ::testing::TestParamInfo<kernel_info>& info) { return info.param.name; }
 
 /// The context a kernel runs in.
 inline context context_for(const kernel_info& k) {
@@ -37,13 +35,20 @@ inline context context_for(const kernel_info& k) {
 template <class F>
 decltype(auto) with_type(dtype t, F&& f) {
   switch (t) {
-    case dtype::f64: return f(double{});
-    case dtype::f32: return f(float{});
-    case dtype::f16: return f(half{});
-    case dtype::bf16: return f(bfloat16{});
-    case dtype::i8: return f(std::int8_t{});
-    case dtype::u8: return f(std::uint8_t{});
-    case dtype::i32: return f(std::int32_t{});
+    case dtype::f64:
+      return f(double{});
+    case dtype::f32:
+      return f(float{});
+    case dtype::f16:
+      return f(half{});
+    case dtype::bf16:
+      return f(bfloat16{});
+    case dtype::i8:
+      return f(std::int8_t{});
+    case dtype::u8:
+      return f(std::uint8_t{});
+    case dtype::i32:
+      return f(std::int32_t{});
   }
   return f(double{});
 }
@@ -79,7 +84,8 @@ struct strided_vector {
       : n(std::int64_t(logical.size())), inc(inc_), lead(lead_) {
     const std::int64_t span = lead + (n == 0 ? 0 : 1 + (n - 1) * std::abs(inc));
     std::vector<T> host(static_cast<std::size_t>(span), sentinel);
-    for (std::int64_t i = 0; i < n; ++i) host[static_cast<std::size_t>(offset(i))] = logical[static_cast<std::size_t>(i)];
+    for (std::int64_t i = 0; i < n; ++i)
+      host[static_cast<std::size_t>(offset(i))] = logical[static_cast<std::size_t>(i)];
     storage = array<T>(host, ctx);
   }
   std::int64_t offset(std::int64_t i) const { return lead + (inc >= 0 ? i * inc : (n - 1 - i) * -inc); }
@@ -114,7 +120,8 @@ void expect_refusal(F&& call, status code, const std::string& words) {
 
 /// Sizes that cross every tile, vector and chunk boundary the kernels have.
 inline const std::vector<std::int64_t>& test_sizes() {
-  static const std::vector<std::int64_t> s{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 1000, 4099, 70001};
+  static const std::vector<std::int64_t> s{0,  1,  2,  3,  7,  8,   9,   15,   16,   17,
+                                           31, 33, 63, 64, 65, 127, 129, 1000, 4099, 70001};
   return s;
 }
 

@@ -18,7 +18,10 @@ namespace mixprec::test {
 using ld = long double;
 
 /// Unit roundoff of an accumulator: 2^-24 for f32, 2^-53 for f64.
-template <class A> constexpr ld unit_roundoff() { return std::ldexp(ld(1), -std::numeric_limits<A>::digits); }
+template <class A>
+constexpr ld unit_roundoff() {
+  return std::ldexp(ld(1), -std::numeric_limits<A>::digits);
+}
 
 /// gamma_n = n u / (1 - n u): the classic bound on n roundings (Higham, ch. 3).
 inline ld gamma(ld n, ld u) { return n * u / (1 - n * u); }
@@ -101,9 +104,12 @@ T expected_conversion(ld v) {
 /// Exact value of any stored element.
 template <class T>
 ld exact(T v) {
-  if constexpr (std::is_same_v<T, half>) return decode16(v.bits(), f16_format);
-  else if constexpr (std::is_same_v<T, bfloat16>) return decode16(v.bits(), bf16_format);
-  else return ld(v);
+  if constexpr (std::is_same_v<T, half>)
+    return decode16(v.bits(), f16_format);
+  else if constexpr (std::is_same_v<T, bfloat16>)
+    return decode16(v.bits(), bf16_format);
+  else
+    return ld(v);
 }
 
 /// Bitwise equality, with any NaN equal to any NaN.
@@ -111,7 +117,8 @@ template <class T>
 bool same_value(T a, T b) {
   const ld x = exact(a), y = exact(b);
   if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
-  if constexpr (std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) return a.bits() == b.bits();
+  if constexpr (std::is_same_v<T, half> || std::is_same_v<T, bfloat16>)
+    return a.bits() == b.bits();
   else {
     if (x != y) return false;
     return std::signbit(x) == std::signbit(y);

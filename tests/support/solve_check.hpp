@@ -30,7 +30,8 @@ inline std::vector<double> random_vector(std::int64_t n, std::uint32_t seed) {
 inline double relative_residual(const coo_matrix& a, const std::vector<double>& b, const std::vector<double>& x) {
   std::vector<long double> r(b.begin(), b.end());
   for (std::int64_t k = 0; k < a.nnz(); ++k)
-    r[std::size_t(a.row[std::size_t(k)])] -= (long double)a.value[std::size_t(k)] * x[std::size_t(a.col[std::size_t(k)])];
+    r[std::size_t(a.row[std::size_t(k)])] -=
+        (long double)a.value[std::size_t(k)] * x[std::size_t(a.col[std::size_t(k)])];
   long double rr = 0, bb = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
     rr += r[i] * r[i];

@@ -37,8 +37,8 @@ template <class X>
                      gamma(3, u) * (std::fabs(ld(alpha) * sum[i]) + std::fabs(by)) + uy * std::fabs(e);
     const ld err = std::fabs(exact(got[i]) - e);
     if (!(err <= bound))
-      return ::testing::AssertionFailure() << "row " << i << ": error " << double(err) << " above the bound "
-                                           << double(bound);
+      return ::testing::AssertionFailure()
+             << "row " << i << ": error " << double(err) << " above the bound " << double(bound);
   }
   return ::testing::AssertionSuccess();
 }

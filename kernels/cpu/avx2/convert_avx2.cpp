@@ -43,8 +43,10 @@ template <class Src, class Dst>
 inline __m256 load8_for(const Src* p) {
   if constexpr (std::is_same_v<Src, double>) {
     const __m256d lo = _mm256_loadu_pd(p), hi = _mm256_loadu_pd(p + 4);
-    if constexpr (std::is_same_v<Dst, float>) return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
-    else return _mm256_set_m128(pd_to_ps_round_to_odd(hi), pd_to_ps_round_to_odd(lo));
+    if constexpr (std::is_same_v<Dst, float>)
+      return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+    else
+      return _mm256_set_m128(pd_to_ps_round_to_odd(hi), pd_to_ps_round_to_odd(lo));
   } else {
     return load8(p);
   }

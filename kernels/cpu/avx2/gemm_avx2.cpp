@@ -134,8 +134,7 @@ struct ops_int8 {
             _mm256_set1_epi32(std::int32_t((quad >> 8) & 0x00ff00ffu))};
   }
   static vec madd(vec acc, const int8_pairs& a, const int8_pairs& b) {
-    return _mm256_add_epi32(_mm256_add_epi32(acc, _mm256_madd_epi16(b.even, a.even)),
-                            _mm256_madd_epi16(b.odd, a.odd));
+    return _mm256_add_epi32(_mm256_add_epi32(acc, _mm256_madd_epi16(b.even, a.even)), _mm256_madd_epi16(b.odd, a.odd));
   }
   static void store(std::int32_t* c, vec x, bool accumulate) {
     __m256i* p = reinterpret_cast<__m256i*>(c);

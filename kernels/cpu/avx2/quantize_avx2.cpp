@@ -23,8 +23,7 @@ namespace {
 /// and scalar(j, scale, zero_point) for the columns left in the block, with the columns'
 /// parameters (vectors, resp. values).
 template <class Vector, class Scalar>
-MIXPREC_ALWAYS_INLINE void over_columns(std::int64_t n, quant_param_row p, Vector&& vector,
-                                        Scalar&& scalar) {
+MIXPREC_ALWAYS_INLINE void over_columns(std::int64_t n, quant_param_row p, Vector&& vector, Scalar&& scalar) {
   // p by value: the callers' byte stores may alias anything reached through a reference.
   const float* s = p.scale;
   const std::int32_t* z = p.zero_point;
@@ -53,8 +52,8 @@ __m256 load8(const X* p) {
   } else if constexpr (std::is_same_v<X, half>) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   } else {  // bf16: the upper half of an f32
-    return _mm256_castsi256_ps(_mm256_slli_epi32(
-        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    return _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
   }
 }
 
@@ -62,8 +61,7 @@ __m256 load8(const X* p) {
 template <class Q>
 std::uint64_t narrow8(__m256i v) {
   const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  const __m128i bytes = std::is_same_v<Q, std::int8_t> ? _mm_packs_epi16(words, words)
-                                                       : _mm_packus_epi16(words, words);
+  const __m128i bytes = std::is_same_v<Q, std::int8_t> ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
   return std::uint64_t(_mm_cvtsi128_si64(bytes));
 }
 
@@ -73,11 +71,9 @@ struct rows {
   /// sharing parameters (x and q rows xs and qs apart); pointers in locals, as the AVX-512
   /// kernel's, so the byte stores do not force reloads.
   template <int R, class X, class Q>
-  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p,
-                       std::int64_t n) {
+  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p, std::int64_t n) {
     constexpr bool is_signed = std::is_same_v<Q, std::int8_t>;
-    const __m256 lo = _mm256_set1_ps(is_signed ? -128.0f : 0.0f),
-                 hi = _mm256_set1_ps(is_signed ? 127.0f : 255.0f);
+    const __m256 lo = _mm256_set1_ps(is_signed ? -128.0f : 0.0f), hi = _mm256_set1_ps(is_signed ? 127.0f : 255.0f);
     over_columns(
         n, p,
         [=](std::int64_t j, __m256 scale, __m256 zero_point) {
@@ -92,32 +88,28 @@ struct rows {
           }
         },
         [=](std::int64_t j, float scale, std::int32_t zero_point) {
-          for (int k = 0; k < R; ++k)
-            q[k * qs + j] = requantize<Q>(float(widen(x[k * xs + j])), scale, zero_point);
+          for (int k = 0; k < R; ++k) q[k * qs + j] = requantize<Q>(float(widen(x[k * xs + j])), scale, zero_point);
         });
   }
 
   /// x = (q - zero_point) * scale for R rows sharing parameters: q - zero_point is exact in
   /// f32 (both small integers), then one rounding.
   template <int R, class Q>
-  static void dequantize(const Q* q, std::int64_t qs, float* x, std::int64_t xs,
-                         const quant_param_row& p, std::int64_t n) {
+  static void dequantize(const Q* q, std::int64_t qs, float* x, std::int64_t xs, const quant_param_row& p,
+                         std::int64_t n) {
     over_columns(
         n, p,
         [=](std::int64_t j, __m256 scale, __m256 zero_point) {
 #pragma GCC unroll 4
           for (int k = 0; k < R; ++k) {
             const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + k * qs + j));
-            const __m256i wide = std::is_same_v<Q, std::int8_t> ? _mm256_cvtepi8_epi32(bytes)
-                                                                : _mm256_cvtepu8_epi32(bytes);
-            _mm256_storeu_ps(
-                x + k * xs + j,
-                _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(wide), zero_point), scale));
+            const __m256i wide =
+                std::is_same_v<Q, std::int8_t> ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
+            _mm256_storeu_ps(x + k * xs + j, _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(wide), zero_point), scale));
           }
         },
         [=](std::int64_t j, float scale, std::int32_t zero_point) {
-          for (int k = 0; k < R; ++k)
-            x[k * xs + j] = dequantize_value(q[k * qs + j], scale, zero_point);
+          for (int k = 0; k < R; ++k) x[k * xs + j] = dequantize_value(q[k * qs + j], scale, zero_point);
         });
   }
 };

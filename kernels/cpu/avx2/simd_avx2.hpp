@@ -20,7 +20,8 @@ namespace mixprec::kern::avx2 {
 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
 inline __m256 load8(const half* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 inline __m256 load8(const bfloat16* p) {
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+  return _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
 }
 
 inline void store8(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
@@ -73,11 +74,24 @@ struct f32x8 {
   __m256 v;
   static f32x8 zero() { return {_mm256_setzero_ps()}; }
   static f32x8 broadcast(float a) { return {_mm256_set1_ps(a)}; }
-  template <class T> static f32x8 load(const T* p) { return {load8(p)}; }
-  template <class T> static f32x8 load_halves(const T* p) { return load(p); }
-  template <class T> static f32x8 load_tail(const T* p, std::int64_t k) { return {load8(padded_tail<T, 8>(p, k).v)}; }
-  template <class T> void store(T* p) const { store8(p, v); }
-  template <class T> void store_tail(T* p, std::int64_t k) const {
+  template <class T>
+  static f32x8 load(const T* p) {
+    return {load8(p)};
+  }
+  template <class T>
+  static f32x8 load_halves(const T* p) {
+    return load(p);
+  }
+  template <class T>
+  static f32x8 load_tail(const T* p, std::int64_t k) {
+    return {load8(padded_tail<T, 8>(p, k).v)};
+  }
+  template <class T>
+  void store(T* p) const {
+    store8(p, v);
+  }
+  template <class T>
+  void store_tail(T* p, std::int64_t k) const {
     T out[8];
     store8(out, v);
     std::memcpy(static_cast<void*>(p), out, std::size_t(k) * sizeof(T));
@@ -107,16 +121,25 @@ struct f64x4 {
   __m256d v;
   static f64x4 zero() { return {_mm256_setzero_pd()}; }
   static f64x4 broadcast(double a) { return {_mm256_set1_pd(a)}; }
-  template <class T> static f64x4 load(const T* p) { return {load4_pd(p)}; }
-  template <class T> static f64x4 load_halves(const T* p) { return load(p); }
-  template <class T> static f64x4 load_tail(const T* p, std::int64_t k) {
+  template <class T>
+  static f64x4 load(const T* p) {
+    return {load4_pd(p)};
+  }
+  template <class T>
+  static f64x4 load_halves(const T* p) {
+    return load(p);
+  }
+  template <class T>
+  static f64x4 load_tail(const T* p, std::int64_t k) {
     return {load4_pd(padded_tail<T, 4>(p, k).v)};
   }
-  template <class T> void store(T* p) const {
+  template <class T>
+  void store(T* p) const {
     static_assert(std::is_same_v<T, double>, "f64x4 stores f64 only");
     _mm256_storeu_pd(p, v);
   }
-  template <class T> void store_tail(T* p, std::int64_t k) const {
+  template <class T>
+  void store_tail(T* p, std::int64_t k) const {
     static_assert(std::is_same_v<T, double>, "f64x4 stores f64 only");
     double out[4];
     _mm256_storeu_pd(out, v);

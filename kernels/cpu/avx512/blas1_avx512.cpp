@@ -38,8 +38,7 @@ struct convert {
 
 namespace mixprec::kern::avx512 {
 const detail::blas1_kernel_table blas1_set = blas1_vector_table<lanes>();
-#define MIXPREC_DEFINE(S, SN, D, DN) \
-  const detail::convert_fn convert_##SN##_##DN = &convert<S, D>::run;
+#define MIXPREC_DEFINE(S, SN, D, DN) const detail::convert_fn convert_##SN##_##DN = &convert<S, D>::run;
 MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_DEFINE)
 #undef MIXPREC_DEFINE
 }  // namespace mixprec::kern::avx512

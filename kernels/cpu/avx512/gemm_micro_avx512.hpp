@@ -34,14 +34,16 @@ struct gemm_micro_2v {
   /// Segments of k streamed at once by an M-row tile: S sets of 2M accumulators, two B
   /// vectors and one broadcast must fit the 32 registers.
   template <int M>
-  static constexpr int streams = M <= 3 ? 4 : M <= 7 ? 2 : 1;
+  static constexpr int streams = M <= 3   ? 4
+                                 : M <= 7 ? 2
+                                          : 1;
   /// Fewer groups per segment than this and the tile reads B as one stream.
   static constexpr std::int64_t min_stream_groups = 128;
 
   template <int M>
   static void tile(std::int64_t groups, const PA* a, const PB* b, std::int64_t bstep, ACC* c, std::int64_t ldc,
                    bool accumulate) {
-    if constexpr (streams<M> > 1)
+    if constexpr (streams < M >> 1)
       if (groups >= streams<M> * min_stream_groups)
         return segments<M, streams<M>>(groups, a, b, bstep, c, ldc, accumulate);
     segments<M, 1>(groups, a, b, bstep, c, ldc, accumulate);

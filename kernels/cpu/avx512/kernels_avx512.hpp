@@ -15,8 +15,8 @@ extern const detail::blas1_kernel_table blas1_set;
 MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE
 
-#define MIXPREC_DECLARE(T, N)                              \
-  extern const detail::spmv_csr_fn spmv_csr_##N##_f64;     \
+#define MIXPREC_DECLARE(T, N)                          \
+  extern const detail::spmv_csr_fn spmv_csr_##N##_f64; \
   extern const detail::spmv_sell_fn spmv_sell8_##N##_f64;
 MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_DECLARE)
 #undef MIXPREC_DECLARE

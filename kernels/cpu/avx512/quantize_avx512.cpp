@@ -27,12 +27,10 @@ MIXPREC_ALWAYS_INLINE void over_vectors(std::int64_t n, quant_param_row p, Step&
   if (p.block == 1) {
     std::int64_t j = 0;
     for (; j + 16 <= n; j += 16)
-      step(j, __mmask16(0xffff), true, _mm512_loadu_ps(s + j),
-           _mm512_cvtepi32_ps(_mm512_loadu_si512(z + j)));
+      step(j, __mmask16(0xffff), true, _mm512_loadu_ps(s + j), _mm512_cvtepi32_ps(_mm512_loadu_si512(z + j)));
     if (j < n) {
       const __mmask16 m = tail(n - j);
-      step(j, m, false, _mm512_maskz_loadu_ps(m, s + j),
-           _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, z + j)));
+      step(j, m, false, _mm512_maskz_loadu_ps(m, s + j), _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, z + j)));
     }
     return;
   }
@@ -53,8 +51,8 @@ __m512 load_x(const X* p) {
   } else if constexpr (std::is_same_v<X, half>) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   } else {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(
-        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    return _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
   }
 }
 template <class X>
@@ -64,8 +62,7 @@ __m512 load_x(const X* p, __mmask16 m) {
   } else if constexpr (std::is_same_v<X, half>) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
   } else {  // bf16: the upper half of an f32
-    return _mm512_castsi512_ps(
-        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
   }
 }
 
@@ -76,30 +73,26 @@ struct rows {
   /// with the pointers and bounds in locals, the byte stores (which may alias anything) do
   /// not force the loop to reload them from the argument struct every step (that cost 1.4x).
   template <int R, class X, class Q>
-  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p,
-                       std::int64_t n) {
+  static void quantize(const X* x, std::int64_t xs, Q* q, std::int64_t qs, const quant_param_row& p, std::int64_t n) {
     constexpr bool is_signed = std::is_same_v<Q, std::int8_t>;
-    const __m512 lo = _mm512_set1_ps(is_signed ? -128.0f : 0.0f),
-                 hi = _mm512_set1_ps(is_signed ? 127.0f : 255.0f);
-    over_vectors(
-        n, p, [=](std::int64_t j, __mmask16 m, bool full, __m512 scale, __m512 zero_point) {
+    const __m512 lo = _mm512_set1_ps(is_signed ? -128.0f : 0.0f), hi = _mm512_set1_ps(is_signed ? 127.0f : 255.0f);
+    over_vectors(n, p, [=](std::int64_t j, __mmask16 m, bool full, __m512 scale, __m512 zero_point) {
 #pragma GCC unroll 4
-          for (int k = 0; k < R; ++k) {
-            const X* xk = x + k * xs + j;
-            Q* qk = q + k * qs + j;
-            const __m512 xv = full ? load_x(xk) : load_x(xk, m);
-            __m512 r = _mm512_roundscale_ps(_mm512_div_ps(xv, scale),
-                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), r);  // NaN -> 0
-            r = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(r, zero_point), lo), hi);
-            const __m512i v = _mm512_cvtps_epi32(r);
-            const __m128i bytes = is_signed ? _mm512_cvtsepi32_epi8(v) : _mm512_cvtusepi32_epi8(v);
-            if (full)
-              _mm_storeu_si128(reinterpret_cast<__m128i*>(qk), bytes);
-            else
-              _mm_mask_storeu_epi8(qk, m, bytes);
-          }
-        });
+      for (int k = 0; k < R; ++k) {
+        const X* xk = x + k * xs + j;
+        Q* qk = q + k * qs + j;
+        const __m512 xv = full ? load_x(xk) : load_x(xk, m);
+        __m512 r = _mm512_roundscale_ps(_mm512_div_ps(xv, scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), r);  // NaN -> 0
+        r = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(r, zero_point), lo), hi);
+        const __m512i v = _mm512_cvtps_epi32(r);
+        const __m128i bytes = is_signed ? _mm512_cvtsepi32_epi8(v) : _mm512_cvtusepi32_epi8(v);
+        if (full)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(qk), bytes);
+        else
+          _mm_mask_storeu_epi8(qk, m, bytes);
+      }
+    });
   }
 
   /// x = (q - zero_point) * scale for R rows sharing parameters: q - zero_point is exact in
@@ -107,24 +100,21 @@ struct rows {
   template <int R, class Q>
   static void dequantize(const Q* q, std::int64_t qs, float* x, std::int64_t xs, const quant_param_row& p,
                          std::int64_t n) {
-    over_vectors(
-        n, p, [=](std::int64_t j, __mmask16 m, bool full, __m512 scale, __m512 zero_point) {
+    over_vectors(n, p, [=](std::int64_t j, __mmask16 m, bool full, __m512 scale, __m512 zero_point) {
 #pragma GCC unroll 4
-          for (int k = 0; k < R; ++k) {
-            const Q* qk = q + k * qs + j;
-            float* xk = x + k * xs + j;
-            const __m128i bytes = full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(qk))
-                                       : _mm_maskz_loadu_epi8(m, qk);
-            const __m512i wide = std::is_same_v<Q, std::int8_t> ? _mm512_cvtepi8_epi32(bytes)
-                                                                : _mm512_cvtepu8_epi32(bytes);
-            const __m512 v =
-                _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(wide), zero_point), scale);
-            if (full)
-              _mm512_storeu_ps(xk, v);
-            else
-              _mm512_mask_storeu_ps(xk, m, v);
-          }
-        });
+      for (int k = 0; k < R; ++k) {
+        const Q* qk = q + k * qs + j;
+        float* xk = x + k * xs + j;
+        const __m128i bytes =
+            full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(qk)) : _mm_maskz_loadu_epi8(m, qk);
+        const __m512i wide = std::is_same_v<Q, std::int8_t> ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+        const __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(wide), zero_point), scale);
+        if (full)
+          _mm512_storeu_ps(xk, v);
+        else
+          _mm512_mask_storeu_ps(xk, m, v);
+      }
+    });
   }
 };
 

@@ -29,8 +29,8 @@ bool supports_sell8(const void* problem, const char** why) {
 
 void register_cpu_avx512_kernels(const kernel_sink& sink) {
   using namespace kern::avx512;
-  const kern::variant_desc v{"avx512", backend::cpu, cpu_isa::avx512,
-                             priority_isa_base + int(cpu_isa::avx512), supports_unit_stride};
+  const kern::variant_desc v{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
+                             supports_unit_stride};
   kern::add_blas1_table(sink, v, blas1_set);
 #define MIXPREC_ADD(S, SN, D, DN) \
   kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
@@ -48,7 +48,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   const kern::variant_desc csr_f32{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
   const kern::variant_desc sell{"avx512_c8", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                                 supports_sell8};
-#define MIXPREC_ADD(T, N)                                                                             \
+#define MIXPREC_ADD(T, N)                                                                              \
   kern::add_entry(sink, csr_f64, op_id::spmv_csr, dtype_of<T>, dtype::f64, erase(spmv_csr_##N##_f64)); \
   kern::add_entry(sink, sell, op_id::spmv_sell, dtype_of<T>, dtype::f64, erase(spmv_sell8_##N##_f64));
   MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_ADD)
@@ -75,7 +75,8 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 
   kern::add_multigrid_table(sink, st, multigrid_set);
 
-  const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512), nullptr};
+  const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
+                             nullptr};
   kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
   kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
   kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));

@@ -64,8 +64,7 @@ inline __m512d load8_tail(const T* p, idx k) {
   if constexpr (std::is_same_v<T, double>) return _mm512_maskz_loadu_pd(m, p);
   if constexpr (std::is_same_v<T, float>) return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p));
   if constexpr (std::is_same_v<T, half>) return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)));
-  if constexpr (std::is_same_v<T, bfloat16>)
-    return _mm512_cvtps_pd(bf16x8_bits_to_ps(_mm_maskz_loadu_epi16(m, p)));
+  if constexpr (std::is_same_v<T, bfloat16>) return _mm512_cvtps_pd(bf16x8_bits_to_ps(_mm_maskz_loadu_epi16(m, p)));
 }
 
 // ---- rounding stores --------------------------------------------------------------------
@@ -94,9 +93,9 @@ template <class T>
 inline void store16(T* p, __m512 v) {
   if constexpr (std::is_same_v<T, float>) _mm512_storeu_ps(p, v);
   if constexpr (std::is_same_v<T, half>)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-  if constexpr (std::is_same_v<T, bfloat16>)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), ps_to_bf16_bits(v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                        _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  if constexpr (std::is_same_v<T, bfloat16>) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), ps_to_bf16_bits(v));
 }
 
 template <class T>
@@ -125,7 +124,8 @@ inline void store8_from_pd(T* p, __m512d v, idx k) {
   if constexpr (std::is_same_v<T, double>) _mm512_mask_storeu_pd(p, m, v);
   if constexpr (std::is_same_v<T, float>) _mm256_mask_storeu_ps(p, m, _mm512_cvtpd_ps(v));
   if constexpr (std::is_same_v<T, half>)
-    _mm_mask_storeu_epi16(p, m, _mm256_cvtps_ph(pd_to_ps_round_to_odd(v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm_mask_storeu_epi16(p, m,
+                          _mm256_cvtps_ph(pd_to_ps_round_to_odd(v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   if constexpr (std::is_same_v<T, bfloat16>) _mm_mask_storeu_epi16(p, m, ps8_to_bf16_bits(pd_to_ps_round_to_odd(v)));
 }
 
@@ -137,17 +137,30 @@ struct f32x16 {
   __m512 v;
   static f32x16 zero() { return {_mm512_setzero_ps()}; }
   static f32x16 broadcast(float a) { return {_mm512_set1_ps(a)}; }
-  template <class T> static f32x16 load(const T* p) { return {load16(p)}; }
+  template <class T>
+  static f32x16 load(const T* p) {
+    return {load16(p)};
+  }
   /// As load, with 64-byte loads made of two 32-byte ones (see blas1_vector.hpp).
-  template <class T> static f32x16 load_halves(const T* p) {
+  template <class T>
+  static f32x16 load_halves(const T* p) {
     if constexpr (std::is_same_v<T, float>)
       return {_mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p)), _mm256_loadu_ps(p + 8), 1)};
     else
       return load(p);
   }
-  template <class T> static f32x16 load_tail(const T* p, idx k) { return {load16_tail(p, k)}; }
-  template <class T> void store(T* p) const { store16(p, v); }
-  template <class T> void store_tail(T* p, idx k) const { store16_tail(p, v, k); }
+  template <class T>
+  static f32x16 load_tail(const T* p, idx k) {
+    return {load16_tail(p, k)};
+  }
+  template <class T>
+  void store(T* p) const {
+    store16(p, v);
+  }
+  template <class T>
+  void store_tail(T* p, idx k) const {
+    store16_tail(p, v, k);
+  }
   friend f32x16 operator+(f32x16 a, f32x16 b) { return {_mm512_add_ps(a.v, b.v)}; }
   friend f32x16 operator-(f32x16 a, f32x16 b) { return {_mm512_sub_ps(a.v, b.v)}; }
   friend f32x16 operator*(f32x16 a, f32x16 b) { return {_mm512_mul_ps(a.v, b.v)}; }
@@ -167,17 +180,30 @@ struct f64x8 {
   __m512d v;
   static f64x8 zero() { return {_mm512_setzero_pd()}; }
   static f64x8 broadcast(double a) { return {_mm512_set1_pd(a)}; }
-  template <class T> static f64x8 load(const T* p) { return {load8(p)}; }
+  template <class T>
+  static f64x8 load(const T* p) {
+    return {load8(p)};
+  }
   /// As load, with 64-byte loads made of two 32-byte ones (see blas1_vector.hpp).
-  template <class T> static f64x8 load_halves(const T* p) {
+  template <class T>
+  static f64x8 load_halves(const T* p) {
     if constexpr (std::is_same_v<T, double>)
       return {_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(p)), _mm256_loadu_pd(p + 4), 1)};
     else
       return load(p);
   }
-  template <class T> static f64x8 load_tail(const T* p, idx k) { return {load8_tail(p, k)}; }
-  template <class T> void store(T* p) const { store8_from_pd(p, v, 8); }
-  template <class T> void store_tail(T* p, idx k) const { store8_from_pd(p, v, k); }
+  template <class T>
+  static f64x8 load_tail(const T* p, idx k) {
+    return {load8_tail(p, k)};
+  }
+  template <class T>
+  void store(T* p) const {
+    store8_from_pd(p, v, 8);
+  }
+  template <class T>
+  void store_tail(T* p, idx k) const {
+    store8_from_pd(p, v, k);
+  }
   friend f64x8 operator+(f64x8 a, f64x8 b) { return {_mm512_add_pd(a.v, b.v)}; }
   friend f64x8 operator-(f64x8 a, f64x8 b) { return {_mm512_sub_pd(a.v, b.v)}; }
   friend f64x8 operator*(f64x8 a, f64x8 b) { return {_mm512_mul_pd(a.v, b.v)}; }

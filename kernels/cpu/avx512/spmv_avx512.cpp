@@ -134,8 +134,8 @@ void sell8(const exec_args& ex, const sell_args& a, double alpha, const void* xv
 
 }  // namespace
 
-#define MIXPREC_DEFINE(V, VN)                                                              \
-  const detail::spmv_csr_fn spmv_csr_##VN##_f64 = &csr<V, double>;                         \
+#define MIXPREC_DEFINE(V, VN)                                      \
+  const detail::spmv_csr_fn spmv_csr_##VN##_f64 = &csr<V, double>; \
   const detail::spmv_sell_fn spmv_sell8_##VN##_f64 = &sell8<V>;
 MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_DEFINE)
 #undef MIXPREC_DEFINE

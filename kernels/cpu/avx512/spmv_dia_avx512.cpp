@@ -144,16 +144,14 @@ void run(const exec_args& ex, const dia_args& a, double alpha, const void* xv, d
     if constexpr (std::is_same_v<A, double>) {
       done = a.diagonals > diagonal_group + 1 ? rows_f64_grouped<V, X>(a, vb, ve, alpha, x, beta, y) : vb;
       done = rows_f64<V, X>(a, done, ve, alpha, x, beta, y);
-    }
-    else
+    } else
       done = rows_f32<V>(a, vb, ve, float(alpha), x, float(beta), y);
     spmv_dia_rows<V, X, A>(a, done, re, A(alpha), x, A(beta), y);
   });
 }
 
 template <class V, class X>
-void dia(const exec_args& ex, const dia_args& a, double alpha, const void* x, double beta, void* y,
-         accumulation acc) {
+void dia(const exec_args& ex, const dia_args& a, double alpha, const void* x, double beta, void* y, accumulation acc) {
   if (acc == accumulation::f64 && !std::is_same_v<X, double>)
     run<V, X, double>(ex, a, alpha, x, beta, y);
   else
@@ -163,8 +161,8 @@ void dia(const exec_args& ex, const dia_args& a, double alpha, const void* x, do
 }  // namespace
 
 const detail::spmv_dia_kernel_table spmv_dia_set = {{{&dia<double, double>, &dia<double, float>},
-                                                      {&dia<float, double>, &dia<float, float>},
-                                                      {&dia<half, double>, &dia<half, float>},
-                                                      {&dia<bfloat16, double>, &dia<bfloat16, float>}}};
+                                                     {&dia<float, double>, &dia<float, float>},
+                                                     {&dia<half, double>, &dia<half, float>},
+                                                     {&dia<bfloat16, double>, &dia<bfloat16, float>}}};
 
 }  // namespace mixprec::kern::avx512

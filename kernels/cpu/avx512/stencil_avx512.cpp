@@ -38,12 +38,11 @@ struct simd_rows {
     }
   }
 
-
   /// Non-temporal stores of whole 64-byte lines; the unaligned head and the tail go through
   /// the cache.
   template <class S>
   static void stream(const compute_t<S>* src, S* dst, idx n) {
-    constexpr idx per_line = idx(64 / sizeof(S));   // elements per cache line
+    constexpr idx per_line = idx(64 / sizeof(S));  // elements per cache line
     idx head = idx((64 - (reinterpret_cast<std::uintptr_t>(dst) & 63)) & 63) / idx(sizeof(S));
     if (reinterpret_cast<std::uintptr_t>(dst) % sizeof(S) != 0 || head > n) head = n;
     store(src, dst, head);
@@ -62,8 +61,7 @@ struct simd_rows {
           lo = ps_to_bf16_bits(_mm512_loadu_ps(src + i));
           hi = ps_to_bf16_bits(_mm512_loadu_ps(src + i + 16));
         }
-        _mm512_stream_si512(reinterpret_cast<__m512i*>(dst + i),
-                            _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(dst + i), _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
       }
     }
     store(src + i, dst + i, n - i);

@@ -26,12 +26,10 @@ struct box_vec<double> {
   static V madd(const double* k, V v, V s) { return _mm512_fmadd_pd(_mm512_set1_pd(*k), v, s); }
   /// (a[1], ..., a[7], b[0]) and (a[7], b[0], ..., b[6]).
   static V ahead(V a, V b) {
-    return _mm512_castsi512_pd(
-        _mm512_alignr_epi64(_mm512_castpd_si512(b), _mm512_castpd_si512(a), 1));
+    return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(b), _mm512_castpd_si512(a), 1));
   }
   static V behind(V a, V b) {
-    return _mm512_castsi512_pd(
-        _mm512_alignr_epi64(_mm512_castpd_si512(b), _mm512_castpd_si512(a), 7));
+    return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(b), _mm512_castpd_si512(a), 7));
   }
 };
 
@@ -43,12 +41,10 @@ struct box_vec<float> {
   static V mul(const float* k, V v) { return _mm512_mul_ps(_mm512_set1_ps(*k), v); }
   static V madd(const float* k, V v, V s) { return _mm512_fmadd_ps(_mm512_set1_ps(*k), v, s); }
   static V ahead(V a, V b) {
-    return _mm512_castsi512_ps(
-        _mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 1));
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 1));
   }
   static V behind(V a, V b) {
-    return _mm512_castsi512_ps(
-        _mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 15));
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(b), _mm512_castps_si512(a), 15));
   }
 };
 
@@ -58,9 +54,8 @@ struct box_vec<float> {
 /// loads its x-1 neighbours and the last whole one its x+1 neighbours, rather than take
 /// them from vectors that would reach past the row's halo.
 template <int R, bool Middle, class C, class Dst, class Line, class Done>
-inline void sum_rows_box(const C* const* in, const C* k, std::int64_t n, std::int64_t rows,
-                         std::int64_t in_sy, kern::row_prefetch pf, std::int64_t pf_sy, Dst&& dst,
-                         Line&& line, Done&& done) {
+inline void sum_rows_box(const C* const* in, const C* k, std::int64_t n, std::int64_t rows, std::int64_t in_sy,
+                         kern::row_prefetch pf, std::int64_t pf_sy, Dst&& dst, Line&& line, Done&& done) {
   using B = box_vec<C>;
   using V = typename B::V;
   constexpr int L = int(64 / sizeof(C));
@@ -75,8 +70,7 @@ inline void sum_rows_box(const C* const* in, const C* k, std::int64_t n, std::in
     V s;
 #pragma GCC unroll 9
     for (int r = 0; r < R; ++r) {
-      const V left =
-          decltype(from_left)::value ? B::behind(prev[r], mid[r]) : B::load(q[r] + x - 1);
+      const V left = decltype(from_left)::value ? B::behind(prev[r], mid[r]) : B::load(q[r] + x - 1);
       V next, right;
       if constexpr (decltype(from_right)::value) {
         next = B::load(q[r] + x + L);

@@ -17,7 +17,8 @@ void quantize_rows(const detail::quant_args& a, std::int64_t r0, std::int64_t r1
     const float* scale = a.scale + (i / a.row_div) * a.grid_cols;
     const std::int32_t* zp = a.zero_point + (i / a.row_div) * a.grid_cols;
     for (std::int64_t j = 0; j < a.cols; ++j)
-      q[i * a.drs + j * a.dcs] = requantize<Q>(float(widen(x[i * a.srs + j * a.scs])), scale[j / a.col_div], zp[j / a.col_div]);
+      q[i * a.drs + j * a.dcs] =
+          requantize<Q>(float(widen(x[i * a.srs + j * a.scs])), scale[j / a.col_div], zp[j / a.col_div]);
   }
 }
 
@@ -58,15 +59,15 @@ template <bool Parallel>
 void add_all(const detail::kernel_sink& sink, const variant_desc& v) {
   using detail::erase;
   using detail::op_id;
-#define MIXPREC_ADD_Q(X)                                                                                         \
-  add_entry(sink, v, op_id::quantize, dtype_of<X>, dtype::i8, erase(&quantize<X, std::int8_t, Parallel>));      \
+#define MIXPREC_ADD_Q(X)                                                                                   \
+  add_entry(sink, v, op_id::quantize, dtype_of<X>, dtype::i8, erase(&quantize<X, std::int8_t, Parallel>)); \
   add_entry(sink, v, op_id::quantize, dtype_of<X>, dtype::u8, erase(&quantize<X, std::uint8_t, Parallel>));
   MIXPREC_ADD_Q(float)
   MIXPREC_ADD_Q(bfloat16)
   MIXPREC_ADD_Q(half)
 #undef MIXPREC_ADD_Q
-#define MIXPREC_ADD_D(X)                                                                                         \
-  add_entry(sink, v, op_id::dequantize, dtype::i8, dtype_of<X>, erase(&dequantize<std::int8_t, X, Parallel>));  \
+#define MIXPREC_ADD_D(X)                                                                                       \
+  add_entry(sink, v, op_id::dequantize, dtype::i8, dtype_of<X>, erase(&dequantize<std::int8_t, X, Parallel>)); \
   add_entry(sink, v, op_id::dequantize, dtype::u8, dtype_of<X>, erase(&dequantize<std::uint8_t, X, Parallel>));
   MIXPREC_ADD_D(float)
   MIXPREC_ADD_D(bfloat16)

@@ -50,8 +50,7 @@ struct stencil_ref {
   }
 
   /// Sweeps alternate between a.u and a.out; an even count ends in a.u and is copied over.
-  static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc,
-                    int k) {
+  static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc, int k) {
     detail::stencil_args step = a;
     for (int i = 0; i < k; ++i) {
       const bool forward = i % 2 == 0;
