@@ -65,23 +65,14 @@ void check_pair(const char* op, const vec& x, const vec& y, bool same_dtype) {
                   name_of(y.ctx->kind), ":", y.ctx->device, " memory; copy one of them first");
 }
 
-/// Runs the chosen kernel; with MIXPREC_VERBOSE, times it and prints one line.
-template <class Call>
-void run(op_id op, const vec& x, dtype out, const detail::blas1_problem& p, Call&& call) {
-  const detail::context_state& ctx = *x.ctx;
-  const detail::kernel_entry k = detail::select_kernel(op, ctx, x.type, out, &p);
-  const auto t0 = detail::call_start();
-  call(k, ctx.exec());
-  detail::finish_call(op, ctx, k, t0, p.acc, [&] {
+/// Runs op Op's kernel for x's dtype (and `out`) through the dispatch front door.
+template <op_id Op, class Call>
+void run(const vec& x, dtype out, const detail::blas1_problem& p, Call&& call) {
+  detail::dispatch<Op>(*x.ctx, x.type, out, &p, p.acc, call, [&] {
     return std::make_pair(
-        op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out)) : std::string(name_of(x.type)),
+        Op == op_id::convert ? detail::cat(name_of(x.type), ":", name_of(out)) : std::string(name_of(x.type)),
         detail::cat("n", p.n, ":inc", p.incx, ":", p.incy));
   });
-}
-
-template <class Fn>
-Fn fn_of(const detail::kernel_entry& k) {
-  return reinterpret_cast<Fn>(k.fn);
 }
 
 void* writable(const vec& v) { return const_cast<void*>(v.data); }
@@ -101,18 +92,15 @@ void accumulator_range(dtype t, accumulation acc, double* tiny, double* huge) {
 double sumsq(const vec& x, double scale, accumulation acc) {
   const detail::blas1_problem p{x.n, x.inc, 1, acc};
   double r = 0;
-  run(op_id::sumsq, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::sumsq_fn>(k)(ex, x.n, x.data, x.inc, scale, acc, &r);
-  });
+  run<op_id::sumsq>(x, x.type, p,
+                    [&](auto kernel, const detail::exec_args& ex) { kernel(ex, x.n, x.data, x.inc, scale, acc, &r); });
   return r;
 }
 
 std::int64_t amax_of(const vec& x) {
   const detail::blas1_problem p{x.n, x.inc, 1, accumulation::standard};
   std::int64_t r = -1;
-  run(op_id::amax, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::amax_fn>(k)(ex, x.n, x.data, x.inc, &r);
-  });
+  run<op_id::amax>(x, x.type, p, [&](auto kernel, const detail::exec_args& ex) { kernel(ex, x.n, x.data, x.inc, &r); });
   return r;
 }
 
@@ -126,9 +114,8 @@ double magnitude_at(const vec& x, std::int64_t i) {
   detail::copy_bytes(*x.ctx, static_cast<const char*>(x.data) + i * x.inc * std::int64_t(size_of(x.type)), host, raw,
                      size_of(x.type));
   const vec one{raw, 1, 1, x.type, &host};
-  run(op_id::convert, one, dtype::f64, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::convert_fn>(k)(ex, 1, raw, 1, &v, 1);
-  });
+  run<op_id::convert>(one, dtype::f64, p,
+                      [&](auto kernel, const detail::exec_args& ex) { kernel(ex, 1, raw, 1, &v, 1); });
   return std::fabs(v);
 }
 
@@ -139,8 +126,8 @@ void convert(const_view xv, view yv) {
   check_pair("convert", x, y, false);
   check_output("convert", "y", y);
   const detail::blas1_problem p{x.n, x.inc, y.inc, accumulation::standard};
-  run(op_id::convert, x, y.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::convert_fn>(k)(ex, x.n, x.data, x.inc, writable(y), y.inc);
+  run<op_id::convert>(x, y.type, p, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, x.n, x.data, x.inc, writable(y), y.inc);
   });
 }
 
@@ -148,9 +135,8 @@ void fill(view xv, double value) {
   const vec x = as_vector("fill", "x", xv);
   check_output("fill", "x", x);
   const detail::blas1_problem p{x.n, x.inc, 1, accumulation::standard};
-  run(op_id::fill, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::fill_fn>(k)(ex, x.n, value, writable(x), x.inc);
-  });
+  run<op_id::fill>(x, x.type, p,
+                   [&](auto kernel, const detail::exec_args& ex) { kernel(ex, x.n, value, writable(x), x.inc); });
 }
 
 void axpy(double alpha, const_view xv, view yv) {
@@ -158,8 +144,8 @@ void axpy(double alpha, const_view xv, view yv) {
   check_pair("axpy", x, y, true);
   check_output("axpy", "y", y);
   const detail::blas1_problem p{x.n, x.inc, y.inc, accumulation::standard};
-  run(op_id::axpy, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::axpy_fn>(k)(ex, x.n, alpha, x.data, x.inc, writable(y), y.inc);
+  run<op_id::axpy>(x, x.type, p, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, x.n, alpha, x.data, x.inc, writable(y), y.inc);
   });
 }
 
@@ -168,8 +154,8 @@ void axpby(double alpha, const_view xv, double beta, view yv) {
   check_pair("axpby", x, y, true);
   check_output("axpby", "y", y);
   const detail::blas1_problem p{x.n, x.inc, y.inc, accumulation::standard};
-  run(op_id::axpby, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::axpby_fn>(k)(ex, x.n, alpha, x.data, x.inc, beta, writable(y), y.inc);
+  run<op_id::axpby>(x, x.type, p, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, x.n, alpha, x.data, x.inc, beta, writable(y), y.inc);
   });
 }
 
@@ -186,8 +172,8 @@ double cg_update(double alpha, const_view pv, const_view qv, view xv, view rv) {
     MIXPREC_THROW(unsupported, op, "p, q, x and r must be dense");
   double rr = 0;
   const detail::blas1_problem prob{p.n, 1, 1, accumulation::f64};
-  run(op_id::cg_update, p, p.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::cg_update_fn>(k)(ex, p.n, alpha, p.data, q.data, writable(x), writable(r), &rr);
+  run<op_id::cg_update>(p, p.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, p.n, alpha, p.data, q.data, writable(x), writable(r), &rr);
   });
   return rr;
 }
@@ -200,8 +186,8 @@ void diag_scale(double alpha, const_view dv, const_view rv, double beta, view zv
   check_output(op, "z", z);
   if (d.inc != 1 || r.inc != 1 || z.inc != 1) MIXPREC_THROW(unsupported, op, "d, r and z must be dense");
   const detail::blas1_problem prob{d.n, 1, 1, accumulation::standard};
-  run(op_id::diag_scale, d, d.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::diag_scale_fn>(k)(ex, d.n, alpha, d.data, r.data, beta, writable(z));
+  run<op_id::diag_scale>(d, d.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, d.n, alpha, d.data, r.data, beta, writable(z));
   });
 }
 
@@ -226,8 +212,8 @@ pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view pv, const_view qv, co
     MIXPREC_THROW(unsupported, op, "p, q, d, x and r must be dense");
   double sums[2] = {0, 0};
   const detail::blas1_problem prob{p.n, 1, 1, accumulation::f64};
-  run(op_id::pcg_jacobi_update, p, p.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::pcg_jacobi_update_fn>(k)(ex, p.n, alpha, p.data, q.data, d.data, writable(x), writable(r), sums);
+  run<op_id::pcg_jacobi_update>(p, p.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, p.n, alpha, p.data, q.data, d.data, writable(x), writable(r), sums);
   });
   return {sums[0], sums[1]};
 }
@@ -277,8 +263,8 @@ void mdot(const_view vs, const_view wv, double* h) {
   const detail::blas1_problem prob{w.n, 1, 1, accumulation::f64};
   for (std::int64_t g = 0; g < r.k; g += detail::multi_vector_max) {
     const int count = int(std::min<std::int64_t>(detail::multi_vector_max, r.k - g));
-    run(op_id::mdot, w, w.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-      fn_of<detail::mdot_fn>(k)(ex, w.n, count, r.data + g * r.ld * std::int64_t(es), r.ld, w.data, h + g);
+    run<op_id::mdot>(w, w.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+      kernel(ex, w.n, count, r.data + g * r.ld * std::int64_t(es), r.ld, w.data, h + g);
     });
   }
 }
@@ -299,8 +285,8 @@ void maxpy(const double* a, const_view vs, view wv) {
   const detail::blas1_problem prob{w.n, 1, 1, accumulation::standard};
   for (std::int64_t g = 0; g < r.k; g += detail::multi_vector_max) {
     const int count = int(std::min<std::int64_t>(detail::multi_vector_max, r.k - g));
-    run(op_id::maxpy, w, w.type, prob, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-      fn_of<detail::maxpy_fn>(k)(ex, w.n, count, a + g, r.data + g * r.ld * std::int64_t(es), r.ld, writable(w));
+    run<op_id::maxpy>(w, w.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+      kernel(ex, w.n, count, a + g, r.data + g * r.ld * std::int64_t(es), r.ld, writable(w));
     });
   }
 }
@@ -311,9 +297,8 @@ void scal(double alpha, view xv) {
   const vec x = as_vector("scal", "x", xv);
   check_output("scal", "x", x);
   const detail::blas1_problem p{x.n, x.inc, 1, accumulation::standard};
-  run(op_id::scal, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::scal_fn>(k)(ex, x.n, alpha, writable(x), x.inc);
-  });
+  run<op_id::scal>(x, x.type, p,
+                   [&](auto kernel, const detail::exec_args& ex) { kernel(ex, x.n, alpha, writable(x), x.inc); });
 }
 
 double dot(const_view xv, const_view yv, accumulation acc) {
@@ -321,8 +306,8 @@ double dot(const_view xv, const_view yv, accumulation acc) {
   check_pair("dot", x, y, true);
   const detail::blas1_problem p{x.n, x.inc, y.inc, acc};
   double r = 0;
-  run(op_id::dot, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::dot_fn>(k)(ex, x.n, x.data, x.inc, y.data, y.inc, acc, &r);
+  run<op_id::dot>(x, x.type, p, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, x.n, x.data, x.inc, y.data, y.inc, acc, &r);
   });
   return r;
 }
@@ -351,9 +336,8 @@ double asum(const_view xv, accumulation acc) {
   const vec x = as_vector("asum", "x", xv);
   const detail::blas1_problem p{x.n, x.inc, 1, acc};
   double r = 0;
-  run(op_id::asum, x, x.type, p, [&](const detail::kernel_entry& k, const detail::exec_args& ex) {
-    fn_of<detail::asum_fn>(k)(ex, x.n, x.data, x.inc, acc, &r);
-  });
+  run<op_id::asum>(x, x.type, p,
+                   [&](auto kernel, const detail::exec_args& ex) { kernel(ex, x.n, x.data, x.inc, acc, &r); });
   return r;
 }
 

@@ -1,12 +1,16 @@
 // The kernel registry: filled once, in a fixed order (reference kernels first, then each
 // CPU ISA folder this build has, then the CUDA plugin's when it loads), kept sorted best
-// first, and asked by every op front end through select_kernel.
+// first, and asked by every op front end through select_kernel. Each thread keeps, per
+// (op, backend, dtypes), the runnable candidates in order; a call walks only those, without
+// the lock, until a kernel is added (the CUDA plugin loading).
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "internal/cuda_plugin_api.hpp"
@@ -15,72 +19,6 @@
 #include "mixprec/kernels.hpp"
 
 namespace mixprec::detail {
-
-const char* name_of(op_id op) {
-  switch (op) {
-    case op_id::convert:
-      return "convert";
-    case op_id::fill:
-      return "fill";
-    case op_id::axpy:
-      return "axpy";
-    case op_id::axpby:
-      return "axpby";
-    case op_id::scal:
-      return "scal";
-    case op_id::dot:
-      return "dot";
-    case op_id::sumsq:
-      return "sumsq";
-    case op_id::asum:
-      return "asum";
-    case op_id::amax:
-      return "amax";
-    case op_id::spmv_csr:
-      return "spmv_csr";
-    case op_id::spmv_sell:
-      return "spmv_sell";
-    case op_id::spmv_dia:
-      return "spmv_dia";
-    case op_id::spmm_csr:
-      return "spmm_csr";
-    case op_id::halo_fill:
-      return "halo_fill";
-    case op_id::stencil:
-      return "stencil";
-    case op_id::stencil_sweeps:
-      return "stencil_sweeps";
-    case op_id::gemm:
-      return "gemm";
-    case op_id::gemm_pack:
-      return "gemm_pack";
-    case op_id::quantize:
-      return "quantize";
-    case op_id::dequantize:
-      return "dequantize";
-    case op_id::mg_smooth:
-      return "mg_smooth";
-    case op_id::mg_restrict:
-      return "mg_restrict";
-    case op_id::mg_prolong:
-      return "mg_prolong";
-    case op_id::csr_rows_solve:
-      return "csr_rows_solve";
-    case op_id::cg_update:
-      return "cg_update";
-    case op_id::mdot:
-      return "mdot";
-    case op_id::maxpy:
-      return "maxpy";
-    case op_id::diag_scale:
-      return "diag_scale";
-    case op_id::pcg_jacobi_update:
-      return "pcg_jacobi_update";
-    case op_id::count_:
-      break;
-  }
-  return "?";
-}
 
 bool supports_unit_stride(const void* problem, const char** why) {
   const auto* p = static_cast<const blas1_problem*>(problem);
@@ -106,6 +44,7 @@ class registry {
 
   void add(const kernel_entry& e) {
     std::lock_guard<std::mutex> lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
     names_.emplace_back(e.name);
     kernel_entry copy = e;
     copy.name = names_.back().c_str();
@@ -133,8 +72,8 @@ class registry {
   // Copies the entry out: a plugin may add kernels (and move entries) at any time.
   bool find(op_id op, backend where, dtype in, dtype out, const std::string& forced, const void* problem,
             kernel_entry* found, std::string* forced_error) {
-    std::lock_guard<std::mutex> lock(mutex_);
     if (!forced.empty()) {
+      std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& e : entries_) {
         if (forced != e.name || e.op != op || e.in != in || e.out != out) continue;
         const char* why = "";
@@ -151,15 +90,40 @@ class registry {
       }
       // The forced kernel is for another op or dtype: dispatch as usual.
     }
-    for (const auto& e : entries_) {
-      if (e.op != op || e.where != where || e.in != in || e.out != out) continue;
-      if (!runnable(e)) continue;
+    for (const kernel_entry& e : candidates(op, where, in, out)) {
       const char* why = "";
       if (e.supports && !e.supports(problem, &why)) continue;
       *found = e;
       return true;
     }
     return false;
+  }
+
+  /// The runnable kernels of (op, where, in, out), best first: from this thread's cache
+  /// while no kernel has been added since it was filled.
+  const std::vector<kernel_entry>& candidates(op_id op, backend where, dtype in, dtype out) {
+    struct cached {
+      unsigned generation;
+      std::vector<kernel_entry> entries;
+    };
+    thread_local std::unordered_map<std::uint32_t, cached> cache;
+    const std::uint32_t key =
+        std::uint32_t(op) | std::uint32_t(where) << 8 | std::uint32_t(in) << 16 | std::uint32_t(out) << 24;
+    const unsigned now = generation_.load(std::memory_order_acquire);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.generation == now) return it->second.entries;
+    std::vector<kernel_entry> list;
+    unsigned filled_at;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      filled_at = generation_.load(std::memory_order_relaxed);
+      for (const auto& e : entries_)
+        if (e.op == op && e.where == where && e.in == in && e.out == out && runnable(e)) list.push_back(e);
+    }
+    cached& slot = cache[key];
+    slot.generation = filled_at;
+    slot.entries = std::move(list);
+    return slot.entries;
   }
 
   bool has_name(const std::string& name) {
@@ -194,6 +158,7 @@ class registry {
   }
 
   std::mutex mutex_;
+  std::atomic<unsigned> generation_{0};  // kernels added so far
   std::vector<kernel_entry> entries_;
   std::deque<std::string> names_;  // owns the names; deque keeps c_str() pointers stable
 };

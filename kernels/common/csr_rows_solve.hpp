@@ -51,14 +51,10 @@ struct csr_rows_solver {
 
 /// Registers csr_rows_solve for values f64/f32 with vectors f64/f32.
 inline void add_csr_rows_solve_set(const detail::kernel_sink& sink, const variant_desc& v) {
-  using detail::erase;
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f64,
-            erase(&csr_rows_solver<double, double>::run));
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f64,
-            erase(&csr_rows_solver<float, double>::run));
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f64, dtype::f32,
-            erase(&csr_rows_solver<double, float>::run));
-  add_entry(sink, v, detail::op_id::csr_rows_solve, dtype::f32, dtype::f32, erase(&csr_rows_solver<float, float>::run));
+  add_kernel<detail::op_id::csr_rows_solve>(sink, v, dtype::f64, dtype::f64, &csr_rows_solver<double, double>::run);
+  add_kernel<detail::op_id::csr_rows_solve>(sink, v, dtype::f32, dtype::f64, &csr_rows_solver<float, double>::run);
+  add_kernel<detail::op_id::csr_rows_solve>(sink, v, dtype::f64, dtype::f32, &csr_rows_solver<double, float>::run);
+  add_kernel<detail::op_id::csr_rows_solve>(sink, v, dtype::f32, dtype::f32, &csr_rows_solver<float, float>::run);
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -259,13 +259,12 @@ constexpr detail::multigrid_kernel_table multigrid_table_of() {
 /// Registers mg_smooth, mg_restrict and mg_prolong for f64 and f32 storage.
 inline void add_multigrid_table(const detail::kernel_sink& sink, const variant_desc& v,
                                 const detail::multigrid_kernel_table& t) {
-  using detail::erase;
   using detail::op_id;
   const dtype types[] = {dtype::f64, dtype::f32};
   for (int i = 0; i < 2; ++i) {
-    add_entry(sink, v, op_id::mg_smooth, types[i], types[i], erase(t.smooth[i]));
-    add_entry(sink, v, op_id::mg_restrict, types[i], types[i], erase(t.restrict_residual[i]));
-    add_entry(sink, v, op_id::mg_prolong, types[i], types[i], erase(t.prolong[i]));
+    add_kernel<detail::op_id::mg_smooth>(sink, v, types[i], types[i], t.smooth[i]);
+    add_kernel<detail::op_id::mg_restrict>(sink, v, types[i], types[i], t.restrict_residual[i]);
+    add_kernel<detail::op_id::mg_prolong>(sink, v, types[i], types[i], t.prolong[i]);
   }
 }
 

@@ -144,7 +144,6 @@ constexpr detail::spmv_kernel_table spmv_table_of() {
 inline void add_spmv_table(const detail::kernel_sink& sink, const char* suffix_i32, const char* suffix_i64,
                            const char* suffix_sell, backend where, cpu_isa isa, int priority,
                            const detail::spmv_kernel_table& t) {
-  using detail::erase;
   using detail::op_id;
   const variant_desc v32{suffix_i32, where, isa, priority, supports_index<index_type::i32>};
   const variant_desc v64{suffix_i64, where, isa, priority, supports_index<index_type::i64>};
@@ -154,11 +153,11 @@ inline void add_spmv_table(const detail::kernel_sink& sink, const char* suffix_i
   for (int v = 0; v < 4; ++v)
     for (int x = 0; x < 2; ++x) {
       const auto& e = t.of[v][x];
-      add_entry(sink, v32, op_id::spmv_csr, values[v], vectors[x], erase(e.csr_i32));
-      add_entry(sink, v64, op_id::spmv_csr, values[v], vectors[x], erase(e.csr_i64));
-      add_entry(sink, vs, op_id::spmv_sell, values[v], vectors[x], erase(e.sell));
-      add_entry(sink, v32, op_id::spmm_csr, values[v], vectors[x], erase(e.spmm_i32));
-      add_entry(sink, v64, op_id::spmm_csr, values[v], vectors[x], erase(e.spmm_i64));
+      add_kernel<detail::op_id::spmv_csr>(sink, v32, values[v], vectors[x], e.csr_i32);
+      add_kernel<detail::op_id::spmv_csr>(sink, v64, values[v], vectors[x], e.csr_i64);
+      add_kernel<detail::op_id::spmv_sell>(sink, vs, values[v], vectors[x], e.sell);
+      add_kernel<detail::op_id::spmm_csr>(sink, v32, values[v], vectors[x], e.spmm_i32);
+      add_kernel<detail::op_id::spmm_csr>(sink, v64, values[v], vectors[x], e.spmm_i64);
     }
 }
 

@@ -92,8 +92,7 @@ inline void add_spmv_dia_table(const detail::kernel_sink& sink, const variant_de
   const dtype values[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
   const dtype vectors[] = {dtype::f64, dtype::f32};
   for (int i = 0; i < 4; ++i)
-    for (int x = 0; x < 2; ++x)
-      add_entry(sink, v, detail::op_id::spmv_dia, values[i], vectors[x], detail::erase(t.of[i][x]));
+    for (int x = 0; x < 2; ++x) add_kernel<detail::op_id::spmv_dia>(sink, v, values[i], vectors[x], t.of[i][x]);
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -304,13 +304,14 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
                          ep.residual.rank() == 3 ? ep.residual.stride(0) : 0, ep.out_scale, ep.out_zero_point}};
 
   const context_state& st = *ctx.state();
-  const kernel_entry kern = select_kernel(op_id::gemm, st, fam.key_in, fam.key_out, nullptr);
-  const auto t0 = call_start();
-  const bool ok = reinterpret_cast<gemm_fn>(kern.fn)(st.exec(), args);
-  finish_call(op_id::gemm, st, kern, t0, accumulation::standard, [&] {
-    return std::make_pair(cat(name_of(a.type()), ":", name_of(fam.b_type), ":", name_of(c.type()), pb ? ":packed" : ""),
-                          cat(m, "x", n, "x", k, batch > 1 ? cat(":batch", batch) : std::string()));
-  });
+  const bool ok = dispatch<op_id::gemm>(
+      st, fam.key_in, fam.key_out, nullptr, accumulation::standard,
+      [&](gemm_fn kernel, const exec_args& ex) { return kernel(ex, args); },
+      [&] {
+        return std::make_pair(
+            cat(name_of(a.type()), ":", name_of(fam.b_type), ":", name_of(c.type()), pb ? ":packed" : ""),
+            cat(m, "x", n, "x", k, batch > 1 ? cat(":batch", batch) : std::string()));
+      });
   if (!ok)
     MIXPREC_THROW(out_of_memory, op, "the kernel's scratch memory could not be allocated; C may be partly written");
 }

@@ -62,12 +62,12 @@ packed_matrix packed_matrix::pack(const_view b, trans tb) {
   if (b.type() == dtype::i8) p->col_sums.assign(std::size_t(n), 0);
 
   const detail::context_state& st = *b.ctx().state();
-  const detail::kernel_entry kern = detail::select_kernel(detail::op_id::gemm_pack, st, b.type(), b.type(), nullptr);
-  const auto t0 = std::chrono::steady_clock::now();
-  reinterpret_cast<detail::gemm_pack_fn>(kern.fn)(st.exec(), k, n, b.data(), rs, cs, p->panels.data(),
-                                                  p->col_sums.empty() ? nullptr : p->col_sums.data());
-  detail::finish_call(detail::op_id::gemm_pack, st, kern, t0, name_of(b.type()), detail::cat(k, "x", n),
-                      accumulation::standard);
+  detail::dispatch<detail::op_id::gemm_pack>(
+      st, b.type(), b.type(), nullptr, accumulation::standard,
+      [&](detail::gemm_pack_fn kernel, const detail::exec_args& ex) {
+        kernel(ex, k, n, b.data(), rs, cs, p->panels.data(), p->col_sums.empty() ? nullptr : p->col_sums.data());
+      },
+      [&] { return std::make_pair(std::string(name_of(b.type())), detail::cat(k, "x", n)); });
   packed_matrix out;
   out.impl_ = std::move(p);
   return out;

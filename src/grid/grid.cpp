@@ -132,12 +132,14 @@ void fill_halo(grid& g, const boundary_conditions& bc) {
   }
   if (g.halo() == 0 || g.points() == 0) return;
   const detail::context_state& st = *g.ctx().state();
-  const detail::kernel_entry k = detail::select_kernel(detail::op_id::halo_fill, st, g.type(), g.type(), nullptr);
   const detail::grid_args ga{g.origin(), g.nx(), g.ny(), g.nz(), g.stride_y(), g.stride_z(), g.halo(), g.dims()};
-  const auto t0 = std::chrono::steady_clock::now();
-  reinterpret_cast<detail::halo_fill_fn>(k.fn)(st.exec(), ga, args);
-  detail::finish_call(detail::op_id::halo_fill, st, k, t0, name_of(g.type()),
-                      detail::cat(g.nx(), "x", g.ny(), "x", g.nz(), ":h", g.halo()), accumulation::standard);
+  detail::dispatch<detail::op_id::halo_fill>(
+      st, g.type(), g.type(), nullptr, accumulation::standard,
+      [&](detail::halo_fill_fn kernel, const detail::exec_args& ex) { kernel(ex, ga, args); },
+      [&] {
+        return std::make_pair(std::string(name_of(g.type())),
+                              detail::cat(g.nx(), "x", g.ny(), "x", g.nz(), ":h", g.halo()));
+      });
 }
 
 void copy_interior(const grid& src, grid& dst) {
@@ -153,33 +155,35 @@ void copy_interior(const grid& src, grid& dst) {
   // threads (one thread per row range, the kernel itself single-threaded).
   const detail::context_state& st = *dst.ctx().state();
   const detail::blas1_problem p{src.nx(), 1, 1, accumulation::standard};
-  const detail::kernel_entry k = detail::select_kernel(detail::op_id::convert, st, src.type(), dst.type(), &p);
-  const auto fn = reinterpret_cast<detail::convert_fn>(k.fn);
-  detail::exec_args ex = st.exec();
-  const int threads = ex.threads;
-  ex.threads = 1;
   const std::size_t ss = size_of(src.type()), ds = size_of(dst.type());
   const std::int64_t rows = src.ny() * src.nz();
-  const auto t0 = std::chrono::steady_clock::now();
-  auto copy_rows = [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t r = begin; r < end; ++r) {
-      const std::int64_t y = r % src.ny(), z = r / src.ny();
-      fn(ex, src.nx(), static_cast<const char*>(src.origin()) + src.offset(0, y, z) * std::int64_t(ss), 1,
-         static_cast<char*>(dst.origin()) + dst.offset(0, y, z) * std::int64_t(ds), 1);
-    }
-  };
-  if (dst.ctx().kind() == backend::cpu) {
-    const int chunks = detail::chunk_count(rows * src.nx(), threads, 1 << 15);
-    detail::parallel_chunks(chunks, [&](int c) {
-      std::int64_t b, e;
-      detail::chunk_range(rows, chunks, c, 1, &b, &e);
-      copy_rows(b, e);
-    });
-  } else {
-    copy_rows(0, rows);
-  }
-  detail::finish_call(detail::op_id::convert, st, k, t0, detail::cat(name_of(src.type()), ":", name_of(dst.type())),
-                      detail::cat(src.nx(), "x", src.ny(), "x", src.nz()), accumulation::standard);
+  detail::dispatch<detail::op_id::convert>(
+      st, src.type(), dst.type(), &p, accumulation::standard,
+      [&](detail::convert_fn kernel, detail::exec_args ex) {
+        const int threads = ex.threads;
+        ex.threads = 1;
+        auto copy_rows = [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t r = begin; r < end; ++r) {
+            const std::int64_t y = r % src.ny(), z = r / src.ny();
+            kernel(ex, src.nx(), static_cast<const char*>(src.origin()) + src.offset(0, y, z) * std::int64_t(ss), 1,
+                   static_cast<char*>(dst.origin()) + dst.offset(0, y, z) * std::int64_t(ds), 1);
+          }
+        };
+        if (dst.ctx().kind() == backend::cpu) {
+          const int chunks = detail::chunk_count(rows * src.nx(), threads, 1 << 15);
+          detail::parallel_chunks(chunks, [&](int c) {
+            std::int64_t b, e;
+            detail::chunk_range(rows, chunks, c, 1, &b, &e);
+            copy_rows(b, e);
+          });
+        } else {
+          copy_rows(0, rows);
+        }
+      },
+      [&] {
+        return std::make_pair(detail::cat(name_of(src.type()), ":", name_of(dst.type())),
+                              detail::cat(src.nx(), "x", src.ny(), "x", src.nz()));
+      });
 }
 
 }  // namespace mixprec

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "internal/context_state.hpp"
@@ -36,6 +37,25 @@ void finish_call(op_id op, const context_state& ctx, const kernel_entry& k, std:
   if (ctx.kind == backend::cpu && !mixprec::verbose_enabled()) return;
   const std::pair<std::string, std::string> text = describe();
   finish_call(op, ctx, k, start, text.first, text.second, acc);
+}
+
+/// The front door of every op: selects the kernel of op Op for (ctx's backend, in, out,
+/// problem), calls call(fn, exec_args) with fn typed as Op's kernel, and finishes the call
+/// (CUDA errors; with MIXPREC_VERBOSE, the call's line, its text built by describe() only
+/// then). Returns what call returns.
+template <op_id Op, class Call, class Describe>
+auto dispatch(const context_state& ctx, dtype in, dtype out, const void* problem, accumulation acc, Call&& call,
+              Describe&& describe) {
+  const kernel_entry k = select_kernel(Op, ctx, in, out, problem);
+  const auto start = call_start();
+  if constexpr (std::is_void_v<decltype(call(kernel_fn<Op>(k), ctx.exec()))>) {
+    call(kernel_fn<Op>(k), ctx.exec());
+    finish_call(Op, ctx, k, start, acc, describe);
+  } else {
+    auto result = call(kernel_fn<Op>(k), ctx.exec());
+    finish_call(Op, ctx, k, start, acc, describe);
+    return result;
+  }
 }
 
 /// Whether a kernel can run in this process (ISA level allowed, CUDA device present).

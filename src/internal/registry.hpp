@@ -20,43 +20,6 @@ namespace mixprec::detail {
 
 inline constexpr int kernel_abi_version = 7;
 
-enum class op_id : std::uint8_t {
-  convert,
-  fill,
-  axpy,
-  axpby,
-  scal,
-  dot,
-  sumsq,
-  asum,
-  amax,
-  spmv_csr,
-  spmv_sell,
-  spmm_csr,
-  halo_fill,
-  stencil,
-  stencil_sweeps,
-  gemm,
-  gemm_pack,
-  quantize,
-  dequantize,
-  mg_smooth,
-  mg_restrict,
-  mg_prolong,
-  csr_rows_solve,
-  cg_update,
-  spmv_dia,
-  mdot,
-  maxpy,
-  diag_scale,
-  pcg_jacobi_update,
-  count_
-};
-
-/// BLAS-1 ops take a blas1_problem in supports(); the others their own.
-constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
-const char* name_of(op_id op);
-
 /// What a kernel needs from its context at run time.
 struct exec_args {
   int threads = 1;               // CPU: threads to use
@@ -418,6 +381,70 @@ struct multigrid_kernel_table {
   mg_prolong_fn prolong[2];
 };
 
+/// Every op, declared once: its name (in kernel names and verbose lines) and its kernel
+/// function type. Kernels are registered (kern::add_kernel<Op>) and called (kernel_fn<Op>)
+/// only through that type, so a kernel of the wrong signature for its op does not compile;
+/// the registry stores it type-erased. The order is the ABI (op_id values): add at the end.
+#define MIXPREC_FOR_EACH_OP(X)         \
+  X(convert, convert_fn)               \
+  X(fill, fill_fn)                     \
+  X(axpy, axpy_fn)                     \
+  X(axpby, axpby_fn)                   \
+  X(scal, scal_fn)                     \
+  X(dot, dot_fn)                       \
+  X(sumsq, sumsq_fn)                   \
+  X(asum, asum_fn)                     \
+  X(amax, amax_fn)                     \
+  X(spmv_csr, spmv_csr_fn)             \
+  X(spmv_sell, spmv_sell_fn)           \
+  X(spmm_csr, spmm_csr_fn)             \
+  X(halo_fill, halo_fill_fn)           \
+  X(stencil, stencil_fn)               \
+  X(stencil_sweeps, stencil_sweeps_fn) \
+  X(gemm, gemm_fn)                     \
+  X(gemm_pack, gemm_pack_fn)           \
+  X(quantize, quant_fn)                \
+  X(dequantize, quant_fn)              \
+  X(mg_smooth, mg_smooth_fn)           \
+  X(mg_restrict, mg_restrict_fn)       \
+  X(mg_prolong, mg_prolong_fn)         \
+  X(csr_rows_solve, csr_rows_solve_fn) \
+  X(cg_update, cg_update_fn)           \
+  X(spmv_dia, spmv_dia_fn)             \
+  X(mdot, mdot_fn)                     \
+  X(maxpy, maxpy_fn)                   \
+  X(diag_scale, diag_scale_fn)         \
+  X(pcg_jacobi_update, pcg_jacobi_update_fn)
+
+enum class op_id : std::uint8_t {
+#define MIXPREC_OP_ENUM(op, fn) op,
+  MIXPREC_FOR_EACH_OP(MIXPREC_OP_ENUM)
+#undef MIXPREC_OP_ENUM
+      count_
+};
+
+/// BLAS-1 ops take a blas1_problem in supports(); the others their own.
+constexpr bool is_blas1(op_id op) { return op <= op_id::amax; }
+
+inline const char* name_of(op_id op) {
+  static constexpr const char* names[] = {
+#define MIXPREC_OP_NAME(op, fn) #op,
+      MIXPREC_FOR_EACH_OP(MIXPREC_OP_NAME)
+#undef MIXPREC_OP_NAME
+  };
+  return op < op_id::count_ ? names[int(op)] : "?";
+}
+
+template <op_id Op>
+struct op_kernel;
+#define MIXPREC_OP_KERNEL(op, fn_type) \
+  template <>                          \
+  struct op_kernel<op_id::op> {        \
+    using fn = fn_type;                \
+  };
+MIXPREC_FOR_EACH_OP(MIXPREC_OP_KERNEL)
+#undef MIXPREC_OP_KERNEL
+
 using any_fn = void (*)();
 /// Accepts or rejects a problem; on rejection sets *why to a static string.
 using supports_fn = bool (*)(const void* problem, const char** why);
@@ -433,9 +460,13 @@ struct kernel_entry {
   any_fn fn;
 };
 
-template <class Fn>
-constexpr any_fn erase(Fn f) {
-  return reinterpret_cast<any_fn>(f);
+template <op_id Op>
+using kernel_fn_t = typename op_kernel<Op>::fn;
+
+/// The entry's kernel as the function type of op Op (the entry was found for Op).
+template <op_id Op>
+kernel_fn_t<Op> kernel_fn(const kernel_entry& k) {
+  return reinterpret_cast<kernel_fn_t<Op>>(k.fn);
 }
 
 /// Where kernel folders add their entries; the core's registry implements it.

@@ -90,15 +90,13 @@ float read_float(const const_view& x, std::int64_t offset) {
   }
 }
 
-void run(detail::op_id opid, const context& ctx, dtype in, dtype out, const detail::quant_args& args,
-         const char* shape) {
-  const detail::context_state& st = *ctx.state();
+template <detail::op_id Op>
+void run(const context& ctx, dtype in, dtype out, const detail::quant_args& args, const char* shape) {
   const detail::quant_problem problem{args.cols <= 1 || (args.scs == 1 && args.dcs == 1)};
-  const detail::kernel_entry k = detail::select_kernel(opid, st, in, out, &problem);
-  const auto t0 = detail::call_start();
-  reinterpret_cast<detail::quant_fn>(k.fn)(st.exec(), args);
-  detail::finish_call(opid, st, k, t0, accumulation::standard,
-                      [&] { return std::make_pair(detail::cat(name_of(in), ":", name_of(out)), std::string(shape)); });
+  detail::dispatch<Op>(
+      *ctx.state(), in, out, &problem, accumulation::standard,
+      [&](detail::quant_fn kernel, const detail::exec_args& ex) { kernel(ex, args); },
+      [&] { return std::make_pair(detail::cat(name_of(in), ":", name_of(out)), std::string(shape)); });
 }
 
 }  // namespace
@@ -202,8 +200,11 @@ void quant_call(const char* op, const const_view& real, const const_view& ints, 
                        p.grid_cols};
   divisors(p, &a.row_div, &a.col_div);
   const dtype in = to_ints ? real.type() : ints.type(), result = to_ints ? ints.type() : real.type();
-  run(to_ints ? detail::op_id::quantize : detail::op_id::dequantize, real.ctx(), in, result, a,
-      detail::cat(xs.rows, "x", xs.cols).c_str());
+  const std::string shape = detail::cat(xs.rows, "x", xs.cols);
+  if (to_ints)
+    run<detail::op_id::quantize>(real.ctx(), in, result, a, shape.c_str());
+  else
+    run<detail::op_id::dequantize>(real.ctx(), in, result, a, shape.c_str());
 }
 
 }  // namespace

@@ -50,13 +50,10 @@ grid_extent coarse_of(const grid_extent& e) {
   return e.dims == 3 ? grid_extent(e.nx / 2, e.ny / 2, e.nz / 2) : grid_extent(e.nx / 2, e.ny / 2);
 }
 
-template <class F>
-void run_mg(detail::op_id op, const grid& g, const std::string& shape, F&& call) {
-  const detail::context_state& st = *g.ctx().state();
-  const detail::kernel_entry k = detail::select_kernel(op, st, g.type(), g.type(), nullptr);
-  const auto t0 = std::chrono::steady_clock::now();
-  call(k.fn, st.exec());
-  detail::finish_call(op, st, k, t0, name_of(g.type()), shape, accumulation::standard);
+template <detail::op_id Op, class F>
+void run_mg(const grid& g, const std::string& shape, F&& call) {
+  detail::dispatch<Op>(*g.ctx().state(), g.type(), g.type(), nullptr, accumulation::standard, call,
+                       [&] { return std::make_pair(std::string(name_of(g.type())), shape); });
 }
 
 std::string extent_text(const grid_extent& e) { return detail::cat(e.nx, "x", e.ny, "x", e.nz); }
@@ -145,9 +142,8 @@ void multigrid_preconditioner::sgs(level& lv, int sweeps) const {
     for (int pass = 0; pass < 2; ++pass)  // colors forward, then backward: symmetric
       for (int c = 0; c < lv.colors; ++c) {
         a.color = pass == 0 ? c : lv.colors - 1 - c;
-        run_mg(detail::op_id::mg_smooth, lv.u, shape, [&](detail::any_fn fn, const detail::exec_args& ex) {
-          reinterpret_cast<detail::mg_smooth_fn>(fn)(ex, a);
-        });
+        run_mg<detail::op_id::mg_smooth>(
+            lv.u, shape, [&](detail::mg_smooth_fn kernel, const detail::exec_args& ex) { kernel(ex, a); });
       }
 }
 
@@ -189,8 +185,8 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
   ra.osz = next.f.stride_z();
   const std::string shape =
       detail::cat(extent_text(lv.extent), "->", extent_text(next.extent), ":", name_of(options_.restriction));
-  run_mg(detail::op_id::mg_restrict, lv.u, shape,
-         [&](detail::any_fn fn, const detail::exec_args& ex) { reinterpret_cast<detail::mg_restrict_fn>(fn)(ex, ra); });
+  run_mg<detail::op_id::mg_restrict>(
+      lv.u, shape, [&](detail::mg_restrict_fn kernel, const detail::exec_args& ex) { kernel(ex, ra); });
 
   vcycle(l + 1);
 
@@ -208,8 +204,8 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
   pa.u = lv.u.origin();
   pa.usy = lv.u.stride_y();
   pa.usz = lv.u.stride_z();
-  run_mg(detail::op_id::mg_prolong, lv.u, shape,
-         [&](detail::any_fn fn, const detail::exec_args& ex) { reinterpret_cast<detail::mg_prolong_fn>(fn)(ex, pa); });
+  run_mg<detail::op_id::mg_prolong>(lv.u, shape,
+                                    [&](detail::mg_prolong_fn kernel, const detail::exec_args& ex) { kernel(ex, pa); });
   sgs(lv, options_.post_smooth);
 }
 

@@ -74,8 +74,6 @@ row_schedule row_schedule::reversed() const {
 
 void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>& inv_diag, const_view b, view x) {
   const context_state& st = *a.ctx().state();
-  const kernel_entry k = select_kernel(op_id::csr_rows_solve, st, a.value_type(), x.type(), nullptr);
-  const auto fn = reinterpret_cast<csr_rows_solve_fn>(k.fn);
   const csr_ref r = a.ref();
   csr_rows_solve_args args{{r.rows(), r.cols(), r.nnz(), r.row_ptr(), r.col_idx(), r.values(), r.index_kind()},
                            nullptr,
@@ -83,16 +81,19 @@ void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>
                            inv_diag.data(),
                            b.data(),
                            x.data()};
-  const auto t0 = call_start();
-  for (int g = 0; g < s.groups(); ++g) {
-    args.rows = s.rows(g);
-    args.count = s.size(g);
-    fn(st.exec(), args);
-  }
-  finish_call(op_id::csr_rows_solve, st, k, t0, accumulation::standard, [&] {
-    return std::make_pair(cat(name_of(a.value_type()), ":", name_of(x.type())),
-                          cat(a.rows(), "x", a.cols(), ":groups", s.groups()));
-  });
+  dispatch<op_id::csr_rows_solve>(
+      st, a.value_type(), x.type(), nullptr, accumulation::standard,
+      [&](csr_rows_solve_fn kernel, const exec_args& ex) {
+        for (int g = 0; g < s.groups(); ++g) {
+          args.rows = s.rows(g);
+          args.count = s.size(g);
+          kernel(ex, args);
+        }
+      },
+      [&] {
+        return std::make_pair(cat(name_of(a.value_type()), ":", name_of(x.type())),
+                              cat(a.rows(), "x", a.cols(), ":groups", s.groups()));
+      });
 }
 
 }  // namespace mixprec::detail

@@ -38,14 +38,10 @@ dtype check_vectors(const char* op, std::int64_t rows, std::int64_t cols, const 
   return x.type();
 }
 
-template <class Fn, class Call>
-void run(detail::op_id op, const context& ctx, dtype values, dtype vectors, const detail::spmv_problem& p,
-         std::int64_t rows, std::int64_t nnz, Call&& call) {
-  const detail::context_state& st = *ctx.state();
-  const detail::kernel_entry k = detail::select_kernel(op, st, values, vectors, &p);
-  const auto t0 = detail::call_start();
-  call(reinterpret_cast<Fn>(k.fn), st.exec());
-  detail::finish_call(op, st, k, t0, p.acc, [&] {
+template <detail::op_id Op, class Call>
+void run(const context& ctx, dtype values, dtype vectors, const detail::spmv_problem& p, std::int64_t rows,
+         std::int64_t nnz, Call&& call) {
+  detail::dispatch<Op>(*ctx.state(), values, vectors, &p, p.acc, call, [&] {
     return std::make_pair(detail::cat(name_of(values), ":", name_of(vectors)), detail::cat("rows", rows, ":nnz", nnz));
   });
 }
@@ -58,9 +54,9 @@ void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{a.index_kind(), acc, 0};
   const detail::csr_args args{a.rows(), a.cols(), a.nnz(), a.row_ptr(), a.col_idx(), a.values(), a.index_kind()};
-  run<detail::spmv_csr_fn>(
-      detail::op_id::spmv_csr, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
-      [&](detail::spmv_csr_fn f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
+  run<detail::op_id::spmv_csr>(
+      a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+      [&](auto f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
 }
 
 void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc) {
@@ -93,10 +89,10 @@ void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
   if (a.rows() == 0 || k == 0) return;
   const detail::spmv_problem p{a.index_kind(), acc, 0};
   const detail::csr_args args{a.rows(), a.cols(), a.nnz(), a.row_ptr(), a.col_idx(), a.values(), a.index_kind()};
-  run<detail::spmm_csr_fn>(detail::op_id::spmm_csr, a.ctx(), a.value_type(), x.type(), p, a.rows(), a.nnz(),
-                           [&](detail::spmm_csr_fn f, const detail::exec_args& ex) {
-                             f(ex, args, k, alpha, x.data(), x.stride(0), beta, y.data(), y.stride(0), acc);
-                           });
+  run<detail::op_id::spmm_csr>(a.ctx(), a.value_type(), x.type(), p, a.rows(), a.nnz(),
+                               [&](auto f, const detail::exec_args& ex) {
+                                 f(ex, args, k, alpha, x.data(), x.stride(0), beta, y.data(), y.stride(0), acc);
+                               });
 }
 
 void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y, accumulation acc) {
@@ -106,9 +102,9 @@ void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
   const detail::spmv_problem p{index_type::i32, acc, a.chunk()};
   const detail::sell_args args{a.rows(),      a.cols(),   a.slices(),   a.chunk(),   a.slice_ptr(),
                                a.slice_len(), a.row_of(), a.lane_len(), a.col_idx(), a.values()};
-  run<detail::spmv_sell_fn>(
-      detail::op_id::spmv_sell, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
-      [&](detail::spmv_sell_fn f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
+  run<detail::op_id::spmv_sell>(
+      a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+      [&](auto f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
 }
 
 void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, accumulation acc) {
@@ -117,9 +113,9 @@ void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, 
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i64, acc, 0};
   const detail::dia_args args{a.rows(), a.cols(), a.diagonals(), a.stride(), a.device_offsets(), a.values()};
-  run<detail::spmv_dia_fn>(
-      detail::op_id::spmv_dia, a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
-      [&](detail::spmv_dia_fn f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
+  run<detail::op_id::spmv_dia>(
+      a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
+      [&](auto f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
 }
 
 }  // namespace mixprec

@@ -108,10 +108,10 @@ std::string shape_of(const stencil_args& a, int sweeps) {
 void run_stencil(const grid& u, const stencil_args& a, bool variable) {
   const detail::context_state& st = *u.ctx().state();
   const detail::stencil_problem p = problem_of(a, variable);
-  const detail::kernel_entry k = detail::select_kernel(detail::op_id::stencil, st, u.type(), u.type(), &p);
-  const auto t0 = std::chrono::steady_clock::now();
-  reinterpret_cast<detail::stencil_fn>(k.fn)(st.exec(), a);
-  detail::finish_call(detail::op_id::stencil, st, k, t0, name_of(u.type()), shape_of(a, 1), accumulation::standard);
+  detail::dispatch<detail::op_id::stencil>(
+      st, u.type(), u.type(), &p, accumulation::standard,
+      [&](detail::stencil_fn kernel, const detail::exec_args& ex) { kernel(ex, a); },
+      [&] { return std::make_pair(std::string(name_of(u.type())), shape_of(a, 1)); });
 }
 
 /// Jacobi as a folded constant stencil: out = (-omega/c0)*S(u) + u + (omega/c0)*f.
@@ -167,12 +167,13 @@ grid& run_sweeps(const char* op, const stencil& s, const folded& fo, double gamm
       continue;
     }
     const detail::context_state& st = *u.ctx().state();
-    const detail::kernel_entry k = detail::select_kernel(detail::op_id::stencil_sweeps, st, u.type(), u.type(), &p);
-    const auto t0 = std::chrono::steady_clock::now();
-    const int done = reinterpret_cast<detail::stencil_sweeps_fn>(k.fn)(st.exec(), a, h, step);
-    if (done < 1 || done > step) MIXPREC_THROW(internal, op, "kernel ", k.name, " ran ", done, " of ", step, " sweeps");
-    detail::finish_call(detail::op_id::stencil_sweeps, st, k, t0, name_of(u.type()), shape_of(a, done),
-                        accumulation::standard);
+    int done = 0;
+    detail::dispatch<detail::op_id::stencil_sweeps>(
+        st, u.type(), u.type(), &p, accumulation::standard,
+        [&](detail::stencil_sweeps_fn kernel, const detail::exec_args& ex) { done = kernel(ex, a, h, step); },
+        [&] { return std::make_pair(std::string(name_of(u.type())), shape_of(a, done)); });
+    if (done < 1 || done > step)
+      MIXPREC_THROW(internal, op, "the stencil_sweeps kernel ran ", done, " of ", step, " sweeps");
     fill_halo(*dst, bc);
     std::swap(src, dst);
     left -= done;

@@ -13,7 +13,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   const kern::variant_desc v{"avx2_f16c", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
                              supports_unit_stride};
 #define MIXPREC_ADD(S, SN, D, DN) \
-  kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
+  kern::add_kernel<detail::op_id::convert>(sink, v, dtype_of<S>, dtype_of<D>, convert_##SN##_##DN);
   MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_ADD)
 #undef MIXPREC_ADD
   kern::add_blas1_table(sink, v, blas1_set);
@@ -27,12 +27,12 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
 
   // FMA GEMM for CPUs without AVX-512 (ranked below the AVX-512 kernels where both run).
   const kern::variant_desc g{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2), nullptr};
-  kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
-  kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
-  kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
-  kern::add_entry(sink, g, op_id::gemm, dtype::bf16, dtype::f32, erase(gemm_kernel_bf16));
-  kern::add_entry(sink, g, op_id::gemm, dtype::u8, dtype::i32, erase(gemm_kernel_int8));
-  kern::add_entry(sink, g, op_id::gemm, dtype::i8, dtype::i32, erase(gemm_kernel_int8));
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f64, dtype::f64, gemm_kernel_f64);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f32, dtype::f32, gemm_kernel_f32);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f16, dtype::f32, gemm_kernel_f16);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::bf16, dtype::f32, gemm_kernel_bf16);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::u8, dtype::i32, gemm_kernel_int8);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::i8, dtype::i32, gemm_kernel_int8);
 
   const kern::variant_desc q{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
                              supports_unit_columns};

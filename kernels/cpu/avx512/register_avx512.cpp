@@ -33,7 +33,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
                              supports_unit_stride};
   kern::add_blas1_table(sink, v, blas1_set);
 #define MIXPREC_ADD(S, SN, D, DN) \
-  kern::add_entry(sink, v, op_id::convert, dtype_of<S>, dtype_of<D>, erase(convert_##SN##_##DN));
+  kern::add_kernel<detail::op_id::convert>(sink, v, dtype_of<S>, dtype_of<D>, convert_##SN##_##DN);
   MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_ADD)
 #undef MIXPREC_ADD
 
@@ -48,14 +48,14 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   const kern::variant_desc csr_f32{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
   const kern::variant_desc sell{"avx512_c8", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                                 supports_sell8};
-#define MIXPREC_ADD(T, N)                                                                              \
-  kern::add_entry(sink, csr_f64, op_id::spmv_csr, dtype_of<T>, dtype::f64, erase(spmv_csr_##N##_f64)); \
-  kern::add_entry(sink, sell, op_id::spmv_sell, dtype_of<T>, dtype::f64, erase(spmv_sell8_##N##_f64));
+#define MIXPREC_ADD(T, N)                                                                                \
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f64, dtype_of<T>, dtype::f64, spmv_csr_##N##_f64); \
+  kern::add_kernel<detail::op_id::spmv_sell>(sink, sell, dtype_of<T>, dtype::f64, spmv_sell8_##N##_f64);
   MIXPREC_FOR_EACH_FLOAT_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD
-  kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f32, dtype::f32, erase(spmv_csr_f32_f32));
-  kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::f16, dtype::f32, erase(spmv_csr_f16_f32));
-  kern::add_entry(sink, csr_f32, op_id::spmv_csr, dtype::bf16, dtype::f32, erase(spmv_csr_bf16_f32));
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f32, dtype::f32, dtype::f32, spmv_csr_f32_f32);
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f32, dtype::f16, dtype::f32, spmv_csr_f16_f32);
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f32, dtype::bf16, dtype::f32, spmv_csr_bf16_f32);
 
   // The portable loops built here (FMA; F16C for f16 values), ranked just above the
   // portable kernels and their AVX2 build.
@@ -77,9 +77,9 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 
   const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                              nullptr};
-  kern::add_entry(sink, g, op_id::gemm, dtype::f64, dtype::f64, erase(gemm_kernel_f64));
-  kern::add_entry(sink, g, op_id::gemm, dtype::f32, dtype::f32, erase(gemm_kernel_f32));
-  kern::add_entry(sink, g, op_id::gemm, dtype::f16, dtype::f32, erase(gemm_kernel_f16));
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f64, dtype::f64, gemm_kernel_f64);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f32, dtype::f32, gemm_kernel_f32);
+  kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f16, dtype::f32, gemm_kernel_f16);
 
   const kern::variant_desc q{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                              supports_unit_columns};

@@ -57,18 +57,17 @@ void dequantize(const detail::exec_args& ex, const detail::quant_args& a) {
 
 template <bool Parallel>
 void add_all(const detail::kernel_sink& sink, const variant_desc& v) {
-  using detail::erase;
   using detail::op_id;
-#define MIXPREC_ADD_Q(X)                                                                                   \
-  add_entry(sink, v, op_id::quantize, dtype_of<X>, dtype::i8, erase(&quantize<X, std::int8_t, Parallel>)); \
-  add_entry(sink, v, op_id::quantize, dtype_of<X>, dtype::u8, erase(&quantize<X, std::uint8_t, Parallel>));
+#define MIXPREC_ADD_Q(X)                                                                                     \
+  add_kernel<detail::op_id::quantize>(sink, v, dtype_of<X>, dtype::i8, &quantize<X, std::int8_t, Parallel>); \
+  add_kernel<detail::op_id::quantize>(sink, v, dtype_of<X>, dtype::u8, &quantize<X, std::uint8_t, Parallel>);
   MIXPREC_ADD_Q(float)
   MIXPREC_ADD_Q(bfloat16)
   MIXPREC_ADD_Q(half)
 #undef MIXPREC_ADD_Q
-#define MIXPREC_ADD_D(X)                                                                                       \
-  add_entry(sink, v, op_id::dequantize, dtype::i8, dtype_of<X>, erase(&dequantize<std::int8_t, X, Parallel>)); \
-  add_entry(sink, v, op_id::dequantize, dtype::u8, dtype_of<X>, erase(&dequantize<std::uint8_t, X, Parallel>));
+#define MIXPREC_ADD_D(X)                                                                                         \
+  add_kernel<detail::op_id::dequantize>(sink, v, dtype::i8, dtype_of<X>, &dequantize<std::int8_t, X, Parallel>); \
+  add_kernel<detail::op_id::dequantize>(sink, v, dtype::u8, dtype_of<X>, &dequantize<std::uint8_t, X, Parallel>);
   MIXPREC_ADD_D(float)
   MIXPREC_ADD_D(bfloat16)
 #undef MIXPREC_ADD_D

@@ -86,9 +86,9 @@ void register_cpu_ref_stencil_kernels(const kernel_sink& sink) {
   auto one = [&](auto tag) {
     using S = decltype(tag);
     const dtype t = dtype_of<S>;
-    kern::add_entry(sink, v, op_id::halo_fill, t, t, erase(&kern::stencil_ref<S>::halo));
-    kern::add_entry(sink, v, op_id::stencil, t, t, erase(&kern::stencil_ref<S>::apply));
-    kern::add_entry(sink, v, op_id::stencil_sweeps, t, t, erase(&kern::stencil_ref<S>::sweeps));
+    kern::add_kernel<detail::op_id::halo_fill>(sink, v, t, t, &kern::stencil_ref<S>::halo);
+    kern::add_kernel<detail::op_id::stencil>(sink, v, t, t, &kern::stencil_ref<S>::apply);
+    kern::add_kernel<detail::op_id::stencil_sweeps>(sink, v, t, t, &kern::stencil_ref<S>::sweeps);
   };
   one(double{});
   one(float{});
