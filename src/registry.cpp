@@ -195,12 +195,48 @@ bool runnable(const kernel_entry& k) {
   return cuda_device_count() > 0;
 }
 
+namespace {
+
+/// MIXPREC_VERBOSE=2: one line per kernel registered for (op, backend, dtypes), best first,
+/// with what dispatch made of it.
+void print_candidates(op_id op, backend where, dtype in, dtype out, const void* problem, const char* chosen) {
+  bool passed_choice = false;
+  for (const kernel_entry& e : registry::get().matching([&](const kernel_entry& k) {
+         return k.op == op && k.where == where && k.in == in && k.out == out;
+       })) {
+    std::string verdict;
+    const char* why = "";
+    if (chosen && std::string(chosen) == e.name) {
+      verdict = forced_kernel.empty() ? "chosen" : "chosen (forced)";
+      passed_choice = true;
+    } else if (passed_choice) {
+      verdict = "not tried: a better kernel was chosen";
+    } else if (!runnable(e)) {
+      verdict = e.where == backend::cpu
+                    ? cat("skipped: needs ", mixprec::name_of(e.min_isa), ", the active ISA level is ",
+                          mixprec::name_of(cpu_info().active))
+                    : std::string("skipped: no CUDA device");
+    } else if (e.supports && !e.supports(problem, &why)) {
+      verdict = cat("skipped: ", why);
+    } else {
+      verdict = forced_kernel.empty() ? "skipped" : "skipped: another kernel is forced";
+    }
+    std::fprintf(stderr, "mixprec_verbose_candidate,op=%s,backend=%s,dtypes=%s:%s,kernel=%s,priority=%d,%s\n",
+                 name_of(op), mixprec::name_of(where), mixprec::name_of(in), mixprec::name_of(out), e.name, e.priority,
+                 verdict.c_str());
+  }
+}
+
+}  // namespace
+
 kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype out, const void* problem) {
   // Loading the plugin adds kernels: do it before the registry lock is taken.
   if (ctx.kind == backend::cuda) (void)cuda_device_count();
   kernel_entry found{};
   std::string forced_error;
-  if (registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error)) return found;
+  const bool ok = registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error);
+  if (mixprec::verbose_level() >= 2) print_candidates(op, ctx.kind, in, out, problem, ok ? found.name : nullptr);
+  if (ok) return found;
   const std::string dtypes =
       op == op_id::convert ? cat(mixprec::name_of(in), "->", mixprec::name_of(out)) : std::string(mixprec::name_of(in));
   if (!forced_error.empty())
@@ -236,12 +272,18 @@ force_kernel::force_kernel(std::string name) : previous_(detail::forced_kernel) 
 
 force_kernel::~force_kernel() { detail::forced_kernel = previous_; }
 
-bool verbose_enabled() {
-  static const bool on = [] {
+int verbose_level() {
+  static const int level = [] {
     const char* v = std::getenv("MIXPREC_VERBOSE");
-    return v && *v && std::string(v) != "0";
+    if (!v || !*v) return 0;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (*end != '\0') return 1;  // any other text turns it on
+    return int(std::clamp(n, 0L, 2L));
   }();
-  return on;
+  return level;
 }
+
+bool verbose_enabled() { return verbose_level() > 0; }
 
 }  // namespace mixprec

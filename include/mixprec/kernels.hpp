@@ -52,7 +52,12 @@ class force_kernel {
   std::string previous_;
 };
 
-/// Whether MIXPREC_VERBOSE is on (read once); verbose lines go to stderr.
+/// MIXPREC_VERBOSE, read once: 0 (unset or "0"), 1 (one line per call: op, dtypes, shape,
+/// kernel, time) or 2 (also, before each call, every kernel registered for its op, backend
+/// and dtypes, best first, each with why dispatch chose it, skipped it or did not try it).
+/// Any other non-empty text means 1. Verbose lines go to stderr.
+int verbose_level();
+/// verbose_level() > 0.
 bool verbose_enabled();
 
 }  // namespace mixprec
