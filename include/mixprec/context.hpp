@@ -25,8 +25,8 @@ enum class cpu_isa {
   avx2,         // AVX2 + FMA + F16C
   avx512,       // AVX-512 F/BW/DQ/VL
   avx512_bf16,  // + AVX512-BF16 and AVX512-VNNI
-  avx512_fp16,  // + AVX512-FP16
-  amx,          // + AMX tiles (BF16, INT8), with the OS permission granted
+  avx512_fp16,  // + AVX512-FP16 (detected and reported only: no kernel needs it yet)
+  amx,          // + AMX tiles (BF16, INT8), with the OS permission granted (detected only, as avx512_fp16)
 };
 const char* name_of(cpu_isa isa);
 /// Parses the names above; throws mixprec::error(invalid_argument) on anything else.

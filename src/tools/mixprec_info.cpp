@@ -10,12 +10,22 @@ namespace {
 
 const char* yes(bool b) { return b ? "yes" : "no"; }
 
+/// The highest ISA level any CPU kernel that can run here is built for.
+mixprec::cpu_isa highest_kernel_level() {
+  mixprec::cpu_isa top = mixprec::cpu_isa::generic;
+  for (const mixprec::kernel_info& k : mixprec::list_kernels())
+    if (k.where == mixprec::backend::cpu && k.runnable && int(k.min_isa) > int(top)) top = k.min_isa;
+  return top;
+}
+
 void print_cpu() {
   const mixprec::cpu_features& f = mixprec::cpu_info();
   std::cout << "cpu:          " << (f.model.empty() ? f.vendor : f.model) << "\n"
             << "isa detected: " << mixprec::name_of(f.detected) << "\n"
             << "isa active:   " << mixprec::name_of(f.active)
             << (f.active != f.detected ? "  (capped by MIXPREC_CPU_ISA)" : "") << "\n"
+            << "isa used:     " << mixprec::name_of(highest_kernel_level())
+            << "  (the highest level a runnable CPU kernel needs; levels above it are detected only)\n"
             << "features:     avx2 " << yes(f.avx2) << ", fma " << yes(f.fma) << ", f16c " << yes(f.f16c)
             << ", avx512f " << yes(f.avx512f) << ", avx512bw " << yes(f.avx512bw) << ", avx512_bf16 "
             << yes(f.avx512_bf16) << ", avx512_vnni " << yes(f.avx512_vnni) << ", avx512_fp16 " << yes(f.avx512_fp16)
