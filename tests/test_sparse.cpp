@@ -349,7 +349,7 @@ void check_spmv(const kernel_info& k) {
   const bool sell = k.op == "spmv_sell";
   const index_type it = k.name.find("_i64_") != std::string::npos ? index_type::i64 : index_type::i32;
   const std::vector<int> chunks =
-      sell ? (k.name.find("_c8") != std::string::npos ? std::vector<int>{8} : std::vector<int>{8, 16})
+      sell ? (k.name.find("_sell8_") != std::string::npos ? std::vector<int>{8} : std::vector<int>{8, 16})
            : std::vector<int>{0};
   const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {7, 3}, {50, 120}, {1000, 1000}, {20000, 900}};
   for (auto [rows, cols] : shapes)

@@ -13,7 +13,12 @@ namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
 struct variant_desc {
-  const char* suffix;  // "ref", "omp", "avx512", "cuda", ...
+  /// The name's last part: [index type_][technique_]<ISA level or backend>, as "ref",
+  /// "generic", "avx2", "avx512", "avx512_bf16", "cuda", "i32_gather_avx512",
+  /// "loops_avx2", "sell8_avx512", "wavefront_avx512". "ref" is the one-thread reference;
+  /// "generic" the portable parallel loops; a technique is named where one ISA folder offers
+  /// an op in more than one way (loops: the portable loops built with that ISA's flags).
+  const char* suffix;
   backend where;
   cpu_isa min_isa;
   int priority;

@@ -10,7 +10,7 @@ namespace mixprec::detail {
 
 void register_cpu_avx2_kernels(const kernel_sink& sink) {
   using namespace kern::avx2;
-  const kern::variant_desc v{"avx2_f16c", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
+  const kern::variant_desc v{"avx2", backend::cpu, cpu_isa::avx2, priority_isa_base + int(cpu_isa::avx2),
                              supports_unit_stride};
 #define MIXPREC_ADD(S, SN, D, DN) \
   kern::add_kernel<detail::op_id::convert>(sink, v, dtype_of<S>, dtype_of<D>, convert_##SN##_##DN);
@@ -20,7 +20,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
 
   // The portable SpMV loops built with FMA and F16C, ranked just above the portable kernels
   // (and below the AVX-512 build of the same loops where both run).
-  kern::add_spmv_table(sink, "i32_avx2", "i64_avx2", "avx2", backend::cpu, cpu_isa::avx2, priority_portable + 1,
+  kern::add_spmv_table(sink, "i32_loops_avx2", "i64_loops_avx2", "loops_avx2", backend::cpu, cpu_isa::avx2, priority_portable + 1,
                        spmv_loops);
   const kern::variant_desc dia{"avx2", backend::cpu, cpu_isa::avx2, priority_portable + 1, nullptr};
   kern::add_spmv_dia_table(sink, dia, spmv_dia_loops);

@@ -43,10 +43,10 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   // by name, but not what dispatch picks. SELL-8 loads x with scalar loads into vectors and, with no
   // per-row reduction, runs 2-3x faster than the portable SELL loop: it ranks above it.
   const int priority = priority_gather;
-  const kern::variant_desc csr_f64{"i32_avx512", backend::cpu, cpu_isa::avx512, priority,
+  const kern::variant_desc csr_f64{"i32_gather_avx512", backend::cpu, cpu_isa::avx512, priority,
                                    kern::supports_index<index_type::i32>};
-  const kern::variant_desc csr_f32{"i32_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
-  const kern::variant_desc sell{"avx512_c8", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
+  const kern::variant_desc csr_f32{"i32_gather_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
+  const kern::variant_desc sell{"sell8_avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
                                 supports_sell8};
 #define MIXPREC_ADD(T, N)                                                                                \
   kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f64, dtype_of<T>, dtype::f64, spmv_csr_##N##_f64); \
@@ -59,7 +59,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 
   // The portable loops built here (FMA; F16C for f16 values), ranked just above the
   // portable kernels and their AVX2 build.
-  kern::add_spmv_table(sink, "i32_fma", "i64_fma", "fma", backend::cpu, cpu_isa::avx512, priority_portable + 2,
+  kern::add_spmv_table(sink, "i32_loops_avx512", "i64_loops_avx512", "loops_avx512", backend::cpu, cpu_isa::avx512, priority_portable + 2,
                        spmv_loops);
 
   // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
