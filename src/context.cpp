@@ -96,13 +96,10 @@ namespace {
 /// those the CUDA plugin lacks ("" when it has them all). With BLAS-1 and conversions alone,
 /// SpMV, GEMM, stencils and every solver would throw unsupported on the context best()
 /// handed out; a caller who wants the GPU for what it has asks context::cuda().
-std::string cuda_plugin_gaps() {
+std::string cuda_plugin_gaps(const context& gpu) {
   std::string missing;
-  for (const char* op : {"spmv_csr", "gemm", "stencil"}) {
-    bool served = false;
-    for (const kernel_info& k : list_kernels(op)) served = served || k.where == backend::cuda;
-    if (!served) missing += (missing.empty() ? "" : ", ") + std::string(op);
-  }
+  for (const char* op : {"spmv_csr", "gemm", "stencil"})
+    if (!gpu.supports(op, dtype::f64, dtype::f64)) missing += (missing.empty() ? "" : ", ") + std::string(op);
   return missing;
 }
 
@@ -121,9 +118,9 @@ context context::best() {
     MIXPREC_THROW(invalid_argument, "context::best", "MIXPREC_BACKEND='", forced, "' is neither cpu nor cuda");
   std::string why;
   if (cuda_available(&why)) {
-    const std::string missing = cuda_plugin_gaps();
+    context c = cuda(0);
+    const std::string missing = cuda_plugin_gaps(c);
     if (missing.empty()) {
-      context c = cuda(0);
       c.state_->reason = "a CUDA device is available";
       return c;
     }

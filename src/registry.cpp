@@ -263,6 +263,16 @@ std::vector<kernel_info> list_kernels(const std::string& op) {
   return out;
 }
 
+bool context::supports(const std::string& op, dtype in, dtype out) const {
+  if (state()->kind == backend::cuda) (void)cuda_device_count();  // the plugin's kernels
+  return !detail::registry::get()
+              .matching([&](const detail::kernel_entry& k) {
+                return k.where == state()->kind && k.in == in && k.out == out && op == detail::name_of(k.op) &&
+                       detail::runnable(k);
+              })
+              .empty();
+}
+
 force_kernel::force_kernel(std::string name) : previous_(detail::forced_kernel) {
   (void)cuda_device_count();
   if (!detail::registry::get().has_name(name))

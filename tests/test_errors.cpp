@@ -127,5 +127,22 @@ TEST(errors, cuda_without_a_gpu_is_backend_unavailable) {
   EXPECT_NE(context::best().describe().find("no CUDA"), std::string::npos);
 }
 
+TEST(errors, a_context_says_which_ops_it_serves) {
+  const context cpu = context::cpu();
+  EXPECT_TRUE(cpu.supports("dot", dtype::f64, dtype::f64));
+  EXPECT_TRUE(cpu.supports("spmv_csr", dtype::bf16, dtype::f32));
+  EXPECT_TRUE(cpu.supports("gemm", dtype::u8, dtype::i32));
+  EXPECT_FALSE(cpu.supports("gemm", dtype::f64, dtype::i8));  // no such pairing
+  EXPECT_FALSE(cpu.supports("no_such_op", dtype::f64, dtype::f64));
+  if (!cuda_available()) return;
+  // The GPU context answers for the plugin: what it serves, and that best() agrees.
+  const context gpu = context::cuda(0);
+  EXPECT_TRUE(gpu.supports("dot", dtype::f64, dtype::f64));
+  const bool full = gpu.supports("spmv_csr", dtype::f64, dtype::f64) && gpu.supports("gemm", dtype::f64, dtype::f64) &&
+                    gpu.supports("stencil", dtype::f64, dtype::f64);
+  unsetenv("MIXPREC_BACKEND");
+  EXPECT_EQ(context::best().kind(), full ? backend::cuda : backend::cpu);
+}
+
 }  // namespace
 }  // namespace mixprec::test

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include "mixprec/dtype.hpp"
+
 namespace mixprec {
 
 enum class backend { cpu, cuda };
@@ -73,6 +75,13 @@ class context {
 
   /// Same memory space (CPU, or the same CUDA device): views can be mixed in one op.
   bool same_memory(const context& other) const;
+
+  /// Whether this backend has a kernel for `op` with dtypes (in, out) that can run in this
+  /// process; op and dtypes are named as list_kernels() names them (for one-dtype ops
+  /// in == out; SpMV: values, vectors). Ops on operands in this context's memory run here
+  /// or throw unsupported: ask first to choose where to put data.
+  ///   if (!ctx.supports("gemm", dtype::bf16, dtype::f32)) ctx = context::cpu();
+  bool supports(const std::string& op, dtype in, dtype out) const;
 
   const std::shared_ptr<detail::context_state>& state() const { return state_; }
   explicit context(std::shared_ptr<detail::context_state> s) : state_(std::move(s)) {}
