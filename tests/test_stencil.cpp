@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "internal/kernel_tuning.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
 #include "support/harness.hpp"
@@ -299,15 +300,13 @@ void expect_jacobi7_within_bound(const grid& u, const grid& out, const std::stri
       }
 }
 
-/// Sets an environment variable for a scope.
-class scoped_env {
- public:
-  scoped_env(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~scoped_env() { unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+/// The kernel settings in force with one of them changed, for a scope.
+template <class Change>
+detail::kernel_tuning tuned(Change&& change) {
+  detail::kernel_tuning t = detail::tuning();
+  change(t);
+  return t;
+}
 
 // Outputs of 32 MiB and more are written with non-temporal stores (on CPUs where they pay;
 // forced here), a line at a time while computing where rows start on cache lines, row by
@@ -315,7 +314,7 @@ class scoped_env {
 // bound, at a size that takes them.
 TEST_P(stencil_kernel, outputs_past_the_streaming_size_within_derived_bound) {
   const kernel_info& kinfo = GetParam();
-  scoped_env streaming("MIXPREC_STREAMING_STORES", "1");
+  const detail::scoped_kernel_tuning streaming(tuned([](detail::kernel_tuning& t) { t.streaming_stores = 1; }));
   with_type(kinfo.in, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
@@ -478,9 +477,12 @@ TEST_P(sweeps_kernel, tiles_of_every_shape_equal_plain_sweeps) {
   // faces, so a level's rows start and end elsewhere than the single sweep's (a point in a
   // vector there may be in a scalar tail here); "300,5" spans the rows and runs several
   // tiles per strip.
-  for (const char* shape : {"4,1", "7,2", "300,5"}) {
-    SCOPED_TRACE(std::string("tile ") + shape);
-    scoped_env tile("MIXPREC_WAVEFRONT_TILE", shape);
+  for (const auto& [bx, by] : {std::pair<int, int>{4, 1}, {7, 2}, {300, 5}}) {
+    SCOPED_TRACE("tile " + std::to_string(bx) + "," + std::to_string(by));
+    const detail::scoped_kernel_tuning tile(tuned([&](detail::kernel_tuning& t) {
+      t.wavefront_tile_x = bx;
+      t.wavefront_tile_y = by;
+    }));
     expect_blocked_equal_plain(GetParam(), {grid_extent(9, 7, 5), grid_extent(30, 41, 12)},
                                {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {3.0, -0.5, -0.25})},
                                {3, 8});
@@ -490,7 +492,7 @@ TEST_P(sweeps_kernel, tiles_of_every_shape_equal_plain_sweeps) {
 TEST_P(sweeps_kernel, passes_shorter_than_the_count_equal_plain_sweeps) {
   // Kernels that block in time may run fewer sweeps per call than asked (passes of 3 here:
   // 8 = 3 + 3 + 2, 7 = 3 + 2 + 2); the front end fills the halo and calls again for the rest.
-  scoped_env levels("MIXPREC_WAVEFRONT_LEVELS", "3");
+  const detail::scoped_kernel_tuning levels(tuned([](detail::kernel_tuning& t) { t.wavefront_levels = 3; }));
   expect_blocked_equal_plain(GetParam(), {grid_extent(30, 41, 12)},
                              {stencil::laplace_3d7(), stencil::star(3, {3.0, -0.5, -0.25})}, {7, 8});
 }

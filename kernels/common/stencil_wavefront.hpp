@@ -42,6 +42,7 @@
 #include <numeric>
 #include <vector>
 
+#include "internal/kernel_tuning.hpp"
 #include "internal/parallel.hpp"
 #include "kernels/common/stencil_rows.hpp"
 #include "kernels/common/stencil_sweep.hpp"
@@ -89,8 +90,8 @@ struct wavefront_tiling {
     const std::int64_t rows_per_tile = 48, wanted = std::min<std::int64_t>(rows_per_tile, a.ny);
     int most = k;
     while (most > 2 && rows_within_budget(a, most, elem, a.nx) < wanted) --most;
-    if (const char* e = std::getenv("MIXPREC_WAVEFRONT_LEVELS"))  // for tuning on other machines
-      if (std::atoi(e) > 0) most = std::min(k, std::atoi(e));
+    if (detail::tuning().wavefront_levels > 0)  // MIXPREC_WAVEFRONT_LEVELS, for tuning on other machines
+      most = std::min(k, detail::tuning().wavefront_levels);
     const int passes = (k + most - 1) / most;
     return (k + passes - 1) / passes;
   }
@@ -108,12 +109,9 @@ struct wavefront_tiling {
         bx = std::max<std::int64_t>(8 * rim, (a.nx + tiles - 1) / tiles);
     std::int64_t by = std::clamp<std::int64_t>(rows_within_budget(a, k, elem, bx), 2, std::max<std::int64_t>(a.ny, 2));
     // MIXPREC_WAVEFRONT_TILE="bx,by" overrides the choice, for tuning on other machines.
-    if (const char* e = std::getenv("MIXPREC_WAVEFRONT_TILE")) {
-      long ex = 0, ey = 0;
-      if (std::sscanf(e, "%ld,%ld", &ex, &ey) == 2 && ex > 0 && ey > 0) {
-        bx = periodic_x ? a.nx : std::min<std::int64_t>(a.nx, ex);
-        by = std::min<std::int64_t>(std::max<std::int64_t>(a.ny, 1), ey);
-      }
+    if (const detail::kernel_tuning& t = detail::tuning(); t.wavefront_tile_x > 0) {
+      bx = periodic_x ? a.nx : std::min<std::int64_t>(a.nx, t.wavefront_tile_x);
+      by = std::min<std::int64_t>(std::max<std::int64_t>(a.ny, 1), t.wavefront_tile_y);
     }
     // tx * strips a multiple of the threads (lcm), so that every thread gets as many strips.
     const std::int64_t tx = (a.nx + bx - 1) / bx;

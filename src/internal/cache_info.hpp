@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "internal/kernel_tuning.hpp"
 #include "mixprec/context.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -29,13 +30,11 @@ inline std::int64_t l2_cache_bytes() {
 
 /// Whether outputs far larger than the caches should be written with non-temporal stores.
 /// They spare the read of each line before it is overwritten, a third of a sweep's traffic
-/// on cores that do that read, and are the established choice on Intel servers. On this
-/// project's AMD Zen 5 machine (2 cores under KVM) ordinary stores measured faster: a 384^3
-/// f64 Jacobi sweep 18.3 ms against 28.5 ms, 49.5 GB/s counting only the read and the
-/// write (no read before the write: the machine's read bandwidth), so AMD CPUs default to
-/// ordinary stores. MIXPREC_STREAMING_STORES=1 or 0 overrides, read at every call.
+/// on cores that do that read, and are the established choice on Intel servers. On AMD Zen 5
+/// ordinary stores measured faster (docs/performance-notes.md), so AMD CPUs default to
+/// ordinary stores. MIXPREC_STREAMING_STORES=1 or 0 overrides (kernel_tuning).
 inline bool streaming_stores_pay() {
-  if (const char* e = std::getenv("MIXPREC_STREAMING_STORES")) return std::strcmp(e, "0") != 0;
+  if (tuning().streaming_stores >= 0) return tuning().streaming_stores == 1;
   static const bool pay = cpu_info().vendor != "AuthenticAMD";
   return pay;
 }
