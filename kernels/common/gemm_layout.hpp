@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "internal/gemm_packed_layout.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/float16.hpp"
 
@@ -30,7 +31,8 @@ struct gemm_f64 {
   using packed_b = double;
   using acc = double;
   using real = double;  // the epilogue's precision
-  static constexpr int nr = 16, kg = 1;
+  static constexpr int nr = detail::packed_b_layout_of(dtype::f64).nr,
+                       kg = detail::packed_b_layout_of(dtype::f64).kgroup;
   static constexpr dtype b_dtype = dtype::f64;
 };
 /// f32 x f32 -> f32.
@@ -39,7 +41,8 @@ struct gemm_f32 {
   using packed_b = float;
   using acc = float;
   using real = float;
-  static constexpr int nr = 32, kg = 1;
+  static constexpr int nr = detail::packed_b_layout_of(dtype::f32).nr,
+                       kg = detail::packed_b_layout_of(dtype::f32).kgroup;
   static constexpr dtype b_dtype = dtype::f32;
 };
 /// f16 x f16 -> f32: A is widened when packed (it is small and re-read), B stays f16 in
@@ -49,7 +52,8 @@ struct gemm_f16 {
   using packed_b = half;
   using acc = float;
   using real = float;
-  static constexpr int nr = 32, kg = 1;
+  static constexpr int nr = detail::packed_b_layout_of(dtype::f16).nr,
+                       kg = detail::packed_b_layout_of(dtype::f16).kgroup;
   static constexpr dtype b_dtype = dtype::f16;
 };
 /// bf16 x bf16 -> f32, k in pairs (the AVX512-BF16 and AMX dot products take pairs).
@@ -58,7 +62,8 @@ struct gemm_bf16 {
   using packed_b = bfloat16;
   using acc = float;
   using real = float;
-  static constexpr int nr = 32, kg = 2;
+  static constexpr int nr = detail::packed_b_layout_of(dtype::bf16).nr,
+                       kg = detail::packed_b_layout_of(dtype::bf16).kgroup;
   static constexpr dtype b_dtype = dtype::bf16;
 };
 /// u8/s8 x s8 -> s32, k in quads (VNNI and AMX take quads). A is packed as u8: an s8 A
@@ -69,7 +74,7 @@ struct gemm_int8 {
   using packed_b = std::int8_t;
   using acc = std::int32_t;
   using real = float;
-  static constexpr int nr = 32, kg = 4;
+  static constexpr int nr = detail::packed_b_layout_of(dtype::i8).nr, kg = detail::packed_b_layout_of(dtype::i8).kgroup;
   static constexpr dtype b_dtype = dtype::i8;
 };
 

@@ -1,41 +1,21 @@
-// packed_matrix: B packed once into the GEMM kernels' panel layout (see
-// kernels/common/gemm_layout.hpp), by the gemm_pack kernel of its dtype.
+// packed_matrix: B packed once into the GEMM kernels' panel layout (internal/
+// gemm_packed_layout.hpp), by the gemm_pack kernel of its dtype.
 #include <chrono>
 
 #include "gemm/gemm_internal.hpp"
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
-#include "kernels/common/gemm_layout.hpp"
+#include "internal/gemm_packed_layout.hpp"
 
 namespace mixprec {
 namespace {
 
-struct layout_of_dtype {
-  int nr, kgroup;
-};
-template <class F>
-constexpr layout_of_dtype layout_of() {
-  return {F::nr, F::kg};
-}
-
-layout_of_dtype packed_layout(dtype t) {
-  using namespace kern;
-  switch (t) {
-    case dtype::f64:
-      return layout_of<gemm_f64>();
-    case dtype::f32:
-      return layout_of<gemm_f32>();
-    case dtype::f16:
-      return layout_of<gemm_f16>();
-    case dtype::bf16:
-      return layout_of<gemm_bf16>();
-    case dtype::i8:
-      return layout_of<gemm_int8>();
-    default:
-      break;
-  }
-  MIXPREC_THROW(unsupported, "packed_matrix::pack", "B is ", name_of(t),
-                "; weights are packed from f64, f32, f16, bf16 or i8");
+detail::packed_b_layout packed_layout(dtype t) {
+  const detail::packed_b_layout lay = detail::packed_b_layout_of(t);
+  if (lay.nr == 0)
+    MIXPREC_THROW(unsupported, "packed_matrix::pack", "B is ", name_of(t),
+                  "; weights are packed from f64, f32, f16, bf16 or i8");
+  return lay;
 }
 
 }  // namespace
@@ -44,7 +24,7 @@ packed_matrix packed_matrix::pack(const_view b, trans tb) {
   constexpr const char* op = "packed_matrix::pack";
   if (!b.ctx().state()) MIXPREC_THROW(invalid_argument, op, "B has no context");
   if (b.rank() != 2) MIXPREC_THROW(shape_mismatch, op, "B must be rank 2 (k x n), not rank ", b.rank());
-  const layout_of_dtype lay = packed_layout(b.type());
+  const detail::packed_b_layout lay = packed_layout(b.type());
   std::int64_t k = b.extent(0), n = b.extent(1), rs = b.stride(0), cs = b.stride(1);
   if (tb == trans::yes) {
     std::swap(k, n);

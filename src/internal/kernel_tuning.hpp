@@ -11,7 +11,7 @@
 namespace mixprec::detail {
 
 struct kernel_tuning {
-  int streaming_stores = -1;         // -1: as the CPU's vendor suggests; 0 or 1: as set
+  int streaming_stores = -1;          // -1: as the CPU's vendor suggests; 0 or 1: as set
   std::int64_t wavefront_tile_x = 0;  // 0: chosen by the kernel (with tile_y)
   std::int64_t wavefront_tile_y = 0;
   int wavefront_levels = 0;  // 0: chosen by the kernel
