@@ -620,6 +620,22 @@ TEST(stencil_errors, bad_arguments_are_named_and_outputs_untouched) {
   expect_error(status::shape_mismatch, "63", [&] { op.apply(1.0, x, 0.0, y); });
 }
 
+TEST(grids, element_access_checks_type_and_range) {
+  grid g3(dtype::f32, grid_extent(4, 3, 2), 1);
+  g3.at<float>(-1, -1, -1) = 1.0f;  // the halo's corner
+  g3.at<float>(4, 3, 2) = 2.0f;     // the opposite one
+  EXPECT_EQ(g3.at<float>(-1, -1, -1), 1.0f);
+  expect_refusal([&] { (void)g3.at<double>(0, 0, 0); }, status::invalid_argument, "holds f32, not f64");
+  expect_refusal([&] { (void)g3.at<float>(5, 0, 0); }, status::invalid_argument, "(5, 0, 0) is outside");
+  expect_refusal([&] { (void)g3.at<float>(0, -2, 0); }, status::invalid_argument, "outside");
+  expect_refusal([&] { (void)g3.at<float>(0, 0, 3); }, status::invalid_argument, "outside");
+  grid g2(dtype::f64, grid_extent(5, 5), 2);
+  g2.at<double>(-2, 6) = 3.0;
+  expect_refusal([&] { (void)g2.at<double>(0, 0, 1); }, status::invalid_argument, "2D: k must be 0");
+  const grid empty;
+  expect_refusal([&] { (void)empty.at<double>(0, 0); }, status::invalid_argument, "empty");
+}
+
 TEST(grids, wrap_user_memory_and_copy_between_dtypes) {
   // A simulation code's array, x fastest, halo 1, rows of 10, planes of 10*6.
   std::vector<double> mine(10 * 6 * 5, 0.0);

@@ -105,13 +105,17 @@ class grid {
   std::int64_t offset(std::int64_t i, std::int64_t j, std::int64_t k = 0) const {
     return i + j * stride_y_ + k * stride_z_;
   }
-  /// Element access for CPU grids, halo included; T must be the grid's dtype.
+  /// Element access for CPU grids, halo included (-halo <= i < nx + halo, likewise j and,
+  /// in 3D, k; k = 0 in 2D). T must be the grid's dtype. A wrong T, an index outside the
+  /// grid or a grid in device memory throws invalid_argument naming it.
   template <class T>
   T& at(std::int64_t i, std::int64_t j, std::int64_t k = 0) {
+    check_at(dtype_of<T>, i, j, k);
     return static_cast<T*>(origin_)[offset(i, j, k)];
   }
   template <class T>
   const T& at(std::int64_t i, std::int64_t j, std::int64_t k = 0) const {
+    check_at(dtype_of<T>, i, j, k);
     return static_cast<const T*>(origin_)[offset(i, j, k)];
   }
 
@@ -127,6 +131,14 @@ class grid {
   const_view interior() const;
 
  private:
+  void check_at(dtype t, std::int64_t i, std::int64_t j, std::int64_t k) const {
+    const auto inside = [&](std::int64_t v, std::int64_t n) { return v >= -halo_ && v < n + halo_; };
+    if (t != type_ || !host_ || !inside(i, extent_.nx) || !inside(j, extent_.ny) ||
+        !(extent_.dims == 3 ? inside(k, extent_.nz) : k == 0))
+      refuse_at(t, i, j, k);
+  }
+  [[noreturn]] void refuse_at(dtype t, std::int64_t i, std::int64_t j, std::int64_t k) const;
+
   context ctx_{nullptr};
   dtype type_ = dtype::f64;
   grid_extent extent_{};
@@ -134,6 +146,7 @@ class grid {
   std::int64_t stride_y_ = 0, stride_z_ = 0;
   std::shared_ptr<void> storage_;  // null for wrapped grids
   void* origin_ = nullptr;
+  bool host_ = false;  // CPU memory: at() may read it
 };
 
 /// Writes the halo of g from its interior and the boundary conditions (see above). Throws

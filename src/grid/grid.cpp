@@ -43,7 +43,7 @@ std::int64_t round_up(std::int64_t n, std::int64_t m) { return (n + m - 1) / m *
 }  // namespace
 
 grid::grid(dtype type, grid_extent extent, int halo, const context& ctx)
-    : ctx_(ctx), type_(type), extent_(extent), halo_(halo) {
+    : ctx_(ctx), type_(type), extent_(extent), halo_(halo), host_(ctx.kind() == backend::cpu) {
   check_extent("grid", extent, halo);
   check_float("grid", type);
   // Rows padded so that x = 0 of every row starts a 64-byte line: aligned SIMD loads and
@@ -75,6 +75,7 @@ grid grid::wrap(void* origin, dtype type, grid_extent extent, int halo, std::int
                   " is less than stride_y * (ny + 2*halo) = ", stride_y * (extent.ny + 2 * halo));
   grid g;
   g.ctx_ = ctx;
+  g.host_ = ctx.kind() == backend::cpu;
   g.type_ = type;
   g.extent_ = extent;
   g.halo_ = halo;
@@ -184,6 +185,15 @@ void copy_interior(const grid& src, grid& dst) {
         return std::make_pair(detail::cat(name_of(src.type()), ":", name_of(dst.type())),
                               detail::cat(src.nx(), "x", src.ny(), "x", src.nz()));
       });
+}
+
+void grid::refuse_at(dtype t, std::int64_t i, std::int64_t j, std::int64_t k) const {
+  constexpr const char* op = "grid::at";
+  if (!origin_) MIXPREC_THROW(invalid_argument, op, "the grid is empty");
+  if (!host_) MIXPREC_THROW(invalid_argument, op, "the grid lives in CUDA memory; copy it to the CPU (grid::to) first");
+  if (t != type_) MIXPREC_THROW(invalid_argument, op, "the grid holds ", name_of(type_), ", not ", name_of(t));
+  MIXPREC_THROW(invalid_argument, op, "(", i, ", ", j, ", ", k, ") is outside the ", nx(), " x ", ny(), " x ", nz(),
+                " grid with halo ", halo_, extent_.dims == 2 ? " (2D: k must be 0)" : "");
 }
 
 }  // namespace mixprec
