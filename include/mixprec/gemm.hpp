@@ -102,6 +102,10 @@ struct gemm_options {
 /// B packed once into the layout the GEMM kernels stream (as inference engines keep their
 /// weights). It carries its dtype, shape and layout; a GEMM whose A dtype or k does not
 /// match is refused with a message naming both. Immutable once built; share it freely.
+namespace detail {
+struct packed_matrix_access;  // the library's own access to the packed panels
+}
+
 class packed_matrix {
  public:
   /// Packs op(b) (k x n; rank 2, any strides) in b's context. f64, f32, f16, bf16, s8.
@@ -117,10 +121,9 @@ class packed_matrix {
   std::size_t bytes() const;
   const context& ctx() const;
 
-  struct impl;
-  const impl* get() const { return impl_.get(); }
-
  private:
+  struct impl;
+  friend struct detail::packed_matrix_access;
   std::shared_ptr<const impl> impl_;
 };
 

@@ -19,6 +19,10 @@ struct packed_matrix::impl {
 
 namespace detail {
 
+struct packed_matrix_access {
+  static const packed_matrix::impl& of(const packed_matrix& p) { return *p.impl_; }
+};
+
 /// The kernels' view of a packed B.
 gemm_packed packed_args_of(const packed_matrix& p);
 

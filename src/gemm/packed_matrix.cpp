@@ -68,7 +68,7 @@ std::string packed_matrix::layout_name() const {
 
 namespace detail {
 gemm_packed packed_args_of(const packed_matrix& p) {
-  const packed_matrix::impl& i = *p.get();
+  const auto& i = packed_matrix_access::of(p);
   return gemm_packed{
       i.panels.data(), i.k, i.n, i.k_padded, i.nr, i.kgroup, i.type, i.col_sums.empty() ? nullptr : i.col_sums.data()};
 }
