@@ -6,6 +6,7 @@
 
 #include "internal/context_state.hpp"
 #include "internal/cuda_plugin_api.hpp"
+#include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "mixprec/kernels.hpp"
 
@@ -96,10 +97,11 @@ namespace {
 /// those the CUDA plugin lacks ("" when it has them all). With BLAS-1 and conversions alone,
 /// SpMV, GEMM, stencils and every solver would throw unsupported on the context best()
 /// handed out; a caller who wants the GPU for what it has asks context::cuda().
-std::string cuda_plugin_gaps(const context& gpu) {
+std::string cuda_plugin_gaps() {
   std::string missing;
   for (const char* op : {"spmv_csr", "gemm", "stencil"})
-    if (!gpu.supports(op, dtype::f64, dtype::f64)) missing += (missing.empty() ? "" : ", ") + std::string(op);
+    if (!detail::backend_serves(backend::cuda, op, dtype::f64, dtype::f64))
+      missing += (missing.empty() ? "" : ", ") + std::string(op);
   return missing;
 }
 
@@ -118,9 +120,9 @@ context context::best() {
     MIXPREC_THROW(invalid_argument, "context::best", "MIXPREC_BACKEND='", forced, "' is neither cpu nor cuda");
   std::string why;
   if (cuda_available(&why)) {
-    context c = cuda(0);
-    const std::string missing = cuda_plugin_gaps(c);
+    const std::string missing = cuda_plugin_gaps();
     if (missing.empty()) {
+      context c = cuda(0);
       c.state_->reason = "a CUDA device is available";
       return c;
     }

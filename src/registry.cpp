@@ -201,9 +201,8 @@ namespace {
 /// with what dispatch made of it.
 void print_candidates(op_id op, backend where, dtype in, dtype out, const void* problem, const char* chosen) {
   bool passed_choice = false;
-  for (const kernel_entry& e : registry::get().matching([&](const kernel_entry& k) {
-         return k.op == op && k.where == where && k.in == in && k.out == out;
-       })) {
+  for (const kernel_entry& e : registry::get().matching(
+           [&](const kernel_entry& k) { return k.op == op && k.where == where && k.in == in && k.out == out; })) {
     std::string verdict;
     const char* why = "";
     if (chosen && std::string(chosen) == e.name) {
@@ -212,10 +211,9 @@ void print_candidates(op_id op, backend where, dtype in, dtype out, const void* 
     } else if (passed_choice) {
       verdict = "not tried: a better kernel was chosen";
     } else if (!runnable(e)) {
-      verdict = e.where == backend::cpu
-                    ? cat("skipped: needs ", mixprec::name_of(e.min_isa), ", the active ISA level is ",
-                          mixprec::name_of(cpu_info().active))
-                    : std::string("skipped: no CUDA device");
+      verdict = e.where == backend::cpu ? cat("skipped: needs ", mixprec::name_of(e.min_isa),
+                                              ", the active ISA level is ", mixprec::name_of(cpu_info().active))
+                                        : std::string("skipped: no CUDA device");
     } else if (e.supports && !e.supports(problem, &why)) {
       verdict = cat("skipped: ", why);
     } else {
@@ -263,14 +261,21 @@ std::vector<kernel_info> list_kernels(const std::string& op) {
   return out;
 }
 
-bool context::supports(const std::string& op, dtype in, dtype out) const {
-  if (state()->kind == backend::cuda) (void)cuda_device_count();  // the plugin's kernels
-  return !detail::registry::get()
-              .matching([&](const detail::kernel_entry& k) {
-                return k.where == state()->kind && k.in == in && k.out == out && op == detail::name_of(k.op) &&
-                       detail::runnable(k);
+namespace detail {
+
+bool backend_serves(backend where, const std::string& op, dtype in, dtype out) {
+  if (where == backend::cuda) (void)cuda_device_count();  // the plugin's kernels
+  return !registry::get()
+              .matching([&](const kernel_entry& k) {
+                return k.where == where && k.in == in && k.out == out && op == name_of(k.op) && runnable(k);
               })
               .empty();
+}
+
+}  // namespace detail
+
+bool context::supports(const std::string& op, dtype in, dtype out) const {
+  return detail::backend_serves(state()->kind, op, in, out);
 }
 
 force_kernel::force_kernel(std::string name) : previous_(detail::forced_kernel) {

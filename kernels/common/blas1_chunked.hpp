@@ -113,9 +113,9 @@ struct chunked {
     }
     static void cg_update(const detail::exec_args& ex, idx n, double alpha, const void* p, const void* q, void* x,
                           void* r, double* rr) {
-      reduce_chunks<T, Parallel>(ex, n, accumulation::f64, rr, [&](idx b, idx e, auto& a, auto tag) {
-        cg_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q), static_cast<T*>(x),
-                        static_cast<T*>(r), a, tag);
+      reduce_chunks_n<T, 1, Parallel>(ex, n, accumulation::f64, rr, [&](idx b, idx e, auto* a, auto tag) {
+        cg_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q),
+                        static_cast<const T*>(nullptr), static_cast<T*>(x), static_cast<T*>(r), a, tag);
       });
     }
     static void diag_scale(const detail::exec_args& ex, idx n, double alpha, const void* d, const void* r, double beta,
@@ -128,8 +128,8 @@ struct chunked {
     static void pcg_jacobi_update(const detail::exec_args& ex, idx n, double alpha, const void* p, const void* q,
                                   const void* d, void* x, void* r, double* rr) {
       reduce_chunks_n<T, 2, Parallel>(ex, n, accumulation::f64, rr, [&](idx b, idx e, auto* a, auto tag) {
-        pcg_jacobi_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q),
-                                static_cast<const T*>(d), static_cast<T*>(x), static_cast<T*>(r), a, tag);
+        cg_update_range(b, e, C(alpha), static_cast<const T*>(p), static_cast<const T*>(q), static_cast<const T*>(d),
+                        static_cast<T*>(x), static_cast<T*>(r), a, tag);
       });
     }
     static void scal(const detail::exec_args& ex, idx n, double alpha, void* x, idx incx) {

@@ -39,14 +39,17 @@ inline void axpby_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, 
   for (idx i = b; i < e; ++i) y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + beta * widen(y[i * incy]));
 }
 
-/// x += alpha*p, r -= alpha*q, and r'r of the new r into acc.
+/// x += alpha*p, r -= alpha*q; r'r of the new r into acc[0] and, when d is given, r'Dr
+/// into acc[1] (CG's update, and PCG's with a diagonal preconditioner).
 template <class T, class Acc, class A>
-inline void cg_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const T* q, T* x, T* r, Acc& acc, A) {
+inline void cg_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const T* q, const T* d, T* x, T* r, Acc* acc,
+                            A) {
   for (idx i = b; i < e; ++i) {
     x[i] = narrow<T>(alpha * widen(p[i]) + widen(x[i]));
     const T ri = narrow<T>(-alpha * widen(q[i]) + widen(r[i]));
     r[i] = ri;
-    acc.add_product(A(widen(ri)), A(widen(ri)));
+    acc[0].add_product(A(widen(ri)), A(widen(ri)));
+    if (d) acc[1].add_product(A(widen(ri)) * A(widen(d[i])), A(widen(ri)));
   }
 }
 
@@ -59,19 +62,6 @@ inline void diag_scale_range(idx b, idx e, compute_t<T> alpha, const T* d, const
     return;
   }
   for (idx i = b; i < e; ++i) z[i] = narrow<T>(alpha * (widen(d[i]) * widen(r[i])) + beta * widen(z[i]));
-}
-
-/// cg_update_range, and r'Dr of the new r into acc[1] (r'r into acc[0]).
-template <class T, class Acc, class A>
-inline void pcg_jacobi_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const T* q, const T* d, T* x, T* r,
-                                    Acc* acc, A) {
-  for (idx i = b; i < e; ++i) {
-    x[i] = narrow<T>(alpha * widen(p[i]) + widen(x[i]));
-    const T ri = narrow<T>(-alpha * widen(q[i]) + widen(r[i]));
-    r[i] = ri;
-    acc[0].add_product(A(widen(ri)), A(widen(ri)));
-    acc[1].add_product(A(widen(ri)) * A(widen(d[i])), A(widen(ri)));
-  }
 }
 
 /// acc[j] += sum over [b, e) of v_j[i] w[i], for the k vectors v_j at v + j*ldv.

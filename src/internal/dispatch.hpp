@@ -58,6 +58,10 @@ auto dispatch(const context_state& ctx, dtype in, dtype out, const void* problem
   }
 }
 
+/// Whether `where` has a kernel for op (by name) and dtypes that can run in this process
+/// (context::supports, and best() before it makes a CUDA context).
+bool backend_serves(backend where, const std::string& op, dtype in, dtype out);
+
 /// Whether a kernel can run in this process (ISA level allowed, CUDA device present).
 bool runnable(const kernel_entry& k);
 
