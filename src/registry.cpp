@@ -48,9 +48,21 @@ class registry {
     names_.emplace_back(e.name);
     kernel_entry copy = e;
     copy.name = names_.back().c_str();
-    // Stable insertion keeps registration order among equal priorities.
-    auto at = std::upper_bound(entries_.begin(), entries_.end(), copy,
-                               [](const kernel_entry& a, const kernel_entry& b) { return a.priority > b.priority; });
+    // A variant its op's list lacks ranks after the whole list (and a test names it).
+    const int rank = implementation_rank(e.op, e.variant);
+    if (rank >= 0) {
+      copy.variant = implementations_of(e.op).items[rank].variant;
+      copy.rank = rank;
+    } else {
+      names_.emplace_back(e.variant);
+      copy.variant = names_.back().c_str();
+      copy.rank = implementations_of(e.op).count;
+    }
+    // Ordered by (op, rank): stable insertion keeps registration order among equal ranks,
+    // which only kernels of different backends or dtypes share.
+    auto at = std::upper_bound(
+        entries_.begin(), entries_.end(), copy,
+        [](const kernel_entry& a, const kernel_entry& b) { return a.op != b.op ? a.op < b.op : a.rank < b.rank; });
     entries_.insert(at, copy);
   }
 
@@ -219,9 +231,8 @@ void print_candidates(op_id op, backend where, dtype in, dtype out, const void* 
     } else {
       verdict = forced_kernel.empty() ? "skipped" : "skipped: another kernel is forced";
     }
-    std::fprintf(stderr, "mixprec_verbose_candidate,op=%s,backend=%s,dtypes=%s:%s,kernel=%s,priority=%d,%s\n",
-                 name_of(op), mixprec::name_of(where), mixprec::name_of(in), mixprec::name_of(out), e.name, e.priority,
-                 verdict.c_str());
+    std::fprintf(stderr, "mixprec_verbose_candidate,op=%s,backend=%s,dtypes=%s:%s,kernel=%s,rank=%d,%s\n", name_of(op),
+                 mixprec::name_of(where), mixprec::name_of(in), mixprec::name_of(out), e.name, e.rank, verdict.c_str());
   }
 }
 
@@ -255,9 +266,27 @@ std::vector<kernel_info> list_kernels(const std::string& op) {
     const detail::blas1_problem strided{1, 3, 3, accumulation::standard};
     const char* why = "";
     const bool unit_only = detail::is_blas1(e.op) && e.supports && !e.supports(&strided, &why);
-    out.push_back(
-        kernel_info{e.name, detail::name_of(e.op), e.where, e.in, e.out, e.min_isa, detail::runnable(e), unit_only});
+    const int listed = detail::implementations_of(e.op).count;
+    out.push_back(kernel_info{e.name, detail::name_of(e.op), e.variant, e.rank < listed ? e.rank : -1, e.where, e.in,
+                              e.out, e.min_isa, detail::runnable(e), unit_only});
   }
+  return out;
+}
+
+std::vector<implementation_info> implementation_order(const std::string& op) {
+  for (int i = 0; i < int(detail::op_id::count_); ++i) {
+    if (op != detail::name_of(detail::op_id(i))) continue;
+    const detail::implementation_list list = detail::implementations_of(detail::op_id(i));
+    std::vector<implementation_info> out;
+    for (int k = 0; k < list.count; ++k) out.push_back({list.items[k].variant, list.items[k].why});
+    return out;
+  }
+  MIXPREC_THROW(invalid_argument, "implementation_order", "no op is named '", op, "'");
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> out;
+  for (int i = 0; i < int(detail::op_id::count_); ++i) out.emplace_back(detail::name_of(detail::op_id(i)));
   return out;
 }
 

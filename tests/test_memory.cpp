@@ -1,6 +1,7 @@
 // Contexts, owning arrays, views of user memory and explicit copies, on every backend
 // this machine has.
 #include <numeric>
+#include <set>
 
 #include "support/harness.hpp"
 #if defined(MIXPREC_TEST_EIGEN)
@@ -125,6 +126,47 @@ TEST(context, every_op_and_dtype_has_a_reference_kernel) {
       const std::string want = std::string("convert_") + name_of(dtype(s)) + name_of(dtype(d)) + "_ref";
       EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const kernel_info& k) { return k.name == want; })) << want;
     }
+}
+
+TEST(context, every_kernel_is_in_its_implementation_list) {
+  for (const kernel_info& k : list_kernels()) {
+    EXPECT_GE(k.rank, 0) << k.name << ": variant '" << k.variant << "' is not in " << k.op
+                         << "'s list (src/implementation_lists.cpp)";
+    EXPECT_EQ(k.name.substr(k.name.size() - k.variant.size()), k.variant) << k.name;
+  }
+}
+
+TEST(context, implementation_lists_end_with_the_reference_and_give_reasons) {
+  const std::vector<kernel_info> all = list_kernels();
+  for (const std::string& op : op_names()) {
+    const std::vector<implementation_info> order = implementation_order(op);
+    ASSERT_FALSE(order.empty()) << op;
+    std::set<std::string> variants;
+    for (const implementation_info& i : order) {
+      EXPECT_TRUE(variants.insert(i.variant).second) << op << " lists " << i.variant << " twice";
+      EXPECT_FALSE(i.why.empty()) << op << " " << i.variant;
+    }
+    // Every op whose kernels include a reference has it last (CSR: one per index type).
+    const bool has_ref = std::any_of(all.begin(), all.end(), [&](const kernel_info& k) {
+      return k.op == op && k.variant.size() >= 3 && k.variant.substr(k.variant.size() - 3) == "ref";
+    });
+    if (has_ref) {
+      const std::string& last = order.back().variant;
+      EXPECT_EQ(last.substr(last.size() - 3), "ref") << op;
+    }
+  }
+  EXPECT_THROW(implementation_order("no_such_op"), error);
+}
+
+TEST(context, kernels_are_listed_in_dispatch_order) {
+  // Within one (op, backend, dtypes) the ranks never decrease: the list's order is the
+  // order dispatch walks.
+  const std::vector<kernel_info> all = list_kernels();
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    const kernel_info &a = all[i - 1], &b = all[i];
+    if (a.op == b.op && a.where == b.where && a.in == b.in && a.out == b.out)
+      EXPECT_LE(a.rank, b.rank) << a.name << " before " << b.name;
+  }
 }
 
 }  // namespace

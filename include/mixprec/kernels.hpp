@@ -11,7 +11,8 @@
 //
 // Every (op, dtype) has a scalar `_ref` kernel, always registered: the fallback and the test
 // oracle. Kernel names are `<op>_<dtypes>_<variant>`, e.g. `convert_f32bf16_avx512_bf16`.
-// Dispatch takes, for the context's backend, the first kernel in priority order whose ISA
+// Dispatch takes, for the context's backend, the first kernel in its op's implementation
+// order (implementation_order(op), one list per op, each entry with its reason) whose ISA
 // level the CPU allows (see MIXPREC_CPU_ISA) and whose `supports()` accepts the problem.
 // MIXPREC_VERBOSE=1 prints one line per op call: op, dtypes, shape, backend, kernel, time.
 #pragma once
@@ -27,6 +28,8 @@ namespace mixprec {
 struct kernel_info {
   std::string name;
   std::string op;
+  std::string variant;  // the name's last part: technique and ISA level, as "avx512", "i32_loops_avx2"
+  int rank = -1;        // the variant's place in implementation_order(op), 0 = best; -1: not listed
   backend where = backend::cpu;
   dtype in = dtype::f64;
   dtype out = dtype::f64;
@@ -35,8 +38,20 @@ struct kernel_info {
   bool unit_stride_only = false;       // rejects non-unit strides (dispatch then picks another)
 };
 
-/// Kernels registered for `op` ("" for all), in dispatch priority order.
+/// Kernels registered for `op` ("" for all), ordered by op and then rank: within one
+/// (op, backend, dtypes), the order dispatch tries them in.
 std::vector<kernel_info> list_kernels(const std::string& op = "");
+
+/// One entry of an op's implementation list: a variant and why it sits where it does.
+struct implementation_info {
+  std::string variant;
+  std::string why;
+};
+/// The op's implementations, best first and the reference last: the order dispatch tries
+/// kernels in, whatever their dtypes. Throws invalid_argument for an unknown op.
+std::vector<implementation_info> implementation_order(const std::string& op);
+/// The names of every op the library dispatches.
+std::vector<std::string> op_names();
 
 /// While alive, ops on this thread use the named kernel for its (op, dtypes); a call whose
 /// kernel cannot serve it (wrong backend, ISA not available, problem not supported) throws

@@ -18,10 +18,10 @@ struct variant_desc {
   /// "loops_avx2", "sell8_avx512", "wavefront_avx512". "ref" is the one-thread reference;
   /// "generic" the portable parallel loops; a technique is named where one ISA folder offers
   /// an op in more than one way (loops: the portable loops built with that ISA's flags).
+  /// Its place in the op's list (src/implementation_lists.cpp) decides the dispatch order.
   const char* suffix;
   backend where;
   cpu_isa min_isa;
-  int priority;
   detail::supports_fn supports;  // null: any problem
 };
 
@@ -34,7 +34,7 @@ void add_kernel(const detail::kernel_sink& sink, const variant_desc& v, dtype in
   if (Op == detail::op_id::convert || !detail::is_blas1(Op)) name += name_of(out);
   name += "_";
   name += v.suffix;
-  sink(detail::kernel_entry{Op, v.where, in, out, v.min_isa, v.priority, name.c_str(), v.supports,
+  sink(detail::kernel_entry{Op, v.where, in, out, v.min_isa, v.suffix, 0, name.c_str(), v.supports,
                             reinterpret_cast<detail::any_fn>(fn)});
 }
 

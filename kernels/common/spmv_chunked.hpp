@@ -142,12 +142,11 @@ constexpr detail::spmv_kernel_table spmv_table_of() {
 /// Registers a folder's spmv_kernel_table: CSR per index type (named suffix_i32 /
 /// suffix_i64), SELL (suffix_sell) and CSR SpMM, for every (values, vectors) pair.
 inline void add_spmv_table(const detail::kernel_sink& sink, const char* suffix_i32, const char* suffix_i64,
-                           const char* suffix_sell, backend where, cpu_isa isa, int priority,
-                           const detail::spmv_kernel_table& t) {
+                           const char* suffix_sell, backend where, cpu_isa isa, const detail::spmv_kernel_table& t) {
   using detail::op_id;
-  const variant_desc v32{suffix_i32, where, isa, priority, supports_index<index_type::i32>};
-  const variant_desc v64{suffix_i64, where, isa, priority, supports_index<index_type::i64>};
-  const variant_desc vs{suffix_sell, where, isa, priority, nullptr};
+  const variant_desc v32{suffix_i32, where, isa, supports_index<index_type::i32>};
+  const variant_desc v64{suffix_i64, where, isa, supports_index<index_type::i64>};
+  const variant_desc vs{suffix_sell, where, isa, nullptr};
   const dtype values[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
   const dtype vectors[] = {dtype::f64, dtype::f32};
   for (int v = 0; v < 4; ++v)

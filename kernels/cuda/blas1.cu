@@ -270,7 +270,7 @@ struct convert {
 }  // namespace
 
 void register_blas1_kernels(const detail::kernel_sink& sink) {
-  const kern::variant_desc v{"cuda", backend::cuda, cpu_isa::generic, detail::priority_cuda, nullptr};
+  const kern::variant_desc v{"cuda", backend::cuda, cpu_isa::generic, nullptr};
 #define MIXPREC_ADD(T, N) kern::add_blas1_set<blas1, T>(sink, v);
   MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD

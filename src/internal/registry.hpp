@@ -18,7 +18,7 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 7;
+inline constexpr int kernel_abi_version = 8;
 
 /// What a kernel needs from its context at run time.
 struct exec_args {
@@ -454,7 +454,8 @@ struct kernel_entry {
   backend where;
   dtype in, out;         // for single-dtype ops in == out
   cpu_isa min_isa;       // generic for CUDA kernels
-  int priority;          // higher is tried first
+  const char* variant;   // the name's last part, as listed in the op's implementation list
+  int rank;              // set by the registry: the variant's place in that list, 0 = best
   const char* name;      // <op>_<dtypes>_<variant>, static storage
   supports_fn supports;  // null: accepts every problem
   any_fn fn;
@@ -476,12 +477,22 @@ struct kernel_sink {
   void operator()(const kernel_entry& e) const { add(self, e); }
 };
 
-// Priorities: the best kernel first, the reference last (as oneDNN's implementation lists).
-inline constexpr int priority_ref = 0;
-inline constexpr int priority_gather = 5;  // SIMD gather kernels, slower than portable here
-inline constexpr int priority_portable = 10;
-inline constexpr int priority_isa_base = 20;  // + the ISA level
-inline constexpr int priority_cuda = 50;
+/// One implementation of an op: the variant part of its kernels' names and why it sits where
+/// it does in the op's list.
+struct implementation {
+  const char* variant;
+  const char* why;
+};
+struct implementation_list {
+  const implementation* items;
+  int count;
+};
+/// The op's implementations, best first and the reference last (src/implementation_lists.cpp,
+/// the one place that orders kernels): dispatch tries an (op, backend, dtypes) call's kernels
+/// in this order.
+implementation_list implementations_of(op_id op);
+/// The variant's place in the op's list (0 = best), or -1 when the list lacks it.
+int implementation_rank(op_id op, const char* variant);
 
 /// Unit-stride kernels (SIMD bodies) accept only incx == incy == 1.
 bool supports_unit_stride(const void* problem, const char** why);

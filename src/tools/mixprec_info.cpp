@@ -1,6 +1,7 @@
 // mixprec-info: what this build of mixprec can do on this machine — version, backends,
 // CPU ISA level and AMX state, threads, CUDA device (or why there is none) — and, with
-// --kernels, every registered kernel and whether it can run here.
+// --kernels, every registered kernel and whether it can run here; with --order, each op's
+// implementation list (the order dispatch tries its kernels in) with the reason for each place.
 #include <cstring>
 #include <iostream>
 
@@ -34,12 +35,24 @@ void print_cpu() {
             << (f.amx_note.empty() ? "" : " — " + f.amx_note) << "\n";
 }
 
+void print_order() {
+  std::cout << "\nimplementation order per op (best first; dispatch takes the first that can run and accepts the "
+               "problem):\n";
+  for (const std::string& op : mixprec::op_names()) {
+    std::cout << "  " << op << "\n";
+    int place = 0;
+    for (const mixprec::implementation_info& i : mixprec::implementation_order(op))
+      std::cout << "    " << place++ << ". " << i.variant << ": " << i.why << "\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool list = argc > 1 && std::strcmp(argv[1], "--kernels") == 0;
-  if (argc > 1 && !list) {
-    std::cerr << "usage: mixprec-info [--kernels]\n";
+  const bool order = argc > 1 && std::strcmp(argv[1], "--order") == 0;
+  if (argc > 2 || (argc > 1 && !list && !order)) {
+    std::cerr << "usage: mixprec-info [--kernels | --order]\n";
     return 2;
   }
   try {
@@ -61,8 +74,10 @@ int main(int argc, char** argv) {
       std::cout << "\nkernels (dispatch order within each op and dtype):\n";
       for (const auto& k : mixprec::list_kernels())
         std::cout << "  " << k.name << "  [" << mixprec::name_of(k.where) << ", isa " << mixprec::name_of(k.min_isa)
-                  << "]" << (k.runnable ? "" : "  not runnable here") << "\n";
+                  << "]" << (k.runnable ? "" : "  not runnable here")
+                  << (k.rank < 0 ? "  NOT IN ITS OP'S IMPLEMENTATION LIST" : "") << "\n";
     }
+    if (order) print_order();
   } catch (const mixprec::error& e) {
     std::cerr << "mixprec-info: " << e.what() << "\n";
     return 1;

@@ -29,25 +29,19 @@ bool supports_sell8(const void* problem, const char** why) {
 
 void register_cpu_avx512_kernels(const kernel_sink& sink) {
   using namespace kern::avx512;
-  const kern::variant_desc v{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
-                             supports_unit_stride};
+  const kern::variant_desc v{"avx512", backend::cpu, cpu_isa::avx512, supports_unit_stride};
   kern::add_blas1_table(sink, v, blas1_set);
 #define MIXPREC_ADD(S, SN, D, DN) \
   kern::add_kernel<detail::op_id::convert>(sink, v, dtype_of<S>, dtype_of<D>, convert_##SN##_##DN);
   MIXPREC_FOR_EACH_FLOAT_CONVERSION(MIXPREC_ADD)
 #undef MIXPREC_ADD
 
-  // The CSR kernels here gather x with vgatherdpd/ps. On the AMD Zen 5 machine we measure
-  // on, gathers make them 1.4-2.5x slower than the portable scalar kernels
-  // (docs/performance-notes.md), so they rank below those: registered, tested and forceable
-  // by name, but not what dispatch picks. SELL-8 loads x with scalar loads into vectors and, with no
-  // per-row reduction, runs 2-3x faster than the portable SELL loop: it ranks above it.
-  const int priority = priority_gather;
-  const kern::variant_desc csr_f64{"i32_gather_avx512", backend::cpu, cpu_isa::avx512, priority,
+  // CSR with gathered x and SELL-8 with scalar loads of x; their places against the scalar
+  // loops below are in src/implementation_lists.cpp.
+  const kern::variant_desc csr_f64{"i32_gather_avx512", backend::cpu, cpu_isa::avx512,
                                    kern::supports_index<index_type::i32>};
-  const kern::variant_desc csr_f32{"i32_gather_avx512", backend::cpu, cpu_isa::avx512, priority, supports_csr_i32_f32_acc};
-  const kern::variant_desc sell{"sell8_avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
-                                supports_sell8};
+  const kern::variant_desc csr_f32{"i32_gather_avx512", backend::cpu, cpu_isa::avx512, supports_csr_i32_f32_acc};
+  const kern::variant_desc sell{"sell8_avx512", backend::cpu, cpu_isa::avx512, supports_sell8};
 #define MIXPREC_ADD(T, N)                                                                                \
   kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f64, dtype_of<T>, dtype::f64, spmv_csr_##N##_f64); \
   kern::add_kernel<detail::op_id::spmv_sell>(sink, sell, dtype_of<T>, dtype::f64, spmv_sell8_##N##_f64);
@@ -57,32 +51,26 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f32, dtype::f16, dtype::f32, spmv_csr_f16_f32);
   kern::add_kernel<detail::op_id::spmv_csr>(sink, csr_f32, dtype::bf16, dtype::f32, spmv_csr_bf16_f32);
 
-  // The portable loops built here (FMA; F16C for f16 values), ranked just above the
-  // portable kernels and their AVX2 build.
-  kern::add_spmv_table(sink, "i32_loops_avx512", "i64_loops_avx512", "loops_avx512", backend::cpu, cpu_isa::avx512, priority_portable + 2,
+  // The portable loops built here (FMA; F16C for f16 values).
+  kern::add_spmv_table(sink, "i32_loops_avx512", "i64_loops_avx512", "loops_avx512", backend::cpu, cpu_isa::avx512,
                        spmv_loops);
 
-  // DIA reads values and x contiguously: no gathers, so it ranks above the portable kernel.
-  const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
-                               nullptr};
+  // DIA reads values and x contiguously: no indices, no gathers.
+  const kern::variant_desc dia{"avx512", backend::cpu, cpu_isa::avx512, nullptr};
   kern::add_spmv_dia_table(sink, dia, spmv_dia_set);
 
-  const int stencil_priority = priority_isa_base + int(cpu_isa::avx512);
-  const kern::variant_desc st{"avx512", backend::cpu, cpu_isa::avx512, stencil_priority, nullptr};
-  const kern::variant_desc blocked{"wavefront_avx512", backend::cpu, cpu_isa::avx512, stencil_priority,
-                                   kern::supports_wavefront};
+  const kern::variant_desc st{"avx512", backend::cpu, cpu_isa::avx512, nullptr};
+  const kern::variant_desc blocked{"wavefront_avx512", backend::cpu, cpu_isa::avx512, kern::supports_wavefront};
   kern::add_stencil_table(sink, st, blocked, stencil_set);
 
   kern::add_multigrid_table(sink, st, multigrid_set);
 
-  const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
-                             nullptr};
+  const kern::variant_desc g{"avx512", backend::cpu, cpu_isa::avx512, nullptr};
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f64, dtype::f64, gemm_kernel_f64);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f32, dtype::f32, gemm_kernel_f32);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::f16, dtype::f32, gemm_kernel_f16);
 
-  const kern::variant_desc q{"avx512", backend::cpu, cpu_isa::avx512, priority_isa_base + int(cpu_isa::avx512),
-                             supports_unit_columns};
+  const kern::variant_desc q{"avx512", backend::cpu, cpu_isa::avx512, supports_unit_columns};
   kern::add_quant_set(sink, q, quant_kernels);
 }
 

@@ -2,9 +2,8 @@
 // f16 values widened with one F16C instruction (the portable kernel's bit manipulation made
 // f16 SpMV 2-3x slower than f64). Products and sums stay separately rounded (the project
 // builds with -ffp-contract=off; fusing them here measured no faster). Where gathers are slow
-// (Zen 5) these beat the CSR gather kernels of spmv_avx512.cpp, so they rank above them and
-// just above the portable kernels; the SELL-8 kernel there, which does not gather, ranks
-// above these (register_avx512.cpp).
+// these beat the CSR gather kernels of spmv_avx512.cpp; the order of the two, and of the
+// SELL-8 kernel there, is in src/implementation_lists.cpp.
 #include "kernels/common/spmv_chunked.hpp"
 #include "kernels/cpu/avx512/kernels_avx512.hpp"
 

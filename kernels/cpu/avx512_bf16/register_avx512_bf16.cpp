@@ -5,11 +5,9 @@
 namespace mixprec::detail {
 
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink) {
-  const kern::variant_desc v{"avx512_bf16", backend::cpu, cpu_isa::avx512_bf16,
-                             priority_isa_base + int(cpu_isa::avx512_bf16), supports_unit_stride};
+  const kern::variant_desc v{"avx512_bf16", backend::cpu, cpu_isa::avx512_bf16, supports_unit_stride};
   kern::add_kernel<detail::op_id::convert>(sink, v, dtype::f32, dtype::bf16, kern::avx512_bf16::convert_f32_bf16);
-  const kern::variant_desc g{"avx512_bf16", backend::cpu, cpu_isa::avx512_bf16,
-                             priority_isa_base + int(cpu_isa::avx512_bf16), nullptr};
+  const kern::variant_desc g{"avx512_bf16", backend::cpu, cpu_isa::avx512_bf16, nullptr};
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::bf16, dtype::f32, kern::avx512_bf16::gemm_kernel_bf16);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::u8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::i8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);

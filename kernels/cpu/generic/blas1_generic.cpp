@@ -9,7 +9,7 @@ namespace mixprec::detail {
 
 void register_cpu_generic_kernels(const kernel_sink& sink) {
   using parallel = kern::chunked<true>;
-  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
+  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, nullptr};
 #define MIXPREC_ADD(T, N) kern::add_blas1_set<parallel::blas1, T>(sink, v);
   MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD

@@ -8,7 +8,7 @@ namespace mixprec::detail {
 
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink) {
   using namespace kern;
-  const variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
+  const variant_desc v{"generic", backend::cpu, cpu_isa::generic, nullptr};
   add_kernel<detail::op_id::gemm>(sink, v, dtype::f64, dtype::f64,
                                   &gemm_driver<gemm_f64, gemm_portable_micro<gemm_f64>>::run);
   add_kernel<detail::op_id::gemm>(sink, v, dtype::f32, dtype::f32,

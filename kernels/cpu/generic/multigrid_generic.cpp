@@ -3,7 +3,7 @@
 
 namespace mixprec::detail {
 void register_cpu_generic_multigrid_kernels(const kernel_sink& sink) {
-  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
+  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, nullptr};
   kern::add_multigrid_table(sink, v, kern::multigrid_table_of());
 }
 }  // namespace mixprec::detail

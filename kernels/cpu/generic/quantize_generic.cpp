@@ -78,7 +78,7 @@ void add_all(const detail::kernel_sink& sink, const variant_desc& v) {
 
 namespace mixprec::detail {
 void register_cpu_quantize_kernels(const kernel_sink& sink) {
-  kern::add_all<false>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr});
-  kern::add_all<true>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr});
+  kern::add_all<false>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr});
+  kern::add_all<true>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr});
 }
 }  // namespace mixprec::detail

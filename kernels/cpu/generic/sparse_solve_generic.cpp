@@ -3,7 +3,7 @@
 
 namespace mixprec::detail {
 void register_cpu_generic_sparse_solve_kernels(const kernel_sink& sink) {
-  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
+  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, nullptr};
   kern::add_csr_rows_solve_set(sink, v);
 }
 }  // namespace mixprec::detail

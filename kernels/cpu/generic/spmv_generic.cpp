@@ -6,9 +6,9 @@
 
 namespace mixprec::detail {
 void register_cpu_generic_spmv_kernels(const kernel_sink& sink) {
-  kern::add_spmv_table(sink, "i32_generic", "i64_generic", "generic", backend::cpu, cpu_isa::generic, priority_portable,
+  kern::add_spmv_table(sink, "i32_generic", "i64_generic", "generic", backend::cpu, cpu_isa::generic,
                        kern::spmv_table_of<kern::spmv_chunked<true>>());
-  const kern::variant_desc dia{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
+  const kern::variant_desc dia{"generic", backend::cpu, cpu_isa::generic, nullptr};
   kern::add_spmv_dia_table(sink, dia, kern::spmv_dia_table_of<kern::spmv_dia_chunked<true>>());
 }
 }  // namespace mixprec::detail

@@ -4,9 +4,8 @@
 
 namespace mixprec::detail {
 void register_cpu_generic_stencil_kernels(const kernel_sink& sink) {
-  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, priority_portable, nullptr};
-  const kern::variant_desc blocked{"wavefront_generic", backend::cpu, cpu_isa::generic, priority_portable,
-                                   kern::supports_wavefront};
+  const kern::variant_desc v{"generic", backend::cpu, cpu_isa::generic, nullptr};
+  const kern::variant_desc blocked{"wavefront_generic", backend::cpu, cpu_isa::generic, kern::supports_wavefront};
   kern::add_stencil_table(sink, v, blocked, kern::stencil_table_of<kern::stencil_kernels<kern::scalar_rows>>());
 }
 }  // namespace mixprec::detail

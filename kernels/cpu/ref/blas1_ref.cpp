@@ -9,7 +9,7 @@ namespace mixprec::detail {
 
 void register_cpu_ref_kernels(const kernel_sink& sink) {
   using serial = kern::chunked<false>;
-  const kern::variant_desc v{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr};
+  const kern::variant_desc v{"ref", backend::cpu, cpu_isa::generic, nullptr};
 #define MIXPREC_ADD(T, N) kern::add_blas1_set<serial::blas1, T>(sink, v);
   MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD

@@ -6,7 +6,7 @@ namespace mixprec::detail {
 
 void register_cpu_ref_gemm_kernels(const kernel_sink& sink) {
   using namespace kern;
-  const variant_desc v{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr};
+  const variant_desc v{"ref", backend::cpu, cpu_isa::generic, nullptr};
   add_kernel<detail::op_id::gemm>(sink, v, dtype::f64, dtype::f64, &gemm_reference<gemm_f64>::run);
   add_kernel<detail::op_id::gemm>(sink, v, dtype::f32, dtype::f32, &gemm_reference<gemm_f32>::run);
   add_kernel<detail::op_id::gemm>(sink, v, dtype::f16, dtype::f32, &gemm_reference<gemm_f16>::run);

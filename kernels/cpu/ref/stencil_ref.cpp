@@ -82,7 +82,7 @@ struct stencil_ref {
 
 namespace mixprec::detail {
 void register_cpu_ref_stencil_kernels(const kernel_sink& sink) {
-  const kern::variant_desc v{"ref", backend::cpu, cpu_isa::generic, priority_ref, nullptr};
+  const kern::variant_desc v{"ref", backend::cpu, cpu_isa::generic, nullptr};
   auto one = [&](auto tag) {
     using S = decltype(tag);
     const dtype t = dtype_of<S>;

@@ -1,0 +1,165 @@
+// The one place that orders kernels: per op, its implementations best first and the
+// reference last, each with why it sits where it does. The registry ranks every kernel by
+// its variant's place here; dispatch then tries, for a call's (op, backend, dtypes), the
+// kernels in that order and takes the first the machine can run and whose supports()
+// accepts the problem. Backends never compete (a context has one), so "cuda" heads the
+// lists it is in only to be listed. A kernel whose variant is missing from its op's list
+// ranks after all of them, and the test suite fails on it
+// (context.every_kernel_is_in_its_implementation_list).
+#include "internal/registry.hpp"
+
+#include <cstring>
+#include <iterator>
+
+namespace mixprec::detail {
+namespace {
+
+constexpr implementation cuda{"cuda", "the CUDA plugin's, on the context's device"};
+constexpr implementation ref{"ref",
+                             "one thread, in order, written from the definition: the fallback and the tests' oracle"};
+constexpr implementation generic{"generic", "portable loops on the context's threads, any stride, any CPU"};
+
+#define MIXPREC_LIST(name, ...)                            \
+  constexpr implementation name##_items[] = {__VA_ARGS__}; \
+  constexpr implementation_list name { name##_items, int(std::size(name##_items)) }
+
+// BLAS-1, the fused Krylov updates and the multi-vector ops.
+MIXPREC_LIST(vector_ops, cuda,
+             {"avx512", "explicit 512-bit bodies, several accumulators, masked tails; unit strides only"},
+             {"avx2", "the same bodies on 256-bit vectors, F16C for f16; unit strides only"}, generic, ref);
+
+MIXPREC_LIST(convert_ops, cuda,
+             {"avx512_bf16", "f32 -> bf16 by vcvtneps2bf16, subnormals fixed by a blend; unit strides only"},
+             {"avx512", "16 lanes through f32 registers, f64 rounded to odd before 16-bit targets; unit strides"},
+             {"avx2", "8 lanes with F16C, the same rounding; unit strides only"}, generic, ref);
+
+// Index type first: i32 and i64 kernels never compete (supports() takes one index type).
+MIXPREC_LIST(csr_ops,
+             {"i32_loops_avx512",
+              "the scalar row loops (runs of equal-length rows, two partial sums, prefetch) "
+              "built with FMA and F16C"},
+             {"i64_loops_avx512", "as i32_loops_avx512, 64-bit indices"},
+             {"i32_loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
+             {"i64_loops_avx2", "as i32_loops_avx2, 64-bit indices"},
+             {"i32_generic", "the same loops, baseline flags (f16 widened by bit manipulation)"},
+             {"i64_generic", "as i32_generic, 64-bit indices"},
+             {"i32_gather_avx512",
+              "8 or 16 entries per step, x gathered: slower than the scalar loops where "
+              "gathers are slow (docs/performance-notes.md); forced by name where they are not"},
+             {"i32_ref", "one thread, row by row in column order: the oracle"},
+             {"i64_ref", "as i32_ref, 64-bit indices"});
+
+MIXPREC_LIST(spmm_ops, {"i32_loops_avx512", "CSR rows over k right-hand sides, summed as SpMV sums them"},
+             {"i64_loops_avx512", "as i32_loops_avx512, 64-bit indices"},
+             {"i32_loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
+             {"i64_loops_avx2", "as i32_loops_avx2, 64-bit indices"}, {"i32_generic", "the same loops, baseline flags"},
+             {"i64_generic", "as i32_generic, 64-bit indices"},
+             {"i32_ref", "one thread, row by row in column order: the oracle"},
+             {"i64_ref", "as i32_ref, 64-bit indices"});
+
+MIXPREC_LIST(sell_ops,
+             {"sell8_avx512",
+              "one row per f64 lane, x by scalar loads, no per-row reduction: 2-3x the scalar "
+              "loops; slices of 8 rows only"},
+             {"loops_avx512", "the scalar slice loops built with FMA and F16C"},
+             {"loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
+             {"generic", "the same loops, baseline flags"}, ref);
+
+MIXPREC_LIST(dia_ops,
+             {"avx512", "register blocks of rows walk the diagonals: contiguous loads, no indices, no gathers"},
+             {"avx2", "the portable diagonal loops vectorised 4 or 8 lanes wide with FMA and F16C"}, generic, ref);
+
+MIXPREC_LIST(stencil_ops, {"avx512", "the row engine as 512-bit FMAs; box stencils shift rows in registers"},
+             {"avx2", "the row engine as 256-bit FMAs, F16C rows"}, {"generic", "the row engine, baseline flags"},
+             {"ref", "one point at a time, serial: the oracle"});
+
+MIXPREC_LIST(sweeps_ops,
+             {"wavefront_avx512", "several sweeps per pass over cache-sized blocks (wavefront), 512-bit rows"},
+             {"wavefront_avx2", "the same wavefront, 256-bit rows"},
+             {"wavefront_generic", "the same wavefront, baseline flags"},
+             {"ref", "one sweep at a time, one point at a time: the oracle"});
+
+MIXPREC_LIST(gemm_ops, {"avx512_bf16", "vdpbf16ps (bf16 pairs) and vpdpbusd (u8 x s8 quads) microkernels"},
+             {"avx512", "512-bit FMA microkernels; f16 B widened by vcvtph2ps as it is loaded"},
+             {"avx2", "256-bit FMA microkernels; bf16 and int8 split into f32 FMAs and vpmaddwd"},
+             {"generic", "the blocked driver with the portable microkernel"},
+             {"ref", "triple loop, one thread: the oracle"});
+
+MIXPREC_LIST(gemm_pack_ops, {"ref", "a copy into panels, once per weight: not worth an ISA variant"});
+
+MIXPREC_LIST(quant_ops, {"avx512", "16 elements per step, the scalar rule in vector form; unit column strides"},
+             {"avx2", "8 elements per step, the same rule; unit column strides"},
+             {"generic", "rows split among threads, the scalar rule"},
+             {"ref", "one thread, row by row, the scalar rule: the oracle"});
+
+MIXPREC_LIST(multigrid_ops, {"avx512", "the shared bodies vectorised 8 (f64) or 16 (f32) lanes wide"},
+             {"avx2", "the shared bodies vectorised 4 or 8 lanes wide"},
+             {"generic", "the shared bodies, baseline flags (no ref: the tests compute long-double references)"});
+
+MIXPREC_LIST(
+    rows_solve_ops,
+    {"generic",
+     "independent rows on the context's threads (no ref: the tests check each row's residual in long double)"});
+
+#undef MIXPREC_LIST
+
+}  // namespace
+
+implementation_list implementations_of(op_id op) {
+  switch (op) {  // no default: a new op without a list is a compiler warning
+    case op_id::fill:
+    case op_id::axpy:
+    case op_id::axpby:
+    case op_id::scal:
+    case op_id::dot:
+    case op_id::sumsq:
+    case op_id::asum:
+    case op_id::amax:
+    case op_id::cg_update:
+    case op_id::mdot:
+    case op_id::maxpy:
+    case op_id::diag_scale:
+    case op_id::pcg_jacobi_update:
+      return vector_ops;
+    case op_id::convert:
+      return convert_ops;
+    case op_id::spmv_csr:
+      return csr_ops;
+    case op_id::spmm_csr:
+      return spmm_ops;
+    case op_id::spmv_sell:
+      return sell_ops;
+    case op_id::spmv_dia:
+      return dia_ops;
+    case op_id::halo_fill:
+    case op_id::stencil:
+      return stencil_ops;
+    case op_id::stencil_sweeps:
+      return sweeps_ops;
+    case op_id::gemm:
+      return gemm_ops;
+    case op_id::gemm_pack:
+      return gemm_pack_ops;
+    case op_id::quantize:
+    case op_id::dequantize:
+      return quant_ops;
+    case op_id::mg_smooth:
+    case op_id::mg_restrict:
+    case op_id::mg_prolong:
+      return multigrid_ops;
+    case op_id::csr_rows_solve:
+      return rows_solve_ops;
+    case op_id::count_:
+      break;
+  }
+  return {nullptr, 0};
+}
+
+int implementation_rank(op_id op, const char* variant) {
+  const implementation_list list = implementations_of(op);
+  for (int i = 0; i < list.count; ++i)
+    if (std::strcmp(list.items[i].variant, variant) == 0) return i;
+  return -1;
+}
+
+}  // namespace mixprec::detail
