@@ -41,9 +41,9 @@ struct vec {
 };
 
 vec as_vector(const char* op, const char* arg, const const_view& v) {
-  if (!v.ctx().state()) MIXPREC_THROW(invalid_argument, op, arg, " has no context (a default-constructed view)");
-  if (v.rank() == 1) return vec{v.data(), v.extent(0), v.stride(0), v.type(), v.ctx().state().get()};
-  if (v.is_contiguous()) return vec{v.data(), v.size(), 1, v.type(), v.ctx().state().get()};
+  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, arg, " has no context (a default-constructed view)");
+  if (v.rank() == 1) return vec{v.data(), v.extent(0), v.stride(0), v.type(), detail::state_of(v.ctx()).get()};
+  if (v.is_contiguous()) return vec{v.data(), v.size(), 1, v.type(), detail::state_of(v.ctx()).get()};
   MIXPREC_THROW(unsupported, op, arg, " is a rank-", v.rank(),
                 " view with gaps between its rows; vector ops take rank-1 or dense views");
 }
@@ -107,7 +107,7 @@ std::int64_t amax_of(const vec& x) {
 /// |x[i]| as a double, from any memory space.
 double magnitude_at(const vec& x, std::int64_t i) {
   double v = 0;
-  const detail::context_state& host = *context::cpu().state();
+  const detail::context_state& host = *detail::state_of(context::cpu());
   const detail::blas1_problem p{1, 1, 1, accumulation::standard};
   // Copy the one element to the host, then widen it with the host's convert kernel.
   alignas(8) unsigned char raw[8] = {};
@@ -196,8 +196,8 @@ bool diag_scale_serves(const_view d, const_view r, const_view z) {
     return v.rank() == 1 && (v.extent(0) < 2 || v.stride(0) == 1) && v.type() == d.type() &&
            v.ctx().same_memory(d.ctx());
   };
-  return d.ctx().state() && d.ctx().state()->kind == backend::cpu &&
-         (d.type() == dtype::f64 || d.type() == dtype::f32) && dense_here(d) && dense_here(r) && dense_here(z);
+  return !d.ctx().empty() && d.ctx().kind() == backend::cpu && (d.type() == dtype::f64 || d.type() == dtype::f32) &&
+         dense_here(d) && dense_here(r) && dense_here(z);
 }
 
 pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view pv, const_view qv, const_view dv, view xv, view rv) {
@@ -229,7 +229,7 @@ struct rows {
 /// Checks the rows of vs against w (same n, dtype and memory; f64 or f32; dense); for mdot
 /// and maxpy.
 rows check_rows(const char* op, const const_view& vs, const const_view& wv, const vec& w) {
-  if (!vs.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the vectors have no context");
+  if (vs.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the vectors have no context");
   if (vs.rank() != 2 || (vs.extent(0) > 1 && vs.stride(0) < vs.extent(1)) || (vs.extent(1) > 1 && vs.stride(1) != 1))
     MIXPREC_THROW(invalid_argument, op, "the vectors must be the rows of a k x n view with unit stride along n");
   const rows r{static_cast<const char*>(vs.data()), vs.extent(0), vs.extent(1), vs.stride(0)};

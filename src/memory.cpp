@@ -124,19 +124,20 @@ void buffer::releaser::operator()(void* p) const {
 
 buffer::buffer(dtype type, std::int64_t n, const context& ctx) : ctx_(ctx), type_(type), size_(n) {
   if (n < 0) MIXPREC_THROW(invalid_argument, "buffer", "size ", n, " is negative");
-  if (!ctx.state()) MIXPREC_THROW(invalid_argument, "buffer", "the context is empty");
+  if (ctx.empty()) MIXPREC_THROW(invalid_argument, "buffer", "the context is empty");
   const std::size_t bytes = std::size_t(n) * size_of(type);
-  data_ = std::unique_ptr<void, releaser>(detail::allocate(*ctx.state(), bytes), releaser{ctx.state(), bytes});
+  data_ = std::unique_ptr<void, releaser>(detail::allocate(*detail::state_of(ctx), bytes),
+                                          releaser{detail::state_of(ctx), bytes});
 }
 
 buffer buffer::to(const context& target) const {
   buffer out(type_, size_, target);
-  if (size_ > 0) detail::copy_bytes(*ctx_.state(), data(), *target.state(), out.data(), bytes());
+  if (size_ > 0) detail::copy_bytes(*detail::state_of(ctx_), data(), *detail::state_of(target), out.data(), bytes());
   return out;
 }
 
 void copy(const_view src, view dst) {
-  if (!src.ctx().state() || !dst.ctx().state())
+  if (src.ctx().empty() || dst.ctx().empty())
     MIXPREC_THROW(invalid_argument, "copy", "a view has no context (default-constructed)");
   if (src.type() != dst.type())
     MIXPREC_THROW(invalid_argument, "copy", "src is ", name_of(src.type()), " but dst is ", name_of(dst.type()),
@@ -149,7 +150,7 @@ void copy(const_view src, view dst) {
   }
   if (!src.is_contiguous() || !dst.is_contiguous())
     MIXPREC_THROW(unsupported, "copy", "copies between memory spaces need dense views");
-  detail::copy_bytes(*src.ctx().state(), src.data(), *dst.ctx().state(), dst.data(),
+  detail::copy_bytes(*detail::state_of(src.ctx()), src.data(), *detail::state_of(dst.ctx()), dst.data(),
                      std::size_t(src.size()) * size_of(src.type()));
 }
 

@@ -304,7 +304,7 @@ bool backend_serves(backend where, const std::string& op, dtype in, dtype out) {
 }  // namespace detail
 
 bool context::supports(const std::string& op, dtype in, dtype out) const {
-  return detail::backend_serves(state()->kind, op, in, out);
+  return detail::backend_serves(kind(), op, in, out);
 }
 
 force_kernel::force_kernel(std::string name) : previous_(detail::forced_kernel) {

@@ -45,7 +45,7 @@ TEST(errors, context_mismatch_names_both_memory_spaces) {
   // (or the missing plugin) is touched.
   auto state = std::make_shared<detail::context_state>();
   state->kind = backend::cuda;
-  const context fake_gpu(state);
+  const context fake_gpu = detail::context_access::make(state);
   std::vector<double> x(8, 1.0), y(8, 3.0);
   expect_error([&] { axpy(1.0, make_view(x.data(), 8, 1, fake_gpu), make_view(y.data(), 8)); },
                status::invalid_argument, "x lives in cuda:0 memory but y in cpu:0");

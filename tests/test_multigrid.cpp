@@ -74,7 +74,7 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
             e.nx,       e.ny,         e.nz,         int(c.size()), off.data(),   c.data(),     1.0 / s.center(),
             u.origin(), u.stride_y(), u.stride_z(), f.origin(),    f.stride_y(), f.stride_z(), colors,
             color};
-        const auto& st = *context::cpu().state();
+        const auto& st = *detail::state_of(context::cpu());
         const detail::kernel_entry ke = detail::select_kernel(detail::op_id::mg_smooth, st, k.in, k.in, nullptr);
         ASSERT_EQ(std::string(ke.name), k.name);
         reinterpret_cast<detail::mg_smooth_fn>(ke.fn)(st.exec(), a);
@@ -111,7 +111,7 @@ TEST_P(mg_transfer_kernels, restriction_is_the_transpose_of_prolongation) {
   // prolongation kernel of its variant.
   const kernel_info& k = GetParam();
   const double u_round = k.in == dtype::f64 ? 0x1p-53 : 0x1p-24;
-  const auto& st = *context::cpu().state();
+  const auto& st = *detail::state_of(context::cpu());
   const force_kernel pin(k.name);  // (other ops dispatch as usual)
   for (const grid_extent& e : {grid_extent(9, 8, 7), grid_extent(6, 5, 4), grid_extent(11, 4)}) {
     const grid_extent ce = e.dims == 3 ? grid_extent(e.nx / 2, e.ny / 2, e.nz / 2) : grid_extent(e.nx / 2, e.ny / 2);

@@ -498,8 +498,9 @@ TEST(spmv_errors, bad_operands_are_named_and_y_untouched) {
   expect([&] { spmv(1, a, make_view(wide.data(), 16, 2), 0, make_view(y.data(), 16)); }, status::unsupported, "dense");
   auto state = std::make_shared<detail::context_state>();
   state->kind = backend::cuda;
-  expect([&] { spmv(1, a, make_view(x.data(), 16, 1, context(state)), 0, make_view(y.data(), 16)); },
-         status::invalid_argument, "one memory space");
+  expect(
+      [&] { spmv(1, a, make_view(x.data(), 16, 1, detail::context_access::make(state)), 0, make_view(y.data(), 16)); },
+      status::invalid_argument, "one memory space");
   expect([] { (void)sell_matrix(poisson_2d(3), 12); }, status::invalid_argument, "chunk C = 12 must be 8 or 16");
 }
 

@@ -52,7 +52,7 @@ class buffer {
     std::size_t bytes;  // as allocated (host blocks are kept for reuse by size)
     void operator()(void* p) const;
   };
-  context ctx_{nullptr};
+  context ctx_;
   dtype type_ = dtype::f64;
   std::int64_t size_ = 0;
   std::unique_ptr<void, releaser> data_;

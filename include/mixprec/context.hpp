@@ -50,10 +50,16 @@ const cpu_features& cpu_info();
 
 namespace detail {
 struct context_state;
-}
+struct context_access;
+}  // namespace detail
 
 class context {
  public:
+  /// An empty context: what default-constructed views, buffers and matrices hold. Ops
+  /// refuse operands in it (invalid_argument).
+  context() = default;
+  bool empty() const { return !state_; }
+
   /// The CPU; threads == 0 means the runtime's default (OMP_NUM_THREADS or the core count).
   static context cpu(int threads = 0);
   /// CUDA device `device`; throws status::backend_unavailable when it cannot be used.
@@ -83,10 +89,9 @@ class context {
   ///   if (!ctx.supports("gemm", dtype::bf16, dtype::f32)) ctx = context::cpu();
   bool supports(const std::string& op, dtype in, dtype out) const;
 
-  const std::shared_ptr<detail::context_state>& state() const { return state_; }
-  explicit context(std::shared_ptr<detail::context_state> s) : state_(std::move(s)) {}
-
  private:
+  friend struct detail::context_access;
+  explicit context(std::shared_ptr<detail::context_state> s) : state_(std::move(s)) {}
   std::shared_ptr<detail::context_state> state_;
 };
 

@@ -139,7 +139,7 @@ class grid {
   }
   [[noreturn]] void refuse_at(dtype t, std::int64_t i, std::int64_t j, std::int64_t k) const;
 
-  context ctx_{nullptr};
+  context ctx_;
   dtype type_ = dtype::f64;
   grid_extent extent_{};
   int halo_ = 0;

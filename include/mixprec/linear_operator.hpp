@@ -60,7 +60,7 @@ class linear_operator {
 
  private:
   std::int64_t rows_ = 0, cols_ = 0;
-  context ctx_{nullptr};
+  context ctx_;
 };
 
 /// What the operators over a stored matrix share: the matrix (referred to, or owned), the

@@ -120,7 +120,7 @@ class csr_ref {
   const void* values_ = nullptr;
   dtype value_type_ = dtype::f64;
   index_type index_kind_ = index_type::i32;
-  context ctx_{nullptr};
+  context ctx_;
 };
 
 /// Owning CSR matrix in a context, values of any float dtype, i32 or i64 indices.

@@ -99,7 +99,7 @@ class basic_view {
   int rank_ = 0;
   std::int64_t shape_[max_rank] = {};
   std::int64_t strides_[max_rank] = {};
-  context ctx_{nullptr};
+  context ctx_;
 };
 
 using view = basic_view<false>;

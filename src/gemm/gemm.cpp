@@ -178,9 +178,9 @@ void check_zero_point(const char* name, std::int32_t zp, dtype t) {
 void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const const_view* b, const packed_matrix* pb,
                double beta, const view& c, const gemm_options& o) {
   for (const const_view* v : {&a, b}) {
-    if (v && !v->ctx().state()) MIXPREC_THROW(invalid_argument, op, "an operand has no context");
+    if (v && v->ctx().empty()) MIXPREC_THROW(invalid_argument, op, "an operand has no context");
   }
-  if (!c.ctx().state()) MIXPREC_THROW(invalid_argument, op, "C has no context");
+  if (c.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "C has no context");
   if (pb && pb->empty()) MIXPREC_THROW(invalid_argument, op, "the packed B is empty (default-constructed)");
   const context& ctx = c.ctx();
   if (!ctx.same_memory(a.ctx()) || (b && !ctx.same_memory(b->ctx())) || (pb && !ctx.same_memory(pb->ctx())))
@@ -303,7 +303,7 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
                          ep.residual.rank() ? ep.residual.stride(ep.residual.rank() - 1) : 0,
                          ep.residual.rank() == 3 ? ep.residual.stride(0) : 0, ep.out_scale, ep.out_zero_point}};
 
-  const context_state& st = *ctx.state();
+  const context_state& st = *detail::state_of(ctx);
   const bool ok = dispatch<op_id::gemm>(
       st, fam.key_in, fam.key_out, nullptr, accumulation::standard,
       [&](gemm_fn kernel, const exec_args& ex) { return kernel(ex, args); },

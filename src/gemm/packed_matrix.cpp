@@ -22,7 +22,7 @@ detail::packed_b_layout packed_layout(dtype t) {
 
 packed_matrix packed_matrix::pack(const_view b, trans tb) {
   constexpr const char* op = "packed_matrix::pack";
-  if (!b.ctx().state()) MIXPREC_THROW(invalid_argument, op, "B has no context");
+  if (b.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "B has no context");
   if (b.rank() != 2) MIXPREC_THROW(shape_mismatch, op, "B must be rank 2 (k x n), not rank ", b.rank());
   const detail::packed_b_layout lay = packed_layout(b.type());
   std::int64_t k = b.extent(0), n = b.extent(1), rs = b.stride(0), cs = b.stride(1);
@@ -41,7 +41,7 @@ packed_matrix packed_matrix::pack(const_view b, trans tb) {
   p->panels = buffer(b.type(), elements, b.ctx());
   if (b.type() == dtype::i8) p->col_sums.assign(std::size_t(n), 0);
 
-  const detail::context_state& st = *b.ctx().state();
+  const detail::context_state& st = *detail::state_of(b.ctx());
   detail::dispatch<detail::op_id::gemm_pack>(
       st, b.type(), b.type(), nullptr, accumulation::standard,
       [&](detail::gemm_pack_fn kernel, const detail::exec_args& ex) {
@@ -58,7 +58,7 @@ std::int64_t packed_matrix::rows() const { return impl_ ? impl_->k : 0; }
 std::int64_t packed_matrix::cols() const { return impl_ ? impl_->n : 0; }
 std::size_t packed_matrix::bytes() const { return impl_ ? impl_->panels.bytes() : 0; }
 const context& packed_matrix::ctx() const {
-  static const context none{nullptr};
+  static const context none;
   return impl_ ? impl_->panels.ctx() : none;
 }
 std::string packed_matrix::layout_name() const {

@@ -94,7 +94,8 @@ grid grid::to(const context& target) const {
     for (std::int64_t j = -h; j < extent_.ny + h; ++j) {
       const auto* src = static_cast<const char*>(origin_) + offset(-h, j, k) * std::int64_t(es);
       auto* dst = static_cast<char*>(out.origin_) + out.offset(-h, j, k) * std::int64_t(es);
-      detail::copy_bytes(*ctx_.state(), src, *target.state(), dst, std::size_t(extent_.nx + 2 * h) * es);
+      detail::copy_bytes(*detail::state_of(ctx_), src, *detail::state_of(target), dst,
+                         std::size_t(extent_.nx + 2 * h) * es);
     }
   return out;
 }
@@ -110,7 +111,7 @@ const_view grid::interior() const {
 
 void fill_halo(grid& g, const boundary_conditions& bc) {
   constexpr const char* op = "fill_halo";
-  if (!g.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the grid is empty (default-constructed)");
+  if (g.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the grid is empty (default-constructed)");
   const char* axis_name[3] = {"x", "y", "z"};
   const std::int64_t n[3] = {g.nx(), g.ny(), g.nz()};
   detail::halo_args args{};
@@ -132,7 +133,7 @@ void fill_halo(grid& g, const boundary_conditions& bc) {
     args.value[a][1] = hi.value;
   }
   if (g.halo() == 0 || g.points() == 0) return;
-  const detail::context_state& st = *g.ctx().state();
+  const detail::context_state& st = *detail::state_of(g.ctx());
   const detail::grid_args ga{g.origin(), g.nx(), g.ny(), g.nz(), g.stride_y(), g.stride_z(), g.halo(), g.dims()};
   detail::dispatch<detail::op_id::halo_fill>(
       st, g.type(), g.type(), nullptr, accumulation::standard,
@@ -145,7 +146,7 @@ void fill_halo(grid& g, const boundary_conditions& bc) {
 
 void copy_interior(const grid& src, grid& dst) {
   constexpr const char* op = "copy_interior";
-  if (!src.ctx().state() || !dst.ctx().state()) MIXPREC_THROW(invalid_argument, op, "a grid is empty");
+  if (src.ctx().empty() || dst.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "a grid is empty");
   if (src.extent() != dst.extent())
     MIXPREC_THROW(shape_mismatch, op, "src is ", src.nx(), "x", src.ny(), "x", src.nz(), " but dst is ", dst.nx(), "x",
                   dst.ny(), "x", dst.nz());
@@ -154,7 +155,7 @@ void copy_interior(const grid& src, grid& dst) {
   if (src.points() == 0) return;
   // One convert kernel, chosen once, row by row; on the CPU the rows are split over the
   // threads (one thread per row range, the kernel itself single-threaded).
-  const detail::context_state& st = *dst.ctx().state();
+  const detail::context_state& st = *detail::state_of(dst.ctx());
   const detail::blas1_problem p{src.nx(), 1, 1, accumulation::standard};
   const std::size_t ss = size_of(src.type()), ds = size_of(dst.type());
   const std::int64_t rows = src.ny() * src.nz();

@@ -24,6 +24,15 @@ struct context_state {
   exec_args exec() const { return exec_args{threads, stream, device_state}; }
 };
 
+/// The library's way into a context handle (its state is private to users).
+struct context_access {
+  static const std::shared_ptr<context_state>& state(const context& c) { return c.state_; }
+  /// A handle on a state built by hand (tests: a context that claims a CUDA device).
+  static context make(std::shared_ptr<context_state> s) { return context(std::move(s)); }
+};
+/// The state a context handle points to (null for an empty context).
+inline const std::shared_ptr<context_state>& state_of(const context& c) { return context_access::state(c); }
+
 /// Allocates `bytes` in the context's memory (64-byte aligned on the CPU; 2 MiB aligned and
 /// huge-page advised from 4 MiB up). Throws out_of_memory naming the size. Host blocks of
 /// 128 KiB and more come from a cache of freed blocks of the same size when it has one.

@@ -94,7 +94,7 @@ template <detail::op_id Op>
 void run(const context& ctx, dtype in, dtype out, const detail::quant_args& args, const char* shape) {
   const detail::quant_problem problem{args.cols <= 1 || (args.scs == 1 && args.dcs == 1)};
   detail::dispatch<Op>(
-      *ctx.state(), in, out, &problem, accumulation::standard,
+      *detail::state_of(ctx), in, out, &problem, accumulation::standard,
       [&](detail::quant_fn kernel, const detail::exec_args& ex) { kernel(ex, args); },
       [&] { return std::make_pair(detail::cat(name_of(in), ":", name_of(out)), std::string(shape)); });
 }
@@ -128,7 +128,7 @@ quant_params make_quant_params(std::int64_t rows, std::int64_t cols, const quant
 
 quant_params choose_quant_params(const_view x, const quant_scheme& s) {
   constexpr const char* op = "choose_quant_params";
-  if (!x.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x has no context");
+  if (x.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "x has no context");
   if (x.ctx().kind() != backend::cpu)
     MIXPREC_THROW(unsupported, op, "dynamic parameters are computed from CPU memory only (x is on the GPU)");
   if (x.type() != dtype::f32 && x.type() != dtype::bf16 && x.type() != dtype::f16)
@@ -168,7 +168,7 @@ namespace {
 /// `ints` the quantized side (q); `to_ints` says which way the kernel converts.
 void quant_call(const char* op, const const_view& real, const const_view& ints, const quant_params& p, void* out,
                 bool to_ints) {
-  if (!real.ctx().state() || !ints.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x or q has no context");
+  if (real.ctx().empty() || ints.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "x or q has no context");
   if (!real.ctx().same_memory(ints.ctx())) MIXPREC_THROW(invalid_argument, op, "x and q must live in one memory space");
   const bool float_ok =
       real.type() == dtype::f32 || real.type() == dtype::bf16 || (to_ints && real.type() == dtype::f16);

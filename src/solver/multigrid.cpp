@@ -52,7 +52,7 @@ grid_extent coarse_of(const grid_extent& e) {
 
 template <detail::op_id Op, class F>
 void run_mg(const grid& g, const std::string& shape, F&& call) {
-  detail::dispatch<Op>(*g.ctx().state(), g.type(), g.type(), nullptr, accumulation::standard, call,
+  detail::dispatch<Op>(*detail::state_of(g.ctx()), g.type(), g.type(), nullptr, accumulation::standard, call,
                        [&] { return std::make_pair(std::string(name_of(g.type())), shape); });
 }
 

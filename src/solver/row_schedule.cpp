@@ -73,7 +73,7 @@ row_schedule row_schedule::reversed() const {
 }
 
 void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>& inv_diag, const_view b, view x) {
-  const context_state& st = *a.ctx().state();
+  const context_state& st = *detail::state_of(a.ctx());
   const csr_ref r = a.ref();
   csr_rows_solve_args args{{r.rows(), r.cols(), r.nnz(), r.row_ptr(), r.col_idx(), r.values(), r.index_kind()},
                            nullptr,

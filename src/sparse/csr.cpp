@@ -45,13 +45,13 @@ csr_ref csr_ref::make(std::int64_t rows, std::int64_t cols, const void* row_ptr,
   constexpr const char* op = "csr_ref::wrap";
   if (rows < 0 || cols < 0) MIXPREC_THROW(invalid_argument, op, "shape ", rows, " x ", cols, " is negative");
   if (!row_ptr) MIXPREC_THROW(invalid_argument, op, "row_ptr is null");
-  if (!ctx.state()) MIXPREC_THROW(invalid_argument, op, "the context is empty");
+  if (ctx.empty()) MIXPREC_THROW(invalid_argument, op, "the context is empty");
   if (!is_floating(vt))
     MIXPREC_THROW(invalid_argument, op, "values are ", name_of(vt), "; CSR values must be a float dtype");
-  const detail::context_state& host = *context::cpu().state();
+  const detail::context_state& host = *detail::state_of(context::cpu());
   unsigned char last[8] = {};
-  detail::copy_bytes(*ctx.state(), static_cast<const char*>(row_ptr) + rows * std::int64_t(size_of(it)), host, last,
-                     size_of(it));
+  detail::copy_bytes(*detail::state_of(ctx), static_cast<const char*>(row_ptr) + rows * std::int64_t(size_of(it)), host,
+                     last, size_of(it));
   const std::int64_t nnz = read_index(last, it, 0);
   if (nnz < 0) MIXPREC_THROW(invalid_argument, op, "row_ptr[rows] = ", nnz, " is negative");
   if (nnz > 0 && (!col_idx || !values))
@@ -101,17 +101,17 @@ csr_check check_structure(std::int64_t rows, std::int64_t cols, std::int64_t nnz
 }  // namespace
 
 csr_check csr_ref::validate() const {
-  if (!ctx_.state()) return {};  // a default-constructed, empty matrix
+  if (ctx_.empty()) return {};  // a default-constructed, empty matrix
   // Host memory is read in place; device arrays are copied to the host first.
   std::vector<unsigned char> rp_copy, ci_copy;
   const void* rp = row_ptr_;
   const void* ci = col_idx_;
   if (ctx_.kind() != backend::cpu) {
-    const detail::context_state& host = *context::cpu().state();
+    const detail::context_state& host = *detail::state_of(context::cpu());
     rp_copy.resize(std::size_t(rows_ + 1) * size_of(index_kind_));
     ci_copy.resize(std::size_t(nnz_) * size_of(index_kind_));
-    detail::copy_bytes(*ctx_.state(), row_ptr_, host, rp_copy.data(), rp_copy.size());
-    if (nnz_) detail::copy_bytes(*ctx_.state(), col_idx_, host, ci_copy.data(), ci_copy.size());
+    detail::copy_bytes(*detail::state_of(ctx_), row_ptr_, host, rp_copy.data(), rp_copy.size());
+    if (nnz_) detail::copy_bytes(*detail::state_of(ctx_), col_idx_, host, ci_copy.data(), ci_copy.size());
     rp = rp_copy.data();
     ci = ci_copy.data();
   }

@@ -15,7 +15,7 @@ namespace {
 /// Checks x and y against an rows x cols operator in `ctx`; returns the vector dtype.
 dtype check_vectors(const char* op, std::int64_t rows, std::int64_t cols, const context& ctx, const const_view& x,
                     const view& y, accumulation acc) {
-  if (!x.ctx().state() || !y.ctx().state()) MIXPREC_THROW(invalid_argument, op, "x or y has no context");
+  if (x.ctx().empty() || y.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "x or y has no context");
   if (x.size() != cols)
     MIXPREC_THROW(shape_mismatch, op, "A is ", rows, " x ", cols, " but x has ", x.size(), " elements");
   if (y.size() != rows)
@@ -41,7 +41,7 @@ dtype check_vectors(const char* op, std::int64_t rows, std::int64_t cols, const 
 template <detail::op_id Op, class Call>
 void run(const context& ctx, dtype values, dtype vectors, const detail::spmv_problem& p, std::int64_t rows,
          std::int64_t nnz, Call&& call) {
-  detail::dispatch<Op>(*ctx.state(), values, vectors, &p, p.acc, call, [&] {
+  detail::dispatch<Op>(*detail::state_of(ctx), values, vectors, &p, p.acc, call, [&] {
     return std::make_pair(detail::cat(name_of(values), ":", name_of(vectors)), detail::cat("rows", rows, ":nnz", nnz));
   });
 }
@@ -50,7 +50,7 @@ void run(const context& ctx, dtype values, dtype vectors, const detail::spmv_pro
 
 void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc) {
   constexpr const char* op = "spmv";
-  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
+  if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{a.index_kind(), acc, 0};
   const detail::csr_args args{a.rows(), a.cols(), a.nnz(), a.row_ptr(), a.col_idx(), a.values(), a.index_kind()};
@@ -61,8 +61,8 @@ void spmv(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
 
 void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, accumulation acc) {
   constexpr const char* op = "spmm";
-  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
-  if (!x.ctx().state() || !y.ctx().state()) MIXPREC_THROW(invalid_argument, op, "X or Y has no context");
+  if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the matrix has no context");
+  if (x.ctx().empty() || y.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "X or Y has no context");
   if (x.rank() != 2 || y.rank() != 2)
     MIXPREC_THROW(shape_mismatch, op, "X and Y must be rank-2 (rows x right-hand sides), not rank ", x.rank(), " and ",
                   y.rank());
@@ -97,7 +97,7 @@ void spmm(double alpha, const csr_ref& a, const_view x, double beta, view y, acc
 
 void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y, accumulation acc) {
   constexpr const char* op = "spmv";
-  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the SELL matrix is empty (default-constructed)");
+  if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the SELL matrix is empty (default-constructed)");
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i32, acc, a.chunk()};
   const detail::sell_args args{a.rows(),      a.cols(),   a.slices(),   a.chunk(),   a.slice_ptr(),
@@ -109,7 +109,7 @@ void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
 
 void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, accumulation acc) {
   constexpr const char* op = "spmv";
-  if (!a.ctx().state()) MIXPREC_THROW(invalid_argument, op, "the DIA matrix is empty (default-constructed)");
+  if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the DIA matrix is empty (default-constructed)");
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i64, acc, 0};
   const detail::dia_args args{a.rows(), a.cols(), a.diagonals(), a.stride(), a.device_offsets(), a.values()};

@@ -75,7 +75,7 @@ stencil stencil::hpcg_27() {
 
 variable_stencil variable_stencil::diffusion(const grid& k) {
   constexpr const char* op = "variable_stencil::diffusion";
-  if (!k.ctx().state() || k.ctx().kind() != backend::cpu)
+  if (k.ctx().empty() || k.ctx().kind() != backend::cpu)
     MIXPREC_THROW(unsupported, op, "k must be a CPU grid (build the coefficients there, then copy with grid::to)");
   if (k.halo() < 1) MIXPREC_THROW(invalid_argument, op, "k needs a halo of at least 1 (the neighbours' k)");
   variable_stencil v;

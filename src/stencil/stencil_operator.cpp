@@ -19,7 +19,7 @@ void stencil_operator::apply(double alpha, const_view x, double beta, view y) co
   check_vectors(op, x, y);
   const std::int64_t n = extent_.points();
   if (n == 0) return;
-  if (!scratch_.ctx().state() || scratch_.type() != x.type())
+  if (scratch_.ctx().empty() || scratch_.type() != x.type())
     scratch_ = grid(x.type(), extent_, std::max(1, stencil_.radius()), ctx());
 
   // x (a halo-free grid of the same extent) into the scratch grid's interior; then its halo.

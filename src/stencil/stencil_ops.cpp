@@ -16,7 +16,7 @@ namespace {
 using detail::stencil_args;
 
 void check_same(const char* op, const char* what, const grid& ref, const grid& g) {
-  if (!g.ctx().state()) MIXPREC_THROW(invalid_argument, op, what, " is an empty grid");
+  if (g.ctx().empty()) MIXPREC_THROW(invalid_argument, op, what, " is an empty grid");
   if (g.type() != ref.type())
     MIXPREC_THROW(invalid_argument, op, what, " is ", name_of(g.type()), " but u is ", name_of(ref.type()));
   if (g.extent() != ref.extent())
@@ -27,7 +27,7 @@ void check_same(const char* op, const char* what, const grid& ref, const grid& g
 
 /// Checks u, out (and f, scratch) for a stencil `s`; out must not share u's storage.
 void check_grids(const char* op, const stencil& s, const grid& u, const grid& out, const grid* f) {
-  if (!u.ctx().state()) MIXPREC_THROW(invalid_argument, op, "u is an empty grid");
+  if (u.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "u is an empty grid");
   if (s.points().empty()) MIXPREC_THROW(invalid_argument, op, "the stencil is empty");
   if (s.dims() != u.dims()) MIXPREC_THROW(shape_mismatch, op, "a ", s.dims(), "D stencil on a ", u.dims(), "D grid");
   if (u.halo() < s.radius())
@@ -106,7 +106,7 @@ std::string shape_of(const stencil_args& a, int sweeps) {
 }
 
 void run_stencil(const grid& u, const stencil_args& a, bool variable) {
-  const detail::context_state& st = *u.ctx().state();
+  const detail::context_state& st = *detail::state_of(u.ctx());
   const detail::stencil_problem p = problem_of(a, variable);
   detail::dispatch<detail::op_id::stencil>(
       st, u.type(), u.type(), &p, accumulation::standard,
@@ -166,7 +166,7 @@ grid& run_sweeps(const char* op, const stencil& s, const folded& fo, double gamm
       --left;
       continue;
     }
-    const detail::context_state& st = *u.ctx().state();
+    const detail::context_state& st = *detail::state_of(u.ctx());
     int done = 0;
     detail::dispatch<detail::op_id::stencil_sweeps>(
         st, u.type(), u.type(), &p, accumulation::standard,
@@ -222,7 +222,7 @@ grid& jacobi_sweeps(const stencil& s, grid& u, const grid* f, grid& scratch, con
 
 grid& heat_steps(grid& u, grid& scratch, double r, const boundary_conditions& bc, int steps) {
   constexpr const char* op = "heat_steps";
-  if (!u.ctx().state()) MIXPREC_THROW(invalid_argument, op, "u is an empty grid");
+  if (u.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "u is an empty grid");
   const double limit = 1.0 / (2.0 * u.dims());
   if (!(r >= 0.0) || r > limit)
     MIXPREC_THROW(invalid_argument, op, "r = kappa*dt/h^2 = ", r, " is outside the stable range [0, ", limit,
