@@ -39,6 +39,10 @@ constexpr std::size_t size_of(index_type t) { return t == index_type::i32 ? 4 : 
 
 /// Host-side triplets, the way matrices are assembled. Duplicates are allowed (summed when
 /// converted to CSR).
+namespace detail {
+struct sparse_access;
+}  // namespace detail
+
 struct coo_matrix {
   std::int64_t rows = 0, cols = 0;
   std::vector<std::int64_t> row, col;
@@ -192,20 +196,14 @@ class sell_matrix {
   dtype value_type() const { return values_.type(); }
   const context& ctx() const { return values_.ctx(); }
 
-  /// The arrays, for kernels: slice_ptr (slices+1, i64), slice_len (slices, i32),
-  /// row_of and lane_len (one per slot: slices*C, i32; row -1 and length 0 for padding
-  /// slots), col_idx (i32), values.
-  const std::int64_t* slice_ptr() const { return static_cast<const std::int64_t*>(slice_ptr_.data()); }
-  const std::int32_t* slice_len() const { return static_cast<const std::int32_t*>(slice_len_.data()); }
-  const std::int32_t* row_of() const { return static_cast<const std::int32_t*>(row_of_.data()); }
-  const std::int32_t* lane_len() const { return static_cast<const std::int32_t*>(lane_len_.data()); }
-  const std::int32_t* col_idx() const { return static_cast<const std::int32_t*>(col_idx_.data()); }
-  const void* values() const { return values_.data(); }
   std::int64_t slices() const { return std::int64_t(slice_len_.bytes() / sizeof(std::int32_t)); }
 
  private:
+  friend struct detail::sparse_access;  // hands the arrays to the kernels
   std::int64_t rows_ = 0, cols_ = 0, nnz_ = 0;
   int chunk_ = 8, sigma_ = 1;
+  // slice_ptr (slices+1, i64), slice_len (slices, i32), row_of and lane_len (one per slot:
+  // slices*C, i32; row -1 and length 0 for padding slots), col_idx (i32), values.
   buffer slice_ptr_, slice_len_, row_of_, lane_len_, col_idx_, values_;
 };
 
@@ -241,10 +239,6 @@ class dia_matrix {
   const context& ctx() const { return values_.ctx(); }
   /// Offsets j - i, ascending, on the host.
   const std::vector<std::int64_t>& offsets() const { return offsets_; }
-  /// The same offsets in the matrix's memory (what kernels read).
-  const std::int64_t* device_offsets() const { return static_cast<const std::int64_t*>(device_offsets_.data()); }
-  /// Diagonal d's values start at d * stride().
-  const void* values() const { return values_.data(); }
 
   /// The same diagonals with values converted (rounded once, to nearest even) to `values`.
   dia_matrix with_values(dtype values) const;
@@ -254,9 +248,11 @@ class dia_matrix {
   coo_matrix to_coo() const;
 
  private:
+  friend struct detail::sparse_access;  // hands the arrays to the kernels
   std::int64_t rows_ = 0, cols_ = 0, nnz_ = 0, stride_ = 0;
   std::vector<std::int64_t> offsets_;
-  buffer device_offsets_, values_;
+  buffer device_offsets_;  // the offsets in the matrix's memory (what kernels read)
+  buffer values_;          // diagonal d's values start at d * stride()
 };
 
 /// y = alpha * A * x + beta * y (see the contract above). x and y: dense, f64 or f32.

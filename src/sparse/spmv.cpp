@@ -10,6 +10,31 @@
 #include "mixprec/sparse.hpp"
 
 namespace mixprec {
+namespace detail {
+
+/// The SELL and DIA arrays as kernels see them (private to users of the matrices).
+struct sparse_access {
+  static sell_args args_of(const sell_matrix& a) {
+    return sell_args{a.rows_,
+                     a.cols_,
+                     a.slices(),
+                     a.chunk_,
+                     static_cast<const std::int64_t*>(a.slice_ptr_.data()),
+                     static_cast<const std::int32_t*>(a.slice_len_.data()),
+                     static_cast<const std::int32_t*>(a.row_of_.data()),
+                     static_cast<const std::int32_t*>(a.lane_len_.data()),
+                     static_cast<const std::int32_t*>(a.col_idx_.data()),
+                     a.values_.data()};
+  }
+  static dia_args args_of(const dia_matrix& a) {
+    return dia_args{
+        a.rows_,         a.cols_, a.diagonals(), a.stride_, static_cast<const std::int64_t*>(a.device_offsets_.data()),
+        a.values_.data()};
+  }
+};
+
+}  // namespace detail
+
 namespace {
 
 /// Checks x and y against an rows x cols operator in `ctx`; returns the vector dtype.
@@ -100,8 +125,7 @@ void spmv(double alpha, const sell_matrix& a, const_view x, double beta, view y,
   if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the SELL matrix is empty (default-constructed)");
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i32, acc, a.chunk()};
-  const detail::sell_args args{a.rows(),      a.cols(),   a.slices(),   a.chunk(),   a.slice_ptr(),
-                               a.slice_len(), a.row_of(), a.lane_len(), a.col_idx(), a.values()};
+  const detail::sell_args args = detail::sparse_access::args_of(a);
   run<detail::op_id::spmv_sell>(
       a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
       [&](auto f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
@@ -112,7 +136,7 @@ void spmv(double alpha, const dia_matrix& a, const_view x, double beta, view y, 
   if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the DIA matrix is empty (default-constructed)");
   const dtype vt = check_vectors(op, a.rows(), a.cols(), a.ctx(), x, y, acc);
   const detail::spmv_problem p{index_type::i64, acc, 0};
-  const detail::dia_args args{a.rows(), a.cols(), a.diagonals(), a.stride(), a.device_offsets(), a.values()};
+  const detail::dia_args args = detail::sparse_access::args_of(a);
   run<detail::op_id::spmv_dia>(
       a.ctx(), a.value_type(), vt, p, a.rows(), a.nnz(),
       [&](auto f, const detail::exec_args& ex) { f(ex, args, alpha, x.data(), beta, y.data(), acc); });
