@@ -91,8 +91,8 @@ struct spmv_chunked {
   /// Slices [sb, se) of SELL-C: each row's products are added in column order, as CSR's
   /// reference does, but the slice is walked one column step at a time for all C lanes, so
   /// values and indices are read in storage order and the C sums are independent chains.
-  /// Walking it lane by lane (a strided loop and a loop exit per row) was 2x slower than
-  /// CSR (poisson7_128, 2 Zen 5 cores). Padding slots are skipped, not multiplied: their
+  /// Walking it lane by lane (a strided loop and a loop exit per row) was twice as slow as
+  /// CSR. Padding slots are skipped, not multiplied: their
   /// column 0 may hold an Inf or NaN of another row.
   template <int C, class V, class X, class A>
   static void sell_slices(const detail::sell_args& a, std::int64_t sb, std::int64_t se, A alpha, const X* x, A beta,

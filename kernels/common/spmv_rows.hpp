@@ -29,8 +29,8 @@ MIXPREC_KI void spmv_store(Y* y, std::int64_t i, A sum, A alpha, A beta) {
 
 /// Entries ahead of the current row that CSR SpMV prefetches values and column indices:
 /// with rows of a few entries one core's hardware prefetching keeps too few misses in flight
-/// to stream at the memory's pace (poisson7_128 on 2 Zen 5 cores: 6.8 -> 5.0 ms, the triad's
-/// bandwidth; 64, 256 and 1024 entries ahead all gain, 256 the most).
+/// to stream at the memory's pace (the distance and its gain: docs/performance-notes.md,
+/// "Measurements behind kernel choices").
 inline constexpr std::int64_t spmv_prefetch_entries = 256;
 
 /// The address `ahead` elements past p, computed as an integer: near the end of the arrays
@@ -51,9 +51,7 @@ inline void prefetch_row_ahead(const V* v, const I* ci, std::int64_t k) {
 /// bit for bit: entries [b, e) are visited as add(part, k). Sums = 1 puts them all in part
 /// 0, in order (the reference); Sums = 2 puts even positions in part 0 and odd ones in part
 /// 1, which the caller adds to part 0 at the end: half the dependent chain of adds, which
-/// with rows of 7-27 entries is what one core waits on between the loads (the poisson7_128
-/// loop alone, 2 cores, one process, built with FMA: f32 values 6.3 -> 5.0 ms, f64 5.6 ->
-/// 5.4 ms).
+/// with rows of 7-27 entries is what a core waits on between the loads.
 template <int Sums, class I, class Add>
 MIXPREC_KI void csr_row_order(I b, I e, Add&& add) {
   static_assert(Sums == 1 || Sums == 2, "one or two partial sums");
@@ -111,13 +109,11 @@ constexpr std::array<csr_rows_of_length_fn<V, I, X, A>, sizeof...(L)> csr_length
 ///
 /// Sums = 2 goes by runs of rows with equal length: a row of at most csr_fixed_lengths
 /// entries followed by one of the same length starts a run, summed by
-/// csr_rows_of_length<L> until the length changes. The plain loop, whose entry addresses
-/// and loop bounds come from row_ptr loads, kept one Zen 5 core at 0.48-0.60 ns per entry
-/// with the matrix in cache, where the same arithmetic over a fixed stride runs at
-/// 0.35-0.41 (standalone, alternated; docs/performance-notes.md). The run's end is found
-/// inside the run body, not by a scan of row_ptr before it: with the matrix streaming from
-/// memory the scan's row_ptr loads held up the entries' (poisson7_128, f32 values: 15 % of
-/// perf's samples were in the scan).
+/// csr_rows_of_length<L> until the length changes. In the plain loop the entry addresses
+/// and loop bounds come from row_ptr loads, which the next row's loads wait on; over a fixed
+/// stride they do not (about a third less time per entry with the matrix in cache). The
+/// run's end is found inside the run body, not by a scan of row_ptr before it: with the
+/// matrix streaming from memory the scan's row_ptr loads held up the entries'.
 /// The sums, and so the results, are the same bit for bit either way.
 template <class V, class I, class X, class A, int Sums = 1>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {

@@ -30,9 +30,9 @@ inline std::int64_t l2_cache_bytes() {
 
 /// Whether outputs far larger than the caches should be written with non-temporal stores.
 /// They spare the read of each line before it is overwritten, a third of a sweep's traffic
-/// on cores that do that read, and are the established choice on Intel servers. On AMD Zen 5
-/// ordinary stores measured faster (docs/performance-notes.md), so AMD CPUs default to
-/// ordinary stores. MIXPREC_STREAMING_STORES=1 or 0 overrides (kernel_tuning).
+/// on cores that do that read, and are the established choice on Intel servers. On recent
+/// AMD cores ordinary stores measured faster (docs/performance-notes.md), so AMD CPUs default
+/// to ordinary stores. MIXPREC_STREAMING_STORES=1 or 0 overrides (kernel_tuning).
 inline bool streaming_stores_pay() {
   if (tuning().streaming_stores >= 0) return tuning().streaming_stores == 1;
   static const bool pay = cpu_info().vendor != "AuthenticAMD";

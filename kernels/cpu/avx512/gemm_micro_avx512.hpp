@@ -8,8 +8,8 @@
 //
 // A tile of a few rows over a long k (pre-packed weights at inference shapes) reads its B
 // panel as S segments of k at once, with S accumulator sets added at the end: one core
-// streams more from memory with several sequential streams than with one (2 Zen 5 cores
-// reading 64 MiB: 29 GB/s with one stream each, 38-41 with two, 40-43 with four).
+// streams more from memory with several sequential streams than with one
+// (docs/performance-notes.md).
 // Included only by folders compiled with AVX-512 flags.
 #pragma once
 

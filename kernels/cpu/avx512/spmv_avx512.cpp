@@ -75,9 +75,8 @@ void csr(const exec_args& ex, const csr_args& a, double alpha, const void* xv, d
 }
 
 /// x[c[0..7]] as one f64 vector, by eight scalar loads paired into 128-bit halves and
-/// inserted. Zen 5 runs vgatherdpd, and its masked form most of all, far slower than this:
-/// the SELL-8 kernel below took 12-16 ms on poisson7_128 with gathers against 3.9-4.9 ms
-/// this way (2 cores, standalone, alternated; docs/performance-notes.md).
+/// inserted: on cores whose vgatherdpd (and its masked form most of all) is slow, this is
+/// several times faster for the SELL-8 kernel below (docs/performance-notes.md).
 inline __m512d load_x8(const double* x, const std::int32_t* c) {
   const __m128d x01 = _mm_loadh_pd(_mm_load_sd(x + c[0]), x + c[1]);
   const __m128d x23 = _mm_loadh_pd(_mm_load_sd(x + c[2]), x + c[3]);

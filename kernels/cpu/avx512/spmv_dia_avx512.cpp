@@ -15,9 +15,9 @@ using detail::dia_args;
 using detail::exec_args;
 
 /// Bytes of values prefetched ahead, shared by all diagonals: each stream gets 16 KiB / its
-/// count, a third of L1. Without it 27 f32 diagonals (hpcg27_104) read at 22 GB/s, with it
-/// 48 (2 Zen 5 cores; 4-64 KiB in all measured within noise of each other for 7 diagonals;
-/// 64 KiB and more thrash L1 for 27).
+/// count, a third of L1. Many diagonals are more streams than the hardware prefetchers
+/// follow, so without it 27 of them read at half the bandwidth; 64 KiB and more thrash L1
+/// (docs/performance-notes.md).
 constexpr std::int64_t prefetch_bytes = 16384;
 
 /// Elements ahead for each diagonal's prefetch: a whole number of row blocks, at least one.

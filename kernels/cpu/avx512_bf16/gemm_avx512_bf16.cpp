@@ -41,9 +41,8 @@ struct ops_int8 {
   }
 };
 
-// k blocks of 64-128 KiB of B panel: longer than L1 holds, but measured 5-15 % faster here
-// than L1-sized ones (fewer passes over the accumulator and the A blocks); level with
-// oneDNN's brgemm on this machine (docs/performance-notes.md).
+// k blocks of 64-128 KiB of B panel: longer than L1 holds, but faster than L1-sized ones
+// (fewer passes over the accumulator and the A blocks; docs/performance-notes.md).
 using micro_bf16 = gemm_micro_2v<gemm_bf16, ops_bf16, 14, 2048, 336, 1024>;
 using micro_int8 = gemm_micro_2v<gemm_int8, ops_int8, 14, 2048, 336, 1024>;
 
