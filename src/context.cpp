@@ -65,7 +65,12 @@ context context::cpu(int threads) {
   if (threads < 0) MIXPREC_THROW(invalid_argument, "context::cpu", "threads = ", threads, " is negative");
   if (threads == 0) {
     // The default CPU context is shared: views of user memory get it without allocation.
-    static const context shared(make_cpu(0, "requested"));
+    // Its state lives as long as the process, so the handle owns nothing (the aliasing
+    // constructor with an empty owner): copying it, as every view and buffer does, then
+    // touches no reference count, where two atomic updates per view were a third of a
+    // small BLAS-1 call.
+    static const std::shared_ptr<detail::context_state> owner = make_cpu(0, "requested");
+    static const context shared(std::shared_ptr<detail::context_state>(std::shared_ptr<void>(), owner.get()));
     return shared;
   }
   return context(make_cpu(threads, "requested"));
