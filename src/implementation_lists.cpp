@@ -101,6 +101,12 @@ MIXPREC_LIST(
     {"generic",
      "independent rows on the context's threads (no ref: the tests check each row's residual in long double)"});
 
+MIXPREC_LIST(nn_row_ops,
+             {"avx512", "16 f32 lanes, exp/erfc by f32 fits in registers, masked tails; f32 statistics only"},
+             {"avx2", "8 f32 lanes, the same body; f32 statistics only"},
+             {"generic", "one lane at a time on the context's threads; f64 statistics when asked"},
+             {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});
+
 #undef MIXPREC_LIST
 
 }  // namespace
@@ -149,6 +155,10 @@ implementation_list implementations_of(op_id op) {
       return multigrid_ops;
     case op_id::csr_rows_solve:
       return rows_solve_ops;
+    case op_id::eltwise:
+    case op_id::softmax:
+    case op_id::norm:
+      return nn_row_ops;
     case op_id::count_:
       break;
   }

@@ -8,19 +8,6 @@
 namespace mixprec::test {
 namespace {
 
-/// Runs f, expects a mixprec::error with `code` whose message contains `needle`.
-template <class F>
-void expect_error(F&& f, status code, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error thrown; expected " << name_of(code);
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(".cpp:"), std::string::npos) << "no file:line: " << e.what();
-  }
-}
-
 TEST(errors, shape_mismatch_names_both_sizes_and_leaves_y) {
   std::vector<float> x(10, 1.0f), y(12, 5.0f);
   const auto before = y;

@@ -23,6 +23,7 @@
 #include "mixprec/kernels.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/multigrid.hpp"
+#include "mixprec/nn.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/quantize.hpp"
 #include "mixprec/refinement.hpp"

@@ -133,5 +133,22 @@ inline void add_stencil_table(const detail::kernel_sink& sink, const variant_des
   }
 }
 
+/// NN row kernels that compute their statistics in f32 only.
+inline bool supports_f32_statistics(const void* problem, const char** why) {
+  if (static_cast<const detail::nn_problem*>(problem)->acc == accumulation::standard) return true;
+  *why = "computes its statistics in f32";
+  return false;
+}
+
+/// Registers a folder's NN row kernels (detail::nn_kernel_table: f32, bf16, f16).
+inline void add_nn_table(const detail::kernel_sink& sink, const variant_desc& v, const detail::nn_kernel_table& t) {
+  const dtype types[] = {dtype::f32, dtype::bf16, dtype::f16};
+  for (int i = 0; i < 3; ++i) {
+    add_kernel<detail::op_id::eltwise>(sink, v, types[i], types[i], t.eltwise[i]);
+    add_kernel<detail::op_id::softmax>(sink, v, types[i], types[i], t.softmax[i]);
+    add_kernel<detail::op_id::norm>(sink, v, types[i], types[i], t.norm[i]);
+  }
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -18,7 +18,7 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 8;
+inline constexpr int kernel_abi_version = 9;
 
 /// What a kernel needs from its context at run time.
 struct exec_args {
@@ -381,40 +381,118 @@ struct multigrid_kernel_table {
   mg_prolong_fn prolong[2];
 };
 
+// Row-wise NN ops (mixprec/nn.hpp): rank-2 row-major operands of one storage dtype (f32,
+// bf16, f16), unit column stride, row strides in elements; f32 compute. Keyed (dtype, dtype).
+
+enum class eltwise_kind : std::uint8_t { relu, gelu_erf, gelu_tanh, silu, copy, scale, add, mul, swiglu };
+
+/// y(i, j) = f(a(i, j)[, b(i, j)]): b(i, j) at b + i * ldb + j * bcs, bcs 0 or 1 (ldb 0 with
+/// bcs 1: one row for all rows; bcs 0: one value per row). y may equal a or b (same
+/// strides); unary kinds ignore b. scale: y = alpha * a.
+struct eltwise_args {
+  eltwise_kind kind;
+  std::int64_t rows, cols;
+  const void* a;
+  std::int64_t lda;
+  const void* b;
+  std::int64_t ldb, bcs;
+  void* y;
+  std::int64_t ldy;
+  float alpha;
+};
+
+/// Per row: z = scale * x + mask (mask row i at mask + i * ldm, ldm 0: one row for all),
+/// z(i, j) = -inf for j > i + causal_offset when causal; y = softmax(z) or log-softmax(z).
+/// A row of only -inf gives 0 (log: -inf). Statistics in f32, or f64 when acc is f64.
+struct softmax_args {
+  std::int64_t rows, cols;
+  const void* x;
+  std::int64_t ldx;
+  const void* mask;  // x's dtype, or null
+  std::int64_t ldm;
+  void* y;
+  std::int64_t ldy;
+  float scale;
+  bool causal, log;
+  std::int64_t causal_offset;
+  accumulation acc;
+};
+
+enum class norm_kind : std::uint8_t { rms, layer };
+
+/// Per row: s = x (+ residual, rounded to the dtype and stored to sum when sum is set),
+/// then rms: y = s / sqrt(mean(s^2) + eps) * gamma; layer: y = (s - mean) / sqrt(var + eps)
+/// * gamma + beta. gamma, beta: cols f32 values or null. Statistics in f32 or f64 (acc).
+struct norm_args {
+  norm_kind kind;
+  std::int64_t rows, cols;
+  const void* x;
+  std::int64_t ldx;
+  const void* residual;  // or null
+  std::int64_t ldr;
+  void* sum;  // or null
+  std::int64_t lds;
+  const float* gamma;
+  const float* beta;
+  float eps;
+  void* y;
+  std::int64_t ldy;
+  accumulation acc;
+};
+
+/// What a row-wise NN kernel's supports() looks at.
+struct nn_problem {
+  accumulation acc = accumulation::standard;
+};
+
+using eltwise_fn = void (*)(const exec_args&, const eltwise_args& a);
+using softmax_fn = void (*)(const exec_args&, const softmax_args& a);
+using norm_fn = void (*)(const exec_args&, const norm_args& a);
+
+/// An ISA folder's NN kernels for f32, bf16 and f16 storage (in that order).
+struct nn_kernel_table {
+  eltwise_fn eltwise[3];
+  softmax_fn softmax[3];
+  norm_fn norm[3];
+};
+
 /// Every op, declared once: its name (in kernel names and verbose lines) and its kernel
 /// function type. Kernels are registered (kern::add_kernel<Op>) and called (kernel_fn<Op>)
 /// only through that type, so a kernel of the wrong signature for its op does not compile;
 /// the registry stores it type-erased. The order is the ABI (op_id values): add at the end.
-#define MIXPREC_FOR_EACH_OP(X)         \
-  X(convert, convert_fn)               \
-  X(fill, fill_fn)                     \
-  X(axpy, axpy_fn)                     \
-  X(axpby, axpby_fn)                   \
-  X(scal, scal_fn)                     \
-  X(dot, dot_fn)                       \
-  X(sumsq, sumsq_fn)                   \
-  X(asum, asum_fn)                     \
-  X(amax, amax_fn)                     \
-  X(spmv_csr, spmv_csr_fn)             \
-  X(spmv_sell, spmv_sell_fn)           \
-  X(spmm_csr, spmm_csr_fn)             \
-  X(halo_fill, halo_fill_fn)           \
-  X(stencil, stencil_fn)               \
-  X(stencil_sweeps, stencil_sweeps_fn) \
-  X(gemm, gemm_fn)                     \
-  X(gemm_pack, gemm_pack_fn)           \
-  X(quantize, quant_fn)                \
-  X(dequantize, quant_fn)              \
-  X(mg_smooth, mg_smooth_fn)           \
-  X(mg_restrict, mg_restrict_fn)       \
-  X(mg_prolong, mg_prolong_fn)         \
-  X(csr_rows_solve, csr_rows_solve_fn) \
-  X(cg_update, cg_update_fn)           \
-  X(spmv_dia, spmv_dia_fn)             \
-  X(mdot, mdot_fn)                     \
-  X(maxpy, maxpy_fn)                   \
-  X(diag_scale, diag_scale_fn)         \
-  X(pcg_jacobi_update, pcg_jacobi_update_fn)
+#define MIXPREC_FOR_EACH_OP(X)               \
+  X(convert, convert_fn)                     \
+  X(fill, fill_fn)                           \
+  X(axpy, axpy_fn)                           \
+  X(axpby, axpby_fn)                         \
+  X(scal, scal_fn)                           \
+  X(dot, dot_fn)                             \
+  X(sumsq, sumsq_fn)                         \
+  X(asum, asum_fn)                           \
+  X(amax, amax_fn)                           \
+  X(spmv_csr, spmv_csr_fn)                   \
+  X(spmv_sell, spmv_sell_fn)                 \
+  X(spmm_csr, spmm_csr_fn)                   \
+  X(halo_fill, halo_fill_fn)                 \
+  X(stencil, stencil_fn)                     \
+  X(stencil_sweeps, stencil_sweeps_fn)       \
+  X(gemm, gemm_fn)                           \
+  X(gemm_pack, gemm_pack_fn)                 \
+  X(quantize, quant_fn)                      \
+  X(dequantize, quant_fn)                    \
+  X(mg_smooth, mg_smooth_fn)                 \
+  X(mg_restrict, mg_restrict_fn)             \
+  X(mg_prolong, mg_prolong_fn)               \
+  X(csr_rows_solve, csr_rows_solve_fn)       \
+  X(cg_update, cg_update_fn)                 \
+  X(spmv_dia, spmv_dia_fn)                   \
+  X(mdot, mdot_fn)                           \
+  X(maxpy, maxpy_fn)                         \
+  X(diag_scale, diag_scale_fn)               \
+  X(pcg_jacobi_update, pcg_jacobi_update_fn) \
+  X(eltwise, eltwise_fn)                     \
+  X(softmax, softmax_fn)                     \
+  X(norm, norm_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,
@@ -512,6 +590,7 @@ void register_cpu_generic_sparse_solve_kernels(const kernel_sink& sink);
 void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
 void register_cpu_quantize_kernels(const kernel_sink& sink);
+void register_cpu_nn_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

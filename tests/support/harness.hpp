@@ -15,6 +15,20 @@
 
 namespace mixprec::test {
 
+/// Runs f, expects a mixprec::error with `code` whose message contains `needle` and names
+/// the file and line that threw it.
+template <class F>
+void expect_error(F&& f, status code, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error thrown; expected " << name_of(code);
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(".cpp:"), std::string::npos) << "no file:line: " << e.what();
+  }
+}
+
 /// Runnable kernels of one op. An empty list would silently test nothing, so it fails:
 /// GoogleTest reports an uninstantiated suite, and this prints why.
 inline std::vector<kernel_info> runnable_kernels(const std::string& op) {

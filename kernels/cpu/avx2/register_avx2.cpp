@@ -39,6 +39,10 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   const kern::variant_desc blocked{"wavefront_avx2", backend::cpu, cpu_isa::avx2, kern::supports_wavefront};
   kern::add_stencil_table(sink, st, blocked, stencil_set);
   kern::add_multigrid_table(sink, st, multigrid_set);
+
+  // Row-wise NN ops: f32 statistics only (accumulation::f64 falls to the portable kernels).
+  const kern::variant_desc nn{"avx2", backend::cpu, cpu_isa::avx2, kern::supports_f32_statistics};
+  kern::add_nn_table(sink, nn, nn_kernels);
 }
 
 }  // namespace mixprec::detail

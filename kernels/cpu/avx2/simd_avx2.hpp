@@ -111,6 +111,26 @@ struct f32x8 {
     return *std::max_element(l, l + 8);
   }
   unsigned equal_lanes(f32x8 b) const { return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(v, b.v, _CMP_EQ_OQ))); }
+  // For the NN row kernels (kernels/common/nn_rows.hpp).
+  friend f32x8 operator/(f32x8 a, f32x8 b) { return {_mm256_div_ps(a.v, b.v)}; }
+  static f32x8 min(f32x8 a, f32x8 b) { return {_mm256_min_ps(a.v, b.v)}; }
+  static f32x8 select_lt(f32x8 a, f32x8 b, f32x8 x, f32x8 y) {
+    return {_mm256_blendv_ps(y.v, x.v, _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ))};
+  }
+  static f32x8 tail_or(f32x8 a, std::int64_t k, float s) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(int(k)), lane));
+    return {_mm256_blendv_ps(_mm256_set1_ps(s), a.v, keep)};
+  }
+  static f32x8 pow2_from_magic(f32x8 t) {
+    const __m256i n = _mm256_sub_epi32(_mm256_castps_si256(t.v), _mm256_set1_epi32(0x4B400000));
+    return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23))};
+  }
+  float reduce_add() const {
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
+  }
 };
 
 /// Four f64 lanes: loaded from every float dtype, stored to f64 only (no f64 -> f16/bf16

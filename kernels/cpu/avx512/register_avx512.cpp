@@ -72,6 +72,10 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
 
   const kern::variant_desc q{"avx512", backend::cpu, cpu_isa::avx512, supports_unit_columns};
   kern::add_quant_set(sink, q, quant_kernels);
+
+  // Row-wise NN ops: f32 statistics only (accumulation::f64 falls to the portable kernels).
+  const kern::variant_desc nn{"avx512", backend::cpu, cpu_isa::avx512, kern::supports_f32_statistics};
+  kern::add_nn_table(sink, nn, nn_kernels);
 }
 
 }  // namespace mixprec::detail

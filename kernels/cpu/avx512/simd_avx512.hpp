@@ -172,6 +172,20 @@ struct f32x16 {
   bool has_nan() const { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
   float reduce_max() const { return _mm512_reduce_max_ps(v); }
   unsigned equal_lanes(f32x16 b) const { return _mm512_cmp_ps_mask(v, b.v, _CMP_EQ_OQ); }
+  // For the NN row kernels (kernels/common/nn_rows.hpp).
+  friend f32x16 operator/(f32x16 a, f32x16 b) { return {_mm512_div_ps(a.v, b.v)}; }
+  static f32x16 min(f32x16 a, f32x16 b) { return {_mm512_min_ps(a.v, b.v)}; }
+  static f32x16 select_lt(f32x16 a, f32x16 b, f32x16 x, f32x16 y) {
+    return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ), y.v, x.v)};
+  }
+  static f32x16 tail_or(f32x16 a, idx k, float s) {
+    return {_mm512_mask_blend_ps(__mmask16((1u << k) - 1), _mm512_set1_ps(s), a.v)};
+  }
+  static f32x16 pow2_from_magic(f32x16 t) {
+    const __m512i n = _mm512_sub_epi32(_mm512_castps_si512(t.v), _mm512_set1_epi32(0x4B400000));
+    return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23))};
+  }
+  float reduce_add() const { return _mm512_reduce_add_ps(v); }
 };
 
 struct f64x8 {

@@ -1,0 +1,355 @@
+// The row-wise NN kernels (eltwise, softmax, norm; mixprec/nn.hpp), written once over a
+// vector type V: the AVX2 and AVX-512 folders instantiate them with their f32 vectors, the
+// reference and portable kernels with lane1<float> (or lane1<double> for f64 statistics).
+//
+// V provides: scalar, width, zero(), broadcast(s), load<T>(p), load_tail<T>(p, k) (other
+// lanes 0), store<T>(p), store_tail<T>(p, k) (rounding once to T), + - * /, fma(a, b, c),
+// min(a, b) and max(a, b) (the second operand when either is NaN), select_lt(a, b, x, y)
+// (a < b ? x : y per lane), tail_or(v, k, s) (lanes >= k set to s), pow2_from_magic(t)
+// (2^n from t = n + 1.5 * 2^23 as f32), reduce_add(), reduce_max().
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/scalar.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+/// One lane of A (float or double), with V's interface.
+template <class A>
+struct lane1 {
+  using scalar = A;
+  static constexpr int width = 1;
+  A v;
+  static lane1 zero() { return {A(0)}; }
+  static lane1 broadcast(A a) { return {a}; }
+  template <class T>
+  static lane1 load(const T* p) {
+    return {A(widen(*p))};
+  }
+  template <class T>
+  static lane1 load_tail(const T* p, std::int64_t k) {
+    return k > 0 ? load(p) : zero();
+  }
+  template <class T>
+  void store(T* p) const {
+    if constexpr (std::is_same_v<T, A>)
+      *p = v;
+    else
+      *p = T(v);  // one rounding from A (half/bfloat16 round from f64 directly)
+  }
+  template <class T>
+  void store_tail(T* p, std::int64_t k) const {
+    if (k > 0) store(p);
+  }
+  friend lane1 operator+(lane1 a, lane1 b) { return {a.v + b.v}; }
+  friend lane1 operator-(lane1 a, lane1 b) { return {a.v - b.v}; }
+  friend lane1 operator*(lane1 a, lane1 b) { return {a.v * b.v}; }
+  friend lane1 operator/(lane1 a, lane1 b) { return {a.v / b.v}; }
+  static lane1 fma(lane1 a, lane1 b, lane1 c) { return {a.v * b.v + c.v}; }
+  static lane1 min(lane1 a, lane1 b) { return {b.v < a.v || b.v != b.v ? b.v : a.v}; }
+  static lane1 max(lane1 a, lane1 b) { return {b.v > a.v || b.v != b.v ? b.v : a.v}; }
+  static lane1 select_lt(lane1 a, lane1 b, lane1 x, lane1 y) { return a.v < b.v ? x : y; }
+  static lane1 tail_or(lane1 v, std::int64_t k, A s) { return k > 0 ? v : lane1{s}; }
+  static lane1 pow2_from_magic(lane1 t) {
+    static_assert(std::is_same_v<A, float>, "the f32 exp reduction only");
+    std::uint32_t bits;
+    std::memcpy(&bits, &t.v, sizeof bits);
+    bits = (bits - 0x4B400000u + 127u) << 23;
+    float p;
+    std::memcpy(&p, &bits, sizeof p);
+    return {p};
+  }
+  A reduce_add() const { return v; }
+  A reduce_max() const { return v; }
+};
+
+// ---- vector math: f32 fits (kernels/common/activation_math.hpp) lane by lane; f64 by libm --
+
+template <class V>
+MIXPREC_ALWAYS_INLINE V vexp(V x) {
+  using A = typename V::scalar;
+  if constexpr (std::is_same_v<A, double>) {
+    return V{std::exp(x.v)};  // lane1<double> only
+  } else {
+    // exp_of's reduction, with exp(x) = 0 below -87 (a masked logit gives exactly 0).
+    const V c = V::min(V::broadcast(88.0f), V::max(V::broadcast(-87.0f), x));  // NaN passes
+    const V magic = V::broadcast(12582912.0f);
+    const V shifted = V::fma(c, V::broadcast(1.44269504088896341f), magic);
+    const V n = shifted - magic;
+    const V r = V::fma(n, V::broadcast(-1.428606765330187e-06f), V::fma(n, V::broadcast(-0.693145751953125f), c));
+    V p = V::broadcast(1.0f / 720);
+    p = V::fma(p, r, V::broadcast(1.0f / 120));
+    p = V::fma(p, r, V::broadcast(1.0f / 24));
+    p = V::fma(p, r, V::broadcast(1.0f / 6));
+    p = V::fma(p, r, V::broadcast(0.5f));
+    p = V::fma(p, r, V::broadcast(1.0f));
+    p = V::fma(p, r, V::broadcast(1.0f));
+    return V::select_lt(x, V::broadcast(-87.0f), V::zero(), p * V::pow2_from_magic(shifted));
+  }
+}
+
+template <class V>
+MIXPREC_ALWAYS_INLINE V verfc(V x) {
+  using A = typename V::scalar;
+  if constexpr (std::is_same_v<A, double>) {
+    return V{std::erfc(x.v)};
+  } else {
+    const V z = V::max(V::zero() - x, x);
+    const V t = V::broadcast(1.0f) / V::fma(V::broadcast(0.5f), z, V::broadcast(1.0f));
+    V p = V::broadcast(0.17087277f);
+    for (float c : {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f, 0.09678418f, 0.37409196f,
+                    1.00002368f, -1.26551223f})
+      p = V::fma(p, t, V::broadcast(c));
+    const V ans = t * vexp(p - z * z);
+    return V::select_lt(x, V::zero(), V::broadcast(2.0f) - ans, ans);
+  }
+}
+
+template <class V>
+MIXPREC_ALWAYS_INLINE V negative_tail(V x, V r);
+
+template <class V>
+MIXPREC_ALWAYS_INLINE V vsilu(V x) {
+  return negative_tail(x, x / (V::broadcast(1) + vexp(V::zero() - x)));
+}
+
+/// Below -80 the smooth activations are under 2^-100 in magnitude (the contract's absolute
+/// floor) and give -0: the formulas would make -inf or NaN of -inf there.
+template <class V>
+MIXPREC_ALWAYS_INLINE V negative_tail(V x, V r) {
+  using A = typename V::scalar;
+  return V::select_lt(x, V::broadcast(A(-80)), V::broadcast(A(-0.0)), r);
+}
+
+template <class V>
+MIXPREC_ALWAYS_INLINE V vactivate(detail::eltwise_kind k, V x) {
+  using A = typename V::scalar;
+  switch (k) {
+    case detail::eltwise_kind::relu:
+      return V::max(V::zero(), x);  // NaN passes
+    case detail::eltwise_kind::gelu_erf:
+      return negative_tail(x, V::broadcast(A(0.5)) * x * verfc(x * V::broadcast(A(-0.70710678118654752440))));
+    case detail::eltwise_kind::gelu_tanh: {
+      const V y = V::broadcast(A(0.79788456080286535588)) * V::fma(V::broadcast(A(0.044715)) * x, x * x, x);
+      return negative_tail(x, x / (V::broadcast(1) + vexp(V::broadcast(-2) * y)));
+    }
+    case detail::eltwise_kind::silu:
+      return vsilu(x);
+    default:
+      return x;
+  }
+}
+
+template <class V>
+struct nn_rows {
+  using A = typename V::scalar;
+  using idx = std::int64_t;
+  static constexpr idx w = V::width;
+
+  /// Runs body(b, e) over [0, total) cut into chunks of at least min_chunk, on the
+  /// context's threads (Parallel) or one.
+  template <bool Parallel, class Body>
+  static void split(const detail::exec_args& ex, idx total, idx min_chunk, Body&& body) {
+    const int chunks = Parallel ? detail::chunk_count(total, ex.threads, min_chunk) : 1;
+    detail::parallel_chunks(chunks, [&](int c) {
+      idx b, e;
+      detail::chunk_range(total, chunks, c, 1, &b, &e);
+      body(b, e);
+    });
+  }
+
+  /// For j in [j0, j1) of one row: y = f(a[, b]) a vector at a time.
+  template <class T>
+  static void eltwise_span(const detail::eltwise_args& g, const T* a, const T* b, T* y, idx j0, idx j1) {
+    const detail::eltwise_kind k = g.kind;
+    const bool binary =
+        k == detail::eltwise_kind::add || k == detail::eltwise_kind::mul || k == detail::eltwise_kind::swiglu;
+    const V alpha = V::broadcast(A(g.alpha));
+    const V b_all = binary && g.bcs == 0 ? V::broadcast(A(widen(*b))) : V::zero();
+    for (idx j = j0; j < j1; j += w) {
+      const idx n = std::min(w, j1 - j);
+      const V x = n == w ? V::load(a + j) : V::load_tail(a + j, n);
+      V r;
+      if (binary) {
+        const V bv = g.bcs == 0 ? b_all : (n == w ? V::load(b + j) : V::load_tail(b + j, n));
+        r = k == detail::eltwise_kind::add ? x + bv : k == detail::eltwise_kind::mul ? x * bv : vsilu(x) * bv;
+      } else if (k == detail::eltwise_kind::scale) {
+        r = alpha * x;
+      } else {
+        r = vactivate(k, x);
+      }
+      if (n == w)
+        r.store(y + j);
+      else
+        r.store_tail(y + j, n);
+    }
+  }
+
+  template <class T, bool Parallel>
+  static void eltwise(const detail::exec_args& ex, const detail::eltwise_args& g) {
+    if (g.rows == 0 || g.cols == 0) return;
+    const T* a = static_cast<const T*>(g.a);
+    const T* b = static_cast<const T*>(g.b);
+    T* y = static_cast<T*>(g.y);
+    // Flat element ranges, so that one long row still splits among threads.
+    split<Parallel>(ex, g.rows * g.cols, idx(1) << 14, [&](idx b0, idx e0) {
+      for (idx i = b0 / g.cols; i * g.cols < e0; ++i) {
+        const idx j0 = std::max(b0 - i * g.cols, idx(0)), j1 = std::min(e0 - i * g.cols, g.cols);
+        eltwise_span<T>(g, a + i * g.lda, b ? b + i * g.ldb : nullptr, y + i * g.ldy, j0, j1);
+      }
+    });
+  }
+
+  /// z = scale * x + mask for columns [j, j + n).
+  template <class T>
+  static V logits(const T* x, const T* m, idx j, idx n, V scale) {
+    V z = (n == w ? V::load(x + j) : V::load_tail(x + j, n)) * scale;
+    if (m) z = z + (n == w ? V::load(m + j) : V::load_tail(m + j, n));
+    return z;
+  }
+
+  template <class T>
+  static void softmax_row(const detail::softmax_args& g, idx i) {
+    const T* x = static_cast<const T*>(g.x) + i * g.ldx;
+    const T* m = g.mask ? static_cast<const T*>(g.mask) + i * g.ldm : nullptr;
+    T* y = static_cast<T*>(g.y) + i * g.ldy;
+    const V scale = V::broadcast(A(g.scale));
+    const A neg_inf = -std::numeric_limits<A>::infinity();
+    // Columns past `len` are causally masked: they get 0 (log: -inf) without being read.
+    idx len = g.cols;
+    if (g.causal) len = std::max(idx(0), std::min(g.cols, i + g.causal_offset + 1));
+    V vmax = V::broadcast(neg_inf);
+    for (idx j = 0; j < len; j += w) {
+      const idx n = std::min(w, len - j);
+      vmax = V::max(vmax, V::tail_or(logits(x, m, j, n, scale), n, neg_inf));
+    }
+    A mx = vmax.reduce_max();
+    // A NaN logit: the max may or may not have kept it, but its exp makes the sum, and so
+    // the row, NaN. Every logit -inf: no distribution; the row is 0 (log: -inf).
+    const bool empty = mx == neg_inf;
+    if (empty) mx = 0;
+    const V vm = V::broadcast(mx);
+    V sum = V::zero();
+    if (!empty)
+      for (idx j = 0; j < len; j += w) {
+        const idx n = std::min(w, len - j);
+        sum = sum + vexp(V::tail_or(logits(x, m, j, n, scale), n, neg_inf) - vm);
+      }
+    const A s = sum.reduce_add();
+    const V fill = V::broadcast(g.log ? neg_inf : A(0));
+    if (g.log) {
+      const V shift = V::broadcast(empty ? A(0) : mx + A(std::log(s)));
+      for (idx j = 0; j < len; j += w) {
+        const idx n = std::min(w, len - j);
+        const V r = empty ? fill : logits(x, m, j, n, scale) - shift;
+        n == w ? r.store(y + j) : r.store_tail(y + j, n);
+      }
+    } else {
+      const V inv = V::broadcast(A(1) / s);
+      for (idx j = 0; j < len; j += w) {
+        const idx n = std::min(w, len - j);
+        const V r = empty ? fill : vexp(logits(x, m, j, n, scale) - vm) * inv;
+        n == w ? r.store(y + j) : r.store_tail(y + j, n);
+      }
+    }
+    for (idx j = len; j < g.cols; j += w) {
+      const idx n = std::min(w, g.cols - j);
+      n == w ? fill.store(y + j) : fill.store_tail(y + j, n);
+    }
+  }
+
+  template <class T, bool Parallel>
+  static void softmax(const detail::exec_args& ex, const detail::softmax_args& g) {
+    split<Parallel>(ex, g.rows, std::max(idx(1), (idx(1) << 14) / std::max(g.cols, idx(1))), [&](idx b, idx e) {
+      for (idx i = b; i < e; ++i) softmax_row<T>(g, i);
+    });
+  }
+
+  /// Loads columns [j, j + n) of the row's input: x, or x + residual rounded to T and
+  /// stored to sum (the statistics then see exactly what was stored).
+  template <class T>
+  static V norm_input(const T* x, const T* r, T* s, idx j, idx n) {
+    const V xv = n == w ? V::load(x + j) : V::load_tail(x + j, n);
+    if (!r) return xv;
+    const V t = xv + (n == w ? V::load(r + j) : V::load_tail(r + j, n));
+    if (n == w) {
+      t.store(s + j);
+      return V::load(s + j);
+    }
+    t.store_tail(s + j, n);
+    return V::load_tail(s + j, n);
+  }
+
+  template <class T>
+  static void norm_row(const detail::norm_args& g, idx i) {
+    const T* x = static_cast<const T*>(g.x) + i * g.ldx;
+    const T* r = g.residual ? static_cast<const T*>(g.residual) + i * g.ldr : nullptr;
+    T* s = g.sum ? static_cast<T*>(g.sum) + i * g.lds : nullptr;
+    T* y = static_cast<T*>(g.y) + i * g.ldy;
+    const idx cols = g.cols;
+    // Pass 1 (and the residual sum): sum of squares (rms) or sum (layer).
+    V acc = V::zero();
+    for (idx j = 0; j < cols; j += w) {
+      const idx n = std::min(w, cols - j);
+      const V v = norm_input(x, r, s, j, n);
+      acc = g.kind == detail::norm_kind::rms ? V::fma(v, v, acc) : acc + v;
+    }
+    // Later passes read the stored sum when there is one.
+    const T* in = s ? s : x;
+    auto load = [&](idx j, idx n) { return n == w ? V::load(in + j) : V::load_tail(in + j, n); };
+    A mean = 0, inv;
+    if (g.kind == detail::norm_kind::rms) {
+      inv = A(1) / std::sqrt(acc.reduce_add() / A(cols) + A(g.eps));
+    } else {
+      mean = acc.reduce_add() / A(cols);
+      const V vm = V::broadcast(mean);
+      V sq = V::zero();
+      for (idx j = 0; j < cols; j += w) {
+        const idx n = std::min(w, cols - j);
+        const V d = V::tail_or(load(j, n) - vm, n, A(0));
+        sq = V::fma(d, d, sq);
+      }
+      inv = A(1) / std::sqrt(sq.reduce_add() / A(cols) + A(g.eps));
+    }
+    const V vm = V::broadcast(mean), vinv = V::broadcast(inv);
+    for (idx j = 0; j < cols; j += w) {
+      const idx n = std::min(w, cols - j);
+      V o = (load(j, n) - vm) * vinv;
+      if (g.gamma) o = o * (n == w ? V::load(g.gamma + j) : V::load_tail(g.gamma + j, n));
+      if (g.beta) o = o + (n == w ? V::load(g.beta + j) : V::load_tail(g.beta + j, n));
+      n == w ? o.store(y + j) : o.store_tail(y + j, n);
+    }
+  }
+
+  template <class T, bool Parallel>
+  static void norm(const detail::exec_args& ex, const detail::norm_args& g) {
+    split<Parallel>(ex, g.rows, std::max(idx(1), (idx(1) << 14) / std::max(g.cols, idx(1))), [&](idx b, idx e) {
+      for (idx i = b; i < e; ++i) norm_row<T>(g, i);
+    });
+  }
+};
+
+/// An nn_kernel_table of nn_rows<V> for f32, bf16, f16 storage.
+template <class V, bool Parallel>
+detail::nn_kernel_table nn_table_of() {
+  using R = nn_rows<V>;
+  return {
+      {&R::template eltwise<float, Parallel>, &R::template eltwise<bfloat16, Parallel>,
+       &R::template eltwise<half, Parallel>},
+      {&R::template softmax<float, Parallel>, &R::template softmax<bfloat16, Parallel>,
+       &R::template softmax<half, Parallel>},
+      {&R::template norm<float, Parallel>, &R::template norm<bfloat16, Parallel>, &R::template norm<half, Parallel>}};
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

@@ -1,0 +1,11 @@
+// Row-wise NN kernels (eltwise, softmax, norm) on 16 f32 lanes: the shared bodies of
+// kernels/common/nn_rows.hpp, f16/bf16 rows widened and rounded in registers.
+#include "kernels/common/nn_rows.hpp"
+#include "kernels/cpu/avx512/kernels_avx512.hpp"
+#include "kernels/cpu/avx512/simd_avx512.hpp"
+
+namespace mixprec::kern::avx512 {
+
+const detail::nn_kernel_table nn_kernels = nn_table_of<f32x16, true>();
+
+}  // namespace mixprec::kern::avx512

@@ -1,0 +1,255 @@
+// Front ends of the row-wise NN ops (mixprec/nn.hpp): shapes, dtypes, memory spaces and
+// aliasing checked here, before any kernel runs; the kernels see rows x cols with row strides.
+#include <cmath>
+#include <string>
+
+#include "internal/dispatch.hpp"
+#include "internal/error_macros.hpp"
+#include "mixprec/nn.hpp"
+
+namespace mixprec {
+namespace {
+
+using detail::op_id;
+
+/// A rank-1 (one row) or rank-2 row-major operand as the kernels see it.
+struct rows_view {
+  const void* data = nullptr;
+  std::int64_t rows = 0, cols = 0, ld = 0;
+  dtype type = dtype::f32;
+  const context* ctx = nullptr;
+  const char* name = "";
+  /// First and one-past-last byte the operand spans (for aliasing checks).
+  const char* begin() const { return static_cast<const char*>(data); }
+  const char* end() const { return begin() + ((rows > 0 ? (rows - 1) * ld : 0) + cols) * std::int64_t(size_of(type)); }
+};
+
+bool is_nn_storage(dtype t) { return t == dtype::f32 || t == dtype::bf16 || t == dtype::f16; }
+
+rows_view rows_of(const char* op, const char* name, const const_view& v) {
+  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, name, " has no context (a default-constructed view)");
+  if (!is_nn_storage(v.type()))
+    MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; the NN ops store f32, bf16 or f16");
+  rows_view r;
+  r.data = v.data();
+  r.type = v.type();
+  r.ctx = &v.ctx();
+  r.name = name;
+  if (v.rank() == 1) {
+    r.rows = 1, r.cols = v.extent(0), r.ld = v.extent(0);
+    if (v.stride(0) != 1 && r.cols > 1)
+      MIXPREC_THROW(unsupported, op, name, " has stride ", v.stride(0), "; the NN ops take unit column strides");
+  } else if (v.rank() == 2) {
+    r.rows = v.extent(0), r.cols = v.extent(1), r.ld = v.stride(0);
+    if (v.stride(1) != 1 && r.cols > 1)
+      MIXPREC_THROW(unsupported, op, name, " has column stride ", v.stride(1),
+                    "; the NN ops take row-major views with unit column stride");
+    if (r.rows > 1 && r.ld < r.cols)
+      MIXPREC_THROW(invalid_argument, op, name, " has row stride ", r.ld, " < its ", r.cols,
+                    " columns: its rows overlap");
+  } else {
+    MIXPREC_THROW(shape_mismatch, op, name, " must be rank 1 or 2, not rank ", v.rank());
+  }
+  return r;
+}
+
+void check_same_shape(const char* op, const rows_view& a, const rows_view& b) {
+  if (a.rows != b.rows || a.cols != b.cols)
+    MIXPREC_THROW(shape_mismatch, op, a.name, " is ", a.rows, " x ", a.cols, " but ", b.name, " is ", b.rows, " x ",
+                  b.cols);
+}
+
+void check_together(const char* op, const rows_view& a, const rows_view& b) {
+  if (a.type != b.type)
+    MIXPREC_THROW(invalid_argument, op, a.name, " is ", name_of(a.type), " but ", b.name, " is ", name_of(b.type),
+                  "; the operands share one storage dtype");
+  if (!a.ctx->same_memory(*b.ctx))
+    MIXPREC_THROW(invalid_argument, op, a.name, " lives in ", name_of(a.ctx->kind()), ":", a.ctx->device(),
+                  " memory but ", b.name, " in ", name_of(b.ctx->kind()), ":", b.ctx->device(), " memory");
+}
+
+/// An output may be the very same view as an input (in place), and must not overlap one
+/// otherwise: its rows would be overwritten while they are still read.
+void check_alias(const char* op, const rows_view& out, const rows_view& in) {
+  if (!in.data || out.rows == 0 || out.cols == 0 || in.rows == 0 || in.cols == 0) return;
+  if (out.data == in.data && out.ld == in.ld && out.rows == in.rows && out.cols == in.cols) return;
+  if (out.begin() < in.end() && in.begin() < out.end())
+    MIXPREC_THROW(invalid_argument, op, out.name, " overlaps ", in.name,
+                  " without being the same view; write in place through the same view, or to separate memory");
+}
+
+/// gamma / beta: empty, or cols f32 values in the operands' memory.
+const float* weights_of(const char* op, const char* name, const const_view& v, const rows_view& x) {
+  if (v.ctx().empty() || v.size() == 0) return nullptr;
+  if (v.type() != dtype::f32) MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; it must be f32");
+  if (v.size() != x.cols || !v.is_contiguous())
+    MIXPREC_THROW(shape_mismatch, op, name, " must be ", x.cols, " contiguous values (one per column), not ", v.size());
+  if (!v.ctx().same_memory(*x.ctx)) MIXPREC_THROW(invalid_argument, op, name, " lives in another memory space than x");
+  return static_cast<const float*>(v.data());
+}
+
+std::string shape_text(const rows_view& x) { return detail::cat(x.rows, "x", x.cols); }
+
+template <op_id Op, class Args>
+void run(const rows_view& x, accumulation acc, const Args& args) {
+  const detail::nn_problem problem{acc};
+  detail::dispatch<Op>(
+      *detail::state_of(*x.ctx), x.type, x.type, &problem, acc,
+      [&](detail::kernel_fn_t<Op> kernel, const detail::exec_args& ex) { kernel(ex, args); },
+      [&] { return std::make_pair(std::string(name_of(x.type)), shape_text(x)); });
+}
+
+void unary(const char* op, detail::eltwise_kind kind, float alpha, const const_view& xv, const view& yv) {
+  const rows_view x = rows_of(op, "x", xv), y = rows_of(op, "y", yv);
+  check_same_shape(op, x, y);
+  check_together(op, x, y);
+  check_alias(op, y, x);
+  const detail::eltwise_args a{kind, x.rows, x.cols, x.data, x.ld, nullptr, 0, 0, const_cast<void*>(y.data),
+                               y.ld, alpha};
+  run<op_id::eltwise>(x, accumulation::standard, a);
+}
+
+void binary(const char* op, detail::eltwise_kind kind, const const_view& av, const const_view& bv, const view& yv,
+            bool broadcast) {
+  const rows_view a = rows_of(op, "a", av), y = rows_of(op, "y", yv);
+  rows_view b = rows_of(op, "b", bv);
+  check_same_shape(op, a, y);
+  check_together(op, a, y);
+  check_together(op, a, b);
+  check_alias(op, y, a);
+  check_alias(op, y, b);
+  std::int64_t ldb = b.ld, bcs = 1;
+  if (b.rows == a.rows && b.cols == a.cols) {
+    // elementwise
+  } else if (broadcast && b.rows == 1 && b.cols == a.cols) {
+    ldb = 0;  // one row for every row
+  } else if (broadcast && b.cols == 1 && b.rows == a.rows) {
+    bcs = 0;  // one value per row
+  } else {
+    MIXPREC_THROW(shape_mismatch, op, "b is ", b.rows, " x ", b.cols, "; it must be ", a.rows, " x ", a.cols,
+                  broadcast ? detail::cat(", 1 x ", a.cols, " (one row) or ", a.rows, " x 1 (one column)") : "");
+  }
+  const detail::eltwise_args args{kind, a.rows, a.cols, a.data, a.ld, b.data, ldb, bcs, const_cast<void*>(y.data),
+                                  y.ld, 1.0f};
+  run<op_id::eltwise>(a, accumulation::standard, args);
+}
+
+detail::eltwise_kind kind_of(activation act) {
+  switch (act) {
+    case activation::relu:
+      return detail::eltwise_kind::relu;
+    case activation::gelu_erf:
+      return detail::eltwise_kind::gelu_erf;
+    case activation::gelu_tanh:
+      return detail::eltwise_kind::gelu_tanh;
+    case activation::silu:
+      return detail::eltwise_kind::silu;
+    case activation::none:
+      break;
+  }
+  return detail::eltwise_kind::copy;
+}
+
+void check_acc(const char* op, accumulation acc) {
+  if (acc == accumulation::compensated)
+    MIXPREC_THROW(unsupported, op, "compensated accumulation is not offered; use accumulation::f64");
+}
+
+void norm(const char* op, detail::norm_kind kind, const const_view& xv, const const_view* rv, const const_view& gv,
+          const const_view& bv, const view* sv, const view& yv, const norm_options& o) {
+  const rows_view x = rows_of(op, "x", xv), y = rows_of(op, "y", yv);
+  check_same_shape(op, x, y);
+  check_together(op, x, y);
+  check_acc(op, o.acc);
+  if (!(o.eps >= 0) || !std::isfinite(o.eps)) MIXPREC_THROW(invalid_argument, op, "eps = ", o.eps, " (finite, >= 0)");
+  detail::norm_args a{kind,
+                      x.rows,
+                      x.cols,
+                      x.data,
+                      x.ld,
+                      nullptr,
+                      0,
+                      nullptr,
+                      0,
+                      weights_of(op, "gamma", gv, x),
+                      nullptr,
+                      float(o.eps),
+                      const_cast<void*>(y.data),
+                      y.ld,
+                      o.acc};
+  if (kind == detail::norm_kind::layer) a.beta = weights_of(op, "beta", bv, x);
+  rows_view r, s;
+  if (rv) {
+    r = rows_of(op, "residual", *rv);
+    s = rows_of(op, "sum", *sv);
+    check_same_shape(op, x, r);
+    check_same_shape(op, x, s);
+    check_together(op, x, r);
+    check_together(op, x, s);
+    // sum may replace x or the residual; y is written after sum is read, so it may not alias it.
+    check_alias(op, s, x);
+    check_alias(op, s, r);
+    if (y.begin() < s.end() && s.begin() < y.end() && x.rows > 0 && x.cols > 0)
+      MIXPREC_THROW(invalid_argument, op, "y overlaps sum; they are two outputs");
+    a.residual = r.data, a.ldr = r.ld, a.sum = const_cast<void*>(s.data), a.lds = s.ld;
+  }
+  check_alias(op, y, x);
+  if (rv) check_alias(op, y, r);
+  if (x.cols == 0) return;
+  run<op_id::norm>(x, o.acc, a);
+}
+
+}  // namespace
+
+void activate(activation act, const_view x, view y) { unary("activate", kind_of(act), 1.0f, x, y); }
+
+void scale(double alpha, const_view x, view y) {
+  if (!std::isfinite(alpha)) MIXPREC_THROW(invalid_argument, "scale", "alpha = ", alpha, " is not finite");
+  unary("scale", detail::eltwise_kind::scale, float(alpha), x, y);
+}
+
+void swiglu(const_view gate, const_view up, view y) {
+  binary("swiglu", detail::eltwise_kind::swiglu, gate, up, y, false);
+}
+void add(const_view a, const_view b, view y) { binary("add", detail::eltwise_kind::add, a, b, y, true); }
+void mul(const_view a, const_view b, view y) { binary("mul", detail::eltwise_kind::mul, a, b, y, true); }
+
+void softmax(const_view xv, view yv, const softmax_options& o) {
+  constexpr const char* op = "softmax";
+  const rows_view x = rows_of(op, "x", xv), y = rows_of(op, "y", yv);
+  check_same_shape(op, x, y);
+  check_together(op, x, y);
+  check_alias(op, y, x);
+  check_acc(op, o.acc);
+  if (!std::isfinite(o.scale)) MIXPREC_THROW(invalid_argument, op, "scale = ", o.scale, " is not finite");
+  detail::softmax_args a{x.rows, x.cols,         x.data,   x.ld,  nullptr,         0,    const_cast<void*>(y.data),
+                         y.ld,   float(o.scale), o.causal, o.log, o.causal_offset, o.acc};
+  if (!o.mask.ctx().empty() && o.mask.size() > 0) {
+    rows_view m = rows_of(op, "mask", o.mask);
+    check_together(op, x, m);
+    if (m.cols != x.cols || (m.rows != x.rows && m.rows != 1))
+      MIXPREC_THROW(shape_mismatch, op, "mask is ", m.rows, " x ", m.cols, "; it must be ", x.rows, " x ", x.cols,
+                    " or 1 x ", x.cols);
+    check_alias(op, y, m);
+    a.mask = m.data;
+    a.ldm = m.rows == 1 ? 0 : m.ld;
+  }
+  if (x.rows == 0 || x.cols == 0) return;
+  run<op_id::softmax>(x, o.acc, a);
+}
+
+void rms_norm(const_view x, const_view gamma, view y, const norm_options& o) {
+  norm("rms_norm", detail::norm_kind::rms, x, nullptr, gamma, const_view(), nullptr, y, o);
+}
+void layer_norm(const_view x, const_view gamma, const_view beta, view y, const norm_options& o) {
+  norm("layer_norm", detail::norm_kind::layer, x, nullptr, gamma, beta, nullptr, y, o);
+}
+void add_rms_norm(const_view x, const_view residual, const_view gamma, view sum, view y, const norm_options& o) {
+  norm("add_rms_norm", detail::norm_kind::rms, x, &residual, gamma, const_view(), &sum, y, o);
+}
+void add_layer_norm(const_view x, const_view residual, const_view gamma, const_view beta, view sum, view y,
+                    const norm_options& o) {
+  norm("add_layer_norm", detail::norm_kind::layer, x, &residual, gamma, beta, &sum, y, o);
+}
+
+}  // namespace mixprec
