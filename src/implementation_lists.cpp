@@ -158,6 +158,7 @@ implementation_list implementations_of(op_id op) {
     case op_id::eltwise:
     case op_id::softmax:
     case op_id::norm:
+    case op_id::rope:
       return nn_row_ops;
     case op_id::count_:
       break;

@@ -324,6 +324,58 @@ TEST_P(nn_norm_kernels, rms_and_layer_norm_match_long_double_and_the_fused_sum_i
   });
 }
 
+class nn_rope_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(nn_rope_kernels, rotations_match_long_double_for_both_layouts_and_partial_rotation) {
+  const kernel_info& k = GetParam();
+  const force_kernel pin(k.name);
+  with_type(k.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+      const double uT = unit_of(k.in), u = 0x1p-24;
+      const std::int64_t heads = 3, rows = 5;
+      std::vector<std::int32_t> pos = {0, 1, 17, 4095, 100000};
+      for (std::int64_t head_dim : {64, 128, 6})
+        for (std::int64_t rot : {head_dim, head_dim / 2 - (head_dim / 2) % 2})
+          for (rope_layout layout : {rope_layout::half_split, rope_layout::adjacent})
+            for (double theta : {10000.0, 500000.0}) {
+              if (rot <= 0) continue;
+              const std::int64_t cols = heads * head_dim, ldv = cols + 5;
+              const auto x0 = random_rows<T>(rows, cols, ldv, -2, 2, unsigned(head_dim + rot));
+              auto x = x0;
+              rope_options o;
+              o.theta = theta;
+              o.layout = layout;
+              o.rotary_dims = rot;
+              rope(x.as_view(), head_dim, make_view(pos.data(), rows), o);
+              for (std::int64_t i = 0; i < rows; ++i)
+                for (std::int64_t h = 0; h < heads; ++h)
+                  for (std::int64_t kk = 0; kk < rot / 2; ++kk) {
+                    const std::int64_t ja = h * head_dim + (layout == rope_layout::adjacent ? 2 * kk : kk);
+                    const std::int64_t jb =
+                        h * head_dim + (layout == rope_layout::adjacent ? 2 * kk + 1 : kk + rot / 2);
+                    const ld angle = ld(pos[std::size_t(i)]) * std::pow(ld(theta), -2.0L * ld(kk) / ld(rot));
+                    const ld a = x0.get(i, ja), b = x0.get(i, jb);
+                    const ld ra = a * std::cos(angle) - b * std::sin(angle),
+                             rb = a * std::sin(angle) + b * std::cos(angle);
+                    const double slack = 4 * u * double(std::abs(a) + std::abs(b)) + tiny_of(k.in);
+                    ASSERT_LE(std::abs(double(x.get(i, ja) - ra)), uT * double(std::abs(ra)) + slack)
+                        << k.name << " head_dim " << head_dim << " rot " << rot << " row " << i << " pair " << kk;
+                    ASSERT_LE(std::abs(double(x.get(i, jb) - rb)), uT * double(std::abs(rb)) + slack) << k.name;
+                  }
+              // Entries past rotary_dims in each head, and the row padding, are untouched.
+              for (std::int64_t i = 0; i < rows; ++i)
+                for (std::int64_t h = 0; h < heads; ++h)
+                  for (std::int64_t j = rot; j < head_dim; ++j)
+                    ASSERT_EQ(x.get(i, h * head_dim + j), x0.get(i, h * head_dim + j)) << k.name;
+              ASSERT_EQ(x.get(0, cols), 7.0) << k.name;
+            }
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, nn_rope_kernels, ::testing::ValuesIn(runnable_kernels("rope")),
+                         [](const auto& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(kernels, nn_eltwise_kernels, ::testing::ValuesIn(runnable_kernels("eltwise")),
                          [](const auto& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(kernels, nn_softmax_kernels, ::testing::ValuesIn(runnable_kernels("softmax")),
@@ -371,6 +423,64 @@ TEST(nn, bad_input_is_refused_by_name_and_leaves_outputs_untouched) {
   expect_error([&] { add_rms_norm(x34, x34, const_view(), y34, y34); }, status::invalid_argument, "y overlaps sum");
   EXPECT_EQ(y, std::vector<float>(12, 5.0f));
   EXPECT_EQ(x, std::vector<float>(12, 1.0f));
+}
+
+TEST(nn, embedding_gathers_rows_exactly_and_refuses_ids_outside_the_vocabulary) {
+  const std::int64_t vocab = 11, d = 37;
+  std::vector<float> table(static_cast<std::size_t>(vocab * d)), scales(static_cast<std::size_t>(vocab));
+  std::vector<std::int8_t> q(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    table[i] = float(int(i % 97) - 48) * 0.37f;
+    q[i] = std::int8_t(int(i % 251) - 125);
+  }
+  for (std::size_t r = 0; r < scales.size(); ++r) scales[r] = 0.01f * float(r + 1);
+  std::vector<std::int32_t> ids = {3, 0, 10, 3};
+  std::vector<bfloat16> table_bf16(table.begin(), table.end());
+  std::vector<bfloat16> out_bf16(ids.size() * std::size_t(d));
+  std::vector<float> out(ids.size() * std::size_t(d));
+  const auto id_view = make_view(ids.data(), std::int64_t(ids.size()));
+  embedding(make_view(table.data(), {vocab, d}), id_view, make_view(out.data(), {4, d}));
+  embedding(make_view(table_bf16.data(), {vocab, d}), id_view, make_view(out_bf16.data(), {4, d}));
+  for (std::int64_t t = 0; t < 4; ++t)
+    for (std::int64_t j = 0; j < d; ++j) {
+      const std::size_t src = std::size_t(ids[std::size_t(t)] * d + j), dst = std::size_t(t * d + j);
+      ASSERT_EQ(out[dst], table[src]);
+      ASSERT_EQ(out_bf16[dst].bits(), table_bf16[src].bits());
+    }
+  embedding(make_view(q.data(), {vocab, d}), id_view, make_view(out_bf16.data(), {4, d}),
+            make_view(scales.data(), vocab));
+  for (std::int64_t t = 0; t < 4; ++t)
+    for (std::int64_t j = 0; j < d; ++j) {
+      const std::int32_t r = ids[std::size_t(t)];
+      const float want = scales[std::size_t(r)] * float(q[std::size_t(r * d + j)]);
+      ASSERT_EQ(out_bf16[std::size_t(t * d + j)].bits(), bfloat16(want).bits());
+    }
+  std::vector<std::int32_t> bad = {1, 11};
+  std::vector<float> untouched(2 * std::size_t(d), 5.0f);
+  expect_error(
+      [&] {
+        embedding(make_view(table.data(), {vocab, d}), make_view(bad.data(), 2), make_view(untouched.data(), {2, d}));
+      },
+      status::invalid_argument, "ids[1] = 11 is outside the vocabulary [0, 11)");
+  EXPECT_EQ(untouched, std::vector<float>(2 * std::size_t(d), 5.0f));
+  expect_error(
+      [&] {
+        embedding(make_view(q.data(), {vocab, d}), id_view, make_view(out.data(), {4, d}));
+      },
+      status::invalid_argument, "an i8 table needs row_scales");
+}
+
+TEST(nn, rope_refuses_what_it_cannot_rotate) {
+  std::vector<float> x(2 * 12, 1.0f);
+  std::vector<std::int32_t> pos = {0, 1};
+  const auto xv = make_view(x.data(), {2, 12});
+  expect_error([&] { rope(xv, 5, make_view(pos.data(), 2)); }, status::invalid_argument, "head_dim = 5");
+  expect_error([&] { rope(xv, 8, make_view(pos.data(), 2)); }, status::shape_mismatch, "not a multiple of head_dim 8");
+  expect_error([&] { rope(xv, 6, make_view(pos.data(), 1)); }, status::shape_mismatch, "positions has 1 entries");
+  rope_options o;
+  o.rotary_dims = 8;
+  expect_error([&] { rope(xv, 6, make_view(pos.data(), 2), o); }, status::invalid_argument, "rotary_dims = 8");
+  EXPECT_EQ(x, std::vector<float>(24, 1.0f));
 }
 
 TEST(nn, in_place_through_the_same_view_is_allowed) {

@@ -81,4 +81,28 @@ void add_rms_norm(const_view x, const_view residual, const_view gamma, view sum,
 void add_layer_norm(const_view x, const_view residual, const_view gamma, const_view beta, view sum, view y,
                     const norm_options& o = {});
 
+// ---- rotary position embedding and embedding lookup --------------------------------------
+
+/// Which entries of a head form a rotated pair: (k, k + rot/2) as in GPT-NeoX and Hugging
+/// Face llama, or (2k, 2k + 1) as in GPT-J and GGUF's original llama layout.
+enum class rope_layout : std::uint8_t { half_split, adjacent };
+
+struct rope_options {
+  double theta = 10000.0;  // base: pair k turns by pos * theta^(-2k/rot)
+  rope_layout layout = rope_layout::half_split;
+  std::int64_t rotary_dims = 0;  // entries of each head rotated (even); 0: all
+};
+
+/// Rotates Q or K in place: x is tokens x (heads * head_dim), row-major (unit column
+/// stride), and row i is at position positions[i] (an i32 view of one entry per row).
+/// Angles and their sines are computed in f64 and rounded once; the rotation is f32:
+/// |y - exact| <= u_T |exact| + 4 u (|a| + |b|) for each pair (a, b).
+void rope(view x, std::int64_t head_dim, const_view positions, const rope_options& o = {});
+
+/// out row t = table row ids[t], converted to out's dtype (f32, bf16 or f16): table is
+/// vocabulary x d (f32, bf16, f16, or i8 with row_scales: one f32 scale per row, the row
+/// being scale * q); ids an i32 view. An id outside [0, vocabulary) is refused, naming it
+/// and its position, before anything is written.
+void embedding(const_view table, const_view ids, view out, const_view row_scales = {});
+
 }  // namespace mixprec

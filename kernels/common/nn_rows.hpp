@@ -352,6 +352,64 @@ struct nn_rows {
   }
 };
 
+/// The cos and sin of row i's rotary angles, k < rot_dims / 2, computed in f64 and rounded
+/// once (an f32 angle at position 10^5 would be off by 10^-2 rad).
+template <class A>
+void rope_angles(const detail::rope_args& g, std::int64_t i, A* c, A* s) {
+  const std::int64_t half = g.rot_dims / 2;
+  const double pos = double(g.positions[i]);
+  for (std::int64_t k = 0; k < half; ++k) {
+    const double angle = pos * std::pow(g.theta, -2.0 * double(k) / double(g.rot_dims));
+    c[k] = A(std::cos(angle));
+    s[k] = A(std::sin(angle));
+  }
+}
+
+template <class V>
+struct nn_rope {
+  using A = typename V::scalar;
+  using idx = std::int64_t;
+  static constexpr idx w = V::width;
+
+  template <class T>
+  static void row(const detail::rope_args& g, idx i, const A* c, const A* s) {
+    const idx half = g.rot_dims / 2;
+    for (idx h = 0; h < g.heads; ++h) {
+      T* x = static_cast<T*>(g.x) + i * g.ldx + h * g.head_dim;
+      if (g.adjacent) {
+        for (idx k = 0; k < half; ++k) {
+          const A a = A(widen(x[2 * k])), b = A(widen(x[2 * k + 1]));
+          lane1<A>{a * c[k] - b * s[k]}.store(x + 2 * k);
+          lane1<A>{a * s[k] + b * c[k]}.store(x + 2 * k + 1);
+        }
+        continue;
+      }
+      for (idx k = 0; k < half; k += w) {
+        const idx n = std::min(w, half - k);
+        auto ld = [&](const auto* p) { return n == w ? V::load(p) : V::load_tail(p, n); };
+        const V a = ld(x + k), b = ld(x + half + k), cv = ld(c + k), sv = ld(s + k);
+        const V lo = a * cv - b * sv, hi = a * sv + b * cv;
+        n == w ? lo.store(x + k) : lo.store_tail(x + k, n);
+        n == w ? hi.store(x + half + k) : hi.store_tail(x + half + k, n);
+      }
+    }
+  }
+
+  template <class T, bool Parallel>
+  static void rope(const detail::exec_args& ex, const detail::rope_args& g) {
+    const idx per_row = std::max<idx>(1, g.heads * g.rot_dims);
+    nn_rows<V>::template split<Parallel>(ex, g.rows, std::max<idx>(1, (idx(1) << 14) / per_row), [&](idx b, idx e) {
+      std::vector<A> table(std::size_t(g.rot_dims) + 2 * std::size_t(w));
+      A* c = table.data();
+      A* s = c + g.rot_dims / 2 + w;
+      for (idx i = b; i < e; ++i) {
+        rope_angles(g, i, c, s);
+        row<T>(g, i, c, s);
+      }
+    });
+  }
+};
+
 /// An nn_kernel_table of nn_rows<V> for f32, bf16, f16 storage.
 template <class V, bool Parallel>
 detail::nn_kernel_table nn_table_of() {
@@ -361,7 +419,9 @@ detail::nn_kernel_table nn_table_of() {
        &R::template eltwise<half, Parallel>},
       {&R::template softmax<float, Parallel>, &R::template softmax<bfloat16, Parallel>,
        &R::template softmax<half, Parallel>},
-      {&R::template norm<float, Parallel>, &R::template norm<bfloat16, Parallel>, &R::template norm<half, Parallel>}};
+      {&R::template norm<float, Parallel>, &R::template norm<bfloat16, Parallel>, &R::template norm<half, Parallel>},
+      {&nn_rope<V>::template rope<float, Parallel>, &nn_rope<V>::template rope<bfloat16, Parallel>,
+       &nn_rope<V>::template rope<half, Parallel>}};
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

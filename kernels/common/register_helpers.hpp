@@ -147,6 +147,7 @@ inline void add_nn_table(const detail::kernel_sink& sink, const variant_desc& v,
     add_kernel<detail::op_id::eltwise>(sink, v, types[i], types[i], t.eltwise[i]);
     add_kernel<detail::op_id::softmax>(sink, v, types[i], types[i], t.softmax[i]);
     add_kernel<detail::op_id::norm>(sink, v, types[i], types[i], t.norm[i]);
+    add_kernel<detail::op_id::rope>(sink, v, types[i], types[i], t.rope[i]);
   }
 }
 

@@ -440,6 +440,19 @@ struct norm_args {
   accumulation acc;
 };
 
+/// Rotary position embedding, in place: head h of row i at x + i * ldx + h * head_dim; its
+/// first rot_dims entries rotated by angles positions[i] * theta^(-2k / rot_dims), pairs
+/// (k, k + rot_dims / 2) (half split) or (2k, 2k + 1) (adjacent). Angles and their sines in
+/// f64, rounded to f32 once per row; the rotation in f32.
+struct rope_args {
+  std::int64_t rows, heads, head_dim, rot_dims;
+  void* x;
+  std::int64_t ldx;
+  const std::int32_t* positions;
+  double theta;
+  bool adjacent;
+};
+
 /// What a row-wise NN kernel's supports() looks at.
 struct nn_problem {
   accumulation acc = accumulation::standard;
@@ -448,12 +461,14 @@ struct nn_problem {
 using eltwise_fn = void (*)(const exec_args&, const eltwise_args& a);
 using softmax_fn = void (*)(const exec_args&, const softmax_args& a);
 using norm_fn = void (*)(const exec_args&, const norm_args& a);
+using rope_fn = void (*)(const exec_args&, const rope_args& a);
 
 /// An ISA folder's NN kernels for f32, bf16 and f16 storage (in that order).
 struct nn_kernel_table {
   eltwise_fn eltwise[3];
   softmax_fn softmax[3];
   norm_fn norm[3];
+  rope_fn rope[3];
 };
 
 /// Every op, declared once: its name (in kernel names and verbose lines) and its kernel
@@ -492,7 +507,8 @@ struct nn_kernel_table {
   X(pcg_jacobi_update, pcg_jacobi_update_fn) \
   X(eltwise, eltwise_fn)                     \
   X(softmax, softmax_fn)                     \
-  X(norm, norm_fn)
+  X(norm, norm_fn)                           \
+  X(rope, rope_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,

@@ -2,6 +2,7 @@
 // aliasing checked here, before any kernel runs; the kernels see rows x cols with row strides.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
@@ -250,6 +251,82 @@ void add_rms_norm(const_view x, const_view residual, const_view gamma, view sum,
 void add_layer_norm(const_view x, const_view residual, const_view gamma, const_view beta, view sum, view y,
                     const norm_options& o) {
   norm("add_layer_norm", detail::norm_kind::layer, x, &residual, gamma, beta, &sum, y, o);
+}
+
+void rope(view xv, std::int64_t head_dim, const_view positions, const rope_options& o) {
+  constexpr const char* op = "rope";
+  const rows_view x = rows_of(op, "x", xv);
+  if (head_dim <= 0 || head_dim % 2 != 0)
+    MIXPREC_THROW(invalid_argument, op, "head_dim = ", head_dim, "; it must be positive and even");
+  if (x.cols % head_dim != 0)
+    MIXPREC_THROW(shape_mismatch, op, "a row of x has ", x.cols, " entries, not a multiple of head_dim ", head_dim);
+  const std::int64_t rot = o.rotary_dims == 0 ? head_dim : o.rotary_dims;
+  if (rot <= 0 || rot > head_dim || rot % 2 != 0)
+    MIXPREC_THROW(invalid_argument, op, "rotary_dims = ", o.rotary_dims, "; it must be even and at most head_dim ",
+                  head_dim);
+  if (!(o.theta > 1) || !std::isfinite(o.theta))
+    MIXPREC_THROW(invalid_argument, op, "theta = ", o.theta, "; it must be finite and > 1");
+  if (positions.ctx().empty() || positions.type() != dtype::i32 || !positions.is_contiguous())
+    MIXPREC_THROW(invalid_argument, op, "positions must be a dense i32 view (one position per row of x)");
+  if (positions.size() != x.rows)
+    MIXPREC_THROW(shape_mismatch, op, "x has ", x.rows, " rows but positions has ", positions.size(), " entries");
+  if (!positions.ctx().same_memory(*x.ctx)) MIXPREC_THROW(invalid_argument, op, "positions live in another memory");
+  if (x.rows == 0 || x.cols == 0) return;
+  const detail::rope_args a{x.rows,
+                            x.cols / head_dim,
+                            head_dim,
+                            rot,
+                            const_cast<void*>(x.data),
+                            x.ld,
+                            static_cast<const std::int32_t*>(positions.data()),
+                            o.theta,
+                            o.layout == rope_layout::adjacent};
+  run<op_id::rope>(x, accumulation::standard, a);
+}
+
+void embedding(const_view table, const_view ids, view out, const_view row_scales) {
+  constexpr const char* op = "embedding";
+  if (table.ctx().empty() || table.rank() != 2 || table.stride(1) != 1)
+    MIXPREC_THROW(invalid_argument, op, "table must be a rank-2 row-major view (vocabulary x d)");
+  const bool int8 = table.type() == dtype::i8;
+  if (!int8 && !is_nn_storage(table.type()))
+    MIXPREC_THROW(unsupported, op, "table is ", name_of(table.type()), "; tables are f32, bf16, f16 or i8");
+  const rows_view y = rows_of(op, "out", out);
+  const std::int64_t vocab = table.extent(0), d = table.extent(1);
+  if (ids.ctx().empty() || ids.type() != dtype::i32 || !ids.is_contiguous())
+    MIXPREC_THROW(invalid_argument, op, "ids must be a dense i32 view");
+  if (ids.size() != y.rows || y.cols != d)
+    MIXPREC_THROW(shape_mismatch, op, "out is ", y.rows, " x ", y.cols, "; ", ids.size(), " ids of rows of ", d,
+                  " need ", ids.size(), " x ", d);
+  if (!table.ctx().same_memory(*y.ctx) || !ids.ctx().same_memory(*y.ctx) || y.ctx->kind() != backend::cpu)
+    MIXPREC_THROW(unsupported, op, "table, ids and out must all be in CPU memory");
+  const float* scales = nullptr;
+  if (int8) {
+    if (row_scales.ctx().empty() || row_scales.type() != dtype::f32 || row_scales.size() != vocab ||
+        !row_scales.is_contiguous())
+      MIXPREC_THROW(invalid_argument, op, "an i8 table needs row_scales: ", vocab, " contiguous f32 values");
+    scales = static_cast<const float*>(row_scales.data());
+  }
+  const auto* id = static_cast<const std::int32_t*>(ids.data());
+  for (std::int64_t t = 0; t < ids.size(); ++t)
+    if (id[t] < 0 || id[t] >= vocab)
+      MIXPREC_THROW(invalid_argument, op, "ids[", t, "] = ", id[t], " is outside the vocabulary [0, ", vocab, ")");
+  const std::size_t es = size_of(table.type()), os = size_of(y.type);
+  std::vector<float> widened(int8 ? std::size_t(d) : 0);
+  for (std::int64_t t = 0; t < ids.size(); ++t) {
+    const void* row = static_cast<const char*>(table.data()) + std::size_t(id[t]) * std::size_t(table.stride(0)) * es;
+    const view dst(static_cast<char*>(const_cast<void*>(y.data)) + std::size_t(t * y.ld) * os, y.type, {d}, {1},
+                   out.ctx());
+    if (!int8) {
+      convert(const_view(row, table.type(), {d}, {1}, table.ctx()), dst);
+      continue;
+    }
+    // scale * q, rounded once to out's dtype: widen to f32 (exact), scale, convert.
+    const view w = make_view(widened.data(), d);
+    convert(const_view(row, dtype::i8, {d}, {1}, table.ctx()), w);
+    scale(double(scales[id[t]]), w, w);
+    convert(w, dst);
+  }
 }
 
 }  // namespace mixprec

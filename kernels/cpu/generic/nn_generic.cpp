@@ -34,6 +34,7 @@ void add_nn(const detail::kernel_sink& sink, const variant_desc& v) {
     add_kernel<detail::op_id::eltwise>(sink, v, t, t, &nn_scalar<T, Parallel>::eltwise);
     add_kernel<detail::op_id::softmax>(sink, v, t, t, &nn_scalar<T, Parallel>::softmax);
     add_kernel<detail::op_id::norm>(sink, v, t, t, &nn_scalar<T, Parallel>::norm);
+    add_kernel<detail::op_id::rope>(sink, v, t, t, &nn_rope<lane1<float>>::rope<T, Parallel>);
   };
   one(float{});
   one(bfloat16{});
