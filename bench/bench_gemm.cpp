@@ -268,7 +268,7 @@ void bench_onednn(benchmark::State& state, const gemm_types* t, gemm_shape s, bo
     const memory::desc b_plain({s.k, s.n}, dnnl_type(t->b), tag::ab);
     const memory::desc b_md({s.k, s.n}, dnnl_type(t->b), packed ? tag::any : tag::ab);
     const memory::desc c_md({s.m, s.n}, dnnl_type(t->c), tag::ab);
-    const matmul::primitive_desc pd(matmul::desc(a_md, b_md, c_md), eng);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), eng);
     memory am(a_md, eng, a.data()), bm(b_plain, eng, b.data()), cm(c_md, eng, c.data());
     const int copies = weight_copies(s, b.bytes());
     std::vector<memory> weights;
@@ -278,7 +278,7 @@ void bench_onednn(benchmark::State& state, const gemm_types* t, gemm_shape s, bo
       weights.push_back(wm);
     }
     strm.wait();
-    const matmul prim(pd);
+    const dnnl::matmul prim(pd);
     prim.execute(strm, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, weights[0]}, {DNNL_ARG_DST, cm}});
     strm.wait();
     if (!verify(state, a, b, c.data(), t->c, s)) return;

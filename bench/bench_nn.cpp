@@ -101,6 +101,43 @@ void bench_mixprec(benchmark::State& state, nn_op op, dtype t) {
   set_counters(state, timer, bytes, flops_per_element(op) * double(n));
 }
 
+/// y = x W^T with W n x k in a GGUF block format: bytes are the weights' (what bounds
+/// decode), FLOPs 2 m n k.
+void bench_block_matmul(benchmark::State& state, block_format f, std::int64_t m) {
+  const std::int64_t n = 4096, k = 4096;
+  std::vector<float> w(std::size_t(n * k)), x(std::size_t(m * k)), y(std::size_t(m * n));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(int(i % 61) - 30) * 0.03f;
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) * 0.1f;
+  const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f);
+  const const_view xv = make_view(x.data(), {m, k});
+  const view yv = make_view(y.data(), {m, n});
+  matmul(xv, W, yv);
+  loop_timer timer;
+  for (auto _ : state) {
+    matmul(xv, W, yv);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, double(W.bytes()), 2.0 * double(m * n * k));
+}
+
+/// The bf16 pre-packed GEMM at the same shape, the comparison the block formats must beat.
+void bench_bf16_packed(benchmark::State& state, std::int64_t m) {
+  const std::int64_t n = 4096, k = 4096;
+  buffer w(dtype::bf16, k * n), x(dtype::bf16, m * k), y(dtype::f32, m * n);
+  fill_ramp(w);
+  fill_ramp(x);
+  const packed_matrix W = packed_matrix::pack(const_view(w.data(), dtype::bf16, {k, n}, {n, 1}, w.ctx()));
+  const const_view xv(x.data(), dtype::bf16, {m, k}, {k, 1}, x.ctx());
+  const view yv(y.data(), dtype::f32, {m, n}, {n, 1}, y.ctx());
+  gemm(trans::no, 1.0, xv, W, 0.0, yv);
+  loop_timer timer;
+  for (auto _ : state) {
+    gemm(trans::no, 1.0, xv, W, 0.0, yv);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, double(w.bytes()), 2.0 * double(m * n * k));
+}
+
 #if defined(MIXPREC_BENCH_ONEDNN)
 dnnl::memory::data_type dnnl_type_of(dtype t) {
   return t == dtype::bf16  ? dnnl::memory::data_type::bf16
@@ -179,6 +216,18 @@ int register_all() {
             ->Unit(benchmark::kMillisecond);
 #endif
     }
+  for (std::int64_t m : {1, 8}) {
+    const std::string shape = "/m" + std::to_string(m) + "_n4096_k4096";
+    for (block_format f : {block_format::q8_0, block_format::q4_0})
+      benchmark::RegisterBenchmark((std::string("nn/matmul/") + name_of(f) + shape).c_str(),
+                                   [f, m](benchmark::State& st) { bench_block_matmul(st, f, m); })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("nn/matmul/bf16_packed" + shape).c_str(),
+                                 [m](benchmark::State& st) { bench_bf16_packed(st, m); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   return 0;
 }
 const int registered = register_all();

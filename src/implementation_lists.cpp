@@ -107,6 +107,10 @@ MIXPREC_LIST(nn_row_ops,
              {"generic", "one lane at a time on the context's threads; f64 statistics when asked"},
              {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});
 
+MIXPREC_LIST(block_matmul_ops,
+             {"generic", "weight rows split among threads, each read once for all m rows; x quantized once per call"},
+             {"ref", "one thread, output by output: the fallback"});
+
 #undef MIXPREC_LIST
 
 }  // namespace
@@ -160,6 +164,8 @@ implementation_list implementations_of(op_id op) {
     case op_id::norm:
     case op_id::rope:
       return nn_row_ops;
+    case op_id::block_matmul:
+      return block_matmul_ops;
     case op_id::count_:
       break;
   }

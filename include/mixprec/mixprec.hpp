@@ -14,6 +14,7 @@
 
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
+#include "mixprec/block_quant.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/error.hpp"

@@ -18,7 +18,7 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 9;
+inline constexpr int kernel_abi_version = 10;
 
 /// What a kernel needs from its context at run time.
 struct exec_args {
@@ -453,6 +453,25 @@ struct rope_args {
   bool adjacent;
 };
 
+/// y (m x n, f32) = x (m x k, f32) * W^T with W in a GGUF block format (src/internal/
+/// block_format.hpp): n rows of k / 32 blocks. x's blocks are quantized to Q8_0 on the fly;
+/// each block pair adds d_x d_w (q_x . q_w) in f32. Keyed (f32, f32); the format is the
+/// problem's.
+struct block_matmul_args {
+  std::int64_t m, n, k;
+  const float* x;
+  std::int64_t ldx;
+  const std::uint8_t* w;
+  bool q4_0;  // else Q8_0
+  float* y;
+  std::int64_t ldy;
+};
+struct block_matmul_problem {
+  bool q4_0 = false;
+  std::int64_t m = 0;
+};
+using block_matmul_fn = void (*)(const exec_args&, const block_matmul_args& a);
+
 /// What a row-wise NN kernel's supports() looks at.
 struct nn_problem {
   accumulation acc = accumulation::standard;
@@ -508,7 +527,8 @@ struct nn_kernel_table {
   X(eltwise, eltwise_fn)                     \
   X(softmax, softmax_fn)                     \
   X(norm, norm_fn)                           \
-  X(rope, rope_fn)
+  X(rope, rope_fn)                           \
+  X(block_matmul, block_matmul_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,
@@ -607,6 +627,7 @@ void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
 void register_cpu_quantize_kernels(const kernel_sink& sink);
 void register_cpu_nn_kernels(const kernel_sink& sink);
+void register_cpu_block_matmul_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

@@ -1,0 +1,66 @@
+// GGUF's Q8_0 and Q4_0 blocks, bit for bit their reference quantization: one definition for
+// the weights (src/quant/block_quant.cpp) and for the activations the matmul kernels
+// quantize on the fly (kernels/), so both sides follow the same rule.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "mixprec/float16.hpp"
+
+namespace mixprec::detail {
+
+inline constexpr int qk = 32;  // values per block
+
+/// One Q8_0 block: d = max|x| / 127 (stored as f16), q = round(x / d) half away from zero,
+/// from the f32 d (not the rounded one), as ggml's quantize_row_q8_0_ref does.
+inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
+  float amax = 0.0f;
+  for (int j = 0; j < qk; ++j) amax = std::max(amax, std::fabs(x[j]));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const std::uint16_t bits = half(d).bits();
+  std::memcpy(out, &bits, 2);
+  for (int j = 0; j < qk; ++j) out[2 + j] = std::uint8_t(std::int8_t(std::round(x[j] * id)));
+}
+
+/// One Q4_0 block: d = m / -8, m the value of largest magnitude (the first of equals), and
+/// q = min(15, trunc(x / d + 8.5)), values j and j + 16 in the low and high nibble of byte j
+/// (ggml's quantize_row_q4_0_ref).
+inline void quantize_q4_0_block(const float* x, std::uint8_t* out) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < qk; ++j)
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  const float d = max / -8.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const std::uint16_t bits = half(d).bits();
+  std::memcpy(out, &bits, 2);
+  for (int j = 0; j < qk / 2; ++j) {
+    const std::uint8_t lo = std::uint8_t(std::min(15, int(std::int8_t(x[j] * id + 8.5f))));
+    const std::uint8_t hi = std::uint8_t(std::min(15, int(std::int8_t(x[j + qk / 2] * id + 8.5f))));
+    out[2 + j] = std::uint8_t(lo | (hi << 4));
+  }
+}
+
+/// The block's f16 scale as f32.
+inline float block_scale(const std::uint8_t* block) {
+  std::uint16_t bits;
+  std::memcpy(&bits, block, 2);
+  return float(half::from_bits(bits));
+}
+
+/// The block's 32 values as integers: Q8_0's q, Q4_0's nibble - 8.
+inline void block_ints_q8_0(const std::uint8_t* block, std::int8_t* q) { std::memcpy(q, block + 2, qk); }
+inline void block_ints_q4_0(const std::uint8_t* block, std::int8_t* q) {
+  for (int j = 0; j < qk / 2; ++j) {
+    q[j] = std::int8_t((block[2 + j] & 0x0F) - 8);
+    q[j + qk / 2] = std::int8_t((block[2 + j] >> 4) - 8);
+  }
+}
+
+}  // namespace mixprec::detail

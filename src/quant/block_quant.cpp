@@ -1,0 +1,138 @@
+// GGUF block formats: quantizing weights row by row (src/internal/block_format.hpp, the
+// formats' reference rule), dequantizing, and the checks before the block matmul kernel runs.
+#include <cmath>
+#include <cstring>
+
+#include "internal/block_format.hpp"
+#include "internal/dispatch.hpp"
+#include "internal/error_macros.hpp"
+#include "mixprec/block_quant.hpp"
+
+namespace mixprec {
+namespace {
+
+/// A rank-2 (or rank-1: one row) f32 row-major CPU view: rows, cols, row stride.
+struct f32_rows {
+  const float* data;
+  std::int64_t rows, cols, ld;
+};
+
+f32_rows f32_rows_of(const char* op, const char* name, const const_view& v) {
+  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, name, " has no context (a default-constructed view)");
+  if (v.type() != dtype::f32) MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; it must be f32");
+  if (v.ctx().kind() != backend::cpu) MIXPREC_THROW(unsupported, op, name, " must be in CPU memory");
+  if (v.rank() == 1) {
+    if (v.stride(0) != 1 && v.extent(0) > 1) MIXPREC_THROW(unsupported, op, name, " must have unit stride");
+    return {static_cast<const float*>(v.data()), 1, v.extent(0), v.extent(0)};
+  }
+  if (v.rank() != 2) MIXPREC_THROW(shape_mismatch, op, name, " must be rank 1 or 2, not rank ", v.rank());
+  if (v.stride(1) != 1 && v.extent(1) > 1)
+    MIXPREC_THROW(unsupported, op, name, " must be row-major with unit column stride");
+  return {static_cast<const float*>(v.data()), v.extent(0), v.extent(1), v.stride(0)};
+}
+
+void check_cols(const char* op, std::int64_t cols) {
+  if (cols % block_values != 0)
+    MIXPREC_THROW(shape_mismatch, op, "rows of ", cols, " values are not whole blocks of ", block_values);
+}
+
+}  // namespace
+
+const char* name_of(block_format f) { return f == block_format::q8_0 ? "q8_0" : "q4_0"; }
+
+block_matrix block_matrix::quantize(const_view wv, block_format f) {
+  constexpr const char* op = "block_matrix::quantize";
+  const f32_rows w = f32_rows_of(op, "w", wv);
+  check_cols(op, w.cols);
+  for (std::int64_t i = 0; i < w.rows; ++i)
+    for (std::int64_t j = 0; j < w.cols; ++j)
+      if (!std::isfinite(w.data[i * w.ld + j]))
+        MIXPREC_THROW(invalid_argument, op, "w(", i, ", ", j, ") = ", w.data[i * w.ld + j],
+                      " is not finite; a block format has no Inf or NaN");
+  block_matrix m;
+  m.rows_ = w.rows, m.cols_ = w.cols, m.format_ = f;
+  const std::int64_t blocks = w.cols / block_values;
+  m.data_.resize(std::size_t(w.rows * blocks) * block_bytes(f));
+  for (std::int64_t i = 0; i < w.rows; ++i)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      std::uint8_t* out = m.data_.data() + std::size_t(i * blocks + b) * block_bytes(f);
+      const float* x = w.data + i * w.ld + b * block_values;
+      if (f == block_format::q8_0)
+        detail::quantize_q8_0_block(x, out);
+      else
+        detail::quantize_q4_0_block(x, out);
+    }
+  return m;
+}
+
+block_matrix block_matrix::from_bytes(const void* data, std::size_t bytes, std::int64_t rows, std::int64_t cols,
+                                      block_format f) {
+  constexpr const char* op = "block_matrix::from_bytes";
+  if (rows < 0 || cols < 0) MIXPREC_THROW(invalid_argument, op, "negative shape ", rows, " x ", cols);
+  check_cols(op, cols);
+  const std::size_t want = std::size_t(rows * (cols / block_values)) * block_bytes(f);
+  if (bytes != want)
+    MIXPREC_THROW(shape_mismatch, op, rows, " x ", cols, " in ", name_of(f), " takes ", want, " bytes, not ", bytes);
+  if (want > 0 && !data) MIXPREC_THROW(invalid_argument, op, "data is null");
+  block_matrix m;
+  m.rows_ = rows, m.cols_ = cols, m.format_ = f;
+  m.data_.assign(static_cast<const std::uint8_t*>(data), static_cast<const std::uint8_t*>(data) + want);
+  return m;
+}
+
+void block_matrix::dequantize(view out) const {
+  constexpr const char* op = "block_matrix::dequantize";
+  const f32_rows o = f32_rows_of(op, "out", out);
+  if (o.rows != rows_ || o.cols != cols_)
+    MIXPREC_THROW(shape_mismatch, op, "out is ", o.rows, " x ", o.cols, " but the matrix is ", rows_, " x ", cols_);
+  float* dst = const_cast<float*>(o.data);
+  const std::int64_t blocks = cols_ / block_values;
+  std::int8_t q[block_values];
+  for (std::int64_t i = 0; i < rows_; ++i)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::uint8_t* block = data_.data() + std::size_t(i * blocks + b) * block_bytes(format_);
+      if (format_ == block_format::q8_0)
+        detail::block_ints_q8_0(block, q);
+      else
+        detail::block_ints_q4_0(block, q);
+      const float d = detail::block_scale(block);
+      for (std::int64_t t = 0; t < block_values; ++t) dst[i * o.ld + b * block_values + t] = float(q[t]) * d;
+    }
+}
+
+void matmul(const_view xv, const block_matrix& w, view yv) {
+  constexpr const char* op = "matmul";
+  const f32_rows x = f32_rows_of(op, "x", xv), y = f32_rows_of(op, "y", yv);
+  if (x.cols != w.cols())
+    MIXPREC_THROW(shape_mismatch, op, "x has ", x.cols, " columns but W is ", w.rows(), " x ", w.cols(),
+                  " (y = x W^T needs x's columns = W's columns)");
+  if (y.rows != x.rows || y.cols != w.rows())
+    MIXPREC_THROW(shape_mismatch, op, "y is ", y.rows, " x ", y.cols, "; it must be ", x.rows, " x ", w.rows());
+  const char* xb = reinterpret_cast<const char*>(x.data);
+  const char* yb = reinterpret_cast<const char*>(y.data);
+  const std::int64_t xs = ((x.rows - 1) * x.ld + x.cols) * 4, ys = ((y.rows - 1) * y.ld + y.cols) * 4;
+  if (x.rows > 0 && y.cols > 0 && xb < yb + ys && yb < xb + xs) MIXPREC_THROW(invalid_argument, op, "y overlaps x");
+  for (std::int64_t i = 0; i < x.rows; ++i)
+    for (std::int64_t j = 0; j < x.cols; ++j)
+      if (!std::isfinite(x.data[i * x.ld + j]))
+        MIXPREC_THROW(invalid_argument, op, "x(", i, ", ", j, ") = ", x.data[i * x.ld + j],
+                      " is not finite; x is quantized to Q8_0, which has no Inf or NaN");
+  if (x.rows == 0 || w.rows() == 0) return;
+  if (x.cols == 0) {
+    for (std::int64_t i = 0; i < y.rows; ++i)
+      std::memset(const_cast<float*>(y.data) + i * y.ld, 0, std::size_t(y.cols) * 4);
+    return;
+  }
+  const detail::block_matmul_args a{
+      x.rows, w.rows(), x.cols, x.data, x.ld, w.data(), w.format() == block_format::q4_0, const_cast<float*>(y.data),
+      y.ld};
+  const detail::block_matmul_problem problem{a.q4_0, a.m};
+  detail::dispatch<detail::op_id::block_matmul>(
+      *detail::state_of(xv.ctx()), dtype::f32, dtype::f32, &problem, accumulation::standard,
+      [&](detail::block_matmul_fn kernel, const detail::exec_args& ex) { kernel(ex, a); },
+      [&] {
+        return std::make_pair(std::string(name_of(w.format())), detail::cat(x.rows, "x", w.rows(), "x", x.cols));
+      });
+}
+
+}  // namespace mixprec

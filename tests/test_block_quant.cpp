@@ -1,0 +1,173 @@
+// GGUF block formats: quantization bit for bit against the formats' definitions written out
+// here, dequantization, and y = x W^T on every registered kernel against the exact sum of the
+// quantized block products.
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "mixprec/block_quant.hpp"
+#include "support/harness.hpp"
+
+namespace mixprec::test {
+namespace {
+
+/// Q8_0 as its definition reads: d = max|x| / 127 in f32, stored as f16; q = roundf(x * (1/d)).
+std::vector<std::uint8_t> q8_0_by_definition(const float* x) {
+  std::vector<std::uint8_t> out(34);
+  float amax = 0;
+  for (int j = 0; j < 32; ++j) amax = std::fabs(x[j]) > amax ? std::fabs(x[j]) : amax;
+  const float d = amax / 127.0f, id = d == 0.0f ? 0.0f : 1.0f / d;
+  const std::uint16_t bits = half(d).bits();
+  out[0] = std::uint8_t(bits & 0xFF), out[1] = std::uint8_t(bits >> 8);
+  for (int j = 0; j < 32; ++j) out[std::size_t(2 + j)] = std::uint8_t(std::int8_t(roundf(x[j] * id)));
+  return out;
+}
+
+/// Q4_0 as its definition reads: m the first value of largest magnitude, d = m / -8,
+/// q = min(15, (int8_t)(x / d + 8.5)), value j low nibble and j + 16 high nibble of byte j.
+std::vector<std::uint8_t> q4_0_by_definition(const float* x) {
+  std::vector<std::uint8_t> out(18);
+  float amax = 0, m = 0;
+  for (int j = 0; j < 32; ++j)
+    if (std::fabs(x[j]) > amax) amax = std::fabs(x[j]), m = x[j];
+  const float d = m / -8.0f, id = d == 0.0f ? 0.0f : 1.0f / d;
+  const std::uint16_t bits = half(d).bits();
+  out[0] = std::uint8_t(bits & 0xFF), out[1] = std::uint8_t(bits >> 8);
+  for (int j = 0; j < 16; ++j) {
+    int lo = std::int8_t(x[j] * id + 8.5f), hi = std::int8_t(x[j + 16] * id + 8.5f);
+    lo = lo > 15 ? 15 : lo, hi = hi > 15 ? 15 : hi;
+    out[std::size_t(2 + j)] = std::uint8_t(lo | (hi << 4));
+  }
+  return out;
+}
+
+/// Rows of random values, with blocks that probe the rules: all zero, ties at half steps, the
+/// largest magnitude negative, and equal magnitudes of both signs.
+std::vector<float> probe_rows(std::int64_t rows, std::int64_t cols, unsigned seed) {
+  std::vector<float> w(std::size_t(rows * cols));
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(-3, 3);
+  for (auto& v : w) v = d(gen);
+  for (int j = 0; j < 32; ++j) w[std::size_t(j)] = 0;
+  if (cols >= 64) {
+    for (int j = 0; j < 32; ++j) w[std::size_t(32 + j)] = float(j - 16) * 0.5f;  // halves: ties in q
+    w[std::size_t(32 + 5)] = -127.0f;                                            // the max is negative
+  }
+  if (rows > 1) w[std::size_t(cols + 3)] = 2.5f, w[std::size_t(cols + 4)] = -2.5f;  // first of equals
+  return w;
+}
+
+TEST(block_quant, quantize_is_bit_for_bit_the_formats_definition) {
+  const std::int64_t rows = 5, cols = 256;
+  const std::vector<float> w = probe_rows(rows, cols, 1);
+  for (block_format f : {block_format::q8_0, block_format::q4_0}) {
+    const block_matrix m = block_matrix::quantize(make_view(w.data(), {rows, cols}), f);
+    ASSERT_EQ(m.bytes(), std::size_t(rows * cols / 32) * block_bytes(f));
+    for (std::int64_t b = 0; b < rows * cols / 32; ++b) {
+      const std::vector<std::uint8_t> want = f == block_format::q8_0 ? q8_0_by_definition(&w[std::size_t(b * 32)])
+                                                                     : q4_0_by_definition(&w[std::size_t(b * 32)]);
+      ASSERT_EQ(0, std::memcmp(m.data() + std::size_t(b) * block_bytes(f), want.data(), want.size()))
+          << name_of(f) << " block " << b;
+    }
+    // Dequantized values are (q - offset) * d exactly, and within half a step of w.
+    std::vector<float> back(w.size());
+    m.dequantize(make_view(back.data(), {rows, cols}));
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const std::uint8_t* block = m.data() + (i / 32) * block_bytes(f);
+      std::uint16_t bits;
+      std::memcpy(&bits, block, 2);
+      const float d = float(half::from_bits(bits));
+      const std::size_t t = i % 32;
+      const int q = f == block_format::q8_0 ? int(std::int8_t(block[2 + t]))
+                                            : int(t < 16 ? (block[2 + t] & 15) : (block[2 + t - 16] >> 4)) - 8;
+      ASSERT_EQ(back[i], float(q) * d) << name_of(f) << " value " << i;
+      // Half a step (Q4_0: a whole one, for values of the sign opposite to the block's
+      // largest, whose range ends at -7/8 of it), plus the f16 rounding of d (2^-11 of q d).
+      const double step = f == block_format::q8_0 ? 0.5 : 1.0;
+      ASSERT_LE(std::abs(back[i] - w[i]), step * std::abs(d) * 1.0001 + std::abs(w[i]) * 0x1p-10 + 1e-30)
+          << name_of(f) << " value " << i;
+    }
+  }
+}
+
+TEST(block_quant, bytes_round_trip_and_bad_shapes_are_refused) {
+  const std::vector<float> w = probe_rows(2, 64, 2);
+  const block_matrix m = block_matrix::quantize(make_view(w.data(), {2, 64}), block_format::q4_0);
+  const block_matrix c = block_matrix::from_bytes(m.data(), m.bytes(), 2, 64, block_format::q4_0);
+  EXPECT_EQ(0, std::memcmp(c.data(), m.data(), m.bytes()));
+  expect_error([&] { block_matrix::from_bytes(m.data(), m.bytes() - 1, 2, 64, block_format::q4_0); },
+               status::shape_mismatch, "takes 72 bytes, not 71");
+  std::vector<float> odd(2 * 48, 1.0f);
+  expect_error(
+      [&] {
+        block_matrix::quantize(make_view(odd.data(), {2, 48}), block_format::q8_0);
+      },
+      status::shape_mismatch, "not whole blocks of 32");
+  std::vector<float> bad = w;
+  bad[70] = std::numeric_limits<float>::infinity();
+  expect_error(
+      [&] {
+        block_matrix::quantize(make_view(bad.data(), {2, 64}), block_format::q8_0);
+      },
+      status::invalid_argument, "w(1, 6) = inf is not finite");
+  std::vector<float> x(3 * 32, 1.0f), y(3 * 2, 9.0f);
+  expect_error(
+      [&] {
+        matmul(make_view(x.data(), {3, 32}), m, make_view(y.data(), {3, 2}));
+      },
+      status::shape_mismatch, "x has 32 columns but W is 2 x 64");
+  EXPECT_EQ(y, std::vector<float>(6, 9.0f));
+}
+
+class block_matmul_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(block_matmul_kernels, matches_the_exact_sum_of_quantized_block_products) {
+  const force_kernel pin(GetParam().name);
+  const std::int64_t n = 37, k = 256, blocks = k / 32;
+  const std::vector<float> w = probe_rows(n, k, 3);
+  for (block_format f : {block_format::q8_0, block_format::q4_0}) {
+    const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f);
+    std::vector<float> wd(w.size());
+    W.dequantize(make_view(wd.data(), {n, k}));
+    for (std::int64_t m : {1, 3, 64, 65}) {
+      const std::int64_t ldx = k + 3, ldy = n + 2;
+      std::vector<float> x(std::size_t(m * ldx), 0.0f), y(std::size_t(m * ldy), 5.0f);
+      std::mt19937 gen{unsigned(m)};
+      std::uniform_real_distribution<float> d(-2, 2);
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < k; ++j) x[std::size_t(i * ldx + j)] = d(gen);
+      matmul(make_view(x.data(), {m, k}, {ldx, 1}), W, make_view(y.data(), {m, n}, {ldy, 1}));
+      for (std::int64_t i = 0; i < m; ++i) {
+        // x's row as Q8_0 blocks, by the definition; then the exact sum of block products.
+        std::vector<double> xd(static_cast<std::size_t>(k));
+        for (std::int64_t b = 0; b < blocks; ++b) {
+          const std::vector<std::uint8_t> qb = q8_0_by_definition(&x[std::size_t(i * ldx + b * 32)]);
+          std::uint16_t bits;
+          std::memcpy(&bits, qb.data(), 2);
+          for (int t = 0; t < 32; ++t)
+            xd[std::size_t(b * 32 + t)] = double(std::int8_t(qb[std::size_t(2 + t)])) * double(half::from_bits(bits));
+        }
+        for (std::int64_t j = 0; j < n; ++j) {
+          double exact = 0, magnitude = 0;
+          for (std::int64_t b = 0; b < blocks; ++b) {
+            double term = 0;
+            for (int t = 0; t < 32; ++t)
+              term += xd[std::size_t(b * 32 + t)] * double(wd[std::size_t(j * k + b * 32 + t)]);
+            exact += term;
+            magnitude += std::abs(term);
+          }
+          const double bound = double(blocks + 2) * 0x1p-24 * magnitude + 1e-30;
+          ASSERT_LE(std::abs(double(y[std::size_t(i * ldy + j)]) - exact), bound)
+              << GetParam().name << " " << name_of(f) << " m " << m << " at " << i << "," << j;
+        }
+        ASSERT_EQ(y[std::size_t(i * ldy + n)], 5.0f) << "row padding written";
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, block_matmul_kernels, ::testing::ValuesIn(runnable_kernels("block_matmul")),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace mixprec::test
