@@ -108,6 +108,7 @@ MIXPREC_LIST(nn_row_ops,
              {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});
 
 MIXPREC_LIST(block_matmul_ops,
+             {"avx512_bf16", "vpdpbusd on two blocks per zmm, f32 lanes scaled per block, one reduction per output"},
              {"generic", "weight rows split among threads, each read once for all m rows; x quantized once per call"},
              {"ref", "one thread, output by output: the fallback"});
 

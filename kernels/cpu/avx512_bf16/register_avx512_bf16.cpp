@@ -11,6 +11,7 @@ void register_cpu_avx512_bf16_kernels(const kernel_sink& sink) {
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::bf16, dtype::f32, kern::avx512_bf16::gemm_kernel_bf16);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::u8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::i8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);
+  kern::add_kernel<detail::op_id::block_matmul>(sink, g, dtype::f32, dtype::f32, kern::avx512_bf16::block_matmul_vnni);
 }
 
 }  // namespace mixprec::detail

@@ -1,0 +1,154 @@
+// y = x W^T with W in GGUF's Q8_0 / Q4_0 blocks on the VNNI dot product (vpdpbusd: u8 x s8
+// quads into s32, exact). x's rows are quantized to Q8_0 once per call, as the portable
+// kernel does (src/internal/block_format.hpp), and kept in the form each weight format
+// multiplies: one zmm holds two blocks (64 values), and its 16 s32 lanes are 8 partial sums
+// per block, scaled by d_x d_w per lane and accumulated in f32 lanes, reduced once per output.
+//   Q4_0: the nibbles q (0..15) are the unsigned side, x's q the signed one:
+//         sum (q - 8) x = vpdpbusd(-8 sum_lane x, q, x), the lane sums precomputed per call.
+//   Q8_0: x + 128 is the unsigned side, w the signed one:
+//         sum x w = vpdpbusd(-128 sum_lane w, x + 128, w), the lane sums by one vpdpbusd of ones.
+// Weight rows are split among threads; a weight pair is decoded once per four rows of x.
+#include <immintrin.h>
+
+#include <cstring>
+#include <vector>
+
+#include "internal/block_format.hpp"
+#include "internal/parallel.hpp"
+#include "kernels/cpu/avx512_bf16/kernels_avx512_bf16.hpp"
+
+namespace mixprec::kern::avx512_bf16 {
+namespace {
+
+using idx = std::int64_t;
+
+/// 64 bytes kept between passes (a std::vector of __m512 would drop their alignment).
+struct alignas(64) zmm_store {
+  unsigned char bytes[64];
+};
+__m512i load_i(const zmm_store& z) { return _mm512_load_si512(z.bytes); }
+__m512 load_f(const zmm_store& z) { return _mm512_load_ps(reinterpret_cast<const float*>(z.bytes)); }
+
+/// x's rows as Q8_0, per pair of blocks (64 values): the s8 values, the u8 values + 128,
+/// -8 times the lane sums (for Q4_0) and the two scales spread over 8 lanes each.
+struct x_blocks {
+  idx pairs;
+  std::vector<zmm_store> s8, u8, neg8_lane_sums, scales;
+};
+
+x_blocks quantize_x(const detail::block_matmul_args& a) {
+  const idx blocks = a.k / detail::qk, pairs = (blocks + 1) / 2;
+  const std::size_t count = std::size_t(a.m * pairs);
+  x_blocks x{pairs, std::vector<zmm_store>(count), std::vector<zmm_store>(count), std::vector<zmm_store>(count),
+             std::vector<zmm_store>(count)};
+  const __m512i ones = _mm512_set1_epi8(1), bias = _mm512_set1_epi8(char(-128));
+  for (idx i = 0; i < a.m; ++i)
+    for (idx p = 0; p < pairs; ++p) {
+      alignas(64) std::int8_t q[64] = {};
+      float d[2] = {0.0f, 0.0f};
+      for (int h = 0; h < 2 && 2 * p + h < blocks; ++h) {
+        std::uint8_t block[34];
+        detail::quantize_q8_0_block(a.x + i * a.ldx + (2 * p + h) * detail::qk, block);
+        d[h] = detail::block_scale(block);
+        detail::block_ints_q8_0(block, q + 32 * h);
+      }
+      const __m512i s = _mm512_load_si512(q);
+      const std::size_t at = std::size_t(i * pairs + p);
+      const __m512i lane_sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, s);
+      _mm512_store_si512(x.s8[at].bytes, s);
+      _mm512_store_si512(x.u8[at].bytes, _mm512_xor_si512(s, bias));  // q + 128 as u8
+      _mm512_store_si512(x.neg8_lane_sums[at].bytes,
+                         _mm512_slli_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), lane_sums), 3));
+      _mm512_store_ps(reinterpret_cast<float*>(x.scales[at].bytes),
+                      _mm512_insertf32x8(_mm512_set1_ps(d[0]), _mm256_set1_ps(d[1]), 1));
+    }
+  return x;
+}
+
+/// A block's f16 scale by F16C.
+float scale_at(const std::uint8_t* block) {
+  std::uint16_t bits;
+  std::memcpy(&bits, block, 2);
+  return _cvtsh_ss(bits);
+}
+
+/// One pair of weight blocks as the kernel multiplies them: the 64 values (Q4_0: nibbles
+/// 0..15, unsigned; Q8_0: s8), the two scales over 8 lanes each, and (Q8_0) -128 times the
+/// values' lane sums.
+template <bool Q4>
+struct w_pair {
+  __m512i w, neg128_sums;
+  __m512 d;
+  w_pair(const std::uint8_t* b0, bool both) {
+    constexpr idx size = Q4 ? 18 : 34;
+    const std::uint8_t* b1 = b0 + size;
+    if constexpr (Q4) {
+      const __m128i low4 = _mm_set1_epi8(0x0F);
+      auto nibbles = [&](const std::uint8_t* b) {
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
+        return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), low4), _mm_and_si128(q, low4));
+      };
+      w = _mm512_inserti64x4(_mm512_castsi256_si512(nibbles(b0)), both ? nibbles(b1) : _mm256_setzero_si256(), 1);
+      neg128_sums = _mm512_setzero_si512();
+    } else {
+      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2));
+      const __m256i hi = both ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)) : _mm256_setzero_si256();
+      w = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+      const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), w);
+      neg128_sums = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), sums), 7);
+    }
+    d = _mm512_insertf32x8(_mm512_set1_ps(scale_at(b0)), _mm256_set1_ps(both ? scale_at(b1) : 0.0f), 1);
+  }
+  /// acc += (x_row's pair . this pair) * d_x d_w, per lane.
+  __m512 madd(const x_blocks& x, std::size_t at, __m512 acc) const {
+    const __m512i dot = Q4 ? _mm512_dpbusd_epi32(load_i(x.neg8_lane_sums[at]), w, load_i(x.s8[at]))
+                           : _mm512_dpbusd_epi32(neg128_sums, load_i(x.u8[at]), w);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, load_f(x.scales[at])), acc);
+  }
+};
+
+/// Rows [i0, i0 + R) of x against weight row j: R accumulators in registers.
+template <bool Q4, int R>
+void rows_against(const detail::block_matmul_args& a, const x_blocks& x, const std::uint8_t* row, idx blocks, idx i0,
+                  idx j) {
+  constexpr idx size = Q4 ? 18 : 34;
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  for (idx p = 0; p < x.pairs; ++p) {
+    const w_pair<Q4> w(row + std::size_t(2 * p * size), 2 * p + 1 < blocks);
+    for (int r = 0; r < R; ++r) acc[r] = w.madd(x, std::size_t((i0 + r) * x.pairs + p), acc[r]);
+  }
+  for (int r = 0; r < R; ++r) a.y[(i0 + r) * a.ldy + j] = _mm512_reduce_add_ps(acc[r]);
+}
+
+template <bool Q4>
+void block_matmul(const detail::exec_args& ex, const detail::block_matmul_args& a) {
+  const idx blocks = a.k / detail::qk;
+  const std::size_t row_bytes = std::size_t(blocks * (Q4 ? 18 : 34));
+  const x_blocks x = quantize_x(a);
+  const int chunks = detail::chunk_count(a.n * a.k, ex.threads, idx(1) << 16);
+  detail::parallel_chunks(chunks, [&](int c) {
+    idx j0, j1;
+    detail::chunk_range(a.n, chunks, c, 1, &j0, &j1);
+    for (idx j = j0; j < j1; ++j) {
+      const std::uint8_t* row = a.w + std::size_t(j) * row_bytes;
+      // Four rows of x at a time: the weight pair is decoded once for all four.
+      idx i = 0;
+      for (; i + 4 <= a.m; i += 4) rows_against<Q4, 4>(a, x, row, blocks, i, j);
+      for (; i < a.m; ++i) rows_against<Q4, 1>(a, x, row, blocks, i, j);
+    }
+  });
+}
+
+void block_matmul_kernel(const detail::exec_args& ex, const detail::block_matmul_args& a) {
+  if (a.q4_0)
+    block_matmul<true>(ex, a);
+  else
+    block_matmul<false>(ex, a);
+}
+
+}  // namespace
+
+const detail::block_matmul_fn block_matmul_vnni = &block_matmul_kernel;
+
+}  // namespace mixprec::kern::avx512_bf16
