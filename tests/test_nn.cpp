@@ -48,6 +48,16 @@ ld gelu_erf_ref(ld x) { return 0.5L * x * std::erfc(-x / std::sqrt(2.0L)); }
 ld gelu_tanh_ref(ld x) { return x / (1 + std::exp(-2 * 0.79788456080286535588L * (x + 0.044715L * x * x * x))); }
 ld silu_ref(ld x) { return x / (1 + std::exp(-x)); }
 
+/// Runs f(T{}) with kernel k forced, T its storage type (f32, bf16 or f16).
+template <class F>
+void on_nn_storage(const kernel_info& k, F&& f) {
+  const force_kernel pin(k.name);
+  with_type(k.in, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) f(tag);
+  });
+}
+
 class nn_eltwise_kernels : public ::testing::TestWithParam<kernel_info> {};
 class nn_softmax_kernels : public ::testing::TestWithParam<kernel_info> {};
 class nn_norm_kernels : public ::testing::TestWithParam<kernel_info> {};
@@ -61,10 +71,9 @@ const shape shapes[] = {{3, 37, 41}, {1, 50000, 50000}, {5, 16, 16}, {2, 1, 3}, 
 
 TEST_P(nn_eltwise_kernels, activations_match_long_double_within_the_stated_bound) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double uT = unit_of(k.in), u = 0x1p-24, floor = std::max(0x1p-100, tiny_of(k.in));
       const double lo = std::is_same_v<T, half> ? -11 : -90, hi = std::is_same_v<T, half> ? 11 : 40;
       for (const shape& s : shapes) {
@@ -93,10 +102,9 @@ TEST_P(nn_eltwise_kernels, activations_match_long_double_within_the_stated_bound
 
 TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double inf = std::numeric_limits<double>::infinity();
       std::vector<T> x = {T(inf), T(-inf), T(std::nan("")), T(0.0), T(-1000.0), T(-0.0)};
       for (activation act : {activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
@@ -114,10 +122,9 @@ TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
 
 TEST_P(nn_eltwise_kernels, binary_ops_broadcast_rows_and_columns_and_run_in_place) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double uT = unit_of(k.in), u = 0x1p-24, floor = tiny_of(k.in);
       const auto a = random_rows<T>(4, 37, 40, -3, 3, 1);
       const auto full = random_rows<T>(4, 37, 39, -3, 3, 2);
@@ -176,10 +183,9 @@ std::vector<ld> softmax_ref(const std::vector<ld>& z, bool log) {
 
 TEST_P(nn_softmax_kernels, rows_match_long_double_with_masks_causality_and_log) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double uT = unit_of(k.in), floor = tiny_of(k.in);
       const ld inf = std::numeric_limits<ld>::infinity();
       for (accumulation acc : {accumulation::standard, accumulation::f64}) {
@@ -235,10 +241,9 @@ TEST_P(nn_softmax_kernels, rows_match_long_double_with_masks_causality_and_log) 
 
 TEST_P(nn_softmax_kernels, an_all_masked_row_is_zero_and_a_nan_row_is_nan) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double inf = std::numeric_limits<double>::infinity();
       rows_of_t<T> x(2, 21, 21, -inf);
       for (std::int64_t j = 0; j < 21; ++j) x.at(1, j) = T(double(j % 5));
@@ -259,10 +264,9 @@ TEST_P(nn_softmax_kernels, an_all_masked_row_is_zero_and_a_nan_row_is_nan) {
 
 TEST_P(nn_norm_kernels, rms_and_layer_norm_match_long_double_and_the_fused_sum_is_exact) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double uT = unit_of(k.in), floor = tiny_of(k.in);
       for (accumulation acc : {accumulation::standard, accumulation::f64})
         for (const shape& s : {shape{4, 37, 40}, shape{2, 4096, 4096}, shape{3, 5, 8}}) {
@@ -328,10 +332,9 @@ class nn_rope_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(nn_rope_kernels, rotations_match_long_double_for_both_layouts_and_partial_rotation) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
+  on_nn_storage(k, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+    {
       const double uT = unit_of(k.in), u = 0x1p-24;
       const std::int64_t heads = 3, rows = 5;
       std::vector<std::int32_t> pos = {0, 1, 17, 4095, 100000};
