@@ -2,6 +2,8 @@
 // run (the roofline every memory-bound benchmark is reported against), and counters.
 #pragma once
 
+#include <algorithm>
+
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -39,6 +41,13 @@ inline void set_counters(benchmark::State& state, const loop_timer& timer, doubl
 inline std::string size_name(std::int64_t n) {
   if (n % (1 << 20) == 0) return "n" + std::to_string(n >> 20) + "M";
   return "n" + std::to_string(n);
+}
+
+/// Copies of a weight set a decode-shape benchmark cycles through so that each pass reads
+/// them from memory, not from the last level cache: 512 MiB in all.
+inline int weight_copies_beyond_cache(std::size_t bytes) {
+  const std::size_t total = std::size_t(512) << 20;
+  return int(std::max<std::size_t>(1, (total + bytes - 1) / std::max<std::size_t>(bytes, 1)));
 }
 
 }  // namespace mixprec::bench

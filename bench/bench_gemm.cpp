@@ -145,11 +145,7 @@ void set_gemm_counters(benchmark::State& state, const loop_timer& timer, const g
 }
 
 /// Copies of B an inference-shape benchmark cycles through (1 for the square shapes).
-int weight_copies(const gemm_shape& s, std::size_t bytes) {
-  if (s.m > 32) return 1;
-  const std::size_t total = std::size_t(512) << 20;
-  return int(std::max<std::size_t>(1, (total + bytes - 1) / bytes));
-}
+int weight_copies(const gemm_shape& s, std::size_t bytes) { return s.m > 32 ? 1 : weight_copies_beyond_cache(bytes); }
 
 std::string kernel_for(const gemm_types& t) {
   const dtype acc = t.c == dtype::f64 ? dtype::f64 : t.c == dtype::i32 ? dtype::i32 : dtype::f32;

@@ -102,22 +102,27 @@ void bench_mixprec(benchmark::State& state, nn_op op, dtype t) {
 }
 
 /// y = x W^T with W n x k in a GGUF block format: bytes are the weights' (what bounds
-/// decode), FLOPs 2 m n k.
+/// decode), FLOPs 2 m n k. The loop cycles through copies of W, so that it streams them
+/// from memory as a model larger than the caches does.
 void bench_block_matmul(benchmark::State& state, block_format f, std::int64_t m) {
   const std::int64_t n = 4096, k = 4096;
   std::vector<float> w(std::size_t(n * k)), x(std::size_t(m * k)), y(std::size_t(m * n));
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(int(i % 61) - 30) * 0.03f;
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) * 0.1f;
   const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f);
+  std::vector<block_matrix> copies(std::size_t(weight_copies_beyond_cache(W.bytes())), W);
   const const_view xv = make_view(x.data(), {m, k});
   const view yv = make_view(y.data(), {m, n});
   matmul(xv, W, yv);
+  std::size_t next = 0;
   loop_timer timer;
   for (auto _ : state) {
-    matmul(xv, W, yv);
+    matmul(xv, copies[next], yv);
+    next = (next + 1) % copies.size();
     benchmark::ClobberMemory();
   }
   set_counters(state, timer, double(W.bytes()), 2.0 * double(m * n * k));
+  state.counters["weight_copies"] = double(copies.size());
 }
 
 /// The bf16 pre-packed GEMM at the same shape, the comparison the block formats must beat.
@@ -126,16 +131,21 @@ void bench_bf16_packed(benchmark::State& state, std::int64_t m) {
   buffer w(dtype::bf16, k * n), x(dtype::bf16, m * k), y(dtype::f32, m * n);
   fill_ramp(w);
   fill_ramp(x);
-  const packed_matrix W = packed_matrix::pack(const_view(w.data(), dtype::bf16, {k, n}, {n, 1}, w.ctx()));
+  std::vector<packed_matrix> copies;
+  for (int c = weight_copies_beyond_cache(w.bytes()); c > 0; --c)
+    copies.push_back(packed_matrix::pack(const_view(w.data(), dtype::bf16, {k, n}, {n, 1}, w.ctx())));
   const const_view xv(x.data(), dtype::bf16, {m, k}, {k, 1}, x.ctx());
   const view yv(y.data(), dtype::f32, {m, n}, {n, 1}, y.ctx());
-  gemm(trans::no, 1.0, xv, W, 0.0, yv);
+  gemm(trans::no, 1.0, xv, copies[0], 0.0, yv);
+  std::size_t next = 0;
   loop_timer timer;
   for (auto _ : state) {
-    gemm(trans::no, 1.0, xv, W, 0.0, yv);
+    gemm(trans::no, 1.0, xv, copies[next], 0.0, yv);
+    next = (next + 1) % copies.size();
     benchmark::ClobberMemory();
   }
   set_counters(state, timer, double(w.bytes()), 2.0 * double(m * n * k));
+  state.counters["weight_copies"] = double(copies.size());
 }
 
 #if defined(MIXPREC_BENCH_ONEDNN)

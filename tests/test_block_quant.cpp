@@ -119,6 +119,28 @@ TEST(block_quant, bytes_round_trip_and_bad_shapes_are_refused) {
   EXPECT_EQ(y, std::vector<float>(6, 9.0f));
 }
 
+TEST(block_quant, an_embedding_table_in_a_block_format_gives_its_dequantized_rows) {
+  const std::int64_t vocab = 9, d = 64;
+  const std::vector<float> w = probe_rows(vocab, d, 4);
+  const block_matrix table = block_matrix::quantize(make_view(w.data(), {vocab, d}), block_format::q4_0);
+  std::vector<float> all(w.size());
+  table.dequantize(make_view(all.data(), {vocab, d}));
+  std::vector<std::int32_t> ids = {8, 0, 8, 3};
+  std::vector<bfloat16> out(4 * std::size_t(d));
+  embedding(table, make_view(ids.data(), 4), make_view(out.data(), {4, d}));
+  for (std::size_t t = 0; t < ids.size(); ++t)
+    for (std::int64_t j = 0; j < d; ++j)
+      ASSERT_EQ(out[t * std::size_t(d) + std::size_t(j)].bits(), bfloat16(all[std::size_t(ids[t] * d + j)]).bits());
+  ids[2] = -1;
+  std::vector<bfloat16> untouched = out;
+  expect_error(
+      [&] {
+        embedding(table, make_view(ids.data(), 4), make_view(out.data(), {4, d}));
+      },
+      status::invalid_argument, "ids[2] = -1 is outside the vocabulary [0, 9)");
+  for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i].bits(), untouched[i].bits());
+}
+
 class block_matmul_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(block_matmul_kernels, matches_the_exact_sum_of_quantized_block_products) {

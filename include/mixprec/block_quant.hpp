@@ -48,12 +48,20 @@ class block_matrix {
 
   /// The values the blocks stand for, (q - offset) * d, into a rows x cols f32 view.
   void dequantize(view out) const;
+  /// Row i's values into cols() floats at out.
+  void dequantize_row(std::int64_t i, float* out) const;
 
  private:
   std::int64_t rows_ = 0, cols_ = 0;
   block_format format_ = block_format::q8_0;
   std::vector<std::uint8_t> data_;
 };
+
+/// out row t = table row ids[t] dequantized, then rounded once to out's dtype (f32, bf16 or
+/// f16): an embedding table kept in a block format (as GGUF files keep token_embd). ids: an
+/// i32 view; an id outside [0, rows) is refused, naming it and its position, before anything
+/// is written.
+void embedding(const block_matrix& table, const_view ids, view out);
 
 /// y (m x n, f32) = x (m x k, f32) * W^T, W an n x k block_matrix; x and y row-major with
 /// unit column stride, in CPU memory.

@@ -2,6 +2,7 @@
 // formats' reference rule), dequantizing, and the checks before the block matmul kernel runs.
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "internal/block_format.hpp"
 #include "internal/dispatch.hpp"
@@ -80,24 +81,55 @@ block_matrix block_matrix::from_bytes(const void* data, std::size_t bytes, std::
   return m;
 }
 
+void block_matrix::dequantize_row(std::int64_t i, float* out) const {
+  if (i < 0 || i >= rows_)
+    MIXPREC_THROW(invalid_argument, "block_matrix::dequantize_row", "row ", i, " is outside [0, ", rows_, ")");
+  const std::int64_t blocks = cols_ / block_values;
+  std::int8_t q[block_values];
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::uint8_t* block = data_.data() + std::size_t(i * blocks + b) * block_bytes(format_);
+    if (format_ == block_format::q8_0)
+      detail::block_ints_q8_0(block, q);
+    else
+      detail::block_ints_q4_0(block, q);
+    const float d = detail::block_scale(block);
+    for (std::int64_t t = 0; t < block_values; ++t) out[b * block_values + t] = float(q[t]) * d;
+  }
+}
+
 void block_matrix::dequantize(view out) const {
   constexpr const char* op = "block_matrix::dequantize";
   const f32_rows o = f32_rows_of(op, "out", out);
   if (o.rows != rows_ || o.cols != cols_)
     MIXPREC_THROW(shape_mismatch, op, "out is ", o.rows, " x ", o.cols, " but the matrix is ", rows_, " x ", cols_);
   float* dst = const_cast<float*>(o.data);
-  const std::int64_t blocks = cols_ / block_values;
-  std::int8_t q[block_values];
-  for (std::int64_t i = 0; i < rows_; ++i)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const std::uint8_t* block = data_.data() + std::size_t(i * blocks + b) * block_bytes(format_);
-      if (format_ == block_format::q8_0)
-        detail::block_ints_q8_0(block, q);
-      else
-        detail::block_ints_q4_0(block, q);
-      const float d = detail::block_scale(block);
-      for (std::int64_t t = 0; t < block_values; ++t) dst[i * o.ld + b * block_values + t] = float(q[t]) * d;
-    }
+  for (std::int64_t i = 0; i < rows_; ++i) dequantize_row(i, dst + i * o.ld);
+}
+
+void embedding(const block_matrix& table, const_view ids, view out) {
+  constexpr const char* op = "embedding";
+  if (ids.ctx().empty() || ids.type() != dtype::i32 || !ids.is_contiguous() || ids.ctx().kind() != backend::cpu)
+    MIXPREC_THROW(invalid_argument, op, "ids must be a dense i32 view in CPU memory");
+  if (out.ctx().empty() || out.ctx().kind() != backend::cpu)
+    MIXPREC_THROW(invalid_argument, op, "out must be a view in CPU memory");
+  const std::int64_t d = table.cols();
+  const bool rank2 = out.rank() == 2 && (out.stride(1) == 1 || out.extent(1) <= 1);
+  if (!rank2 || out.extent(0) != ids.size() || out.extent(1) != d)
+    MIXPREC_THROW(shape_mismatch, op, "out must be a row-major ", ids.size(), " x ", d, " view (one row per id)");
+  if (out.type() != dtype::f32 && out.type() != dtype::bf16 && out.type() != dtype::f16)
+    MIXPREC_THROW(unsupported, op, "out is ", name_of(out.type()), "; it must be f32, bf16 or f16");
+  const auto* id = static_cast<const std::int32_t*>(ids.data());
+  for (std::int64_t t = 0; t < ids.size(); ++t)
+    if (id[t] < 0 || id[t] >= table.rows())
+      MIXPREC_THROW(invalid_argument, op, "ids[", t, "] = ", id[t], " is outside the vocabulary [0, ", table.rows(),
+                    ")");
+  std::vector<float> row(static_cast<std::size_t>(d));
+  const std::size_t os = size_of(out.type());
+  for (std::int64_t t = 0; t < ids.size(); ++t) {
+    table.dequantize_row(id[t], row.data());
+    convert(make_view(row.data(), d), view(static_cast<char*>(out.data()) + std::size_t(t * out.stride(0)) * os,
+                                           out.type(), {d}, {1}, out.ctx()));
+  }
 }
 
 void matmul(const_view xv, const block_matrix& w, view yv) {
