@@ -157,6 +157,25 @@ struct nn_rows {
   using idx = std::int64_t;
   static constexpr idx w = V::width;
 
+  /// Folds step(acc, j, n) over the vectors of [0, len) (n < w only for the last), with four
+  /// accumulators over whole vectors: one chain of dependent adds or maxima held a row that
+  /// sits in L1 to a quarter of the load rate. Returns the four combined by `merge`.
+  template <class Step, class Merge>
+  static V fold4(idx len, V init, Step&& step, Merge&& merge) {
+    V a0 = init, a1 = init, a2 = init, a3 = init;
+    idx j = 0;
+    for (; j + 4 * w <= len; j += 4 * w) {
+      a0 = step(a0, j, w);
+      a1 = step(a1, j + w, w);
+      a2 = step(a2, j + 2 * w, w);
+      a3 = step(a3, j + 3 * w, w);
+    }
+    for (; j < len; j += w) a0 = step(a0, j, std::min(w, len - j));
+    return merge(merge(a0, a1), merge(a2, a3));
+  }
+  static V add(V a, V b) { return a + b; }
+  static V max_of(V a, V b) { return V::max(a, b); }
+
   /// Runs body(b, e) over [0, total) cut into chunks of at least min_chunk, on the
   /// context's threads (Parallel) or one.
   template <bool Parallel, class Body>
@@ -229,11 +248,13 @@ struct nn_rows {
     // Columns past `len` are causally masked: they get 0 (log: -inf) without being read.
     idx len = g.cols;
     if (g.causal) len = std::max(idx(0), std::min(g.cols, i + g.causal_offset + 1));
-    V vmax = V::broadcast(neg_inf);
-    for (idx j = 0; j < len; j += w) {
-      const idx n = std::min(w, len - j);
-      vmax = V::max(vmax, V::tail_or(logits(x, m, j, n, scale), n, neg_inf));
-    }
+    const V vmax = fold4(
+        len, V::broadcast(neg_inf),
+        [&](V a, idx j, idx n) {
+          const V z = logits(x, m, j, n, scale);
+          return V::max(a, n == w ? z : V::tail_or(z, n, neg_inf));
+        },
+        max_of);
     A mx = vmax.reduce_max();
     // A NaN logit: the max may or may not have kept it, but its exp makes the sum, and so
     // the row, NaN. Every logit -inf: no distribution; the row is 0 (log: -inf).
@@ -250,14 +271,16 @@ struct nn_rows {
       kept_storage.resize(std::size_t(len) + std::size_t(w) + line);
     A* kept = kept_storage.data();
     kept += (line - (reinterpret_cast<std::uintptr_t>(kept) / sizeof(A)) % line) % line;
-    V sum = V::zero();
-    if (!empty)
-      for (idx j = 0; j < len; j += w) {
-        const idx n = std::min(w, len - j);
-        const V e = vexp(V::tail_or(logits(x, m, j, n, scale), n, neg_inf) - vm);
-        if (keep) e.store(kept + j);  // kept has w spare entries past len
-        sum = sum + e;
-      }
+    const V sum = empty ? V::zero()
+                        : fold4(
+                              len, V::zero(),
+                              [&](V a, idx j, idx n) {
+                                const V z = logits(x, m, j, n, scale);
+                                const V e = vexp((n == w ? z : V::tail_or(z, n, neg_inf)) - vm);
+                                if (keep) e.store(kept + j);  // kept has w spare entries past len
+                                return a + e;
+                              },
+                              add);
     const A s = sum.reduce_add();
     const V fill = V::broadcast(g.log ? neg_inf : A(0));
     if (g.log) {
@@ -311,27 +334,30 @@ struct nn_rows {
     T* y = static_cast<T*>(g.y) + i * g.ldy;
     const idx cols = g.cols;
     // Pass 1 (and the residual sum): sum of squares (rms) or sum (layer).
-    V acc = V::zero();
-    for (idx j = 0; j < cols; j += w) {
-      const idx n = std::min(w, cols - j);
-      const V v = norm_input(x, r, s, j, n);
-      acc = g.kind == detail::norm_kind::rms ? V::fma(v, v, acc) : acc + v;
-    }
+    const bool rms = g.kind == detail::norm_kind::rms;
+    const V acc = fold4(
+        cols, V::zero(),
+        [&](V a, idx j, idx n) {
+          const V v = norm_input(x, r, s, j, n);
+          return rms ? V::fma(v, v, a) : a + v;
+        },
+        add);
     // Later passes read the stored sum when there is one.
     const T* in = s ? s : x;
     auto load = [&](idx j, idx n) { return n == w ? V::load(in + j) : V::load_tail(in + j, n); };
     A mean = 0, inv;
-    if (g.kind == detail::norm_kind::rms) {
+    if (rms) {
       inv = A(1) / std::sqrt(acc.reduce_add() / A(cols) + A(g.eps));
     } else {
       mean = acc.reduce_add() / A(cols);
       const V vm = V::broadcast(mean);
-      V sq = V::zero();
-      for (idx j = 0; j < cols; j += w) {
-        const idx n = std::min(w, cols - j);
-        const V d = V::tail_or(load(j, n) - vm, n, A(0));
-        sq = V::fma(d, d, sq);
-      }
+      const V sq = fold4(
+          cols, V::zero(),
+          [&](V a, idx j, idx n) {
+            const V d = n == w ? load(j, n) - vm : V::tail_or(load(j, n) - vm, n, A(0));
+            return V::fma(d, d, a);
+          },
+          add);
       inv = A(1) / std::sqrt(sq.reduce_add() / A(cols) + A(g.eps));
     }
     const V vm = V::broadcast(mean), vinv = V::broadcast(inv);
