@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace mixprec::bench {
 
@@ -48,6 +49,13 @@ inline std::string size_name(std::int64_t n) {
 inline int weight_copies_beyond_cache(std::size_t bytes) {
   const std::size_t total = std::size_t(512) << 20;
   return int(std::max<std::size_t>(1, (total + bytes - 1) / std::max<std::size_t>(bytes, 1)));
+}
+
+/// Registers fn as a wall-clock benchmark reported in milliseconds (the memory-bound and
+/// multi-threaded families).
+template <class F>
+void register_wall_ms(const std::string& name, F fn) {
+  benchmark::RegisterBenchmark(name.c_str(), std::move(fn))->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace mixprec::bench

@@ -215,28 +215,18 @@ int register_all() {
     for (dtype t : {dtype::f32, dtype::bf16}) {
       const std::string shape = is_row_op(op) ? std::to_string(rows) + "x" + std::to_string(cols) : "n16M";
       const std::string base = std::string("nn/") + name_of_op(op) + "/" + name_of(t) + "/" + shape;
-      benchmark::RegisterBenchmark(base.c_str(), [op, t](benchmark::State& st) { bench_mixprec(st, op, t); })
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
+      register_wall_ms(base, [op, t](benchmark::State& st) { bench_mixprec(st, op, t); });
 #if defined(MIXPREC_BENCH_ONEDNN)
       if (op != nn_op::rms_norm && op != nn_op::swiglu)
-        benchmark::RegisterBenchmark((base + "/onednn").c_str(),
-                                     [op, t](benchmark::State& st) { bench_onednn(st, op, t); })
-            ->UseRealTime()
-            ->Unit(benchmark::kMillisecond);
+        register_wall_ms(base + "/onednn", [op, t](benchmark::State& st) { bench_onednn(st, op, t); });
 #endif
     }
   for (std::int64_t m : {1, 8}) {
     const std::string shape = "/m" + std::to_string(m) + "_n4096_k4096";
     for (block_format f : {block_format::q8_0, block_format::q4_0})
-      benchmark::RegisterBenchmark((std::string("nn/matmul/") + name_of(f) + shape).c_str(),
-                                   [f, m](benchmark::State& st) { bench_block_matmul(st, f, m); })
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("nn/matmul/bf16_packed" + shape).c_str(),
-                                 [m](benchmark::State& st) { bench_bf16_packed(st, m); })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
+      register_wall_ms(std::string("nn/matmul/") + name_of(f) + shape,
+                       [f, m](benchmark::State& st) { bench_block_matmul(st, f, m); });
+    register_wall_ms("nn/matmul/bf16_packed" + shape, [m](benchmark::State& st) { bench_bf16_packed(st, m); });
   }
   return 0;
 }
