@@ -151,6 +151,20 @@ MIXPREC_ALWAYS_INLINE V vactivate(detail::eltwise_kind k, V x) {
   }
 }
 
+/// n <= V::width elements from p: a whole vector, or the first n (other lanes 0).
+template <class V, class T>
+MIXPREC_ALWAYS_INLINE V load_n(const T* p, std::int64_t n) {
+  return n == V::width ? V::load(p) : V::load_tail(p, n);
+}
+/// Stores the first n <= V::width lanes of v to p, each rounded once to T.
+template <class V, class T>
+MIXPREC_ALWAYS_INLINE void store_n(V v, T* p, std::int64_t n) {
+  if (n == V::width)
+    v.store(p);
+  else
+    v.store_tail(p, n);
+}
+
 template <class V>
 struct nn_rows {
   using A = typename V::scalar;
@@ -198,10 +212,10 @@ struct nn_rows {
     const V b_all = binary && g.bcs == 0 ? V::broadcast(A(widen(*b))) : V::zero();
     for (idx j = j0; j < j1; j += w) {
       const idx n = std::min(w, j1 - j);
-      const V x = n == w ? V::load(a + j) : V::load_tail(a + j, n);
+      const V x = load_n<V>(a + j, n);
       V r;
       if (binary) {
-        const V bv = g.bcs == 0 ? b_all : (n == w ? V::load(b + j) : V::load_tail(b + j, n));
+        const V bv = g.bcs == 0 ? b_all : load_n<V>(b + j, n);
         r = k == detail::eltwise_kind::add ? x + bv : k == detail::eltwise_kind::mul ? x * bv : vsilu(x) * bv;
       } else if (k == detail::eltwise_kind::scale) {
         r = alpha * x;
@@ -233,8 +247,8 @@ struct nn_rows {
   /// z = scale * x + mask for columns [j, j + n).
   template <class T>
   static V logits(const T* x, const T* m, idx j, idx n, V scale) {
-    V z = (n == w ? V::load(x + j) : V::load_tail(x + j, n)) * scale;
-    if (m) z = z + (n == w ? V::load(m + j) : V::load_tail(m + j, n));
+    V z = load_n<V>(x + j, n) * scale;
+    if (m) z = z + load_n<V>(m + j, n);
     return z;
   }
 
@@ -288,25 +302,31 @@ struct nn_rows {
       for (idx j = 0; j < len; j += w) {
         const idx n = std::min(w, len - j);
         const V r = empty ? fill : logits(x, m, j, n, scale) - shift;
-        n == w ? r.store(y + j) : r.store_tail(y + j, n);
+        store_n(r, y + j, n);
       }
     } else {
       const V inv = V::broadcast(A(1) / s);
       for (idx j = 0; j < len; j += w) {
         const idx n = std::min(w, len - j);
         const V r = empty ? fill : V::load(kept + j) * inv;
-        n == w ? r.store(y + j) : r.store_tail(y + j, n);
+        store_n(r, y + j, n);
       }
     }
     for (idx j = len; j < g.cols; j += w) {
       const idx n = std::min(w, g.cols - j);
-      n == w ? fill.store(y + j) : fill.store_tail(y + j, n);
+      store_n(fill, y + j, n);
     }
+  }
+
+  /// Runs body(b, e) over row ranges of about 2^14 elements (of row_elements each) or more.
+  template <bool Parallel, class Body>
+  static void split_rows(const detail::exec_args& ex, idx rows, idx row_elements, Body&& body) {
+    split<Parallel>(ex, rows, std::max(idx(1), (idx(1) << 14) / std::max(row_elements, idx(1))), body);
   }
 
   template <class T, bool Parallel>
   static void softmax(const detail::exec_args& ex, const detail::softmax_args& g) {
-    split<Parallel>(ex, g.rows, std::max(idx(1), (idx(1) << 14) / std::max(g.cols, idx(1))), [&](idx b, idx e) {
+    split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
       for (idx i = b; i < e; ++i) softmax_row<T>(g, i);
     });
   }
@@ -315,9 +335,9 @@ struct nn_rows {
   /// stored to sum (the statistics then see exactly what was stored).
   template <class T>
   static V norm_input(const T* x, const T* r, T* s, idx j, idx n) {
-    const V xv = n == w ? V::load(x + j) : V::load_tail(x + j, n);
+    const V xv = load_n<V>(x + j, n);
     if (!r) return xv;
-    const V t = xv + (n == w ? V::load(r + j) : V::load_tail(r + j, n));
+    const V t = xv + load_n<V>(r + j, n);
     if (n == w) {
       t.store(s + j);
       return V::load(s + j);
@@ -344,7 +364,7 @@ struct nn_rows {
         add);
     // Later passes read the stored sum when there is one.
     const T* in = s ? s : x;
-    auto load = [&](idx j, idx n) { return n == w ? V::load(in + j) : V::load_tail(in + j, n); };
+    auto load = [&](idx j, idx n) { return load_n<V>(in + j, n); };
     A mean = 0, inv;
     if (rms) {
       inv = A(1) / std::sqrt(acc.reduce_add() / A(cols) + A(g.eps));
@@ -364,28 +384,35 @@ struct nn_rows {
     for (idx j = 0; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
       V o = (load(j, n) - vm) * vinv;
-      if (g.gamma) o = o * (n == w ? V::load(g.gamma + j) : V::load_tail(g.gamma + j, n));
-      if (g.beta) o = o + (n == w ? V::load(g.beta + j) : V::load_tail(g.beta + j, n));
-      n == w ? o.store(y + j) : o.store_tail(y + j, n);
+      if (g.gamma) o = o * load_n<V>(g.gamma + j, n);
+      if (g.beta) o = o + load_n<V>(g.beta + j, n);
+      store_n(o, y + j, n);
     }
   }
 
   template <class T, bool Parallel>
   static void norm(const detail::exec_args& ex, const detail::norm_args& g) {
-    split<Parallel>(ex, g.rows, std::max(idx(1), (idx(1) << 14) / std::max(g.cols, idx(1))), [&](idx b, idx e) {
+    split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
       for (idx i = b; i < e; ++i) norm_row<T>(g, i);
     });
   }
 };
 
-/// The cos and sin of row i's rotary angles, k < rot_dims / 2, computed in f64 and rounded
-/// once (an f32 angle at position 10^5 would be off by 10^-2 rad).
+/// The rotary frequencies theta^(-2k / rot_dims), k < rot_dims / 2, in f64 (the same for
+/// every row: computed once per call and chunk, not per row).
+inline std::vector<double> rope_frequencies(const detail::rope_args& g) {
+  std::vector<double> f(static_cast<std::size_t>(g.rot_dims / 2));
+  for (std::size_t k = 0; k < f.size(); ++k) f[k] = std::pow(g.theta, -2.0 * double(k) / double(g.rot_dims));
+  return f;
+}
+
+/// The cos and sin of row i's rotary angles, computed in f64 and rounded once (an f32 angle
+/// at position 10^5 would be off by 10^-2 rad).
 template <class A>
-void rope_angles(const detail::rope_args& g, std::int64_t i, A* c, A* s) {
-  const std::int64_t half = g.rot_dims / 2;
+void rope_angles(const detail::rope_args& g, const std::vector<double>& freq, std::int64_t i, A* c, A* s) {
   const double pos = double(g.positions[i]);
-  for (std::int64_t k = 0; k < half; ++k) {
-    const double angle = pos * std::pow(g.theta, -2.0 * double(k) / double(g.rot_dims));
+  for (std::size_t k = 0; k < freq.size(); ++k) {
+    const double angle = pos * freq[k];
     c[k] = A(std::cos(angle));
     s[k] = A(std::sin(angle));
   }
@@ -412,24 +439,24 @@ struct nn_rope {
       }
       for (idx k = 0; k < half; k += w) {
         const idx n = std::min(w, half - k);
-        auto ld = [&](const auto* p) { return n == w ? V::load(p) : V::load_tail(p, n); };
+        auto ld = [&](const auto* p) { return load_n<V>(p, n); };
         const V a = ld(x + k), b = ld(x + half + k), cv = ld(c + k), sv = ld(s + k);
         const V lo = a * cv - b * sv, hi = a * sv + b * cv;
-        n == w ? lo.store(x + k) : lo.store_tail(x + k, n);
-        n == w ? hi.store(x + half + k) : hi.store_tail(x + half + k, n);
+        store_n(lo, x + k, n);
+        store_n(hi, x + half + k, n);
       }
     }
   }
 
   template <class T, bool Parallel>
   static void rope(const detail::exec_args& ex, const detail::rope_args& g) {
-    const idx per_row = std::max<idx>(1, g.heads * g.rot_dims);
-    nn_rows<V>::template split<Parallel>(ex, g.rows, std::max<idx>(1, (idx(1) << 14) / per_row), [&](idx b, idx e) {
+    nn_rows<V>::template split_rows<Parallel>(ex, g.rows, g.heads * g.rot_dims, [&](idx b, idx e) {
+      const std::vector<double> freq = rope_frequencies(g);
       std::vector<A> table(std::size_t(g.rot_dims) + 2 * std::size_t(w));
       A* c = table.data();
       A* s = c + g.rot_dims / 2 + w;
       for (idx i = b; i < e; ++i) {
-        rope_angles(g, i, c, s);
+        rope_angles(g, freq, i, c, s);
         row<T>(g, i, c, s);
       }
     });
