@@ -112,6 +112,12 @@ MIXPREC_LIST(block_matmul_ops,
              {"generic", "weight rows split among threads, each read once for all m rows; x quantized once per call"},
              {"ref", "one thread, output by output: the fallback"});
 
+MIXPREC_LIST(attention_ops,
+             {"avx512", "tiles of 16 query rows in the lanes, keys in blocks of 32 widened in L1, online softmax"},
+             {"avx2", "the same tiles, 8 rows in the lanes"},
+             {"generic", "one query row per tile, tiles on the context's threads"},
+             {"ref", "one query row per tile, one thread: the fallback (the tests' oracle is f64)"});
+
 #undef MIXPREC_LIST
 
 }  // namespace
@@ -167,6 +173,8 @@ implementation_list implementations_of(op_id op) {
       return nn_row_ops;
     case op_id::block_matmul:
       return block_matmul_ops;
+    case op_id::attention:
+      return attention_ops;
     case op_id::count_:
       break;
   }

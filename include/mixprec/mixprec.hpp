@@ -13,6 +13,7 @@
 #pragma once
 
 #include "mixprec/array.hpp"
+#include "mixprec/attention.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/block_quant.hpp"
 #include "mixprec/context.hpp"

@@ -151,5 +151,15 @@ inline void add_nn_table(const detail::kernel_sink& sink, const variant_desc& v,
   }
 }
 
+/// Registers a folder's attention kernels (detail::attention_kernel_table), keyed (KV dtype,
+/// q/out dtype).
+inline void add_attention_table(const detail::kernel_sink& sink, const variant_desc& v,
+                                const detail::attention_kernel_table& t) {
+  const dtype io[] = {dtype::f32, dtype::bf16, dtype::f16};
+  const dtype kv[] = {dtype::f32, dtype::bf16, dtype::f16, dtype::i8};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) add_kernel<detail::op_id::attention>(sink, v, kv[j], io[i], t.fn[i][j]);
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

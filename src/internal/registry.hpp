@@ -18,7 +18,7 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 10;
+inline constexpr int kernel_abi_version = 11;
 
 /// What a kernel needs from its context at run time.
 struct exec_args {
@@ -472,6 +472,35 @@ struct block_matmul_problem {
 };
 using block_matmul_fn = void (*)(const exec_args&, const block_matmul_args& a);
 
+/// Scaled dot-product attention, tiled with an online softmax (mixprec/attention.hpp). Query
+/// row i, head h at q + i * ldq + h * head_dim (T: f32, bf16, f16; out alike). Key and value
+/// t of KV head g at k + g * k_head_stride + t * k_token_stride (v likewise), in the KV
+/// storage dtype (f32, bf16, f16, or i8 with one f32 scale per token and head at
+/// k_scales[g * scale_head_stride + t]). Query head h reads KV head h / (heads / kv_heads).
+/// Query i sits at position kv_len - m + i; causal: it sees keys 0 .. that position.
+/// Logits scale * (q . k), softmax and P * V accumulated in f32. Keyed (KV dtype, T).
+struct attention_args {
+  std::int64_t m, heads, kv_heads, head_dim, kv_len;
+  const void* q;
+  std::int64_t ldq;
+  const void* k;
+  const void* v;
+  std::int64_t k_head_stride, k_token_stride, v_head_stride, v_token_stride;
+  const float* k_scales;  // i8 storage only
+  const float* v_scales;
+  std::int64_t scale_head_stride;
+  void* out;
+  std::int64_t ldo;
+  float scale;
+  bool causal;
+};
+using attention_fn = void (*)(const exec_args&, const attention_args& a);
+
+/// An ISA folder's attention kernels: [q/out dtype f32, bf16, f16][KV dtype f32, bf16, f16, i8].
+struct attention_kernel_table {
+  attention_fn fn[3][4];
+};
+
 /// What a row-wise NN kernel's supports() looks at.
 struct nn_problem {
   accumulation acc = accumulation::standard;
@@ -528,7 +557,8 @@ struct nn_kernel_table {
   X(softmax, softmax_fn)                     \
   X(norm, norm_fn)                           \
   X(rope, rope_fn)                           \
-  X(block_matmul, block_matmul_fn)
+  X(block_matmul, block_matmul_fn)           \
+  X(attention, attention_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,
@@ -628,6 +658,7 @@ void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
 void register_cpu_quantize_kernels(const kernel_sink& sink);
 void register_cpu_nn_kernels(const kernel_sink& sink);
 void register_cpu_block_matmul_kernels(const kernel_sink& sink);
+void register_cpu_attention_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

@@ -7,77 +7,17 @@
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "mixprec/nn.hpp"
+#include "nn/nn_operands.hpp"
 
 namespace mixprec {
 namespace {
 
+using detail::check_alias;
+using detail::check_same_shape;
+using detail::check_together;
 using detail::op_id;
-
-/// A rank-1 (one row) or rank-2 row-major operand as the kernels see it.
-struct rows_view {
-  const void* data = nullptr;
-  std::int64_t rows = 0, cols = 0, ld = 0;
-  dtype type = dtype::f32;
-  const context* ctx = nullptr;
-  const char* name = "";
-  /// First and one-past-last byte the operand spans (for aliasing checks).
-  const char* begin() const { return static_cast<const char*>(data); }
-  const char* end() const { return begin() + ((rows > 0 ? (rows - 1) * ld : 0) + cols) * std::int64_t(size_of(type)); }
-};
-
-bool is_nn_storage(dtype t) { return t == dtype::f32 || t == dtype::bf16 || t == dtype::f16; }
-
-rows_view rows_of(const char* op, const char* name, const const_view& v) {
-  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, name, " has no context (a default-constructed view)");
-  if (!is_nn_storage(v.type()))
-    MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; the NN ops store f32, bf16 or f16");
-  rows_view r;
-  r.data = v.data();
-  r.type = v.type();
-  r.ctx = &v.ctx();
-  r.name = name;
-  if (v.rank() == 1) {
-    r.rows = 1, r.cols = v.extent(0), r.ld = v.extent(0);
-    if (v.stride(0) != 1 && r.cols > 1)
-      MIXPREC_THROW(unsupported, op, name, " has stride ", v.stride(0), "; the NN ops take unit column strides");
-  } else if (v.rank() == 2) {
-    r.rows = v.extent(0), r.cols = v.extent(1), r.ld = v.stride(0);
-    if (v.stride(1) != 1 && r.cols > 1)
-      MIXPREC_THROW(unsupported, op, name, " has column stride ", v.stride(1),
-                    "; the NN ops take row-major views with unit column stride");
-    if (r.rows > 1 && r.ld < r.cols)
-      MIXPREC_THROW(invalid_argument, op, name, " has row stride ", r.ld, " < its ", r.cols,
-                    " columns: its rows overlap");
-  } else {
-    MIXPREC_THROW(shape_mismatch, op, name, " must be rank 1 or 2, not rank ", v.rank());
-  }
-  return r;
-}
-
-void check_same_shape(const char* op, const rows_view& a, const rows_view& b) {
-  if (a.rows != b.rows || a.cols != b.cols)
-    MIXPREC_THROW(shape_mismatch, op, a.name, " is ", a.rows, " x ", a.cols, " but ", b.name, " is ", b.rows, " x ",
-                  b.cols);
-}
-
-void check_together(const char* op, const rows_view& a, const rows_view& b) {
-  if (a.type != b.type)
-    MIXPREC_THROW(invalid_argument, op, a.name, " is ", name_of(a.type), " but ", b.name, " is ", name_of(b.type),
-                  "; the operands share one storage dtype");
-  if (!a.ctx->same_memory(*b.ctx))
-    MIXPREC_THROW(invalid_argument, op, a.name, " lives in ", name_of(a.ctx->kind()), ":", a.ctx->device(),
-                  " memory but ", b.name, " in ", name_of(b.ctx->kind()), ":", b.ctx->device(), " memory");
-}
-
-/// An output may be the very same view as an input (in place), and must not overlap one
-/// otherwise: its rows would be overwritten while they are still read.
-void check_alias(const char* op, const rows_view& out, const rows_view& in) {
-  if (!in.data || out.rows == 0 || out.cols == 0 || in.rows == 0 || in.cols == 0) return;
-  if (out.data == in.data && out.ld == in.ld && out.rows == in.rows && out.cols == in.cols) return;
-  if (out.begin() < in.end() && in.begin() < out.end())
-    MIXPREC_THROW(invalid_argument, op, out.name, " overlaps ", in.name,
-                  " without being the same view; write in place through the same view, or to separate memory");
-}
+using detail::rows_of;
+using detail::rows_view;
 
 /// gamma / beta: empty, or cols f32 values in the operands' memory.
 const float* weights_of(const char* op, const char* name, const const_view& v, const rows_view& x) {
@@ -289,7 +229,7 @@ void embedding(const_view table, const_view ids, view out, const_view row_scales
   if (table.ctx().empty() || table.rank() != 2 || table.stride(1) != 1)
     MIXPREC_THROW(invalid_argument, op, "table must be a rank-2 row-major view (vocabulary x d)");
   const bool int8 = table.type() == dtype::i8;
-  if (!int8 && !is_nn_storage(table.type()))
+  if (!int8 && !detail::is_nn_storage(table.type()))
     MIXPREC_THROW(unsupported, op, "table is ", name_of(table.type()), "; tables are f32, bf16, f16 or i8");
   const rows_view y = rows_of(op, "out", out);
   const std::int64_t vocab = table.extent(0), d = table.extent(1);

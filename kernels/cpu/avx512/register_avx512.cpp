@@ -76,6 +76,8 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   // Row-wise NN ops: f32 statistics only (accumulation::f64 falls to the portable kernels).
   const kern::variant_desc nn{"avx512", backend::cpu, cpu_isa::avx512, kern::supports_f32_statistics};
   kern::add_nn_table(sink, nn, nn_kernels);
+  kern::add_attention_table(sink, kern::variant_desc{"avx512", backend::cpu, cpu_isa::avx512, nullptr},
+                            attention_kernels);
 }
 
 }  // namespace mixprec::detail

@@ -1,0 +1,228 @@
+// Scaled dot-product attention (mixprec/attention.hpp), tiled as flash attention is, written
+// once over a vector type V with the interface of kernels/common/nn_rows.hpp: the AVX-512
+// and AVX2 folders instantiate it with their f32 vectors, the reference and portable kernels
+// with lane1<float>.
+//
+// A tile is V::width query rows of one KV head (rows ordered token by token, the group's
+// query heads within a token: decode's rows are the group's heads, so the KV head's keys
+// are read once for all of them). The tile walks the keys in blocks of kv_block: the block's
+// keys and values are widened to f32 in L1, the scores of every row come from broadcasting
+// one key entry against a vector of the rows' query entries (Q^T, rows in lanes: no
+// horizontal sums), the running maximum and sum are updated lane-wise, and the output rows
+// (in L1, f32) are rescaled and accumulate P * V.
+#pragma once
+
+#include <algorithm>
+#include <array>
+
+#include "kernels/common/nn_rows.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+template <class V>
+struct attention_tiles {
+  using idx = std::int64_t;
+  static constexpr idx w = V::width;
+  /// Keys per step: with head_dim 128, the f32 K and V blocks take 32 KiB of L1.
+  static constexpr idx kv_block = 32;
+
+  /// Per-thread scratch, 64-byte aligned: Q^T (dp x w), the output rows (w x dp), the K and V
+  /// blocks (kv_block x dp each), the block's probabilities (kv_block x w).
+  struct scratch {
+    std::vector<float> storage;
+    float *qt, *o, *kf, *vf, *p;
+    explicit scratch(idx dp) {
+      const idx parts[] = {dp * w, w * dp, kv_block * dp, kv_block * dp, kv_block * w};
+      idx total = 16;
+      for (idx n : parts) total += (n + 15) / 16 * 16;
+      storage.assign(std::size_t(total), 0.0f);
+      float* at = storage.data();
+      at += (16 - (reinterpret_cast<std::uintptr_t>(at) / sizeof(float)) % 16) % 16;
+      float** dst[] = {&qt, &o, &kf, &vf, &p};
+      for (int i = 0; i < 5; ++i) {
+        *dst[i] = at;
+        at += (parts[i] + 15) / 16 * 16;
+      }
+    }
+  };
+
+  /// The padded row length: head_dim rounded up to four vectors (P * V runs four at a time).
+  static idx padded(idx head_dim) { return (head_dim + 4 * w - 1) / (4 * w) * (4 * w); }
+
+  /// Keys (or values) [t0, t0 + n) of one KV head as f32 rows of dp entries, zeros past hd.
+  template <class K>
+  static void widen_block(const K* src, idx token_stride, const float* scales, idx t0, idx n, idx hd, idx dp,
+                          float* dst) {
+    for (idx t = 0; t < n; ++t) {
+      const K* row = src + (t0 + t) * token_stride;
+      float* out = dst + t * dp;
+      if constexpr (std::is_same_v<K, std::int8_t>) {
+        const float s = scales[t0 + t];
+        for (idx d = 0; d < hd; ++d) out[d] = s * float(row[d]);
+      } else {
+        for (idx d = 0; d < hd; d += w) {
+          const idx c = std::min(w, hd - d);
+          store_n(load_n<V>(row + d, c), out + d, c);
+        }
+      }
+      for (idx d = hd; d < dp; ++d) out[d] = 0.0f;
+    }
+  }
+
+  /// s[t] (a vector over the tile's rows) = Q^T . key t, for t < n; eight keys at a time
+  /// keep both FMA pipes busy through the dependent chains.
+  static void scores(const float* qt, const float* kf, idx n, idx hd, idx dp, float* s) {
+    idx t = 0;
+    for (; t + 8 <= n; t += 8) {
+      V acc[8];
+      for (auto& x : acc) x = V::zero();
+      const float* k = kf + t * dp;
+      for (idx d = 0; d < hd; ++d) {
+        const V q = V::load(qt + d * w);
+        for (int j = 0; j < 8; ++j) acc[j] = V::fma(V::broadcast(k[j * dp + d]), q, acc[j]);
+      }
+      for (int j = 0; j < 8; ++j) acc[j].store(s + (t + j) * w);
+    }
+    for (; t < n; ++t) {
+      V acc = V::zero();
+      const float* k = kf + t * dp;
+      for (idx d = 0; d < hd; ++d) acc = V::fma(V::broadcast(k[d]), V::load(qt + d * w), acc);
+      acc.store(s + t * w);
+    }
+  }
+
+  /// o[r] = o[r] * corr[r] + sum_t p[t][r] v[t] for the tile's nr rows: two rows and four
+  /// vectors of the head at a time (ten accumulators and loads fit AVX2's sixteen registers).
+  static void accumulate_pv(float* o, const float* p, const float* vf, const float* corr, idx n, idx nr, idx dp) {
+    for (idx r = 0; r < nr; r += 2) {
+      const idx r1 = std::min(r + 1, nr - 1);  // an odd last row is computed twice, stored once
+      for (idx d0 = 0; d0 < dp; d0 += 4 * w) {
+        float* o0 = o + r * dp + d0;
+        float* o1 = o + r1 * dp + d0;
+        const V c0 = V::broadcast(corr[r]), c1 = V::broadcast(corr[r1]);
+        V a0[4], a1[4];
+        for (int j = 0; j < 4; ++j) {
+          a0[j] = V::load(o0 + j * w) * c0;
+          a1[j] = V::load(o1 + j * w) * c1;
+        }
+        for (idx t = 0; t < n; ++t) {
+          const V p0 = V::broadcast(p[t * w + r]), p1 = V::broadcast(p[t * w + r1]);
+          const float* vt = vf + t * dp + d0;
+          for (int j = 0; j < 4; ++j) {
+            const V x = V::load(vt + j * w);
+            a0[j] = V::fma(p0, x, a0[j]);
+            a1[j] = V::fma(p1, x, a1[j]);
+          }
+        }
+        for (int j = 0; j < 4; ++j) {
+          a1[j].store(o1 + j * w);
+          a0[j].store(o0 + j * w);
+        }
+      }
+    }
+  }
+
+  /// Rows [r0, r0 + nr) of KV head g (row r: query token r / group, head g * group + r % group).
+  template <class T, class K>
+  static void tile(const detail::attention_args& a, idx g, idx r0, idx nr, scratch& b) {
+    const idx hd = a.head_dim, dp = padded(hd), group = a.heads / a.kv_heads;
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    const T* q = static_cast<const T*>(a.q);
+    alignas(64) float pos[w], corr[w], sum[w];
+    std::fill(b.qt, b.qt + dp * w, 0.0f);
+    for (idx r = 0; r < w; ++r) {
+      const idx row = r0 + std::min(r, nr - 1);  // spare lanes repeat the last row
+      const idx i = row / group, h = g * group + row % group;
+      pos[r] = float(a.kv_len - a.m + i);
+      if (r >= nr) continue;
+      const T* qr = q + i * a.ldq + h * hd;
+      for (idx d = 0; d < hd; ++d) b.qt[d * w + r] = a.scale * float(widen(qr[d]));
+    }
+    std::fill(b.o, b.o + w * dp, 0.0f);
+    const idx last_pos = idx(pos[w - 1]), first_pos = idx(pos[0]);
+    const idx end = a.causal ? last_pos + 1 : a.kv_len;
+    const K* kbase = static_cast<const K*>(a.k) + g * a.k_head_stride;
+    const K* vbase = static_cast<const K*>(a.v) + g * a.v_head_stride;
+    const float* ks = a.k_scales ? a.k_scales + g * a.scale_head_stride : nullptr;
+    const float* vs = a.v_scales ? a.v_scales + g * a.scale_head_stride : nullptr;
+    const V vpos = V::load(pos);
+    V run_max = V::broadcast(neg_inf), run_sum = V::zero();
+    for (idx t0 = 0; t0 < end; t0 += kv_block) {
+      const idx n = std::min(kv_block, end - t0);
+      widen_block(kbase, a.k_token_stride, ks, t0, n, hd, dp, b.kf);
+      widen_block(vbase, a.v_token_stride, vs, t0, n, hd, dp, b.vf);
+      scores(b.qt, b.kf, n, hd, dp, b.p);
+      const bool masked = a.causal && t0 + n - 1 > first_pos;
+      V block_max = V::broadcast(neg_inf);
+      for (idx t = 0; t < n; ++t) {
+        V s = V::load(b.p + t * w);
+        if (masked) s = V::select_lt(vpos, V::broadcast(float(t0 + t)), V::broadcast(neg_inf), s);
+        s.store(b.p + t * w);
+        block_max = V::max(block_max, s);
+      }
+      const V new_max = V::max(run_max, block_max);
+      // A row that has seen only masked keys keeps max -inf: subtract 0 instead (no inf - inf).
+      const V shift = V::select_lt(new_max, V::broadcast(-std::numeric_limits<float>::max()), V::zero(), new_max);
+      const V c = vexp(run_max - shift);
+      run_sum = run_sum * c;
+      for (idx t = 0; t < n; ++t) {
+        const V e = vexp(V::load(b.p + t * w) - shift);
+        e.store(b.p + t * w);
+        run_sum = run_sum + e;
+      }
+      run_max = new_max;
+      c.store(corr);
+      accumulate_pv(b.o, b.p, b.vf, corr, n, nr, dp);
+    }
+    run_sum.store(sum);
+    T* out = static_cast<T*>(a.out);
+    for (idx r = 0; r < nr; ++r) {
+      const idx row = r0 + r, i = row / group, h = g * group + row % group;
+      const V inv = V::broadcast(1.0f / sum[r]);
+      T* dst = out + i * a.ldo + h * hd;
+      for (idx d = 0; d < hd; d += w) {
+        const idx c = std::min(w, hd - d);
+        store_n(V::load(b.o + r * dp + d) * inv, dst + d, c);
+      }
+    }
+  }
+
+  /// Every (KV head, tile) task; with Parallel, thread c takes tasks c, c + threads, ...:
+  /// tiles are ordered by position, so each thread gets causal tiles of every length.
+  template <class T, class K, bool Parallel>
+  static void run(const detail::exec_args& ex, const detail::attention_args& a) {
+    if (a.m == 0 || a.heads == 0) return;
+    const idx rows = a.m * (a.heads / a.kv_heads);
+    const idx tiles = (rows + w - 1) / w, tasks = tiles * a.kv_heads;
+    const int chunks = Parallel ? int(std::min<idx>(tasks, std::max(1, ex.threads))) : 1;
+    detail::parallel_chunks(chunks, [&](int c) {
+      scratch b(padded(a.head_dim));
+      for (idx task = c; task < tasks; task += chunks) {
+        const idx tile_index = task / a.kv_heads, g = task % a.kv_heads;
+        const idx r0 = tile_index * w;
+        tile<T, K>(a, g, r0, std::min(w, rows - r0), b);
+      }
+    });
+  }
+};
+
+/// An attention_kernel_table of attention_tiles<V> for every (q/out, KV) dtype pair.
+template <class V, bool Parallel>
+detail::attention_kernel_table attention_table_of() {
+  using A = attention_tiles<V>;
+  detail::attention_kernel_table t{};
+  auto row = [](auto tag) {
+    using T = decltype(tag);
+    return std::array<detail::attention_fn, 4>{
+        &A::template run<T, float, Parallel>, &A::template run<T, bfloat16, Parallel>,
+        &A::template run<T, half, Parallel>, &A::template run<T, std::int8_t, Parallel>};
+  };
+  const std::array<detail::attention_fn, 4> rows[] = {row(float{}), row(bfloat16{}), row(half{})};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) t.fn[i][j] = rows[i][j];
+  return t;
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

@@ -1,0 +1,307 @@
+// Attention (mixprec/attention.hpp) on every registered kernel, against a naive long-double
+// attention of the values as stored, within the header's bound: prefill and decode, causal
+// and not, multi-head, grouped-query and multi-query heads, head dims 64, 128 and one that
+// no vector divides, key counts that fill no block; the KV cache's storage and append; and
+// bad input refused by name with outputs and the cache untouched.
+#include <cmath>
+#include <random>
+
+#include "mixprec/attention.hpp"
+#include "support/harness.hpp"
+
+namespace mixprec::test {
+namespace {
+
+using ld = long double;
+
+double unit_of(dtype t) { return t == dtype::f32 ? 0x1p-24 : t == dtype::bf16 ? 0x1p-8 : 0x1p-11; }
+
+/// Rows x cols stored values of T, uniform in [-scale, scale], in CPU memory.
+template <class T>
+std::vector<T> random_matrix(std::int64_t rows, std::int64_t cols, double scale, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(-scale, scale);
+  std::vector<T> v(static_cast<std::size_t>(rows * cols));
+  for (auto& e : v) e = T(d(gen));
+  return v;
+}
+
+template <class T>
+view view_of(std::vector<T>& v, std::int64_t rows, std::int64_t cols) {
+  return make_view(v.data(), {rows, cols}, {cols, 1});
+}
+
+struct attention_case {
+  std::int64_t heads, kv_heads, head_dim, kv_len, m;
+  bool causal;
+  double value_scale;  // keys and queries uniform in +-this: logits span about scale^2 sqrt(d)
+};
+
+/// The f64 attention of q (as stored) over the cache's stored values, and the header's bound
+/// on each output entry.
+struct reference {
+  std::vector<ld> out, bound;
+};
+
+template <class T>
+reference naive_attention(const std::vector<T>& q, const kv_cache& cache, const attention_case& c, double scale,
+                          dtype out_type) {
+  const std::int64_t hd = c.head_dim, L = cache.size(), group = c.heads / c.kv_heads;
+  const double u = 0x1p-24, uT = unit_of(out_type);
+  reference r;
+  r.out.assign(std::size_t(c.m * c.heads * hd), 0);
+  r.bound = r.out;
+  std::vector<float> keys(static_cast<std::size_t>(L * hd)), values(keys.size());
+  for (std::int64_t g = 0; g < c.kv_heads; ++g) {
+    cache.read(g, view_of(keys, L, hd), view_of(values, L, hd));
+    for (std::int64_t hh = 0; hh < group; ++hh) {
+      const std::int64_t h = g * group + hh;
+      for (std::int64_t i = 0; i < c.m; ++i) {
+        const std::int64_t visible = c.causal ? L - c.m + i + 1 : L;
+        std::vector<ld> s(static_cast<std::size_t>(visible));
+        ld smax = -INFINITY, delta = 0;
+        for (std::int64_t j = 0; j < visible; ++j) {
+          ld dot = 0, mag = 0;
+          for (std::int64_t d = 0; d < hd; ++d) {
+            const ld prod = ld(double(q[std::size_t(i * c.heads * hd + h * hd + d)])) * keys[std::size_t(j * hd + d)];
+            dot += prod;
+            mag += std::fabs(prod);
+          }
+          s[std::size_t(j)] = scale * dot;
+          smax = std::max(smax, s[std::size_t(j)]);
+          delta = std::max(delta, (hd + 4) * u * scale * mag + 8 * u);
+        }
+        ld sum = 0;
+        for (auto& e : s) sum += (e = std::exp(e - smax));
+        for (std::int64_t d = 0; d < hd; ++d) {
+          ld acc = 0, mag = 0;
+          for (std::int64_t j = 0; j < visible; ++j) {
+            acc += s[std::size_t(j)] * values[std::size_t(j * hd + d)];
+            mag += s[std::size_t(j)] * std::fabs(values[std::size_t(j * hd + d)]);
+          }
+          const std::size_t at = std::size_t(i * c.heads * hd + h * hd + d);
+          r.out[at] = acc / sum;
+          r.bound[at] = uT * std::fabs(r.out[at]) + (1 + uT) * (2 * delta + (visible + 8) * u) * mag / sum;
+        }
+      }
+    }
+  }
+  return r;
+}
+
+const attention_case cases[] = {
+    {4, 4, 64, 37, 37, true, 1.0},   // prefill, multi-head, 37 keys: one full block and a tail
+    {8, 2, 128, 70, 5, true, 1.0},   // five new tokens after 65 cached, grouped-query
+    {8, 2, 128, 1, 1, true, 1.0},    // the first token: one key
+    {4, 1, 64, 300, 1, true, 2.0},   // decode, multi-query, logits over +-100: the max moves
+    {4, 2, 64, 45, 7, false, 1.0},   // not causal
+    {6, 3, 40, 50, 19, true, 1.5},   // head dim 40: padded to whole vectors
+    {32, 8, 128, 33, 2, true, 1.0},  // many heads: several tiles per KV head
+};
+
+class attention_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// Runs f(Q{}) with kernel k forced, Q its query / output storage type.
+template <class F>
+void on_query_storage(const kernel_info& k, F&& f) {
+  const force_kernel pin(k.name);
+  with_type(k.out, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) f(tag);
+  });
+}
+
+TEST_P(attention_kernels, matches_long_double_attention_of_the_stored_values_within_the_bound) {
+  const kernel_info& k = GetParam();
+  on_query_storage(k, [&](auto tag) {
+    using T = decltype(tag);
+    for (const attention_case& c : cases) {
+      SCOPED_TRACE(::testing::Message() << "heads " << c.heads << "/" << c.kv_heads << " x " << c.head_dim << ", L "
+                                        << c.kv_len << ", m " << c.m << (c.causal ? ", causal" : ""));
+      const std::int64_t kv_dim = c.kv_heads * c.head_dim, q_dim = c.heads * c.head_dim;
+      kv_cache cache(c.kv_len + 3, c.kv_heads, c.head_dim, k.in);
+      // Appended in two pieces: what was cached before, then the m new tokens.
+      auto keys = random_matrix<float>(c.kv_len, kv_dim, c.value_scale, 11);
+      auto values = random_matrix<float>(c.kv_len, kv_dim, 1.0, 12);
+      const std::int64_t before = c.kv_len - c.m;
+      cache.append(make_view(keys.data(), {before, kv_dim}, {kv_dim, 1}),
+                   make_view(values.data(), {before, kv_dim}, {kv_dim, 1}));
+      cache.append(make_view(keys.data() + before * kv_dim, {c.m, kv_dim}, {kv_dim, 1}),
+                   make_view(values.data() + before * kv_dim, {c.m, kv_dim}, {kv_dim, 1}));
+      ASSERT_EQ(cache.size(), c.kv_len);
+      auto q = random_matrix<T>(c.m, q_dim, c.value_scale, 13);
+      std::vector<T> out(q.size(), T(7.0f));
+      attention_options o;
+      o.causal = c.causal;
+      attention(view_of(q, c.m, q_dim), cache, view_of(out, c.m, q_dim), o);
+      const double scale = double(float(1.0 / std::sqrt(double(c.head_dim))));
+      const reference r = naive_attention(q, cache, c, scale, k.out);
+      int bad = 0;
+      for (std::size_t i = 0; i < out.size() && bad < 5; ++i) {
+        const ld err = std::fabs(ld(double(out[i])) - r.out[i]);
+        if (!(err <= r.bound[i])) {
+          ++bad;
+          ADD_FAILURE() << "entry " << i << ": " << double(out[i]) << " vs " << double(r.out[i]) << ", error "
+                        << double(err) << " > bound " << double(r.bound[i]);
+        }
+      }
+    }
+  });
+}
+
+/// The kernels whose keys and values can also come as views (f32, bf16, f16: not i8).
+std::vector<kernel_info> float_kv_kernels() {
+  std::vector<kernel_info> out;
+  for (const kernel_info& k : runnable_kernels("attention"))
+    if (k.in != dtype::i8) out.push_back(k);
+  return out;
+}
+
+class attention_view_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(attention_view_kernels, keys_and_values_as_views_give_what_the_cache_gives) {
+  const kernel_info& k = GetParam();
+  on_query_storage(k, [&](auto tag) {
+    using T = decltype(tag);
+    with_type(k.in, [&](auto kv_tag) {
+      using K = decltype(kv_tag);
+      if constexpr (!std::is_integral_v<K> && !std::is_same_v<K, double>) {
+        const attention_case c{8, 2, 64, 75, 9, true, 1.0};
+        const std::int64_t kv_dim = c.kv_heads * c.head_dim, q_dim = c.heads * c.head_dim;
+        auto keys = random_matrix<K>(c.kv_len, kv_dim, 1.0, 21);
+        auto values = random_matrix<K>(c.kv_len, kv_dim, 1.0, 22);
+        kv_cache cache(c.kv_len, c.kv_heads, c.head_dim, k.in);
+        cache.append(view_of(keys, c.kv_len, kv_dim), view_of(values, c.kv_len, kv_dim));
+        auto q = random_matrix<T>(c.m, q_dim, 1.0, 23);
+        std::vector<T> from_cache(q.size()), from_views(q.size());
+        attention(view_of(q, c.m, q_dim), cache, view_of(from_cache, c.m, q_dim));
+        attention(view_of(q, c.m, q_dim), view_of(keys, c.kv_len, kv_dim), view_of(values, c.kv_len, kv_dim),
+                  view_of(from_views, c.m, q_dim), c.head_dim);
+        for (std::size_t i = 0; i < q.size(); ++i)
+          ASSERT_EQ(double(from_cache[i]), double(from_views[i])) << "entry " << i;
+      }
+    });
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, attention_kernels, ::testing::ValuesIn(runnable_kernels("attention")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, attention_view_kernels, ::testing::ValuesIn(float_kv_kernels()), kernel_param_name);
+
+TEST(kv_cache, stores_each_value_rounded_once_or_within_half_its_int8_scale) {
+  const std::int64_t L = 5, heads = 2, hd = 64;
+  auto k = random_matrix<float>(L, heads * hd, 3.0, 31);
+  auto v = random_matrix<float>(L, heads * hd, 0.01, 32);
+  for (dtype t : {dtype::f32, dtype::bf16, dtype::f16, dtype::i8}) {
+    kv_cache cache(8, heads, hd, t);
+    cache.append(view_of(k, L, heads * hd), view_of(v, L, heads * hd));
+    std::vector<float> keys(static_cast<std::size_t>(L * hd)), values(keys.size());
+    for (std::int64_t g = 0; g < heads; ++g) {
+      cache.read(g, view_of(keys, L, hd), view_of(values, L, hd));
+      for (std::int64_t i = 0; i < L; ++i) {
+        float amax_k = 0, amax_v = 0;
+        for (std::int64_t d = 0; d < hd; ++d) {
+          amax_k = std::max(amax_k, std::fabs(k[std::size_t(i * heads * hd + g * hd + d)]));
+          amax_v = std::max(amax_v, std::fabs(v[std::size_t(i * heads * hd + g * hd + d)]));
+        }
+        for (std::int64_t d = 0; d < hd; ++d) {
+          const float xk = k[std::size_t(i * heads * hd + g * hd + d)],
+                      xv = v[std::size_t(i * heads * hd + g * hd + d)];
+          const float sk = keys[std::size_t(i * hd + d)], sv = values[std::size_t(i * hd + d)];
+          if (t == dtype::f32) {
+            ASSERT_EQ(sk, xk);
+          } else if (t == dtype::bf16) {
+            ASSERT_EQ(sk, float(bfloat16(xk)));
+            ASSERT_EQ(sv, float(bfloat16(xv)));
+          } else if (t == dtype::f16) {
+            ASSERT_EQ(sk, float(half(xk)));
+          } else {
+            // The scale max|x| / 127 and the quotient are f32: half a step plus a few roundings.
+            ASSERT_LE(std::fabs(sk - xk), (0.5f + 0x1p-20f) * amax_k / 127) << "token " << i << ", entry " << d;
+            ASSERT_LE(std::fabs(sv - xv), (0.5f + 0x1p-20f) * amax_v / 127);
+          }
+        }
+      }
+    }
+    EXPECT_EQ(cache.size(), L);
+    cache.truncate(2);
+    EXPECT_EQ(cache.size(), 2);
+  }
+}
+
+TEST(attention, bad_input_is_refused_by_name_with_outputs_and_cache_untouched) {
+  const std::int64_t hd = 64, kv_heads = 2, heads = 6;
+  kv_cache cache(4, kv_heads, hd, dtype::bf16);
+  auto k = random_matrix<float>(3, kv_heads * hd, 1.0, 41);
+  auto v = random_matrix<float>(3, kv_heads * hd, 1.0, 42);
+  cache.append(view_of(k, 3, kv_heads * hd), view_of(v, 3, kv_heads * hd));
+
+  // Overflow and non-finite values leave the cache as it was.
+  expect_error([&] { cache.append(view_of(k, 3, kv_heads * hd), view_of(v, 3, kv_heads * hd)); },
+               status::invalid_argument, "overflow");
+  auto bad = k;
+  bad[70] = NAN;
+  kv_cache roomy(8, kv_heads, hd, dtype::f32);
+  expect_error([&] { roomy.append(view_of(bad, 3, kv_heads * hd), view_of(v, 3, kv_heads * hd)); },
+               status::invalid_argument, "at token 0, head 1, entry 6");
+  EXPECT_EQ(roomy.size(), 0);
+  EXPECT_EQ(cache.size(), 3);
+  expect_error([&] { cache.append(view_of(k, 3, kv_heads * hd), view_of(v, 1, 3 * kv_heads * hd)); },
+               status::shape_mismatch, "v is 1 x 384");
+  expect_error([&] { kv_cache(4, kv_heads, hd, dtype::f64); }, status::unsupported, "f64");
+  expect_error([&] { cache.truncate(5); }, status::invalid_argument, "holds 3");
+
+  auto q = random_matrix<float>(2, heads * hd, 1.0, 43);
+  std::vector<float> out(q.size(), 7.0f);
+  auto untouched = [&] {
+    for (float x : out) ASSERT_EQ(x, 7.0f);
+  };
+  // Heads not dividing: 5 query heads over 2 KV heads.
+  expect_error(
+      [&] {
+        attention(make_view(q.data(), {2, 5 * hd}, {heads * hd, 1}), cache,
+                  make_view(out.data(), {2, 5 * hd}, {heads * hd, 1}));
+      },
+      status::invalid_argument, "5 heads are not a multiple of the 2 KV heads");
+  expect_error(
+      [&] {
+        attention(make_view(q.data(), {2, 100}, {heads * hd, 1}), cache,
+                  make_view(out.data(), {2, 100}, {heads * hd, 1}));
+      },
+      status::shape_mismatch, "not a whole number of heads of 64");
+  // More queries than keys.
+  std::vector<float> q4(std::size_t(4 * heads * hd), 0.5f), out4(q4.size(), 7.0f);
+  expect_error([&] { attention(view_of(q4, 4, heads * hd), cache, view_of(out4, 4, heads * hd)); },
+               status::shape_mismatch, "only 3 keys");
+  for (float x : out4) ASSERT_EQ(x, 7.0f);
+  // Shapes and dtypes of q and out.
+  expect_error([&] { attention(view_of(q, 2, heads * hd), cache, view_of(out, 1, heads * hd)); },
+               status::shape_mismatch, "out is 1 x 384");
+  std::vector<bfloat16> out_bf16(q.size());
+  expect_error([&] { attention(view_of(q, 2, heads * hd), cache, view_of(out_bf16, 2, heads * hd)); },
+               status::invalid_argument, "one storage dtype");
+  // A NaN or infinite query.
+  auto q_inf = q;
+  q_inf[std::size_t(heads * hd + 3 * hd + 1)] = INFINITY;
+  expect_error([&] { attention(view_of(q_inf, 2, heads * hd), cache, view_of(out, 2, heads * hd)); },
+               status::invalid_argument, "q holds inf at token 1, head 3, entry 1");
+  untouched();
+  // Keys as views: kv_heads from k's width, and k / v of different shapes.
+  expect_error(
+      [&] {
+        attention(view_of(q, 2, heads * hd), make_view(k.data(), {3, 64}, {128, 1}), view_of(v, 3, kv_heads * hd),
+                  view_of(out, 2, heads * hd), hd);
+      },
+      status::shape_mismatch, "k is 3 x 64 but v is 3 x 128");
+  auto wide = random_matrix<float>(3, 4 * hd, 1.0, 44);
+  expect_error(
+      [&] {
+        attention(view_of(q, 2, heads * hd), view_of(wide, 3, 4 * hd), view_of(wide, 3, 4 * hd),
+                  view_of(out, 2, heads * hd), hd);
+      },
+      status::invalid_argument, "6 heads are not a multiple of the 4 KV heads");
+  untouched();
+}
+
+}  // namespace
+}  // namespace mixprec::test
