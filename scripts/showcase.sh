@@ -23,6 +23,9 @@ echo
 echo "== an MLP in f32, bf16 and int8: examples/03_int8_inference"
 "$build/bin/03_int8_inference" 32 20
 echo
+echo "== a llama-style decoder (4 layers, d_model 1024, GQA, vocabulary 8192) with f32, bf16, Q8_0 and Q4_0 weights: examples/05_transformer_decode"
+"$build/bin/05_transformer_decode"
+echo
 echo "== 3D Poisson to an FP64 residual of 1e-10: CG, MG-PCG, and mixed precision: examples/04_poisson_solve"
 "$build/bin/04_poisson_solve" 128
 if [[ -x "$build/bin/mixprec_bench" ]]; then
@@ -42,6 +45,9 @@ if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo "== precision comparison: GEMM 2048^3 and 32x4096x4096 (packed weights) in every precision, OpenBLAS and oneDNN as peers"
   "$build/bin/mixprec_bench" --benchmark_filter='^gemm/.*/(2048x2048x2048|32x4096x4096)/' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
+  echo
+  echo "== transformer layers: softmax, norms, activations against oneDNN's primitives; block-quantized matmul; attention (decode over a 4096-token cache, 2048-token causal prefill against GEMM + softmax + GEMM)"
+  "$build/bin/mixprec_bench" --benchmark_filter='^nn/' --benchmark_min_time=0.1 --benchmark_counters_tabular=true
   echo
   echo "== solvers: poisson7_128 to 1e-10 — CG, MG-PCG and mixed-precision policies, Eigen's ConjugateGradient as peer"
   "$build/bin/mixprec_bench" --benchmark_filter='^(solve/|peer/eigen_cg/)' --benchmark_counters_tabular=true
