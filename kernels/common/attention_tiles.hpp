@@ -27,20 +27,21 @@ struct attention_tiles {
   /// Keys per step: with head_dim 128, the f32 K and V blocks take 32 KiB of L1.
   static constexpr idx kv_block = 32;
 
-  /// Per-thread scratch, 64-byte aligned: Q^T (dp x w), the output rows (w x dp), the K and V
-  /// blocks (kv_block x dp each), the block's probabilities (kv_block x w).
+  /// Per-thread scratch, 64-byte aligned: Q^T (dp x w), the query rows (w x dp), the output
+  /// rows (w x dp), the K and V blocks (kv_block x dp each), the block's probabilities
+  /// (kv_block x w).
   struct scratch {
     std::vector<float> storage;
-    float *qt, *o, *kf, *vf, *p;
+    float *qt, *qr, *o, *kf, *vf, *p;
     explicit scratch(idx dp) {
-      const idx parts[] = {dp * w, w * dp, kv_block * dp, kv_block * dp, kv_block * w};
+      const idx parts[] = {dp * w, w * dp, w * dp, kv_block * dp, kv_block * dp, kv_block * w};
       idx total = 16;
       for (idx n : parts) total += (n + 15) / 16 * 16;
       storage.assign(std::size_t(total), 0.0f);
       float* at = storage.data();
       at += (16 - (reinterpret_cast<std::uintptr_t>(at) / sizeof(float)) % 16) % 16;
-      float** dst[] = {&qt, &o, &kf, &vf, &p};
-      for (int i = 0; i < 5; ++i) {
+      float** dst[] = {&qt, &qr, &o, &kf, &vf, &p};
+      for (int i = 0; i < 6; ++i) {
         *dst[i] = at;
         at += (parts[i] + 15) / 16 * 16;
       }
@@ -70,6 +71,18 @@ struct attention_tiles {
     }
   }
 
+  /// Asks for keys (or values) [t0, t0 + n) of one KV head ahead of their use: a block's rows
+  /// are read once and then computed on, and without this the next block's misses start only
+  /// when its loads do (decode then ran at a fifth of the memory bandwidth).
+  template <class K>
+  static void prefetch_block(const K* src, idx token_stride, idx t0, idx n, idx hd) {
+    const idx bytes = hd * idx(sizeof(K));
+    for (idx t = t0; t < t0 + n; ++t) {
+      const char* row = reinterpret_cast<const char*>(src + t * token_stride);
+      for (idx b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
+    }
+  }
+
   /// s[t] (a vector over the tile's rows) = Q^T . key t, for t < n; eight keys at a time
   /// keep both FMA pipes busy through the dependent chains.
   static void scores(const float* qt, const float* kf, idx n, idx hd, idx dp, float* s) {
@@ -92,33 +105,54 @@ struct attention_tiles {
     }
   }
 
-  /// o[r] = o[r] * corr[r] + sum_t p[t][r] v[t] for the tile's nr rows: two rows and four
-  /// vectors of the head at a time (ten accumulators and loads fit AVX2's sixteen registers).
+  /// Up to this many query rows a tile takes its scores as dot products along the head
+  /// (decode: the group's heads): Q^T's lanes would be mostly idle.
+  static constexpr int dot_rows = 4;
+
+  /// s[t][r] = q_r . key t for t < n and the first dot_rows rows (rows past the tile's are
+  /// zero): key rows loaded (and widened) in registers straight from the cache, one vector sum
+  /// per score. A fixed row count keeps the accumulators in registers.
+  template <class K>
+  static void scores_dot(const float* qr, const K* keys, idx token_stride, idx n, idx hd, idx dp, float* s) {
+    for (idx t = 0; t < n; ++t) {
+      V acc[dot_rows];
+      for (auto& x : acc) x = V::zero();
+      const K* key = keys + t * token_stride;
+      for (idx d = 0; d < hd; d += w) {
+        const V k = load_n<V>(key + d, std::min(w, hd - d));
+        for (int r = 0; r < dot_rows; ++r) acc[r] = V::fma(k, V::load(qr + r * dp + d), acc[r]);
+      }
+      for (int r = 0; r < dot_rows; ++r) s[t * w + r] = acc[r].reduce_add();
+      for (idx r = dot_rows; r < w; ++r) s[t * w + r] = 0.0f;
+    }
+  }
+
+  /// Rows P * V takes at a time: four (sixteen accumulators) where there are 32 registers,
+  /// two (eight, and the loads, within AVX2's sixteen) otherwise.
+  static constexpr int pv_rows = w >= 16 ? 4 : 2;
+
+  /// o[r] = o[r] * corr[r] + sum_t p[t][r] v[t] for the tile's nr rows: pv_rows rows and four
+  /// vectors of the head at a time, each V vector loaded once for all of them.
   static void accumulate_pv(float* o, const float* p, const float* vf, const float* corr, idx n, idx nr, idx dp) {
-    for (idx r = 0; r < nr; r += 2) {
-      const idx r1 = std::min(r + 1, nr - 1);  // an odd last row is computed twice, stored once
+    for (idx r = 0; r < nr; r += pv_rows) {
+      idx rows[pv_rows];  // past the last row, the last row again: computed twice, stored alike
+      for (int i = 0; i < pv_rows; ++i) rows[i] = std::min(r + i, nr - 1);
       for (idx d0 = 0; d0 < dp; d0 += 4 * w) {
-        float* o0 = o + r * dp + d0;
-        float* o1 = o + r1 * dp + d0;
-        const V c0 = V::broadcast(corr[r]), c1 = V::broadcast(corr[r1]);
-        V a0[4], a1[4];
-        for (int j = 0; j < 4; ++j) {
-          a0[j] = V::load(o0 + j * w) * c0;
-          a1[j] = V::load(o1 + j * w) * c1;
+        V acc[pv_rows][4];
+        for (int i = 0; i < pv_rows; ++i) {
+          const V c = V::broadcast(corr[rows[i]]);
+          for (int j = 0; j < 4; ++j) acc[i][j] = V::load(o + rows[i] * dp + d0 + j * w) * c;
         }
         for (idx t = 0; t < n; ++t) {
-          const V p0 = V::broadcast(p[t * w + r]), p1 = V::broadcast(p[t * w + r1]);
           const float* vt = vf + t * dp + d0;
-          for (int j = 0; j < 4; ++j) {
-            const V x = V::load(vt + j * w);
-            a0[j] = V::fma(p0, x, a0[j]);
-            a1[j] = V::fma(p1, x, a1[j]);
+          const V x[4] = {V::load(vt), V::load(vt + w), V::load(vt + 2 * w), V::load(vt + 3 * w)};
+          for (int i = 0; i < pv_rows; ++i) {
+            const V pr = V::broadcast(p[t * w + rows[i]]);
+            for (int j = 0; j < 4; ++j) acc[i][j] = V::fma(pr, x[j], acc[i][j]);
           }
         }
-        for (int j = 0; j < 4; ++j) {
-          a1[j].store(o1 + j * w);
-          a0[j].store(o0 + j * w);
-        }
+        for (int i = pv_rows - 1; i >= 0; --i)
+          for (int j = 0; j < 4; ++j) acc[i][j].store(o + rows[i] * dp + d0 + j * w);
       }
     }
   }
@@ -135,10 +169,15 @@ struct attention_tiles {
       const idx row = r0 + std::min(r, nr - 1);  // spare lanes repeat the last row
       const idx i = row / group, h = g * group + row % group;
       pos[r] = float(a.kv_len - a.m + i);
-      if (r >= nr) continue;
-      const T* qr = q + i * a.ldq + h * hd;
-      for (idx d = 0; d < hd; ++d) b.qt[d * w + r] = a.scale * float(widen(qr[d]));
+      const T* src = q + i * a.ldq + h * hd;
+      for (idx d = 0; d < dp; ++d) {
+        // Spare lanes and rows hold zeros: the dot-product path computes all dot_rows rows.
+        const float x = r < nr && d < hd ? a.scale * float(widen(src[d])) : 0.0f;
+        b.qt[d * w + r] = x;
+        b.qr[r * dp + d] = x;
+      }
     }
+    const bool dot = !std::is_same_v<K, std::int8_t> && w >= 4 * nr && nr <= dot_rows;
     std::fill(b.o, b.o + w * dp, 0.0f);
     const idx last_pos = idx(pos[w - 1]), first_pos = idx(pos[0]);
     const idx end = a.causal ? last_pos + 1 : a.kv_len;
@@ -150,9 +189,23 @@ struct attention_tiles {
     V run_max = V::broadcast(neg_inf), run_sum = V::zero();
     for (idx t0 = 0; t0 < end; t0 += kv_block) {
       const idx n = std::min(kv_block, end - t0);
-      widen_block(kbase, a.k_token_stride, ks, t0, n, hd, dp, b.kf);
+      if (t0 + kv_block < end) {
+        const idx next = std::min(kv_block, end - t0 - kv_block);
+        prefetch_block(kbase, a.k_token_stride, t0 + kv_block, next, hd);
+        prefetch_block(vbase, a.v_token_stride, t0 + kv_block, next, hd);
+      }
+      bool scored = false;
+      if constexpr (!std::is_same_v<K, std::int8_t>) {
+        if (dot) {
+          scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, n, hd, dp, b.p);
+          scored = true;
+        }
+      }
+      if (!scored) {
+        widen_block(kbase, a.k_token_stride, ks, t0, n, hd, dp, b.kf);
+        scores(b.qt, b.kf, n, hd, dp, b.p);
+      }
       widen_block(vbase, a.v_token_stride, vs, t0, n, hd, dp, b.vf);
-      scores(b.qt, b.kf, n, hd, dp, b.p);
       const bool masked = a.causal && t0 + n - 1 > first_pos;
       V block_max = V::broadcast(neg_inf);
       for (idx t = 0; t < n; ++t) {
