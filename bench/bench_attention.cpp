@@ -49,16 +49,9 @@ void bench_decode(benchmark::State& state, dtype storage) {
     caches.back().append(rows_of(k, L, kv_dim), rows_of(v, L, kv_dim));
   }
   const view qv = rows_of(q, 1, q_dim), ov = rows_of(out, 1, q_dim);
-  attention(qv, caches[0], ov);
-  std::size_t next = 0;
-  loop_timer timer;
-  for (auto _ : state) {
-    attention(qv, caches[next], ov);
-    next = (next + 1) % caches.size();
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, timer, double(one), 4.0 * double(heads * head_dim * L));
-  state.counters["cache_copies"] = double(caches.size());
+  run_cycling(
+      state, caches, [&](const kv_cache& c) { attention(qv, c, ov); }, double(one), 4.0 * double(heads * head_dim * L),
+      "cache_copies");
 }
 
 /// FLOPs of causal attention over m tokens counting visible (query, key) pairs only.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace mixprec::bench {
 
@@ -49,6 +50,24 @@ inline std::string size_name(std::int64_t n) {
 inline int weight_copies_beyond_cache(std::size_t bytes) {
   const std::size_t total = std::size_t(512) << 20;
   return int(std::max<std::size_t>(1, (total + bytes - 1) / std::max<std::size_t>(bytes, 1)));
+}
+
+/// The benchmark loop over copies of an operand: call(copies[i]) with i cycling, after one
+/// untimed warm-up call; then bytes, FLOPs and the triad fraction per call (set_counters)
+/// and the number of copies as `copies_counter`.
+template <class C, class F>
+void run_cycling(benchmark::State& state, const std::vector<C>& copies, F&& call, double bytes, double flops,
+                 const char* copies_counter) {
+  call(copies[0]);
+  std::size_t next = 0;
+  loop_timer timer;
+  for (auto _ : state) {
+    call(copies[next]);
+    next = (next + 1) % copies.size();
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, bytes, flops);
+  state.counters[copies_counter] = double(copies.size());
 }
 
 /// Registers fn as a wall-clock benchmark reported in milliseconds (the memory-bound and

@@ -113,16 +113,9 @@ void bench_block_matmul(benchmark::State& state, block_format f, std::int64_t m)
   std::vector<block_matrix> copies(std::size_t(weight_copies_beyond_cache(W.bytes())), W);
   const const_view xv = make_view(x.data(), {m, k});
   const view yv = make_view(y.data(), {m, n});
-  matmul(xv, W, yv);
-  std::size_t next = 0;
-  loop_timer timer;
-  for (auto _ : state) {
-    matmul(xv, copies[next], yv);
-    next = (next + 1) % copies.size();
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, timer, double(W.bytes()), 2.0 * double(m * n * k));
-  state.counters["weight_copies"] = double(copies.size());
+  run_cycling(
+      state, copies, [&](const block_matrix& c) { matmul(xv, c, yv); }, double(W.bytes()), 2.0 * double(m * n * k),
+      "weight_copies");
 }
 
 /// The bf16 pre-packed GEMM at the same shape, the comparison the block formats must beat.
@@ -136,16 +129,9 @@ void bench_bf16_packed(benchmark::State& state, std::int64_t m) {
     copies.push_back(packed_matrix::pack(const_view(w.data(), dtype::bf16, {k, n}, {n, 1}, w.ctx())));
   const const_view xv(x.data(), dtype::bf16, {m, k}, {k, 1}, x.ctx());
   const view yv(y.data(), dtype::f32, {m, n}, {n, 1}, y.ctx());
-  gemm(trans::no, 1.0, xv, copies[0], 0.0, yv);
-  std::size_t next = 0;
-  loop_timer timer;
-  for (auto _ : state) {
-    gemm(trans::no, 1.0, xv, copies[next], 0.0, yv);
-    next = (next + 1) % copies.size();
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, timer, double(w.bytes()), 2.0 * double(m * n * k));
-  state.counters["weight_copies"] = double(copies.size());
+  run_cycling(
+      state, copies, [&](const packed_matrix& c) { gemm(trans::no, 1.0, xv, c, 0.0, yv); }, double(w.bytes()),
+      2.0 * double(m * n * k), "weight_copies");
 }
 
 #if defined(MIXPREC_BENCH_ONEDNN)

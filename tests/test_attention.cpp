@@ -101,19 +101,9 @@ const attention_case cases[] = {
 
 class attention_kernels : public ::testing::TestWithParam<kernel_info> {};
 
-/// Runs f(Q{}) with kernel k forced, Q its query / output storage type.
-template <class F>
-void on_query_storage(const kernel_info& k, F&& f) {
-  const force_kernel pin(k.name);
-  with_type(k.out, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) f(tag);
-  });
-}
-
 TEST_P(attention_kernels, matches_long_double_attention_of_the_stored_values_within_the_bound) {
   const kernel_info& k = GetParam();
-  on_query_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.out, [&](auto tag) {
     using T = decltype(tag);
     for (const attention_case& c : cases) {
       SCOPED_TRACE(::testing::Message() << "heads " << c.heads << "/" << c.kv_heads << " x " << c.head_dim << ", L "
@@ -161,7 +151,7 @@ class attention_view_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(attention_view_kernels, keys_and_values_as_views_give_what_the_cache_gives) {
   const kernel_info& k = GetParam();
-  on_query_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.out, [&](auto tag) {
     using T = decltype(tag);
     with_type(k.in, [&](auto kv_tag) {
       using K = decltype(kv_tag);

@@ -48,16 +48,6 @@ ld gelu_erf_ref(ld x) { return 0.5L * x * std::erfc(-x / std::sqrt(2.0L)); }
 ld gelu_tanh_ref(ld x) { return x / (1 + std::exp(-2 * 0.79788456080286535588L * (x + 0.044715L * x * x * x))); }
 ld silu_ref(ld x) { return x / (1 + std::exp(-x)); }
 
-/// Runs f(T{}) with kernel k forced, T its storage type (f32, bf16 or f16).
-template <class F>
-void on_nn_storage(const kernel_info& k, F&& f) {
-  const force_kernel pin(k.name);
-  with_type(k.in, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) f(tag);
-  });
-}
-
 class nn_eltwise_kernels : public ::testing::TestWithParam<kernel_info> {};
 class nn_softmax_kernels : public ::testing::TestWithParam<kernel_info> {};
 class nn_norm_kernels : public ::testing::TestWithParam<kernel_info> {};
@@ -71,7 +61,7 @@ const shape shapes[] = {{3, 37, 41}, {1, 50000, 50000}, {5, 16, 16}, {2, 1, 3}, 
 
 TEST_P(nn_eltwise_kernels, activations_match_long_double_within_the_stated_bound) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), u = 0x1p-24, floor = std::max(0x1p-100, tiny_of(k.in));
@@ -102,7 +92,7 @@ TEST_P(nn_eltwise_kernels, activations_match_long_double_within_the_stated_bound
 
 TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double inf = std::numeric_limits<double>::infinity();
@@ -122,7 +112,7 @@ TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
 
 TEST_P(nn_eltwise_kernels, binary_ops_broadcast_rows_and_columns_and_run_in_place) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), u = 0x1p-24, floor = tiny_of(k.in);
@@ -183,7 +173,7 @@ std::vector<ld> softmax_ref(const std::vector<ld>& z, bool log) {
 
 TEST_P(nn_softmax_kernels, rows_match_long_double_with_masks_causality_and_log) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), floor = tiny_of(k.in);
@@ -241,7 +231,7 @@ TEST_P(nn_softmax_kernels, rows_match_long_double_with_masks_causality_and_log) 
 
 TEST_P(nn_softmax_kernels, an_all_masked_row_is_zero_and_a_nan_row_is_nan) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double inf = std::numeric_limits<double>::infinity();
@@ -264,7 +254,7 @@ TEST_P(nn_softmax_kernels, an_all_masked_row_is_zero_and_a_nan_row_is_nan) {
 
 TEST_P(nn_norm_kernels, rms_and_layer_norm_match_long_double_and_the_fused_sum_is_exact) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), floor = tiny_of(k.in);
@@ -332,7 +322,7 @@ class nn_rope_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(nn_rope_kernels, rotations_match_long_double_for_both_layouts_and_partial_rotation) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, [&](auto tag) {
+  on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), u = 0x1p-24;

@@ -164,7 +164,9 @@ struct attention_tiles {
     const float neg_inf = -std::numeric_limits<float>::infinity();
     const T* q = static_cast<const T*>(a.q);
     alignas(64) float pos[w], corr[w], sum[w];
-    std::fill(b.qt, b.qt + dp * w, 0.0f);
+    // Few rows (a decode step's group of heads) take their scores as dot products from the
+    // query rows (qr); more fill the lanes of Q^T (qt). i8 keys are widened first either way.
+    const bool dot = !std::is_same_v<K, std::int8_t> && nr <= std::min<idx>(dot_rows, w / 4);
     for (idx r = 0; r < w; ++r) {
       const idx row = r0 + std::min(r, nr - 1);  // spare lanes repeat the last row
       const idx i = row / group, h = g * group + row % group;
@@ -173,11 +175,12 @@ struct attention_tiles {
       for (idx d = 0; d < dp; ++d) {
         // Spare lanes and rows hold zeros: the dot-product path computes all dot_rows rows.
         const float x = r < nr && d < hd ? a.scale * float(widen(src[d])) : 0.0f;
-        b.qt[d * w + r] = x;
-        b.qr[r * dp + d] = x;
+        if (dot)
+          b.qr[r * dp + d] = x;
+        else
+          b.qt[d * w + r] = x;
       }
     }
-    const bool dot = !std::is_same_v<K, std::int8_t> && w >= 4 * nr && nr <= dot_rows;
     std::fill(b.o, b.o + w * dp, 0.0f);
     const idx last_pos = idx(pos[w - 1]), first_pos = idx(pos[0]);
     const idx end = a.causal ? last_pos + 1 : a.kv_len;
@@ -194,17 +197,16 @@ struct attention_tiles {
         prefetch_block(kbase, a.k_token_stride, t0 + kv_block, next, hd);
         prefetch_block(vbase, a.v_token_stride, t0 + kv_block, next, hd);
       }
-      bool scored = false;
-      if constexpr (!std::is_same_v<K, std::int8_t>) {
-        if (dot) {
-          scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, n, hd, dp, b.p);
-          scored = true;
-        }
-      }
-      if (!scored) {
+      auto score_widened = [&] {
         widen_block(kbase, a.k_token_stride, ks, t0, n, hd, dp, b.kf);
         scores(b.qt, b.kf, n, hd, dp, b.p);
-      }
+      };
+      if constexpr (std::is_same_v<K, std::int8_t>)
+        score_widened();
+      else if (dot)
+        scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, n, hd, dp, b.p);
+      else
+        score_widened();
       widen_block(vbase, a.v_token_stride, vs, t0, n, hd, dp, b.vf);
       const bool masked = a.causal && t0 + n - 1 > first_pos;
       V block_max = V::broadcast(neg_inf);

@@ -67,6 +67,17 @@ decltype(auto) with_type(dtype t, F&& f) {
   return f(double{});
 }
 
+/// Runs f(T{}) with kernel k forced, T the C++ type of t, where t is a storage dtype of the NN
+/// ops (f32, bf16, f16); other dtypes run nothing.
+template <class F>
+void on_nn_storage(const kernel_info& k, dtype t, F&& f) {
+  const force_kernel pin(k.name);
+  with_type(t, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) f(tag);
+  });
+}
+
 /// Random stored values: floats uniform in [-scale, scale] rounded to T; integers over a
 /// range whose products and sums the tests can hold exactly.
 template <class T>
