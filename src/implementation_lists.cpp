@@ -118,6 +118,11 @@ MIXPREC_LIST(attention_ops,
              {"generic", "one query row per tile, tiles on the context's threads"},
              {"ref", "one query row per tile, one thread: the fallback (the tests' oracle is f64)"});
 
+MIXPREC_LIST(train_ops, {"avx512", "16 f32 lanes, the shared bodies; exp/erfc by f32 fits in registers"},
+             {"avx2", "8 f32 lanes, the same bodies"},
+             {"generic", "one lane at a time, rows or flat ranges on the context's threads"},
+             {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});
+
 #undef MIXPREC_LIST
 
 }  // namespace
@@ -175,6 +180,13 @@ implementation_list implementations_of(op_id op) {
       return block_matmul_ops;
     case op_id::attention:
       return attention_ops;
+    case op_id::eltwise_backward:
+    case op_id::softmax_backward:
+    case op_id::norm_backward:
+    case op_id::cross_entropy:
+    case op_id::unscale:
+    case op_id::optimizer:
+      return train_ops;
     case op_id::count_:
       break;
   }

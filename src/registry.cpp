@@ -161,6 +161,7 @@ class registry {
     register_cpu_nn_kernels(sink);
     register_cpu_block_matmul_kernels(sink);
     register_cpu_attention_kernels(sink);
+    register_cpu_train_kernels(sink);
 #if defined(MIXPREC_HAVE_KERNELS_AVX2)
     register_cpu_avx2_kernels(sink);
 #endif

@@ -14,6 +14,7 @@
 
 #include "mixprec/array.hpp"
 #include "mixprec/attention.hpp"
+#include "mixprec/train.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/block_quant.hpp"
 #include "mixprec/context.hpp"

@@ -5,7 +5,7 @@
 // V provides: scalar, width, zero(), broadcast(s), load<T>(p), load_tail<T>(p, k) (other
 // lanes 0), store<T>(p), store_tail<T>(p, k) (rounding once to T), + - * /, fma(a, b, c),
 // min(a, b) and max(a, b) (the second operand when either is NaN), select_lt(a, b, x, y)
-// (a < b ? x : y per lane), tail_or(v, k, s) (lanes >= k set to s), pow2_from_magic(t)
+// (a < b ? x : y per lane), tail_or(v, k, s) (lanes >= k set to s), sqrt(v), pow2_from_magic(t)
 // (2^n from t = n + 1.5 * 2^23 as f32), reduce_add(), reduce_max().
 #pragma once
 
@@ -57,6 +57,7 @@ struct lane1 {
   friend lane1 operator*(lane1 a, lane1 b) { return {a.v * b.v}; }
   friend lane1 operator/(lane1 a, lane1 b) { return {a.v / b.v}; }
   static lane1 fma(lane1 a, lane1 b, lane1 c) { return {a.v * b.v + c.v}; }
+  static lane1 sqrt(lane1 a) { return {std::sqrt(a.v)}; }
   static lane1 min(lane1 a, lane1 b) { return {b.v < a.v || b.v != b.v ? b.v : a.v}; }
   static lane1 max(lane1 a, lane1 b) { return {b.v > a.v || b.v != b.v ? b.v : a.v}; }
   static lane1 select_lt(lane1 a, lane1 b, lane1 x, lane1 y) { return a.v < b.v ? x : y; }

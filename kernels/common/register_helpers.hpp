@@ -161,5 +161,20 @@ inline void add_attention_table(const detail::kernel_sink& sink, const variant_d
     for (int j = 0; j < 4; ++j) add_kernel<detail::op_id::attention>(sink, v, kv[j], io[i], t.fn[i][j]);
 }
 
+/// Registers a folder's training kernels (detail::train_kernel_table): f32, bf16, f16
+/// storage; the optimizer keyed (grad dtype, model dtype).
+inline void add_train_table(const detail::kernel_sink& sink, const variant_desc& v,
+                            const detail::train_kernel_table& t) {
+  const dtype types[] = {dtype::f32, dtype::bf16, dtype::f16};
+  for (int i = 0; i < 3; ++i) {
+    add_kernel<detail::op_id::eltwise_backward>(sink, v, types[i], types[i], t.eltwise_backward[i]);
+    add_kernel<detail::op_id::softmax_backward>(sink, v, types[i], types[i], t.softmax_backward[i]);
+    add_kernel<detail::op_id::norm_backward>(sink, v, types[i], types[i], t.norm_backward[i]);
+    add_kernel<detail::op_id::cross_entropy>(sink, v, types[i], types[i], t.cross_entropy[i]);
+    add_kernel<detail::op_id::unscale>(sink, v, types[i], types[i], t.unscale[i]);
+    for (int j = 0; j < 3; ++j) add_kernel<detail::op_id::optimizer>(sink, v, types[i], types[j], t.optimizer[i][j]);
+  }
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -18,7 +18,7 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 11;
+inline constexpr int kernel_abi_version = 12;
 
 /// What a kernel needs from its context at run time.
 struct exec_args {
@@ -501,6 +501,134 @@ struct attention_kernel_table {
   attention_fn fn[3][4];
 };
 
+// Training ops (mixprec/train.hpp): the same row-major operands as the NN row ops, f32
+// compute; gradients stored in the storage dtype, weight statistics (dgamma, dbeta) in f32.
+
+/// Activation backward: da = dy * f'(a) for relu, gelu_erf, gelu_tanh, silu; swiglu
+/// (y = silu(a) * b): da = dy * b * silu'(a), db = dy * silu(a). da may equal dy.
+struct eltwise_backward_args {
+  eltwise_kind kind;
+  std::int64_t rows, cols;
+  const void* a;
+  std::int64_t lda;
+  const void* b;  // swiglu only
+  std::int64_t ldb;
+  const void* dy;
+  std::int64_t lddy;
+  void* da;
+  std::int64_t ldda;
+  void* db;  // swiglu only
+  std::int64_t lddb;
+};
+
+/// Softmax backward from the forward's output y: dx = scale * y * (dy - sum(dy * y));
+/// log-softmax: dx = scale * (dy - exp(y) * sum(dy)). dx may equal dy or y.
+struct softmax_backward_args {
+  std::int64_t rows, cols;
+  const void* y;
+  std::int64_t ldy;
+  const void* dy;
+  std::int64_t lddy;
+  void* dx;
+  std::int64_t lddx;
+  float scale;
+  bool log;
+};
+
+/// RMS / layer norm backward from the forward's input x (statistics recomputed in f32):
+/// dx (T) and, when set, dgamma and dbeta (cols f32 values each) += their sums over rows.
+struct norm_backward_args {
+  norm_kind kind;
+  std::int64_t rows, cols;
+  const void* x;
+  std::int64_t ldx;
+  const void* dy;
+  std::int64_t lddy;
+  const float* gamma;  // or null (1)
+  float eps;
+  void* dx;
+  std::int64_t lddx;
+  float* dgamma;  // or null
+  float* dbeta;   // or null (layer only)
+};
+
+/// Softmax cross-entropy forward and backward in one call: per row i with label l =
+/// labels[i] (!= ignore_index), p = softmax(logits row), loss[i] = (1 - s)(lse - z_l) +
+/// s (lse - mean(z)), s the label smoothing, and dlogits = grad_scale * (p - (1 - s) e_l -
+/// s / cols); an ignored row gets loss 0 and a zero gradient. dlogits may equal logits.
+struct cross_entropy_args {
+  std::int64_t rows, cols;
+  const void* logits;
+  std::int64_t ldl;
+  const std::int32_t* labels;
+  std::int32_t ignore_index;
+  float smoothing;
+  float grad_scale;
+  void* dlogits;  // or null: loss only
+  std::int64_t ldd;
+  float* loss;  // rows values
+};
+
+/// In place x *= scale over n values, and *found = true if any value was NaN or +-inf
+/// (before scaling, or made so by it); *found is never cleared.
+struct unscale_args {
+  std::int64_t n;
+  void* x;
+  float scale;
+  bool* found;
+};
+
+enum class optimizer_kind : std::uint8_t { sgd, adamw };
+
+/// One parameter tensor of an optimizer step: n values; master f32 weights (or null: model
+/// is the parameter itself), the model copy (the model dtype, or null), the gradient (the
+/// grad dtype), the state (m: momentum / first moment, v: second moment; f32), and the
+/// index of its first value among all the step's values (stochastic rounding's counter).
+struct optimizer_tensor {
+  std::int64_t n;
+  float* master;
+  void* model;
+  const void* grad;
+  float* m;
+  float* v;
+  std::uint64_t first;
+};
+
+/// One step of SGD (PyTorch's: coupled weight decay, momentum, dampening, nesterov) or
+/// AdamW (decoupled weight decay, bias correction) over every tensor, grads multiplied by
+/// grad_scale first. New weights are written to master and rounded to model, to nearest or,
+/// with stochastic_rounding (bf16 models), by a counter-based hash of (seed, first + i).
+/// Keyed (grad dtype, model dtype).
+struct optimizer_args {
+  optimizer_kind kind;
+  const optimizer_tensor* tensors;
+  std::int64_t count;
+  float lr, weight_decay, grad_scale;
+  float beta1, beta2, eps, bias_correction1, bias_correction2;  // adamw: 1 - beta^t
+  float momentum, dampening;                                    // sgd
+  bool nesterov, first_step;
+  bool stochastic_rounding;
+  std::uint64_t seed;
+};
+
+using eltwise_backward_fn = void (*)(const exec_args&, const eltwise_backward_args& a);
+using softmax_backward_fn = void (*)(const exec_args&, const softmax_backward_args& a);
+using norm_backward_fn = void (*)(const exec_args&, const norm_backward_args& a);
+using cross_entropy_fn = void (*)(const exec_args&, const cross_entropy_args& a);
+using unscale_fn = void (*)(const exec_args&, const unscale_args& a);
+using optimizer_fn = void (*)(const exec_args&, const optimizer_args& a);
+
+/// An ISA folder's training kernels for f32, bf16 and f16 storage (in that order); the
+/// optimizer's [grad dtype][model dtype].
+struct train_kernel_table {
+  eltwise_backward_fn eltwise_backward[3];
+  softmax_backward_fn softmax_backward[3];
+  norm_backward_fn norm_backward[3];
+  cross_entropy_fn cross_entropy[3];
+  unscale_fn unscale[3];
+  optimizer_fn optimizer[3][3];
+};
+
 /// What a row-wise NN kernel's supports() looks at.
 struct nn_problem {
   accumulation acc = accumulation::standard;
@@ -558,7 +686,13 @@ struct nn_kernel_table {
   X(norm, norm_fn)                           \
   X(rope, rope_fn)                           \
   X(block_matmul, block_matmul_fn)           \
-  X(attention, attention_fn)
+  X(attention, attention_fn)                 \
+  X(eltwise_backward, eltwise_backward_fn)   \
+  X(softmax_backward, softmax_backward_fn)   \
+  X(norm_backward, norm_backward_fn)         \
+  X(cross_entropy, cross_entropy_fn)         \
+  X(unscale, unscale_fn)                     \
+  X(optimizer, optimizer_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,
@@ -659,6 +793,7 @@ void register_cpu_quantize_kernels(const kernel_sink& sink);
 void register_cpu_nn_kernels(const kernel_sink& sink);
 void register_cpu_block_matmul_kernels(const kernel_sink& sink);
 void register_cpu_attention_kernels(const kernel_sink& sink);
+void register_cpu_train_kernels(const kernel_sink& sink);
 void register_cpu_avx2_kernels(const kernel_sink& sink);
 void register_cpu_avx512_kernels(const kernel_sink& sink);
 void register_cpu_avx512_bf16_kernels(const kernel_sink& sink);

@@ -21,6 +21,7 @@ extern const detail::gemm_fn gemm_kernel_int8;
 extern const detail::quant_kernel_table quant_kernels;
 extern const detail::nn_kernel_table nn_kernels;
 extern const detail::attention_kernel_table attention_kernels;
+extern const detail::train_kernel_table train_kernels;
 
 /// Unit-stride BLAS-1 (blas1_avx2.cpp).
 extern const detail::blas1_kernel_table blas1_set;

@@ -45,6 +45,7 @@ void register_cpu_avx2_kernels(const kernel_sink& sink) {
   kern::add_nn_table(sink, nn, nn_kernels);
   kern::add_attention_table(sink, kern::variant_desc{"avx2", backend::cpu, cpu_isa::avx2, nullptr},
                             attention_kernels);
+  kern::add_train_table(sink, kern::variant_desc{"avx2", backend::cpu, cpu_isa::avx2, nullptr}, train_kernels);
 }
 
 }  // namespace mixprec::detail

@@ -114,6 +114,7 @@ struct f32x8 {
   // For the NN row kernels (kernels/common/nn_rows.hpp).
   friend f32x8 operator/(f32x8 a, f32x8 b) { return {_mm256_div_ps(a.v, b.v)}; }
   static f32x8 min(f32x8 a, f32x8 b) { return {_mm256_min_ps(a.v, b.v)}; }
+  static f32x8 sqrt(f32x8 a) { return {_mm256_sqrt_ps(a.v)}; }
   static f32x8 select_lt(f32x8 a, f32x8 b, f32x8 x, f32x8 y) {
     return {_mm256_blendv_ps(y.v, x.v, _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ))};
   }

@@ -36,6 +36,7 @@ extern const detail::spmv_csr_fn spmv_csr_bf16_f32;
 extern const detail::quant_kernel_table quant_kernels;
 extern const detail::nn_kernel_table nn_kernels;
 extern const detail::attention_kernel_table attention_kernels;
+extern const detail::train_kernel_table train_kernels;
 
 extern const detail::gemm_fn gemm_kernel_f64;
 extern const detail::gemm_fn gemm_kernel_f32;

@@ -78,6 +78,7 @@ void register_cpu_avx512_kernels(const kernel_sink& sink) {
   kern::add_nn_table(sink, nn, nn_kernels);
   kern::add_attention_table(sink, kern::variant_desc{"avx512", backend::cpu, cpu_isa::avx512, nullptr},
                             attention_kernels);
+  kern::add_train_table(sink, kern::variant_desc{"avx512", backend::cpu, cpu_isa::avx512, nullptr}, train_kernels);
 }
 
 }  // namespace mixprec::detail

@@ -175,6 +175,7 @@ struct f32x16 {
   // For the NN row kernels (kernels/common/nn_rows.hpp).
   friend f32x16 operator/(f32x16 a, f32x16 b) { return {_mm512_div_ps(a.v, b.v)}; }
   static f32x16 min(f32x16 a, f32x16 b) { return {_mm512_min_ps(a.v, b.v)}; }
+  static f32x16 sqrt(f32x16 a) { return {_mm512_sqrt_ps(a.v)}; }
   static f32x16 select_lt(f32x16 a, f32x16 b, f32x16 x, f32x16 y) {
     return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ), y.v, x.v)};
   }

@@ -1,0 +1,419 @@
+// The training kernels (mixprec/train.hpp), written once over a vector type V as the NN row
+// kernels are (kernels/common/nn_rows.hpp, whose V interface and vector math they share):
+// activation, softmax and norm backward, the fused softmax cross-entropy, the gradient
+// unscale-and-check, and the SGD / AdamW step. f32 arithmetic throughout; gradients stored
+// in the storage dtype, weight gradients (dgamma, dbeta) and optimizer state in f32.
+#pragma once
+
+#include "kernels/common/isa_namespace.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "internal/parallel.hpp"
+#include "internal/registry.hpp"
+#include "kernels/common/nn_rows.hpp"
+#include "kernels/common/scalar.hpp"
+
+namespace mixprec::kern {
+inline namespace MIXPREC_KERNEL_ISA {
+
+// ---- stochastic rounding --------------------------------------------------------------------
+
+/// The splitmix64 finaliser: a bijective 64-bit mix, the noise of stochastic rounding as a
+/// function of (seed, element index) alone, so that a result does not depend on how the
+/// elements were split among threads.
+inline std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// f rounded to bf16 stochastically: up with probability equal to the fraction of the gap
+/// below f (16 random low bits added, then truncated), so the rounding is unbiased. NaN and
+/// +-inf are rounded to nearest (they stay what they are).
+inline bfloat16 round_bf16_stochastic(float f, std::uint64_t seed, std::uint64_t index) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if ((bits & 0x7F800000u) == 0x7F800000u) return bfloat16(f);
+  bits += std::uint32_t(mix64(seed ^ mix64(index))) & 0xFFFFu;
+  return bfloat16::from_bits(std::uint16_t(bits >> 16));
+}
+
+// ---- activation derivatives -----------------------------------------------------------------
+
+/// Past +-80 the smooth activations' derivatives are 0 and 1 to within 2^-100; the formulas
+/// would make NaN of inf * 0 there.
+template <class V>
+MIXPREC_ALWAYS_INLINE V derivative_tails(V x, V d) {
+  using A = typename V::scalar;
+  d = V::select_lt(x, V::broadcast(A(-80)), V::zero(), d);
+  return V::select_lt(V::broadcast(A(80)), x, V::broadcast(A(1)), d);
+}
+
+template <class V>
+MIXPREC_ALWAYS_INLINE V vsigmoid(V x) {
+  return V::broadcast(1) / (V::broadcast(1) + vexp(V::zero() - x));
+}
+
+/// f'(x) for relu, gelu_erf, gelu_tanh and silu.
+template <class V>
+MIXPREC_ALWAYS_INLINE V vderivative(detail::eltwise_kind k, V x) {
+  using A = typename V::scalar;
+  switch (k) {
+    case detail::eltwise_kind::relu:
+      return V::select_lt(V::zero(), x, V::broadcast(A(1)), V::zero());
+    case detail::eltwise_kind::gelu_erf: {  // Phi(x) + x phi(x)
+      const V cdf = V::broadcast(A(0.5)) * verfc(x * V::broadcast(A(-0.70710678118654752440)));
+      const V pdf = V::broadcast(A(0.39894228040143267794)) * vexp(V::broadcast(A(-0.5)) * x * x);
+      return derivative_tails(x, V::fma(x, pdf, cdf));
+    }
+    case detail::eltwise_kind::gelu_tanh: {
+      // t = tanh(u), u = k (x + c x^3); f' = (1 + t) / 2 + x / 2 (1 - t^2) du/dx with
+      // (1 + t) / 2 = sigmoid(2u) and (1 - t) / 2 = sigmoid(-2u), each exact to a few ulp:
+      // 1 + t formed from t cancels to nothing where t is near -1.
+      const V k = V::broadcast(A(0.79788456080286535588)), c = V::broadcast(A(0.044715));
+      const V x2 = x * x;
+      const V u2 = V::broadcast(A(2)) * k * V::fma(c * x, x2, x);
+      const V s = vsigmoid(u2), sc = vsigmoid(V::zero() - u2);
+      const V du = k * V::fma(V::broadcast(A(3)) * c, x2, V::broadcast(A(1)));
+      return derivative_tails(x, V::fma(V::broadcast(A(2)) * x * s * sc, du, s));
+    }
+    case detail::eltwise_kind::silu: {  // s (1 + x (1 - s))
+      const V s = vsigmoid(x);
+      return derivative_tails(x, s * V::fma(x, V::broadcast(A(1)) - s, V::broadcast(A(1))));
+    }
+    default:
+      return V::broadcast(A(1));
+  }
+}
+
+template <class V>
+struct train_rows {
+  using A = typename V::scalar;
+  using idx = std::int64_t;
+  using R = nn_rows<V>;
+  static constexpr idx w = V::width;
+
+  // ---- activation backward ----
+
+  template <class T, bool Parallel>
+  static void eltwise_backward(const detail::exec_args& ex, const detail::eltwise_backward_args& g) {
+    if (g.rows == 0 || g.cols == 0) return;
+    const bool swiglu = g.kind == detail::eltwise_kind::swiglu;
+    R::template split<Parallel>(ex, g.rows * g.cols, idx(1) << 14, [&](idx b0, idx e0) {
+      for (idx i = b0 / g.cols; i * g.cols < e0; ++i) {
+        const idx j0 = std::max(b0 - i * g.cols, idx(0)), j1 = std::min(e0 - i * g.cols, g.cols);
+        const T* a = static_cast<const T*>(g.a) + i * g.lda;
+        const T* dy = static_cast<const T*>(g.dy) + i * g.lddy;
+        T* da = static_cast<T*>(g.da) + i * g.ldda;
+        for (idx j = j0; j < j1; j += w) {
+          const idx n = std::min(w, j1 - j);
+          const V x = load_n<V>(a + j, n), d = load_n<V>(dy + j, n);
+          if (!swiglu) {
+            store_n(d * vderivative(g.kind, x), da + j, n);
+            continue;
+          }
+          const V up = load_n<V>(static_cast<const T*>(g.b) + i * g.ldb + j, n);
+          const V ds = vderivative(detail::eltwise_kind::silu, x);
+          const V s = vsilu(x);
+          store_n(d * up * ds, da + j, n);
+          store_n(d * s, static_cast<T*>(g.db) + i * g.lddb + j, n);
+        }
+      }
+    });
+  }
+
+  // ---- softmax backward ----
+
+  template <class T>
+  static void softmax_backward_row(const detail::softmax_backward_args& g, idx i) {
+    const T* y = static_cast<const T*>(g.y) + i * g.ldy;
+    const T* dy = static_cast<const T*>(g.dy) + i * g.lddy;
+    T* dx = static_cast<T*>(g.dx) + i * g.lddx;
+    const V sum = R::fold4(
+        g.cols, V::zero(),
+        [&](V acc, idx j, idx n) {
+          const V d = load_n<V>(dy + j, n);
+          return g.log ? acc + d : V::fma(d, load_n<V>(y + j, n), acc);
+        },
+        R::add);
+    const V s = V::broadcast(sum.reduce_add()), scale = V::broadcast(A(g.scale));
+    for (idx j = 0; j < g.cols; j += w) {
+      const idx n = std::min(w, g.cols - j);
+      const V yv = load_n<V>(y + j, n), d = load_n<V>(dy + j, n);
+      const V r = g.log ? scale * (d - vexp(yv) * s) : scale * yv * (d - s);
+      store_n(r, dx + j, n);
+    }
+  }
+
+  template <class T, bool Parallel>
+  static void softmax_backward(const detail::exec_args& ex, const detail::softmax_backward_args& g) {
+    R::template split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
+      for (idx i = b; i < e; ++i) softmax_backward_row<T>(g, i);
+    });
+  }
+
+  // ---- norm backward ----
+
+  /// One row: dx, and dy * xhat (and dy) added into this chunk's dgamma (dbeta) partials.
+  template <class T>
+  static void norm_backward_row(const detail::norm_backward_args& g, idx i, A* dgamma, A* dbeta) {
+    const T* x = static_cast<const T*>(g.x) + i * g.ldx;
+    const T* dy = static_cast<const T*>(g.dy) + i * g.lddy;
+    T* dx = static_cast<T*>(g.dx) + i * g.lddx;
+    const idx cols = g.cols;
+    const bool rms = g.kind == detail::norm_kind::rms;
+    auto gamma = [&](idx j, idx n) { return g.gamma ? load_n<V>(g.gamma + j, n) : V::broadcast(A(1)); };
+    A mean = 0;
+    if (!rms)
+      mean = R::fold4(
+                 cols, V::zero(), [&](V a, idx j, idx n) { return a + load_n<V>(x + j, n); }, R::add)
+                 .reduce_add() /
+             A(cols);
+    const V vm = V::broadcast(mean);
+    auto centred = [&](idx j, idx n) {
+      const V d = load_n<V>(x + j, n) - vm;
+      return n == w ? d : V::tail_or(d, n, A(0));
+    };
+    const V sq = R::fold4(
+        cols, V::zero(),
+        [&](V a, idx j, idx n) {
+          const V d = centred(j, n);
+          return V::fma(d, d, a);
+        },
+        R::add);
+    const A r = A(1) / std::sqrt(sq.reduce_add() / A(cols) + A(g.eps));
+    const V vr = V::broadcast(r);
+    // sums over the row of gd = dy * gamma and of gd * xhat
+    V s_gd = V::zero(), s_gdx = V::zero();
+    for (idx j = 0; j < cols; j += w) {
+      const idx n = std::min(w, cols - j);
+      const V gd = load_n<V>(dy + j, n) * gamma(j, n);
+      s_gd = s_gd + gd;
+      s_gdx = V::fma(gd, centred(j, n) * vr, s_gdx);
+    }
+    const V c_gd = V::broadcast(rms ? A(0) : s_gd.reduce_add() / A(cols));
+    const V c_gdx = V::broadcast(s_gdx.reduce_add() / A(cols));
+    for (idx j = 0; j < cols; j += w) {
+      const idx n = std::min(w, cols - j);
+      const V d = load_n<V>(dy + j, n);
+      const V xhat = centred(j, n) * vr;
+      store_n(vr * (d * gamma(j, n) - c_gd - xhat * c_gdx), dx + j, n);
+      if (dgamma) store_n(V::fma(d, xhat, load_n<V>(dgamma + j, n)), dgamma + j, n);
+      if (dbeta) store_n(d + load_n<V>(dbeta + j, n), dbeta + j, n);
+    }
+  }
+
+  template <class T, bool Parallel>
+  static void norm_backward(const detail::exec_args& ex, const detail::norm_backward_args& g) {
+    if (g.rows == 0 || g.cols == 0) return;
+    const idx min_rows = std::max(idx(1), (idx(1) << 14) / g.cols);
+    const int chunks = Parallel ? detail::chunk_count(g.rows, ex.threads, min_rows) : 1;
+    // Each chunk sums its rows' weight gradients apart; the chunks' sums are then added to
+    // the caller's in chunk order (the same result for the same thread count).
+    const bool weights = g.dgamma || g.dbeta;
+    std::vector<A> partial(weights ? std::size_t(chunks) * 2 * std::size_t(g.cols) : 0, A(0));
+    detail::parallel_chunks(chunks, [&](int c) {
+      idx b, e;
+      detail::chunk_range(g.rows, chunks, c, 1, &b, &e);
+      A* dgamma = g.dgamma ? partial.data() + std::size_t(c) * 2 * std::size_t(g.cols) : nullptr;
+      A* dbeta = g.dbeta ? partial.data() + (std::size_t(c) * 2 + 1) * std::size_t(g.cols) : nullptr;
+      for (idx i = b; i < e; ++i) norm_backward_row<T>(g, i, dgamma, dbeta);
+    });
+    for (int c = 0; c < chunks && weights; ++c)
+      for (idx j = 0; j < g.cols; ++j) {
+        if (g.dgamma) g.dgamma[j] += float(partial[std::size_t(c) * 2 * std::size_t(g.cols) + std::size_t(j)]);
+        if (g.dbeta) g.dbeta[j] += float(partial[(std::size_t(c) * 2 + 1) * std::size_t(g.cols) + std::size_t(j)]);
+      }
+  }
+
+  // ---- softmax cross-entropy ----
+
+  template <class T>
+  static void cross_entropy_row(const detail::cross_entropy_args& g, idx i) {
+    const T* z = static_cast<const T*>(g.logits) + i * g.ldl;
+    T* dz = g.dlogits ? static_cast<T*>(g.dlogits) + i * g.ldd : nullptr;
+    const idx cols = g.cols;
+    const std::int32_t label = g.labels[i];
+    if (label == g.ignore_index) {
+      g.loss[i] = 0.0f;
+      for (idx j = 0; dz && j < cols; j += w) store_n(V::zero(), dz + j, std::min(w, cols - j));
+      return;
+    }
+    const A neg_inf = -std::numeric_limits<A>::infinity();
+    // Pass 1: the maximum and (for label smoothing) the sum of the logits.
+    V vsum = V::zero();
+    const V vmax = R::fold4(
+        cols, V::broadcast(neg_inf),
+        [&](V a, idx j, idx n) {
+          const V v = load_n<V>(z + j, n);
+          vsum = vsum + v;
+          return V::max(a, n == w ? v : V::tail_or(v, n, neg_inf));
+        },
+        R::max_of);
+    const A mx = vmax.reduce_max();
+    const V vm = V::broadcast(mx);
+    // Pass 2: exp(z - max), kept for pass 3 (one exp per logit), and their sum.
+    thread_local std::vector<A> kept_storage;
+    if (dz && kept_storage.size() < std::size_t(cols + w)) kept_storage.resize(std::size_t(cols + w));
+    A* kept = kept_storage.data();
+    const V vsumexp = R::fold4(
+        cols, V::zero(),
+        [&](V a, idx j, idx n) {
+          const V v = load_n<V>(z + j, n);
+          const V e = vexp((n == w ? v : V::tail_or(v, n, neg_inf)) - vm);
+          if (dz) e.store(kept + j);
+          return a + e;
+        },
+        R::add);
+    const A sumexp = vsumexp.reduce_add();
+    const A lse = mx + std::log(sumexp);
+    const A zl = A(widen(z[label]));
+    const A s = A(g.smoothing);
+    g.loss[i] = float((A(1) - s) * (lse - zl) + s * (lse - vsum.reduce_add() / A(cols)));
+    if (!dz) return;
+    // Pass 3: grad_scale * (p - (1 - s) e_label - s / cols).
+    const V inv = V::broadcast(A(g.grad_scale) / sumexp);
+    const V off = V::broadcast(A(g.grad_scale) * s / A(cols));
+    const A p_label = kept[label] / sumexp;
+    for (idx j = 0; j < cols; j += w) {
+      const idx n = std::min(w, cols - j);
+      store_n(V::fma(V::load(kept + j), inv, V::zero() - off), dz + j, n);
+    }
+    const A at_label = A(g.grad_scale) * (p_label - (A(1) - s) - s / A(cols));
+    lane1<A>{at_label}.store(dz + label);
+  }
+
+  template <class T, bool Parallel>
+  static void cross_entropy(const detail::exec_args& ex, const detail::cross_entropy_args& g) {
+    R::template split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
+      for (idx i = b; i < e; ++i) cross_entropy_row<T>(g, i);
+    });
+  }
+
+  // ---- unscale and check ----
+
+  template <class T, bool Parallel>
+  static void unscale(const detail::exec_args& ex, const detail::unscale_args& g) {
+    if (g.n == 0) return;
+    const int chunks = Parallel ? detail::chunk_count(g.n, ex.threads, idx(1) << 15) : 1;
+    std::vector<char> found(std::size_t(chunks), 0);
+    T* x = static_cast<T*>(g.x);
+    const V scale = V::broadcast(A(g.scale));
+    detail::parallel_chunks(chunks, [&](int c) {
+      idx b, e;
+      detail::chunk_range(g.n, chunks, c, w, &b, &e);
+      // x * 0 is 0 for a finite x and NaN otherwise: the sum of them is NaN iff one was not.
+      V probe = V::zero();
+      for (idx j = b; j < e; j += w) {
+        const idx n = std::min(w, e - j);
+        const V v = load_n<V>(x + j, n) * scale;
+        store_n(v, x + j, n);
+        probe = V::fma(v, V::zero(), probe);
+      }
+      const A p = probe.reduce_add();
+      found[std::size_t(c)] = p != p;
+    });
+    for (char f : found)
+      if (f) *g.found = true;
+  }
+
+  // ---- optimizer step ----
+
+  /// The step over elements [b, e) of one tensor.
+  template <class G, class M>
+  static void optimizer_span(const detail::optimizer_args& g, const detail::optimizer_tensor& t, idx b, idx e) {
+    const G* grad = static_cast<const G*>(t.grad);
+    M* model = static_cast<M*>(t.model);
+    const bool adamw = g.kind == detail::optimizer_kind::adamw;
+    const V gs = V::broadcast(A(g.grad_scale)), lr = V::broadcast(A(g.lr)), wd = V::broadcast(A(g.weight_decay));
+    const V decay = V::broadcast(A(1) - A(g.lr) * A(g.weight_decay));
+    const V b1 = V::broadcast(A(g.beta1)), c1 = V::broadcast(A(1) - A(g.beta1));
+    const V b2 = V::broadcast(A(g.beta2)), c2 = V::broadcast(A(1) - A(g.beta2));
+    const V eps = V::broadcast(A(g.eps)), inv_sqrt_bc2 = V::broadcast(A(1) / std::sqrt(A(g.bias_correction2)));
+    const V step = V::broadcast(A(g.lr) / A(g.bias_correction1));
+    const V mom = V::broadcast(A(g.momentum)), damp = V::broadcast(A(1) - A(g.dampening));
+    const bool momentum = g.momentum != 0.0f;
+    for (idx j = b; j < e; j += w) {
+      const idx n = std::min(w, e - j);
+      const V gv = load_n<V>(grad + j, n) * gs;
+      V p = t.master ? load_n<V>(t.master + j, n) : load_n<V>(model + j, n);
+      if (adamw) {
+        p = p * decay;
+        const V m = V::fma(b1, load_n<V>(t.m + j, n), c1 * gv);
+        const V v = V::fma(b2, load_n<V>(t.v + j, n), c2 * gv * gv);
+        store_n(m, t.m + j, n);
+        store_n(v, t.v + j, n);
+        p = p - step * m / V::fma(V::sqrt(v), inv_sqrt_bc2, eps);
+      } else {
+        V d = V::fma(wd, p, gv);
+        if (momentum) {
+          const V buf = g.first_step ? d : V::fma(mom, load_n<V>(t.m + j, n), damp * d);
+          store_n(buf, t.m + j, n);
+          d = g.nesterov ? V::fma(mom, buf, d) : buf;
+        }
+        p = p - lr * d;
+      }
+      if (t.master) store_n(p, t.master + j, n);
+      if (!model) continue;
+      if constexpr (std::is_same_v<M, bfloat16>) {
+        if (g.stochastic_rounding) {
+          A lanes[w];
+          p.store(lanes);
+          for (idx l = 0; l < n; ++l)
+            model[j + l] = round_bf16_stochastic(float(lanes[l]), g.seed, t.first + std::uint64_t(j + l));
+          continue;
+        }
+      }
+      store_n(p, model + j, n);
+    }
+  }
+
+  template <class G, class M, bool Parallel>
+  static void optimizer(const detail::exec_args& ex, const detail::optimizer_args& g) {
+    idx total = 0;
+    for (idx t = 0; t < g.count; ++t) total += g.tensors[t].n;
+    if (total == 0) return;
+    // The tensors' values as one range, cut among threads (a list of many small tensors is
+    // one parallel pass, not one per tensor).
+    R::template split<Parallel>(ex, total, idx(1) << 14, [&](idx b, idx e) {
+      idx start = 0;
+      for (idx t = 0; t < g.count && start < e; ++t) {
+        const idx n = g.tensors[t].n;
+        const idx lo = std::max(b, start), hi = std::min(e, start + n);
+        if (lo < hi) optimizer_span<G, M>(g, g.tensors[t], lo - start, hi - start);
+        start += n;
+      }
+    });
+  }
+};
+
+/// A train_kernel_table of train_rows<V> for f32, bf16, f16 storage.
+template <class V, bool Parallel>
+detail::train_kernel_table train_table_of() {
+  using R = train_rows<V>;
+  detail::train_kernel_table t{};
+  auto fill = [&](int i, auto tag) {
+    using T = decltype(tag);
+    t.eltwise_backward[i] = &R::template eltwise_backward<T, Parallel>;
+    t.softmax_backward[i] = &R::template softmax_backward<T, Parallel>;
+    t.norm_backward[i] = &R::template norm_backward<T, Parallel>;
+    t.cross_entropy[i] = &R::template cross_entropy<T, Parallel>;
+    t.unscale[i] = &R::template unscale<T, Parallel>;
+    t.optimizer[i][0] = &R::template optimizer<T, float, Parallel>;
+    t.optimizer[i][1] = &R::template optimizer<T, bfloat16, Parallel>;
+    t.optimizer[i][2] = &R::template optimizer<T, half, Parallel>;
+  };
+  fill(0, float{});
+  fill(1, bfloat16{});
+  fill(2, half{});
+  return t;
+}
+
+}  // namespace MIXPREC_KERNEL_ISA
+}  // namespace mixprec::kern

@@ -1,0 +1,759 @@
+// Training kernels (mixprec/train.hpp) on every registered variant: activation, softmax and
+// norm backward and the fused cross-entropy against long-double analytic derivatives of the
+// stored inputs within the header's bounds (the analytic formulas themselves checked against
+// central finite differences of the long-double forward); SGD and AdamW against PyTorch's
+// update written out in long double; stochastic rounding (unbiased, reproducible); the loss
+// scaler's rules; the linear layer's backward on the GEMM; and bad input refused by name
+// with parameters and outputs untouched.
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+
+#include "mixprec/train.hpp"
+#include "support/harness.hpp"
+
+namespace mixprec::test {
+namespace {
+
+using ld = long double;
+constexpr double u32 = 0x1p-24;
+
+/// f() must throw a mixprec::error whose message names `needle` and its source line.
+template <class F>
+void expect_refused(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error thrown; expected one naming " << needle;
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(".cpp:"), std::string::npos) << "no file:line: " << e.what();
+  }
+}
+#define EXPECT_THROW_MSG(expr, needle) expect_refused([&] { expr; }, needle)
+
+double unit_of(dtype t) { return t == dtype::f32 ? 0x1p-24 : t == dtype::bf16 ? 0x1p-8 : 0x1p-11; }
+/// Half the dtype's smallest subnormal: the absolute error of a result that underflows.
+double tiny_of(dtype t) { return t == dtype::f16 ? 0x1p-25 : t == dtype::bf16 ? 0x1p-134 : 0x1p-150; }
+
+template <class T>
+std::vector<T> random_vec(std::int64_t n, double lo, double hi, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (auto& e : v) e = T(d(gen));
+  return v;
+}
+
+template <class T>
+view rows_view_of(std::vector<T>& v, std::int64_t rows, std::int64_t cols) {
+  return make_view(v.data(), {rows, cols}, {cols, 1});
+}
+
+/// The central finite difference of f at x in long double (step h relative to |x| + 1).
+ld central_difference(const std::function<ld(ld)>& f, ld x) {
+  const ld h = 1e-6L * (std::fabs(x) + 1);
+  return (f(x + h) - f(x - h)) / (2 * h);
+}
+
+// ---- activation derivatives (long double) ----
+
+ld phi(ld x) { return std::exp(-x * x / 2) / std::sqrt(2 * 3.14159265358979323846L); }
+ld cdf(ld x) { return 0.5L * std::erfc(-x / std::sqrt(2.0L)); }
+ld sigmoid(ld x) { return 1 / (1 + std::exp(-x)); }
+constexpr ld tanh_k = 0.79788456080286535588L, tanh_c = 0.044715L;
+
+ld forward_of(activation a, ld x) {
+  switch (a) {
+    case activation::relu:
+      return std::max(x, 0.0L);
+    case activation::gelu_erf:
+      return x * cdf(x);
+    case activation::gelu_tanh:
+      return 0.5L * x * (1 + std::tanh(tanh_k * (x + tanh_c * x * x * x)));
+    default:
+      return x * sigmoid(x);
+  }
+}
+
+/// f'(x) and M(x), the sum of the magnitudes of its two terms (the header's bound).
+std::pair<ld, ld> derivative_of(activation a, ld x) {
+  switch (a) {
+    case activation::relu:
+      return {x > 0 ? 1 : 0, 1};
+    case activation::gelu_erf:
+      return {cdf(x) + x * phi(x), cdf(x) + std::fabs(x) * phi(x)};
+    case activation::gelu_tanh: {
+      // (1 + t) / 2 = sigmoid(2u) and 1 - t^2 = 4 sigmoid(2u) sigmoid(-2u): 1 - t * t cancels
+      // to nothing, even in long double, where t is near -1.
+      const ld u2 = 2 * tanh_k * (x + tanh_c * x * x * x);
+      const ld t1 = sigmoid(u2), t2 = 2 * x * sigmoid(u2) * sigmoid(-u2) * tanh_k * (1 + 3 * tanh_c * x * x);
+      return {t1 + t2, std::fabs(t1) + std::fabs(t2)};
+    }
+    default: {
+      const ld s = sigmoid(x);
+      return {s * (1 + x * (1 - s)), s * (1 + std::fabs(x) * (1 - s))};
+    }
+  }
+}
+
+TEST(train_reference, analytic_derivatives_match_central_differences) {
+  for (activation a : {activation::gelu_erf, activation::gelu_tanh, activation::silu})
+    for (ld x = -9.75L; x <= 9.75L; x += 0.5L) {
+      const ld fd = central_difference([&](ld t) { return forward_of(a, t); }, x);
+      EXPECT_NEAR(double(derivative_of(a, x).first), double(fd), 1e-8) << name_of(a) << " x=" << double(x);
+    }
+}
+
+class train_eltwise_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(train_eltwise_kernels, activation_backward_matches_the_analytic_derivative_within_the_bound) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.in, [&](auto tag) {
+    using T = decltype(tag);
+    const double uT = unit_of(k.in);
+    for (const std::int64_t cols : {std::int64_t(37), std::int64_t(20000)}) {
+      const std::int64_t rows = 3;
+      auto a = random_vec<T>(rows * cols, -12, 12, unsigned(cols));
+      auto dy = random_vec<T>(rows * cols, -2, 2, unsigned(cols) + 1);
+      a[0] = T(0.0), a[1] = T(-0.75);  // relu's kink and gelu's zero of the derivative
+      for (activation act : {activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
+        std::vector<T> da(a.size(), T(7.0));
+        activate_backward(act, rows_view_of(a, rows, cols), rows_view_of(dy, rows, cols), rows_view_of(da, rows, cols));
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          const ld x = ld(double(a[i])), d = ld(double(dy[i]));
+          const auto [fp, mag] = derivative_of(act, x);
+          const ld r = d * fp;
+          const double bound = uT * std::fabs(double(r)) +
+                               ((40 + 4 * double(x * x)) * u32 * double(mag) + 0x1p-100) * std::fabs(double(d)) +
+                               tiny_of(k.in);
+          ASSERT_LE(std::fabs(double(da[i]) - double(r)), bound) << k.name << " " << name_of(act) << " a=" << double(x);
+        }
+      }
+      // swiglu: y = silu(gate) * up
+      auto up = random_vec<T>(rows * cols, -3, 3, unsigned(cols) + 2);
+      std::vector<T> dg(a.size()), du(a.size());
+      swiglu_backward(rows_view_of(a, rows, cols), rows_view_of(up, rows, cols), rows_view_of(dy, rows, cols),
+                      rows_view_of(dg, rows, cols), rows_view_of(du, rows, cols));
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const ld x = ld(double(a[i])), d = ld(double(dy[i])), v = ld(double(up[i]));
+        const auto [fp, mag] = derivative_of(activation::silu, x);
+        const ld rg = d * v * fp, ru = d * x * sigmoid(x);
+        const double bg = uT * std::fabs(double(rg)) +
+                          ((42 + 4 * double(x * x)) * u32 * double(mag) + 0x1p-100) * std::fabs(double(d * v)) +
+                          tiny_of(k.in);
+        const double bu = uT * std::fabs(double(ru)) + (40 + 4 * double(x * x)) * u32 * std::fabs(double(ru)) +
+                          0x1p-100 + tiny_of(k.in);
+        ASSERT_LE(std::fabs(double(dg[i]) - double(rg)), bg) << k.name << " swiglu d_gate a=" << double(x);
+        ASSERT_LE(std::fabs(double(du[i]) - double(ru)), bu) << k.name << " swiglu d_up a=" << double(x);
+      }
+    }
+    // Tails: far out the derivatives are 0 and 1, never NaN; NaN propagates.
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<T> x = {T(inf), T(-inf), T(-1000.0), T(1000.0), T(std::nan(""))}, one(5, T(1.0)), d(5);
+    for (activation act : {activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
+      activate_backward(act, make_view(x.data(), 5), make_view(one.data(), 5), make_view(d.data(), 5));
+      EXPECT_EQ(double(d[0]), 1.0) << k.name << " " << name_of(act);
+      EXPECT_EQ(double(d[1]), 0.0) << k.name << " " << name_of(act);
+      EXPECT_EQ(double(d[2]), 0.0) << k.name << " " << name_of(act);
+      EXPECT_EQ(double(d[3]), 1.0) << k.name << " " << name_of(act);
+      EXPECT_TRUE(std::isnan(double(d[4]))) << k.name << " " << name_of(act);
+    }
+  });
+}
+
+// ---- softmax backward ----
+
+class train_softmax_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST(train_reference, softmax_backward_formula_matches_central_differences) {
+  // L(x) = sum_j w_j softmax(s x)_j; dL/dx_i = s y_i (w_i - sum w y).
+  const std::vector<ld> x = {0.3L, -1.2L, 2.0L, 0.7L, -0.4L}, w = {1.0L, -2.0L, 0.5L, 0.25L, 3.0L};
+  const ld s = 0.7L;
+  auto loss = [&](const std::vector<ld>& v) {
+    ld mx = -INFINITY, sum = 0, out = 0;
+    for (ld e : v) mx = std::max(mx, s * e);
+    for (ld e : v) sum += std::exp(s * e - mx);
+    for (std::size_t j = 0; j < v.size(); ++j) out += w[j] * std::exp(s * v[j] - mx) / sum;
+    return out;
+  };
+  std::vector<ld> y(x.size());
+  ld sum = 0, dot = 0;
+  for (std::size_t j = 0; j < x.size(); ++j) sum += (y[j] = std::exp(s * x[j]));
+  for (std::size_t j = 0; j < x.size(); ++j) dot += w[j] * (y[j] /= sum);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const ld fd = central_difference(
+        [&](ld t) {
+          auto v = x;
+          v[i] = t;
+          return loss(v);
+        },
+        x[i]);
+    EXPECT_NEAR(double(s * y[i] * (w[i] - dot)), double(fd), 1e-9);
+  }
+}
+
+TEST_P(train_softmax_kernels, backward_matches_the_formula_on_the_stored_output_within_the_bound) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.in, [&](auto tag) {
+    using T = decltype(tag);
+    const double uT = unit_of(k.in);
+    for (const std::int64_t cols : {std::int64_t(1), std::int64_t(45), std::int64_t(5000)}) {
+      const std::int64_t rows = 4;
+      for (bool log : {false, true}) {
+        softmax_options o;
+        o.scale = 0.125;
+        o.log = log;
+        auto x = random_vec<T>(rows * cols, -4, 4, unsigned(cols) + log);
+        std::vector<T> y(x.size());
+        softmax(rows_view_of(x, rows, cols), rows_view_of(y, rows, cols), o);
+        auto dy = random_vec<T>(rows * cols, -1, 1, unsigned(cols) + 9);
+        std::vector<T> dx(x.size());
+        softmax_backward(rows_view_of(y, rows, cols), rows_view_of(dy, rows, cols), rows_view_of(dx, rows, cols), o);
+        for (std::int64_t i = 0; i < rows; ++i) {
+          ld s = 0, mag = 0;
+          for (std::int64_t j = 0; j < cols; ++j) {
+            const ld yv = double(y[std::size_t(i * cols + j)]), d = double(dy[std::size_t(i * cols + j)]);
+            s += log ? d : d * yv;
+            mag += std::fabs(log ? d : d * yv);
+          }
+          for (std::int64_t j = 0; j < cols; ++j) {
+            const ld yv = double(y[std::size_t(i * cols + j)]), d = double(dy[std::size_t(i * cols + j)]);
+            const ld r = log ? o.scale * (d - std::exp(yv) * s) : o.scale * yv * (d - s);
+            const double b = uT * std::fabs(double(r)) + tiny_of(k.in) +
+                             double(cols + 8) * u32 * o.scale *
+                                 double(log ? std::fabs(d) + std::exp(yv) * mag : std::fabs(yv) * (std::fabs(d) + mag));
+            ASSERT_LE(std::fabs(double(dx[std::size_t(i * cols + j)]) - double(r)), b)
+                << k.name << " log=" << log << " cols=" << cols << " at " << i << "," << j;
+          }
+        }
+      }
+    }
+  });
+}
+
+// ---- norm backward ----
+
+class train_norm_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// The forward of rms / layer norm in long double: y_j = xhat_j gamma_j (+ beta_j).
+std::vector<ld> norm_forward(bool rms, const std::vector<ld>& x, const std::vector<ld>& gamma, ld eps) {
+  const ld n = ld(x.size());
+  ld mean = 0, var = 0;
+  if (!rms)
+    for (ld e : x) mean += e / n;
+  for (ld e : x) var += (e - mean) * (e - mean) / n;
+  const ld r = 1 / std::sqrt(var + eps);
+  std::vector<ld> y(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) y[j] = (x[j] - mean) * r * gamma[j];
+  return y;
+}
+
+struct norm_grads {
+  std::vector<ld> dx, xhat;
+  ld r = 0, mean = 0;
+};
+
+/// The analytic backward in long double.
+norm_grads norm_backward_ref(bool rms, const std::vector<ld>& x, const std::vector<ld>& gamma,
+                             const std::vector<ld>& dy, ld eps) {
+  const ld n = ld(x.size());
+  norm_grads g;
+  if (!rms)
+    for (ld e : x) g.mean += e / n;
+  ld var = 0;
+  for (ld e : x) var += (e - g.mean) * (e - g.mean) / n;
+  g.r = 1 / std::sqrt(var + eps);
+  ld s_g = 0, s_gx = 0;
+  g.xhat.resize(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    g.xhat[j] = (x[j] - g.mean) * g.r;
+    s_g += dy[j] * gamma[j] / n;
+    s_gx += dy[j] * gamma[j] * g.xhat[j] / n;
+  }
+  g.dx.resize(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) g.dx[j] = g.r * (dy[j] * gamma[j] - (rms ? 0 : s_g) - g.xhat[j] * s_gx);
+  return g;
+}
+
+TEST(train_reference, norm_backward_formulas_match_central_differences) {
+  const std::vector<ld> x = {0.5L, -1.5L, 2.25L, 0.125L, 1.0L, -0.75L}, gamma = {1.5L, 0.5L, -1.0L, 2.0L, 1.0L, 0.25L};
+  const std::vector<ld> dy = {0.3L, -0.2L, 1.0L, 0.4L, -0.9L, 0.6L};
+  for (bool rms : {true, false}) {
+    const norm_grads g = norm_backward_ref(rms, x, gamma, dy, 1e-5L);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const ld fd = central_difference(
+          [&](ld t) {
+            auto v = x;
+            v[i] = t;
+            const auto y = norm_forward(rms, v, gamma, 1e-5L);
+            ld l = 0;
+            for (std::size_t j = 0; j < y.size(); ++j) l += dy[j] * y[j];
+            return l;
+          },
+          x[i]);
+      EXPECT_NEAR(double(g.dx[i]), double(fd), 1e-8) << (rms ? "rms" : "layer") << " i=" << i;
+    }
+  }
+}
+
+TEST_P(train_norm_kernels, backward_matches_long_double_within_the_bound_and_accumulates_weight_gradients) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.in, [&](auto tag) {
+    using T = decltype(tag);
+    const double uT = unit_of(k.in);
+    for (const std::int64_t cols : {std::int64_t(7), std::int64_t(64), std::int64_t(3000)}) {
+      const std::int64_t rows = 37;
+      for (bool rms : {true, false}) {
+        auto x = random_vec<T>(rows * cols, -2, 3, unsigned(cols) + rms);
+        auto dy = random_vec<T>(rows * cols, -1, 1, unsigned(cols) + 3);
+        auto gamma = random_vec<float>(cols, 0.5, 1.5, unsigned(cols) + 4);
+        std::vector<T> dx(x.size());
+        std::vector<float> dgamma(std::size_t(cols), 0.25f), dbeta(std::size_t(cols), -0.5f);
+        norm_options o;
+        o.eps = 1e-5;
+        if (rms)
+          rms_norm_backward(rows_view_of(x, rows, cols), make_view(gamma.data(), cols), rows_view_of(dy, rows, cols),
+                            rows_view_of(dx, rows, cols), make_view(dgamma.data(), cols), o);
+        else
+          layer_norm_backward(rows_view_of(x, rows, cols), make_view(gamma.data(), cols), rows_view_of(dy, rows, cols),
+                              rows_view_of(dx, rows, cols), make_view(dgamma.data(), cols),
+                              make_view(dbeta.data(), cols), o);
+        std::vector<ld> ref_dgamma(std::size_t(cols), 0.25L), ref_dbeta(std::size_t(cols), -0.5L);
+        std::vector<ld> bound_w(std::size_t(cols), 0);
+        std::vector<ld> g(std::size_t(cols), 0);
+        for (std::size_t j = 0; j < g.size(); ++j) g[j] = gamma[j];
+        for (std::int64_t i = 0; i < rows; ++i) {
+          std::vector<ld> xr(static_cast<std::size_t>(cols)), dyr(static_cast<std::size_t>(cols));
+          for (std::int64_t j = 0; j < cols; ++j) {
+            xr[std::size_t(j)] = double(x[std::size_t(i * cols + j)]);
+            dyr[std::size_t(j)] = double(dy[std::size_t(i * cols + j)]);
+          }
+          const norm_grads ref = norm_backward_ref(rms, xr, g, dyr, 1e-5L);
+          const ld c = std::fabs(ref.mean) * ref.r;
+          ld A = 0;
+          for (std::int64_t j = 0; j < cols; ++j)
+            A += std::fabs(dyr[std::size_t(j)] * g[std::size_t(j)]) * (1 + std::fabs(ref.xhat[std::size_t(j)]) + c) /
+                 ld(cols);
+          for (std::int64_t j = 0; j < cols; ++j) {
+            const std::size_t jj = std::size_t(j);
+            const double b = uT * std::fabs(double(ref.dx[jj])) + tiny_of(k.in) +
+                             double(cols + 16) * u32 * double(ref.r) *
+                                 double(std::fabs(dyr[jj] * g[jj]) + A * (1 + std::fabs(ref.xhat[jj]) + c));
+            ASSERT_LE(std::fabs(double(dx[std::size_t(i * cols + j)]) - double(ref.dx[jj])), b)
+                << k.name << (rms ? " rms" : " layer") << " cols=" << cols << " at " << i << "," << j;
+            ref_dgamma[jj] += dyr[jj] * ref.xhat[jj];
+            ref_dbeta[jj] += dyr[jj];
+            bound_w[jj] += std::fabs(dyr[jj]) * (1 + std::fabs(ref.xhat[jj]) + c);
+          }
+        }
+        for (std::size_t j = 0; j < std::size_t(cols); ++j) {
+          const double b = double(rows + cols + 16) * u32 * double(bound_w[j]);
+          ASSERT_LE(std::fabs(dgamma[j] - double(ref_dgamma[j])), b) << k.name << " dgamma " << j;
+          if (!rms) ASSERT_LE(std::fabs(dbeta[j] - double(ref_dbeta[j])), b) << k.name << " dbeta " << j;
+          if (rms) ASSERT_EQ(dbeta[j], -0.5f) << "rms_norm_backward wrote dbeta";
+        }
+      }
+    }
+  });
+}
+
+// ---- cross-entropy ----
+
+class train_loss_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+struct ce_ref {
+  ld loss = 0;
+  std::vector<ld> grad, p;
+};
+
+ce_ref cross_entropy_ref(const std::vector<ld>& z, int label, ld s) {
+  ld mx = -INFINITY, sum = 0, mean = 0;
+  for (ld e : z) mx = std::max(mx, e), mean += e / ld(z.size());
+  for (ld e : z) sum += std::exp(e - mx);
+  const ld lse = mx + std::log(sum);
+  ce_ref r;
+  r.loss = (1 - s) * (lse - z[std::size_t(label)]) + s * (lse - mean);
+  r.p.resize(z.size());
+  r.grad.resize(z.size());
+  for (std::size_t j = 0; j < z.size(); ++j) {
+    r.p[j] = std::exp(z[j] - lse);
+    r.grad[j] = r.p[j] - (int(j) == label ? 1 - s : 0) - s / ld(z.size());
+  }
+  return r;
+}
+
+TEST(train_reference, cross_entropy_gradient_matches_central_differences) {
+  const std::vector<ld> z = {0.5L, -1.0L, 2.0L, 0.0L, 1.5L};
+  for (ld s : {0.0L, 0.1L}) {
+    const ce_ref r = cross_entropy_ref(z, 2, s);
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const ld fd = central_difference(
+          [&](ld t) {
+            auto v = z;
+            v[i] = t;
+            return cross_entropy_ref(v, 2, s).loss;
+          },
+          z[i]);
+      EXPECT_NEAR(double(r.grad[i]), double(fd), 1e-9);
+    }
+  }
+}
+
+TEST_P(train_loss_kernels, cross_entropy_matches_long_double_with_smoothing_ignored_rows_and_in_place) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.in, [&](auto tag) {
+    using T = decltype(tag);
+    const double uT = unit_of(k.in);
+    for (const std::int64_t cols : {std::int64_t(3), std::int64_t(100), std::int64_t(32000)}) {
+      const std::int64_t rows = 6;
+      for (double smoothing : {0.0, 0.1}) {
+        auto z = random_vec<T>(rows * cols, -8, 8, unsigned(cols) + 5);
+        std::vector<std::int32_t> labels(static_cast<std::size_t>(rows));
+        for (std::int64_t i = 0; i < rows; ++i) labels[std::size_t(i)] = std::int32_t((i * 7919) % cols);
+        labels[2] = -100;  // ignored
+        cross_entropy_options o;
+        o.label_smoothing = smoothing;
+        o.grad_scale = 1024;  // a loss scale
+        for (bool in_place : {false, true}) {
+          std::vector<T> zc = z, d(z.size(), T(5.0));
+          view dz = in_place ? rows_view_of(zc, rows, cols) : rows_view_of(d, rows, cols);
+          const double loss = cross_entropy(rows_view_of(zc, rows, cols), make_view(labels.data(), rows), dz, o);
+          const std::vector<T>& got = in_place ? zc : d;
+          ld ref_loss = 0, loss_bound = 0;
+          const double count = double(rows - 1);
+          for (std::int64_t i = 0; i < rows; ++i) {
+            if (i == 2) {
+              for (std::int64_t j = 0; j < cols; ++j) ASSERT_EQ(double(got[std::size_t(i * cols + j)]), 0.0);
+              continue;
+            }
+            std::vector<ld> zr(static_cast<std::size_t>(cols));
+            ld zmax = 0;
+            for (std::int64_t j = 0; j < cols; ++j)
+              zmax = std::max(zmax, std::fabs(zr[std::size_t(j)] = double(z[std::size_t(i * cols + j)])));
+            const ce_ref r = cross_entropy_ref(zr, labels[std::size_t(i)], smoothing);
+            const double c = double(cols + 12) + 2 * double(zmax);
+            ref_loss += r.loss / count;
+            loss_bound += c * u32 / count;
+            for (std::int64_t j = 0; j < cols; ++j) {
+              const ld gref = r.grad[std::size_t(j)] * o.grad_scale / count;
+              const double b = uT * std::fabs(double(gref)) + tiny_of(k.in) +
+                               (c * double(r.p[std::size_t(j)]) + 2) * u32 * o.grad_scale / count;
+              ASSERT_LE(std::fabs(double(got[std::size_t(i * cols + j)]) - double(gref)), b)
+                  << k.name << " cols=" << cols << " s=" << smoothing << " at " << i << "," << j;
+            }
+          }
+          EXPECT_LE(std::fabs(loss - double(ref_loss)), double(loss_bound) + 1e-15) << k.name << " cols=" << cols;
+        }
+      }
+    }
+  });
+}
+
+// ---- optimizers ----
+
+class train_optimizer_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// PyTorch's AdamW (or SGD) on one value over `steps`, in long double.
+struct torch_ref {
+  ld p, m = 0, v = 0;
+  void adamw(ld g, int t, const adamw_options& o) {
+    p *= 1 - ld(o.lr) * ld(o.weight_decay);
+    m = ld(o.beta1) * m + (1 - ld(o.beta1)) * g;
+    v = ld(o.beta2) * v + (1 - ld(o.beta2)) * g * g;
+    const ld bc1 = 1 - std::pow(ld(o.beta1), ld(t)), bc2 = 1 - std::pow(ld(o.beta2), ld(t));
+    p -= ld(o.lr) / bc1 * m / (std::sqrt(v) / std::sqrt(bc2) + ld(o.eps));
+  }
+  void sgd(ld g, int t, const sgd_options& o) {
+    ld d = g + ld(o.weight_decay) * p;
+    if (o.momentum != 0) {
+      m = t == 1 ? d : ld(o.momentum) * m + (1 - ld(o.dampening)) * d;
+      d = o.nesterov ? d + ld(o.momentum) * m : m;
+    }
+    p -= ld(o.lr) * d;
+  }
+};
+
+TEST_P(train_optimizer_kernels, adamw_and_sgd_follow_pytorch_and_round_the_model_copy_once) {
+  const kernel_info& k = GetParam();
+  const force_kernel pin(k.name);
+  with_type(k.in, [&](auto gtag) {
+    with_type(k.out, [&](auto mtag) {
+      using G = decltype(gtag);
+      using M = decltype(mtag);
+      if constexpr ((std::is_same_v<G, float> || std::is_same_v<G, bfloat16> || std::is_same_v<G, half>)&&(
+                        std::is_same_v<M, float> || std::is_same_v<M, bfloat16> || std::is_same_v<M, half>)) {
+        // Two parameters of sizes no vector divides, one large enough to split among threads.
+        const std::int64_t sizes[] = {37, 40000};
+        for (int which = 0; which < 3; ++which) {
+          std::vector<std::vector<float>> master;
+          std::vector<std::vector<M>> model;
+          std::vector<std::vector<G>> grads;
+          std::vector<std::vector<torch_ref>> ref;
+          for (std::int64_t n : sizes) {
+            master.push_back(random_vec<float>(n, -1, 1, unsigned(n)));
+            model.emplace_back(static_cast<std::size_t>(n));
+            grads.emplace_back(static_cast<std::size_t>(n));
+            ref.emplace_back();
+            for (float p : master.back()) ref.back().push_back(torch_ref{ld(p)});
+          }
+          std::vector<parameter> params;
+          for (std::size_t t = 0; t < master.size(); ++t)
+            params.push_back({make_view(master[t].data(), sizes[t]), make_view(model[t].data(), sizes[t]),
+                              make_view(grads[t].data(), sizes[t])});
+          adamw_options ao;
+          ao.weight_decay = 0.1;
+          sgd_options so;
+          so.lr = 0.05, so.momentum = 0.9, so.weight_decay = 1e-3, so.nesterov = which == 2;
+          std::unique_ptr<optimizer> opt;
+          if (which == 0)
+            opt = std::make_unique<adamw>(ao);
+          else
+            opt = std::make_unique<sgd>(so);
+          const double grad_scale = 0.5;
+          for (int step = 1; step <= 3; ++step) {
+            for (std::size_t t = 0; t < grads.size(); ++t) {
+              const auto fresh = random_vec<G>(sizes[t], -2, 2, unsigned(step * 100 + t));
+              std::copy(fresh.begin(), fresh.end(), grads[t].begin());  // the views keep pointing here
+              for (std::size_t i = 0; i < grads[t].size(); ++i) {
+                const ld g = ld(double(grads[t][i])) * grad_scale;
+                if (which == 0)
+                  ref[t][i].adamw(g, step, ao);
+                else
+                  ref[t][i].sgd(g, step, so);
+              }
+            }
+            opt->step(params, grad_scale);
+          }
+          EXPECT_EQ(opt->steps(), 3);
+          for (std::size_t t = 0; t < master.size(); ++t)
+            for (std::size_t i = 0; i < master[t].size(); ++i) {
+              // About ten f32 operations per step, each within u of its magnitude (|p| and the
+              // step's size, at most lr times a few).
+              const double lr = which == 0 ? ao.lr : so.lr;
+              const double b = 3 * 16 * u32 * (std::fabs(double(ref[t][i].p)) + 40 * lr);
+              ASSERT_LE(std::fabs(master[t][i] - double(ref[t][i].p)), b)
+                  << k.name << " optimizer " << which << " tensor " << t << " at " << i;
+              ASSERT_EQ(double(model[t][i]), double(M(master[t][i]))) << k.name << " model copy not rounded once";
+            }
+        }
+      }
+    });
+  });
+}
+
+TEST(train_optimizer, stochastic_rounding_is_unbiased_and_reproducible_where_nearest_loses_the_update) {
+  // bf16 weights without a master copy, all 1.0, each step moving them by 1e-4: a quarter of
+  // 1/64 of bf16's spacing just below 1 (2^-8), so rounding to nearest keeps every weight at 1.
+  const std::int64_t n = 1 << 17;
+  auto run = [&](bool sr, std::uint64_t seed, int threads) {
+    std::vector<bfloat16> w(std::size_t(n), bfloat16(1.0f));
+    std::vector<float> g(std::size_t(n), 1.0f);
+    sgd_options o;
+    o.lr = 1e-4;
+    o.stochastic_rounding = sr;
+    o.seed = seed;
+    sgd opt(o);
+    const context ctx = context::cpu(threads);
+    opt.step({parameter{view(), view(w.data(), dtype::bf16, {n}, {1}, ctx),
+                        const_view(g.data(), dtype::f32, {n}, {1}, ctx)}});
+    return w;
+  };
+  const auto nearest = run(false, 0, 2);
+  for (bfloat16 v : nearest) ASSERT_EQ(float(v), 1.0f);
+  const auto a = run(true, 42, 2), b = run(true, 42, 1), c = run(true, 43, 2);
+  ld mean = 0;
+  std::int64_t differ = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(a[std::size_t(i)].bits(), b[std::size_t(i)].bits()) << "not reproducible across thread counts";
+    const float v = float(a[std::size_t(i)]);
+    ASSERT_TRUE(v == 1.0f || v == 1.0f - 0x1p-8f) << v;
+    mean += ld(v) / ld(n);
+    differ += a[std::size_t(i)].bits() != c[std::size_t(i)].bits();
+  }
+  // Each weight goes down one step (2^-8) with probability q = 1e-4 / 2^-8: the mean is
+  // 1 - 1e-4 with standard deviation 2^-8 sqrt(q (1 - q) / n); allow 6 of them.
+  const double q = 1e-4 / 0x1p-8, sd = 0x1p-8 * std::sqrt(q * (1 - q) / double(n));
+  EXPECT_NEAR(double(mean), 1.0 - 1e-4, 6 * sd);
+  EXPECT_GT(differ, 0) << "another seed gave the same rounding";
+}
+
+TEST(train_optimizer, a_skipped_step_touches_nothing_and_a_changed_list_is_refused) {
+  std::vector<float> master = {1.0f, 2.0f, 3.0f}, grad = {0.5f, 0.5f, 0.5f};
+  std::vector<bfloat16> model(3);
+  adamw opt;
+  std::vector<parameter> params = {
+      {make_view(master.data(), 3), make_view(model.data(), 3), make_view(grad.data(), 3)}};
+  opt.step(params, 1.0, /*skip=*/true);
+  EXPECT_EQ(master[0], 1.0f);
+  EXPECT_EQ(opt.steps(), 0);
+  opt.step(params);
+  const std::vector<float> after = master;
+  std::vector<float> g2(2, 0.5f);
+  std::vector<parameter> other = {{make_view(master.data(), 3), make_view(model.data(), 3), make_view(g2.data(), 2)}};
+  EXPECT_THROW_MSG(opt.step(other), "gradient must be 3");
+  std::vector<float> m2(3, 1.0f);
+  std::vector<parameter> more = {params[0], {make_view(m2.data(), 3), view(), make_view(grad.data(), 3)}};
+  EXPECT_THROW_MSG(opt.step(more), "first step had 1");
+  std::vector<half> g16(3, half(0.5f));
+  std::vector<parameter> retyped = {
+      {make_view(master.data(), 3), make_view(model.data(), 3), make_view(g16.data(), 3)}};
+  EXPECT_THROW_MSG(opt.step(retyped), "not the one the first step had");
+  EXPECT_EQ(master, after);
+  adamw bad(adamw_options{1e-3, 1.0, 0.999, 1e-8, 0.01, false, 0});
+  EXPECT_THROW_MSG(bad.step(params), "beta1");
+  std::vector<float> model32(3), master2 = {1.0f, 2.0f, 3.0f};
+  sgd sr(sgd_options{1e-3, 0, 0, 0, false, true, 1});
+  EXPECT_THROW_MSG(sr.step({{make_view(master2.data(), 3), make_view(model32.data(), 3), make_view(grad.data(), 3)}}),
+                   "stochastic rounding is to bf16");
+  EXPECT_EQ(master2[0], 1.0f);
+}
+
+// ---- loss scaling ----
+
+class train_unscale_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(train_unscale_kernels, unscale_divides_exactly_and_finds_any_non_finite_value) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.in, [&](auto tag) {
+    using T = decltype(tag);
+    for (const std::int64_t n : {std::int64_t(1), std::int64_t(37), std::int64_t(100000)}) {
+      auto g = random_vec<T>(n, -100, 100, unsigned(n));
+      const auto before = g;
+      loss_scaler s(loss_scaler_options{1024.0, 2.0, 0.5, 2000});
+      ASSERT_TRUE(s.unscale({make_view(g.data(), n)})) << k.name;
+      for (std::int64_t i = 0; i < n; ++i)
+        // a power of two: exact, but where the quotient falls among f16's subnormals (one rounding)
+        ASSERT_EQ(double(g[std::size_t(i)]), double(T(double(before[std::size_t(i)]) / 1024))) << k.name;
+      for (double bad :
+           {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), std::nan("")}) {
+        auto h = before;
+        h[std::size_t(n - 1)] = T(bad);
+        loss_scaler s2;
+        EXPECT_FALSE(s2.unscale({make_view(g.data(), n), make_view(h.data(), n)})) << k.name << " " << bad;
+      }
+    }
+  });
+}
+
+TEST(train_loss_scaler, backs_off_on_overflow_grows_after_the_interval_and_stays_finite) {
+  loss_scaler s(loss_scaler_options{65536.0, 2.0, 0.5, 3});
+  std::vector<float> ok = {1.0f}, bad = {std::numeric_limits<float>::infinity()};
+  EXPECT_FALSE(s.unscale({make_view(bad.data(), 1)}));
+  s.update();
+  EXPECT_EQ(s.scale(), 32768.0);
+  EXPECT_EQ(s.skipped_steps(), 1);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(s.unscale({make_view(ok.data(), 1)}));
+    s.update();
+  }
+  EXPECT_EQ(s.scale(), 65536.0);
+  loss_scaler big(loss_scaler_options{0x1p127, 2.0, 0.5, 1});
+  ok = {1.0f};
+  EXPECT_TRUE(big.unscale({make_view(ok.data(), 1)}));
+  big.update();
+  EXPECT_EQ(big.scale(), 0x1p127) << "grew past f32's largest power of two";
+  EXPECT_THROW_MSG(big.update(), "no unscale()");
+  EXPECT_THROW_MSG(loss_scaler(loss_scaler_options{0.0, 2.0, 0.5, 1}), "initial_scale");
+}
+
+// ---- linear layer ----
+
+TEST(train_linear, backward_gives_dx_and_accumulates_dw_and_db_on_the_gemm) {
+  const std::int64_t m = 5, n = 7, k = 9;
+  for (dtype t : {dtype::f32, dtype::bf16}) {
+    with_type(t, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
+        auto x = random_vec<T>(m * k, -1, 1, 1), w = random_vec<T>(n * k, -1, 1, 2),
+             dy = random_vec<T>(m * n, -1, 1, 3);
+        std::vector<float> dx(std::size_t(m * k)), dw(std::size_t(n * k), 0.5f), db(std::size_t(n), -1.0f);
+        linear_backward(rows_view_of(x, m, k), rows_view_of(w, n, k), rows_view_of(dy, m, n), rows_view_of(dx, m, k),
+                        rows_view_of(dw, n, k), make_view(db.data(), n));
+        const double u = 0x1p-24;
+        for (std::int64_t i = 0; i < m; ++i)
+          for (std::int64_t j = 0; j < k; ++j) {
+            ld r = 0, mag = 0;
+            for (std::int64_t c = 0; c < n; ++c) {
+              const ld p = ld(double(dy[std::size_t(i * n + c)])) * double(w[std::size_t(c * k + j)]);
+              r += p, mag += std::fabs(p);
+            }
+            ASSERT_LE(std::fabs(dx[std::size_t(i * k + j)] - double(r)), double(n) * u * double(mag) + 1e-30);
+          }
+        for (std::int64_t c = 0; c < n; ++c) {
+          ld s = -1, smag = 1;
+          for (std::int64_t i = 0; i < m; ++i)
+            s += double(dy[std::size_t(i * n + c)]), smag += std::fabs(double(dy[std::size_t(i * n + c)]));
+          ASSERT_LE(std::fabs(db[std::size_t(c)] - double(s)), double(m + 1) * u * double(smag));
+          for (std::int64_t j = 0; j < k; ++j) {
+            ld r = 0.5L, mag = 0.5L;
+            for (std::int64_t i = 0; i < m; ++i) {
+              const ld p = ld(double(dy[std::size_t(i * n + c)])) * double(x[std::size_t(i * k + j)]);
+              r += p, mag += std::fabs(p);
+            }
+            ASSERT_LE(std::fabs(dw[std::size_t(c * k + j)] - double(r)), double(m + 1) * u * double(mag));
+          }
+        }
+        // A wrong shape is refused before any product is written.
+        std::vector<float> small(static_cast<std::size_t>(n));
+        const auto dx_before = dx;
+        EXPECT_THROW_MSG(linear_backward(rows_view_of(x, m, k), rows_view_of(w, n, k), rows_view_of(dy, m, n),
+                                         rows_view_of(dx, m, k), make_view(small.data(), n), view()),
+                         "dw must be an f32");
+        EXPECT_EQ(dx, dx_before);
+      }
+    });
+  }
+}
+
+// ---- bad input ----
+
+TEST(train_errors, bad_input_is_refused_by_name_and_leaves_outputs_untouched) {
+  std::vector<float> a(12, 1.0f), dy(12, 1.0f), out(12, 9.0f), small(8, 9.0f);
+  std::vector<bfloat16> b16(12);
+  const auto m34 = [](std::vector<float>& v) { return make_view(v.data(), {3, 4}, {4, 1}); };
+  EXPECT_THROW_MSG(activate_backward(activation::silu, m34(a), m34(dy), make_view(small.data(), {2, 4}, {4, 1})),
+                   "activate_backward");
+  EXPECT_THROW_MSG(activate_backward(activation::silu, m34(a), make_view(b16.data(), {3, 4}, {4, 1}), m34(out)),
+                   "dtype");
+  EXPECT_THROW_MSG(activate_backward(activation::none, m34(a), m34(dy), m34(out)), "activation::none");
+  EXPECT_THROW_MSG(softmax_backward(m34(a), m34(dy), make_view(a.data() + 1, {3, 4}, {4, 1})), "overlap");
+  std::vector<float> gamma(3);
+  EXPECT_THROW_MSG(rms_norm_backward(m34(a), make_view(gamma.data(), 3), m34(dy), m34(out), view()), "gamma");
+  std::vector<float> dgamma(4);
+  EXPECT_THROW_MSG(layer_norm_backward(m34(a), const_view(), m34(dy), m34(out), make_view(dgamma.data(), 4),
+                                       make_view(dgamma.data(), 4)),
+                   "dgamma overlaps dbeta");
+  for (float v : out) EXPECT_EQ(v, 9.0f);
+  // cross-entropy: labels out of range, wrong count, bad smoothing; dlogits untouched.
+  std::vector<std::int32_t> labels = {0, 4, 1};
+  EXPECT_THROW_MSG(cross_entropy(m34(a), make_view(labels.data(), 3), m34(out)), "labels[1] = 4");
+  labels[1] = -1;
+  EXPECT_THROW_MSG(cross_entropy(m34(a), make_view(labels.data(), 3), m34(out)), "labels[1] = -1");
+  EXPECT_THROW_MSG(cross_entropy(m34(a), make_view(labels.data(), 2), m34(out)), "labels has 2");
+  labels[1] = 2;
+  cross_entropy_options o;
+  o.label_smoothing = 1.5;
+  EXPECT_THROW_MSG(cross_entropy(m34(a), make_view(labels.data(), 3), m34(out), o), "label_smoothing");
+  for (float v : out) EXPECT_EQ(v, 9.0f);
+  // Every row ignored: loss 0, gradient 0.
+  labels = {-100, -100, -100};
+  EXPECT_EQ(cross_entropy(m34(a), make_view(labels.data(), 3), m34(out)), 0.0);
+  for (float v : out) EXPECT_EQ(v, 0.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, train_eltwise_kernels, ::testing::ValuesIn(runnable_kernels("eltwise_backward")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, train_softmax_kernels, ::testing::ValuesIn(runnable_kernels("softmax_backward")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, train_norm_kernels, ::testing::ValuesIn(runnable_kernels("norm_backward")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, train_loss_kernels, ::testing::ValuesIn(runnable_kernels("cross_entropy")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, train_unscale_kernels, ::testing::ValuesIn(runnable_kernels("unscale")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, train_optimizer_kernels, ::testing::ValuesIn(runnable_kernels("optimizer")),
+                         kernel_param_name);
+
+}  // namespace
+}  // namespace mixprec::test
