@@ -26,6 +26,9 @@ echo
 echo "== a llama-style decoder (4 layers, d_model 1024, GQA, vocabulary 8192) with f32, bf16, Q8_0 and Q4_0 weights: examples/05_transformer_decode"
 "$build/bin/05_transformer_decode"
 echo
+echo "== an MLP trained in f32, bf16 (f32 master weights), f16 with and without loss scaling: examples/06_mixed_precision_training"
+(cd "$build" && "$build/bin/06_mixed_precision_training")
+echo
 echo "== 3D Poisson to an FP64 residual of 1e-10: CG, MG-PCG, and mixed precision: examples/04_poisson_solve"
 "$build/bin/04_poisson_solve" 128
 if [[ -x "$build/bin/mixprec_bench" ]]; then
@@ -48,6 +51,9 @@ if [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
   echo "== transformer layers: softmax, norms, activations against oneDNN's primitives; block-quantized matmul; attention (decode over a 4096-token cache, 2048-token causal prefill against GEMM + softmax + GEMM)"
   "$build/bin/mixprec_bench" --benchmark_filter='^nn/' --benchmark_min_time=0.1 --benchmark_counters_tabular=true
+  echo
+  echo "== training kernels: norm/softmax/GELU backward against oneDNN's, fused cross-entropy against our unfused ops, AdamW over 10^8 parameters, the linear layer's backward GEMMs against its forward"
+  "$build/bin/mixprec_bench" --benchmark_filter='^train/' --benchmark_min_time=0.1 --benchmark_counters_tabular=true
   echo
   echo "== solvers: poisson7_128 to 1e-10 — CG, MG-PCG and mixed-precision policies, Eigen's ConjugateGradient as peer"
   "$build/bin/mixprec_bench" --benchmark_filter='^(solve/|peer/eigen_cg/)' --benchmark_counters_tabular=true

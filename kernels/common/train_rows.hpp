@@ -161,48 +161,61 @@ struct train_rows {
   // ---- norm backward ----
 
   /// One row: dx, and dy * xhat (and dy) added into this chunk's dgamma (dbeta) partials.
+  /// x and dy come from memory once, side by side, in the first pass (two streams; the
+  /// statistics and both gradient sums at once); the later passes find the row in L1, and
+  /// the last one prefetches the next row (`next_x`, `next_dy`, or null) while it writes.
   template <class T>
-  static void norm_backward_row(const detail::norm_backward_args& g, idx i, A* dgamma, A* dbeta) {
+  static void norm_backward_row(const detail::norm_backward_args& g, idx i, A* dgamma, A* dbeta, bool prefetch_next) {
     const T* x = static_cast<const T*>(g.x) + i * g.ldx;
     const T* dy = static_cast<const T*>(g.dy) + i * g.lddy;
     T* dx = static_cast<T*>(g.dx) + i * g.lddx;
     const idx cols = g.cols;
     const bool rms = g.kind == detail::norm_kind::rms;
     auto gamma = [&](idx j, idx n) { return g.gamma ? load_n<V>(g.gamma + j, n) : V::broadcast(A(1)); };
-    A mean = 0;
-    if (!rms)
-      mean = R::fold4(
-                 cols, V::zero(), [&](V a, idx j, idx n) { return a + load_n<V>(x + j, n); }, R::add)
-                 .reduce_add() /
-             A(cols);
-    const V vm = V::broadcast(mean);
-    auto centred = [&](idx j, idx n) {
-      const V d = load_n<V>(x + j, n) - vm;
-      return n == w ? d : V::tail_or(d, n, A(0));
-    };
-    const V sq = R::fold4(
-        cols, V::zero(),
-        [&](V a, idx j, idx n) {
-          const V d = centred(j, n);
-          return V::fma(d, d, a);
-        },
-        R::add);
-    const A r = A(1) / std::sqrt(sq.reduce_add() / A(cols) + A(g.eps));
-    const V vr = V::broadcast(r);
-    // sums over the row of gd = dy * gamma and of gd * xhat
-    V s_gd = V::zero(), s_gdx = V::zero();
+    // Pass 1: sum x (layer) or x^2 (rms), sum gd and sum gd x, gd = dy * gamma.
+    V s_x = V::zero(), s_gd = V::zero(), s_gdx = V::zero();
     for (idx j = 0; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
-      const V gd = load_n<V>(dy + j, n) * gamma(j, n);
+      const V xv = load_n<V>(x + j, n), gd = load_n<V>(dy + j, n) * gamma(j, n);
+      s_x = rms ? V::fma(xv, xv, s_x) : s_x + xv;
       s_gd = s_gd + gd;
-      s_gdx = V::fma(gd, centred(j, n) * vr, s_gdx);
+      s_gdx = V::fma(gd, xv, s_gdx);
     }
-    const V c_gd = V::broadcast(rms ? A(0) : s_gd.reduce_add() / A(cols));
-    const V c_gdx = V::broadcast(s_gdx.reduce_add() / A(cols));
+    const A inv_n = A(1) / A(cols);
+    A mean = 0, var;
+    if (rms) {
+      var = s_x.reduce_add() * inv_n;
+    } else {  // the variance from the centred values (in L1), as the forward computes it
+      mean = s_x.reduce_add() * inv_n;
+      const V vm = V::broadcast(mean);
+      var = R::fold4(
+                cols, V::zero(),
+                [&](V a, idx j, idx n) {
+                  const V d = load_n<V>(x + j, n) - vm;
+                  const V dd = n == w ? d : V::tail_or(d, n, A(0));  // lanes past the row add nothing
+                  return V::fma(dd, dd, a);
+                },
+                R::add)
+                .reduce_add() *
+            inv_n;
+    }
+    const A r = A(1) / std::sqrt(var + A(g.eps));
+    const V vr = V::broadcast(r), vm = V::broadcast(mean);
+    // mean(gd xhat) = r (sum gd x - mean sum gd) / n
+    const A sum_gd = s_gd.reduce_add();
+    const V c_gd = V::broadcast(rms ? A(0) : sum_gd * inv_n);
+    const V c_gdx = V::broadcast(r * (s_gdx.reduce_add() - mean * sum_gd) * inv_n);
+    const char* next_x = reinterpret_cast<const char*>(x + g.ldx);
+    const char* next_dy = reinterpret_cast<const char*>(dy + g.lddy);
+    constexpr idx per_line = 64 / idx(sizeof(T));
     for (idx j = 0; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
+      if (prefetch_next && j % per_line == 0) {
+        __builtin_prefetch(next_x + j * idx(sizeof(T)));
+        __builtin_prefetch(next_dy + j * idx(sizeof(T)));
+      }
       const V d = load_n<V>(dy + j, n);
-      const V xhat = centred(j, n) * vr;
+      const V xhat = (load_n<V>(x + j, n) - vm) * vr;
       store_n(vr * (d * gamma(j, n) - c_gd - xhat * c_gdx), dx + j, n);
       if (dgamma) store_n(V::fma(d, xhat, load_n<V>(dgamma + j, n)), dgamma + j, n);
       if (dbeta) store_n(d + load_n<V>(dbeta + j, n), dbeta + j, n);
@@ -223,7 +236,7 @@ struct train_rows {
       detail::chunk_range(g.rows, chunks, c, 1, &b, &e);
       A* dgamma = g.dgamma ? partial.data() + std::size_t(c) * 2 * std::size_t(g.cols) : nullptr;
       A* dbeta = g.dbeta ? partial.data() + (std::size_t(c) * 2 + 1) * std::size_t(g.cols) : nullptr;
-      for (idx i = b; i < e; ++i) norm_backward_row<T>(g, i, dgamma, dbeta);
+      for (idx i = b; i < e; ++i) norm_backward_row<T>(g, i, dgamma, dbeta, i + 1 < e);
     });
     for (int c = 0; c < chunks && weights; ++c)
       for (idx j = 0; j < g.cols; ++j) {
