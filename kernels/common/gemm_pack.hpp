@@ -153,6 +153,48 @@ MIXPREC_ALWAYS_INLINE void transpose_8x8_groups_into_panel(const unsigned char* 
 }
 #endif
 
+/// B with k contiguous in each column (rs == 1: op(B) = W^T, as a linear layer stores W):
+/// the panel's first k-groups, eight columns by eight groups transposed in registers as A's
+/// rows are (element by element, each group was a load from another row of W: the forward
+/// and dW GEMMs of training ran at 0.64-0.75 of the plain one). Returns the k-groups done;
+/// the caller packs the rest. Columns jn..nr of those groups are zeroed, col_sums updated.
+template <class F, class Src>
+std::int64_t pack_b_columns_transposed(const Src* b, std::int64_t rs, std::int64_t cs, std::int64_t k0, std::int64_t kc,
+                                       std::int64_t jbase, int jn, typename F::packed_b* d, std::int32_t* col_sums) {
+  (void)b, (void)rs, (void)cs, (void)k0, (void)kc, (void)jbase, (void)jn, (void)d, (void)col_sums;
+#if defined(__AVX512F__)
+  using P = typename F::packed_b;
+  constexpr int nr = F::nr, kg = F::kg;
+  constexpr bool words = kg > 1 && sizeof(Src) == sizeof(P) && sizeof(P) * kg == 4 && std::is_same_v<Src, P>;
+  constexpr bool lanes = kg == 1 && ((std::is_same_v<Src, P> && std::is_floating_point_v<P>) ||
+                                     (std::is_same_v<Src, half> && std::is_same_v<P, float>));
+  if constexpr (words || lanes) {
+    if (rs != 1 || jn <= 0) return 0;
+    const std::int64_t full = kc / kg / 8 * 8;
+    for (std::int64_t g = 0; g < full; g += 8)
+      for (int c0 = 0; c0 < jn; c0 += 8) {
+        const Src* src = b + (k0 + g * kg) + (jbase + c0) * cs;
+        const int count = std::min(8, jn - c0);
+        if constexpr (words)
+          transpose_8x8_groups_into_panel<nr>(reinterpret_cast<const unsigned char*>(src),
+                                              cs * std::int64_t(sizeof(Src)), count, 0u, d + (g * nr + c0) * kg);
+        else
+          transpose_8x8_into_panel<nr>(src, cs, count, d + g * nr + c0);
+      }
+    for (std::int64_t g = 0; g < full; ++g)
+      for (int jj = jn; jj < nr; ++jj)
+        for (int t = 0; t < kg; ++t) d[(g * nr + jj) * kg + t] = P(0.0f);
+    if constexpr (std::is_integral_v<P>) {
+      if (col_sums)
+        for (int jj = 0; jj < jn; ++jj)
+          for (std::int64_t k = 0; k < full * kg; ++k) col_sums[jj] += std::int32_t(b[(k0 + k) + (jbase + jj) * cs]);
+    }
+    return full;
+  }
+#endif
+  return 0;
+}
+
 /// Packs rows [k0, k0 + kc) x columns [j0, j0 + nc) of B (element (k, j) at b[k*rs + j*cs])
 /// into panels `panel_stride` elements apart, zero-padding k to a multiple of KG and the
 /// last panel to NR columns. With col_sums (integer B), adds each column's sum over these
@@ -167,7 +209,9 @@ void pack_b_block(const Src* b, std::int64_t rs, std::int64_t cs, std::int64_t k
     P* d = dst + p * panel_stride;
     const std::int64_t jbase = j0 + p * nr;
     const int jn = int(std::min<std::int64_t>(nr, j0 + nc - jbase));
-    for (std::int64_t g = 0; g < groups; ++g) {
+    const std::int64_t first =
+        pack_b_columns_transposed<F>(b, rs, cs, k0, kc, jbase, jn, d, col_sums ? col_sums + p * nr : nullptr);
+    for (std::int64_t g = first; g < groups; ++g) {
       P* dg = d + g * nr * kg;
       if (interleave_group<F>(b + (k0 + g * kg) * rs + jbase, rs, cs, jn, g * kg + kg <= kc, dg)) {
         if constexpr (std::is_integral_v<P>) {
@@ -210,16 +254,29 @@ void pack_a_block(const Src* a, std::int64_t rs, std::int64_t cs, std::int64_t i
   constexpr int kg = F::kg;
   const std::int64_t groups = (kc + kg - 1) / kg;
   const std::int64_t kpad = groups * kg;
+  if (rs == 1) {
+    // A stored with k as the slow index (op(A) = A^T, as dW = dY^T X reads dY): each k is
+    // one contiguous run over all the block's rows, read once and dealt to the panels (a
+    // panel at a time, each k was a short read from another row, pages apart).
+    for (std::int64_t k = 0; k < kpad; ++k) {
+      const Src* src = a + i0 + (k0 + k) * cs;
+      for (std::int64_t p = 0; p * MR < mc; ++p) {
+        P* dk = dst + p * kpad * MR + (k / kg) * MR * kg + k % kg;
+        const int in = int(std::min<std::int64_t>(MR, mc - p * MR));
+        if (k < kc)
+          for (int ii = 0; ii < in; ++ii) dk[ii * kg] = packed_value<P>(src[p * MR + ii]);
+        else
+          for (int ii = 0; ii < in; ++ii) dk[ii * kg] = P(0.0f);
+      }
+    }
+    return;
+  }
   for (std::int64_t p = 0; p * MR < mc; ++p) {
     P* d = dst + p * kpad * MR;
     const std::int64_t ibase = i0 + p * MR;
     const int in = int(std::min<std::int64_t>(MR, i0 + mc - ibase));
     const Src* rows = a + ibase * rs + k0 * cs;
-    if (kg == 1 && rs == 1) {  // A stored with k as the slow index: MR contiguous per k
-      for (std::int64_t k = 0; k < kc; ++k)
-        for (int ii = 0; ii < in; ++ii) d[k * MR + ii] = packed_value<P>(rows[k * cs + ii]);
-      continue;
-    }
+
 #if defined(__AVX512F__)
     constexpr bool transposable = kg == 1 && ((std::is_same_v<Src, P> && std::is_floating_point_v<P>) ||
                                               (std::is_same_v<Src, half> && std::is_same_v<P, float>));
