@@ -75,22 +75,6 @@ void binary(const char* op, detail::eltwise_kind kind, const const_view& av, con
   run<op_id::eltwise>(a, accumulation::standard, args);
 }
 
-detail::eltwise_kind kind_of(activation act) {
-  switch (act) {
-    case activation::relu:
-      return detail::eltwise_kind::relu;
-    case activation::gelu_erf:
-      return detail::eltwise_kind::gelu_erf;
-    case activation::gelu_tanh:
-      return detail::eltwise_kind::gelu_tanh;
-    case activation::silu:
-      return detail::eltwise_kind::silu;
-    case activation::none:
-      break;
-  }
-  return detail::eltwise_kind::copy;
-}
-
 void check_acc(const char* op, accumulation acc) {
   if (acc == accumulation::compensated)
     MIXPREC_THROW(unsupported, op, "compensated accumulation is not offered; use accumulation::f64");
@@ -142,7 +126,7 @@ void norm(const char* op, detail::norm_kind kind, const const_view& xv, const co
 
 }  // namespace
 
-void activate(activation act, const_view x, view y) { unary("activate", kind_of(act), 1.0f, x, y); }
+void activate(activation act, const_view x, view y) { unary("activate", detail::eltwise_kind_of(act), 1.0f, x, y); }
 
 void scale(double alpha, const_view x, view y) {
   if (!std::isfinite(alpha)) MIXPREC_THROW(invalid_argument, "scale", "alpha = ", alpha, " is not finite");

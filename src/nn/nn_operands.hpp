@@ -5,7 +5,9 @@
 #include <cstdint>
 
 #include "internal/error_macros.hpp"
+#include "internal/registry.hpp"
 #include "mixprec/float16.hpp"
+#include "mixprec/gemm.hpp"
 #include "mixprec/view.hpp"
 
 namespace mixprec::detail {
@@ -58,5 +60,8 @@ void widen_row(const rows_view& x, std::int64_t i, float* out);
 /// Refuses a NaN or infinite value of x (rows of heads x head_dim), naming the operand, the
 /// token and the head (src/nn/kv_cache.cpp).
 void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim);
+
+/// The eltwise kernels' kind for an activation (activation::none: copy).
+eltwise_kind eltwise_kind_of(activation act);
 
 }  // namespace mixprec::detail

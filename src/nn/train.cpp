@@ -90,22 +90,6 @@ void norm_backward(const char* op, detail::norm_kind kind, const const_view& xv,
   run<op_id::norm_backward>(x, a);
 }
 
-detail::eltwise_kind backward_kind(activation act) {
-  switch (act) {
-    case activation::relu:
-      return detail::eltwise_kind::relu;
-    case activation::gelu_erf:
-      return detail::eltwise_kind::gelu_erf;
-    case activation::gelu_tanh:
-      return detail::eltwise_kind::gelu_tanh;
-    case activation::silu:
-      return detail::eltwise_kind::silu;
-    case activation::none:
-      break;
-  }
-  return detail::eltwise_kind::copy;
-}
-
 }  // namespace
 
 void activate_backward(activation act, const_view av, const_view dyv, view dav) {
@@ -117,8 +101,8 @@ void activate_backward(activation act, const_view av, const_view dyv, view dav) 
   check_alias(op, da, a);
   check_alias(op, da, dy);
   const detail::eltwise_backward_args args{
-      backward_kind(act),         a.rows, a.cols,  a.data, a.ld, nullptr, 0, dy.data, dy.ld,
-      const_cast<void*>(da.data), da.ld,  nullptr, 0};
+      detail::eltwise_kind_of(act), a.rows, a.cols,  a.data, a.ld, nullptr, 0, dy.data, dy.ld,
+      const_cast<void*>(da.data),   da.ld,  nullptr, 0};
   if (a.rows == 0 || a.cols == 0) return;
   run<op_id::eltwise_backward>(a, args);
 }
