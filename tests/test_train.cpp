@@ -706,6 +706,166 @@ TEST(train_linear, backward_gives_dx_and_accumulates_dw_and_db_on_the_gemm) {
   }
 }
 
+// ---- attention, unfused with saved probabilities ----
+
+/// Long-double attention forward and backward of one set of operands (row-major, q m x H*hd,
+/// k and v L x G*hd), with the magnitudes of each gradient's terms (the same formulas on
+/// absolute values) for the bound.
+struct attention_ref {
+  std::int64_t m, L, H, G, hd;
+  ld scale;
+  bool causal;
+  std::vector<ld> q, k, v, dout;
+  std::vector<ld> p, out, dq, dk, dv, mq, mk, mv;
+  bool visible(std::int64_t i, std::int64_t j) const { return !causal || j <= L - m + i; }
+  void forward() {
+    const std::int64_t group = H / G;
+    p.assign(static_cast<std::size_t>(H * m * L), 0);
+    out.assign(static_cast<std::size_t>(m * H * hd), 0);
+    for (std::int64_t h = 0; h < H; ++h)
+      for (std::int64_t i = 0; i < m; ++i) {
+        const std::int64_t g = h / group;
+        ld mx = -INFINITY, sum = 0;
+        std::vector<ld> sc(static_cast<std::size_t>(L), -INFINITY);
+        for (std::int64_t j = 0; j < L; ++j) {
+          if (!visible(i, j)) continue;
+          ld d = 0;
+          for (std::int64_t e = 0; e < hd; ++e)
+            d += q[std::size_t(i * H * hd + h * hd + e)] * k[std::size_t(j * G * hd + g * hd + e)];
+          sc[std::size_t(j)] = scale * d;
+          mx = std::max(mx, sc[std::size_t(j)]);
+        }
+        for (std::int64_t j = 0; j < L; ++j)
+          if (visible(i, j)) sum += std::exp(sc[std::size_t(j)] - mx);
+        for (std::int64_t j = 0; j < L; ++j) {
+          const ld pj = visible(i, j) ? std::exp(sc[std::size_t(j)] - mx) / sum : 0;
+          p[std::size_t((h * m + i) * L + j)] = pj;
+          for (std::int64_t e = 0; e < hd; ++e)
+            out[std::size_t(i * H * hd + h * hd + e)] += pj * v[std::size_t(j * G * hd + g * hd + e)];
+        }
+      }
+  }
+  ld loss() {  // sum of dout * out
+    forward();
+    ld l = 0;
+    for (std::size_t t = 0; t < out.size(); ++t) l += dout[t] * out[t];
+    return l;
+  }
+  void backward() {
+    forward();
+    const std::int64_t group = H / G;
+    dq.assign(q.size(), 0), mq = dq;
+    dk.assign(k.size(), 0), mk = dk, dv = dk, mv = dk;
+    for (std::int64_t h = 0; h < H; ++h) {
+      const std::int64_t g = h / group;
+      for (std::int64_t i = 0; i < m; ++i) {
+        std::vector<ld> dp(static_cast<std::size_t>(L)), mp(dp.size());
+        ld s = 0, ms = 0;
+        for (std::int64_t j = 0; j < L; ++j) {
+          const ld pj = p[std::size_t((h * m + i) * L + j)];
+          for (std::int64_t e = 0; e < hd; ++e) {
+            const ld o = dout[std::size_t(i * H * hd + h * hd + e)], vv = v[std::size_t(j * G * hd + g * hd + e)];
+            dp[std::size_t(j)] += o * vv, mp[std::size_t(j)] += std::fabs(o * vv);
+            dv[std::size_t(j * G * hd + g * hd + e)] += pj * o,
+                mv[std::size_t(j * G * hd + g * hd + e)] += pj * std::fabs(o);
+          }
+          s += pj * dp[std::size_t(j)], ms += pj * mp[std::size_t(j)];
+        }
+        for (std::int64_t j = 0; j < L; ++j) {
+          const ld pj = p[std::size_t((h * m + i) * L + j)];
+          const ld ds = pj * (dp[std::size_t(j)] - s), mds = pj * (mp[std::size_t(j)] + ms);
+          for (std::int64_t e = 0; e < hd; ++e) {
+            const std::size_t qi = std::size_t(i * H * hd + h * hd + e), ki = std::size_t(j * G * hd + g * hd + e);
+            dq[qi] += scale * ds * k[ki], mq[qi] += scale * mds * std::fabs(k[ki]);
+            dk[ki] += scale * ds * q[qi], mk[ki] += scale * mds * std::fabs(q[qi]);
+          }
+        }
+      }
+    }
+  }
+};
+
+TEST(train_reference, attention_backward_formulas_match_central_differences) {
+  attention_ref r{3, 5, 4, 2, 4, 0.5L, true, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<double> d(-1, 1);
+  for (auto* t : {&r.q, &r.dout}) t->resize(static_cast<std::size_t>(r.m * r.H * r.hd));
+  for (auto* t : {&r.k, &r.v}) t->resize(static_cast<std::size_t>(r.L * r.G * r.hd));
+  for (auto* t : {&r.q, &r.k, &r.v, &r.dout})
+    for (auto& e : *t) e = d(gen);
+  r.backward();
+  const auto dq = r.dq, dk = r.dk, dv = r.dv;
+  for (auto [x, grad] : {std::pair{&r.q, &dq}, std::pair{&r.k, &dk}, std::pair{&r.v, &dv}})
+    for (std::size_t t = 0; t < x->size(); ++t) {
+      const ld fd = central_difference(
+          [&](ld val) {
+            const ld keep = (*x)[t];
+            (*x)[t] = val;
+            const ld l = r.loss();
+            (*x)[t] = keep;
+            return l;
+          },
+          (*x)[t]);
+      EXPECT_NEAR(double((*grad)[t]), double(fd), 1e-8);
+    }
+}
+
+TEST(train_attention, unfused_forward_and_backward_match_long_double_within_the_bound) {
+  for (dtype t : {dtype::f32, dtype::bf16})
+    for (bool causal : {true, false})
+      with_type(t, [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
+          const std::int64_t m = 5, L = 9, H = 4, G = 2, hd = 16;
+          auto q = random_vec<T>(m * H * hd, -1, 1, 1), k = random_vec<T>(L * G * hd, -1, 1, 2);
+          auto v = random_vec<T>(L * G * hd, -1, 1, 3), dout = random_vec<T>(m * H * hd, -1, 1, 4);
+          attention_options o;
+          o.causal = causal;
+          std::vector<T> out(q.size());
+          std::vector<float> probs(static_cast<std::size_t>(H * m * L)), dq(q.size()), dk(k.size()), dv(v.size(), 3.0f);
+          attention_forward_saved(rows_view_of(q, m, H * hd), rows_view_of(k, L, G * hd), rows_view_of(v, L, G * hd),
+                                  rows_view_of(out, m, H * hd), make_view(probs.data(), H * m * L), hd, o);
+          attention_backward(rows_view_of(q, m, H * hd), rows_view_of(k, L, G * hd), rows_view_of(v, L, G * hd),
+                             make_view(probs.data(), H * m * L), rows_view_of(dout, m, H * hd),
+                             rows_view_of(dq, m, H * hd), rows_view_of(dk, L, G * hd), rows_view_of(dv, L, G * hd), hd,
+                             o);
+          attention_ref r{m,  L,  H,  G,  hd, 1 / std::sqrt(ld(hd)), causal, {}, {}, {}, {}, {}, {}, {},
+                          {}, {}, {}, {}, {}};
+          auto widen_all = [](const std::vector<T>& x) {
+            std::vector<ld> y(x.size());
+            for (std::size_t i = 0; i < x.size(); ++i) y[i] = double(x[i]);
+            return y;
+          };
+          r.q = widen_all(q), r.k = widen_all(k), r.v = widen_all(v), r.dout = widen_all(dout);
+          r.backward();
+          // Each stage sums at most L, hd or m * H / G terms in f32 and feeds the next: the
+          // error of a gradient is within (4 (L + hd + m H / G) + 16) u of its terms' magnitude.
+          const double c = double(4 * (L + hd + m * H / G) + 16) * u32, uT = unit_of(t);
+          for (std::size_t i = 0; i < probs.size(); ++i)
+            ASSERT_NEAR(probs[i], double(r.p[i]), double(L + hd + 16) * u32) << "probs " << i;
+          for (std::size_t i = 0; i < out.size(); ++i)
+            ASSERT_LE(std::fabs(double(out[i]) - double(r.out[i])), uT * std::fabs(double(r.out[i])) + c)
+                << name_of(t) << " out " << i;
+          for (std::size_t i = 0; i < dq.size(); ++i)
+            ASSERT_LE(std::fabs(dq[i] - double(r.dq[i])), c * double(r.mq[i]) + 1e-30) << name_of(t) << " dq " << i;
+          for (std::size_t i = 0; i < dk.size(); ++i) {
+            ASSERT_LE(std::fabs(dk[i] - double(r.dk[i])), c * double(r.mk[i]) + 1e-30) << name_of(t) << " dk " << i;
+            ASSERT_LE(std::fabs(dv[i] - double(r.dv[i])), c * double(r.mv[i]) + 1e-30) << name_of(t) << " dv " << i;
+          }
+        }
+      });
+  // Shapes: probs of the wrong size, overlapping gradients.
+  std::vector<float> q(2 * 8), k(3 * 8), v(3 * 8), out(2 * 8), p(5), g(3 * 8);
+  EXPECT_THROW_MSG(attention_forward_saved(rows_view_of(q, 2, 8), rows_view_of(k, 3, 8), rows_view_of(v, 3, 8),
+                                           rows_view_of(out, 2, 8), make_view(p.data(), 5), 4),
+                   "probs must be 2 x 2 x 3");
+  std::vector<float> p12(12), dq(16);
+  EXPECT_THROW_MSG(attention_backward(rows_view_of(q, 2, 8), rows_view_of(k, 3, 8), rows_view_of(v, 3, 8),
+                                      make_view(p12.data(), 12), rows_view_of(out, 2, 8), rows_view_of(dq, 2, 8),
+                                      rows_view_of(g, 3, 8), rows_view_of(g, 3, 8), 4),
+                   "must not overlap");
+}
+
 // ---- bad input ----
 
 TEST(train_errors, bad_input_is_refused_by_name_and_leaves_outputs_untouched) {

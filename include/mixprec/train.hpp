@@ -41,6 +41,7 @@
 #include <memory>
 #include <vector>
 
+#include "mixprec/attention.hpp"
 #include "mixprec/gemm.hpp"
 #include "mixprec/nn.hpp"
 #include "mixprec/view.hpp"
@@ -69,6 +70,22 @@ void layer_norm_backward(const_view x, const_view gamma, const_view dy, view dx,
 /// dx = dy W (when dx is not empty), dW += dy^T x and db += the column sums of dy (when
 /// given; f32 accumulators, as training keeps them). x, W and dy share one dtype.
 void linear_backward(const_view x, const_view w, const_view dy, view dx, view dw, view db);
+
+// ---- attention -------------------------------------------------------------------------------
+
+/// Attention for training, unfused so that its backward can be taken: per query head h (KV
+/// head h / (heads / kv_heads)), P_h = softmax(scale Q_h K^T [causal]) is stored in probs
+/// (heads x m x L contiguous f32, what the backward needs) and out_h = P_h V. Shapes and
+/// options as attention(q, k, v, out, head_dim); the arithmetic is f32 GEMMs on widened
+/// copies (exact for bf16 and f16), out rounded once to its dtype. Memory grows with m x L:
+/// for inference, the fused attention of mixprec/attention.hpp.
+void attention_forward_saved(const_view q, const_view k, const_view v, view out, view probs, std::int64_t head_dim,
+                             const attention_options& o = {});
+/// Its backward from the saved probabilities and d_out (q's shape): dV = sum over the group's
+/// heads of P^T dO, dP = dO V^T, dS = softmax backward (P, dP), dQ = scale dS K, dK = sum of
+/// scale dS^T Q. dq (q's shape), dk and dv (k's shape) are dense f32 outputs, overwritten.
+void attention_backward(const_view q, const_view k, const_view v, const_view probs, const_view d_out, view dq, view dk,
+                        view dv, std::int64_t head_dim, const attention_options& o = {});
 
 // ---- loss ------------------------------------------------------------------------------------
 
