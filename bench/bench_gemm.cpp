@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "bench_peaks.hpp"
 #include "mixprec/mixprec.hpp"
+#include "tools/limits/machine_limits.hpp"
 
 #if defined(MIXPREC_BENCH_OPENBLAS)
 #include <cblas.h>
@@ -25,6 +25,9 @@
 
 namespace mixprec::bench {
 namespace {
+
+using limits::compute_unit;
+using limits::measured_peak;
 
 struct gemm_types {
   const char* name;

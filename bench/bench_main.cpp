@@ -10,37 +10,10 @@
 
 #include "bench_common.hpp"
 #include "mixprec/mixprec.hpp"
+#include "tools/limits/machine_limits.hpp"
 
 namespace mixprec::bench {
 namespace {
-
-double g_triad = 0;
-
-/// STREAM triad a = b + s*c over 2^25 doubles (768 MiB, far beyond any cache), arrays
-/// first-touched by the threads that use them; best of 10 timed runs, as STREAM reports.
-double measure_triad() {
-  const std::int64_t n = std::int64_t(1) << 25;
-  array<double> a(n), b(n), c(n);
-  double* pa = a.data();
-  const double* pb = b.data();
-  const double* pc = c.data();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
-    a[i] = 0;
-    b.data()[i] = 1;
-    c.data()[i] = 2;
-  }
-  double best = 1e30;
-  for (int rep = 0; rep < 11; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < n; ++i) pa[i] = pb[i] + 3.0 * pc[i];
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (rep > 0) best = std::min(best, s);
-  }
-  if (pa[n - 1] != 7.0) std::fprintf(stderr, "triad verification failed\n");
-  return 24.0 * double(n) / best;
-}
 
 /// The triad as a benchmark too, so that the table shows the roofline beside the kernels.
 void stream_triad(benchmark::State& state) {
@@ -64,7 +37,7 @@ BENCHMARK(stream_triad)->Name("stream/triad/f64/n32M")->UseRealTime()->Unit(benc
 
 }  // namespace
 
-double triad_bytes_per_second() { return g_triad; }
+double triad_bytes_per_second() { return limits::triad_bytes_per_second(); }
 
 }  // namespace mixprec::bench
 
@@ -72,7 +45,7 @@ int main(int argc, char** argv) {
   using namespace mixprec;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  bench::g_triad = bench::measure_triad();
+  const double triad = limits::triad_bytes_per_second();  // before any benchmark runs
   const cpu_features& f = cpu_info();
   const char* bind = std::getenv("OMP_PROC_BIND");
   const char* places = std::getenv("OMP_PLACES");
@@ -81,7 +54,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("mixprec_threads", std::to_string(context::cpu().threads()));
   benchmark::AddCustomContext("omp_proc_bind", bind ? bind : "(unset)");
   benchmark::AddCustomContext("omp_places", places ? places : "(unset)");
-  benchmark::AddCustomContext("triad_GBps", std::to_string(bench::g_triad / 1e9));
+  benchmark::AddCustomContext("triad_GBps", std::to_string(triad / 1e9));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -2,7 +2,8 @@
 # Installs what building mixprec needs on Debian 12, only where something is missing.
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds the benchmarks' peer libraries)
 set -euo pipefail
-packages=(build-essential cmake libgtest-dev libbenchmark-dev libeigen3-dev)
+# CLI11 and nlohmann-json: mixprec-compare (the main job) and its tests.
+packages=(build-essential cmake libgtest-dev libbenchmark-dev libeigen3-dev libcli11-dev nlohmann-json3-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   # Debian's oneDNN CMake package requires OpenCL (its GPU runtime), which libdnnl-dev only
   # recommends: without it configuring the benchmarks fails.

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The main job: builds mixprec, says what this machine offers (mixprec-info), runs the
-# first-steps demo, then compares precisions: BLAS-1 against the machine's own STREAM triad,
-# stencils against a plain loop, SpMV (CSR and DIA) against Eigen, GEMM against
-# OpenBLAS/oneDNN and the measured unit peaks, solvers against Eigen's CG. Installs missing dependencies first. Build directory: build/.
+# examples, then compares every precision the library offers in speed and in error
+# (mixprec-compare's quick suite: conversions, BLAS-1, stencils, SpMV, solvers and policies,
+# GEMM, quantization, AI layers, training) and ends with the summary table and where the
+# report (HTML with charts, Markdown, JSON) is. Installs missing dependencies first.
+# Usage: scripts/showcase.sh [--bench-tables]   (adds the raw Google Benchmark tables with
+# their peers: OpenBLAS, oneDNN, Eigen). Build directory: build/; report: build/compare/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tables=0
+[[ "${1:-}" == "--bench-tables" ]] && tables=1
 scripts/install-deps.sh --bench
 build="${BUILD_DIR:-build}"
 # The benchmarks explicitly: a build directory configured by scripts/test.sh has them off.
@@ -31,30 +36,15 @@ echo "== an MLP trained in f32, bf16 (f32 master weights), f16 with and without 
 echo
 echo "== 3D Poisson to an FP64 residual of 1e-10: CG, MG-PCG, and mixed precision: examples/04_poisson_solve"
 "$build/bin/04_poisson_solve" 128
-if [[ -x "$build/bin/mixprec_bench" ]]; then
+if ((tables)) && [[ -x "$build/bin/mixprec_bench" ]]; then
   echo
-  echo "== precision comparison: BLAS-1 at 2^24 and 2^26 elements, as a fraction of the measured triad"
-  "$build/bin/mixprec_bench" --benchmark_filter='^(stream|blas1/(dot|axpy))/' \
+  echo "== raw benchmark tables with peers (OpenBLAS, oneDNN, Eigen, a plain OpenMP loop)"
+  "$build/bin/mixprec_bench" --benchmark_filter='^(stream|blas1/(dot|axpy))/|^(stencil/jacobi7(_8sweeps)?|peer/plain_omp_jacobi7)/|^(spmv/(csr|dia)/.*/poisson7_128|peer/eigen_spmv/f64/poisson7_128)|^gemm/.*/(2048x2048x2048|32x4096x4096)/|^nn/|^train/|^(solve/|peer/eigen_cg/)' \
     --benchmark_min_time=0.2 --benchmark_counters_tabular=true
-  echo
-  echo "== precision comparison: 7-point Jacobi sweeps on 256^3 in four storage precisions, one sweep and 8 time-blocked ones, plain OpenMP loop as peer; HPCG's 27-point operator on 128^3 in f64 and f32"
-  "$build/bin/mixprec_bench" --benchmark_filter='^(stencil/jacobi7(_8sweeps)?|peer/plain_omp_jacobi7|stencil/hpcg27)/' \
-    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
-  echo
-  echo "== precision comparison: SpMV on the 7-point Laplacian 128^3, CSR and DIA storage, values in four precisions, Eigen's CSR SpMV as peer"
-  "$build/bin/mixprec_bench" --benchmark_filter='^(spmv/(csr|dia)/.*/poisson7_128|peer/eigen_spmv/f64/poisson7_128)' \
-    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
-  echo
-  echo "== precision comparison: GEMM 2048^3 and 32x4096x4096 (packed weights) in every precision, OpenBLAS and oneDNN as peers"
-  "$build/bin/mixprec_bench" --benchmark_filter='^gemm/.*/(2048x2048x2048|32x4096x4096)/' \
-    --benchmark_min_time=0.2 --benchmark_counters_tabular=true
-  echo
-  echo "== transformer layers: softmax, norms, activations against oneDNN's primitives; block-quantized matmul; attention (decode over a 4096-token cache, 2048-token causal prefill against GEMM + softmax + GEMM)"
-  "$build/bin/mixprec_bench" --benchmark_filter='^nn/' --benchmark_min_time=0.1 --benchmark_counters_tabular=true
-  echo
-  echo "== training kernels: norm/softmax/GELU backward against oneDNN's, fused cross-entropy against our unfused ops, AdamW over 10^8 parameters, the linear layer's backward GEMMs against its forward"
-  "$build/bin/mixprec_bench" --benchmark_filter='^train/' --benchmark_min_time=0.1 --benchmark_counters_tabular=true
-  echo
-  echo "== solvers: poisson7_128 to 1e-10 — CG, MG-PCG and mixed-precision policies, Eigen's ConjugateGradient as peer"
-  "$build/bin/mixprec_bench" --benchmark_filter='^(solve/|peer/eigen_cg/)' --benchmark_counters_tabular=true
 fi
+echo
+echo "== precision comparison: mixprec-compare --suite quick (speed, error against f64 and the documented bound, per case)"
+status=0
+"$build/bin/mixprec-compare" --suite quick --out "$build/compare" || status=$?
+echo "open $build/compare/report.html for the charts (speed-up against error per family, roofline, solver convergence)"
+exit "$status"

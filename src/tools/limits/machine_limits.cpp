@@ -1,19 +1,21 @@
 // Peak measurement: each thread runs 16 independent dependency chains of one instruction
 // (enough to cover the latency of two pipes), on registers only. Functions carry their own
-// target attributes: the benchmark binary is built for the baseline, and calls them only
-// after the CPU says it has the instructions.
-#include "bench_peaks.hpp"
+// target attributes: the tools are built for the baseline, and call them only after the CPU
+// says it has the instructions. The triad: STREAM's kernel on OpenMP threads.
+#include "tools/limits/machine_limits.hpp"
 
 #include <immintrin.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 
+#include "mixprec/array.hpp"
 #include "mixprec/context.hpp"
 
-namespace mixprec::bench {
+namespace mixprec::limits {
 namespace {
 
 constexpr int chains = 16;
@@ -134,6 +136,36 @@ const char* name_of(compute_unit u) {
   return "?";
 }
 
+double measure_triad() {
+  const std::int64_t n = std::int64_t(1) << 25;
+  array<double> a(n), b(n), c(n);
+  double* pa = a.data();
+  double* pb = b.data();
+  double* pc = c.data();
+  const int threads = context::cpu().threads();
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::int64_t i = 0; i < n; ++i) {
+    pa[i] = 0;
+    pb[i] = 1;
+    pc[i] = 2;
+  }
+  double best = 1e30;
+  for (int rep = 0; rep < 11; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::int64_t i = 0; i < n; ++i) pa[i] = pb[i] + 3.0 * pc[i];
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rep > 0) best = std::min(best, s);
+  }
+  if (pa[n - 1] != 7.0) std::fprintf(stderr, "triad verification failed\n");
+  return 24.0 * double(n) / best;
+}
+
+double triad_bytes_per_second() {
+  static const double triad = measure_triad();
+  return triad;
+}
+
 double measured_peak(compute_unit u) {
   static double peaks[4] = {-1, -1, -1, -1};
   double& p = peaks[int(u)];
@@ -141,4 +173,4 @@ double measured_peak(compute_unit u) {
   return p;
 }
 
-}  // namespace mixprec::bench
+}  // namespace mixprec::limits
