@@ -33,6 +33,9 @@ echo "== a llama-style decoder (4 layers, d_model 1024, GQA, vocabulary 8192) wi
 echo
 echo "== an MLP trained in f32, bf16 (f32 master weights), f16 with and without loss scaling: examples/06_mixed_precision_training"
 (cd "$build" && "$build/bin/06_mixed_precision_training")
+mkdir -p "$build/compare"
+"$build/bin/mixprec-compare" plot "$build/training_curves.csv" --out "$build/compare/training_curves.svg" --log-y \
+  --title "training loss: f32, bf16, f16 with and without loss scaling"
 echo
 echo "== 3D Poisson to an FP64 residual of 1e-10: CG, MG-PCG, and mixed precision: examples/04_poisson_solve"
 "$build/bin/04_poisson_solve" 128

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "mixprec/error.hpp"
+#include "tools/compare/csv_plot.hpp"
 #include "tools/compare/reference.hpp"
 #include "tools/compare/report.hpp"
 #include "tools/compare/runner.hpp"
@@ -20,6 +21,16 @@ namespace mixprec::compare {
 namespace {
 
 using json = nlohmann::json;
+
+#define EXPECT_THROW_MSG(expr, needle)                                              \
+  do {                                                                              \
+    try {                                                                           \
+      expr;                                                                         \
+      ADD_FAILURE() << #expr " did not throw";                                      \
+    } catch (const std::exception& e) {                                             \
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what(); \
+    }                                                                               \
+  } while (0)
 
 suite_settings tiny() {
   suite_settings s;
@@ -255,6 +266,20 @@ TEST(compare_report, diff_of_a_report_with_itself_gives_ratios_of_one) {
   }
   EXPECT_EQ(rows, int(tiny_report().results.size()));
   EXPECT_EQ(out.str().find("only in"), std::string::npos);
+}
+
+TEST(compare_plot, a_csv_of_curves_becomes_one_line_per_column_and_bad_rows_are_named) {
+  std::istringstream good("step,f32,bf16\n0,3.4,3.4\n1,2.0,2.1\n2,1.0,1.2\n");
+  const std::string svg = plot_csv(good, "loss", true);
+  std::string problem;
+  EXPECT_TRUE(well_formed(svg, problem)) << problem;
+  std::size_t lines = 0;
+  for (std::size_t p = svg.find("<polyline"); p != std::string::npos; p = svg.find("<polyline", p + 1)) ++lines;
+  EXPECT_EQ(lines, 2u);
+  EXPECT_NE(svg.find(">bf16<"), std::string::npos);
+  std::istringstream short_row("step,f32\n0,1\n1\n"), not_number("step,f32\n0,1\n1,x2\n");
+  EXPECT_THROW_MSG(plot_csv(short_row, "t", false), "line 3 has 1 fields");
+  EXPECT_THROW_MSG(plot_csv(not_number, "t", false), "line 3: 'x2' is not a number");
 }
 
 // ---- --matrix ----

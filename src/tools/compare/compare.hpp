@@ -42,9 +42,12 @@ struct accuracy_figure {
   std::string reason;             // the bound's derivation, or why it failed
 };
 
-/// A solver's convergence history: relative residual per iteration, with the time of each.
+/// A solver's convergence history: the relative residual after each iteration (after each
+/// outer step for refinement), the Krylov iterations done by then (inner ones summed for
+/// refinement) and the seconds since the solve began.
 struct convergence_history {
   std::vector<double> residual;
+  std::vector<double> iterations;
   std::vector<double> seconds;
 };
 
@@ -104,6 +107,7 @@ void add_solver_cases(case_list& cases, const suite_settings& s);
 void add_gemm_cases(case_list& cases, const suite_settings& s);
 void add_quantization_cases(case_list& cases, const suite_settings& s);
 void add_ai_layer_cases(case_list& cases, const suite_settings& s);
+void add_attention_cases(case_list& cases, const suite_settings& s);  // family ai_layers
 void add_training_cases(case_list& cases, const suite_settings& s);
 
 /// Every family's cases for the suite size, in report order.

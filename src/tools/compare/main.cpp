@@ -5,15 +5,18 @@
 //   mixprec-compare --only gemm,solvers --repeat 9
 //   mixprec-compare --matrix A.mtx [--rhs b.mtx] --tolerance 1e-10
 //   mixprec-compare diff before/report.json after/report.json
+//   mixprec-compare plot training_curves.csv --out curves.svg --log-y
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "mixprec/context.hpp"
 #include "mixprec/error.hpp"
+#include "tools/compare/csv_plot.hpp"
 #include "tools/compare/report.hpp"
 #include "tools/compare/runner.hpp"
 #include "tools/compare/user_matrix.hpp"
@@ -60,11 +63,26 @@ int main(int argc, char** argv) {
   std::string report_a, report_b;
   diff->add_option("A", report_a, "report.json")->required()->check(CLI::ExistingFile);
   diff->add_option("B", report_b, "report.json")->required()->check(CLI::ExistingFile);
+  CLI::App* plot = app.add_subcommand("plot", "draw a CSV of curves (x first, one column per curve) as SVG");
+  std::string csv_path, svg_path, title;
+  bool log_y = false;
+  plot->add_option("CSV", csv_path, "the curves")->required()->check(CLI::ExistingFile);
+  plot->add_option("--out", svg_path, "the SVG to write")->required();
+  plot->add_option("--title", title, "the chart's title (default: the CSV's name)");
+  plot->add_flag("--log-y", log_y, "logarithmic y axis");
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (diff->parsed()) {
       print_diff(std::cout, read_report(report_a), read_report(report_b));
+      return 0;
+    }
+    if (plot->parsed()) {
+      std::ifstream in(csv_path);
+      const std::string svg = plot_csv(in, title.empty() ? csv_path : title, log_y);
+      std::ofstream out(svg_path);
+      if (!(out << svg)) throw std::runtime_error("cannot write " + svg_path);
+      std::cout << "wrote " << svg_path << "\n";
       return 0;
     }
     if (!rhs.empty() && matrix.empty()) throw std::invalid_argument("--rhs needs --matrix");

@@ -70,14 +70,13 @@ std::string roofline_chart(const report& rep) {
 }
 
 std::string convergence_charts(const std::string& problem, const std::vector<const case_result*>& cases) {
-  svg_chart by_iteration(problem + ": residual against iteration", "iteration (outer step for refinement)",
-                         "relative residual", false, true);
+  svg_chart by_iteration(problem + ": residual against iteration",
+                         "Krylov iterations (refinement: inner ones, at each outer step)", "relative residual", false,
+                         true);
   svg_chart by_time(problem + ": residual against time", "seconds", "relative residual", false, true);
   for (const case_result* r : cases) {
     if (r->history.residual.empty()) continue;
-    std::vector<double> it(r->history.residual.size());
-    for (std::size_t i = 0; i < it.size(); ++i) it[i] = double(i + 1);
-    by_iteration.add_series(it, r->history.residual, r->precision, colour_of(r->precision));
+    by_iteration.add_series(r->history.iterations, r->history.residual, r->precision, colour_of(r->precision));
     by_time.add_series(r->history.seconds, r->history.residual, r->precision, colour_of(r->precision));
   }
   if (by_iteration.empty()) return "";

@@ -123,10 +123,12 @@ json to_json(const report& r) {
                      {"reason", f.reason}});
     cj["accuracy"] = acc;
     if (c.iterations >= 0)
-      cj["solver"] = {
-          {"iterations", c.iterations},
-          {"stop_reason", c.stop_reason},
-          {"history", {{"relative_residual", numbers(c.history.residual)}, {"seconds", numbers(c.history.seconds)}}}};
+      cj["solver"] = {{"iterations", c.iterations},
+                      {"stop_reason", c.stop_reason},
+                      {"history",
+                       {{"relative_residual", numbers(c.history.residual)},
+                        {"iterations", numbers(c.history.iterations)},
+                        {"seconds", numbers(c.history.seconds)}}}};
     cases.push_back(cj);
   }
   j["cases"] = cases;
@@ -190,6 +192,7 @@ report report_from_json(const json& j) {
       c.iterations = s.at("iterations");
       c.stop_reason = s.at("stop_reason");
       c.history.residual = numbers_of(s.at("history").at("relative_residual"));
+      c.history.iterations = numbers_of(s.at("history").at("iterations"));
       c.history.seconds = numbers_of(s.at("history").at("seconds"));
     }
     r.results.push_back(std::move(c));

@@ -109,9 +109,10 @@ void time_case(const prepared_case& c, const suite_settings& s, case_result& r) 
 }
 
 void set_speedups(std::vector<case_result>& results) {
-  // The first successful case of each problem whose precision starts with "f64", else "f32".
+  // The problem's first successful case whose precision starts with "f64", else "f32", else
+  // its first successful case (families with no float storage, such as quantization).
   std::map<std::string, const case_result*> baseline;
-  for (const char* prefix : {"f64", "f32"})
+  for (const char* prefix : {"f64", "f32", ""})
     for (const case_result& r : results) {
       const std::string key = r.family + "/" + r.problem;
       if (r.precision.rfind(prefix, 0) == 0 && !r.failed && r.median > 0 && !baseline.count(key)) baseline[key] = &r;
@@ -209,6 +210,7 @@ case_list build_suite(const suite_settings& s) {
   add_gemm_cases(cases, s);
   add_quantization_cases(cases, s);
   add_ai_layer_cases(cases, s);
+  add_attention_cases(cases, s);
   add_training_cases(cases, s);
   return cases;
 }

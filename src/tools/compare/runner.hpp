@@ -28,7 +28,7 @@ std::vector<case_result> run_cases(const case_list& cases, const suite_settings&
                                    bool quiet = false);
 
 /// Fills baseline and speedup of every result: against the problem's f64 case, or its f32
-/// case where there is no f64 one (the AI families store no f64).
+/// case where there is no f64 one (the AI families store no f64), or its first case.
 void set_speedups(std::vector<case_result>& results);
 
 }  // namespace mixprec::compare

@@ -26,8 +26,12 @@ solve_report solve_with(const solve_plan& plan, const solver_problem& p, const l
                         view x, convergence_history* history) {
   fill(x, 0.0);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto record = [history, t0](const iteration_info& i) {
+  // Refinement's outer steps are recorded against the Krylov iterations of all inner solves,
+  // counted by the inner progress callback, so that every policy shares one axis.
+  auto inner_count = std::make_shared<int>(0);
+  const auto record = [history, t0, inner_count, &plan](const iteration_info& i) {
     history->residual.push_back(i.relative_residual);
+    history->iterations.push_back(plan.refine && plan.inner != inner_solver::cg_reliable ? *inner_count : i.iteration);
     history->seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return true;
   };
@@ -45,7 +49,13 @@ solve_report solve_with(const solve_plan& plan, const solver_problem& p, const l
   o.outer.rel_tol = p.target;
   o.outer.max_iterations = plan.inner == inner_solver::cg_reliable ? p.max_iterations : 100;
   o.inner.max_iterations = p.max_iterations;
-  if (history) o.outer.progress = record;
+  if (history) {
+    o.outer.progress = record;
+    o.inner.progress = [inner_count](const iteration_info&) {
+      ++*inner_count;
+      return true;
+    };
+  }
   return refine(op, b, x, o);
 }
 

@@ -20,12 +20,20 @@ struct axis {
   std::vector<double> ticks() const {
     std::vector<double> t;
     if (log) {
-      for (double e = std::floor(std::log10(lo)); e <= std::ceil(std::log10(hi)); ++e) {
+      // Every decade, or every 2nd, 3rd, ... so that at most 9 are labelled.
+      const double first = std::floor(std::log10(lo)), last = std::ceil(std::log10(hi));
+      const double every = std::max(1.0, std::ceil((last - first + 1) / 9));
+      for (double e = first; e <= last; e += every) {
         const double v = std::pow(10.0, e);
         if (v >= lo * 0.999 && v <= hi * 1.001) t.push_back(v);
       }
     } else {
-      const double step = std::pow(10.0, std::floor(std::log10((hi - lo) / 4)));
+      // 1, 2 or 5 times a power of ten, at most 8 ticks.
+      const double raw = (hi - lo) / 8, power = std::pow(10.0, std::floor(std::log10(raw)));
+      const double step = raw <= power       ? power
+                          : raw <= 2 * power ? 2 * power
+                          : raw <= 5 * power ? 5 * power
+                                             : 10 * power;
       for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push_back(v);
     }
     return t;
@@ -178,11 +186,31 @@ std::string svg_chart::render(const std::string& id, int width, int height) cons
 }
 
 std::string colour_of(const std::string& precision) {
+  // The precisions the suites name get fixed, distinct colours (a family's chart never shows
+  // two alike); anything else is hashed onto the palette.
+  static const std::pair<const char*, const char*> known[] = {{"f64", "#000000"},
+                                                              {"f32", "#1f77b4"},
+                                                              {"f16", "#ff7f0e"},
+                                                              {"bf16", "#2ca02c"},
+                                                              {"i8", "#9467bd"},
+                                                              {"s8s8s32", "#9467bd"},
+                                                              {"f32+f64", "#17becf"},
+                                                              {"f32+compensated", "#8c564b"},
+                                                              {"bf16+f64", "#bcbd22"},
+                                                              {"f32-ir", "#1f77b4"},
+                                                              {"bf16/f32-ir", "#2ca02c"},
+                                                              {"f16/f32-ir", "#ff7f0e"},
+                                                              {"f32-ir/reliable", "#d62728"},
+                                                              {"bf16-sr", "#e377c2"},
+                                                              {"s8/per_channel", "#9467bd"},
+                                                              {"u8/group32", "#8c564b"},
+                                                              {"q8_0", "#17becf"},
+                                                              {"q4_0", "#d62728"}};
+  for (const auto& [name, colour] : known)
+    if (precision == name) return colour;
   static const char* palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  if (precision.rfind("f64", 0) == 0) return "#000000";
-  const std::size_t h = std::hash<std::string>{}(precision);
-  return palette[h % (sizeof palette / sizeof palette[0])];
+  return palette[std::hash<std::string>{}(precision) % (sizeof palette / sizeof palette[0])];
 }
 
 }  // namespace mixprec::compare
