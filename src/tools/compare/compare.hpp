@@ -62,8 +62,11 @@ struct case_result {
   limit_kind limit = limit_kind::triad;
   double limit_rate = 0;         // bytes/s or FLOP/s of the limit, measured at start-up
   double fraction_of_limit = 0;  // achieved rate / limit_rate
-  std::string baseline;          // the precision speed-ups are taken against (f64, else f32)
-  double speedup = 0;            // the baseline case's median time / this one's (same problem)
+  // Memory-bound with a working set under the last-level cache: partly cache traffic,
+  // so its fraction of the triad overstates memory speed.
+  bool cache_served = false;
+  std::string baseline;  // the precision speed-ups are taken against (f64, else f32, else the first)
+  double speedup = 0;    // the baseline case's median time / this one's (same problem)
   std::vector<accuracy_figure> accuracy;
   // solvers
   int iterations = -1;

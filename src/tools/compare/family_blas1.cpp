@@ -10,9 +10,24 @@
 namespace mixprec::compare {
 namespace {
 
+/// Past the 32 MiB L3 of the machines this was tuned on even in bf16 (2 x 64 MiB at 2^25),
+/// so that the fraction of the triad is a memory figure, not a cache one.
 std::int64_t vector_length(suite_size s) {
-  return s == suite_size::tiny ? 4096 : s == suite_size::quick ? 1 << 24 : 1 << 26;
+  return s == suite_size::tiny ? 4096 : s == suite_size::quick ? 1 << 25 : 1 << 26;
 }
+
+/// The f64 vectors x and y every case of the family starts from, made when the first case
+/// needs them and kept for the rest (making and touching them was most of a case's set-up).
+struct source_vectors {
+  std::int64_t n;
+  std::shared_ptr<const std::vector<double>> x, y;
+  void make() {
+    if (x) return;
+    x = std::make_shared<const std::vector<double>>(uniform_values(n, 21));
+    y = std::make_shared<const std::vector<double>>(uniform_values(n, 22));
+  }
+};
+using shared_sources = std::shared_ptr<source_vectors>;
 
 struct dot_variant {
   dtype storage;
@@ -24,11 +39,12 @@ struct dot_variant {
   }
 };
 
-void add_dot(case_list& cases, std::int64_t n, dot_variant v) {
+void add_dot(case_list& cases, const shared_sources& src, dot_variant v) {
+  const std::int64_t n = src->n;
   case_def d{"blas1", "dot/" + size_label(n), v.label(), {}};
-  d.prepare = [n, v] {
-    auto x64 = std::make_shared<std::vector<double>>(uniform_values(n, 21));
-    auto y64 = std::make_shared<std::vector<double>>(uniform_values(n, 22));
+  d.prepare = [src, n, v] {
+    src->make();
+    const auto x64 = src->x, y64 = src->y;
     auto x = std::make_shared<buffer>(stored_as(v.storage, *x64));
     auto y = std::make_shared<buffer>(stored_as(v.storage, *y64));
     auto result = std::make_shared<double>(0);
@@ -45,14 +61,23 @@ void add_dot(case_list& cases, std::int64_t n, dot_variant v) {
         problem += (long double)(*x64)[i] * (*y64)[i];
       }
       const double u = v.acc == accumulation::f64 ? unit_roundoff(dtype::f64) : compute_roundoff(v.storage);
-      const double g = gamma(double(n), u);
-      // The long-double reference itself carries n * 2^-64 relative to sum |x y|.
-      const double ref_err = double(n) * std::ldexp(1.0, -64);
-      const bool comp = v.acc == accumulation::compensated;
-      const double bound = (comp ? u * double(std::fabs(exact) / sum_abs) + g * g : g) + ref_err;
-      r.accuracy.push_back(
-          checked_figure("|error| / sum|x y|", "exact", double(std::fabs(*result - exact) / sum_abs), bound,
-                         comp ? "Dot2: u |s| + gamma_n(u)^2 sum|x y|" : "gamma_n(u) sum|x y|, u of the accumulator"));
+      const double error = double(std::fabs(*result - exact) / sum_abs);
+      if (double(n) * u >= 1) {
+        // gamma_n(u) = n u / (1 - n u) is undefined from n u = 1 on: the documented bound says
+        // nothing at this length (the kernels' chunked, multi-accumulator sums do far better).
+        accuracy_figure f = plain_figure("|error| / sum|x y|", "exact", error);
+        f.reason = "no documented bound: gamma_n(u) needs n u < 1";
+        r.accuracy.push_back(f);
+      } else {
+        const double g = gamma(double(n), u);
+        // The long-double reference itself carries n * 2^-64 relative to sum |x y|.
+        const double ref_err = double(n) * std::ldexp(1.0, -64);
+        const bool comp = v.acc == accumulation::compensated;
+        const double bound = (comp ? u * double(std::fabs(exact) / sum_abs) + g * g : g) + ref_err;
+        r.accuracy.push_back(
+            checked_figure("|error| / sum|x y|", "exact", error, bound,
+                           comp ? "Dot2: u |s| + gamma_n(u)^2 sum|x y|" : "gamma_n(u) sum|x y|, u of the accumulator"));
+      }
       r.accuracy.push_back(
           plain_figure("|error| / sum|x y|", "f64 problem", double(std::fabs(*result - problem) / sum_abs)));
     };
@@ -61,11 +86,12 @@ void add_dot(case_list& cases, std::int64_t n, dot_variant v) {
   cases.push_back(std::move(d));
 }
 
-void add_axpy(case_list& cases, std::int64_t n, dtype t) {
+void add_axpy(case_list& cases, const shared_sources& src, dtype t) {
+  const std::int64_t n = src->n;
   case_def d{"blas1", "axpy/" + size_label(n), name_of(t), {}};
-  d.prepare = [n, t] {
-    auto x64 = std::make_shared<std::vector<double>>(uniform_values(n, 23));
-    auto y64 = std::make_shared<std::vector<double>>(uniform_values(n, 24));
+  d.prepare = [src, n, t] {
+    src->make();
+    const auto x64 = src->x, y64 = src->y;
     auto x = std::make_shared<buffer>(stored_as(t, *x64));
     auto y0 = std::make_shared<buffer>(stored_as(t, *y64));
     auto y = std::make_shared<buffer>(stored_as(t, *y64));
@@ -104,12 +130,12 @@ void add_axpy(case_list& cases, std::int64_t n, dtype t) {
 }  // namespace
 
 void add_blas1_cases(case_list& cases, const suite_settings& s) {
-  const std::int64_t n = vector_length(s.size);
-  for (dtype t : float_types) add_dot(cases, n, {t, accumulation::standard});
-  add_dot(cases, n, {dtype::f32, accumulation::f64});
-  add_dot(cases, n, {dtype::f32, accumulation::compensated});
-  add_dot(cases, n, {dtype::bf16, accumulation::f64});
-  for (dtype t : float_types) add_axpy(cases, n, t);
+  const auto src = std::make_shared<source_vectors>(source_vectors{vector_length(s.size), nullptr, nullptr});
+  for (dtype t : float_types) add_dot(cases, src, {t, accumulation::standard});
+  add_dot(cases, src, {dtype::f32, accumulation::f64});
+  add_dot(cases, src, {dtype::f32, accumulation::compensated});
+  add_dot(cases, src, {dtype::bf16, accumulation::f64});
+  for (dtype t : float_types) add_axpy(cases, src, t);
 }
 
 }  // namespace mixprec::compare

@@ -109,7 +109,8 @@ json to_json(const report& r) {
           {"unit", c.limit == limit_kind::triad ? "bytes/s" : "flop/s"},
           {"limit", name_of(c.limit)},
           {"limit_value", number(c.limit_rate)},
-          {"fraction_of_limit", number(c.fraction_of_limit)}}},
+          {"fraction_of_limit", number(c.fraction_of_limit)},
+          {"cache_served", c.cache_served}}},
         {"speedup", {{"baseline", c.baseline}, {"value", number(c.speedup)}}}};
     json acc = json::array();
     for (const accuracy_figure& f : c.accuracy)
@@ -173,6 +174,7 @@ report report_from_json(const json& j) {
     c.limit = parse_limit(cj.at("rate").at("limit"));
     c.limit_rate = number_of(cj.at("rate").at("limit_value"));
     c.fraction_of_limit = number_of(cj.at("rate").at("fraction_of_limit"));
+    c.cache_served = cj.at("rate").at("cache_served");
     c.baseline = cj.at("speedup").at("baseline");
     c.speedup = number_of(cj.at("speedup").at("value"));
     for (const json& f : cj.at("accuracy")) {

@@ -65,7 +65,9 @@ void print_summary(std::ostream& out, const report& r) {
     const std::string id = c.family + "/" + c.problem;
     std::snprintf(line, sizeof line, "%-48s %-16s %10s %14s %7s %8s %10s  %s\n", id.c_str(), c.precision.c_str(),
                   time_text(c.median).c_str(), rate_text(c).c_str(),
-                  c.fraction_of_limit > 0 ? fmt("%.0f%%", 100 * c.fraction_of_limit).c_str() : "-",
+                  c.fraction_of_limit > 0
+                      ? (fmt("%.0f%%", 100 * c.fraction_of_limit) + (c.cache_served ? "*" : "")).c_str()
+                      : "-",
                   c.speedup > 0 ? fmt("%.2fx", c.speedup).c_str() : "-", error_text(c).c_str(), status_text(c).c_str());
     out << line;
     if (status_text(c) != "ok") {
@@ -77,6 +79,9 @@ void print_summary(std::ostream& out, const report& r) {
               << fmt("%.3e", f.bound) << " (" << f.reason << ")\n";
     }
   }
+  bool cached = false;
+  for (const case_result& c : r.results) cached |= c.cache_served;
+  if (cached) out << "*: working set under the last-level cache the OS reports, partly cache-served\n";
   out << (violated ? std::to_string(violated) + " case(s) failed or broke a bound\n"
                    : "every case within its documented bound\n");
 }
@@ -112,8 +117,8 @@ void write_markdown(std::ostream& out, const report& r) {
       }
     out << "| " << c.problem << " | " << c.precision << " | " << time_text(c.median) << " | "
         << fmt("%.0f%%", 100 * c.spread) << " | " << rate_text(c) << " | " << fmt("%.0f%%", 100 * c.fraction_of_limit)
-        << " (" << name_of(c.limit) << ") | " << fmt("%.2f", c.speedup) << "x | "
-        << (h ? fmt("%.2e", h->error) + " (" + h->against + ")" : "-") << " | " << bound << " | " << held;
+        << " (" << name_of(c.limit) << (c.cache_served ? ", partly in cache" : "") << ") | " << fmt("%.2f", c.speedup)
+        << "x | " << (h ? fmt("%.2e", h->error) + " (" + h->against + ")" : "-") << " | " << bound << " | " << held;
     if (c.iterations >= 0) out << "; " << c.iterations << " iterations, " << c.stop_reason;
     out << " |\n";
   }

@@ -58,6 +58,15 @@ class progress {
   clock_type::time_point t0_ = clock_type::now();
 };
 
+/// The last-level cache's size as the C library reports it (0 when it does not).
+long last_level_cache_bytes() {
+  static const long bytes = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return l3 > 0 ? l3 : std::max(0L, sysconf(_SC_LEVEL2_CACHE_SIZE));
+  }();
+  return bytes;
+}
+
 }  // namespace
 
 double machine_limits::of(limit_kind k) const {
@@ -147,6 +156,7 @@ std::vector<case_result> run_cases(const case_list& cases, const suite_settings&
       time_case(c, s, r);
       c.check(r);
       r.fraction_of_limit = r.limit_rate > 0 ? r.rate() / r.limit_rate : 0;
+      r.cache_served = r.limit == limit_kind::triad && r.bytes > 0 && r.bytes < double(last_level_cache_bytes());
     } catch (const std::exception& e) {
       r.failed = true;
       r.note = e.what();
