@@ -18,6 +18,7 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/block_quant.hpp"
 #include "mixprec/context.hpp"
+#include "mixprec/dense.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/error.hpp"
 #include "mixprec/float16.hpp"

@@ -1,0 +1,211 @@
+// Dense solves, OpenBLAS's LAPACK in the same run as the peer:
+//   dense/getrf/<dtype>/n<N>         our blocked LU (f64, f32, f32 with bf16 updates) against
+//   peer/openblas_<d|s>getrf/n<N>    OpenBLAS (column-major: it factors A^T, the same work);
+//   dense/gesv/<policy>/n<N>         gesv_ir on a random general matrix (pivoting needed)
+//   peer/openblas_dgesv/n<N>         against dgesv;
+//   dense/hpl_mxp/<policy>/n<N>      HPL-MxP: its matrix (entries uniform in (-0.5, 0.5), each
+//                                    diagonal entry its row's absolute sum), LU without
+//                                    pivoting in low precision and GMRES-IR in f64, checked by
+//                                    the scaled residual ||Ax-b||inf / ((||A|| ||x|| + ||b||) n eps)
+//                                    <= 16, rated at (2/3 n^3 + 3/2 n^2) / time.
+// Each iteration factors a fresh copy of the matrix (the copy is not timed).
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_common.hpp"
+#include "mixprec/dense.hpp"
+
+#if defined(MIXPREC_BENCH_OPENBLAS)
+extern "C" {
+void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
+void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
+void dgesv_(const int* n, const int* nrhs, double* a, const int* lda, int* ipiv, double* b, const int* ldb, int* info);
+}
+#endif
+
+namespace mixprec::bench {
+namespace {
+
+const std::int64_t sizes[] = {2048, 4096, 8192};
+
+std::vector<double> general_matrix(std::int64_t n) {
+  std::mt19937_64 g{static_cast<std::uint64_t>(n)};
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  std::vector<double> a(static_cast<std::size_t>(n * n));
+  for (double& v : a) v = u(g);
+  return a;
+}
+
+/// HPL-MxP's matrix: uniform entries, each diagonal entry its row's absolute sum.
+std::vector<double> hpl_mxp_matrix(std::int64_t n) {
+  std::vector<double> a = general_matrix(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (std::int64_t j = 0; j < n; ++j) s += std::fabs(a[std::size_t(i * n + j)]);
+    a[std::size_t(i * n + i)] = s;
+  }
+  return a;
+}
+
+std::vector<double> rhs(std::int64_t n) {
+  std::mt19937_64 g{static_cast<std::uint64_t>(n) + 1};
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  std::vector<double> b(static_cast<std::size_t>(n));
+  for (double& v : b) v = u(g);
+  return b;
+}
+
+double lu_flops(std::int64_t n) { return 2.0 / 3.0 * double(n) * double(n) * double(n); }
+
+template <class T>
+void bench_getrf(benchmark::State& state, std::int64_t n, lu_update update) {
+  const std::vector<double> a64 = general_matrix(n);
+  const std::vector<T> a(a64.begin(), a64.end());
+  std::vector<T> lu(a.size());
+  std::vector<std::int64_t> piv;
+  lu_options o;
+  o.update = update;
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    lu = a;
+    state.ResumeTiming();
+    loop_timer t;
+    getrf(make_view(lu.data(), {n, n}), piv, o);
+    seconds += t.seconds();
+  }
+  state.counters["GFLOP/s"] = lu_flops(n) * double(state.iterations()) / seconds / 1e9;
+}
+
+/// The scaled residual of HPL: ||A x - b||inf / ((||A||inf ||x||inf + ||b||inf) n eps).
+double scaled_residual(const std::vector<double>& a, const std::vector<double>& x, const std::vector<double>& b,
+                       std::int64_t n) {
+  double r = 0, an = 0, xn = 0, bn = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    long double s = -(long double)b[std::size_t(i)], row = 0;
+    for (std::int64_t j = 0; j < n; ++j) {
+      s += (long double)a[std::size_t(i * n + j)] * x[std::size_t(j)];
+      row += std::fabs(a[std::size_t(i * n + j)]);
+    }
+    r = std::max(r, double(std::fabs(s)));
+    an = std::max(an, double(row));
+    xn = std::max(xn, std::fabs(x[std::size_t(i)]));
+    bn = std::max(bn, std::fabs(b[std::size_t(i)]));
+  }
+  return r / ((an * xn + bn) * double(n) * std::ldexp(1.0, -53));
+}
+
+void bench_gesv(benchmark::State& state, std::int64_t n, dense_refinement_options o, bool hpl) {
+  const std::vector<double> a = hpl ? hpl_mxp_matrix(n) : general_matrix(n), b = rhs(n);
+  std::vector<double> x(static_cast<std::size_t>(n));
+  dense_solve_report r;
+  double seconds = 0;
+  for (auto _ : state) {
+    loop_timer t;
+    r = gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+    seconds += t.seconds();
+  }
+  const double s = seconds / double(state.iterations());
+  const double flops = lu_flops(n) + 1.5 * double(n) * double(n);
+  state.counters["GFLOP/s"] = flops / s / 1e9;
+  state.counters["iterations"] = r.iterations;
+  state.counters["gmres_iterations"] = r.inner_iterations;
+  state.counters["backward_error"] = r.backward_error;
+  state.counters["fell_back"] = r.fallback.empty() ? 0 : 1;
+  if (hpl) {
+    const double sr = scaled_residual(a, x, b, n);
+    state.counters["scaled_residual"] = sr;
+    if (!(sr <= 16)) state.SkipWithError(("HPL-MxP check failed: scaled residual " + std::to_string(sr)).c_str());
+  }
+  state.SetLabel(r.path);
+}
+
+#if defined(MIXPREC_BENCH_OPENBLAS)
+template <class T>
+void bench_openblas_getrf(benchmark::State& state, std::int64_t n) {
+  const std::vector<double> a64 = general_matrix(n);
+  const std::vector<T> a(a64.begin(), a64.end());
+  std::vector<T> lu(a.size());
+  std::vector<int> piv(static_cast<std::size_t>(n));
+  const int ni = int(n);
+  int info = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    lu = a;
+    state.ResumeTiming();
+    loop_timer t;
+    if constexpr (std::is_same_v<T, double>)
+      dgetrf_(&ni, &ni, lu.data(), &ni, piv.data(), &info);
+    else
+      sgetrf_(&ni, &ni, lu.data(), &ni, piv.data(), &info);
+    seconds += t.seconds();
+  }
+  if (info != 0) state.SkipWithError("getrf info != 0");
+  state.counters["GFLOP/s"] = lu_flops(n) * double(state.iterations()) / seconds / 1e9;
+}
+
+void bench_openblas_dgesv(benchmark::State& state, std::int64_t n, bool hpl) {
+  const std::vector<double> a = hpl ? hpl_mxp_matrix(n) : general_matrix(n), b = rhs(n);
+  std::vector<double> lu(a.size()), x(b.size());
+  std::vector<int> piv(static_cast<std::size_t>(n));
+  const int ni = int(n), one = 1;
+  int info = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    // Column-major: dgesv solves with A^T; transpose first so that it solves A x = b.
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = 0; j < n; ++j) lu[std::size_t(j * n + i)] = a[std::size_t(i * n + j)];
+    x = b;
+    state.ResumeTiming();
+    loop_timer t;
+    dgesv_(&ni, &one, lu.data(), &ni, piv.data(), x.data(), &ni, &info);
+    seconds += t.seconds();
+  }
+  if (info != 0) state.SkipWithError("dgesv info != 0");
+  state.counters["GFLOP/s"] = (lu_flops(n) + 1.5 * double(n) * double(n)) * double(state.iterations()) / seconds / 1e9;
+  if (hpl) state.counters["scaled_residual"] = scaled_residual(a, x, b, n);
+}
+#endif
+
+void register_dense() {
+  const auto reg = [](const std::string& name, auto fn) {
+    benchmark::RegisterBenchmark(name.c_str(), fn)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+  };
+  for (std::int64_t n : sizes) {
+    const std::string sz = "/n" + std::to_string(n);
+    reg("dense/getrf/f64" + sz, [n](benchmark::State& s) { bench_getrf<double>(s, n, lu_update::native); });
+    reg("dense/getrf/f32" + sz, [n](benchmark::State& s) { bench_getrf<float>(s, n, lu_update::native); });
+    reg("dense/getrf/f32_bf16update" + sz, [n](benchmark::State& s) { bench_getrf<float>(s, n, lu_update::bf16); });
+    const struct {
+      const char* name;
+      dtype matrix;
+      bool gmres;
+    } policies[] = {{"f64", dtype::f64, false},
+                    {"f32_ir", dtype::f32, false},
+                    {"f32_gmres_ir", dtype::f32, true},
+                    {"bf16_gmres_ir", dtype::bf16, true}};
+    for (const auto& p : policies) {
+      dense_refinement_options o;
+      o.policy = {p.matrix, dtype::f64};
+      o.gmres = p.gmres;
+      reg("dense/gesv/" + std::string(p.name) + sz, [n, o](benchmark::State& s) { bench_gesv(s, n, o, false); });
+      o.pivoting = false;
+      reg("dense/hpl_mxp/" + std::string(p.name) + sz, [n, o](benchmark::State& s) { bench_gesv(s, n, o, true); });
+    }
+#if defined(MIXPREC_BENCH_OPENBLAS)
+    reg("peer/openblas_dgetrf" + sz, [n](benchmark::State& s) { bench_openblas_getrf<double>(s, n); });
+    reg("peer/openblas_sgetrf" + sz, [n](benchmark::State& s) { bench_openblas_getrf<float>(s, n); });
+    reg("peer/openblas_dgesv" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, false); });
+    reg("peer/openblas_dgesv_hpl_mxp" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, true); });
+#endif
+  }
+}
+
+[[maybe_unused]] const bool registered = (register_dense(), true);
+
+}  // namespace
+}  // namespace mixprec::bench

@@ -1,0 +1,98 @@
+// mixprec/dense.hpp — dense LU and Cholesky factorizations and solves, and FP64-accurate
+// solves whose factorization runs in low precision (the bridge: HPL-MxP's algorithm).
+//
+//   std::vector<std::int64_t> piv;
+//   mixprec::getrf(A, piv);                         // A = P L U in place (f64 or f32)
+//   mixprec::getrs(A, piv, B);                      // B = A^-1 B, one or many columns
+//
+//   mixprec::dense_refinement_options o;            // LU in f32, refined in f64
+//   o.policy = mixprec::precision_policy::half_matrix(mixprec::dtype::bf16);  // bf16 trailing updates
+//   auto report = mixprec::gesv_ir(A, b, x, o);     // x to FP64 accuracy, or the f64 fallback
+//
+// Matrices are rank-2 row-major views (any row stride, unit column stride) in CPU memory,
+// square where a factorization needs it; right-hand sides n x nrhs views or length-n vectors.
+//
+// Algorithms and numerics
+// - getrf: right-looking blocked LU with partial pivoting (the largest |a_ij| of the column
+//   below the diagonal; the first such on ties), row swaps applied to whole rows as LAPACK's
+//   laswp does; the panel's columns are eliminated one by one, U's block row by a triangular
+//   solve, and the trailing matrix updated by one GEMM per panel. Backward error (Higham,
+//   Thm 9.3): P A = L U + E, |E| <= gamma_n(u) |L| |U|. lu_update::bf16 (f32 matrices)
+//   rounds L's panel and U's block row to bf16 for the trailing GEMM (f32 accumulation): the
+//   factors are then those of a matrix within about 2^-8 |L||U| of A, an LU that refinement
+//   corrects (below). Without pivoting (diagonally dominant matrices) no rows move.
+// - potrf: blocked Cholesky A = L L^T from A's lower triangle (the strict upper triangle is
+//   overwritten); a non-positive pivot is reported, naming its column.
+// - getrs / potrs: forward and back substitution by blocks, the off-diagonal blocks by GEMM.
+// - An exactly zero pivot, a non-finite entry, or a non-positive Cholesky pivot throws
+//   numerical_breakdown (invalid_argument for NaN/Inf input) naming the column, with the
+//   matrix left partly factored (the caller's copy is what refinement keeps intact).
+//
+// gesv_ir: A x = b with A and b f64, x f64. The factorization runs in the policy's matrix
+// precision: f64 (plain LU), f32, bf16 (f32 LU with bf16 trailing updates) or f16 (A rounded
+// to f16, its LU in f32); then, in f64, r = b - A x and x += LU^-1 r (classical
+// refinement), or x += the GMRES solution of A d = r preconditioned by the LU (GMRES-IR,
+// which converges for condition numbers up to about u_low^-2 instead of u_low^-1). It stops
+// by LAPACK dsgesv's rule, ||r||inf <= ||x||inf ||A||inf eps sqrt(n) (eps = 2^-53), and falls
+// back to an f64 LU when the low-precision matrix overflows, its LU breaks down, the
+// residual grows, a GMRES correction does not halve its residual, or max_iterations pass without
+// convergence; the report says which.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mixprec/refinement.hpp"
+#include "mixprec/solver.hpp"
+#include "mixprec/view.hpp"
+
+namespace mixprec {
+
+/// The precision of getrf's trailing updates: the matrix's own, or bf16 inputs with f32
+/// accumulation (f32 matrices; the AI units do this work).
+enum class lu_update : std::uint8_t { native, bf16 };
+
+struct lu_options {
+  bool pivoting = true;    // false: no row exchanges (diagonally dominant matrices)
+  std::int64_t block = 0;  // panel width; 0 chooses
+  lu_update update = lu_update::native;
+};
+
+/// A = P L U in place: L unit lower (below the diagonal), U upper; pivots[i] is the row
+/// swapped with row i at step i (0-based LAPACK ipiv). a: n x n, f64 or f32.
+void getrf(view a, std::vector<std::int64_t>& pivots, const lu_options& o = {});
+/// b (n x nrhs, or n) = A^-1 b from getrf's factors; lu and b share a dtype.
+void getrs(const_view lu, const std::vector<std::int64_t>& pivots, view b);
+/// A = L L^T in place (lower), for symmetric positive definite A (f64 or f32).
+void potrf(view a);
+/// b = A^-1 b from potrf's factor.
+void potrs(const_view l, view b);
+
+struct dense_refinement_options {
+  /// policy.matrix: the factorization's precision (f64, f32, bf16, f16); policy.krylov is
+  /// not used (the refinement and GMRES run in f64, GMRES applying the low-precision LU).
+  precision_policy policy = precision_policy::f32();
+  bool gmres = false;       // GMRES-IR instead of classical refinement
+  bool pivoting = true;     // false: the low-precision LU without row exchanges (HPL-MxP's)
+  int max_iterations = 30;  // refinement steps (LAPACK's ITERMAX)
+  bool fallback = true;     // on failure, factor in f64 and solve (else report the failure)
+  /// GMRES-IR: each correction equation is solved to this relative residual.
+  double gmres_tolerance = 1e-4;
+  int gmres_restart = 50;
+  /// GMRES-IR: iterations one correction may take; a correction that has not even halved its
+  /// residual by then means the LU is too poor a preconditioner: fall back.
+  int gmres_max_iterations = 300;
+};
+
+/// What gesv_ir did: the solve_report fields (iterations: refinement steps; inner_iterations:
+/// GMRES iterations; fallback: why the f64 factorization was used, empty if it was not),
+/// plus the normwise backward error ||b - A x||inf / (||A||inf ||x||inf + ||b||inf).
+struct dense_solve_report : solve_report {
+  double backward_error = 0;
+  std::string path;  // "f32 LU + refinement", "bf16-update LU + GMRES-IR", "f64 LU (fallback)", ...
+};
+
+[[nodiscard]] dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
+
+}  // namespace mixprec

@@ -1,0 +1,169 @@
+// Operand checks and blocked triangular solves of the dense front ends (dense_matrix.hpp).
+#include "dense/dense_matrix.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "internal/error_macros.hpp"
+#include "internal/parallel.hpp"
+#include "mixprec/context.hpp"
+#include "mixprec/gemm.hpp"
+
+namespace mixprec::detail {
+
+dense_shape dense_operand(const char* op, const char* what, const const_view& v, bool square) {
+  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, what, " has no context (a default-constructed view)");
+  if (v.ctx().kind() != backend::cpu)
+    MIXPREC_THROW(unsupported, op, what, " is not in CPU memory: dense solves run on the CPU");
+  if (v.type() != dtype::f64 && v.type() != dtype::f32)
+    MIXPREC_THROW(unsupported, op, what, " is ", name_of(v.type()), "; dense factorizations take f64 or f32");
+  dense_shape s;
+  s.data = const_cast<void*>(v.data());
+  s.type = v.type();
+  if (v.rank() == 1) {
+    s.rows = v.extent(0), s.cols = 1, s.ld = 1;
+    if (v.stride(0) != 1 && s.rows > 1)
+      MIXPREC_THROW(unsupported, op, what, " has stride ", v.stride(0), "; a vector operand must be contiguous");
+  } else if (v.rank() == 2) {
+    s.rows = v.extent(0), s.cols = v.extent(1), s.ld = v.stride(0);
+    if (v.stride(1) != 1 && s.cols > 1)
+      MIXPREC_THROW(unsupported, op, what, " has column stride ", v.stride(1),
+                    "; dense matrices are row-major with unit column stride");
+    if (s.rows > 1 && s.ld < s.cols)
+      MIXPREC_THROW(invalid_argument, op, what, " has row stride ", s.ld, " < its ", s.cols, " columns");
+  } else {
+    MIXPREC_THROW(shape_mismatch, op, what, " must be rank 1 or 2, not rank ", v.rank());
+  }
+  if (square && s.rows != s.cols)
+    MIXPREC_THROW(shape_mismatch, op, what, " is ", s.rows, " x ", s.cols, ", not square");
+  return s;
+}
+
+template <class T>
+void check_finite(const char* op, const dense_ref<T>& a) {
+  for (std::int64_t i = 0; i < a.rows; ++i)
+    for (std::int64_t j = 0; j < a.cols; ++j)
+      if (!std::isfinite(a.at(i, j)))
+        MIXPREC_THROW(invalid_argument, op, "entry (", i, ", ", j, ") is ", double(a.at(i, j)),
+                      "; the matrix must be finite");
+}
+
+void for_row_chunks(std::int64_t begin, std::int64_t end, std::int64_t min_rows,
+                    const std::function<void(std::int64_t, std::int64_t)>& body) {
+  const std::int64_t n = end - begin;
+  if (n <= 0) return;
+  const int chunks = chunk_count(n, context::cpu().threads(), min_rows);
+  parallel_chunks(chunks, [&](int c) {
+    std::int64_t b = 0, e = 0;
+    chunk_range(n, chunks, c, 1, &b, &e);
+    if (b < e) body(begin + b, begin + e);
+  });
+}
+
+namespace {
+
+/// Columns of B each thread takes in the diagonal blocks' substitutions.
+constexpr std::int64_t min_columns = 64;
+
+template <class T>
+void subtract_row(T* dst, const T* src, T factor, std::int64_t c0, std::int64_t c1) {
+  for (std::int64_t c = c0; c < c1; ++c) dst[c] -= factor * src[c];
+}
+
+}  // namespace
+
+/// Rows below which a triangular solve substitutes row by row.
+constexpr std::int64_t base_rows = 16;
+
+/// B = L^-1 B recursively: the top half, then the bottom rows less L's lower-left block times
+/// the top half's solution (a GEMM, with that block copied out: L and B may be blocks of one
+/// matrix, whose address spans GEMM would find overlapping), then the bottom half.
+template <class T>
+void lower_solve_recursive(const dense_ref<T>& l, bool unit, const dense_ref<T>& b, std::vector<T>& pack) {
+  const std::int64_t m = l.rows, nrhs = b.cols;
+  if (m <= base_rows) {
+    for_row_chunks(0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t i = 0; i < m; ++i) {
+        T* bi = b.row(i);
+        for (std::int64_t p = 0; p < i; ++p) subtract_row(bi, b.row(p), l.at(i, p), c0, c1);
+        if (!unit)
+          for (std::int64_t c = c0; c < c1; ++c) bi[c] /= l.at(i, i);
+      }
+    });
+    return;
+  }
+  const std::int64_t h = m / 2;
+  lower_solve_recursive(l.sub(0, 0, h, h), unit, b.sub(0, 0, h, nrhs), pack);
+  pack.resize(static_cast<std::size_t>((m - h) * h));
+  for (std::int64_t i = h; i < m; ++i) std::copy(l.row(i), l.row(i) + h, pack.data() + (i - h) * h);
+  gemm(trans::no, trans::no, -1.0, make_view(pack.data(), {m - h, h}), b.block(0, 0, h, nrhs), 1.0,
+       b.block(h, 0, m - h, nrhs));
+  lower_solve_recursive(l.sub(h, h, m - h, m - h), unit, b.sub(h, 0, m - h, nrhs), pack);
+}
+
+template <class T>
+void lower_solve(const dense_ref<T>& l, bool unit, const dense_ref<T>& b, std::int64_t block) {
+  const std::int64_t n = l.rows, nrhs = b.cols;
+  std::vector<T> pack;
+  for (std::int64_t k = 0; k < n; k += block) {
+    const std::int64_t kb = std::min(block, n - k);
+    lower_solve_recursive(l.sub(k, k, kb, kb), unit, b.sub(k, 0, kb, nrhs), pack);
+    if (k + kb < n)
+      gemm(trans::no, trans::no, -1.0, l.block(k + kb, k, n - k - kb, kb), b.block(k, 0, kb, nrhs), 1.0,
+           b.block(k + kb, 0, n - k - kb, nrhs));
+  }
+}
+
+template <class T>
+void upper_solve(const dense_ref<T>& u, bool unit, const dense_ref<T>& b, std::int64_t block) {
+  const std::int64_t n = u.rows, nrhs = b.cols;
+  for (std::int64_t end = n; end > 0;) {
+    const std::int64_t k = std::max<std::int64_t>(0, end - block);
+    for_row_chunks(0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t i = end - 1; i >= k; --i) {
+        T* bi = b.row(i);
+        for (std::int64_t p = i + 1; p < end; ++p) subtract_row(bi, b.row(p), u.at(i, p), c0, c1);
+        if (!unit)
+          for (std::int64_t c = c0; c < c1; ++c) bi[c] /= u.at(i, i);
+      }
+    });
+    if (k > 0)
+      gemm(trans::no, trans::no, -1.0, u.block(0, k, k, end - k), b.block(k, 0, end - k, nrhs), 1.0,
+           b.block(0, 0, k, nrhs));
+    end = k;
+  }
+}
+
+template <class T>
+void lower_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, std::int64_t block) {
+  // L^T is upper triangular with (L^T)(i, p) = L(p, i).
+  const std::int64_t n = l.rows, nrhs = b.cols;
+  for (std::int64_t end = n; end > 0;) {
+    const std::int64_t k = std::max<std::int64_t>(0, end - block);
+    for_row_chunks(0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t i = end - 1; i >= k; --i) {
+        T* bi = b.row(i);
+        for (std::int64_t p = i + 1; p < end; ++p) subtract_row(bi, b.row(p), l.at(p, i), c0, c1);
+        for (std::int64_t c = c0; c < c1; ++c) bi[c] /= l.at(i, i);
+      }
+    });
+    if (k > 0)
+      gemm(trans::yes, trans::no, -1.0, l.block(k, 0, end - k, k), b.block(k, 0, end - k, nrhs), 1.0,
+           b.block(0, 0, k, nrhs));
+    end = k;
+  }
+}
+
+#define MIXPREC_DENSE_INSTANTIATE(T)                                                          \
+  template void check_finite<T>(const char*, const dense_ref<T>&);                            \
+  template void lower_solve<T>(const dense_ref<T>&, bool, const dense_ref<T>&, std::int64_t); \
+  template void upper_solve<T>(const dense_ref<T>&, bool, const dense_ref<T>&, std::int64_t); \
+  template void lower_transpose_solve<T>(const dense_ref<T>&, const dense_ref<T>&, std::int64_t);
+MIXPREC_DENSE_INSTANTIATE(double)
+MIXPREC_DENSE_INSTANTIATE(float)
+template void check_finite<const double>(const char*, const dense_ref<const double>&);
+#undef MIXPREC_DENSE_INSTANTIATE
+
+}  // namespace mixprec::detail

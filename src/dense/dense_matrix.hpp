@@ -1,0 +1,62 @@
+// The dense front ends' view of an operand: a row-major matrix (pointer, rows, cols, row
+// stride) of one dtype in CPU memory, checked once; and the blocked triangular solves the
+// factorizations and their solves share.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "mixprec/view.hpp"
+
+namespace mixprec::detail {
+
+template <class T>
+struct dense_ref {
+  T* data = nullptr;
+  std::int64_t rows = 0, cols = 0, ld = 0;
+  T* row(std::int64_t i) const { return data + i * ld; }
+  T& at(std::int64_t i, std::int64_t j) const { return data[i * ld + j]; }
+  /// The sub-matrix from (r0, c0), r x c.
+  dense_ref sub(std::int64_t r0, std::int64_t c0, std::int64_t r, std::int64_t c) const {
+    return {data + r0 * ld + c0, r, c, ld};
+  }
+  /// The block [r0, r0 + r) x [c0, c0 + c) as a view (for GEMM).
+  view block(std::int64_t r0, std::int64_t c0, std::int64_t r, std::int64_t c) const {
+    return make_view(data + r0 * ld + c0, {r, c}, {ld, 1});
+  }
+};
+
+/// A rank-2 (or, for right-hand sides, rank-1: one column) view with unit column stride,
+/// f64 or f32, in CPU memory; throws naming `what` otherwise.
+struct dense_shape {
+  void* data = nullptr;
+  std::int64_t rows = 0, cols = 0, ld = 0;
+  dtype type = dtype::f64;
+};
+dense_shape dense_operand(const char* op, const char* what, const const_view& v, bool square);
+
+template <class T>
+dense_ref<T> typed(const dense_shape& s) {
+  return {static_cast<T*>(s.data), s.rows, s.cols, s.ld};
+}
+
+/// Throws invalid_argument naming the first NaN or infinite entry of a.
+template <class T>
+void check_finite(const char* op, const dense_ref<T>& a);
+
+/// B = L^-1 B (L lower, unit or not) and B = U^-1 B (U upper, unit or not), or with the
+/// transpose of L (B = L^-T B: back substitution). Blocks of `block` rows; the off-diagonal
+/// blocks by GEMM.
+template <class T>
+void lower_solve(const dense_ref<T>& l, bool unit, const dense_ref<T>& b, std::int64_t block);
+template <class T>
+void upper_solve(const dense_ref<T>& u, bool unit, const dense_ref<T>& b, std::int64_t block);
+template <class T>
+void lower_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, std::int64_t block);
+
+/// Runs body(r0, r1) over [begin, end) in chunks on the CPU threads (rows that are
+/// independent: a panel's rows, a block's columns).
+void for_row_chunks(std::int64_t begin, std::int64_t end, std::int64_t min_rows,
+                    const std::function<void(std::int64_t, std::int64_t)>& body);
+
+}  // namespace mixprec::detail

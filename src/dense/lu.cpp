@@ -1,0 +1,261 @@
+// getrf/getrs and potrf/potrs (mixprec/dense.hpp): blocked right-looking factorizations whose
+// trailing updates are one GEMM per panel, so that the GEMM kernels of every ISA (and the
+// bf16 dot-product unit, for lu_update::bf16) do nearly all the work.
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+#include <utility>
+
+#include "dense/dense_matrix.hpp"
+#include "internal/error_macros.hpp"
+#include "mixprec/array.hpp"
+#include "mixprec/dense.hpp"
+#include "mixprec/float16.hpp"
+#include "mixprec/gemm.hpp"
+
+namespace mixprec {
+namespace {
+
+using detail::dense_ref;
+using detail::for_row_chunks;
+
+/// Panel width: wide enough that the trailing GEMM runs near its peak, narrow enough that the
+/// column-by-column panel work (O(n nb^2)) stays a few percent of the total.
+constexpr std::int64_t default_block = 128;
+
+/// rows x cols of a (from r0, c0) copied into `out`, dense row-major in S (GEMM refuses
+/// operands whose address spans overlap its output, and sub-blocks of one matrix do). The
+/// vector keeps its memory from call to call: no page faults after the first panel.
+template <class S, class T>
+S* packed_copy(std::vector<S>& out, const dense_ref<T>& a, std::int64_t r0, std::int64_t c0, std::int64_t rows,
+               std::int64_t cols) {
+  if (out.size() < static_cast<std::size_t>(rows * cols)) out.resize(static_cast<std::size_t>(rows * cols));
+  S* p = out.data();
+  for_row_chunks(0, rows, 32, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i)
+      for (std::int64_t j = 0; j < cols; ++j) p[i * cols + j] = S(a.at(r0 + i, c0 + j));
+  });
+  return p;
+}
+
+/// Workspace of one factorization: the packed operands of its GEMMs.
+template <class T>
+struct lu_workspace {
+  std::vector<T> left, right;
+  std::vector<bfloat16> left16, right16;
+};
+
+/// a(r0.., c0..) (rows x cols) -= a(r0.., k0..) (rows x depth) * a(k0.., c0..) (depth x cols),
+/// in T or, for bf16 updates of f32 matrices, with both factors rounded to bf16.
+template <class T>
+void subtract_product(const dense_ref<T>& a, std::int64_t r0, std::int64_t c0, std::int64_t k0, std::int64_t rows,
+                      std::int64_t cols, std::int64_t depth, lu_update update, lu_workspace<T>& w) {
+  if (rows <= 0 || cols <= 0 || depth <= 0) return;
+  const view c = a.block(r0, c0, rows, cols);
+  if (update == lu_update::bf16 && std::is_same_v<T, float>) {
+    const bfloat16* l = packed_copy(w.left16, a, r0, k0, rows, depth);
+    const bfloat16* u = packed_copy(w.right16, a, k0, c0, depth, cols);
+    gemm(trans::no, trans::no, -1.0, make_view(l, {rows, depth}), make_view(u, {depth, cols}), 1.0, c);
+  } else {
+    const T* l = packed_copy(w.left, a, r0, k0, rows, depth);
+    const T* u = packed_copy(w.right, a, k0, c0, depth, cols);
+    gemm(trans::no, trans::no, -1.0, make_view(l, {rows, depth}), make_view(u, {depth, cols}), 1.0, c);
+  }
+}
+
+/// Columns below which the panel is eliminated column by column (a strip of n x 16 values
+/// stays in the L2 cache while its columns are swept).
+constexpr std::int64_t base_columns = 16;
+
+template <class T>
+[[noreturn]] void throw_zero_pivot(std::int64_t j, bool pivoting);
+
+/// Recursive panel LU (Toledo): the columns [c0, c0 + width) of rows [c0, n), left half, the
+/// right half's U block by a triangular solve and its lower part by a GEMM, then the right
+/// half. Row exchanges move whole rows. Always native precision: the panel's own updates are
+/// a small share of the work and set the pivots.
+template <class T>
+void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, bool pivoting,
+              std::vector<std::int64_t>& pivots, lu_workspace<T>& w) {
+  const std::int64_t n = a.rows;
+  if (width <= base_columns) {
+    for (std::int64_t j = c0; j < c0 + width; ++j) {
+      std::int64_t p = j;
+      if (pivoting)
+        for (std::int64_t i = j + 1; i < n; ++i)
+          if (std::fabs(a.at(i, j)) > std::fabs(a.at(p, j))) p = i;
+      pivots[std::size_t(j)] = p;
+      if (a.at(p, j) == T(0)) throw_zero_pivot<T>(j, pivoting);
+      if (p != j) std::swap_ranges(a.row(j), a.row(j) + n, a.row(p));
+      const T pivot = a.at(j, j);
+      const T* uj = a.row(j);
+      for (std::int64_t i = j + 1; i < n; ++i) {
+        T* ri = a.row(i);
+        const T l = ri[j] /= pivot;
+        for (std::int64_t c = j + 1; c < c0 + width; ++c) ri[c] -= l * uj[c];
+      }
+    }
+    return;
+  }
+  const std::int64_t left = width / 2, right = width - left;
+  panel_lu(a, c0, left, pivoting, pivots, w);
+  detail::lower_solve(a.sub(c0, c0, left, left), true, a.sub(c0, c0 + left, left, right), left);
+  subtract_product(a, c0 + left, c0 + left, c0, n - c0 - left, right, left, lu_update::native, w);
+  panel_lu(a, c0 + left, right, pivoting, pivots, w);
+}
+
+template <class T>
+[[noreturn]] void throw_zero_pivot(std::int64_t j, bool pivoting) {
+  MIXPREC_THROW(numerical_breakdown, "getrf", "column ", j, ": ",
+                pivoting ? "every candidate pivot is 0: the matrix is singular (to working precision)"
+                         : "the pivot is 0 (without pivoting): the matrix is singular or needs row exchanges");
+}
+
+template <class T>
+void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o) {
+  const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
+  pivots.assign(static_cast<std::size_t>(n), 0);
+  lu_workspace<T> w;
+  for (std::int64_t k = 0; k < n; k += nb) {
+    const std::int64_t kb = std::min(nb, n - k);
+    panel_lu(a, k, kb, o.pivoting, pivots, w);
+    if (k + kb < n) {
+      // U12 = L11^-1 A12, then A22 -= L21 U12.
+      detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, k + kb, kb, n - k - kb), kb);
+      subtract_product(a, k + kb, k + kb, k, n - k - kb, n - k - kb, kb, o.update, w);
+    }
+  }
+}
+
+template <class T>
+void apply_pivots(const std::vector<std::int64_t>& pivots, const dense_ref<T>& b) {
+  for (std::size_t i = 0; i < pivots.size(); ++i)
+    if (pivots[i] != std::int64_t(i))
+      std::swap_ranges(b.row(std::int64_t(i)), b.row(std::int64_t(i)) + b.cols, b.row(pivots[i]));
+}
+
+template <class T>
+void potrf_impl(const dense_ref<T>& a) {
+  const std::int64_t n = a.rows, nb = default_block;
+  for (std::int64_t k = 0; k < n; k += nb) {
+    const std::int64_t kb = std::min(nb, n - k);
+    // The diagonal block (earlier panels' updates already applied).
+    for (std::int64_t j = k; j < k + kb; ++j) {
+      T d = a.at(j, j);
+      for (std::int64_t l = k; l < j; ++l) d -= a.at(j, l) * a.at(j, l);
+      if (!(d > T(0)))
+        MIXPREC_THROW(numerical_breakdown, "potrf", "column ", j, ": the pivot is ", double(d),
+                      " <= 0: the matrix is not positive definite (to working precision)");
+      a.at(j, j) = std::sqrt(d);
+      for (std::int64_t i = j + 1; i < k + kb; ++i) {
+        T s = a.at(i, j);
+        for (std::int64_t l = k; l < j; ++l) s -= a.at(i, l) * a.at(j, l);
+        a.at(i, j) = s / a.at(j, j);
+      }
+    }
+    if (k + kb >= n) break;
+    // L21 = A21 L11^-T, row by row.
+    for_row_chunks(k + kb, n, 64, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t i = r0; i < r1; ++i)
+        for (std::int64_t j = k; j < k + kb; ++j) {
+          T s = a.at(i, j);
+          for (std::int64_t l = k; l < j; ++l) s -= a.at(i, l) * a.at(j, l);
+          a.at(i, j) = s / a.at(j, j);
+        }
+    });
+    // A22 -= L21 L21^T on and below the diagonal, one block row at a time.
+    const std::int64_t rest = n - k - kb;
+    std::vector<T> l21_store;
+    const T* l21 = packed_copy(l21_store, a, k + kb, k, rest, kb);
+    for (std::int64_t r = 0; r < rest; r += nb) {
+      const std::int64_t rb = std::min(nb, rest - r);
+      gemm(trans::no, trans::yes, -1.0, make_view(l21 + r * kb, {rb, kb}), make_view(l21, {r + rb, kb}), 1.0,
+           a.block(k + kb + r, k + kb, rb, r + rb));
+    }
+  }
+}
+
+void check_pivots(const char* op, const std::vector<std::int64_t>& pivots, std::int64_t n) {
+  if (std::int64_t(pivots.size()) != n)
+    MIXPREC_THROW(shape_mismatch, op, "pivots has ", pivots.size(), " entries for a ", n, " x ", n, " factorization");
+  for (std::size_t i = 0; i < pivots.size(); ++i)
+    if (pivots[i] < std::int64_t(i) || pivots[i] >= n)
+      MIXPREC_THROW(invalid_argument, op, "pivots[", i, "] = ", pivots[i], " is outside [", i, ", ", n,
+                    "): not getrf's pivots");
+}
+
+/// lu (n x n) and b (n x nrhs) of one dtype.
+void check_solve_operands(const char* op, const detail::dense_shape& lu, const detail::dense_shape& b) {
+  if (lu.type != b.type)
+    MIXPREC_THROW(unsupported, op, "the factors are ", name_of(lu.type), " but b is ", name_of(b.type),
+                  "; they must share a dtype");
+  if (b.rows != lu.rows)
+    MIXPREC_THROW(shape_mismatch, op, "b has ", b.rows, " rows for a ", lu.rows, " x ", lu.rows, " matrix");
+}
+
+}  // namespace
+
+void getrf(view av, std::vector<std::int64_t>& pivots, const lu_options& o) {
+  constexpr const char* op = "getrf";
+  const detail::dense_shape a = detail::dense_operand(op, "a", av, true);
+  if (o.block < 0) MIXPREC_THROW(invalid_argument, op, "block ", o.block, " < 0");
+  if (o.update == lu_update::bf16 && a.type != dtype::f32)
+    MIXPREC_THROW(unsupported, op, "bf16 trailing updates need an f32 matrix, not ", name_of(a.type));
+  if (a.type == dtype::f64) {
+    detail::check_finite(op, detail::typed<double>(a));
+    getrf_impl(detail::typed<double>(a), pivots, o);
+  } else {
+    detail::check_finite(op, detail::typed<float>(a));
+    getrf_impl(detail::typed<float>(a), pivots, o);
+  }
+}
+
+void getrs(const_view luv, const std::vector<std::int64_t>& pivots, view bv) {
+  constexpr const char* op = "getrs";
+  const detail::dense_shape lu = detail::dense_operand(op, "lu", luv, true);
+  const detail::dense_shape b = detail::dense_operand(op, "b", bv, false);
+  check_solve_operands(op, lu, b);
+  check_pivots(op, pivots, lu.rows);
+  const auto solve = [&](auto tag) {
+    using T = decltype(tag);
+    const auto f = detail::typed<T>(lu);
+    const auto x = detail::typed<T>(b);
+    apply_pivots(pivots, x);
+    detail::lower_solve(f, true, x, default_block);
+    detail::upper_solve(f, false, x, default_block);
+  };
+  if (lu.type == dtype::f64)
+    solve(double{});
+  else
+    solve(float{});
+}
+
+void potrf(view av) {
+  constexpr const char* op = "potrf";
+  const detail::dense_shape a = detail::dense_operand(op, "a", av, true);
+  if (a.type == dtype::f64) {
+    detail::check_finite(op, detail::typed<double>(a));
+    potrf_impl(detail::typed<double>(a));
+  } else {
+    detail::check_finite(op, detail::typed<float>(a));
+    potrf_impl(detail::typed<float>(a));
+  }
+}
+
+void potrs(const_view lv, view bv) {
+  constexpr const char* op = "potrs";
+  const detail::dense_shape l = detail::dense_operand(op, "l", lv, true);
+  const detail::dense_shape b = detail::dense_operand(op, "b", bv, false);
+  check_solve_operands(op, l, b);
+  const auto solve = [&](auto tag) {
+    using T = decltype(tag);
+    detail::lower_solve(detail::typed<T>(l), false, detail::typed<T>(b), default_block);
+    detail::lower_transpose_solve(detail::typed<T>(l), detail::typed<T>(b), default_block);
+  };
+  if (l.type == dtype::f64)
+    solve(double{});
+  else
+    solve(float{});
+}
+
+}  // namespace mixprec

@@ -1,0 +1,348 @@
+// Dense factorizations and mixed-precision dense solves (mixprec/dense.hpp):
+//   getrf:  P A = L U + E, |E| <= gamma_n(u) |L||U| entrywise (Higham, Thm 9.3); with bf16
+//           trailing updates each product of L and U entries also carries two bf16
+//           roundings, |E| <= (2^-7 + 2^-16 + gamma_n(u32)) |L||U|;
+//   potrf:  A = L L^T + E, |E| <= gamma_{n+1}(u) |L||L^T|;
+//   getrs/potrs: ||b - A x||inf <= gamma_{3n}(u) || |L||U| |x| ||inf (Thm 9.4), per column;
+//   gesv_ir: dsgesv's stopping rule gives a backward error <= eps sqrt(n) (eps = 2^-53);
+//           classical refinement with an f32 LU converges when kappa(A) u32 < 1 and must
+//           fall back when kappa(A) u32 >> 1; GMRES-IR with the same LU goes further.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "mixprec/dense.hpp"
+#include "mixprec/error.hpp"
+#include "support/harness.hpp"
+
+namespace mixprec {
+namespace {
+
+using ld = long double;
+using test::expect_error;
+
+std::vector<double> random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> a(static_cast<std::size_t>(rows * cols));
+  for (double& v : a) v = u(g);
+  return a;
+}
+
+/// An orthogonal n x n matrix: modified Gram-Schmidt, twice, on a random one.
+std::vector<double> random_orthogonal(std::int64_t n, unsigned seed) {
+  std::vector<double> q = random_matrix(n, n, seed);
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::int64_t j = 0; j < n; ++j) {
+      for (std::int64_t p = 0; p < j; ++p) {
+        ld d = 0;
+        for (std::int64_t i = 0; i < n; ++i) d += ld(q[std::size_t(i * n + j)]) * q[std::size_t(i * n + p)];
+        for (std::int64_t i = 0; i < n; ++i) q[std::size_t(i * n + j)] -= double(d) * q[std::size_t(i * n + p)];
+      }
+      ld s = 0;
+      for (std::int64_t i = 0; i < n; ++i) s += ld(q[std::size_t(i * n + j)]) * q[std::size_t(i * n + j)];
+      for (std::int64_t i = 0; i < n; ++i) q[std::size_t(i * n + j)] /= double(std::sqrt(s));
+    }
+  return q;
+}
+
+/// A = Q1 diag(sigma) Q2^T with singular values from 1 down to 1/kappa, geometrically.
+std::vector<double> matrix_with_condition(std::int64_t n, double kappa, unsigned seed) {
+  const std::vector<double> q1 = random_orthogonal(n, seed), q2 = random_orthogonal(n, seed + 1);
+  std::vector<ld> sigma(static_cast<std::size_t>(n));
+  for (std::int64_t k = 0; k < n; ++k) sigma[std::size_t(k)] = std::pow(ld(kappa), -ld(k) / ld(n - 1));
+  std::vector<double> a(static_cast<std::size_t>(n * n));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      ld s = 0;
+      for (std::int64_t k = 0; k < n; ++k)
+        s += ld(q1[std::size_t(i * n + k)]) * sigma[std::size_t(k)] * q2[std::size_t(j * n + k)];
+      a[std::size_t(i * n + j)] = double(s);
+    }
+  return a;
+}
+
+ld gamma(std::int64_t n, ld u) { return n * u / (1 - n * u); }
+
+/// Checks P A = L U within `rel` |L||U| entrywise, from getrf's output `lu` of `a`.
+template <class T>
+void expect_lu_backward_stable(const std::vector<T>& a, const std::vector<T>& lu, const std::vector<std::int64_t>& piv,
+                               std::int64_t n, ld rel) {
+  std::vector<T> pa = a;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (piv[std::size_t(i)] != i)
+      std::swap_ranges(pa.begin() + i * n, pa.begin() + (i + 1) * n, pa.begin() + piv[std::size_t(i)] * n);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      ld s = 0, mag = 0;
+      for (std::int64_t k = 0; k <= std::min(i, j); ++k) {
+        const ld l = k == i ? 1 : ld(lu[std::size_t(i * n + k)]), u = lu[std::size_t(k * n + j)];
+        s += l * u;
+        mag += std::fabs(l * u);
+      }
+      ASSERT_LE(std::fabs(s - ld(pa[std::size_t(i * n + j)])), rel * mag + 1e-300L) << "at " << i << "," << j;
+    }
+}
+
+TEST(dense_getrf, lu_with_pivoting_is_backward_stable_in_f64_and_f32_across_panels) {
+  for (std::int64_t n : {1, 7, 129, 300}) {
+    const std::vector<double> a = random_matrix(n, n, unsigned(n));
+    std::vector<double> lu = a;
+    std::vector<std::int64_t> piv;
+    getrf(make_view(lu.data(), {n, n}), piv);
+    expect_lu_backward_stable(a, lu, piv, n, gamma(n, std::ldexp(1.0L, -53)));
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t k = 0; k < i; ++k)
+        ASSERT_LE(std::fabs(lu[std::size_t(i * n + k)]), 1.0) << "|l| > 1: no pivoting";
+    std::vector<float> a32(a.begin(), a.end()), lu32 = a32;
+    getrf(make_view(lu32.data(), {n, n}), piv);
+    expect_lu_backward_stable(a32, lu32, piv, n, gamma(n, std::ldexp(1.0L, -24)));
+  }
+}
+
+TEST(dense_getrf, bf16_trailing_updates_stay_within_their_rounding_and_no_pivoting_keeps_rows) {
+  const std::int64_t n = 300;
+  std::vector<double> a64 = random_matrix(n, n, 3);
+  for (std::int64_t i = 0; i < n; ++i) a64[std::size_t(i * n + i)] += double(n);  // diagonally dominant
+  const std::vector<float> a(a64.begin(), a64.end());
+  std::vector<float> lu = a;
+  std::vector<std::int64_t> piv;
+  lu_options o;
+  o.update = lu_update::bf16;
+  o.block = 64;
+  getrf(make_view(lu.data(), {n, n}), piv, o);
+  expect_lu_backward_stable(a, lu, piv, n,
+                            std::ldexp(1.0L, -7) + std::ldexp(1.0L, -16) + gamma(n, std::ldexp(1.0L, -24)));
+  std::vector<float> plain = a;
+  o = lu_options{};
+  o.pivoting = false;
+  getrf(make_view(plain.data(), {n, n}), piv, o);
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(piv[std::size_t(i)], i);
+  expect_lu_backward_stable(a, plain, piv, n, gamma(n, std::ldexp(1.0L, -24)));
+  expect_error(
+      [&] {
+        getrf(make_view(a64.data(), {n, n}), piv, lu_options{true, 0, lu_update::bf16});
+      },
+      status::unsupported, "bf16 trailing updates need an f32 matrix");
+}
+
+TEST(dense_getrs, many_right_hand_sides_are_solved_within_the_lu_solve_bound) {
+  const std::int64_t n = 257, nrhs = 5;
+  const std::vector<double> a = random_matrix(n, n, 11), b = random_matrix(n, nrhs, 12);
+  std::vector<double> lu = a, x = b;
+  std::vector<std::int64_t> piv;
+  getrf(make_view(lu.data(), {n, n}), piv);
+  getrs(make_view(lu.data(), {n, n}), piv, make_view(x.data(), {n, nrhs}));
+  // || |L||U| ||inf, then per column ||b - A x||inf <= gamma_3n(u) || |L||U| ||inf ||x||inf.
+  ld lu_norm = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    ld row = 0;
+    for (std::int64_t j = 0; j < n; ++j)
+      for (std::int64_t k = 0; k <= std::min(i, j); ++k)
+        row += std::fabs((k == i ? 1 : ld(lu[std::size_t(i * n + k)])) * lu[std::size_t(k * n + j)]);
+    lu_norm = std::max(lu_norm, row);
+  }
+  for (std::int64_t c = 0; c < nrhs; ++c) {
+    ld rmax = 0, xmax = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      ld r = b[std::size_t(i * nrhs + c)];
+      for (std::int64_t j = 0; j < n; ++j) r -= ld(a[std::size_t(i * n + j)]) * x[std::size_t(j * nrhs + c)];
+      rmax = std::max(rmax, std::fabs(r));
+      xmax = std::max(xmax, std::fabs(ld(x[std::size_t(i * nrhs + c)])));
+    }
+    EXPECT_LE(rmax, gamma(3 * n, std::ldexp(1.0L, -53)) * lu_norm * xmax) << "column " << c;
+  }
+}
+
+TEST(dense_potrf, cholesky_is_backward_stable_and_refuses_an_indefinite_matrix) {
+  const std::int64_t n = 200;
+  const std::vector<double> m = random_matrix(n, n, 21);
+  std::vector<double> a(static_cast<std::size_t>(n * n));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      ld s = i == j ? n : 0;
+      for (std::int64_t k = 0; k < n; ++k) s += ld(m[std::size_t(i * n + k)]) * m[std::size_t(j * n + k)];
+      a[std::size_t(i * n + j)] = double(s);
+    }
+  std::vector<double> l = a;
+  potrf(make_view(l.data(), {n, n}));
+  const ld g = gamma(n + 1, std::ldexp(1.0L, -53));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j <= i; ++j) {
+      ld s = 0, mag = 0;
+      for (std::int64_t k = 0; k <= j; ++k) {
+        s += ld(l[std::size_t(i * n + k)]) * l[std::size_t(j * n + k)];
+        mag += std::fabs(ld(l[std::size_t(i * n + k)]) * l[std::size_t(j * n + k)]);
+      }
+      ASSERT_LE(std::fabs(s - a[std::size_t(i * n + j)]), g * mag) << i << "," << j;
+    }
+  std::vector<double> x = random_matrix(n, 1, 22), b(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    ld s = 0;
+    for (std::int64_t j = 0; j < n; ++j) s += ld(a[std::size_t(i * n + j)]) * x[std::size_t(j)];
+    b[std::size_t(i)] = double(s);
+  }
+  std::vector<double> y = b;
+  potrs(make_view(l.data(), {n, n}), make_view(y.data(), n));
+  for (std::int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[std::size_t(i)], x[std::size_t(i)], 1e-10);
+  std::vector<double> indefinite = a;
+  indefinite[std::size_t(50 * n + 50)] = -1.0;
+  expect_error(
+      [&] {
+        potrf(make_view(indefinite.data(), {n, n}));
+      },
+      status::numerical_breakdown, "column 50: the pivot is");
+}
+
+TEST(dense_errors, singular_and_non_finite_matrices_are_named_and_nan_leaves_the_data_intact) {
+  const std::int64_t n = 6;
+  std::vector<double> a = random_matrix(n, n, 31);
+  std::copy(a.begin() + 2 * n, a.begin() + 3 * n, a.begin() + 4 * n);  // rows 2 and 4 equal
+  std::vector<std::int64_t> piv;
+  std::vector<double> lu = a;
+  expect_error([&] { getrf(make_view(lu.data(), {n, n}), piv); }, status::numerical_breakdown, "singular");
+  std::vector<double> bad = random_matrix(n, n, 32), saved = bad;
+  bad[7] = NAN;
+  saved[7] = NAN;
+  expect_error([&] { getrf(make_view(bad.data(), {n, n}), piv); }, status::invalid_argument, "entry (1, 1)");
+  for (std::size_t i = 0; i < bad.size(); ++i)
+    if (i != 7) ASSERT_EQ(bad[i], saved[i]);
+  std::vector<double> rect(12);
+  expect_error([&] { getrf(make_view(rect.data(), {3, 4}), piv); }, status::shape_mismatch, "not square");
+  std::vector<double> b(5);
+  std::vector<double> ok = random_matrix(n, n, 33);
+  getrf(make_view(ok.data(), {n, n}), piv);
+  expect_error(
+      [&] {
+        getrs(make_view(ok.data(), {n, n}), piv, make_view(b.data(), 5));
+      },
+      status::shape_mismatch, "b has 5 rows");
+  piv[3] = 1;
+  std::vector<double> b6(6);
+  expect_error(
+      [&] {
+        getrs(make_view(ok.data(), {n, n}), piv, make_view(b6.data(), 6));
+      },
+      status::invalid_argument, "pivots[3] = 1");
+}
+
+// ---- gesv_ir ----
+
+struct system {
+  std::int64_t n;
+  std::vector<double> a, x_true, b;
+};
+
+system make_system(std::vector<double> a, std::int64_t n, unsigned seed) {
+  system s{n, std::move(a), random_matrix(n, 1, seed), {}};
+  s.b.assign(static_cast<std::size_t>(n), 0.0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    ld t = 0;
+    for (std::int64_t j = 0; j < n; ++j) t += ld(s.a[std::size_t(i * n + j)]) * s.x_true[std::size_t(j)];
+    s.b[std::size_t(i)] = double(t);
+  }
+  return s;
+}
+
+dense_solve_report solve(const system& s, const dense_refinement_options& o, std::vector<double>& x) {
+  x.assign(static_cast<std::size_t>(s.n), 0.0);
+  return gesv_ir(make_view(s.a.data(), {s.n, s.n}), make_view(s.b.data(), s.n), make_view(x.data(), s.n), o);
+}
+
+TEST(dense_gesv_ir, f32_lu_refines_a_well_conditioned_system_to_fp64_backward_error) {
+  const std::int64_t n = 200;
+  const system s = make_system(matrix_with_condition(n, 1e3, 41), n, 42);
+  const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));
+  for (bool gmres : {false, true}) {
+    dense_refinement_options o;
+    o.gmres = gmres;
+    std::vector<double> x;
+    const dense_solve_report r = solve(s, o, x);
+    EXPECT_TRUE(r.converged()) << r.message;
+    EXPECT_TRUE(r.fallback.empty()) << r.fallback;
+    EXPECT_EQ(r.path, gmres ? "f32 LU + GMRES-IR" : "f32 LU + refinement");
+    EXPECT_LE(r.iterations, 6) << r.message;  // kappa u32 ~ 6e-5: each step gains ~4 digits
+    EXPECT_GT(r.iterations, 0);
+    EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+    // Forward error: kappa times the backward error, about.
+    for (std::int64_t i = 0; i < n; ++i) ASSERT_NEAR(x[std::size_t(i)], s.x_true[std::size_t(i)], 1e3 * 1e-14);
+  }
+}
+
+TEST(dense_gesv_ir, classical_refinement_falls_back_past_one_over_u32_and_gmres_ir_does_not) {
+  const std::int64_t n = 150;
+  const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));
+  // kappa = 1e9: kappa u32 ~ 60, so the f32 LU's corrections do not contract and classical
+  // refinement must fall back; GMRES preconditioned by the same LU still converges (Carson
+  // and Higham: GMRES-IR reaches condition numbers well past 1 / u_f).
+  const system s = make_system(matrix_with_condition(n, 1e9, 51), n, 52);
+  std::vector<double> x;
+  dense_refinement_options o;
+  dense_solve_report r = solve(s, o, x);
+  EXPECT_EQ(r.path, "f64 LU (fallback)") << r.message;
+  EXPECT_NE(r.fallback.find("too ill-conditioned for the f32 factorization"), std::string::npos) << r.fallback;
+  EXPECT_LE(r.backward_error, 4 * eps_sqrt_n) << r.message;
+  o.fallback = false;
+  r = solve(s, o, x);
+  EXPECT_EQ(r.reason, stop_reason::inaccurate) << r.message;
+  o = dense_refinement_options{};
+  o.gmres = true;
+  r = solve(s, o, x);
+  EXPECT_EQ(r.path, "f32 LU + GMRES-IR") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+  EXPECT_GT(r.inner_iterations, 0);
+  // kappa = 1e12 is past what either reaches with an f32 LU: GMRES-IR falls back too.
+  const system worse = make_system(matrix_with_condition(n, 1e12, 53), n, 54);
+  r = solve(worse, o, x);
+  EXPECT_EQ(r.path, "f64 LU (fallback)") << r.message;
+}
+
+TEST(dense_gesv_ir, bf16_and_f16_policies_on_what_they_suit_and_what_they_cannot_hold) {
+  const std::int64_t n = 256;
+  std::vector<double> a = random_matrix(n, n, 61);
+  for (std::int64_t i = 0; i < n; ++i) a[std::size_t(i * n + i)] += 2.0 * std::sqrt(double(n));  // kappa ~ 3
+  const system s = make_system(a, n, 62);
+  const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));
+  std::vector<double> x;
+  dense_refinement_options o;
+  o.policy = precision_policy::half_matrix(dtype::bf16);
+  dense_solve_report r = solve(s, o, x);
+  EXPECT_EQ(r.path, "bf16-update LU + refinement") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n);
+  o.policy = precision_policy::half_matrix(dtype::f16);
+  r = solve(s, o, x);
+  EXPECT_EQ(r.path, "f16-rounded LU + refinement") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n);
+  // Entries past f16's range: the f16 policy falls back, saying why.
+  std::vector<double> big = a;
+  big[5] = 1e6;
+  const system sb = make_system(big, n, 63);
+  r = solve(sb, o, x);
+  EXPECT_EQ(r.path, "f64 LU (fallback)");
+  EXPECT_NE(r.fallback.find("overflows f16"), std::string::npos) << r.fallback;
+  EXPECT_LE(r.backward_error, eps_sqrt_n * 4);
+}
+
+TEST(dense_gesv_ir, a_singular_matrix_is_reported_and_bad_input_leaves_x_untouched) {
+  const std::int64_t n = 8;
+  std::vector<double> a = random_matrix(n, n, 71);
+  std::copy(a.begin(), a.begin() + n, a.begin() + 3 * n);
+  const system s = make_system(a, n, 72);
+  std::vector<double> x;
+  expect_error([&] { (void)solve(s, dense_refinement_options{}, x); }, status::numerical_breakdown, "singular");
+  system bad = make_system(random_matrix(n, n, 73), n, 74);
+  bad.b[2] = INFINITY;
+  std::vector<double> x0(static_cast<std::size_t>(n), 7.0);
+  expect_error(
+      [&] {
+        (void)gesv_ir(make_view(bad.a.data(), {n, n}), make_view(bad.b.data(), n), make_view(x0.data(), n));
+      },
+      status::invalid_argument, "b[2]");
+  for (double v : x0) EXPECT_EQ(v, 7.0);
+}
+
+}  // namespace
+}  // namespace mixprec
