@@ -37,6 +37,9 @@ mkdir -p "$build/compare"
 "$build/bin/mixprec-compare" plot "$build/training_curves.csv" --out "$build/compare/training_curves.svg" --log-y \
   --title "training loss: f32, bf16, f16 with and without loss scaling"
 echo
+echo "== a dense system to FP64 accuracy with the LU in f64, f32 and bf16 (HPL-MxP's algorithm): examples/07_dense_mixed_solve"
+"$build/bin/07_dense_mixed_solve"
+echo
 echo "== 3D Poisson to an FP64 residual of 1e-10: CG, MG-PCG, and mixed precision: examples/04_poisson_solve"
 "$build/bin/04_poisson_solve" 128
 if ((tables)) && [[ -x "$build/bin/mixprec_bench" ]]; then

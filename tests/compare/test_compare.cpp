@@ -58,8 +58,8 @@ const report& tiny_report() {
 }
 
 TEST(compare_suite, every_family_runs_at_the_tiny_size_within_its_bounds_with_an_accuracy_figure) {
-  const std::set<std::string> expected = {"conversions", "blas1",        "stencils",  "spmv",    "solvers",
-                                          "gemm",        "quantization", "ai_layers", "training"};
+  const std::set<std::string> expected = {"conversions", "blas1", "stencils",     "spmv",      "solvers",
+                                          "dense",       "gemm",  "quantization", "ai_layers", "training"};
   std::set<std::string> seen;
   for (const case_result& r : tiny_report().results) {
     seen.insert(r.family);
@@ -72,7 +72,7 @@ TEST(compare_suite, every_family_runs_at_the_tiny_size_within_its_bounds_with_an
     }
     EXPECT_TRUE(bounded) << r.id() << " checks no bound";
     EXPECT_GT(r.median, 0) << r.id();
-    if (r.iterations >= 0) {
+    if (r.iterations >= 0 && r.family != "dense") {
       EXPECT_EQ(r.stop_reason, "converged") << r.id();
       EXPECT_FALSE(r.history.residual.empty()) << r.id();
     }

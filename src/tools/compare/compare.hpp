@@ -107,6 +107,7 @@ void add_blas1_cases(case_list& cases, const suite_settings& s);
 void add_stencil_cases(case_list& cases, const suite_settings& s);
 void add_spmv_cases(case_list& cases, const suite_settings& s);
 void add_solver_cases(case_list& cases, const suite_settings& s);
+void add_dense_cases(case_list& cases, const suite_settings& s);
 void add_gemm_cases(case_list& cases, const suite_settings& s);
 void add_quantization_cases(case_list& cases, const suite_settings& s);
 void add_ai_layer_cases(case_list& cases, const suite_settings& s);

@@ -217,6 +217,7 @@ case_list build_suite(const suite_settings& s) {
   add_stencil_cases(cases, s);
   add_spmv_cases(cases, s);
   add_solver_cases(cases, s);
+  add_dense_cases(cases, s);
   add_gemm_cases(cases, s);
   add_quantization_cases(cases, s);
   add_ai_layer_cases(cases, s);

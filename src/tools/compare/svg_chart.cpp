@@ -204,6 +204,8 @@ std::string colour_of(const std::string& precision) {
                                                               {"bf16-sr", "#e377c2"},
                                                               {"s8/per_channel", "#9467bd"},
                                                               {"u8/group32", "#8c564b"},
+                                                              {"f32-gmres-ir", "#17becf"},
+                                                              {"bf16-gmres-ir", "#2ca02c"},
                                                               {"q8_0", "#17becf"},
                                                               {"q4_0", "#d62728"}};
   for (const auto& [name, colour] : known)
