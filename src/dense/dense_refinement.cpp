@@ -47,12 +47,12 @@ struct low_lu {
   array<float> lu;
   std::vector<std::int64_t> pivots;
   std::int64_t n = 0;
+  array<float> scratch;  // n values: the f32 right-hand side of each solve (applied per GMRES iteration)
   /// out = LU^-1 in (f64 in and out, solved in f32).
-  void solve(const_view in, view out) const {
-    array<float> t(n);
-    convert(in, t.as_view());
-    getrs(make_view(lu.data(), {n, n}), pivots, t.as_view());
-    convert(t.as_view(), out);
+  void solve(const_view in, view out) {
+    convert(in, scratch.as_view());
+    getrs(make_view(lu.data(), {n, n}), pivots, scratch.as_view());
+    convert(scratch.as_view(), out);
   }
 };
 
@@ -123,6 +123,7 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
     low_lu f;
     f.n = n;
     f.lu = array<float>(n * n);
+    f.scratch = array<float>(n);
     // A rounded to the policy's dtype (f16: the LU then runs in f32 on those values).
     double amax = 0;
     for (std::int64_t i = 0; i < n; ++i)
@@ -132,11 +133,11 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
       s << "max |a_ij| = " << amax << " overflows " << name_of(m);
       why_fallback = s.str();
     } else {
+      array<half> h(m == dtype::f16 ? n : 0);
       for (std::int64_t i = 0; i < n; ++i) {
         const const_view row = make_view(a.row(i), n);
         const view out = make_view(f.lu.data() + i * n, n);
         if (m == dtype::f16) {
-          array<half> h(n);
           convert(row, h.as_view());
           convert(h.as_view(), out);
         } else {
@@ -224,7 +225,6 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
     }
   } else {
     rep.method = "f64 LU";
-    why_fallback.clear();
   }
 
   if (rep.path.empty()) {

@@ -22,9 +22,9 @@ constexpr int chains = 16;
 constexpr std::int64_t iterations = 1 << 24;  // ~40 ms: thread start-up skew stays small
 
 // The chains are written in assembly: what is measured must be exactly 16 independent
-// chains of one instruction, whatever the compiler. GCC 12 compiled the intrinsic VNNI loop
-// with register copies and stack stores in it (2026-11-30), which made the int8 "peak" 25 %
-// lower than the instruction's real rate and GEMMs appear to exceed it. AT&T order:
+// chains of one instruction, whatever the compiler: a compiler may put register copies and
+// stack stores into an intrinsic loop, which understates the unit's rate and makes GEMMs
+// appear to exceed their peak (docs/performance-notes.md, "The int8 peak"). AT&T order:
 // `insn b, a, c` is c = c + a.b for every instruction used here.
 #define MIXPREC_PEAK_CHAINS8(insn, c0, c1, c2, c3, c4, c5, c6, c7)                                            \
   asm volatile(insn " %[b], %[a], %[x0]\n\t" insn " %[b], %[a], %[x1]\n\t" insn " %[b], %[a], %[x2]\n\t" insn \
