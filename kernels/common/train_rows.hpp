@@ -345,12 +345,12 @@ struct train_rows {
     M* model = static_cast<M*>(t.model);
     const bool adamw = g.kind == detail::optimizer_kind::adamw;
     const V gs = V::broadcast(A(g.grad_scale)), lr = V::broadcast(A(g.lr)), wd = V::broadcast(A(g.weight_decay));
-    const V decay = V::broadcast(A(1) - A(g.lr) * A(g.weight_decay));
-    const V b1 = V::broadcast(A(g.beta1)), c1 = V::broadcast(A(1) - A(g.beta1));
-    const V b2 = V::broadcast(A(g.beta2)), c2 = V::broadcast(A(1) - A(g.beta2));
+    const V decay = V::broadcast(A(g.decay));
+    const V b1 = V::broadcast(A(g.beta1)), c1 = V::broadcast(A(g.one_minus_beta1));
+    const V b2 = V::broadcast(A(g.beta2)), c2 = V::broadcast(A(g.one_minus_beta2));
     const V eps = V::broadcast(A(g.eps)), inv_sqrt_bc2 = V::broadcast(A(1) / std::sqrt(A(g.bias_correction2)));
     const V step = V::broadcast(A(g.lr) / A(g.bias_correction1));
-    const V mom = V::broadcast(A(g.momentum)), damp = V::broadcast(A(1) - A(g.dampening));
+    const V mom = V::broadcast(A(g.momentum)), damp = V::broadcast(A(g.one_minus_dampening));
     const bool momentum = g.momentum != 0.0f;
     for (idx j = b; j < e; j += w) {
       const idx n = std::min(w, e - j);

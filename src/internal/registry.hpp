@@ -606,6 +606,10 @@ struct optimizer_args {
   float lr, weight_decay, grad_scale;
   float beta1, beta2, eps, bias_correction1, bias_correction2;  // adamw: 1 - beta^t
   float momentum, dampening;                                    // sgd
+  // Differences from 1, computed in f64 and rounded once (as PyTorch passes them): in f32,
+  // 1 - float(0.999) is 0.00099998713, an error of 1.3e-5 in every second moment.
+  float one_minus_beta1, one_minus_beta2, one_minus_dampening;
+  float decay;  // adamw: 1 - lr * weight_decay
   bool nesterov, first_step;
   bool stochastic_rounding;
   std::uint64_t seed;

@@ -163,6 +163,7 @@ void sgd::prepare(detail::optimizer_args& a, std::int64_t) const {
   a.lr = float(o_.lr);
   a.momentum = float(o_.momentum);
   a.dampening = float(o_.dampening);
+  a.one_minus_dampening = float(1.0 - o_.dampening);
   a.weight_decay = float(o_.weight_decay);
   a.nesterov = o_.nesterov;
   a.stochastic_rounding = o_.stochastic_rounding;
@@ -183,6 +184,9 @@ void adamw::prepare(detail::optimizer_args& a, std::int64_t t) const {
   a.weight_decay = float(o_.weight_decay);
   a.beta1 = float(o_.beta1);
   a.beta2 = float(o_.beta2);
+  a.one_minus_beta1 = float(1.0 - o_.beta1);
+  a.one_minus_beta2 = float(1.0 - o_.beta2);
+  a.decay = float(1.0 - o_.lr * o_.weight_decay);
   a.eps = float(o_.eps);
   // 1 - beta^t in f64: in f32, 1 - 0.999^t loses digits for small t.
   a.bias_correction1 = float(1.0 - std::pow(o_.beta1, double(t)));
