@@ -19,6 +19,9 @@
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -111,3 +114,5 @@ std::vector<T> array<T>::to_vector() const {
 }
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -27,6 +27,9 @@
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -89,3 +92,5 @@ void attention(const_view q, const_view k, const_view v, view out, std::int64_t 
                const attention_options& o = {});
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

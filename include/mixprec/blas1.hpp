@@ -38,6 +38,9 @@
 #include <cstdint>
 
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -64,3 +67,5 @@ double asum(const_view x, accumulation acc = accumulation::standard);
 std::int64_t amax(const_view x);
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -68,3 +71,5 @@ void embedding(const block_matrix& table, const_view ids, view out);
 void matmul(const_view x, const block_matrix& w, view y);
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -15,6 +15,9 @@
 #include <string>
 
 #include "mixprec/dtype.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -101,3 +104,5 @@ bool cuda_available(std::string* why = nullptr);
 int cuda_device_count();
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -46,6 +46,9 @@
 #include "mixprec/refinement.hpp"
 #include "mixprec/solver.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -96,3 +99,5 @@ struct dense_solve_report : solve_report {
 [[nodiscard]] dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

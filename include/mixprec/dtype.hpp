@@ -14,6 +14,9 @@
 #include <string>
 
 #include "mixprec/float16.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -110,3 +113,5 @@ template <class T>
 inline constexpr dtype dtype_of = dtype_traits<T>::value;
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -15,6 +15,9 @@
 #include <type_traits>
 
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -55,3 +58,5 @@ auto view_of(const Eigen::DenseBase<Derived>& v, context ctx = context::cpu()) {
 }
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -13,6 +13,9 @@
 
 #include <exception>
 #include <string>
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -51,3 +54,5 @@ class error : public std::exception {
 };
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

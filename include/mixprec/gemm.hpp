@@ -59,6 +59,9 @@
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -166,3 +169,5 @@ void gemm(layout l, trans ta, trans tb, std::int64_t m, std::int64_t n, std::int
 }
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -30,6 +30,9 @@
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -158,3 +161,5 @@ void fill_halo(grid& g, const boundary_conditions& bc);
 void copy_interior(const grid& src, grid& dst);
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

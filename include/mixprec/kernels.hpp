@@ -22,6 +22,9 @@
 
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -76,3 +79,5 @@ int verbose_level();
 bool verbose_enabled();
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

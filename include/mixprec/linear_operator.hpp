@@ -23,6 +23,9 @@
 #include "mixprec/dtype.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -147,3 +150,5 @@ class callback_operator : public linear_operator {
 };
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -28,6 +28,9 @@
 #include "mixprec/grid.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/stencil.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -85,3 +88,5 @@ class multigrid_preconditioner : public linear_operator {
 };
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -29,6 +29,9 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/gemm.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -106,3 +109,5 @@ void rope(view x, std::int64_t head_dim, const_view positions, const rope_option
 void embedding(const_view table, const_view ids, view out, const_view row_scales = {});
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

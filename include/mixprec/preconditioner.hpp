@@ -16,6 +16,9 @@
 #include <vector>
 
 #include "mixprec/linear_operator.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -146,3 +149,5 @@ class block_jacobi_preconditioner : public linear_operator {
 };
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -30,6 +30,9 @@
 
 #include "mixprec/dtype.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -70,3 +73,5 @@ void quantize(const_view x, const quant_params& p, view q);
 void dequantize(const_view q, const quant_params& p, view x);
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -24,6 +24,9 @@
 #include "mixprec/dtype.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/solver.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -39,6 +42,9 @@ struct precision_policy {
   /// Matrix in a 16-bit format (exact for stencil matrices with small integer values),
   /// Krylov vectors in f32.
   static precision_policy half_matrix(dtype matrix16) { return {matrix16, dtype::f32}; }
+  /// The policy a name() stands for ("f64", "f32-ir", "bf16/f32-ir", ...); also accepts the
+  /// name without "-ir". Throws invalid_argument on anything else.
+  static precision_policy parse(const std::string& name);
 };
 
 /// The low-precision solver. cg, bicgstab, gmres, fgmres: classic refinement, each outer step
@@ -87,3 +93,5 @@ struct refinement_options {
                                   const refinement_options& options = {});
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

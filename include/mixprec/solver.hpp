@@ -31,6 +31,9 @@
 #include "mixprec/dtype.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -142,3 +145,5 @@ struct spectrum_estimate {
                                      double lambda_max, const solve_options& options = {});
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -30,6 +30,9 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -324,3 +327,5 @@ csr_ref csr_ref::wrap_unchecked(std::int64_t rows, std::int64_t cols, const I* r
 }
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

@@ -23,6 +23,9 @@
 #include "mixprec/grid.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -135,3 +138,5 @@ class stencil_operator : public linear_operator {
 void spmv(double alpha, const stencil_operator& a, const_view x, double beta, view y);
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

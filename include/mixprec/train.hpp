@@ -45,6 +45,9 @@
 #include "mixprec/gemm.hpp"
 #include "mixprec/nn.hpp"
 #include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -226,3 +229,5 @@ class loss_scaler {
 };
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

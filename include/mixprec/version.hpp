@@ -3,6 +3,9 @@
 //   std::cout << mixprec::version_string();   // "0.1.0"; may differ from MIXPREC_VERSION_*
 //                                              // when the headers and the library disagree
 #pragma once
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 #define MIXPREC_VERSION_MAJOR 0
 #define MIXPREC_VERSION_MINOR 1
@@ -12,3 +15,5 @@ namespace mixprec {
 /// Version of the linked library (not of the headers).
 const char* version_string();
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

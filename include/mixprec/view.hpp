@@ -18,6 +18,9 @@
 
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
@@ -138,3 +141,5 @@ const_view make_view(const T* data, std::initializer_list<std::int64_t> shape,
 }
 
 }  // namespace mixprec
+
+MIXPREC_PUBLIC_END

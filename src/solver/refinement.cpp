@@ -20,6 +20,22 @@ std::string precision_policy::name() const {
   return std::string(name_of(matrix)) + "/" + name_of(krylov) + "-ir";
 }
 
+precision_policy precision_policy::parse(const std::string& name) {
+  std::string s = name;
+  if (s.size() > 3 && s.compare(s.size() - 3, 3, "-ir") == 0) s.resize(s.size() - 3);
+  const auto slash = s.find('/');
+  try {
+    if (slash == std::string::npos) {
+      const dtype t = parse_dtype(s);
+      return {t, t};
+    }
+    return {parse_dtype(s.substr(0, slash)), parse_dtype(s.substr(slash + 1))};
+  } catch (const error&) {
+    MIXPREC_THROW(invalid_argument, "precision_policy::parse", "'", name,
+                  "' is not a policy name (f64, f32-ir, bf16/f32-ir, f16/f32-ir: matrix/krylov dtypes)");
+  }
+}
+
 const char* name_of(inner_solver s) {
   switch (s) {
     case inner_solver::cg:

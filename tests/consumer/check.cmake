@@ -18,3 +18,17 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "the consumer failed")
 endif()
+execute_process(COMMAND ${WORK_DIR}/build/c_consumer RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the C consumer failed")
+endif()
+# The Python package, when it was built: importable from the install alone.
+if(PYTHON AND EXISTS ${WORK_DIR}/prefix/${PYTHON_DIR}/mixprec)
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${WORK_DIR}/prefix/${PYTHON_DIR} ${PYTHON} -c
+            "import mixprec, numpy as np; assert mixprec.__file__.startswith('${WORK_DIR}/prefix'), mixprec.__file__; x, r = mixprec.solve(mixprec.CsrMatrix.poisson_2d(8), np.ones(64)); assert r.converged; print('Python from the install:', r.summary())"
+    RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "importing the installed Python package failed")
+  endif()
+endif()
