@@ -1,0 +1,61 @@
+"""mixprec from Python: mixed-precision kernels for simulation and AI.
+
+NumPy arrays go in and out without copies (float64/32/16, int8, uint8, int32; bf16 as
+``mixprec.bf16(uint16_array)``), SciPy CSR matrices are accepted by the solvers directly,
+and any tensor with ``__dlpack__`` (PyTorch, JAX, CuPy) passes through DLPack::
+
+    import numpy as np, scipy.sparse as sp, mixprec
+    A = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(100, 100), format="csr")
+    x, report = mixprec.solve(A, np.ones(100), method="cg", preconditioner="jacobi")
+    x, report = mixprec.refine(A, np.ones(100), policy="bf16/f32-ir")   # f64 answer
+    report.converged, report.iterations, report.true_residual
+
+Errors raise ``mixprec.Error`` (a RuntimeError whose ``status`` names the cause) or, for
+Python-side mistakes, ValueError / TypeError.
+"""
+from ._mixprec import *  # noqa: F401,F403
+from ._mixprec import CsrMatrix, Error, bf16  # noqa: F401
+from . import _mixprec
+
+__version__ = _mixprec.version()
+
+
+def csr(a, check=True):
+    """A mixprec.CsrMatrix from a SciPy sparse matrix (CSR kept as is, without a copy;
+    other formats converted to CSR first) or a CsrMatrix (returned unchanged)."""
+    if isinstance(a, CsrMatrix):
+        return a
+    if not hasattr(a, "tocsr"):
+        raise TypeError(f"expected a scipy.sparse matrix or mixprec.CsrMatrix, got {type(a).__name__}")
+    m = a if getattr(a, "format", None) == "csr" else a.tocsr()
+    if not m.has_sorted_indices:
+        m = m.sorted_indices()
+    return CsrMatrix(m.indptr, m.indices, m.data, m.shape, check)
+
+
+def spmv(a, x, y=None, alpha=1.0, beta=0.0, accumulation="standard"):
+    """y = alpha A x + beta y; A a SciPy sparse matrix or CsrMatrix."""
+    return _mixprec.spmv(csr(a), x, y, alpha, beta, accumulation)
+
+
+def solve(a, b, x0=None, method="cg", preconditioner="none", **options):
+    """Solves A x = b (A: SciPy sparse or CsrMatrix) in f64: returns (x, SolveReport).
+    method: cg, bicgstab, gmres, fgmres; preconditioner: none, jacobi, block_jacobi, sgs,
+    ilu0, ic0; options: rtol, atol, maxiter, restart, ortho, history, preconditioner_dtype."""
+    return _mixprec.solve(csr(a), b, x0, method, preconditioner, **options)
+
+
+def refine(a, b, x0=None, policy="f32-ir", inner="cg", **options):
+    """FP64-accurate solve whose inner solves run in the policy's precisions ("f32-ir",
+    "bf16/f32-ir", "f16/f32-ir", "f64"): returns (x, SolveReport)."""
+    return _mixprec.refine(csr(a), b, x0, policy, inner, **options)
+
+
+def to_bf16(x):
+    """A new mixprec.bf16 array of x's values rounded to bfloat16 (to nearest even)."""
+    return _mixprec.astype(x, "bf16")
+
+
+def from_bf16(x, dtype="f32"):
+    """The values of a mixprec.bf16 array as a new float32 (or float64) NumPy array."""
+    return _mixprec.astype(x, dtype)

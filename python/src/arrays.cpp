@@ -1,0 +1,222 @@
+// Python objects as mixprec views (see arrays.hpp), the bf16 tag, mixprec tensors and DLPack.
+#include "arrays.hpp"
+
+#include <dlpack/dlpack.h>
+#include <pybind11/stl.h>
+
+#include "mixprec/dlpack.hpp"
+#include "mixprec/error.hpp"
+
+namespace mixprec::python {
+
+namespace {
+
+dtype dtype_of_numpy(const py::dtype& d, const char* what) {
+  const char kind = d.kind();
+  const auto size = d.itemsize();
+  if (kind == 'f' && size == 8) return dtype::f64;
+  if (kind == 'f' && size == 4) return dtype::f32;
+  if (kind == 'f' && size == 2) return dtype::f16;
+  if (kind == 'i' && size == 1) return dtype::i8;
+  if (kind == 'u' && size == 1) return dtype::u8;
+  if (kind == 'i' && size == 4) return dtype::i32;
+  throw py::type_error(std::string(what) + ": NumPy dtype " + std::string(py::str(py::object(d))) +
+                       " has no mixprec dtype (float64/32/16, int8, uint8, int32; bf16 as mixprec.bf16(uint16 array))");
+}
+
+view view_of_numpy(const py::array& a, dtype t, bool writable, const char* what) {
+  if (writable && !a.writeable()) throw py::value_error(std::string(what) + " is a read-only array but is written");
+  const int rank = int(a.ndim());
+  if (rank < 1 || rank > max_rank)
+    throw py::value_error(std::string(what) + " has " + std::to_string(rank) + " dimensions (1 to 4)");
+  const auto item = py::ssize_t(size_of(t));
+  std::int64_t e[max_rank] = {}, s[max_rank] = {};
+  for (int d = 0; d < rank; ++d) {
+    if (a.strides(d) % item != 0)
+      throw py::value_error(std::string(what) + ": a stride of " + std::to_string(a.strides(d)) +
+                            " bytes is not a whole number of elements");
+    e[d] = a.shape(d);
+    s[d] = a.strides(d) / item;
+  }
+  void* p = const_cast<void*>(a.data());
+  const context cpu = context::cpu();
+  switch (rank) {
+    case 1:
+      return view(p, t, {e[0]}, {s[0]}, cpu);
+    case 2:
+      return view(p, t, {e[0], e[1]}, {s[0], s[1]}, cpu);
+    case 3:
+      return view(p, t, {e[0], e[1], e[2]}, {s[0], s[1], s[2]}, cpu);
+    default:
+      return view(p, t, {e[0], e[1], e[2], e[3]}, {s[0], s[1], s[2], s[3]}, cpu);
+  }
+}
+
+/// Imports obj.__dlpack__() (a "dltensor" capsule), renaming the capsule as DLPack asks so
+/// that its producer does not free it, and keeping the managed tensor until the tensor goes.
+tensor import_dlpack(py::handle obj) {
+  py::capsule cap = obj.attr("__dlpack__")();
+  if (std::string(cap.name()) != "dltensor")
+    throw py::value_error("from_dlpack: the capsule is '" + std::string(cap.name()) + "', not an unused 'dltensor'");
+  auto* managed = static_cast<DLManagedTensor*>(cap.get_pointer());
+  tensor t;
+  t.v = from_dlpack(managed->dl_tensor);
+  PyCapsule_SetName(cap.ptr(), "used_dltensor");
+  t.owner = std::shared_ptr<void>(managed, [](void* p) {
+    auto* m = static_cast<DLManagedTensor*>(p);
+    if (m->deleter) m->deleter(m);
+  });
+  return t;
+}
+
+}  // namespace
+
+dtype parse_dtype_name(const std::string& name) { return parse_dtype(name); }
+
+std::vector<std::int64_t> shape_of(const const_view& v) {
+  std::vector<std::int64_t> s(static_cast<std::size_t>(v.rank()));
+  for (int d = 0; d < v.rank(); ++d) s[static_cast<std::size_t>(d)] = v.extent(d);
+  return s;
+}
+
+view as_view(py::handle obj, bool writable, const char* what) {
+  if (py::isinstance<tensor>(obj)) return obj.cast<tensor&>().v;
+  if (py::isinstance<bf16_array>(obj)) return view_of_numpy(obj.cast<bf16_array&>().bits, dtype::bf16, writable, what);
+  if (py::isinstance<py::array>(obj)) {
+    const auto a = py::reinterpret_borrow<py::array>(obj);
+    return view_of_numpy(a, dtype_of_numpy(a.dtype(), what), writable, what);
+  }
+  if (py::hasattr(obj, "__dlpack__")) {
+    // The view outlives this call only through the caller's object, which owns the memory.
+    tensor t = import_dlpack(obj);
+    return t.v;
+  }
+  throw py::type_error(std::string(what) +
+                       ": expected a NumPy array, mixprec.bf16, mixprec.Tensor or a DLPack tensor, got " +
+                       std::string(py::str(obj.get_type())));
+}
+
+view as_optional_view(py::handle obj, bool writable, const char* what) {
+  return obj.is_none() ? view{} : as_view(obj, writable, what);
+}
+
+py::object new_array(dtype t, const std::vector<std::int64_t>& shape) {
+  std::vector<py::ssize_t> s(shape.begin(), shape.end());
+  switch (t) {
+    case dtype::f64:
+      return py::array_t<double>(s);
+    case dtype::f32:
+      return py::array_t<float>(s);
+    case dtype::f16:
+      return py::array(py::dtype("float16"), s);
+    case dtype::bf16:
+      return py::cast(bf16_array{py::array_t<std::uint16_t>(s)});
+    case dtype::i8:
+      return py::array_t<std::int8_t>(s);
+    case dtype::u8:
+      return py::array_t<std::uint8_t>(s);
+    case dtype::i32:
+      return py::array_t<std::int32_t>(s);
+  }
+  throw py::value_error("unknown dtype");
+}
+
+view view_of_new(const py::object& a) { return as_view(a, true, "result"); }
+
+void register_arrays(py::module_& m) {
+  py::class_<bf16_array>(m, "bf16",
+                         "bf16 values as their uint16 bit patterns: mixprec.bf16(u16_array) tags an array so that "
+                         "mixprec reads it as bfloat16 (no copy); .bits is the array.")
+      .def(py::init([](py::array_t<std::uint16_t, 0> bits) {
+             if (!py::isinstance<py::array_t<std::uint16_t>>(bits))
+               throw py::type_error("mixprec.bf16 takes a uint16 array");
+             return bf16_array{bits};
+           }),
+           py::arg("bits"))
+      .def_property_readonly("bits", [](const bf16_array& b) { return b.bits; })
+      .def_property_readonly("shape", [](const bf16_array& b) { return b.bits.attr("shape"); })
+      .def("__repr__", [](const bf16_array& b) {
+        return "mixprec.bf16(shape=" + std::string(py::str(b.bits.attr("shape"))) + ")";
+      });
+
+  py::class_<tensor>(m, "Tensor", py::buffer_protocol(),
+                     "Memory mixprec or another framework owns (mixprec.empty, mixprec.from_dlpack); exchanged "
+                     "without copies through __dlpack__ and, on the CPU, the buffer protocol (numpy.asarray).")
+      .def_property_readonly("shape", [](const tensor& t) { return shape_of(t.v); })
+      .def_property_readonly("dtype", [](const tensor& t) { return std::string(name_of(t.v.type())); })
+      .def_property_readonly("device", [](const tensor& t) { return std::string(name_of(t.v.ctx().kind())); })
+      .def(
+          "__dlpack__",
+          [](py::object self, py::object /*stream*/) {
+            const tensor& t = self.cast<const tensor&>();
+            // The capsule keeps the Python tensor (and so its memory) alive until the
+            // consumer calls the deleter.
+            auto* keep = new py::object(self);
+            DLManagedTensor* managed = to_dlpack(t.v, std::shared_ptr<void>(keep, [](void* p) {
+                                                   py::gil_scoped_acquire gil;
+                                                   delete static_cast<py::object*>(p);
+                                                 }));
+            return py::capsule(managed, "dltensor", [](PyObject* cap) {
+              // A capsule never consumed still owns the tensor.
+              if (PyCapsule_IsValid(cap, "dltensor")) {
+                auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
+                if (m && m->deleter) m->deleter(m);
+              }
+            });
+          },
+          py::arg("stream") = py::none())
+      .def("__dlpack_device__",
+           [](const tensor& t) {
+             return t.v.ctx().kind() == backend::cuda ? py::make_tuple(int(kDLCUDA), t.v.ctx().device())
+                                                      : py::make_tuple(int(kDLCPU), 0);
+           })
+      .def_buffer([](tensor& t) -> py::buffer_info {
+        if (t.v.ctx().kind() != backend::cpu) throw py::value_error("a CUDA tensor has no host buffer");
+        static const char* formats[] = {"d", "f", "e", "H", "b", "B", "i"};  // bf16: its bits
+        const auto item = py::ssize_t(size_of(t.v.type()));
+        std::vector<py::ssize_t> shape, strides;
+        for (int d = 0; d < t.v.rank(); ++d) {
+          shape.push_back(t.v.extent(d));
+          strides.push_back(t.v.stride(d) * item);
+        }
+        return py::buffer_info(t.v.data(), item, formats[int(t.v.type())], t.v.rank(), shape, strides);
+      });
+
+  m.def(
+      "empty",
+      [](std::vector<std::int64_t> shape, const std::string& type) {
+        std::int64_t n = 1;
+        for (auto e : shape) n *= e;
+        auto buf = std::make_shared<buffer>(parse_dtype(type), n);
+        tensor t;
+        const auto& e = shape;
+        void* p = buf->data();
+        const dtype dt = buf->type();
+        switch (shape.size()) {
+          case 1:
+            t.v = view(p, dt, {e[0]}, {}, buf->ctx());
+            break;
+          case 2:
+            t.v = view(p, dt, {e[0], e[1]}, {}, buf->ctx());
+            break;
+          case 3:
+            t.v = view(p, dt, {e[0], e[1], e[2]}, {}, buf->ctx());
+            break;
+          case 4:
+            t.v = view(p, dt, {e[0], e[1], e[2], e[3]}, {}, buf->ctx());
+            break;
+          default:
+            throw py::value_error("shape must have 1 to 4 dimensions");
+        }
+        t.owner = buf;
+        return t;
+      },
+      py::arg("shape"), py::arg("dtype") = "f32",
+      "A new uninitialized mixprec.Tensor in CPU memory (64-byte aligned); numpy.from_dlpack or numpy.asarray "
+      "sees it without a copy.");
+  m.def(
+      "from_dlpack", [](py::object obj) { return import_dlpack(obj); }, py::arg("obj"),
+      "Any object with __dlpack__ (a NumPy array, a PyTorch tensor) as a mixprec.Tensor, without a copy.");
+}
+
+}  // namespace mixprec::python

@@ -1,0 +1,415 @@
+// Python: dense mixed-precision solves, GEMM (plain and on packed weights) and quantization,
+// GGUF block formats, transformer layers with a KV cache, and training kernels.
+#include <pybind11/stl.h>
+
+#include "arrays.hpp"
+#include "mixprec/mixprec.hpp"
+
+namespace mixprec::python {
+
+namespace {
+
+activation parse_activation(const std::string& s) {
+  if (s == "none") return activation::none;
+  if (s == "relu") return activation::relu;
+  if (s == "gelu_erf" || s == "gelu") return activation::gelu_erf;
+  if (s == "gelu_tanh") return activation::gelu_tanh;
+  if (s == "silu") return activation::silu;
+  throw py::value_error("activation '" + s + "' (none, relu, gelu_erf, gelu_tanh, silu)");
+}
+
+accumulation parse_acc(const std::string& s) {
+  if (s == "standard") return accumulation::standard;
+  if (s == "f64") return accumulation::f64;
+  if (s == "compensated") return accumulation::compensated;
+  throw py::value_error("accumulation '" + s + "' (standard, f64, compensated)");
+}
+
+/// `out` when given, else a new array of x's shape and dtype.
+py::object output_like(py::object out, const const_view& x) {
+  return out.is_none() ? new_array(x.type(), shape_of(x)) : out;
+}
+
+/// The default C dtype of a GEMM: f64 for f64, i32 for integers, f32 otherwise.
+dtype gemm_result_type(dtype a) {
+  if (a == dtype::f64) return dtype::f64;
+  if (a == dtype::i8 || a == dtype::u8) return dtype::i32;
+  return dtype::f32;
+}
+
+quant_granularity parse_granularity(const std::string& s) {
+  if (s == "per_tensor") return quant_granularity::per_tensor;
+  if (s == "per_channel") return quant_granularity::per_channel;
+  if (s == "per_group") return quant_granularity::per_group;
+  throw py::value_error("granularity '" + s + "' (per_tensor, per_channel, per_group)");
+}
+
+block_format parse_block_format(const std::string& s) {
+  if (s == "q8_0") return block_format::q8_0;
+  if (s == "q4_0") return block_format::q4_0;
+  throw py::value_error("block format '" + s + "' (q8_0, q4_0)");
+}
+
+softmax_options softmax_opts(double scale, bool causal, std::int64_t offset, bool log, py::object mask,
+                             const std::string& acc) {
+  softmax_options o;
+  o.scale = scale;
+  o.causal = causal;
+  o.causal_offset = offset;
+  o.log = log;
+  o.mask = as_optional_view(mask, false, "mask");
+  o.acc = parse_acc(acc);
+  return o;
+}
+
+norm_options norm_opts(double eps, const std::string& acc) {
+  norm_options o;
+  o.eps = eps;
+  o.acc = parse_acc(acc);
+  return o;
+}
+
+std::vector<parameter> parameters_of(const py::list& params) {
+  std::vector<parameter> out;
+  for (py::handle item : params) {
+    const auto t = item.cast<py::tuple>();
+    if (t.size() != 3) throw py::value_error("each parameter is a (master, model, grad) tuple; None where absent");
+    out.push_back(
+        {as_optional_view(t[0], true, "master"), as_optional_view(t[1], true, "model"), as_view(t[2], false, "grad")});
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_dense_ai(py::module_& m) {
+  // ---- dense solves ------------------------------------------------------------------------
+  py::class_<dense_solve_report, solve_report>(m, "DenseSolveReport")
+      .def_readonly("backward_error", &dense_solve_report::backward_error)
+      .def_readonly("path", &dense_solve_report::path);
+  m.def(
+      "gesv_ir",
+      [](py::object a, py::object b, const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
+         bool fallback) {
+        const const_view av = as_view(a, false, "a"), bv = as_view(b, false, "b");
+        py::object x = new_array(dtype::f64, shape_of(bv));
+        dense_refinement_options o;
+        o.policy.matrix = parse_dtype(factorization);
+        o.gmres = gmres;
+        o.pivoting = pivoting;
+        o.max_iterations = max_iterations;
+        o.fallback = fallback;
+        const view xv = view_of_new(x);
+        dense_solve_report r;
+        {
+          py::gil_scoped_release nogil;
+          r = gesv_ir(av, bv, xv, o);
+        }
+        return py::make_tuple(x, r);
+      },
+      py::arg("a"), py::arg("b"), py::arg("factorization") = "f32", py::arg("gmres") = false,
+      py::arg("pivoting") = true, py::arg("max_iterations") = 30, py::arg("fallback") = true,
+      "A x = b (a: n x n f64) to f64 accuracy with the LU in f64, f32, bf16 or f16: (x, DenseSolveReport).");
+
+  // ---- GEMM, quantization -----------------------------------------------------------------
+  py::class_<packed_matrix>(m, "PackedMatrix", "GEMM weights packed once: PackedMatrix(b, trans=False).")
+      .def(py::init([](py::object b, bool t) {
+             return packed_matrix::pack(as_view(b, false, "b"), t ? trans::yes : trans::no);
+           }),
+           py::arg("b"), py::arg("trans") = false)
+      .def_property_readonly("shape", [](const packed_matrix& p) { return py::make_tuple(p.rows(), p.cols()); })
+      .def_property_readonly("layout", &packed_matrix::layout_name)
+      .def_property_readonly("dtype", [](const packed_matrix& p) { return std::string(name_of(p.type())); });
+
+  m.def(
+      "gemm",
+      [](py::object a, py::object b, py::object c, double alpha, double beta, bool trans_a, bool trans_b,
+         py::object out_dtype, int a_zero_point, int b_zero_point, py::object scale, py::object bias,
+         const std::string& act, py::object residual) {
+        const const_view av = as_view(a, false, "a");
+        gemm_options o;
+        o.a_zero_point = a_zero_point;
+        o.b_zero_point = b_zero_point;
+        o.epilogue.scale = as_optional_view(scale, false, "scale");
+        o.epilogue.bias = as_optional_view(bias, false, "bias");
+        o.epilogue.act = parse_activation(act);
+        o.epilogue.residual = as_optional_view(residual, false, "residual");
+        const trans ta = trans_a ? trans::yes : trans::no;
+        const bool packed = py::isinstance<packed_matrix>(b);
+        const std::int64_t m_rows = av.extent(av.rank() - (trans_a ? 1 : 2));
+        std::int64_t n_cols = 0;
+        const_view bv;
+        if (packed) {
+          n_cols = b.cast<const packed_matrix&>().cols();
+        } else {
+          bv = as_view(b, false, "b");
+          n_cols = bv.extent(bv.rank() - (trans_b ? 2 : 1));
+        }
+        py::object out = c;
+        if (out.is_none()) {
+          const dtype t = out_dtype.is_none() ? (o.epilogue.scale.empty() ? gemm_result_type(av.type()) : dtype::f32)
+                                              : parse_dtype(out_dtype.cast<std::string>());
+          std::vector<std::int64_t> shape = {m_rows, n_cols};
+          if (av.rank() == 3) shape.insert(shape.begin(), av.extent(0));
+          out = new_array(t, shape);
+          beta = 0;
+        }
+        const view cv = as_view(out, true, "c");
+        py::gil_scoped_release nogil;
+        if (packed)
+          gemm(ta, alpha, av, b.cast<const packed_matrix&>(), beta, cv, o);
+        else
+          gemm(ta, trans_b ? trans::yes : trans::no, alpha, av, bv, beta, cv, o);
+        return out;
+      },
+      py::arg("a"), py::arg("b"), py::arg("c") = py::none(), py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
+      py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("out_dtype") = py::none(),
+      py::arg("a_zero_point") = 0, py::arg("b_zero_point") = 0, py::arg("scale") = py::none(),
+      py::arg("bias") = py::none(), py::arg("activation") = "none", py::arg("residual") = py::none(),
+      "C = act(alpha op(A) op(B) * scale + bias + beta C) + residual; b may be a PackedMatrix. Integer inputs give "
+      "int32 (or f32 with a scale).");
+
+  py::class_<quant_params>(m, "QuantParams", "Scales and zero points of a quantized tensor.")
+      .def_property_readonly(
+          "scale",
+          [](const quant_params& p) { return py::array_t<float>(py::ssize_t(p.scale.size()), p.scale.data()); })
+      .def_property_readonly("zero_point",
+                             [](const quant_params& p) {
+                               return py::array_t<std::int32_t>(py::ssize_t(p.zero_point.size()), p.zero_point.data());
+                             })
+      .def_property_readonly("grid", [](const quant_params& p) { return py::make_tuple(p.grid_rows, p.grid_cols); });
+  m.def(
+      "quantize",
+      [](py::object x, const std::string& target, bool symmetric, const std::string& granularity, int axis,
+         int group_size) {
+        const const_view xv = as_view(x, false, "x");
+        quant_scheme s;
+        s.target = parse_dtype(target);
+        s.symmetric = symmetric;
+        s.granularity = parse_granularity(granularity);
+        s.axis = axis;
+        s.group_size = group_size;
+        quant_params p = choose_quant_params(xv, s);
+        py::object q = new_array(s.target, shape_of(xv));
+        quantize(xv, p, view_of_new(q));
+        return py::make_tuple(q, p);
+      },
+      py::arg("x"), py::arg("target") = "i8", py::arg("symmetric") = true, py::arg("granularity") = "per_tensor",
+      py::arg("axis") = 1, py::arg("group_size") = 0, "Dynamic quantization: (q, QuantParams).");
+  m.def(
+      "dequantize",
+      [](py::object q, const quant_params& p, const std::string& type) {
+        const const_view qv = as_view(q, false, "q");
+        py::object x = new_array(parse_dtype(type), shape_of(qv));
+        dequantize(qv, p, view_of_new(x));
+        return x;
+      },
+      py::arg("q"), py::arg("params"), py::arg("dtype") = "f32");
+
+  py::class_<block_matrix>(m, "BlockMatrix", "Weights n x k in GGUF's Q8_0 or Q4_0: BlockMatrix(w, 'q4_0').")
+      .def(py::init([](py::object w, const std::string& f) {
+             return block_matrix::quantize(as_view(w, false, "w"), parse_block_format(f));
+           }),
+           py::arg("w"), py::arg("format") = "q8_0")
+      .def_static(
+          "from_bytes",
+          [](py::bytes data, std::int64_t rows, std::int64_t cols, const std::string& f) {
+            const std::string s = data;
+            return block_matrix::from_bytes(s.data(), s.size(), rows, cols, parse_block_format(f));
+          },
+          py::arg("data"), py::arg("rows"), py::arg("cols"), py::arg("format"))
+      .def("tobytes",
+           [](const block_matrix& b) { return py::bytes(reinterpret_cast<const char*>(b.data()), b.bytes()); })
+      .def_property_readonly("shape", [](const block_matrix& b) { return py::make_tuple(b.rows(), b.cols()); })
+      .def("dequantize",
+           [](const block_matrix& b) {
+             py::array_t<float> out({b.rows(), b.cols()});
+             b.dequantize(make_view(out.mutable_data(), {b.rows(), b.cols()}));
+             return out;
+           })
+      .def(
+          "matmul",
+          [](const block_matrix& b, py::object x) {
+            const const_view xv = as_view(x, false, "x");
+            py::array_t<float> y({xv.extent(0), b.rows()});
+            matmul(xv, b, make_view(y.mutable_data(), {xv.extent(0), b.rows()}));
+            return y;
+          },
+          py::arg("x"), "y = x W^T (x: m x k f32).");
+
+  // ---- transformer layers -------------------------------------------------------------------
+  m.def(
+      "activate",
+      [](py::object x, const std::string& act, py::object out) {
+        const const_view xv = as_view(x, false, "x");
+        py::object y = output_like(out, xv);
+        activate(parse_activation(act), xv, as_view(y, true, "out"));
+        return y;
+      },
+      py::arg("x"), py::arg("activation"), py::arg("out") = py::none());
+  m.def(
+      "swiglu",
+      [](py::object gate, py::object up, py::object out) {
+        const const_view g = as_view(gate, false, "gate");
+        py::object y = output_like(out, g);
+        swiglu(g, as_view(up, false, "up"), as_view(y, true, "out"));
+        return y;
+      },
+      py::arg("gate"), py::arg("up"), py::arg("out") = py::none());
+  m.def(
+      "softmax",
+      [](py::object x, py::object out, double scale, bool causal, std::int64_t offset, bool log, py::object mask,
+         const std::string& acc) {
+        const const_view xv = as_view(x, false, "x");
+        py::object y = output_like(out, xv);
+        softmax(xv, as_view(y, true, "out"), softmax_opts(scale, causal, offset, log, mask, acc));
+        return y;
+      },
+      py::arg("x"), py::arg("out") = py::none(), py::arg("scale") = 1.0, py::arg("causal") = false,
+      py::arg("causal_offset") = 0, py::arg("log") = false, py::arg("mask") = py::none(),
+      py::arg("accumulation") = "standard");
+  m.def(
+      "rms_norm",
+      [](py::object x, py::object gamma, double eps, py::object out, const std::string& acc) {
+        const const_view xv = as_view(x, false, "x");
+        py::object y = output_like(out, xv);
+        rms_norm(xv, as_optional_view(gamma, false, "gamma"), as_view(y, true, "out"), norm_opts(eps, acc));
+        return y;
+      },
+      py::arg("x"), py::arg("gamma") = py::none(), py::arg("eps") = 1e-6, py::arg("out") = py::none(),
+      py::arg("accumulation") = "standard");
+  m.def(
+      "layer_norm",
+      [](py::object x, py::object gamma, py::object beta, double eps, py::object out, const std::string& acc) {
+        const const_view xv = as_view(x, false, "x");
+        py::object y = output_like(out, xv);
+        layer_norm(xv, as_optional_view(gamma, false, "gamma"), as_optional_view(beta, false, "beta"),
+                   as_view(y, true, "out"), norm_opts(eps, acc));
+        return y;
+      },
+      py::arg("x"), py::arg("gamma") = py::none(), py::arg("beta") = py::none(), py::arg("eps") = 1e-6,
+      py::arg("out") = py::none(), py::arg("accumulation") = "standard");
+  m.def(
+      "rope",
+      [](py::object x, std::int64_t head_dim, py::object positions, double theta, const std::string& layout,
+         std::int64_t rotary_dims) {
+        rope_options o;
+        o.theta = theta;
+        if (layout != "half_split" && layout != "adjacent")
+          throw py::value_error("layout '" + layout + "' (half_split, adjacent)");
+        o.layout = layout == "adjacent" ? rope_layout::adjacent : rope_layout::half_split;
+        o.rotary_dims = rotary_dims;
+        rope(as_view(x, true, "x"), head_dim, as_view(positions, false, "positions"), o);
+      },
+      py::arg("x"), py::arg("head_dim"), py::arg("positions"), py::arg("theta") = 10000.0,
+      py::arg("layout") = "half_split", py::arg("rotary_dims") = 0, "Rotary position embedding, in place.");
+  m.def(
+      "embedding",
+      [](py::object table, py::object ids, py::object row_scales, const std::string& type) {
+        const const_view tv = as_view(table, false, "table"), iv = as_view(ids, false, "ids");
+        py::object out = new_array(parse_dtype(type), {iv.size(), tv.extent(1)});
+        embedding(tv, iv, view_of_new(out), as_optional_view(row_scales, false, "row_scales"));
+        return out;
+      },
+      py::arg("table"), py::arg("ids"), py::arg("row_scales") = py::none(), py::arg("dtype") = "f32");
+
+  py::class_<kv_cache>(m, "KVCache", "Keys and values of one sequence: KVCache(capacity, kv_heads, head_dim, dtype).")
+      .def(py::init([](std::int64_t capacity, std::int64_t kv_heads, std::int64_t head_dim, const std::string& t) {
+             return kv_cache(capacity, kv_heads, head_dim, parse_dtype(t));
+           }),
+           py::arg("capacity"), py::arg("kv_heads"), py::arg("head_dim"), py::arg("dtype") = "f32")
+      .def(
+          "append",
+          [](kv_cache& c, py::object k, py::object v) { c.append(as_view(k, false, "k"), as_view(v, false, "v")); },
+          py::arg("k"), py::arg("v"))
+      .def("truncate", &kv_cache::truncate, py::arg("tokens"))
+      .def_property_readonly("size", &kv_cache::size)
+      .def_property_readonly("capacity", &kv_cache::capacity);
+  m.def(
+      "attention",
+      [](py::object q, const kv_cache& cache, double scale, bool causal, py::object out) {
+        const const_view qv = as_view(q, false, "q");
+        py::object y = output_like(out, qv);
+        attention_options o;
+        o.scale = scale;
+        o.causal = causal;
+        attention(qv, cache, as_view(y, true, "out"), o);
+        return y;
+      },
+      py::arg("q"), py::arg("cache"), py::arg("scale") = 0.0, py::arg("causal") = true, py::arg("out") = py::none());
+
+  // ---- training -------------------------------------------------------------------------------
+  m.def(
+      "cross_entropy",
+      [](py::object logits, py::object labels, bool grad, int ignore_index, double smoothing,
+         const std::string& reduction, double grad_scale) {
+        const const_view lv = as_view(logits, false, "logits");
+        cross_entropy_options o;
+        o.ignore_index = ignore_index;
+        o.label_smoothing = smoothing;
+        if (reduction != "mean" && reduction != "sum")
+          throw py::value_error("reduction '" + reduction + "' (mean, sum)");
+        o.reduction = reduction == "sum" ? loss_reduction::sum : loss_reduction::mean;
+        o.grad_scale = grad_scale;
+        py::object d = grad ? new_array(lv.type(), shape_of(lv)) : py::none();
+        const double loss = cross_entropy(lv, as_view(labels, false, "labels"), grad ? view_of_new(d) : view{}, o);
+        return py::make_tuple(loss, d);
+      },
+      py::arg("logits"), py::arg("labels"), py::arg("grad") = true, py::arg("ignore_index") = -100,
+      py::arg("label_smoothing") = 0.0, py::arg("reduction") = "mean", py::arg("grad_scale") = 1.0,
+      "Fused softmax cross-entropy: (loss, dlogits or None).");
+
+  py::class_<optimizer>(m, "Optimizer")
+      .def(
+          "step",
+          [](optimizer& o, const py::list& params, double grad_scale, bool skip) {
+            o.step(parameters_of(params), grad_scale, skip);
+          },
+          py::arg("params"), py::arg("grad_scale") = 1.0, py::arg("skip") = false,
+          "One step over [(master, model, grad), ...] (None where a copy is absent).")
+      .def_property_readonly("steps", &optimizer::steps);
+  py::class_<adamw, optimizer>(m, "AdamW")
+      .def(py::init([](double lr, std::pair<double, double> betas, double eps, double wd, bool sr, std::uint64_t seed) {
+             adamw_options o;
+             o.lr = lr;
+             o.beta1 = betas.first;
+             o.beta2 = betas.second;
+             o.eps = eps;
+             o.weight_decay = wd;
+             o.stochastic_rounding = sr;
+             o.seed = seed;
+             return std::make_unique<adamw>(o);
+           }),
+           py::arg("lr") = 1e-3, py::arg("betas") = std::make_pair(0.9, 0.999), py::arg("eps") = 1e-8,
+           py::arg("weight_decay") = 0.01, py::arg("stochastic_rounding") = false, py::arg("seed") = 0);
+  py::class_<sgd, optimizer>(m, "SGD").def(
+      py::init([](double lr, double momentum, double dampening, double wd, bool nesterov, bool sr, std::uint64_t seed) {
+        sgd_options o;
+        o.lr = lr;
+        o.momentum = momentum;
+        o.dampening = dampening;
+        o.weight_decay = wd;
+        o.nesterov = nesterov;
+        o.stochastic_rounding = sr;
+        o.seed = seed;
+        return std::make_unique<sgd>(o);
+      }),
+      py::arg("lr") = 1e-3, py::arg("momentum") = 0.0, py::arg("dampening") = 0.0, py::arg("weight_decay") = 0.0,
+      py::arg("nesterov") = false, py::arg("stochastic_rounding") = false, py::arg("seed") = 0);
+  py::class_<loss_scaler>(m, "LossScaler",
+                          "Dynamic loss scaling (initial 2^16, x2 after 2000 clean steps, /2 on overflow).")
+      .def(py::init<>())
+      .def_property_readonly("scale", &loss_scaler::scale)
+      .def(
+          "unscale",
+          [](loss_scaler& s, const py::list& grads) {
+            std::vector<view> views;
+            for (py::handle g : grads) views.push_back(as_view(g, true, "grad"));
+            return s.unscale(views);
+          },
+          py::arg("grads"), "Divides the gradients by the scale in place; False when one is not finite.")
+      .def("update", &loss_scaler::update)
+      .def_property_readonly("skipped_steps", &loss_scaler::skipped_steps);
+}
+
+}  // namespace mixprec::python

@@ -1,0 +1,325 @@
+// Python: CSR matrices (SciPy's arrays wrapped without copies, Matrix Market files, model
+// problems), SpMV, the Krylov solvers with preconditioners and the mixed-precision
+// refinement by policy name, and heat steps on structured grids.
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "arrays.hpp"
+#include "mixprec/mixprec.hpp"
+
+namespace mixprec::python {
+
+namespace {
+
+/// A CSR matrix for Python: SciPy's (or any caller's) arrays wrapped without a copy, or one
+/// mixprec owns. Solvers need an owned matrix; a wrapped one is copied once, on first use.
+struct py_csr {
+  csr_ref ref;
+  py::object keep_indptr, keep_indices, keep_data;  // the wrapped arrays
+  mutable std::shared_ptr<const csr_matrix> owned;
+
+  static py_csr own(csr_matrix&& m) {
+    py_csr c;
+    c.owned = std::make_shared<const csr_matrix>(std::move(m));
+    c.ref = c.owned->ref();
+    return c;
+  }
+
+  const csr_matrix& matrix() const {
+    if (!owned) {
+      auto m = std::make_shared<csr_matrix>(ref.rows(), ref.cols(), ref.nnz(), ref.value_type(), ref.index_kind());
+      const std::size_t ib = size_of(ref.index_kind());
+      std::memcpy(m->row_ptr_data(), ref.row_ptr(), std::size_t(ref.rows() + 1) * ib);
+      if (ref.nnz() > 0) {
+        std::memcpy(m->col_idx_data(), ref.col_idx(), std::size_t(ref.nnz()) * ib);
+        std::memcpy(m->values().data(), ref.values(), std::size_t(ref.nnz()) * size_of(ref.value_type()));
+      }
+      owned = std::move(m);
+    }
+    return *owned;
+  }
+};
+
+py_csr wrap_arrays(py::object indptr, py::object indices, py::object data, std::pair<std::int64_t, std::int64_t> shape,
+                   bool check) {
+  const const_view rp = as_view(indptr, false, "indptr"), ci = as_view(indices, false, "indices"),
+                   v = as_view(data, false, "data");
+  if (rp.rank() != 1 || ci.rank() != 1 || v.rank() != 1 || !rp.is_contiguous() || !ci.is_contiguous() ||
+      !v.is_contiguous())
+    throw py::value_error("CsrMatrix: indptr, indices and data must be contiguous 1-D arrays");
+  if (rp.type() != dtype::i32 || ci.type() != dtype::i32)
+    throw py::value_error("CsrMatrix: indptr and indices must both be int32 (or both int64)");
+  if (rp.size() != shape.first + 1)
+    throw py::value_error("CsrMatrix: indptr has " + std::to_string(rp.size()) + " entries for " +
+                          std::to_string(shape.first) + " rows (rows + 1 expected)");
+  if (ci.size() != v.size())
+    throw py::value_error("CsrMatrix: indices has " + std::to_string(ci.size()) + " entries, data " +
+                          std::to_string(v.size()));
+  py_csr c;
+  const auto wrap = [&](auto index_tag, auto value_tag) {
+    using I = decltype(index_tag);
+    using V = decltype(value_tag);
+    const auto* p = static_cast<const I*>(rp.data());
+    const auto* q = static_cast<const I*>(ci.data());
+    const auto* w = static_cast<const V*>(v.data());
+    c.ref = check ? csr_ref::wrap(shape.first, shape.second, p, q, w)
+                  : csr_ref::wrap_unchecked(shape.first, shape.second, p, q, w);
+  };
+  const auto with_value = [&](auto index_tag) {
+    switch (v.type()) {
+      case dtype::f64:
+        return wrap(index_tag, double{});
+      case dtype::f32:
+        return wrap(index_tag, float{});
+      case dtype::f16:
+        return wrap(index_tag, half{});
+      case dtype::bf16:
+        return wrap(index_tag, bfloat16{});
+      default:
+        throw py::value_error(std::string("CsrMatrix: data is ") + name_of(v.type()) + " (f64, f32, f16 or bf16)");
+    }
+  };
+  with_value(std::int32_t{});
+  c.keep_indptr = indptr;
+  c.keep_indices = indices;
+  c.keep_data = data;
+  return c;
+}
+
+py_csr wrap_int64_arrays(py::array_t<std::int64_t, py::array::c_style> indptr,
+                         py::array_t<std::int64_t, py::array::c_style> indices, py::object data,
+                         std::pair<std::int64_t, std::int64_t> shape, bool check) {
+  const const_view v = as_view(data, false, "data");
+  if (indptr.size() != shape.first + 1) throw py::value_error("CsrMatrix: indptr must have rows + 1 entries");
+  if (v.type() != dtype::f64 || !v.is_contiguous())
+    throw py::value_error("CsrMatrix: int64 indices take contiguous float64 data");
+  py_csr c;
+  const auto* w = static_cast<const double*>(v.data());
+  c.ref = check ? csr_ref::wrap(shape.first, shape.second, indptr.data(), indices.data(), w)
+                : csr_ref::wrap_unchecked(shape.first, shape.second, indptr.data(), indices.data(), w);
+  c.keep_indptr = indptr;
+  c.keep_indices = indices;
+  c.keep_data = data;
+  return c;
+}
+
+accumulation parse_acc(const std::string& s) {
+  if (s == "standard") return accumulation::standard;
+  if (s == "f64") return accumulation::f64;
+  if (s == "compensated") return accumulation::compensated;
+  throw py::value_error("accumulation '" + s + "' (standard, f64, compensated)");
+}
+
+std::unique_ptr<linear_operator> make_preconditioner(const linear_operator& a, const std::string& name,
+                                                     const std::string& storage) {
+  const dtype st = parse_dtype(storage);
+  if (name == "none") return nullptr;
+  if (name == "jacobi") return std::make_unique<jacobi_preconditioner>(a, st);
+  if (name == "block_jacobi") {
+    block_jacobi_options o;
+    o.storage = st;
+    return std::make_unique<block_jacobi_preconditioner>(a, o);
+  }
+  if (name == "sgs") return std::make_unique<sgs_preconditioner>(a, true, st);
+  if (name == "ilu0") return std::make_unique<incomplete_factorization>(a, incomplete_factorization::kind::ilu0, st);
+  if (name == "ic0") return std::make_unique<incomplete_factorization>(a, incomplete_factorization::kind::ic0, st);
+  throw py::value_error("preconditioner '" + name + "' (none, jacobi, block_jacobi, sgs, ilu0, ic0)");
+}
+
+inner_solver parse_inner(const std::string& s) {
+  if (s == "cg") return inner_solver::cg;
+  if (s == "bicgstab") return inner_solver::bicgstab;
+  if (s == "gmres") return inner_solver::gmres;
+  if (s == "fgmres") return inner_solver::fgmres;
+  if (s == "cg_reliable") return inner_solver::cg_reliable;
+  throw py::value_error("inner solver '" + s + "' (cg, bicgstab, gmres, fgmres, cg_reliable)");
+}
+
+/// x: the initial guess copied into a new f64 array (zeros when None).
+py::array_t<double> start_vector(py::object x0, std::int64_t n) {
+  py::array_t<double> x(n);
+  view xv = make_view(x.mutable_data(), n);
+  if (x0.is_none())
+    fill(xv, 0.0);
+  else
+    convert(as_view(x0, false, "x0"), xv);
+  return x;
+}
+
+}  // namespace
+
+void register_sparse_and_solvers(py::module_& m) {
+  py::class_<py_csr>(m, "CsrMatrix",
+                     "A sparse matrix in CSR form. CsrMatrix(indptr, indices, data, shape) wraps the arrays "
+                     "without a copy (validated once unless check=False); mixprec.csr(scipy_matrix) does this "
+                     "for SciPy matrices.")
+      .def(py::init([](py::object indptr, py::object indices, py::object data,
+                       std::pair<std::int64_t, std::int64_t> shape, bool check) {
+             const py::array ip = py::array::ensure(indptr);
+             if (ip && ip.dtype().kind() == 'i' && ip.dtype().itemsize() == 8)
+               return wrap_int64_arrays(indptr, indices, data, shape, check);
+             return wrap_arrays(indptr, indices, data, shape, check);
+           }),
+           py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("shape"), py::arg("check") = true)
+      .def_static(
+          "read",
+          [](const std::string& path, const std::string& type) {
+            const coo_matrix coo = read_matrix_market(path);
+            const index_type it = coo.rows > 2147483647 || coo.nnz() > 2147483647 ? index_type::i64 : index_type::i32;
+            return py_csr::own(csr_matrix::from_coo(coo, parse_dtype(type), it));
+          },
+          py::arg("path"), py::arg("dtype") = "f64", "A Matrix Market file.")
+      .def_static(
+          "poisson_2d", [](std::int64_t n) { return py_csr::own(poisson_2d(n)); }, py::arg("n"))
+      .def_static(
+          "poisson_3d", [](std::int64_t n) { return py_csr::own(poisson_3d(n)); }, py::arg("n"))
+      .def_static(
+          "convection_diffusion_3d",
+          [](std::int64_t n, double pe) { return py_csr::own(convection_diffusion_3d(n, pe)); }, py::arg("n"),
+          py::arg("peclet"))
+      .def(
+          "write", [](const py_csr& a, const std::string& path) { write_matrix_market(path, a.matrix().to_coo()); },
+          py::arg("path"))
+      .def(
+          "with_values",
+          [](const py_csr& a, const std::string& t) { return py_csr::own(a.matrix().with_values(parse_dtype(t))); },
+          py::arg("dtype"), "A copy with its values stored in dtype (f64, f32, f16, bf16).")
+      .def_property_readonly("shape", [](const py_csr& a) { return py::make_tuple(a.ref.rows(), a.ref.cols()); })
+      .def_property_readonly("nnz", [](const py_csr& a) { return a.ref.nnz(); })
+      .def_property_readonly("dtype", [](const py_csr& a) { return std::string(name_of(a.ref.value_type())); })
+      .def("__repr__", [](const py_csr& a) {
+        return "mixprec.CsrMatrix(" + std::to_string(a.ref.rows()) + " x " + std::to_string(a.ref.cols()) + ", nnz " +
+               std::to_string(a.ref.nnz()) + ", " + name_of(a.ref.value_type()) + ")";
+      });
+
+  m.def(
+      "spmv",
+      [](const py_csr& a, py::object x, py::object y, double alpha, double beta, const std::string& acc) {
+        const const_view xv = as_view(x, false, "x");
+        py::object out = y.is_none() ? new_array(xv.type(), {a.ref.rows()}) : y;
+        spmv(alpha, a.ref, xv, y.is_none() ? 0.0 : beta, as_view(out, true, "y"), parse_acc(acc));
+        return out;
+      },
+      py::arg("a"), py::arg("x"), py::arg("y") = py::none(), py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
+      py::arg("accumulation") = "standard", "y = alpha A x + beta y (a new y of x's dtype when None).");
+
+  py::class_<solve_report>(m, "SolveReport", "What a solve did: stop reason, iterations, residuals, precisions.")
+      .def_property_readonly("converged", &solve_report::converged)
+      .def_property_readonly("reason", [](const solve_report& r) { return std::string(name_of(r.reason)); })
+      .def_readonly("method", &solve_report::method)
+      .def_readonly("message", &solve_report::message)
+      .def_readonly("iterations", &solve_report::iterations)
+      .def_readonly("inner_iterations", &solve_report::inner_iterations)
+      .def_readonly("restarts", &solve_report::restarts)
+      .def_readonly("final_residual", &solve_report::final_residual)
+      .def_readonly("true_residual", &solve_report::true_residual)
+      .def_readonly("history", &solve_report::history)
+      .def_readonly("fallback", &solve_report::fallback)
+      .def_readonly("seconds", &solve_report::seconds)
+      .def_property_readonly("matrix_dtype", [](const solve_report& r) { return std::string(name_of(r.matrix_type)); })
+      .def_property_readonly("krylov_dtype", [](const solve_report& r) { return std::string(name_of(r.krylov_type)); })
+      .def("summary", &solve_report::summary)
+      .def("__repr__", &solve_report::summary);
+
+  m.def(
+      "solve",
+      [](const py_csr& a, py::object b, py::object x0, const std::string& method, const std::string& precond,
+         const std::string& precond_dtype, double rtol, double atol, int maxiter, int restart, const std::string& ortho,
+         bool history) {
+        const csr_operator op(a.matrix());
+        const const_view bv = as_view(b, false, "b");
+        py::array_t<double> x = start_vector(x0, a.ref.cols());
+        const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, precond_dtype);
+        solve_options o;
+        o.rel_tol = rtol;
+        o.abs_tol = atol;
+        o.max_iterations = maxiter;
+        o.restart = restart;
+        if (ortho != "cgs2" && ortho != "mgs") throw py::value_error("ortho '" + ortho + "' (cgs2 or mgs)");
+        o.ortho = ortho == "mgs" ? orthogonalization::mgs : orthogonalization::cgs2;
+        o.preconditioner = pc.get();
+        o.record_history = history;
+        const view xv = make_view(x.mutable_data(), a.ref.cols());
+        solve_report r;
+        {
+          py::gil_scoped_release nogil;
+          if (method == "cg")
+            r = cg(op, bv, xv, o);
+          else if (method == "bicgstab")
+            r = bicgstab(op, bv, xv, o);
+          else if (method == "gmres")
+            r = gmres(op, bv, xv, o);
+          else if (method == "fgmres")
+            r = fgmres(op, bv, xv, o);
+          else
+            throw py::value_error("method '" + method + "' (cg, bicgstab, gmres, fgmres)");
+        }
+        return py::make_tuple(x, r);
+      },
+      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
+      py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
+      py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "cgs2",
+      py::arg("history") = true, "Solves A x = b in f64: returns (x, SolveReport).");
+
+  m.def(
+      "refine",
+      [](const py_csr& a, py::object b, py::object x0, const std::string& policy, const std::string& inner,
+         const std::string& precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
+        const csr_operator op(a.matrix());
+        const const_view bv = as_view(b, false, "b");
+        py::array_t<double> x = start_vector(x0, a.ref.cols());
+        refinement_options o;
+        o.policy = precision_policy::parse(policy);
+        o.inner_method = parse_inner(inner);
+        o.outer.rel_tol = rtol;
+        o.outer.max_iterations = maxiter;
+        o.inner.rel_tol = inner_rtol;
+        o.inner.max_iterations = inner_maxiter;
+        o.fallback = fallback;
+        // The inner solves' preconditioner is built on the policy's matrix precision.
+        const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, name_of(o.policy.matrix));
+        o.inner.preconditioner = pc.get();
+        solve_report r;
+        {
+          py::gil_scoped_release nogil;
+          r = mixprec::refine(op, bv, make_view(x.mutable_data(), a.ref.cols()), o);
+        }
+        return py::make_tuple(x, r);
+      },
+      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("policy") = "f32-ir", py::arg("inner") = "cg",
+      py::arg("preconditioner") = "none", py::arg("rtol") = 1e-8, py::arg("maxiter") = 1000,
+      py::arg("inner_rtol") = 1e-4, py::arg("inner_maxiter") = 1000, py::arg("fallback") = true,
+      "FP64-accurate solve with the inner solves in a policy's precisions ('f32-ir', 'bf16/f32-ir', ...): (x, "
+      "report).");
+
+  m.def(
+      "heat_steps",
+      [](py::object u0, double r, int steps, const std::string& bc, double value) {
+        const const_view in = as_view(u0, false, "u");
+        if (in.rank() != 2 && in.rank() != 3)
+          throw py::value_error("heat_steps: u must be 2-D (ny, nx) or 3-D (nz, ny, nx)");
+        const grid_extent e = in.rank() == 2 ? grid_extent(in.extent(1), in.extent(0))
+                                             : grid_extent(in.extent(2), in.extent(1), in.extent(0));
+        boundary kind = boundary::dirichlet;
+        if (bc == "periodic")
+          kind = boundary::periodic;
+        else if (bc == "neumann")
+          kind = boundary::neumann;
+        else if (bc != "dirichlet")
+          throw py::value_error("boundary '" + bc + "' (dirichlet, periodic, neumann)");
+        py::object out = new_array(in.type(), shape_of(in));
+        const view ov = view_of_new(out);
+        grid u(in.type(), e, 1), scratch(in.type(), e, 1);
+        if (!in.is_contiguous()) throw py::value_error("heat_steps: u must be C-contiguous");
+        copy_interior(grid::wrap(const_cast<void*>(in.data()), in.type(), e, 0, e.nx, e.nx * e.ny), u);
+        grid& result = heat_steps(u, scratch, r, boundary_conditions::all(kind, value), steps);
+        grid dst = grid::wrap(ov.data(), ov.type(), e, 0, e.nx, e.nx * e.ny);
+        copy_interior(result, dst);
+        return out;
+      },
+      py::arg("u"), py::arg("r"), py::arg("steps"), py::arg("boundary") = "dirichlet", py::arg("value") = 0.0,
+      "Explicit Euler steps of u_t = Laplacian(u) (r = kappa dt / h^2): a new array.");
+}
+
+}  // namespace mixprec::python

@@ -1,0 +1,337 @@
+"""The Python bindings against NumPy and SciPy references, with bounds from the precisions,
+and against the C API (through ctypes) for bit-identical results."""
+import ctypes
+import os
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import mixprec
+
+U32 = 2.0 ** -24
+U64 = 2.0 ** -53
+DATA = os.environ.get("MIXPREC_TEST_DATA_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "tests", "data"))
+
+
+def second_difference(n):
+    return sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+
+
+def anisotropic(n, eps):
+    i = sp.identity(n)
+    return (eps * sp.kron(i, second_difference(n)) + sp.kron(second_difference(n), i)).tocsr()
+
+
+def convection_diffusion(n, peclet):
+    i = sp.identity(n)
+    upwind = sp.diags([-np.ones(n - 1), np.ones(n)], [-1, 0])
+    lap = sp.kron(i, second_difference(n)) + sp.kron(second_difference(n), i)
+    return (lap + peclet * (sp.kron(i, upwind) + 0.5 * sp.kron(upwind, i))).tocsr()
+
+
+def bf16_bits(x):
+    """float32 -> bfloat16 bit patterns, rounding to nearest even (NaN kept quiet)."""
+    b = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (b + 0x7FFF + ((b >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+# ---- solvers on SciPy matrices ----------------------------------------------------------------
+
+@pytest.mark.parametrize("method,precond", [("cg", "jacobi"), ("cg", "ic0"), ("gmres", "ilu0"), ("bicgstab", "jacobi")])
+def test_solvers_on_scipy_matrices_meet_the_tolerance_and_agree_with_scipy(method, precond):
+    a = anisotropic(32, 0.1) if method == "cg" else convection_diffusion(30, 2.0)
+    b = a @ np.ones(a.shape[0])
+    x, rep = mixprec.solve(a, b, method=method, preconditioner=precond, rtol=1e-10, maxiter=5000)
+    assert rep.converged, rep.summary()
+    r = np.linalg.norm(b - a @ x)
+    assert r <= 1e-10 * np.linalg.norm(b)
+    assert abs(rep.true_residual - r / np.linalg.norm(b)) <= 1e-3 * rep.true_residual + 1e-16
+    # Both answers within ||A^-1|| ||r|| of the exact one: compare with SciPy's direct solve.
+    exact = spla.spsolve(a.tocsc(), b)
+    smallest_sv = np.linalg.svd(a.toarray(), compute_uv=False)[-1]
+    assert np.linalg.norm(x - exact) <= r / smallest_sv + 1e3 * U64 * np.linalg.norm(exact)
+    assert len(rep.history) == rep.iterations + 1
+
+
+@pytest.mark.parametrize("policy", ["f32-ir", "bf16/f32-ir", "f16/f32-ir"])
+def test_refinement_reaches_f64_accuracy_in_every_policy(policy):
+    a = anisotropic(32, 0.1)
+    b = np.sin(np.arange(a.shape[0]))
+    x, rep = mixprec.refine(a, b, policy=policy)
+    assert rep.converged, rep.summary()
+    assert np.linalg.norm(b - a @ x) <= 1e-8 * np.linalg.norm(b)
+    assert rep.matrix_dtype == policy.split("/")[0].replace("-ir", "")
+
+
+def test_wrapped_scipy_matrix_spmv_has_no_copy_and_matches_numpy():
+    a = convection_diffusion(20, 1.0)
+    m = mixprec.csr(a)
+    x = np.random.default_rng(1).standard_normal(a.shape[0])
+    y = mixprec.spmv(m, x)
+    assert np.allclose(y, a @ x, rtol=0, atol=8 * U64 * (abs(a) @ abs(x)).max())
+    a.data[0] *= 2.0  # the wrapped values are SciPy's own
+    assert mixprec.spmv(m, x)[0] != y[0]
+
+
+def test_bad_csr_structure_is_refused_naming_it():
+    with pytest.raises(mixprec.Error, match="column") as e:
+        mixprec.CsrMatrix(np.array([0, 1, 2], np.int32), np.array([0, 5], np.int32), np.ones(2), (2, 2))
+    assert e.value.status == "invalid_argument"
+
+
+def test_matrix_market_file_solved():
+    a = mixprec.CsrMatrix.read(os.path.join(DATA, "scipy", "convection_diffusion_2d_scipy.mtx"))
+    assert a.shape == (900, 900)
+    b = np.ones(900)
+    x, rep = mixprec.solve(a, b, method="gmres", preconditioner="jacobi")
+    assert rep.converged
+
+
+# ---- bit-identical to the C API ------------------------------------------------------------
+
+def c_api():
+    path = os.environ.get("MIXPREC_LIBRARY")
+    if not path:
+        pytest.skip("MIXPREC_LIBRARY not set")
+    lib = ctypes.CDLL(path)
+    lib.mixprec_last_error.restype = ctypes.c_char_p
+    return lib
+
+
+def check(lib, status):
+    assert status == 0, lib.mixprec_last_error().decode()
+
+
+def c_wrap(lib, ctx, arr, dtype_code):
+    shape = (ctypes.c_int64 * arr.ndim)(*arr.shape)
+    handle = ctypes.c_void_p()
+    check(lib, lib.mixprec_array_wrap(ctx, arr.ctypes.data_as(ctypes.c_void_p), dtype_code, arr.ndim, shape, None,
+                                      ctypes.byref(handle)))
+    return handle
+
+
+def test_cg_and_int8_gemm_give_the_c_apis_bits():
+    lib = c_api()
+    ctx = ctypes.c_void_p()
+    check(lib, lib.mixprec_context_create_cpu(0, ctypes.byref(ctx)))
+    path = os.path.join(DATA, "scipy", "anisotropic_2d_scipy.mtx").encode()
+    # CG with Jacobi on the SciPy-made system.
+    a = mixprec.CsrMatrix.read(path.decode())
+    b = np.cos(np.arange(a.shape[0]))
+    x_py, _ = mixprec.solve(a, b, method="cg", preconditioner="jacobi")
+    csr, op, pc, rep = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+    check(lib, lib.mixprec_csr_read_matrix_market(ctx, path, 0, ctypes.byref(csr)))
+    check(lib, lib.mixprec_operator_from_csr(csr, 0, ctypes.byref(op)))
+    check(lib, lib.mixprec_preconditioner_create(op, 0, 0, ctypes.byref(pc)))
+
+    class SolveOptions(ctypes.Structure):
+        _fields_ = [("struct_size", ctypes.c_size_t), ("rel_tol", ctypes.c_double), ("abs_tol", ctypes.c_double),
+                    ("max_iterations", ctypes.c_int), ("stagnation_window", ctypes.c_int),
+                    ("stagnation_factor", ctypes.c_double), ("restart", ctypes.c_int), ("ortho", ctypes.c_int),
+                    ("preconditioner", ctypes.c_void_p), ("record_history", ctypes.c_int),
+                    ("lambda_min", ctypes.c_double), ("lambda_max", ctypes.c_double)]
+
+    opts = SolveOptions()
+    lib.mixprec_solve_options_init(ctypes.byref(opts))
+    opts.preconditioner = pc
+    x_c = np.zeros_like(b)
+    hb, hx = c_wrap(lib, ctx, b, 0), c_wrap(lib, ctx, x_c, 0)
+    check(lib, lib.mixprec_solve(0, op, hb, hx, ctypes.byref(opts), ctypes.byref(rep)))
+    assert np.array_equal(x_py, x_c)
+    # u8 x s8 -> s32 with a zero point, plain and packed.
+    rng = np.random.default_rng(2)
+    a8 = rng.integers(0, 256, size=(9, 130), dtype=np.uint8)
+    b8 = rng.integers(-127, 128, size=(130, 40), dtype=np.int8)
+    c_py = mixprec.gemm(a8, b8, a_zero_point=128)
+    c_packed = mixprec.gemm(a8, mixprec.PackedMatrix(b8), a_zero_point=128)
+    exact = (a8.astype(np.int64) - 128) @ b8.astype(np.int64)
+    assert np.array_equal(c_py, exact) and np.array_equal(c_packed, exact)
+
+    class GemmOptions(ctypes.Structure):
+        _fields_ = [("struct_size", ctypes.c_size_t), ("scale", ctypes.c_void_p), ("bias", ctypes.c_void_p),
+                    ("act", ctypes.c_int), ("residual", ctypes.c_void_p), ("out_scale", ctypes.c_float),
+                    ("out_zero_point", ctypes.c_int32), ("a_zero_point", ctypes.c_int32),
+                    ("b_zero_point", ctypes.c_int32), ("f16_allow_bf16_inputs", ctypes.c_int)]
+
+    go = GemmOptions()
+    lib.mixprec_gemm_options_init(ctypes.byref(go))
+    go.a_zero_point = 128
+    c_c = np.zeros((9, 40), np.int32)
+    ha, hb8, hc = c_wrap(lib, ctx, a8, 5), c_wrap(lib, ctx, b8, 4), c_wrap(lib, ctx, c_c, 6)
+    lib.mixprec_gemm.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_double, ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_double, ctypes.c_void_p, ctypes.c_void_p]
+    check(lib, lib.mixprec_gemm(0, 0, 1.0, ha, hb8, 0.0, hc, ctypes.byref(go)))
+    assert np.array_equal(c_c, c_py)
+    for h in (hb, hx, ha, hb8, hc):
+        lib.mixprec_array_destroy(h)
+    lib.mixprec_report_destroy(rep)
+    lib.mixprec_preconditioner_destroy(pc)
+    lib.mixprec_operator_destroy(op)
+    lib.mixprec_csr_destroy(csr)
+    lib.mixprec_context_destroy(ctx)
+
+
+# ---- arrays, bf16, DLPack ---------------------------------------------------------------------
+
+def test_bf16_conversion_rounds_to_nearest_even_like_numpy_bits():
+    x = np.random.default_rng(3).standard_normal(1000).astype(np.float32)
+    b = mixprec.to_bf16(x)
+    assert isinstance(b, mixprec.bf16)
+    assert np.array_equal(b.bits, bf16_bits(x))
+    back = mixprec.from_bf16(b)
+    assert np.all(np.abs(back - x) <= np.abs(x) * 2.0 ** -8)
+
+
+def test_blas1_in_place_on_numpy_memory():
+    x = np.arange(10, dtype=np.float32)
+    y = np.ones(10, dtype=np.float32)
+    mixprec.axpy(2.0, x, y)
+    assert np.array_equal(y, 2 * np.arange(10) + 1)
+    assert mixprec.dot(x, y, accumulation="f64") == float(np.dot(x.astype(np.float64), y))
+    strided = np.arange(20, dtype=np.float64)[::2]
+    assert mixprec.nrm2(strided) == pytest.approx(np.linalg.norm(strided), rel=4 * U64)
+
+
+def test_errors_name_the_problem_and_leave_outputs_untouched():
+    x, y = np.ones(4, np.float32), np.full(5, 7, np.float32)
+    with pytest.raises(mixprec.Error) as e:
+        mixprec.axpy(1.0, x, y)
+    assert e.value.status == "shape_mismatch"
+    assert np.all(y == 7)
+    ro = np.ones(4, np.float32)
+    ro.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        mixprec.scal(2.0, ro)
+    with pytest.raises(TypeError, match="complex"):
+        mixprec.nrm2(np.ones(3, np.complex128))
+
+
+def test_dlpack_round_trip_shares_memory():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = mixprec.from_dlpack(a)
+    assert t.shape == [2, 3] and t.dtype == "f32" and t.device == "cpu"
+    mixprec.scal(2.0, t)  # writes NumPy's memory
+    assert np.array_equal(a, 2 * np.arange(6).reshape(2, 3))
+    e = mixprec.empty([4], "f64")
+    host = np.asarray(e)  # the buffer protocol: writable, no copy
+    host[:] = [3, 4, 0, 0]
+    assert mixprec.nrm2(e) == 5.0
+    exported = np.from_dlpack(e)  # (NumPy marks what it imports by DLPack read-only)
+    assert np.shares_memory(exported, host) and exported[1] == 4
+
+
+def test_torch_tensors_pass_through_dlpack():
+    torch = pytest.importorskip("torch")
+    t = torch.arange(8, dtype=torch.float32)
+    mixprec.scal(0.5, mixprec.from_dlpack(t))
+    assert torch.equal(t, torch.arange(8, dtype=torch.float32) / 2)
+
+
+# ---- GEMM, quantization, layers -------------------------------------------------------------
+
+def test_float_gemm_with_epilogue_within_its_bound():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((20, 300)).astype(np.float32), rng.standard_normal((300, 30)).astype(np.float32)
+    bias = rng.standard_normal(30).astype(np.float32)
+    c = mixprec.gemm(a, b, bias=bias, activation="relu")
+    exact = a.astype(np.float64) @ b.astype(np.float64) + bias
+    bound = 301 * U32 * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)) + np.abs(bias))
+    assert np.all(np.abs(c - np.maximum(exact, 0)) <= bound)
+
+
+def test_per_channel_quantization_round_trip():
+    w = np.random.default_rng(5).standard_normal((64, 16)).astype(np.float32) * np.arange(1, 17, dtype=np.float32)
+    q, p = mixprec.quantize(w, granularity="per_channel", axis=1)
+    assert q.dtype == np.int8 and p.scale.shape == (16,)
+    back = mixprec.dequantize(q, p)
+    assert np.all(np.abs(back - w) <= p.scale / 2 * (1 + 4 * U32))
+
+
+def test_q8_0_blocks_are_ggufs_bytes():
+    w = np.random.default_rng(6).standard_normal((4, 64)).astype(np.float32)
+    m = mixprec.BlockMatrix(w, "q8_0")
+    raw = m.tobytes()
+    assert len(raw) == 4 * 2 * 34
+    # Block 0: an f16 scale max|w| / 127, then 32 int8 round(w / d).
+    d = np.frombuffer(raw[:2], np.float16)[0]
+    assert d == np.float16(np.abs(w[0, :32]).max() / 127)
+    assert np.array_equal(np.frombuffer(raw[2:34], np.int8), np.round(w[0, :32] / np.float32(d)).astype(np.int8))
+    same = mixprec.BlockMatrix.from_bytes(raw, 4, 64, "q8_0")
+    assert np.array_equal(same.dequantize(), m.dequantize())
+
+
+def test_softmax_and_rms_norm_in_f16_and_bf16_within_their_bounds():
+    rng = np.random.default_rng(7)
+    x = (4 * rng.standard_normal((5, 64))).astype(np.float16)
+    y = mixprec.softmax(x)
+    z = x.astype(np.float64)
+    ref = np.exp(z - z.max(1, keepdims=True))
+    ref /= ref.sum(1, keepdims=True)
+    zmax = np.abs(z).max(1, keepdims=True)
+    bound = (2.0 ** -11 + (64 + 8 + 2 * np.abs(z) + 6 * zmax) * U32) * ref + 2.0 ** -25
+    assert np.all(np.abs(y.astype(np.float64) - ref) <= bound)
+    g = rng.uniform(0.5, 1.5, 64).astype(np.float32)
+    xb = mixprec.to_bf16(rng.standard_normal((3, 64)).astype(np.float32))
+    yb = mixprec.from_bf16(mixprec.rms_norm(xb, g), "f64")
+    xv = mixprec.from_bf16(xb, "f64")
+    ref = xv / np.sqrt((xv ** 2).mean(1, keepdims=True) + 1e-6) * g
+    assert np.all(np.abs(yb - ref) <= (2.0 ** -8 + 40 * U32) * np.abs(ref))
+
+
+def test_decode_attention_over_a_kv_cache():
+    rng = np.random.default_rng(8)
+    L, d = 7, 16
+    k, v = rng.standard_normal((L, d)).astype(np.float32), rng.standard_normal((L, d)).astype(np.float32)
+    q = rng.standard_normal((1, 2 * d)).astype(np.float32)
+    cache = mixprec.KVCache(32, 1, d)
+    cache.append(k, v)
+    out = mixprec.attention(q, cache)
+    for h in range(2):
+        s = k.astype(np.float64) @ q[0, h * d:(h + 1) * d] / np.sqrt(d)
+        p = np.exp(s - s.max())
+        ref = (p / p.sum()) @ v
+        assert np.allclose(out[0, h * d:(h + 1) * d], ref, rtol=0, atol=1e-5)
+
+
+def test_cross_entropy_and_an_adamw_step():
+    rng = np.random.default_rng(9)
+    logits = (3 * rng.standard_normal((4, 10))).astype(np.float32)
+    labels = np.array([1, -100, 3, 9], np.int32)
+    loss, grad = mixprec.cross_entropy(logits, labels)
+    z = logits.astype(np.float64)
+    lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
+    keep = labels != -100
+    assert loss == pytest.approx((lse[keep] - z[keep, labels[keep]]).mean(), rel=1e-6)
+    assert np.all(grad[1] == 0)
+    w = rng.standard_normal(50).astype(np.float32)
+    g = rng.standard_normal(50).astype(np.float32)
+    # The first step: m_hat = g, sqrt(v_hat) = |g|.
+    ref = w.astype(np.float64) * (1 - 1e-3 * 0.01) - 1e-3 * g / (np.abs(g) + 1e-8)
+    mixprec.AdamW().step([(w, None, g)])
+    assert np.all(np.abs(w - ref) <= U32 * (2 * np.abs(ref) + 10 * 1e-3))
+
+
+def test_dense_mixed_precision_solve():
+    rng = np.random.default_rng(10)
+    n = 120
+    a = rng.uniform(-0.5, 0.5, (n, n))
+    a[np.diag_indices(n)] = np.abs(a).sum(1)
+    b = rng.standard_normal(n)
+    x, rep = mixprec.gesv_ir(a, b, factorization="bf16", gmres=True)
+    assert rep.converged and "bf16" in rep.path
+    backward = np.abs(b - a @ x).max() / (np.abs(a).sum(1).max() * np.abs(x).max() + np.abs(b).max())
+    assert backward <= 16 * n * U64
+    assert rep.backward_error <= 16 * n * U64
+
+
+def test_heat_steps_match_numpy():
+    u = np.random.default_rng(11).standard_normal((10, 12))
+    got = mixprec.heat_steps(u, 0.2, 3)
+    ref = u.copy()
+    for _ in range(3):
+        p = np.pad(ref, 1)
+        ref = ref + 0.2 * (p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * ref)
+    assert np.allclose(got, ref, rtol=0, atol=1e-14)
