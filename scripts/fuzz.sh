@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Fuzzes the Matrix Market reader, CSR construction and SpMV with libFuzzer, the whole
-# library built by clang under AddressSanitizer and UndefinedBehaviorSanitizer.
-# Usage: scripts/fuzz.sh [seconds, default 600]   (build: build-fuzz/, override BUILD_DIR)
-# Any crash, timeout, leak or sanitizer report stops the run with a non-zero status and
-# leaves the input as build-fuzz/crash-* (or timeout-*, oom-*): add it to
-# tests/data/matrix_market/ with a test once fixed.
+# Fuzzes the parsers and validators with libFuzzer, the whole library built by clang under
+# AddressSanitizer and UndefinedBehaviorSanitizer: the Matrix Market reader (+ CSR + SpMV),
+# caller-built CSR arrays (+ DIA), GGUF block bytes, and the C API's entry points.
+# Usage: scripts/fuzz.sh [seconds per harness, default 600] [harness ...]
+#   (harnesses: matrix_market csr_dia block_quant capi; build: build-fuzz/, override BUILD_DIR)
+# Each run starts from the checked-in inputs (tests/data/matrix_market, tests/data/fuzz/<h>)
+# and prints its executions. Any crash, timeout, leak or sanitizer report stops it with a
+# non-zero status and leaves the input as build-fuzz/crash-* (or timeout-*, oom-*): once
+# fixed, add it to tests/data/fuzz/<harness>/, where ctest replays it (fuzz_replay_*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
+shift || true
+harnesses=("$@")
+((${#harnesses[@]})) || harnesses=(matrix_market csr_dia block_quant capi)
 build="${BUILD_DIR:-build-fuzz}"
 packages=(clang libclang-rt-14-dev cmake libomp-14-dev)
 missing=()
@@ -23,15 +29,21 @@ fi
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=OFF \
   -DMIXPREC_BUILD_FUZZ=ON -DMIXPREC_BUILD_TESTS=OFF -DMIXPREC_BUILD_BENCH=OFF -DMIXPREC_BUILD_EXAMPLES=OFF \
-  -DMIXPREC_CUDA=OFF -DCMAKE_CXX_FLAGS="$sanitize -fsanitize=fuzzer-no-link" \
-  -DCMAKE_EXE_LINKER_FLAGS="$sanitize"
-cmake --build "$build" -j2 --target fuzz_matrix_market
-# The corpus starts from the checked-in hostile files and grows in the build directory.
-corpus="$build/corpus_matrix_market"
-mkdir -p "$corpus"
-cp tests/data/matrix_market/*.mtx "$corpus/"
+  -DMIXPREC_CUDA=OFF -DMIXPREC_PYTHON=OFF -DCMAKE_CXX_FLAGS="$sanitize -fsanitize=fuzzer-no-link" \
+  -DCMAKE_C_FLAGS="$sanitize" -DCMAKE_EXE_LINKER_FLAGS="$sanitize" > /dev/null
+targets=()
+for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
+cmake --build "$build" -j2 --target "${targets[@]}"
 cd "$build"
-# One thread per run: the harness checks the reader, not the threading runtime.
-OMP_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1 ./fuzz/fuzz_matrix_market "corpus_matrix_market" \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=4096 \
-  -print_final_stats=1
+for h in "${harnesses[@]}"; do
+  corpus="corpus_$h"
+  mkdir -p "$corpus"
+  [[ "$h" == matrix_market ]] && cp ../tests/data/matrix_market/*.mtx "$corpus/"
+  [[ -d "../tests/data/fuzz/$h" ]] && cp ../tests/data/fuzz/"$h"/* "$corpus/" 2>/dev/null || true
+  # One thread per run: the harnesses check parsers and validators, not the threading runtime.
+  OMP_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1 ./fuzz/"fuzz_$h" "$corpus" -max_total_time="$seconds" \
+    -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=4096 -print_final_stats=1 2> "fuzz_$h.log" ||
+    { tail -40 "fuzz_$h.log"; echo "fuzz_$h: FAILED (input left in $build)"; exit 1; }
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "fuzz_$h.log" | grep -o '[0-9]*$')
+  echo "fuzz_$h: ${runs:-?} executions in ${seconds} s, no crash, hang, leak or sanitizer report"
+done

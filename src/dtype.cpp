@@ -1,6 +1,8 @@
 // Run-time dtype names, and the checks behind typed access to views.
 #include "mixprec/dtype.hpp"
 
+#include <cstdint>
+
 #include "internal/error_macros.hpp"
 #include "mixprec/view.hpp"
 
@@ -26,10 +28,26 @@ void check_view_args(const void* data, int rank, const std::int64_t* shape, cons
     MIXPREC_THROW(invalid_argument, "make_view", "rank ", rank, " is outside 1..", max_rank);
   if (strides && int(n_strides) != rank)
     MIXPREC_THROW(invalid_argument, "make_view", n_strides, " strides given for rank ", rank);
-  std::int64_t size = 1;
+  bool empty = false;
   for (int d = 0; d < rank; ++d) {
     if (shape[d] < 0) MIXPREC_THROW(invalid_argument, "make_view", "extent ", d, " is ", shape[d], ", a negative size");
+    empty = empty || shape[d] == 0;
+  }
+  // The element count and the farthest element's offset must fit in 64 bits: kernels
+  // compute both, and no memory is that large (a caller's sizes from a file or a header can be).
+  constexpr std::int64_t limit = std::int64_t(1) << 62;
+  std::int64_t size = empty ? 0 : 1, reach = 0;
+  for (int d = 0; d < rank && !empty; ++d) {
+    if (size > limit / shape[d])
+      MIXPREC_THROW(invalid_argument, "make_view", "the extents' product passes 2^62 elements at extent ", d, " (",
+                    shape[d], ")");
     size *= shape[d];
+    const std::int64_t s = strides ? strides[d] : 0;
+    const std::int64_t step = s == INT64_MIN ? limit : (s < 0 ? -s : s);
+    if (step > 0 && (step > limit || shape[d] - 1 > (limit - reach) / step))
+      MIXPREC_THROW(invalid_argument, "make_view", "stride ", s, " over extent ", shape[d], " at dimension ", d,
+                    " reaches past 2^62 elements");
+    reach += step * (shape[d] - 1);
   }
   if (size > 0 && data == nullptr)
     MIXPREC_THROW(invalid_argument, "make_view", "data is null for a view of ", size, " elements");

@@ -1,6 +1,7 @@
 // GGUF block formats: quantizing weights row by row (src/internal/block_format.hpp, the
 // formats' reference rule), dequantizing, and the checks before the block matmul kernel runs.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -71,7 +72,11 @@ block_matrix block_matrix::from_bytes(const void* data, std::size_t bytes, std::
   constexpr const char* op = "block_matrix::from_bytes";
   if (rows < 0 || cols < 0) MIXPREC_THROW(invalid_argument, op, "negative shape ", rows, " x ", cols);
   check_cols(op, cols);
-  const std::size_t want = std::size_t(rows * (cols / block_values)) * block_bytes(f);
+  // rows x blocks x block bytes must not overflow before it is compared with the bytes given.
+  const std::size_t blocks_per_row = std::size_t(cols / block_values), per_block = block_bytes(f);
+  if (rows > 0 && blocks_per_row > 0 && std::size_t(rows) > SIZE_MAX / per_block / blocks_per_row)
+    MIXPREC_THROW(invalid_argument, op, rows, " x ", cols, " in ", name_of(f), " takes more bytes than memory holds");
+  const std::size_t want = std::size_t(rows) * blocks_per_row * per_block;
   if (bytes != want)
     MIXPREC_THROW(shape_mismatch, op, rows, " x ", cols, " in ", name_of(f), " takes ", want, " bytes, not ", bytes);
   if (want > 0 && !data) MIXPREC_THROW(invalid_argument, op, "data is null");

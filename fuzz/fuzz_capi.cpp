@@ -1,0 +1,172 @@
+// libFuzzer harness: the C API's entry points that parse caller data, with every argument
+// taken from the input: array shapes and strides, CSR arrays (i32 or i64 indices, f32 or
+// f64 values, with and without the structure check's opt-out withheld), coordinate
+// triplets, GGUF block bytes, quantization schemes, dtype and policy names, enum values and
+// options structs of the wrong size. Each call must succeed or fail with a status and a
+// message; a crash, a leak or a sanitizer report is a defect.
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fuzz_input.hpp"
+#include "mixprec/mixprec.h"
+
+namespace {
+
+void must_explain(mixprec_status s) {
+  if (s != MIXPREC_SUCCESS && mixprec_last_error()[0] == '\0') std::abort();  // a failure names its cause
+}
+
+void arrays(fuzz::input& in, mixprec_context ctx) {
+  static double memory[256];
+  const int rank = int(in.below(6));
+  std::int64_t shape[4], strides[4];
+  for (int d = 0; d < 4; ++d) shape[d] = in.take<std::int64_t>(), strides[d] = in.take<std::int64_t>();
+  mixprec_array a = nullptr;
+  const bool with_strides = in.take<std::uint8_t>() & 1;
+  must_explain(
+      mixprec_array_wrap(ctx, memory, mixprec_dtype(in.below(9)), rank, shape, with_strides ? strides : nullptr, &a));
+  if (a) {
+    std::int64_t n = 0;
+    must_explain(mixprec_array_size(a, &n));
+  }
+  mixprec_array_destroy(a);
+}
+
+void csr(fuzz::input& in, mixprec_context ctx) {
+  const std::int64_t rows = in.take<std::int8_t>(), cols = in.take<std::int8_t>();
+  const bool wide = in.take<std::uint8_t>() & 1, f32 = in.take<std::uint8_t>() & 1;
+  const std::size_t n_idx = std::size_t(in.below(128));
+  if (rows < 0) return;  // row_ptr must hold rows + 1 entries: the caller's promise, kept below
+  std::vector<std::int64_t> rp64(std::size_t(rows) + 1), ci64(n_idx);
+  for (auto& r : rp64) r = in.take<std::int16_t>();
+  for (auto& c : ci64) c = in.take<std::int16_t>();
+  std::vector<std::int32_t> rp32(rp64.begin(), rp64.end()), ci32(ci64.begin(), ci64.end());
+  std::vector<double> v64(n_idx, 0.25);
+  std::vector<float> v32(n_idx, 0.25f);
+  mixprec_csr a = nullptr;
+  must_explain(mixprec_csr_wrap(ctx, rows, cols, wide ? MIXPREC_INDEX_I64 : MIXPREC_INDEX_I32,
+                                wide ? static_cast<const void*>(rp64.data()) : rp32.data(),
+                                wide ? static_cast<const void*>(ci64.data()) : ci32.data(),
+                                f32 ? MIXPREC_F32 : MIXPREC_F64,
+                                f32 ? static_cast<const void*>(v32.data()) : v64.data(), 0, &a));
+  if (!a) return;
+  std::int64_t nnz = 0;
+  must_explain(mixprec_csr_info(a, nullptr, nullptr, &nnz, nullptr));
+  if (std::size_t(nnz) > n_idx) std::abort();  // a wrapped matrix must lie inside its arrays
+  std::vector<float> x(std::size_t(cols > 0 ? cols : 0), 1.0f), y(std::size_t(rows), 0.0f);
+  mixprec_array ax = nullptr, ay = nullptr;
+  std::int64_t nx = cols, ny = rows;
+  if (mixprec_array_wrap(ctx, x.data(), MIXPREC_F32, 1, &nx, nullptr, &ax) == MIXPREC_SUCCESS &&
+      mixprec_array_wrap(ctx, y.data(), MIXPREC_F32, 1, &ny, nullptr, &ay) == MIXPREC_SUCCESS)
+    must_explain(mixprec_csr_spmv(1.0, a, ax, 0.0, ay, mixprec_accumulation(in.below(4))));
+  mixprec_operator op = nullptr;
+  if (mixprec_operator_from_csr(a, MIXPREC_ACC_STANDARD, &op) == MIXPREC_SUCCESS) {
+    mixprec_preconditioner pc = nullptr;
+    must_explain(mixprec_preconditioner_create(op, mixprec_preconditioner_kind(in.below(6)), MIXPREC_F64, &pc));
+    mixprec_preconditioner_destroy(pc);
+  }
+  mixprec_operator_destroy(op);
+  mixprec_array_destroy(ax);
+  mixprec_array_destroy(ay);
+  mixprec_csr_destroy(a);
+}
+
+void coo(fuzz::input& in, mixprec_context ctx) {
+  const std::int64_t rows = in.take<std::int16_t>(), cols = in.take<std::int16_t>();
+  const std::int64_t nnz = in.below(64);
+  std::vector<std::int64_t> r(static_cast<std::size_t>(nnz)), c(static_cast<std::size_t>(nnz));
+  std::vector<double> v(static_cast<std::size_t>(nnz));
+  for (std::int64_t k = 0; k < nnz; ++k)
+    r[std::size_t(k)] = in.take<std::int64_t>() % 300, c[std::size_t(k)] = in.take<std::int64_t>() % 300,
+    v[std::size_t(k)] = in.take<double>();
+  const auto value_type = mixprec_dtype(in.below(8));
+  const auto index = mixprec_index_type(in.below(3));
+  mixprec_csr a = nullptr;
+  must_explain(mixprec_csr_from_coo(ctx, rows, cols, nnz, r.data(), c.data(), v.data(), value_type, index, &a));
+  if (a) {
+    mixprec_dia d = nullptr;
+    must_explain(mixprec_dia_from_csr(a, double(in.below(5)), &d));
+    mixprec_dia_destroy(d);
+  }
+  mixprec_csr_destroy(a);
+}
+
+void blocks_and_quantization(fuzz::input& in) {
+  const std::int64_t rows = in.take<std::int64_t>(), cols = in.take<std::int64_t>();
+  const std::vector<std::uint8_t> bytes = in.bytes(std::size_t(in.below(200)));
+  mixprec_block_matrix w = nullptr;
+  const auto format = mixprec_block_format(in.below(3));
+  must_explain(mixprec_block_matrix_from_bytes(bytes.data(), bytes.size(), rows, cols, format, &w));
+  mixprec_block_matrix_destroy(w);
+  mixprec_quant_scheme s;
+  mixprec_quant_scheme_init(&s);
+  s.target = mixprec_dtype(in.below(8));
+  s.symmetric = in.take<std::uint8_t>() & 1;
+  s.granularity = mixprec_quant_granularity(in.below(4));
+  s.axis = int(in.take<std::int8_t>());
+  s.group_size = int(in.take<std::int16_t>());
+  mixprec_quant_params p = nullptr;
+  const std::int64_t q_rows = in.take<std::int8_t>(), q_cols = in.take<std::int8_t>();  // (in this order)
+  must_explain(mixprec_quant_params_create(q_rows, q_cols, &s, &p));
+  mixprec_quant_params_destroy(p);
+}
+
+void names_and_options(fuzz::input& in, mixprec_context ctx) {
+  const std::vector<std::uint8_t> raw = in.bytes(std::size_t(in.below(24)));
+  const std::string name(raw.begin(), raw.end());
+  mixprec_dtype t = MIXPREC_F64, k = MIXPREC_F64;
+  must_explain(mixprec_dtype_parse(name.c_str(), &t));
+  must_explain(mixprec_policy_parse(name.c_str(), &t, &k));
+  // An options struct whose size field is whatever the input says.
+  mixprec_solve_options o;
+  mixprec_solve_options_init(&o);
+  if (in.take<std::uint8_t>() & 1) o.struct_size = in.take<std::uint16_t>();
+  o.ortho = mixprec_orthogonalization(in.below(3));
+  mixprec_csr a = nullptr;
+  mixprec_operator op = nullptr;
+  mixprec_report rep = nullptr;
+  if (mixprec_csr_poisson_2d(3, &a) == MIXPREC_SUCCESS &&
+      mixprec_operator_from_csr(a, MIXPREC_ACC_STANDARD, &op) == MIXPREC_SUCCESS) {
+    double b[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, x[9] = {};
+    std::int64_t n = 9;
+    mixprec_array ab = nullptr, ax = nullptr;
+    mixprec_array_wrap(ctx, b, MIXPREC_F64, 1, &n, nullptr, &ab);
+    mixprec_array_wrap(ctx, x, MIXPREC_F64, 1, &n, nullptr, &ax);
+    must_explain(mixprec_solve(mixprec_method(in.below(6)), op, ab, ax, &o, &rep));
+    mixprec_array_destroy(ab);
+    mixprec_array_destroy(ax);
+  }
+  mixprec_report_destroy(rep);
+  mixprec_operator_destroy(op);
+  mixprec_csr_destroy(a);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static mixprec_context ctx = [] {
+    mixprec_context c = nullptr;
+    if (mixprec_context_create_cpu(1, &c) != MIXPREC_SUCCESS) std::abort();
+    return c;
+  }();
+  fuzz::input in(data, size);
+  switch (in.below(5)) {
+    case 0:
+      arrays(in, ctx);
+      break;
+    case 1:
+      csr(in, ctx);
+      break;
+    case 2:
+      coo(in, ctx);
+      break;
+    case 3:
+      blocks_and_quantization(in);
+      break;
+    default:
+      names_and_options(in, ctx);
+  }
+  return 0;
+}

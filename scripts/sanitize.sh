@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the library and its tests with clang under a sanitizer and runs them.
+# Usage: scripts/sanitize.sh address|thread [ctest -R regex]
+#   address: AddressSanitizer + UndefinedBehaviorSanitizer (leaks included), every C/C++
+#            test (the Python bindings and the install check, built without the
+#            sanitizer, are left out); build-asan/.
+#   thread:  ThreadSanitizer over the threaded kernels and solvers (the kernel suites, the
+#            solver suites, the C API tests), OpenMP from LLVM's libomp with its Archer tool
+#            so that TSan understands OpenMP's barriers; build-tsan/.
+# The default regex of each mode is what CI runs; pass one to run another subset.
+# Any report fails the test that caused it (halt_on_error), so ctest's status is the verdict.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:?usage: scripts/sanitize.sh address|thread [ctest regex]}"
+packages=(clang libclang-rt-14-dev libomp-14-dev cmake libgtest-dev libeigen3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+case "$mode" in
+  address)
+    build="${BUILD_DIR:-build-asan}"
+    flags="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    regex="${2:-.}"
+    exclude="python_bindings|install_and_consume"
+    export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    ;;
+  thread)
+    build="${BUILD_DIR:-build-tsan}"
+    flags="-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
+    regex="${2:-tests_kernels|tests_isa_avx512$|capi}"
+    exclude="python_bindings|install_and_consume"
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
+    ;;
+  *)
+    echo "mode must be address or thread" >&2
+    exit 2
+    ;;
+esac
+CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="$flags" \
+  -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" \
+  -DMIXPREC_BUILD_BENCH=OFF -DMIXPREC_BUILD_EXAMPLES=OFF -DMIXPREC_CUDA=OFF -DMIXPREC_PYTHON=OFF > /dev/null
+cmake --build "$build" -j2
+cd "$build"
+OMP_NUM_THREADS=2 ctest -j2 --output-on-failure -R "$regex" -E "$exclude"
