@@ -4,6 +4,7 @@
 // triplets, GGUF block bytes, quantization schemes, dtype and policy names, enum values and
 // options structs of the wrong size. Each call must succeed or fail with a status and a
 // message; a crash, a leak or a sanitizer report is a defect.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -42,9 +43,12 @@ void csr(fuzz::input& in, mixprec_context ctx) {
   std::vector<std::int64_t> rp64(std::size_t(rows) + 1), ci64(n_idx);
   for (auto& r : rp64) r = in.take<std::int16_t>();
   for (auto& c : ci64) c = in.take<std::int16_t>();
+  // The caller's promise: row_ptr[rows] column indices and values (padded with zeros here).
+  const std::size_t promised = std::size_t(std::max<std::int64_t>(rp64.back(), 0));
+  if (promised > ci64.size()) ci64.resize(promised, 0);
   std::vector<std::int32_t> rp32(rp64.begin(), rp64.end()), ci32(ci64.begin(), ci64.end());
-  std::vector<double> v64(n_idx, 0.25);
-  std::vector<float> v32(n_idx, 0.25f);
+  std::vector<double> v64(ci64.size(), 0.25);
+  std::vector<float> v32(ci64.size(), 0.25f);
   mixprec_csr a = nullptr;
   must_explain(mixprec_csr_wrap(ctx, rows, cols, wide ? MIXPREC_INDEX_I64 : MIXPREC_INDEX_I32,
                                 wide ? static_cast<const void*>(rp64.data()) : rp32.data(),
@@ -54,7 +58,7 @@ void csr(fuzz::input& in, mixprec_context ctx) {
   if (!a) return;
   std::int64_t nnz = 0;
   must_explain(mixprec_csr_info(a, nullptr, nullptr, &nnz, nullptr));
-  if (std::size_t(nnz) > n_idx) std::abort();  // a wrapped matrix must lie inside its arrays
+  if (std::size_t(nnz) > ci64.size()) std::abort();  // a wrapped matrix must lie inside its arrays
   std::vector<float> x(std::size_t(cols > 0 ? cols : 0), 1.0f), y(std::size_t(rows), 0.0f);
   mixprec_array ax = nullptr, ay = nullptr;
   std::int64_t nx = cols, ny = rows;

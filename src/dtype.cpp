@@ -34,14 +34,18 @@ void check_view_args(const void* data, int rank, const std::int64_t* shape, cons
     empty = empty || shape[d] == 0;
   }
   // The element count and the farthest element's offset must fit in 64 bits: kernels
-  // compute both, and no memory is that large (a caller's sizes from a file or a header can be).
+  // compute both, and no memory is that large (a caller's sizes from a file or a header can
+  // be). The product of the nonzero extents is bounded too, so that size() cannot overflow
+  // on its way to a zero extent.
   constexpr std::int64_t limit = std::int64_t(1) << 62;
-  std::int64_t size = empty ? 0 : 1, reach = 0;
-  for (int d = 0; d < rank && !empty; ++d) {
-    if (size > limit / shape[d])
+  std::int64_t product = 1, reach = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (shape[d] == 0) continue;
+    if (product > limit / shape[d])
       MIXPREC_THROW(invalid_argument, "make_view", "the extents' product passes 2^62 elements at extent ", d, " (",
                     shape[d], ")");
-    size *= shape[d];
+    product *= shape[d];
+    if (empty) continue;
     const std::int64_t s = strides ? strides[d] : 0;
     const std::int64_t step = s == INT64_MIN ? limit : (s < 0 ? -s : s);
     if (step > 0 && (step > limit || shape[d] - 1 > (limit - reach) / step))
@@ -49,6 +53,7 @@ void check_view_args(const void* data, int rank, const std::int64_t* shape, cons
                     " reaches past 2^62 elements");
     reach += step * (shape[d] - 1);
   }
+  const std::int64_t size = empty ? 0 : product;
   if (size > 0 && data == nullptr)
     MIXPREC_THROW(invalid_argument, "make_view", "data is null for a view of ", size, " elements");
 }

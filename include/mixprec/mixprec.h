@@ -68,7 +68,8 @@ typedef enum mixprec_status {
   MIXPREC_OUT_OF_MEMORY,
   MIXPREC_NUMERICAL_BREAKDOWN, /* the computation cannot go on (overflow in low precision, zero pivot) */
   MIXPREC_IO,
-  MIXPREC_INTERNAL
+  MIXPREC_INTERNAL,
+  MIXPREC_STATUS_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_status;
 
 typedef enum mixprec_dtype {
@@ -78,13 +79,15 @@ typedef enum mixprec_dtype {
   MIXPREC_BF16, /* bfloat16 (the top half of an f32), stored as uint16_t */
   MIXPREC_I8,
   MIXPREC_U8,
-  MIXPREC_I32
+  MIXPREC_I32,
+  MIXPREC_DTYPE_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_dtype;
 
 typedef enum mixprec_accumulation {
   MIXPREC_ACC_STANDARD = 0, /* the compute precision: f32 for f32/f16/bf16 data, f64 for f64 */
   MIXPREC_ACC_F64,
-  MIXPREC_ACC_COMPENSATED
+  MIXPREC_ACC_COMPENSATED,
+  MIXPREC_ACCUMULATION_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_accumulation;
 
 /* The message of the last call on this thread that failed ("" if it succeeded). */
@@ -107,7 +110,11 @@ MIXPREC_C_API int mixprec_abi_version(void);
 
 typedef struct mixprec_context_s* mixprec_context;
 
-typedef enum mixprec_backend { MIXPREC_BACKEND_CPU = 0, MIXPREC_BACKEND_CUDA } mixprec_backend;
+typedef enum mixprec_backend {
+  MIXPREC_BACKEND_CPU = 0,
+  MIXPREC_BACKEND_CUDA,
+  MIXPREC_BACKEND_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
+} mixprec_backend;
 
 /* threads 0: the runtime's default (OMP_NUM_THREADS or the core count). */
 MIXPREC_C_API mixprec_status mixprec_context_create_cpu(int threads, mixprec_context* out);
@@ -178,7 +185,11 @@ MIXPREC_C_API mixprec_status mixprec_amax(mixprec_array x, int64_t* out);
 typedef struct mixprec_csr_s* mixprec_csr;
 typedef struct mixprec_dia_s* mixprec_dia;
 
-typedef enum mixprec_index_type { MIXPREC_INDEX_I32 = 0, MIXPREC_INDEX_I64 } mixprec_index_type;
+typedef enum mixprec_index_type {
+  MIXPREC_INDEX_I32 = 0,
+  MIXPREC_INDEX_I64,
+  MIXPREC_INDEX_TYPE_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
+} mixprec_index_type;
 
 /* mixprec_csr_wrap flags. By default the structure is checked once, O(nnz): row pointers
    from 0, non-decreasing, ending at nnz; column indices in [0, cols). A caller who
@@ -228,7 +239,8 @@ typedef struct mixprec_grid_s* mixprec_grid;
 typedef enum mixprec_boundary {
   MIXPREC_DIRICHLET = 0,
   MIXPREC_PERIODIC,
-  MIXPREC_NEUMANN
+  MIXPREC_NEUMANN,
+  MIXPREC_BOUNDARY_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_boundary;
 
 /* A zero-filled grid: dims 2 (nz ignored) or 3, with a halo of `halo` points. */
@@ -284,7 +296,8 @@ typedef enum mixprec_preconditioner_kind {
   MIXPREC_PRECOND_BLOCK_JACOBI, /* adaptive-precision blocks of 8 */
   MIXPREC_PRECOND_SGS,          /* multicolor symmetric Gauss-Seidel */
   MIXPREC_PRECOND_ILU0,
-  MIXPREC_PRECOND_IC0
+  MIXPREC_PRECOND_IC0,
+  MIXPREC_PRECONDITIONER_KIND_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_preconditioner_kind;
 
 /* Built from an operator over a CSR or DIA matrix; storage: the dtype its values are kept
@@ -298,10 +311,15 @@ typedef enum mixprec_method {
   MIXPREC_BICGSTAB,
   MIXPREC_GMRES,
   MIXPREC_FGMRES,
-  MIXPREC_CHEBYSHEV /* bounds from the options, or estimated when both are 0 */
+  MIXPREC_CHEBYSHEV /* bounds from the options, or estimated when both are 0 */,
+  MIXPREC_METHOD_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_method;
 
-typedef enum mixprec_orthogonalization { MIXPREC_ORTHO_MGS = 0, MIXPREC_ORTHO_CGS2 } mixprec_orthogonalization;
+typedef enum mixprec_orthogonalization {
+  MIXPREC_ORTHO_MGS = 0,
+  MIXPREC_ORTHO_CGS2,
+  MIXPREC_ORTHOGONALIZATION_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
+} mixprec_orthogonalization;
 
 typedef struct mixprec_solve_options {
   size_t struct_size; /* set by mixprec_solve_options_init */
@@ -330,7 +348,8 @@ typedef enum mixprec_inner_solver {
   MIXPREC_INNER_BICGSTAB,
   MIXPREC_INNER_GMRES,
   MIXPREC_INNER_FGMRES,
-  MIXPREC_INNER_CG_RELIABLE
+  MIXPREC_INNER_CG_RELIABLE,
+  MIXPREC_INNER_SOLVER_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_inner_solver;
 
 typedef struct mixprec_refine_options {
@@ -358,7 +377,8 @@ typedef enum mixprec_stop_reason {
   MIXPREC_STOP_BREAKDOWN,
   MIXPREC_STOP_NON_FINITE,
   MIXPREC_STOP_BY_CALLBACK,
-  MIXPREC_STOP_INACCURATE
+  MIXPREC_STOP_INACCURATE,
+  MIXPREC_STOP_REASON_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_stop_reason;
 
 MIXPREC_C_API void mixprec_report_destroy(mixprec_report r);
@@ -406,14 +426,19 @@ MIXPREC_C_API mixprec_status mixprec_potrs(mixprec_array l, mixprec_array b);
 
 /* ---- GEMM and quantization (include/mixprec/gemm.hpp, quantize.hpp, block_quant.hpp) --- */
 
-typedef enum mixprec_trans { MIXPREC_NO_TRANS = 0, MIXPREC_TRANS } mixprec_trans;
+typedef enum mixprec_trans {
+  MIXPREC_NO_TRANS = 0,
+  MIXPREC_TRANS,
+  MIXPREC_TRANS_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
+} mixprec_trans;
 
 typedef enum mixprec_activation {
   MIXPREC_ACT_NONE = 0,
   MIXPREC_ACT_RELU,
   MIXPREC_ACT_GELU_ERF,
   MIXPREC_ACT_GELU_TANH,
-  MIXPREC_ACT_SILU
+  MIXPREC_ACT_SILU,
+  MIXPREC_ACTIVATION_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_activation;
 
 typedef struct mixprec_gemm_options {
@@ -448,7 +473,8 @@ MIXPREC_C_API mixprec_status mixprec_gemm_packed(mixprec_trans ta, double alpha,
 typedef enum mixprec_quant_granularity {
   MIXPREC_PER_TENSOR = 0,
   MIXPREC_PER_CHANNEL,
-  MIXPREC_PER_GROUP
+  MIXPREC_PER_GROUP,
+  MIXPREC_QUANT_GRANULARITY_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_quant_granularity;
 
 typedef struct mixprec_quant_scheme {
@@ -478,7 +504,11 @@ MIXPREC_C_API mixprec_status mixprec_quant_params_set(mixprec_quant_params p, in
 MIXPREC_C_API mixprec_status mixprec_quantize(mixprec_array x, mixprec_quant_params p, mixprec_array q);
 MIXPREC_C_API mixprec_status mixprec_dequantize(mixprec_array q, mixprec_quant_params p, mixprec_array x);
 
-typedef enum mixprec_block_format { MIXPREC_Q8_0 = 0, MIXPREC_Q4_0 } mixprec_block_format;
+typedef enum mixprec_block_format {
+  MIXPREC_Q8_0 = 0,
+  MIXPREC_Q4_0,
+  MIXPREC_BLOCK_FORMAT_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
+} mixprec_block_format;
 typedef struct mixprec_block_matrix_s* mixprec_block_matrix;
 
 /* w: rows x cols f32, cols a multiple of 32, quantized row by row (GGUF's layouts). */
@@ -526,7 +556,11 @@ MIXPREC_C_API mixprec_status mixprec_add_rms_norm(mixprec_array x, mixprec_array
                                                   mixprec_array sum, mixprec_array y, double eps,
                                                   mixprec_accumulation acc);
 
-typedef enum mixprec_rope_layout { MIXPREC_ROPE_HALF_SPLIT = 0, MIXPREC_ROPE_ADJACENT } mixprec_rope_layout;
+typedef enum mixprec_rope_layout {
+  MIXPREC_ROPE_HALF_SPLIT = 0,
+  MIXPREC_ROPE_ADJACENT,
+  MIXPREC_ROPE_LAYOUT_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
+} mixprec_rope_layout;
 
 /* Rotates x (tokens x heads * head_dim) in place; positions: i32, one per row. */
 MIXPREC_C_API mixprec_status mixprec_rope(mixprec_array x, int64_t head_dim, mixprec_array positions, double theta,

@@ -68,6 +68,8 @@ boundary_conditions to_boundary(mixprec_boundary kind, double value, const char*
       return boundary_conditions::all(boundary::periodic);
     case MIXPREC_NEUMANN:
       return boundary_conditions::all(boundary::neumann);
+    default:
+      break;
   }
   MIXPREC_THROW(invalid_argument, fn, "kind = ", int(kind), " is not a mixprec_boundary");
 }

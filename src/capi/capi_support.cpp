@@ -111,6 +111,8 @@ accumulation to_accumulation(mixprec_accumulation a, const char* fn) {
       return accumulation::f64;
     case MIXPREC_ACC_COMPENSATED:
       return accumulation::compensated;
+    default:
+      break;
   }
   MIXPREC_THROW(invalid_argument, fn, "accumulation = ", int(a), " is not a mixprec_accumulation");
 }
@@ -127,6 +129,8 @@ activation to_activation(mixprec_activation a, const char* fn) {
       return activation::gelu_tanh;
     case MIXPREC_ACT_SILU:
       return activation::silu;
+    default:
+      break;
   }
   MIXPREC_THROW(invalid_argument, fn, "activation = ", int(a), " is not a mixprec_activation");
 }

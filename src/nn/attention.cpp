@@ -50,7 +50,7 @@ detail::attention_args query_side(const char* op, const rows_view& q, const rows
 void run(const rows_view& q, dtype kv_type, const detail::attention_args& a) {
   const attention_problem problem;
   detail::dispatch<detail::op_id::attention>(
-      *detail::state_of(*q.ctx), kv_type, q.type, &problem, accumulation::standard,
+      *detail::state_of(q.ctx), kv_type, q.type, &problem, accumulation::standard,
       [&](detail::kernel_fn_t<detail::op_id::attention> kernel, const detail::exec_args& ex) { kernel(ex, a); },
       [&] {
         return std::make_pair(detail::cat(name_of(kv_type), "/", name_of(q.type)),
@@ -64,7 +64,7 @@ void attention(const_view qv, const kv_cache& cache, view outv, const attention_
   const char* op = "attention";
   const rows_view q = detail::rows_of(op, "q", qv), out = detail::rows_of(op, "out", outv);
   if (cache.kv_heads() == 0) MIXPREC_THROW(invalid_argument, op, "the cache was default-constructed (no heads)");
-  if (!q.ctx->same_memory(cache.ctx()))
+  if (!q.ctx.same_memory(cache.ctx()))
     MIXPREC_THROW(invalid_argument, op, "q lives in another memory space than the cache");
   detail::attention_args a = query_side(op, q, out, cache.head_dim(), cache.kv_heads(), cache.size(), o);
   a.k = cache.key_data();
@@ -85,7 +85,7 @@ void attention(const_view qv, const_view kv, const_view vv, view outv, std::int6
   if (head_dim < 1) MIXPREC_THROW(invalid_argument, op, "head_dim ", head_dim, " < 1");
   detail::check_same_shape(op, k, v);
   detail::check_together(op, k, v);
-  if (!q.ctx->same_memory(*k.ctx)) MIXPREC_THROW(invalid_argument, op, "q lives in another memory space than k");
+  if (!q.ctx.same_memory(k.ctx)) MIXPREC_THROW(invalid_argument, op, "q lives in another memory space than k");
   detail::check_alias(op, out, k);
   detail::check_alias(op, out, v);
   if (k.cols % head_dim != 0 || k.cols == 0)

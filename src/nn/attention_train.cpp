@@ -41,7 +41,7 @@ attention_shape check_shapes(const char* op, const rows_view& q, const rows_view
                   " keys (the queries are the last tokens)");
   if (!(o.scale >= 0) || !std::isfinite(o.scale))
     MIXPREC_THROW(invalid_argument, op, "scale ", o.scale, "; it must be finite and >= 0 (0: 1/sqrt(head_dim))");
-  if (q.ctx->kind() != backend::cpu) MIXPREC_THROW(unsupported, op, "the unfused attention runs on the CPU");
+  if (q.ctx.kind() != backend::cpu) MIXPREC_THROW(unsupported, op, "the unfused attention runs on the CPU");
   s.scale = o.scale > 0 ? o.scale : 1.0 / std::sqrt(double(head_dim));
   return s;
 }

@@ -56,7 +56,7 @@ void kv_cache::append(const_view k, const_view v) {
   if (kv_heads_ == 0) MIXPREC_THROW(invalid_argument, op, "the cache was default-constructed (no heads)");
   const detail::rows_view kr = detail::rows_of(op, "k", k), vr = detail::rows_of(op, "v", v);
   detail::check_same_shape(op, kr, vr);
-  if (!kr.ctx->same_memory(ctx_) || !vr.ctx->same_memory(ctx_))
+  if (!kr.ctx.same_memory(ctx_) || !vr.ctx.same_memory(ctx_))
     MIXPREC_THROW(invalid_argument, op, "k and v must be in the cache's (CPU) memory");
   const std::int64_t kv_dim = kv_heads_ * head_dim_;
   if (kr.cols != kv_dim)

@@ -25,7 +25,7 @@ const float* weights_of(const char* op, const char* name, const const_view& v, c
   if (v.type() != dtype::f32) MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; it must be f32");
   if (v.size() != x.cols || !v.is_contiguous())
     MIXPREC_THROW(shape_mismatch, op, name, " must be ", x.cols, " contiguous values (one per column), not ", v.size());
-  if (!v.ctx().same_memory(*x.ctx)) MIXPREC_THROW(invalid_argument, op, name, " lives in another memory space than x");
+  if (!v.ctx().same_memory(x.ctx)) MIXPREC_THROW(invalid_argument, op, name, " lives in another memory space than x");
   return static_cast<const float*>(v.data());
 }
 
@@ -35,7 +35,7 @@ template <op_id Op, class Args>
 void run(const rows_view& x, accumulation acc, const Args& args) {
   const detail::nn_problem problem{acc};
   detail::dispatch<Op>(
-      *detail::state_of(*x.ctx), x.type, x.type, &problem, acc,
+      *detail::state_of(x.ctx), x.type, x.type, &problem, acc,
       [&](detail::kernel_fn_t<Op> kernel, const detail::exec_args& ex) { kernel(ex, args); },
       [&] { return std::make_pair(std::string(name_of(x.type)), shape_text(x)); });
 }
@@ -194,7 +194,7 @@ void rope(view xv, std::int64_t head_dim, const_view positions, const rope_optio
     MIXPREC_THROW(invalid_argument, op, "positions must be a dense i32 view (one position per row of x)");
   if (positions.size() != x.rows)
     MIXPREC_THROW(shape_mismatch, op, "x has ", x.rows, " rows but positions has ", positions.size(), " entries");
-  if (!positions.ctx().same_memory(*x.ctx)) MIXPREC_THROW(invalid_argument, op, "positions live in another memory");
+  if (!positions.ctx().same_memory(x.ctx)) MIXPREC_THROW(invalid_argument, op, "positions live in another memory");
   if (x.rows == 0 || x.cols == 0) return;
   const detail::rope_args a{x.rows,
                             x.cols / head_dim,
@@ -222,7 +222,7 @@ void embedding(const_view table, const_view ids, view out, const_view row_scales
   if (ids.size() != y.rows || y.cols != d)
     MIXPREC_THROW(shape_mismatch, op, "out is ", y.rows, " x ", y.cols, "; ", ids.size(), " ids of rows of ", d,
                   " need ", ids.size(), " x ", d);
-  if (!table.ctx().same_memory(*y.ctx) || !ids.ctx().same_memory(*y.ctx) || y.ctx->kind() != backend::cpu)
+  if (!table.ctx().same_memory(y.ctx) || !ids.ctx().same_memory(y.ctx) || y.ctx.kind() != backend::cpu)
     MIXPREC_THROW(unsupported, op, "table, ids and out must all be in CPU memory");
   const float* scales = nullptr;
   if (int8) {

@@ -13,7 +13,7 @@ rows_view rows_of(const char* op, const char* name, const const_view& v) {
   rows_view r;
   r.data = v.data();
   r.type = v.type();
-  r.ctx = &v.ctx();
+  r.ctx = v.ctx();
   r.name = name;
   if (v.rank() == 1) {
     r.rows = 1, r.cols = v.extent(0), r.ld = v.extent(0);
@@ -43,9 +43,9 @@ void check_together(const char* op, const rows_view& a, const rows_view& b) {
   if (a.type != b.type)
     MIXPREC_THROW(invalid_argument, op, a.name, " is ", name_of(a.type), " but ", b.name, " is ", name_of(b.type),
                   "; the operands share one storage dtype");
-  if (!a.ctx->same_memory(*b.ctx))
-    MIXPREC_THROW(invalid_argument, op, a.name, " lives in ", name_of(a.ctx->kind()), ":", a.ctx->device(),
-                  " memory but ", b.name, " in ", name_of(b.ctx->kind()), ":", b.ctx->device(), " memory");
+  if (!a.ctx.same_memory(b.ctx))
+    MIXPREC_THROW(invalid_argument, op, a.name, " lives in ", name_of(a.ctx.kind()), ":", a.ctx.device(),
+                  " memory but ", b.name, " in ", name_of(b.ctx.kind()), ":", b.ctx.device(), " memory");
 }
 
 void check_alias(const char* op, const rows_view& out, const rows_view& in) {

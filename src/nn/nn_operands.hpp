@@ -17,7 +17,7 @@ struct rows_view {
   const void* data = nullptr;
   std::int64_t rows = 0, cols = 0, ld = 0;
   dtype type = dtype::f32;
-  const context* ctx = nullptr;
+  context ctx;  // a copy: the view it came from may be a temporary (a view converted to const_view)
   const char* name = "";
   /// First and one-past-last byte the operand spans (for aliasing checks).
   const char* begin() const { return static_cast<const char*>(data); }

@@ -129,7 +129,10 @@ void optimizer::step(const std::vector<parameter>& params, double grad_scale, bo
   // A new noise per step: the kernels hash (seed, index), so the step enters the seed.
   args.seed = args.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(state_->steps + 1);
   const context& ctx = params.empty() ? context::cpu() : params[0].grad.ctx();
-  for (const auto& [types, tensors] : groups) {
+  for (const auto& group : groups) {
+    // (Named, not bound: lambdas cannot capture structured bindings before C++20.)
+    const auto& types = group.first;
+    const auto& tensors = group.second;
     args.tensors = tensors.data();
     args.count = std::int64_t(tensors.size());
     const detail::nn_problem problem;

@@ -23,7 +23,7 @@ template <op_id Op, class Args>
 void run(const rows_view& x, const Args& args) {
   const detail::nn_problem problem;
   detail::dispatch<Op>(
-      *detail::state_of(*x.ctx), x.type, x.type, &problem, accumulation::standard,
+      *detail::state_of(x.ctx), x.type, x.type, &problem, accumulation::standard,
       [&](detail::kernel_fn_t<Op> kernel, const detail::exec_args& ex) { kernel(ex, args); },
       [&] { return std::make_pair(std::string(name_of(x.type)), detail::cat(x.rows, "x", x.cols)); });
 }
@@ -42,13 +42,13 @@ float* accumulator_of(const char* op, const char* name, const view& v, std::int6
   if (v.type() != dtype::f32) MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; it must be f32");
   if (v.size() != cols || !v.is_contiguous())
     MIXPREC_THROW(shape_mismatch, op, name, " must be ", cols, " contiguous values (one per column), not ", v.size());
-  if (!v.ctx().same_memory(*x.ctx)) MIXPREC_THROW(invalid_argument, op, name, " lives in another memory than x");
+  if (!v.ctx().same_memory(x.ctx)) MIXPREC_THROW(invalid_argument, op, name, " lives in another memory than x");
   return static_cast<float*>(v.data());
 }
 
 const float* gamma_of(const char* op, const const_view& v, const rows_view& x) {
   if (v.ctx().empty() || v.size() == 0) return nullptr;
-  if (v.type() != dtype::f32 || v.size() != x.cols || !v.is_contiguous() || !v.ctx().same_memory(*x.ctx))
+  if (v.type() != dtype::f32 || v.size() != x.cols || !v.is_contiguous() || !v.ctx().same_memory(x.ctx))
     MIXPREC_THROW(invalid_argument, op, "gamma must be ", x.cols, " contiguous f32 values in x's memory");
   return static_cast<const float*>(v.data());
 }
@@ -208,7 +208,7 @@ double cross_entropy(const_view lv, const_view labels, view dv, const cross_entr
     MIXPREC_THROW(invalid_argument, op, "labels must be a dense i32 view (one per row)");
   if (labels.size() != logits.rows)
     MIXPREC_THROW(shape_mismatch, op, "logits has ", logits.rows, " rows but labels has ", labels.size(), " entries");
-  if (!labels.ctx().same_memory(*logits.ctx) || logits.ctx->kind() != backend::cpu)
+  if (!labels.ctx().same_memory(logits.ctx) || logits.ctx.kind() != backend::cpu)
     MIXPREC_THROW(unsupported, op, "logits and labels must be in CPU memory");
   if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
     MIXPREC_THROW(invalid_argument, op, "label_smoothing = ", o.label_smoothing, "; it must be in [0, 1]");

@@ -107,6 +107,8 @@ void block_matrix::dequantize(view out) const {
   const f32_rows o = f32_rows_of(op, "out", out);
   if (o.rows != rows_ || o.cols != cols_)
     MIXPREC_THROW(shape_mismatch, op, "out is ", o.rows, " x ", o.cols, " but the matrix is ", rows_, " x ", cols_);
+  // Rows of no values hold nothing to write: no loop over rows the bytes do not back.
+  if (cols_ == 0) return;
   float* dst = const_cast<float*>(o.data);
   for (std::int64_t i = 0; i < rows_; ++i) dequantize_row(i, dst + i * o.ld);
 }
