@@ -19,3 +19,16 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
     endif()
   endforeach()
 endif()
+
+# A build may keep fewer folders (the sanitizer job in CI builds the portable kernels only,
+# to fit its time): MIXPREC_CPU_KERNEL_LEVELS=all (default), a list, or "none".
+set(MIXPREC_CPU_KERNEL_LEVELS all CACHE STRING "Per-ISA CPU kernel folders: all, none, or a list of avx2;avx512;avx512_bf16")
+if(NOT MIXPREC_CPU_KERNEL_LEVELS STREQUAL "all")
+  set(kept)
+  foreach(level ${MIXPREC_ISA_LEVELS})
+    if(level IN_LIST MIXPREC_CPU_KERNEL_LEVELS)
+      list(APPEND kept ${level})
+    endif()
+  endforeach()
+  set(MIXPREC_ISA_LEVELS ${kept})
+endif()

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Builds the library and its tests with clang under a sanitizer and runs them.
-# Usage: scripts/sanitize.sh address|thread [ctest -R regex]
+# Usage: scripts/sanitize.sh address|thread|ci [ctest -R regex]
 #   address: AddressSanitizer + UndefinedBehaviorSanitizer (leaks included), every C/C++
 #            test (the Python bindings and the install check, built without the
 #            sanitizer, are left out); build-asan/.
 #   thread:  ThreadSanitizer over the threaded kernels and solvers (the kernel suites, the
 #            solver suites, the C API tests), OpenMP from LLVM's libomp with its Archer tool
 #            so that TSan understands OpenMP's barriers; build-tsan/.
-# The default regex of each mode is what CI runs; pass one to run another subset.
+#   ci:      what CI has time for: one clang build under ASan + UBSan with the portable
+#            kernels only (the per-ISA ones are checked bit for bit against them by the
+#            Release suite), running the C API tests (every family, through the C API),
+#            the replayed fuzz inputs and each libFuzzer harness for FUZZ_SECONDS (20);
+#            build-ci-sanitize/.
+# Pass a regex to run another subset of the tests.
 # Any report fails the test that caused it (halt_on_error), so ctest's status is the verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode="${1:?usage: scripts/sanitize.sh address|thread [ctest regex]}"
+mode="${1:?usage: scripts/sanitize.sh address|thread|ci [ctest regex]}"
 packages=(clang libclang-rt-14-dev libomp-14-dev cmake libgtest-dev libeigen3-dev)
 missing=()
 for p in "${packages[@]}"; do
@@ -40,8 +45,25 @@ case "$mode" in
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
     export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
     ;;
+  ci)
+    build="${BUILD_DIR:-build-ci-sanitize}"
+    flags="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DBUILD_SHARED_LIBS=OFF \
+      -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags -fsanitize=fuzzer-no-link" \
+      -DCMAKE_EXE_LINKER_FLAGS="$flags" -DMIXPREC_CPU_KERNEL_LEVELS=none -DMIXPREC_BUILD_FUZZ=ON \
+      -DMIXPREC_BUILD_BENCH=OFF -DMIXPREC_BUILD_EXAMPLES=OFF -DMIXPREC_CUDA=OFF -DMIXPREC_PYTHON=OFF > /dev/null
+    harnesses=(matrix_market csr_dia block_quant capi)
+    targets=(mixprec_capi_c_test mixprec_capi_cpp_test)
+    for h in "${harnesses[@]}"; do targets+=("replay_$h" "fuzz_$h"); done
+    cmake --build "$build" -j2 --target "${targets[@]}"
+    (cd "$build" && OMP_NUM_THREADS=2 ctest -j2 --output-on-failure -R "${2:-capi_c|capi_matches_cpp|fuzz_replay}")
+    BUILD_DIR="$build" FUZZ_SKIP_BUILD=1 scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+    exit 0
+    ;;
   *)
-    echo "mode must be address or thread" >&2
+    echo "mode must be address, thread or ci" >&2
     exit 2
     ;;
 esac
