@@ -16,16 +16,8 @@ harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=(matrix_market csr_dia block_quant capi)
 build="${BUILD_DIR:-build-fuzz}"
 packages=(clang libclang-rt-14-dev cmake libomp-14-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+source scripts/lib/ensure-packages.sh
+ensure_packages "${packages[@]}"
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 # (scripts/sanitize.sh ci has built the harnesses in its own sanitizer build already.)
 [[ -n "${FUZZ_SKIP_BUILD:-}" ]] || CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=OFF \

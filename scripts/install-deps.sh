@@ -11,14 +11,5 @@ if [[ "${1:-}" == "--bench" ]]; then
   # recommends: without it configuring the benchmarks fails.
   packages+=(libopenblas-openmp-dev libdnnl-dev ocl-icd-opencl-dev)
 fi
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+source "$(dirname "$0")/lib/ensure-packages.sh"
+ensure_packages "${packages[@]}"

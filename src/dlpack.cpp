@@ -76,20 +76,7 @@ view from_dlpack(const DLTensor& t) {
   const dtype type = dtype_from(t.dtype);
   context ctx = context_from(t.device);
   void* data = t.data ? static_cast<char*>(t.data) + t.byte_offset : nullptr;
-  const std::int64_t* e = t.shape;
-  const std::int64_t* s = t.strides;
-  switch (t.ndim) {
-    case 1:
-      return s ? view(data, type, {e[0]}, {s[0]}, ctx) : view(data, type, {e[0]}, {}, ctx);
-    case 2:
-      return s ? view(data, type, {e[0], e[1]}, {s[0], s[1]}, ctx) : view(data, type, {e[0], e[1]}, {}, ctx);
-    case 3:
-      return s ? view(data, type, {e[0], e[1], e[2]}, {s[0], s[1], s[2]}, ctx)
-               : view(data, type, {e[0], e[1], e[2]}, {}, ctx);
-    default:
-      return s ? view(data, type, {e[0], e[1], e[2], e[3]}, {s[0], s[1], s[2], s[3]}, ctx)
-               : view(data, type, {e[0], e[1], e[2], e[3]}, {}, ctx);
-  }
+  return make_view(data, type, t.ndim, t.shape, t.strides, std::move(ctx));
 }
 
 DLManagedTensor* to_dlpack(const view& v, std::shared_ptr<void> owner) {

@@ -2,6 +2,7 @@
 #include "mixprec/dtype.hpp"
 
 #include <cstdint>
+#include <utility>
 
 #include "internal/error_macros.hpp"
 #include "mixprec/view.hpp"
@@ -59,4 +60,26 @@ void check_view_args(const void* data, int rank, const std::int64_t* shape, cons
 }
 
 }  // namespace detail
+
+view make_view(void* data, dtype type, int rank, const std::int64_t* shape, const std::int64_t* strides, context ctx) {
+  if (rank < 1 || rank > max_rank)
+    MIXPREC_THROW(invalid_argument, "make_view", "rank ", rank, " is outside 1..", max_rank);
+  if (!shape) MIXPREC_THROW(invalid_argument, "make_view", "shape is null");
+  const std::int64_t* e = shape;
+  const std::int64_t* s = strides;
+  switch (rank) {
+    case 1:
+      return s ? view(data, type, {e[0]}, {s[0]}, std::move(ctx)) : view(data, type, {e[0]}, {}, std::move(ctx));
+    case 2:
+      return s ? view(data, type, {e[0], e[1]}, {s[0], s[1]}, std::move(ctx))
+               : view(data, type, {e[0], e[1]}, {}, std::move(ctx));
+    case 3:
+      return s ? view(data, type, {e[0], e[1], e[2]}, {s[0], s[1], s[2]}, std::move(ctx))
+               : view(data, type, {e[0], e[1], e[2]}, {}, std::move(ctx));
+    default:
+      return s ? view(data, type, {e[0], e[1], e[2], e[3]}, {s[0], s[1], s[2], s[3]}, std::move(ctx))
+               : view(data, type, {e[0], e[1], e[2], e[3]}, {}, std::move(ctx));
+  }
+}
+
 }  // namespace mixprec

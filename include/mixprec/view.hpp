@@ -119,6 +119,12 @@ auto basic_view<Const>::typed() const -> std::conditional_t<Const, const T*, T*>
   return static_cast<std::conditional_t<Const, const T*, T*>>(data_);
 }
 
+/// A view whose rank is known at run time only (1 to max_rank), as C callers, DLPack and
+/// Python hand shapes over: shape[rank] extents and strides[rank] in elements (strides null:
+/// dense row-major).
+view make_view(void* data, dtype type, int rank, const std::int64_t* shape, const std::int64_t* strides,
+               context ctx = context::cpu());
+
 /// A rank-1 view of n elements, `inc` apart, in `ctx`'s memory (the CPU by default).
 template <class T>
 view make_view(T* data, std::int64_t n, std::int64_t inc = 1, context ctx = context::cpu()) {

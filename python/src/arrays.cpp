@@ -38,18 +38,7 @@ view view_of_numpy(const py::array& a, dtype t, bool writable, const char* what)
     e[d] = a.shape(d);
     s[d] = a.strides(d) / item;
   }
-  void* p = const_cast<void*>(a.data());
-  const context cpu = context::cpu();
-  switch (rank) {
-    case 1:
-      return view(p, t, {e[0]}, {s[0]}, cpu);
-    case 2:
-      return view(p, t, {e[0], e[1]}, {s[0], s[1]}, cpu);
-    case 3:
-      return view(p, t, {e[0], e[1], e[2]}, {s[0], s[1], s[2]}, cpu);
-    default:
-      return view(p, t, {e[0], e[1], e[2], e[3]}, {s[0], s[1], s[2], s[3]}, cpu);
-  }
+  return make_view(const_cast<void*>(a.data()), t, rank, e, s);
 }
 
 /// Imports obj.__dlpack__() (a "dltensor" capsule), renaming the capsule as DLPack asks so
@@ -72,6 +61,13 @@ tensor import_dlpack(py::handle obj) {
 }  // namespace
 
 dtype parse_dtype_name(const std::string& name) { return parse_dtype(name); }
+
+accumulation parse_accumulation(const std::string& name) {
+  if (name == "standard") return accumulation::standard;
+  if (name == "f64") return accumulation::f64;
+  if (name == "compensated") return accumulation::compensated;
+  throw py::value_error("accumulation '" + name + "' (standard, f64, compensated)");
+}
 
 std::vector<std::int64_t> shape_of(const const_view& v) {
   std::vector<std::int64_t> s(static_cast<std::size_t>(v.rank()));
@@ -185,29 +181,17 @@ void register_arrays(py::module_& m) {
   m.def(
       "empty",
       [](std::vector<std::int64_t> shape, const std::string& type) {
+        if (shape.empty() || shape.size() > std::size_t(max_rank))
+          throw py::value_error("empty: shape must have 1 to 4 dimensions");
         std::int64_t n = 1;
-        for (auto e : shape) n *= e;
+        for (auto e : shape) {
+          if (e < 0 || (e > 0 && n > (std::int64_t(1) << 62) / e))
+            throw py::value_error("empty: extent " + std::to_string(e) + " is negative or the size passes 2^62");
+          n *= e;
+        }
         auto buf = std::make_shared<buffer>(parse_dtype(type), n);
         tensor t;
-        const auto& e = shape;
-        void* p = buf->data();
-        const dtype dt = buf->type();
-        switch (shape.size()) {
-          case 1:
-            t.v = view(p, dt, {e[0]}, {}, buf->ctx());
-            break;
-          case 2:
-            t.v = view(p, dt, {e[0], e[1]}, {}, buf->ctx());
-            break;
-          case 3:
-            t.v = view(p, dt, {e[0], e[1], e[2]}, {}, buf->ctx());
-            break;
-          case 4:
-            t.v = view(p, dt, {e[0], e[1], e[2], e[3]}, {}, buf->ctx());
-            break;
-          default:
-            throw py::value_error("shape must have 1 to 4 dimensions");
-        }
+        t.v = make_view(buf->data(), buf->type(), int(shape.size()), shape.data(), nullptr, buf->ctx());
         t.owner = buf;
         return t;
       },

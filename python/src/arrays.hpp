@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mixprec/array.hpp"
+#include "mixprec/blas1.hpp"
 #include "mixprec/dtype.hpp"
 #include "mixprec/view.hpp"
 
@@ -43,6 +44,8 @@ py::object new_array(dtype t, const std::vector<std::int64_t>& shape);
 view view_of_new(const py::object& a);
 
 dtype parse_dtype_name(const std::string& name);
+/// "standard", "f64" or "compensated" (ValueError otherwise).
+accumulation parse_accumulation(const std::string& name);
 std::vector<std::int64_t> shape_of(const const_view& v);
 
 void register_arrays(py::module_& m);

@@ -18,13 +18,6 @@ activation parse_activation(const std::string& s) {
   throw py::value_error("activation '" + s + "' (none, relu, gelu_erf, gelu_tanh, silu)");
 }
 
-accumulation parse_acc(const std::string& s) {
-  if (s == "standard") return accumulation::standard;
-  if (s == "f64") return accumulation::f64;
-  if (s == "compensated") return accumulation::compensated;
-  throw py::value_error("accumulation '" + s + "' (standard, f64, compensated)");
-}
-
 /// `out` when given, else a new array of x's shape and dtype.
 py::object output_like(py::object out, const const_view& x) {
   return out.is_none() ? new_array(x.type(), shape_of(x)) : out;
@@ -58,14 +51,14 @@ softmax_options softmax_opts(double scale, bool causal, std::int64_t offset, boo
   o.causal_offset = offset;
   o.log = log;
   o.mask = as_optional_view(mask, false, "mask");
-  o.acc = parse_acc(acc);
+  o.acc = parse_accumulation(acc);
   return o;
 }
 
 norm_options norm_opts(double eps, const std::string& acc) {
   norm_options o;
   o.eps = eps;
-  o.acc = parse_acc(acc);
+  o.acc = parse_accumulation(acc);
   return o;
 }
 

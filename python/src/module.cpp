@@ -16,17 +16,6 @@ void register_sparse_and_solvers(py::module_& m);
 void register_dense_ai(py::module_& m);
 }  // namespace mixprec::python
 
-namespace {
-
-accumulation parse_accumulation(const std::string& s) {
-  if (s == "standard") return accumulation::standard;
-  if (s == "f64") return accumulation::f64;
-  if (s == "compensated") return accumulation::compensated;
-  throw py::value_error("accumulation '" + s + "' (standard, f64, compensated)");
-}
-
-}  // namespace
-
 PYBIND11_MODULE(_mixprec, m) {
   m.doc() = "mixprec: mixed-precision kernels for simulation and AI (see mixprec/__init__.py)";
 

@@ -104,13 +104,6 @@ py_csr wrap_int64_arrays(py::array_t<std::int64_t, py::array::c_style> indptr,
   return c;
 }
 
-accumulation parse_acc(const std::string& s) {
-  if (s == "standard") return accumulation::standard;
-  if (s == "f64") return accumulation::f64;
-  if (s == "compensated") return accumulation::compensated;
-  throw py::value_error("accumulation '" + s + "' (standard, f64, compensated)");
-}
-
 std::unique_ptr<linear_operator> make_preconditioner(const linear_operator& a, const std::string& name,
                                                      const std::string& storage) {
   const dtype st = parse_dtype(storage);
@@ -198,7 +191,7 @@ void register_sparse_and_solvers(py::module_& m) {
       [](const py_csr& a, py::object x, py::object y, double alpha, double beta, const std::string& acc) {
         const const_view xv = as_view(x, false, "x");
         py::object out = y.is_none() ? new_array(xv.type(), {a.ref.rows()}) : y;
-        spmv(alpha, a.ref, xv, y.is_none() ? 0.0 : beta, as_view(out, true, "y"), parse_acc(acc));
+        spmv(alpha, a.ref, xv, y.is_none() ? 0.0 : beta, as_view(out, true, "y"), parse_accumulation(acc));
         return out;
       },
       py::arg("a"), py::arg("x"), py::arg("y") = py::none(), py::arg("alpha") = 1.0, py::arg("beta") = 0.0,

@@ -2,10 +2,10 @@
 and against the C API (through ctypes) for bit-identical results."""
 import ctypes
 import os
+import sys
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import mixprec
@@ -13,22 +13,9 @@ import mixprec
 U32 = 2.0 ** -24
 U64 = 2.0 ** -53
 DATA = os.environ.get("MIXPREC_TEST_DATA_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "tests", "data"))
-
-
-def second_difference(n):
-    return sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
-
-
-def anisotropic(n, eps):
-    i = sp.identity(n)
-    return (eps * sp.kron(i, second_difference(n)) + sp.kron(second_difference(n), i)).tocsr()
-
-
-def convection_diffusion(n, peclet):
-    i = sp.identity(n)
-    upwind = sp.diags([-np.ones(n - 1), np.ones(n)], [-1, 0])
-    lap = sp.kron(i, second_difference(n)) + sp.kron(second_difference(n), i)
-    return (lap + peclet * (sp.kron(i, upwind) + 0.5 * sp.kron(upwind, i))).tocsr()
+# The same generators that wrote the SciPy-made files the C API tests read.
+sys.path.insert(0, os.path.join(DATA, "scipy"))
+from make_systems import anisotropic, convection_diffusion  # noqa: E402
 
 
 def bf16_bits(x):

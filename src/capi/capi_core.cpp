@@ -118,10 +118,8 @@ mixprec_status mixprec_array_wrap(mixprec_context ctx, void* data, mixprec_dtype
   constexpr const char* fn = "mixprec_array_wrap";
   return guarded([&] {
     check_out(out, fn);
-    publish(
-        array_over(make_runtime_view(data, to_dtype(type, fn, "type"), rank, shape, strides, context_of(ctx, fn), fn),
-                   false),
-        out);
+    publish(array_over(make_view(data, to_dtype(type, fn, "type"), rank, shape, strides, context_of(ctx, fn)), false),
+            out);
   });
 }
 
@@ -131,8 +129,8 @@ mixprec_status mixprec_array_wrap_const(mixprec_context ctx, const void* data, m
   return guarded([&] {
     check_out(out, fn);
     // The view's pointer is writable in type only: output() refuses read-only handles.
-    publish(array_over(make_runtime_view(const_cast<void*>(data), to_dtype(type, fn, "type"), rank, shape, strides,
-                                         context_of(ctx, fn), fn),
+    publish(array_over(make_view(const_cast<void*>(data), to_dtype(type, fn, "type"), rank, shape, strides,
+                                 context_of(ctx, fn)),
                        true),
             out);
   });
@@ -156,7 +154,7 @@ mixprec_status mixprec_array_create(mixprec_context ctx, mixprec_dtype type, int
     }
     auto h = std::make_unique<mixprec_array_s>();
     h->owned = buffer(t, n, c);
-    h->view = make_runtime_view(h->owned.data(), t, rank, shape, nullptr, c, fn);
+    h->view = make_view(h->owned.data(), t, rank, shape, nullptr, c);
     publish(std::move(h), out);
   });
 }

@@ -68,26 +68,6 @@ const_view optional_input(mixprec_array a, const char* fn, const char* what) {
 
 view optional_output(mixprec_array a, const char* fn, const char* what) { return a ? output(a, fn, what) : view{}; }
 
-view make_runtime_view(void* data, dtype type, int rank, const std::int64_t* shape, const std::int64_t* strides,
-                       const context& ctx, const char* fn) {
-  if (rank < 1 || rank > max_rank) MIXPREC_THROW(invalid_argument, fn, "rank ", rank, " (1 to ", max_rank, ")");
-  if (!shape) MIXPREC_THROW(invalid_argument, fn, "shape is NULL");
-  const std::int64_t* e = shape;
-  const std::int64_t* s = strides;
-  switch (rank) {
-    case 1:
-      return s ? view(data, type, {e[0]}, {s[0]}, ctx) : view(data, type, {e[0]}, {}, ctx);
-    case 2:
-      return s ? view(data, type, {e[0], e[1]}, {s[0], s[1]}, ctx) : view(data, type, {e[0], e[1]}, {}, ctx);
-    case 3:
-      return s ? view(data, type, {e[0], e[1], e[2]}, {s[0], s[1], s[2]}, ctx)
-               : view(data, type, {e[0], e[1], e[2]}, {}, ctx);
-    default:
-      return s ? view(data, type, {e[0], e[1], e[2], e[3]}, {s[0], s[1], s[2], s[3]}, ctx)
-               : view(data, type, {e[0], e[1], e[2], e[3]}, {}, ctx);
-  }
-}
-
 std::unique_ptr<mixprec_array_s> array_over(view v, bool read_only) {
   auto h = std::make_unique<mixprec_array_s>();
   h->view = std::move(v);

@@ -199,9 +199,6 @@ view output(mixprec_array a, const char* fn, const char* what);
 /// NULL: an empty view ("not given").
 const_view optional_input(mixprec_array a, const char* fn, const char* what);
 view optional_output(mixprec_array a, const char* fn, const char* what);
-/// A view of rank 1..4 from C's shape and strides arrays (strides NULL: row-major).
-view make_runtime_view(void* data, dtype type, int rank, const std::int64_t* shape, const std::int64_t* strides,
-                       const context& ctx, const char* fn);
 /// A new handle over v (which the caller keeps alive).
 std::unique_ptr<mixprec_array_s> array_over(view v, bool read_only);
 
