@@ -83,31 +83,33 @@ TEST_P(dequantize_kernel, is_the_exact_affine_map_rounded_once) {
   const kernel_info& k = GetParam();
   with_type(k.in, [&](auto qt) {
     using Q = decltype(qt);
-    with_type(k.out, [&](auto xt) {
-      using X = decltype(xt);
-      if constexpr ((std::is_same_v<Q, std::int8_t> ||
-                     std::is_same_v<Q, std::uint8_t>)&&(std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
-        const context ctx = context_for(k);
-        std::vector<Q> qv;
-        for (int v = std::numeric_limits<Q>::min(); v <= std::numeric_limits<Q>::max(); ++v) qv.push_back(Q(v));
-        const std::int64_t n = std::int64_t(qv.size());
-        quant_params p = make_quant_params(1, n, quant_scheme{k.in, k.in == dtype::i8});
-        p.scale[0] = 0.0123f;
-        p.zero_point[0] = k.in == dtype::u8 ? 17 : 0;
-        array<Q> q(qv, ctx);
-        array<X> x(n, ctx);
-        {
-          force_kernel pin(k.name);
-          dequantize(q, p, x);
+    // (Nested, so that clang does not check the integer-only body for float Q.)
+    if constexpr (std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t>) {
+      with_type(k.out, [&](auto xt) {
+        using X = decltype(xt);
+        if constexpr (std::is_same_v<X, float> || std::is_same_v<X, bfloat16>) {
+          const context ctx = context_for(k);
+          std::vector<Q> qv;
+          for (int v = std::numeric_limits<Q>::min(); v <= std::numeric_limits<Q>::max(); ++v) qv.push_back(Q(v));
+          const std::int64_t n = std::int64_t(qv.size());
+          quant_params p = make_quant_params(1, n, quant_scheme{k.in, k.in == dtype::i8});
+          p.scale[0] = 0.0123f;
+          p.zero_point[0] = k.in == dtype::u8 ? 17 : 0;
+          array<Q> q(qv, ctx);
+          array<X> x(n, ctx);
+          {
+            force_kernel pin(k.name);
+            dequantize(q, p, x);
+          }
+          const auto got = x.to_vector();
+          for (std::int64_t i = 0; i < n; ++i) {
+            const float want = float(int(qv[std::size_t(i)]) - p.zero_point[0]) * p.scale[0];
+            ASSERT_TRUE(same_value(got[std::size_t(i)], expected_conversion<X>(ld(want))))
+                << k.name << " q = " << int(qv[std::size_t(i)]);
+          }
         }
-        const auto got = x.to_vector();
-        for (std::int64_t i = 0; i < n; ++i) {
-          const float want = float(int(qv[std::size_t(i)]) - p.zero_point[0]) * p.scale[0];
-          ASSERT_TRUE(same_value(got[std::size_t(i)], expected_conversion<X>(ld(want))))
-              << k.name << " q = " << int(qv[std::size_t(i)]);
-        }
-      }
-    });
+      });
+    }
   });
 }
 
@@ -188,29 +190,30 @@ TEST_P(dequantize_kernel, every_parameter_layout_is_the_affine_map_elementwise) 
   if (k.where != backend::cpu) GTEST_SKIP() << "CPU layouts";
   with_type(k.in, [&](auto qt) {
     using Q = decltype(qt);
-    with_type(k.out, [&](auto xt) {
-      using X = decltype(xt);
-      if constexpr ((std::is_same_v<Q, std::int8_t> ||
-                     std::is_same_v<Q, std::uint8_t>)&&(std::is_same_v<X, float> || std::is_same_v<X, bfloat16>)) {
-        std::mt19937 gen(5);
-        std::uniform_int_distribution<int> d(std::numeric_limits<Q>::min(), std::numeric_limits<Q>::max());
-        std::vector<Q> q(std::size_t(layout_rows * layout_cols));
-        for (auto& v : q) v = Q(d(gen));
-        std::vector<X> x(q.size());
-        const quant_params* used = nullptr;
-        check_every_layout(
-            k, k.in,
-            [&](const quant_params& p) {
-              used = &p;
-              dequantize(make_view(static_cast<const Q*>(q.data()), {layout_rows, layout_cols}), p,
-                         make_view(x.data(), {layout_rows, layout_cols}));
-            },
-            [&](std::size_t e, std::size_t g) {
-              const float want = float(int(q[e]) - used->zero_point[g]) * used->scale[g];
-              return same_value(x[e], expected_conversion<X>(ld(want)));
-            });
-      }
-    });
+    if constexpr (std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t>) {
+      with_type(k.out, [&](auto xt) {
+        using X = decltype(xt);
+        if constexpr (std::is_same_v<X, float> || std::is_same_v<X, bfloat16>) {
+          std::mt19937 gen(5);
+          std::uniform_int_distribution<int> d(std::numeric_limits<Q>::min(), std::numeric_limits<Q>::max());
+          std::vector<Q> q(std::size_t(layout_rows * layout_cols));
+          for (auto& v : q) v = Q(d(gen));
+          std::vector<X> x(q.size());
+          const quant_params* used = nullptr;
+          check_every_layout(
+              k, k.in,
+              [&](const quant_params& p) {
+                used = &p;
+                dequantize(make_view(static_cast<const Q*>(q.data()), {layout_rows, layout_cols}), p,
+                           make_view(x.data(), {layout_rows, layout_cols}));
+              },
+              [&](std::size_t e, std::size_t g) {
+                const float want = float(int(q[e]) - used->zero_point[g]) * used->scale[g];
+                return same_value(x[e], expected_conversion<X>(ld(want)));
+              });
+        }
+      });
+    }
   });
 }
 

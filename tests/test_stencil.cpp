@@ -477,7 +477,8 @@ TEST_P(sweeps_kernel, tiles_of_every_shape_equal_plain_sweeps) {
   // faces, so a level's rows start and end elsewhere than the single sweep's (a point in a
   // vector there may be in a scalar tail here); "300,5" spans the rows and runs several
   // tiles per strip.
-  for (const auto& [bx, by] : {std::pair<int, int>{4, 1}, {7, 2}, {300, 5}}) {
+  for (const auto& tile_shape : {std::pair<int, int>{4, 1}, {7, 2}, {300, 5}}) {
+    const int bx = tile_shape.first, by = tile_shape.second;  // (lambdas cannot capture bindings in C++17)
     SCOPED_TRACE("tile " + std::to_string(bx) + "," + std::to_string(by));
     const detail::scoped_kernel_tuning tile(tuned([&](detail::kernel_tuning& t) {
       t.wavefront_tile_x = bx;

@@ -802,7 +802,9 @@ TEST(train_reference, attention_backward_formulas_match_central_differences) {
     for (auto& e : *t) e = d(gen);
   r.backward();
   const auto dq = r.dq, dk = r.dk, dv = r.dv;
-  for (auto [x, grad] : {std::pair{&r.q, &dq}, std::pair{&r.k, &dk}, std::pair{&r.v, &dv}})
+  for (auto input_and_grad : {std::pair{&r.q, &dq}, std::pair{&r.k, &dk}, std::pair{&r.v, &dv}}) {
+    auto* x = input_and_grad.first;  // (named: lambdas cannot capture bindings in C++17)
+    auto* grad = input_and_grad.second;
     for (std::size_t t = 0; t < x->size(); ++t) {
       const ld fd = central_difference(
           [&](ld val) {
@@ -815,6 +817,7 @@ TEST(train_reference, attention_backward_formulas_match_central_differences) {
           (*x)[t]);
       EXPECT_NEAR(double((*grad)[t]), double(fd), 1e-8);
     }
+  }
 }
 
 TEST(train_attention, unfused_forward_and_backward_match_long_double_within_the_bound) {
