@@ -33,10 +33,10 @@ case "$mode" in
   thread)
     build="${BUILD_DIR:-build-tsan}"
     flags="-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
-    regex="${2:-tests_isa_avx512$|capi}"
+    regex="${2:-tests_kernels|tests_isa_avx512$|capi}"
     exclude="python_bindings|install_and_consume"
     levels="avx512"  # the threaded code is the same at every ISA level: one is enough
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
     export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
     ;;
   ci)
