@@ -69,6 +69,12 @@ solve_report run_method(const std::string& method, const linear_operator& a, con
     o.preconditioner = &m;
     return cg(a, b, x, o);
   }
+  if (method == "cg_pipelined") return cg_pipelined(a, b, x, o);
+  if (method == "pcg_pipelined_jacobi") {
+    jacobi_preconditioner m(a);
+    o.preconditioner = &m;
+    return cg_pipelined(a, b, x, o);
+  }
   if (method == "bicgstab") return bicgstab(a, b, x, o);
   if (method == "gmres_mgs" || method == "gmres_cgs2") {
     o.ortho = method == "gmres_mgs" ? orthogonalization::mgs : orthogonalization::cgs2;
@@ -153,7 +159,8 @@ TEST_P(krylov, reaches_the_tolerance_and_the_direct_answer) {
 std::vector<solve_case> krylov_cases() {
   std::vector<solve_case> v;
   for (dtype vec : {dtype::f64, dtype::f32}) {
-    for (const char* m : {"cg", "pcg_jacobi", "chebyshev"}) v.push_back({m, "spd_varying", dtype::f64, vec});
+    for (const char* m : {"cg", "pcg_jacobi", "cg_pipelined", "pcg_pipelined_jacobi", "chebyshev"})
+      v.push_back({m, "spd_varying", dtype::f64, vec});
     for (const char* m : {"bicgstab", "gmres_mgs", "gmres_cgs2", "fgmres_jacobi"})
       v.push_back({m, "convdiff", dtype::f64, vec});
   }
@@ -167,6 +174,31 @@ std::vector<solve_case> krylov_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(solvers, krylov, ::testing::ValuesIn(krylov_cases()), case_name);
+
+TEST(solver_pipelined_cg, takes_the_iterations_of_cg_and_reports_breakdown) {
+  const csr_operator a(csr_matrix::from_coo(spd_varying(10)));
+  const std::vector<double> b = random_vector(a.rows(), 3);
+  solve_options o;
+  o.rel_tol = 1e-10;
+  for (bool jacobi : {false, true}) {
+    const jacobi_preconditioner m(a);
+    o.preconditioner = jacobi ? &m : nullptr;
+    array<double> bd(b), x1(zeros(a.rows())), x2(zeros(a.rows()));
+    const solve_report plain = cg(a, bd, x1, o), pipelined = cg_pipelined(a, bd, x2, o);
+    ASSERT_TRUE(pipelined.converged()) << pipelined.summary();
+    // The same Krylov space: the same iterations but for rounding (and a restart where the
+    // recurrence drifted from the true residual).
+    EXPECT_LE(std::abs(pipelined.iterations - plain.iterations), 3) << pipelined.summary();
+    EXPECT_EQ(pipelined.method, jacobi ? "pcg-pipelined" : "cg-pipelined");
+  }
+  // Indefinite A: breakdown named, not an answer.
+  const csr_operator bad(csr_matrix::from_coo(indefinite()));
+  array<double> bd(random_vector(bad.rows(), 5)), x(zeros(bad.rows()));
+  o.preconditioner = nullptr;
+  const solve_report r = cg_pipelined(bad, bd, x, o);
+  EXPECT_EQ(r.reason, stop_reason::breakdown) << r.summary();
+  EXPECT_NE(r.message.find("p'Ap"), std::string::npos) << r.message;
+}
 
 // ---- every kind of operator -----------------------------------------------------------------
 

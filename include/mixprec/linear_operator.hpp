@@ -21,6 +21,7 @@
 
 #include "mixprec/context.hpp"
 #include "mixprec/dtype.hpp"
+#include "mixprec/reduction.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/view.hpp"
 #include "mixprec/visibility.hpp"
@@ -50,8 +51,13 @@ class linear_operator {
   virtual void diagonal(double* d) const;
   /// The same operator with its data stored in `values` (f64, f32, f16, bf16), for
   /// mixed-precision solvers; null where the operator has no stored values to round (a
-  /// stencil's few coefficients, a callback): then it serves as it is.
+  /// stencil's few coefficients, a callback): then it serves as it is. Refinement asks a
+  /// distributed operator for its own dtype too: its copy may exchange halos in less.
   virtual std::unique_ptr<linear_operator> stored_as(dtype values) const;
+  /// Where solvers on this operator sum their inner products: null for an operator on one
+  /// process; a distributed operator's communicator (see mixprec/reduction.hpp). Vectors
+  /// are then each process's part: rows() and cols() are the local sizes.
+  virtual const reduction_domain* reductions() const { return nullptr; }
 
  protected:
   linear_operator(std::int64_t rows, std::int64_t cols, context ctx);

@@ -118,6 +118,14 @@ struct solve_report {
 /// Conjugate gradients (preconditioned when options.preconditioner is set); A and M
 /// symmetric positive definite.
 [[nodiscard]] solve_report cg(const linear_operator& a, const_view b, view x, const solve_options& options = {});
+/// Pipelined CG (Ghysels & Vanroose 2014): CG's iterates in exact arithmetic, with the
+/// iteration's one reduction (its three inner products) begun before the preconditioner and
+/// operator are applied and completed after them, so that on a distributed operator the
+/// latency of the reduction hides behind that work. It pays with four more vector updates
+/// per iteration and a recurrence residual that drifts further from b - A x (checked and
+/// restarted from, as for cg): on one process cg is the faster choice.
+[[nodiscard]] solve_report cg_pipelined(const linear_operator& a, const_view b, view x,
+                                        const solve_options& options = {});
 /// BiCGStab (van der Vorst), right-preconditioned; for nonsymmetric A.
 [[nodiscard]] solve_report bicgstab(const linear_operator& a, const_view b, view x, const solve_options& options = {});
 /// Restarted GMRES(m), right-preconditioned (a fixed preconditioner).

@@ -6,6 +6,7 @@
 #include "internal/error_macros.hpp"
 #include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/global_sums.hpp"
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
@@ -15,6 +16,7 @@ constexpr const char* name = "bicgstab";
 
 solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::solve_monitor mon(name, a, b, x, o);
+  const detail::global_sums sums(a);
   const linear_operator* m = o.preconditioner;
 
   buffer r_buf = detail::work_vector(x), shadow_buf = detail::work_vector(x), p_buf = detail::work_vector(x),
@@ -31,20 +33,20 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
     fill(p, 0.0);
     fill(v, 0.0);
     rho = alpha = omega = 1;
-    return nrm2(r, accumulation::f64);
+    return sums.nrm2(r);
   };
   // The half step or the full one met the target: true when the solve ends.
   auto confirm = [&]() { return mon.confirm(restart()) || mon.stopped(); };
   // x += step * dx and r -= step * dr in one pass that also returns ||r||: sqrt(r'r), or
   // the scaled nrm2 where r'r under- or overflowed (a norm of 0 is then not believed).
   auto update = [&](double step, const_view dx, const_view dr) {
-    const double rr = detail::cg_update(step, dx, dr, x, r);
-    return rr > 0 && std::isfinite(rr) ? std::sqrt(rr) : nrm2(r, accumulation::f64);
+    const double rr = sums.sum(detail::cg_update(step, dx, dr, x, r));
+    return rr > 0 && std::isfinite(rr) ? std::sqrt(rr) : sums.nrm2(r);
   };
   if (mon.start(restart())) return mon.finish(a, b, x);
 
   for (;;) {
-    const double rho_new = dot(shadow, r, accumulation::f64);
+    const double rho_new = sums.dot(shadow, r);
     if (rho_new == 0 || !std::isfinite(rho_new)) {
       mon.stop(rho_new == 0 ? stop_reason::breakdown : stop_reason::non_finite,
                detail::cat("rho = r0'r = ", rho_new, " at iteration ", mon.iterations() + 1));
@@ -56,7 +58,7 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
     axpby(1.0, r, beta, p);
     if (m) m->apply(p, p_hat);
     a.apply(p_hat, v);
-    const double shadow_v = dot(shadow, v, accumulation::f64);
+    const double shadow_v = sums.dot(shadow, v);
     if (shadow_v == 0 || !std::isfinite(shadow_v)) {
       mon.stop(shadow_v == 0 ? stop_reason::breakdown : stop_reason::non_finite,
                detail::cat("r0'A p = ", shadow_v, " at iteration ", mon.iterations() + 1));
@@ -70,13 +72,15 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
     }
     if (m) m->apply(r, s_hat);
     a.apply(s_hat, t);
-    double tt = dot(t, t, accumulation::f64);
-    const double ts = dot(t, r, accumulation::f64);
+    double t_products[2] = {dot(t, t, accumulation::f64), dot(t, r, accumulation::f64)};
+    sums.sum(t_products, 2);  // one reduction for both
+    double tt = t_products[0];
+    const double ts = t_products[1];
     if (tt > 0 && tt < 0x1p1000 && tt > 0x1p-1000) {
       omega = ts / tt;
     } else {
       // t't left the range of squares (A scaled far from 1): ||t|| is computed scaled.
-      const double tn = nrm2(t, accumulation::f64);
+      const double tn = sums.nrm2(t);
       tt = tn * tn;
       omega = tn > 0 ? ts / tn / tn : 0.0;
     }
@@ -97,7 +101,7 @@ solve_report bicgstab_at(const linear_operator& a, const_view b, view x, const s
 
 solve_report bicgstab(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::check_solve(name, a, b, x, o);
-  return detail::solve_at_unit_scale(b, x, o,
+  return detail::solve_at_unit_scale(a, b, x, o,
                                      [&](const_view bs, const solve_options& os) { return bicgstab_at(a, bs, x, os); });
 }
 

@@ -11,6 +11,7 @@
 #include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/preconditioner.hpp"
+#include "solver/global_sums.hpp"
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
@@ -19,6 +20,7 @@ namespace {
 solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_options& o) {
   const char* name = o.preconditioner ? "pcg" : "cg";
   detail::solve_monitor mon(name, a, b, x, o);
+  const detail::global_sums sums(a);
   const linear_operator* m = o.preconditioner;
 
   buffer r_buf = detail::work_vector(x), p_buf = detail::work_vector(x), q_buf = detail::work_vector(x);
@@ -35,16 +37,16 @@ solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_o
     detail::residual(a, b, x, r);
     if (m) m->apply(r, z);
     convert(z, p);
-    return dot(r, z, accumulation::f64);
+    return sums.dot(r, z);
   };
   double rz = restart();
   // The start's norm from r itself: sqrt(r'r) would read 0 for an r whose squares underflow
   // and end the solve "converged" before it began.
-  if (mon.start(nrm2(r, accumulation::f64))) return mon.finish(a, b, x);
+  if (mon.start(sums.nrm2(r))) return mon.finish(a, b, x);
 
   for (;;) {
     a.apply(p, q);
-    const double pq = dot(p, q, accumulation::f64);
+    const double pq = sums.dot(p, q);
     if (!std::isfinite(pq)) {
       mon.stop(stop_reason::non_finite, detail::cat("p'Ap = ", pq, " at iteration ", mon.iterations() + 1));
       break;
@@ -59,11 +61,13 @@ solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_o
     if (fused_jacobi) {
       // x += alpha p, r -= alpha q, r'r and r'Dr in one pass.
       const detail::pcg_jacobi_sums s = detail::pcg_jacobi_update(alpha, p, q, d, x, r);
-      rr = s.rr;
-      rz_new = s.rdr;
+      double both[2] = {s.rr, s.rdr};
+      sums.sum(both, 2);
+      rr = both[0];
+      rz_new = both[1];
     } else {
       // x += alpha p, r -= alpha q and r'r in one pass over the four vectors.
-      rr = detail::cg_update(alpha, p, q, x, r);
+      rr = sums.sum(detail::cg_update(alpha, p, q, x, r));
       rz_new = rr;
     }
     const double res = std::sqrt(rr);
@@ -71,12 +75,12 @@ solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_o
     if (mon.below_target(res)) {
       // The recurrence says converged: check against b - A x, go on from it if not met.
       rz = restart();
-      if (mon.confirm(m ? nrm2(r, accumulation::f64) : std::sqrt(rz)) || mon.stopped()) break;
+      if (mon.confirm(m ? sums.nrm2(r) : std::sqrt(rz)) || mon.stopped()) break;
       continue;
     }
     if (m && !fused_jacobi) {
       m->apply(r, z);
-      rz_new = dot(r, z, accumulation::f64);
+      rz_new = sums.dot(r, z);
     }
     if (m && !(rz_new > 0)) {
       mon.stop(std::isfinite(rz_new) ? stop_reason::breakdown : stop_reason::non_finite,
@@ -98,7 +102,7 @@ solve_report cg_at(const linear_operator& a, const_view b, view x, const solve_o
 
 solve_report cg(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::check_solve(o.preconditioner ? "pcg" : "cg", a, b, x, o);
-  return detail::solve_at_unit_scale(b, x, o,
+  return detail::solve_at_unit_scale(a, b, x, o,
                                      [&](const_view bs, const solve_options& os) { return cg_at(a, bs, x, os); });
 }
 

@@ -5,6 +5,7 @@
 
 #include "internal/error_macros.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/global_sums.hpp"
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
@@ -15,6 +16,7 @@ constexpr const char* name = "chebyshev";
 solve_report chebyshev_at(const linear_operator& a, const_view b, view x, double lambda_min, double lambda_max,
                           const solve_options& o) {
   detail::solve_monitor mon(name, a, b, x, o);
+  const detail::global_sums sums(a);
   const linear_operator* m = o.preconditioner;
 
   buffer r_buf = detail::work_vector(x), d_buf = detail::work_vector(x);
@@ -26,7 +28,7 @@ solve_report chebyshev_at(const linear_operator& a, const_view b, view x, double
   // Starts (again) from the true residual: d = M^-1 r / theta.
   auto restart = [&]() {
     detail::residual(a, b, x, r);
-    const double norm = nrm2(r, accumulation::f64);
+    const double norm = sums.nrm2(r);
     if (m) m->apply(r, z);
     convert(z, d);
     scal(1 / theta, d);
@@ -37,7 +39,7 @@ solve_report chebyshev_at(const linear_operator& a, const_view b, view x, double
   for (;;) {
     axpy(1.0, d, x);
     a.apply(-1.0, d, 1.0, r);
-    const double res = nrm2(r, accumulation::f64);
+    const double res = sums.nrm2(r);
     if (mon.step(res)) break;
     if (mon.below_target(res)) {
       if (mon.confirm(restart()) || mon.stopped()) break;
@@ -59,7 +61,7 @@ solve_report chebyshev(const linear_operator& a, const_view b, view x, double la
   if (!(lambda_min > 0 && lambda_max > lambda_min && std::isfinite(lambda_max)))
     MIXPREC_THROW(invalid_argument, name, "eigenvalue bounds [", lambda_min, ", ", lambda_max,
                   "]: need 0 < lambda_min < lambda_max");
-  return detail::solve_at_unit_scale(b, x, o, [&](const_view bs, const solve_options& os) {
+  return detail::solve_at_unit_scale(a, b, x, o, [&](const_view bs, const solve_options& os) {
     return chebyshev_at(a, bs, x, lambda_min, lambda_max, os);
   });
 }

@@ -8,6 +8,7 @@
 #include "internal/error_macros.hpp"
 #include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/global_sums.hpp"
 #include "solver/solve_monitor.hpp"
 
 namespace mixprec {
@@ -26,11 +27,12 @@ const_view vectors_in(buffer& block, std::int64_t first, std::int64_t count, std
 }
 
 /// Orthogonalizes w against v_0..v_j; h receives the coefficients (j+1 of them).
-void orthogonalize(orthogonalization how, buffer& basis, int j, std::int64_t n, view w, double* h) {
+void orthogonalize(const detail::global_sums& sums, orthogonalization how, buffer& basis, int j, std::int64_t n, view w,
+                   double* h) {
   if (how == orthogonalization::mgs) {
     for (int i = 0; i <= j; ++i) {
       const view vi = vector_in(basis, i, n);
-      h[i] = dot(w, vi, accumulation::f64);
+      h[i] = sums.dot(w, vi);
       axpy(-h[i], vi, w);
     }
     return;
@@ -44,6 +46,7 @@ void orthogonalize(orthogonalization how, buffer& basis, int j, std::int64_t n, 
   const const_view v = vectors_in(basis, 0, j + 1, n);
   for (int pass = 0; pass < 2; ++pass) {
     detail::mdot(v, w, c.data());
+    sums.sum(c.data(), j + 1);  // one reduction for the whole pass
     for (int i = 0; i <= j; ++i) {
       h[i] += c[std::size_t(i)];
       c[std::size_t(i)] = -c[std::size_t(i)];
@@ -58,6 +61,7 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
   if (o.restart < 1) MIXPREC_THROW(invalid_argument, method, "restart = ", o.restart, " (>= 1)");
   const std::string name = std::string(method) + "(" + std::to_string(o.restart) + ")/" + name_of(o.ortho);
   detail::solve_monitor mon(name, a, b, x, o);
+  const detail::global_sums sums(a);
   const linear_operator* m = o.preconditioner;
   const int restart = o.restart;
   const std::int64_t n = x.size();
@@ -73,7 +77,7 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
     // The true residual begins every cycle.
     const view r = vector_in(basis, 0, n);
     detail::residual(a, b, x, r);
-    const double beta = nrm2(r, accumulation::f64);
+    const double beta = sums.nrm2(r);
     if (first) {
       first = false;
       if (mon.start(beta)) break;
@@ -100,8 +104,8 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
       } else {
         a.apply(vj, w);
       }
-      orthogonalize(o.ortho, basis, j, n, w, &H(0, j));
-      const double hn = nrm2(w, accumulation::f64);
+      orthogonalize(sums, o.ortho, basis, j, n, w, &H(0, j));
+      const double hn = sums.nrm2(w);
       H(j + 1, j) = hn;
       if (hn > 0 && std::isfinite(hn)) scal(1.0 / hn, w);
       // Earlier rotations on the new column, then one that zeroes H(j+1, j).
@@ -162,13 +166,13 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
 solve_report gmres(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::check_solve("gmres", a, b, x, o);
   return detail::solve_at_unit_scale(
-      b, x, o, [&](const_view bs, const solve_options& os) { return gmres_cycles("gmres", false, a, bs, x, os); });
+      a, b, x, o, [&](const_view bs, const solve_options& os) { return gmres_cycles("gmres", false, a, bs, x, os); });
 }
 
 solve_report fgmres(const linear_operator& a, const_view b, view x, const solve_options& o) {
   detail::check_solve("fgmres", a, b, x, o);
   return detail::solve_at_unit_scale(
-      b, x, o, [&](const_view bs, const solve_options& os) { return gmres_cycles("fgmres", true, a, bs, x, os); });
+      a, b, x, o, [&](const_view bs, const solve_options& os) { return gmres_cycles("fgmres", true, a, bs, x, os); });
 }
 
 }  // namespace mixprec

@@ -9,6 +9,7 @@
 #include "internal/error_macros.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/global_sums.hpp"
 #include "solver/refinement_support.hpp"
 #include "solver/solve_monitor.hpp"
 
@@ -131,7 +132,8 @@ solve_report refine_at(const linear_operator& a, const_view b, view x, const ref
   make_krylov_vectors();
 
   detail::residual(a, b, x, r.as_view());
-  double rn = nrm2(r.as_view(), accumulation::f64);
+  const detail::global_sums sums(a);
+  double rn = sums.nrm2(r.as_view());
   if (mon.start(rn)) return mon.finish(a, b, x);
 
   for (;;) {
@@ -154,7 +156,7 @@ solve_report refine_at(const linear_operator& a, const_view b, view x, const ref
       if (policy.krylov != dtype::f64) convert(dk.as_view(), d);
       axpy(rn, d, x);
       detail::residual(a, b, x, r.as_view());
-      rn_new = nrm2(r.as_view(), accumulation::f64);
+      rn_new = sums.nrm2(r.as_view());
     }
     if (inner_failed || !(rn_new <= o.min_reduction * rn)) {
       const std::string why =
@@ -195,7 +197,7 @@ solve_report refine(const linear_operator& a, const_view b, view x, const refine
   if (x.type() != dtype::f64)
     MIXPREC_THROW(unsupported, op, "b and x must be f64 (the precision refinement delivers), not ", name_of(x.type()));
   detail::check_policy(o);
-  return detail::solve_at_unit_scale(b, x, o.outer, [&](const_view bs, const solve_options& outer) {
+  return detail::solve_at_unit_scale(a, b, x, o.outer, [&](const_view bs, const solve_options& outer) {
     refinement_options scaled = o;
     scaled.outer = outer;
     return refine_at(a, bs, x, scaled);

@@ -19,8 +19,11 @@ precision_policy raised(precision_policy p);
 /// itself where it has no values to round.
 class inner_operator {
  public:
+  // A distributed operator is asked even for its own dtype: its inner copy may exchange
+  // halos in a lower precision (distributed_options::inner_halo).
   inner_operator(const linear_operator& a, dtype values)
-      : owned_(values == a.storage_type() ? nullptr : a.stored_as(values)), op_(owned_ ? owned_.get() : &a) {}
+      : owned_(values == a.storage_type() && !a.reductions() ? nullptr : a.stored_as(values)),
+        op_(owned_ ? owned_.get() : &a) {}
   const linear_operator& get() const { return *op_; }
 
  private:

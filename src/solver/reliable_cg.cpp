@@ -11,6 +11,7 @@
 #include "internal/fused_ops.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/global_sums.hpp"
 #include "solver/refinement_support.hpp"
 #include "solver/solve_monitor.hpp"
 
@@ -37,6 +38,7 @@ enum class attempt_end { converged, stopped, failed };
 solve_report reliable_cg(const linear_operator& a, const_view b, view x, const refinement_options& o) {
   const linear_operator* m = o.inner.preconditioner;
   solve_monitor mon(m ? "pcg-reliable" : "cg-reliable", a, b, x, o.outer);
+  const global_sums sums(a);
   precision_policy policy = o.policy;
   const std::int64_t n = x.size();
   buffer r64(dtype::f64, n, x.ctx()), x_saved(dtype::f64, n, x.ctx());
@@ -44,7 +46,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
   // r64 = b - A x in f64; its norm.
   auto true_residual = [&] {
     residual(a, b, x, r64.as_view());
-    return nrm2(r64.as_view(), accumulation::f64);
+    return sums.nrm2(r64.as_view());
   };
   double rn = true_residual();
   if (mon.start(rn)) return mon.finish(a, b, x);
@@ -69,7 +71,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
     convert(r64.as_view(), r);
     scal(1.0 / s, r);
     if (m) m->apply(r, z);
-    double rz = dot(r, z, accumulation::f64);
+    double rz = sums.dot(r, z);
     convert(z, p);
     double r_max = rn;  // the residual at the last replacement
     attempt_end end = attempt_end::stopped;
@@ -77,7 +79,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
     std::string why;
     for (;;) {
       low.get().apply(p, q);
-      const double pq = dot(p, q, accumulation::f64);
+      const double pq = sums.dot(p, q);
       if (!(pq > 0)) {
         failure = std::isfinite(pq) ? stop_reason::breakdown : stop_reason::non_finite;
         why = cat("p'Ap = ", pq, " at iteration ", mon.iterations() + 1);
@@ -86,7 +88,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
       }
       const double alpha = rz / pq;
       // x_lo += alpha p, r -= alpha q and r'r in one pass.
-      const double rr = detail::cg_update(alpha, p, q, x_lo, r);
+      const double rr = sums.sum(detail::cg_update(alpha, p, q, x_lo, r));
       const double res = s * std::sqrt(rr);  // the recurrence's residual, unscaled
       if (!std::isfinite(res)) {
         failure = stop_reason::non_finite;
@@ -130,9 +132,9 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
       double rz_new;
       if (m) {
         m->apply(r, z);
-        rz_new = dot(r, z, accumulation::f64);
+        rz_new = sums.dot(r, z);
       } else {
-        rz_new = replaced ? dot(r, r, accumulation::f64) : rr;
+        rz_new = replaced ? sums.dot(r, r) : rr;
       }
       if (!(rz_new > 0)) {
         failure = std::isfinite(rz_new) ? stop_reason::breakdown : stop_reason::non_finite;

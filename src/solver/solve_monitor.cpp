@@ -9,6 +9,7 @@
 
 #include "internal/error_macros.hpp"
 #include "mixprec/blas1.hpp"
+#include "solver/global_sums.hpp"
 
 namespace mixprec {
 
@@ -52,7 +53,10 @@ std::string solve_report::summary() const {
 
 namespace detail {
 
-void check_solve(const char* method, const linear_operator& a, const_view b, const_view x, const solve_options& o) {
+namespace {
+
+void check_solve_here(const char* method, const linear_operator& a, const_view b, const_view x,
+                      const solve_options& o) {
   if (a.rows() != a.cols()) MIXPREC_THROW(shape_mismatch, method, "A is not square: ", a.rows(), " x ", a.cols());
   if (b.size() != a.rows() || x.size() != a.cols())
     MIXPREC_THROW(shape_mismatch, method, "A is ", a.rows(), " x ", a.cols(), " but b has ", b.size(), " and x ",
@@ -76,6 +80,22 @@ void check_solve(const char* method, const linear_operator& a, const_view b, con
   }
 }
 
+}  // namespace
+
+void check_solve(const char* method, const linear_operator& a, const_view b, const_view x, const solve_options& o) {
+  const reduction_domain* domain = a.reductions();
+  if (!domain) return check_solve_here(method, a, b, x, o);
+  // A process whose arguments are wrong must not leave the others waiting in the solve's
+  // first reduction: all of them throw, or none.
+  std::exception_ptr local_error;
+  try {
+    check_solve_here(method, a, b, x, o);
+  } catch (...) {
+    local_error = std::current_exception();
+  }
+  domain->agree(local_error);
+}
+
 buffer work_vector(const_view x) { return buffer(x.type(), x.size(), x.ctx()); }
 
 void residual(const linear_operator& a, const_view b, const_view x, view r) {
@@ -83,8 +103,9 @@ void residual(const linear_operator& a, const_view b, const_view x, view r) {
   a.apply(-1.0, x, 1.0, r);
 }
 
-solve_report solve_at_unit_scale(const_view b, view x, const solve_options& o, const solve_body& solve) {
-  const double bn = nrm2(b, accumulation::f64);
+solve_report solve_at_unit_scale(const linear_operator& a, const_view b, view x, const solve_options& o,
+                                 const solve_body& solve) {
+  const double bn = global_sums(a).nrm2(b);
   if (bn == 0) {
     fill(x, 0.0);
     solve_report rep = solve(b, o);
@@ -123,7 +144,7 @@ solve_monitor::solve_monitor(std::string method, const linear_operator& a, const
   report_.preconditioned = o.preconditioner != nullptr;
   report_.preconditioner_type = o.preconditioner ? o.preconditioner->storage_type() : a.storage_type();
   report_.working_type = report_.krylov_type = x.type();
-  report_.rhs_norm = nrm2(b, accumulation::f64);
+  report_.rhs_norm = global_sums(a).nrm2(b);
   target_ = std::max(o.rel_tol * report_.rhs_norm, o.abs_tol);
 }
 
@@ -219,7 +240,7 @@ solve_report solve_monitor::finish(const linear_operator& a, const_view b, const
   if (!stopped_) stop(stop_reason::max_iterations, "");
   buffer r = work_vector(x);
   residual(a, b, x, r.as_view());
-  const double t = nrm2(r.as_view(), accumulation::f64);
+  const double t = global_sums(a).nrm2(r.as_view());
   report_.true_residual = relative(t);
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   say(report_.final_residual, true);

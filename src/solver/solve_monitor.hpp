@@ -12,7 +12,8 @@
 
 namespace mixprec::detail {
 
-/// Throws naming what is wrong with the operator, b, x or the options.
+/// Throws naming what is wrong with the operator, b, x or the options; for a distributed
+/// operator on every process when it is wrong on any.
 void check_solve(const char* method, const linear_operator& a, const_view b, const_view x, const solve_options& o);
 
 /// A working vector like x (dtype, size, memory space), uninitialised.
@@ -33,7 +34,8 @@ using solve_body = std::function<solve_report(const_view b, const solve_options&
 ///   wherever that one stays in range; but squared quantities (r'r, p'Ap) of a b near
 ///   2^-1000 would underflow to 0 and of one near 2^1000 overflow.
 /// The report's norms are relative and so unchanged; rhs_norm is the caller's ||b||.
-solve_report solve_at_unit_scale(const_view b, view x, const solve_options& o, const solve_body& solve);
+solve_report solve_at_unit_scale(const linear_operator& a, const_view b, view x, const solve_options& o,
+                                  const solve_body& solve);
 
 class solve_monitor {
  public:

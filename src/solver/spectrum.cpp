@@ -9,6 +9,7 @@
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/solver.hpp"
+#include "solver/global_sums.hpp"
 
 namespace mixprec {
 namespace {
@@ -69,14 +70,15 @@ spectrum_estimate estimate_spectrum(const linear_operator& a, int steps, const l
   else
     copy(r.as_view(), z.as_view());
   copy(z.as_view(), p.as_view());
-  double rz = dot(r.as_view(), z.as_view(), accumulation::f64);
+  const detail::global_sums sums(a);
+  double rz = sums.dot(r.as_view(), z.as_view());
   const double rz0 = rz;
   if (!(rz > 0))
     MIXPREC_THROW(numerical_breakdown, op, "r'M^-1 r = ", rz, ": the preconditioner is not positive definite");
   std::vector<double> alpha, beta;
   for (int j = 0; j < steps; ++j) {
     a.apply(p.as_view(), q.as_view());
-    const double pq = dot(p.as_view(), q.as_view(), accumulation::f64);
+    const double pq = sums.dot(p.as_view(), q.as_view());
     if (!(pq > 0)) {
       if (!std::isfinite(pq)) MIXPREC_THROW(numerical_breakdown, op, "p'Ap = ", pq, " at step ", j + 1);
       MIXPREC_THROW(numerical_breakdown, op, "p'Ap = ", pq, " <= 0 at step ", j + 1, ": A is not positive definite");
@@ -87,7 +89,7 @@ spectrum_estimate estimate_spectrum(const linear_operator& a, int steps, const l
       m->apply(r.as_view(), z.as_view());
     else
       copy(r.as_view(), z.as_view());
-    const double rz_new = dot(r.as_view(), z.as_view(), accumulation::f64);
+    const double rz_new = sums.dot(r.as_view(), z.as_view());
     beta.push_back(rz_new / rz);
     rz = rz_new;
     axpby(1.0, z.as_view(), beta.back(), p.as_view());

@@ -1,0 +1,173 @@
+// mixprec/distributed.hpp — sparse matrices and Krylov solvers across MPI processes.
+//
+//   MPI_Init(&argc, &argv);                          // the caller's: mixprec never calls it
+//   {
+//     mixprec::communicator comm(MPI_COMM_WORLD);     // duplicates the caller's communicator
+//     // This process's rows of the global matrix, with global column indices:
+//     mixprec::csr_matrix mine = ...;                 // local_rows x global_cols
+//     mixprec::distributed_csr_operator A(comm, std::move(mine));
+//     mixprec::array<double> b(A.rows()), x(A.rows());   // this process's parts of b and x
+//     auto report = mixprec::cg(A, b, x, options);   // every solver: its sums run over comm
+//   }                                                // mixprec objects go before MPI_Finalize
+//   MPI_Finalize();
+//
+// Rows are partitioned in contiguous blocks in process order: process p owns global rows
+// [first_row(p), first_row(p + 1)), and its parts of vectors are those rows. The columns a
+// process needs from others (its halo) are found once, when the operator is built; each
+// apply() sends and receives only those values, point to point, and multiplies the rows
+// that need none of them while the messages travel. Every operation here is collective:
+// all processes of the communicator call it, in the same order.
+//
+// Halo values can travel in f32 or bf16 (distributed_options::halo): half or a quarter of
+// the bytes, at the price of rounding the neighbours' x entries. An FP64 answer then comes
+// from refinement (mixprec/refinement.hpp) with an operator whose own halos are f64 and
+// whose inner copies (stored_as) exchange in the lower precision: inner_halo.
+//
+// Requires the library built with MPI (MIXPREC_MPI) and linking mixprec::mpi.
+#pragma once
+
+// The C API of MPI only: its deprecated C++ bindings would need a library of their own.
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mixprec/linear_operator.hpp"
+#include "mixprec/reduction.hpp"
+#include "mixprec/sparse.hpp"
+#include "mixprec/view.hpp"
+#include "mixprec/visibility.hpp"
+
+MIXPREC_PUBLIC_BEGIN
+
+namespace mixprec {
+
+namespace detail {
+class communicator_state;
+struct distributed_rows;
+struct halo_scratch;
+}  // namespace detail
+
+/// What a communicator has sent, for benchmarks and for checking that low-precision halos
+/// do save what they promise.
+struct communication_counters {
+  std::int64_t reductions = 0;     // sums (blocking and begun), norms and agreements
+  std::int64_t halo_messages = 0;  // point-to-point messages sent
+  std::int64_t halo_bytes = 0;     // their payload
+};
+
+/// A duplicate of the caller's communicator (so that mixprec's messages never meet the
+/// caller's), shared by every object made from it and freed with the last of them. Copies
+/// are cheap and refer to the same duplicate.
+class communicator {
+ public:
+  explicit communicator(MPI_Comm comm);
+
+  int rank() const;
+  int size() const;
+  MPI_Comm get() const;
+  /// Where solvers sum: the reductions of distributed operators made from this communicator.
+  const reduction_domain& reductions() const;
+  communication_counters counters() const;
+  void reset_counters() const;
+
+ private:
+  friend class distributed_csr_operator;
+  std::shared_ptr<detail::communicator_state> state_;
+};
+
+/// x'y and ||x||_2 of vectors distributed as the operators' rows are (this process's parts
+/// given), accumulated in f64 and summed over the processes.
+double dot(const communicator& comm, const_view x, const_view y);
+double nrm2(const communicator& comm, const_view x);
+
+/// Contiguous blocks of rows, one per process in rank order.
+struct row_partition {
+  std::vector<std::int64_t> offsets;  // size() + 1 entries; process p owns [offsets[p], offsets[p+1])
+
+  /// rows split as evenly as whole rows allow (the first rows % processes blocks one longer).
+  static row_partition even(std::int64_t rows, int processes);
+  int processes() const { return int(offsets.size()) - 1; }
+  std::int64_t rows_of(int p) const { return offsets[std::size_t(p) + 1] - offsets[std::size_t(p)]; }
+};
+
+struct distributed_options {
+  /// Accumulation of the local SpMV (as csr_operator's).
+  accumulation acc = accumulation::standard;
+  /// The precision halo values travel in: f64, f32 or bf16 (never wider than the vectors).
+  dtype halo = dtype::f64;
+  /// The halo precision of the copies stored_as() makes (what refinement's inner solves
+  /// apply); f64 keeps them exact.
+  dtype inner_halo = dtype::f64;
+  /// Multiply the rows that need no halo values while the halo travels (off: exchange first,
+  /// then one SpMV over all rows; the same results either way).
+  bool overlap = true;
+};
+
+/// A row-distributed CSR matrix as a linear_operator on this process's parts of vectors:
+/// rows() = cols() = this process's rows. Built collectively; a process whose input does not
+/// fit the others' (a column count other than the global row count, an index out of range)
+/// makes every process throw, naming it.
+class distributed_csr_operator : public linear_operator {
+ public:
+  /// `local_rows`: this process's rows (any value dtype, i32 or i64 indices), with global
+  /// column indices and cols() = the global size; the partition is the processes' row
+  /// counts in rank order. Host (CPU) matrices only.
+  distributed_csr_operator(const communicator& comm, const csr_matrix& local_rows,
+                           const distributed_options& options = {});
+  /// Every process holds the whole matrix (small problems, tests) and keeps its block of
+  /// `partition` (even when empty).
+  static distributed_csr_operator from_global(const communicator& comm, const csr_matrix& global,
+                                              const row_partition& partition, const distributed_options& options = {});
+  /// Process 0 reads a Matrix Market file and sends each process its rows of an even
+  /// partition (or of `partition`); the others never open the file. Errors (a missing file,
+  /// a malformed one) are thrown on every process.
+  static distributed_csr_operator read_matrix_market(const communicator& comm, const std::string& path,
+                                                     const distributed_options& options = {},
+                                                     const row_partition* partition = nullptr);
+
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  dtype storage_type() const override;
+  std::string describe() const override;
+  void diagonal(double* d) const override;
+  /// The same distributed matrix with values in `values`, exchanging halos in inner_halo.
+  std::unique_ptr<linear_operator> stored_as(dtype values) const override;
+  const reduction_domain* reductions() const override;
+
+  const communicator& comm() const { return comm_; }
+  const row_partition& partition() const;
+  std::int64_t global_rows() const;
+  std::int64_t first_row() const;
+  /// The square block of this process's rows and columns (columns owned elsewhere left
+  /// out), local indices: what rank-local preconditioners (block Jacobi, ILU(0), SGS) take.
+  csr_matrix local_block() const;
+  /// Neighbours, halo size and the rows multiplied while the halo travels.
+  struct halo_summary {
+    int neighbours = 0;
+    std::int64_t receive_values = 0, send_values = 0;
+    std::int64_t interior_rows = 0, boundary_rows = 0;
+    dtype wire = dtype::f64;
+  };
+  halo_summary halo() const;
+
+ private:
+  distributed_csr_operator(const communicator& comm, std::shared_ptr<const detail::distributed_rows> rows,
+                           const distributed_options& options);
+  communicator comm_;
+  std::shared_ptr<const detail::distributed_rows> rows_;
+  std::shared_ptr<detail::halo_scratch> scratch_;  // message buffers of this operator's applies
+  distributed_options options_;
+};
+
+}  // namespace mixprec
+
+MIXPREC_PUBLIC_END

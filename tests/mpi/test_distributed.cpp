@@ -1,0 +1,387 @@
+// The distributed layer against single-process results, run under mpirun with 1, 2 and 4
+// processes (tests/mpi/CMakeLists.txt). Every process builds the same global problem, keeps
+// its rows, and compares its part of the distributed result with the matching rows of the
+// single-process one: SpMV bit for bit (each row is summed in the same order), solvers to
+// within one iteration and the same residual bound.
+#include <gtest/gtest.h>
+
+#include "mixprec/distributed.hpp"  // first: it includes mpi.h without the C++ bindings
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mixprec/array.hpp"
+#include "mixprec/blas1.hpp"
+#include "mixprec/distributed.hpp"
+#include "mixprec/error.hpp"
+#include "mixprec/preconditioner.hpp"
+#include "mixprec/refinement.hpp"
+#include "mixprec/solver.hpp"
+#include "mixprec/sparse.hpp"
+
+namespace {
+
+using namespace mixprec;
+
+communicator& world() {
+  static communicator c(MPI_COMM_WORLD);
+  return c;
+}
+
+/// A nonsymmetric matrix whose rows reach across the whole column range: most rows need
+/// halo values from several processes (the pattern of an unstructured mesh badly ordered).
+csr_matrix scattered(std::int64_t n) {
+  coo_matrix c(n, n);
+  std::uint64_t s = 12345;
+  auto next = [&] {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    return s;
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    c.add(i, i, 6.0);
+    for (int k = 0; k < 4; ++k) c.add(i, std::int64_t(next() % std::uint64_t(n)), double(next() % 1000) / 1000 - 0.5);
+  }
+  return csr_matrix::from_coo(c);
+}
+
+std::vector<double> pattern(std::int64_t n, double phase) {
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) v[std::size_t(i)] = std::sin(0.37 * double(i) + phase) + 0.1;
+  return v;
+}
+
+/// An uneven partition with process 0 left empty where there is more than one process.
+row_partition uneven(std::int64_t n, int processes) {
+  row_partition p;
+  p.offsets.assign(std::size_t(processes) + 1, 0);
+  if (processes == 1) {
+    p.offsets[1] = n;
+    return p;
+  }
+  for (int k = 1; k <= processes; ++k) p.offsets[std::size_t(k)] = n * (k * k - 1) / (processes * processes - 1);
+  return p;
+}
+
+/// y = alpha A x + beta y on one process and distributed: the rows must agree bit for bit.
+void expect_same_spmv(const csr_matrix& a, const row_partition& part, const distributed_options& o, dtype vectors) {
+  const std::int64_t n = a.rows();
+  const auto xg = pattern(n, 0.0), yg = pattern(n, 1.0);
+  const double alpha = 1.5, beta = -0.5;
+  array<double> x64(xg), y64(yg);
+  buffer x(vectors, n), y(vectors, n);
+  convert(x64, x.as_view());
+  convert(y64, y.as_view());
+  spmv(alpha, a, x.as_view(), beta, y.as_view());
+
+  const distributed_csr_operator d = distributed_csr_operator::from_global(world(), a, part, o);
+  const std::int64_t first = d.first_row(), m = d.rows();
+  ASSERT_EQ(m, part.rows_of(world().rank()));
+  buffer xl(vectors, m), yl(vectors, m);
+  const std::size_t es = size_of(vectors);
+  std::memcpy(xl.data(), static_cast<const char*>(x.data()) + first * std::int64_t(es), std::size_t(m) * es);
+  buffer y0(vectors, n);
+  convert(y64, y0.as_view());
+  std::memcpy(yl.data(), static_cast<const char*>(y0.data()) + first * std::int64_t(es), std::size_t(m) * es);
+  d.apply(alpha, xl.as_view(), beta, yl.as_view());
+  EXPECT_EQ(std::memcmp(yl.data(), static_cast<const char*>(y.data()) + first * std::int64_t(es), std::size_t(m) * es),
+            0)
+      << "process " << world().rank() << ": " << d.describe();
+}
+
+TEST(DistributedSpmv, EqualsSingleProcessBitForBit) {
+  const int p = world().size();
+  std::vector<csr_matrix> matrices;
+  matrices.push_back(poisson_3d(12));
+  matrices.push_back(convection_diffusion_3d(10, 50.0));
+  matrices.push_back(scattered(3000));
+  for (const csr_matrix& a : matrices)
+    for (const row_partition& part : {row_partition::even(a.rows(), p), uneven(a.rows(), p)})
+      for (bool overlap : {true, false})
+        for (dtype vectors : {dtype::f64, dtype::f32}) {
+          distributed_options o;
+          o.overlap = overlap;
+          expect_same_spmv(a, part, o, vectors);
+        }
+}
+
+TEST(DistributedSpmv, LowPrecisionValuesToo) {
+  const csr_matrix a = poisson_3d(10).with_values(dtype::f32);
+  expect_same_spmv(a, row_partition::even(a.rows(), world().size()), {}, dtype::f64);
+  const csr_matrix h = convection_diffusion_3d(8, 10.0).with_values(dtype::bf16);
+  expect_same_spmv(h, uneven(h.rows(), world().size()), {}, dtype::f32);
+}
+
+TEST(DistributedSpmv, OverlapsOnlyWhereRowsNeedNoHalo) {
+  const csr_matrix a = poisson_3d(16);
+  const distributed_csr_operator d =
+      distributed_csr_operator::from_global(world(), a, row_partition::even(a.rows(), world().size()));
+  const auto h = d.halo();
+  EXPECT_EQ(h.interior_rows + h.boundary_rows, d.rows());
+  if (world().size() == 1) {
+    EXPECT_EQ(h.receive_values, 0);
+    EXPECT_EQ(h.boundary_rows, 0);
+  } else {
+    // A slab of 16^3 / p rows: the planes next to a neighbour are boundary rows.
+    const bool inner_slab = world().rank() > 0 && world().rank() < world().size() - 1;
+    EXPECT_EQ(h.neighbours, inner_slab ? 2 : 1);
+    EXPECT_GT(h.interior_rows, 0);
+    EXPECT_LE(h.boundary_rows, 2 * 16 * 16 + 2 * 16);
+  }
+}
+
+TEST(DistributedSpmv, LowPrecisionHalosSaveTheirShareOfBytes) {
+  const csr_matrix a = poisson_3d(12);
+  const std::int64_t n = a.rows();
+  const auto xg = pattern(n, 0.3);
+  array<double> x(xg), y(n);
+  spmv(1.0, a, x, 0.0, y);
+  std::int64_t bytes[3] = {};
+  const dtype wires[3] = {dtype::f64, dtype::f32, dtype::bf16};
+  for (int w = 0; w < 3; ++w) {
+    distributed_options o;
+    o.halo = wires[w];
+    const distributed_csr_operator d =
+        distributed_csr_operator::from_global(world(), a, row_partition::even(n, world().size()), o);
+    array<double> xl(d.rows()), yl(d.rows());
+    for (std::int64_t i = 0; i < d.rows(); ++i) xl[i] = xg[std::size_t(d.first_row() + i)];
+    world().reset_counters();
+    d.apply(xl, yl);
+    bytes[w] = world().counters().halo_bytes;
+    // Each halo value is rounded once to the wire's precision u; a row has at most 6
+    // neighbours with coefficient -1, so |error| <= 6 u max|x|, max|x| <= 1.1.
+    const double u = wires[w] == dtype::f64 ? 0 : wires[w] == dtype::f32 ? 0x1p-24 : 0x1p-8;
+    for (std::int64_t i = 0; i < d.rows(); ++i)
+      EXPECT_LE(std::abs(yl[i] - y[std::size_t(d.first_row() + i)]), 6 * u * 1.1 + 0.0) << i;
+  }
+  EXPECT_EQ(bytes[1] * 2, bytes[0]);
+  EXPECT_EQ(bytes[2] * 4, bytes[0]);
+  if (world().size() > 1 && world().rank() < world().size() - 1) EXPECT_GT(bytes[0], 0);
+}
+
+TEST(DistributedVectors, DotAndNorm) {
+  const std::int64_t n = 1001;
+  const auto g = pattern(n, 0.0);
+  const row_partition part = uneven(n, world().size());
+  const std::int64_t first = part.offsets[std::size_t(world().rank())], m = part.rows_of(world().rank());
+  std::vector<double> mine(g.begin() + first, g.begin() + first + m);
+  double ref = 0;
+  for (double v : g) ref += v * v;
+  array<double> x(mine);
+  // Partial sums in another order: within n u of the sum (all terms positive).
+  EXPECT_NEAR(dot(world(), x, x), ref, ref * double(n) * 0x1p-53);
+  EXPECT_NEAR(nrm2(world(), x), std::sqrt(ref), std::sqrt(ref) * double(n) * 0x1p-53);
+  // Far from 1 the norm is combined from scaled parts: no underflow, no overflow.
+  for (double scale : {0x1p-1000, 0x1p+1000}) {
+    array<double> s(mine);
+    for (std::int64_t i = 0; i < m; ++i) s[i] *= scale;
+    EXPECT_NEAR(nrm2(world(), s) / scale, std::sqrt(ref), std::sqrt(ref) * double(n) * 0x1p-52);
+  }
+}
+
+struct poisson_case {
+  csr_matrix a = poisson_3d(16);
+  std::vector<double> b_global;
+  poisson_case() {
+    array<double> ones(std::vector<double>(std::size_t(a.rows()), 1.0)), b(a.rows());
+    spmv(1.0, a, ones, 0.0, b);
+    b_global.assign(b.data(), b.data() + a.rows());
+  }
+  array<double> local_b(const distributed_csr_operator& d) const {
+    return array<double>(
+        std::vector<double>(b_global.begin() + d.first_row(), b_global.begin() + d.first_row() + d.rows()));
+  }
+};
+
+using solver_fn = solve_report (*)(const linear_operator&, const_view, view, const solve_options&);
+
+TEST(DistributedSolvers, SameIterationsAsOneProcess) {
+  const poisson_case pc;
+  const csr_operator global(pc.a);
+  const distributed_csr_operator d =
+      distributed_csr_operator::from_global(world(), pc.a, row_partition::even(pc.a.rows(), world().size()));
+  struct named {
+    const char* name;
+    solver_fn f;
+  };
+  for (const named& s : {named{"cg", &cg}, named{"cg_pipelined", &cg_pipelined}, named{"bicgstab", &bicgstab},
+                         named{"gmres", &gmres}, named{"fgmres", &fgmres}})
+    for (bool precondition : {false, true}) {
+      const jacobi_preconditioner mg(global), md(d);
+      solve_options o;
+      o.rel_tol = 1e-10;
+      o.max_iterations = 2000;
+      o.restart = 20;
+      array<double> bg(pc.b_global), xg(pc.a.rows());
+      fill(xg, 0.0);
+      o.preconditioner = precondition ? &mg : nullptr;
+      const solve_report one = s.f(global, bg, xg, o);
+      array<double> b = pc.local_b(d), x(d.rows());
+      fill(x, 0.0);
+      o.preconditioner = precondition ? &md : nullptr;
+      const solve_report many = s.f(d, b, x, o);
+      ASSERT_TRUE(one.converged()) << one.summary();
+      ASSERT_TRUE(many.converged()) << s.name << " on process " << world().rank() << ": " << many.summary();
+      EXPECT_LE(std::abs(many.iterations - one.iterations), 1) << s.name << (precondition ? " + jacobi" : "");
+      EXPECT_LE(many.true_residual, 1e-10) << many.summary();
+      for (std::int64_t i = 0; i < d.rows(); ++i) EXPECT_NEAR(x[i], 1.0, 1e-7);
+    }
+}
+
+TEST(DistributedSolvers, RankLocalPreconditioners) {
+  const poisson_case pc;
+  const distributed_csr_operator d =
+      distributed_csr_operator::from_global(world(), pc.a, row_partition::even(pc.a.rows(), world().size()));
+  const csr_operator block(d.local_block());
+  const sgs_preconditioner sgs(block);
+  const block_jacobi_preconditioner bj(block);
+  for (const linear_operator* m :
+       {static_cast<const linear_operator*>(&sgs), static_cast<const linear_operator*>(&bj)}) {
+    solve_options o;
+    o.rel_tol = 1e-10;
+    o.preconditioner = m;
+    array<double> b = pc.local_b(d), x(d.rows());
+    fill(x, 0.0);
+    const solve_report r = cg(d, b, x, o);
+    EXPECT_TRUE(r.converged()) << r.summary();
+    EXPECT_LE(r.true_residual, 1e-10);
+  }
+}
+
+TEST(DistributedSolvers, RefinementWithLowPrecisionHalosKeepsTheFp64Answer) {
+  const poisson_case pc;
+  const dtype halos[3] = {dtype::f64, dtype::f32, dtype::bf16};
+  for (const precision_policy& policy : {precision_policy::f64(), precision_policy::f32()}) {
+    int iterations[3] = {};
+    std::int64_t bytes[3] = {};
+    for (int h = 0; h < 3; ++h) {
+      distributed_options dop;
+      dop.inner_halo = halos[h];
+      const distributed_csr_operator d =
+          distributed_csr_operator::from_global(world(), pc.a, row_partition::even(pc.a.rows(), world().size()), dop);
+      refinement_options o;
+      o.policy = policy;
+      o.inner_method = inner_solver::cg;
+      o.outer.rel_tol = 1e-12;
+      array<double> b = pc.local_b(d), x(d.rows());
+      fill(x, 0.0);
+      world().reset_counters();
+      const solve_report r = refine(d, b, x, o);
+      bytes[h] = world().counters().halo_bytes;
+      iterations[h] = r.inner_iterations;
+      EXPECT_TRUE(r.converged()) << name_of(halos[h]) << " halos: " << r.summary();
+      EXPECT_LE(r.true_residual, 1e-12);
+      if (world().rank() == 0)
+        std::printf("policy %s, inner halos %s: %d inner iterations, %lld halo bytes on process 0\n",
+                    policy.name().c_str(), name_of(halos[h]), r.inner_iterations, (long long)bytes[h]);
+    }
+    // f32 halos: the f64 answer within 10 % more iterations; with f64 Krylov vectors the
+    // inner solves' halos take half the bytes (the outer residuals' stay f64). bf16 halos
+    // are only required to keep the answer: their rounding (2^-9) slows the inner solves.
+    EXPECT_LE(iterations[1], iterations[0] * 1.1 + 1) << policy.name();
+    if (world().size() > 1 && policy.krylov == dtype::f64 && world().rank() < world().size() - 1)
+      EXPECT_LT(double(bytes[1]), 0.6 * double(bytes[0]));
+  }
+}
+
+TEST(DistributedInput, MatrixMarketReadByProcessZero) {
+  const csr_matrix a = convection_diffusion_3d(8, 20.0);
+  const std::string path = "distributed_test_matrix.mtx";
+  if (world().rank() == 0) write_matrix_market(path, a.to_coo());
+  MPI_Barrier(MPI_COMM_WORLD);
+  const distributed_csr_operator d = distributed_csr_operator::read_matrix_market(world(), path);
+  EXPECT_EQ(d.global_rows(), a.rows());
+  const auto xg = pattern(a.rows(), 0.0);
+  array<double> x(xg), y(a.rows());
+  spmv(1.0, a, x, 0.0, y);
+  array<double> xl(std::vector<double>(xg.begin() + d.first_row(), xg.begin() + d.first_row() + d.rows())),
+      yl(d.rows());
+  d.apply(xl, yl);
+  for (std::int64_t i = 0; i < d.rows(); ++i) EXPECT_DOUBLE_EQ(yl[i], y[std::size_t(d.first_row() + i)]);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world().rank() == 0) std::remove(path.c_str());
+  // A file that is not there: every process throws, none waits.
+  try {
+    (void)distributed_csr_operator::read_matrix_market(world(), "no/such/file.mtx");
+    ADD_FAILURE() << "no error";
+  } catch (const mixprec::error& e) {
+    EXPECT_EQ(e.code(), mixprec::status::io) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no/such/file.mtx"), std::string::npos) << e.what();
+  }
+}
+
+/// Runs f, expecting it to throw `code` with `needle` in the message on this process.
+template <class F>
+void expect_error_everywhere(F&& f, mixprec::status code, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "process " << world().rank() << ": no error";
+  } catch (const mixprec::error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+TEST(DistributedErrors, AMismatchOnOneProcessIsAnErrorOnAll) {
+  const int last = world().size() - 1;
+  const csr_matrix a = poisson_3d(8);
+  const row_partition part = row_partition::even(a.rows(), world().size());
+  // The last process passes rows with a column count of its own.
+  const csr_matrix other = poisson_2d(5);
+  const csr_matrix& mine = world().rank() == last ? other : a;
+  // The process at fault reports its own error; the others name it.
+  const std::string named = world().rank() == last ? "partition" : "process " + std::to_string(last);
+  expect_error_everywhere([&] { (void)distributed_csr_operator::from_global(world(), mine, part); },
+                          mixprec::status::shape_mismatch, named);
+
+  const distributed_csr_operator d = distributed_csr_operator::from_global(world(), a, part);
+  // The last process's x is one element short: apply() and a solve fail everywhere.
+  const std::int64_t short_by = world().rank() == last ? 1 : 0;
+  array<double> x(d.rows() - short_by), y(d.rows());
+  fill(x, 0.0);
+  expect_error_everywhere([&] { d.apply(x, y); }, mixprec::status::shape_mismatch, "elements");
+  array<double> b(d.rows());
+  fill(b, 1.0);
+  expect_error_everywhere([&] { (void)cg(d, b, x, {}); }, mixprec::status::shape_mismatch, "elements");
+  // And the operator still works afterwards: no message was left in flight.
+  array<double> good(d.rows());
+  fill(good, 1.0);
+  d.apply(good, y);
+  EXPECT_TRUE(std::isfinite(nrm2(world(), y)));
+}
+
+/// Prints a failed check of a process other than 0, naming the process.
+class failure_printer : public ::testing::EmptyTestEventListener {
+ public:
+  explicit failure_printer(int rank) : rank_(rank) {}
+  void OnTestPartResult(const ::testing::TestPartResult& r) override {
+    if (r.failed())
+      std::fprintf(stderr, "process %d: %s:%d: %s\n", rank_, r.file_name() ? r.file_name() : "?", r.line_number(),
+                   r.summary());
+  }
+
+ private:
+  int rank_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  // One report: process 0 prints the run; the others print only their failures.
+  if (rank != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new failure_printer(rank));
+  }
+  int failed = RUN_ALL_TESTS();
+  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return failed;
+}
