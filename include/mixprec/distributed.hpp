@@ -35,14 +35,17 @@
 #endif
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "mixprec/grid.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/reduction.hpp"
 #include "mixprec/sparse.hpp"
+#include "mixprec/stencil.hpp"
 #include "mixprec/view.hpp"
 #include "mixprec/visibility.hpp"
 
@@ -54,6 +57,7 @@ namespace detail {
 class communicator_state;
 struct distributed_rows;
 struct halo_scratch;
+struct cartesian_state;
 }  // namespace detail
 
 /// What a communicator has sent, for benchmarks and for checking that low-precision halos
@@ -166,6 +170,65 @@ class distributed_csr_operator : public linear_operator {
   std::shared_ptr<const detail::distributed_rows> rows_;
   std::shared_ptr<detail::halo_scratch> scratch_;  // message buffers of this operator's applies
   distributed_options options_;
+};
+
+/// A structured grid decomposed over the processes in blocks (MPI_Dims_create and
+/// MPI_Cart_create): each process owns a block of whole points, blocks along an axis
+/// differing by at most one point, and keeps it in a local grid with a halo. Axes whose
+/// boundary conditions are periodic wrap around the processes too.
+///
+///   mixprec::cartesian_grid g(comm, {512, 512, 512}, bc);     // 3D, split over all processes
+///   mixprec::grid u(mixprec::dtype::f64, g.local_extent());   // this process's block
+///   g.exchange_halo(u);                     // neighbours' faces, edges, corners; bc outside
+///   mixprec::stencil_apply(lap, 1.0, u, 0.0, v);              // any stencil op, locally
+class cartesian_grid {
+ public:
+  /// `processes` per axis (0: let MPI_Dims_create choose); their product must be the
+  /// communicator's size and no process may get fewer points along an axis than 1.
+  cartesian_grid(const communicator& comm, grid_extent global, const boundary_conditions& bc,
+                 std::array<int, 3> processes = {0, 0, 0});
+
+  const grid_extent& global_extent() const;
+  const grid_extent& local_extent() const;
+  /// Global index of this process's local point (0, 0, 0).
+  std::array<std::int64_t, 3> first() const;
+  std::array<int, 3> processes() const;
+  std::array<int, 3> coords() const;
+  const boundary_conditions& boundaries() const;
+  const communicator& comm() const;
+
+  /// Fills u's halo (u: this process's block, any halo depth up to the block's extent):
+  /// faces from the neighbours, axis by axis (x, then y over x's halo too, then z over
+  /// both), so that edges and corners come along as fill_halo makes them; the boundary
+  /// conditions on the global grid's faces. Values travel in `wire` (the grid's dtype, or
+  /// f32/bf16 for f64 and f32 grids). On one process it equals fill_halo bit for bit.
+  void exchange_halo(grid& u, dtype wire) const;
+  void exchange_halo(grid& u) const { exchange_halo(u, u.type()); }
+
+ private:
+  friend class distributed_stencil_operator;
+  std::shared_ptr<const detail::cartesian_state> state_;
+};
+
+/// A stencil over a decomposed grid as an operator on this process's interior points
+/// (x fastest): stencil_operator's distributed twin; equal to it bit for bit on each block.
+class distributed_stencil_operator : public linear_operator {
+ public:
+  /// Halo values travel in `halo` (f64, f32 or bf16; never wider than the vectors).
+  distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo = dtype::f64);
+
+  void apply(double alpha, const_view x, double beta, view y) const override;
+  using linear_operator::apply;
+  std::string describe() const override;
+  void diagonal(double* d) const override;
+  const reduction_domain* reductions() const override;
+  const cartesian_grid& decomposition() const { return grid_; }
+
+ private:
+  cartesian_grid grid_;
+  stencil stencil_;
+  dtype halo_;
+  std::shared_ptr<grid> scratch_;  // x with its halo
 };
 
 }  // namespace mixprec

@@ -96,6 +96,10 @@ struct distributed_rows {
   distributed_rows(std::shared_ptr<const halo_plan> p, csr_matrix values_and_pattern);
 };
 
+struct cartesian_state;
+/// A grid's halo exchange on arguments every process has checked (cartesian_grid).
+void exchange(const cartesian_state& s, grid& u, dtype wire);
+
 /// Builds the plan and the renumbered rows from this process's rows with global columns.
 /// Collective; an input that does not fit the other processes' throws on every process.
 std::shared_ptr<const distributed_rows> distribute_rows(const communicator_state& comm, const csr_matrix& local_rows,

@@ -313,6 +313,108 @@ TEST(DistributedInput, MatrixMarketReadByProcessZero) {
   }
 }
 
+// ---- decomposed grids -----------------------------------------------------------------
+
+/// The global vector's entries of this process's block, x fastest.
+std::vector<double> block_of(const std::vector<double>& global, const cartesian_grid& g) {
+  const grid_extent ge = g.global_extent(), e = g.local_extent();
+  const auto f = g.first();
+  std::vector<double> out;
+  for (std::int64_t k = 0; k < e.nz; ++k)
+    for (std::int64_t j = 0; j < e.ny; ++j)
+      for (std::int64_t i = 0; i < e.nx; ++i)
+        out.push_back(global[std::size_t((f[2] + k) * ge.nx * ge.ny + (f[1] + j) * ge.nx + f[0] + i)]);
+  return out;
+}
+
+boundary_conditions mixed_conditions() {
+  boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
+  bc.lo[0] = bc.hi[0] = {boundary::neumann, 0.0};
+  bc.lo[2] = bc.hi[2] = {boundary::periodic, 0.0};
+  bc.lo[1] = {boundary::dirichlet, 0.5};  // affine: fine for apply, not for solvers
+  return bc;
+}
+
+TEST(DistributedGrid, StencilEqualsSingleProcessBitForBit) {
+  const grid_extent ge(13, 10, 9);
+  for (const boundary_conditions& bc : {boundary_conditions::all(boundary::dirichlet, 0.0), mixed_conditions()})
+    for (const stencil& s : {stencil::laplace_3d7(), stencil::hpcg_27(), stencil::star(3, {6.0, -1.0, 0.25})}) {
+      const stencil_operator one(s, ge, bc);
+      const auto xg = pattern(ge.points(), 0.2), yg = pattern(ge.points(), 0.9);
+      array<double> x(xg), y(yg);
+      one.apply(1.5, x, -0.5, y);
+      const cartesian_grid g(world(), ge, bc);
+      const distributed_stencil_operator many(g, s);
+      array<double> xl(block_of(xg, g)), yl(block_of(yg, g));
+      many.apply(1.5, xl, -0.5, yl);
+      const std::vector<double> expect = block_of(std::vector<double>(y.data(), y.data() + ge.points()), g);
+      EXPECT_EQ(std::memcmp(yl.data(), expect.data(), expect.size() * sizeof(double)), 0) << many.describe();
+      // The diagonal too (Neumann folds, periodic wrap on one process along z).
+      std::vector<double> d1(std::size_t(ge.points())), dl(std::size_t(many.rows()));
+      one.diagonal(d1.data());
+      many.diagonal(dl.data());
+      EXPECT_EQ(dl, block_of(d1, g));
+    }
+}
+
+TEST(DistributedGrid, HaloEqualsFillHaloOnOneProcessAndTravelsInLowPrecision) {
+  const grid_extent ge(8, 7, 6);
+  const boundary_conditions bc = mixed_conditions();
+  const cartesian_grid g(world(), ge, bc);
+  grid u(dtype::f64, g.local_extent(), 2);
+  const auto f = g.first();
+  auto value = [&](std::int64_t i, std::int64_t j, std::int64_t k) {
+    return 1.0 + 1e-3 * double(i + 10 * j + 100 * k) + 1e-9;
+  };
+  for (std::int64_t k = 0; k < u.nz(); ++k)
+    for (std::int64_t j = 0; j < u.ny(); ++j)
+      for (std::int64_t i = 0; i < u.nx(); ++i) u.at<double>(i, j, k) = value(f[0] + i, f[1] + j, f[2] + k);
+  grid exact = u.clone(), rounded = u.clone();
+  g.exchange_halo(exact);
+  g.exchange_halo(rounded, dtype::bf16);
+  // The whole grid on one process with fill_halo: every halo point of the block must match.
+  grid whole(dtype::f64, ge, 2);
+  for (std::int64_t k = 0; k < ge.nz; ++k)
+    for (std::int64_t j = 0; j < ge.ny; ++j)
+      for (std::int64_t i = 0; i < ge.nx; ++i) whole.at<double>(i, j, k) = value(i, j, k);
+  fill_halo(whole, bc);
+  const std::int64_t h = 2;
+  for (std::int64_t k = -h; k < u.nz() + h; ++k)
+    for (std::int64_t j = -h; j < u.ny() + h; ++j)
+      for (std::int64_t i = -h; i < u.nx() + h; ++i) {
+        const std::int64_t gi = f[0] + i, gj = f[1] + j, gk = f[2] + k;
+        // Points beyond the global grid in two axes at once exist in both; inside the whole
+        // grid's halo every point does.
+        if (gi < -h || gi >= ge.nx + h || gj < -h || gj >= ge.ny + h || gk < -h || gk >= ge.nz + h) continue;
+        const double want = whole.at<double>(gi, gj, gk);
+        ASSERT_EQ(exact.at<double>(i, j, k), want) << i << "," << j << "," << k << " on process " << world().rank();
+        const bool from_neighbour = (i < 0 || i >= u.nx() || j < 0 || j >= u.ny() || k < 0 || k >= u.nz());
+        if (!from_neighbour) EXPECT_EQ(rounded.at<double>(i, j, k), want);
+        EXPECT_LE(std::abs(rounded.at<double>(i, j, k) - want), std::abs(want) * 0x1p-8);
+      }
+}
+
+TEST(DistributedGrid, CgOnTheDecomposedStencilTakesTheIterationsOfOneProcess) {
+  const grid_extent ge(16, 12, 10);
+  const boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
+  const stencil_operator one(stencil::laplace_3d7(), ge, bc);
+  const cartesian_grid g(world(), ge, bc);
+  const distributed_stencil_operator many(g, stencil::laplace_3d7());
+  const auto bg = pattern(ge.points(), 0.4);
+  solve_options o;
+  o.rel_tol = 1e-10;
+  array<double> b1(bg), x1(ge.points());
+  fill(x1, 0.0);
+  const solve_report r1 = cg(one, b1, x1, o);
+  array<double> b(block_of(bg, g)), x(many.rows());
+  fill(x, 0.0);
+  const solve_report r = cg(many, b, x, o);
+  ASSERT_TRUE(r.converged()) << r.summary();
+  EXPECT_LE(std::abs(r.iterations - r1.iterations), 1);
+  const auto xe = block_of(std::vector<double>(x1.data(), x1.data() + ge.points()), g);
+  for (std::int64_t i = 0; i < many.rows(); ++i) EXPECT_NEAR(x[i], xe[std::size_t(i)], 1e-8);
+}
+
 /// Runs f, expecting it to throw `code` with `needle` in the message on this process.
 template <class F>
 void expect_error_everywhere(F&& f, mixprec::status code, const std::string& needle) {
@@ -346,6 +448,18 @@ TEST(DistributedErrors, AMismatchOnOneProcessIsAnErrorOnAll) {
   array<double> b(d.rows());
   fill(b, 1.0);
   expect_error_everywhere([&] { (void)cg(d, b, x, {}); }, mixprec::status::shape_mismatch, "elements");
+  // The same for the decomposed stencil, and for a process grid that does not fit.
+  const cartesian_grid g(world(), grid_extent(8, 8, 8), boundary_conditions::all(boundary::dirichlet, 0.0));
+  const distributed_stencil_operator s(g, stencil::laplace_3d7());
+  array<double> sx(s.rows() - short_by), sy(s.rows());
+  fill(sx, 1.0);
+  expect_error_everywhere([&] { s.apply(sx, sy); }, mixprec::status::shape_mismatch, "elements");
+  expect_error_everywhere(
+      [&] {
+        (void)cartesian_grid(world(), grid_extent(8, 8, 8), boundary_conditions::all(boundary::dirichlet, 0.0),
+                             {world().size() + 1, 1, 1});
+      },
+      mixprec::status::shape_mismatch, "processes");
   // And the operator still works afterwards: no message was left in flight.
   array<double> good(d.rows());
   fill(good, 1.0);

@@ -1,0 +1,406 @@
+// Structured grids decomposed over processes: the Cartesian communicator, the halo
+// exchange (axis by axis, so edges and corners travel with the faces of later axes), the
+// boundary conditions on the global faces, and the stencil operator over the blocks.
+#include <algorithm>
+#include <cstring>
+
+#include "mixprec/blas1.hpp"
+#include "mpi/mpi_support.hpp"
+
+namespace mixprec {
+namespace detail {
+
+struct cartesian_state {
+  communicator comm;
+  MPI_Comm cart = MPI_COMM_NULL;
+  grid_extent global, local;
+  boundary_conditions bc;
+  std::array<int, 3> dims{1, 1, 1}, coords{0, 0, 0};
+  std::array<std::int64_t, 3> first{0, 0, 0};
+  std::array<int, 3> lo{MPI_PROC_NULL, MPI_PROC_NULL, MPI_PROC_NULL}, hi{MPI_PROC_NULL, MPI_PROC_NULL, MPI_PROC_NULL};
+
+  explicit cartesian_state(const communicator& c) : comm(c) {}
+  ~cartesian_state() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized && cart != MPI_COMM_NULL) MPI_Comm_free(&cart);
+  }
+  cartesian_state(const cartesian_state&) = delete;
+  cartesian_state& operator=(const cartesian_state&) = delete;
+};
+
+namespace {
+
+constexpr const char* grid_op = "cartesian_grid";
+
+/// Index ranges [begin, end) per axis of a block of a grid.
+struct region {
+  std::array<std::int64_t, 3> begin{0, 0, 0}, end{1, 1, 1};
+  std::int64_t points() const { return (end[0] - begin[0]) * (end[1] - begin[1]) * (end[2] - begin[2]); }
+};
+
+/// The slab of axis `a` at indices [from, from + h) whose other axes span what the pass of
+/// axis a covers: the full extent with halo for the axes before it, the interior after.
+region slab(const grid& u, int a, std::int64_t from) {
+  const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
+  const std::int64_t h = u.halo();
+  region r;
+  for (int b = 0; b < 3; ++b) {
+    if (b >= u.dims()) {
+      r.begin[b] = 0, r.end[b] = 1;
+    } else if (b == a) {
+      r.begin[b] = from, r.end[b] = from + h;
+    } else if (b < a) {
+      r.begin[b] = -h, r.end[b] = n[b] + h;
+    } else {
+      r.begin[b] = 0, r.end[b] = n[b];
+    }
+  }
+  return r;
+}
+
+/// Calls f(element offset, run length) for each x-contiguous run of the region.
+template <class F>
+void for_runs(const grid& u, const region& r, F&& f) {
+  for (std::int64_t k = r.begin[2]; k < r.end[2]; ++k)
+    for (std::int64_t j = r.begin[1]; j < r.end[1]; ++j) f(u.offset(r.begin[0], j, k), r.end[0] - r.begin[0]);
+}
+
+template <class To, class From>
+To convert_element(From v) {
+  if constexpr (std::is_same_v<From, bfloat16> || std::is_same_v<From, half>)
+    return To(float(v));
+  else
+    return To(v);
+}
+
+/// Copies the region of u to `out` (wire dtype) or back; the same dtype copies bytes.
+void pack(const grid& u, const region& r, dtype wire, unsigned char* out) {
+  const std::size_t es = size_of(u.type()), ws = size_of(wire);
+  const auto* base = static_cast<const unsigned char*>(u.origin());
+  if (wire == u.type()) {
+    for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
+      std::memcpy(out, base + at * std::int64_t(es), std::size_t(len) * es);
+      out += std::size_t(len) * es;
+    });
+    return;
+  }
+  auto run = [&](auto t, auto w) {
+    using T = decltype(t);
+    using W = decltype(w);
+    for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
+      const T* src = reinterpret_cast<const T*>(base) + at;
+      W* dst = reinterpret_cast<W*>(out);
+      for (std::int64_t i = 0; i < len; ++i) dst[i] = W(src[i]);
+      out += std::size_t(len) * ws;
+    });
+  };
+  auto with_wire = [&](auto t) { wire == dtype::f32 ? run(t, float{}) : run(t, bfloat16{}); };
+  u.type() == dtype::f64 ? with_wire(double{}) : with_wire(float{});
+}
+
+void unpack(grid& u, const region& r, dtype wire, const unsigned char* in) {
+  const std::size_t es = size_of(u.type()), ws = size_of(wire);
+  auto* base = static_cast<unsigned char*>(u.origin());
+  if (wire == u.type()) {
+    for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
+      std::memcpy(base + at * std::int64_t(es), in, std::size_t(len) * es);
+      in += std::size_t(len) * es;
+    });
+    return;
+  }
+  auto run = [&](auto t, auto w) {
+    using T = decltype(t);
+    using W = decltype(w);
+    for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
+      T* dst = reinterpret_cast<T*>(base) + at;
+      const W* src = reinterpret_cast<const W*>(in);
+      for (std::int64_t i = 0; i < len; ++i) dst[i] = convert_element<T>(src[i]);
+      in += std::size_t(len) * ws;
+    });
+  };
+  auto with_wire = [&](auto t) { wire == dtype::f32 ? run(t, float{}) : run(t, bfloat16{}); };
+  u.type() == dtype::f64 ? with_wire(double{}) : with_wire(float{});
+}
+
+/// The boundary condition of a global face (not periodic: those come from a neighbour) on
+/// the halo slab of axis a, side hi or lo, as fill_halo writes it.
+void apply_face(grid& u, int a, bool hi, const face_condition& f) {
+  const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
+  const std::int64_t h = u.halo();
+  const std::size_t es = size_of(u.type());
+  auto* base = static_cast<unsigned char*>(u.origin());
+  if (f.kind == boundary::dirichlet) {
+    unsigned char value[8];
+    switch (u.type()) {
+      case dtype::f64: {
+        const double v = f.value;
+        std::memcpy(value, &v, 8);
+        break;
+      }
+      case dtype::f32: {
+        const float v = float(f.value);
+        std::memcpy(value, &v, 4);
+        break;
+      }
+      case dtype::f16: {
+        const half v(f.value);
+        std::memcpy(value, &v, 2);
+        break;
+      }
+      default: {
+        const bfloat16 v(f.value);
+        std::memcpy(value, &v, 2);
+        break;
+      }
+    }
+    for_runs(u, slab(u, a, hi ? n[a] : -h), [&](std::int64_t at, std::int64_t len) {
+      for (std::int64_t i = 0; i < len; ++i) std::memcpy(base + (at + i) * std::int64_t(es), value, es);
+    });
+    return;
+  }
+  // Neumann: halo(-d) = interior(d - 1), halo(n - 1 + d) = interior(n - d), mirrored.
+  for (std::int64_t d = 1; d <= h; ++d) {
+    region dst = slab(u, a, hi ? n[a] - 1 + d : -d), src = dst;
+    dst.end[a] = dst.begin[a] + 1;
+    src.begin[a] = hi ? n[a] - d : d - 1;
+    src.end[a] = src.begin[a] + 1;
+    std::vector<std::int64_t> from;
+    for_runs(u, src, [&](std::int64_t at, std::int64_t) { from.push_back(at); });
+    std::size_t row = 0;
+    for_runs(u, dst, [&](std::int64_t at, std::int64_t len) {
+      std::memmove(base + at * std::int64_t(es), base + from[row++] * std::int64_t(es), std::size_t(len) * es);
+    });
+  }
+}
+
+/// Where global index g + d of an axis of n points reads its value from under the face
+/// conditions: a global index, or -1 for a Dirichlet value (as fill_halo's rules say).
+std::int64_t source_index(std::int64_t g, std::int64_t n, const face_condition& lo, const face_condition& hi) {
+  if (g >= 0 && g < n) return g;
+  const face_condition& f = g < 0 ? lo : hi;
+  if (f.kind == boundary::periodic) return g < 0 ? g + n : g - n;
+  if (f.kind == boundary::neumann) return g < 0 ? -1 - g : 2 * n - 1 - g;
+  return -1;
+}
+
+}  // namespace
+}  // namespace detail
+
+cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, const boundary_conditions& bc,
+                               std::array<int, 3> processes) {
+  auto s = std::make_shared<detail::cartesian_state>(comm);
+  s->global = global;
+  s->bc = bc;
+  const int dims = global.dims;
+  std::exception_ptr bad;
+  try {
+    if (dims != 2 && dims != 3) MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "a grid of ", dims, " dimensions");
+    for (int a = 0; a < dims; ++a)
+      if (bc.periodic(a) != (bc.hi[std::size_t(a)].kind == boundary::periodic))
+        MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "axis ", a, " is periodic on one face only");
+    int product = 1;
+    for (int a = 0; a < 3; ++a) {
+      if (processes[std::size_t(a)] < 0 || (a >= dims && processes[std::size_t(a)] > 1))
+        MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "processes[", a, "] = ", processes[std::size_t(a)]);
+      product *= std::max(1, processes[std::size_t(a)]);
+    }
+    if (std::find(processes.begin(), processes.begin() + dims, 0) == processes.begin() + dims && product != comm.size())
+      MIXPREC_MPI_THROW(shape_mismatch, detail::grid_op, "the process grid has ", product,
+                        " processes, the communicator ", comm.size());
+  } catch (...) {
+    bad = std::current_exception();
+  }
+  comm.reductions().agree(bad);
+
+  int d[3] = {processes[0], processes[1], dims == 3 ? processes[2] : 1};
+  MPI_Dims_create(comm.size(), dims, d);
+  int periods[3] = {bc.periodic(0), bc.periodic(1), dims == 3 && bc.periodic(2)};
+  MPI_Cart_create(comm.get(), dims, d, periods, 0, &s->cart);
+  int c[3] = {0, 0, 0};
+  MPI_Cart_coords(s->cart, comm.rank(), dims, c);
+  const std::int64_t n[3] = {global.nx, global.ny, global.nz};
+  std::int64_t local[3] = {1, 1, 1};
+  for (int a = 0; a < dims; ++a) {
+    s->dims[std::size_t(a)] = d[a];
+    s->coords[std::size_t(a)] = c[a];
+    const row_partition split = row_partition::even(n[a], d[a]);
+    s->first[std::size_t(a)] = split.offsets[std::size_t(c[a])];
+    local[a] = split.rows_of(c[a]);
+    MPI_Cart_shift(s->cart, a, 1, &s->lo[std::size_t(a)], &s->hi[std::size_t(a)]);
+  }
+  std::exception_ptr small;
+  try {
+    for (int a = 0; a < dims; ++a)
+      if (local[a] < 1)
+        MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "axis ", a, " of ", n[a], " points over ", d[a],
+                          " processes leaves this process none");
+  } catch (...) {
+    small = std::current_exception();
+  }
+  comm.reductions().agree(small);
+  s->local = dims == 3 ? grid_extent(local[0], local[1], local[2]) : grid_extent(local[0], local[1]);
+  state_ = std::move(s);
+}
+
+const grid_extent& cartesian_grid::global_extent() const { return state_->global; }
+const grid_extent& cartesian_grid::local_extent() const { return state_->local; }
+std::array<std::int64_t, 3> cartesian_grid::first() const { return state_->first; }
+std::array<int, 3> cartesian_grid::processes() const { return state_->dims; }
+std::array<int, 3> cartesian_grid::coords() const { return state_->coords; }
+const boundary_conditions& cartesian_grid::boundaries() const { return state_->bc; }
+const communicator& cartesian_grid::comm() const { return state_->comm; }
+
+namespace detail {
+
+/// The exchange itself, on arguments every process has checked.
+void exchange(const cartesian_state& s, grid& u, dtype wire) {
+  if (u.halo() == 0) return;
+
+  const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
+  const std::int64_t h = u.halo();
+  const std::size_t ws = size_of(wire);
+  std::vector<unsigned char> send_lo, send_hi, recv_lo, recv_hi;
+  std::int64_t messages = 0, bytes = 0;
+  for (int a = 0; a < u.dims(); ++a) {
+    const std::size_t count = std::size_t(detail::slab(u, a, 0).points());
+    send_lo.resize(count * ws), send_hi.resize(count * ws), recv_lo.resize(count * ws), recv_hi.resize(count * ws);
+    const int lo = s.lo[std::size_t(a)], hi = s.hi[std::size_t(a)];
+    MPI_Request r[4] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    const int len = int(count * ws);
+    // Tags say which way a slab travels, so that a process that is its own neighbour (one
+    // process along a periodic axis) matches its hi send with its lo receive.
+    MPI_Irecv(recv_lo.data(), len, MPI_BYTE, lo, 2 * a + 0, s.cart, &r[0]);
+    MPI_Irecv(recv_hi.data(), len, MPI_BYTE, hi, 2 * a + 1, s.cart, &r[1]);
+    if (hi != MPI_PROC_NULL) {
+      detail::pack(u, detail::slab(u, a, n[a] - h), wire, send_hi.data());
+      ++messages, bytes += len;
+    }
+    if (lo != MPI_PROC_NULL) {
+      detail::pack(u, detail::slab(u, a, 0), wire, send_lo.data());
+      ++messages, bytes += len;
+    }
+    MPI_Isend(send_hi.data(), len, MPI_BYTE, hi, 2 * a + 0, s.cart, &r[2]);
+    MPI_Isend(send_lo.data(), len, MPI_BYTE, lo, 2 * a + 1, s.cart, &r[3]);
+    MPI_Waitall(4, r, MPI_STATUSES_IGNORE);
+    if (lo != MPI_PROC_NULL)
+      detail::unpack(u, detail::slab(u, a, -h), wire, recv_lo.data());
+    else
+      detail::apply_face(u, a, false, s.bc.lo[std::size_t(a)]);
+    if (hi != MPI_PROC_NULL)
+      detail::unpack(u, detail::slab(u, a, n[a]), wire, recv_hi.data());
+    else
+      detail::apply_face(u, a, true, s.bc.hi[std::size_t(a)]);
+  }
+  static_cast<const communicator_state&>(s.comm.reductions()).count_halo(messages, bytes);
+}
+
+}  // namespace detail
+
+void cartesian_grid::exchange_halo(grid& u, dtype wire) const {
+  constexpr const char* op = "cartesian_grid::exchange_halo";
+  const detail::cartesian_state& s = *state_;
+  std::exception_ptr bad;
+  try {
+    if (u.extent() != s.local)
+      MIXPREC_MPI_THROW(shape_mismatch, op, "the grid is ", u.nx(), "x", u.ny(), "x", u.nz(), ", this process's block ",
+                        s.local.nx, "x", s.local.ny, "x", s.local.nz);
+    if (u.ctx().kind() != backend::cpu) MIXPREC_MPI_THROW(unsupported, op, "grids in CPU memory only");
+    if (wire != u.type() &&
+        !((u.type() == dtype::f64 || u.type() == dtype::f32) && (wire == dtype::f32 || wire == dtype::bf16)))
+      MIXPREC_MPI_THROW(invalid_argument, op, "halo values of a ", name_of(u.type()), " grid cannot travel in ",
+                        name_of(wire));
+    const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
+    for (int a = 0; a < u.dims(); ++a)
+      if (u.halo() > n[a] && (s.dims[std::size_t(a)] > 1 || s.bc.periodic(a)))
+        MIXPREC_MPI_THROW(invalid_argument, op, "a halo of ", u.halo(), " is deeper than the block's ", n[a],
+                          " points along axis ", a);
+  } catch (...) {
+    bad = std::current_exception();
+  }
+  s.comm.reductions().agree(bad);
+  exchange(s, u, wire);
+}
+
+distributed_stencil_operator::distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo)
+    : linear_operator(g.local_extent().points(), g.local_extent().points(), context::cpu()),
+      grid_(g),
+      stencil_(std::move(s)),
+      halo_(halo),
+      scratch_(std::make_shared<grid>()) {
+  if (stencil_.dims() != g.global_extent().dims)
+    MIXPREC_MPI_THROW(shape_mismatch, "distributed_stencil_operator", "a ", stencil_.dims(), "D stencil on a ",
+                      g.global_extent().dims, "D grid");
+  if (halo != dtype::f64 && halo != dtype::f32 && halo != dtype::bf16)
+    MIXPREC_MPI_THROW(invalid_argument, "distributed_stencil_operator", "halo precision ", name_of(halo),
+                      ": f64, f32 or bf16");
+}
+
+void distributed_stencil_operator::apply(double alpha, const_view x, double beta, view y) const {
+  constexpr const char* op = "distributed_stencil_operator::apply";
+  const grid_extent& e = grid_.local_extent();
+  const auto& comm = static_cast<const detail::communicator_state&>(grid_.comm().reductions());
+  std::exception_ptr bad;
+  try {
+    check_vectors(op, x, y);
+  } catch (...) {
+    bad = std::current_exception();
+  }
+  // Agreement begun with the exchange, as distributed_csr_operator::apply does: a process
+  // with a bad argument still exchanges (its scratch grid), then every process throws.
+  int any_bad = bad ? 1 : 0;
+  MPI_Request agreement = MPI_REQUEST_NULL;
+  if (comm.processes() > 1) {
+    comm.count_reduction();
+    MPI_Iallreduce(MPI_IN_PLACE, &any_bad, 1, MPI_INT, MPI_MAX, comm.comm(), &agreement);
+  } else if (bad) {
+    std::rethrow_exception(bad);
+  }
+  const dtype vt = bad ? dtype::f64 : x.type();
+  grid& g = *scratch_;
+  if (g.ctx().empty() || g.type() != vt) g = grid(vt, e, std::max(1, stencil_.radius()), ctx());
+  if (!bad) {
+    const grid xg = grid::wrap(const_cast<void*>(x.data()), x.type(), e, 0, e.nx, e.nx * e.ny, ctx());
+    copy_interior(xg, g);
+  }
+  detail::exchange(*grid_.state_, g, vt == dtype::f32 && halo_ == dtype::f64 ? dtype::f32 : halo_);
+  MPI_Wait(&agreement, MPI_STATUS_IGNORE);
+  if (any_bad) comm.agree(bad);  // throws on every process
+  grid out = grid::wrap(y.data(), y.type(), e, 0, e.nx, e.nx * e.ny, ctx());
+  stencil_apply(stencil_, alpha, g, 0.0, out, beta == 0.0 ? nullptr : &out, beta);
+}
+
+std::string distributed_stencil_operator::describe() const {
+  const grid_extent& e = grid_.global_extent();
+  const auto p = grid_.processes();
+  return detail::text("distributed stencil ", stencil_.points().size(), "-point ", e.nx, "x", e.ny,
+                      e.dims == 3 ? "x" + std::to_string(e.nz) : std::string(), " over ", p[0], "x", p[1],
+                      e.dims == 3 ? "x" + std::to_string(p[2]) : std::string(), " processes, halo ", name_of(halo_));
+}
+
+void distributed_stencil_operator::diagonal(double* d) const {
+  const grid_extent& e = grid_.local_extent();
+  const grid_extent& ge = grid_.global_extent();
+  const boundary_conditions& bc = grid_.boundaries();
+  const std::int64_t n[3] = {e.nx, e.ny, e.nz}, gn[3] = {ge.nx, ge.ny, ge.nz};
+  const auto first = grid_.first();
+  std::int64_t at = 0;
+  for (std::int64_t k = 0; k < n[2]; ++k)
+    for (std::int64_t j = 0; j < n[1]; ++j)
+      for (std::int64_t i = 0; i < n[0]; ++i, ++at) {
+        const std::int64_t g[3] = {first[0] + i, first[1] + j, first[2] + k};
+        double sum = 0;
+        for (const stencil_point& p : stencil_.points()) {
+          const int off[3] = {p.dx, p.dy, p.dz};
+          bool self = true;
+          for (int a = 0; a < 3 && self; ++a)
+            self = detail::source_index(g[a] + off[a], gn[a], bc.lo[std::size_t(a)], bc.hi[std::size_t(a)]) == g[a];
+          if (self) sum += p.coeff;
+        }
+        d[at] = sum;
+      }
+}
+
+const reduction_domain* distributed_stencil_operator::reductions() const { return &grid_.comm().reductions(); }
+
+}  // namespace mixprec
