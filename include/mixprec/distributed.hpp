@@ -43,6 +43,7 @@
 
 #include "mixprec/grid.hpp"
 #include "mixprec/linear_operator.hpp"
+#include "mixprec/multigrid.hpp"
 #include "mixprec/reduction.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
@@ -59,6 +60,8 @@ struct distributed_rows;
 struct halo_scratch;
 struct cartesian_state;
 }  // namespace detail
+
+class distributed_stencil_operator;
 
 /// What a communicator has sent, for benchmarks and for checking that low-precision halos
 /// do save what they promise.
@@ -207,6 +210,8 @@ class cartesian_grid {
 
  private:
   friend class distributed_stencil_operator;
+  friend std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator&,
+                                                                         multigrid_options);
   std::shared_ptr<const detail::cartesian_state> state_;
 };
 
@@ -223,6 +228,7 @@ class distributed_stencil_operator : public linear_operator {
   void diagonal(double* d) const override;
   const reduction_domain* reductions() const override;
   const cartesian_grid& decomposition() const { return grid_; }
+  const stencil& shape() const { return stencil_; }
 
  private:
   cartesian_grid grid_;
@@ -230,6 +236,16 @@ class distributed_stencil_operator : public linear_operator {
   dtype halo_;
   std::shared_ptr<grid> scratch_;  // x with its halo
 };
+
+/// The multigrid V-cycle (mixprec/multigrid.hpp) over a decomposed grid, for an operator
+/// with zero Dirichlet faces: the same cycle as on one process, point for point, while the
+/// levels are the same. Every block must start at an even index (the smoother's colors are
+/// local parities); the levels go on while every block halves into one that does too:
+/// global extents that are the process counts times a multiple of 2^levels keep them all.
+/// The coarsest level is smoothed where it lies, across the processes; it is not gathered
+/// onto fewer of them.
+std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator& a,
+                                                                multigrid_options options = {});
 
 }  // namespace mixprec
 

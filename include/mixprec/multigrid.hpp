@@ -21,6 +21,7 @@
 // `coarse_scale` per level.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,11 +63,33 @@ struct multigrid_options {
   }
 };
 
+/// Where a V-cycle's grids get their halos when the grid is decomposed over processes: each
+/// level's blocks exchange faces with their neighbours (zero on the global faces), and the
+/// next level's blocks are these halved. mixprec/distributed.hpp makes them; on one process
+/// there is none and the halos stay zero.
+class halo_exchanger {
+ public:
+  virtual ~halo_exchanger() = default;
+  /// Fills the halo (depth 1) of g, this process's block of the level.
+  virtual void exchange(grid& g) const = 0;
+  /// The exchanger of the next coarser level, whose blocks are these halved on each axis
+  /// (point I of a coarse block is point 2I+1 of the fine one); null where some process's
+  /// block cannot be halved so (an odd size or start), which ends the hierarchy there.
+  /// Collective.
+  virtual std::shared_ptr<const halo_exchanger> coarsened() const = 0;
+};
+
 /// M^-1 ~ A^-1 for a stencil_operator with a constant radius-1 stencil (5/7/9/27-point, any
 /// coefficients with a nonzero center) and zero Dirichlet boundaries on every face.
 class multigrid_preconditioner : public linear_operator {
  public:
   explicit multigrid_preconditioner(const stencil_operator& a, multigrid_options options = {});
+  /// The V-cycle over a decomposed grid: `local` is this process's block of a grid with zero
+  /// Dirichlet faces, `halos` its level-0 exchanger. Smoothing exchanges before each color
+  /// and the transfers before they read across blocks, so the cycle equals the one-process
+  /// cycle point for point where the levels are the same.
+  multigrid_preconditioner(const stencil& s, const grid_extent& local, std::shared_ptr<const halo_exchanger> halos,
+                           multigrid_options options = {});
   ~multigrid_preconditioner() override;
 
   /// z = alpha * V(r) + beta * z, with V one V-cycle on r.
@@ -79,6 +102,7 @@ class multigrid_preconditioner : public linear_operator {
 
  private:
   struct level;
+  void build(const stencil& s, grid_extent e, std::shared_ptr<const halo_exchanger> halos);
   void vcycle(std::size_t l) const;
   void sgs(level& lv, int sweeps) const;
 

@@ -403,4 +403,68 @@ void distributed_stencil_operator::diagonal(double* d) const {
 
 const reduction_domain* distributed_stencil_operator::reductions() const { return &grid_.comm().reductions(); }
 
+namespace detail {
+namespace {
+
+/// A level's halo exchange for the V-cycle, and the next level's.
+class cartesian_halos final : public halo_exchanger {
+ public:
+  explicit cartesian_halos(std::shared_ptr<const cartesian_state> s) : s_(std::move(s)) {}
+
+  void exchange(grid& g) const override { detail::exchange(*s_, g, g.type()); }
+
+  std::shared_ptr<const halo_exchanger> coarsened() const override {
+    const cartesian_state& f = *s_;
+    const int dims = f.global.dims;
+    const std::int64_t n[3] = {f.local.nx, f.local.ny, f.local.nz};
+    int halves = 1;
+    // Coarse point I is fine point 2I+1 where the block starts at an even index and has an
+    // even size; the coarse block must start at an even index too, for the smoother's
+    // colors are the parities of local indices.
+    for (int a = 0; a < dims; ++a)
+      if (f.first[std::size_t(a)] % 4 != 0 || n[a] % 2 != 0 || n[a] < 2) halves = 0;
+    MPI_Allreduce(MPI_IN_PLACE, &halves, 1, MPI_INT, MPI_MIN, f.cart);
+    if (!halves) return nullptr;
+    auto c = std::make_shared<cartesian_state>(f.comm);
+    MPI_Comm_dup(f.cart, &c->cart);
+    c->bc = f.bc;
+    c->dims = f.dims, c->coords = f.coords, c->lo = f.lo, c->hi = f.hi;
+    for (int a = 0; a < dims; ++a) c->first[std::size_t(a)] = f.first[std::size_t(a)] / 2;
+    c->global = dims == 3 ? grid_extent(f.global.nx / 2, f.global.ny / 2, f.global.nz / 2)
+                          : grid_extent(f.global.nx / 2, f.global.ny / 2);
+    c->local = dims == 3 ? grid_extent(n[0] / 2, n[1] / 2, n[2] / 2) : grid_extent(n[0] / 2, n[1] / 2);
+    return std::make_shared<cartesian_halos>(std::move(c));
+  }
+
+ private:
+  std::shared_ptr<const cartesian_state> s_;
+};
+
+}  // namespace
+}  // namespace detail
+
+std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator& a,
+                                                                multigrid_options options) {
+  const cartesian_grid& g = a.decomposition();
+  std::exception_ptr bad;
+  try {
+    for (int ax = 0; ax < g.global_extent().dims; ++ax)
+      for (const face_condition& fc : {g.boundaries().lo[std::size_t(ax)], g.boundaries().hi[std::size_t(ax)]})
+        if (fc.kind != boundary::dirichlet || fc.value != 0.0)
+          MIXPREC_MPI_THROW(unsupported, "distributed_multigrid", "axis ", "xyz"[ax], " has a ", name_of(fc.kind),
+                            " face (value ", fc.value, "): multigrid here takes zero Dirichlet boundaries");
+    for (int ax = 0; ax < g.global_extent().dims; ++ax)
+      if (g.first()[std::size_t(ax)] % 2 != 0)
+        MIXPREC_MPI_THROW(unsupported, "distributed_multigrid", "this process's block starts at index ",
+                          g.first()[std::size_t(ax)], " of axis ", "xyz"[ax],
+                          ": the smoother's colors need every block to start at an even index (extents that are ",
+                          "the process counts times an even number)");
+  } catch (...) {
+    bad = std::current_exception();
+  }
+  g.comm().reductions().agree(bad);
+  return std::make_unique<multigrid_preconditioner>(a.shape(), g.local_extent(),
+                                                    std::make_shared<detail::cartesian_halos>(g.state_), options);
+}
+
 }  // namespace mixprec

@@ -25,6 +25,11 @@ struct multigrid_preconditioner::level {
   int colors = 2;
   buffer u_mem, f_mem, r_mem;
   grid u, f, r;
+  std::shared_ptr<const halo_exchanger> halos;  // null on one process: halos stay zero
+
+  void exchange(grid& g) const {
+    if (halos) halos->exchange(g);
+  }
 };
 
 namespace {
@@ -60,17 +65,13 @@ std::string extent_text(const grid_extent& e) { return detail::cat(e.nx, "x", e.
 
 }  // namespace
 
-multigrid_preconditioner::multigrid_preconditioner(const stencil_operator& a, multigrid_options o)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), options_(o) {
-  const stencil& s = a.shape();
+namespace {
+
+/// What every V-cycle's stencil and options must satisfy.
+void check_multigrid(const stencil& s, const multigrid_options& o) {
   if (s.radius() != 1)
     MIXPREC_THROW(unsupported, op_name, "stencil radius ", s.radius(), ": the smoother and transfers need radius 1");
   if (s.center() == 0.0) MIXPREC_THROW(numerical_breakdown, op_name, "the stencil's center coefficient is 0");
-  for (int ax = 0; ax < a.extent().dims; ++ax)
-    for (const face_condition& fc : {a.boundaries().lo[ax], a.boundaries().hi[ax]})
-      if (fc.kind != boundary::dirichlet || fc.value != 0.0)
-        MIXPREC_THROW(unsupported, op_name, "axis ", "xyz"[ax], " has a ", name_of(fc.kind), " face (value ", fc.value,
-                      "): multigrid here takes zero Dirichlet boundaries");
   if (o.storage != dtype::f64 && o.storage != dtype::f32)
     MIXPREC_THROW(unsupported, op_name, "storage ", name_of(o.storage), " (f64 or f32)");
   if (o.levels < 1 || o.pre_smooth < 0 || o.post_smooth < 0 || o.coarse_smooth < 1)
@@ -79,20 +80,49 @@ multigrid_preconditioner::multigrid_preconditioner(const stencil_operator& a, mu
                   " (levels >= 1, sweeps >= 0, coarse sweeps >= 1)");
   if (!(o.coarse_scale >= 0) || !std::isfinite(o.coarse_scale))
     MIXPREC_THROW(invalid_argument, op_name, "coarse_scale = ", o.coarse_scale);
-  if (o.coarse_scale == 0) options_.coarse_scale = o.restriction == mg_restriction::full_weighting ? 0.25 : 1.0;
+}
 
-  const int colors = is_star(s) ? 2 : (a.extent().dims == 3 ? 8 : 4);
-  grid_extent e = a.extent();
+}  // namespace
+
+multigrid_preconditioner::multigrid_preconditioner(const stencil_operator& a, multigrid_options o)
+    : linear_operator(a.rows(), a.cols(), a.ctx()), options_(o) {
+  check_multigrid(a.shape(), o);
+  for (int ax = 0; ax < a.extent().dims; ++ax)
+    for (const face_condition& fc : {a.boundaries().lo[ax], a.boundaries().hi[ax]})
+      if (fc.kind != boundary::dirichlet || fc.value != 0.0)
+        MIXPREC_THROW(unsupported, op_name, "axis ", "xyz"[ax], " has a ", name_of(fc.kind), " face (value ", fc.value,
+                      "): multigrid here takes zero Dirichlet boundaries");
+  build(a.shape(), a.extent(), nullptr);
+}
+
+multigrid_preconditioner::multigrid_preconditioner(const stencil& s, const grid_extent& local,
+                                                   std::shared_ptr<const halo_exchanger> halos, multigrid_options o)
+    : linear_operator(local.points(), local.points(), context::cpu()), options_(o) {
+  check_multigrid(s, o);
+  if (s.dims() != local.dims)
+    MIXPREC_THROW(shape_mismatch, op_name, "a ", s.dims(), "D stencil on a ", local.dims, "D block");
+  build(s, local, std::move(halos));
+}
+
+void multigrid_preconditioner::build(const stencil& s, grid_extent e, std::shared_ptr<const halo_exchanger> halos) {
+  const multigrid_options& o = options_;
+  if (o.coarse_scale == 0) options_.coarse_scale = o.restriction == mg_restriction::full_weighting ? 0.25 : 1.0;
+  const int colors = is_star(s) ? 2 : (e.dims == 3 ? 8 : 4);
   double scale = 1;
   for (int l = 0; l < o.levels; ++l) {
     if (l > 0) {
       const grid_extent c = coarse_of(e);
       if (c.nx < 1 || c.ny < 1 || c.nz < 1) break;
+      if (halos) {
+        halos = halos->coarsened();
+        if (!halos) break;
+      }
       e = c;
       scale *= options_.coarse_scale;
     }
     level lv;
     lv.extent = e;
+    lv.halos = halos;
     std::vector<stencil_point> pts = s.points();
     for (stencil_point& p : pts) {
       p.coeff *= scale;
@@ -142,6 +172,7 @@ void multigrid_preconditioner::sgs(level& lv, int sweeps) const {
     for (int pass = 0; pass < 2; ++pass)  // colors forward, then backward: symmetric
       for (int c = 0; c < lv.colors; ++c) {
         a.color = pass == 0 ? c : lv.colors - 1 - c;
+        lv.exchange(lv.u);  // the neighbours' points of the other colors, as updated
         run_mg<detail::op_id::mg_smooth>(
             lv.u, shape, [&](detail::mg_smooth_fn kernel, const detail::exec_args& ex) { kernel(ex, a); });
       }
@@ -172,10 +203,12 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
   ra.u = lv.u.origin();
   ra.usy = lv.u.stride_y();
   ra.usz = lv.u.stride_z();
+  lv.exchange(lv.u);  // the residual reads u across the block's faces
   if (injection) {
     ra.f = lv.f.origin();
   } else {
     stencil_apply(lv.shape, -1.0, lv.u, 0.0, lv.r, &lv.f, 1.0);  // r = f - S(u)
+    lv.exchange(lv.r);                                           // full weighting reads r across the block's faces
     ra.f = lv.r.origin();
   }
   ra.fsy = lv.f.stride_y();  // f and r share their layout
@@ -190,6 +223,7 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
 
   vcycle(l + 1);
 
+  next.exchange(next.u);  // interpolation reads the coarse correction across faces
   detail::mg_prolong_args pa{};
   pa.kind = ra.kind;
   pa.nx = ra.nx;

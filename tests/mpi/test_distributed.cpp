@@ -18,6 +18,7 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/distributed.hpp"
 #include "mixprec/error.hpp"
+#include "mixprec/multigrid.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/refinement.hpp"
 #include "mixprec/solver.hpp"
@@ -413,6 +414,56 @@ TEST(DistributedGrid, CgOnTheDecomposedStencilTakesTheIterationsOfOneProcess) {
   EXPECT_LE(std::abs(r.iterations - r1.iterations), 1);
   const auto xe = block_of(std::vector<double>(x1.data(), x1.data() + ge.points()), g);
   for (std::int64_t i = 0; i < many.rows(); ++i) EXPECT_NEAR(x[i], xe[std::size_t(i)], 1e-8);
+}
+
+TEST(DistributedGrid, MultigridCycleEqualsOneProcessAndPreconditionsCg) {
+  const grid_extent ge(32, 32, 16);  // blocks of 16 or 32 along x and y: 4 levels everywhere
+  const boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
+  for (const stencil& s : {stencil::laplace_3d7(), stencil::hpcg_27()})
+    for (mg_restriction restriction : {mg_restriction::full_weighting, mg_restriction::injection}) {
+      multigrid_options mo;
+      mo.restriction = restriction;
+      const stencil_operator one(s, ge, bc);
+      const multigrid_preconditioner m1(one, mo);
+      const cartesian_grid g(world(), ge, bc);
+      const distributed_stencil_operator many(g, s);
+      const auto m = distributed_multigrid(many, mo);
+      EXPECT_EQ(m->levels(), m1.levels()) << m->describe();
+      // One V-cycle: the same numbers on every block.
+      const auto rg = pattern(ge.points(), 0.7);
+      array<double> r1(rg), z1(ge.points()), r(block_of(rg, g)), z(many.rows());
+      m1.apply(r1, z1);
+      m->apply(r, z);
+      const auto expect = block_of(std::vector<double>(z1.data(), z1.data() + ge.points()), g);
+      EXPECT_EQ(std::memcmp(z.data(), expect.data(), expect.size() * sizeof(double)), 0) << m->describe();
+      // MG-PCG: the iterations of one process.
+      solve_options o;
+      o.rel_tol = 1e-10;
+      o.preconditioner = &m1;
+      array<double> x1(ge.points());
+      fill(x1, 0.0);
+      const solve_report one_report = cg(one, r1, x1, o);
+      o.preconditioner = m.get();
+      array<double> x(many.rows());
+      fill(x, 0.0);
+      const solve_report report = cg(many, r, x, o);
+      ASSERT_TRUE(report.converged()) << report.summary();
+      EXPECT_LE(std::abs(report.iterations - one_report.iterations), 1) << report.summary();
+    }
+}
+
+TEST(DistributedGrid, MultigridRefusesBlocksThatStartAtOddIndices) {
+  if (world().size() == 1) GTEST_SKIP() << "one process: one block, starting at 0";
+  const boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
+  const cartesian_grid g(world(), grid_extent(13, 10, 9), bc);  // x split 7 + 6: a block starts at 7
+  const distributed_stencil_operator a(g, stencil::laplace_3d7());
+  try {
+    (void)distributed_multigrid(a);
+    ADD_FAILURE() << "no error on process " << world().rank();
+  } catch (const mixprec::error& e) {
+    EXPECT_EQ(e.code(), mixprec::status::unsupported);
+    EXPECT_NE(std::string(e.what()).find("even index"), std::string::npos) << e.what();
+  }
 }
 
 /// Runs f, expecting it to throw `code` with `needle` in the message on this process.
