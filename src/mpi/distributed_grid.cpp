@@ -74,38 +74,20 @@ To convert_element(From v) {
     return To(v);
 }
 
-/// Copies the region of u to `out` (wire dtype) or back; the same dtype copies bytes.
-void pack(const grid& u, const region& r, dtype wire, unsigned char* out) {
-  const std::size_t es = size_of(u.type()), ws = size_of(wire);
-  const auto* base = static_cast<const unsigned char*>(u.origin());
-  if (wire == u.type()) {
-    for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
-      std::memcpy(out, base + at * std::int64_t(es), std::size_t(len) * es);
-      out += std::size_t(len) * es;
-    });
-    return;
-  }
-  auto run = [&](auto t, auto w) {
-    using T = decltype(t);
-    using W = decltype(w);
-    for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
-      const T* src = reinterpret_cast<const T*>(base) + at;
-      W* dst = reinterpret_cast<W*>(out);
-      for (std::int64_t i = 0; i < len; ++i) dst[i] = W(src[i]);
-      out += std::size_t(len) * ws;
-    });
-  };
-  auto with_wire = [&](auto t) { wire == dtype::f32 ? run(t, float{}) : run(t, bfloat16{}); };
-  u.type() == dtype::f64 ? with_wire(double{}) : with_wire(float{});
-}
+enum class direction { to_wire, from_wire };
 
-void unpack(grid& u, const region& r, dtype wire, const unsigned char* in) {
+/// Moves the region of u into `buf`, in the wire's dtype, or back from it; the same dtype
+/// copies bytes.
+void transfer(grid& u, const region& r, dtype wire, unsigned char* buf, direction d) {
   const std::size_t es = size_of(u.type()), ws = size_of(wire);
   auto* base = static_cast<unsigned char*>(u.origin());
+  const bool out = d == direction::to_wire;
   if (wire == u.type()) {
     for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
-      std::memcpy(base + at * std::int64_t(es), in, std::size_t(len) * es);
-      in += std::size_t(len) * es;
+      unsigned char* g = base + at * std::int64_t(es);
+      const std::size_t bytes = std::size_t(len) * es;
+      out ? std::memcpy(buf, g, bytes) : std::memcpy(g, buf, bytes);
+      buf += bytes;
     });
     return;
   }
@@ -113,10 +95,15 @@ void unpack(grid& u, const region& r, dtype wire, const unsigned char* in) {
     using T = decltype(t);
     using W = decltype(w);
     for_runs(u, r, [&](std::int64_t at, std::int64_t len) {
-      T* dst = reinterpret_cast<T*>(base) + at;
-      const W* src = reinterpret_cast<const W*>(in);
-      for (std::int64_t i = 0; i < len; ++i) dst[i] = convert_element<T>(src[i]);
-      in += std::size_t(len) * ws;
+      T* g = reinterpret_cast<T*>(base) + at;
+      W* b = reinterpret_cast<W*>(buf);
+      for (std::int64_t i = 0; i < len; ++i) {
+        if (out)
+          b[i] = W(g[i]);
+        else
+          g[i] = convert_element<T>(b[i]);
+      }
+      buf += std::size_t(len) * ws;
     });
   };
   auto with_wire = [&](auto t) { wire == dtype::f32 ? run(t, float{}) : run(t, bfloat16{}); };
@@ -273,22 +260,22 @@ void exchange(const cartesian_state& s, grid& u, dtype wire) {
     MPI_Irecv(recv_lo.data(), len, MPI_BYTE, lo, 2 * a + 0, s.cart, &r[0]);
     MPI_Irecv(recv_hi.data(), len, MPI_BYTE, hi, 2 * a + 1, s.cart, &r[1]);
     if (hi != MPI_PROC_NULL) {
-      detail::pack(u, detail::slab(u, a, n[a] - h), wire, send_hi.data());
+      detail::transfer(u, detail::slab(u, a, n[a] - h), wire, send_hi.data(), detail::direction::to_wire);
       ++messages, bytes += len;
     }
     if (lo != MPI_PROC_NULL) {
-      detail::pack(u, detail::slab(u, a, 0), wire, send_lo.data());
+      detail::transfer(u, detail::slab(u, a, 0), wire, send_lo.data(), detail::direction::to_wire);
       ++messages, bytes += len;
     }
     MPI_Isend(send_hi.data(), len, MPI_BYTE, hi, 2 * a + 0, s.cart, &r[2]);
     MPI_Isend(send_lo.data(), len, MPI_BYTE, lo, 2 * a + 1, s.cart, &r[3]);
     MPI_Waitall(4, r, MPI_STATUSES_IGNORE);
     if (lo != MPI_PROC_NULL)
-      detail::unpack(u, detail::slab(u, a, -h), wire, recv_lo.data());
+      detail::transfer(u, detail::slab(u, a, -h), wire, recv_lo.data(), detail::direction::from_wire);
     else
       detail::apply_face(u, a, false, s.bc.lo[std::size_t(a)]);
     if (hi != MPI_PROC_NULL)
-      detail::unpack(u, detail::slab(u, a, n[a]), wire, recv_hi.data());
+      detail::transfer(u, detail::slab(u, a, n[a]), wire, recv_hi.data(), detail::direction::from_wire);
     else
       detail::apply_face(u, a, true, s.bc.hi[std::size_t(a)]);
   }
