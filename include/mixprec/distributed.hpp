@@ -240,10 +240,10 @@ class distributed_stencil_operator : public linear_operator {
 /// The multigrid V-cycle (mixprec/multigrid.hpp) over a decomposed grid, for an operator
 /// with zero Dirichlet faces: the same cycle as on one process, point for point, while the
 /// levels are the same. Every block must start at an even index (the smoother's colors are
-/// local parities); the levels go on while every block halves into one that does too:
-/// global extents that are the process counts times a multiple of 2^levels keep them all.
-/// The coarsest level is smoothed where it lies, across the processes; it is not gathered
-/// onto fewer of them.
+/// local parities). Levels go on across the processes while every block halves into one
+/// that does too; from the first level where one cannot, the level is gathered onto process
+/// 0, which runs the rest of the cycle on the whole grid and scatters the correction back
+/// (the others wait: the coarse levels are small).
 std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator& a,
                                                                 multigrid_options options = {});
 

@@ -77,6 +77,18 @@ class halo_exchanger {
   /// block cannot be halved so (an odd size or start), which ends the hierarchy there.
   /// Collective.
   virtual std::shared_ptr<const halo_exchanger> coarsened() const = 0;
+
+  /// Where coarsened() is null: the blocks of this level gathered into the whole grid on
+  /// one process, which runs the rest of the cycle (the one-process cycle's levels from
+  /// here on) and scatters the correction back. The whole level's extent:
+  virtual grid_extent whole_extent() const = 0;
+  /// True on the process that holds the whole grid.
+  virtual bool holds_whole() const = 0;
+  /// Collective: every block's interior into `whole`, the dense whole grid (x fastest, in
+  /// the blocks' dtype) on the holding process; null elsewhere.
+  virtual void gather(const grid& block, void* whole) const = 0;
+  /// Collective: the inverse, the whole grid's points back into the blocks' interiors.
+  virtual void scatter(const void* whole, grid& block) const = 0;
 };
 
 /// M^-1 ~ A^-1 for a stencil_operator with a constant radius-1 stencil (5/7/9/27-point, any
@@ -86,8 +98,9 @@ class multigrid_preconditioner : public linear_operator {
   explicit multigrid_preconditioner(const stencil_operator& a, multigrid_options options = {});
   /// The V-cycle over a decomposed grid: `local` is this process's block of a grid with zero
   /// Dirichlet faces, `halos` its level-0 exchanger. Smoothing exchanges before each color
-  /// and the transfers before they read across blocks, so the cycle equals the one-process
-  /// cycle point for point where the levels are the same.
+  /// and the transfers before they read across blocks; where the blocks can halve no more,
+  /// the level is gathered onto one process, which runs the rest of the cycle. The cycle
+  /// equals the one-process cycle point for point.
   multigrid_preconditioner(const stencil& s, const grid_extent& local, std::shared_ptr<const halo_exchanger> halos,
                            multigrid_options options = {});
   ~multigrid_preconditioner() override;
@@ -103,6 +116,7 @@ class multigrid_preconditioner : public linear_operator {
  private:
   struct level;
   void build(const stencil& s, grid_extent e, std::shared_ptr<const halo_exchanger> halos);
+  void gather_rest(level& lv, int levels);
   void vcycle(std::size_t l) const;
   void sgs(level& lv, int sweeps) const;
 

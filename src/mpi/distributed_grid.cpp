@@ -423,7 +423,94 @@ class cartesian_halos final : public halo_exchanger {
     return std::make_shared<cartesian_halos>(std::move(c));
   }
 
+  grid_extent whole_extent() const override { return s_->global; }
+  bool holds_whole() const override { return s_->comm.rank() == 0; }
+
+  void gather(const grid& block, void* whole) const override {
+    std::vector<unsigned char> mine = interior_bytes(block);
+    std::vector<std::int64_t> places;
+    std::vector<int> counts, offsets;
+    layout(block, places, counts, offsets);
+    std::vector<unsigned char> all(holds_whole() ? std::size_t(offsets.back() + counts.back()) : 0);
+    MPI_Gatherv(mine.data(), int(mine.size()), MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, 0,
+                s_->cart);
+    if (holds_whole())
+      place_blocks(block.type(), places, offsets, all.data(), static_cast<unsigned char*>(whole), true);
+  }
+
+  void scatter(const void* whole, grid& block) const override {
+    std::vector<std::int64_t> places;
+    std::vector<int> counts, offsets;
+    layout(block, places, counts, offsets);
+    std::vector<unsigned char> all(holds_whole() ? std::size_t(offsets.back() + counts.back()) : 0);
+    if (holds_whole())
+      place_blocks(block.type(), places, offsets, all.data(), static_cast<unsigned char*>(const_cast<void*>(whole)),
+                   false);
+    std::vector<unsigned char> mine(std::size_t(block.points()) * size_of(block.type()));
+    MPI_Scatterv(all.data(), counts.data(), offsets.data(), MPI_BYTE, mine.data(), int(mine.size()), MPI_BYTE, 0,
+                 s_->cart);
+    const std::size_t row = std::size_t(block.nx()) * size_of(block.type());
+    const unsigned char* in = mine.data();
+    for_runs(block, interior_of(block), [&](std::int64_t at, std::int64_t) {
+      std::memcpy(static_cast<unsigned char*>(block.origin()) + at * std::int64_t(size_of(block.type())), in, row);
+      in += row;
+    });
+  }
+
  private:
+  static region interior_of(const grid& g) {
+    region r;
+    r.end = {g.nx(), g.ny(), g.dims() == 3 ? g.nz() : 1};
+    return r;
+  }
+
+  static std::vector<unsigned char> interior_bytes(const grid& g) {
+    const std::size_t row = std::size_t(g.nx()) * size_of(g.type());
+    std::vector<unsigned char> out(std::size_t(g.points()) * size_of(g.type()));
+    unsigned char* o = out.data();
+    for_runs(g, interior_of(g), [&](std::int64_t at, std::int64_t) {
+      std::memcpy(o, static_cast<const unsigned char*>(g.origin()) + at * std::int64_t(size_of(g.type())), row);
+      o += row;
+    });
+    return out;
+  }
+
+  /// Every block's first point and extent, and its bytes' place in the gathered buffer
+  /// (on the holding process).
+  void layout(const grid& block, std::vector<std::int64_t>& places, std::vector<int>& counts,
+              std::vector<int>& offsets) const {
+    const int p = s_->comm.size();
+    const std::int64_t mine[6] = {s_->first[0], s_->first[1], s_->first[2], block.nx(), block.ny(), block.nz()};
+    places.assign(std::size_t(6 * p), 0);
+    MPI_Gather(mine, 6, MPI_INT64_T, places.data(), 6, MPI_INT64_T, 0, s_->cart);
+    counts.assign(std::size_t(p), 0);
+    offsets.assign(std::size_t(p), 0);
+    if (!holds_whole()) return;
+    const std::size_t es = size_of(block.type());
+    for (int q = 0; q < p; ++q) {
+      const std::int64_t* b = &places[std::size_t(6 * q)];
+      counts[std::size_t(q)] = int(b[3] * b[4] * b[5] * std::int64_t(es));
+      if (q > 0) offsets[std::size_t(q)] = offsets[std::size_t(q) - 1] + counts[std::size_t(q) - 1];
+    }
+  }
+
+  /// Copies the blocks from the gathered buffer into the whole dense grid, or back.
+  void place_blocks(dtype type, const std::vector<std::int64_t>& places, const std::vector<int>& offsets,
+                    unsigned char* blocks, unsigned char* whole, bool into_whole) const {
+    const std::size_t es = size_of(type);
+    const grid_extent& w = s_->global;
+    for (std::size_t q = 0; q < offsets.size(); ++q) {
+      const std::int64_t* b = &places[6 * q];
+      unsigned char* at = blocks + offsets[q];
+      const std::size_t row = std::size_t(b[3]) * es;
+      for (std::int64_t k = 0; k < b[5]; ++k)
+        for (std::int64_t j = 0; j < b[4]; ++j, at += row) {
+          unsigned char* g = whole + (((b[2] + k) * w.ny + b[1] + j) * w.nx + b[0]) * std::int64_t(es);
+          into_whole ? std::memcpy(g, at, row) : std::memcpy(at, g, row);
+        }
+    }
+  }
+
   std::shared_ptr<const cartesian_state> s_;
 };
 

@@ -26,6 +26,12 @@ struct multigrid_preconditioner::level {
   buffer u_mem, f_mem, r_mem;
   grid u, f, r;
   std::shared_ptr<const halo_exchanger> halos;  // null on one process: halos stay zero
+  // A gathered level (its blocks could halve no more): the rest of the cycle, on the
+  // process that holds the whole grid, and the whole grid's right-hand side and correction.
+  bool gathered = false;
+  int tail_levels = 0;
+  std::unique_ptr<multigrid_preconditioner> tail;
+  buffer whole_f, whole_u;
 
   void exchange(grid& g) const {
     if (halos) halos->exchange(g);
@@ -111,13 +117,19 @@ void multigrid_preconditioner::build(const stencil& s, grid_extent e, std::share
   double scale = 1;
   for (int l = 0; l < o.levels; ++l) {
     if (l > 0) {
-      const grid_extent c = coarse_of(e);
-      if (c.nx < 1 || c.ny < 1 || c.nz < 1) break;
       if (halos) {
-        halos = halos->coarsened();
-        if (!halos) break;
+        // Collective: every process asks, whatever its own block's size.
+        std::shared_ptr<const halo_exchanger> next = halos->coarsened();
+        if (!next) {
+          gather_rest(levels_.back(), o.levels - l + 1);
+          break;
+        }
+        halos = std::move(next);
+      } else {
+        const grid_extent c = coarse_of(e);
+        if (c.nx < 1 || c.ny < 1 || c.nz < 1) break;
       }
-      e = c;
+      e = coarse_of(e);
       scale *= options_.coarse_scale;
     }
     level lv;
@@ -139,13 +151,46 @@ void multigrid_preconditioner::build(const stencil& s, grid_extent e, std::share
   }
 }
 
+void multigrid_preconditioner::gather_rest(level& lv, int levels) {
+  // The one-process cycle from this level on: the same extents and coefficients (the
+  // level's stencil is already scaled; the coarse scales are powers of two, so scaling
+  // again level by level rounds nothing).
+  const grid_extent whole = lv.halos->whole_extent();
+  multigrid_options rest = options_;
+  rest.levels = levels;
+  grid_extent e = whole;
+  int tail_levels = 1;
+  for (int l = 1; l < levels; ++l) {
+    const grid_extent c = coarse_of(e);
+    if (c.nx < 1 || c.ny < 1 || c.nz < 1) break;
+    e = c;
+    ++tail_levels;
+  }
+  // A whole grid that could not coarsen either: this level is the coarsest, smoothed
+  // across the processes as one process would smooth it.
+  if (tail_levels == 1) return;
+  lv.gathered = true;
+  lv.tail_levels = tail_levels;
+  if (!lv.halos->holds_whole()) return;
+  const stencil_operator whole_op(lv.shape, whole, boundary_conditions::all(boundary::dirichlet, 0.0), ctx());
+  lv.tail = std::make_unique<multigrid_preconditioner>(whole_op, rest);
+  lv.whole_f = buffer(options_.storage, whole.points(), ctx());
+  lv.whole_u = buffer(options_.storage, whole.points(), ctx());
+}
+
 multigrid_preconditioner::~multigrid_preconditioner() = default;
 
-int multigrid_preconditioner::levels() const { return int(levels_.size()); }
+int multigrid_preconditioner::levels() const {
+  const level& last = levels_.back();
+  return int(levels_.size()) + (last.gathered ? last.tail_levels - 1 : 0);
+}
 
 std::string multigrid_preconditioner::describe() const {
   std::string s = detail::cat("multigrid ", levels_.size(), " levels ", extent_text(levels_.front().extent));
   for (std::size_t l = 1; l < levels_.size(); ++l) s += "/" + extent_text(levels_[l].extent);
+  if (levels_.back().gathered)
+    s += detail::cat(" then gathered: ", extent_text(levels_.back().halos->whole_extent()), " and ",
+                     levels_.back().tail_levels - 1, " coarser on one process");
   return s + detail::cat(" ", name_of(options_.storage), ", SGS ", options_.pre_smooth, "/", options_.post_smooth,
                          ", coarse ", options_.coarse_smooth, ", ", name_of(options_.restriction), ", ",
                          levels_.front().colors, " colors");
@@ -181,6 +226,13 @@ void multigrid_preconditioner::sgs(level& lv, int sweeps) const {
 void multigrid_preconditioner::vcycle(std::size_t l) const {
   level& lv = levels_[l];
   fill(lv.u_mem.as_view(), 0.0);
+  if (lv.gathered) {
+    const bool root = lv.halos->holds_whole();
+    lv.halos->gather(lv.f, root ? lv.whole_f.data() : nullptr);
+    if (root) lv.tail->apply(lv.whole_f.as_view(), lv.whole_u.as_view());
+    lv.halos->scatter(root ? lv.whole_u.data() : nullptr, lv.u);
+    return;
+  }
   if (l + 1 == levels_.size()) {
     sgs(lv, options_.coarse_smooth);
     return;
