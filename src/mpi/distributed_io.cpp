@@ -16,6 +16,7 @@ csr_matrix rows_of_typed(const csr_matrix& a, std::int64_t first, std::int64_t c
   csr_matrix out(count, a.cols(), nnz, a.value_type(), a.index_kind(), a.ctx());
   I* orp = static_cast<I*>(out.row_ptr_data());
   for (std::int64_t i = 0; i <= count; ++i) orp[i] = I(rp[first + i] - base);
+  if (nnz == 0) return out;  // an empty block: its arrays may be null
   std::memcpy(out.col_idx_data(), ci + base, std::size_t(nnz) * sizeof(I));
   const std::size_t es = size_of(a.value_type());
   std::memcpy(out.values().data(), static_cast<const char*>(a.values().data()) + std::size_t(base) * es,
