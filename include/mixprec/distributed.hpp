@@ -210,10 +210,20 @@ class cartesian_grid {
 
  private:
   friend class distributed_stencil_operator;
+  friend grid& jacobi_sweeps(const cartesian_grid&, const stencil&, grid&, const grid*, grid&, int, double);
+  friend grid& heat_steps(const cartesian_grid&, grid&, grid&, double, int);
   friend std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator&,
                                                                          multigrid_options);
   std::shared_ptr<const detail::cartesian_state> state_;
 };
+
+/// What jacobi_sweeps and heat_steps (mixprec/stencil.hpp) do on one process, across the
+/// processes of `g`, equal to them bit for bit: each sweep exchanges the halo of its input
+/// and sweeps the block, and the result's halo is exchanged at the end (no temporal blocking
+/// across processes). Returns the grid that holds the result, u or scratch.
+grid& jacobi_sweeps(const cartesian_grid& g, const stencil& s, grid& u, const grid* f, grid& scratch, int sweeps,
+                    double omega = 1.0);
+grid& heat_steps(const cartesian_grid& g, grid& u, grid& scratch, double r, int steps);
 
 /// A stencil over a decomposed grid as an operator on this process's interior points
 /// (x fastest): stencil_operator's distributed twin; equal to it bit for bit on each block.

@@ -309,6 +309,81 @@ void cartesian_grid::exchange_halo(grid& u, dtype wire) const {
   exchange(s, u, wire);
 }
 
+namespace {
+
+/// The checks the sweeps make, agreed on by every process before the first exchange.
+void check_sweeps(const char* op, const cartesian_grid& g, const stencil& s, const grid& u, const grid* f,
+                  const grid& scratch, int sweeps) {
+  std::exception_ptr bad;
+  try {
+    for (const grid* x : {&u, &scratch, f}) {
+      if (!x) continue;
+      if (x->extent() != g.local_extent() || x->type() != u.type())
+        MIXPREC_MPI_THROW(shape_mismatch, op, "a grid of ", x->nx(), "x", x->ny(), "x", x->nz(), " ",
+                          name_of(x->type()), " where this process's block is ", g.local_extent().nx, "x",
+                          g.local_extent().ny, "x", g.local_extent().nz, " ", name_of(u.type()));
+    }
+    if (u.halo() < s.radius() || scratch.halo() < s.radius())
+      MIXPREC_MPI_THROW(invalid_argument, op, "halos of ", u.halo(), " and ", scratch.halo(),
+                        " for a stencil of radius ", s.radius());
+    if (sweeps < 0) MIXPREC_MPI_THROW(invalid_argument, op, "sweeps = ", sweeps, " is negative");
+  } catch (...) {
+    bad = std::current_exception();
+  }
+  g.comm().reductions().agree(bad);
+}
+
+/// Sweeps with `one_sweep(in, out)` between exchanges; the result's halo exchanged too.
+template <class Sweep>
+grid& sweep_across(const detail::cartesian_state& g, grid& u, grid& scratch, int sweeps, Sweep&& one_sweep) {
+  grid* src = &u;
+  grid* dst = &scratch;
+  detail::exchange(g, u, u.type());
+  for (int k = 0; k < sweeps; ++k) {
+    one_sweep(*src, *dst);
+    detail::exchange(g, *dst, dst->type());
+    std::swap(src, dst);
+  }
+  return *src;
+}
+
+}  // namespace
+
+grid& jacobi_sweeps(const cartesian_grid& g, const stencil& s, grid& u, const grid* f, grid& scratch, int sweeps,
+                    double omega) {
+  check_sweeps("jacobi_sweeps", g, s, u, f, scratch, sweeps);
+  return sweep_across(*g.state_, u, scratch, sweeps, [&](grid& in, grid& out) { jacobi_sweep(s, in, f, out, omega); });
+}
+
+grid& heat_steps(const cartesian_grid& g, grid& u, grid& scratch, double r, int steps) {
+  constexpr const char* op = "heat_steps";
+  const int dims = g.global_extent().dims;
+  const stencil lap = dims == 2 ? stencil::laplace_2d5() : stencil::laplace_3d7();
+  std::exception_ptr bad;
+  try {
+    const double limit = 1.0 / (2.0 * dims);
+    if (!(r >= 0.0) || r > limit)
+      MIXPREC_MPI_THROW(invalid_argument, op, "r = kappa*dt/h^2 = ", r, " is outside the stable range [0, ", limit,
+                        "] of explicit Euler in ", dims, "D");
+  } catch (...) {
+    bad = std::current_exception();
+  }
+  g.comm().reductions().agree(bad);
+  check_sweeps(op, g, lap, u, nullptr, scratch, steps);
+  // u + r*Laplacian(u) = (I - r*L) u, its coefficients formed as the one-process step forms
+  // them (-r times L's, plus 1 at the center), so that each step rounds the same way.
+  std::vector<stencil_point> points;
+  for (stencil_point p : lap.points()) {
+    double c = -r * p.coeff;
+    if (p.dx == 0 && p.dy == 0 && p.dz == 0) c += 1.0;
+    p.coeff = c;
+    points.push_back(p);
+  }
+  const stencil step(dims, points);
+  return sweep_across(*g.state_, u, scratch, steps,
+                      [&](grid& in, grid& out) { stencil_apply(step, 1.0, in, 0.0, out); });
+}
+
 distributed_stencil_operator::distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo)
     : linear_operator(g.local_extent().points(), g.local_extent().points(), context::cpu()),
       grid_(g),

@@ -425,6 +425,50 @@ TEST(DistributedGrid, CgOnTheDecomposedStencilTakesTheIterationsOfOneProcess) {
   for (std::int64_t i = 0; i < many.rows(); ++i) EXPECT_NEAR(x[i], xe[std::size_t(i)], 1e-8);
 }
 
+/// The block of a whole grid's interior, as a grid of its own (halo 1).
+grid block_grid(const grid& whole, const cartesian_grid& g, int halo) {
+  grid b(whole.type(), g.local_extent(), halo);
+  const auto f = g.first();
+  for (std::int64_t k = 0; k < b.nz(); ++k)
+    for (std::int64_t j = 0; j < b.ny(); ++j)
+      for (std::int64_t i = 0; i < b.nx(); ++i) b.at<double>(i, j, k) = whole.at<double>(f[0] + i, f[1] + j, f[2] + k);
+  return b;
+}
+
+/// Every point of the block, halo included, equals the whole grid's point there.
+void expect_block_equals(const grid& b, const grid& whole, const cartesian_grid& g) {
+  const auto f = g.first();
+  const std::int64_t h = b.halo();
+  for (std::int64_t k = -h; k < b.nz() + h; ++k)
+    for (std::int64_t j = -h; j < b.ny() + h; ++j)
+      for (std::int64_t i = -h; i < b.nx() + h; ++i)
+        ASSERT_EQ(b.at<double>(i, j, k), whole.at<double>(f[0] + i, f[1] + j, f[2] + k))
+            << i << "," << j << "," << k << " on process " << world().rank();
+}
+
+TEST(DistributedGrid, JacobiSweepsAndHeatStepsEqualOneProcess) {
+  const grid_extent ge(14, 12, 10);
+  const boundary_conditions bc = mixed_conditions();
+  const cartesian_grid g(world(), ge, bc);
+  grid whole(dtype::f64, ge, 1), rhs(dtype::f64, ge, 1);
+  for (std::int64_t k = 0; k < ge.nz; ++k)
+    for (std::int64_t j = 0; j < ge.ny; ++j)
+      for (std::int64_t i = 0; i < ge.nx; ++i) {
+        whole.at<double>(i, j, k) = std::sin(0.3 * double(i + 2 * j + 3 * k));
+        rhs.at<double>(i, j, k) = 0.01 * double(i - j + k);
+      }
+  for (int steps : {1, 5}) {
+    grid u1 = whole.clone(), s1 = whole.like(), u = block_grid(whole, g, 1), s = u.like(), f = block_grid(rhs, g, 1);
+    const grid& one = jacobi_sweeps(stencil::laplace_3d7(), u1, &rhs, s1, bc, steps, 0.8);
+    const grid& many = jacobi_sweeps(g, stencil::laplace_3d7(), u, &f, s, steps, 0.8);
+    expect_block_equals(many, one, g);
+    grid h1 = whole.clone(), hs1 = whole.like(), h = block_grid(whole, g, 1), hs = h.like();
+    const grid& hone = heat_steps(h1, hs1, 0.15, bc, steps);
+    const grid& hmany = heat_steps(g, h, hs, 0.15, steps);
+    expect_block_equals(hmany, hone, g);
+  }
+}
+
 struct mg_case {
   grid_extent extent;
   int levels;
