@@ -229,13 +229,18 @@ grid& heat_steps(const cartesian_grid& g, grid& u, grid& scratch, double r, int 
 /// (x fastest): stencil_operator's distributed twin; equal to it bit for bit on each block.
 class distributed_stencil_operator : public linear_operator {
  public:
-  /// Halo values travel in `halo` (f64, f32 or bf16; never wider than the vectors).
-  distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo = dtype::f64);
+  /// Halo values travel in `halo` (f64, f32 or bf16; never wider than the vectors), and
+  /// in `inner_halo` for the copy stored_as() makes (what refinement's inner solves apply).
+  distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo = dtype::f64,
+                               dtype inner_halo = dtype::f64);
 
   void apply(double alpha, const_view x, double beta, view y) const override;
   using linear_operator::apply;
   std::string describe() const override;
   void diagonal(double* d) const override;
+  /// The same operator exchanging halos in inner_halo (a stencil has no stored values to
+  /// round: `values` changes nothing else).
+  std::unique_ptr<linear_operator> stored_as(dtype values) const override;
   const reduction_domain* reductions() const override;
   const cartesian_grid& decomposition() const { return grid_; }
   const stencil& shape() const { return stencil_; }
@@ -243,7 +248,7 @@ class distributed_stencil_operator : public linear_operator {
  private:
   cartesian_grid grid_;
   stencil stencil_;
-  dtype halo_;
+  dtype halo_, inner_halo_;
   std::shared_ptr<grid> scratch_;  // x with its halo
 };
 

@@ -384,18 +384,21 @@ grid& heat_steps(const cartesian_grid& g, grid& u, grid& scratch, double r, int 
                       [&](grid& in, grid& out) { stencil_apply(step, 1.0, in, 0.0, out); });
 }
 
-distributed_stencil_operator::distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo)
+distributed_stencil_operator::distributed_stencil_operator(const cartesian_grid& g, stencil s, dtype halo,
+                                                           dtype inner_halo)
     : linear_operator(g.local_extent().points(), g.local_extent().points(), context::cpu()),
       grid_(g),
       stencil_(std::move(s)),
       halo_(halo),
+      inner_halo_(inner_halo),
       scratch_(std::make_shared<grid>()) {
   if (stencil_.dims() != g.global_extent().dims)
     MIXPREC_MPI_THROW(shape_mismatch, "distributed_stencil_operator", "a ", stencil_.dims(), "D stencil on a ",
                       g.global_extent().dims, "D grid");
-  if (halo != dtype::f64 && halo != dtype::f32 && halo != dtype::bf16)
-    MIXPREC_MPI_THROW(invalid_argument, "distributed_stencil_operator", "halo precision ", name_of(halo),
-                      ": f64, f32 or bf16");
+  for (dtype w : {halo, inner_halo})
+    if (w != dtype::f64 && w != dtype::f32 && w != dtype::bf16)
+      MIXPREC_MPI_THROW(invalid_argument, "distributed_stencil_operator", "halo precision ", name_of(w),
+                        ": f64, f32 or bf16");
 }
 
 void distributed_stencil_operator::apply(double alpha, const_view x, double beta, view y) const {
@@ -461,6 +464,10 @@ void distributed_stencil_operator::diagonal(double* d) const {
         }
         d[at] = sum;
       }
+}
+
+std::unique_ptr<linear_operator> distributed_stencil_operator::stored_as(dtype) const {
+  return std::make_unique<distributed_stencil_operator>(grid_, stencil_, inner_halo_, inner_halo_);
 }
 
 const reduction_domain* distributed_stencil_operator::reductions() const { return &grid_.comm().reductions(); }

@@ -469,6 +469,32 @@ TEST(DistributedGrid, JacobiSweepsAndHeatStepsEqualOneProcess) {
   }
 }
 
+TEST(DistributedGrid, RefinementOnTheStencilWithF32InnerHalos) {
+  const grid_extent ge(16, 16, 16);
+  const boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
+  const cartesian_grid g(world(), ge, bc);
+  const auto bg = pattern(ge.points(), 0.1);
+  int iterations[2] = {};
+  std::int64_t bytes[2] = {};
+  const dtype halos[2] = {dtype::f64, dtype::f32};
+  for (int h = 0; h < 2; ++h) {
+    const distributed_stencil_operator a(g, stencil::laplace_3d7(), dtype::f64, halos[h]);
+    refinement_options o;
+    o.policy = precision_policy::f64();
+    o.outer.rel_tol = 1e-12;
+    array<double> b(block_of(bg, g)), x(a.rows());
+    fill(x, 0.0);
+    world().reset_counters();
+    const solve_report r = refine(a, b, x, o);
+    ASSERT_TRUE(r.converged()) << r.summary();
+    EXPECT_LE(r.true_residual, 1e-12);
+    iterations[h] = r.inner_iterations;
+    bytes[h] = world().counters().halo_bytes;
+  }
+  EXPECT_LE(iterations[1], iterations[0] * 1.1 + 1);
+  if (world().size() > 1) EXPECT_LT(double(bytes[1]), 0.6 * double(bytes[0]));
+}
+
 struct mg_case {
   grid_extent extent;
   int levels;
