@@ -40,10 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         z(std::size_t(rows), 0.0);
     for (std::size_t j = 0; j < x.size(); ++j) x[j] = double(j % 7) - 3;
     spmv(1.0, a, make_view(x.data(), cols), 0.0, make_view(y.data(), rows));
-    csr_matrix owned(rows, cols, a.nnz(), dtype::f64, index_type::i32);
-    std::copy(row_ptr.begin(), row_ptr.begin() + rows + 1, static_cast<std::int32_t*>(owned.row_ptr_data()));
-    std::copy(col_idx.begin(), col_idx.begin() + a.nnz(), static_cast<std::int32_t*>(owned.col_idx_data()));
-    std::copy(values.begin(), values.begin() + a.nnz(), static_cast<double*>(owned.values().data()));
+    const csr_matrix owned = csr_matrix::copy_of(a);
     if (!owned.validate().ok) std::abort();
     try {
       const dia_matrix d(owned, 1.0 + double(in.below(8)));

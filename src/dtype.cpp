@@ -38,21 +38,22 @@ void check_view_args(const void* data, int rank, const std::int64_t* shape, cons
   // compute both, and no memory is that large (a caller's sizes from a file or a header can
   // be). The product of the nonzero extents is bounded too, so that size() cannot overflow
   // on its way to a zero extent.
+  // Checked with the overflow builtins, not divisions: every view an op makes passes here.
   constexpr std::int64_t limit = std::int64_t(1) << 62;
   std::int64_t product = 1, reach = 0;
   for (int d = 0; d < rank; ++d) {
     if (shape[d] == 0) continue;
-    if (product > limit / shape[d])
+    if (__builtin_mul_overflow(product, shape[d], &product) || product > limit)
       MIXPREC_THROW(invalid_argument, "make_view", "the extents' product passes 2^62 elements at extent ", d, " (",
                     shape[d], ")");
-    product *= shape[d];
     if (empty) continue;
     const std::int64_t s = strides ? strides[d] : 0;
     const std::int64_t step = s == INT64_MIN ? limit : (s < 0 ? -s : s);
-    if (step > 0 && (step > limit || shape[d] - 1 > (limit - reach) / step))
+    std::int64_t span = 0;
+    if (step > 0 && (step > limit || __builtin_mul_overflow(step, shape[d] - 1, &span) ||
+                     __builtin_add_overflow(reach, span, &reach) || reach > limit))
       MIXPREC_THROW(invalid_argument, "make_view", "stride ", s, " over extent ", shape[d], " at dimension ", d,
                     " reaches past 2^62 elements");
-    reach += step * (shape[d] - 1);
   }
   const std::int64_t size = empty ? 0 : product;
   if (size > 0 && data == nullptr)

@@ -139,6 +139,28 @@ TEST(sparse_wrap, wrapped_arrays_multiply_and_i64_defects_are_refused) {
   EXPECT_NO_THROW((void)csr_ref::wrap_unchecked(a.rows(), a.cols(), rp, bad_col.data(), v));
 }
 
+TEST(sparse_wrap, copy_of_a_wrapped_matrix_owns_its_arrays) {
+  std::vector<std::int32_t> rp = {0, 2, 3, 3}, ci = {0, 2, 1};
+  std::vector<float> v = {1.5f, -2.0f, 0.25f};
+  const csr_ref w = csr_ref::wrap(3, 3, rp.data(), ci.data(), v.data());
+  const csr_matrix c = csr_matrix::copy_of(w);
+  EXPECT_EQ(c.value_type(), dtype::f32);
+  EXPECT_EQ(c.index_kind(), index_type::i32);
+  v[0] = 100.0f;  // the caller's arrays change; the copy does not
+  ci[1] = 1;
+  const coo_matrix m = c.to_coo();
+  ASSERT_EQ(m.value.size(), 3u);
+  EXPECT_EQ(m.value[0], 1.5);
+  EXPECT_EQ(m.col[1], 2);
+  EXPECT_TRUE(c.validate().ok);
+  // An empty matrix (null col_idx and values) copies too.
+  const std::vector<std::int32_t> zeros = {0, 0};
+  const csr_matrix e = csr_matrix::copy_of(csr_ref::wrap(1, 4, zeros.data(), static_cast<const std::int32_t*>(nullptr),
+                                                         static_cast<const double*>(nullptr)));
+  EXPECT_EQ(e.nnz(), 0);
+  EXPECT_EQ(e.cols(), 4);
+}
+
 // ---- Matrix Market ---------------------------------------------------------------------
 
 /// Reading `in` must fail with status::io and a message containing `expect`.

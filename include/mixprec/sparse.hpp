@@ -141,6 +141,8 @@ class csr_matrix {
   /// rounded once to `values`. Throws invalid_argument naming an out-of-range entry.
   static csr_matrix from_coo(const coo_matrix& coo, dtype values = dtype::f64, index_type indices = index_type::i32,
                              const context& ctx = context::cpu());
+  /// An owned copy of a wrapped matrix (the caller's arrays), same dtypes, in its context.
+  static csr_matrix copy_of(const csr_ref& a);
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }

@@ -3,8 +3,6 @@
 // refinement by policy name, and heat steps on structured grids.
 #include <pybind11/stl.h>
 
-#include <cstring>
-
 #include "arrays.hpp"
 #include "mixprec/mixprec.hpp"
 
@@ -27,16 +25,7 @@ struct py_csr {
   }
 
   const csr_matrix& matrix() const {
-    if (!owned) {
-      auto m = std::make_shared<csr_matrix>(ref.rows(), ref.cols(), ref.nnz(), ref.value_type(), ref.index_kind());
-      const std::size_t ib = size_of(ref.index_kind());
-      std::memcpy(m->row_ptr_data(), ref.row_ptr(), std::size_t(ref.rows() + 1) * ib);
-      if (ref.nnz() > 0) {
-        std::memcpy(m->col_idx_data(), ref.col_idx(), std::size_t(ref.nnz()) * ib);
-        std::memcpy(m->values().data(), ref.values(), std::size_t(ref.nnz()) * size_of(ref.value_type()));
-      }
-      owned = std::move(m);
-    }
+    if (!owned) owned = std::make_shared<csr_matrix>(csr_matrix::copy_of(ref));
     return *owned;
   }
 };

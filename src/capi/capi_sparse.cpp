@@ -12,15 +12,7 @@ namespace mixprec::capi {
 
 std::shared_ptr<const csr_matrix> owned_csr(const mixprec_csr_s& h) {
   if (h.owned) return h.owned;
-  const csr_ref& r = h.ref;
-  auto m = std::make_shared<csr_matrix>(r.rows(), r.cols(), r.nnz(), r.value_type(), r.index_kind(), r.ctx());
-  const std::int64_t index_bytes = std::int64_t(size_of(r.index_kind()));
-  const auto bytes = [&](const void* p, std::int64_t n) { return const_view(p, dtype::u8, {n}, {1}, r.ctx()); };
-  const auto target = [&](void* p, std::int64_t n) { return view(p, dtype::u8, {n}, {1}, r.ctx()); };
-  copy(bytes(r.row_ptr(), (r.rows() + 1) * index_bytes), target(m->row_ptr_data(), (r.rows() + 1) * index_bytes));
-  copy(bytes(r.col_idx(), r.nnz() * index_bytes), target(m->col_idx_data(), r.nnz() * index_bytes));
-  copy(const_view(r.values(), r.value_type(), {r.nnz()}, {1}, r.ctx()), m->values());
-  return m;
+  return std::make_shared<csr_matrix>(csr_matrix::copy_of(h.ref));
 }
 
 }  // namespace mixprec::capi

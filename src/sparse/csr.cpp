@@ -190,6 +190,18 @@ csr_ref csr_matrix::ref() const {
                  values_.ctx());
 }
 
+csr_matrix csr_matrix::copy_of(const csr_ref& a) {
+  csr_matrix out(a.rows(), a.cols(), a.nnz(), a.value_type(), a.index_kind(), a.ctx());
+  const std::int64_t index_bytes = std::int64_t(size_of(a.index_kind()));
+  const auto from = [&](const void* p, std::int64_t n) { return const_view(p, dtype::u8, {n}, {1}, a.ctx()); };
+  const auto into = [&](void* p, std::int64_t n) { return view(p, dtype::u8, {n}, {1}, a.ctx()); };
+  copy(from(a.row_ptr(), (a.rows() + 1) * index_bytes), into(out.row_ptr_data(), (a.rows() + 1) * index_bytes));
+  if (a.nnz() == 0) return out;  // the caller's col_idx and values may be null
+  copy(from(a.col_idx(), a.nnz() * index_bytes), into(out.col_idx_data(), a.nnz() * index_bytes));
+  copy(const_view(a.values(), a.value_type(), {a.nnz()}, {1}, a.ctx()), out.values());
+  return out;
+}
+
 csr_matrix csr_matrix::to(const context& target) const {
   csr_matrix out;
   out.rows_ = rows_;
