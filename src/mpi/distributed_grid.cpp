@@ -41,7 +41,7 @@ struct region {
 
 /// The slab of axis `a` at indices [from, from + h) whose other axes span what the pass of
 /// axis a covers: the full extent with halo for the axes before it, the interior after.
-region slab(const grid& u, int a, std::int64_t from) {
+region slab(const grid& u, int a, std::int64_t from, bool edges = true) {
   const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
   const std::int64_t h = u.halo();
   region r;
@@ -50,7 +50,7 @@ region slab(const grid& u, int a, std::int64_t from) {
       r.begin[b] = 0, r.end[b] = 1;
     } else if (b == a) {
       r.begin[b] = from, r.end[b] = from + h;
-    } else if (b < a) {
+    } else if (b < a && edges) {
       r.begin[b] = -h, r.end[b] = n[b] + h;
     } else {
       r.begin[b] = 0, r.end[b] = n[b];
@@ -112,7 +112,7 @@ void transfer(grid& u, const region& r, dtype wire, unsigned char* buf, directio
 
 /// The boundary condition of a global face (not periodic: those come from a neighbour) on
 /// the halo slab of axis a, side hi or lo, as fill_halo writes it.
-void apply_face(grid& u, int a, bool hi, const face_condition& f) {
+void apply_face(grid& u, int a, bool hi, const face_condition& f, bool edges = true) {
   const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
   const std::int64_t h = u.halo();
   const std::size_t es = size_of(u.type());
@@ -141,14 +141,14 @@ void apply_face(grid& u, int a, bool hi, const face_condition& f) {
         break;
       }
     }
-    for_runs(u, slab(u, a, hi ? n[a] : -h), [&](std::int64_t at, std::int64_t len) {
+    for_runs(u, slab(u, a, hi ? n[a] : -h, edges), [&](std::int64_t at, std::int64_t len) {
       for (std::int64_t i = 0; i < len; ++i) std::memcpy(base + (at + i) * std::int64_t(es), value, es);
     });
     return;
   }
   // Neumann: halo(-d) = interior(d - 1), halo(n - 1 + d) = interior(n - d), mirrored.
   for (std::int64_t d = 1; d <= h; ++d) {
-    region dst = slab(u, a, hi ? n[a] - 1 + d : -d), src = dst;
+    region dst = slab(u, a, hi ? n[a] - 1 + d : -d, edges), src = dst;
     dst.end[a] = dst.begin[a] + 1;
     src.begin[a] = hi ? n[a] - d : d - 1;
     src.end[a] = src.begin[a] + 1;
@@ -281,6 +281,66 @@ void exchange(const cartesian_state& s, grid& u, dtype wire) {
   }
   static_cast<const communicator_state&>(s.comm.reductions()).count_halo(messages, bytes);
 }
+
+/// A star stencil's halo in flight: every face posted at once, without the edges and
+/// corners that a star stencil never reads, so that interior points can be computed before
+/// finish() waits for it and applies the global faces' conditions.
+class face_exchange {
+ public:
+  face_exchange(const cartesian_state& s, grid& u, dtype wire) : s_(s), u_(u), wire_(wire) {
+    const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
+    const std::int64_t h = u.halo();
+    const std::size_t ws = size_of(wire);
+    std::int64_t messages = 0, bytes = 0;
+    for (int a = 0; a < u.dims(); ++a) {
+      const std::size_t count = std::size_t(slab(u, a, 0, false).points()) * ws;
+      for (int side = 0; side < 2; ++side) {
+        buffers_[a][side][0].resize(count);  // send
+        buffers_[a][side][1].resize(count);  // receive
+      }
+      const int lo = s.lo[std::size_t(a)], hi = s.hi[std::size_t(a)];
+      const int len = int(count);
+      MPI_Irecv(buffers_[a][0][1].data(), len, MPI_BYTE, lo, 2 * a + 0, s.cart, &requests_[a][0]);
+      MPI_Irecv(buffers_[a][1][1].data(), len, MPI_BYTE, hi, 2 * a + 1, s.cart, &requests_[a][1]);
+      if (hi != MPI_PROC_NULL) {
+        transfer(u, slab(u, a, n[a] - h, false), wire, buffers_[a][1][0].data(), direction::to_wire);
+        ++messages, bytes += len;
+      }
+      if (lo != MPI_PROC_NULL) {
+        transfer(u, slab(u, a, 0, false), wire, buffers_[a][0][0].data(), direction::to_wire);
+        ++messages, bytes += len;
+      }
+      MPI_Isend(buffers_[a][1][0].data(), len, MPI_BYTE, hi, 2 * a + 0, s.cart, &requests_[a][2]);
+      MPI_Isend(buffers_[a][0][0].data(), len, MPI_BYTE, lo, 2 * a + 1, s.cart, &requests_[a][3]);
+    }
+    static_cast<const communicator_state&>(s.comm.reductions()).count_halo(messages, bytes);
+  }
+
+  void finish() {
+    const std::int64_t n[3] = {u_.nx(), u_.ny(), u_.nz()};
+    const std::int64_t h = u_.halo();
+    for (int a = 0; a < u_.dims(); ++a) {
+      MPI_Waitall(4, requests_[a], MPI_STATUSES_IGNORE);
+      if (s_.lo[std::size_t(a)] != MPI_PROC_NULL)
+        transfer(u_, slab(u_, a, -h, false), wire_, buffers_[a][0][1].data(), direction::from_wire);
+      else
+        apply_face(u_, a, false, s_.bc.lo[std::size_t(a)], false);
+      if (s_.hi[std::size_t(a)] != MPI_PROC_NULL)
+        transfer(u_, slab(u_, a, n[a], false), wire_, buffers_[a][1][1].data(), direction::from_wire);
+      else
+        apply_face(u_, a, true, s_.bc.hi[std::size_t(a)], false);
+    }
+  }
+
+ private:
+  const cartesian_state& s_;
+  grid& u_;
+  dtype wire_;
+  std::vector<unsigned char> buffers_[3][2][2];  // [axis][lo, hi][send, receive]
+  MPI_Request requests_[3][4] = {{MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL},
+                                 {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL},
+                                 {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL}};
+};
 
 }  // namespace detail
 
@@ -428,11 +488,57 @@ void distributed_stencil_operator::apply(double alpha, const_view x, double beta
     const grid xg = grid::wrap(const_cast<void*>(x.data()), x.type(), e, 0, e.nx, e.nx * e.ny, ctx());
     copy_interior(xg, g);
   }
-  detail::exchange(*grid_.state_, g, vt == dtype::f32 && halo_ == dtype::f64 ? dtype::f32 : halo_);
+  const dtype wire = vt == dtype::f32 && halo_ == dtype::f64 ? dtype::f32 : halo_;
+  const int r = stencil_.radius(), dims = e.dims;
+  const std::int64_t n[3] = {e.nx, e.ny, e.nz};
+  // The points of the box [lo, hi) of the block: a stencil_apply on views of it, which
+  // computes each point exactly as the whole block's would.
+  auto apply_box = [&](std::array<std::int64_t, 3> lo, std::array<std::int64_t, 3> hi) {
+    for (int a = 0; a < 3; ++a)
+      if (hi[std::size_t(a)] <= lo[std::size_t(a)]) return;
+    const grid_extent box = dims == 3 ? grid_extent(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2])
+                                      : grid_extent(hi[0] - lo[0], hi[1] - lo[1]);
+    const std::size_t es = size_of(vt);
+    const grid in = grid::wrap(static_cast<char*>(g.origin()) + g.offset(lo[0], lo[1], lo[2]) * std::int64_t(es), vt,
+                               box, g.halo(), g.stride_y(), g.stride_z(), ctx());
+    grid out =
+        grid::wrap(static_cast<char*>(y.data()) + (lo[0] + lo[1] * e.nx + lo[2] * e.nx * e.ny) * std::int64_t(es), vt,
+                   box, 0, e.nx, e.nx * e.ny, ctx());
+    stencil_apply(stencil_, alpha, in, 0.0, out, beta == 0.0 ? nullptr : &out, beta);
+  };
+  // Overlap for star stencils on blocks at least twice the radius wide: the interior box
+  // while the faces travel, then the shell around it.
+  bool star = true;
+  for (const stencil_point& p : stencil_.points()) star = star && (p.dx != 0) + (p.dy != 0) + (p.dz != 0) <= 1;
+  bool wide = true;
+  for (int a = 0; a < dims; ++a) wide = wide && n[a] >= 2 * r;
+  if (!(star && wide && r > 0)) {
+    detail::exchange(*grid_.state_, g, wire);
+    MPI_Wait(&agreement, MPI_STATUS_IGNORE);
+    if (any_bad) comm.agree(bad);  // throws on every process
+    apply_box({0, 0, 0}, {n[0], n[1], n[2]});
+    return;
+  }
+  detail::face_exchange faces(*grid_.state_, g, wire);
   MPI_Wait(&agreement, MPI_STATUS_IGNORE);
-  if (any_bad) comm.agree(bad);  // throws on every process
-  grid out = grid::wrap(y.data(), y.type(), e, 0, e.nx, e.nx * e.ny, ctx());
-  stencil_apply(stencil_, alpha, g, 0.0, out, beta == 0.0 ? nullptr : &out, beta);
+  if (any_bad) {
+    faces.finish();
+    comm.agree(bad);  // throws on every process
+  }
+  std::array<std::int64_t, 3> inner_lo{0, 0, 0}, inner_hi{n[0], n[1], n[2]};
+  for (int a = 0; a < dims; ++a) inner_lo[std::size_t(a)] = r, inner_hi[std::size_t(a)] = n[a] - r;
+  apply_box(inner_lo, inner_hi);
+  faces.finish();
+  // The shell: for each axis, its two slabs of depth r, spanning the axes before it whole
+  // and the axes after it inside the slabs already done.
+  for (int a = dims - 1; a >= 0; --a)
+    for (int side = 0; side < 2; ++side) {
+      std::array<std::int64_t, 3> lo{0, 0, 0}, hi{n[0], n[1], n[2]};
+      for (int b = a + 1; b < dims; ++b) lo[std::size_t(b)] = r, hi[std::size_t(b)] = n[b] - r;
+      lo[std::size_t(a)] = side == 0 ? 0 : n[a] - r;
+      hi[std::size_t(a)] = side == 0 ? r : n[a];
+      apply_box(lo, hi);
+    }
 }
 
 std::string distributed_stencil_operator::describe() const {

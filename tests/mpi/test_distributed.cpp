@@ -367,6 +367,25 @@ TEST(DistributedGrid, StencilEqualsSingleProcessBitForBit) {
     }
 }
 
+TEST(DistributedGrid, TwoDimensionalStencilsEqualSingleProcess) {
+  const grid_extent ge(13, 11);
+  boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.25);
+  bc.lo[0] = bc.hi[0] = {boundary::periodic, 0.0};
+  for (const stencil& s : {stencil::laplace_2d5(), stencil::star(2, {4.0, -1.0, 0.5}),
+                           stencil::box(2, 1, {0.1, 0.2, 0.3, 0.4, 1.0, 0.6, 0.7, 0.8, 0.9})}) {
+    const stencil_operator one(s, ge, bc);
+    const auto xg = pattern(ge.points(), 0.5), yg = pattern(ge.points(), 1.5);
+    array<double> x(xg), y(yg);
+    one.apply(0.75, x, 2.0, y);
+    const cartesian_grid g(world(), ge, bc);
+    const distributed_stencil_operator many(g, s);
+    array<double> xl(block_of(xg, g)), yl(block_of(yg, g));
+    many.apply(0.75, xl, 2.0, yl);
+    const std::vector<double> expect = block_of(std::vector<double>(y.data(), y.data() + ge.points()), g);
+    EXPECT_EQ(std::memcmp(yl.data(), expect.data(), expect.size() * sizeof(double)), 0) << many.describe();
+  }
+}
+
 TEST(DistributedGrid, HaloEqualsFillHaloOnOneProcessAndTravelsInLowPrecision) {
   const grid_extent ge(8, 7, 6);
   const boundary_conditions bc = mixed_conditions();
