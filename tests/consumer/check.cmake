@@ -22,6 +22,14 @@ execute_process(COMMAND ${WORK_DIR}/build/c_consumer RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "the C consumer failed")
 endif()
+# The distributed layer, when it was built: two processes.
+if(MPIEXEC AND EXISTS ${WORK_DIR}/build/mpi_consumer)
+  execute_process(COMMAND ${MPIEXEC} -np 2 --oversubscribe --allow-run-as-root ${WORK_DIR}/build/mpi_consumer
+                  RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "the distributed consumer failed")
+  endif()
+endif()
 # The Python package, when it was built: importable from the install alone.
 if(PYTHON AND EXISTS ${WORK_DIR}/prefix/${PYTHON_DIR}/mixprec)
   execute_process(
