@@ -25,14 +25,6 @@ namespace {
 
 constexpr const char* apply_op = "distributed_csr_operator::apply";
 
-template <class To, class From>
-To convert_value(From v) {
-  if constexpr (std::is_same_v<From, bfloat16>)
-    return To(float(v));
-  else
-    return To(v);
-}
-
 /// Calls f(T{}, W{}) with T the vectors' element type and W the halo's.
 template <class F>
 void with_types(dtype vectors, dtype wire, F&& f) {
@@ -50,11 +42,6 @@ void with_types(dtype vectors, dtype wire, F&& f) {
     with_wire(double{});
   else
     with_wire(float{});
-}
-
-/// The precision halo values travel in for vectors of `vectors`: never wider than they are.
-dtype wire_for(dtype requested, dtype vectors) {
-  return vectors == dtype::f32 && requested == dtype::f64 ? dtype::f32 : requested;
 }
 
 view rows_of(view y, std::int64_t first, std::int64_t count) {
@@ -86,27 +73,12 @@ void distributed_csr_operator::apply(double alpha, const_view x, double beta, vi
   const detail::communicator_state& comm = *comm_.state_;
   const detail::halo_plan& plan = *rows_->plan;
   detail::halo_scratch& s = *scratch_;
-  std::exception_ptr bad;
-  try {
-    check_vectors(detail::apply_op, x, y);
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  if (comm.processes() == 1) {  // no one to wait for
-    if (bad) std::rethrow_exception(bad);
-  }
+  // A process that stopped at a bad argument would leave its neighbours waiting.
+  detail::argument_agreement agreement(comm, detail::caught([&] { check_vectors(detail::apply_op, x, y); }));
+  const bool bad = agreement.locally_bad();
   const dtype vt = bad ? dtype::f64 : x.type();
   const dtype wire = detail::wire_for(options_.halo, vt);
   const std::size_t ws = size_of(wire);
-
-  // Agreement that every process's arguments are good, begun first so that its latency
-  // overlaps the halo's: a process that stopped here would leave its neighbours waiting.
-  int any_bad = bad ? 1 : 0;
-  MPI_Request agreement = MPI_REQUEST_NULL;
-  if (comm.processes() > 1) {
-    comm.count_reduction();
-    MPI_Iallreduce(MPI_IN_PLACE, &any_bad, 1, MPI_INT, MPI_MAX, comm.comm(), &agreement);
-  }
 
   // Post the receives, pack and send this process's entries.
   const std::size_t nb = plan.neighbours.size();
@@ -139,11 +111,10 @@ void distributed_csr_operator::apply(double alpha, const_view x, double beta, vi
   }
   comm.count_halo(messages, bytes);
 
-  MPI_Wait(&agreement, MPI_STATUS_IGNORE);
-  if (any_bad) {
+  if (agreement.failed()) {
     MPI_Waitall(int(nb), s.receives.data(), MPI_STATUSES_IGNORE);
     MPI_Waitall(int(nb), s.sends.data(), MPI_STATUSES_IGNORE);
-    comm_.reductions().agree(bad);  // throws on every process
+    agreement.raise();
   }
 
   for (std::size_t r = 0; r < rows_->interior_runs.size(); ++r) {
@@ -162,7 +133,7 @@ void distributed_csr_operator::apply(double alpha, const_view x, double beta, vi
       T* c = static_cast<T*>(s.compact.data());
       for (std::int64_t i = 0; i < locals; ++i) c[i] = xs[plan.boundary_locals[std::size_t(i)]];
       const W* in = reinterpret_cast<const W*>(s.receive.data());
-      for (std::int64_t i = 0; i < plan.ghosts; ++i) c[locals + i] = detail::convert_value<T>(in[i]);
+      for (std::int64_t i = 0; i < plan.ghosts; ++i) c[locals + i] = detail::from_wire<T>(in[i]);
     });
     for (std::size_t r = 0; r < rows_->boundary_runs.size(); ++r) {
       const auto& run = plan.boundary[r];

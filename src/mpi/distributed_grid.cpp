@@ -18,6 +18,10 @@ struct cartesian_state {
   std::array<int, 3> dims{1, 1, 1}, coords{0, 0, 0};
   std::array<std::int64_t, 3> first{0, 0, 0};
   std::array<int, 3> lo{MPI_PROC_NULL, MPI_PROC_NULL, MPI_PROC_NULL}, hi{MPI_PROC_NULL, MPI_PROC_NULL, MPI_PROC_NULL};
+  // Message buffers of the exchanges, [axis][lo, hi][send, receive], grown as needed and
+  // kept: one exchange on a decomposition is in flight at a time, as MPI calls on one
+  // communicator are issued from one thread.
+  mutable std::vector<unsigned char> halo_buffers[3][2][2];
 
   explicit cartesian_state(const communicator& c) : comm(c) {}
   ~cartesian_state() {
@@ -66,14 +70,6 @@ void for_runs(const grid& u, const region& r, F&& f) {
     for (std::int64_t j = r.begin[1]; j < r.end[1]; ++j) f(u.offset(r.begin[0], j, k), r.end[0] - r.begin[0]);
 }
 
-template <class To, class From>
-To convert_element(From v) {
-  if constexpr (std::is_same_v<From, bfloat16> || std::is_same_v<From, half>)
-    return To(float(v));
-  else
-    return To(v);
-}
-
 enum class direction { to_wire, from_wire };
 
 /// Moves the region of u into `buf`, in the wire's dtype, or back from it; the same dtype
@@ -101,7 +97,7 @@ void transfer(grid& u, const region& r, dtype wire, unsigned char* buf, directio
         if (out)
           b[i] = W(g[i]);
         else
-          g[i] = convert_element<T>(b[i]);
+          g[i] = from_wire<T>(b[i]);
       }
       buf += std::size_t(len) * ws;
     });
@@ -180,8 +176,7 @@ cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, con
   s->global = global;
   s->bc = bc;
   const int dims = global.dims;
-  std::exception_ptr bad;
-  try {
+  detail::agreed(comm.reductions(), [&] {
     if (dims != 2 && dims != 3) MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "a grid of ", dims, " dimensions");
     for (int a = 0; a < dims; ++a)
       if (bc.periodic(a) != (bc.hi[std::size_t(a)].kind == boundary::periodic))
@@ -195,10 +190,7 @@ cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, con
     if (std::find(processes.begin(), processes.begin() + dims, 0) == processes.begin() + dims && product != comm.size())
       MIXPREC_MPI_THROW(shape_mismatch, detail::grid_op, "the process grid has ", product,
                         " processes, the communicator ", comm.size());
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  comm.reductions().agree(bad);
+  });
 
   int d[3] = {processes[0], processes[1], dims == 3 ? processes[2] : 1};
   MPI_Dims_create(comm.size(), dims, d);
@@ -216,16 +208,12 @@ cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, con
     local[a] = split.rows_of(c[a]);
     MPI_Cart_shift(s->cart, a, 1, &s->lo[std::size_t(a)], &s->hi[std::size_t(a)]);
   }
-  std::exception_ptr small;
-  try {
+  detail::agreed(comm.reductions(), [&] {
     for (int a = 0; a < dims; ++a)
       if (local[a] < 1)
         MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "axis ", a, " of ", n[a], " points over ", d[a],
                           " processes leaves this process none");
-  } catch (...) {
-    small = std::current_exception();
-  }
-  comm.reductions().agree(small);
+  });
   s->local = dims == 3 ? grid_extent(local[0], local[1], local[2]) : grid_extent(local[0], local[1]);
   state_ = std::move(s);
 }
@@ -240,115 +228,84 @@ const communicator& cartesian_grid::comm() const { return state_->comm; }
 
 namespace detail {
 
-/// The exchange itself, on arguments every process has checked.
-void exchange(const cartesian_state& s, grid& u, dtype wire) {
-  if (u.halo() == 0) return;
+/// One grid's halo exchange, axis by axis: post(a) packs and sends axis a's two slabs and
+/// posts their receives; finish(a) waits for them, unpacks, and applies the conditions of
+/// the global faces. With edges, an axis's slabs span the halos of the axes before it, so
+/// each axis must finish before the next posts, and edges and corners travel with the later
+/// faces (what fill_halo makes); without, only the faces travel and every axis can be in
+/// flight at once (all a star stencil reads). The message buffers are the state's, reused.
+class halo_exchange {
+ public:
+  halo_exchange(const cartesian_state& s, grid& u, dtype wire, bool edges) : s_(s), u_(u), wire_(wire), edges_(edges) {}
 
-  const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
-  const std::int64_t h = u.halo();
-  const std::size_t ws = size_of(wire);
-  std::vector<unsigned char> send_lo, send_hi, recv_lo, recv_hi;
-  std::int64_t messages = 0, bytes = 0;
-  for (int a = 0; a < u.dims(); ++a) {
-    const std::size_t count = std::size_t(detail::slab(u, a, 0).points());
-    send_lo.resize(count * ws), send_hi.resize(count * ws), recv_lo.resize(count * ws), recv_hi.resize(count * ws);
-    const int lo = s.lo[std::size_t(a)], hi = s.hi[std::size_t(a)];
-    MPI_Request r[4] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL};
-    const int len = int(count * ws);
+  void post(int a) {
+    const std::int64_t n = axis_length(a), h = u_.halo();
+    const std::size_t count = std::size_t(slab(u_, a, 0, edges_).points()) * size_of(wire_);
+    auto& b = s_.halo_buffers[a];
+    for (auto& side : b)
+      for (auto& v : side)
+        if (v.size() < count) v.resize(count);
+    const int lo = s_.lo[std::size_t(a)], hi = s_.hi[std::size_t(a)], len = int(count);
     // Tags say which way a slab travels, so that a process that is its own neighbour (one
     // process along a periodic axis) matches its hi send with its lo receive.
-    MPI_Irecv(recv_lo.data(), len, MPI_BYTE, lo, 2 * a + 0, s.cart, &r[0]);
-    MPI_Irecv(recv_hi.data(), len, MPI_BYTE, hi, 2 * a + 1, s.cart, &r[1]);
+    MPI_Irecv(b[0][1].data(), len, MPI_BYTE, lo, 2 * a + 0, s_.cart, &requests_[a][0]);
+    MPI_Irecv(b[1][1].data(), len, MPI_BYTE, hi, 2 * a + 1, s_.cart, &requests_[a][1]);
+    std::int64_t messages = 0;
     if (hi != MPI_PROC_NULL) {
-      detail::transfer(u, detail::slab(u, a, n[a] - h), wire, send_hi.data(), detail::direction::to_wire);
-      ++messages, bytes += len;
+      transfer(u_, slab(u_, a, n - h, edges_), wire_, b[1][0].data(), direction::to_wire);
+      ++messages;
     }
     if (lo != MPI_PROC_NULL) {
-      detail::transfer(u, detail::slab(u, a, 0), wire, send_lo.data(), detail::direction::to_wire);
-      ++messages, bytes += len;
+      transfer(u_, slab(u_, a, 0, edges_), wire_, b[0][0].data(), direction::to_wire);
+      ++messages;
     }
-    MPI_Isend(send_hi.data(), len, MPI_BYTE, hi, 2 * a + 0, s.cart, &r[2]);
-    MPI_Isend(send_lo.data(), len, MPI_BYTE, lo, 2 * a + 1, s.cart, &r[3]);
-    MPI_Waitall(4, r, MPI_STATUSES_IGNORE);
-    if (lo != MPI_PROC_NULL)
-      detail::transfer(u, detail::slab(u, a, -h), wire, recv_lo.data(), detail::direction::from_wire);
-    else
-      detail::apply_face(u, a, false, s.bc.lo[std::size_t(a)]);
-    if (hi != MPI_PROC_NULL)
-      detail::transfer(u, detail::slab(u, a, n[a]), wire, recv_hi.data(), detail::direction::from_wire);
-    else
-      detail::apply_face(u, a, true, s.bc.hi[std::size_t(a)]);
-  }
-  static_cast<const communicator_state&>(s.comm.reductions()).count_halo(messages, bytes);
-}
-
-/// A star stencil's halo in flight: every face posted at once, without the edges and
-/// corners that a star stencil never reads, so that interior points can be computed before
-/// finish() waits for it and applies the global faces' conditions.
-class face_exchange {
- public:
-  face_exchange(const cartesian_state& s, grid& u, dtype wire) : s_(s), u_(u), wire_(wire) {
-    const std::int64_t n[3] = {u.nx(), u.ny(), u.nz()};
-    const std::int64_t h = u.halo();
-    const std::size_t ws = size_of(wire);
-    std::int64_t messages = 0, bytes = 0;
-    for (int a = 0; a < u.dims(); ++a) {
-      const std::size_t count = std::size_t(slab(u, a, 0, false).points()) * ws;
-      for (int side = 0; side < 2; ++side) {
-        buffers_[a][side][0].resize(count);  // send
-        buffers_[a][side][1].resize(count);  // receive
-      }
-      const int lo = s.lo[std::size_t(a)], hi = s.hi[std::size_t(a)];
-      const int len = int(count);
-      MPI_Irecv(buffers_[a][0][1].data(), len, MPI_BYTE, lo, 2 * a + 0, s.cart, &requests_[a][0]);
-      MPI_Irecv(buffers_[a][1][1].data(), len, MPI_BYTE, hi, 2 * a + 1, s.cart, &requests_[a][1]);
-      if (hi != MPI_PROC_NULL) {
-        transfer(u, slab(u, a, n[a] - h, false), wire, buffers_[a][1][0].data(), direction::to_wire);
-        ++messages, bytes += len;
-      }
-      if (lo != MPI_PROC_NULL) {
-        transfer(u, slab(u, a, 0, false), wire, buffers_[a][0][0].data(), direction::to_wire);
-        ++messages, bytes += len;
-      }
-      MPI_Isend(buffers_[a][1][0].data(), len, MPI_BYTE, hi, 2 * a + 0, s.cart, &requests_[a][2]);
-      MPI_Isend(buffers_[a][0][0].data(), len, MPI_BYTE, lo, 2 * a + 1, s.cart, &requests_[a][3]);
-    }
-    static_cast<const communicator_state&>(s.comm.reductions()).count_halo(messages, bytes);
+    MPI_Isend(b[1][0].data(), len, MPI_BYTE, hi, 2 * a + 0, s_.cart, &requests_[a][2]);
+    MPI_Isend(b[0][0].data(), len, MPI_BYTE, lo, 2 * a + 1, s_.cart, &requests_[a][3]);
+    static_cast<const communicator_state&>(s_.comm.reductions()).count_halo(messages, messages * len);
   }
 
-  void finish() {
-    const std::int64_t n[3] = {u_.nx(), u_.ny(), u_.nz()};
-    const std::int64_t h = u_.halo();
-    for (int a = 0; a < u_.dims(); ++a) {
-      MPI_Waitall(4, requests_[a], MPI_STATUSES_IGNORE);
-      if (s_.lo[std::size_t(a)] != MPI_PROC_NULL)
-        transfer(u_, slab(u_, a, -h, false), wire_, buffers_[a][0][1].data(), direction::from_wire);
-      else
-        apply_face(u_, a, false, s_.bc.lo[std::size_t(a)], false);
-      if (s_.hi[std::size_t(a)] != MPI_PROC_NULL)
-        transfer(u_, slab(u_, a, n[a], false), wire_, buffers_[a][1][1].data(), direction::from_wire);
-      else
-        apply_face(u_, a, true, s_.bc.hi[std::size_t(a)], false);
-    }
+  void finish(int a) {
+    const std::int64_t n = axis_length(a), h = u_.halo();
+    auto& b = s_.halo_buffers[a];
+    MPI_Waitall(4, requests_[a], MPI_STATUSES_IGNORE);
+    if (s_.lo[std::size_t(a)] != MPI_PROC_NULL)
+      transfer(u_, slab(u_, a, -h, edges_), wire_, b[0][1].data(), direction::from_wire);
+    else
+      apply_face(u_, a, false, s_.bc.lo[std::size_t(a)], edges_);
+    if (s_.hi[std::size_t(a)] != MPI_PROC_NULL)
+      transfer(u_, slab(u_, a, n, edges_), wire_, b[1][1].data(), direction::from_wire);
+    else
+      apply_face(u_, a, true, s_.bc.hi[std::size_t(a)], edges_);
   }
 
  private:
+  std::int64_t axis_length(int a) const { return a == 0 ? u_.nx() : a == 1 ? u_.ny() : u_.nz(); }
+
   const cartesian_state& s_;
   grid& u_;
   dtype wire_;
-  std::vector<unsigned char> buffers_[3][2][2];  // [axis][lo, hi][send, receive]
+  bool edges_;
   MPI_Request requests_[3][4] = {{MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL},
                                  {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL},
                                  {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL}};
 };
+
+/// The exchange itself, on arguments every process has checked.
+void exchange(const cartesian_state& s, grid& u, dtype wire) {
+  if (u.halo() == 0) return;
+  halo_exchange x(s, u, wire, true);
+  for (int a = 0; a < u.dims(); ++a) {
+    x.post(a);
+    x.finish(a);
+  }
+}
 
 }  // namespace detail
 
 void cartesian_grid::exchange_halo(grid& u, dtype wire) const {
   constexpr const char* op = "cartesian_grid::exchange_halo";
   const detail::cartesian_state& s = *state_;
-  std::exception_ptr bad;
-  try {
+  detail::agreed(s.comm.reductions(), [&] {
     if (u.extent() != s.local)
       MIXPREC_MPI_THROW(shape_mismatch, op, "the grid is ", u.nx(), "x", u.ny(), "x", u.nz(), ", this process's block ",
                         s.local.nx, "x", s.local.ny, "x", s.local.nz);
@@ -362,35 +319,26 @@ void cartesian_grid::exchange_halo(grid& u, dtype wire) const {
       if (u.halo() > n[a] && (s.dims[std::size_t(a)] > 1 || s.bc.periodic(a)))
         MIXPREC_MPI_THROW(invalid_argument, op, "a halo of ", u.halo(), " is deeper than the block's ", n[a],
                           " points along axis ", a);
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  s.comm.reductions().agree(bad);
+  });
   exchange(s, u, wire);
 }
 
 namespace {
 
-/// The checks the sweeps make, agreed on by every process before the first exchange.
+/// The checks the sweeps make (callers agree on them before the first exchange).
 void check_sweeps(const char* op, const cartesian_grid& g, const stencil& s, const grid& u, const grid* f,
                   const grid& scratch, int sweeps) {
-  std::exception_ptr bad;
-  try {
-    for (const grid* x : {&u, &scratch, f}) {
-      if (!x) continue;
-      if (x->extent() != g.local_extent() || x->type() != u.type())
-        MIXPREC_MPI_THROW(shape_mismatch, op, "a grid of ", x->nx(), "x", x->ny(), "x", x->nz(), " ",
-                          name_of(x->type()), " where this process's block is ", g.local_extent().nx, "x",
-                          g.local_extent().ny, "x", g.local_extent().nz, " ", name_of(u.type()));
-    }
-    if (u.halo() < s.radius() || scratch.halo() < s.radius())
-      MIXPREC_MPI_THROW(invalid_argument, op, "halos of ", u.halo(), " and ", scratch.halo(),
-                        " for a stencil of radius ", s.radius());
-    if (sweeps < 0) MIXPREC_MPI_THROW(invalid_argument, op, "sweeps = ", sweeps, " is negative");
-  } catch (...) {
-    bad = std::current_exception();
+  for (const grid* x : {&u, &scratch, f}) {
+    if (!x) continue;
+    if (x->extent() != g.local_extent() || x->type() != u.type())
+      MIXPREC_MPI_THROW(shape_mismatch, op, "a grid of ", x->nx(), "x", x->ny(), "x", x->nz(), " ", name_of(x->type()),
+                        " where this process's block is ", g.local_extent().nx, "x", g.local_extent().ny, "x",
+                        g.local_extent().nz, " ", name_of(u.type()));
   }
-  g.comm().reductions().agree(bad);
+  if (u.halo() < s.radius() || scratch.halo() < s.radius())
+    MIXPREC_MPI_THROW(invalid_argument, op, "halos of ", u.halo(), " and ", scratch.halo(), " for a stencil of radius ",
+                      s.radius());
+  if (sweeps < 0) MIXPREC_MPI_THROW(invalid_argument, op, "sweeps = ", sweeps, " is negative");
 }
 
 /// Sweeps with `one_sweep(in, out)` between exchanges; the result's halo exchanged too.
@@ -411,7 +359,7 @@ grid& sweep_across(const detail::cartesian_state& g, grid& u, grid& scratch, int
 
 grid& jacobi_sweeps(const cartesian_grid& g, const stencil& s, grid& u, const grid* f, grid& scratch, int sweeps,
                     double omega) {
-  check_sweeps("jacobi_sweeps", g, s, u, f, scratch, sweeps);
+  detail::agreed(g.comm().reductions(), [&] { check_sweeps("jacobi_sweeps", g, s, u, f, scratch, sweeps); });
   return sweep_across(*g.state_, u, scratch, sweeps, [&](grid& in, grid& out) { jacobi_sweep(s, in, f, out, omega); });
 }
 
@@ -419,17 +367,13 @@ grid& heat_steps(const cartesian_grid& g, grid& u, grid& scratch, double r, int 
   constexpr const char* op = "heat_steps";
   const int dims = g.global_extent().dims;
   const stencil lap = dims == 2 ? stencil::laplace_2d5() : stencil::laplace_3d7();
-  std::exception_ptr bad;
-  try {
+  detail::agreed(g.comm().reductions(), [&] {
     const double limit = 1.0 / (2.0 * dims);
     if (!(r >= 0.0) || r > limit)
       MIXPREC_MPI_THROW(invalid_argument, op, "r = kappa*dt/h^2 = ", r, " is outside the stable range [0, ", limit,
                         "] of explicit Euler in ", dims, "D");
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  g.comm().reductions().agree(bad);
-  check_sweeps(op, g, lap, u, nullptr, scratch, steps);
+    check_sweeps(op, g, lap, u, nullptr, scratch, steps);
+  });
   // u + r*Laplacian(u) = (I - r*L) u, its coefficients formed as the one-process step forms
   // them (-r times L's, plus 1 at the center), so that each step rounds the same way.
   std::vector<stencil_point> points;
@@ -465,22 +409,9 @@ void distributed_stencil_operator::apply(double alpha, const_view x, double beta
   constexpr const char* op = "distributed_stencil_operator::apply";
   const grid_extent& e = grid_.local_extent();
   const auto& comm = static_cast<const detail::communicator_state&>(grid_.comm().reductions());
-  std::exception_ptr bad;
-  try {
-    check_vectors(op, x, y);
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  // Agreement begun with the exchange, as distributed_csr_operator::apply does: a process
-  // with a bad argument still exchanges (its scratch grid), then every process throws.
-  int any_bad = bad ? 1 : 0;
-  MPI_Request agreement = MPI_REQUEST_NULL;
-  if (comm.processes() > 1) {
-    comm.count_reduction();
-    MPI_Iallreduce(MPI_IN_PLACE, &any_bad, 1, MPI_INT, MPI_MAX, comm.comm(), &agreement);
-  } else if (bad) {
-    std::rethrow_exception(bad);
-  }
+  // A process with a bad argument still exchanges (its scratch grid), then all throw.
+  detail::argument_agreement agreement(comm, detail::caught([&] { check_vectors(op, x, y); }));
+  const bool bad = agreement.locally_bad();
   const dtype vt = bad ? dtype::f64 : x.type();
   grid& g = *scratch_;
   if (g.ctx().empty() || g.type() != vt) g = grid(vt, e, std::max(1, stencil_.radius()), ctx());
@@ -488,7 +419,7 @@ void distributed_stencil_operator::apply(double alpha, const_view x, double beta
     const grid xg = grid::wrap(const_cast<void*>(x.data()), x.type(), e, 0, e.nx, e.nx * e.ny, ctx());
     copy_interior(xg, g);
   }
-  const dtype wire = vt == dtype::f32 && halo_ == dtype::f64 ? dtype::f32 : halo_;
+  const dtype wire = detail::wire_for(halo_, vt);
   const int r = stencil_.radius(), dims = e.dims;
   const std::int64_t n[3] = {e.nx, e.ny, e.nz};
   // The points of the box [lo, hi) of the block: a stencil_apply on views of it, which
@@ -514,21 +445,24 @@ void distributed_stencil_operator::apply(double alpha, const_view x, double beta
   for (int a = 0; a < dims; ++a) wide = wide && n[a] >= 2 * r;
   if (!(star && wide && r > 0)) {
     detail::exchange(*grid_.state_, g, wire);
-    MPI_Wait(&agreement, MPI_STATUS_IGNORE);
-    if (any_bad) comm.agree(bad);  // throws on every process
+    if (agreement.failed()) agreement.raise();
     apply_box({0, 0, 0}, {n[0], n[1], n[2]});
     return;
   }
-  detail::face_exchange faces(*grid_.state_, g, wire);
-  MPI_Wait(&agreement, MPI_STATUS_IGNORE);
-  if (any_bad) {
-    faces.finish();
-    comm.agree(bad);  // throws on every process
+  // Every face at once, without edges or corners: a star never reads them.
+  detail::halo_exchange faces(*grid_.state_, g, wire, false);
+  for (int a = 0; a < dims; ++a) faces.post(a);
+  auto finish_faces = [&] {
+    for (int a = 0; a < dims; ++a) faces.finish(a);
+  };
+  if (agreement.failed()) {
+    finish_faces();
+    agreement.raise();
   }
   std::array<std::int64_t, 3> inner_lo{0, 0, 0}, inner_hi{n[0], n[1], n[2]};
   for (int a = 0; a < dims; ++a) inner_lo[std::size_t(a)] = r, inner_hi[std::size_t(a)] = n[a] - r;
   apply_box(inner_lo, inner_hi);
-  faces.finish();
+  finish_faces();
   // The shell: for each axis, its two slabs of depth r, spanning the axes before it whole
   // and the axes after it inside the slabs already done.
   for (int a = dims - 1; a >= 0; --a)
@@ -584,7 +518,12 @@ namespace {
 /// A level's halo exchange for the V-cycle, and the next level's.
 class cartesian_halos final : public halo_exchanger {
  public:
-  explicit cartesian_halos(std::shared_ptr<const cartesian_state> s) : s_(std::move(s)) {}
+  /// Collective: process 0 learns every block's place once, for gathers and scatters.
+  explicit cartesian_halos(std::shared_ptr<const cartesian_state> s) : s_(std::move(s)) {
+    const std::int64_t mine[6] = {s_->first[0], s_->first[1], s_->first[2], s_->local.nx, s_->local.ny, s_->local.nz};
+    places_.assign(std::size_t(6 * s_->comm.size()), 0);
+    MPI_Gather(mine, 6, MPI_INT64_T, places_.data(), 6, MPI_INT64_T, 0, s_->cart);
+  }
 
   void exchange(grid& g) const override { detail::exchange(*s_, g, g.type()); }
 
@@ -616,24 +555,20 @@ class cartesian_halos final : public halo_exchanger {
 
   void gather(const grid& block, void* whole) const override {
     std::vector<unsigned char> mine = interior_bytes(block);
-    std::vector<std::int64_t> places;
     std::vector<int> counts, offsets;
-    layout(block, places, counts, offsets);
+    layout(block.type(), counts, offsets);
     std::vector<unsigned char> all(holds_whole() ? std::size_t(offsets.back() + counts.back()) : 0);
     MPI_Gatherv(mine.data(), int(mine.size()), MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, 0,
                 s_->cart);
-    if (holds_whole())
-      place_blocks(block.type(), places, offsets, all.data(), static_cast<unsigned char*>(whole), true);
+    if (holds_whole()) place_blocks(block.type(), offsets, all.data(), static_cast<unsigned char*>(whole), true);
   }
 
   void scatter(const void* whole, grid& block) const override {
-    std::vector<std::int64_t> places;
     std::vector<int> counts, offsets;
-    layout(block, places, counts, offsets);
+    layout(block.type(), counts, offsets);
     std::vector<unsigned char> all(holds_whole() ? std::size_t(offsets.back() + counts.back()) : 0);
     if (holds_whole())
-      place_blocks(block.type(), places, offsets, all.data(), static_cast<unsigned char*>(const_cast<void*>(whole)),
-                   false);
+      place_blocks(block.type(), offsets, all.data(), static_cast<unsigned char*>(const_cast<void*>(whole)), false);
     std::vector<unsigned char> mine(std::size_t(block.points()) * size_of(block.type()));
     MPI_Scatterv(all.data(), counts.data(), offsets.data(), MPI_BYTE, mine.data(), int(mine.size()), MPI_BYTE, 0,
                  s_->cart);
@@ -663,32 +598,27 @@ class cartesian_halos final : public halo_exchanger {
     return out;
   }
 
-  /// Every block's first point and extent, and its bytes' place in the gathered buffer
-  /// (on the holding process).
-  void layout(const grid& block, std::vector<std::int64_t>& places, std::vector<int>& counts,
-              std::vector<int>& offsets) const {
-    const int p = s_->comm.size();
-    const std::int64_t mine[6] = {s_->first[0], s_->first[1], s_->first[2], block.nx(), block.ny(), block.nz()};
-    places.assign(std::size_t(6 * p), 0);
-    MPI_Gather(mine, 6, MPI_INT64_T, places.data(), 6, MPI_INT64_T, 0, s_->cart);
-    counts.assign(std::size_t(p), 0);
-    offsets.assign(std::size_t(p), 0);
+  /// Each block's bytes and their place in the gathered buffer (on the holding process).
+  void layout(dtype type, std::vector<int>& counts, std::vector<int>& offsets) const {
+    const std::size_t p = std::size_t(s_->comm.size());
+    counts.assign(p, 0);
+    offsets.assign(p, 0);
     if (!holds_whole()) return;
-    const std::size_t es = size_of(block.type());
-    for (int q = 0; q < p; ++q) {
-      const std::int64_t* b = &places[std::size_t(6 * q)];
-      counts[std::size_t(q)] = int(b[3] * b[4] * b[5] * std::int64_t(es));
-      if (q > 0) offsets[std::size_t(q)] = offsets[std::size_t(q) - 1] + counts[std::size_t(q) - 1];
+    const std::int64_t es = std::int64_t(size_of(type));
+    for (std::size_t q = 0; q < p; ++q) {
+      const std::int64_t* b = &places_[6 * q];
+      counts[q] = int(b[3] * b[4] * b[5] * es);
+      if (q > 0) offsets[q] = offsets[q - 1] + counts[q - 1];
     }
   }
 
   /// Copies the blocks from the gathered buffer into the whole dense grid, or back.
-  void place_blocks(dtype type, const std::vector<std::int64_t>& places, const std::vector<int>& offsets,
-                    unsigned char* blocks, unsigned char* whole, bool into_whole) const {
+  void place_blocks(dtype type, const std::vector<int>& offsets, unsigned char* blocks, unsigned char* whole,
+                    bool into_whole) const {
     const std::size_t es = size_of(type);
     const grid_extent& w = s_->global;
     for (std::size_t q = 0; q < offsets.size(); ++q) {
-      const std::int64_t* b = &places[6 * q];
+      const std::int64_t* b = &places_[6 * q];
       unsigned char* at = blocks + offsets[q];
       const std::size_t row = std::size_t(b[3]) * es;
       for (std::int64_t k = 0; k < b[5]; ++k)
@@ -700,6 +630,7 @@ class cartesian_halos final : public halo_exchanger {
   }
 
   std::shared_ptr<const cartesian_state> s_;
+  std::vector<std::int64_t> places_;  // process 0: each block's first point and extent
 };
 
 }  // namespace
@@ -708,8 +639,7 @@ class cartesian_halos final : public halo_exchanger {
 std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator& a,
                                                                 multigrid_options options) {
   const cartesian_grid& g = a.decomposition();
-  std::exception_ptr bad;
-  try {
+  detail::agreed(g.comm().reductions(), [&] {
     for (int ax = 0; ax < g.global_extent().dims; ++ax)
       for (const face_condition& fc : {g.boundaries().lo[std::size_t(ax)], g.boundaries().hi[std::size_t(ax)]})
         if (fc.kind != boundary::dirichlet || fc.value != 0.0)
@@ -721,10 +651,7 @@ std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distribute
                           g.first()[std::size_t(ax)], " of axis ", "xyz"[ax],
                           ": the smoother's colors need every block to start at an even index (extents that are ",
                           "the process counts times an even number)");
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  g.comm().reductions().agree(bad);
+  });
   return std::make_unique<multigrid_preconditioner>(a.shape(), g.local_extent(),
                                                     std::make_shared<detail::cartesian_halos>(g.state_), options);
 }

@@ -40,25 +40,13 @@ void check_partition(const char* op, const row_partition& p, int processes, std:
       MIXPREC_MPI_THROW(invalid_argument, op, "the partition gives process ", k, " ", p.rows_of(k), " rows");
 }
 
-/// Runs `f` on this process and agrees on its outcome with the others.
-template <class F>
-void agreed(const communicator& comm, F&& f) {
-  std::exception_ptr bad;
-  try {
-    f();
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  comm.reductions().agree(bad);
-}
-
 }  // namespace
 
 distributed_csr_operator distributed_csr_operator::from_global(const communicator& comm, const csr_matrix& global,
                                                                const row_partition& partition,
                                                                const distributed_options& options) {
   csr_matrix mine;
-  agreed(comm, [&] {
+  detail::agreed(comm.reductions(), [&] {
     constexpr const char* op = "distributed_csr_operator::from_global";
     if (global.rows() != global.cols())
       MIXPREC_MPI_THROW(shape_mismatch, op, "the matrix is ", global.rows(), " x ", global.cols(), ", not square");
@@ -75,7 +63,7 @@ distributed_csr_operator distributed_csr_operator::read_matrix_market(const comm
   const MPI_Comm c = comm.get();
   csr_matrix global;
   std::int64_t n = 0;
-  agreed(comm, [&] {
+  detail::agreed(comm.reductions(), [&] {
     if (comm.rank() != 0) return;
     const coo_matrix coo = mixprec::read_matrix_market(path);
     if (coo.rows != coo.cols)
@@ -85,7 +73,7 @@ distributed_csr_operator distributed_csr_operator::read_matrix_market(const comm
   });
   MPI_Bcast(&n, 1, MPI_INT64_T, 0, c);
   const row_partition p = partition ? *partition : row_partition::even(n, comm.size());
-  agreed(comm, [&] { check_partition(op, p, comm.size(), n); });
+  detail::agreed(comm.reductions(), [&] { check_partition(op, p, comm.size(), n); });
 
   csr_matrix mine;
   if (comm.rank() == 0) {

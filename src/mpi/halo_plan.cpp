@@ -218,13 +218,7 @@ distributed_rows::distributed_rows(std::shared_ptr<const halo_plan> p, csr_matri
 std::shared_ptr<const distributed_rows> distribute_rows(const communicator_state& comm, const csr_matrix& in,
                                                         bool overlap) {
   row_partition partition = gather_partition(comm, in.rows());
-  std::exception_ptr bad;
-  try {
-    check_local_rows(in, partition.offsets.back());
-  } catch (...) {
-    bad = std::current_exception();
-  }
-  comm.agree(bad);
+  detail::agreed(comm, [&] { check_local_rows(in, partition.offsets.back()); });
   return in.index_kind() == index_type::i32 ? distribute_typed<std::int32_t>(comm, in, std::move(partition), overlap)
                                             : distribute_typed<std::int64_t>(comm, in, std::move(partition), overlap);
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mixprec/distributed.hpp"
@@ -63,6 +64,75 @@ class communicator_state final : public reduction_domain {
   int rank_ = 0, size_ = 1;
   mutable std::atomic<std::int64_t> reductions_{0}, halo_messages_{0}, halo_bytes_{0};
 };
+
+/// The exception f throws on this process, or null.
+template <class F>
+std::exception_ptr caught(F&& f) {
+  try {
+    f();
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+/// Runs f on this process and agrees on its outcome with the others: where f threw on any
+/// process, every process throws (reduction_domain::agree).
+template <class F>
+void agreed(const reduction_domain& comm, F&& f) {
+  comm.agree(caught(f));
+}
+
+/// The agreement of every process on an apply()'s arguments, begun before the halo is
+/// posted so that its latency overlaps the messages': a process whose arguments are bad
+/// still exchanges (whatever its buffers hold), and after the exchange every process throws
+/// (raise). On one process a bad argument throws at once.
+class argument_agreement {
+ public:
+  argument_agreement(const communicator_state& comm, std::exception_ptr local)
+      : comm_(comm), local_(std::move(local)), any_bad_(local_ ? 1 : 0) {
+    if (comm.processes() == 1) {
+      if (local_) std::rethrow_exception(local_);
+      return;
+    }
+    comm.count_reduction();
+    MPI_Iallreduce(MPI_IN_PLACE, &any_bad_, 1, MPI_INT, MPI_MAX, comm.comm(), &request_);
+  }
+  ~argument_agreement() {
+    if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  argument_agreement(const argument_agreement&) = delete;
+  argument_agreement& operator=(const argument_agreement&) = delete;
+
+  bool locally_bad() const { return bool(local_); }
+  /// Waits for the agreement: true when some process's arguments were bad.
+  bool failed() {
+    MPI_Wait(&request_, MPI_STATUS_IGNORE);
+    return any_bad_ != 0;
+  }
+  /// After failed(): throws on every process.
+  void raise() const { comm_.agree(local_); }
+
+ private:
+  const communicator_state& comm_;
+  std::exception_ptr local_;
+  int any_bad_;
+  MPI_Request request_ = MPI_REQUEST_NULL;
+};
+
+/// The precision halo values travel in for vectors of `vectors`: never wider than they are.
+inline dtype wire_for(dtype requested, dtype vectors) {
+  return vectors == dtype::f32 && requested == dtype::f64 ? dtype::f32 : requested;
+}
+
+/// A halo value widened back to the vectors' type (bf16 through f32, exactly).
+template <class To, class From>
+To from_wire(From v) {
+  if constexpr (std::is_same_v<From, bfloat16> || std::is_same_v<From, half>)
+    return To(float(v));
+  else
+    return To(v);
+}
 
 /// Which values go where in one apply: found once from the columns of this process's rows.
 /// Halo values are ordered by global column, hence grouped by the process that owns them.

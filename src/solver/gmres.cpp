@@ -57,7 +57,6 @@ void orthogonalize(const detail::global_sums& sums, orthogonalization how, buffe
 
 solve_report gmres_cycles(const char* method, bool flexible, const linear_operator& a, const_view b, view x,
                           const solve_options& o) {
-  detail::check_solve(method, a, b, x, o);
   if (o.restart < 1) MIXPREC_THROW(invalid_argument, method, "restart = ", o.restart, " (>= 1)");
   const std::string name = std::string(method) + "(" + std::to_string(o.restart) + ")/" + name_of(o.ortho);
   detail::solve_monitor mon(name, a, b, x, o);
