@@ -191,13 +191,19 @@ void diag_scale(double alpha, const_view dv, const_view rv, double beta, view zv
   });
 }
 
+/// Whether the backend has a kernel of a fused vector op: the CPU always has; a CUDA plugin
+/// (perhaps an older one) says through its registered kernels.
+bool has_fused_kernel(const context_state& ctx, const char* op, dtype t) {
+  return ctx.kind == backend::cpu || backend_serves(ctx.kind, op, t, t);
+}
+
 bool diag_scale_serves(const_view d, const_view r, const_view z) {
   const auto dense_here = [&](const const_view& v) {
     return v.rank() == 1 && (v.extent(0) < 2 || v.stride(0) == 1) && v.type() == d.type() &&
            v.ctx().same_memory(d.ctx());
   };
-  return !d.ctx().empty() && d.ctx().kind() == backend::cpu && (d.type() == dtype::f64 || d.type() == dtype::f32) &&
-         dense_here(d) && dense_here(r) && dense_here(z);
+  return !d.ctx().empty() && (d.type() == dtype::f64 || d.type() == dtype::f32) && dense_here(d) && dense_here(r) &&
+         dense_here(z) && has_fused_kernel(*detail::state_of(d.ctx()), "pcg_jacobi_update", d.type());
 }
 
 pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view pv, const_view qv, const_view dv, view xv, view rv) {
@@ -255,7 +261,7 @@ void mdot(const_view vs, const_view wv, double* h) {
   constexpr const char* op = "mdot";
   const vec w = as_vector(op, "w", wv);
   const rows r = check_rows(op, vs, wv, w);
-  if (w.ctx->kind != backend::cpu) {  // no fused kernel there: one dot per row
+  if (!has_fused_kernel(*w.ctx, "mdot", w.type)) {  // one dot per row
     for (std::int64_t j = 0; j < r.k; ++j) h[j] = dot(row_of(vs, r, j), wv, accumulation::f64);
     return;
   }
@@ -278,7 +284,7 @@ void maxpy(const double* a, const_view vs, view wv) {
   if (r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * std::int64_t(es) &&
       r.data < wb + w.n * std::int64_t(es))
     MIXPREC_THROW(invalid_argument, op, "w overlaps the vectors it is updated from");
-  if (w.ctx->kind != backend::cpu) {  // no fused kernel there: one axpy per row
+  if (!has_fused_kernel(*w.ctx, "maxpy", w.type)) {  // one axpy per row
     for (std::int64_t j = 0; j < r.k; ++j) axpy(a[j], row_of(vs, r, j), wv);
     return;
   }

@@ -174,6 +174,11 @@ bool context::same_memory(const context& other) const {
   return state_->kind == backend::cpu || state_->device == other.state_->device;
 }
 
+transfer_counts context::transfers() const {
+  if (!state_) return {};
+  return {state_->to_device.load(), state_->to_host.load(), state_->transferred_bytes.load()};
+}
+
 bool cuda_available(std::string* why) {
   std::string reason;
   const detail::cuda_plugin_api* api = detail::cuda_plugin(&reason);

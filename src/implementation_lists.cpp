@@ -34,7 +34,10 @@ MIXPREC_LIST(convert_ops, cuda,
              {"avx2", "8 lanes with F16C, the same rounding; unit strides only"}, generic, ref);
 
 // Index type first: i32 and i64 kernels never compete (supports() takes one index type).
-MIXPREC_LIST(csr_ops,
+MIXPREC_LIST(csr_ops, {"i32_cusparse", "cuSPARSE's deterministic CSR SpMV (CSR_ALG2), f64 and f32"},
+             {"i64_cusparse", "as i32_cusparse, 64-bit indices"},
+             {"i32_cuda", "one CUDA thread per row running the CPU's row sum: 16-bit values, f64 accumulation"},
+             {"i64_cuda", "as i32_cuda, 64-bit indices"},
              {"i32_loops_avx512",
               "the scalar row loops (runs of equal-length rows, two partial sums, prefetch) "
               "built with FMA and F16C"},
@@ -69,17 +72,18 @@ MIXPREC_LIST(dia_ops,
              {"avx512", "register blocks of rows walk the diagonals: contiguous loads, no indices, no gathers"},
              {"avx2", "the portable diagonal loops vectorised 4 or 8 lanes wide with FMA and F16C"}, generic, ref);
 
-MIXPREC_LIST(stencil_ops, {"avx512", "the row engine as 512-bit FMAs; box stencils shift rows in registers"},
+MIXPREC_LIST(stencil_ops, cuda, {"avx512", "the row engine as 512-bit FMAs; box stencils shift rows in registers"},
              {"avx2", "the row engine as 256-bit FMAs, F16C rows"}, {"generic", "the row engine, baseline flags"},
              {"ref", "one point at a time, serial: the oracle"});
 
-MIXPREC_LIST(sweeps_ops,
+MIXPREC_LIST(sweeps_ops, cuda,
              {"wavefront_avx512", "several sweeps per pass over cache-sized blocks (wavefront), 512-bit rows"},
              {"wavefront_avx2", "the same wavefront, 256-bit rows"},
              {"wavefront_generic", "the same wavefront, baseline flags"},
              {"ref", "one sweep at a time, one point at a time: the oracle"});
 
-MIXPREC_LIST(gemm_ops, {"avx512_bf16", "vdpbf16ps (bf16 pairs) and vpdpbusd (u8 x s8 quads) microkernels"},
+MIXPREC_LIST(gemm_ops, {"cublas", "cuBLAS GemmStridedBatchedEx on the context's stream; no fused epilogue"},
+             {"avx512_bf16", "vdpbf16ps (bf16 pairs) and vpdpbusd (u8 x s8 quads) microkernels"},
              {"avx512", "512-bit FMA microkernels; f16 B widened by vcvtph2ps as it is loaded"},
              {"avx2", "256-bit FMA microkernels; bf16 and int8 split into f32 FMAs and vpmaddwd"},
              {"generic", "the blocked driver with the portable microkernel"},

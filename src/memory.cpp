@@ -75,7 +75,7 @@ void* allocate(const context_state& ctx, std::size_t bytes) {
   if (ctx.kind == backend::cuda) {
     char err[512] = {};
     void* p = nullptr;
-    if (cuda_plugin()->allocate(ctx.device, bytes, &p, err, sizeof err) != 0)
+    if (cuda_plugin()->allocate(ctx.device_state, bytes, &p, err, sizeof err) != 0)
       MIXPREC_THROW(out_of_memory, "allocate", "cannot allocate ", bytes, " bytes on cuda:", ctx.device, ": ", err);
     return p;
   }
@@ -96,7 +96,7 @@ void* allocate(const context_state& ctx, std::size_t bytes) {
 void release(const context_state& ctx, void* p, std::size_t bytes) noexcept {
   if (!p) return;
   if (ctx.kind == backend::cuda)
-    cuda_plugin()->release(ctx.device, p);
+    cuda_plugin()->release(ctx.device_state, p);
   else if (!host_block_cache::get().keep(p, rounded(bytes)))
     std::free(p);
 }
@@ -111,9 +111,10 @@ void copy_bytes(const context_state& src_ctx, const void* src, const context_sta
   const copy_kind kind = src_ctx.kind == backend::cpu   ? copy_kind::host_to_device
                          : dst_ctx.kind == backend::cpu ? copy_kind::device_to_host
                                                         : copy_kind::device_to_device;
-  void* stream = src_ctx.kind == backend::cuda ? src_ctx.stream : dst_ctx.stream;
+  const context_state& device_side = src_ctx.kind == backend::cuda ? src_ctx : dst_ctx;
   char err[512] = {};
-  check_cuda(cuda_plugin()->copy(stream, dst, src, bytes, kind, err, sizeof err), "copy", err);
+  check_cuda(cuda_plugin()->copy(device_side.device_state, dst, src, bytes, kind, err, sizeof err), "copy", err);
+  if (kind != copy_kind::device_to_device) device_side.count_transfer(kind == copy_kind::host_to_device, bytes);
 }
 
 }  // namespace detail

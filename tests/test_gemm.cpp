@@ -487,7 +487,7 @@ TEST_P(gemm_kernel, integer_results_exact_at_the_accumulator_limit) {
   for (auto v : c2.to_vector()) EXPECT_EQ(v, 7);
 }
 
-INSTANTIATE_TEST_SUITE_P(every_kernel, gemm_kernel, ::testing::ValuesIn(runnable_kernels("gemm")), kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(every_kernel, gemm_kernel, ::testing::ValuesIn(cpu_kernels("gemm")), kernel_param_name);
 
 TEST(gemm_blas_style, column_major_with_leading_dimensions) {
   const std::int64_t m = 5, n = 4, k = 3, lda = 7, ldb = 4, ldc = 6;

@@ -123,8 +123,7 @@ TEST_P(halo_kernel, every_condition_every_face_matches_oracle) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(every_kernel, halo_kernel, ::testing::ValuesIn(runnable_kernels("halo_fill")),
-                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(every_kernel, halo_kernel, ::testing::ValuesIn(cpu_kernels("halo_fill")), kernel_param_name);
 
 // ---- one stencil sweep ---------------------------------------------------------------------
 
@@ -390,8 +389,7 @@ TEST_P(stencil_kernel, two_d_grids_read_only_their_own_plane) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(every_kernel, stencil_kernel, ::testing::ValuesIn(runnable_kernels("stencil")),
-                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(every_kernel, stencil_kernel, ::testing::ValuesIn(cpu_kernels("stencil")), kernel_param_name);
 
 // ---- multi-sweep: blocked equals plain, bit for bit ---------------------------------------
 
@@ -498,7 +496,7 @@ TEST_P(sweeps_kernel, passes_shorter_than_the_count_equal_plain_sweeps) {
                              {stencil::laplace_3d7(), stencil::star(3, {3.0, -0.5, -0.25})}, {7, 8});
 }
 
-INSTANTIATE_TEST_SUITE_P(every_kernel, sweeps_kernel, ::testing::ValuesIn(runnable_kernels("stencil_sweeps")),
+INSTANTIATE_TEST_SUITE_P(every_kernel, sweeps_kernel, ::testing::ValuesIn(cpu_kernels("stencil_sweeps")),
                          kernel_param_name);
 
 TEST(stencil_sweeps, unblockable_cases_loop_single_sweeps) {

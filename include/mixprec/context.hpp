@@ -56,6 +56,15 @@ struct context_state;
 struct context_access;
 }  // namespace detail
 
+/// Copies between host memory and a CUDA context's device, counted per context (copies
+/// within the device and the scalar results of reductions are not counted). A solve whose
+/// operands live on the device should add nothing here: what it moves is a vector crossing
+/// the bus, which a test or a user can check around any call.
+struct transfer_counts {
+  long long host_to_device = 0, device_to_host = 0;
+  long long bytes = 0;
+};
+
 class context {
  public:
   /// An empty context: what default-constructed views, buffers and matrices hold. Ops
@@ -91,6 +100,8 @@ class context {
   /// or throw unsupported: ask first to choose where to put data.
   ///   if (!ctx.supports("gemm", dtype::bf16, dtype::f32)) ctx = context::cpu();
   bool supports(const std::string& op, dtype in, dtype out) const;
+  /// Host <-> device copies made through this context so far (zero on the CPU).
+  transfer_counts transfers() const;
 
  private:
   friend struct detail::context_access;

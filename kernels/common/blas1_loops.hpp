@@ -39,46 +39,63 @@ inline void axpby_range(idx b, idx e, compute_t<T> alpha, const T* x, idx incx, 
   for (idx i = b; i < e; ++i) y[i * incy] = narrow<T>(alpha * widen(x[i * incx]) + beta * widen(y[i * incy]));
 }
 
-/// x += alpha*p, r -= alpha*q; r'r of the new r into acc[0] and, when d is given, r'Dr
-/// into acc[1] (CG's update, and PCG's with a diagonal preconditioner).
+/// Element i of CG's update: x += alpha*p, r -= alpha*q; r'r of the new r into acc[0] and,
+/// when d is given, r'Dr into acc[1]. One body for every backend: the CPU loops below and
+/// the CUDA kernels call it, so the CPU tests cover what the GPU runs.
+template <class T, class Acc, class A>
+MIXPREC_KI void cg_update_element(idx i, compute_t<T> alpha, const T* p, const T* q, const T* d, T* x, T* r, Acc* acc) {
+  x[i] = narrow<T>(alpha * widen(p[i]) + widen(x[i]));
+  const T ri = narrow<T>(-alpha * widen(q[i]) + widen(r[i]));
+  r[i] = ri;
+  acc[0].add_product(A(widen(ri)), A(widen(ri)));
+  if (d) acc[1].add_product(A(widen(ri)) * A(widen(d[i])), A(widen(ri)));
+}
+
+/// x += alpha*p, r -= alpha*q over [b, e) (CG's update, and PCG's with a diagonal
+/// preconditioner); see cg_update_element.
 template <class T, class Acc, class A>
 inline void cg_update_range(idx b, idx e, compute_t<T> alpha, const T* p, const T* q, const T* d, T* x, T* r, Acc* acc,
                             A) {
-  for (idx i = b; i < e; ++i) {
-    x[i] = narrow<T>(alpha * widen(p[i]) + widen(x[i]));
-    const T ri = narrow<T>(-alpha * widen(q[i]) + widen(r[i]));
-    r[i] = ri;
-    acc[0].add_product(A(widen(ri)), A(widen(ri)));
-    if (d) acc[1].add_product(A(widen(ri)) * A(widen(d[i])), A(widen(ri)));
-  }
+  for (idx i = b; i < e; ++i) cg_update_element<T, Acc, A>(i, alpha, p, q, d, x, r, acc);
 }
 
-/// z = alpha*(d .* r) + beta*z, rounded as SpMV rounds a one-entry row (z not read when
-/// beta == 0), so that Jacobi gives the same z as its diagonal applied as a matrix.
+/// Element i of z = alpha*(d .* r) + beta*z, rounded as SpMV rounds a one-entry row (z not
+/// read when beta == 0), so that Jacobi gives the same z as its diagonal applied as a matrix.
+template <class T>
+MIXPREC_KI void diag_scale_element(idx i, compute_t<T> alpha, const T* d, const T* r, compute_t<T> beta, T* z) {
+  z[i] = beta == compute_t<T>(0) ? narrow<T>(alpha * (widen(d[i]) * widen(r[i])))
+                                 : narrow<T>(alpha * (widen(d[i]) * widen(r[i])) + beta * widen(z[i]));
+}
+
 template <class T>
 inline void diag_scale_range(idx b, idx e, compute_t<T> alpha, const T* d, const T* r, compute_t<T> beta, T* z) {
-  if (beta == compute_t<T>(0)) {
-    for (idx i = b; i < e; ++i) z[i] = narrow<T>(alpha * (widen(d[i]) * widen(r[i])));
-    return;
-  }
-  for (idx i = b; i < e; ++i) z[i] = narrow<T>(alpha * (widen(d[i]) * widen(r[i])) + beta * widen(z[i]));
+  for (idx i = b; i < e; ++i) diag_scale_element(i, alpha, d, r, beta, z);
 }
 
-/// acc[j] += sum over [b, e) of v_j[i] w[i], for the k vectors v_j at v + j*ldv.
+/// Element i of the k dot products v_j' w: acc[j] += v_j[i] w[i], for the k vectors v_j
+/// at v + j*ldv.
+template <class T, class Acc, class A>
+MIXPREC_KI void mdot_element(idx i, int k, const T* v, idx ldv, const T* w, Acc* acc) {
+  const A wi = A(widen(w[i]));
+  for (int j = 0; j < k; ++j) acc[j].add_product(A(widen(v[j * ldv + i])), wi);
+}
+
 template <class T, class Acc, class A>
 inline void mdot_range(idx b, idx e, int k, const T* v, idx ldv, const T* w, Acc* acc, A) {
-  for (int j = 0; j < k; ++j)
-    for (idx i = b; i < e; ++i) acc[j].add_product(A(widen(v[j * ldv + i])), A(widen(w[i])));
+  for (idx i = b; i < e; ++i) mdot_element<T, Acc, A>(i, k, v, ldv, w, acc);
 }
 
-/// w += sum_j a[j] v_j over [b, e), j in order, each step rounded to T as axpy_range does.
+/// Element i of w += sum_j a[j] v_j, j in order, each step rounded to T as axpy rounds it.
+template <class T>
+MIXPREC_KI void maxpy_element(idx i, int k, const compute_t<T>* a, const T* v, idx ldv, T* w) {
+  T s = w[i];
+  for (int j = 0; j < k; ++j) s = narrow<T>(a[j] * widen(v[j * ldv + i]) + widen(s));
+  w[i] = s;
+}
+
 template <class T>
 inline void maxpy_range(idx b, idx e, int k, const compute_t<T>* a, const T* v, idx ldv, T* w) {
-  for (idx i = b; i < e; ++i) {
-    T s = w[i];
-    for (int j = 0; j < k; ++j) s = narrow<T>(a[j] * widen(v[j * ldv + i]) + widen(s));
-    w[i] = s;
-  }
+  for (idx i = b; i < e; ++i) maxpy_element(i, k, a, v, ldv, w);
 }
 
 template <class T>

@@ -1,6 +1,7 @@
 // Halo fill: writes a grid's halo from its interior and the boundary conditions, axis by
 // axis (x, then y over the full x extent, then z over the full x and y extents), as
 // mixprec/grid.hpp states. Only copies and stores of one value: exact in every dtype.
+// ghost_source and ghost_value are the per-point bodies the CUDA kernel runs too.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -17,7 +18,7 @@ namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
 /// The interior index a periodic or neumann ghost `ghost` (outside [0, n)) copies.
-inline std::int64_t ghost_source(std::int64_t n, std::int64_t ghost, std::uint8_t kind) {
+MIXPREC_KI std::int64_t ghost_source(std::int64_t n, std::int64_t ghost, std::uint8_t kind) {
   if (boundary(kind) == boundary::periodic) return ghost < 0 ? ghost + n : ghost - n;
   return ghost < 0 ? -1 - ghost : 2 * n - 1 - ghost;  // neumann: mirrored at the face
 }
@@ -25,8 +26,8 @@ inline std::int64_t ghost_source(std::int64_t n, std::int64_t ghost, std::uint8_
 /// Value of ghost point `ghost` (outside [0, n)) along one axis, from the points of its line
 /// `line[i * stride]`; `kind` and `value` of the face it lies beyond.
 template <class T>
-inline T ghost_value(const T* line, std::int64_t stride, std::int64_t n, std::int64_t ghost, std::uint8_t kind,
-                     T value) {
+MIXPREC_KI T ghost_value(const T* line, std::int64_t stride, std::int64_t n, std::int64_t ghost, std::uint8_t kind,
+                         T value) {
   if (boundary(kind) == boundary::dirichlet) return value;
   return line[ghost_source(n, ghost, kind) * stride];
 }

@@ -1,26 +1,19 @@
 // CUDA BLAS-1 and conversion kernels for every dtype, with the element numerics and the
 // accumulators shared with the CPU (kernels/common/scalar.hpp), so both backends keep one
-// contract. Reductions are deterministic: a fixed grid writes one partial per block, merged
-// in block order by a single block — no atomics, the same result every run.
+// contract. Reductions are deterministic (reduce.cuh).
 #include <algorithm>
 
 #include "kernels/common/dtype_list.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/scalar.hpp"
 #include "kernels/cuda/plugin_state.cuh"
+#include "kernels/cuda/reduce.cuh"
 
 namespace mixprec::cuda {
 namespace {
 
 using idx = std::int64_t;
 using detail::exec_args;
-
-device_state& state_of(const exec_args& ex) { return *static_cast<device_state*>(ex.device_state); }
-
-int grid_for(idx n) {
-  const idx blocks = (n + block_threads - 1) / block_threads;
-  return int(std::max<idx>(1, std::min<idx>(blocks, 65535)));
-}
 
 // ---- elementwise -------------------------------------------------------------------------
 
@@ -60,55 +53,23 @@ __global__ void scal_kernel(idx n, kern::compute_t<T> alpha, T* x, idx incx) {
 
 enum class reduce_kind { dot, sumsq, asum };
 
-/// Merges the block's per-thread accumulators in a fixed tree order; thread 0 ends with the
-/// block's total.
-template <class Acc>
-__device__ Acc block_merge(Acc mine) {
-  __shared__ alignas(16) unsigned char raw[block_threads * sizeof(Acc)];
-  Acc* sh = reinterpret_cast<Acc*>(raw);
-  sh[threadIdx.x] = mine;
-  __syncthreads();
-  for (int stride = block_threads / 2; stride > 0; stride /= 2) {
-    if (int(threadIdx.x) < stride) sh[threadIdx.x].merge(sh[threadIdx.x + stride]);
-    __syncthreads();
-  }
-  return sh[0];
-}
-
 template <reduce_kind K, class T, class Acc, class A>
-__global__ void reduce_partials(idx n, const T* x, idx incx, const T* y, idx incy, double scale, Acc* partial) {
-  Acc acc;
+__global__ void reduce_partials(idx n, const T* x, idx incx, const T* y, idx incy, double scale,
+                                acc_pack<Acc, 1>* partial) {
+  acc_pack<Acc, 1> acc;
   for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x) {
     if constexpr (K == reduce_kind::dot) {
-      acc.add_product(A(kern::widen(x[i * incx])), A(kern::widen(y[i * incy])));
+      acc.v[0].add_product(A(kern::widen(x[i * incx])), A(kern::widen(y[i * incy])));
     } else if constexpr (K == reduce_kind::sumsq) {
       // Rescaled passes form the product in f64, exactly (see nrm2).
       const A v = scale == 1.0 ? A(kern::widen(x[i * incx])) : A(kern::to_f64(x[i * incx]) * scale);
-      acc.add_product(v, v);
+      acc.v[0].add_product(v, v);
     } else {
       const A v = A(kern::widen(x[i * incx]));
-      acc.add(v < A(0) ? -v : v);
+      acc.v[0].add(v < A(0) ? -v : v);
     }
   }
-  const Acc total = block_merge(acc);
-  if (threadIdx.x == 0) partial[blockIdx.x] = total;
-}
-
-template <class Acc>
-__global__ void reduce_final(int blocks, const Acc* partial, double* result) {
-  if (threadIdx.x != 0) return;
-  Acc total = partial[0];
-  for (int b = 1; b < blocks; ++b) total.merge(partial[b]);
-  *result = total.value();
-}
-
-/// Copies a kernel's result from the scratch buffer to the host and waits for the stream.
-template <class R>
-void fetch_result(device_state& st, const R* dev_result, R* result) {
-  const cudaError_t e = cudaMemcpyAsync(result, dev_result, sizeof(R), cudaMemcpyDeviceToHost, st.stream);
-  if (e != cudaSuccess) return record_error("cudaMemcpyAsync(result)", e);
-  const cudaError_t s = cudaStreamSynchronize(st.stream);
-  if (s != cudaSuccess) record_error("cudaStreamSynchronize", s);
+  write_block_total(acc, partial);
 }
 
 /// Launches both passes and copies the result to the host (the stream is synchronised).
@@ -117,16 +78,11 @@ void run_reduction(const exec_args& ex, idx n, const void* x, idx incx, const vo
                    double* result) {
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
-  const int blocks =
-      int(std::min<idx>(max_reduction_blocks, std::max<idx>(1, (n + block_threads - 1) / block_threads)));
-  auto* partial = static_cast<Acc*>(st.scratch);
-  auto* dev_result = reinterpret_cast<double*>(static_cast<char*>(st.scratch) + st.scratch_bytes - sizeof(double));
+  const int blocks = reduction_blocks(n);
   reduce_partials<K, T, Acc, A><<<blocks, block_threads, 0, st.stream>>>(
-      n, static_cast<const T*>(x), incx, static_cast<const T*>(y), incy, scale, partial);
+      n, static_cast<const T*>(x), incx, static_cast<const T*>(y), incy, scale, partials_in<acc_pack<Acc, 1>>(st));
   if (!check_launch("reduce_partials")) return;
-  reduce_final<Acc><<<1, 32, 0, st.stream>>>(blocks, partial, dev_result);
-  if (!check_launch("reduce_final")) return;
-  fetch_result(st, dev_result, result);
+  finish_reduction<Acc, 1>(st, blocks, 1, result);
 }
 
 /// Picks the accumulator the contract gives T under `mode` (host side).
@@ -213,14 +169,6 @@ struct blas1 {
                                                                   static_cast<T*>(y), incy);
     check_launch("axpby_kernel");
   }
-  /// CG's update composed of two axpys and a dot here (three passes; the CPU kernels fuse
-  /// them into one).
-  static void cg_update(const exec_args& ex, idx n, double alpha, const void* p, const void* q, void* x, void* r,
-                        double* rr) {
-    axpy(ex, n, alpha, p, 1, x, 1);
-    axpy(ex, n, -alpha, q, 1, r, 1);
-    dot(ex, n, r, 1, r, 1, accumulation::f64, rr);
-  }
   static void scal(const exec_args& ex, idx n, double alpha, void* x, idx incx) {
     device_state& st = state_of(ex);
     cudaSetDevice(st.device);
@@ -245,14 +193,14 @@ struct blas1 {
     }
     device_state& st = state_of(ex);
     cudaSetDevice(st.device);
-    const int blocks = int(std::min<idx>(max_reduction_blocks, (n + block_threads - 1) / block_threads));
-    auto* partial = static_cast<best_at*>(st.scratch);
-    auto* dev_result = reinterpret_cast<idx*>(static_cast<char*>(st.scratch) + st.scratch_bytes - sizeof(idx));
+    const int blocks = reduction_blocks(n);
+    auto* partial = partials_in<best_at>(st);
+    auto* dev_result = reinterpret_cast<idx*>(results_in(st));
     amax_partials<T><<<blocks, block_threads, 0, st.stream>>>(n, static_cast<const T*>(x), incx, partial);
     if (!check_launch("amax_partials")) return;
     amax_final<<<1, 32, 0, st.stream>>>(blocks, partial, dev_result);
     if (!check_launch("amax_final")) return;
-    fetch_result(st, dev_result, result);
+    fetch_to_host(st, dev_result, result, sizeof(idx));
   }
 };
 
@@ -274,7 +222,6 @@ void register_blas1_kernels(const detail::kernel_sink& sink) {
 #define MIXPREC_ADD(T, N) kern::add_blas1_set<blas1, T>(sink, v);
   MIXPREC_FOR_EACH_DTYPE(MIXPREC_ADD)
 #undef MIXPREC_ADD
-  kern::add_cg_update<blas1>(sink, v);
 #define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<convert, S, D>(sink, v);
   MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)
 #undef MIXPREC_ADD

@@ -305,7 +305,7 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
 
   const context_state& st = *detail::state_of(ctx);
   const bool ok = dispatch<op_id::gemm>(
-      st, fam.key_in, fam.key_out, nullptr, accumulation::standard,
+      st, fam.key_in, fam.key_out, &args, accumulation::standard,
       [&](gemm_fn kernel, const exec_args& ex) { return kernel(ex, args); },
       [&] {
         return std::make_pair(

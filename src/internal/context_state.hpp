@@ -1,6 +1,7 @@
 // What a mixprec::context handle points to.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "internal/registry.hpp"
@@ -22,6 +23,13 @@ struct context_state {
   ~context_state();
 
   exec_args exec() const { return exec_args{threads, stream, device_state}; }
+
+  /// Host <-> device copies through this context (context::transfers()).
+  mutable std::atomic<long long> to_device{0}, to_host{0}, transferred_bytes{0};
+  void count_transfer(bool host_to_device, std::size_t bytes) const {
+    (host_to_device ? to_device : to_host).fetch_add(1, std::memory_order_relaxed);
+    transferred_bytes.fetch_add(static_cast<long long>(bytes), std::memory_order_relaxed);
+  }
 };
 
 /// The library's way into a context handle (its state is private to users).

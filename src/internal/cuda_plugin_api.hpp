@@ -24,10 +24,14 @@ struct cuda_plugin_api {
   int (*create_state)(int device, void** state, void** stream, char* err, std::size_t err_len);
   void (*destroy_state)(void* state);
 
-  int (*allocate)(int device, std::size_t bytes, void** ptr, char* err, std::size_t err_len);
-  void (*release)(int device, void* ptr);
-  /// Copies `bytes` on `stream` and waits for it (pageable host memory is fine).
-  int (*copy)(void* stream, void* dst, const void* src, std::size_t bytes, copy_kind kind, char* err,
+  /// Device memory for work on the context whose plugin state is `state`: freed blocks are
+  /// cached and reused in stream order. An allocation that fails names the request and
+  /// what the device has free.
+  int (*allocate)(void* state, std::size_t bytes, void** ptr, char* err, std::size_t err_len);
+  void (*release)(void* state, void* ptr);
+  /// Copies `bytes` on the context's stream and waits for it; pageable host memory is
+  /// staged through pinned buffers.
+  int (*copy)(void* state, void* dst, const void* src, std::size_t bytes, copy_kind kind, char* err,
               std::size_t err_len);
   int (*synchronize)(void* stream, char* err, std::size_t err_len);
   /// The first error a kernel launch recorded on this thread since the last call, cleared.

@@ -18,7 +18,7 @@
 
 namespace mixprec::detail {
 
-inline constexpr int kernel_abi_version = 12;
+inline constexpr int kernel_abi_version = 13;
 
 /// What a kernel needs from its context at run time.
 struct exec_args {

@@ -38,6 +38,15 @@ inline std::vector<kernel_info> runnable_kernels(const std::string& op) {
   return out;
 }
 
+/// Runnable CPU kernels of one op: for suites whose operands are host memory (grids,
+/// epilogue cases); their CUDA kernels are checked against these in test_cuda_backend.cpp.
+inline std::vector<kernel_info> cpu_kernels(const std::string& op) {
+  std::vector<kernel_info> out;
+  for (auto& k : runnable_kernels(op))
+    if (k.where == backend::cpu) out.push_back(k);
+  return out;
+}
+
 inline std::string kernel_param_name(const ::testing::TestParamInfo<kernel_info>& info) { return info.param.name; }
 
 /// The context a kernel runs in.

@@ -1,52 +1,26 @@
-// Reference stencil kernels: one point at a time, serial, written straight from the
-// contract in mixprec/stencil.hpp; the multi-sweep is plain sweeps with halo fills between.
+// Reference stencil kernels: one point at a time (stencil_point.hpp, the body the CUDA
+// kernel runs too), serial; the multi-sweep is plain sweeps with halo fills between.
 #include <cstring>
 #include <vector>
 
 #include "kernels/common/halo_fill.hpp"
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/stencil_point.hpp"
 
 namespace mixprec::kern {
 namespace {
 
 template <class S>
 struct stencil_ref {
-  using C = compute_t<S>;
-
   static void halo(const detail::exec_args& ex, const detail::grid_args& g, const detail::halo_args& bc) {
     halo_filler<false>::run<S>(ex, g, bc);
   }
 
   static void apply(const detail::exec_args&, const detail::stencil_args& a) {
-    const S* u = static_cast<const S*>(a.u);
-    const S* f = static_cast<const S*>(a.f);
-    S* out = static_cast<S*>(a.out);
+    const stencil_points pts{a.offsets, a.coeffs, a.coeff_grids};
     for (std::int64_t z = 0; z < a.nz; ++z)
       for (std::int64_t y = 0; y < a.ny; ++y)
-        for (std::int64_t x = 0; x < a.nx; ++x) {
-          const S* at = u + x + y * a.usy + z * a.usz;
-          const std::int64_t c_at = x + y * a.csy + z * a.csz;
-          C sum = 0;
-          for (int p = 0; p < a.npoints; ++p) {
-            const detail::stencil_offset o = a.offsets[p];
-            const C c = a.coeffs ? C(a.coeffs[p]) : widen(static_cast<const S*>(a.coeff_grids[p])[c_at]);
-            const C v = widen(at[o.dx + o.dy * a.usy + o.dz * a.usz]);
-            sum = p == 0 ? c * v : sum + c * v;
-          }
-          const C fv = f ? widen(f[x + y * a.fsy + z * a.fsz]) : C(0);
-          C result;
-          if (a.coeffs) {
-            result = f ? sum + C(a.gamma) * fv : sum;
-          } else if (a.mode == detail::stencil_mode::jacobi) {
-            const C d = widen(static_cast<const S*>(a.coeff_grids[a.center])[c_at]);
-            result = widen(*at) + C(a.omega) * (fv - sum) / d;
-          } else {
-            result = C(a.alpha) * sum;
-            if (a.beta != 0) result += C(a.beta) * widen(*at);
-            if (f) result += C(a.gamma) * fv;
-          }
-          out[x + y * a.osy + z * a.osz] = narrow<S>(result);
-        }
+        for (std::int64_t x = 0; x < a.nx; ++x) stencil_point<S>(a, pts, x, y, z);
   }
 
   /// Sweeps alternate between a.u and a.out; an even count ends in a.u and is copied over.

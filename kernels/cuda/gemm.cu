@@ -1,0 +1,189 @@
+// CUDA GEMM through cuBLAS (cublasGemmStridedBatchedEx): f64, f32 (FP32 math; TF32 is not
+// used), f16 and bf16 with f32 accumulation (C in the input dtype or f32), i8 -> i32. Row-
+// or column-major operands of any leading dimension; a row-major C is computed as C^T =
+// B^T A^T. What cuBLAS's plain GEMM cannot express (packed B, epilogues, zero points, u8,
+// strides without a unit one) is declined by supports(), with the reason in dispatch's error.
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/cuda/plugin_state.cuh"
+#include "kernels/cuda/vendor_libraries.cuh"
+
+namespace mixprec::cuda {
+namespace {
+
+using idx = std::int64_t;
+using detail::exec_args;
+
+/// An operand as rows x cols with element strides; transposed() views it the other way.
+struct operand {
+  const void* data;
+  idx rows, cols, rs, cs, bs;
+  operand transposed() const { return {data, cols, rows, cs, rs, bs}; }
+};
+
+/// The operand in cuBLAS's column-major terms: op and leading dimension, or false.
+bool column_major(const operand& o, cublasOperation_t* op, idx* ld) {
+  const idx r = std::max<idx>(1, o.rows), c = std::max<idx>(1, o.cols);
+  if (o.rs == 1 && (o.cols <= 1 || o.cs >= r)) {
+    *op = CUBLAS_OP_N;
+    *ld = o.cols <= 1 ? r : o.cs;
+    return true;
+  }
+  if (o.cs == 1 && (o.rows <= 1 || o.rs >= c)) {
+    *op = CUBLAS_OP_T;
+    *ld = o.rows <= 1 ? c : o.rs;
+    return true;
+  }
+  return false;
+}
+
+/// The call cuBLAS gets: first * second = out, all column-major.
+struct plan {
+  idx m, n, k;
+  operand first, second;
+  cublasOperation_t op1, op2;
+  idx ld1, ld2, ldc, cbs;
+  void* c;
+};
+
+bool plan_for(const detail::gemm_args& g, plan* p, const char** why) {
+  const operand a{g.a.data, g.m, g.k, g.a.rs, g.a.cs, g.a.bs}, b{g.b.data, g.k, g.n, g.b.rs, g.b.cs, g.b.bs};
+  const idx m = std::max<idx>(1, g.m), n = std::max<idx>(1, g.n);
+  if (g.crs == 1 && (g.n <= 1 || g.ccs >= m)) {
+    *p = plan{g.m, g.n, g.k, a, b, {}, {}, 0, 0, g.n <= 1 ? m : g.ccs, g.cbs, g.c};
+  } else if (g.ccs == 1 && (g.m <= 1 || g.crs >= n)) {
+    *p = plan{g.n, g.m, g.k, b.transposed(), a.transposed(), {}, {}, 0, 0, g.m <= 1 ? n : g.crs, g.cbs, g.c};
+  } else {
+    *why = "cuBLAS needs C with a unit row or column stride";
+    return false;
+  }
+  if (!column_major(p->first, &p->op1, &p->ld1) || !column_major(p->second, &p->op2, &p->ld2)) {
+    *why = "cuBLAS needs A and B with a unit row or column stride";
+    return false;
+  }
+  const idx limit = 0x7fffffff;
+  if (p->m > limit || p->n > limit || p->k > limit || p->ld1 > limit || p->ld2 > limit || p->ldc > limit ||
+      g.batch > limit) {
+    *why = "cuBLAS's 32-bit sizes cannot hold this GEMM";
+    return false;
+  }
+  return true;
+}
+
+struct types {
+  cudaDataType ab, c;
+  cublasComputeType_t compute;
+};
+
+bool types_for(const detail::gemm_args& g, types* t, const char** why) {
+  const bool c32f = g.c_type == dtype::f32;
+  switch (g.a_type) {
+    case dtype::f64:
+      *t = {CUDA_R_64F, CUDA_R_64F, CUBLAS_COMPUTE_64F};
+      return g.c_type == dtype::f64 || (*why = "cuBLAS's f64 GEMM writes f64 C", false);
+    case dtype::f32:
+      *t = {CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F};
+      return c32f || (*why = "cuBLAS's f32 GEMM writes f32 C", false);
+    case dtype::f16:
+      *t = {CUDA_R_16F, c32f ? CUDA_R_32F : CUDA_R_16F, CUBLAS_COMPUTE_32F};
+      return c32f || g.c_type == dtype::f16 || (*why = "cuBLAS's f16 GEMM writes f16 or f32 C", false);
+    case dtype::bf16:
+      *t = {CUDA_R_16BF, c32f ? CUDA_R_32F : CUDA_R_16BF, CUBLAS_COMPUTE_32F};
+      return c32f || g.c_type == dtype::bf16 || (*why = "cuBLAS's bf16 GEMM writes bf16 or f32 C", false);
+    case dtype::i8:
+      *t = {CUDA_R_8I, CUDA_R_32I, CUBLAS_COMPUTE_32I};
+      if (g.c_type != dtype::i32) return *why = "cuBLAS's i8 GEMM writes i32 C (requantize afterwards)", false;
+      if (g.alpha != double(std::int32_t(g.alpha)) || g.beta != double(std::int32_t(g.beta)))
+        return *why = "cuBLAS's i8 GEMM scales by integers only", false;
+      return true;
+    default:
+      *why = "cuBLAS has no GEMM for u8 A (use i8)";
+      return false;
+  }
+}
+
+bool supports_cublas(const void* problem, const char** why) {
+  const auto& g = *static_cast<const detail::gemm_args*>(problem);
+  plan p{};
+  types t{};
+  if (g.packed_b) {
+    *why = "a packed B is a CPU panel layout";
+    return false;
+  }
+  if (g.ep.scale || g.ep.bias || g.ep.act != activation::none || g.ep.residual || g.ep.out_scale != 1.0f ||
+      g.ep.out_zero_point != 0) {
+    *why = "epilogues are not fused on CUDA (apply them as element-wise ops after the GEMM)";
+    return false;
+  }
+  if (g.a_zero_point != 0 || g.b_zero_point != 0) {
+    *why = "cuBLAS takes no zero points";
+    return false;
+  }
+  if (g.a_type != g.b_type) {
+    *why = "cuBLAS needs A and B of one dtype";
+    return false;
+  }
+  if (!types_for(g, &t, why) || !plan_for(g, &p, why)) return false;
+  if (!cublas().loaded) {
+    *why = cublas().why.c_str();  // static storage: the library state lives to the end
+    return false;
+  }
+  return true;
+}
+
+cublasHandle_t cublas_handle(device_state& st) {
+  if (!st.cublas_handle) {
+    cublasHandle_t h = nullptr;
+    const cublasStatus_t s = cublas().create(&h);
+    if (s != CUBLAS_STATUS_SUCCESS) {
+      pending_error("cublasCreate", cublas().status_string(s));
+      return nullptr;
+    }
+    cublas().set_stream(h, st.stream);
+    cublas().set_math_mode(h, CUBLAS_DEFAULT_MATH);  // no TF32 for f32: the f32 contract holds
+    st.cublas_handle = h;
+  }
+  return static_cast<cublasHandle_t>(st.cublas_handle);
+}
+
+bool gemm(const exec_args& ex, const detail::gemm_args& g) {
+  plan p{};
+  types t{};
+  const char* why = "";
+  if (!types_for(g, &t, &why) || !plan_for(g, &p, &why)) {  // supports() said yes: cannot happen
+    pending_error("cuBLAS GEMM", why);
+    return true;
+  }
+  if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  cublasHandle_t h = cublas_handle(st);
+  if (!h) return true;
+  // Scalars in the compute type, from host memory (the default pointer mode).
+  const double a64 = g.alpha, b64 = g.beta;
+  const float a32 = float(g.alpha), b32 = float(g.beta);
+  const std::int32_t ai = std::int32_t(g.alpha), bi = std::int32_t(g.beta);
+  const void* alpha = t.compute == CUBLAS_COMPUTE_64F   ? static_cast<const void*>(&a64)
+                      : t.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&ai)
+                                                        : static_cast<const void*>(&a32);
+  const void* beta = t.compute == CUBLAS_COMPUTE_64F   ? static_cast<const void*>(&b64)
+                     : t.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&bi)
+                                                       : static_cast<const void*>(&b32);
+  const cublasStatus_t s = cublas().gemm_strided_batched(
+      h, p.op1, p.op2, int(p.m), int(p.n), int(p.k), alpha, p.first.data, t.ab, int(p.ld1), p.first.bs, p.second.data,
+      t.ab, int(p.ld2), p.second.bs, beta, p.c, t.c, int(p.ldc), p.cbs, int(g.batch), t.compute, CUBLAS_GEMM_DEFAULT);
+  if (s != CUBLAS_STATUS_SUCCESS) pending_error("cublasGemmStridedBatchedEx", cublas().status_string(s));
+  return true;
+}
+
+}  // namespace
+
+void register_gemm_kernels(const detail::kernel_sink& sink) {
+  const kern::variant_desc v{"cublas", backend::cuda, cpu_isa::generic, supports_cublas};
+  kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::f64, dtype::f64, &gemm);
+  kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::f32, dtype::f32, &gemm);
+  kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::f16, dtype::f32, &gemm);
+  kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::bf16, dtype::f32, &gemm);
+  kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::i8, dtype::i32, &gemm);
+}
+
+}  // namespace mixprec::cuda

@@ -1,0 +1,167 @@
+// CUDA SpMV on CSR: cuSPARSE's (deterministic CSR_ALG2) for f64 and f32 values and vectors,
+// and the library's own kernel, one thread per row running the CPU kernels' row sum
+// (kernels/common/spmv_rows.hpp: csr_row_sum, spmv_store), for what cuSPARSE does not
+// take: f16/bf16 values with f32 or f64 vectors, f32 with f64 accumulation.
+#include "kernels/common/register_helpers.hpp"
+#include "kernels/common/spmv_rows.hpp"
+#include "kernels/cuda/plugin_state.cuh"
+#include "kernels/cuda/vendor_libraries.cuh"
+
+namespace mixprec::cuda {
+namespace {
+
+using idx = std::int64_t;
+using detail::exec_args;
+
+template <class V, class I, class X, class A>
+__global__ void csr_rows_kernel(detail::csr_args a, A alpha, const X* x, A beta, X* y) {
+  const I* rp = static_cast<const I*>(a.row_ptr);
+  const I* ci = static_cast<const I*>(a.col_idx);
+  const V* v = static_cast<const V*>(a.values);
+  for (idx r = blockIdx.x * idx(blockDim.x) + threadIdx.x; r < a.rows; r += idx(gridDim.x) * blockDim.x) {
+    const I b = rp[r], e = rp[r + 1];
+    kern::spmv_store(y, r, kern::csr_row_sum<2, A>(v + b, ci + b, I(e - b), x), alpha, beta);
+  }
+}
+
+template <class V, class I, class X>
+struct own_csr {
+  template <class A>
+  static void launch(const exec_args& ex, const detail::csr_args& a, double alpha, const void* x, double beta,
+                     void* y) {
+    device_state& st = state_of(ex);
+    cudaSetDevice(st.device);
+    csr_rows_kernel<V, I, X, A><<<grid_for(a.rows), block_threads, 0, st.stream>>>(
+        a, A(alpha), static_cast<const X*>(x), A(beta), static_cast<X*>(y));
+    check_launch("csr_rows_kernel");
+  }
+  static void run(const exec_args& ex, const detail::csr_args& a, double alpha, const void* x, double beta, void* y,
+                  accumulation acc) {
+    if (a.rows == 0) return;
+    if (acc == accumulation::f64 && !std::is_same_v<X, double>)
+      launch<double>(ex, a, alpha, x, beta, y);
+    else
+      launch<kern::spmv_acc_t<V, X>>(ex, a, alpha, x, beta, y);
+  }
+};
+
+template <index_type I>
+bool supports_index(const void* problem, const char** why) {
+  if (static_cast<const detail::spmv_problem*>(problem)->index == I) return true;
+  *why = I == index_type::i32 ? "needs i32 indices" : "needs i64 indices";
+  return false;
+}
+
+/// cuSPARSE: the index type, the library present, and the accumulation its compute type
+/// gives (f64 vectors accumulate in f64, f32 in f32: standard, or f64 for f64 vectors).
+template <index_type I, bool F64>
+bool supports_cusparse(const void* problem, const char** why) {
+  if (!supports_index<I>(problem, why)) return false;
+  const auto* p = static_cast<const detail::spmv_problem*>(problem);
+  if (p->acc == accumulation::compensated || (!F64 && p->acc == accumulation::f64)) {
+    *why = "cuSPARSE accumulates in the vectors' precision only";
+    return false;
+  }
+  if (!cusparse().loaded) {
+    *why = cusparse().why.c_str();  // static storage: the library state lives to the end
+    return false;
+  }
+  return true;
+}
+
+void record_cusparse(const char* call, cusparseStatus_t s) {
+  pending_error(call, cusparse().status_string ? cusparse().status_string(s) : "cuSPARSE error");
+}
+
+cusparseHandle_t cusparse_handle(device_state& st) {
+  if (!st.cusparse_handle) {
+    cusparseHandle_t h = nullptr;
+    const cusparseStatus_t s = cusparse().create(&h);
+    if (s != CUSPARSE_STATUS_SUCCESS) {
+      record_cusparse("cusparseCreate", s);
+      return nullptr;
+    }
+    cusparse().set_stream(h, st.stream);
+    st.cusparse_handle = h;
+  }
+  return static_cast<cusparseHandle_t>(st.cusparse_handle);
+}
+
+template <class T, class I>
+struct cusparse_csr {
+  static void run(const exec_args& ex, const detail::csr_args& a, double alpha, const void* x, double beta, void* y,
+                  accumulation acc) {
+    if (a.rows == 0) return;
+    if (a.nnz == 0) return own_csr<T, I, T>::run(ex, a, alpha, x, beta, y, acc);  // no arrays to describe
+    device_state& st = state_of(ex);
+    cudaSetDevice(st.device);
+    const cusparse_library& lib = cusparse();
+    cusparseHandle_t h = cusparse_handle(st);
+    if (!h) return;
+    constexpr cudaDataType type = std::is_same_v<T, double> ? CUDA_R_64F : CUDA_R_32F;
+    constexpr cusparseIndexType_t index = std::is_same_v<I, std::int32_t> ? CUSPARSE_INDEX_32I : CUSPARSE_INDEX_64I;
+    const T al = T(alpha), be = T(beta);
+    cusparseConstSpMatDescr_t mat = nullptr;
+    cusparseConstDnVecDescr_t vx = nullptr;
+    cusparseDnVecDescr_t vy = nullptr;
+    void* work = nullptr;
+    std::size_t work_bytes = 0;
+    cusparseStatus_t s = lib.create_csr(&mat, a.rows, a.cols, a.nnz, a.row_ptr, a.col_idx, a.values, index, index,
+                                        CUSPARSE_INDEX_BASE_ZERO, type);
+    if (s == CUSPARSE_STATUS_SUCCESS) s = lib.create_const_vector(&vx, a.cols, x, type);
+    if (s == CUSPARSE_STATUS_SUCCESS) s = lib.create_vector(&vy, a.rows, y, type);
+    if (s == CUSPARSE_STATUS_SUCCESS)
+      s = lib.spmv_buffer_size(h, CUSPARSE_OPERATION_NON_TRANSPOSE, &al, mat, vx, &be, vy, type, CUSPARSE_SPMV_CSR_ALG2,
+                               &work_bytes);
+    if (s == CUSPARSE_STATUS_SUCCESS && work_bytes > 0) {
+      work = device_take(st, work_bytes);
+      if (!work) pending_error("cusparseSpMV workspace", "out of device memory");
+    }
+    if (s == CUSPARSE_STATUS_SUCCESS && (work || work_bytes == 0))
+      s = lib.spmv(h, CUSPARSE_OPERATION_NON_TRANSPOSE, &al, mat, vx, &be, vy, type, CUSPARSE_SPMV_CSR_ALG2, work);
+    if (s != CUSPARSE_STATUS_SUCCESS) record_cusparse("cusparseSpMV", s);
+    device_give_back(st, work);  // stream-ordered: reused only by work queued after this SpMV
+    if (vy) lib.destroy_vector(vy);
+    if (vx) lib.destroy_vector(vx);
+    if (mat) lib.destroy_matrix(mat);
+  }
+};
+
+}  // namespace
+
+void register_sparse_kernels(const detail::kernel_sink& sink) {
+  const kern::variant_desc own32{"i32_cuda", backend::cuda, cpu_isa::generic, supports_index<index_type::i32>};
+  const kern::variant_desc own64{"i64_cuda", backend::cuda, cpu_isa::generic, supports_index<index_type::i64>};
+  auto own = [&](auto v_tag, auto x_tag) {
+    using V = decltype(v_tag);
+    using X = decltype(x_tag);
+    kern::add_kernel<detail::op_id::spmv_csr>(sink, own32, dtype_of<V>, dtype_of<X>, &own_csr<V, std::int32_t, X>::run);
+    kern::add_kernel<detail::op_id::spmv_csr>(sink, own64, dtype_of<V>, dtype_of<X>, &own_csr<V, std::int64_t, X>::run);
+  };
+  auto both = [&](auto v_tag) {
+    own(v_tag, double{});
+    own(v_tag, float{});
+  };
+  both(double{});
+  both(float{});
+  both(half{});
+  both(bfloat16{});
+  const kern::variant_desc vendor32_64{"i32_cusparse", backend::cuda, cpu_isa::generic,
+                                       supports_cusparse<index_type::i32, true>};
+  const kern::variant_desc vendor64_64{"i64_cusparse", backend::cuda, cpu_isa::generic,
+                                       supports_cusparse<index_type::i64, true>};
+  const kern::variant_desc vendor32_32{"i32_cusparse", backend::cuda, cpu_isa::generic,
+                                       supports_cusparse<index_type::i32, false>};
+  const kern::variant_desc vendor64_32{"i64_cusparse", backend::cuda, cpu_isa::generic,
+                                       supports_cusparse<index_type::i64, false>};
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, vendor32_64, dtype::f64, dtype::f64,
+                                            &cusparse_csr<double, std::int32_t>::run);
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, vendor64_64, dtype::f64, dtype::f64,
+                                            &cusparse_csr<double, std::int64_t>::run);
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, vendor32_32, dtype::f32, dtype::f32,
+                                            &cusparse_csr<float, std::int32_t>::run);
+  kern::add_kernel<detail::op_id::spmv_csr>(sink, vendor64_32, dtype::f32, dtype::f32,
+                                            &cusparse_csr<float, std::int64_t>::run);
+}
+
+}  // namespace mixprec::cuda

@@ -1,0 +1,230 @@
+// The CUDA backend end to end, against the CPU: stencils and halo fills bit for bit (the
+// same bodies, built without FMA contraction), GEMM through cuBLAS within the bound of its
+// precision, solvers with matrix and vectors on the device that move no vector across the
+// bus, the device cache, staged copies, and errors naming what the backend lacks. Skipped,
+// with the reason, where no CUDA device is usable.
+#include <cstring>
+
+#include "support/harness.hpp"
+#include "support/solve_check.hpp"
+
+namespace mixprec::test {
+namespace {
+
+class cuda_backend : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!cuda_available(&why)) GTEST_SKIP() << "no usable CUDA device: " << why;
+    gpu = context::cuda(0);
+  }
+  context gpu;
+};
+
+/// The registered kernel of `op` for dtype t with the variant `variant`.
+std::string kernel_named(const std::string& op, dtype t, const std::string& variant) {
+  for (const kernel_info& k : list_kernels(op))
+    if (k.in == t && k.variant == variant) return k.name;
+  ADD_FAILURE() << "no " << op << " kernel " << variant << " for " << name_of(t);
+  return {};
+}
+
+template <class T>
+void randomize(grid& g, std::uint32_t seed) {
+  const std::int64_t h = g.halo(), zh = g.dims() == 3 ? h : 0;
+  const auto v = random_values<T>((g.nx() + 2 * h) * (g.ny() + 2 * h) * (g.nz() + 2 * zh), seed);
+  std::size_t n = 0;
+  for (std::int64_t k = -zh; k < g.nz() + zh; ++k)
+    for (std::int64_t j = -h; j < g.ny() + h; ++j)
+      for (std::int64_t i = -h; i < g.nx() + h; ++i) g.at<T>(i, j, k) = v[n++];
+}
+
+/// Every point, halo included, equal bit for bit.
+template <class T>
+void expect_same_grid(const grid& want, const grid& got_anywhere, const std::string& what) {
+  const grid got = got_anywhere.to(context::cpu());
+  const std::int64_t h = want.halo(), zh = want.dims() == 3 ? h : 0;
+  for (std::int64_t k = -zh; k < want.nz() + zh; ++k)
+    for (std::int64_t j = -h; j < want.ny() + h; ++j)
+      for (std::int64_t i = -h; i < want.nx() + h; ++i)
+        ASSERT_EQ(0, std::memcmp(&want.at<T>(i, j, k), &got.at<T>(i, j, k), sizeof(T)))
+            << what << " at (" << i << "," << j << "," << k << ")";
+}
+
+TEST_F(cuda_backend, stencils_and_halo_fills_equal_the_cpu_reference_bit_for_bit) {
+  for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16})
+    with_type(t, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, half> || std::is_same_v<T, bfloat16>) {
+        const auto bc = boundary_conditions::all(boundary::neumann);
+        auto mixed = boundary_conditions::all(boundary::periodic);
+        mixed.lo[1] = {boundary::dirichlet, 0.5};
+        for (const grid_extent& e : {grid_extent(33, 17, 9), grid_extent(40, 13)}) {
+          grid u(t, e, 2), out(t, e, 2), f(t, e, 2);
+          randomize<T>(u, 3);
+          randomize<T>(out, 4);
+          randomize<T>(f, 5);
+          grid du = u.to(gpu), dout = out.to(gpu), df = f.to(gpu);
+          for (const auto& conditions : {bc, mixed}) {
+            {
+              force_kernel pin(kernel_named("halo_fill", t, "ref"));
+              fill_halo(u, conditions);
+            }
+            {
+              force_kernel pin(kernel_named("halo_fill", t, "cuda"));
+              fill_halo(du, conditions);
+            }
+            expect_same_grid<T>(u, du, "halo");
+          }
+          const stencil shapes[] = {
+              e.dims == 3 ? stencil::laplace_3d7() : stencil::laplace_2d5(),
+              e.dims == 3 ? stencil::hpcg_27() : stencil::box(2, 2, std::vector<double>(25, 0.04))};
+          for (const stencil& s : shapes) {
+            {
+              force_kernel pin(kernel_named("stencil", t, "ref"));
+              stencil_apply(s, -0.75, u, 0.5, out, &f, 2.0);
+            }
+            {
+              force_kernel pin(kernel_named("stencil", t, "cuda"));
+              stencil_apply(s, -0.75, du, 0.5, dout, &df, 2.0);
+            }
+            expect_same_grid<T>(out, dout, "stencil_apply");
+            {
+              force_kernel pin(kernel_named("stencil", t, "ref"));
+              jacobi_sweep(s, u, &f, out, 0.8);
+            }
+            {
+              force_kernel pin(kernel_named("stencil", t, "cuda"));
+              jacobi_sweep(s, du, &df, dout, 0.8);
+            }
+            expect_same_grid<T>(out, dout, "jacobi_sweep");
+          }
+        }
+      }
+    });
+}
+
+TEST_F(cuda_backend, gemm_through_cublas_is_within_the_bound_of_its_precision) {
+  const std::int64_t m = 37, n = 29, k = 300;
+  auto check = [&](auto a_tag, auto c_tag, ld u_acc, ld u_out) {
+    using TA = decltype(a_tag);
+    using TC = decltype(c_tag);
+    const auto av = random_values<TA>(m * k, 1), bv = random_values<TA>(k * n, 2);
+    array<TA> a(av, gpu), b(bv, gpu);
+    array<TC> c(m * n, gpu);
+    for (trans tb : {trans::no, trans::yes}) {
+      const const_view bview =
+          tb == trans::no ? make_view(b.data(), {k, n}, {n, 1}, gpu) : make_view(b.data(), {n, k}, {k, 1}, gpu);
+      gemm(trans::no, tb, 1.0, make_view(a.data(), {m, k}, {k, 1}, gpu), bview, 0.0,
+           make_view(c.data(), {m, n}, {n, 1}, gpu));
+      const auto cv = c.to_vector();
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+          ld s = 0, sabs = 0;
+          for (std::int64_t p = 0; p < k; ++p) {
+            const ld bij = exact(bv[std::size_t(tb == trans::no ? p * n + j : j * k + p)]);
+            s += exact(av[std::size_t(i * k + p)]) * bij;
+            sabs += std::fabs(exact(av[std::size_t(i * k + p)]) * bij);
+          }
+          const ld got = exact(cv[std::size_t(i * n + j)]);
+          ASSERT_LE(std::fabs(got - s), gamma(ld(k), u_acc) * sabs + u_out * std::fabs(s))
+              << name_of(dtype_of<TA>) << " C(" << i << "," << j << ")";
+        }
+    }
+  };
+  check(double{}, double{}, unit_roundoff<double>(), 0);
+  check(float{}, float{}, unit_roundoff<float>(), 0);
+  check(half{}, float{}, unit_roundoff<float>(), 0);
+  check(bfloat16{}, float{}, unit_roundoff<float>(), 0);
+  check(half{}, half{}, unit_roundoff<float>(), std::ldexp(ld(1), -11));
+  check(std::int8_t{}, std::int32_t{}, 0, 0);  // exact
+}
+
+struct device_problem {
+  coo_matrix coo;
+  csr_matrix host;
+};
+
+TEST_F(cuda_backend, solvers_run_on_the_device_and_move_no_vector_across_the_bus) {
+  const device_problem spd{poisson_3d(16).to_coo(), poisson_3d(16)};
+  const device_problem nonsym{convection_diffusion_3d(16, 5.0).to_coo(), convection_diffusion_3d(16, 5.0)};
+  struct method {
+    const char* name;
+    const device_problem* p;
+    bool jacobi;
+    solve_report (*run)(const linear_operator&, const_view, view, const solve_options&);
+  };
+  const method methods[] = {
+      {"cg", &spd, false, [](auto& a, auto b, auto x, auto& o) { return cg(a, b, x, o); }},
+      {"pcg_jacobi", &spd, true, [](auto& a, auto b, auto x, auto& o) { return cg(a, b, x, o); }},
+      {"cg_pipelined", &spd, false, [](auto& a, auto b, auto x, auto& o) { return cg_pipelined(a, b, x, o); }},
+      {"bicgstab", &nonsym, true, [](auto& a, auto b, auto x, auto& o) { return bicgstab(a, b, x, o); }},
+      {"gmres", &nonsym, true, [](auto& a, auto b, auto x, auto& o) { return gmres(a, b, x, o); }},
+      {"fgmres", &nonsym, true, [](auto& a, auto b, auto x, auto& o) { return fgmres(a, b, x, o); }},
+  };
+  for (const method& m : methods) {
+    const std::int64_t n = m.p->host.rows();
+    const std::vector<double> bv = random_vector(n, 7);
+    const csr_matrix a = m.p->host.to(gpu);
+    const csr_operator op(a);
+    const jacobi_preconditioner jacobi(op);
+    array<double> b(bv, gpu), x(std::vector<double>(std::size_t(n), 0.0), gpu);
+    solve_options o;
+    o.rel_tol = 1e-10;
+    o.max_iterations = 2000;
+    if (m.jacobi) o.preconditioner = &jacobi;
+    const transfer_counts before = gpu.transfers();
+    const solve_report rep = m.run(op, b, x, o);
+    const transfer_counts after = gpu.transfers();
+    EXPECT_TRUE(rep.converged()) << m.name << ": " << rep.summary();
+    EXPECT_EQ(after.bytes - before.bytes, 0)
+        << m.name << " copied " << after.host_to_device - before.host_to_device << " arrays to and "
+        << after.device_to_host - before.device_to_host << " from the device during the solve";
+    EXPECT_LE(relative_residual(m.p->coo, bv, x.to_vector()), 1e-10 * (1 + 1e-3)) << m.name;
+  }
+  // Refinement: the f32 inner solves on the device too.
+  const std::int64_t n = spd.host.rows();
+  const std::vector<double> bv = random_vector(n, 9);
+  const csr_operator op(spd.host.to(gpu));
+  array<double> b(bv, gpu), x(std::vector<double>(std::size_t(n), 0.0), gpu);
+  refinement_options ro;
+  ro.outer.rel_tol = 1e-10;
+  const solve_report rep = refine(op, b, x, ro);
+  EXPECT_TRUE(rep.converged()) << rep.summary();
+  EXPECT_LE(relative_residual(spd.coo, bv, x.to_vector()), 1e-10 * (1 + 1e-3));
+}
+
+TEST_F(cuda_backend, freed_device_blocks_are_reused_and_large_copies_are_staged) {
+  const void* first = nullptr;
+  {
+    array<double> a(1 << 20, gpu);
+    first = a.data();
+  }
+  array<double> again(1 << 20, gpu);
+  EXPECT_EQ(again.data(), first) << "the block freed on this stream was not reused";
+
+  std::vector<double> host(std::size_t(3) << 20);  // 24 MiB: six pinned chunks each way
+  for (std::size_t i = 0; i < host.size(); ++i) host[i] = double(i) * 0.5;
+  const transfer_counts before = gpu.transfers();
+  array<double> d(host, gpu);
+  EXPECT_EQ(d.to_vector(), host);
+  const transfer_counts after = gpu.transfers();
+  EXPECT_EQ(after.host_to_device - before.host_to_device, 1);
+  EXPECT_EQ(after.device_to_host - before.device_to_host, 1);
+  EXPECT_EQ(after.bytes - before.bytes, 2 * std::int64_t(host.size() * sizeof(double)));
+}
+
+TEST_F(cuda_backend, errors_name_the_op_the_backend_lacks_and_the_memory_it_cannot_get) {
+  array<float> x(std::vector<float>(64, 1.0f), gpu);
+  array<std::int8_t> q(64, gpu);
+  const quant_params p = make_quant_params(8, 8, quant_scheme{});
+  expect_error(
+      [&] {
+        quantize(make_view(x.data(), {8, 8}, {8, 1}, gpu), p, make_view(q.data(), {8, 8}, {8, 1}, gpu));
+      },
+      status::unsupported, "no cuda kernel");
+  expect_error([&] { array<double> huge(std::int64_t(1) << 40, gpu); }, status::out_of_memory, "bytes");
+}
+
+}  // namespace
+}  // namespace mixprec::test
