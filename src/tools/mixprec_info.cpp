@@ -1,7 +1,9 @@
 // mixprec-info: what this build of mixprec can do on this machine — version, backends,
 // CPU ISA level and AMX state, threads, CUDA device (or why there is none) — and, with
 // --kernels, every registered kernel and whether it can run here; with --order, each op's
-// implementation list (the order dispatch tries its kernels in) with the reason for each place.
+// implementation list (the order dispatch tries its kernels in) with the reason for each place;
+// with --cuda-check, one line naming CUDA device 0 (exit 0) or why none is usable (exit 2),
+// for scripts.
 #include <cstring>
 #include <iostream>
 
@@ -51,11 +53,21 @@ void print_order() {
 int main(int argc, char** argv) {
   const bool list = argc > 1 && std::strcmp(argv[1], "--kernels") == 0;
   const bool order = argc > 1 && std::strcmp(argv[1], "--order") == 0;
-  if (argc > 2 || (argc > 1 && !list && !order)) {
-    std::cerr << "usage: mixprec-info [--kernels | --order]\n";
-    return 2;
+  const bool cuda_check = argc > 1 && std::strcmp(argv[1], "--cuda-check") == 0;
+  if (argc > 2 || (argc > 1 && !list && !order && !cuda_check)) {
+    std::cerr << "usage: mixprec-info [--kernels | --order | --cuda-check]\n";
+    return 64;
   }
   try {
+    if (cuda_check) {
+      std::string why;
+      if (!mixprec::cuda_available(&why)) {
+        std::cout << "unavailable: " << why << "\n";
+        return 2;
+      }
+      std::cout << mixprec::context::cuda(0).describe() << "\n";
+      return 0;
+    }
     std::cout << "mixprec " << mixprec::version_string() << "\n";
     print_cpu();
     const mixprec::context cpu = mixprec::context::cpu();
