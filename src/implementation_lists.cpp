@@ -68,7 +68,7 @@ MIXPREC_LIST(sell_ops,
              {"loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
              {"generic", "the same loops, baseline flags"}, ref);
 
-MIXPREC_LIST(dia_ops,
+MIXPREC_LIST(dia_ops, cuda,
              {"avx512", "register blocks of rows walk the diagonals: contiguous loads, no indices, no gathers"},
              {"avx2", "the portable diagonal loops vectorised 4 or 8 lanes wide with FMA and F16C"}, generic, ref);
 

@@ -1,7 +1,7 @@
-// DIA SpMV from a scalar body over row blocks, serial (the `_ref` kernels) or split evenly
-// over the CPU threads (the portable kernels; every row costs the same, one entry per
-// diagonal). SIMD kernels use the same body for the rows at the matrix's edges, where some
-// diagonals run off it.
+// DIA SpMV: the reference row by row (spmv_dia_row, the CUDA kernel's body too); the
+// portable kernels from a scalar body over row blocks split evenly over the CPU threads
+// (every row costs the same, one entry per diagonal). SIMD kernels use the block body for
+// the rows at the matrix's edges, where some diagonals run off it.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -47,6 +47,20 @@ void spmv_dia_rows(const detail::dia_args& a, std::int64_t rb, std::int64_t re, 
   }
 }
 
+/// Row i of y = alpha*A*x + beta*y, the diagonals added in ascending offset order: the
+/// same sum as spmv_dia_rows, one row at a time. The reference kernel's body and the CUDA
+/// kernel's (a thread per row), so the CPU tests cover what the GPU runs.
+template <class V, class X, class A>
+MIXPREC_KI void spmv_dia_row(const detail::dia_args& a, std::int64_t i, A alpha, const X* x, A beta, X* y) {
+  const V* v = static_cast<const V*>(a.values);
+  A sum = 0;
+  for (std::int64_t d = 0; d < a.diagonals; ++d) {
+    const std::int64_t j = i + a.offsets[d];
+    if (j >= 0 && j < a.cols) sum += A(widen(v[d * a.stride + i])) * A(widen(x[j]));
+  }
+  spmv_store(y, i, sum, alpha, beta);
+}
+
 /// Threads for a DIA SpMV: one per ~32k stored entries, at most the context's.
 inline int spmv_dia_chunks(const detail::exec_args& ex, const detail::dia_args& a) {
   return detail::chunk_count(a.rows * std::max<std::int64_t>(1, a.diagonals), ex.threads, 1 << 15);
@@ -67,7 +81,12 @@ struct spmv_dia_chunked {
   template <class V, class X, class A>
   static void run(const detail::exec_args& ex, const detail::dia_args& a, double alpha, const void* xv, double beta,
                   void* yv) {
-    const int chunks = Parallel ? spmv_dia_chunks(ex, a) : 1;
+    if constexpr (!Parallel) {  // the reference: row by row
+      for (std::int64_t i = 0; i < a.rows; ++i)
+        spmv_dia_row<V, X, A>(a, i, A(alpha), static_cast<const X*>(xv), A(beta), static_cast<X*>(yv));
+      return;
+    }
+    const int chunks = spmv_dia_chunks(ex, a);
     detail::parallel_chunks(chunks, [&](int c) {
       std::int64_t rb, re;
       detail::chunk_range(a.rows, chunks, c, 64, &rb, &re);

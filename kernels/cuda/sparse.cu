@@ -1,8 +1,10 @@
 // CUDA SpMV on CSR: cuSPARSE's (deterministic CSR_ALG2) for f64 and f32 values and vectors,
 // and the library's own kernel, one thread per row running the CPU kernels' row sum
 // (kernels/common/spmv_rows.hpp: csr_row_sum, spmv_store), for what cuSPARSE does not
-// take: f16/bf16 values with f32 or f64 vectors, f32 with f64 accumulation.
+// take: f16/bf16 values with f32 or f64 vectors, f32 with f64 accumulation. DIA SpMV: one
+// thread per row running the CPU reference's row (kernels/common/spmv_dia.hpp).
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/spmv_dia.hpp"
 #include "kernels/common/spmv_rows.hpp"
 #include "kernels/cuda/plugin_state.cuh"
 #include "kernels/cuda/vendor_libraries.cuh"
@@ -36,6 +38,33 @@ struct own_csr {
     check_launch("csr_rows_kernel");
   }
   static void run(const exec_args& ex, const detail::csr_args& a, double alpha, const void* x, double beta, void* y,
+                  accumulation acc) {
+    if (a.rows == 0) return;
+    if (acc == accumulation::f64 && !std::is_same_v<X, double>)
+      launch<double>(ex, a, alpha, x, beta, y);
+    else
+      launch<kern::spmv_acc_t<V, X>>(ex, a, alpha, x, beta, y);
+  }
+};
+
+template <class V, class X, class A>
+__global__ void dia_rows_kernel(detail::dia_args a, A alpha, const X* x, A beta, X* y) {
+  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < a.rows; i += idx(gridDim.x) * blockDim.x)
+    kern::spmv_dia_row<V, X, A>(a, i, alpha, x, beta, y);
+}
+
+template <class V, class X>
+struct own_dia {
+  template <class A>
+  static void launch(const exec_args& ex, const detail::dia_args& a, double alpha, const void* x, double beta,
+                     void* y) {
+    device_state& st = state_of(ex);
+    cudaSetDevice(st.device);
+    dia_rows_kernel<V, X, A><<<grid_for(a.rows), block_threads, 0, st.stream>>>(a, A(alpha), static_cast<const X*>(x),
+                                                                                A(beta), static_cast<X*>(y));
+    check_launch("dia_rows_kernel");
+  }
+  static void run(const exec_args& ex, const detail::dia_args& a, double alpha, const void* x, double beta, void* y,
                   accumulation acc) {
     if (a.rows == 0) return;
     if (acc == accumulation::f64 && !std::is_same_v<X, double>)
@@ -132,11 +161,13 @@ struct cusparse_csr {
 void register_sparse_kernels(const detail::kernel_sink& sink) {
   const kern::variant_desc own32{"i32_cuda", backend::cuda, cpu_isa::generic, supports_index<index_type::i32>};
   const kern::variant_desc own64{"i64_cuda", backend::cuda, cpu_isa::generic, supports_index<index_type::i64>};
+  const kern::variant_desc dia{"cuda", backend::cuda, cpu_isa::generic, nullptr};
   auto own = [&](auto v_tag, auto x_tag) {
     using V = decltype(v_tag);
     using X = decltype(x_tag);
     kern::add_kernel<detail::op_id::spmv_csr>(sink, own32, dtype_of<V>, dtype_of<X>, &own_csr<V, std::int32_t, X>::run);
     kern::add_kernel<detail::op_id::spmv_csr>(sink, own64, dtype_of<V>, dtype_of<X>, &own_csr<V, std::int64_t, X>::run);
+    kern::add_kernel<detail::op_id::spmv_dia>(sink, dia, dtype_of<V>, dtype_of<X>, &own_dia<V, X>::run);
   };
   auto both = [&](auto v_tag) {
     own(v_tag, double{});
