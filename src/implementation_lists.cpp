@@ -91,7 +91,7 @@ MIXPREC_LIST(gemm_ops, {"cublas", "cuBLAS GemmStridedBatchedEx on the context's 
 
 MIXPREC_LIST(gemm_pack_ops, {"ref", "a copy into panels, once per weight: not worth an ISA variant"});
 
-MIXPREC_LIST(quant_ops, {"avx512", "16 elements per step, the scalar rule in vector form; unit column strides"},
+MIXPREC_LIST(quant_ops, cuda, {"avx512", "16 elements per step, the scalar rule in vector form; unit column strides"},
              {"avx2", "8 elements per step, the same rule; unit column strides"},
              {"generic", "rows split among threads, the scalar rule"},
              {"ref", "one thread, row by row, the scalar rule: the oracle"});

@@ -38,17 +38,6 @@ ld get(const grid& g, std::int64_t i, std::int64_t j, std::int64_t k) {
   return ld(to_double(g.at<T>(i, j, k)));
 }
 
-/// Random values in the interior and halo of g, in [-1, 1] rounded to T.
-template <class T>
-void randomize(grid& g, std::uint32_t seed) {
-  const std::int64_t h = g.halo(), zh = g.dims() == 3 ? h : 0;
-  const auto v = random_values<T>((g.nx() + 2 * h) * (g.ny() + 2 * h) * (g.nz() + 2 * zh), seed);
-  std::size_t n = 0;
-  for (std::int64_t k = -zh; k < g.nz() + zh; ++k)
-    for (std::int64_t j = -h; j < g.ny() + h; ++j)
-      for (std::int64_t i = -h; i < g.nx() + h; ++i) g.at<T>(i, j, k) = v[n++];
-}
-
 // Rows of 33, 40 and 70 points: vector loops that run their first, middle (70 for f32's 16
 // lanes) and last vectors and a scalar tail.
 std::vector<grid_extent> extents() {

@@ -1,5 +1,5 @@
-// The one quantization rule (mixprec/quantize.hpp), shared by the quantize kernels and the
-// GEMM epilogue's requantized outputs.
+// The one quantization rule (mixprec/quantize.hpp), shared by the quantize kernels (CPU and
+// CUDA: the element bodies below run on both) and the GEMM epilogue's requantized outputs.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "internal/registry.hpp"
+#include "kernels/common/scalar.hpp"
 #include "mixprec/float16.hpp"
 
 namespace mixprec::kern {
@@ -16,17 +18,33 @@ inline namespace MIXPREC_KERNEL_ISA {
 
 /// saturate(round_half_even(x / scale) + zero_point); NaN gives the zero point.
 template <class Q>
-MIXPREC_ALWAYS_INLINE Q requantize(float x, float scale, std::int32_t zero_point) {
-  float q = std::nearbyint(x / scale);
+MIXPREC_KI Q requantize(float x, float scale, std::int32_t zero_point) {
+  float q = round_ties_even(x / scale);
   if (q != q) q = 0.0f;
   const float v = q + float(zero_point);
   constexpr float lo = float(std::numeric_limits<Q>::min()), hi = float(std::numeric_limits<Q>::max());
-  return Q(std::min(hi, std::max(lo, v)));
+  return Q(v < lo ? lo : (v > hi ? hi : v));
 }
 
 /// (q - zero_point) * scale, one f32 rounding.
-MIXPREC_ALWAYS_INLINE float dequantize_value(std::int32_t q, float scale, std::int32_t zero_point) {
+MIXPREC_KI float dequantize_value(std::int32_t q, float scale, std::int32_t zero_point) {
   return float(q - zero_point) * scale;
+}
+
+/// Element (i, j) of a quantize: q = requantize(x) with its parameters (quant_args).
+template <class X, class Q>
+MIXPREC_KI void quantize_element(const detail::quant_args& a, std::int64_t i, std::int64_t j) {
+  const std::int64_t g = (i / a.row_div) * a.grid_cols + j / a.col_div;
+  static_cast<Q*>(a.dst)[i * a.drs + j * a.dcs] =
+      requantize<Q>(float(widen(static_cast<const X*>(a.src)[i * a.srs + j * a.scs])), a.scale[g], a.zero_point[g]);
+}
+
+/// Element (i, j) of a dequantize: x = (q - zero_point) * scale, rounded to X.
+template <class Q, class X>
+MIXPREC_KI void dequantize_element(const detail::quant_args& a, std::int64_t i, std::int64_t j) {
+  const std::int64_t g = (i / a.row_div) * a.grid_cols + j / a.col_div;
+  static_cast<X*>(a.dst)[i * a.drs + j * a.dcs] =
+      X(dequantize_value(static_cast<const Q*>(a.src)[i * a.srs + j * a.scs], a.scale[g], a.zero_point[g]));
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

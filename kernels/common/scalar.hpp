@@ -58,6 +58,13 @@ MIXPREC_KI double round_ties_even(double v) {
   return std::nearbyint(v);
 #endif
 }
+MIXPREC_KI float round_ties_even(float v) {
+#if defined(__CUDA_ARCH__)
+  return ::rintf(v);
+#else
+  return std::nearbyint(v);
+#endif
+}
 
 /// Exact: every dtype's values are doubles.
 template <class T>

@@ -51,5 +51,21 @@ MIXPREC_KI void stencil_point(const detail::stencil_args& a, const stencil_point
   static_cast<S*>(a.out)[x + y * a.osy + z * a.osz] = narrow<S>(result);
 }
 
+/// Sweep i (from 0) of a multi-sweep that alternates between a.u and a.out: even sweeps
+/// read a.u and write a.out, odd ones the other way round. An even count ends in a.u, which
+/// the caller then copies to a.out.
+inline detail::stencil_args sweep_step(const detail::stencil_args& a, int i) {
+  detail::stencil_args step = a;
+  if (i % 2 == 1) {
+    step.u = a.out;
+    step.usy = a.osy;
+    step.usz = a.osz;
+    step.out = const_cast<void*>(a.u);
+    step.osy = a.usy;
+    step.osz = a.usz;
+  }
+  return step;
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

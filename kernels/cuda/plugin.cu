@@ -21,6 +21,7 @@ void register_krylov_kernels(const detail::kernel_sink& sink);
 void register_stencil_kernels(const detail::kernel_sink& sink);
 void register_sparse_kernels(const detail::kernel_sink& sink);
 void register_gemm_kernels(const detail::kernel_sink& sink);
+void register_quantize_kernels(const detail::kernel_sink& sink);
 
 namespace {
 
@@ -236,6 +237,7 @@ void register_kernels(const detail::kernel_sink& sink) {
   register_stencil_kernels(sink);
   register_sparse_kernels(sink);
   register_gemm_kernels(sink);
+  register_quantize_kernels(sink);
 }
 
 #define MIXPREC_STR2(x) #x

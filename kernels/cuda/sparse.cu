@@ -26,6 +26,16 @@ __global__ void csr_rows_kernel(detail::csr_args a, A alpha, const X* x, A beta,
   }
 }
 
+/// Calls launch(A{}) with the accumulator SpMV uses: f64 when asked for, else the one the
+/// values' and vectors' dtypes give (as on the CPU).
+template <class V, class X, class F>
+void with_accumulator(accumulation acc, F&& launch) {
+  if (acc == accumulation::f64 && !std::is_same_v<X, double>)
+    launch(double{});
+  else
+    launch(kern::spmv_acc_t<V, X>{});
+}
+
 template <class V, class I, class X>
 struct own_csr {
   template <class A>
@@ -40,10 +50,7 @@ struct own_csr {
   static void run(const exec_args& ex, const detail::csr_args& a, double alpha, const void* x, double beta, void* y,
                   accumulation acc) {
     if (a.rows == 0) return;
-    if (acc == accumulation::f64 && !std::is_same_v<X, double>)
-      launch<double>(ex, a, alpha, x, beta, y);
-    else
-      launch<kern::spmv_acc_t<V, X>>(ex, a, alpha, x, beta, y);
+    with_accumulator<V, X>(acc, [&](auto tag) { launch<decltype(tag)>(ex, a, alpha, x, beta, y); });
   }
 };
 
@@ -67,10 +74,7 @@ struct own_dia {
   static void run(const exec_args& ex, const detail::dia_args& a, double alpha, const void* x, double beta, void* y,
                   accumulation acc) {
     if (a.rows == 0) return;
-    if (acc == accumulation::f64 && !std::is_same_v<X, double>)
-      launch<double>(ex, a, alpha, x, beta, y);
-    else
-      launch<kern::spmv_acc_t<V, X>>(ex, a, alpha, x, beta, y);
+    with_accumulator<V, X>(acc, [&](auto tag) { launch<decltype(tag)>(ex, a, alpha, x, beta, y); });
   }
 };
 

@@ -108,15 +108,8 @@ struct stencil_set {
   /// Sweeps alternate between a.u and a.out with halo fills between, as the CPU reference
   /// does; an even count ends in a.u and is copied over.
   static int sweeps(const exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc, int k) {
-    detail::stencil_args step = a;
     for (int i = 0; i < k; ++i) {
-      const bool forward = i % 2 == 0;
-      step.u = forward ? a.u : a.out;
-      step.usy = forward ? a.usy : a.osy;
-      step.usz = forward ? a.usz : a.osz;
-      step.out = forward ? a.out : const_cast<void*>(a.u);
-      step.osy = forward ? a.osy : a.usy;
-      step.osz = forward ? a.osz : a.usz;
+      const detail::stencil_args step = kern::sweep_step(a, i);
       apply(ex, step);
       if (i + 1 < k) halo(ex, detail::grid_args{step.out, a.nx, a.ny, a.nz, step.osy, step.osz, a.radius, a.dims}, bc);
     }

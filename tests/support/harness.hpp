@@ -104,6 +104,17 @@ std::vector<T> random_values(std::int64_t n, std::uint32_t seed, double scale = 
   return v;
 }
 
+/// Random values in the interior and halo of a host grid, in [-1, 1] rounded to T.
+template <class T>
+void randomize(grid& g, std::uint32_t seed) {
+  const std::int64_t h = g.halo(), zh = g.dims() == 3 ? h : 0;
+  const auto v = random_values<T>((g.nx() + 2 * h) * (g.ny() + 2 * h) * (g.nz() + 2 * zh), seed);
+  std::size_t n = 0;
+  for (std::int64_t k = -zh; k < g.nz() + zh; ++k)
+    for (std::int64_t j = -h; j < g.ny() + h; ++j)
+      for (std::int64_t i = -h; i < g.nx() + h; ++i) g.at<T>(i, j, k) = v[n++];
+}
+
 /// A strided vector of n logical elements in a context: element i is at base + i*inc;
 /// for a negative inc the view's pointer is at the high end of the buffer. Unused gaps are
 /// filled with a sentinel so tests can check they stay untouched.

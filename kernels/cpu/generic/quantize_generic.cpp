@@ -1,5 +1,6 @@
 // Quantize / dequantize kernels: the reference (one thread, row by row) and the portable
-// OpenMP version (rows split among threads). Both run the one rule of quant_math.hpp.
+// OpenMP version (rows split among threads). Both run the element bodies of quant_math.hpp,
+// which the CUDA kernels run too.
 #include "internal/parallel.hpp"
 #include "kernels/common/dtype_list.hpp"
 #include "kernels/common/quant_math.hpp"
@@ -11,27 +12,14 @@ namespace {
 
 template <class X, class Q>
 void quantize_rows(const detail::quant_args& a, std::int64_t r0, std::int64_t r1) {
-  const X* x = static_cast<const X*>(a.src);
-  Q* q = static_cast<Q*>(a.dst);
-  for (std::int64_t i = r0; i < r1; ++i) {
-    const float* scale = a.scale + (i / a.row_div) * a.grid_cols;
-    const std::int32_t* zp = a.zero_point + (i / a.row_div) * a.grid_cols;
-    for (std::int64_t j = 0; j < a.cols; ++j)
-      q[i * a.drs + j * a.dcs] =
-          requantize<Q>(float(widen(x[i * a.srs + j * a.scs])), scale[j / a.col_div], zp[j / a.col_div]);
-  }
+  for (std::int64_t i = r0; i < r1; ++i)
+    for (std::int64_t j = 0; j < a.cols; ++j) quantize_element<X, Q>(a, i, j);
 }
 
 template <class Q, class X>
 void dequantize_rows(const detail::quant_args& a, std::int64_t r0, std::int64_t r1) {
-  const Q* q = static_cast<const Q*>(a.src);
-  X* x = static_cast<X*>(a.dst);
-  for (std::int64_t i = r0; i < r1; ++i) {
-    const float* scale = a.scale + (i / a.row_div) * a.grid_cols;
-    const std::int32_t* zp = a.zero_point + (i / a.row_div) * a.grid_cols;
-    for (std::int64_t j = 0; j < a.cols; ++j)
-      x[i * a.drs + j * a.dcs] = X(dequantize_value(q[i * a.srs + j * a.scs], scale[j / a.col_div], zp[j / a.col_div]));
-  }
+  for (std::int64_t i = r0; i < r1; ++i)
+    for (std::int64_t j = 0; j < a.cols; ++j) dequantize_element<Q, X>(a, i, j);
 }
 
 /// Runs body(r0, r1) over the rows: on one thread (reference) or split among threads.

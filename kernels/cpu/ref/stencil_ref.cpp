@@ -25,15 +25,8 @@ struct stencil_ref {
 
   /// Sweeps alternate between a.u and a.out; an even count ends in a.u and is copied over.
   static int sweeps(const detail::exec_args& ex, const detail::stencil_args& a, const detail::halo_args& bc, int k) {
-    detail::stencil_args step = a;
     for (int i = 0; i < k; ++i) {
-      const bool forward = i % 2 == 0;
-      step.u = forward ? a.u : a.out;
-      step.usy = forward ? a.usy : a.osy;
-      step.usz = forward ? a.usz : a.osz;
-      step.out = forward ? a.out : const_cast<void*>(a.u);
-      step.osy = forward ? a.osy : a.usy;
-      step.osz = forward ? a.osz : a.usz;
+      const detail::stencil_args step = sweep_step(a, i);
       apply(ex, step);
       if (i + 1 < k) {
         const detail::grid_args g{step.out, a.nx, a.ny, a.nz, step.osy, step.osz, a.radius, a.dims};
