@@ -2,9 +2,12 @@
 // registry picks. Nothing is written before all checks have passed.
 #include "mixprec/blas1.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "internal/cuda_plugin_api.hpp"
@@ -191,10 +194,23 @@ void diag_scale(double alpha, const_view dv, const_view rv, double beta, view zv
   });
 }
 
-/// Whether the backend has a kernel of a fused vector op: the CPU always has; a CUDA plugin
-/// (perhaps an older one) says through its registered kernels.
+/// Whether the backend has a kernel of a fused vector op (f64 or f32): the CPU always has; a
+/// CUDA plugin (perhaps an older one) says through the kernels it registered when it loaded,
+/// asked once per op and dtype rather than on every call of a solver's loop.
 bool has_fused_kernel(const context_state& ctx, const char* op, dtype t) {
-  return ctx.kind == backend::cpu || backend_serves(ctx.kind, op, t, t);
+  if (ctx.kind == backend::cpu) return true;
+  static constexpr const char* fused[] = {"mdot", "maxpy", "pcg_jacobi_update"};
+  static const auto served = [] {
+    std::array<bool, 2 * std::size(fused)> s{};
+    for (std::size_t i = 0; i < std::size(fused); ++i) {
+      s[2 * i] = backend_serves(backend::cuda, fused[i], dtype::f64, dtype::f64);
+      s[2 * i + 1] = backend_serves(backend::cuda, fused[i], dtype::f32, dtype::f32);
+    }
+    return s;
+  }();
+  for (std::size_t i = 0; i < std::size(fused); ++i)
+    if (std::strcmp(op, fused[i]) == 0) return served[2 * i + (t == dtype::f32 ? 1 : 0)];
+  return backend_serves(ctx.kind, op, t, t);
 }
 
 bool diag_scale_serves(const_view d, const_view r, const_view z) {

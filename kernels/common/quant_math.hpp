@@ -31,18 +31,25 @@ MIXPREC_KI float dequantize_value(std::int32_t q, float scale, std::int32_t zero
   return float(q - zero_point) * scale;
 }
 
-/// Element (i, j) of a quantize: q = requantize(x) with its parameters (quant_args).
+/// Where row i's scales and zero points start in quant_args' parameter grid.
+MIXPREC_KI std::int64_t quant_params_of_row(const detail::quant_args& a, std::int64_t i) {
+  return (i / a.row_div) * a.grid_cols;
+}
+
+/// Element (i, j) of a quantize: q = requantize(x) with its parameters, row i's starting at
+/// `row_params` (quant_params_of_row).
 template <class X, class Q>
-MIXPREC_KI void quantize_element(const detail::quant_args& a, std::int64_t i, std::int64_t j) {
-  const std::int64_t g = (i / a.row_div) * a.grid_cols + j / a.col_div;
+MIXPREC_KI void quantize_element(const detail::quant_args& a, std::int64_t i, std::int64_t j, std::int64_t row_params) {
+  const std::int64_t g = row_params + j / a.col_div;
   static_cast<Q*>(a.dst)[i * a.drs + j * a.dcs] =
       requantize<Q>(float(widen(static_cast<const X*>(a.src)[i * a.srs + j * a.scs])), a.scale[g], a.zero_point[g]);
 }
 
 /// Element (i, j) of a dequantize: x = (q - zero_point) * scale, rounded to X.
 template <class Q, class X>
-MIXPREC_KI void dequantize_element(const detail::quant_args& a, std::int64_t i, std::int64_t j) {
-  const std::int64_t g = (i / a.row_div) * a.grid_cols + j / a.col_div;
+MIXPREC_KI void dequantize_element(const detail::quant_args& a, std::int64_t i, std::int64_t j,
+                                   std::int64_t row_params) {
+  const std::int64_t g = row_params + j / a.col_div;
   static_cast<X*>(a.dst)[i * a.drs + j * a.dcs] =
       X(dequantize_value(static_cast<const Q*>(a.src)[i * a.srs + j * a.scs], a.scale[g], a.zero_point[g]));
 }

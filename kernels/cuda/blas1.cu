@@ -19,34 +19,34 @@ using detail::exec_args;
 
 template <class Src, class Dst>
 __global__ void convert_kernel(idx n, const Src* x, idx incx, Dst* y, idx incy) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
-    y[i * incy] = kern::convert_value<Dst>(x[i * incx]);
+  MIXPREC_GRID_STRIDE(i, n)
+  y[i * incy] = kern::convert_value<Dst>(x[i * incx]);
 }
 
 template <class T>
 __global__ void fill_kernel(idx n, T value, T* x, idx incx) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x) x[i * incx] = value;
+  MIXPREC_GRID_STRIDE(i, n) x[i * incx] = value;
 }
 
 template <class T>
 __global__ void axpy_kernel(idx n, kern::compute_t<T> alpha, const T* x, idx incx, T* y, idx incy) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
-    y[i * incy] = kern::narrow<T>(alpha * kern::widen(x[i * incx]) + kern::widen(y[i * incy]));
+  MIXPREC_GRID_STRIDE(i, n)
+  y[i * incy] = kern::narrow<T>(alpha * kern::widen(x[i * incx]) + kern::widen(y[i * incy]));
 }
 
 template <class T>
 __global__ void axpby_kernel(idx n, kern::compute_t<T> alpha, const T* x, idx incx, kern::compute_t<T> beta, T* y,
                              idx incy) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
-    y[i * incy] = beta == kern::compute_t<T>(0)
-                      ? kern::narrow<T>(alpha * kern::widen(x[i * incx]))
-                      : kern::narrow<T>(alpha * kern::widen(x[i * incx]) + beta * kern::widen(y[i * incy]));
+  MIXPREC_GRID_STRIDE(i, n)
+  y[i * incy] = beta == kern::compute_t<T>(0)
+                    ? kern::narrow<T>(alpha * kern::widen(x[i * incx]))
+                    : kern::narrow<T>(alpha * kern::widen(x[i * incx]) + beta * kern::widen(y[i * incy]));
 }
 
 template <class T>
 __global__ void scal_kernel(idx n, kern::compute_t<T> alpha, T* x, idx incx) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x)
-    x[i * incx] = kern::narrow<T>(alpha * kern::widen(x[i * incx]));
+  MIXPREC_GRID_STRIDE(i, n)
+  x[i * incx] = kern::narrow<T>(alpha * kern::widen(x[i * incx]));
 }
 
 // ---- reductions --------------------------------------------------------------------------
@@ -57,7 +57,7 @@ template <reduce_kind K, class T, class Acc, class A>
 __global__ void reduce_partials(idx n, const T* x, idx incx, const T* y, idx incy, double scale,
                                 acc_pack<Acc, 1>* partial) {
   acc_pack<Acc, 1> acc;
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x) {
+  MIXPREC_GRID_STRIDE(i, n) {
     if constexpr (K == reduce_kind::dot) {
       acc.v[0].add_product(A(kern::widen(x[i * incx])), A(kern::widen(y[i * incy])));
     } else if constexpr (K == reduce_kind::sumsq) {
@@ -120,7 +120,7 @@ __device__ bool beats(const best_at& a, const best_at& b) {
 template <class T>
 __global__ void amax_partials(idx n, const T* x, idx incx, best_at* partial) {
   best_at mine{0.0, -1};
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < n; i += idx(gridDim.x) * blockDim.x) {
+  MIXPREC_GRID_STRIDE(i, n) {
     const double v = ::fabs(kern::to_f64(x[i * incx]));
     const best_at c{v, i};
     if (beats(c, mine)) mine = c;

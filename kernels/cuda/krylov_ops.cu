@@ -14,9 +14,6 @@ using idx = std::int64_t;
 using detail::exec_args;
 using f64_sum = kern::plain_sum<double>;
 
-#define MIXPREC_GRID_STRIDE(i, n) \
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < (n); i += idx(gridDim.x) * blockDim.x)
-
 /// x += alpha p, r -= alpha q and the new r'r (and r'Dr when d is given), one pass.
 template <class T, int K>
 __global__ void cg_update_kernel(idx n, kern::compute_t<T> alpha, const T* p, const T* q, const T* d, T* x, T* r,

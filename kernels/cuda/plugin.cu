@@ -4,7 +4,6 @@
 // register from their own files.
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>

@@ -41,6 +41,12 @@ inline constexpr std::size_t scratch_bytes = std::size_t(max_reduction_blocks) *
 
 inline device_state& state_of(const detail::exec_args& ex) { return *static_cast<device_state*>(ex.device_state); }
 
+/// The loop of every element kernel: i over [0, n), each thread from its global index in
+/// steps of the whole grid (so any grid size covers any n).
+#define MIXPREC_GRID_STRIDE(i, n)                                                     \
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < (n); \
+       i += std::int64_t(gridDim.x) * blockDim.x)
+
 /// Blocks of a grid-stride loop over n elements (the grid's x dimension limits them).
 inline int grid_for(std::int64_t n) {
   const std::int64_t blocks = (n + block_threads - 1) / block_threads;

@@ -14,14 +14,14 @@ using detail::exec_args;
 
 template <class X, class Q>
 __global__ void quantize_kernel(detail::quant_args a) {
-  for (idx t = blockIdx.x * idx(blockDim.x) + threadIdx.x; t < a.rows * a.cols; t += idx(gridDim.x) * blockDim.x)
-    kern::quantize_element<X, Q>(a, t / a.cols, t % a.cols);
+  MIXPREC_GRID_STRIDE(t, a.rows * a.cols)
+  kern::quantize_element<X, Q>(a, t / a.cols, t % a.cols, kern::quant_params_of_row(a, t / a.cols));
 }
 
 template <class Q, class X>
 __global__ void dequantize_kernel(detail::quant_args a) {
-  for (idx t = blockIdx.x * idx(blockDim.x) + threadIdx.x; t < a.rows * a.cols; t += idx(gridDim.x) * blockDim.x)
-    kern::dequantize_element<Q, X>(a, t / a.cols, t % a.cols);
+  MIXPREC_GRID_STRIDE(t, a.rows * a.cols)
+  kern::dequantize_element<Q, X>(a, t / a.cols, t % a.cols, kern::quant_params_of_row(a, t / a.cols));
 }
 
 /// The parameters in device memory: a's scale and zero_point pointers replaced, the block

@@ -20,7 +20,7 @@ __global__ void csr_rows_kernel(detail::csr_args a, A alpha, const X* x, A beta,
   const I* rp = static_cast<const I*>(a.row_ptr);
   const I* ci = static_cast<const I*>(a.col_idx);
   const V* v = static_cast<const V*>(a.values);
-  for (idx r = blockIdx.x * idx(blockDim.x) + threadIdx.x; r < a.rows; r += idx(gridDim.x) * blockDim.x) {
+  MIXPREC_GRID_STRIDE(r, a.rows) {
     const I b = rp[r], e = rp[r + 1];
     kern::spmv_store(y, r, kern::csr_row_sum<2, A>(v + b, ci + b, I(e - b), x), alpha, beta);
   }
@@ -56,8 +56,8 @@ struct own_csr {
 
 template <class V, class X, class A>
 __global__ void dia_rows_kernel(detail::dia_args a, A alpha, const X* x, A beta, X* y) {
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < a.rows; i += idx(gridDim.x) * blockDim.x)
-    kern::spmv_dia_row<V, X, A>(a, i, alpha, x, beta, y);
+  MIXPREC_GRID_STRIDE(i, a.rows)
+  kern::spmv_dia_row<V, X, A>(a, i, alpha, x, beta, y);
 }
 
 template <class V, class X>

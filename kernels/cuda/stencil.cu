@@ -35,7 +35,7 @@ template <class S>
 __global__ void stencil_kernel(detail::stencil_args a, point_table t) {
   const kern::stencil_points pts{t.offsets, t.constant ? t.coeffs : nullptr, t.constant ? nullptr : t.grids};
   const idx points = a.nx * a.ny * a.nz;
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < points; i += idx(gridDim.x) * blockDim.x) {
+  MIXPREC_GRID_STRIDE(i, points) {
     const idx x = i % a.nx, y = (i / a.nx) % a.ny, z = i / (a.nx * a.ny);
     kern::stencil_point<S>(a, pts, x, y, z);
   }
@@ -55,7 +55,7 @@ __global__ void halo_axis_kernel(detail::grid_args g, detail::halo_args bc, int 
   const idx b0 = lo(b), nb = hi(b) - b0, c0 = lo(c), nc = hi(c) - c0;
   const S lo_value = kern::from_f64<S>(bc.value[axis][0]), hi_value = kern::from_f64<S>(bc.value[axis][1]);
   const idx ghosts = nb * nc * h * 2;
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < ghosts; i += idx(gridDim.x) * blockDim.x) {
+  MIXPREC_GRID_STRIDE(i, ghosts) {
     const bool high = i % 2 == 1;
     const idx d = 1 + (i / 2) % h, line = i / (2 * h);
     S* row = o + (b0 + line % nb) * s[b] + (c0 + line / nb) * s[c];
@@ -68,7 +68,7 @@ __global__ void halo_axis_kernel(detail::grid_args g, detail::halo_args bc, int 
 template <class S>
 __global__ void copy_interior_kernel(idx nx, idx ny, idx nz, const S* src, idx ssy, idx ssz, S* dst, idx dsy, idx dsz) {
   const idx points = nx * ny * nz;
-  for (idx i = blockIdx.x * idx(blockDim.x) + threadIdx.x; i < points; i += idx(gridDim.x) * blockDim.x) {
+  MIXPREC_GRID_STRIDE(i, points) {
     const idx x = i % nx, y = (i / nx) % ny, z = i / (nx * ny);
     dst[x + y * dsy + z * dsz] = src[x + y * ssy + z * ssz];
   }

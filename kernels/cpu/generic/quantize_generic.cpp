@@ -12,14 +12,18 @@ namespace {
 
 template <class X, class Q>
 void quantize_rows(const detail::quant_args& a, std::int64_t r0, std::int64_t r1) {
-  for (std::int64_t i = r0; i < r1; ++i)
-    for (std::int64_t j = 0; j < a.cols; ++j) quantize_element<X, Q>(a, i, j);
+  for (std::int64_t i = r0; i < r1; ++i) {
+    const std::int64_t row_params = quant_params_of_row(a, i);
+    for (std::int64_t j = 0; j < a.cols; ++j) quantize_element<X, Q>(a, i, j, row_params);
+  }
 }
 
 template <class Q, class X>
 void dequantize_rows(const detail::quant_args& a, std::int64_t r0, std::int64_t r1) {
-  for (std::int64_t i = r0; i < r1; ++i)
-    for (std::int64_t j = 0; j < a.cols; ++j) dequantize_element<Q, X>(a, i, j);
+  for (std::int64_t i = r0; i < r1; ++i) {
+    const std::int64_t row_params = quant_params_of_row(a, i);
+    for (std::int64_t j = 0; j < a.cols; ++j) dequantize_element<Q, X>(a, i, j, row_params);
+  }
 }
 
 /// Runs body(r0, r1) over the rows: on one thread (reference) or split among threads.
