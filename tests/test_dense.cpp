@@ -16,6 +16,7 @@
 
 #include "mixprec/dense.hpp"
 #include "mixprec/error.hpp"
+#include "support/dense_systems.hpp"
 #include "support/harness.hpp"
 
 namespace mixprec {
@@ -23,47 +24,10 @@ namespace {
 
 using ld = long double;
 using test::expect_error;
-
-std::vector<double> random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> u(-1, 1);
-  std::vector<double> a(static_cast<std::size_t>(rows * cols));
-  for (double& v : a) v = u(g);
-  return a;
-}
-
-/// An orthogonal n x n matrix: modified Gram-Schmidt, twice, on a random one.
-std::vector<double> random_orthogonal(std::int64_t n, unsigned seed) {
-  std::vector<double> q = random_matrix(n, n, seed);
-  for (int pass = 0; pass < 2; ++pass)
-    for (std::int64_t j = 0; j < n; ++j) {
-      for (std::int64_t p = 0; p < j; ++p) {
-        ld d = 0;
-        for (std::int64_t i = 0; i < n; ++i) d += ld(q[std::size_t(i * n + j)]) * q[std::size_t(i * n + p)];
-        for (std::int64_t i = 0; i < n; ++i) q[std::size_t(i * n + j)] -= double(d) * q[std::size_t(i * n + p)];
-      }
-      ld s = 0;
-      for (std::int64_t i = 0; i < n; ++i) s += ld(q[std::size_t(i * n + j)]) * q[std::size_t(i * n + j)];
-      for (std::int64_t i = 0; i < n; ++i) q[std::size_t(i * n + j)] /= double(std::sqrt(s));
-    }
-  return q;
-}
-
-/// A = Q1 diag(sigma) Q2^T with singular values from 1 down to 1/kappa, geometrically.
-std::vector<double> matrix_with_condition(std::int64_t n, double kappa, unsigned seed) {
-  const std::vector<double> q1 = random_orthogonal(n, seed), q2 = random_orthogonal(n, seed + 1);
-  std::vector<ld> sigma(static_cast<std::size_t>(n));
-  for (std::int64_t k = 0; k < n; ++k) sigma[std::size_t(k)] = std::pow(ld(kappa), -ld(k) / ld(n - 1));
-  std::vector<double> a(static_cast<std::size_t>(n * n));
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t j = 0; j < n; ++j) {
-      ld s = 0;
-      for (std::int64_t k = 0; k < n; ++k)
-        s += ld(q1[std::size_t(i * n + k)]) * sigma[std::size_t(k)] * q2[std::size_t(j * n + k)];
-      a[std::size_t(i * n + j)] = double(s);
-    }
-  return a;
-}
+using test::make_system;
+using test::matrix_with_condition;
+using test::random_matrix;
+using test::system;
 
 ld gamma(std::int64_t n, ld u) { return n * u / (1 - n * u); }
 
@@ -231,22 +195,6 @@ TEST(dense_errors, singular_and_non_finite_matrices_are_named_and_nan_leaves_the
 
 // ---- gesv_ir ----
 
-struct system {
-  std::int64_t n;
-  std::vector<double> a, x_true, b;
-};
-
-system make_system(std::vector<double> a, std::int64_t n, unsigned seed) {
-  system s{n, std::move(a), random_matrix(n, 1, seed), {}};
-  s.b.assign(static_cast<std::size_t>(n), 0.0);
-  for (std::int64_t i = 0; i < n; ++i) {
-    ld t = 0;
-    for (std::int64_t j = 0; j < n; ++j) t += ld(s.a[std::size_t(i * n + j)]) * s.x_true[std::size_t(j)];
-    s.b[std::size_t(i)] = double(t);
-  }
-  return s;
-}
-
 dense_solve_report solve(const system& s, const dense_refinement_options& o, std::vector<double>& x) {
   x.assign(static_cast<std::size_t>(s.n), 0.0);
   return gesv_ir(make_view(s.a.data(), {s.n, s.n}), make_view(s.b.data(), s.n), make_view(x.data(), s.n), o);
@@ -316,10 +264,15 @@ TEST(dense_gesv_ir, bf16_and_f16_policies_on_what_they_suit_and_what_they_cannot
   r = solve(s, o, x);
   EXPECT_EQ(r.path, "f16-rounded LU + refinement") << r.message;
   EXPECT_LE(r.backward_error, eps_sqrt_n);
-  // Entries past f16's range: the f16 policy falls back, saying why.
+  // An entry past f16's range: scaled into it, the f16 policy still refines; unscaled, it
+  // falls back, saying why.
   std::vector<double> big = a;
   big[5] = 1e6;
   const system sb = make_system(big, n, 63);
+  r = solve(sb, o, x);
+  EXPECT_EQ(r.path, "f16-rounded LU + refinement") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n);
+  o.scale = false;
   r = solve(sb, o, x);
   EXPECT_EQ(r.path, "f64 LU (fallback)");
   EXPECT_NE(r.fallback.find("overflows f16"), std::string::npos) << r.fallback;

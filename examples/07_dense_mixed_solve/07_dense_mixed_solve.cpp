@@ -1,9 +1,10 @@
-// A dense system solved to FP64 accuracy with the LU in every precision mixprec offers:
-// f64 (the reference), f32 with classical refinement, f32 with GMRES-IR, and f32 with bf16
-// trailing updates (the AI units' arithmetic) with GMRES-IR — first on HPL-MxP's matrix
-// (diagonally dominant, no pivoting needed), then on a matrix with condition number 1e10,
-// too ill-conditioned for classical refinement from an f32 LU, which must fall back to f64
-// and say why. Prints time, speed-up over f64, refinement steps, GMRES iterations, backward
+// A dense system solved to FP64 accuracy with the factorization in every precision mixprec
+// offers: f64 (the reference), f32 with classical refinement, f32 with GMRES-IR, f32 with bf16
+// trailing updates (the AI units' arithmetic) with GMRES-IR, and A rounded to f16 with
+// GMRES-IR — first on HPL-MxP's matrix (diagonally dominant, no pivoting needed), then on its
+// symmetric form (positive definite: posv_ir's Cholesky), then on a matrix with condition
+// number 1e10, too ill-conditioned for classical refinement from an f32 LU, which must fall
+// back to f64 and say why. Prints time, speed-up over f64, refinement steps, GMRES iterations, backward
 // error and the path taken; exits non-zero if any answer misses HPL's accuracy check.
 //
 //   07_dense_mixed_solve [n] [n_ill]      (defaults 3000 and 300)
@@ -70,15 +71,16 @@ struct policy {
 
 /// Solves with every policy (each once untimed, then timed), prints a table; returns false
 /// if an answer fails HPL's check.
-bool run(const char* title, const std::vector<double>& a, std::int64_t n, bool pivoting) {
+bool run(const char* title, const std::vector<double>& a, std::int64_t n, bool pivoting, bool spd = false) {
   std::mt19937_64 g(7);
   std::uniform_real_distribution<double> u(-0.5, 0.5);
   std::vector<double> b(static_cast<std::size_t>(n)), x(static_cast<std::size_t>(n));
   for (double& v : b) v = u(g);
-  const policy policies[] = {{"f64 LU", dtype::f64, false},
-                             {"f32 LU + refinement", dtype::f32, false},
-                             {"f32 LU + GMRES-IR", dtype::f32, true},
-                             {"bf16-update LU + GMRES-IR", dtype::bf16, true}};
+  const policy policies[] = {{"f64", dtype::f64, false},
+                             {"f32 + refinement", dtype::f32, false},
+                             {"f32 + GMRES-IR", dtype::f32, true},
+                             {"bf16 updates + GMRES-IR", dtype::bf16, true},
+                             {"f16 + GMRES-IR", dtype::f16, true}};
   std::printf("\n%s (n = %ld)\n%-28s %9s %9s %6s %6s %15s  %s\n", title, long(n), "policy", "time", "speed-up", "steps",
               "gmres", "backward error", "path");
   double f64_time = 0;
@@ -89,10 +91,10 @@ bool run(const char* title, const std::vector<double>& a, std::int64_t n, bool p
     o.gmres = p.gmres;
     o.pivoting = pivoting;
     // One untimed solve first: thread start-up and first-touch of the workspaces.
-    (void)gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+    const auto solve = spd ? &posv_ir : &gesv_ir;
+    (void)solve(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
     const auto t0 = std::chrono::steady_clock::now();
-    const dense_solve_report r =
-        gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+    const dense_solve_report r = solve(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (p.matrix == dtype::f64) f64_time = s;
     // HPL's check: ||A x - b|| / ((||A|| ||x|| + ||b||) n eps) <= 16.
@@ -112,9 +114,18 @@ int main(int argc, char** argv) {
   const std::int64_t n_ill = argc > 2 ? std::atoll(argv[2]) : 300;
   try {
     std::mt19937_64 g(1);
-    std::printf("mixprec %s, %d threads: A x = b to FP64 accuracy, the LU in each precision\n", version_string(),
-                context::cpu().threads());
-    bool ok = run("HPL-MxP's matrix, no pivoting", hpl_mxp_matrix(n, g), n, false);
+    std::printf("mixprec %s, %d threads: A x = b to FP64 accuracy, the factorization in each precision\n",
+                version_string(), context::cpu().threads());
+    std::vector<double> a = hpl_mxp_matrix(n, g);
+    bool ok = run("HPL-MxP's matrix, no pivoting", a, n, false);
+    for (std::int64_t i = 0; i < n; ++i)  // its symmetric form, strictly diagonally dominant: SPD
+      for (std::int64_t j = 0; j < i; ++j) a[std::size_t(i * n + j)] = a[std::size_t(j * n + i)];
+    for (std::int64_t i = 0; i < n; ++i) {
+      double off = 0.5;
+      for (std::int64_t j = 0; j < n; ++j) off += j == i ? 0 : std::fabs(a[std::size_t(i * n + j)]);
+      a[std::size_t(i * n + i)] = off;
+    }
+    ok = run("the same matrix made symmetric, Cholesky (posv_ir)", a, n, false, true) && ok;
     ok = run("condition number 1e10, partial pivoting", ill_conditioned(n_ill, 1e10, g), n_ill, true) && ok;
     std::printf("\n%s\n", ok ? "OK: every answer passes HPL's check (scaled residual <= 16)"
                              : "FAILED: an answer misses HPL's check");

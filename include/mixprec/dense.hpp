@@ -8,6 +8,7 @@
 //   mixprec::dense_refinement_options o;            // LU in f32, refined in f64
 //   o.policy = mixprec::precision_policy::half_matrix(mixprec::dtype::bf16);  // bf16 trailing updates
 //   auto report = mixprec::gesv_ir(A, b, x, o);     // x to FP64 accuracy, or the f64 fallback
+//   auto spd = mixprec::posv_ir(S, b, x, o);        // the same with a Cholesky factorization
 //
 // Matrices are rank-2 row-major views (any row stride, unit column stride) in CPU memory,
 // square where a factorization needs it; right-hand sides n x nrhs views or length-n vectors.
@@ -22,7 +23,8 @@
 //   factors are then those of a matrix within about 2^-8 |L||U| of A, an LU that refinement
 //   corrects (below). Without pivoting (diagonally dominant matrices) no rows move.
 // - potrf: blocked Cholesky A = L L^T from A's lower triangle (the strict upper triangle is
-//   overwritten); a non-positive pivot is reported, naming its column.
+//   overwritten); a non-positive pivot is reported, naming its column. cholesky_options::update
+//   = bf16 (f32 matrices) rounds L's panel to bf16 for the trailing GEMM, as getrf does.
 // - getrs / potrs: forward and back substitution by blocks, the off-diagonal blocks by GEMM.
 // - An exactly zero pivot, a non-finite entry, or a non-positive Cholesky pivot throws
 //   numerical_breakdown (invalid_argument for NaN/Inf input) naming the column, with the
@@ -37,6 +39,26 @@
 // back to an f64 LU when the low-precision matrix overflows, its LU breaks down, the
 // residual grows, a GMRES correction does not halve its residual, or max_iterations pass without
 // convergence; the report says which.
+//
+// Scaling (dense_refinement_options::scale, on by default): before A is rounded to the low
+// precision it is scaled to H = mu R A C with R, C diagonal and mu a scalar, all powers of two
+// (so the scaling itself is exact): R makes each row's largest entry lie in [1/2, 1), C then
+// each column's, and for f16 mu lifts the largest entry to about 0.1 of f16's largest finite
+// value (Higham, Pranesh and Zounon, "Squeezing a matrix into half precision", 2019): entries
+// that would overflow or flush to zero in f16 are kept, and a matrix graded by rows or
+// columns factors as well as its balanced form. The refinement runs on A itself: each
+// correction is d = C (LU)^-1 mu R r. Without scaling a matrix past the low precision's range
+// falls back to f64 as before.
+//
+// posv_ir: the same for a symmetric positive definite A (both triangles are read; A must be
+// exactly symmetric), factored by Cholesky in the policy's precision (bf16: f32 Cholesky with
+// bf16 trailing updates), scaled symmetrically (R = C = diag(2^-round(log2 sqrt(a_ii)))), with
+// the same refinement, stopping rule and fallback (to an f64 Cholesky). When rounding has
+// made H indefinite (kappa(A) u_f >~ 1), the Cholesky is retried on H + c u_f diag(H), c = 2,
+// 8, ..., 2048 (Higham and Pranesh 2021); the report gives the shift. Each correction's
+// preconditioner (L L^T)^-1 is symmetric positive definite, so GMRES-IR's theory (Higham and
+// Pranesh 2021) applies unchanged. A matrix whose f64 Cholesky fails is reported as not
+// positive definite.
 #pragma once
 
 #include <cstdint>
@@ -67,8 +89,12 @@ struct lu_options {
 void getrf(view a, std::vector<std::int64_t>& pivots, const lu_options& o = {});
 /// b (n x nrhs, or n) = A^-1 b from getrf's factors; lu and b share a dtype.
 void getrs(const_view lu, const std::vector<std::int64_t>& pivots, view b);
+struct cholesky_options {
+  std::int64_t block = 0;  // panel width; 0 chooses
+  lu_update update = lu_update::native;
+};
 /// A = L L^T in place (lower), for symmetric positive definite A (f64 or f32).
-void potrf(view a);
+void potrf(view a, const cholesky_options& o = {});
 /// b = A^-1 b from potrf's factor.
 void potrs(const_view l, view b);
 
@@ -77,7 +103,8 @@ struct dense_refinement_options {
   /// not used (the refinement and GMRES run in f64, GMRES applying the low-precision LU).
   precision_policy policy = precision_policy::f32();
   bool gmres = false;       // GMRES-IR instead of classical refinement
-  bool pivoting = true;     // false: the low-precision LU without row exchanges (HPL-MxP's)
+  bool pivoting = true;     // false: the low-precision LU without row exchanges (HPL-MxP's); posv_ir ignores it
+  bool scale = true;        // scale A by powers of two before rounding it (see above)
   int max_iterations = 30;  // refinement steps (LAPACK's ITERMAX)
   bool fallback = true;     // on failure, factor in f64 and solve (else report the failure)
   /// GMRES-IR: each correction equation is solved to this relative residual.
@@ -94,9 +121,13 @@ struct dense_refinement_options {
 struct dense_solve_report : solve_report {
   double backward_error = 0;
   std::string path;  // "f32 LU + refinement", "bf16-update LU + GMRES-IR", "f64 LU (fallback)", ...
+  /// posv_ir: the low-precision Cholesky factored H + s diag(H) with this s (0: none needed).
+  double diagonal_shift = 0;
 };
 
 [[nodiscard]] dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
+/// A x = b for symmetric positive definite A: Cholesky in the policy's precision, refined in f64.
+[[nodiscard]] dense_solve_report posv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
 
 }  // namespace mixprec
 

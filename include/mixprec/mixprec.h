@@ -411,12 +411,17 @@ typedef struct mixprec_dense_options {
   double gmres_tolerance;
   int gmres_restart;
   int gmres_max_iterations;
+  int scale; /* scale a by powers of two before rounding it (default 1) */
 } mixprec_dense_options;
 
 MIXPREC_C_API void mixprec_dense_options_init(mixprec_dense_options* o);
 /* A x = b for a square f64 a (n x n; rank 2, any strides) to f64 accuracy, factoring in
    o->factorization; b, x: n (or n x k) f64. */
 MIXPREC_C_API mixprec_status mixprec_gesv_ir(mixprec_array a, mixprec_array b, mixprec_array x,
+                                             const mixprec_dense_options* o, mixprec_report* report);
+/* The same for a symmetric positive definite a (exactly symmetric), factored by Cholesky in
+   o->factorization; o->pivoting is not used. */
+MIXPREC_C_API mixprec_status mixprec_posv_ir(mixprec_array a, mixprec_array b, mixprec_array x,
                                              const mixprec_dense_options* o, mixprec_report* report);
 /* LU with partial pivoting in place (f64 or f32); pivots: min(m, n) entries. */
 MIXPREC_C_API mixprec_status mixprec_getrf(mixprec_array a, int64_t* pivots, int pivoting);

@@ -79,30 +79,41 @@ void register_dense_ai(py::module_& m) {
   // ---- dense solves ------------------------------------------------------------------------
   py::class_<dense_solve_report, solve_report>(m, "DenseSolveReport")
       .def_readonly("backward_error", &dense_solve_report::backward_error)
-      .def_readonly("path", &dense_solve_report::path);
-  m.def(
-      "gesv_ir",
-      [](py::object a, py::object b, const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
-         bool fallback) {
-        const const_view av = as_view(a, false, "a"), bv = as_view(b, false, "b");
-        py::object x = new_array(dtype::f64, shape_of(bv));
-        dense_refinement_options o;
-        o.policy.matrix = parse_dtype(factorization);
-        o.gmres = gmres;
-        o.pivoting = pivoting;
-        o.max_iterations = max_iterations;
-        o.fallback = fallback;
-        const view xv = view_of_new(x);
-        dense_solve_report r;
-        {
-          py::gil_scoped_release nogil;
-          r = gesv_ir(av, bv, xv, o);
-        }
-        return py::make_tuple(x, r);
-      },
-      py::arg("a"), py::arg("b"), py::arg("factorization") = "f32", py::arg("gmres") = false,
-      py::arg("pivoting") = true, py::arg("max_iterations") = 30, py::arg("fallback") = true,
-      "A x = b (a: n x n f64) to f64 accuracy with the LU in f64, f32, bf16 or f16: (x, DenseSolveReport).");
+      .def_readonly("path", &dense_solve_report::path)
+      .def_readonly("diagonal_shift", &dense_solve_report::diagonal_shift);
+  using dense_solver = dense_solve_report (*)(const_view, const_view, view, const dense_refinement_options&);
+  const auto bind_dense_solve = [&m](const char* name, dense_solver solver, const char* doc) {
+    m.def(
+        name,
+        [solver](py::object a, py::object b, const std::string& factorization, bool gmres, bool pivoting,
+                 int max_iterations, bool fallback, bool scale) {
+          const const_view av = as_view(a, false, "a"), bv = as_view(b, false, "b");
+          py::object x = new_array(dtype::f64, shape_of(bv));
+          dense_refinement_options o;
+          o.policy.matrix = parse_dtype(factorization);
+          o.gmres = gmres;
+          o.pivoting = pivoting;
+          o.max_iterations = max_iterations;
+          o.fallback = fallback;
+          o.scale = scale;
+          const view xv = view_of_new(x);
+          dense_solve_report r;
+          {
+            py::gil_scoped_release nogil;
+            r = solver(av, bv, xv, o);
+          }
+          return py::make_tuple(x, r);
+        },
+        py::arg("a"), py::arg("b"), py::arg("factorization") = "f32", py::arg("gmres") = false,
+        py::arg("pivoting") = true, py::arg("max_iterations") = 30, py::arg("fallback") = true, py::arg("scale") = true,
+        doc);
+  };
+  bind_dense_solve("gesv_ir", &gesv_ir,
+                   "A x = b (a: n x n f64) to f64 accuracy with the LU in f64, f32, bf16 or f16: "
+                   "(x, DenseSolveReport).");
+  bind_dense_solve("posv_ir", &posv_ir,
+                   "A x = b for symmetric positive definite a (n x n f64) to f64 accuracy with the Cholesky "
+                   "factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
 
   // ---- GEMM, quantization -----------------------------------------------------------------
   py::class_<packed_matrix>(m, "PackedMatrix", "GEMM weights packed once: PackedMatrix(b, trans=False).")

@@ -314,6 +314,24 @@ def test_dense_mixed_precision_solve():
     assert rep.backward_error <= 16 * n * U64
 
 
+def test_spd_mixed_precision_solve_against_numpy():
+    rng = np.random.default_rng(12)
+    n = 100
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = (q * np.logspace(0, -6, n)) @ q.T
+    a = np.tril(a) + np.tril(a, -1).T  # exactly symmetric
+    b = rng.standard_normal(n)
+    x, rep = mixprec.posv_ir(a, b, factorization="f16", gmres=True)
+    assert rep.converged and rep.path == "f16-rounded Cholesky + GMRES-IR"
+    assert rep.backward_error <= np.sqrt(n) * U64
+    # Forward error within kappa times the backward error of NumPy's own f64 solve, about.
+    ref = np.linalg.solve(a, b)
+    assert np.abs(x - ref).max() <= 1e6 * 16 * n * U64 * np.abs(ref).max()
+    with pytest.raises(mixprec.Error, match="exactly symmetric"):
+        a[3, 1] += 1e-9
+        mixprec.posv_ir(a, b)
+
+
 def test_heat_steps_match_numpy():
     u = np.random.default_rng(11).standard_normal((10, 12))
     got = mixprec.heat_steps(u, 0.2, 3)

@@ -372,11 +372,17 @@ void mixprec_dense_options_init(mixprec_dense_options* o) {
   o->gmres_tolerance = d.gmres_tolerance;
   o->gmres_restart = d.gmres_restart;
   o->gmres_max_iterations = d.gmres_max_iterations;
+  o->scale = d.scale ? 1 : 0;
 }
 
-mixprec_status mixprec_gesv_ir(mixprec_array a, mixprec_array b, mixprec_array x, const mixprec_dense_options* o,
-                               mixprec_report* report) {
-  constexpr const char* fn = "mixprec_gesv_ir";
+}  // extern "C"
+
+namespace {
+
+using dense_solver = dense_solve_report (*)(const_view, const_view, view, const dense_refinement_options&);
+
+mixprec_status dense_solve(const char* fn, dense_solver solver, mixprec_array a, mixprec_array b, mixprec_array x,
+                           const mixprec_dense_options* o, mixprec_report* report) {
   return guarded([&] {
     const const_view av = input(a, fn, "a"), bv = input(b, fn, "b");
     const view xv = output(x, fn, "x");
@@ -392,14 +398,29 @@ mixprec_status mixprec_gesv_ir(mixprec_array a, mixprec_array b, mixprec_array x
       d.gmres_tolerance = o->gmres_tolerance;
       d.gmres_restart = o->gmres_restart;
       d.gmres_max_iterations = o->gmres_max_iterations;
+      d.scale = o->scale != 0;
     }
-    dense_solve_report dr = gesv_ir(av, bv, xv, d);
+    dense_solve_report dr = solver(av, bv, xv, d);
     auto h = std::make_unique<mixprec_report_s>();
     h->backward_error = dr.backward_error;
     h->path = dr.path;
     h->report = std::move(static_cast<solve_report&>(dr));
     publish(std::move(h), report);
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+mixprec_status mixprec_gesv_ir(mixprec_array a, mixprec_array b, mixprec_array x, const mixprec_dense_options* o,
+                               mixprec_report* report) {
+  return dense_solve("mixprec_gesv_ir", &gesv_ir, a, b, x, o, report);
+}
+
+mixprec_status mixprec_posv_ir(mixprec_array a, mixprec_array b, mixprec_array x, const mixprec_dense_options* o,
+                               mixprec_report* report) {
+  return dense_solve("mixprec_posv_ir", &posv_ir, a, b, x, o, report);
 }
 
 mixprec_status mixprec_getrf(mixprec_array a, int64_t* pivots, int pivoting) {

@@ -156,6 +156,82 @@ void lower_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, std::in
   }
 }
 
+/// Rows per block of the vector solves: the block's triangle (b^2 / 2 entries) stays in L1/L2
+/// while the rectangle beside it streams.
+constexpr std::int64_t vector_block = 256;
+
+/// sum_j row[j] y[j] over [0, len), in f64, with four partial sums (vectorizable).
+template <class F>
+double row_dot(const F* row, const double* y, std::int64_t len) {
+  double s[4] = {0, 0, 0, 0};
+  std::int64_t j = 0;
+  for (; j + 4 <= len; j += 4)
+    for (int q = 0; q < 4; ++q) s[q] += double(row[j + q]) * y[j + q];
+  for (; j < len; ++j) s[0] += double(row[j]) * y[j];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+template <class F>
+void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y) {
+  const std::int64_t n = l.rows;
+  for (std::int64_t k = 0; k < n; k += vector_block) {
+    const std::int64_t e = std::min(n, k + vector_block);
+    // y[k, e) -= L[k, e) x [0, k) y[0, k): rows independent.
+    if (k > 0)
+      for_row_chunks(k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t i = r0; i < r1; ++i) y[i] -= row_dot(l.row(i), y, k);
+      });
+    for (std::int64_t i = k; i < e; ++i) {
+      const double s = y[i] - row_dot(l.row(i) + k, y + k, i - k);
+      y[i] = unit ? s : s / double(l.at(i, i));
+    }
+  }
+}
+
+template <class F>
+void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y) {
+  const std::int64_t n = u.rows;
+  for (std::int64_t e = n; e > 0; e -= vector_block) {
+    const std::int64_t k = std::max<std::int64_t>(0, e - vector_block);
+    if (e < n)
+      for_row_chunks(k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t i = r0; i < r1; ++i) y[i] -= row_dot(u.row(i) + e, y + e, n - e);
+      });
+    for (std::int64_t i = e - 1; i >= k; --i) {
+      const double s = y[i] - row_dot(u.row(i) + i + 1, y + i + 1, e - i - 1);
+      y[i] = unit ? s : s / double(u.at(i, i));
+    }
+  }
+}
+
+template <class F>
+void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y) {
+  // L^T y = b from the bottom: y_i = b_i / l_ii, then b[0, i) -= y_i L(i, 0..i) (row i of L is
+  // column i of L^T). By blocks: the block's triangle, then the rows above it at once, split
+  // over the CPU threads by column ranges of L's block rows.
+  const std::int64_t n = l.rows;
+  for (std::int64_t e = n; e > 0; e -= vector_block) {
+    const std::int64_t k = std::max<std::int64_t>(0, e - vector_block);
+    for (std::int64_t i = e - 1; i >= k; --i) {
+      y[i] /= double(l.at(i, i));
+      const F* li = l.row(i);
+      for (std::int64_t j = k; j < i; ++j) y[j] -= double(li[j]) * y[i];
+    }
+    if (k > 0)
+      for_row_chunks(0, k, 256, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t i = k; i < e; ++i) {
+          const F* li = l.row(i);
+          const double yi = y[i];
+          for (std::int64_t j = c0; j < c1; ++j) y[j] -= double(li[j]) * yi;
+        }
+      });
+  }
+}
+
+template void lower_solve_vector<float>(const dense_ref<const float>&, bool, double*);
+template void upper_solve_vector<float>(const dense_ref<const float>&, bool, double*);
+template void lower_transpose_solve_vector<float>(const dense_ref<const float>&, double*);
+
 #define MIXPREC_DENSE_INSTANTIATE(T)                                                          \
   template void check_finite<T>(const char*, const dense_ref<T>&);                            \
   template void lower_solve<T>(const dense_ref<T>&, bool, const dense_ref<T>&, std::int64_t); \

@@ -1,8 +1,11 @@
-// gesv_ir (mixprec/dense.hpp): the LU in low precision, refinement (classical or GMRES-IR)
-// in f64, LAPACK dsgesv's stopping rule, and the f64 fallback with its reason.
+// gesv_ir and posv_ir (mixprec/dense.hpp): the factorization in low precision on a matrix
+// scaled by powers of two, refinement (classical or GMRES-IR) in f64 on the matrix as given,
+// LAPACK dsgesv's stopping rule, and the f64 fallback with its reason.
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <sstream>
 
 #include "dense/dense_matrix.hpp"
@@ -11,6 +14,7 @@
 #include "mixprec/blas1.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/error.hpp"
+#include "mixprec/float16.hpp"
 #include "mixprec/gemm.hpp"
 #include "mixprec/linear_operator.hpp"
 
@@ -18,6 +22,9 @@ namespace mixprec {
 namespace {
 
 using detail::dense_ref;
+using detail::for_row_chunks;
+
+enum class factorization { lu, cholesky };
 
 double norm_inf(const dense_ref<const double>& a) {
   double worst = 0;
@@ -42,31 +49,13 @@ void residual(const dense_ref<const double>& a, const array<double>& b, const ar
        1.0, make_view(r.data(), {a.rows, 1}));
 }
 
-/// The low-precision factorization: A rounded to the policy's matrix dtype, factored in f32.
-struct low_lu {
-  array<float> lu;
-  std::vector<std::int64_t> pivots;
-  std::int64_t n = 0;
-  array<float> scratch;  // n values: the f32 right-hand side of each solve (applied per GMRES iteration)
-  /// out = LU^-1 in (f64 in and out, solved in f32).
-  void solve(const_view in, view out) {
-    convert(in, scratch.as_view());
-    getrs(make_view(lu.data(), {n, n}), pivots, scratch.as_view());
-    convert(scratch.as_view(), out);
-  }
-};
-
-const char* path_name(dtype m) {
-  switch (m) {
-    case dtype::f32:
-      return "f32 LU";
-    case dtype::bf16:
-      return "bf16-update LU";
-    case dtype::f16:
-      return "f16-rounded LU";
-    default:
-      return "f64 LU";
-  }
+/// The power of two p with p m in [1/2, 1) (1 for m = 0: an empty row stays as it is, and the
+/// factorization then reports it).
+double inverse_power_of_two(double m) {
+  if (!(m > 0)) return 1.0;
+  int e = 0;
+  (void)std::frexp(m, &e);
+  return std::ldexp(1.0, -e);
 }
 
 /// Largest finite value of a low-precision dtype.
@@ -76,10 +65,298 @@ double largest(dtype t) {
                             : double(std::numeric_limits<float>::max());
 }
 
-}  // namespace
+/// H = mu R A C (R = diag(row), C = diag(col)), every factor a power of two; hmax = max |h_ij|.
+struct scaling {
+  std::vector<double> row, col;
+  double mu = 1, hmax = 0;
+  double at(const dense_ref<const double>& a, std::int64_t i, std::int64_t j) const {
+    return mu * row[std::size_t(i)] * a.at(i, j) * col[std::size_t(j)];
+  }
+};
 
-dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_refinement_options& o) {
-  constexpr const char* op = "gesv_ir";
+/// The largest |a_ij| of each row, over the CPU threads.
+std::vector<double> row_maxima(const dense_ref<const double>& a) {
+  std::vector<double> m(std::size_t(a.rows), 0.0);
+  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i)
+      for (std::int64_t j = 0; j < a.cols; ++j) m[std::size_t(i)] = std::max(m[std::size_t(i)], std::fabs(a.at(i, j)));
+  });
+  return m;
+}
+
+/// The largest |row_i a_ij| of each column, over the CPU threads.
+std::vector<double> column_maxima(const dense_ref<const double>& a, const std::vector<double>& row) {
+  std::vector<double> m(std::size_t(a.cols), 0.0);
+  std::mutex merge;
+  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+    std::vector<double> part(std::size_t(a.cols), 0.0);
+    for (std::int64_t i = r0; i < r1; ++i)
+      for (std::int64_t j = 0; j < a.cols; ++j)
+        part[std::size_t(j)] = std::max(part[std::size_t(j)], std::fabs(row[std::size_t(i)] * a.at(i, j)));
+    const std::lock_guard<std::mutex> lock(merge);
+    for (std::size_t j = 0; j < part.size(); ++j) m[j] = std::max(m[j], part[j]);
+  });
+  return m;
+}
+
+/// Rows, then columns, to largest entries in [1/2, 1) (LU), or symmetrically to a diagonal in
+/// [1/4, 1) (Cholesky: then |h_ij| <= sqrt(h_ii h_jj) < 1, the largest on the diagonal); for
+/// f16, mu lifts the largest entry to within a factor of two below 0.1 of f16's largest
+/// finite value, so that the factorization's growth has room and small entries stay out of
+/// the subnormals. Without scaling: R = C = I, mu = 1.
+scaling scaling_for(const dense_ref<const double>& a, dtype m, factorization kind, bool enabled) {
+  const std::size_t n = std::size_t(a.rows);
+  scaling s;
+  s.row.assign(n, 1.0);
+  s.col.assign(n, 1.0);
+  if (!enabled) {
+    for (double v : row_maxima(a)) s.hmax = std::max(s.hmax, v);
+    return s;
+  }
+  if (kind == factorization::cholesky) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double d = a.at(std::int64_t(i), std::int64_t(i));
+      s.row[i] = s.col[i] = d > 0 ? inverse_power_of_two(std::sqrt(d)) : 1.0;
+      s.hmax = std::max(s.hmax, s.row[i] * s.row[i] * std::fabs(d));
+    }
+  } else {
+    const std::vector<double> rmax = row_maxima(a);
+    for (std::size_t i = 0; i < n; ++i) s.row[i] = inverse_power_of_two(rmax[i]);
+    const std::vector<double> cmax = column_maxima(a, s.row);
+    for (std::size_t j = 0; j < n; ++j) {
+      s.col[j] = inverse_power_of_two(cmax[j]);
+      s.hmax = std::max(s.hmax, cmax[j] * s.col[j]);
+    }
+  }
+  if (m == dtype::f16 && s.hmax > 0) {
+    s.mu = inverse_power_of_two(s.hmax / (0.1 * largest(m)));
+    s.hmax *= s.mu;
+  }
+  return s;
+}
+
+/// The low-precision factorization of H = mu R A C, stored in f32 and applied in f64.
+struct low_factor {
+  factorization kind = factorization::lu;
+  std::int64_t n = 0;
+  array<float> f;
+  std::vector<std::int64_t> pivots;
+  scaling s;
+  double shift = 0;  // Cholesky: the diagonal was factored times (1 + shift)
+  array<double> y;   // n values: the vector being solved (applied per GMRES iteration)
+
+  /// out = C (LU)^-1 mu R in: A^-1 in, approximately. The substitutions run in f64 on the f32
+  /// factors: GMRES-IR's convergence to kappa ~ u^-1/2 u_f^-1 assumes the preconditioner is
+  /// applied in the working precision, and a vector solve is bound by reading the factors.
+  void solve(const_view in, view out) {
+    const double* x = static_cast<const double*>(in.data());
+    double* r = static_cast<double*>(out.data());
+    const std::int64_t xs = in.stride(0), rs = out.stride(0);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = s.mu * s.row[std::size_t(i)] * x[i * xs];
+    const dense_ref<const float> factor{f.data(), n, n, n};
+    if (kind == factorization::lu) {
+      for (std::size_t i = 0; i < pivots.size(); ++i)
+        if (pivots[i] != std::int64_t(i)) std::swap(y[std::int64_t(i)], y[pivots[i]]);
+      detail::lower_solve_vector(factor, true, y.data());
+      detail::upper_solve_vector(factor, false, y.data());
+    } else {
+      detail::lower_solve_vector(factor, false, y.data());
+      detail::lower_transpose_solve_vector(factor, y.data());
+    }
+    for (std::int64_t i = 0; i < n; ++i) r[i * rs] = s.col[std::size_t(i)] * y[i];
+  }
+};
+
+const char* factor_name(factorization kind, dtype m) {
+  const bool lu = kind == factorization::lu;
+  switch (m) {
+    case dtype::f32:
+      return lu ? "f32 LU" : "f32 Cholesky";
+    case dtype::bf16:
+      return lu ? "bf16-update LU" : "bf16-update Cholesky";
+    case dtype::f16:
+      return lu ? "f16-rounded LU" : "f16-rounded Cholesky";
+    default:
+      return lu ? "f64 LU" : "f64 Cholesky";
+  }
+}
+
+/// The largest c of the Cholesky's diagonal shifts c u_f (2, 8, ..., 2048): past that the shifted
+/// matrix is too far from A for refinement to pay.
+constexpr double max_shift_factor = 2048;
+
+/// Scales A, rounds it to the policy's dtype and factors it in f32 (bf16: with bf16 trailing
+/// updates). Returns why the low-precision path cannot go on, or nothing.
+std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_refinement_options& o, low_factor& lf) {
+  const std::int64_t n = a.rows;
+  lf.n = n;
+  lf.s = scaling_for(a, m, lf.kind, o.scale);
+  if (lf.s.hmax > largest(m)) {
+    std::ostringstream s;
+    s << "max |a_ij| = " << lf.s.hmax << " overflows " << name_of(m) << (o.scale ? " after scaling" : "");
+    return s.str();
+  }
+  lf.f = array<float>(n * n);
+  lf.y = array<double>(n);
+  // H rounded to the policy's dtype, its diagonal times (1 + shift) (Cholesky's retries).
+  const auto round_scaled = [&](double shift) {
+    float* h = lf.f.data();
+    const scaling& sc = lf.s;
+    std::atomic<bool> overflow{false};  // posv_ir: an off-diagonal entry past the diagonal's bound
+    for_row_chunks(0, n, 32, [&](std::int64_t r0, std::int64_t r1) {
+      bool finite = true;
+      for (std::int64_t i = r0; i < r1; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+          const double v = sc.at(a, i, j) * (i == j ? 1 + shift : 1.0);
+          const float hv = m == dtype::f16 ? float(half(v)) : float(v);
+          finite = finite && std::isfinite(hv);
+          h[i * n + j] = hv;
+        }
+      if (!finite) overflow = true;
+    });
+    return !overflow;
+  };
+  const auto broke_down = [&](const error& e) {
+    if (e.code() != status::numerical_breakdown) throw;  // called inside the handler: rethrows e
+    return std::string("the ") + factor_name(lf.kind, m) + " broke down: " + e.message();
+  };
+  if (!round_scaled(0)) return std::string("an entry of a overflows ") + name_of(m) + " after scaling";
+  if (lf.kind == factorization::lu) {
+    lu_options lo;
+    lo.update = m == dtype::bf16 ? lu_update::bf16 : lu_update::native;
+    lo.pivoting = o.pivoting;
+    try {
+      getrf(make_view(lf.f.data(), {n, n}), lf.pivots, lo);
+    } catch (const error& e) {
+      return broke_down(e);
+    }
+    return {};
+  }
+  // Rounding can make an SPD matrix with kappa u_f >~ 1 indefinite; H + c u_f diag(H) is SPD
+  // again for c large enough (Higham and Pranesh 2021), and refinement corrects for the shift.
+  cholesky_options co;
+  co.update = m == dtype::bf16 ? lu_update::bf16 : lu_update::native;
+  const double u_f = m == dtype::f32 ? 0x1p-24 : m == dtype::f16 ? 0x1p-11 : 0x1p-8;
+  std::string why;
+  for (double c = 0; c <= max_shift_factor; c = c == 0 ? 2 : 4 * c) {
+    if (c > 0 && !round_scaled(c * u_f)) break;
+    try {
+      potrf(make_view(lf.f.data(), {n, n}), co);
+      lf.shift = c * u_f;
+      return {};
+    } catch (const error& e) {
+      why = broke_down(e);
+    }
+  }
+  return why + (max_shift_factor > 0
+                    ? " (also with diagonal shifts up to " + std::to_string(int(max_shift_factor)) + " u_f diag(H))"
+                    : "");
+}
+
+/// Refines x (starting from LU^-1 b) until dsgesv's rule holds. Returns whether it converged;
+/// otherwise why_fallback says why not.
+bool refine(const dense_ref<const double>& a, const array<double>& b, array<double>& x, low_factor& lf, dtype m,
+            const dense_refinement_options& o, double stop_factor, dense_solve_report& rep, std::string& why_fallback) {
+  const std::int64_t n = a.rows;
+  array<double> r(n), d(n);
+  const callback_operator a_op(
+      n, n,
+      [&](const_view in, view out) {
+        gemm(trans::no, trans::no, 1.0, make_view(a.data, {n, n}, {a.ld, 1}),
+             const_view(in.data(), dtype::f64, {n, 1}, {in.stride(0), 1}, in.ctx()), 0.0,
+             view(out.data(), dtype::f64, {n, 1}, {out.stride(0), 1}, out.ctx()));
+      },
+      "dense A");
+  const callback_operator factor_op(
+      n, n, [&](const_view in, view out) { lf.solve(in, out); }, "low-precision factorization");
+  fill(x.as_view(), 0.0);
+  copy(b.as_view(), r.as_view());
+  double previous = HUGE_VAL;
+  for (int step = 0; step <= o.max_iterations; ++step) {
+    // The correction d ~ A^-1 r (step 0: the first solve, x = LU^-1 b).
+    if (o.gmres && step > 0) {
+      solve_options go;
+      go.rel_tol = o.gmres_tolerance;
+      go.restart = o.gmres_restart;
+      go.max_iterations = o.gmres_max_iterations;
+      go.preconditioner = &factor_op;
+      go.record_history = false;
+      go.stagnation_window = 0;
+      fill(d.as_view(), 0.0);
+      const solve_report g = gmres(a_op, r.as_view(), d.as_view(), go);
+      rep.inner_iterations += g.iterations;
+      // A correction that falls short of the tolerance still helps if it halved the
+      // residual (the outer loop judges it); one that did not means the factorization is
+      // useless here.
+      if (!g.converged() && !(g.final_residual <= 0.5)) {
+        std::ostringstream s;
+        s << "GMRES could not halve a correction's residual (" << g.message << "): the " << factor_name(lf.kind, m)
+          << " is too poor a preconditioner for this matrix";
+        why_fallback = s.str();
+        return false;
+      }
+    } else {
+      lf.solve(r.as_view(), d.as_view());
+    }
+    axpy(1.0, d.as_view(), x.as_view());
+    residual(a, b, x, r);
+    const double rn = vector_norm_inf(r), xn = vector_norm_inf(x);
+    rep.history.push_back(rep.rhs_norm > 0 ? std::sqrt(dot(r, r)) / rep.rhs_norm : 0);
+    if (step > 0) rep.iterations = step;
+    if (!std::isfinite(rn) || !std::isfinite(xn)) {
+      why_fallback = "the refinement produced a non-finite residual";
+      return false;
+    }
+    if (rn <= xn * stop_factor) return true;
+    if (step > 0 && rn > previous) {
+      std::ostringstream s;
+      s << "the residual grew at step " << step << " (" << previous << " -> " << rn
+        << "): the matrix is too ill-conditioned for the " << name_of(m) << " factorization";
+      why_fallback = s.str();
+      return false;
+    }
+    previous = rn;
+  }
+  std::ostringstream s;
+  s << o.max_iterations << " refinement steps without reaching ||r|| <= ||x|| ||A|| eps sqrt(n)";
+  why_fallback = s.str();
+  return false;
+}
+
+/// x = A^-1 b by an f64 factorization of a copy of A (a singular or indefinite matrix is
+/// reported from here, named).
+void solve_f64(const dense_ref<const double>& a, factorization kind, const array<double>& b, array<double>& x) {
+  const std::int64_t n = a.rows;
+  array<double> f(n * n);
+  for (std::int64_t i = 0; i < n; ++i) copy(make_view(a.row(i), n), make_view(f.data() + i * n, n));
+  copy(b.as_view(), x.as_view());
+  if (kind == factorization::lu) {
+    std::vector<std::int64_t> piv;
+    getrf(make_view(f.data(), {n, n}), piv);
+    getrs(make_view(f.data(), {n, n}), piv, x.as_view());
+  } else {
+    try {
+      potrf(make_view(f.data(), {n, n}));
+    } catch (const error& e) {
+      if (e.code() != status::numerical_breakdown) throw;
+      MIXPREC_THROW(numerical_breakdown, "posv_ir", "the f64 Cholesky failed (", e.message(),
+                    "): a is not symmetric positive definite; gesv_ir solves general systems");
+    }
+    potrs(make_view(f.data(), {n, n}), x.as_view());
+  }
+}
+
+/// Throws invalid_argument naming the first pair a_ij != a_ji.
+void check_symmetric(const char* op, const dense_ref<const double>& a) {
+  for (std::int64_t i = 0; i < a.rows; ++i)
+    for (std::int64_t j = 0; j < i; ++j)
+      if (a.at(i, j) != a.at(j, i))
+        MIXPREC_THROW(invalid_argument, op, "a(", i, ", ", j, ") = ", a.at(i, j), " but a(", j, ", ", i,
+                      ") = ", a.at(j, i), ": a must be exactly symmetric");
+}
+
+dense_solve_report solve_ir(const char* op, factorization kind, const_view av, const_view bv, view xv,
+                            const dense_refinement_options& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const detail::dense_shape as = detail::dense_operand(op, "a", av, true);
   const detail::dense_shape bs = detail::dense_operand(op, "b", bv, false);
@@ -101,8 +378,9 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
                   "gmres_tolerance in (0, 1)");
   const dense_ref<const double> a{static_cast<const double*>(as.data), as.rows, as.cols, as.ld};
   detail::check_finite(op, a);
+  if (kind == factorization::cholesky) check_symmetric(op, a);
   const std::int64_t n = a.rows;
-  array<double> b(n), x(n), r(n), d(n);
+  array<double> b(n), x(n), r(n);
   for (std::int64_t i = 0; i < n; ++i) {
     b[i] = static_cast<const double*>(bs.data)[i * bs.ld];
     if (!std::isfinite(b[i])) MIXPREC_THROW(invalid_argument, op, "b[", i, "] is ", b[i], "; b must be finite");
@@ -119,112 +397,14 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
   std::string why_fallback;
 
   if (m != dtype::f64) {
-    rep.method = std::string(path_name(m)) + (o.gmres ? " + GMRES-IR" : " + refinement");
-    low_lu f;
-    f.n = n;
-    f.lu = array<float>(n * n);
-    f.scratch = array<float>(n);
-    // A rounded to the policy's dtype (f16: the LU then runs in f32 on those values).
-    double amax = 0;
-    for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(a.at(i, j)));
-    if (amax > largest(m)) {
-      std::ostringstream s;
-      s << "max |a_ij| = " << amax << " overflows " << name_of(m);
-      why_fallback = s.str();
-    } else {
-      array<half> h(m == dtype::f16 ? n : 0);
-      for (std::int64_t i = 0; i < n; ++i) {
-        const const_view row = make_view(a.row(i), n);
-        const view out = make_view(f.lu.data() + i * n, n);
-        if (m == dtype::f16) {
-          convert(row, h.as_view());
-          convert(h.as_view(), out);
-        } else {
-          convert(row, out);
-        }
-      }
-      try {
-        lu_options lo;
-        lo.update = m == dtype::bf16 ? lu_update::bf16 : lu_update::native;
-        lo.pivoting = o.pivoting;
-        getrf(make_view(f.lu.data(), {n, n}), f.pivots, lo);
-      } catch (const error& e) {
-        if (e.code() != status::numerical_breakdown) throw;
-        why_fallback = std::string("the ") + name_of(m) + " LU broke down: " + e.message();
-      }
-    }
-    if (why_fallback.empty()) {
-      const callback_operator a_op(
-          n, n,
-          [&](const_view in, view out) {
-            gemm(trans::no, trans::no, 1.0, make_view(a.data, {n, n}, {a.ld, 1}),
-                 const_view(in.data(), dtype::f64, {n, 1}, {1, 1}, in.ctx()), 0.0,
-                 view(out.data(), dtype::f64, {n, 1}, {1, 1}, out.ctx()));
-          },
-          "dense A");
-      const callback_operator lu_op(
-          n, n, [&](const_view in, view out) { f.solve(in, out); }, "low-precision LU");
-      fill(x.as_view(), 0.0);
-      copy(b.as_view(), r.as_view());
-      double previous = HUGE_VAL;
-      bool converged = false;
-      for (int step = 0; step <= o.max_iterations; ++step) {
-        // The correction d ~ A^-1 r (step 0: the first solve, x = LU^-1 b).
-        if (o.gmres && step > 0) {
-          solve_options go;
-          go.rel_tol = o.gmres_tolerance;
-          go.restart = o.gmres_restart;
-          go.max_iterations = o.gmres_max_iterations;
-          go.preconditioner = &lu_op;
-          go.record_history = false;
-          go.stagnation_window = 0;
-          fill(d.as_view(), 0.0);
-          const solve_report g = gmres(a_op, r.as_view(), d.as_view(), go);
-          rep.inner_iterations += g.iterations;
-          // A correction that falls short of the tolerance still helps if it halved the
-          // residual (the outer loop judges it); one that did not means the LU is useless here.
-          if (!g.converged() && !(g.final_residual <= 0.5)) {
-            std::ostringstream s;
-            s << "GMRES could not halve a correction's residual (" << g.message << "): the " << name_of(m)
-              << " LU is too poor a preconditioner for this matrix";
-            why_fallback = s.str();
-            break;
-          }
-        } else {
-          f.solve(r.as_view(), d.as_view());
-        }
-        axpy(1.0, d.as_view(), x.as_view());
-        residual(a, b, x, r);
-        const double rn = vector_norm_inf(r), xn = vector_norm_inf(x);
-        rep.history.push_back(rep.rhs_norm > 0 ? std::sqrt(dot(r, r)) / rep.rhs_norm : 0);
-        if (step > 0) rep.iterations = step;
-        if (!std::isfinite(rn) || !std::isfinite(xn)) {
-          why_fallback = "the refinement produced a non-finite residual";
-          break;
-        }
-        if (rn <= xn * stop_factor) {
-          converged = true;
-          break;
-        }
-        if (step > 0 && rn > previous) {
-          std::ostringstream s;
-          s << "the residual grew at step " << step << " (" << previous << " -> " << rn
-            << "): the matrix is too ill-conditioned for the " << name_of(m) << " factorization";
-          why_fallback = s.str();
-          break;
-        }
-        previous = rn;
-      }
-      if (!converged && why_fallback.empty()) {
-        std::ostringstream s;
-        s << o.max_iterations << " refinement steps without reaching ||r|| <= ||x|| ||A|| eps sqrt(n)";
-        why_fallback = s.str();
-      }
-      if (converged) rep.path = rep.method;
-    }
+    rep.method = std::string(factor_name(kind, m)) + (o.gmres ? " + GMRES-IR" : " + refinement");
+    low_factor lf;
+    lf.kind = kind;
+    why_fallback = factor_low(a, m, o, lf);
+    rep.diagonal_shift = lf.shift;
+    if (why_fallback.empty() && refine(a, b, x, lf, m, o, stop_factor, rep, why_fallback)) rep.path = rep.method;
   } else {
-    rep.method = "f64 LU";
+    rep.method = factor_name(kind, m);
   }
 
   if (rep.path.empty()) {
@@ -234,15 +414,9 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
       rep.message = why_fallback;
     } else {
       if (m != dtype::f64) rep.fallback = why_fallback;
-      array<double> lu(n * n);
-      for (std::int64_t i = 0; i < n; ++i) copy(make_view(a.row(i), n), make_view(lu.data() + i * n, n));
-      std::vector<std::int64_t> piv;
-      getrf(make_view(lu.data(), {n, n}), piv);  // a singular matrix is reported from here, named
-      copy(b.as_view(), x.as_view());
-      getrs(make_view(lu.data(), {n, n}), piv, x.as_view());
-      residual(a, b, x, r);
+      solve_f64(a, kind, b, x);
       rep.matrix_type = dtype::f64;
-      rep.path = m == dtype::f64 ? "f64 LU" : "f64 LU (fallback)";
+      rep.path = std::string(factor_name(kind, dtype::f64)) + (m == dtype::f64 ? "" : " (fallback)");
     }
   }
   residual(a, b, x, r);
@@ -254,12 +428,24 @@ dense_solve_report gesv_ir(const_view av, const_view bv, view xv, const dense_re
     rep.reason = stop_reason::converged;
     std::ostringstream s;
     s << rep.path << ": backward error " << rep.backward_error << " after " << rep.iterations << " refinement steps"
+      << (rep.diagonal_shift > 0 ? "; the Cholesky factored H + " + std::to_string(rep.diagonal_shift) + " diag(H)"
+                                 : "")
       << (rep.fallback.empty() ? "" : "; fell back because " + rep.fallback);
     rep.message = s.str();
   }
   for (std::int64_t i = 0; i < n; ++i) static_cast<double*>(xs.data)[i * xs.ld] = x[i];
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
+}
+
+}  // namespace
+
+dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o) {
+  return solve_ir("gesv_ir", factorization::lu, a, b, x, o);
+}
+
+dense_solve_report posv_ir(const_view a, const_view b, view x, const dense_refinement_options& o) {
+  return solve_ir("posv_ir", factorization::cholesky, a, b, x, o);
 }
 
 }  // namespace mixprec

@@ -135,8 +135,10 @@ void apply_pivots(const std::vector<std::int64_t>& pivots, const dense_ref<T>& b
 }
 
 template <class T>
-void potrf_impl(const dense_ref<T>& a) {
-  const std::int64_t n = a.rows, nb = default_block;
+void potrf_impl(const dense_ref<T>& a, const cholesky_options& o) {
+  const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
+  std::vector<T> l21_store;
+  std::vector<bfloat16> l21_store16;
   for (std::int64_t k = 0; k < n; k += nb) {
     const std::int64_t kb = std::min(nb, n - k);
     // The diagonal block (earlier panels' updates already applied).
@@ -163,15 +165,20 @@ void potrf_impl(const dense_ref<T>& a) {
           a.at(i, j) = s / a.at(j, j);
         }
     });
-    // A22 -= L21 L21^T on and below the diagonal, one block row at a time.
+    // A22 -= L21 L21^T on and below the diagonal, one block row at a time; L21 rounded to
+    // bf16 first for bf16 updates (f32 accumulation into A22).
     const std::int64_t rest = n - k - kb;
-    std::vector<T> l21_store;
-    const T* l21 = packed_copy(l21_store, a, k + kb, k, rest, kb);
-    for (std::int64_t r = 0; r < rest; r += nb) {
-      const std::int64_t rb = std::min(nb, rest - r);
-      gemm(trans::no, trans::yes, -1.0, make_view(l21 + r * kb, {rb, kb}), make_view(l21, {r + rb, kb}), 1.0,
-           a.block(k + kb + r, k + kb, rb, r + rb));
-    }
+    const auto update = [&](const auto* l21) {
+      for (std::int64_t r = 0; r < rest; r += nb) {
+        const std::int64_t rb = std::min(nb, rest - r);
+        gemm(trans::no, trans::yes, -1.0, make_view(l21 + r * kb, {rb, kb}), make_view(l21, {r + rb, kb}), 1.0,
+             a.block(k + kb + r, k + kb, rb, r + rb));
+      }
+    };
+    if (o.update == lu_update::bf16 && std::is_same_v<T, float>)
+      update(packed_copy(l21_store16, a, k + kb, k, rest, kb));
+    else
+      update(packed_copy(l21_store, a, k + kb, k, rest, kb));
   }
 }
 
@@ -193,14 +200,18 @@ void check_solve_operands(const char* op, const detail::dense_shape& lu, const d
     MIXPREC_THROW(shape_mismatch, op, "b has ", b.rows, " rows for a ", lu.rows, " x ", lu.rows, " matrix");
 }
 
+void check_factor_options(const char* op, const detail::dense_shape& a, std::int64_t block, lu_update update) {
+  if (block < 0) MIXPREC_THROW(invalid_argument, op, "block ", block, " < 0");
+  if (update == lu_update::bf16 && a.type != dtype::f32)
+    MIXPREC_THROW(unsupported, op, "bf16 trailing updates need an f32 matrix, not ", name_of(a.type));
+}
+
 }  // namespace
 
 void getrf(view av, std::vector<std::int64_t>& pivots, const lu_options& o) {
   constexpr const char* op = "getrf";
   const detail::dense_shape a = detail::dense_operand(op, "a", av, true);
-  if (o.block < 0) MIXPREC_THROW(invalid_argument, op, "block ", o.block, " < 0");
-  if (o.update == lu_update::bf16 && a.type != dtype::f32)
-    MIXPREC_THROW(unsupported, op, "bf16 trailing updates need an f32 matrix, not ", name_of(a.type));
+  check_factor_options(op, a, o.block, o.update);
   if (a.type == dtype::f64) {
     detail::check_finite(op, detail::typed<double>(a));
     getrf_impl(detail::typed<double>(a), pivots, o);
@@ -230,15 +241,16 @@ void getrs(const_view luv, const std::vector<std::int64_t>& pivots, view bv) {
     solve(float{});
 }
 
-void potrf(view av) {
+void potrf(view av, const cholesky_options& o) {
   constexpr const char* op = "potrf";
   const detail::dense_shape a = detail::dense_operand(op, "a", av, true);
+  check_factor_options(op, a, o.block, o.update);
   if (a.type == dtype::f64) {
     detail::check_finite(op, detail::typed<double>(a));
-    potrf_impl(detail::typed<double>(a));
+    potrf_impl(detail::typed<double>(a), o);
   } else {
     detail::check_finite(op, detail::typed<float>(a));
-    potrf_impl(detail::typed<float>(a));
+    potrf_impl(detail::typed<float>(a), o);
   }
 }
 

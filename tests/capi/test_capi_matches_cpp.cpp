@@ -244,6 +244,18 @@ TEST_F(CApiMatchesCpp, DenseMixedPrecisionSolve) {
   double be = 0;
   C_OK(mixprec_report_backward_error(crep, &be));
   EXPECT_EQ(be, rep.backward_error);
+
+  // The same with a Cholesky factorization of the symmetric part, in f16.
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < i; ++j) a[i * n + j] = a[j * n + i];
+  o.policy = precision_policy::half_matrix(dtype::f16);
+  const dense_solve_report spd =
+      posv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x_cpp.data(), n), o);
+  ASSERT_TRUE(spd.converged()) << spd.message;
+  co.factorization = MIXPREC_F16;
+  c_report cspd;
+  C_OK(mixprec_posv_ir(ca, cb, cx, &co, cspd.out()));
+  expect_bitwise_equal(x_c, x_cpp);
 }
 
 TEST_F(CApiMatchesCpp, SeededStochasticRoundingAdamWStep) {
