@@ -3,6 +3,8 @@
 //   peer/openblas_<d|s>getrf/n<N>    OpenBLAS (column-major: it factors A^T, the same work);
 //   dense/gesv/<policy>/n<N>         gesv_ir on a random general matrix (pivoting needed)
 //   peer/openblas_dgesv/n<N>         against dgesv;
+//   dense/posv/<policy>/n<N>         posv_ir on HPL-MxP's matrix made symmetric (SPD: strictly
+//   peer/openblas_dposv/n<N>         diagonally dominant), against dposv;
 //   dense/hpl_mxp/<policy>/n<N>      HPL-MxP: its matrix (entries uniform in (-0.5, 0.5), each
 //                                    diagonal entry its row's absolute sum), LU without
 //                                    pivoting in low precision and GMRES-IR in f64, checked by
@@ -22,6 +24,8 @@ extern "C" {
 void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
 void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
 void dgesv_(const int* n, const int* nrhs, double* a, const int* lda, int* ipiv, double* b, const int* ldb, int* info);
+void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda, double* b, const int* ldb,
+            int* info);
 }
 #endif
 
@@ -44,6 +48,21 @@ std::vector<double> hpl_mxp_matrix(std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     double s = 0;
     for (std::int64_t j = 0; j < n; ++j) s += std::fabs(a[std::size_t(i * n + j)]);
+    a[std::size_t(i * n + i)] = s;
+  }
+  return a;
+}
+
+/// HPL-MxP's matrix with its lower triangle mirrored from the upper, each diagonal entry
+/// 1/2 above its row's off-diagonal absolute sum: symmetric positive definite.
+std::vector<double> spd_matrix(std::int64_t n) {
+  std::vector<double> a = general_matrix(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    double s = 0.5;
+    for (std::int64_t j = 0; j < n; ++j) {
+      if (j < i) a[std::size_t(i * n + j)] = a[std::size_t(j * n + i)];
+      if (j != i) s += std::fabs(a[std::size_t(i * n + j)]);
+    }
     a[std::size_t(i * n + i)] = s;
   }
   return a;
@@ -97,18 +116,26 @@ double scaled_residual(const std::vector<double>& a, const std::vector<double>& 
   return r / ((an * xn + bn) * double(n) * std::ldexp(1.0, -53));
 }
 
-void bench_gesv(benchmark::State& state, std::int64_t n, dense_refinement_options o, bool hpl) {
-  const std::vector<double> a = hpl ? hpl_mxp_matrix(n) : general_matrix(n), b = rhs(n);
+enum class matrix_kind { general, hpl_mxp, spd };
+
+void bench_gesv(benchmark::State& state, std::int64_t n, dense_refinement_options o, matrix_kind kind) {
+  const bool hpl = kind == matrix_kind::hpl_mxp;
+  const std::vector<double> a = hpl                        ? hpl_mxp_matrix(n)
+                                : kind == matrix_kind::spd ? spd_matrix(n)
+                                                           : general_matrix(n),
+                            b = rhs(n);
   std::vector<double> x(static_cast<std::size_t>(n));
+  const auto solve = kind == matrix_kind::spd ? &posv_ir : &gesv_ir;
   dense_solve_report r;
   double seconds = 0;
   for (auto _ : state) {
     loop_timer t;
-    r = gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+    r = solve(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
     seconds += t.seconds();
   }
   const double s = seconds / double(state.iterations());
-  const double flops = lu_flops(n) + 1.5 * double(n) * double(n);
+  // Cholesky does half the LU's work; the rate counts the work done.
+  const double flops = lu_flops(n) * (kind == matrix_kind::spd ? 0.5 : 1.0) + 1.5 * double(n) * double(n);
   state.counters["GFLOP/s"] = flops / s / 1e9;
   state.counters["iterations"] = r.iterations;
   state.counters["gmres_iterations"] = r.inner_iterations;
@@ -169,6 +196,26 @@ void bench_openblas_dgesv(benchmark::State& state, std::int64_t n, bool hpl) {
   state.counters["GFLOP/s"] = (lu_flops(n) + 1.5 * double(n) * double(n)) * double(state.iterations()) / seconds / 1e9;
   if (hpl) state.counters["scaled_residual"] = scaled_residual(a, x, b, n);
 }
+
+void bench_openblas_dposv(benchmark::State& state, std::int64_t n) {
+  const std::vector<double> a = spd_matrix(n), b = rhs(n);
+  std::vector<double> l(a.size()), x(b.size());
+  const int ni = int(n), one = 1;
+  int info = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    l = a;  // symmetric: the same in either order
+    x = b;
+    state.ResumeTiming();
+    loop_timer t;
+    dposv_("L", &ni, &one, l.data(), &ni, x.data(), &ni, &info);
+    seconds += t.seconds();
+  }
+  if (info != 0) state.SkipWithError("dposv info != 0");
+  state.counters["GFLOP/s"] =
+      (0.5 * lu_flops(n) + 1.5 * double(n) * double(n)) * double(state.iterations()) / seconds / 1e9;
+}
 #endif
 
 void register_dense() {
@@ -192,15 +239,20 @@ void register_dense() {
       dense_refinement_options o;
       o.policy = {p.matrix, dtype::f64};
       o.gmres = p.gmres;
-      reg("dense/gesv/" + std::string(p.name) + sz, [n, o](benchmark::State& s) { bench_gesv(s, n, o, false); });
+      reg("dense/gesv/" + std::string(p.name) + sz,
+          [n, o](benchmark::State& s) { bench_gesv(s, n, o, matrix_kind::general); });
+      reg("dense/posv/" + std::string(p.name) + sz,
+          [n, o](benchmark::State& s) { bench_gesv(s, n, o, matrix_kind::spd); });
       o.pivoting = false;
-      reg("dense/hpl_mxp/" + std::string(p.name) + sz, [n, o](benchmark::State& s) { bench_gesv(s, n, o, true); });
+      reg("dense/hpl_mxp/" + std::string(p.name) + sz,
+          [n, o](benchmark::State& s) { bench_gesv(s, n, o, matrix_kind::hpl_mxp); });
     }
 #if defined(MIXPREC_BENCH_OPENBLAS)
     reg("peer/openblas_dgetrf" + sz, [n](benchmark::State& s) { bench_openblas_getrf<double>(s, n); });
     reg("peer/openblas_sgetrf" + sz, [n](benchmark::State& s) { bench_openblas_getrf<float>(s, n); });
     reg("peer/openblas_dgesv" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, false); });
     reg("peer/openblas_dgesv_hpl_mxp" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, true); });
+    reg("peer/openblas_dposv" + sz, [n](benchmark::State& s) { bench_openblas_dposv(s, n); });
 #endif
   }
 }

@@ -110,8 +110,9 @@ struct dense_refinement_options {
   /// GMRES-IR: each correction equation is solved to this relative residual.
   double gmres_tolerance = 1e-4;
   int gmres_restart = 50;
-  /// GMRES-IR: iterations one correction may take; a correction that has not even halved its
-  /// residual by then means the LU is too poor a preconditioner: fall back.
+  /// GMRES-IR: iterations one correction may take, in restart cycles while each cycle at least
+  /// halves the residual the last left. A correction whose residual the first cycle cannot
+  /// halve means the factorization is too poor a preconditioner: fall back.
   int gmres_max_iterations = 300;
 };
 

@@ -228,9 +228,13 @@ void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y) {
   }
 }
 
-template void lower_solve_vector<float>(const dense_ref<const float>&, bool, double*);
-template void upper_solve_vector<float>(const dense_ref<const float>&, bool, double*);
-template void lower_transpose_solve_vector<float>(const dense_ref<const float>&, double*);
+#define MIXPREC_VECTOR_SOLVE_INSTANTIATE(F)                                      \
+  template void lower_solve_vector<F>(const dense_ref<const F>&, bool, double*); \
+  template void upper_solve_vector<F>(const dense_ref<const F>&, bool, double*); \
+  template void lower_transpose_solve_vector<F>(const dense_ref<const F>&, double*);
+MIXPREC_VECTOR_SOLVE_INSTANTIATE(float)
+MIXPREC_VECTOR_SOLVE_INSTANTIATE(double)
+#undef MIXPREC_VECTOR_SOLVE_INSTANTIATE
 
 #define MIXPREC_DENSE_INSTANTIATE(T)                                                          \
   template void check_finite<T>(const char*, const dense_ref<T>&);                            \

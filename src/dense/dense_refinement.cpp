@@ -278,16 +278,26 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
       solve_options go;
       go.rel_tol = o.gmres_tolerance;
       go.restart = o.gmres_restart;
-      go.max_iterations = o.gmres_max_iterations;
       go.preconditioner = &factor_op;
       go.record_history = false;
       go.stagnation_window = 0;
       fill(d.as_view(), 0.0);
-      const solve_report g = gmres(a_op, r.as_view(), d.as_view(), go);
-      rep.inner_iterations += g.iterations;
+      // Restart cycle by restart cycle, while each at least halves what the last left: a
+      // cycle that does not is restarted GMRES stagnating, and the rest of the budget (each
+      // iteration a product with A and a solve with the factors) would be spent for nothing;
+      // the outer loop takes the correction as it stands.
+      solve_report g;
+      double before = 1;
+      for (int used = 0;;) {
+        go.max_iterations = std::min(o.gmres_restart, o.gmres_max_iterations - used);
+        g = gmres(a_op, r.as_view(), d.as_view(), go);  // from d: GMRES(m) restarted
+        used += g.iterations;
+        rep.inner_iterations += g.iterations;
+        if (g.converged() || used >= o.gmres_max_iterations || !(g.final_residual <= 0.5 * before)) break;
+        before = g.final_residual;
+      }
       // A correction that falls short of the tolerance still helps if it halved the
-      // residual (the outer loop judges it); one that did not means the factorization is
-      // useless here.
+      // residual (the outer loop judges it).
       if (!g.converged() && !(g.final_residual <= 0.5)) {
         std::ostringstream s;
         s << "GMRES could not halve a correction's residual (" << g.message << "): the " << factor_name(lf.kind, m)
@@ -346,13 +356,17 @@ void solve_f64(const dense_ref<const double>& a, factorization kind, const array
   }
 }
 
-/// Throws invalid_argument naming the first pair a_ij != a_ji.
+/// Throws invalid_argument naming a pair a_ij != a_ji (read in tiles, so that the
+/// transposed reads stay in cache).
 void check_symmetric(const char* op, const dense_ref<const double>& a) {
-  for (std::int64_t i = 0; i < a.rows; ++i)
-    for (std::int64_t j = 0; j < i; ++j)
-      if (a.at(i, j) != a.at(j, i))
-        MIXPREC_THROW(invalid_argument, op, "a(", i, ", ", j, ") = ", a.at(i, j), " but a(", j, ", ", i,
-                      ") = ", a.at(j, i), ": a must be exactly symmetric");
+  constexpr std::int64_t tile = 64;
+  for (std::int64_t i0 = 0; i0 < a.rows; i0 += tile)
+    for (std::int64_t j0 = 0; j0 <= i0; j0 += tile)
+      for (std::int64_t i = i0; i < std::min(a.rows, i0 + tile); ++i)
+        for (std::int64_t j = j0; j < std::min(i, j0 + tile); ++j)
+          if (a.at(i, j) != a.at(j, i))
+            MIXPREC_THROW(invalid_argument, op, "a(", i, ", ", j, ") = ", a.at(i, j), " but a(", j, ", ", i,
+                          ") = ", a.at(j, i), ": a must be exactly symmetric");
 }
 
 dense_solve_report solve_ir(const char* op, factorization kind, const_view av, const_view bv, view xv,

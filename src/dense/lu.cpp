@@ -134,11 +134,42 @@ void apply_pivots(const std::vector<std::int64_t>& pivots, const dense_ref<T>& b
       std::swap_ranges(b.row(std::int64_t(i)), b.row(std::int64_t(i)) + b.cols, b.row(pivots[i]));
 }
 
+/// B = B L^-T in place (L: m x m lower triangular, B: rows x m), recursively on L's columns:
+/// the left half by substitution row by row, the right half less the left's solution times
+/// L's lower-left block (a GEMM, on packed copies: both operands and the output are blocks of
+/// one matrix), then the right half. The GEMM does all but O(rows m base_columns) of the work.
+template <class T>
+void right_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, lu_workspace<T>& w) {
+  const std::int64_t m = l.rows, rows = b.rows;
+  if (m <= base_columns) {
+    for_row_chunks(0, rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t i = r0; i < r1; ++i) {
+        T* bi = b.row(i);
+        for (std::int64_t j = 0; j < m; ++j) {
+          T s = bi[j];
+          const T* lj = l.row(j);
+          for (std::int64_t p = 0; p < j; ++p) s -= bi[p] * lj[p];
+          bi[j] = s / lj[j];
+        }
+      }
+    });
+    return;
+  }
+  const std::int64_t h = m / 2;
+  right_transpose_solve(l.sub(0, 0, h, h), b.sub(0, 0, rows, h), w);
+  const T* x1 = packed_copy(w.left, b, 0, 0, rows, h);
+  const T* l21 = packed_copy(w.right, l, h, 0, m - h, h);
+  gemm(trans::no, trans::yes, -1.0, make_view(x1, {rows, h}), make_view(l21, {m - h, h}), 1.0,
+       b.block(0, h, rows, m - h));
+  right_transpose_solve(l.sub(h, h, m - h, m - h), b.sub(0, h, rows, m - h), w);
+}
+
 template <class T>
 void potrf_impl(const dense_ref<T>& a, const cholesky_options& o) {
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
   std::vector<T> l21_store;
   std::vector<bfloat16> l21_store16;
+  lu_workspace<T> w;
   for (std::int64_t k = 0; k < n; k += nb) {
     const std::int64_t kb = std::min(nb, n - k);
     // The diagonal block (earlier panels' updates already applied).
@@ -156,18 +187,10 @@ void potrf_impl(const dense_ref<T>& a, const cholesky_options& o) {
       }
     }
     if (k + kb >= n) break;
-    // L21 = A21 L11^-T, row by row.
-    for_row_chunks(k + kb, n, 64, [&](std::int64_t r0, std::int64_t r1) {
-      for (std::int64_t i = r0; i < r1; ++i)
-        for (std::int64_t j = k; j < k + kb; ++j) {
-          T s = a.at(i, j);
-          for (std::int64_t l = k; l < j; ++l) s -= a.at(i, l) * a.at(j, l);
-          a.at(i, j) = s / a.at(j, j);
-        }
-    });
+    const std::int64_t rest = n - k - kb;
+    right_transpose_solve(a.sub(k, k, kb, kb), a.sub(k + kb, k, rest, kb), w);  // L21 = A21 L11^-T
     // A22 -= L21 L21^T on and below the diagonal, one block row at a time; L21 rounded to
     // bf16 first for bf16 updates (f32 accumulation into A22).
-    const std::int64_t rest = n - k - kb;
     const auto update = [&](const auto* l21) {
       for (std::int64_t r = 0; r < rest; r += nb) {
         const std::int64_t rb = std::min(nb, rest - r);
@@ -232,6 +255,14 @@ void getrs(const_view luv, const std::vector<std::int64_t>& pivots, view bv) {
     const auto f = detail::typed<T>(lu);
     const auto x = detail::typed<T>(b);
     apply_pivots(pivots, x);
+    if constexpr (std::is_same_v<T, double>) {
+      if (x.cols == 1) {  // one vector: substitution reading each factor entry once, not GEMMs
+        const dense_ref<const double> cf{f.data, f.rows, f.cols, f.ld};
+        detail::lower_solve_vector(cf, true, x.data);
+        detail::upper_solve_vector(cf, false, x.data);
+        return;
+      }
+    }
     detail::lower_solve(f, true, x, default_block);
     detail::upper_solve(f, false, x, default_block);
   };
@@ -261,8 +292,18 @@ void potrs(const_view lv, view bv) {
   check_solve_operands(op, l, b);
   const auto solve = [&](auto tag) {
     using T = decltype(tag);
-    detail::lower_solve(detail::typed<T>(l), false, detail::typed<T>(b), default_block);
-    detail::lower_transpose_solve(detail::typed<T>(l), detail::typed<T>(b), default_block);
+    const auto f = detail::typed<T>(l);
+    const auto x = detail::typed<T>(b);
+    if constexpr (std::is_same_v<T, double>) {
+      if (x.cols == 1) {
+        const dense_ref<const double> cf{f.data, f.rows, f.cols, f.ld};
+        detail::lower_solve_vector(cf, false, x.data);
+        detail::lower_transpose_solve_vector(cf, x.data);
+        return;
+      }
+    }
+    detail::lower_solve(f, false, x, default_block);
+    detail::lower_transpose_solve(f, x, default_block);
   };
   if (l.type == dtype::f64)
     solve(double{});
