@@ -167,8 +167,6 @@ void right_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, lu_work
 template <class T>
 void potrf_impl(const dense_ref<T>& a, const cholesky_options& o) {
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
-  std::vector<T> l21_store;
-  std::vector<bfloat16> l21_store16;
   lu_workspace<T> w;
   for (std::int64_t k = 0; k < n; k += nb) {
     const std::int64_t kb = std::min(nb, n - k);
@@ -199,9 +197,9 @@ void potrf_impl(const dense_ref<T>& a, const cholesky_options& o) {
       }
     };
     if (o.update == lu_update::bf16 && std::is_same_v<T, float>)
-      update(packed_copy(l21_store16, a, k + kb, k, rest, kb));
+      update(packed_copy(w.left16, a, k + kb, k, rest, kb));
     else
-      update(packed_copy(l21_store, a, k + kb, k, rest, kb));
+      update(packed_copy(w.left, a, k + kb, k, rest, kb));
   }
 }
 
