@@ -97,6 +97,8 @@ const attention_case cases[] = {
     {4, 2, 64, 45, 7, false, 1.0},   // not causal
     {6, 3, 40, 50, 19, true, 1.5},   // head dim 40: padded to whole vectors
     {32, 8, 128, 33, 2, true, 1.0},  // many heads: several tiles per KV head
+    {8, 4, 128, 103, 1, true, 1.0},  // decode, two query heads per KV head: spare rows in the dot path
+    {6, 2, 40, 77, 1, true, 1.0},    // decode, three heads per KV head, head dim 40: values widened
 };
 
 class attention_kernels : public ::testing::TestWithParam<kernel_info> {};

@@ -20,6 +20,14 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
+/// s[k * stride + r] = the sum of acc[r][k]'s lanes. The vector folders overload it for the
+/// shapes they reduce faster together (found by argument-dependent lookup).
+template <class V, int Rows, int Keys>
+MIXPREC_ALWAYS_INLINE void store_row_sums(const V (&acc)[Rows][Keys], float* s, std::int64_t stride) {
+  for (int k = 0; k < Keys; ++k)
+    for (int r = 0; r < Rows; ++r) s[k * stride + r] = acc[r][k].reduce_add();
+}
+
 template <class V>
 struct attention_tiles {
   using idx = std::int64_t;
@@ -51,35 +59,46 @@ struct attention_tiles {
   /// The padded row length: head_dim rounded up to four vectors (P * V runs four at a time).
   static idx padded(idx head_dim) { return (head_dim + 4 * w - 1) / (4 * w) * (4 * w); }
 
-  /// Keys (or values) [t0, t0 + n) of one KV head as f32 rows of dp entries, zeros past hd.
+  /// Keys (or values) [t0, t0 + n) of one KV head as f32 rows of dp entries, zeros past hd;
+  /// rows before `end` one block ahead are prefetched on the way.
   template <class K>
-  static void widen_block(const K* src, idx token_stride, const float* scales, idx t0, idx n, idx hd, idx dp,
+  static void widen_block(const K* src, idx token_stride, const float* scales, idx t0, idx n, idx end, idx hd, idx dp,
                           float* dst) {
     for (idx t = 0; t < n; ++t) {
       const K* row = src + (t0 + t) * token_stride;
+      if (t0 + t + kv_block < end) prefetch_row(row + kv_block * token_stride, hd);
       float* out = dst + t * dp;
-      if constexpr (std::is_same_v<K, std::int8_t>) {
-        const float s = scales[t0 + t];
-        for (idx d = 0; d < hd; ++d) out[d] = s * float(row[d]);
-      } else {
-        for (idx d = 0; d < hd; d += w) {
-          const idx c = std::min(w, hd - d);
-          store_n(load_n<V>(row + d, c), out + d, c);
-        }
+      const V s = V::broadcast(std::is_same_v<K, std::int8_t> ? scales[t0 + t] : 1.0f);
+      for (idx d = 0; d < hd; d += w) {
+        const idx c = std::min(w, hd - d);
+        const V x = load_n<V>(row + d, c);
+        store_n(std::is_same_v<K, std::int8_t> ? x * s : x, out + d, c);
       }
       for (idx d = hd; d < dp; ++d) out[d] = 0.0f;
     }
   }
 
-  /// Asks for keys (or values) [t0, t0 + n) of one KV head ahead of their use: a block's rows
-  /// are read once and then computed on, and without this the next block's misses start only
-  /// when its loads do (decode then ran at a fifth of the memory bandwidth).
+  /// Asks for one key (or value) row ahead of its use. Rows are read once and then computed
+  /// on: without prefetching, a block's misses start only when its loads do (decode then ran
+  /// at a fifth of the memory bandwidth); with a whole block asked for at once, the prefetch
+  /// instructions themselves stall once the core's miss buffers are full. One row ahead per
+  /// row consumed keeps a steady number of misses in flight.
   template <class K>
-  static void prefetch_block(const K* src, idx token_stride, idx t0, idx n, idx hd) {
-    const idx bytes = hd * idx(sizeof(K));
-    for (idx t = t0; t < t0 + n; ++t) {
-      const char* row = reinterpret_cast<const char*>(src + t * token_stride);
-      for (idx b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
+  static void prefetch_row(const K* row, idx hd) {
+    const char* bytes = reinterpret_cast<const char*>(row);
+    for (idx b = 0; b < hd * idx(sizeof(K)); b += 64) __builtin_prefetch(bytes + b);
+  }
+
+  /// prefetch_row spread over a loop that steps through the row w elements at a time: the
+  /// lines that begin within elements [d, d + w) of the row.
+  template <class K>
+  MIXPREC_ALWAYS_INLINE static void prefetch_step(const K* row, idx d) {
+    constexpr idx step = w * idx(sizeof(K));
+    const char* at = reinterpret_cast<const char*>(row + d);
+    if constexpr (step >= 64) {
+      for (idx b = 0; b < step; b += 64) __builtin_prefetch(at + b);
+    } else {
+      if (d * idx(sizeof(K)) % 64 == 0) __builtin_prefetch(at);
     }
   }
 
@@ -109,22 +128,53 @@ struct attention_tiles {
   /// (decode: the group's heads): Q^T's lanes would be mostly idle.
   static constexpr int dot_rows = 4;
 
+  /// Keys the dot-product path takes at a time: four (sixteen accumulators, summed together by
+  /// one transposing reduction) where there are 32 registers, one otherwise.
+  static constexpr int dot_keys = w >= 16 ? 4 : 1;
+
   /// s[t][r] = q_r . key t for t < n and the first dot_rows rows (rows past the tile's are
-  /// zero): key rows loaded (and widened) in registers straight from the cache, one vector sum
-  /// per score. A fixed row count keeps the accumulators in registers.
+  /// zero): key rows loaded (and widened) in registers straight from the cache, a vector of
+  /// partial sums per score, times key t's scale where the cache has scales (i8). A fixed row
+  /// count keeps the accumulators in registers. Keys, and the values beside them, up to
+  /// `ahead` rows on are prefetched one block ahead.
   template <class K>
-  static void scores_dot(const float* qr, const K* keys, idx token_stride, idx n, idx hd, idx dp, float* s) {
-    for (idx t = 0; t < n; ++t) {
-      V acc[dot_rows];
-      for (auto& x : acc) x = V::zero();
-      const K* key = keys + t * token_stride;
-      for (idx d = 0; d < hd; d += w) {
-        const V k = load_n<V>(key + d, std::min(w, hd - d));
-        for (int r = 0; r < dot_rows; ++r) acc[r] = V::fma(k, V::load(qr + r * dp + d), acc[r]);
+  static void scores_dot(const float* qr, const K* keys, idx token_stride, const float* key_scales, const K* values,
+                         idx v_stride, idx n, idx ahead, idx hd, idx dp, float* s) {
+    idx t = 0;
+    for (; t + dot_keys <= n; t += dot_keys)
+      scores_of_keys<dot_keys>(qr, keys, token_stride, key_scales, values, v_stride, t, ahead, hd, dp, s);
+    for (; t < n; ++t) scores_of_keys<1>(qr, keys, token_stride, key_scales, values, v_stride, t, ahead, hd, dp, s);
+  }
+
+  /// scores_dot's step: keys [t, t + Keys). Inlined, so that its accumulators stay in registers.
+  template <int Keys, class K>
+  MIXPREC_ALWAYS_INLINE static void scores_of_keys(const float* qr, const K* keys, idx token_stride,
+                                                   const float* key_scales, const K* values, idx v_stride, idx t,
+                                                   idx ahead, idx hd, idx dp, float* s) {
+    V acc[dot_rows][Keys];
+    for (auto& row : acc)
+      for (auto& x : row) x = V::zero();
+    // The prefetches go out a line or two per step, between the multiply-adds: issued all at
+    // once, those past the core's free miss buffers were lost.
+    const int prefetched = int(std::clamp<idx>(ahead - t - kv_block, 0, Keys));
+    for (idx d = 0; d < hd; d += w) {
+      const idx c = std::min(w, hd - d);
+      for (int k = 0; k < prefetched; ++k) {
+        prefetch_step(keys + (t + k + kv_block) * token_stride, d);
+        prefetch_step(values + (t + k + kv_block) * v_stride, d);
       }
-      for (int r = 0; r < dot_rows; ++r) s[t * w + r] = acc[r].reduce_add();
-      for (idx r = dot_rows; r < w; ++r) s[t * w + r] = 0.0f;
+      V q[dot_rows];
+      for (int r = 0; r < dot_rows; ++r) q[r] = V::load(qr + r * dp + d);
+      for (int k = 0; k < Keys; ++k) {
+        const V key = load_n<V>(keys + (t + k) * token_stride + d, c);
+        for (int r = 0; r < dot_rows; ++r) acc[r][k] = V::fma(key, q[r], acc[r][k]);
+      }
     }
+    for (int k = 0; k < Keys; ++k) V::zero().store(s + (t + k) * w);
+    store_row_sums(acc, s + t * w, w);
+    if (key_scales)
+      for (int k = 0; k < Keys; ++k)
+        (V::load(s + (t + k) * w) * V::broadcast(key_scales[t + k])).store(s + (t + k) * w);
   }
 
   /// Rows P * V takes at a time: four (sixteen accumulators) where there are 32 registers,
@@ -132,8 +182,12 @@ struct attention_tiles {
   static constexpr int pv_rows = w >= 16 ? 4 : 2;
 
   /// o[r] = o[r] * corr[r] + sum_t p[t][r] v[t] for the tile's nr rows: pv_rows rows and four
-  /// vectors of the head at a time, each V vector loaded once for all of them.
-  static void accumulate_pv(float* o, const float* p, const float* vf, const float* corr, idx n, idx nr, idx dp) {
+  /// vectors of the head at a time, each V vector loaded once for all of them. Value row t
+  /// starts at vf + t * v_stride: the widened block in L1, or the cache itself where its rows
+  /// need no widening beyond what a vector load does (then dp is the head dimension).
+  template <class K>
+  static void accumulate_pv(float* o, const float* p, const K* vf, idx v_stride, const float* corr, idx n, idx nr,
+                            idx dp) {
     for (idx r = 0; r < nr; r += pv_rows) {
       idx rows[pv_rows];  // past the last row, the last row again: computed twice, stored alike
       for (int i = 0; i < pv_rows; ++i) rows[i] = std::min(r + i, nr - 1);
@@ -144,7 +198,7 @@ struct attention_tiles {
           for (int j = 0; j < 4; ++j) acc[i][j] = V::load(o + rows[i] * dp + d0 + j * w) * c;
         }
         for (idx t = 0; t < n; ++t) {
-          const float* vt = vf + t * dp + d0;
+          const K* vt = vf + t * v_stride + d0;
           const V x[4] = {V::load(vt), V::load(vt + w), V::load(vt + 2 * w), V::load(vt + 3 * w)};
           for (int i = 0; i < pv_rows; ++i) {
             const V pr = V::broadcast(p[t * w + rows[i]]);
@@ -165,8 +219,11 @@ struct attention_tiles {
     const T* q = static_cast<const T*>(a.q);
     alignas(64) float pos[w], corr[w], sum[w];
     // Few rows (a decode step's group of heads) take their scores as dot products from the
-    // query rows (qr); more fill the lanes of Q^T (qt). i8 keys are widened first either way.
-    const bool dot = !std::is_same_v<K, std::int8_t> && nr <= std::min<idx>(dot_rows, w / 4);
+    // query rows (qr); more fill the lanes of Q^T (qt).
+    const bool dot = nr <= std::min<idx>(dot_rows, w / 4);
+    // Values need no copy when a vector load widens them and the head fills whole vectors;
+    // an i8 value's scale then goes into its probability.
+    const bool direct_values = hd % (4 * w) == 0;
     for (idx r = 0; r < w; ++r) {
       const idx row = r0 + std::min(r, nr - 1);  // spare lanes repeat the last row
       const idx i = row / group, h = g * group + row % group;
@@ -192,22 +249,15 @@ struct attention_tiles {
     V run_max = V::broadcast(neg_inf), run_sum = V::zero();
     for (idx t0 = 0; t0 < end; t0 += kv_block) {
       const idx n = std::min(kv_block, end - t0);
-      if (t0 + kv_block < end) {
-        const idx next = std::min(kv_block, end - t0 - kv_block);
-        prefetch_block(kbase, a.k_token_stride, t0 + kv_block, next, hd);
-        prefetch_block(vbase, a.v_token_stride, t0 + kv_block, next, hd);
-      }
-      auto score_widened = [&] {
-        widen_block(kbase, a.k_token_stride, ks, t0, n, hd, dp, b.kf);
+      if (dot) {
+        scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, ks ? ks + t0 : nullptr,
+                   vbase + t0 * a.v_token_stride, a.v_token_stride, n, end - t0, hd, dp, b.p);
+      } else {
+        widen_block(kbase, a.k_token_stride, ks, t0, n, end, hd, dp, b.kf);
         scores(b.qt, b.kf, n, hd, dp, b.p);
-      };
-      if constexpr (std::is_same_v<K, std::int8_t>)
-        score_widened();
-      else if (dot)
-        scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, n, hd, dp, b.p);
-      else
-        score_widened();
-      widen_block(vbase, a.v_token_stride, vs, t0, n, hd, dp, b.vf);
+      }
+      // The dot path has prefetched the values with the keys; the others do it here.
+      if (!direct_values) widen_block(vbase, a.v_token_stride, vs, t0, n, dot ? 0 : end, hd, dp, b.vf);
       const bool masked = a.causal && t0 + n - 1 > first_pos;
       V block_max = V::broadcast(neg_inf);
       for (idx t = 0; t < n; ++t) {
@@ -221,14 +271,21 @@ struct attention_tiles {
       const V shift = V::select_lt(new_max, V::broadcast(-std::numeric_limits<float>::max()), V::zero(), new_max);
       const V c = vexp(run_max - shift);
       run_sum = run_sum * c;
+      const bool scale_values = direct_values && vs;
       for (idx t = 0; t < n; ++t) {
         const V e = vexp(V::load(b.p + t * w) - shift);
-        e.store(b.p + t * w);
+        (scale_values ? e * V::broadcast(vs[t0 + t]) : e).store(b.p + t * w);
         run_sum = run_sum + e;
       }
       run_max = new_max;
       c.store(corr);
-      accumulate_pv(b.o, b.p, b.vf, corr, n, nr, dp);
+      if (direct_values) {
+        for (idx t = 0; !dot && t + kv_block < end - t0 && t < n; ++t)
+          prefetch_row(vbase + (t0 + t + kv_block) * a.v_token_stride, hd);
+        accumulate_pv(b.o, b.p, vbase + t0 * a.v_token_stride, a.v_token_stride, corr, n, nr, dp);
+      } else {
+        accumulate_pv(b.o, b.p, b.vf, dp, corr, n, nr, dp);
+      }
     }
     run_sum.store(sum);
     T* out = static_cast<T*>(a.out);

@@ -18,7 +18,7 @@ using idx = std::int64_t;
 inline __mmask16 tail_mask16(idx k) { return __mmask16((1u << k) - 1u); }
 inline __mmask8 tail_mask8(idx k) { return __mmask8((1u << k) - 1u); }
 
-// ---- f32 x 16 loads from f32 / f16 / bf16 ----------------------------------------------
+// ---- f32 x 16 loads from f32 / f16 / bf16 / i8 ------------------------------------------
 
 inline __m512 bf16_bits_to_ps(__m256i b) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
@@ -31,6 +31,8 @@ inline __m512 load16(const T* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   if constexpr (std::is_same_v<T, bfloat16>)
     return bf16_bits_to_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  if constexpr (std::is_same_v<T, std::int8_t>)
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
 /// Loads the first k < 16 elements; the other lanes are 0.
@@ -40,6 +42,8 @@ inline __m512 load16_tail(const T* p, idx k) {
   if constexpr (std::is_same_v<T, float>) return _mm512_maskz_loadu_ps(m, p);
   if constexpr (std::is_same_v<T, half>) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
   if constexpr (std::is_same_v<T, bfloat16>) return bf16_bits_to_ps(_mm256_maskz_loadu_epi16(m, p));
+  if constexpr (std::is_same_v<T, std::int8_t>)
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)));
 }
 
 // ---- f64 x 8 loads from any float dtype ------------------------------------------------
@@ -188,6 +192,32 @@ struct f32x16 {
   }
   float reduce_add() const { return _mm512_reduce_add_ps(v); }
 };
+
+/// s[k * stride + r] = the sum of acc[r][k]'s lanes for 4 rows x 4 keys, as the generic
+/// store_row_sums (kernels/common/attention_tiles.hpp) does with sixteen reduce_adds: halves,
+/// then quarters of pairs of vectors are added, then a 4 x 4 transpose-and-add within each
+/// 128-bit lane leaves key k's four row sums in lane group k (about 45 instructions, not 130).
+MIXPREC_ALWAYS_INLINE void store_row_sums(const f32x16 (&acc)[4][4], float* s, idx stride) {
+  __m512 half_sums[8];
+  for (int i = 0; i < 8; ++i) {
+    const __m512 x = acc[i / 2][2 * (i % 2)].v, y = acc[i / 2][2 * (i % 2) + 1].v;
+    half_sums[i] = _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x44), _mm512_shuffle_f32x4(x, y, 0xEE));
+  }
+  __m512 quarter_sums[4];
+  for (int i = 0; i < 4; ++i) {
+    const __m512 x = half_sums[2 * i], y = half_sums[2 * i + 1];
+    quarter_sums[i] = _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x88), _mm512_shuffle_f32x4(x, y, 0xDD));
+  }
+  const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(quarter_sums[0], quarter_sums[1]),
+                                  _mm512_unpackhi_ps(quarter_sums[0], quarter_sums[1]));
+  const __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(quarter_sums[2], quarter_sums[3]),
+                                  _mm512_unpackhi_ps(quarter_sums[2], quarter_sums[3]));
+  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, 0x44), _mm512_shuffle_ps(t0, t1, 0xEE));
+  _mm_storeu_ps(s, _mm512_castps512_ps128(sums));
+  _mm_storeu_ps(s + stride, _mm512_extractf32x4_ps(sums, 1));
+  _mm_storeu_ps(s + 2 * stride, _mm512_extractf32x4_ps(sums, 2));
+  _mm_storeu_ps(s + 3 * stride, _mm512_extractf32x4_ps(sums, 3));
+}
 
 struct f64x8 {
   using scalar = double;
