@@ -4,6 +4,8 @@
 //   nn/attention/decode/<cache dtype>/L4096   one token against 4096 cached ones; bytes: the
 //       cache's keys, values and scales (what bounds decode), reported against the triad.
 //       The loop cycles through copies of the cache, so that each call reads it from memory.
+//   nn/attention/decode/bf16/L4096/kv1         the same with multi-query heads (8 query heads,
+//       one KV head): one task, its keys split over the threads and merged.
 //   nn/attention/prefill/bf16/m2048            a 2048-token causal prompt; FLOPs: 4 d per
 //       (query, visible key) pair and head, the unmasked half only.
 //   nn/attention/prefill/bf16/m2048/unfused    the same by our GEMM, softmax and GEMM per
@@ -36,8 +38,9 @@ view rows_of(buffer& b, std::int64_t rows, std::int64_t cols) {
   return view(b.data(), b.type(), {rows, cols}, {cols, 1}, b.ctx());
 }
 
-void bench_decode(benchmark::State& state, dtype storage) {
-  const std::int64_t L = 4096;
+void bench_decode(benchmark::State& state, dtype storage, std::int64_t heads = mixprec::bench::heads,
+                  std::int64_t kv_heads = mixprec::bench::kv_heads) {
+  const std::int64_t L = 4096, q_dim = heads * head_dim, kv_dim = kv_heads * head_dim;
   buffer k(dtype::f32, L * kv_dim), v(dtype::f32, L * kv_dim), q(dtype::f32, q_dim), out(dtype::f32, q_dim);
   fill_wave(k, 0.0);
   fill_wave(v, 1.0);
@@ -122,6 +125,8 @@ int register_all() {
   for (dtype t : {dtype::f32, dtype::bf16, dtype::f16, dtype::i8})
     register_wall_ms(std::string("nn/attention/decode/") + name_of(t) + "/L4096",
                      [t](benchmark::State& st) { bench_decode(st, t); });
+  register_wall_ms("nn/attention/decode/bf16/L4096/kv1",
+                   [](benchmark::State& st) { bench_decode(st, dtype::bf16, 8, 1); });
   register_wall_ms("nn/attention/prefill/bf16/m2048", [](benchmark::State& st) { bench_prefill(st, 2048); });
   register_wall_ms("nn/attention/prefill/bf16/m2048/unfused",
                    [](benchmark::State& st) { bench_prefill_unfused(st, 2048); });

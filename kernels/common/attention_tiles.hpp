@@ -213,7 +213,11 @@ struct attention_tiles {
 
   /// Rows [r0, r0 + nr) of KV head g (row r: query token r / group, head g * group + r % group).
   template <class T, class K>
-  static void tile(const detail::attention_args& a, idx g, idx r0, idx nr, scratch& b) {
+  /// The keys the tile's rows see are cut into `segments` runs of whole blocks; this call
+  /// takes run `segment` of them. With one segment the rows are finished and stored; with more,
+  /// the run's unnormalized output, running maximum and sum go to `part` for merge_segments.
+  static void tile(const detail::attention_args& a, idx g, idx r0, idx nr, scratch& b, idx segment = 0,
+                   idx segments = 1, float* part = nullptr) {
     const idx hd = a.head_dim, dp = padded(hd), group = a.heads / a.kv_heads;
     const float neg_inf = -std::numeric_limits<float>::infinity();
     const T* q = static_cast<const T*>(a.q);
@@ -240,14 +244,17 @@ struct attention_tiles {
     }
     std::fill(b.o, b.o + w * dp, 0.0f);
     const idx last_pos = idx(pos[w - 1]), first_pos = idx(pos[0]);
-    const idx end = a.causal ? last_pos + 1 : a.kv_len;
+    const idx visible = a.causal ? last_pos + 1 : a.kv_len;
+    const idx blocks = (visible + kv_block - 1) / kv_block;
+    const idx begin = std::min(visible, blocks * segment / segments * kv_block);
+    const idx end = std::min(visible, blocks * (segment + 1) / segments * kv_block);
     const K* kbase = static_cast<const K*>(a.k) + g * a.k_head_stride;
     const K* vbase = static_cast<const K*>(a.v) + g * a.v_head_stride;
     const float* ks = a.k_scales ? a.k_scales + g * a.scale_head_stride : nullptr;
     const float* vs = a.v_scales ? a.v_scales + g * a.scale_head_stride : nullptr;
     const V vpos = V::load(pos);
     V run_max = V::broadcast(neg_inf), run_sum = V::zero();
-    for (idx t0 = 0; t0 < end; t0 += kv_block) {
+    for (idx t0 = begin; t0 < end; t0 += kv_block) {
       const idx n = std::min(kv_block, end - t0);
       if (dot) {
         scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, ks ? ks + t0 : nullptr,
@@ -287,7 +294,20 @@ struct attention_tiles {
         accumulate_pv(b.o, b.p, b.vf, dp, corr, n, nr, dp);
       }
     }
+    if (segments > 1) {
+      std::copy(b.o, b.o + w * dp, part);
+      run_max.store(part + w * dp);
+      run_sum.store(part + w * dp + w);
+      return;
+    }
     run_sum.store(sum);
+    store_rows<T>(a, g, r0, nr, b.o, sum);
+  }
+
+  /// Output rows [r0, r0 + nr) of KV head g: o[r] / sum[r], rounded once to T.
+  template <class T>
+  static void store_rows(const detail::attention_args& a, idx g, idx r0, idx nr, const float* o, const float* sum) {
+    const idx hd = a.head_dim, dp = padded(hd), group = a.heads / a.kv_heads;
     T* out = static_cast<T*>(a.out);
     for (idx r = 0; r < nr; ++r) {
       const idx row = r0 + r, i = row / group, h = g * group + row % group;
@@ -295,9 +315,40 @@ struct attention_tiles {
       T* dst = out + i * a.ldo + h * hd;
       for (idx d = 0; d < hd; d += w) {
         const idx c = std::min(w, hd - d);
-        store_n(V::load(b.o + r * dp + d) * inv, dst + d, c);
+        store_n(V::load(o + r * dp + d) * inv, dst + d, c);
       }
     }
+  }
+
+  /// Floats one segment's partial state takes: the output rows, then the maxima and sums.
+  static idx part_size(idx dp) { return w * dp + 2 * w; }
+
+  /// Merges the segments' partial states of one tile (flash-decoding): each is rescaled from
+  /// its own maximum to the largest, then outputs and sums are added. Every row sees key 0,
+  /// so the largest maximum is finite.
+  template <class T>
+  static void merge_segments(const detail::attention_args& a, idx g, idx r0, idx nr, const float* parts, idx segments,
+                             scratch& b) {
+    const idx dp = padded(a.head_dim), size = part_size(dp);
+    V top = V::load(parts + w * dp);
+    for (idx s = 1; s < segments; ++s) top = V::max(top, V::load(parts + s * size + w * dp));
+    alignas(64) float weight[w], sum[w];
+    V total = V::zero();
+    std::fill(b.o, b.o + w * dp, 0.0f);
+    for (idx s = 0; s < segments; ++s) {
+      const float* part = parts + s * size;
+      // A row that saw only masked keys in this segment has maximum -inf and weight 0.
+      const V e = vexp(V::max(V::load(part + w * dp), V::broadcast(-std::numeric_limits<float>::max())) - top);
+      total = V::fma(e, V::load(part + w * dp + w), total);
+      e.store(weight);
+      for (idx r = 0; r < nr; ++r) {
+        const V c = V::broadcast(weight[r]);
+        for (idx d = 0; d < dp; d += w)
+          V::fma(c, V::load(part + r * dp + d), V::load(b.o + r * dp + d)).store(b.o + r * dp + d);
+      }
+    }
+    total.store(sum);
+    store_rows<T>(a, g, r0, nr, b.o, sum);
   }
 
   /// Every (KV head, tile) task; with Parallel, thread c takes tasks c, c + threads, ...:
@@ -307,15 +358,35 @@ struct attention_tiles {
     if (a.m == 0 || a.heads == 0) return;
     const idx rows = a.m * (a.heads / a.kv_heads);
     const idx tiles = (rows + w - 1) / w, tasks = tiles * a.kv_heads;
-    const int chunks = Parallel ? int(std::min<idx>(tasks, std::max(1, ex.threads))) : 1;
+    const idx threads = Parallel ? std::max(1, ex.threads) : 1;
+    // Fewer tasks than threads (decode with fewer KV heads than threads: multi-query heads)
+    // split each task's keys into segments of at least two blocks, merged after.
+    const idx segments =
+        tasks >= threads ? 1 : std::max<idx>(1, std::min((threads + tasks - 1) / tasks, a.kv_len / (2 * kv_block)));
+    const idx items = tasks * segments, dp = padded(a.head_dim);
+    std::vector<float> parts(std::size_t(segments > 1 ? items * part_size(dp) : 0));
+    const int chunks = int(std::min(items, threads));
+    auto place = [&](idx task, idx& g, idx& r0, idx& nr) {
+      g = task % a.kv_heads;
+      r0 = task / a.kv_heads * w;
+      nr = std::min(w, rows - r0);
+    };
     detail::parallel_chunks(chunks, [&](int c) {
-      scratch b(padded(a.head_dim));
-      for (idx task = c; task < tasks; task += chunks) {
-        const idx tile_index = task / a.kv_heads, g = task % a.kv_heads;
-        const idx r0 = tile_index * w;
-        tile<T, K>(a, g, r0, std::min(w, rows - r0), b);
+      scratch b(dp);
+      for (idx item = c; item < items; item += chunks) {
+        idx g, r0, nr;
+        place(item / segments, g, r0, nr);
+        tile<T, K>(a, g, r0, nr, b, item % segments, segments,
+                   segments > 1 ? parts.data() + item * part_size(dp) : nullptr);
       }
     });
+    if (segments == 1) return;
+    scratch b(dp);
+    for (idx task = 0; task < tasks; ++task) {
+      idx g, r0, nr;
+      place(task, g, r0, nr);
+      merge_segments<T>(a, g, r0, nr, parts.data() + task * segments * part_size(dp), segments, b);
+    }
   }
 };
 
