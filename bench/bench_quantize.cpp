@@ -1,6 +1,10 @@
 // Quantization benchmarks: quant/<op>/<dtypes>/<granularity>/<n>, memory-bound, reported
 // as a fraction of the triad (bytes: the input read and the output written once).
+// quant/quantize/f32<format>/block/<n>: weights into GGUF blocks (block_matrix::quantize),
+// what a model loader does once per f32 checkpoint.
 #include <string>
+
+#include "mixprec/block_quant.hpp"
 
 #include "bench_common.hpp"
 #include "mixprec/mixprec.hpp"
@@ -47,6 +51,20 @@ void bench_dequantize(benchmark::State& state, const quant_case* c) {
   set_counters(state, timer, double(x.bytes() + q.bytes()), 0.0);
 }
 
+void bench_block_quantize(benchmark::State& state, block_format f) {
+  buffer x(dtype::f32, rows * cols);
+  fill(x.as_view(), 0.25);
+  const const_view xv(x.data(), dtype::f32, {rows, cols}, {cols, 1}, x.ctx());
+  std::size_t out_bytes = 0;
+  loop_timer timer;
+  for (auto _ : state) {
+    const block_matrix w = block_matrix::quantize(xv, f);
+    out_bytes = w.bytes();
+    benchmark::DoNotOptimize(w);
+  }
+  set_counters(state, timer, double(x.bytes() + out_bytes), 0.0);
+}
+
 int register_all() {
   const std::string shape = "/" + std::to_string(rows) + "x" + std::to_string(cols);
   for (const quant_case& c : cases) {
@@ -59,6 +77,12 @@ int register_all() {
     }
     const std::string name = std::string("quant/dequantize/") + name_of(c.scheme.target) + "f32/" + c.name + shape;
     benchmark::RegisterBenchmark(name.c_str(), [&c](benchmark::State& st) { bench_dequantize(st, &c); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (block_format f : {block_format::q8_0, block_format::q4_0}) {
+    const std::string name = std::string("quant/quantize/f32") + name_of(f) + "/block" + shape;
+    benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State& st) { bench_block_quantize(st, f); })
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }

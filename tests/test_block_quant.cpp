@@ -58,7 +58,7 @@ std::vector<float> probe_rows(std::int64_t rows, std::int64_t cols, unsigned see
 }
 
 TEST(block_quant, quantize_is_bit_for_bit_the_formats_definition) {
-  const std::int64_t rows = 5, cols = 256;
+  const std::int64_t rows = 40, cols = 256;  // rows enough for two threads' chunks
   const std::vector<float> w = probe_rows(rows, cols, 1);
   for (block_format f : {block_format::q8_0, block_format::q4_0}) {
     const block_matrix m = block_matrix::quantize(make_view(w.data(), {rows, cols}), f);
@@ -110,6 +110,15 @@ TEST(block_quant, bytes_round_trip_and_bad_shapes_are_refused) {
         block_matrix::quantize(make_view(bad.data(), {2, 64}), block_format::q8_0);
       },
       status::invalid_argument, "w(1, 6) = inf is not finite");
+  // Rows are checked in chunks over the threads: the first bad entry in row order is named.
+  std::vector<float> tall(64 * 64, 1.0f);
+  tall[std::size_t(50 * 64 + 1)] = std::numeric_limits<float>::quiet_NaN();
+  tall[std::size_t(30 * 64 + 7)] = -std::numeric_limits<float>::infinity();
+  expect_error(
+      [&] {
+        block_matrix::quantize(make_view(tall.data(), {64, 64}), block_format::q4_0);
+      },
+      status::invalid_argument, "w(30, 7) = -inf is not finite");
   std::vector<float> x(3 * 32, 1.0f), y(3 * 2, 9.0f);
   expect_error(
       [&] {

@@ -14,6 +14,14 @@ namespace mixprec::detail {
 
 inline constexpr int qk = 32;  // values per block
 
+/// std::round (halves away from zero) for |x| < 2^31, in operations a compiler vectorizes
+/// at the baseline ISA (std::round is a library call there): the truncation and x minus it
+/// are exact.
+inline float round_half_away(float x) {
+  const float t = float(std::int32_t(x));
+  return std::fabs(x - t) >= 0.5f ? t + std::copysign(1.0f, x) : t;
+}
+
 /// One Q8_0 block: d = max|x| / 127 (stored as f16), q = round(x / d) half away from zero,
 /// from the f32 d (not the rounded one), as ggml's quantize_row_q8_0_ref does.
 inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
@@ -23,7 +31,7 @@ inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   const std::uint16_t bits = half(d).bits();
   std::memcpy(out, &bits, 2);
-  for (int j = 0; j < qk; ++j) out[2 + j] = std::uint8_t(std::int8_t(std::round(x[j] * id)));
+  for (int j = 0; j < qk; ++j) out[2 + j] = std::uint8_t(std::int8_t(round_half_away(x[j] * id)));
 }
 
 /// One Q4_0 block: d = m / -8, m the value of largest magnitude (the first of equals), and

@@ -8,6 +8,7 @@
 #include "internal/block_format.hpp"
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
+#include "internal/parallel.hpp"
 #include "mixprec/block_quant.hpp"
 
 namespace mixprec {
@@ -46,24 +47,47 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
   constexpr const char* op = "block_matrix::quantize";
   const f32_rows w = f32_rows_of(op, "w", wv);
   check_cols(op, w.cols);
-  for (std::int64_t i = 0; i < w.rows; ++i)
-    for (std::int64_t j = 0; j < w.cols; ++j)
-      if (!std::isfinite(w.data[i * w.ld + j]))
-        MIXPREC_THROW(invalid_argument, op, "w(", i, ", ", j, ") = ", w.data[i * w.ld + j],
-                      " is not finite; a block format has no Inf or NaN");
+  // Rows in chunks over the view's threads: a model loader quantizes whole checkpoints.
+  const int chunks = detail::chunk_count(w.rows, wv.ctx().threads(), 16);
+  auto for_rows = [&](auto&& body) {
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t begin = 0, end = 0;
+      detail::chunk_range(w.rows, chunks, c, 1, &begin, &end);
+      body(c, begin, end);
+    });
+  };
+  // The first non-finite entry of each chunk, in row-major order; the first of all is named.
+  std::vector<std::int64_t> bad(std::size_t(chunks), -1);
+  for_rows([&](int c, std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end && bad[std::size_t(c)] < 0; ++i) {
+      bool finite = true;
+      for (std::int64_t j = 0; j < w.cols; ++j) finite &= std::isfinite(w.data[i * w.ld + j]);
+      if (!finite)
+        for (std::int64_t j = 0; j < w.cols && bad[std::size_t(c)] < 0; ++j)
+          if (!std::isfinite(w.data[i * w.ld + j])) bad[std::size_t(c)] = i * w.cols + j;
+    }
+  });
+  for (std::int64_t at : bad)
+    if (at >= 0) {
+      const std::int64_t i = at / w.cols, j = at % w.cols;
+      MIXPREC_THROW(invalid_argument, op, "w(", i, ", ", j, ") = ", w.data[i * w.ld + j],
+                    " is not finite; a block format has no Inf or NaN");
+    }
   block_matrix m;
   m.rows_ = w.rows, m.cols_ = w.cols, m.format_ = f;
   const std::int64_t blocks = w.cols / block_values;
   m.data_.resize(std::size_t(w.rows * blocks) * block_bytes(f));
-  for (std::int64_t i = 0; i < w.rows; ++i)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      std::uint8_t* out = m.data_.data() + std::size_t(i * blocks + b) * block_bytes(f);
-      const float* x = w.data + i * w.ld + b * block_values;
-      if (f == block_format::q8_0)
-        detail::quantize_q8_0_block(x, out);
-      else
-        detail::quantize_q4_0_block(x, out);
-    }
+  for_rows([&](int, std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i)
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        std::uint8_t* out = m.data_.data() + std::size_t(i * blocks + b) * block_bytes(f);
+        const float* x = w.data + i * w.ld + b * block_values;
+        if (f == block_format::q8_0)
+          detail::quantize_q8_0_block(x, out);
+        else
+          detail::quantize_q4_0_block(x, out);
+      }
+  });
   return m;
 }
 
