@@ -6,10 +6,13 @@
 // A tile is V::width query rows of one KV head (rows ordered token by token, the group's
 // query heads within a token: decode's rows are the group's heads, so the KV head's keys
 // are read once for all of them). The tile walks the keys in blocks of kv_block: the block's
-// keys and values are widened to f32 in L1, the scores of every row come from broadcasting
-// one key entry against a vector of the rows' query entries (Q^T, rows in lanes: no
-// horizontal sums), the running maximum and sum are updated lane-wise, and the output rows
-// (in L1, f32) are rescaled and accumulate P * V.
+// keys are widened to f32 in L1 and the scores of every row come from broadcasting one key
+// entry against a vector of the rows' query entries (Q^T, rows in lanes: no horizontal
+// sums) -- or, for the few rows of a decode step, as dot products straight from the cache;
+// the running maximum and sum are updated lane-wise, and the output rows (in L1, f32) are
+// rescaled and accumulate P * V, with the values read straight from the cache where the head
+// fills whole vectors. When there are fewer tiles than threads, each tile's keys are split
+// into segments whose partial results are merged at the end (flash-decoding).
 #pragma once
 
 #include <algorithm>
