@@ -1,7 +1,7 @@
 // DIA storage: conversion from CSR (pattern, values, refusal of matrices that do not suit
 // it), SpMV on every runnable kernel against long-double references with the bound of
 // support/spmv_check.hpp (k the row's nonzeros: stored zeros add exactly 0), and the
-// operator under the solvers.
+// operator under the solvers; csr_operator applying a banded CSR matrix as DIA.
 #include <algorithm>
 #include <random>
 
@@ -59,6 +59,25 @@ TEST(dia_matrix, rectangular_and_gapped_patterns_round_trip) {
     EXPECT_EQ(sorted_entries(d.to_coo()), sorted_entries(a.to_coo())) << rows << "x" << cols;
     EXPECT_EQ(d.diagonal(), a.diagonal()) << rows << "x" << cols;
   }
+}
+
+TEST(dia_matrix, unsorted_rows_and_repeated_columns_are_summed) {
+  // Row 0: columns 1, 0, 1 (unsorted, column 1 twice); row 1: column 1; row 2: 2, 1.
+  csr_matrix a(3, 3, 6, dtype::f64, index_type::i32);
+  const std::int32_t rp[] = {0, 3, 4, 6}, ci[] = {1, 0, 1, 1, 2, 1};
+  const double v[] = {0.5, 2.0, 0.25, 3.0, 4.0, -1.0};
+  std::copy(rp, rp + 4, static_cast<std::int32_t*>(a.row_ptr_data()));
+  std::copy(ci, ci + 6, static_cast<std::int32_t*>(a.col_idx_data()));
+  std::copy(v, v + 6, static_cast<double*>(a.values().data()));
+  const dia_matrix d(a);
+  EXPECT_EQ(d.offsets(), (std::vector<std::int64_t>{-1, 0, 1}));
+  coo_matrix expect(3, 3);
+  expect.add(0, 0, 2.0);
+  expect.add(0, 1, 0.75);
+  expect.add(1, 1, 3.0);
+  expect.add(2, 1, -1.0);
+  expect.add(2, 2, 4.0);
+  EXPECT_EQ(sorted_entries(d.to_coo()), sorted_entries(expect));
 }
 
 TEST(dia_matrix, refuses_a_matrix_whose_band_would_blow_up) {
@@ -175,6 +194,54 @@ TEST(dia_operator, cg_on_dia_matches_cg_on_csr) {
   ASSERT_TRUE(r2.converged()) << r2.summary();
   EXPECT_EQ(r1.iterations, r2.iterations);
   EXPECT_LE(relative_residual(a.to_coo(), b, x2.to_vector()), 1e-10);
+}
+
+// ---- csr_operator's automatic layout -------------------------------------------------------
+
+TEST(csr_operator_layout, a_banded_matrix_is_applied_as_dia_within_the_spmv_bound) {
+  coo_matrix c(3000, 3000);  // five full diagonals with random values
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<double> val(-1, 1);
+  for (std::int64_t i = 0; i < 3000; ++i)
+    for (std::int64_t off : {-55, -1, 0, 1, 55})
+      if (i + off >= 0 && i + off < 3000) c.add(i, i + off, val(gen));
+  const csr_matrix a = csr_matrix::from_coo(c);
+  ASSERT_LE(dia_matrix::fill_of(a), csr_operator::banded_fill);
+  const csr_operator op(a);
+  ASSERT_NE(op.banded(), nullptr);
+  EXPECT_EQ(op.banded()->offsets(), (std::vector<std::int64_t>{-55, -1, 0, 1, 55}));
+  EXPECT_NE(op.describe().find(", applied as dia/5diag"), std::string::npos) << op.describe();
+  const std::vector<double> xs = random_vector(a.cols(), 2), ys = random_vector(a.rows(), 3);
+  array<double> x(xs), y(ys);
+  op.apply(-0.75, x, 0.5, y);
+  EXPECT_TRUE(spmv_within_bound(a.to_coo(), xs, ys, -0.75, 0.5, y.to_vector(), true));
+  // Mixed precision keeps the layout: the f32 copy is banded too.
+  const std::unique_ptr<linear_operator> op32 = op.stored_as(dtype::f32);
+  ASSERT_NE(dynamic_cast<const csr_operator&>(*op32).banded(), nullptr);
+  EXPECT_EQ(op32->storage_type(), dtype::f32);
+}
+
+TEST(csr_operator_layout, scattered_matrices_and_the_csr_layout_run_the_csr_kernel) {
+  coo_matrix c(2000, 2000);
+  std::mt19937 gen(5);
+  for (std::int64_t i = 0; i < 2000; ++i) {
+    c.add(i, i, 4.0);
+    for (int k = 0; k < 4; ++k) c.add(i, std::int64_t(gen() % 2000), -0.5);
+  }
+  EXPECT_EQ(csr_operator(csr_matrix::from_coo(c)).banded(), nullptr);
+  // A band whose diagonals are mostly empty would store far more than its nonzeros.
+  const csr_matrix sparse_band = csr_matrix::from_coo(banded_matrix(2000, 2000, {-900, -500, 0, 3, 700}, 6));
+  coo_matrix thinned(2000, 2000);
+  const coo_matrix band = sparse_band.to_coo();
+  for (std::int64_t k = 0; k < band.nnz(); k += 3) thinned.add(band.row[k], band.col[k], band.value[k]);
+  EXPECT_EQ(csr_operator(csr_matrix::from_coo(thinned)).banded(), nullptr);
+  const csr_matrix lap = poisson_2d(30);
+  EXPECT_NE(csr_operator(lap).banded(), nullptr);
+  EXPECT_NE(csr_operator(lap.with_indices(index_type::i64)).banded(), nullptr);
+  const csr_operator plain(lap, accumulation::standard, csr_operator::layout::csr);
+  EXPECT_EQ(plain.banded(), nullptr);
+  EXPECT_EQ(plain.describe().find("dia"), std::string::npos);
+  EXPECT_EQ(csr_operator(csr_matrix::from_coo(coo_matrix(5, 5))).banded(), nullptr);  // no nonzeros
 }
 
 TEST(dia_operator, f32_storage_under_refinement_reaches_fp64_accuracy) {

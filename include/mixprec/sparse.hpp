@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -230,6 +231,10 @@ class dia_matrix {
   explicit dia_matrix(const csr_matrix& a, double max_fill = 3.0);
   /// Stored entries over nonzeros if `a` were converted (1 for a full band; 0 for no nonzeros).
   static double fill_of(const csr_matrix& a);
+  /// The DIA form of a CPU matrix that converts within `max_fill`, else nothing (nor for
+  /// other memory spaces or a matrix without nonzeros). The scan of a's indices stops at the
+  /// first offset past the bound, so a scattered matrix costs a few of its rows.
+  static std::optional<dia_matrix> if_fits(const csr_matrix& a, double max_fill);
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
@@ -254,6 +259,10 @@ class dia_matrix {
 
  private:
   friend struct detail::sparse_access;  // hands the arrays to the kernels
+  /// Stores host matrix h's entries on `offsets` (all of its diagonals, ascending); `sorted`:
+  /// every row's columns strictly increase.
+  void fill_from(const csr_matrix& h, std::vector<std::int64_t> offsets, bool sorted);
+
   std::int64_t rows_ = 0, cols_ = 0, nnz_ = 0, stride_ = 0;
   std::vector<std::int64_t> offsets_;
   buffer device_offsets_;  // the offsets in the matrix's memory (what kernels read)

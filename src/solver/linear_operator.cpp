@@ -1,6 +1,7 @@
 // The operator interface and its adapters for assembled matrices and user callbacks.
 #include "mixprec/linear_operator.hpp"
 
+#include <optional>
 #include <utility>
 
 #include "internal/error_macros.hpp"
@@ -74,15 +75,45 @@ template class matrix_operator<csr_matrix>;
 template class matrix_operator<sell_matrix>;
 template class matrix_operator<dia_matrix>;
 
+namespace {
+
+/// The DIA copy csr_operator::apply runs: for `automatic`, a CPU matrix that fits a few
+/// whole diagonals; null otherwise.
+std::shared_ptr<const dia_matrix> banded_copy(const csr_matrix& a, csr_operator::layout how) {
+  if (how != csr_operator::layout::automatic) return nullptr;
+  std::optional<dia_matrix> banded = dia_matrix::if_fits(a, csr_operator::banded_fill);
+  return banded ? std::make_shared<const dia_matrix>(std::move(*banded)) : nullptr;
+}
+
+}  // namespace
+
+csr_operator::csr_operator(const csr_matrix& a, accumulation acc, layout how)
+    : matrix_operator("csr_operator::apply", a, acc), how_(how), banded_(banded_copy(a, how)) {}
+
+csr_operator::csr_operator(csr_matrix&& a, accumulation acc, layout how)
+    : matrix_operator("csr_operator::apply", std::move(a), acc), how_(how), banded_(banded_copy(matrix(), how)) {}
+
+void csr_operator::apply(double alpha, const_view x, double beta, view y) const {
+  if (!banded_) {
+    matrix_operator::apply(alpha, x, beta, y);
+    return;
+  }
+  check_vectors("csr_operator::apply", x, y);
+  spmv(alpha, *banded_, x, beta, y, acc());
+}
+
 std::string csr_operator::describe() const {
-  return shape_text("csr", matrix().value_type(), matrix().index_kind() == index_type::i32 ? "/i32" : "/i64", rows(),
-                    cols(), matrix().nnz());
+  std::string text =
+      shape_text("csr", matrix().value_type(), matrix().index_kind() == index_type::i32 ? "/i32" : "/i64", rows(),
+                 cols(), matrix().nnz());
+  if (banded_) text += detail::cat(", applied as dia/", banded_->diagonals(), "diag");
+  return text;
 }
 
 void csr_operator::diagonal(double* d) const { square_diagonal("csr_operator::diagonal", matrix(), d); }
 
 std::unique_ptr<linear_operator> csr_operator::stored_as(dtype values) const {
-  return std::make_unique<csr_operator>(matrix().with_values(values), acc());
+  return std::make_unique<csr_operator>(matrix().with_values(values), acc(), how_);
 }
 
 std::string sell_operator::describe() const {
