@@ -207,7 +207,7 @@ TEST(csr_operator_layout, a_banded_matrix_is_applied_as_dia_within_the_spmv_boun
       if (i + off >= 0 && i + off < 3000) c.add(i, i + off, val(gen));
   const csr_matrix a = csr_matrix::from_coo(c);
   ASSERT_LE(dia_matrix::fill_of(a), csr_operator::banded_fill);
-  const csr_operator op(a);
+  const csr_operator op(a, accumulation::standard, csr_operator::layout::automatic);
   ASSERT_NE(op.banded(), nullptr);
   EXPECT_EQ(op.banded()->offsets(), (std::vector<std::int64_t>{-55, -1, 0, 1, 55}));
   EXPECT_NE(op.describe().find(", applied as dia/5diag"), std::string::npos) << op.describe();
@@ -236,12 +236,25 @@ TEST(csr_operator_layout, scattered_matrices_and_the_csr_layout_run_the_csr_kern
   for (std::int64_t k = 0; k < band.nnz(); k += 3) thinned.add(band.row[k], band.col[k], band.value[k]);
   EXPECT_EQ(csr_operator(csr_matrix::from_coo(thinned)).banded(), nullptr);
   const csr_matrix lap = poisson_2d(30);
-  EXPECT_NE(csr_operator(lap).banded(), nullptr);
-  EXPECT_NE(csr_operator(lap.with_indices(index_type::i64)).banded(), nullptr);
-  const csr_operator plain(lap, accumulation::standard, csr_operator::layout::csr);
+  EXPECT_NE(csr_operator(lap.with_indices(index_type::i64)).banded(), nullptr);  // owned: automatic
+  const csr_operator plain(poisson_2d(30), accumulation::standard, csr_operator::layout::csr);
   EXPECT_EQ(plain.banded(), nullptr);
   EXPECT_EQ(plain.describe().find("dia"), std::string::npos);
   EXPECT_EQ(csr_operator(csr_matrix::from_coo(coo_matrix(5, 5))).banded(), nullptr);  // no nonzeros
+}
+
+TEST(csr_operator_layout, an_operator_referring_to_the_callers_matrix_sees_its_values_change) {
+  csr_matrix a = poisson_2d(20);
+  const csr_operator tracking(a);  // refers: the CSR kernel on a's current values
+  EXPECT_EQ(tracking.banded(), nullptr);
+  const csr_operator snapshot(a, accumulation::standard, csr_operator::layout::automatic);
+  ASSERT_NE(snapshot.banded(), nullptr);
+  convert(make_view(std::vector<double>(std::size_t(a.nnz()), 2.0).data(), a.nnz()), a.values());  // in place
+  array<double> x(std::vector<double>(std::size_t(a.cols()), 1.0)), y(a.rows()), old(a.rows());
+  tracking.apply(x, y);
+  snapshot.apply(x, old);
+  EXPECT_EQ(y.to_vector()[0], 6.0);    // corner row: three entries, now all 2
+  EXPECT_EQ(old.to_vector()[0], 2.0);  // 4 - 1 - 1: the values the snapshot was built from
 }
 
 TEST(dia_operator, f32_storage_under_refinement_reaches_fp64_accuracy) {

@@ -97,16 +97,21 @@ class matrix_operator : public linear_operator {
 
 /// An assembled CSR matrix (any value dtype, i32 or i64 indices) as an operator.
 ///
-/// By default (`layout::automatic`) a CPU matrix whose entries lie on a few whole diagonals
-/// (an assembled stencil: DIA storing at most `banded_fill` x its nonzeros) is also kept as
-/// a dia_matrix, and apply() runs the DIA SpMV: no column indices, contiguous x, SIMD loads;
-/// at 50,000 unknowns a 5-point Laplacian's product takes a third of the CSR kernel's time.
-/// The price: one pass over the indices when the operator is built, and the diagonals'
-/// values (about the CSR values' size) held beside the matrix. Each row's terms are still
-/// summed in ascending column order; a zero the band holds where CSR stores nothing
-/// multiplies x_j too, so an infinite or NaN x_j there gives NaN (as an explicit zero would).
-/// `layout::csr` always runs the CSR kernel. matrix() and the preconditioners built from the
-/// operator see the CSR matrix either way.
+/// With `layout::automatic` a CPU matrix whose entries lie on a few whole diagonals (an
+/// assembled stencil: DIA storing at most `banded_fill` x its nonzeros) is also kept as a
+/// dia_matrix, and apply() runs the DIA SpMV: no column indices, contiguous x, SIMD loads; at
+/// 50,000 unknowns a 5-point Laplacian's product takes a third of the CSR kernel's time. The
+/// price: one pass over the indices and a copy of the values when the operator is built
+/// (about 5-20 products' time), and the diagonals' values held beside the matrix. Each row's
+/// terms are still summed in ascending column order; a zero the band holds where CSR stores
+/// nothing multiplies x_j too, so an infinite or NaN x_j there gives NaN (as an explicit zero
+/// would). matrix() and the preconditioners built from the operator see the CSR matrix.
+///
+/// An operator that owns its matrix uses `automatic` unless told otherwise: nothing can
+/// change its values. One that refers to the caller's matrix runs the CSR kernel on it
+/// (`layout::csr`) unless asked for `automatic`, because a code that updates the values in
+/// place between solves would otherwise be served the copy's old ones; ask for it when the
+/// matrix stays as it is for the operator's life.
 class csr_operator : public matrix_operator<csr_matrix> {
  public:
   enum class layout { automatic, csr };
@@ -115,7 +120,7 @@ class csr_operator : public matrix_operator<csr_matrix> {
   static constexpr double banded_fill = 1.25;
 
   /// Refers to `a`, which must outlive the operator.
-  explicit csr_operator(const csr_matrix& a, accumulation acc = accumulation::standard, layout how = layout::automatic);
+  explicit csr_operator(const csr_matrix& a, accumulation acc = accumulation::standard, layout how = layout::csr);
   /// Owns the matrix.
   explicit csr_operator(csr_matrix&& a, accumulation acc = accumulation::standard, layout how = layout::automatic);
 
