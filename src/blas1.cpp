@@ -199,7 +199,7 @@ void diag_scale(double alpha, const_view dv, const_view rv, double beta, view zv
 /// asked once per op and dtype rather than on every call of a solver's loop.
 bool has_fused_kernel(const context_state& ctx, const char* op, dtype t) {
   if (ctx.kind == backend::cpu) return true;
-  static constexpr const char* fused[] = {"mdot", "maxpy", "pcg_jacobi_update"};
+  static constexpr const char* fused[] = {"mdot", "maxpy", "pcg_jacobi_update", "mdot2", "dcgs2_update"};
   static const auto served = [] {
     std::array<bool, 2 * std::size(fused)> s{};
     for (std::size_t i = 0; i < std::size(fused); ++i) {
@@ -250,20 +250,27 @@ struct rows {
 
 /// Checks the rows of vs against w (same n, dtype and memory; f64 or f32; dense); for mdot
 /// and maxpy.
-rows check_rows(const char* op, const const_view& vs, const const_view& wv, const vec& w) {
+rows check_rows(const char* op, const const_view& vs, const const_view& wv, const vec& w, const char* arg = "w") {
   if (vs.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the vectors have no context");
   if (vs.rank() != 2 || (vs.extent(0) > 1 && vs.stride(0) < vs.extent(1)) || (vs.extent(1) > 1 && vs.stride(1) != 1))
     MIXPREC_THROW(invalid_argument, op, "the vectors must be the rows of a k x n view with unit stride along n");
   const rows r{static_cast<const char*>(vs.data()), vs.extent(0), vs.extent(1), vs.stride(0)};
-  if (r.n != w.n) MIXPREC_THROW(shape_mismatch, op, "the vectors have ", r.n, " elements, w has ", w.n);
+  if (r.n != w.n) MIXPREC_THROW(shape_mismatch, op, "the vectors have ", r.n, " elements, ", arg, " has ", w.n);
   if (vs.type() != w.type)
-    MIXPREC_THROW(invalid_argument, op, "the vectors are ", name_of(vs.type()), " but w is ", name_of(w.type));
+    MIXPREC_THROW(invalid_argument, op, "the vectors are ", name_of(vs.type()), " but ", arg, " is ", name_of(w.type));
   if (w.type != dtype::f64 && w.type != dtype::f32)
     MIXPREC_THROW(unsupported, op, "vectors are ", name_of(w.type), "; ", op, " takes f64 or f32");
-  if (w.inc != 1) MIXPREC_THROW(unsupported, op, "w must be dense");
+  if (w.inc != 1) MIXPREC_THROW(unsupported, op, arg, " must be dense");
   if (!vs.ctx().same_memory(wv.ctx()))
-    MIXPREC_THROW(invalid_argument, op, "the vectors and w live in different memory spaces");
+    MIXPREC_THROW(invalid_argument, op, "the vectors and ", arg, " live in different memory spaces");
   return r;
+}
+
+/// Whether the dense vector w shares memory with the rows' span.
+bool overlaps(const rows& r, const vec& w) {
+  const std::int64_t es = std::int64_t(size_of(w.type));
+  const char* wb = static_cast<const char*>(w.data);
+  return r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * es && r.data < wb + w.n * es;
 }
 
 /// Row j of the block as a vector view.
@@ -296,10 +303,7 @@ void maxpy(const double* a, const_view vs, view wv) {
   const vec w = as_vector(op, "w", wv);
   const rows r = check_rows(op, vs, wv, w);
   const std::size_t es = size_of(w.type);
-  const char* wb = static_cast<const char*>(w.data);
-  if (r.k > 0 && r.n > 0 && wb < r.data + ((r.k - 1) * r.ld + r.n) * std::int64_t(es) &&
-      r.data < wb + w.n * std::int64_t(es))
-    MIXPREC_THROW(invalid_argument, op, "w overlaps the vectors it is updated from");
+  if (overlaps(r, w)) MIXPREC_THROW(invalid_argument, op, "w overlaps the vectors it is updated from");
   if (!has_fused_kernel(*w.ctx, "maxpy", w.type)) {  // one axpy per row
     for (std::int64_t j = 0; j < r.k; ++j) axpy(a[j], row_of(vs, r, j), wv);
     return;
@@ -311,6 +315,51 @@ void maxpy(const double* a, const_view vs, view wv) {
       kernel(ex, w.n, count, a + g, r.data + g * r.ld * std::int64_t(es), r.ld, writable(w));
     });
   }
+}
+
+void mdot2(const_view vs, const_view xv, const_view yv, double* hx, double* hy) {
+  constexpr const char* op = "mdot2";
+  const vec x = as_vector(op, "x", xv), y = as_vector(op, "y", yv);
+  const rows r = check_rows(op, vs, xv, x, "x");
+  check_rows(op, vs, yv, y, "y");
+  if (!has_fused_kernel(*x.ctx, op, x.type)) {  // two passes over the rows
+    mdot(vs, xv, hx);
+    mdot(vs, yv, hy);
+    return;
+  }
+  const detail::blas1_problem prob{x.n, 1, 1, accumulation::f64};
+  run<op_id::mdot2>(x, x.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, x.n, int(r.k), r.data, r.ld, x.data, y.data, hx, hy);
+  });
+}
+
+double dcgs2_update(const_view vs, const double* s, const double* t, double inv_rho, double gamma, double scale,
+                    view xv, view yv) {
+  constexpr const char* op = "dcgs2_update";
+  const vec x = as_vector(op, "x", xv), y = as_vector(op, "y", yv);
+  const rows r = check_rows(op, vs, xv, x, "x");
+  check_rows(op, vs, yv, y, "y");
+  const std::int64_t bytes = x.n * std::int64_t(size_of(x.type));
+  const char *xb = static_cast<const char*>(x.data), *yb = static_cast<const char*>(y.data);
+  if (overlaps(r, x) || overlaps(r, y) || (x.n > 0 && xb < yb + bytes && yb < xb + bytes))
+    MIXPREC_THROW(invalid_argument, op, "x and y must not overlap each other or the vectors they are updated from");
+  if (!has_fused_kernel(*x.ctx, op, x.type)) {  // the same steps as separate ops
+    std::vector<double> minus(std::size_t(r.k));
+    for (std::int64_t j = 0; j < r.k; ++j) minus[std::size_t(j)] = -s[j];
+    maxpy(minus.data(), vs, xv);
+    scal(inv_rho, xv);
+    for (std::int64_t j = 0; j < r.k; ++j) minus[std::size_t(j)] = -t[j];
+    maxpy(minus.data(), vs, yv);
+    axpy(-gamma, xv, yv);
+    scal(scale, yv);
+    return dot(yv, yv, accumulation::f64);
+  }
+  double yy = 0;
+  const detail::blas1_problem prob{x.n, 1, 1, accumulation::f64};
+  run<op_id::dcgs2_update>(x, x.type, prob, [&](auto kernel, const detail::exec_args& ex) {
+    kernel(ex, x.n, int(r.k), r.data, r.ld, s, t, inv_rho, gamma, scale, writable(x), writable(y), &yy);
+  });
+  return yy;
 }
 
 }  // namespace detail

@@ -144,6 +144,8 @@ implementation_list implementations_of(op_id op) {
     case op_id::cg_update:
     case op_id::mdot:
     case op_id::maxpy:
+    case op_id::mdot2:
+    case op_id::dcgs2_update:
     case op_id::diag_scale:
     case op_id::pcg_jacobi_update:
       return vector_ops;

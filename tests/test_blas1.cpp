@@ -564,6 +564,113 @@ std::vector<kernel_info> multi_vector_kernels() {
 INSTANTIATE_TEST_SUITE_P(every_kernel, multi_vector_kernel, ::testing::ValuesIn(multi_vector_kernels()),
                          kernel_param_name);
 
+// ---- mdot2 and dcgs2_update (DCGS2's Arnoldi step) -----------------------------------------
+
+class dcgs2_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// Rows of v 3 elements apart beyond n, k from 0 to 19 (crossing the groups of 8 and, with
+/// n up to 70001, mdot2's tiles and the chunks of two threads).
+/// mdot2: each product within mdot's bound, gamma_n(2^-53) sum|v_j x| (f64 accumulation; f32
+/// products are exact in f64); x and y unchanged.
+/// dcgs2_update, with the coefficients rounded to T as the kernel rounds them: the new x
+/// within gamma_2k+2(u_T) |inv_rho| (|x| + sum|s_j v_j|) of inv_rho (x - sum s_j v_j); the new y,
+/// against the x the kernel wrote, within gamma_2k+4(u_T) |scale| (|y| + sum|t_j v_j| +
+/// |gamma x|) of scale (y - sum t_j v_j - gamma x); the returned y'y within gamma_n(2^-53) of
+/// the sum of squares of the y written.
+TEST_P(dcgs2_kernel, match_exact_sums_within_derived_bounds) {
+  const kernel_info& k = GetParam();
+  with_pinned_solver_kernel(k, [&](auto t, const context& ctx) {
+    using T = decltype(t);
+    for (auto n : test_sizes())
+      for (int count : {0, 1, 3, 8, 11, 19}) {
+        const std::int64_t ld_ = n + 3;
+        const auto vs = random_values<T>(count * ld_ + 1, 71 + std::uint32_t(n)), xs = random_values<T>(n, 73),
+                   ys = random_values<T>(n, 79);
+        array<T> v(vs, ctx), x(xs, ctx), y(ys, ctx);
+        const const_view rows(v.data(), dtype_of<T>, {count, n}, {ld_, 1}, ctx);
+        const std::string where = k.name + " n=" + std::to_string(n) + " k=" + std::to_string(count);
+        auto row_value = [&](int j, std::int64_t i) { return exact(vs[std::size_t(j * ld_ + i)]); };
+        if (k.op == "mdot2") {
+          std::vector<double> hx(std::size_t(count), -1.0), hy(std::size_t(count), -1.0);
+          detail::mdot2(rows, x.as_view(), y.as_view(), hx.data(), hy.data());
+          for (int j = 0; j < count; ++j) {
+            ld sx = 0, sy = 0, ax = 0, ay = 0;
+            for (std::int64_t i = 0; i < n; ++i) {
+              const ld px = row_value(j, i) * exact(xs[std::size_t(i)]),
+                       py = row_value(j, i) * exact(ys[std::size_t(i)]);
+              sx += px;
+              sy += py;
+              ax += std::fabs(px);
+              ay += std::fabs(py);
+            }
+            const ld g = gamma(ld(n), unit_roundoff<double>()) + ref_u * ld(n);
+            EXPECT_LE(std::fabs(ld(hx[std::size_t(j)]) - sx), g * ax) << where << " x j=" << j;
+            EXPECT_LE(std::fabs(ld(hy[std::size_t(j)]) - sy), g * ay) << where << " y j=" << j;
+          }
+          EXPECT_EQ(x.to_vector(), xs) << where;
+          EXPECT_EQ(y.to_vector(), ys) << where;
+          continue;
+        }
+        std::vector<double> s(static_cast<std::size_t>(count)), c(static_cast<std::size_t>(count));
+        for (int j = 0; j < count; ++j) {
+          s[std::size_t(j)] = 0.3 - 0.07 * j;
+          c[std::size_t(j)] = -0.2 + 0.05 * j;
+        }
+        const double inv_rho = 1.25, gam = 0.375, scale = 0.75;
+        const double yy = detail::dcgs2_update(rows, s.data(), c.data(), inv_rho, gam, scale, x.as_view(), y.as_view());
+        const auto gx = x.to_vector(), gy = y.to_vector();
+        const ld u = unit_roundoff<T>();
+        ld squares = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+          ld ex = exact(xs[std::size_t(i)]), mx = std::fabs(ex), ey = exact(ys[std::size_t(i)]), my = std::fabs(ey);
+          for (int j = 0; j < count; ++j) {
+            const ld ps = ld(T(s[std::size_t(j)])) * row_value(j, i), pt = ld(T(c[std::size_t(j)])) * row_value(j, i);
+            ex -= ps;
+            mx += std::fabs(ps);
+            ey -= pt;
+            my += std::fabs(pt);
+          }
+          const ld xi = exact(gx[std::size_t(i)]), yi = exact(gy[std::size_t(i)]);
+          ASSERT_LE(std::fabs(xi - ld(T(inv_rho)) * ex), gamma(ld(2 * count + 2), u) * ld(T(inv_rho)) * mx)
+              << where << " x i=" << i;
+          ey -= ld(T(gam)) * xi;
+          my += std::fabs(ld(T(gam)) * xi);
+          ASSERT_LE(std::fabs(yi - ld(T(scale)) * ey), gamma(ld(2 * count + 4), u) * ld(T(scale)) * my)
+              << where << " y i=" << i;
+          squares += yi * yi;
+        }
+        EXPECT_LE(std::fabs(ld(yy) - squares), (gamma(ld(n + 1), unit_roundoff<double>()) + ref_u * ld(n)) * squares)
+            << where;
+      }
+  });
+}
+
+std::vector<kernel_info> dcgs2_kernels() {
+  auto v = runnable_kernels("mdot2");
+  for (auto& k : runnable_kernels("dcgs2_update")) v.push_back(k);
+  return v;
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, dcgs2_kernel, ::testing::ValuesIn(dcgs2_kernels()), kernel_param_name);
+
+TEST(dcgs2_ops, bad_arguments_are_named_and_nothing_is_written) {
+  const std::vector<double> values(60, 1.0);
+  array<double> v(values), x(std::vector<double>(10, 2.0)), y(std::vector<double>(10, 3.0)),
+      y9(std::vector<double>(9, 3.0));
+  const const_view rows(v.data(), dtype::f64, {4, 10}, {10, 1}, v.ctx());
+  double hx[4], hy[4];
+  expect_error([&] { detail::mdot2(rows, x.as_view(), y9.as_view(), hx, hy); }, status::shape_mismatch, "y has 9");
+  const double s[4] = {1, 1, 1, 1};
+  const view row_3(v.data() + 30, dtype::f64, {10}, {1}, v.ctx()),
+      past_rows(v.data() + 40, dtype::f64, {10}, {1}, v.ctx());
+  expect_error([&] { (void)detail::dcgs2_update(rows, s, s, 1, 1, 1, x.as_view(), row_3); }, status::invalid_argument,
+               "must not overlap");
+  const const_view three_rows(v.data(), dtype::f64, {3, 10}, {10, 1}, v.ctx());
+  expect_error([&] { (void)detail::dcgs2_update(three_rows, s, s, 1, 1, 1, past_rows, past_rows); },
+               status::invalid_argument, "must not overlap");
+  EXPECT_EQ(v.to_vector(), values);
+  EXPECT_EQ(x.to_vector(), std::vector<double>(10, 2.0));
+}
+
 TEST(multi_vector_ops, bad_arguments_are_named) {
   array<double> v(std::vector<double>(40, 1.0)), w(std::vector<double>(10, 1.0)), w9(std::vector<double>(9, 1.0));
   const const_view rows(v.data(), dtype::f64, {4, 10}, {10, 1}, v.ctx());

@@ -158,6 +158,42 @@ struct chunked {
         maxpy_range(b, e, k, coefficients, static_cast<const T*>(v), ldv, static_cast<T*>(w));
       });
     }
+    /// Two f64 accumulators per vector and chunk, chunks merged in order.
+    static void mdot2(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const void* x, const void* y,
+                      double* hx, double* hy) {
+      const int chunks = chunks_for<Parallel>(ex, n);
+      const std::size_t per_chunk = 2 * std::size_t(k);
+      std::vector<plain_sum<double>> partial(std::size_t(chunks) * per_chunk);  // chunk c's at c*2k
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        plain_sum<double>* mine = &partial[std::size_t(c) * per_chunk];
+        mdot2_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(x), static_cast<const T*>(y), mine,
+                    mine + k, double{});
+      });
+      for (int j = 0; j < k; ++j) {
+        plain_sum<double> tx, ty;
+        for (int c = 0; c < chunks; ++c) {
+          tx.merge(partial[std::size_t(c) * per_chunk + std::size_t(j)]);
+          ty.merge(partial[std::size_t(c) * per_chunk + std::size_t(k + j)]);
+        }
+        hx[j] = tx.value();
+        hy[j] = ty.value();
+      }
+    }
+    static void dcgs2_update(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const double* s,
+                             const double* t, double inv_rho, double gamma, double scale, void* x, void* y,
+                             double* yy) {
+      std::vector<C> sc(static_cast<std::size_t>(k)), tc(static_cast<std::size_t>(k));
+      for (int j = 0; j < k; ++j) {
+        sc[std::size_t(j)] = C(s[j]);
+        tc[std::size_t(j)] = C(t[j]);
+      }
+      reduce_chunks_n<T, 1, Parallel>(ex, n, accumulation::f64, yy, [&](idx b, idx e, auto* a, auto tag) {
+        dcgs2_update_range(b, e, k, sc.data(), tc.data(), static_cast<const T*>(v), ldv, C(inv_rho), C(gamma), C(scale),
+                           static_cast<T*>(x), static_cast<T*>(y), a, tag);
+      });
+    }
     static void dot(const detail::exec_args& ex, idx n, const void* x, idx incx, const void* y, idx incy,
                     accumulation acc, double* result) {
       reduce_chunks<T, Parallel>(ex, n, acc, result, [&](idx b, idx e, auto& a, auto tag) {

@@ -98,6 +98,50 @@ inline void maxpy_range(idx b, idx e, int k, const compute_t<T>* a, const T* v, 
   for (idx i = b; i < e; ++i) maxpy_element(i, k, a, v, ldv, w);
 }
 
+/// Element i of the 2k dot products v_j' x and v_j' y: ax[j] += v_j[i] x[i] and
+/// ay[j] += v_j[i] y[i], each v_j[i] read once for both.
+template <class T, class Acc, class A>
+MIXPREC_KI void mdot2_element(idx i, int k, const T* v, idx ldv, const T* x, const T* y, Acc* ax, Acc* ay) {
+  const A xi = A(widen(x[i])), yi = A(widen(y[i]));
+  for (int j = 0; j < k; ++j) {
+    const A vj = A(widen(v[j * ldv + i]));
+    ax[j].add_product(vj, xi);
+    ay[j].add_product(vj, yi);
+  }
+}
+
+template <class T, class Acc, class A>
+inline void mdot2_range(idx b, idx e, int k, const T* v, idx ldv, const T* x, const T* y, Acc* ax, Acc* ay, A) {
+  for (idx i = b; i < e; ++i) mdot2_element<T, Acc, A>(i, k, v, ldv, x, y, ax, ay);
+}
+
+/// Element i of DCGS2's update: x = inv_rho*(x - sum_j s[j] v_j), then
+/// y = scale*(y - sum_j t[j] v_j - gamma*x) with the new x, in T's compute precision; y'y of
+/// the new y into acc[0].
+template <class T, class Acc, class A>
+MIXPREC_KI void dcgs2_update_element(idx i, int k, const compute_t<T>* s, const compute_t<T>* t, const T* v, idx ldv,
+                                     compute_t<T> inv_rho, compute_t<T> gamma, compute_t<T> scale, T* x, T* y,
+                                     Acc* acc) {
+  using C = compute_t<T>;
+  C sv = 0, tv = 0;
+  for (int j = 0; j < k; ++j) {
+    const C vj = widen(v[j * ldv + i]);
+    sv += s[j] * vj;
+    tv += t[j] * vj;
+  }
+  const T xi = narrow<T>(inv_rho * (widen(x[i]) - sv));
+  const T yi = narrow<T>(scale * (widen(y[i]) - tv - gamma * widen(xi)));
+  x[i] = xi;
+  y[i] = yi;
+  acc[0].add_product(A(widen(yi)), A(widen(yi)));
+}
+
+template <class T, class Acc, class A>
+inline void dcgs2_update_range(idx b, idx e, int k, const compute_t<T>* s, const compute_t<T>* t, const T* v, idx ldv,
+                               compute_t<T> inv_rho, compute_t<T> gamma, compute_t<T> scale, T* x, T* y, Acc* acc, A) {
+  for (idx i = b; i < e; ++i) dcgs2_update_element<T, Acc, A>(i, k, s, t, v, ldv, inv_rho, gamma, scale, x, y, acc);
+}
+
 template <class T>
 inline void scal_range(idx b, idx e, compute_t<T> alpha, T* x, idx incx) {
   for (idx i = b; i < e; ++i) x[i * incx] = narrow<T>(alpha * widen(x[i * incx]));

@@ -335,6 +335,80 @@ struct blas1_vector {
       with_count(k, [&](auto count) { maxpy_k<decltype(count)::value>(ex, n, a, vv, ldv, wv); });
     }
 
+    /// hx[j] = v_j' x and hy[j] = v_j' y in f64 lanes for any k. Each chunk goes by in tiles
+    /// of mdot2_tile elements; within a tile, groups of up to 8 vectors share each load of x
+    /// and y (from L1 after the first group) with 16 accumulators in registers, so every v_j
+    /// is read once where two mdot calls would read it twice.
+    static void mdot2(const exec_args& ex, idx n, int k, const void* vv, idx ldv, const void* xv, const void* yv,
+                      double* hx, double* hy) {
+      using W = typename Lanes::f64;
+      const T* v = static_cast<const T*>(vv);
+      const T* x = static_cast<const T*>(xv);
+      const T* y = static_cast<const T*>(yv);
+      const int chunks = chunks_for<true>(ex, n);
+      const std::size_t per_chunk = 2 * std::size_t(k);
+      std::vector<vplain<W>> table(std::size_t(chunks) * per_chunk);  // chunk c's x sums, then its y sums
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        vplain<W>* ax = &table[std::size_t(c) * per_chunk];
+        vplain<W>* ay = ax + k;
+        for (idx t0 = b; t0 < e; t0 += mdot2_tile) {
+          const idx t1 = std::min(e, t0 + mdot2_tile);
+          for (int g = 0; g < k; g += detail::multi_vector_max)
+            with_count(std::min(detail::multi_vector_max, k - g), [&](auto count) {
+              mdot2_group<decltype(count)::value>(t0, t1, v + g * ldv, ldv, x, y, ax + g, ay + g);
+            });
+        }
+      });
+      for (int j = 0; j < k; ++j) {
+        plain_sum<double> tx, ty;
+        for (int c = 0; c < chunks; ++c) {
+          table[std::size_t(c) * per_chunk + std::size_t(j)].drain(tx);
+          table[std::size_t(c) * per_chunk + std::size_t(k + j)].drain(ty);
+        }
+        hx[j] = tx.value();
+        hy[j] = ty.value();
+      }
+    }
+
+    /// DCGS2's update: x = inv_rho*(x - V s), y = scale*(y - V t - gamma*x) with the new x,
+    /// and y'y in f64 lanes, in one pass. Each block of four vectors of x and y walks all k
+    /// vectors v_j at once (eight independent FMA chains), so V is read once, x and y are
+    /// read and written once.
+    static void dcgs2_update(const exec_args& ex, idx n, int k, const void* vv, idx ldv, const double* s,
+                             const double* t, double inv_rho, double gamma, double scale, void* xv, void* yv,
+                             double* yy) {
+      const T* v = static_cast<const T*>(vv);
+      T* x = static_cast<T*>(xv);
+      T* y = static_cast<T*>(yv);
+      std::vector<C> coefficients(2 * std::size_t(k));  // s, then t, in T's compute precision
+      for (int j = 0; j < k; ++j) {
+        coefficients[std::size_t(j)] = C(s[j]);
+        coefficients[std::size_t(k + j)] = C(t[j]);
+      }
+      const dcgs2_step step{coefficients.data(),    v, ldv, k, V::broadcast(C(inv_rho)), V::broadcast(C(-gamma)),
+                            V::broadcast(C(scale)), x, y};
+      const int chunks = chunks_for<true>(ex, n);
+      plain_sum<double> partial[detail::max_chunks];
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(n, chunks, c, 64, &b, &e);
+        const dcgs2_step st = step;
+        vplain<typename Lanes::f64> acc[4];
+        idx i = b;
+        for (; i + 4 * V::width <= e; i += 4 * V::width) st.template run<4>(i, V::width, acc);
+        for (; i < e; i += V::width) st.template run<1>(i, std::min<idx>(V::width, e - i), acc);
+        acc[0].merge(acc[1]);
+        acc[2].merge(acc[3]);
+        acc[0].merge(acc[2]);
+        acc[0].drain(partial[c]);
+      });
+      plain_sum<double> total;
+      for (int c = 0; c < chunks; ++c) total.merge(partial[c]);
+      yy[0] = total.value();
+    }
+
     /// Two passes per chunk: the largest |x| (and whether a NaN is present), then the first
     /// index holding it. Each chunk reads its part twice, from cache for chunks that fit.
     static void amax(const exec_args& ex, idx n, const void* xv, idx, idx* result) {
@@ -362,6 +436,76 @@ struct blas1_vector {
       MIXPREC_ALWAYS_INLINE void operator()(idx i, idx k) const {
         store_block(V::fma(a, load_block<V>(p + i, k), load_block<V>(x + i, k)), x + i, k);
         store_block(V::fma(minus_a, load_block<V>(q + i, k), load_block<V>(r + i, k)), r + i, k);
+      }
+    };
+
+    /// Elements per tile of mdot2: the tile of x and y (16 KiB in f64) stays in L1 while the
+    /// groups of vectors go by.
+    static constexpr idx mdot2_tile = 1024;
+
+    /// mdot2 over [b, e) for K vectors at v: the sums continue from ax[0..K), ay[0..K).
+    template <int K>
+    static void mdot2_group(idx b, idx e, const T* v, idx ldv, const T* x, const T* y, vplain<typename Lanes::f64>* ax,
+                            vplain<typename Lanes::f64>* ay) {
+      using W = typename Lanes::f64;
+      constexpr idx lanes = W::width;
+      vplain<W> a[K], c[K];
+      for (int j = 0; j < K; ++j) {
+        a[j] = ax[j];
+        c[j] = ay[j];
+      }
+      for (idx i = b; i < e; i += lanes) {
+        const idx m = std::min(lanes, e - i);
+        const W xi = load_block<W>(x + i, m), yi = load_block<W>(y + i, m);
+        for (int j = 0; j < K; ++j) {
+          const W vj = load_block<W>(v + j * ldv + i, m);
+          a[j].add_product(vj, xi);
+          c[j].add_product(vj, yi);
+        }
+      }
+      for (int j = 0; j < K; ++j) {
+        ax[j] = a[j];
+        ay[j] = c[j];
+      }
+    }
+
+    /// One block of dcgs2_update: NB vectors of V::width elements (m < width only when NB is
+    /// 1, at the end). Held by value in the chunk's body, so that the stores to x and y do
+    /// not make the compiler reload its members.
+    struct dcgs2_step {
+      const C* coefficients;  // s[0..k), then t[0..k)
+      const T* v;
+      idx ldv;
+      int k;
+      V inv_rho, minus_gamma, scale;
+      T* x;
+      T* y;
+
+      template <int NB>
+      MIXPREC_ALWAYS_INLINE void run(idx i, idx m, vplain<typename Lanes::f64>* acc) const {
+        using W = typename Lanes::f64;
+        V sv[NB], tv[NB];
+        for (int q = 0; q < NB; ++q) sv[q] = tv[q] = V::zero();
+        for (int j = 0; j < k; ++j) {
+          const T* row = v + j * ldv + i;
+          const V sj = V::broadcast(coefficients[j]), tj = V::broadcast(coefficients[k + j]);
+          for (int q = 0; q < NB; ++q) {
+            const V a = load_block<V>(row + q * V::width, m);
+            sv[q] = V::fma(sj, a, sv[q]);
+            tv[q] = V::fma(tj, a, tv[q]);
+          }
+        }
+        for (int q = 0; q < NB; ++q) {
+          const idx at = i + q * V::width;
+          const V xn = inv_rho * (load_block<V>(x + at, m) - sv[q]);
+          store_block(xn, x + at, m);
+          store_block(scale * V::fma(minus_gamma, xn, load_block<V>(y + at, m) - tv[q]), y + at, m);
+          // y'y in f64 lanes from what was just stored (L1): one block of W, or two for f32.
+          for (idx h = 0; h < m; h += W::width) {
+            const W yn = load_block<W>(y + at + h, std::min<idx>(W::width, m - h));
+            acc[(q + h / W::width) % 4].add_product(yn, yn);
+          }
+        }
       }
     };
 
@@ -472,6 +616,8 @@ constexpr detail::blas1_kernel_table blas1_vector_table() {
           {&D::amax, &F::amax, &H::amax, &BF::amax},
           {&D::mdot, &F::mdot},
           {&D::maxpy, &F::maxpy},
+          {&D::mdot2, &F::mdot2},
+          {&D::dcgs2_update, &F::dcgs2_update},
           {&D::cg_update, &F::cg_update},
           {&D::diag_scale, &F::diag_scale},
           {&D::pcg_jacobi_update, &F::pcg_jacobi_update}};

@@ -72,6 +72,8 @@ inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc&
   for (int i = 0; i < 2; ++i) {
     add_kernel<detail::op_id::mdot>(sink, v, types[i], types[i], t.mdot[i]);
     add_kernel<detail::op_id::maxpy>(sink, v, types[i], types[i], t.maxpy[i]);
+    add_kernel<detail::op_id::mdot2>(sink, v, types[i], types[i], t.mdot2[i]);
+    add_kernel<detail::op_id::dcgs2_update>(sink, v, types[i], types[i], t.dcgs2_update[i]);
     add_kernel<detail::op_id::cg_update>(sink, v, types[i], types[i], t.cg_update[i]);
     add_kernel<detail::op_id::diag_scale>(sink, v, types[i], types[i], t.diag_scale[i]);
     add_kernel<detail::op_id::pcg_jacobi_update>(sink, v, types[i], types[i], t.pcg_jacobi_update[i]);
@@ -103,6 +105,15 @@ void add_multi_vector_ops(const detail::kernel_sink& sink, const variant_desc& v
   add_kernel<detail::op_id::mdot>(sink, v, dtype::f32, dtype::f32, &K<float>::mdot);
   add_kernel<detail::op_id::maxpy>(sink, v, dtype::f64, dtype::f64, &K<double>::maxpy);
   add_kernel<detail::op_id::maxpy>(sink, v, dtype::f32, dtype::f32, &K<float>::maxpy);
+}
+
+/// The ops of a DCGS2 Arnoldi step (mdot2, dcgs2_update) for f64 and f32 vectors.
+template <template <class> class K>
+void add_dcgs2_ops(const detail::kernel_sink& sink, const variant_desc& v) {
+  add_kernel<detail::op_id::mdot2>(sink, v, dtype::f64, dtype::f64, &K<double>::mdot2);
+  add_kernel<detail::op_id::mdot2>(sink, v, dtype::f32, dtype::f32, &K<float>::mdot2);
+  add_kernel<detail::op_id::dcgs2_update>(sink, v, dtype::f64, dtype::f64, &K<double>::dcgs2_update);
+  add_kernel<detail::op_id::dcgs2_update>(sink, v, dtype::f32, dtype::f32, &K<float>::dcgs2_update);
 }
 
 /// C<Src, Dst> provides static run with the convert signature.

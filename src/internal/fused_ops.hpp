@@ -34,4 +34,14 @@ void mdot(const_view vs, const_view w, double* h);
 /// one pass over w per group of 8 rows. w must not overlap vs.
 void maxpy(const double* a, const_view vs, view w);
 
+/// hx[j] = v_j' x and hy[j] = v_j' y accumulated in f64, for the rows v_j of vs (as mdot):
+/// each row is read once for both (the one reduction of a DCGS2 Arnoldi step).
+void mdot2(const_view vs, const_view x, const_view y, double* hx, double* hy);
+/// The update of a DCGS2 Arnoldi step over the rows v_j of vs, in one pass:
+/// x = inv_rho*(x - sum_j s[j] v_j), then y = scale*(y - sum_j t[j] v_j - gamma*x) with the
+/// new x; returns y'y of the new y accumulated in f64. x and y must not overlap each other
+/// or vs.
+double dcgs2_update(const_view vs, const double* s, const double* t, double inv_rho, double gamma, double scale, view x,
+                    view y);
+
 }  // namespace mixprec::detail

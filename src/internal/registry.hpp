@@ -67,6 +67,17 @@ using mdot_fn = void (*)(const exec_args&, std::int64_t n, int k, const void* v,
 /// w += sum_j a[j] v_j, j in order, each step rounded as axpy rounds it: one pass over w.
 using maxpy_fn = void (*)(const exec_args&, std::int64_t n, int k, const double* a, const void* v, std::int64_t ldv,
                           void* w);
+/// hx[j] = v_j' x and hy[j] = v_j' y, accumulated in f64, for any number k of dense vectors
+/// v_j at v + j*ldv: each v_j is read once for both products (the one reduction of a DCGS2
+/// Arnoldi step).
+using mdot2_fn = void (*)(const exec_args&, std::int64_t n, int k, const void* v, std::int64_t ldv, const void* x,
+                          const void* y, double* hx, double* hy);
+/// The update of a DCGS2 Arnoldi step over any number k of dense vectors v_j, in one pass:
+/// x = inv_rho*(x - sum_j s[j] v_j), then y = scale*(y - sum_j t[j] v_j - gamma*x) with the
+/// new x; yy[0] = y'y of the new y accumulated in f64. x and y do not overlap the v_j.
+using dcgs2_update_fn = void (*)(const exec_args&, std::int64_t n, int k, const void* v, std::int64_t ldv,
+                                 const double* s, const double* t, double inv_rho, double gamma, double scale, void* x,
+                                 void* y, double* yy);
 using dot_fn = void (*)(const exec_args&, std::int64_t n, const void* x, std::int64_t incx, const void* y,
                         std::int64_t incy, accumulation acc, double* result);
 /// sum (scale * x[i])^2 in the accumulation precision; nrm2 is built on it.
@@ -355,6 +366,8 @@ struct blas1_kernel_table {
   amax_fn amax[4];
   mdot_fn mdot[2];                            // f64, f32
   maxpy_fn maxpy[2];                          // f64, f32
+  mdot2_fn mdot2[2];                          // f64, f32
+  dcgs2_update_fn dcgs2_update[2];            // f64, f32
   cg_update_fn cg_update[2];                  // f64, f32
   diag_scale_fn diag_scale[2];                // f64, f32
   pcg_jacobi_update_fn pcg_jacobi_update[2];  // f64, f32
@@ -683,6 +696,8 @@ struct nn_kernel_table {
   X(spmv_dia, spmv_dia_fn)                   \
   X(mdot, mdot_fn)                           \
   X(maxpy, maxpy_fn)                         \
+  X(mdot2, mdot2_fn)                         \
+  X(dcgs2_update, dcgs2_update_fn)           \
   X(diag_scale, diag_scale_fn)               \
   X(pcg_jacobi_update, pcg_jacobi_update_fn) \
   X(eltwise, eltwise_fn)                     \
