@@ -76,8 +76,10 @@ solve_report run_method(const std::string& method, const linear_operator& a, con
     return cg_pipelined(a, b, x, o);
   }
   if (method == "bicgstab") return bicgstab(a, b, x, o);
-  if (method == "gmres_mgs" || method == "gmres_cgs2") {
-    o.ortho = method == "gmres_mgs" ? orthogonalization::mgs : orthogonalization::cgs2;
+  if (method == "gmres_mgs" || method == "gmres_cgs2" || method == "gmres_dcgs2") {
+    o.ortho = method == "gmres_mgs"    ? orthogonalization::mgs
+              : method == "gmres_cgs2" ? orthogonalization::cgs2
+                                       : orthogonalization::dcgs2;
     o.restart = 40;
     return gmres(a, b, x, o);
   }
@@ -161,19 +163,83 @@ std::vector<solve_case> krylov_cases() {
   for (dtype vec : {dtype::f64, dtype::f32}) {
     for (const char* m : {"cg", "pcg_jacobi", "cg_pipelined", "pcg_pipelined_jacobi", "chebyshev"})
       v.push_back({m, "spd_varying", dtype::f64, vec});
-    for (const char* m : {"bicgstab", "gmres_mgs", "gmres_cgs2", "fgmres_jacobi"})
+    for (const char* m : {"bicgstab", "gmres_mgs", "gmres_cgs2", "gmres_dcgs2", "fgmres_jacobi"})
       v.push_back({m, "convdiff", dtype::f64, vec});
   }
   v.push_back({"cg", "poisson", dtype::f32, dtype::f64});
   v.push_back({"cg", "poisson", dtype::bf16, dtype::f64});
   v.push_back({"gmres_cgs2", "convdiff", dtype::f16, dtype::f64});
+  v.push_back({"gmres_dcgs2", "convdiff", dtype::f16, dtype::f64});
   v.push_back({"bicgstab", "convdiff", dtype::f32, dtype::f64});
-  for (const char* m : {"gmres_mgs", "gmres_cgs2", "bicgstab", "fgmres_jacobi"})
+  for (const char* m : {"gmres_mgs", "gmres_cgs2", "gmres_dcgs2", "bicgstab", "fgmres_jacobi"})
     v.push_back({m, "indefinite", dtype::f64, dtype::f64});
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(solvers, krylov, ::testing::ValuesIn(krylov_cases()), case_name);
+
+/// DCGS2 spans the Krylov space CGS2 spans, with a residual that lags the final one by the
+/// second pass's correction: the same iterations but for rounding, with restarts, without a
+/// preconditioner, with a fixed one (the update goes through the coordinates of the vectors
+/// the operator took) and a flexible one (through the z_j kept).
+TEST(solver_gmres, dcgs2_takes_the_iterations_of_cgs2) {
+  for (const char* name : {"convdiff", "indefinite"}) {
+    const csr_operator a(csr_matrix::from_coo(problem(name)));
+    const std::vector<double> b = random_vector(a.rows(), 13);
+    const jacobi_preconditioner jacobi(a);
+    for (int restart : {2, 7, 40})
+      for (int preconditioned : {0, 1, 2}) {  // none, fixed, flexible
+        solve_options o;
+        o.rel_tol = 1e-10;
+        o.restart = restart;
+        o.max_iterations = 3000;
+        o.preconditioner = preconditioned ? &jacobi : nullptr;
+        const auto run = [&](orthogonalization how) {
+          o.ortho = how;
+          array<double> bd(b), x(zeros(a.rows()));
+          return preconditioned == 2 ? fgmres(a, bd, x, o) : gmres(a, bd, x, o);
+        };
+        const solve_report cgs2 = run(orthogonalization::cgs2), dcgs2 = run(orthogonalization::dcgs2);
+        const std::string where = std::string(name) + " restart " + std::to_string(restart) + " preconditioner " +
+                                  std::to_string(preconditioned);
+        EXPECT_EQ(dcgs2.reason, cgs2.reason) << where << ": " << dcgs2.summary() << " / " << cgs2.summary();
+        EXPECT_LE(std::abs(dcgs2.iterations - cgs2.iterations), 1) << where << ": " << dcgs2.summary();
+        if (cgs2.converged()) EXPECT_LE(dcgs2.true_residual, o.rel_tol) << where << ": " << dcgs2.summary();
+        EXPECT_NE(dcgs2.method.find("/dcgs2"), std::string::npos) << dcgs2.method;
+      }
+  }
+}
+
+/// A with three distinct eigenvalues: every Krylov space stops growing at dimension 3, so
+/// GMRES has the exact solution after 3 steps, whatever the orthogonalization. Asked for
+/// more than rounding allows, the cycles go on through remainders that are rounding alone
+/// (DCGS2 then orthogonalizes vectors that lie mostly in the basis): the answer must stay
+/// the exact one and finite, ending on the iteration limit or stagnation, not on Inf/NaN.
+TEST(solver_gmres, an_invariant_krylov_space_gives_the_exact_solution) {
+  const std::int64_t n = 300;
+  coo_matrix coo(n, n);
+  for (std::int64_t i = 0; i < n; ++i) coo.add(i, i, double(1 + i % 3));
+  const csr_operator a(csr_matrix::from_coo(coo));
+  const std::vector<double> b = random_vector(n, 17);
+  for (orthogonalization how : {orthogonalization::mgs, orthogonalization::cgs2, orthogonalization::dcgs2}) {
+    solve_options o;
+    o.ortho = how;
+    o.rel_tol = 1e-12;
+    array<double> bd(b), x(zeros(n));
+    const solve_report r = gmres(a, bd, x, o);
+    ASSERT_TRUE(r.converged()) << r.summary();
+    EXPECT_LE(r.iterations, 3) << r.summary();
+    o.rel_tol = 1e-30;
+    o.max_iterations = 200;
+    array<double> x2(zeros(n));
+    const solve_report hard = gmres(a, bd, x2, o);
+    EXPECT_NE(hard.reason, stop_reason::non_finite) << hard.summary();
+    EXPECT_NE(hard.reason, stop_reason::converged) << hard.summary();
+    const auto got = x2.to_vector();
+    for (std::int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(got[std::size_t(i)], b[std::size_t(i)] / double(1 + i % 3), 1e-13) << hard.summary() << " i=" << i;
+  }
+}
 
 TEST(solver_pipelined_cg, takes_the_iterations_of_cg_and_reports_breakdown) {
   const csr_operator a(csr_matrix::from_coo(spd_varying(10)));

@@ -318,6 +318,7 @@ typedef enum mixprec_method {
 typedef enum mixprec_orthogonalization {
   MIXPREC_ORTHO_MGS = 0,
   MIXPREC_ORTHO_CGS2,
+  MIXPREC_ORTHO_DCGS2 /* CGS2 with the second pass one step late: one reduction per step; the default */,
   MIXPREC_ORTHOGONALIZATION_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_orthogonalization;
 

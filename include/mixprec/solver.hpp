@@ -37,9 +37,12 @@ MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
 
-/// Orthogonalization of GMRES's Krylov basis: modified Gram-Schmidt, or classical
-/// Gram-Schmidt applied twice (as accurate as MGS in practice, its dot products independent).
-enum class orthogonalization { mgs, cgs2 };
+/// Orthogonalization of GMRES's Krylov basis: modified Gram-Schmidt; classical Gram-Schmidt
+/// applied twice (as accurate as MGS in practice, its dot products independent); or CGS2
+/// with each vector's second pass one step late, fused with the next vector's first
+/// (DCGS2: one reduction and two passes over the basis per step where CGS2 takes three and
+/// four; the same loss of orthogonality in practice).
+enum class orthogonalization { mgs, cgs2, dcgs2 };
 const char* name_of(orthogonalization o);
 
 enum class stop_reason {
@@ -74,7 +77,7 @@ struct solve_options {
   double stagnation_factor = 0.999;
   /// GMRES/FGMRES: restart length m and orthogonalization.
   int restart = 30;
-  orthogonalization ortho = orthogonalization::cgs2;
+  orthogonalization ortho = orthogonalization::dcgs2;
   /// Applies M^-1 ~ A^-1 (right preconditioning for GMRES/FGMRES/BiCGStab, split-free
   /// for CG, which needs M symmetric positive definite). Not owned; null for none.
   const linear_operator* preconditioner = nullptr;
@@ -91,7 +94,7 @@ struct solve_options {
 
 /// What a solve did. `[[nodiscard]]` on the solvers: ignoring it ignores failure.
 struct solve_report {
-  std::string method;  // e.g. "pcg", "gmres(30)/cgs2"
+  std::string method;  // e.g. "pcg", "gmres(30)/dcgs2"
   stop_reason reason = stop_reason::max_iterations;
   std::string message;             // the reason in words, with the numbers that led to it
   int iterations = 0;              // Krylov iterations

@@ -218,8 +218,14 @@ void register_sparse_and_solvers(py::module_& m) {
         o.abs_tol = atol;
         o.max_iterations = maxiter;
         o.restart = restart;
-        if (ortho != "cgs2" && ortho != "mgs") throw py::value_error("ortho '" + ortho + "' (cgs2 or mgs)");
-        o.ortho = ortho == "mgs" ? orthogonalization::mgs : orthogonalization::cgs2;
+        if (ortho == "mgs")
+          o.ortho = orthogonalization::mgs;
+        else if (ortho == "cgs2")
+          o.ortho = orthogonalization::cgs2;
+        else if (ortho == "dcgs2")
+          o.ortho = orthogonalization::dcgs2;
+        else
+          throw py::value_error("ortho '" + ortho + "' (dcgs2, cgs2 or mgs)");
         o.preconditioner = pc.get();
         o.record_history = history;
         const view xv = make_view(x.mutable_data(), a.ref.cols());
@@ -241,7 +247,7 @@ void register_sparse_and_solvers(py::module_& m) {
       },
       py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
       py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
-      py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "cgs2",
+      py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
       py::arg("history") = true, "Solves A x = b in f64: returns (x, SolveReport).");
 
   m.def(

@@ -172,7 +172,9 @@ void mixprec_solve_options_init(mixprec_solve_options* o) {
   o->stagnation_window = d.stagnation_window;
   o->stagnation_factor = d.stagnation_factor;
   o->restart = d.restart;
-  o->ortho = d.ortho == orthogonalization::mgs ? MIXPREC_ORTHO_MGS : MIXPREC_ORTHO_CGS2;
+  o->ortho = d.ortho == orthogonalization::mgs    ? MIXPREC_ORTHO_MGS
+             : d.ortho == orthogonalization::cgs2 ? MIXPREC_ORTHO_CGS2
+                                                  : MIXPREC_ORTHO_DCGS2;
   o->preconditioner = nullptr;
   o->record_history = d.record_history ? 1 : 0;
   o->lambda_min = o->lambda_max = 0;

@@ -132,9 +132,19 @@ solve_options to_solve_options(const mixprec_solve_options& o, const char* fn, c
   s.stagnation_window = o.stagnation_window;
   s.stagnation_factor = o.stagnation_factor;
   s.restart = o.restart;
-  if (o.ortho != MIXPREC_ORTHO_MGS && o.ortho != MIXPREC_ORTHO_CGS2)
-    MIXPREC_THROW(invalid_argument, fn, what, ".ortho = ", int(o.ortho), " is not a mixprec_orthogonalization");
-  s.ortho = o.ortho == MIXPREC_ORTHO_MGS ? orthogonalization::mgs : orthogonalization::cgs2;
+  switch (o.ortho) {
+    case MIXPREC_ORTHO_MGS:
+      s.ortho = orthogonalization::mgs;
+      break;
+    case MIXPREC_ORTHO_CGS2:
+      s.ortho = orthogonalization::cgs2;
+      break;
+    case MIXPREC_ORTHO_DCGS2:
+      s.ortho = orthogonalization::dcgs2;
+      break;
+    default:
+      MIXPREC_THROW(invalid_argument, fn, what, ".ortho = ", int(o.ortho), " is not a mixprec_orthogonalization");
+  }
   s.preconditioner = o.preconditioner ? deref(o.preconditioner, fn, "preconditioner").op.get() : nullptr;
   s.record_history = o.record_history != 0;
   return s;

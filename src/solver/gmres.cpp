@@ -1,30 +1,21 @@
 // Restarted GMRES(m) and flexible GMRES(m), right-preconditioned (Saad, Iterative Methods,
 // alg. 6.9 and 9.6): the Arnoldi basis in x's dtype, the Hessenberg matrix, its Givens
 // rotations and the small triangular solve on the host in f64. Every cycle begins from the
-// true residual b - A x, so restarts double as the check of convergence.
+// true residual b - A x, so restarts double as the check of convergence. The Arnoldi
+// process is MGS or CGS2 here, DCGS2 in gmres_dcgs2.cpp.
 #include <cmath>
 #include <vector>
 
 #include "internal/error_macros.hpp"
 #include "internal/fused_ops.hpp"
 #include "mixprec/blas1.hpp"
-#include "solver/global_sums.hpp"
-#include "solver/solve_monitor.hpp"
+#include "solver/gmres_parts.hpp"
 
 namespace mixprec {
 namespace {
 
-/// Vector i of a block of equal dense vectors stored one after another.
-view vector_in(buffer& block, std::int64_t i, std::int64_t n) {
-  return view(static_cast<char*>(block.data()) + i * n * std::int64_t(size_of(block.type())), block.type(), {n}, {1},
-              block.ctx());
-}
-
-/// Vectors first .. first+count-1 of the block as the rows of a count x n view.
-const_view vectors_in(buffer& block, std::int64_t first, std::int64_t count, std::int64_t n) {
-  return const_view(static_cast<const char*>(block.data()) + first * n * std::int64_t(size_of(block.type())),
-                    block.type(), {count, n}, {n, 1}, block.ctx());
-}
+using detail::vector_in;
+using detail::vectors_in;
 
 /// Orthogonalizes w against v_0..v_j; h receives the coefficients (j+1 of them).
 void orthogonalize(const detail::global_sums& sums, orthogonalization how, buffer& basis, int j, std::int64_t n, view w,
@@ -55,6 +46,34 @@ void orthogonalize(const detail::global_sums& sums, orthogonalization how, buffe
   }
 }
 
+/// One cycle of Arnoldi with MGS or CGS2 from v_0 = r/beta: each vector orthogonalized in
+/// full before the operator takes it.
+detail::cycle_end arnoldi(const detail::gmres_cycle_state& st, orthogonalization how, double beta) {
+  detail::cycle_end end;
+  st.lsq.start(beta);
+  for (int j = 0; j < st.restart; ++j) {
+    const view vj = vector_in(st.basis, j, st.n), w = vector_in(st.basis, j + 1, st.n);
+    detail::apply_preconditioned(st, j, vj, w);
+    orthogonalize(st.sums, how, st.basis, j, st.n, w, st.lsq.column(j));
+    const double hn = st.sums.nrm2(w);
+    st.lsq.h(j + 1, j) = hn;
+    if (hn > 0 && std::isfinite(hn)) scal(1.0 / hn, w);
+    const double d = st.lsq.add_column(j), res = st.lsq.residual(j);
+    end.finite = std::isfinite(res) && std::isfinite(d);
+    if (!end.finite) return end;
+    if (d == 0) {  // H(j, j) and H(j+1, j) both zero: the least-squares problem is singular
+      detail::report_singular_column(st.mon, j);
+      end.stop = true;
+      return end;
+    }
+    end.cols = j + 1;
+    end.stop = st.mon.step(res);
+    end.met_target = st.mon.below_target(res);
+    if (end.stop || end.met_target || hn == 0) return end;  // hn == 0: the solution is in the space
+  }
+  return end;
+}
+
 solve_report gmres_cycles(const char* method, bool flexible, const linear_operator& a, const_view b, view x,
                           const solve_options& o) {
   if (o.restart < 1) MIXPREC_THROW(invalid_argument, method, "restart = ", o.restart, " (>= 1)");
@@ -64,14 +83,16 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
   const linear_operator* m = o.preconditioner;
   const int restart = o.restart;
   const std::int64_t n = x.size();
+  const bool delayed = o.ortho == orthogonalization::dcgs2;
 
   buffer basis(x.type(), (restart + 1) * n, x.ctx());
   // Flexible: z_j = M^-1 v_j kept for the update; fixed: one vector for M^-1 v_j and M^-1 V y.
   buffer z_block(x.type(), (flexible && m ? restart : (m ? 1 : 0)) * n, x.ctx());
-  std::vector<double> h(std::size_t(restart + 1) * restart), cs(restart), sn(restart), g(restart + 1), y(restart);
-  auto H = [&](int i, int j) -> double& { return h[std::size_t(j) * (restart + 1) + i]; };
+  detail::hessenberg_lsq lsq(restart);
+  const detail::gmres_cycle_state st{a, m, flexible, sums, mon, restart, n, basis, z_block, lsq};
+  std::vector<double> y(restart), coordinates(delayed ? std::size_t(restart) * restart : 0);
 
-  bool first = true;
+  bool first = true, claimed = false;  // claimed: the last cycle's residual met the target
   for (;;) {
     // The true residual begins every cycle.
     const view r = vector_in(basis, 0, n);
@@ -86,66 +107,29 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
         mon.stop(stop_reason::non_finite, detail::cat("the residual of the restart is ", beta));
         break;
       }
-      if (mon.below_target(beta) && (mon.confirm(beta) || mon.stopped())) break;
+      // A claim the true residual does not bear out is confirmed all the same: the monitor
+      // ends the solve as inaccurate once restarts stop improving the true residual, where
+      // cycles whose own residual keeps meeting an unreachable target would go on forever.
+      if ((claimed || mon.below_target(beta)) && (mon.confirm(beta) || mon.stopped())) break;
     }
     scal(1.0 / beta, r);
-    std::fill(g.begin(), g.end(), 0.0);
-    g[0] = beta;
-
-    int cols = 0;  // basis vectors in the update
-    bool finite = true, stop = false;
-    for (int j = 0; j < restart; ++j) {
-      const view vj = vector_in(basis, j, n), w = vector_in(basis, j + 1, n);
-      if (m) {
-        const view zj = vector_in(z_block, flexible ? j : 0, n);
-        m->apply(vj, zj);
-        a.apply(zj, w);
-      } else {
-        a.apply(vj, w);
-      }
-      orthogonalize(sums, o.ortho, basis, j, n, w, &H(0, j));
-      const double hn = sums.nrm2(w);
-      H(j + 1, j) = hn;
-      if (hn > 0 && std::isfinite(hn)) scal(1.0 / hn, w);
-      // Earlier rotations on the new column, then one that zeroes H(j+1, j).
-      for (int i = 0; i < j; ++i) {
-        const double t = cs[i] * H(i, j) + sn[i] * H(i + 1, j);
-        H(i + 1, j) = -sn[i] * H(i, j) + cs[i] * H(i + 1, j);
-        H(i, j) = t;
-      }
-      const double d = std::hypot(H(j, j), H(j + 1, j));
-      cs[j] = d > 0 ? H(j, j) / d : 1.0;
-      sn[j] = d > 0 ? H(j + 1, j) / d : 0.0;
-      H(j, j) = d;
-      H(j + 1, j) = 0;
-      g[j + 1] = -sn[j] * g[j];
-      g[j] = cs[j] * g[j];
-      const double res = std::abs(g[j + 1]);
-      finite = std::isfinite(res) && std::isfinite(d);
-      if (finite && d == 0) {
-        // H(j, j) and H(j+1, j) both zero: A M^-1 v_j lies in the span of v_0..v_{j-1}
-        // without reducing the residual; the least-squares problem is singular.
-        mon.stop(stop_reason::breakdown,
-                 detail::cat("the Arnoldi column ", j,
-                             " is zero after orthogonalization: A (times M^-1) is singular on the Krylov space"));
-        stop = true;
-        break;
-      }
-      cols = j + 1;
-      stop = mon.step(res);
-      if (stop || mon.below_target(res) || hn == 0) break;  // hn == 0: the exact solution is in the space
-    }
-    if (!finite) {  // x keeps the last cycle's (finite) iterate
+    const detail::cycle_end end = delayed ? detail::arnoldi_dcgs2(st, beta, coordinates) : arnoldi(st, o.ortho, beta);
+    if (!end.finite) {  // x keeps the last cycle's (finite) iterate
       mon.stop(stop_reason::non_finite,
                detail::cat("the Arnoldi process produced Inf/NaN at iteration ", mon.iterations() + 1));
       break;
     }
-    // y = R^-1 g, then x += M^-1 V y (fixed) or Z y (flexible).
-    for (int i = cols - 1; i >= 0; --i) {
-      double s = g[i];
-      for (int k = i + 1; k < cols; ++k) s -= H(i, k) * y[k];
-      y[i] = s / H(i, i);
-    }
+    const int cols = end.cols;
+    claimed = end.met_target;
+    // y = R^-1 g, then x += M^-1 V y (fixed) or Z y (flexible). DCGS2's H is over the
+    // vectors u_j the operator took, u = V coordinates: V y becomes V (coordinates y).
+    lsq.solve(cols, y.data());
+    if (delayed && !(m && flexible))
+      for (int i = 0; i < cols; ++i) {
+        double s = 0;
+        for (int k = i; k < cols; ++k) s += coordinates[std::size_t(k) * restart + i] * y[std::size_t(k)];
+        y[std::size_t(i)] = s;
+      }
     if (m && !flexible) {
       const view u = vector_in(basis, 0, n);  // v_0 is no longer needed
       scal(y[0], u);
@@ -155,7 +139,7 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
       buffer& src = m ? z_block : basis;
       if (cols > 0) detail::maxpy(y.data(), vectors_in(src, 0, cols, n), x);
     }
-    if (stop || mon.stopped()) break;
+    if (end.stop || mon.stopped()) break;
   }
   return mon.finish(a, b, x);
 }

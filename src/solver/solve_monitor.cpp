@@ -13,7 +13,17 @@
 
 namespace mixprec {
 
-const char* name_of(orthogonalization o) { return o == orthogonalization::mgs ? "mgs" : "cgs2"; }
+const char* name_of(orthogonalization o) {
+  switch (o) {
+    case orthogonalization::mgs:
+      return "mgs";
+    case orthogonalization::cgs2:
+      return "cgs2";
+    case orthogonalization::dcgs2:
+      return "dcgs2";
+  }
+  return "?";
+}
 
 const char* name_of(stop_reason r) {
   switch (r) {
