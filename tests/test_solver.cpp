@@ -210,6 +210,70 @@ TEST(solver_gmres, dcgs2_takes_the_iterations_of_cgs2) {
   }
 }
 
+/// Counts the sums a solve asks of its operator's reduction domain; one process, so each sum
+/// is the local value.
+class counting_domain : public reduction_domain {
+ public:
+  mutable int sums = 0;
+  void sum(double*, int) const override { ++sums; }
+  std::unique_ptr<pending> start_sum(double*, int) const override {
+    ++sums;
+    return std::make_unique<done>();
+  }
+  double norm(double local_norm) const override {
+    ++sums;
+    return local_norm;
+  }
+  void agree(const std::exception_ptr& e) const override {
+    if (e) std::rethrow_exception(e);
+  }
+  int processes() const override { return 1; }
+
+ private:
+  struct done : pending {
+    void wait() override {}
+  };
+};
+
+/// An operator whose solves sum through a counting_domain.
+class counted_operator : public linear_operator {
+ public:
+  counted_operator(const linear_operator& a, const counting_domain& d)
+      : linear_operator(a.rows(), a.cols(), a.ctx()), a_(a), d_(d) {}
+  void apply(double alpha, const_view x, double beta, view y) const override { a_.apply(alpha, x, beta, y); }
+  std::string describe() const override { return a_.describe(); }
+  void diagonal(double* d) const override { a_.diagonal(d); }
+  const reduction_domain* reductions() const override { return &d_; }
+
+ private:
+  const linear_operator& a_;
+  const counting_domain& d_;
+};
+
+/// What DCGS2 is for on many processes: one sum per step (the 2(j+2) products together),
+/// besides each cycle's residual norm and last column, where CGS2 sums three times a step.
+TEST(solver_gmres, dcgs2_sums_once_a_step) {
+  const csr_operator a(csr_matrix::from_coo(problem("convdiff")));
+  const std::vector<double> b = random_vector(a.rows(), 19);
+  solve_options o;
+  o.rel_tol = 1e-10;
+  o.restart = 10;
+  for (orthogonalization how : {orthogonalization::cgs2, orthogonalization::dcgs2}) {
+    const counting_domain d;
+    const counted_operator op(a, d);
+    o.ortho = how;
+    array<double> bd(b), x(zeros(a.rows()));
+    const solve_report r = gmres(op, bd, x, o);
+    ASSERT_TRUE(r.converged()) << r.summary();
+    ASSERT_GT(r.restarts, 2) << r.summary();
+    const int cycles = r.restarts + 1, setup = 6;  // ||b||, the start and the end's true residuals
+    if (how == orthogonalization::dcgs2)
+      EXPECT_LE(d.sums, r.iterations + 2 * cycles + setup) << r.summary();
+    else
+      EXPECT_GE(d.sums, 3 * r.iterations) << r.summary();
+  }
+}
+
 /// A with three distinct eigenvalues: every Krylov space stops growing at dimension 3, so
 /// GMRES has the exact solution after 3 steps, whatever the orthogonalization. Asked for
 /// more than rounding allows, the cycles go on through remainders that are rounding alone

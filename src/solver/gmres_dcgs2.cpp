@@ -138,22 +138,27 @@ cycle_end arnoldi_dcgs2(const gmres_cycle_state& st, double beta, std::vector<do
       }
       end.cols = j;
     }
-    // v_j, and the remainder w - V t - gamma v_j scaled to about unit length by its length
-    // as the products tell it (which cancellation spoils when the remainder is small next
-    // to w: then the update's exact y'y sets the scale).
+    // v_j, and the remainder w - V t - gamma v_j scaled to about unit length. Its length
+    // follows from the products, ||w||^2 - ||t||^2 - gamma^2, unless cancellation spoils
+    // that (the remainder small next to w): then the update's own y'y, one more reduction,
+    // gives it, and sets the scale.
     const double gamma = (p.uw() - dot_of(p.s(), p.t(), j)) / rho;
     const double ww = p.ww(), left = ww - dot_of(p.t(), p.t(), j) - gamma * gamma;
-    double scale = left > 1e-4 * ww ? 1 / std::sqrt(left) : (ww > 0 ? 1 / std::sqrt(ww) : 1.0);
-    const double yy =
-        st.sums.sum(dcgs2_update(vectors_in(st.basis, 0, j, n), p.s(), p.t(), 1 / rho, gamma, scale, u, w));
-    if (!std::isfinite(yy)) {
-      end.finite = false;
-      return end;
-    }
-    const double remainder = std::sqrt(yy) / scale;
-    if (yy > 0 && (yy < 0.25 || yy > 4)) {
-      scal(1 / std::sqrt(yy), w);
-      scale /= std::sqrt(yy);
+    const bool from_products = left > 1e-4 * ww;
+    double scale = from_products ? 1 / std::sqrt(left) : (ww > 0 ? 1 / std::sqrt(ww) : 1.0);
+    const double local_yy = dcgs2_update(vectors_in(st.basis, 0, j, n), p.s(), p.t(), 1 / rho, gamma, scale, u, w);
+    double remainder = std::sqrt(left);
+    if (!from_products) {
+      const double yy = st.sums.sum(local_yy);
+      if (!std::isfinite(yy)) {
+        end.finite = false;
+        return end;
+      }
+      remainder = std::sqrt(yy) / scale;
+      if (yy > 0 && (yy < 0.25 || yy > 4)) {
+        scal(1 / std::sqrt(yy), w);
+        scale /= std::sqrt(yy);
+      }
     }
     double* col = st.lsq.column(j);
     for (int i = 0; i < j; ++i) col[i] = omega * p.t()[i];
