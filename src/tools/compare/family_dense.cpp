@@ -1,8 +1,9 @@
-// Dense solves to FP64 accuracy (mixprec/dense.hpp's gesv_ir): a random general matrix
-// (partial pivoting needed) and HPL-MxP's diagonally dominant one, with the LU in f64, f32
-// (classical refinement and GMRES-IR) and, for HPL-MxP, with bf16 trailing updates. Each
-// answer is checked by HPL's criterion, scaled residual ||A x - b|| / ((||A|| ||x|| + ||b||)
-// n eps) <= 16, i.e. a backward error of at most 16 n eps.
+// Dense solves to FP64 accuracy (mixprec/dense.hpp's gesv_ir and posv_ir): a random general
+// matrix (partial pivoting needed), HPL-MxP's diagonally dominant one, and that matrix made
+// symmetric (so positive definite: Cholesky), with the factorization in f64, f32 (classical
+// refinement and GMRES-IR) and, for the diagonally dominant two, with bf16 trailing updates.
+// Each answer is checked by HPL's criterion, scaled residual ||A x - b|| / ((||A|| ||x|| +
+// ||b||) n eps) <= 16, i.e. a backward error of at most 16 n eps.
 #include <cmath>
 
 #include "mixprec/dense.hpp"
@@ -11,41 +12,57 @@
 namespace mixprec::compare {
 namespace {
 
+enum class dense_kind { general, hpl_mxp, spd };
+
+const char* prefix_of(dense_kind k) {
+  return k == dense_kind::general ? "general_" : k == dense_kind::hpl_mxp ? "hpl_mxp_" : "spd_";
+}
+
 struct dense_problem {
   std::string name;
   std::shared_ptr<const std::vector<double>> a, b;
   std::int64_t n;
 };
 
-dense_problem make_problem(std::int64_t n, bool hpl) {
-  std::vector<double> a = uniform_values(n * n, hpl ? 111 : 112, -0.5, 0.5);
-  if (hpl)
+/// Entries uniform in (-0.5, 0.5); HPL-MxP's and the SPD matrix have each diagonal entry the
+/// sum of its row's absolute values (the SPD one mirrors its lower triangle first: strictly
+/// diagonally dominant, symmetric, positive diagonal).
+dense_problem make_problem(std::int64_t n, dense_kind kind) {
+  const std::uint64_t seed = kind == dense_kind::general ? 112 : kind == dense_kind::hpl_mxp ? 111 : 114;
+  std::vector<double> a = uniform_values(n * n, seed, -0.5, 0.5);
+  if (kind == dense_kind::spd)
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = i + 1; j < n; ++j) a[std::size_t(i * n + j)] = a[std::size_t(j * n + i)];
+  if (kind != dense_kind::general)
     for (std::int64_t i = 0; i < n; ++i) {
       double s = 0;
       for (std::int64_t j = 0; j < n; ++j) s += std::fabs(a[std::size_t(i * n + j)]);
       a[std::size_t(i * n + i)] = s;
     }
-  return {std::string(hpl ? "hpl_mxp_" : "general_") + std::to_string(n),
-          std::make_shared<const std::vector<double>>(std::move(a)),
+  return {prefix_of(kind) + std::to_string(n), std::make_shared<const std::vector<double>>(std::move(a)),
           std::make_shared<const std::vector<double>>(uniform_values(n, 113, -0.5, 0.5)), n};
 }
 
-void add_policy(case_list& cases, const std::shared_ptr<dense_problem>& lazy, std::int64_t n, bool hpl,
+void add_policy(case_list& cases, const std::shared_ptr<dense_problem>& lazy, std::int64_t n, dense_kind kind,
                 const std::string& label, dense_refinement_options o) {
-  case_def d{"dense", std::string("gesv/") + (hpl ? "hpl_mxp_" : "general_") + std::to_string(n), label, {}};
-  d.prepare = [lazy, n, hpl, o] {
-    if (!lazy->a) *lazy = make_problem(n, hpl);
+  const bool cholesky = kind == dense_kind::spd;
+  case_def d{"dense", std::string(cholesky ? "posv/" : "gesv/") + prefix_of(kind) + std::to_string(n), label, {}};
+  d.prepare = [lazy, n, kind, cholesky, o] {
+    if (!lazy->a) *lazy = make_problem(n, kind);
     const dense_problem p = *lazy;
     auto x = std::make_shared<std::vector<double>>(static_cast<std::size_t>(n));
     auto last = std::make_shared<dense_solve_report>();
     prepared_case c;
-    c.flops = 2.0 / 3.0 * double(n) * double(n) * double(n) + 1.5 * double(n) * double(n);
+    // LU: HPL's count; Cholesky: half the factorization's, two triangular solves.
+    const double nd = double(n);
+    c.flops = cholesky ? nd * nd * nd / 3.0 + 2.0 * nd * nd : 2.0 / 3.0 * nd * nd * nd + 1.5 * nd * nd;
     c.limit = o.policy.matrix == dtype::bf16  ? limit_kind::dot_bf16
               : o.policy.matrix == dtype::f64 ? limit_kind::fma_f64
                                               : limit_kind::fma_f32;
     c.max_samples = 3;
-    c.run = [p, x, o, last] {
-      *last = gesv_ir(make_view(p.a->data(), {p.n, p.n}), make_view(p.b->data(), p.n), make_view(x->data(), p.n), o);
+    c.run = [p, x, o, last, cholesky] {
+      const auto solve = cholesky ? &posv_ir : &gesv_ir;
+      *last = solve(make_view(p.a->data(), {p.n, p.n}), make_view(p.b->data(), p.n), make_view(x->data(), p.n), o);
     };
     c.check = [p, x, last](case_result& r) {
       const double eps = std::ldexp(1.0, -53);
@@ -79,19 +96,19 @@ void add_policy(case_list& cases, const std::shared_ptr<dense_problem>& lazy, st
 
 void add_dense_cases(case_list& cases, const suite_settings& s) {
   const std::int64_t n = s.size == suite_size::tiny ? 128 : s.size == suite_size::quick ? 2048 : 4096;
-  for (bool hpl : {false, true}) {
+  for (dense_kind kind : {dense_kind::general, dense_kind::hpl_mxp, dense_kind::spd}) {
     auto lazy = std::make_shared<dense_problem>();
     dense_refinement_options o;
     o.policy = precision_policy::f64();
-    add_policy(cases, lazy, n, hpl, "f64", o);
+    add_policy(cases, lazy, n, kind, "f64", o);
     o.policy = precision_policy::f32();
-    o.pivoting = !hpl;
-    add_policy(cases, lazy, n, hpl, "f32-ir", o);
+    o.pivoting = kind == dense_kind::general;  // HPL-MxP factors without row exchanges; Cholesky never has them
+    add_policy(cases, lazy, n, kind, "f32-ir", o);
     o.gmres = true;
-    add_policy(cases, lazy, n, hpl, "f32-gmres-ir", o);
-    if (hpl) {
+    add_policy(cases, lazy, n, kind, "f32-gmres-ir", o);
+    if (kind != dense_kind::general) {
       o.policy = precision_policy::half_matrix(dtype::bf16);
-      add_policy(cases, lazy, n, hpl, "bf16-gmres-ir", o);
+      add_policy(cases, lazy, n, kind, "bf16-gmres-ir", o);
     }
   }
 }
