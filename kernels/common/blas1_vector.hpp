@@ -355,10 +355,18 @@ struct blas1_vector {
         vplain<W>* ay = ax + k;
         for (idx t0 = b; t0 < e; t0 += mdot2_tile) {
           const idx t1 = std::min(e, t0 + mdot2_tile);
-          for (int g = 0; g < k; g += detail::multi_vector_max)
-            with_count(std::min(detail::multi_vector_max, k - g), [&](auto count) {
-              mdot2_group<decltype(count)::value>(t0, t1, v + g * ldv, ldv, x, y, ax + g, ay + g);
-            });
+          // Groups of 8 vectors, the rest by 4, 2 and 1: four bodies to compile, not eight.
+          int g = 0;
+          for (; g + 8 <= k; g += 8) mdot2_group<8>(t0, t1, v + g * ldv, ldv, x, y, ax + g, ay + g);
+          if (g + 4 <= k) {
+            mdot2_group<4>(t0, t1, v + g * ldv, ldv, x, y, ax + g, ay + g);
+            g += 4;
+          }
+          if (g + 2 <= k) {
+            mdot2_group<2>(t0, t1, v + g * ldv, ldv, x, y, ax + g, ay + g);
+            g += 2;
+          }
+          if (g < k) mdot2_group<1>(t0, t1, v + g * ldv, ldv, x, y, ax + g, ay + g);
         }
       });
       for (int j = 0; j < k; ++j) {
