@@ -242,10 +242,20 @@ TEST(dense_gesv_ir, classical_refinement_falls_back_past_one_over_u32_and_gmres_
   EXPECT_EQ(r.path, "f32 LU + GMRES-IR") << r.message;
   EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
   EXPECT_GT(r.inner_iterations, 0);
-  // kappa = 1e12 is past what either reaches with an f32 LU: GMRES-IR falls back too.
+  // kappa = 1e12: GMRES on the f32 LU plateaus, and the default halving window sends the
+  // solve to the f64 LU after 50 iterations, the cheaper answer. It is that window's choice,
+  // not GMRES-IR's limit (u^-1/2 u_f^-1 ~ 2e15): run to its tolerance over the whole basis,
+  // it converges, past the plateau.
   const system worse = make_system(matrix_with_condition(n, 1e12, 53), n, 54);
   r = solve(worse, o, x);
   EXPECT_EQ(r.path, "f64 LU (fallback)") << r.message;
+  EXPECT_NE(r.fallback.find("at iteration 50"), std::string::npos) << r.fallback;
+  o.gmres_halving_window = 0;
+  o.gmres_restart = o.gmres_max_iterations = int(n);
+  r = solve(worse, o, x);
+  EXPECT_EQ(r.path, "f32 LU + GMRES-IR") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+  EXPECT_GT(r.inner_iterations, 50) << r.message;
 }
 
 TEST(dense_gesv_ir, bf16_and_f16_policies_on_what_they_suit_and_what_they_cannot_hold) {
