@@ -248,8 +248,8 @@ struct rows {
   std::int64_t k, n, ld;
 };
 
-/// Checks the rows of vs against w (same n, dtype and memory; f64 or f32; dense); for mdot
-/// and maxpy.
+/// Checks the rows of vs against w (same n, dtype and memory; f64 or f32; dense); for the
+/// multi-vector ops (mdot, maxpy, mdot2, dcgs2_update).
 rows check_rows(const char* op, const const_view& vs, const const_view& wv, const vec& w, const char* arg = "w") {
   if (vs.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "the vectors have no context");
   if (vs.rank() != 2 || (vs.extent(0) > 1 && vs.stride(0) < vs.extent(1)) || (vs.extent(1) > 1 && vs.stride(1) != 1))

@@ -413,6 +413,8 @@ typedef struct mixprec_dense_options {
   int gmres_restart;
   int gmres_max_iterations;
   int scale; /* scale a by powers of two before rounding it (default 1) */
+  int gmres_halving_window; /* GMRES-IR: stop a correction whose residual has not halved in this many
+                               iterations, then fall back (default 50; 0: never) */
 } mixprec_dense_options;
 
 MIXPREC_C_API void mixprec_dense_options_init(mixprec_dense_options* o);

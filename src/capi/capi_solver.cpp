@@ -375,6 +375,7 @@ void mixprec_dense_options_init(mixprec_dense_options* o) {
   o->gmres_restart = d.gmres_restart;
   o->gmres_max_iterations = d.gmres_max_iterations;
   o->scale = d.scale ? 1 : 0;
+  o->gmres_halving_window = d.gmres_halving_window;
 }
 
 }  // extern "C"
@@ -401,6 +402,7 @@ mixprec_status dense_solve(const char* fn, dense_solver solver, mixprec_array a,
       d.gmres_restart = o->gmres_restart;
       d.gmres_max_iterations = o->gmres_max_iterations;
       d.scale = o->scale != 0;
+      d.gmres_halving_window = o->gmres_halving_window;
     }
     dense_solve_report dr = solver(av, bv, xv, d);
     auto h = std::make_unique<mixprec_report_s>();

@@ -237,6 +237,8 @@ TEST_F(CApiMatchesCpp, DenseMixedPrecisionSolve) {
   wrap(cx, x_c, {n});
   mixprec_dense_options co;
   mixprec_dense_options_init(&co);
+  EXPECT_EQ(co.gmres_restart, o.gmres_restart);
+  EXPECT_EQ(co.gmres_halving_window, o.gmres_halving_window);
   co.factorization = MIXPREC_F32;
   c_report crep;
   C_OK(mixprec_gesv_ir(ca, cb, cx, &co, crep.out()));
