@@ -65,6 +65,18 @@ void complete_last_column(const gmres_cycle_state& st, int j, double sigma) {
   col[j + 1] = sigma * std::sqrt(std::max(0.0, q[std::size_t(j + 1)] - dot_of(q.data(), q.data(), j + 1)));
 }
 
+/// Takes the completed column j into the least-squares problem: end.cols = j + 1, or, where
+/// its diagonal comes out zero, the singular problem reported and the solve stopped.
+bool take_column(const gmres_cycle_state& st, int j, cycle_end& end) {
+  if (st.lsq.add_column(j) == 0) {
+    report_singular_column(st.mon, j);
+    end.stop = true;
+    return false;
+  }
+  end.cols = j + 1;
+  return true;
+}
+
 }  // namespace
 
 cycle_end arnoldi_dcgs2(const gmres_cycle_state& st, double beta, std::vector<double>& coordinates) {
@@ -108,21 +120,10 @@ cycle_end arnoldi_dcgs2(const gmres_cycle_state& st, double beta, std::vector<do
       maxpy(minus.data(), vectors_in(st.basis, 0, j, n), u);
       p.take(st, j, u, w);
     }
-    if (j > 0 && !(p.rest() > 0.5 * p.uu())) {
-      // u_j stays in the span of v_0 .. v_{j-1}: so does A M^-1 u_{j-1}, and the space is
-      // invariant. Column j-1 ends there, as GMRES ends on a zero remainder.
-      double* col = st.lsq.column(j - 1);
-      for (int i = 0; i < j; ++i) col[i] += sigma * (moved[std::size_t(i)] + p.s()[i]);
-      col[j] = 0;
-      if (st.lsq.add_column(j - 1) == 0) {
-        report_singular_column(st.mon, j - 1);
-        end.stop = true;
-        return end;
-      }
-      end.cols = j;
-      return end;
-    }
-    const double rho = std::sqrt(p.rest());
+    // u_j still in the span of v_0 .. v_{j-1}: so is A M^-1 u_{j-1}, the space is invariant,
+    // and column j-1 ends with a zero below its diagonal, as GMRES ends on a zero remainder.
+    const bool invariant = j > 0 && !(p.rest() > 0.5 * p.uu());
+    const double rho = invariant ? 0.0 : std::sqrt(p.rest());
     for (int i = 0; i < j; ++i) coordinate(i, j) = moved[std::size_t(i)] + p.s()[i];
     coordinate(j, j) = rho;
     if (j == 0) {
@@ -131,12 +132,8 @@ cycle_end arnoldi_dcgs2(const gmres_cycle_state& st, double beta, std::vector<do
       double* col = st.lsq.column(j - 1);
       for (int i = 0; i < j; ++i) col[i] += sigma * coordinate(i, j);
       col[j] = sigma * rho;  // in place of the remainder's length, which the column had so far
-      if (st.lsq.add_column(j - 1) == 0) {
-        report_singular_column(st.mon, j - 1);
-        end.stop = true;
-        return end;
-      }
-      end.cols = j;
+      if (!take_column(st, j - 1, end)) return end;
+      if (invariant) return end;
     }
     // v_j, and the remainder w - V t - gamma v_j scaled to about unit length. Its length
     // follows from the products, ||w||^2 - ||t||^2 - gamma^2, unless cancellation spoils
@@ -165,12 +162,7 @@ cycle_end arnoldi_dcgs2(const gmres_cycle_state& st, double beta, std::vector<do
     col[j] = omega * gamma;
     col[j + 1] = omega * remainder;
     if (remainder == 0) {  // A M^-1 u_j lies in the space: the exact solution is in it
-      if (st.lsq.add_column(j) == 0) {
-        report_singular_column(st.mon, j);
-        end.stop = true;
-        return end;
-      }
-      end.cols = j + 1;
+      if (!take_column(st, j, end)) return end;
       end.stop = st.mon.step(st.lsq.residual(j));
       end.met_target = st.mon.below_target(st.lsq.residual(j));
       return end;
@@ -181,12 +173,7 @@ cycle_end arnoldi_dcgs2(const gmres_cycle_state& st, double beta, std::vector<do
     sigma = omega / scale;
     if (end.stop || end.met_target || j == m - 1) {
       complete_last_column(st, j, sigma);
-      if (st.lsq.add_column(j) == 0) {
-        report_singular_column(st.mon, j);
-        end.stop = true;
-        return end;
-      }
-      end.cols = j + 1;
+      take_column(st, j, end);
       return end;
     }
   }

@@ -35,7 +35,12 @@ inline const_view vectors_in(buffer& block, std::int64_t first, std::int64_t cou
 class hessenberg_lsq {
  public:
   explicit hessenberg_lsq(int restart)
-      : m_(restart), h_(std::size_t(restart + 1) * restart), cs_(restart), sn_(restart), g_(restart + 1) {}
+      : m_(restart),
+        h_(std::size_t(restart + 1) * restart),
+        cs_(restart),
+        sn_(restart),
+        g_(restart + 1),
+        scratch_(restart + 1) {}
 
   void start(double beta) {
     std::fill(g_.begin(), g_.end(), 0.0);
@@ -63,9 +68,10 @@ class hessenberg_lsq {
   /// The residual norm that column j as it stands would give, leaving the problem as it is
   /// (for a column that a later step still corrects).
   double residual_with(int j) {
-    std::vector<double> col(column(j), column(j) + j + 1);
-    for (int i = 0; i < j; ++i) rotate(i, col[std::size_t(i)], col[std::size_t(i) + 1]);
-    const double below = h(j + 1, j), d = std::hypot(col[std::size_t(j)], below);
+    double* col = scratch_.data();
+    std::copy(column(j), column(j) + j + 1, col);
+    for (int i = 0; i < j; ++i) rotate(i, col[i], col[i + 1]);
+    const double below = h(j + 1, j), d = std::hypot(col[j], below);
     return d > 0 ? std::abs(g_[j] * below / d) : std::abs(g_[j]);
   }
   /// y = R^-1 g over the first cols columns.
@@ -86,6 +92,7 @@ class hessenberg_lsq {
 
   int m_;
   std::vector<double> h_, cs_, sn_, g_;
+  std::vector<double> scratch_;  // residual_with's rotated copy of a column
 };
 
 /// The state of a GMRES(m) solve that its cycles work in.
