@@ -117,6 +117,7 @@ MIXPREC_LIST(block_matmul_ops,
              {"ref", "one thread, output by output: the fallback"});
 
 MIXPREC_LIST(attention_ops,
+             {"avx512_bf16", "bf16 q and cache: the avx512 tiles with Q K^T and P V (P in bf16) on vdpbf16ps"},
              {"avx512", "tiles of 16 query rows in the lanes, keys in blocks of 32 widened in L1, online softmax"},
              {"avx2", "the same tiles, 8 rows in the lanes"},
              {"generic", "one query row per tile, tiles on the context's threads"},

@@ -43,9 +43,15 @@ struct reference {
   std::vector<ld> out, bound;
 };
 
+/// u_P of the header's bound: 2^-8 where bf16 q and a bf16 cache may have their
+/// probabilities rounded to bf16 for P * V (unless asked to keep them in f32).
+double probability_unit(dtype q_type, dtype kv_type, const attention_options& o) {
+  return q_type == dtype::bf16 && kv_type == dtype::bf16 && !o.f32_probabilities ? 0x1p-8 : 0.0;
+}
+
 template <class T>
 reference naive_attention(const std::vector<T>& q, const kv_cache& cache, const attention_case& c, double scale,
-                          dtype out_type) {
+                          dtype out_type, double prob_u) {
   const std::int64_t hd = c.head_dim, L = cache.size(), group = c.heads / c.kv_heads;
   const double u = 0x1p-24, uT = unit_of(out_type);
   reference r;
@@ -81,7 +87,7 @@ reference naive_attention(const std::vector<T>& q, const kv_cache& cache, const 
           }
           const std::size_t at = std::size_t(i * c.heads * hd + h * hd + d);
           r.out[at] = acc / sum;
-          r.bound[at] = uT * std::fabs(r.out[at]) + (1 + uT) * (2 * delta + (visible + 8) * u) * mag / sum;
+          r.bound[at] = uT * std::fabs(r.out[at]) + (1 + uT) * (2 * delta + (visible + 8) * u + prob_u) * mag / sum;
         }
       }
     }
@@ -99,12 +105,12 @@ const attention_case cases[] = {
     {32, 8, 128, 33, 2, true, 1.0},  // many heads: several tiles per KV head
     {8, 4, 128, 103, 1, true, 1.0},  // decode, two query heads per KV head: spare rows in the dot path
     {6, 2, 40, 77, 1, true, 1.0},    // decode, three heads per KV head, head dim 40: values widened
+    {4, 2, 33, 41, 9, true, 1.0},    // odd head dim: no bf16 pairs, the f32 products
 };
 
-class attention_kernels : public ::testing::TestWithParam<kernel_info> {};
-
-TEST_P(attention_kernels, matches_long_double_attention_of_the_stored_values_within_the_bound) {
-  const kernel_info& k = GetParam();
+/// Every case on kernel k with options `base` (causal set per case), against the long-double
+/// attention within the header's bound.
+void check_cases_against_reference(const kernel_info& k, const attention_options& base) {
   on_nn_storage(k, k.out, [&](auto tag) {
     using T = decltype(tag);
     for (const attention_case& c : cases) {
@@ -123,11 +129,11 @@ TEST_P(attention_kernels, matches_long_double_attention_of_the_stored_values_wit
       ASSERT_EQ(cache.size(), c.kv_len);
       auto q = random_matrix<T>(c.m, q_dim, c.value_scale, 13);
       std::vector<T> out(q.size(), T(7.0f));
-      attention_options o;
+      attention_options o = base;
       o.causal = c.causal;
       attention(view_of(q, c.m, q_dim), cache, view_of(out, c.m, q_dim), o);
       const double scale = double(float(1.0 / std::sqrt(double(c.head_dim))));
-      const reference r = naive_attention(q, cache, c, scale, k.out);
+      const reference r = naive_attention(q, cache, c, scale, k.out, probability_unit(k.out, k.in, o));
       int bad = 0;
       for (std::size_t i = 0; i < out.size() && bad < 5; ++i) {
         const ld err = std::fabs(ld(double(out[i])) - r.out[i]);
@@ -139,6 +145,28 @@ TEST_P(attention_kernels, matches_long_double_attention_of_the_stored_values_wit
       }
     }
   });
+}
+
+class attention_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(attention_kernels, matches_long_double_attention_of_the_stored_values_within_the_bound) {
+  check_cases_against_reference(GetParam(), {});
+}
+
+/// Kernels with bf16 q and cache, which may round probabilities to bf16 unless asked not to.
+std::vector<kernel_info> bf16_kernels() {
+  std::vector<kernel_info> out;
+  for (const kernel_info& k : runnable_kernels("attention"))
+    if (k.in == dtype::bf16 && k.out == dtype::bf16) out.push_back(k);
+  return out;
+}
+
+class attention_bf16_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+TEST_P(attention_bf16_kernels, f32_probabilities_meet_the_bound_without_the_probability_rounding) {
+  attention_options o;
+  o.f32_probabilities = true;
+  check_cases_against_reference(GetParam(), o);
 }
 
 /// The kernels whose keys and values can also come as views (f32, bf16, f16: not i8).
@@ -178,6 +206,7 @@ TEST_P(attention_view_kernels, keys_and_values_as_views_give_what_the_cache_give
 
 INSTANTIATE_TEST_SUITE_P(kernels, attention_kernels, ::testing::ValuesIn(runnable_kernels("attention")),
                          kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, attention_bf16_kernels, ::testing::ValuesIn(bf16_kernels()), kernel_param_name);
 INSTANTIATE_TEST_SUITE_P(kernels, attention_view_kernels, ::testing::ValuesIn(float_kv_kernels()), kernel_param_name);
 
 TEST(kv_cache, stores_each_value_rounded_once_or_within_half_its_int8_scale) {

@@ -11,14 +11,23 @@
 // softmax (running maximum and sum per query, the output rescaled as they change), so no
 // m x L score matrix is ever formed and memory does not grow with the sequence.
 //
-// Numerics: logits scale * (q . k), the softmax and P * V all in f32, whatever q's and the
-// cache's storage (f32, bf16, f16, or i8 with one f32 scale per token and head). There is no
-// f16-accumulation mode: it loses real models' long-range scores, and no CPU unit runs it
-// faster. With u = 2^-24, u_T out's unit roundoff, s_j = scale (q . k_j) and p_j its exp:
-//   |out - exact| <= u_T |exact| + (2 delta + (L + 8) u) * sum_j p_j |v_j| / sum_j p_j,
+// Numerics: logits scale * (q . k), the softmax and P * V all accumulated in f32, whatever
+// q's and the cache's storage (f32, bf16, f16, or i8 with one f32 scale per token and head).
+// There is no f16-accumulation mode: it loses real models' long-range scores, and no CPU
+// unit runs it faster. With bf16 q and a bf16 cache, a CPU with bf16 dot products
+// (AVX512-BF16) multiplies q . k as stored, and rounds each probability to bf16 for P * V,
+// as flash attention does on GPUs; both then run on the dot-product units at twice the
+// f32 rate (prefill: query rows in tiles; decode steps keep f32 probabilities).
+// attention_options::f32_probabilities keeps P in f32. With u = 2^-24, u_T out's unit
+// roundoff, u_P = 2^-8 where P may be rounded to bf16 (else 0), s_j = scale (q . k_j) and
+// p_j its exp:
+//   |out - exact| <= u_T |exact| + (2 delta + (L + 8) u + u_P) * sum_j p_j |v_j| / sum_j p_j,
 //   delta = max_j ((d + 4) u scale sum_i |q_i k_ji| + 8 u)
 // for exact the f64 attention of q and the values as stored (an i8 cache stores each value
-// within half its scale of the appended one), d the head dimension.
+// within half its scale of the appended one), d the head dimension. The bf16 dot products
+// read subnormal inputs (|x| < 2^-126) as zero and flush subnormal probabilities, which adds
+// at most scale d 2^-126 (max|q| + max|k| + 1) to a logit and L 2^-126 max|v| / sum_j p_j
+// to an output.
 #pragma once
 
 #include <cstdint>
@@ -78,6 +87,9 @@ class kv_cache {
 struct attention_options {
   double scale = 0;    // logits scale * (q . k); 0: 1 / sqrt(head_dim)
   bool causal = true;  // query i sees keys up to its position (else all keys)
+  /// bf16 q and cache only: true multiplies P * V with f32 probabilities (f32 multiply-adds)
+  /// where they would be rounded to bf16 for the dot-product units (see Numerics above).
+  bool f32_probabilities = false;
 };
 
 /// out = softmax(scale q K^T [causal]) V per query head, over the cache's size() tokens; the

@@ -585,7 +585,8 @@ MIXPREC_C_API void mixprec_kv_cache_destroy(mixprec_kv_cache c);
 MIXPREC_C_API mixprec_status mixprec_kv_cache_append(mixprec_kv_cache c, mixprec_array k, mixprec_array v);
 MIXPREC_C_API mixprec_status mixprec_kv_cache_truncate(mixprec_kv_cache c, int64_t tokens);
 MIXPREC_C_API mixprec_status mixprec_kv_cache_size(mixprec_kv_cache c, int64_t* out);
-/* out = softmax(scale q K^T [causal]) V per head (scale 0: 1/sqrt(head_dim)). */
+/* out = softmax(scale q K^T [causal]) V per head (scale 0: 1/sqrt(head_dim)); numerics as
+   attention.hpp states (bf16 q and cache: probabilities may be rounded to bf16). */
 MIXPREC_C_API mixprec_status mixprec_attention(mixprec_array q, mixprec_kv_cache cache, mixprec_array out,
                                                double scale, int causal);
 

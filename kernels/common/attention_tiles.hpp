@@ -12,7 +12,8 @@
 // the running maximum and sum are updated lane-wise, and the output rows (in L1, f32) are
 // rescaled and accumulate P * V, with the values read straight from the cache where the head
 // fills whole vectors. When there are fewer tiles than threads, each tile's keys are split
-// into segments whose partial results are merged at the end (flash-decoding).
+// into segments whose partial results are merged at the end (flash-decoding). A folder with
+// narrower dot products than f32 FMAs passes them as Products for the lane-filling tiles.
 #pragma once
 
 #include <algorithm>
@@ -31,7 +32,17 @@ MIXPREC_ALWAYS_INLINE void store_row_sums(const V (&acc)[Rows][Keys], float* s, 
     for (int r = 0; r < Rows; ++r) s[k * stride + r] = acc[r][k].reduce_add();
 }
 
-template <class V>
+/// The products of a tile whose query rows fill the lanes (prefill) when nothing narrower
+/// applies: f32 multiply-adds on blocks widened to f32. A folder with bf16 dot products
+/// passes its own (kernels/cpu/avx512_bf16/attention_avx512_bf16.cpp): applies<T, K> says
+/// for which q and KV dtypes, and its pack_queries, scores and accumulate_pv replace the
+/// f32 ones.
+struct f32_products {
+  template <class T, class K>
+  static constexpr bool applies = false;
+};
+
+template <class V, class Products = f32_products>
 struct attention_tiles {
   using idx = std::int64_t;
   static constexpr idx w = V::width;
@@ -231,12 +242,18 @@ struct attention_tiles {
     // Values need no copy when a vector load widens them and the head fills whole vectors;
     // an i8 value's scale then goes into its probability.
     const bool direct_values = hd % (4 * w) == 0;
+    // Query rows and keys as stored, multiplied on narrower dot-product units where the
+    // folder has them; P is then rounded as those units take it (see attention.hpp).
+    bool narrow = false;
+    if constexpr (Products::template applies<T, K>) narrow = !dot && !a.f32_probabilities && hd % 2 == 0;
+    const T* lane_rows[w];
     for (idx r = 0; r < w; ++r) {
       const idx row = r0 + std::min(r, nr - 1);  // spare lanes repeat the last row
       const idx i = row / group, h = g * group + row % group;
       pos[r] = float(a.kv_len - a.m + i);
       const T* src = q + i * a.ldq + h * hd;
-      for (idx d = 0; d < dp; ++d) {
+      lane_rows[r] = r < nr ? src : nullptr;
+      for (idx d = 0; d < dp && !narrow; ++d) {
         // Spare lanes and rows hold zeros: the dot-product path computes all dot_rows rows.
         const float x = r < nr && d < hd ? a.scale * float(widen(src[d])) : 0.0f;
         if (dot)
@@ -245,6 +262,8 @@ struct attention_tiles {
           b.qt[d * w + r] = x;
       }
     }
+    if constexpr (Products::template applies<T, K>)
+      if (narrow) Products::pack_queries(lane_rows, hd, b.qt);
     std::fill(b.o, b.o + w * dp, 0.0f);
     const idx last_pos = idx(pos[w - 1]), first_pos = idx(pos[0]);
     const idx visible = a.causal ? last_pos + 1 : a.kv_len;
@@ -259,7 +278,10 @@ struct attention_tiles {
     V run_max = V::broadcast(neg_inf), run_sum = V::zero();
     for (idx t0 = begin; t0 < end; t0 += kv_block) {
       const idx n = std::min(kv_block, end - t0);
-      if (dot) {
+      if (narrow) {
+        if constexpr (Products::template applies<T, K>)
+          Products::scores(b.qt, kbase + t0 * a.k_token_stride, a.k_token_stride, n, end - t0, hd, a.scale, b.p);
+      } else if (dot) {
         scores_dot(b.qr, kbase + t0 * a.k_token_stride, a.k_token_stride, ks ? ks + t0 : nullptr,
                    vbase + t0 * a.v_token_stride, a.v_token_stride, n, end - t0, hd, dp, b.p);
       } else {
@@ -267,7 +289,7 @@ struct attention_tiles {
         scores(b.qt, b.kf, n, hd, dp, b.p);
       }
       // The dot path has prefetched the values with the keys; the others do it here.
-      if (!direct_values) widen_block(vbase, a.v_token_stride, vs, t0, n, dot ? 0 : end, hd, dp, b.vf);
+      if (!direct_values && !narrow) widen_block(vbase, a.v_token_stride, vs, t0, n, dot ? 0 : end, hd, dp, b.vf);
       const bool masked = a.causal && t0 + n - 1 > first_pos;
       V block_max = V::broadcast(neg_inf);
       for (idx t = 0; t < n; ++t) {
@@ -289,7 +311,11 @@ struct attention_tiles {
       }
       run_max = new_max;
       c.store(corr);
-      if (direct_values) {
+      if (narrow) {
+        if constexpr (Products::template applies<T, K>)
+          Products::accumulate_pv(b.o, b.p, vbase + t0 * a.v_token_stride, a.v_token_stride, corr, n, end - t0, nr, hd,
+                                  dp, b.kf, b.vf);
+      } else if (direct_values) {
         for (idx t = 0; !dot && t + kv_block < end - t0 && t < n; ++t)
           prefetch_row(vbase + (t0 + t + kv_block) * a.v_token_stride, hd);
         accumulate_pv(b.o, b.p, vbase + t0 * a.v_token_stride, a.v_token_stride, corr, n, nr, dp);

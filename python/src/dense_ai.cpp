@@ -331,16 +331,18 @@ void register_dense_ai(py::module_& m) {
       .def_property_readonly("capacity", &kv_cache::capacity);
   m.def(
       "attention",
-      [](py::object q, const kv_cache& cache, double scale, bool causal, py::object out) {
+      [](py::object q, const kv_cache& cache, double scale, bool causal, py::object out, bool f32_probabilities) {
         const const_view qv = as_view(q, false, "q");
         py::object y = output_like(out, qv);
         attention_options o;
         o.scale = scale;
         o.causal = causal;
+        o.f32_probabilities = f32_probabilities;
         attention(qv, cache, as_view(y, true, "out"), o);
         return y;
       },
-      py::arg("q"), py::arg("cache"), py::arg("scale") = 0.0, py::arg("causal") = true, py::arg("out") = py::none());
+      py::arg("q"), py::arg("cache"), py::arg("scale") = 0.0, py::arg("causal") = true, py::arg("out") = py::none(),
+      py::arg("f32_probabilities") = false);
 
   // ---- training -------------------------------------------------------------------------------
   m.def(

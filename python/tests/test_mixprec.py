@@ -281,6 +281,8 @@ def test_decode_attention_over_a_kv_cache():
         p = np.exp(s - s.max())
         ref = (p / p.sum()) @ v
         assert np.allclose(out[0, h * d:(h + 1) * d], ref, rtol=0, atol=1e-5)
+    # f32 storage never rounds probabilities: asking for f32 ones changes nothing.
+    assert np.array_equal(mixprec.attention(q, cache, f32_probabilities=True), out)
 
 
 def test_cross_entropy_and_an_adamw_step():

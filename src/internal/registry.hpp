@@ -506,6 +506,7 @@ struct attention_args {
   std::int64_t ldo;
   float scale;
   bool causal;
+  bool f32_probabilities;  // attention_options::f32_probabilities
 };
 using attention_fn = void (*)(const exec_args&, const attention_args& a);
 

@@ -44,6 +44,7 @@ detail::attention_args query_side(const char* op, const rows_view& q, const rows
   a.ldo = out.ld;
   a.scale = float(o.scale > 0 ? o.scale : 1.0 / std::sqrt(double(head_dim)));
   a.causal = o.causal;
+  a.f32_probabilities = o.f32_probabilities;
   return a;
 }
 

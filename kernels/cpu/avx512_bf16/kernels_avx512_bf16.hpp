@@ -8,4 +8,5 @@ extern const detail::convert_fn convert_f32_bf16;
 extern const detail::gemm_fn gemm_kernel_bf16;
 extern const detail::gemm_fn gemm_kernel_int8;
 extern const detail::block_matmul_fn block_matmul_vnni;
+extern const detail::attention_fn attention_bf16;
 }  // namespace mixprec::kern::avx512_bf16

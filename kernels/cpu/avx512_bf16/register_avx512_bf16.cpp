@@ -12,6 +12,7 @@ void register_cpu_avx512_bf16_kernels(const kernel_sink& sink) {
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::u8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::i8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);
   kern::add_kernel<detail::op_id::block_matmul>(sink, g, dtype::f32, dtype::f32, kern::avx512_bf16::block_matmul_vnni);
+  kern::add_kernel<detail::op_id::attention>(sink, g, dtype::bf16, dtype::bf16, kern::avx512_bf16::attention_bf16);
 }
 
 }  // namespace mixprec::detail
