@@ -24,12 +24,12 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// s[k * stride + r] = the sum of acc[r][k]'s lanes. The vector folders overload it for the
+/// s[r * stride + k] = the sum of acc[r][k]'s lanes. The vector folders overload it for the
 /// shapes they reduce faster together (found by argument-dependent lookup).
 template <class V, int Rows, int Keys>
 MIXPREC_ALWAYS_INLINE void store_row_sums(const V (&acc)[Rows][Keys], float* s, std::int64_t stride) {
-  for (int k = 0; k < Keys; ++k)
-    for (int r = 0; r < Rows; ++r) s[k * stride + r] = acc[r][k].reduce_add();
+  for (int r = 0; r < Rows; ++r)
+    for (int k = 0; k < Keys; ++k) s[r * stride + k] = acc[r][k].reduce_add();
 }
 
 /// The products of a tile whose query rows fill the lanes (prefill) when nothing narrower
@@ -146,11 +146,12 @@ struct attention_tiles {
   /// one transposing reduction) where there are 32 registers, one otherwise.
   static constexpr int dot_keys = w >= 16 ? 4 : 1;
 
-  /// s[t][r] = q_r . key t for t < n and the first dot_rows rows (rows past the tile's are
-  /// zero): key rows loaded (and widened) in registers straight from the cache, a vector of
-  /// partial sums per score, times key t's scale where the cache has scales (i8). A fixed row
-  /// count keeps the accumulators in registers. Keys, and the values beside them, up to
-  /// `ahead` rows on are prefetched one block ahead.
+  /// s[r][t] (row r's scores one after another, kv_block apart) = q_r . key t for t < n and
+  /// the first dot_rows rows (rows past the tile's are zero): key rows loaded (and widened) in
+  /// registers straight from the cache, a vector of partial sums per score, times key t's
+  /// scale where the cache has scales (i8). A fixed row count keeps the accumulators in
+  /// registers. Keys, and the values beside them, up to `ahead` rows on are prefetched one
+  /// block ahead. Keys in the lanes let the softmax take a row's block in n / w vectors.
   template <class K>
   static void scores_dot(const float* qr, const K* keys, idx token_stride, const float* key_scales, const K* values,
                          idx v_stride, idx n, idx ahead, idx hd, idx dp, float* s) {
@@ -184,11 +185,10 @@ struct attention_tiles {
         for (int r = 0; r < dot_rows; ++r) acc[r][k] = V::fma(key, q[r], acc[r][k]);
       }
     }
-    for (int k = 0; k < Keys; ++k) V::zero().store(s + (t + k) * w);
-    store_row_sums(acc, s + t * w, w);
+    store_row_sums(acc, s + t, kv_block);
     if (key_scales)
-      for (int k = 0; k < Keys; ++k)
-        (V::load(s + (t + k) * w) * V::broadcast(key_scales[t + k])).store(s + (t + k) * w);
+      for (int r = 0; r < dot_rows; ++r)
+        for (int k = 0; k < Keys; ++k) s[r * kv_block + t + k] *= key_scales[t + k];
   }
 
   /// Rows P * V takes at a time: four (sixteen accumulators) where there are 32 registers,
@@ -196,12 +196,13 @@ struct attention_tiles {
   static constexpr int pv_rows = w >= 16 ? 4 : 2;
 
   /// o[r] = o[r] * corr[r] + sum_t p[t][r] v[t] for the tile's nr rows: pv_rows rows and four
-  /// vectors of the head at a time, each V vector loaded once for all of them. Value row t
-  /// starts at vf + t * v_stride: the widened block in L1, or the cache itself where its rows
-  /// need no widening beyond what a vector load does (then dp is the head dimension).
+  /// vectors of the head at a time, each V vector loaded once for all of them. p[t][r] is
+  /// p[t * key_step + r * row_step]. Value row t starts at vf + t * v_stride: the widened
+  /// block in L1, or the cache itself where its rows need no widening beyond what a vector
+  /// load does (then dp is the head dimension).
   template <class K>
-  static void accumulate_pv(float* o, const float* p, const K* vf, idx v_stride, const float* corr, idx n, idx nr,
-                            idx dp) {
+  static void accumulate_pv(float* o, const float* p, idx key_step, idx row_step, const K* vf, idx v_stride,
+                            const float* corr, idx n, idx nr, idx dp) {
     for (idx r = 0; r < nr; r += pv_rows) {
       idx rows[pv_rows];  // past the last row, the last row again: computed twice, stored alike
       for (int i = 0; i < pv_rows; ++i) rows[i] = std::min(r + i, nr - 1);
@@ -215,7 +216,7 @@ struct attention_tiles {
           const K* vt = vf + t * v_stride + d0;
           const V x[4] = {V::load(vt), V::load(vt + w), V::load(vt + 2 * w), V::load(vt + 3 * w)};
           for (int i = 0; i < pv_rows; ++i) {
-            const V pr = V::broadcast(p[t * w + rows[i]]);
+            const V pr = V::broadcast(p[t * key_step + rows[i] * row_step]);
             for (int j = 0; j < 4; ++j) acc[i][j] = V::fma(pr, x[j], acc[i][j]);
           }
         }
@@ -223,6 +224,79 @@ struct attention_tiles {
           for (int j = 0; j < 4; ++j) acc[i][j].store(o + rows[i] * dp + d0 + j * w);
       }
     }
+  }
+
+  /// The online softmax's step over a block of n scores s[t * w + r] (rows in the lanes):
+  /// keys past a row's position (pos, when given) masked, the block's maximum merged into
+  /// run_max, the scores replaced by their exps (times the values' scales, when given), their
+  /// sums added to run_sum, and corr[r] = the factor the rows' earlier output takes.
+  static void softmax_rows_in_lanes(float* s, idx n, idx t0, const V* pos, const float* value_scales, V& run_max,
+                                    V& run_sum, float* corr) {
+    const V neg_inf = V::broadcast(-std::numeric_limits<float>::infinity());
+    V block_max = neg_inf;
+    for (idx t = 0; t < n; ++t) {
+      V x = V::load(s + t * w);
+      if (pos) x = V::select_lt(*pos, V::broadcast(float(t0 + t)), neg_inf, x);
+      x.store(s + t * w);
+      block_max = V::max(block_max, x);
+    }
+    const V shift = rescale(block_max, run_max, run_sum, corr);
+    for (idx t = 0; t < n; ++t) {
+      const V e = vexp(V::load(s + t * w) - shift);
+      (value_scales ? e * V::broadcast(value_scales[t]) : e).store(s + t * w);
+      run_sum = run_sum + e;
+    }
+  }
+
+  /// The same step over the scores of the first nr rows laid out row by row, s[r * kv_block
+  /// + t] (the dot-product path's few rows): a row's block takes n / w vectors, so the exps
+  /// cost a quarter of what rows in the lanes cost a decode step of four heads.
+  static void softmax_keys_in_lanes(float* s, idx n, idx nr, idx t0, const float* pos, const float* value_scales,
+                                    V& run_max, V& run_sum, float* corr) {
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    alignas(64) float lane[w], row_max[w], row_sum[w], shift[w];
+    for (idx i = 0; i < w; ++i) {
+      lane[i] = float(i);
+      row_max[i] = neg_inf;
+      row_sum[i] = 0.0f;
+    }
+    const V lanes = V::load(lane);
+    for (idx r = 0; r < nr; ++r) {
+      // Keys [0, visible) of the block are the row's: the rest (masked, or past n) get -inf.
+      const idx visible = pos ? std::clamp<idx>(idx(pos[r]) - t0 + 1, 0, n) : n;
+      V m = V::broadcast(neg_inf);
+      for (idx j = 0; j < n; j += w) {
+        const V x =
+            V::select_lt(lanes, V::broadcast(float(visible - j)), V::load(s + r * kv_block + j), V::broadcast(neg_inf));
+        x.store(s + r * kv_block + j);
+        m = V::max(m, x);
+      }
+      row_max[r] = m.reduce_max();
+    }
+    rescale(V::load(row_max), run_max, run_sum, corr).store(shift);
+    for (idx r = 0; r < nr; ++r) {
+      V total = V::zero();
+      for (idx j = 0; j < n; j += w) {
+        const V e = vexp(V::load(s + r * kv_block + j) - V::broadcast(shift[r]));
+        total = total + e;
+        (value_scales ? e * load_n<V>(value_scales + j, std::min(w, n - j)) : e).store(s + r * kv_block + j);
+      }
+      row_sum[r] = total.reduce_add();
+    }
+    run_sum = run_sum + V::load(row_sum);
+  }
+
+  /// Merges a block's maxima into run_max: run_sum and (through corr) the output rows are
+  /// rescaled to the new maxima, which are returned as the shift the block's exps take.
+  static V rescale(V block_max, V& run_max, V& run_sum, float* corr) {
+    const V new_max = V::max(run_max, block_max);
+    // A row that has seen only masked keys keeps max -inf: subtract 0 instead (no inf - inf).
+    const V shift = V::select_lt(new_max, V::broadcast(-std::numeric_limits<float>::max()), V::zero(), new_max);
+    const V c = vexp(run_max - shift);
+    run_sum = run_sum * c;
+    run_max = new_max;
+    c.store(corr);
+    return shift;
   }
 
   /// Rows [r0, r0 + nr) of KV head g (row r: query token r / group, head g * group + r % group).
@@ -275,6 +349,9 @@ struct attention_tiles {
     const float* ks = a.k_scales ? a.k_scales + g * a.scale_head_stride : nullptr;
     const float* vs = a.v_scales ? a.v_scales + g * a.scale_head_stride : nullptr;
     const V vpos = V::load(pos);
+    // Where the block's probabilities lie: key-major with the rows in the lanes, or (dot)
+    // row-major with the keys in the lanes.
+    const idx key_step = dot ? 1 : w, row_step = dot ? kv_block : 1;
     V run_max = V::broadcast(neg_inf), run_sum = V::zero();
     for (idx t0 = begin; t0 < end; t0 += kv_block) {
       const idx n = std::min(kv_block, end - t0);
@@ -291,26 +368,11 @@ struct attention_tiles {
       // The dot path has prefetched the values with the keys; the others do it here.
       if (!direct_values && !narrow) widen_block(vbase, a.v_token_stride, vs, t0, n, dot ? 0 : end, hd, dp, b.vf);
       const bool masked = a.causal && t0 + n - 1 > first_pos;
-      V block_max = V::broadcast(neg_inf);
-      for (idx t = 0; t < n; ++t) {
-        V s = V::load(b.p + t * w);
-        if (masked) s = V::select_lt(vpos, V::broadcast(float(t0 + t)), V::broadcast(neg_inf), s);
-        s.store(b.p + t * w);
-        block_max = V::max(block_max, s);
-      }
-      const V new_max = V::max(run_max, block_max);
-      // A row that has seen only masked keys keeps max -inf: subtract 0 instead (no inf - inf).
-      const V shift = V::select_lt(new_max, V::broadcast(-std::numeric_limits<float>::max()), V::zero(), new_max);
-      const V c = vexp(run_max - shift);
-      run_sum = run_sum * c;
-      const bool scale_values = direct_values && vs;
-      for (idx t = 0; t < n; ++t) {
-        const V e = vexp(V::load(b.p + t * w) - shift);
-        (scale_values ? e * V::broadcast(vs[t0 + t]) : e).store(b.p + t * w);
-        run_sum = run_sum + e;
-      }
-      run_max = new_max;
-      c.store(corr);
+      const float* value_scales = direct_values && vs ? vs + t0 : nullptr;
+      if (dot)
+        softmax_keys_in_lanes(b.p, n, nr, t0, masked ? pos : nullptr, value_scales, run_max, run_sum, corr);
+      else
+        softmax_rows_in_lanes(b.p, n, t0, masked ? &vpos : nullptr, value_scales, run_max, run_sum, corr);
       if (narrow) {
         if constexpr (Products::template applies<T, K>)
           Products::accumulate_pv(b.o, b.p, vbase + t0 * a.v_token_stride, a.v_token_stride, corr, n, end - t0, nr, hd,
@@ -318,9 +380,9 @@ struct attention_tiles {
       } else if (direct_values) {
         for (idx t = 0; !dot && t + kv_block < end - t0 && t < n; ++t)
           prefetch_row(vbase + (t0 + t + kv_block) * a.v_token_stride, hd);
-        accumulate_pv(b.o, b.p, vbase + t0 * a.v_token_stride, a.v_token_stride, corr, n, nr, dp);
+        accumulate_pv(b.o, b.p, key_step, row_step, vbase + t0 * a.v_token_stride, a.v_token_stride, corr, n, nr, dp);
       } else {
-        accumulate_pv(b.o, b.p, b.vf, dp, corr, n, nr, dp);
+        accumulate_pv(b.o, b.p, key_step, row_step, b.vf, dp, corr, n, nr, dp);
       }
     }
     if (segments > 1) {

@@ -193,10 +193,11 @@ struct f32x16 {
   float reduce_add() const { return _mm512_reduce_add_ps(v); }
 };
 
-/// s[k * stride + r] = the sum of acc[r][k]'s lanes for 4 rows x 4 keys, as the generic
+/// s[r * stride + k] = the sum of acc[r][k]'s lanes for 4 rows x 4 keys, as the generic
 /// store_row_sums (kernels/common/attention_tiles.hpp) does with sixteen reduce_adds: halves,
 /// then quarters of pairs of vectors are added, then a 4 x 4 transpose-and-add within each
-/// 128-bit lane leaves key k's four row sums in lane group k (about 45 instructions, not 130).
+/// 128-bit lane leaves key k's four row sums in lane group k, and one permutation puts row
+/// r's four key sums in lane group r (about 45 instructions, not 130).
 MIXPREC_ALWAYS_INLINE void store_row_sums(const f32x16 (&acc)[4][4], float* s, idx stride) {
   __m512 half_sums[8];
   for (int i = 0; i < 8; ++i) {
@@ -212,7 +213,9 @@ MIXPREC_ALWAYS_INLINE void store_row_sums(const f32x16 (&acc)[4][4], float* s, i
                                   _mm512_unpackhi_ps(quarter_sums[0], quarter_sums[1]));
   const __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(quarter_sums[2], quarter_sums[3]),
                                   _mm512_unpackhi_ps(quarter_sums[2], quarter_sums[3]));
-  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, 0x44), _mm512_shuffle_ps(t0, t1, 0xEE));
+  const __m512 by_key = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, 0x44), _mm512_shuffle_ps(t0, t1, 0xEE));
+  const __m512 sums =
+      _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), by_key);
   _mm_storeu_ps(s, _mm512_castps512_ps128(sums));
   _mm_storeu_ps(s + stride, _mm512_extractf32x4_ps(sums, 1));
   _mm_storeu_ps(s + 2 * stride, _mm512_extractf32x4_ps(sums, 2));
