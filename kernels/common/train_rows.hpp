@@ -247,8 +247,11 @@ struct train_rows {
 
   // ---- softmax cross-entropy ----
 
+  /// One row. Pass 1 streams the logits from memory; passes 2 and 3 find them in L2, and
+  /// pass 2 (an exp per logit: compute-bound) asks for the next row's logits (prefetch_next)
+  /// so that memory is busy while it computes.
   template <class T>
-  static void cross_entropy_row(const detail::cross_entropy_args& g, idx i) {
+  static void cross_entropy_row(const detail::cross_entropy_args& g, idx i, bool prefetch_next) {
     const T* z = static_cast<const T*>(g.logits) + i * g.ldl;
     T* dz = g.dlogits ? static_cast<T*>(g.dlogits) + i * g.ldd : nullptr;
     const idx cols = g.cols;
@@ -275,9 +278,12 @@ struct train_rows {
     thread_local std::vector<A> kept_storage;
     if (dz && kept_storage.size() < std::size_t(cols + w)) kept_storage.resize(std::size_t(cols + w));
     A* kept = kept_storage.data();
+    const char* next = reinterpret_cast<const char*>(z + g.ldl);
+    constexpr idx per_line = 64 / idx(sizeof(T));
     const V vsumexp = R::fold4(
         cols, V::zero(),
         [&](V a, idx j, idx n) {
+          if (prefetch_next && j % per_line == 0) __builtin_prefetch(next + j * idx(sizeof(T)), 0, 2);
           const V v = load_n<V>(z + j, n);
           const V e = vexp((n == w ? v : V::tail_or(v, n, neg_inf)) - vm);
           if (dz) e.store(kept + j);
@@ -305,7 +311,7 @@ struct train_rows {
   template <class T, bool Parallel>
   static void cross_entropy(const detail::exec_args& ex, const detail::cross_entropy_args& g) {
     R::template split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
-      for (idx i = b; i < e; ++i) cross_entropy_row<T>(g, i);
+      for (idx i = b; i < e; ++i) cross_entropy_row<T>(g, i, i + 1 < e);
     });
   }
 
