@@ -188,8 +188,12 @@ class cartesian_grid {
  public:
   /// `processes` per axis (0: let MPI_Dims_create choose); their product must be the
   /// communicator's size and no process may get fewer points along an axis than 1.
+  /// Blocks start at multiples of `align` along every axis (each block but the last along
+  /// an axis a whole number of `align` points; the split is even in those units): with
+  /// align = 2^L, distributed_multigrid keeps L levels across the processes before it
+  /// gathers. Every process must pass the same align.
   cartesian_grid(const communicator& comm, grid_extent global, const boundary_conditions& bc,
-                 std::array<int, 3> processes = {0, 0, 0});
+                 std::array<int, 3> processes = {0, 0, 0}, std::int64_t align = 1);
 
   const grid_extent& global_extent() const;
   const grid_extent& local_extent() const;
@@ -255,10 +259,11 @@ class distributed_stencil_operator : public linear_operator {
 /// The multigrid V-cycle (mixprec/multigrid.hpp) over a decomposed grid, for an operator
 /// with zero Dirichlet faces: the same cycle as on one process, point for point, while the
 /// levels are the same. Every block must start at an even index (the smoother's colors are
-/// local parities). Levels go on across the processes while every block halves into one
-/// that does too; from the first level where one cannot, the level is gathered onto process
-/// 0, which runs the rest of the cycle on the whole grid and scatters the correction back
-/// (the others wait: the coarse levels are small).
+/// local parities; cartesian_grid's align makes them so for any extent). Levels go on
+/// across the processes while every block halves into one that does too; from the first
+/// level where one cannot, the level is gathered onto process 0, which runs the rest of the
+/// cycle on the whole grid and scatters the correction back (the others wait: the coarse
+/// levels are small).
 std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distributed_stencil_operator& a,
                                                                 multigrid_options options = {});
 

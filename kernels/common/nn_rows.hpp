@@ -75,7 +75,7 @@ struct lane1 {
   A reduce_max() const { return v; }
 };
 
-// ---- vector math: f32 fits (kernels/common/activation_math.hpp) lane by lane; f64 by libm --
+// ---- vector math: f32 fits (exp_of in kernels/common/gemm_epilogue.hpp) lane by lane; f64 by libm --
 
 template <class V>
 MIXPREC_ALWAYS_INLINE V vexp(V x) {

@@ -171,13 +171,19 @@ std::int64_t source_index(std::int64_t g, std::int64_t n, const face_condition& 
 }  // namespace detail
 
 cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, const boundary_conditions& bc,
-                               std::array<int, 3> processes) {
+                               std::array<int, 3> processes, std::int64_t align) {
   auto s = std::make_shared<detail::cartesian_state>(comm);
   s->global = global;
   s->bc = bc;
   const int dims = global.dims;
+  std::int64_t align_range[2] = {-align, align};  // -min, max over the processes
+  MPI_Allreduce(MPI_IN_PLACE, align_range, 2, MPI_INT64_T, MPI_MAX, comm.get());
   detail::agreed(comm.reductions(), [&] {
     if (dims != 2 && dims != 3) MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "a grid of ", dims, " dimensions");
+    if (align < 1) MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "align ", align, "; it must be >= 1");
+    if (-align_range[0] != align_range[1])
+      MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "align ", align, " here, but the processes pass from ",
+                        -align_range[0], " to ", align_range[1]);
     for (int a = 0; a < dims; ++a)
       if (bc.periodic(a) != (bc.hi[std::size_t(a)].kind == boundary::periodic))
         MIXPREC_MPI_THROW(invalid_argument, detail::grid_op, "axis ", a, " is periodic on one face only");
@@ -203,9 +209,11 @@ cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, con
   for (int a = 0; a < dims; ++a) {
     s->dims[std::size_t(a)] = d[a];
     s->coords[std::size_t(a)] = c[a];
-    const row_partition split = row_partition::even(n[a], d[a]);
-    s->first[std::size_t(a)] = split.offsets[std::size_t(c[a])];
-    local[a] = split.rows_of(c[a]);
+    // Even in units of `align` points; the last unit (and block) may be short.
+    const std::int64_t unit = std::max<std::int64_t>(align, 1);
+    const row_partition split = row_partition::even((n[a] + unit - 1) / unit, d[a]);
+    s->first[std::size_t(a)] = std::min(n[a], split.offsets[std::size_t(c[a])] * unit);
+    local[a] = std::min(n[a], split.offsets[std::size_t(c[a]) + 1] * unit) - s->first[std::size_t(a)];
     MPI_Cart_shift(s->cart, a, 1, &s->lo[std::size_t(a)], &s->hi[std::size_t(a)]);
   }
   detail::agreed(comm.reductions(), [&] {
@@ -532,11 +540,15 @@ class cartesian_halos final : public halo_exchanger {
     const int dims = f.global.dims;
     const std::int64_t n[3] = {f.local.nx, f.local.ny, f.local.nz};
     int halves = 1;
-    // Coarse point I is fine point 2I+1 where the block starts at an even index and has an
-    // even size; the coarse block must start at an even index too, for the smoother's
+    // Coarse point I is fine point 2I+1: a block starting at an even index s with n points
+    // holds coarse points s/2 .. s/2 + n/2 - 1. The next block along the axis must start at
+    // an even index too (n even, unless the block is the axis's last: n/2 then ends where
+    // the coarse grid does), and the coarse block at an even index, for the smoother's
     // colors are the parities of local indices.
-    for (int a = 0; a < dims; ++a)
-      if (f.first[std::size_t(a)] % 4 != 0 || n[a] % 2 != 0 || n[a] < 2) halves = 0;
+    for (int a = 0; a < dims; ++a) {
+      const bool last = f.coords[std::size_t(a)] == f.dims[std::size_t(a)] - 1;
+      if (f.first[std::size_t(a)] % 4 != 0 || (n[a] % 2 != 0 && !last) || n[a] < 2) halves = 0;
+    }
     MPI_Allreduce(MPI_IN_PLACE, &halves, 1, MPI_INT, MPI_MIN, f.cart);
     if (!halves) return nullptr;
     auto c = std::make_shared<cartesian_state>(f.comm);
@@ -649,8 +661,8 @@ std::unique_ptr<multigrid_preconditioner> distributed_multigrid(const distribute
       if (g.first()[std::size_t(ax)] % 2 != 0)
         MIXPREC_MPI_THROW(unsupported, "distributed_multigrid", "this process's block starts at index ",
                           g.first()[std::size_t(ax)], " of axis ", "xyz"[ax],
-                          ": the smoother's colors need every block to start at an even index (extents that are ",
-                          "the process counts times an even number)");
+                          ": the smoother's colors need every block to start at an even index (a cartesian_grid ",
+                          "with align 2, or 2^levels to keep the levels across the processes)");
   });
   return std::make_unique<multigrid_preconditioner>(a.shape(), g.local_extent(),
                                                     std::make_shared<detail::cartesian_halos>(g.state_), options);

@@ -517,13 +517,19 @@ TEST(DistributedGrid, RefinementOnTheStencilWithF32InnerHalos) {
 struct mg_case {
   grid_extent extent;
   int levels;
+  std::int64_t align;
+  bool gathers;  // on more than one process: a coarse level is gathered onto process 0
 };
 
 TEST(DistributedGrid, MultigridCycleEqualsOneProcessAndPreconditionsCg) {
   // 32x32x16 over 2 or 4 processes: blocks halve three times, then the 4x4x2 level is
   // gathered for the fifth; 24^3: blocks of 12 start at 12, so level 1 (12^3) is gathered.
+  // 29x29x13 split evenly would start a block at 15; aligned to 4, the blocks along a split
+  // axis are 16 + 13 (the last one odd), then 8 + 6, 4 + 3 and 2 + 1: all four levels
+  // across the processes.
   const boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
-  for (const mg_case& mc : {mg_case{grid_extent(32, 32, 16), 5}, mg_case{grid_extent(24, 24, 24), 4}})
+  for (const mg_case& mc : {mg_case{grid_extent(32, 32, 16), 5, 1, true}, mg_case{grid_extent(24, 24, 24), 4, 1, true},
+                            mg_case{grid_extent(29, 29, 13), 4, 4, false}})
     for (const stencil& s : {stencil::laplace_3d7(), stencil::hpcg_27()})
       for (mg_restriction restriction : {mg_restriction::full_weighting, mg_restriction::injection}) {
         const grid_extent ge = mc.extent;
@@ -532,12 +538,13 @@ TEST(DistributedGrid, MultigridCycleEqualsOneProcessAndPreconditionsCg) {
         mo.levels = mc.levels;
         const stencil_operator one(s, ge, bc);
         const multigrid_preconditioner m1(one, mo);
-        const cartesian_grid g(world(), ge, bc);
+        const cartesian_grid g(world(), ge, bc, {0, 0, 0}, mc.align);
+        for (int a = 0; a < 3; ++a) ASSERT_EQ(g.first()[std::size_t(a)] % mc.align, 0);
         const distributed_stencil_operator many(g, s);
         const auto m = distributed_multigrid(many, mo);
         EXPECT_EQ(m->levels(), m1.levels()) << m->describe();
-        if (world().size() > 1)  // both extents end on one process
-          EXPECT_NE(m->describe().find("gathered"), std::string::npos) << m->describe();
+        if (world().size() > 1)
+          EXPECT_EQ(m->describe().find("gathered") != std::string::npos, mc.gathers) << m->describe();
         // One V-cycle: the same numbers on every block.
         const auto rg = pattern(ge.points(), 0.7);
         array<double> r1(rg), z1(ge.points()), r(block_of(rg, g)), z(many.rows());
@@ -620,6 +627,15 @@ TEST(DistributedErrors, AMismatchOnOneProcessIsAnErrorOnAll) {
                              {world().size() + 1, 1, 1});
       },
       mixprec::status::shape_mismatch, "processes");
+  // Block alignment: the last process asks for another one (named on all), then none.
+  const std::int64_t align = world().rank() == last ? 4 : 2;
+  const std::string align_named = world().size() > 1 ? "from 2 to 4" : "";
+  expect_error_everywhere(
+      [&] {
+        (void)cartesian_grid(world(), grid_extent(8, 8, 8), boundary_conditions::all(boundary::dirichlet, 0.0),
+                             {0, 0, 0}, world().size() > 1 ? align : 0);
+      },
+      mixprec::status::invalid_argument, world().size() > 1 ? align_named : "align 0");
   // And the operator still works afterwards: no message was left in flight.
   array<double> good(d.rows());
   fill(good, 1.0);
