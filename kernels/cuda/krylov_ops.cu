@@ -1,7 +1,8 @@
 // CUDA kernels of the fused Krylov vector ops (CG's update, point Jacobi, the multi-vector
-// dot and axpy of GMRES's Gram-Schmidt, the two-vector dot and update of its DCGS2 step). Each thread runs the same
-// per-element bodies as the CPU kernels (kernels/common/blas1_loops.hpp), which the CPU tests cover; the sums go
-// through the deterministic block reduction of reduce.cuh, in f64 as on the CPU.
+// dot and axpy of GMRES's Gram-Schmidt, the two-vector dot and update of its DCGS2 step).
+// Each thread runs the same per-element bodies as the CPU kernels
+// (kernels/common/blas1_loops.hpp), which the CPU tests cover; the sums go through the
+// deterministic block reduction of reduce.cuh, in f64 as on the CPU.
 #include <vector>
 
 #include "kernels/common/blas1_loops.hpp"
