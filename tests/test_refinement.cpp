@@ -167,6 +167,39 @@ TEST(refinement_errors, bad_policies_and_vectors_are_named) {
   o.reliable_factor = 1.5;
   expect_refusal([&] { (void)refine(a, b.as_view(), x.as_view(), o); }, status::invalid_argument,
                  "reliable_factor = 1.5");
+  o = {};
+  o.policy.halo = dtype::f16;
+  expect_refusal([&] { (void)refine(a, b.as_view(), x.as_view(), o); }, status::unsupported, "policy.halo f16");
+}
+
+TEST(precision_policy, names_parse_back_to_the_same_policy_halo_included) {
+  for (const precision_policy& p :
+       {precision_policy::f64(), precision_policy::f32(), precision_policy::half_matrix(dtype::bf16),
+        precision_policy{dtype::f64, dtype::f64, dtype::f32}, precision_policy{dtype::bf16, dtype::f32, dtype::bf16}}) {
+    const precision_policy q = precision_policy::parse(p.name());
+    EXPECT_TRUE(q.matrix == p.matrix && q.krylov == p.krylov && q.halo == p.halo) << p.name();
+  }
+  EXPECT_EQ((precision_policy{dtype::f64, dtype::f64, dtype::f32}.name()), "f64+f32-halo");
+  EXPECT_EQ((precision_policy{dtype::bf16, dtype::f32, dtype::bf16}.name()), "bf16/f32-ir+bf16-halo");
+  for (const char* bad : {"f32-ir+f32", "f32-ir+", "+f32-halo", "f32-ir+x-halo"})
+    expect_refusal([&] { (void)precision_policy::parse(bad); }, status::invalid_argument, "not a policy name");
+}
+
+TEST(precision_policy, a_halo_precision_changes_nothing_on_one_process) {
+  const csr_operator a(poisson_3d(6));
+  const std::int64_t n = a.rows();
+  array<double> b(std::vector<double>(std::size_t(n), 1.0));
+  std::vector<double> solutions[2];
+  for (int h = 0; h < 2; ++h) {
+    refinement_options o;
+    o.policy.halo = h ? dtype::bf16 : dtype::f64;
+    o.outer.rel_tol = 1e-12;
+    array<double> x(std::vector<double>(std::size_t(n), 0.0));
+    const solve_report r = refine(a, b.as_view(), x.as_view(), o);
+    ASSERT_TRUE(r.converged()) << r.summary();
+    solutions[h] = x.to_vector();
+  }
+  EXPECT_EQ(solutions[0], solutions[1]);
 }
 
 }  // namespace

@@ -21,7 +21,8 @@
 // Halo values can travel in f32 or bf16 (distributed_options::halo): half or a quarter of
 // the bytes, at the price of rounding the neighbours' x entries. An FP64 answer then comes
 // from refinement (mixprec/refinement.hpp) with an operator whose own halos are f64 and
-// whose inner copies (stored_as) exchange in the lower precision: inner_halo.
+// whose inner copies exchange in the lower precision: the refinement policy's halo
+// (precision_policy::halo), or the operator's inner_halo (the narrower of the two).
 //
 // Requires the library built with MPI (MIXPREC_MPI) and linking mixprec::mpi.
 #pragma once
@@ -148,6 +149,8 @@ class distributed_csr_operator : public linear_operator {
   void diagonal(double* d) const override;
   /// The same distributed matrix with values in `values`, exchanging halos in inner_halo.
   std::unique_ptr<linear_operator> stored_as(dtype values) const override;
+  /// stored_as, its halo the narrower of inner_halo and `halo`.
+  std::unique_ptr<linear_operator> inner_copy(dtype values, dtype halo) const override;
   const reduction_domain* reductions() const override;
 
   const communicator& comm() const { return comm_; }
@@ -245,6 +248,8 @@ class distributed_stencil_operator : public linear_operator {
   /// The same operator exchanging halos in inner_halo (a stencil has no stored values to
   /// round: `values` changes nothing else).
   std::unique_ptr<linear_operator> stored_as(dtype values) const override;
+  /// stored_as, its halo the narrower of inner_halo and `halo`.
+  std::unique_ptr<linear_operator> inner_copy(dtype values, dtype halo) const override;
   const reduction_domain* reductions() const override;
   const cartesian_grid& decomposition() const { return grid_; }
   const stencil& shape() const { return stencil_; }

@@ -54,6 +54,10 @@ class linear_operator {
   /// stencil's few coefficients, a callback): then it serves as it is. Refinement asks a
   /// distributed operator for its own dtype too: its copy may exchange halos in less.
   virtual std::unique_ptr<linear_operator> stored_as(dtype values) const;
+  /// stored_as(values) for refinement's inner solves, whose halo values (a distributed
+  /// operator's) travel in at most `halo` (precision_policy::halo); operators on one process
+  /// have no halo and take stored_as.
+  virtual std::unique_ptr<linear_operator> inner_copy(dtype values, dtype halo) const;
   /// Where solvers on this operator sum their inner products: null for an operator on one
   /// process; a distributed operator's communicator (see mixprec/reduction.hpp). Vectors
   /// are then each process's part: rows() and cols() are the local sizes.

@@ -365,7 +365,8 @@ typedef struct mixprec_refine_options {
 } mixprec_refine_options;
 
 MIXPREC_C_API void mixprec_refine_options_init(mixprec_refine_options* o);
-/* Parses a policy name as reports print it: "f64", "f32-ir", "bf16/f32-ir", "f16/f32-ir". */
+/* Parses a policy name as reports print it: "f64", "f32-ir", "bf16/f32-ir", "f16/f32-ir".
+   A halo part ("+f32-halo") is refused: halos belong to distributed operators (C++ only). */
 MIXPREC_C_API mixprec_status mixprec_policy_parse(const char* name, mixprec_dtype* matrix, mixprec_dtype* krylov);
 /* FP64-accurate solve with the inner solves in the policy's precision. */
 MIXPREC_C_API mixprec_status mixprec_refine(mixprec_operator a, mixprec_array b, mixprec_array x,

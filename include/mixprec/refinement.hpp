@@ -15,8 +15,8 @@
 // reduces the residual at all — kappa(A) * u_inner < 1 roughly. Where it does not (the inner
 // solver breaks down, overflows, or an outer step fails to reduce the residual by
 // `min_reduction`), the driver says so and, with `fallback` on, raises the precisions one
-// step (matrix f16/bf16 -> f32 -> f64, Krylov f32 -> f64) and goes on; the report's
-// `fallback` names every change and why.
+// step (matrix f16/bf16 -> f32 -> f64, Krylov f32 -> f64, and the halo to f64 with them)
+// and goes on; the report's `fallback` names every change and why.
 #pragma once
 
 #include <string>
@@ -34,7 +34,13 @@ namespace mixprec {
 struct precision_policy {
   dtype matrix = dtype::f32;  // storage of the operator's values in the inner solves
   dtype krylov = dtype::f32;  // the inner Krylov vectors: f32 or f64
-  /// "f64", "f32-ir", "bf16/f32-ir" (matrix/krylov where they differ).
+  /// What the inner solves' halo values travel in, for a distributed operator (mixprec/
+  /// distributed.hpp): f64 (as the Krylov vectors), f32 or bf16 — never wider than the
+  /// vectors, and the narrower of this and the operator's own inner_halo. The outer
+  /// residuals keep the operator's f64 halos. Operators on one process ignore it.
+  dtype halo = dtype::f64;
+  /// "f64", "f32-ir", "bf16/f32-ir" (matrix/krylov where they differ), then "+f32-halo" or
+  /// "+bf16-halo" where the halo is narrower than f64.
   std::string name() const;
 
   static precision_policy f64() { return {dtype::f64, dtype::f64}; }
@@ -42,8 +48,8 @@ struct precision_policy {
   /// Matrix in a 16-bit format (exact for stencil matrices with small integer values),
   /// Krylov vectors in f32.
   static precision_policy half_matrix(dtype matrix16) { return {matrix16, dtype::f32}; }
-  /// The policy a name() stands for ("f64", "f32-ir", "bf16/f32-ir", ...); also accepts the
-  /// name without "-ir". Throws invalid_argument on anything else.
+  /// The policy a name() stands for ("f64", "f32-ir", "bf16/f32-ir", "f64+f32-halo", ...);
+  /// also accepts the name without "-ir". Throws invalid_argument on anything else.
   static precision_policy parse(const std::string& name);
 };
 

@@ -242,6 +242,9 @@ mixprec_status mixprec_policy_parse(const char* name, mixprec_dtype* matrix, mix
   return guarded([&] {
     check_result(name, fn, "name");
     const precision_policy p = precision_policy::parse(name);
+    if (p.halo != dtype::f64)
+      MIXPREC_THROW(unsupported, fn, "'", name,
+                    "' names a halo precision: halos belong to distributed operators, which the C API does not have");
     if (matrix) *matrix = static_cast<mixprec_dtype>(p.matrix);
     if (krylov) *krylov = static_cast<mixprec_dtype>(p.krylov);
   });

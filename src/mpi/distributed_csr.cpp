@@ -161,8 +161,12 @@ void distributed_csr_operator::diagonal(double* d) const {
 }
 
 std::unique_ptr<linear_operator> distributed_csr_operator::stored_as(dtype values) const {
+  return inner_copy(values, options_.inner_halo);
+}
+
+std::unique_ptr<linear_operator> distributed_csr_operator::inner_copy(dtype values, dtype halo) const {
   distributed_options inner = options_;
-  inner.halo = options_.inner_halo;
+  inner.halo = detail::narrower_halo(options_.inner_halo, halo);
   auto rows = values == storage_type()
                   ? rows_
                   : std::make_shared<const detail::distributed_rows>(rows_->plan, rows_->local.with_values(values));

@@ -514,8 +514,13 @@ void distributed_stencil_operator::diagonal(double* d) const {
       }
 }
 
-std::unique_ptr<linear_operator> distributed_stencil_operator::stored_as(dtype) const {
-  return std::make_unique<distributed_stencil_operator>(grid_, stencil_, inner_halo_, inner_halo_);
+std::unique_ptr<linear_operator> distributed_stencil_operator::stored_as(dtype values) const {
+  return inner_copy(values, inner_halo_);
+}
+
+std::unique_ptr<linear_operator> distributed_stencil_operator::inner_copy(dtype, dtype halo) const {
+  const dtype h = detail::narrower_halo(inner_halo_, halo);
+  return std::make_unique<distributed_stencil_operator>(grid_, stencil_, h, h);
 }
 
 const reduction_domain* distributed_stencil_operator::reductions() const { return &grid_.comm().reductions(); }

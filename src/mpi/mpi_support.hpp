@@ -25,6 +25,13 @@ std::string text(const A&... parts) {
   return out.str();
 }
 
+/// The narrower of two halo precisions (f64, f32, bf16): what a refinement's inner copy
+/// exchanges when both the operator and the policy name one.
+inline dtype narrower_halo(dtype a, dtype b) {
+  auto rank = [](dtype t) { return t == dtype::bf16 ? 0 : t == dtype::f32 ? 1 : 2; };
+  return rank(a) <= rank(b) ? a : b;
+}
+
 }  // namespace mixprec::detail
 
 /// MIXPREC_MPI_THROW(shape_mismatch, "op", "x has ", n, " elements")

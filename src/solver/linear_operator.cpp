@@ -21,6 +21,7 @@ void linear_operator::diagonal(double*) const {
 }
 
 std::unique_ptr<linear_operator> linear_operator::stored_as(dtype) const { return nullptr; }
+std::unique_ptr<linear_operator> linear_operator::inner_copy(dtype values, dtype) const { return stored_as(values); }
 
 void linear_operator::check_vectors(const char* who, const_view x, const_view y) const {
   if (x.size() != cols_ || y.size() != rows_)

@@ -16,24 +16,35 @@
 namespace mixprec {
 
 std::string precision_policy::name() const {
-  if (matrix == dtype::f64 && krylov == dtype::f64) return "f64";
-  if (matrix == krylov) return std::string(name_of(matrix)) + "-ir";
-  return std::string(name_of(matrix)) + "/" + name_of(krylov) + "-ir";
+  const std::string halo_part = halo == dtype::f64 ? "" : std::string("+") + name_of(halo) + "-halo";
+  if (matrix == dtype::f64 && krylov == dtype::f64) return "f64" + halo_part;
+  if (matrix == krylov) return std::string(name_of(matrix)) + "-ir" + halo_part;
+  return std::string(name_of(matrix)) + "/" + name_of(krylov) + "-ir" + halo_part;
 }
 
 precision_policy precision_policy::parse(const std::string& name) {
   std::string s = name;
-  if (s.size() > 3 && s.compare(s.size() - 3, 3, "-ir") == 0) s.resize(s.size() - 3);
-  const auto slash = s.find('/');
   try {
+    dtype halo = dtype::f64;
+    if (const auto plus = s.find('+'); plus != std::string::npos) {
+      std::string h = s.substr(plus + 1);
+      if (h.size() <= 5 || h.compare(h.size() - 5, 5, "-halo") != 0)
+        MIXPREC_THROW(invalid_argument, "precision_policy::parse", "no -halo after +");
+      h.resize(h.size() - 5);
+      halo = parse_dtype(h);
+      s.resize(plus);
+    }
+    if (s.size() > 3 && s.compare(s.size() - 3, 3, "-ir") == 0) s.resize(s.size() - 3);
+    const auto slash = s.find('/');
     if (slash == std::string::npos) {
       const dtype t = parse_dtype(s);
-      return {t, t};
+      return {t, t, halo};
     }
-    return {parse_dtype(s.substr(0, slash)), parse_dtype(s.substr(slash + 1))};
+    return {parse_dtype(s.substr(0, slash)), parse_dtype(s.substr(slash + 1)), halo};
   } catch (const error&) {
     MIXPREC_THROW(invalid_argument, "precision_policy::parse", "'", name,
-                  "' is not a policy name (f64, f32-ir, bf16/f32-ir, f16/f32-ir: matrix/krylov dtypes)");
+                  "' is not a policy name (f64, f32-ir, bf16/f32-ir, f16/f32-ir: matrix/krylov dtypes; ",
+                  "then +f32-halo or +bf16-halo)");
   }
 }
 
@@ -76,7 +87,7 @@ solve_report solve_inner(inner_solver method, const linear_operator& a, const_vi
 namespace detail {
 
 precision_policy raised(precision_policy p) {
-  if (p.matrix == dtype::f16 || p.matrix == dtype::bf16) return {dtype::f32, p.krylov};
+  if (p.matrix == dtype::f16 || p.matrix == dtype::bf16) return {dtype::f32, p.krylov, p.halo};
   return precision_policy::f64();
 }
 
@@ -100,6 +111,9 @@ void check_policy(const refinement_options& o) {
   if (m != dtype::f64 && m != dtype::f32 && m != dtype::f16 && m != dtype::bf16)
     MIXPREC_THROW(unsupported, op, "policy.matrix ", name_of(m), " (f64, f32, f16 or bf16)");
   if (k != dtype::f64 && k != dtype::f32) MIXPREC_THROW(unsupported, op, "policy.krylov ", name_of(k), " (f64 or f32)");
+  const dtype h = o.policy.halo;
+  if (h != dtype::f64 && h != dtype::f32 && h != dtype::bf16)
+    MIXPREC_THROW(unsupported, op, "policy.halo ", name_of(h), " (f64, f32 or bf16)");
   if (!(o.min_reduction > 0 && o.min_reduction < 1))
     MIXPREC_THROW(invalid_argument, op, "min_reduction = ", o.min_reduction, " (in (0, 1))");
   if (!(o.inner.rel_tol > 0 && o.inner.rel_tol < 1))
@@ -118,7 +132,7 @@ solve_report refine_at(const linear_operator& a, const_view b, view x, const ref
 
   precision_policy policy = o.policy;
   detail::solve_monitor mon(std::string(name_of(o.inner_method)) + "-ir", a, b, x, o.outer);
-  auto inner_a = std::make_unique<detail::inner_operator>(a, policy.matrix);
+  auto inner_a = std::make_unique<detail::inner_operator>(a, policy);
   detail::note_precisions(mon.report(), inner_a->get(), policy, o.inner.preconditioner);
 
   const std::int64_t n = x.size();
@@ -174,7 +188,7 @@ solve_report refine_at(const linear_operator& a, const_view b, view x, const ref
         break;
       }
       policy = detail::fall_back(mon.report(), policy, why);
-      inner_a = std::make_unique<detail::inner_operator>(a, policy.matrix);
+      inner_a = std::make_unique<detail::inner_operator>(a, policy);
       make_krylov_vectors();
       detail::note_precisions(mon.report(), inner_a->get(), policy, o.inner.preconditioner);
       continue;

@@ -20,9 +20,10 @@ precision_policy raised(precision_policy p);
 class inner_operator {
  public:
   // A distributed operator is asked even for its own dtype: its inner copy may exchange
-  // halos in a lower precision (distributed_options::inner_halo).
-  inner_operator(const linear_operator& a, dtype values)
-      : owned_(values == a.storage_type() && !a.reductions() ? nullptr : a.stored_as(values)),
+  // halos in a lower precision (distributed_options::inner_halo, precision_policy::halo).
+  inner_operator(const linear_operator& a, const precision_policy& policy)
+      : owned_(policy.matrix == a.storage_type() && !a.reductions() ? nullptr
+                                                                    : a.inner_copy(policy.matrix, policy.halo)),
         op_(owned_ ? owned_.get() : &a) {}
   const linear_operator& get() const { return *op_; }
 
@@ -38,7 +39,7 @@ void note_precisions(solve_report& rep, const linear_operator& inner, const prec
 
 /// Fallback is on and the policy can still be raised.
 inline bool can_fall_back(const refinement_options& o, const precision_policy& p) {
-  return o.fallback && !(p.matrix == dtype::f64 && p.krylov == dtype::f64);
+  return o.fallback && !(p.matrix == dtype::f64 && p.krylov == dtype::f64 && p.halo == dtype::f64);
 }
 
 /// Appends "from -> to because why" to the report's fallback log; returns the raised policy.

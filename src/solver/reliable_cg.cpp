@@ -52,7 +52,7 @@ solve_report reliable_cg(const linear_operator& a, const_view b, view x, const r
   if (mon.start(rn)) return mon.finish(a, b, x);
 
   for (;;) {  // one attempt per precision policy
-    const inner_operator low(a, policy.matrix);
+    const inner_operator low(a, policy);
     note_precisions(mon.report(), low.get(), policy, m);
     cg_vectors v(policy.krylov, n, x.ctx(), m != nullptr);
     const view x_lo = v.x_lo.as_view(), r = v.r.as_view(), p = v.p.as_view(), q = v.q.as_view();

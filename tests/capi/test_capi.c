@@ -254,6 +254,7 @@ static void solve_system(const char* file, mixprec_method method, mixprec_precon
   if (refine) {
     mixprec_refine_options_init(&ro);
     CHECK(mixprec_policy_parse("f32-ir", &ro.policy_matrix, &ro.policy_krylov));
+    EXPECT_FAIL(mixprec_policy_parse("f64+f32-halo", NULL, NULL), MIXPREC_UNSUPPORTED, "distributed operators");
     ro.inner_method = method == MIXPREC_CG ? MIXPREC_INNER_CG : MIXPREC_INNER_GMRES;
     CHECK(mixprec_refine(op, ab, ax, &ro, &rep));
   } else {

@@ -489,17 +489,20 @@ TEST(DistributedGrid, JacobiSweepsAndHeatStepsEqualOneProcess) {
 }
 
 TEST(DistributedGrid, RefinementOnTheStencilWithF32InnerHalos) {
+  // f32 inner halos asked by the operator (inner_halo), then by the policy (halo): the same.
   const grid_extent ge(16, 16, 16);
   const boundary_conditions bc = boundary_conditions::all(boundary::dirichlet, 0.0);
   const cartesian_grid g(world(), ge, bc);
   const auto bg = pattern(ge.points(), 0.1);
-  int iterations[2] = {};
-  std::int64_t bytes[2] = {};
-  const dtype halos[2] = {dtype::f64, dtype::f32};
-  for (int h = 0; h < 2; ++h) {
-    const distributed_stencil_operator a(g, stencil::laplace_3d7(), dtype::f64, halos[h]);
+  int iterations[3] = {};
+  std::int64_t bytes[3] = {};
+  const dtype operator_halos[3] = {dtype::f64, dtype::f32, dtype::f64};
+  const dtype policy_halos[3] = {dtype::f64, dtype::f64, dtype::f32};
+  for (int h = 0; h < 3; ++h) {
+    const distributed_stencil_operator a(g, stencil::laplace_3d7(), dtype::f64, operator_halos[h]);
     refinement_options o;
     o.policy = precision_policy::f64();
+    o.policy.halo = policy_halos[h];
     o.outer.rel_tol = 1e-12;
     array<double> b(block_of(bg, g)), x(a.rows());
     fill(x, 0.0);
@@ -512,6 +515,8 @@ TEST(DistributedGrid, RefinementOnTheStencilWithF32InnerHalos) {
   }
   EXPECT_LE(iterations[1], iterations[0] * 1.1 + 1);
   if (world().size() > 1) EXPECT_LT(double(bytes[1]), 0.6 * double(bytes[0]));
+  EXPECT_EQ(iterations[2], iterations[1]);
+  EXPECT_EQ(bytes[2], bytes[1]);
 }
 
 struct mg_case {
