@@ -254,7 +254,7 @@ struct nn_rows {
   }
 
   template <class T>
-  static void softmax_row(const detail::softmax_args& g, idx i) {
+  static void softmax_row(const detail::softmax_args& g, idx i, bool prefetch_next) {
     const T* x = static_cast<const T*>(g.x) + i * g.ldx;
     const T* m = g.mask ? static_cast<const T*>(g.mask) + i * g.ldm : nullptr;
     T* y = static_cast<T*>(g.y) + i * g.ldy;
@@ -286,10 +286,15 @@ struct nn_rows {
       kept_storage.resize(std::size_t(len) + std::size_t(w) + line);
     A* kept = kept_storage.data();
     kept += (line - (reinterpret_cast<std::uintptr_t>(kept) / sizeof(A)) % line) % line;
+    // The exp pass is compute-bound: it asks for the next row's logits meanwhile.
+    const char* next = reinterpret_cast<const char*>(x + g.ldx);
+    constexpr idx per_line = 64 / idx(sizeof(T));
     const V sum = empty ? V::zero()
                         : fold4(
                               len, V::zero(),
                               [&](V a, idx j, idx n) {
+                                if (prefetch_next && j % per_line == 0)
+                                  __builtin_prefetch(next + j * idx(sizeof(T)), 0, 2);
                                 const V z = logits(x, m, j, n, scale);
                                 const V e = vexp((n == w ? z : V::tail_or(z, n, neg_inf)) - vm);
                                 if (keep) e.store(kept + j);  // kept has w spare entries past len
@@ -328,7 +333,7 @@ struct nn_rows {
   template <class T, bool Parallel>
   static void softmax(const detail::exec_args& ex, const detail::softmax_args& g) {
     split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
-      for (idx i = b; i < e; ++i) softmax_row<T>(g, i);
+      for (idx i = b; i < e; ++i) softmax_row<T>(g, i, i + 1 < e);
     });
   }
 
@@ -348,7 +353,7 @@ struct nn_rows {
   }
 
   template <class T>
-  static void norm_row(const detail::norm_args& g, idx i) {
+  static void norm_row(const detail::norm_args& g, idx i, bool prefetch_next) {
     const T* x = static_cast<const T*>(g.x) + i * g.ldx;
     const T* r = g.residual ? static_cast<const T*>(g.residual) + i * g.ldr : nullptr;
     T* s = g.sum ? static_cast<T*>(g.sum) + i * g.lds : nullptr;
@@ -382,8 +387,11 @@ struct nn_rows {
       inv = A(1) / std::sqrt(sq.reduce_add() / A(cols) + A(g.eps));
     }
     const V vm = V::broadcast(mean), vinv = V::broadcast(inv);
+    const char* next = reinterpret_cast<const char*>(x + g.ldx);
+    constexpr idx per_line = 64 / idx(sizeof(T));
     for (idx j = 0; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
+      if (prefetch_next && j % per_line == 0) __builtin_prefetch(next + j * idx(sizeof(T)));
       V o = (load(j, n) - vm) * vinv;
       if (g.gamma) o = o * load_n<V>(g.gamma + j, n);
       if (g.beta) o = o + load_n<V>(g.beta + j, n);
@@ -394,7 +402,7 @@ struct nn_rows {
   template <class T, bool Parallel>
   static void norm(const detail::exec_args& ex, const detail::norm_args& g) {
     split_rows<Parallel>(ex, g.rows, g.cols, [&](idx b, idx e) {
-      for (idx i = b; i < e; ++i) norm_row<T>(g, i);
+      for (idx i = b; i < e; ++i) norm_row<T>(g, i, i + 1 < e);
     });
   }
 };
