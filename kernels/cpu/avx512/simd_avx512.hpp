@@ -135,6 +135,12 @@ inline void store8_from_pd(T* p, __m512d v, idx k) {
 
 // ---- vector types with one interface ----------------------------------------------------
 
+/// v, held in a register at this point (an empty asm the compiler cannot see through).
+MIXPREC_ALWAYS_INLINE __m512 in_register(__m512 v) {
+  asm("" : "+v"(v));
+  return v;
+}
+
 struct f32x16 {
   using scalar = float;
   static constexpr int width = 16;
@@ -180,8 +186,12 @@ struct f32x16 {
   friend f32x16 operator/(f32x16 a, f32x16 b) { return {_mm512_div_ps(a.v, b.v)}; }
   static f32x16 min(f32x16 a, f32x16 b) { return {_mm512_min_ps(a.v, b.v)}; }
   static f32x16 sqrt(f32x16 a) { return {_mm512_sqrt_ps(a.v)}; }
+  /// x where a < b, else y. x and y are put in registers first: a constant operand would
+  /// otherwise become a merge-masked memory broadcast, and a masked load whose mask is all
+  /// zero (a select that rarely fires) touches no memory, so nothing brings the constant's
+  /// page into the TLB; such a load then takes a microcode assist every time it runs.
   static f32x16 select_lt(f32x16 a, f32x16 b, f32x16 x, f32x16 y) {
-    return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ), y.v, x.v)};
+    return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ), in_register(y.v), in_register(x.v))};
   }
   static f32x16 tail_or(f32x16 a, idx k, float s) {
     return {_mm512_mask_blend_ps(__mmask16((1u << k) - 1), _mm512_set1_ps(s), a.v)};

@@ -112,9 +112,10 @@ struct bf16_products {
       const bfloat16* a = v + 2 * i * stride;
       const bfloat16* b = 2 * i + 1 < n ? a + stride : nullptr;
       for (idx d = 0; d < dp; d += 32) {
+        // Past the head, zeros without a load (a masked load whose mask is all zero can be slow).
         const __mmask32 in = d >= hd ? 0 : hd - d >= 32 ? ~__mmask32(0) : (__mmask32(1) << (hd - d)) - 1;
-        const __m512i x = _mm512_maskz_loadu_epi16(in, a + d);
-        const __m512i y = b ? _mm512_maskz_loadu_epi16(in, b + d) : _mm512_setzero_si512();
+        const __m512i x = in ? _mm512_maskz_loadu_epi16(in, a + d) : _mm512_setzero_si512();
+        const __m512i y = b && in ? _mm512_maskz_loadu_epi16(in, b + d) : _mm512_setzero_si512();
         _mm512_store_si512(vp + i * dp + d, _mm512_permutex2var_epi16(x, lo, y));
         _mm512_store_si512(vp + i * dp + d + 16, _mm512_permutex2var_epi16(x, hi, y));
       }
