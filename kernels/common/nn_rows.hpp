@@ -166,6 +166,15 @@ MIXPREC_ALWAYS_INLINE void store_n(V v, T* p, std::int64_t n) {
     v.store_tail(p, n);
 }
 
+/// Spread over a pass that steps through a row w elements at a time: asks for the line of
+/// the next row that element j starts (when it starts one), so the whole next row is asked
+/// for, a line per line consumed, while this row computes. Locality 2 (prefetcht1) stops in
+/// L2, for a next row that would not fit L1 beside the current one's working set.
+template <int Locality = 3, class T>
+MIXPREC_ALWAYS_INLINE void prefetch_next_row_line(const T* next_row, std::int64_t j) {
+  if (j % (64 / std::int64_t(sizeof(T))) == 0) __builtin_prefetch(next_row + j, 0, Locality);
+}
+
 template <class V>
 struct nn_rows {
   using A = typename V::scalar;
@@ -287,14 +296,11 @@ struct nn_rows {
     A* kept = kept_storage.data();
     kept += (line - (reinterpret_cast<std::uintptr_t>(kept) / sizeof(A)) % line) % line;
     // The exp pass is compute-bound: it asks for the next row's logits meanwhile.
-    const char* next = reinterpret_cast<const char*>(x + g.ldx);
-    constexpr idx per_line = 64 / idx(sizeof(T));
     const V sum = empty ? V::zero()
                         : fold4(
                               len, V::zero(),
                               [&](V a, idx j, idx n) {
-                                if (prefetch_next && j % per_line == 0)
-                                  __builtin_prefetch(next + j * idx(sizeof(T)), 0, 2);
+                                if (prefetch_next) prefetch_next_row_line<2>(x + g.ldx, j);
                                 const V z = logits(x, m, j, n, scale);
                                 const V e = vexp((n == w ? z : V::tail_or(z, n, neg_inf)) - vm);
                                 if (keep) e.store(kept + j);  // kept has w spare entries past len
@@ -387,11 +393,9 @@ struct nn_rows {
       inv = A(1) / std::sqrt(sq.reduce_add() / A(cols) + A(g.eps));
     }
     const V vm = V::broadcast(mean), vinv = V::broadcast(inv);
-    const char* next = reinterpret_cast<const char*>(x + g.ldx);
-    constexpr idx per_line = 64 / idx(sizeof(T));
     for (idx j = 0; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
-      if (prefetch_next && j % per_line == 0) __builtin_prefetch(next + j * idx(sizeof(T)));
+      if (prefetch_next) prefetch_next_row_line(x + g.ldx, j);
       V o = (load(j, n) - vm) * vinv;
       if (g.gamma) o = o * load_n<V>(g.gamma + j, n);
       if (g.beta) o = o + load_n<V>(g.beta + j, n);

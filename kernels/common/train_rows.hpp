@@ -163,7 +163,7 @@ struct train_rows {
   /// One row: dx, and dy * xhat (and dy) added into this chunk's dgamma (dbeta) partials.
   /// x and dy come from memory once, side by side, in the first pass (two streams; the
   /// statistics and both gradient sums at once); the later passes find the row in L1, and
-  /// the last one prefetches the next row (`next_x`, `next_dy`, or null) while it writes.
+  /// the last one asks for the next row's x and dy (prefetch_next) while it writes.
   template <class T>
   static void norm_backward_row(const detail::norm_backward_args& g, idx i, A* dgamma, A* dbeta, bool prefetch_next) {
     const T* x = static_cast<const T*>(g.x) + i * g.ldx;
@@ -205,14 +205,11 @@ struct train_rows {
     const A sum_gd = s_gd.reduce_add();
     const V c_gd = V::broadcast(rms ? A(0) : sum_gd * inv_n);
     const V c_gdx = V::broadcast(r * (s_gdx.reduce_add() - mean * sum_gd) * inv_n);
-    const char* next_x = reinterpret_cast<const char*>(x + g.ldx);
-    const char* next_dy = reinterpret_cast<const char*>(dy + g.lddy);
-    constexpr idx per_line = 64 / idx(sizeof(T));
     for (idx j = 0; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
-      if (prefetch_next && j % per_line == 0) {
-        __builtin_prefetch(next_x + j * idx(sizeof(T)));
-        __builtin_prefetch(next_dy + j * idx(sizeof(T)));
+      if (prefetch_next) {
+        prefetch_next_row_line(x + g.ldx, j);
+        prefetch_next_row_line(dy + g.lddy, j);
       }
       const V d = load_n<V>(dy + j, n);
       const V xhat = (load_n<V>(x + j, n) - vm) * vr;
@@ -278,12 +275,10 @@ struct train_rows {
     thread_local std::vector<A> kept_storage;
     if (dz && kept_storage.size() < std::size_t(cols + w)) kept_storage.resize(std::size_t(cols + w));
     A* kept = kept_storage.data();
-    const char* next = reinterpret_cast<const char*>(z + g.ldl);
-    constexpr idx per_line = 64 / idx(sizeof(T));
     const V vsumexp = R::fold4(
         cols, V::zero(),
         [&](V a, idx j, idx n) {
-          if (prefetch_next && j % per_line == 0) __builtin_prefetch(next + j * idx(sizeof(T)), 0, 2);
+          if (prefetch_next) prefetch_next_row_line<2>(z + g.ldl, j);
           const V v = load_n<V>(z + j, n);
           const V e = vexp((n == w ? v : V::tail_or(v, n, neg_inf)) - vm);
           if (dz) e.store(kept + j);
