@@ -209,11 +209,10 @@ cartesian_grid::cartesian_grid(const communicator& comm, grid_extent global, con
   for (int a = 0; a < dims; ++a) {
     s->dims[std::size_t(a)] = d[a];
     s->coords[std::size_t(a)] = c[a];
-    // Even in units of `align` points; the last unit (and block) may be short.
-    const std::int64_t unit = std::max<std::int64_t>(align, 1);
-    const row_partition split = row_partition::even((n[a] + unit - 1) / unit, d[a]);
-    s->first[std::size_t(a)] = std::min(n[a], split.offsets[std::size_t(c[a])] * unit);
-    local[a] = std::min(n[a], split.offsets[std::size_t(c[a]) + 1] * unit) - s->first[std::size_t(a)];
+    // Even in units of `align` points (checked >= 1 above); the last unit (and block) may be short.
+    const row_partition split = row_partition::even((n[a] + align - 1) / align, d[a]);
+    s->first[std::size_t(a)] = std::min(n[a], split.offsets[std::size_t(c[a])] * align);
+    local[a] = std::min(n[a], split.offsets[std::size_t(c[a]) + 1] * align) - s->first[std::size_t(a)];
     MPI_Cart_shift(s->cart, a, 1, &s->lo[std::size_t(a)], &s->hi[std::size_t(a)]);
   }
   detail::agreed(comm.reductions(), [&] {
