@@ -198,5 +198,22 @@ TEST(float16_scalar, double_rounding_is_avoided) {
   EXPECT_EQ(half(float(x)).bits(), 0x3c00);
 }
 
+TEST(unit_roundoff, is_half_the_gap_above_one) {
+  // 1 + u is the tie between 1 and its successor 1 + 2u: it rounds to even (1); anything
+  // above it rounds up to 1 + 2u.
+  for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
+    const double u = unit_roundoff(t);
+    const std::vector<double> in = {1 + u, 1 + 1.5 * u, 1 + 2 * u};
+    buffer stored(t, 3);
+    convert(make_view(in.data(), 3), stored.as_view());
+    std::vector<double> out(3);
+    convert(stored.as_view(), make_view(out.data(), 3));
+    EXPECT_EQ(out[0], 1.0) << name_of(t);
+    EXPECT_EQ(out[1], 1 + 2 * u) << name_of(t);
+    EXPECT_EQ(out[2], 1 + 2 * u) << name_of(t);
+  }
+  EXPECT_EQ(unit_roundoff(dtype::i8), 1.0);
+}
+
 }  // namespace
 }  // namespace mixprec::test

@@ -41,7 +41,7 @@ using test::system;
 
 constexpr double eps = 0x1p-53;
 
-double unit_roundoff(dtype factorization) {
+double factorization_roundoff(dtype factorization) {
   return factorization == dtype::f32 ? 0x1p-24 : factorization == dtype::f16 ? 0x1p-11 : 0x1p-8;
 }
 
@@ -90,7 +90,7 @@ void sweep(kind k) {
           EXPECT_LE(r.backward_error, fallback_bound(n)) << what;
         else
           EXPECT_LE(r.backward_error, eps * sqrt_n) << what;
-        const double u_f = unit_roundoff(f);
+        const double u_f = factorization_roundoff(f);
         if (kappa * u_f <= 0.02) EXPECT_FALSE(fell_back(r)) << "theory: refinement converges; " << what;
         // Only rounding A itself (f32, f16) perturbs it by u_f for sure; bf16 rounds the factors
         // of the trailing updates, an error of at most, not of about, 2^-8.

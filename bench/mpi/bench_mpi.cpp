@@ -107,6 +107,7 @@ void register_all(std::int64_t n) {
     dtype inner_halo;
   };
   for (const solve_case c : {solve_case{"cg", "f64", dtype::f64}, solve_case{"cg_pipelined", "f64", dtype::f64},
+                             solve_case{"refine_cg", "f64-ir_halo_bf16", dtype::bf16},
                              solve_case{"refine_cg", "f64-ir_halo_f32", dtype::f32},
                              solve_case{"refine_cg", "f64-ir_halo_f64", dtype::f64}}) {
     benchmark::RegisterBenchmark(
@@ -120,7 +121,6 @@ void register_all(std::int64_t n) {
           p.a.apply(ones, b);
           solve_report last;
           world().reset_counters();
-          std::int64_t applies_bytes = 0;
           for (auto _ : s) {
             fill(x, 0.0);
             s.SetIterationTime(timed([&] {
@@ -141,7 +141,6 @@ void register_all(std::int64_t n) {
               }
             }));
           }
-          (void)applies_bytes;
           if (!last.converged()) s.SkipWithError(last.summary().c_str());
           s.counters["iterations"] = last.inner_iterations ? last.inner_iterations : last.iterations;
           s.counters["true_residual"] = last.true_residual;

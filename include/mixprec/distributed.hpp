@@ -152,6 +152,8 @@ class distributed_csr_operator : public linear_operator {
   /// stored_as, its halo the narrower of inner_halo and `halo`.
   std::unique_ptr<linear_operator> inner_copy(dtype values, dtype halo) const override;
   const reduction_domain* reductions() const override;
+  /// options.halo; f64 on one process, where nothing travels.
+  dtype halo_type() const override { return comm_.size() > 1 ? options_.halo : dtype::f64; }
 
   const communicator& comm() const { return comm_; }
   const row_partition& partition() const;
@@ -251,6 +253,8 @@ class distributed_stencil_operator : public linear_operator {
   /// stored_as, its halo the narrower of inner_halo and `halo`.
   std::unique_ptr<linear_operator> inner_copy(dtype values, dtype halo) const override;
   const reduction_domain* reductions() const override;
+  /// The halo's dtype; f64 on one process, where nothing travels.
+  dtype halo_type() const override;
   const cartesian_grid& decomposition() const { return grid_; }
   const stencil& shape() const { return stencil_; }
 

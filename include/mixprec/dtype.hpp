@@ -74,6 +74,23 @@ constexpr dtype compute_type_of(dtype t) {
   return t == dtype::f64 ? dtype::f64 : is_floating(t) ? dtype::f32 : dtype::i32;
 }
 
+/// The unit roundoff u of a floating dtype (a value rounded to it is off by at most u
+/// relative): 2^-53, 2^-24, 2^-11, 2^-8; 1 for an integer dtype, which keeps no fraction.
+constexpr double unit_roundoff(dtype t) {
+  switch (t) {
+    case dtype::f64:
+      return 0x1p-53;
+    case dtype::f32:
+      return 0x1p-24;
+    case dtype::f16:
+      return 0x1p-11;
+    case dtype::bf16:
+      return 0x1p-8;
+    default:
+      return 1;
+  }
+}
+
 /// Parses "f64", "f32", "f16", "bf16", "i8", "u8", "i32"; throws mixprec::error otherwise.
 dtype parse_dtype(const std::string& name);
 

@@ -62,6 +62,10 @@ class linear_operator {
   /// process; a distributed operator's communicator (see mixprec/reduction.hpp). Vectors
   /// are then each process's part: rows() and cols() are the local sizes.
   virtual const reduction_domain* reductions() const { return nullptr; }
+  /// The precision this operator's halo values travel in between processes: f64 for an
+  /// operator on one process, whose products round nothing on the way. Refinement asks no
+  /// more of an inner solve than a product in it can be trusted to (see refinement.hpp).
+  virtual dtype halo_type() const { return dtype::f64; }
 
  protected:
   linear_operator(std::int64_t rows, std::int64_t cols, context ctx);

@@ -69,7 +69,9 @@ struct refinement_options {
   /// The outer loop: rel_tol/abs_tol on the f64 residual (the target), max_iterations
   /// (outer steps), progress callback and verbose output per outer step.
   solve_options outer{};
-  /// The inner solves: rel_tol is the reduction asked of each (1e-4 by default), plus
+  /// The inner solves: rel_tol is the reduction asked of each (1e-4 by default; never less
+  /// than a quarter of the unit roundoff of the inner operator's halo_type(), below which
+  /// its rounded halos leave the solve nothing to gain — 9.8e-4 for bf16 halos), plus
   /// max_iterations, restart, orthogonalization and the preconditioner — built by the caller
   /// in any storage precision, for vectors of the policy's Krylov dtype.
   solve_options inner = default_inner();

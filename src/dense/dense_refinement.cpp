@@ -236,7 +236,7 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
   // again for c large enough (Higham and Pranesh 2021), and refinement corrects for the shift.
   cholesky_options co;
   co.update = m == dtype::bf16 ? lu_update::bf16 : lu_update::native;
-  const double u_f = m == dtype::f32 ? 0x1p-24 : m == dtype::f16 ? 0x1p-11 : 0x1p-8;
+  const double u_f = unit_roundoff(m);
   std::string why;
   for (double c = 0; c <= max_shift_factor; c = c == 0 ? 2 : 4 * c) {
     if (c > 0 && !round_scaled(c * u_f)) break;

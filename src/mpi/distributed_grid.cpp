@@ -524,6 +524,8 @@ std::unique_ptr<linear_operator> distributed_stencil_operator::inner_copy(dtype,
 
 const reduction_domain* distributed_stencil_operator::reductions() const { return &grid_.comm().reductions(); }
 
+dtype distributed_stencil_operator::halo_type() const { return grid_.comm().size() > 1 ? halo_ : dtype::f64; }
+
 namespace detail {
 namespace {
 

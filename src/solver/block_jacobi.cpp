@@ -12,21 +12,6 @@ namespace {
 
 constexpr const char* op_name = "block_jacobi_preconditioner";
 
-double unit_roundoff(dtype t) {
-  switch (t) {
-    case dtype::f64:
-      return 0x1p-53;
-    case dtype::f32:
-      return 0x1p-24;
-    case dtype::f16:
-      return 0x1p-11;
-    case dtype::bf16:
-      return 0x1p-8;
-    default:
-      return 1;
-  }
-}
-
 double norm1(const std::vector<double>& a, int n) {
   double m = 0;
   for (int j = 0; j < n; ++j) {

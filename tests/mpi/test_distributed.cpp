@@ -272,6 +272,9 @@ TEST(DistributedSolvers, RefinementWithLowPrecisionHalosKeepsTheFp64Answer) {
       dop.inner_halo = halos[h];
       const distributed_csr_operator d =
           distributed_csr_operator::from_global(world(), pc.a, row_partition::even(pc.a.rows(), world().size()), dop);
+      // What refinement reads to stop its inner solves: nothing is rounded on one process.
+      EXPECT_EQ(d.halo_type(), dtype::f64);
+      EXPECT_EQ(d.inner_copy(policy.matrix, policy.halo)->halo_type(), world().size() > 1 ? halos[h] : dtype::f64);
       refinement_options o;
       o.policy = policy;
       o.inner_method = inner_solver::cg;
@@ -290,10 +293,16 @@ TEST(DistributedSolvers, RefinementWithLowPrecisionHalosKeepsTheFp64Answer) {
     }
     // f32 halos: the f64 answer within 10 % more iterations; with f64 Krylov vectors the
     // inner solves' halos take half the bytes (the outer residuals' stay f64). bf16 halos
-    // are only required to keep the answer: their rounding (2^-9) slows the inner solves.
+    // put noise of 2^-9 into every inner product, so the inner solves stop at a quarter of
+    // bf16's unit roundoff and refinement takes an outer step more: 1.25-1.4x the
+    // iterations on these problems (measured, not derived: this guards against solves that
+    // chase the noise again, 2.2-2.7x), and with f64 Krylov vectors under half the bytes.
     EXPECT_LE(iterations[1], iterations[0] * 1.1 + 1) << policy.name();
-    if (world().size() > 1 && policy.krylov == dtype::f64 && world().rank() < world().size() - 1)
+    EXPECT_LE(iterations[2], iterations[0] * 1.5 + 1) << policy.name();
+    if (world().size() > 1 && policy.krylov == dtype::f64 && world().rank() < world().size() - 1) {
       EXPECT_LT(double(bytes[1]), 0.6 * double(bytes[0]));
+      EXPECT_LT(double(bytes[2]), 0.5 * double(bytes[0]));
+    }
   }
 }
 
@@ -500,6 +509,8 @@ TEST(DistributedGrid, RefinementOnTheStencilWithF32InnerHalos) {
   const dtype policy_halos[3] = {dtype::f64, dtype::f64, dtype::f32};
   for (int h = 0; h < 3; ++h) {
     const distributed_stencil_operator a(g, stencil::laplace_3d7(), dtype::f64, operator_halos[h]);
+    EXPECT_EQ(a.inner_copy(dtype::f64, policy_halos[h])->halo_type(),
+              h > 0 && world().size() > 1 ? dtype::f32 : dtype::f64);
     refinement_options o;
     o.policy = precision_policy::f64();
     o.policy.halo = policy_halos[h];

@@ -19,21 +19,6 @@ std::vector<double> uniform_values(std::int64_t n, std::uint64_t seed, double lo
   return v;
 }
 
-double unit_roundoff(dtype t) {
-  switch (t) {
-    case dtype::f64:
-      return std::ldexp(1.0, -53);
-    case dtype::f32:
-      return std::ldexp(1.0, -24);
-    case dtype::f16:
-      return std::ldexp(1.0, -11);
-    case dtype::bf16:
-      return std::ldexp(1.0, -8);
-    default:
-      return 0;
-  }
-}
-
 buffer stored_as(dtype t, const std::vector<double>& values) {
   buffer b(t, std::int64_t(values.size()));
   convert(make_view(values.data(), std::int64_t(values.size())), b.as_view());

@@ -18,8 +18,7 @@ namespace mixprec::compare {
 /// n values uniform in [lo, hi) from a fixed-seed generator (the same on every machine).
 std::vector<double> uniform_values(std::int64_t n, std::uint64_t seed, double lo = -1, double hi = 1);
 
-/// Unit roundoff of a floating dtype's storage: 2^-53, 2^-24, 2^-11 (f16), 2^-8 (bf16).
-double unit_roundoff(dtype t);
+// unit_roundoff(dtype), the storage's, is mixprec's own (mixprec/dtype.hpp).
 /// Unit roundoff of the precision a dtype computes in (f64 for f64, f32 otherwise).
 inline double compute_roundoff(dtype t) {
   return t == dtype::f64 ? unit_roundoff(dtype::f64) : unit_roundoff(dtype::f32);
