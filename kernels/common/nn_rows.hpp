@@ -212,30 +212,50 @@ struct nn_rows {
     });
   }
 
-  /// For j in [j0, j1) of one row: y = f(a[, b]) a vector at a time.
+  /// For j in [j0, j1) of one row: y = f(x) two vectors a step, f the same for all. Two
+  /// independent chains a step: one activation's chain of dependent FMAs, a division and an
+  /// exp is longer than the out-of-order window covers, so one vector a step waits on it.
+  template <class T, class F>
+  static void map_span(const T* a, T* y, idx j0, idx j1, F&& f) {
+    idx j = j0;
+    for (; j + 2 * w <= j1; j += 2 * w) {
+      const V r0 = f(V::load(a + j), j), r1 = f(V::load(a + j + w), j + w);
+      r0.store(y + j);
+      r1.store(y + j + w);
+    }
+    for (; j < j1; j += w) {
+      const idx n = std::min(w, j1 - j);
+      store_n(f(load_n<V>(a + j, n), j), y + j, n);
+    }
+  }
+
+  /// For j in [j0, j1) of one row: y = f(a[, b]), the kind chosen once per span.
   template <class T>
   static void eltwise_span(const detail::eltwise_args& g, const T* a, const T* b, T* y, idx j0, idx j1) {
-    const detail::eltwise_kind k = g.kind;
-    const bool binary =
-        k == detail::eltwise_kind::add || k == detail::eltwise_kind::mul || k == detail::eltwise_kind::swiglu;
-    const V alpha = V::broadcast(A(g.alpha));
-    const V b_all = binary && g.bcs == 0 ? V::broadcast(A(widen(*b))) : V::zero();
-    for (idx j = j0; j < j1; j += w) {
-      const idx n = std::min(w, j1 - j);
-      const V x = load_n<V>(a + j, n);
-      V r;
-      if (binary) {
-        const V bv = g.bcs == 0 ? b_all : load_n<V>(b + j, n);
-        r = k == detail::eltwise_kind::add ? x + bv : k == detail::eltwise_kind::mul ? x * bv : vsilu(x) * bv;
-      } else if (k == detail::eltwise_kind::scale) {
-        r = alpha * x;
-      } else {
-        r = vactivate(k, x);
+    using K = detail::eltwise_kind;
+    const K k = g.kind;
+    if (k == K::add || k == K::mul || k == K::swiglu) {
+      const V b_all = g.bcs == 0 ? V::broadcast(A(widen(*b))) : V::zero();
+      auto bv = [&](idx j) { return g.bcs == 0 ? b_all : load_n<V>(b + j, std::min(w, j1 - j)); };
+      if (k == K::add) return map_span(a, y, j0, j1, [&](V x, idx j) { return x + bv(j); });
+      if (k == K::mul) return map_span(a, y, j0, j1, [&](V x, idx j) { return x * bv(j); });
+      return map_span(a, y, j0, j1, [&](V x, idx j) { return vsilu(x) * bv(j); });
+    }
+    switch (k) {
+      case K::scale: {
+        const V alpha = V::broadcast(A(g.alpha));
+        return map_span(a, y, j0, j1, [&](V x, idx) { return alpha * x; });
       }
-      if (n == w)
-        r.store(y + j);
-      else
-        r.store_tail(y + j, n);
+      case K::relu:
+        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::relu, x); });
+      case K::gelu_erf:
+        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::gelu_erf, x); });
+      case K::gelu_tanh:
+        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::gelu_tanh, x); });
+      case K::silu:
+        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::silu, x); });
+      default:
+        return map_span(a, y, j0, j1, [](V x, idx) { return x; });
     }
   }
 
