@@ -154,44 +154,47 @@ class block_matmul_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(block_matmul_kernels, matches_the_exact_sum_of_quantized_block_products) {
   const force_kernel pin(GetParam().name);
-  const std::int64_t n = 37, k = 256, blocks = k / 32;
-  const std::vector<float> w = probe_rows(n, k, 3);
-  for (block_format f : {block_format::q8_0, block_format::q4_0}) {
-    const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f);
-    std::vector<float> wd(w.size());
-    W.dequantize(make_view(wd.data(), {n, k}));
-    for (std::int64_t m : {1, 3, 64, 65}) {
-      const std::int64_t ldx = k + 3, ldy = n + 2;
-      std::vector<float> x(std::size_t(m * ldx), 0.0f), y(std::size_t(m * ldy), 5.0f);
-      std::mt19937 gen{unsigned(m)};
-      std::uniform_real_distribution<float> d(-2, 2);
-      for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t j = 0; j < k; ++j) x[std::size_t(i * ldx + j)] = d(gen);
-      matmul(make_view(x.data(), {m, k}, {ldx, 1}), W, make_view(y.data(), {m, n}, {ldy, 1}));
-      for (std::int64_t i = 0; i < m; ++i) {
-        // x's row as Q8_0 blocks, by the definition; then the exact sum of block products.
-        std::vector<double> xd(static_cast<std::size_t>(k));
-        for (std::int64_t b = 0; b < blocks; ++b) {
-          const std::vector<std::uint8_t> qb = q8_0_by_definition(&x[std::size_t(i * ldx + b * 32)]);
-          std::uint16_t bits;
-          std::memcpy(&bits, qb.data(), 2);
-          for (int t = 0; t < 32; ++t)
-            xd[std::size_t(b * 32 + t)] = double(std::int8_t(qb[std::size_t(2 + t)])) * double(half::from_bits(bits));
-        }
-        for (std::int64_t j = 0; j < n; ++j) {
-          double exact = 0, magnitude = 0;
+  // k = 224: seven blocks, one group of four and a pair and a half after it.
+  for (const std::int64_t k : {256, 224}) {
+    const std::int64_t n = 37, blocks = k / 32;
+    const std::vector<float> w = probe_rows(n, k, 3);
+    for (block_format f : {block_format::q8_0, block_format::q4_0}) {
+      const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f);
+      std::vector<float> wd(w.size());
+      W.dequantize(make_view(wd.data(), {n, k}));
+      for (std::int64_t m : {1, 3, 64, 65}) {
+        const std::int64_t ldx = k + 3, ldy = n + 2;
+        std::vector<float> x(std::size_t(m * ldx), 0.0f), y(std::size_t(m * ldy), 5.0f);
+        std::mt19937 gen{unsigned(m)};
+        std::uniform_real_distribution<float> d(-2, 2);
+        for (std::int64_t i = 0; i < m; ++i)
+          for (std::int64_t j = 0; j < k; ++j) x[std::size_t(i * ldx + j)] = d(gen);
+        matmul(make_view(x.data(), {m, k}, {ldx, 1}), W, make_view(y.data(), {m, n}, {ldy, 1}));
+        for (std::int64_t i = 0; i < m; ++i) {
+          // x's row as Q8_0 blocks, by the definition; then the exact sum of block products.
+          std::vector<double> xd(static_cast<std::size_t>(k));
           for (std::int64_t b = 0; b < blocks; ++b) {
-            double term = 0;
+            const std::vector<std::uint8_t> qb = q8_0_by_definition(&x[std::size_t(i * ldx + b * 32)]);
+            std::uint16_t bits;
+            std::memcpy(&bits, qb.data(), 2);
             for (int t = 0; t < 32; ++t)
-              term += xd[std::size_t(b * 32 + t)] * double(wd[std::size_t(j * k + b * 32 + t)]);
-            exact += term;
-            magnitude += std::abs(term);
+              xd[std::size_t(b * 32 + t)] = double(std::int8_t(qb[std::size_t(2 + t)])) * double(half::from_bits(bits));
           }
-          const double bound = double(blocks + 2) * 0x1p-24 * magnitude + 1e-30;
-          ASSERT_LE(std::abs(double(y[std::size_t(i * ldy + j)]) - exact), bound)
-              << GetParam().name << " " << name_of(f) << " m " << m << " at " << i << "," << j;
+          for (std::int64_t j = 0; j < n; ++j) {
+            double exact = 0, magnitude = 0;
+            for (std::int64_t b = 0; b < blocks; ++b) {
+              double term = 0;
+              for (int t = 0; t < 32; ++t)
+                term += xd[std::size_t(b * 32 + t)] * double(wd[std::size_t(j * k + b * 32 + t)]);
+              exact += term;
+              magnitude += std::abs(term);
+            }
+            const double bound = double(blocks + 2) * 0x1p-24 * magnitude + 1e-30;
+            ASSERT_LE(std::abs(double(y[std::size_t(i * ldy + j)]) - exact), bound)
+                << GetParam().name << " " << name_of(f) << " k " << k << " m " << m << " at " << i << "," << j;
+          }
+          ASSERT_EQ(y[std::size_t(i * ldy + n)], 5.0f) << "row padding written";
         }
-        ASSERT_EQ(y[std::size_t(i * ldy + n)], 5.0f) << "row padding written";
       }
     }
   }
