@@ -193,6 +193,42 @@ TEST(dense_errors, singular_and_non_finite_matrices_are_named_and_nan_leaves_the
       status::invalid_argument, "pivots[3] = 1");
 }
 
+TEST(dense_errors, a_small_pivot_without_pivoting_is_named_by_the_growth_it_causes) {
+  // Diagonally dominant but for a leading pivot of 1e-20: the multipliers of column 0 are
+  // about 1e20 and U's entries as large; partial pivoting on the same matrix is fine.
+  const std::int64_t n = 64;
+  std::vector<double> a = random_matrix(n, n, 41);
+  for (std::int64_t i = 0; i < n; ++i) a[std::size_t(i * n + i)] += double(n);
+  a[0] = 1e-20;
+  lu_options no_pivots;
+  no_pivots.pivoting = false;
+  std::vector<std::int64_t> piv;
+  std::vector<double> lu = a;
+  expect_error(
+      [&] {
+        getrf(make_view(lu.data(), {n, n}), piv, no_pivots);
+      },
+      status::numerical_breakdown, "without pivoting the factors grew to");
+  std::vector<float> lu32(a.begin(), a.end());
+  expect_error([&] { getrf(make_view(lu32.data(), {n, n}), piv, no_pivots); }, status::numerical_breakdown, "in f32");
+  lu = a;
+  getrf(make_view(lu.data(), {n, n}), piv);
+  expect_lu_backward_stable(a, lu, piv, n, gamma(n, std::ldexp(1.0L, -53)));
+  // Symmetric positive definite, scaled by rows and columns over 12 orders of magnitude:
+  // multipliers up to 1e6, but no growth (at most 1 for SPD matrices): no error.
+  std::vector<double> spd(static_cast<std::size_t>(n * n));
+  const std::vector<double> m = random_matrix(n, n, 42);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double s = i == j ? double(n) : 0;
+      for (std::int64_t k = 0; k < n; ++k) s += m[std::size_t(i * n + k)] * m[std::size_t(j * n + k)] / double(n);
+      spd[std::size_t(i * n + j)] = s * std::pow(10.0, 6.0 * (double(i + j) / double(n - 1) - 1.0));
+    }
+  lu = spd;
+  getrf(make_view(lu.data(), {n, n}), piv, no_pivots);
+  expect_lu_backward_stable(spd, lu, piv, n, gamma(n, std::ldexp(1.0L, -53)));
+}
+
 // ---- gesv_ir ----
 
 dense_solve_report solve(const system& s, const dense_refinement_options& o, std::vector<double>& x) {

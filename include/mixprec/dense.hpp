@@ -29,6 +29,10 @@
 // - An exactly zero pivot, a non-finite entry, or a non-positive Cholesky pivot throws
 //   numerical_breakdown (invalid_argument for NaN/Inf input) naming the column, with the
 //   matrix left partly factored (the caller's copy is what refinement keeps intact).
+//   Without pivoting a small pivot does the same harm as a zero one: the factors grow, and
+//   once U's largest entry passes 1/gamma_n(u) times A's (the LU's backward error bound then
+//   exceeds A), getrf throws numerical_breakdown giving the growth (not checked with partial
+//   pivoting, whose growth is small in practice).
 //
 // gesv_ir: A x = b with A and b f64, x f64. The factorization runs in the policy's matrix
 // precision: f64 (plain LU), f32, bf16 (f32 LU with bf16 trailing updates) or f16 (A rounded

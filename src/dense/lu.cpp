@@ -67,6 +67,34 @@ void subtract_product(const dense_ref<T>& a, std::int64_t r0, std::int64_t c0, s
 /// stays in the L2 cache while its columns are swept).
 constexpr std::int64_t base_columns = 16;
 
+/// The largest |a_ij| of the upper triangle (diagonal included), or of all of a.
+template <class T>
+double largest_entry(const dense_ref<T>& a, bool upper_only) {
+  double m = 0;
+  for (std::int64_t i = 0; i < a.rows; ++i)
+    for (std::int64_t j = upper_only ? i : 0; j < a.cols; ++j) {
+      const double v = std::fabs(double(a.at(i, j)));
+      if (!(v <= m)) m = v;  // NaN wins
+    }
+  return m;
+}
+
+/// Without row exchanges nothing bounds the factors: a small pivot (not an exact zero) makes
+/// huge multipliers, and the entries of U grow by as much. Its backward error bound
+/// gamma_n |L||U| then exceeds A itself once the growth max|U| / max|A| reaches 1 / gamma_n:
+/// the factors no longer describe A, and getrf says so rather than return them. Checked on
+/// U at the end, and on everything factored or updated so far when a pivot has come out as
+/// exactly 0 (growth followed by cancellation: the zero is the growth's doing, not A's).
+template <class T>
+void check_growth_without_pivoting(const dense_ref<T>& a, double largest_of_a, bool upper_only) {
+  const double u = unit_roundoff(dtype_of<T>), n = double(a.rows);
+  const double limit = (1 - n * u) / (n * u), growth = largest_entry(a, upper_only) / largest_of_a;
+  if (!(growth < limit))
+    MIXPREC_THROW(numerical_breakdown, "getrf", "without pivoting the factors grew to ", growth,
+                  " times A's largest entry, past 1/gamma_n = ", limit, " in ", name_of(dtype_of<T>),
+                  ": the LU no longer describes A (a pivot near 0): factor with pivoting");
+}
+
 template <class T>
 [[noreturn]] void throw_zero_pivot(std::int64_t j, bool pivoting);
 
@@ -75,7 +103,7 @@ template <class T>
 /// half. Row exchanges move whole rows. Always native precision: the panel's own updates are
 /// a small share of the work and set the pivots.
 template <class T>
-void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, bool pivoting,
+void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, bool pivoting, double largest_of_a,
               std::vector<std::int64_t>& pivots, lu_workspace<T>& w) {
   const std::int64_t n = a.rows;
   if (width <= base_columns) {
@@ -85,7 +113,10 @@ void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, bool p
         for (std::int64_t i = j + 1; i < n; ++i)
           if (std::fabs(a.at(i, j)) > std::fabs(a.at(p, j))) p = i;
       pivots[std::size_t(j)] = p;
-      if (a.at(p, j) == T(0)) throw_zero_pivot<T>(j, pivoting);
+      if (a.at(p, j) == T(0)) {
+        if (!pivoting) check_growth_without_pivoting(a, largest_of_a, false);
+        throw_zero_pivot<T>(j, pivoting);
+      }
       if (p != j) std::swap_ranges(a.row(j), a.row(j) + n, a.row(p));
       const T pivot = a.at(j, j);
       const T* uj = a.row(j);
@@ -98,10 +129,10 @@ void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, bool p
     return;
   }
   const std::int64_t left = width / 2, right = width - left;
-  panel_lu(a, c0, left, pivoting, pivots, w);
+  panel_lu(a, c0, left, pivoting, largest_of_a, pivots, w);
   detail::lower_solve(a.sub(c0, c0, left, left), true, a.sub(c0, c0 + left, left, right), left);
   subtract_product(a, c0 + left, c0 + left, c0, n - c0 - left, right, left, lu_update::native, w);
-  panel_lu(a, c0 + left, right, pivoting, pivots, w);
+  panel_lu(a, c0 + left, right, pivoting, largest_of_a, pivots, w);
 }
 
 template <class T>
@@ -115,16 +146,18 @@ template <class T>
 void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o) {
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
   pivots.assign(static_cast<std::size_t>(n), 0);
+  const double largest_of_a = o.pivoting ? 0 : largest_entry(a, false);
   lu_workspace<T> w;
   for (std::int64_t k = 0; k < n; k += nb) {
     const std::int64_t kb = std::min(nb, n - k);
-    panel_lu(a, k, kb, o.pivoting, pivots, w);
+    panel_lu(a, k, kb, o.pivoting, largest_of_a, pivots, w);
     if (k + kb < n) {
       // U12 = L11^-1 A12, then A22 -= L21 U12.
       detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, k + kb, kb, n - k - kb), kb);
       subtract_product(a, k + kb, k + kb, k, n - k - kb, n - k - kb, kb, o.update, w);
     }
   }
+  if (!o.pivoting && n > 0) check_growth_without_pivoting(a, largest_of_a, true);
 }
 
 template <class T>
