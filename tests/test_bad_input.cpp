@@ -210,6 +210,15 @@ std::vector<bad_case> catalogue() {
          (void)gesv_ir(make_view(a.data(), {3, 3}), make_view(b.data(), 3), make_view(x.data(), 3));
        },
        status::numerical_breakdown, "singular"},
+      {"lu_without_pivoting_grows",
+       [] {
+         std::vector<double> a = {1e-20, 1, 1, 1};
+         std::vector<std::int64_t> piv;
+         lu_options o;
+         o.pivoting = false;
+         getrf(make_view(a.data(), {2, 2}), piv, o);
+       },
+       status::numerical_breakdown, "without pivoting the factors grew to"},
       {"ilu0_zero_pivot",
        [] {
          coo_matrix c(3, 3);
