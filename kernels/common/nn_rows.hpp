@@ -212,9 +212,9 @@ struct nn_rows {
     });
   }
 
-  /// For j in [j0, j1) of one row: y = f(x) two vectors a step, f the same for all. Two
-  /// independent chains a step: one activation's chain of dependent FMAs, a division and an
-  /// exp is longer than the out-of-order window covers, so one vector a step waits on it.
+  /// For j in [j0, j1) of one row: y = f(x) two vectors a step, f the same for all: two
+  /// independent chains of an activation's dependent FMAs, division and exp for the core to
+  /// overlap, where one vector a step left it waiting on the chain.
   template <class T, class F>
   static void map_span(const T* a, T* y, idx j0, idx j1, F&& f) {
     idx j = j0;

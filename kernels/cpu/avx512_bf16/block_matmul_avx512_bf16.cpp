@@ -72,7 +72,7 @@ x_blocks quantize_x(const detail::block_matmul_args& a) {
 
 /// x's rows for the Q4_0 four-block path, per group of four blocks (128 values): `lo`
 /// holds values 0..15 of each block (16 bytes per block, in block order), `hi` values
-/// 16..31, as the weights' low and high nibbles come out of q4_groups; -8 times the sums of
+/// 16..31, as the weights' low and high nibbles come out of q4_group; -8 times the sums of
 /// each 32-bit lane's values over lo and hi together; x's scale over lanes 4b..4b+3.
 struct x_quads {
   idx groups;
