@@ -298,7 +298,66 @@ void bench_onednn(benchmark::State& state, const gemm_types* t, gemm_shape s, bo
 }
 #endif
 
+/// y = A x (n = 1), A row-major m x k: what refinement's residuals and simulation codes' dense
+/// matrix-vector products ask of gemm; OpenBLAS's gemv beside it. A is streamed once a call
+/// (cycling through copies past the caches), so its bytes over time against the triad.
+void bench_matrix_vector(benchmark::State& state, const gemm_types* t, gemm_shape s, bool openblas) {
+  const int copies = weight_copies_beyond_cache(std::size_t(s.m * s.k) * size_of(t->a));
+  std::vector<buffer> a;
+  for (int i = 0; i < copies; ++i) {
+    a.emplace_back(t->a, s.m * s.k);
+    fill_values(a.back(), 1);
+  }
+  buffer x(t->a, s.k), y(t->a, s.m);
+  fill_values(x, 2);
+  auto call = [&](const buffer& ai) {
+    if (!openblas) {
+      gemm(trans::no, trans::no, 1.0, const_view(ai.data(), t->a, {s.m, s.k}, {s.k, 1}, ai.ctx()),
+           const_view(x.data(), t->a, {s.k, 1}, {1, 1}, x.ctx()), 0.0, view(y.data(), t->a, {s.m, 1}, {1, 1}, y.ctx()));
+      return;
+    }
+#if defined(MIXPREC_BENCH_OPENBLAS)
+    if (t->a == dtype::f64)
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, int(s.m), int(s.k), 1.0, static_cast<const double*>(ai.data()), int(s.k),
+                  static_cast<const double*>(x.data()), 1, 0.0, static_cast<double*>(y.data()), 1);
+    else
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, int(s.m), int(s.k), 1.0f, static_cast<const float*>(ai.data()), int(s.k),
+                  static_cast<const float*>(x.data()), 1, 0.0f, static_cast<float*>(y.data()), 1);
+#endif
+  };
+  call(a[0]);
+  if (!verify(state, a[0], x, y.data(), t->c, s)) return;
+  int next = 0;
+  loop_timer timer;
+  for (auto _ : state) {
+    call(a[std::size_t(next)]);
+    next = (next + 1) % copies;
+    benchmark::ClobberMemory();
+  }
+  const double seconds = timer.seconds(), iters = double(state.iterations()), bytes = double(a[0].bytes());
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * double(s.m) * double(s.k) * iters, benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(std::int64_t(bytes * iters));
+  state.counters["triad_frac"] = bytes * iters / seconds / triad_bytes_per_second();
+  state.counters["matrix_copies"] = copies;
+  state.SetLabel(openblas ? (t->a == dtype::f64 ? "cblas_dgemv" : "cblas_sgemv") : kernel_for(*t));
+}
+
 int register_all() {
+  for (const gemm_types& t : families) {
+    if (t.a != dtype::f64 && t.a != dtype::f32) continue;
+    const gemm_shape s{4096, 1, 4096};
+    const std::string base = std::string("gemm/") + t.name + "/", tail = "/" + shape_name(s);
+    benchmark::RegisterBenchmark((base + "mixprec" + tail).c_str(),
+                                 [t = &t, s](benchmark::State& st) { bench_matrix_vector(st, t, s, false); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+#if defined(MIXPREC_BENCH_OPENBLAS)
+    benchmark::RegisterBenchmark((base + "openblas_gemv" + tail).c_str(),
+                                 [t = &t, s](benchmark::State& st) { bench_matrix_vector(st, t, s, true); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+#endif
+  }
   for (const gemm_types& t : families)
     for (const gemm_shape& s : shapes) {
       const std::string tail = "/" + shape_name(s);

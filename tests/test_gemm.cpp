@@ -19,9 +19,12 @@ struct shape {
 };
 // Tails of every tile (MR 4/14, NR 16/32, k-groups 2/4), k = 1, k crossing the KC blocks of
 // every family (256 .. 2048), m = 1 (inference); tiles of 1-7 rows over a long k, which read
-// k as 2-4 segments at once with a remainder (kernels/cpu/avx512/gemm_micro_avx512.hpp).
-const shape shapes[] = {{1, 1, 1},      {3, 5, 7},     {17, 33, 1},   {29, 47, 19},  {64, 64, 64}, {15, 70, 300},
-                        {1, 100, 1100}, {130, 17, 45}, {9, 40, 2100}, {3, 37, 2501}, {5, 40, 2103}};
+// k as 2-4 segments at once with a remainder (kernels/cpu/avx512/gemm_micro_avx512.hpp);
+// n = 1 (A x) and m = n = 1, which f64 and f32 take as dot products where the matrix side
+// is contiguous along k.
+const shape shapes[] = {{1, 1, 1},     {3, 5, 7},      {17, 33, 1},   {29, 47, 19},  {64, 64, 64},
+                        {15, 70, 300}, {1, 100, 1100}, {130, 17, 45}, {9, 40, 2100}, {3, 37, 2501},
+                        {5, 40, 2103}, {70, 1, 1100},  {1, 1, 2100}};
 
 struct layout_case {
   trans ta, tb;

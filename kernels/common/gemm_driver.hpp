@@ -27,7 +27,9 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -228,11 +230,67 @@ struct gemm_driver {
     finish_block_any<F>(g, bi, block, ld, ic, mc, jc, nc);
   }
 
+  /// A matrix-vector product (n == 1, or m == 1) in f64 or f32 whose matrix side is
+  /// contiguous along k, with C of A's dtype and no epilogue: one dot product a row, the
+  /// matrix read once. Packing it for the microkernel read and wrote the whole matrix first
+  /// (a third of the bandwidth for A x in refinement's residuals, and for x W^T at m = 1).
+  template <class T>
+  static bool matrix_vector(const detail::exec_args& ex, const detail::gemm_args& g) {
+    const detail::gemm_epilogue_args& ep = g.ep;
+    if (g.batch != 1 || g.packed_b || g.c_type != dtype_of<T> || g.k == 0 || ep.scale || ep.bias ||
+        ep.act != activation::none || ep.residual)
+      return false;
+    // rows: the matrix's rows (unit stride along k) and its row stride; v: the vector.
+    const T *rows, *v;
+    std::int64_t count, row_stride, v_stride, y_stride;
+    if (g.n == 1 && g.a.cs == 1) {
+      rows = static_cast<const T*>(g.a.data), count = g.m, row_stride = g.a.rs;
+      v = static_cast<const T*>(g.b.data), v_stride = g.b.rs, y_stride = g.crs;
+    } else if (g.m == 1 && g.b.rs == 1) {
+      rows = static_cast<const T*>(g.b.data), count = g.n, row_stride = g.b.cs;
+      v = static_cast<const T*>(g.a.data), v_stride = g.a.cs, y_stride = g.ccs;
+    } else {
+      return false;
+    }
+    std::vector<T> packed_v;
+    if (v_stride != 1) {
+      packed_v.resize(std::size_t(g.k));
+      for (std::int64_t j = 0; j < g.k; ++j) packed_v[std::size_t(j)] = v[j * v_stride];
+      v = packed_v.data();
+    }
+    T* y = static_cast<T*>(g.c);
+    const T alpha = T(g.alpha), beta = T(g.beta);
+    const int chunks = int(std::clamp<double>(double(count) * double(g.k) / double(1 << 17), 1.0, double(ex.threads)));
+    detail::parallel_chunks(chunks, [&](int c) {
+      std::int64_t r0, r1;
+      detail::chunk_range(count, chunks, c, 1, &r0, &r1);
+      for (std::int64_t r = r0; r < r1; ++r) {
+        const T* row = rows + r * row_stride;
+        // Four vectors' worth of sums (the compiler keeps them in registers): the adds into
+        // one would wait on each other, and into one vector on its latency.
+        constexpr int sums = 256 / int(sizeof(T));
+        T s[sums] = {};
+        std::int64_t j = 0;
+        for (; j + sums <= g.k; j += sums)
+          for (int q = 0; q < sums; ++q) s[q] += row[j + q] * v[j + q];
+        for (; j < g.k; ++j) s[0] += row[j] * v[j];
+        for (int width = sums / 2; width > 0; width /= 2)
+          for (int q = 0; q < width; ++q) s[q] += s[q + width];
+        const T dot = s[0];
+        T& out = y[r * y_stride];
+        out = g.beta == 0 ? alpha * dot : alpha * dot + beta * out;
+      }
+    });
+    return true;
+  }
+
   /// The whole call: batch entries across threads when there are enough of them, else each
   /// entry's C split among threads. Returns false when scratch memory could not be had.
   template <class SA, class SB>
   static bool run_typed(const detail::exec_args& ex, const detail::gemm_args& g) {
     if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
+    if constexpr (std::is_same_v<F, gemm_f64> || std::is_same_v<F, gemm_f32>)
+      if ((g.m == 1 || g.n == 1) && matrix_vector<SA>(ex, g)) return true;
     const double work = double(g.m) * double(g.n) * double(std::max<std::int64_t>(g.k, 1));
     const int threads = int(std::clamp<double>(work * double(g.batch) / double(1 << 17), 1.0, double(ex.threads)));
     bool ok = true;
