@@ -27,6 +27,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -232,8 +233,9 @@ struct gemm_driver {
 
   /// A matrix-vector product (n == 1, or m == 1) in f64 or f32 whose matrix side is
   /// contiguous along k, with C of A's dtype and no epilogue: one dot product a row, the
-  /// matrix read once. Packing it for the microkernel read and wrote the whole matrix first
-  /// (a third of the bandwidth for A x in refinement's residuals, and for x W^T at m = 1).
+  /// matrix read once, where packing it for the microkernel would read it, write it and read
+  /// it again (refinement's residuals A x, and x W^T at m = 1). False: not such a product, or
+  /// no memory for a strided vector's copy (the general driver then takes the call).
   template <class T>
   static bool matrix_vector(const detail::exec_args& ex, const detail::gemm_args& g) {
     const detail::gemm_epilogue_args& ep = g.ep;
@@ -254,7 +256,11 @@ struct gemm_driver {
     }
     std::vector<T> packed_v;
     if (v_stride != 1) {
-      packed_v.resize(std::size_t(g.k));
+      try {
+        packed_v.resize(std::size_t(g.k));
+      } catch (const std::bad_alloc&) {
+        return false;
+      }
       for (std::int64_t j = 0; j < g.k; ++j) packed_v[std::size_t(j)] = v[j * v_stride];
       v = packed_v.data();
     }
