@@ -79,33 +79,31 @@ struct x_quads {
   std::vector<zmm_store> lo, hi, neg8_lane_sums, scales;
 };
 
-x_quads quantize_x_quads(const detail::block_matmul_args& a) {
-  const idx groups = a.k / detail::qk / 4;
-  const std::size_t count = std::size_t(a.m * groups);
+/// x_quads from x's pairs of blocks, quantized once by quantize_x: each group's two pairs
+/// give its four blocks' halves by 128-bit lane shuffles, and its scales.
+x_quads quads_of(const x_blocks& xp, idx m, idx blocks) {
+  const idx groups = blocks / 4;
+  const std::size_t count = std::size_t(m * groups);
   x_quads x{groups, std::vector<zmm_store>(count), std::vector<zmm_store>(count), std::vector<zmm_store>(count),
             std::vector<zmm_store>(count)};
   const __m512i ones = _mm512_set1_epi8(1);
-  for (idx i = 0; i < a.m; ++i)
+  for (idx i = 0; i < m; ++i)
     for (idx g = 0; g < groups; ++g) {
-      alignas(64) std::int8_t lo[64], hi[64];
-      alignas(64) float d[16];
-      for (int b = 0; b < 4; ++b) {
-        std::uint8_t block[34];
-        detail::quantize_q8_0_block(a.x + i * a.ldx + (4 * g + b) * detail::qk, block);
-        std::int8_t q[32];
-        detail::block_ints_q8_0(block, q);
-        std::memcpy(lo + 16 * b, q, 16);
-        std::memcpy(hi + 16 * b, q + 16, 16);
-        for (int l = 0; l < 4; ++l) d[4 * b + l] = detail::block_scale(block);
-      }
-      const __m512i l = _mm512_load_si512(lo), h = _mm512_load_si512(hi);
+      const std::size_t p0 = std::size_t(i * xp.pairs + 2 * g), p1 = p0 + 1;
+      // A pair is [block 0: values 0..15, 16..31 | block 1: the same], a 128-bit lane each.
+      const __m512i s0 = load_i(xp.s8[p0]), s1 = load_i(xp.s8[p1]);
+      const __m512i l = _mm512_shuffle_i64x2(s0, s1, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m512i h = _mm512_shuffle_i64x2(s0, s1, _MM_SHUFFLE(3, 1, 3, 1));
       const __m512i sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, l), ones, h);
       const std::size_t at = std::size_t(i * groups + g);
       _mm512_store_si512(x.lo[at].bytes, l);
       _mm512_store_si512(x.hi[at].bytes, h);
       _mm512_store_si512(x.neg8_lane_sums[at].bytes,
                          _mm512_slli_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), sums), 3));
-      _mm512_store_ps(reinterpret_cast<float*>(x.scales[at].bytes), _mm512_load_ps(d));
+      // A pair's scales fill lanes 0..7 and 8..15; a group's four take four lanes each.
+      const __m512i spread = _mm512_set_epi32(24, 24, 24, 24, 16, 16, 16, 16, 8, 8, 8, 8, 0, 0, 0, 0);
+      _mm512_store_ps(reinterpret_cast<float*>(x.scales[at].bytes),
+                      _mm512_permutex2var_ps(load_f(xp.scales[p0]), spread, load_f(xp.scales[p1])));
     }
   return x;
 }
@@ -229,7 +227,7 @@ void block_matmul(const detail::exec_args& ex, const detail::block_matmul_args& 
   const std::size_t row_bytes = std::size_t(blocks * (Q4 ? 18 : 34));
   const x_blocks x = quantize_x(a);
   const bool by_groups = Q4 && a.m < 4;
-  const x_quads xq = by_groups ? quantize_x_quads(a) : x_quads{0, {}, {}, {}, {}};
+  const x_quads xq = by_groups ? quads_of(x, a.m, blocks) : x_quads{0, {}, {}, {}, {}};
   const int chunks = detail::chunk_count(a.n * a.k, ex.threads, idx(1) << 16);
   detail::parallel_chunks(chunks, [&](int c) {
     idx j0, j1;
