@@ -159,8 +159,7 @@ solve_report refine_at(const linear_operator& a, const_view b, view x, const ref
     // between its recurrence and the f64 residual): the last step is often a short one. Nor
     // more than its products can be trusted to: halo values rounded to u_h put noise of
     // about u_h into every product, and a Krylov solve asked to go far below it spends its
-    // iterations against that noise (bf16 halos asked for 1e-4 took 2.7x the iterations of
-    // f64 ones; stopped at u_h / 4, 1.3x: docs/distributed.md).
+    // iterations against that noise (measured in docs/distributed.md).
     solve_options inner_o = o.inner;
     inner_o.rel_tol = std::max(
         {o.inner.rel_tol, 0.25 * unit_roundoff(inner_a->get().halo_type()), std::min(0.5, 0.1 * mon.target() / rn)});
