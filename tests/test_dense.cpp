@@ -67,6 +67,24 @@ TEST(dense_getrf, lu_with_pivoting_is_backward_stable_in_f64_and_f32_across_pane
   }
 }
 
+TEST(dense_getrf, a_matrix_inside_wider_rows_factors_as_the_contiguous_one_and_leaves_the_rest_alone) {
+  // The panels are factored in packed copies and the exchanges applied column range by
+  // column range: with a row stride past n both must still touch only the n x n entries.
+  const std::int64_t n = 300, ld = 317;
+  const std::vector<double> a = random_matrix(n, n, 17u);
+  std::vector<double> lu = a, wide(std::size_t(n * ld), -7.25);
+  for (std::int64_t i = 0; i < n; ++i) std::copy(a.begin() + i * n, a.begin() + (i + 1) * n, wide.begin() + i * ld);
+  std::vector<std::int64_t> piv, piv_wide;
+  getrf(make_view(lu.data(), {n, n}), piv);
+  getrf(make_view(wide.data(), {n, n}, {ld, 1}), piv_wide);
+  EXPECT_EQ(piv, piv_wide);
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < n; ++j)
+      ASSERT_EQ(lu[std::size_t(i * n + j)], wide[std::size_t(i * ld + j)]) << "at " << i << "," << j;
+    for (std::int64_t j = n; j < ld; ++j) ASSERT_EQ(wide[std::size_t(i * ld + j)], -7.25) << "padding at " << i;
+  }
+}
+
 TEST(dense_getrf, bf16_trailing_updates_stay_within_their_rounding_and_no_pivoting_keeps_rows) {
   const std::int64_t n = 300;
   std::vector<double> a64 = random_matrix(n, n, 3);

@@ -86,9 +86,9 @@ double largest_entry(const dense_ref<T>& a, bool upper_only) {
 /// U at the end, and on everything factored or updated so far when a pivot has come out as
 /// exactly 0 (growth followed by cancellation: the zero is the growth's doing, not A's).
 template <class T>
-void check_growth_without_pivoting(const dense_ref<T>& a, double largest_of_a, bool upper_only) {
-  const double u = unit_roundoff(dtype_of<T>), n = double(a.rows);
-  const double limit = (1 - n * u) / (n * u), growth = largest_entry(a, upper_only) / largest_of_a;
+void check_growth_without_pivoting(std::int64_t n, double largest_now, double largest_of_a) {
+  const double u = unit_roundoff(dtype_of<T>), nu = double(n) * u;
+  const double limit = (1 - nu) / nu, growth = largest_now / largest_of_a;
   if (!(growth < limit))
     MIXPREC_THROW(numerical_breakdown, "getrf", "without pivoting the factors grew to ", growth,
                   " times A's largest entry, past 1/gamma_n = ", limit, " in ", name_of(dtype_of<T>),
@@ -98,41 +98,126 @@ void check_growth_without_pivoting(const dense_ref<T>& a, double largest_of_a, b
 template <class T>
 [[noreturn]] void throw_zero_pivot(std::int64_t j, bool pivoting);
 
-/// Recursive panel LU (Toledo): the columns [c0, c0 + width) of rows [c0, n), left half, the
-/// right half's U block by a triangular solve and its lower part by a GEMM, then the right
-/// half. Row exchanges move whole rows. Always native precision: the panel's own updates are
-/// a small share of the work and set the pivots.
+/// What a panel factorization needs besides its columns: the pivoting mode, and the whole
+/// matrix and A's largest entry for the growth check of a zero pivot without pivoting.
 template <class T>
-void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, bool pivoting, double largest_of_a,
-              std::vector<std::int64_t>& pivots, lu_workspace<T>& w) {
+struct panel_state {
+  bool pivoting;
+  double largest_of_a;
+  dense_ref<T> whole;
+  std::int64_t first_column;  // the panel's first column (and row) in the whole matrix
+};
+
+/// Rows j0..j1-1 exchanged with rows pivots[j], in that order, in the columns [col0, col1)
+/// only; column chunks on the CPU threads when the range is wide.
+template <class T>
+void swap_rows(const dense_ref<T>& a, const std::int64_t* pivots, std::int64_t j0, std::int64_t j1, std::int64_t col0,
+               std::int64_t col1) {
+  const auto swap_in = [&](std::int64_t c0, std::int64_t c1) {
+    for (std::int64_t j = j0; j < j1; ++j)
+      if (pivots[j] != j) std::swap_ranges(a.row(j) + c0, a.row(j) + c1, a.row(pivots[j]) + c0);
+  };
+  if (col1 - col0 < 1024)
+    swap_in(col0, col1);
+  else
+    for_row_chunks(col0, col1, 512, swap_in);
+}
+
+/// The row with the largest |a(i, j)| for i in [j, rows), the first such row on ties (LAPACK's
+/// i?amax); j itself when no entry compares larger (NaN included).
+template <class T>
+std::int64_t largest_in_column(const dense_ref<T>& a, std::int64_t j) {
+  std::int64_t p = j;
+  T best = std::fabs(a.at(j, j));
+  for (std::int64_t i = j + 1; i < a.rows; ++i)
+    if (std::fabs(a.at(i, j)) > best) best = std::fabs(a.at(i, j)), p = i;
+  return p;
+}
+
+/// The panel's base case: columns [c0, c0 + w), w <= base_columns, of rows [c0, rows), column
+/// by column. Each column is one pass over the rows that divides out the multiplier, updates
+/// the block's later columns (a fixed-length loop over `W` values the compiler vectorizes,
+/// with the pivot row's entries at and before the column zeroed) and finds the next column's
+/// pivot on the way: a row's cache lines are read once per column, not twice. Exchanges move
+/// these columns only; the callers apply them to the rest.
+template <class T, int W>
+void factor_base_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, std::int64_t* pivots,
+                       const panel_state<T>& st) {
+  static_assert(W == 0 || W == base_columns);
+  const std::int64_t n = a.rows;
+  std::int64_t p = st.pivoting ? largest_in_column(a, c0) : c0;
+  for (std::int64_t j = c0; j < c0 + w; ++j) {
+    pivots[j] = p;
+    if (a.at(p, j) == T(0)) {
+      if (!st.pivoting)
+        check_growth_without_pivoting<T>(
+            st.whole.rows, std::max(largest_entry(st.whole, false), largest_entry(a, false)), st.largest_of_a);
+      throw_zero_pivot<T>(st.first_column + j, st.pivoting);
+    }
+    if (p != j) std::swap_ranges(a.row(j) + c0, a.row(j) + c0 + w, a.row(p) + c0);
+    const std::int64_t q = j - c0;
+    const T pivot = a.at(j, j);
+    alignas(64) T u[base_columns] = {};
+    for (std::int64_t c = q + 1; c < w; ++c) u[c] = a.at(j, c0 + c);
+    const auto eliminate = [&](std::int64_t i) {
+      T* r = a.row(i) + c0;
+      const T l = r[q] / pivot;
+      r[q] = l;
+      if constexpr (W > 0) {
+        for (int c = 0; c < W; ++c) r[c] -= l * u[c];
+      } else {
+        for (std::int64_t c = 0; c < w; ++c) r[c] -= l * u[c];
+      }
+      return std::fabs(r[q + 1 < w ? q + 1 : q]);
+    };
+    if (j + 1 >= n) break;
+    // Row j + 1 is the first candidate for the next pivot, as in largest_in_column.
+    T best = eliminate(j + 1);
+    std::int64_t next = j + 1;
+    for (std::int64_t i = j + 2; i < n; ++i) {
+      const T v = eliminate(i);
+      if (v > best) best = v, next = i;
+    }
+    p = st.pivoting && j + 1 < c0 + w ? next : j + 1;
+  }
+}
+
+/// Recursive panel LU (Toledo) of a panel whose row and column 0 are the diagonal's: the
+/// columns [c0, c0 + width) of rows [c0, rows), left half, the right half's U block by a
+/// triangular solve and its lower part by a GEMM, then the right half. pivots are the
+/// panel's own row indices. On return every exchange has been applied to all of the panel's
+/// columns. Always native precision: the panel's updates are a small share of the work and
+/// set the pivots.
+template <class T>
+void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, std::int64_t* pivots,
+              const panel_state<T>& st, lu_workspace<T>& w) {
   const std::int64_t n = a.rows;
   if (width <= base_columns) {
-    for (std::int64_t j = c0; j < c0 + width; ++j) {
-      std::int64_t p = j;
-      if (pivoting)
-        for (std::int64_t i = j + 1; i < n; ++i)
-          if (std::fabs(a.at(i, j)) > std::fabs(a.at(p, j))) p = i;
-      pivots[std::size_t(j)] = p;
-      if (a.at(p, j) == T(0)) {
-        if (!pivoting) check_growth_without_pivoting(a, largest_of_a, false);
-        throw_zero_pivot<T>(j, pivoting);
-      }
-      if (p != j) std::swap_ranges(a.row(j), a.row(j) + n, a.row(p));
-      const T pivot = a.at(j, j);
-      const T* uj = a.row(j);
-      for (std::int64_t i = j + 1; i < n; ++i) {
-        T* ri = a.row(i);
-        const T l = ri[j] /= pivot;
-        for (std::int64_t c = j + 1; c < c0 + width; ++c) ri[c] -= l * uj[c];
-      }
-    }
+    // The fixed-length loop reads base_columns values of a row from c0: all in the panel?
+    if (c0 + base_columns <= a.cols)
+      factor_base_block<T, base_columns>(a, c0, width, pivots, st);
+    else
+      factor_base_block<T, 0>(a, c0, width, pivots, st);
     return;
   }
   const std::int64_t left = width / 2, right = width - left;
-  panel_lu(a, c0, left, pivoting, largest_of_a, pivots, w);
+  panel_lu(a, c0, left, pivots, st, w);
+  swap_rows(a, pivots, c0, c0 + left, c0 + left, c0 + width);
   detail::lower_solve(a.sub(c0, c0, left, left), true, a.sub(c0, c0 + left, left, right), left);
   subtract_product(a, c0 + left, c0 + left, c0, n - c0 - left, right, left, lu_update::native, w);
-  panel_lu(a, c0 + left, right, pivoting, largest_of_a, pivots, w);
+  panel_lu(a, c0 + left, right, pivots, st, w);
+  swap_rows(a, pivots, c0 + left, c0 + width, c0, c0 + left);
+}
+
+/// Row stride of a packed panel of `width` columns: rows an odd number of cache lines apart,
+/// so that its rows spread over every set of the caches. In the matrix itself, rows a power
+/// of two apart (n = 4096, 8192) fall into a few sets, and the panel's column sweeps missed
+/// the caches however few lines they touched.
+template <class T>
+std::int64_t packed_panel_stride(std::int64_t width) {
+  constexpr std::int64_t line = 64 / std::int64_t(sizeof(T));
+  const std::int64_t lines = (width + line - 1) / line;
+  return (lines % 2 ? lines : lines + 1) * line;
 }
 
 template <class T>
@@ -142,22 +227,38 @@ template <class T>
                          : "the pivot is 0 (without pivoting): the matrix is singular or needs row exchanges");
 }
 
+/// Blocked right-looking LU. Each panel is factored in a packed copy (see
+/// packed_panel_stride) and copied back; its exchanges then move the columns left and right
+/// of it, and U's block row and the trailing update follow.
 template <class T>
 void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o) {
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
   pivots.assign(static_cast<std::size_t>(n), 0);
   const double largest_of_a = o.pivoting ? 0 : largest_entry(a, false);
   lu_workspace<T> w;
+  std::vector<T> panel_values;
   for (std::int64_t k = 0; k < n; k += nb) {
-    const std::int64_t kb = std::min(nb, n - k);
-    panel_lu(a, k, kb, o.pivoting, largest_of_a, pivots, w);
+    const std::int64_t kb = std::min(nb, n - k), rows = n - k, ld = packed_panel_stride<T>(kb);
+    panel_values.resize(static_cast<std::size_t>(rows * ld));
+    const dense_ref<T> panel{panel_values.data(), rows, kb, ld};
+    for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(k + i) + k, a.row(k + i) + k + kb, panel.row(i));
+    });
+    std::int64_t* panel_pivots = pivots.data() + k;
+    panel_lu(panel, 0, kb, panel_pivots, panel_state<T>{o.pivoting, largest_of_a, a, k}, w);
+    for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t i = r0; i < r1; ++i) std::copy(panel.row(i), panel.row(i) + kb, a.row(k + i) + k);
+    });
+    for (std::int64_t j = 0; j < kb; ++j) panel_pivots[j] += k;
+    swap_rows(a, pivots.data(), k, k + kb, 0, k);
+    swap_rows(a, pivots.data(), k, k + kb, k + kb, n);
     if (k + kb < n) {
       // U12 = L11^-1 A12, then A22 -= L21 U12.
       detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, k + kb, kb, n - k - kb), kb);
       subtract_product(a, k + kb, k + kb, k, n - k - kb, n - k - kb, kb, o.update, w);
     }
   }
-  if (!o.pivoting && n > 0) check_growth_without_pivoting(a, largest_of_a, true);
+  if (!o.pivoting && n > 0) check_growth_without_pivoting<T>(n, largest_entry(a, true), largest_of_a);
 }
 
 template <class T>
