@@ -85,6 +85,30 @@ TEST(dense_getrf, a_matrix_inside_wider_rows_factors_as_the_contiguous_one_and_l
   }
 }
 
+TEST(dense_getrf, the_look_ahead_gives_the_same_factors_on_any_thread_count) {
+  // Narrow panels put n = 400 on the path where one thread factors the next panel while the
+  // others update the trailing columns in blocks they take as they finish.
+  const std::int64_t n = 400;
+  const std::vector<double> a = random_matrix(n, n, 23u);
+  for (lu_update update : {lu_update::native, lu_update::bf16}) {
+    const std::vector<float> a32(a.begin(), a.end());
+    std::vector<float> first;
+    std::vector<std::int64_t> first_piv;
+    for (int threads : {1, 2, 3}) {
+      std::vector<float> lu = a32;
+      std::vector<std::int64_t> piv;
+      getrf(make_view(lu.data(), {n, n}, {}, context::cpu(threads)), piv, lu_options{true, 32, update});
+      if (threads == 1) {
+        if (update == lu_update::native) expect_lu_backward_stable(a32, lu, piv, n, gamma(n, std::ldexp(1.0L, -24)));
+        first = lu, first_piv = piv;
+        continue;
+      }
+      EXPECT_EQ(piv, first_piv) << threads << " threads";
+      ASSERT_TRUE(lu == first) << threads << " threads";
+    }
+  }
+}
+
 TEST(dense_getrf, bf16_trailing_updates_stay_within_their_rounding_and_no_pivoting_keeps_rows) {
   const std::int64_t n = 300;
   std::vector<double> a64 = random_matrix(n, n, 3);

@@ -2,12 +2,15 @@
 // trailing updates are one GEMM per panel, so that the GEMM kernels of every ISA (and the
 // bf16 dot-product unit, for lu_update::bf16) do nearly all the work.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
 #include "dense/dense_matrix.hpp"
 #include "internal/error_macros.hpp"
+#include "internal/parallel.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/float16.hpp"
@@ -45,22 +48,14 @@ struct lu_workspace {
   std::vector<bfloat16> left16, right16;
 };
 
-/// a(r0.., c0..) (rows x cols) -= a(r0.., k0..) (rows x depth) * a(k0.., c0..) (depth x cols),
-/// in T or, for bf16 updates of f32 matrices, with both factors rounded to bf16.
-template <class T>
-void subtract_product(const dense_ref<T>& a, std::int64_t r0, std::int64_t c0, std::int64_t k0, std::int64_t rows,
-                      std::int64_t cols, std::int64_t depth, lu_update update, lu_workspace<T>& w) {
-  if (rows <= 0 || cols <= 0 || depth <= 0) return;
-  const view c = a.block(r0, c0, rows, cols);
-  if (update == lu_update::bf16 && std::is_same_v<T, float>) {
-    const bfloat16* l = packed_copy(w.left16, a, r0, k0, rows, depth);
-    const bfloat16* u = packed_copy(w.right16, a, k0, c0, depth, cols);
-    gemm(trans::no, trans::no, -1.0, make_view(l, {rows, depth}), make_view(u, {depth, cols}), 1.0, c);
-  } else {
-    const T* l = packed_copy(w.left, a, r0, k0, rows, depth);
-    const T* u = packed_copy(w.right, a, k0, c0, depth, cols);
-    gemm(trans::no, trans::no, -1.0, make_view(l, {rows, depth}), make_view(u, {depth, cols}), 1.0, c);
-  }
+/// A22 -= L21 U12 over A22's columns [j0, j1), from L21 (rows x depth) and U12 (depth x
+/// cols) packed row-major in S (the storage the update multiplies in).
+template <class S, class T>
+void subtract_columns(const dense_ref<T>& a22, const S* l21, const S* u12, std::int64_t depth, std::int64_t j0,
+                      std::int64_t j1) {
+  if (j1 <= j0) return;
+  gemm(trans::no, trans::no, -1.0, make_view(l21, {a22.rows, depth}),
+       make_view(u12 + j0, {depth, j1 - j0}, {a22.cols, 1}), 1.0, a22.block(0, j0, a22.rows, j1 - j0));
 }
 
 /// Columns below which the panel is eliminated column by column (a strip of n x 16 values
@@ -204,7 +199,9 @@ void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, std::i
   panel_lu(a, c0, left, pivots, st, w);
   swap_rows(a, pivots, c0, c0 + left, c0 + left, c0 + width);
   detail::lower_solve(a.sub(c0, c0, left, left), true, a.sub(c0, c0 + left, left, right), left);
-  subtract_product(a, c0 + left, c0 + left, c0, n - c0 - left, right, left, lu_update::native, w);
+  const std::int64_t below = n - c0 - left;
+  subtract_columns(a.sub(c0 + left, c0 + left, below, right), packed_copy(w.left, a, c0 + left, c0, below, left),
+                   packed_copy(w.right, a, c0, c0 + left, left, right), left, 0, right);
   panel_lu(a, c0 + left, right, pivots, st, w);
   swap_rows(a, pivots, c0 + left, c0 + width, c0, c0 + left);
 }
@@ -227,38 +224,104 @@ template <class T>
                          : "the pivot is 0 (without pivoting): the matrix is singular or needs row exchanges");
 }
 
-/// Blocked right-looking LU. Each panel is factored in a packed copy (see
-/// packed_panel_stride) and copied back; its exchanges then move the columns left and right
-/// of it, and U's block row and the trailing update follow.
+/// Factors the panel of columns [k, k + kb) (rows [k, n)) in a packed copy (see
+/// packed_panel_stride) and copies it back; pivots[k, k + kb) become rows of the whole
+/// matrix. The exchanges outside the panel are the caller's.
 template <class T>
-void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o) {
+void factor_panel(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::vector<std::int64_t>& pivots,
+                  const panel_state<T>& st, std::vector<T>& values, lu_workspace<T>& w) {
+  const std::int64_t rows = a.rows - k, ld = packed_panel_stride<T>(kb);
+  values.resize(static_cast<std::size_t>(rows * ld));
+  const dense_ref<T> panel{values.data(), rows, kb, ld};
+  for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(k + i) + k, a.row(k + i) + k + kb, panel.row(i));
+  });
+  std::int64_t* panel_pivots = pivots.data() + k;
+  panel_lu(panel, 0, kb, panel_pivots, panel_state<T>{st.pivoting, st.largest_of_a, st.whole, k}, w);
+  for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i) std::copy(panel.row(i), panel.row(i) + kb, a.row(k + i) + k);
+  });
+  for (std::int64_t j = 0; j < kb; ++j) panel_pivots[j] += k;
+}
+
+/// One step's trailing update A22 -= L21 U12 (columns [k + kb, n)) with the next panel's
+/// factorization looked ahead: the next panel's columns are updated first, and one thread
+/// factors that panel while the others update the remaining columns in blocks they take as
+/// they finish (blocks shrinking as the columns run out, so the threads end together); the
+/// panel's thread joins them when done. The panel, serial and latency-bound, then costs
+/// (nearly) no time of its own. Each entry of A22 gets the same arithmetic whichever thread
+/// or block updates it: results do not depend on the thread count.
+template <class T>
+void update_and_factor_next(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::int64_t next_kb,
+                            std::vector<std::int64_t>& pivots, const panel_state<T>& st, lu_update update, int threads,
+                            std::vector<T>& panel_values, lu_workspace<T>& trailing, lu_workspace<T>& panel_w) {
+  const std::int64_t next = k + kb, rest = a.rows - next;
+  const dense_ref<T> a22 = a.sub(next, next, rest, rest);
+  const auto run = [&](const auto* l21, const auto* u12) {
+    if (threads < 2 || rest - next_kb < 256) {
+      subtract_columns(a22, l21, u12, kb, 0, rest);
+      factor_panel(a, next, next_kb, pivots, st, panel_values, panel_w);
+      return;
+    }
+    std::atomic<std::int64_t> taken{next_kb};
+    std::exception_ptr panel_error, update_error;
+    std::atomic<bool> update_failed{false};
+    const auto take_blocks = [&] {
+      std::int64_t j0 = taken.load();
+      while (j0 < rest) {
+        const std::int64_t size =
+            std::min(rest - j0, std::max<std::int64_t>(128, (rest - j0) / (2 * threads) / 64 * 64));
+        if (!taken.compare_exchange_weak(j0, j0 + size)) continue;
+        subtract_columns(a22, l21, u12, kb, j0, j0 + size);
+        j0 = taken.load();
+      }
+    };
+    detail::parallel_chunks(threads, [&](int c) {
+      if (c == 0) {
+        try {
+          subtract_columns(a22, l21, u12, kb, 0, next_kb);
+          factor_panel(a, next, next_kb, pivots, st, panel_values, panel_w);
+        } catch (...) {
+          panel_error = std::current_exception();
+        }
+      }
+      try {
+        take_blocks();
+      } catch (...) {
+        if (!update_failed.exchange(true)) update_error = std::current_exception();
+      }
+    });
+    if (update_error) std::rethrow_exception(update_error);
+    if (panel_error) std::rethrow_exception(panel_error);
+  };
+  if (update == lu_update::bf16 && std::is_same_v<T, float>)
+    run(packed_copy(trailing.left16, a, next, k, rest, kb), packed_copy(trailing.right16, a, k, next, kb, rest));
+  else
+    run(packed_copy(trailing.left, a, next, k, rest, kb), packed_copy(trailing.right, a, k, next, kb, rest));
+}
+
+/// Blocked right-looking LU with a look-ahead of one panel. After panel k is factored its
+/// exchanges move the columns left and right of it, U's block row is solved, and the trailing
+/// update runs beside the next panel's factorization (update_and_factor_next).
+template <class T>
+void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o, int threads) {
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
   pivots.assign(static_cast<std::size_t>(n), 0);
-  const double largest_of_a = o.pivoting ? 0 : largest_entry(a, false);
-  lu_workspace<T> w;
+  if (n == 0) return;
+  const panel_state<T> st{o.pivoting, o.pivoting ? 0 : largest_entry(a, false), a, 0};
+  lu_workspace<T> trailing, panel_w;
   std::vector<T> panel_values;
+  factor_panel(a, 0, std::min(nb, n), pivots, st, panel_values, panel_w);
   for (std::int64_t k = 0; k < n; k += nb) {
-    const std::int64_t kb = std::min(nb, n - k), rows = n - k, ld = packed_panel_stride<T>(kb);
-    panel_values.resize(static_cast<std::size_t>(rows * ld));
-    const dense_ref<T> panel{panel_values.data(), rows, kb, ld};
-    for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
-      for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(k + i) + k, a.row(k + i) + k + kb, panel.row(i));
-    });
-    std::int64_t* panel_pivots = pivots.data() + k;
-    panel_lu(panel, 0, kb, panel_pivots, panel_state<T>{o.pivoting, largest_of_a, a, k}, w);
-    for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
-      for (std::int64_t i = r0; i < r1; ++i) std::copy(panel.row(i), panel.row(i) + kb, a.row(k + i) + k);
-    });
-    for (std::int64_t j = 0; j < kb; ++j) panel_pivots[j] += k;
-    swap_rows(a, pivots.data(), k, k + kb, 0, k);
-    swap_rows(a, pivots.data(), k, k + kb, k + kb, n);
-    if (k + kb < n) {
-      // U12 = L11^-1 A12, then A22 -= L21 U12.
-      detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, k + kb, kb, n - k - kb), kb);
-      subtract_product(a, k + kb, k + kb, k, n - k - kb, n - k - kb, kb, o.update, w);
-    }
+    const std::int64_t kb = std::min(nb, n - k), next = k + kb;
+    swap_rows(a, pivots.data(), k, next, 0, k);
+    swap_rows(a, pivots.data(), k, next, next, n);
+    if (next >= n) break;
+    detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, next, kb, n - next), kb);  // U12 = L11^-1 A12
+    update_and_factor_next(a, k, kb, std::min(nb, n - next), pivots, st, o.update, threads, panel_values, trailing,
+                           panel_w);
   }
-  if (!o.pivoting && n > 0) check_growth_without_pivoting<T>(n, largest_entry(a, true), largest_of_a);
+  if (!o.pivoting) check_growth_without_pivoting<T>(n, largest_entry(a, true), st.largest_of_a);
 }
 
 template <class T>
@@ -369,10 +432,10 @@ void getrf(view av, std::vector<std::int64_t>& pivots, const lu_options& o) {
   check_factor_options(op, a, o.block, o.update);
   if (a.type == dtype::f64) {
     detail::check_finite(op, detail::typed<double>(a));
-    getrf_impl(detail::typed<double>(a), pivots, o);
+    getrf_impl(detail::typed<double>(a), pivots, o, av.ctx().threads());
   } else {
     detail::check_finite(op, detail::typed<float>(a));
-    getrf_impl(detail::typed<float>(a), pivots, o);
+    getrf_impl(detail::typed<float>(a), pivots, o, av.ctx().threads());
   }
 }
 
