@@ -2,8 +2,10 @@
 #include "dense/dense_matrix.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "internal/error_macros.hpp"
@@ -43,11 +45,28 @@ dense_shape dense_operand(const char* op, const char* what, const const_view& v,
 
 template <class T>
 void check_finite(const char* op, const dense_ref<T>& a) {
-  for (std::int64_t i = 0; i < a.rows; ++i)
-    for (std::int64_t j = 0; j < a.cols; ++j)
-      if (!std::isfinite(a.at(i, j)))
-        MIXPREC_THROW(invalid_argument, op, "entry (", i, ", ", j, ") is ", double(a.at(i, j)),
-                      "; the matrix must be finite");
+  // Rows in chunks over the threads, each chunk stopping at its first bad entry; the earliest
+  // of those (row-major order) is named, as a serial scan would.
+  constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  std::atomic<std::int64_t> first_bad{none};
+  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i) {
+      bool finite = true;
+      for (std::int64_t j = 0; j < a.cols; ++j) finite &= std::isfinite(a.at(i, j));
+      if (finite) continue;
+      std::int64_t j = 0;
+      while (std::isfinite(a.at(i, j))) ++j;
+      const std::int64_t at = i * a.cols + j;
+      std::int64_t seen = first_bad.load();
+      while (at < seen && !first_bad.compare_exchange_weak(seen, at)) {
+      }
+      return;
+    }
+  });
+  if (first_bad.load() == none) return;
+  const std::int64_t i = first_bad.load() / a.cols, j = first_bad.load() % a.cols;
+  MIXPREC_THROW(invalid_argument, op, "entry (", i, ", ", j, ") is ", double(a.at(i, j)),
+                "; the matrix must be finite");
 }
 
 void for_row_chunks(std::int64_t begin, std::int64_t end, std::int64_t min_rows,

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <mutex>
 #include <type_traits>
 #include <utility>
 
@@ -62,15 +63,22 @@ void subtract_columns(const dense_ref<T>& a22, const S* l21, const S* u12, std::
 /// stays in the L2 cache while its columns are swept).
 constexpr std::int64_t base_columns = 16;
 
-/// The largest |a_ij| of the upper triangle (diagonal included), or of all of a.
+/// The largest |a_ij| of the upper triangle (diagonal included), or of all of a; NaN if any
+/// entry is NaN. Rows in chunks over the threads.
 template <class T>
 double largest_entry(const dense_ref<T>& a, bool upper_only) {
   double m = 0;
-  for (std::int64_t i = 0; i < a.rows; ++i)
-    for (std::int64_t j = upper_only ? i : 0; j < a.cols; ++j) {
-      const double v = std::fabs(double(a.at(i, j)));
-      if (!(v <= m)) m = v;  // NaN wins
-    }
+  std::mutex merge;
+  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+    double part = 0;
+    for (std::int64_t i = r0; i < r1; ++i)
+      for (std::int64_t j = upper_only ? i : 0; j < a.cols; ++j) {
+        const double v = std::fabs(double(a.at(i, j)));
+        if (!(v <= part) && !std::isnan(part)) part = v;  // a NaN stays
+      }
+    const std::lock_guard<std::mutex> lock(merge);
+    if (!(part <= m) && !std::isnan(m)) m = part;
+  });
   return m;
 }
 
