@@ -253,12 +253,13 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
                     : "");
 }
 
-/// Refines x (starting from LU^-1 b) until dsgesv's rule holds. Returns whether it converged;
-/// otherwise why_fallback says why not.
-bool refine(const dense_ref<const double>& a, const array<double>& b, array<double>& x, low_factor& lf, dtype m,
-            const dense_refinement_options& o, double stop_factor, dense_solve_report& rep, std::string& why_fallback) {
+/// Refines x (starting from LU^-1 b) until dsgesv's rule holds. Returns whether it converged,
+/// with r = b - A x of the x returned; otherwise why_fallback says why not.
+bool refine(const dense_ref<const double>& a, const array<double>& b, array<double>& x, array<double>& r,
+            low_factor& lf, dtype m, const dense_refinement_options& o, double stop_factor, dense_solve_report& rep,
+            std::string& why_fallback) {
   const std::int64_t n = a.rows;
-  array<double> r(n), d(n);
+  array<double> d(n);
   const callback_operator a_op(
       n, n,
       [&](const_view in, view out) {
@@ -412,13 +413,15 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
   const double stop_factor = anorm * eps * std::sqrt(double(n));
   std::string why_fallback;
 
+  bool refined = false;  // then r = b - A x already
   if (m != dtype::f64) {
     rep.method = std::string(factor_name(kind, m)) + (o.gmres ? " + GMRES-IR" : " + refinement");
     low_factor lf;
     lf.kind = kind;
     why_fallback = factor_low(a, m, o, lf);
     rep.diagonal_shift = lf.shift;
-    if (why_fallback.empty() && refine(a, b, x, lf, m, o, stop_factor, rep, why_fallback)) rep.path = rep.method;
+    refined = why_fallback.empty() && refine(a, b, x, r, lf, m, o, stop_factor, rep, why_fallback);
+    if (refined) rep.path = rep.method;
   } else {
     rep.method = factor_name(kind, m);
   }
@@ -435,7 +438,7 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
       rep.path = std::string(factor_name(kind, dtype::f64)) + (m == dtype::f64 ? "" : " (fallback)");
     }
   }
-  residual(a, b, x, r);
+  if (!refined) residual(a, b, x, r);
   const double rn = vector_norm_inf(r), xn = vector_norm_inf(x), bn = vector_norm_inf(b);
   rep.backward_error = anorm * xn + bn > 0 ? rn / (anorm * xn + bn) : 0;
   rep.true_residual = rep.rhs_norm > 0 ? std::sqrt(dot(r, r)) / rep.rhs_norm : 0;

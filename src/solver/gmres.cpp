@@ -93,11 +93,13 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
   std::vector<double> y(restart), coordinates(delayed ? std::size_t(restart) * restart : 0);
 
   bool first = true, claimed = false;  // claimed: the last cycle's residual met the target
+  double residual_of_x = -1;           // ||b - A x|| when x has not moved since it was computed
   for (;;) {
     // The true residual begins every cycle.
     const view r = vector_in(basis, 0, n);
     detail::residual(a, b, x, r);
     const double beta = sums.nrm2(r);
+    residual_of_x = beta;
     if (first) {
       first = false;
       if (mon.start(beta)) break;
@@ -113,6 +115,7 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
       if ((claimed || mon.below_target(beta)) && (mon.confirm(beta) || mon.stopped())) break;
     }
     scal(1.0 / beta, r);
+    residual_of_x = -1;  // the cycle below updates x
     const detail::cycle_end end = delayed ? detail::arnoldi_dcgs2(st, beta, coordinates) : arnoldi(st, o.ortho, beta);
     if (!end.finite) {  // x keeps the last cycle's (finite) iterate
       mon.stop(stop_reason::non_finite,
@@ -141,7 +144,7 @@ solve_report gmres_cycles(const char* method, bool flexible, const linear_operat
     }
     if (end.stop || mon.stopped()) break;
   }
-  return mon.finish(a, b, x);
+  return mon.finish(a, b, x, residual_of_x);
 }
 
 }  // namespace

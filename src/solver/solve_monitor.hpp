@@ -35,7 +35,7 @@ using solve_body = std::function<solve_report(const_view b, const solve_options&
 ///   2^-1000 would underflow to 0 and of one near 2^1000 overflow.
 /// The report's norms are relative and so unchanged; rhs_norm is the caller's ||b||.
 solve_report solve_at_unit_scale(const linear_operator& a, const_view b, view x, const solve_options& o,
-                                  const solve_body& solve);
+                                 const solve_body& solve);
 
 class solve_monitor {
  public:
@@ -66,8 +66,10 @@ class solve_monitor {
   /// For drivers that add to the report (refinement: inner iterations, precisions).
   solve_report& report() { return report_; }
 
-  /// The report, with the true residual of x computed here.
-  solve_report finish(const linear_operator& a, const_view b, const_view x);
+  /// The report, with the true residual of x computed here, or given: the 2-norm of b - A x
+  /// for this very x, which a driver that has just computed it passes instead of a second
+  /// product with A.
+  solve_report finish(const linear_operator& a, const_view b, const_view x, double known_residual_norm = -1);
 
  private:
   void say(double relative, bool last);
