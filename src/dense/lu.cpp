@@ -27,6 +27,15 @@ using detail::for_row_chunks;
 /// column-by-column panel work (O(n nb^2)) stays a few percent of the total.
 constexpr std::int64_t default_block = 128;
 
+/// getrf's panel width. A wider panel halves the trailing update's passes over the matrix
+/// (each reads and writes all of it) but doubles the panel's own work, which the look-ahead
+/// hides only behind an update long enough. 256 pays from n = 4096 in f64 and from 8192 in
+/// f32, where each update takes longer than a panel of 256 (docs/performance-notes.md).
+template <class T>
+std::int64_t lu_block(std::int64_t n) {
+  return n * std::int64_t(sizeof(T)) >= 32768 ? 256 : default_block;
+}
+
 /// rows x cols of a (from r0, c0) copied into `out`, dense row-major in S (GEMM refuses
 /// operands whose address spans overlap its output, and sub-blocks of one matrix do). The
 /// vector keeps its memory from call to call: no page faults after the first panel.
@@ -313,7 +322,7 @@ void update_and_factor_next(const dense_ref<T>& a, std::int64_t k, std::int64_t 
 /// update runs beside the next panel's factorization (update_and_factor_next).
 template <class T>
 void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o, int threads) {
-  const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : default_block;
+  const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : lu_block<T>(n);
   pivots.assign(static_cast<std::size_t>(n), 0);
   if (n == 0) return;
   const panel_state<T> st{o.pivoting, o.pivoting ? 0 : largest_entry(a, false), a, 0};
