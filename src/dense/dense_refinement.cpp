@@ -1,6 +1,7 @@
 // gesv_ir and posv_ir (mixprec/dense.hpp): the factorization in low precision on a matrix
 // scaled by powers of two, refinement (classical or GMRES-IR) in f64 on the matrix as given,
 // LAPACK dsgesv's stopping rule, and the f64 fallback with its reason.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -28,11 +29,17 @@ enum class factorization { lu, cholesky };
 
 double norm_inf(const dense_ref<const double>& a) {
   double worst = 0;
-  for (std::int64_t i = 0; i < a.rows; ++i) {
-    double s = 0;
-    for (std::int64_t j = 0; j < a.cols; ++j) s += std::fabs(a.at(i, j));
-    worst = std::max(worst, s);
-  }
+  std::mutex merge;
+  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+    double part = 0;
+    for (std::int64_t i = r0; i < r1; ++i) {
+      double s = 0;
+      for (std::int64_t j = 0; j < a.cols; ++j) s += std::fabs(a.at(i, j));
+      part = std::max(part, s);
+    }
+    const std::lock_guard<std::mutex> lock(merge);
+    worst = std::max(worst, part);
+  });
   return worst;
 }
 
@@ -341,7 +348,9 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
 void solve_f64(const dense_ref<const double>& a, factorization kind, const array<double>& b, array<double>& x) {
   const std::int64_t n = a.rows;
   array<double> f(n * n);
-  for (std::int64_t i = 0; i < n; ++i) copy(make_view(a.row(i), n), make_view(f.data() + i * n, n));
+  for_row_chunks(0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(i), a.row(i) + n, f.data() + i * n);
+  });
   copy(b.as_view(), x.as_view());
   if (kind == factorization::lu) {
     std::vector<std::int64_t> piv;
