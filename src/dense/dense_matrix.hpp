@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
+#include "mixprec/dense.hpp"
 #include "mixprec/view.hpp"
 
 namespace mixprec::detail {
@@ -39,6 +41,11 @@ template <class T>
 dense_ref<T> typed(const dense_shape& s) {
   return {static_cast<T*>(s.data), s.rows, s.cols, s.ld};
 }
+
+/// getrf and potrf (mixprec/dense.hpp) for a matrix the caller has already found finite (a
+/// rounded copy it checked while writing it): the check's pass over the matrix is skipped.
+void getrf_of_finite(view a, std::vector<std::int64_t>& pivots, const lu_options& o);
+void potrf_of_finite(view a, const cholesky_options& o);
 
 /// Throws invalid_argument naming the first NaN or infinite entry of a.
 template <class T>

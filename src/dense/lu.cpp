@@ -443,17 +443,36 @@ void check_factor_options(const char* op, const detail::dense_shape& a, std::int
 
 }  // namespace
 
-void getrf(view av, std::vector<std::int64_t>& pivots, const lu_options& o) {
-  constexpr const char* op = "getrf";
+namespace {
+
+/// getrf and potrf after their operand checks; a matrix not known to be finite is checked.
+void factor(const char* op, view av, std::vector<std::int64_t>* pivots, const lu_options& lo,
+            const cholesky_options& co, bool known_finite) {
   const detail::dense_shape a = detail::dense_operand(op, "a", av, true);
-  check_factor_options(op, a, o.block, o.update);
-  if (a.type == dtype::f64) {
-    detail::check_finite(op, detail::typed<double>(a));
-    getrf_impl(detail::typed<double>(a), pivots, o, av.ctx().threads());
-  } else {
-    detail::check_finite(op, detail::typed<float>(a));
-    getrf_impl(detail::typed<float>(a), pivots, o, av.ctx().threads());
-  }
+  check_factor_options(op, a, pivots ? lo.block : co.block, pivots ? lo.update : co.update);
+  const auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const dense_ref<T> m = detail::typed<T>(a);
+    if (!known_finite) detail::check_finite(op, m);
+    if (pivots)
+      getrf_impl(m, *pivots, lo, av.ctx().threads());
+    else
+      potrf_impl(m, co);
+  };
+  if (a.type == dtype::f64)
+    run(double{});
+  else
+    run(float{});
+}
+
+}  // namespace
+
+void getrf(view av, std::vector<std::int64_t>& pivots, const lu_options& o) {
+  factor("getrf", av, &pivots, o, {}, false);
+}
+
+void detail::getrf_of_finite(view a, std::vector<std::int64_t>& pivots, const lu_options& o) {
+  factor("getrf", a, &pivots, o, {}, true);
 }
 
 void getrs(const_view luv, const std::vector<std::int64_t>& pivots, view bv) {
@@ -484,18 +503,9 @@ void getrs(const_view luv, const std::vector<std::int64_t>& pivots, view bv) {
     solve(float{});
 }
 
-void potrf(view av, const cholesky_options& o) {
-  constexpr const char* op = "potrf";
-  const detail::dense_shape a = detail::dense_operand(op, "a", av, true);
-  check_factor_options(op, a, o.block, o.update);
-  if (a.type == dtype::f64) {
-    detail::check_finite(op, detail::typed<double>(a));
-    potrf_impl(detail::typed<double>(a), o);
-  } else {
-    detail::check_finite(op, detail::typed<float>(a));
-    potrf_impl(detail::typed<float>(a), o);
-  }
-}
+void potrf(view av, const cholesky_options& o) { factor("potrf", av, nullptr, {}, o, false); }
+
+void detail::potrf_of_finite(view a, const cholesky_options& o) { factor("potrf", a, nullptr, {}, o, true); }
 
 void potrs(const_view lv, view bv) {
   constexpr const char* op = "potrs";
