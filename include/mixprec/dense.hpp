@@ -16,8 +16,11 @@
 // Algorithms and numerics
 // - getrf: right-looking blocked LU with partial pivoting (the largest |a_ij| of the column
 //   below the diagonal; the first such on ties), row swaps applied to whole rows as LAPACK's
-//   laswp does; the panel's columns are eliminated one by one, U's block row by a triangular
-//   solve, and the trailing matrix updated by one GEMM per panel. Backward error (Higham,
+//   laswp does; the panel (recursive, its base columns eliminated one by one in a packed
+//   copy) is factored by one thread while the others update the trailing matrix for the
+//   panel before (look-ahead), U's block row by a triangular solve, and the trailing matrix
+//   updated by GEMMs. Threads: those of a's context; the factors are the same for any
+//   thread count. Backward error (Higham,
 //   Thm 9.3): P A = L U + E, |E| <= gamma_n(u) |L| |U|. lu_update::bf16 (f32 matrices)
 //   rounds L's panel and U's block row to bf16 for the trailing GEMM (f32 accumulation): the
 //   factors are then those of a matrix within about 2^-8 |L||U| of A, an LU that refinement
