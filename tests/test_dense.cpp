@@ -271,6 +271,25 @@ TEST(dense_errors, a_small_pivot_without_pivoting_is_named_by_the_growth_it_caus
   expect_lu_backward_stable(spd, lu, piv, n, gamma(n, std::ldexp(1.0L, -53)));
 }
 
+TEST(dense_errors, an_exact_zero_pivot_without_pivoting_is_named_on_any_thread_count) {
+  // Diagonally dominant but for rows 99 and 100, which are equal: without row exchanges
+  // row 100 is eliminated to exactly zero by row 99, and column 100's pivot is 0. With
+  // 32-column panels that column's panel is factored beside the trailing update.
+  const std::int64_t n = 400;
+  std::vector<double> a = random_matrix(n, n, 43);
+  for (std::int64_t i = 0; i < n; ++i) a[std::size_t(i * n + i)] += double(n);
+  std::copy(a.begin() + 99 * n, a.begin() + 100 * n, a.begin() + 100 * n);
+  for (int threads : {1, 2}) {
+    std::vector<double> lu = a;
+    std::vector<std::int64_t> piv;
+    expect_error(
+        [&] {
+          getrf(make_view(lu.data(), {n, n}, {}, context::cpu(threads)), piv, lu_options{false, 32, lu_update::native});
+        },
+        status::numerical_breakdown, "column 100: the pivot is 0 (without pivoting)");
+  }
+}
+
 // ---- gesv_ir ----
 
 dense_solve_report solve(const system& s, const dense_refinement_options& o, std::vector<double>& x) {

@@ -110,14 +110,18 @@ void check_growth_without_pivoting(std::int64_t n, double largest_now, double la
 template <class T>
 [[noreturn]] void throw_zero_pivot(std::int64_t j, bool pivoting);
 
-/// What a panel factorization needs besides its columns: the pivoting mode, and the whole
-/// matrix and A's largest entry for the growth check of a zero pivot without pivoting.
-template <class T>
+/// What a panel factorization needs besides its columns.
 struct panel_state {
   bool pivoting;
-  double largest_of_a;
-  dense_ref<T> whole;
   std::int64_t first_column;  // the panel's first column (and row) in the whole matrix
+};
+
+/// Thrown by a panel factorization without pivoting whose pivot came out as exactly 0, with
+/// the largest |entry| of the panel's copy: getrf_impl then checks the growth over the
+/// whole matrix, once no other thread is updating it, and reports.
+struct zero_pivot_without_pivoting {
+  std::int64_t column;
+  double largest_in_panel;
 };
 
 /// Rows j0..j1-1 exchanged with rows pivots[j], in that order, in the columns [col0, col1)
@@ -154,17 +158,15 @@ std::int64_t largest_in_column(const dense_ref<T>& a, std::int64_t j) {
 /// these columns only; the callers apply them to the rest.
 template <class T, int W>
 void factor_base_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, std::int64_t* pivots,
-                       const panel_state<T>& st) {
+                       const panel_state& st) {
   static_assert(W == 0 || W == base_columns);
   const std::int64_t n = a.rows;
   std::int64_t p = st.pivoting ? largest_in_column(a, c0) : c0;
   for (std::int64_t j = c0; j < c0 + w; ++j) {
     pivots[j] = p;
     if (a.at(p, j) == T(0)) {
-      if (!st.pivoting)
-        check_growth_without_pivoting<T>(
-            st.whole.rows, std::max(largest_entry(st.whole, false), largest_entry(a, false)), st.largest_of_a);
-      throw_zero_pivot<T>(st.first_column + j, st.pivoting);
+      if (!st.pivoting) throw zero_pivot_without_pivoting{st.first_column + j, largest_entry(a, false)};
+      throw_zero_pivot<T>(st.first_column + j, true);
     }
     if (p != j) std::swap_ranges(a.row(j) + c0, a.row(j) + c0 + w, a.row(p) + c0);
     const std::int64_t q = j - c0;
@@ -201,8 +203,8 @@ void factor_base_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, s
 /// columns. Always native precision: the panel's updates are a small share of the work and
 /// set the pivots.
 template <class T>
-void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, std::int64_t* pivots,
-              const panel_state<T>& st, lu_workspace<T>& w) {
+void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, std::int64_t* pivots, const panel_state& st,
+              lu_workspace<T>& w) {
   const std::int64_t n = a.rows;
   if (width <= base_columns) {
     // The fixed-length loop reads base_columns values of a row from c0: all in the panel?
@@ -246,7 +248,7 @@ template <class T>
 /// matrix. The exchanges outside the panel are the caller's.
 template <class T>
 void factor_panel(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::vector<std::int64_t>& pivots,
-                  const panel_state<T>& st, std::vector<T>& values, lu_workspace<T>& w) {
+                  const panel_state& st, std::vector<T>& values, lu_workspace<T>& w) {
   const std::int64_t rows = a.rows - k, ld = packed_panel_stride<T>(kb);
   values.resize(static_cast<std::size_t>(rows * ld));
   const dense_ref<T> panel{values.data(), rows, kb, ld};
@@ -254,7 +256,7 @@ void factor_panel(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::v
     for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(k + i) + k, a.row(k + i) + k + kb, panel.row(i));
   });
   std::int64_t* panel_pivots = pivots.data() + k;
-  panel_lu(panel, 0, kb, panel_pivots, panel_state<T>{st.pivoting, st.largest_of_a, st.whole, k}, w);
+  panel_lu(panel, 0, kb, panel_pivots, panel_state{st.pivoting, k}, w);
   for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) std::copy(panel.row(i), panel.row(i) + kb, a.row(k + i) + k);
   });
@@ -270,7 +272,7 @@ void factor_panel(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::v
 /// or block updates it: results do not depend on the thread count.
 template <class T>
 void update_and_factor_next(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::int64_t next_kb,
-                            std::vector<std::int64_t>& pivots, const panel_state<T>& st, lu_update update, int threads,
+                            std::vector<std::int64_t>& pivots, const panel_state& st, lu_update update, int threads,
                             std::vector<T>& panel_values, lu_workspace<T>& trailing, lu_workspace<T>& panel_w) {
   const std::int64_t next = k + kb, rest = a.rows - next;
   const dense_ref<T> a22 = a.sub(next, next, rest, rest);
@@ -325,20 +327,26 @@ void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const 
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : lu_block<T>(n);
   pivots.assign(static_cast<std::size_t>(n), 0);
   if (n == 0) return;
-  const panel_state<T> st{o.pivoting, o.pivoting ? 0 : largest_entry(a, false), a, 0};
+  const double largest_of_a = o.pivoting ? 0 : largest_entry(a, false);
+  const panel_state st{o.pivoting, 0};
   lu_workspace<T> trailing, panel_w;
   std::vector<T> panel_values;
-  factor_panel(a, 0, std::min(nb, n), pivots, st, panel_values, panel_w);
-  for (std::int64_t k = 0; k < n; k += nb) {
-    const std::int64_t kb = std::min(nb, n - k), next = k + kb;
-    swap_rows(a, pivots.data(), k, next, 0, k);
-    swap_rows(a, pivots.data(), k, next, next, n);
-    if (next >= n) break;
-    detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, next, kb, n - next), kb);  // U12 = L11^-1 A12
-    update_and_factor_next(a, k, kb, std::min(nb, n - next), pivots, st, o.update, threads, panel_values, trailing,
-                           panel_w);
+  try {
+    factor_panel(a, 0, std::min(nb, n), pivots, st, panel_values, panel_w);
+    for (std::int64_t k = 0; k < n; k += nb) {
+      const std::int64_t kb = std::min(nb, n - k), next = k + kb;
+      swap_rows(a, pivots.data(), k, next, 0, k);
+      swap_rows(a, pivots.data(), k, next, next, n);
+      if (next >= n) break;
+      detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, next, kb, n - next), kb);  // U12 = L11^-1 A12
+      update_and_factor_next(a, k, kb, std::min(nb, n - next), pivots, st, o.update, threads, panel_values, trailing,
+                             panel_w);
+    }
+  } catch (const zero_pivot_without_pivoting& z) {
+    check_growth_without_pivoting<T>(n, std::max(largest_entry(a, false), z.largest_in_panel), largest_of_a);
+    throw_zero_pivot<T>(z.column, false);
   }
-  if (!o.pivoting) check_growth_without_pivoting<T>(n, largest_entry(a, true), st.largest_of_a);
+  if (!o.pivoting) check_growth_without_pivoting<T>(n, largest_entry(a, true), largest_of_a);
 }
 
 template <class T>
