@@ -209,6 +209,19 @@ TEST(dense_posv_ir, asymmetric_and_indefinite_matrices_are_named_and_x_is_untouc
   indefinite[std::size_t(3 * n + 3)] = -1.0;
   expect_error([&] { run(indefinite); }, status::numerical_breakdown, "not symmetric positive definite");
   for (double v : x) EXPECT_EQ(v, 7.0);
+  // Over several 64 x 64 tiles (checked by several threads) the pair named is still the
+  // first in row order of the tiles: (70, 65) in the second tile row, not (150, 10).
+  const std::int64_t m = 200;
+  std::vector<double> big = spd_with_condition(m, 10.0, 703), bm(static_cast<std::size_t>(m), 1.0),
+                      xm(static_cast<std::size_t>(m), 7.0);
+  big[std::size_t(150 * m + 10)] += 1e-12;
+  big[std::size_t(70 * m + 65)] += 1e-12;
+  expect_error(
+      [&] {
+        (void)posv_ir(make_view(big.data(), {m, m}), make_view(bm.data(), m), make_view(xm.data(), m));
+      },
+      status::invalid_argument, "a(70, 65)");
+  for (double v : xm) EXPECT_EQ(v, 7.0);
 }
 
 TEST(dense_potrf, bf16_trailing_updates_stay_within_their_rounding) {

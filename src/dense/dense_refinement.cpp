@@ -11,8 +11,10 @@
 
 #include "dense/dense_matrix.hpp"
 #include "internal/error_macros.hpp"
+#include "internal/parallel.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
+#include "mixprec/context.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/error.hpp"
 #include "mixprec/float16.hpp"
@@ -377,16 +379,34 @@ void solve_f64(const dense_ref<const double>& a, factorization kind, const array
 }
 
 /// Throws invalid_argument naming a pair a_ij != a_ji (read in tiles, so that the
-/// transposed reads stay in cache).
+/// transposed reads stay in cache). Tile rows go round-robin to the threads (row i0 holds
+/// i0 / tile + 1 tiles: contiguous ranges would leave the last thread most of the work); the
+/// pair named is the first in the serial scan's order.
 void check_symmetric(const char* op, const dense_ref<const double>& a) {
   constexpr std::int64_t tile = 64;
-  for (std::int64_t i0 = 0; i0 < a.rows; i0 += tile)
-    for (std::int64_t j0 = 0; j0 <= i0; j0 += tile)
-      for (std::int64_t i = i0; i < std::min(a.rows, i0 + tile); ++i)
-        for (std::int64_t j = j0; j < std::min(i, j0 + tile); ++j)
-          if (a.at(i, j) != a.at(j, i))
-            MIXPREC_THROW(invalid_argument, op, "a(", i, ", ", j, ") = ", a.at(i, j), " but a(", j, ", ", i,
-                          ") = ", a.at(j, i), ": a must be exactly symmetric");
+  const std::int64_t tiles = (a.rows + tile - 1) / tile;
+  constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  std::atomic<std::int64_t> first{none};  // (tile row, tile column, row in tile, column in tile)
+  const int chunks = detail::chunk_count(tiles, context::cpu().threads(), 1);
+  detail::parallel_chunks(chunks, [&](int c) {
+    for (std::int64_t ti = c; ti < tiles; ti += chunks)
+      for (std::int64_t tj = 0; tj <= ti; ++tj)
+        for (std::int64_t i = ti * tile; i < std::min(a.rows, (ti + 1) * tile); ++i)
+          for (std::int64_t j = tj * tile; j < std::min(i, (tj + 1) * tile); ++j)
+            if (a.at(i, j) != a.at(j, i)) {
+              const std::int64_t key = ((ti * tiles + tj) * tile + i - ti * tile) * tile + j - tj * tile;
+              std::int64_t seen = first.load();
+              while (key < seen && !first.compare_exchange_weak(seen, key)) {
+              }
+              return;  // later tile rows of this thread come later in the serial order
+            }
+  });
+  const std::int64_t key = first.load();
+  if (key == none) return;
+  const std::int64_t ti = key / (tiles * tile * tile), tj = key / (tile * tile) % tiles;
+  const std::int64_t i = ti * tile + key / tile % tile, j = tj * tile + key % tile;
+  MIXPREC_THROW(invalid_argument, op, "a(", i, ", ", j, ") = ", a.at(i, j), " but a(", j, ", ", i, ") = ", a.at(j, i),
+                ": a must be exactly symmetric");
 }
 
 dense_solve_report solve_ir(const char* op, factorization kind, const_view av, const_view bv, view xv,
