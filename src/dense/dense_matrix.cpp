@@ -2,7 +2,6 @@
 #include "dense/dense_matrix.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -56,10 +55,7 @@ void check_finite(const char* op, const dense_ref<T>& a) {
       if (finite) continue;
       std::int64_t j = 0;
       while (std::isfinite(a.at(i, j))) ++j;
-      const std::int64_t at = i * a.cols + j;
-      std::int64_t seen = first_bad.load();
-      while (at < seen && !first_bad.compare_exchange_weak(seen, at)) {
-      }
+      keep_smallest(first_bad, i * a.cols + j);
       return;
     }
   });

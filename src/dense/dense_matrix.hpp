@@ -3,6 +3,7 @@
 // factorizations and their solves share.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -46,6 +47,15 @@ dense_ref<T> typed(const dense_shape& s) {
 /// rounded copy it checked while writing it): the check's pass over the matrix is skipped.
 void getrf_of_finite(view a, std::vector<std::int64_t>& pivots, const lu_options& o);
 void potrf_of_finite(view a, const cholesky_options& o);
+
+/// first = min(first, key), from any thread. A check run over the threads records each bad
+/// entry's position in the serial scan's order, and names the earliest: the one a serial
+/// scan would have named.
+inline void keep_smallest(std::atomic<std::int64_t>& first, std::int64_t key) {
+  std::int64_t seen = first.load();
+  while (key < seen && !first.compare_exchange_weak(seen, key)) {
+  }
+}
 
 /// Throws invalid_argument naming the first NaN or infinite entry of a.
 template <class T>

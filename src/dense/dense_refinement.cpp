@@ -394,10 +394,7 @@ void check_symmetric(const char* op, const dense_ref<const double>& a) {
         for (std::int64_t i = ti * tile; i < std::min(a.rows, (ti + 1) * tile); ++i)
           for (std::int64_t j = tj * tile; j < std::min(i, (tj + 1) * tile); ++j)
             if (a.at(i, j) != a.at(j, i)) {
-              const std::int64_t key = ((ti * tiles + tj) * tile + i - ti * tile) * tile + j - tj * tile;
-              std::int64_t seen = first.load();
-              while (key < seen && !first.compare_exchange_weak(seen, key)) {
-              }
+              detail::keep_smallest(first, ((ti * tiles + tj) * tile + i - ti * tile) * tile + j - tj * tile);
               return;  // later tile rows of this thread come later in the serial order
             }
   });
