@@ -11,9 +11,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "mixprec/context.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/error.hpp"
 #include "support/dense_systems.hpp"
@@ -402,6 +407,53 @@ TEST(dense_gesv_ir, a_singular_matrix_is_reported_and_bad_input_leaves_x_untouch
       },
       status::invalid_argument, "b[2]");
   for (double v : x0) EXPECT_EQ(v, 7.0);
+}
+
+/// The threads this process has (Linux), or 0 where that cannot be read.
+int threads_of_this_process() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+  return 0;
+}
+
+/// Runs every dense routine on a one-thread context, then exits with 0 if this process has
+/// one thread and the solves converged (and says so on stderr).
+[[noreturn]] void run_dense_routines_on_one_thread_and_exit() {
+  const context one = context::cpu(1);
+  const std::int64_t n = 600;  // past every size at which the dense passes split their rows
+  const system s = make_system(matrix_with_condition(n, 1e3, 5), n, 6);
+  std::vector<double> lu = s.a, b = s.b, x(static_cast<std::size_t>(n), 0.0);
+  std::vector<std::int64_t> piv;
+  getrf(make_view(lu.data(), {n, n}, {}, one), piv);
+  getrs(make_view(lu.data(), {n, n}, {}, one), piv, make_view(b.data(), {n, 1}, {}, one));
+  std::vector<float> lu32(s.a.begin(), s.a.end());
+  getrf(make_view(lu32.data(), {n, n}, {}, one), piv, lu_options{true, 0, lu_update::bf16});
+  dense_refinement_options o;
+  o.gmres = true;
+  const bool lu_ok = gesv_ir(make_view(s.a.data(), {n, n}, {}, one), make_view(s.b.data(), n, 1, one),
+                             make_view(x.data(), n, 1, one), o)
+                         .converged();
+  std::vector<double> spd = test::spd_with_condition(n, 1e3, 7);
+  const bool spd_ok = posv_ir(make_view(spd.data(), {n, n}, {}, one), make_view(s.b.data(), n, 1, one),
+                              make_view(x.data(), n, 1, one), o)
+                          .converged();
+  potrf(make_view(spd.data(), {n, n}, {}, one));
+  potrs(make_view(spd.data(), {n, n}, {}, one), make_view(b.data(), {n, 1}, {}, one));
+  const int threads = threads_of_this_process();
+  std::fprintf(stderr, "threads: %d, solves converged: %d\n", threads, int(lu_ok && spd_ok));
+  std::exit(threads == 1 && lu_ok && spd_ok ? 0 : 1);
+}
+
+TEST(dense_threads, a_one_thread_context_runs_every_dense_routine_on_the_calling_thread) {
+  // A simulation code with one MPI rank per core hands the library one-thread contexts: no
+  // pass, GEMM or look-ahead may start a thread of its own. Checked in a fresh process (the
+  // death test re-executes this binary), which must still have one thread at the end.
+  if (threads_of_this_process() == 0) GTEST_SKIP() << "no /proc/self/status to count threads in";
+  if (context::cpu().threads() < 2) GTEST_SKIP() << "the default context has one thread: nothing to tell apart";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_dense_routines_on_one_thread_and_exit(), ::testing::ExitedWithCode(0),
+              "threads: 1, solves converged: 1");
 }
 
 }  // namespace

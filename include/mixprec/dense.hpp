@@ -12,6 +12,9 @@
 //
 // Matrices are rank-2 row-major views (any row stride, unit column stride) in CPU memory,
 // square where a factorization needs it; right-hand sides n x nrhs views or length-n vectors.
+// Every routine runs on the threads of its matrix's context (the factors' for getrs/potrs):
+// its GEMMs, its passes over rows, getrf's look-ahead and gesv_ir's refinement and GMRES. A
+// one-thread context (one MPI rank per core) keeps all of it on the calling thread.
 //
 // Algorithms and numerics
 // - getrf: right-looking blocked LU with partial pivoting (the largest |a_ij| of the column
@@ -19,9 +22,7 @@
 //   laswp does; the panel (recursive, its base columns eliminated one by one in a packed
 //   copy) is factored by one thread while the others update the trailing matrix for the
 //   panel before (look-ahead), U's block row by a triangular solve, and the trailing matrix
-//   updated by GEMMs. The look-ahead shares its work among the threads of a's context; the
-//   GEMMs and passes over rows, like those of every dense routine, use the default CPU
-//   context's. The factors are the same for any thread count. Backward error (Higham,
+//   updated by GEMMs. The factors are the same for any thread count. Backward error (Higham,
 //   Thm 9.3): P A = L U + E, |E| <= gamma_n(u) |L| |U|. lu_update::bf16 (f32 matrices)
 //   rounds L's panel and U's block row to bf16 for the trailing GEMM (f32 accumulation): the
 //   factors are then those of a matrix within about 2^-8 |L||U| of A, an LU that refinement

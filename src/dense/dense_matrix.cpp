@@ -23,6 +23,7 @@ dense_shape dense_operand(const char* op, const char* what, const const_view& v,
   dense_shape s;
   s.data = const_cast<void*>(v.data());
   s.type = v.type();
+  s.ctx = v.ctx();
   if (v.rank() == 1) {
     s.rows = v.extent(0), s.cols = 1, s.ld = 1;
     if (v.stride(0) != 1 && s.rows > 1)
@@ -48,7 +49,7 @@ void check_finite(const char* op, const dense_ref<T>& a) {
   // of those (row-major order) is named, as a serial scan would.
   constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
   std::atomic<std::int64_t> first_bad{none};
-  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+  for_row_chunks(a.threads(), 0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) {
       bool finite = true;
       for (std::int64_t j = 0; j < a.cols; ++j) finite &= std::isfinite(a.at(i, j));
@@ -65,11 +66,11 @@ void check_finite(const char* op, const dense_ref<T>& a) {
                 "; the matrix must be finite");
 }
 
-void for_row_chunks(std::int64_t begin, std::int64_t end, std::int64_t min_rows,
+void for_row_chunks(int threads, std::int64_t begin, std::int64_t end, std::int64_t min_rows,
                     const std::function<void(std::int64_t, std::int64_t)>& body) {
   const std::int64_t n = end - begin;
   if (n <= 0) return;
-  const int chunks = chunk_count(n, context::cpu().threads(), min_rows);
+  const int chunks = chunk_count(n, threads, min_rows);
   parallel_chunks(chunks, [&](int c) {
     std::int64_t b = 0, e = 0;
     chunk_range(n, chunks, c, 1, &b, &e);
@@ -99,7 +100,7 @@ template <class T>
 void lower_solve_recursive(const dense_ref<T>& l, bool unit, const dense_ref<T>& b, std::vector<T>& pack) {
   const std::int64_t m = l.rows, nrhs = b.cols;
   if (m <= base_rows) {
-    for_row_chunks(0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
+    for_row_chunks(b.threads(), 0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
       for (std::int64_t i = 0; i < m; ++i) {
         T* bi = b.row(i);
         for (std::int64_t p = 0; p < i; ++p) subtract_row(bi, b.row(p), l.at(i, p), c0, c1);
@@ -113,7 +114,7 @@ void lower_solve_recursive(const dense_ref<T>& l, bool unit, const dense_ref<T>&
   lower_solve_recursive(l.sub(0, 0, h, h), unit, b.sub(0, 0, h, nrhs), pack);
   pack.resize(static_cast<std::size_t>((m - h) * h));
   for (std::int64_t i = h; i < m; ++i) std::copy(l.row(i), l.row(i) + h, pack.data() + (i - h) * h);
-  gemm(trans::no, trans::no, -1.0, make_view(pack.data(), {m - h, h}), b.block(0, 0, h, nrhs), 1.0,
+  gemm(trans::no, trans::no, -1.0, make_view(pack.data(), {m - h, h}, {}, *b.ctx), b.block(0, 0, h, nrhs), 1.0,
        b.block(h, 0, m - h, nrhs));
   lower_solve_recursive(l.sub(h, h, m - h, m - h), unit, b.sub(h, 0, m - h, nrhs), pack);
 }
@@ -136,7 +137,7 @@ void upper_solve(const dense_ref<T>& u, bool unit, const dense_ref<T>& b, std::i
   const std::int64_t n = u.rows, nrhs = b.cols;
   for (std::int64_t end = n; end > 0;) {
     const std::int64_t k = std::max<std::int64_t>(0, end - block);
-    for_row_chunks(0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
+    for_row_chunks(b.threads(), 0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
       for (std::int64_t i = end - 1; i >= k; --i) {
         T* bi = b.row(i);
         for (std::int64_t p = i + 1; p < end; ++p) subtract_row(bi, b.row(p), u.at(i, p), c0, c1);
@@ -157,7 +158,7 @@ void lower_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, std::in
   const std::int64_t n = l.rows, nrhs = b.cols;
   for (std::int64_t end = n; end > 0;) {
     const std::int64_t k = std::max<std::int64_t>(0, end - block);
-    for_row_chunks(0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
+    for_row_chunks(b.threads(), 0, nrhs, min_columns, [&](std::int64_t c0, std::int64_t c1) {
       for (std::int64_t i = end - 1; i >= k; --i) {
         T* bi = b.row(i);
         for (std::int64_t p = i + 1; p < end; ++p) subtract_row(bi, b.row(p), l.at(p, i), c0, c1);
@@ -193,7 +194,7 @@ void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y) {
     const std::int64_t e = std::min(n, k + vector_block);
     // y[k, e) -= L[k, e) x [0, k) y[0, k): rows independent.
     if (k > 0)
-      for_row_chunks(k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
+      for_row_chunks(l.threads(), k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t i = r0; i < r1; ++i) y[i] -= row_dot(l.row(i), y, k);
       });
     for (std::int64_t i = k; i < e; ++i) {
@@ -209,7 +210,7 @@ void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y) {
   for (std::int64_t e = n; e > 0; e -= vector_block) {
     const std::int64_t k = std::max<std::int64_t>(0, e - vector_block);
     if (e < n)
-      for_row_chunks(k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
+      for_row_chunks(u.threads(), k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t i = r0; i < r1; ++i) y[i] -= row_dot(u.row(i) + e, y + e, n - e);
       });
     for (std::int64_t i = e - 1; i >= k; --i) {
@@ -233,7 +234,7 @@ void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y) {
       for (std::int64_t j = k; j < i; ++j) y[j] -= double(li[j]) * y[i];
     }
     if (k > 0)
-      for_row_chunks(0, k, 256, [&](std::int64_t c0, std::int64_t c1) {
+      for_row_chunks(l.threads(), 0, k, 256, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t i = k; i < e; ++i) {
           const F* li = l.row(i);
           const double yi = y[i];

@@ -1,6 +1,8 @@
 // The dense front ends' view of an operand: a row-major matrix (pointer, rows, cols, row
-// stride) of one dtype in CPU memory, checked once; and the blocked triangular solves the
-// factorizations and their solves share.
+// stride) of one dtype in CPU memory, checked once, with the context it came in; and the
+// blocked triangular solves the factorizations and their solves share. Every pass and GEMM
+// on an operand runs on its context's threads: a caller that gives a dense routine a
+// one-thread context (one MPI rank per core) gets one thread.
 #pragma once
 
 #include <atomic>
@@ -8,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "mixprec/context.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/view.hpp"
 
@@ -17,15 +20,18 @@ template <class T>
 struct dense_ref {
   T* data = nullptr;
   std::int64_t rows = 0, cols = 0, ld = 0;
+  /// The operand's context (never null; outlives the call): whose threads work on it.
+  const context* ctx = nullptr;
   T* row(std::int64_t i) const { return data + i * ld; }
   T& at(std::int64_t i, std::int64_t j) const { return data[i * ld + j]; }
+  int threads() const { return ctx->threads(); }
   /// The sub-matrix from (r0, c0), r x c.
   dense_ref sub(std::int64_t r0, std::int64_t c0, std::int64_t r, std::int64_t c) const {
-    return {data + r0 * ld + c0, r, c, ld};
+    return {data + r0 * ld + c0, r, c, ld, ctx};
   }
-  /// The block [r0, r0 + r) x [c0, c0 + c) as a view (for GEMM).
-  view block(std::int64_t r0, std::int64_t c0, std::int64_t r, std::int64_t c) const {
-    return make_view(data + r0 * ld + c0, {r, c}, {ld, 1});
+  /// The block [r0, r0 + r) x [c0, c0 + c) as a view (const_view for const T), for GEMM.
+  auto block(std::int64_t r0, std::int64_t c0, std::int64_t r, std::int64_t c) const {
+    return make_view(data + r0 * ld + c0, {r, c}, {ld, 1}, *ctx);
   }
 };
 
@@ -35,12 +41,14 @@ struct dense_shape {
   void* data = nullptr;
   std::int64_t rows = 0, cols = 0, ld = 0;
   dtype type = dtype::f64;
+  context ctx;  // the view's (a copy: a view converted to const_view is a temporary)
 };
 dense_shape dense_operand(const char* op, const char* what, const const_view& v, bool square);
 
+/// The matrix of s, which must outlive the result (it holds the context).
 template <class T>
 dense_ref<T> typed(const dense_shape& s) {
-  return {static_cast<T*>(s.data), s.rows, s.cols, s.ld};
+  return {static_cast<T*>(s.data), s.rows, s.cols, s.ld, &s.ctx};
 }
 
 /// getrf and potrf (mixprec/dense.hpp) for a matrix the caller has already found finite (a
@@ -82,9 +90,9 @@ void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y);
 template <class F>
 void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y);
 
-/// Runs body(r0, r1) over [begin, end) in chunks on the CPU threads (rows that are
+/// Runs body(r0, r1) over [begin, end) in chunks on up to `threads` threads (rows that are
 /// independent: a panel's rows, a block's columns).
-void for_row_chunks(std::int64_t begin, std::int64_t end, std::int64_t min_rows,
+void for_row_chunks(int threads, std::int64_t begin, std::int64_t end, std::int64_t min_rows,
                     const std::function<void(std::int64_t, std::int64_t)>& body);
 
 }  // namespace mixprec::detail

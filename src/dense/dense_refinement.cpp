@@ -32,7 +32,7 @@ enum class factorization { lu, cholesky };
 double norm_inf(const dense_ref<const double>& a) {
   double worst = 0;
   std::mutex merge;
-  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+  for_row_chunks(a.threads(), 0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
     double part = 0;
     for (std::int64_t i = r0; i < r1; ++i) {
       double s = 0;
@@ -54,8 +54,8 @@ double vector_norm_inf(const array<double>& v) {
 /// r = b - A x in f64.
 void residual(const dense_ref<const double>& a, const array<double>& b, const array<double>& x, array<double>& r) {
   copy(b.as_view(), r.as_view());
-  gemm(trans::no, trans::no, -1.0, make_view(a.data, {a.rows, a.cols}, {a.ld, 1}), make_view(x.data(), {a.rows, 1}),
-       1.0, make_view(r.data(), {a.rows, 1}));
+  gemm(trans::no, trans::no, -1.0, a.block(0, 0, a.rows, a.cols), make_view(x.data(), {a.rows, 1}, {}, x.ctx()), 1.0,
+       make_view(r.data(), {a.rows, 1}, {}, r.ctx()));
 }
 
 /// The power of two p with p m in [1/2, 1) (1 for m = 0: an empty row stays as it is, and the
@@ -83,21 +83,21 @@ struct scaling {
   }
 };
 
-/// The largest |a_ij| of each row, over the CPU threads.
+/// The largest |a_ij| of each row, over a's threads.
 std::vector<double> row_maxima(const dense_ref<const double>& a) {
   std::vector<double> m(std::size_t(a.rows), 0.0);
-  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+  for_row_chunks(a.threads(), 0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i)
       for (std::int64_t j = 0; j < a.cols; ++j) m[std::size_t(i)] = std::max(m[std::size_t(i)], std::fabs(a.at(i, j)));
   });
   return m;
 }
 
-/// The largest |row_i a_ij| of each column, over the CPU threads.
+/// The largest |row_i a_ij| of each column, over a's threads.
 std::vector<double> column_maxima(const dense_ref<const double>& a, const std::vector<double>& row) {
   std::vector<double> m(std::size_t(a.cols), 0.0);
   std::mutex merge;
-  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+  for_row_chunks(a.threads(), 0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
     std::vector<double> part(std::size_t(a.cols), 0.0);
     for (std::int64_t i = r0; i < r1; ++i)
       for (std::int64_t j = 0; j < a.cols; ++j)
@@ -148,6 +148,7 @@ scaling scaling_for(const dense_ref<const double>& a, dtype m, factorization kin
 struct low_factor {
   factorization kind = factorization::lu;
   std::int64_t n = 0;
+  const context* ctx = nullptr;  // A's: whose threads apply the factors
   array<float> f;
   std::vector<std::int64_t> pivots;
   scaling s;
@@ -162,7 +163,7 @@ struct low_factor {
     double* r = static_cast<double*>(out.data());
     const std::int64_t xs = in.stride(0), rs = out.stride(0);
     for (std::int64_t i = 0; i < n; ++i) y[i] = s.mu * s.row[std::size_t(i)] * x[i * xs];
-    const dense_ref<const float> factor{f.data(), n, n, n};
+    const dense_ref<const float> factor{f.data(), n, n, n, ctx};
     if (kind == factorization::lu) {
       for (std::size_t i = 0; i < pivots.size(); ++i)
         if (pivots[i] != std::int64_t(i)) std::swap(y[std::int64_t(i)], y[pivots[i]]);
@@ -199,20 +200,21 @@ constexpr double max_shift_factor = 2048;
 std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_refinement_options& o, low_factor& lf) {
   const std::int64_t n = a.rows;
   lf.n = n;
+  lf.ctx = a.ctx;
   lf.s = scaling_for(a, m, lf.kind, o.scale);
   if (lf.s.hmax > largest(m)) {
     std::ostringstream s;
     s << "max |a_ij| = " << lf.s.hmax << " overflows " << name_of(m) << (o.scale ? " after scaling" : "");
     return s.str();
   }
-  lf.f = array<float>(n * n);
-  lf.y = array<double>(n);
+  lf.f = array<float>(n * n, *a.ctx);
+  lf.y = array<double>(n, *a.ctx);
   // H rounded to the policy's dtype, its diagonal times (1 + shift) (Cholesky's retries).
   const auto round_scaled = [&](double shift) {
     float* h = lf.f.data();
     const scaling& sc = lf.s;
     std::atomic<bool> overflow{false};  // posv_ir: an off-diagonal entry past the diagonal's bound
-    for_row_chunks(0, n, 32, [&](std::int64_t r0, std::int64_t r1) {
+    for_row_chunks(a.threads(), 0, n, 32, [&](std::int64_t r0, std::int64_t r1) {
       bool finite = true;
       for (std::int64_t i = r0; i < r1; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
@@ -235,7 +237,7 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
     lo.update = m == dtype::bf16 ? lu_update::bf16 : lu_update::native;
     lo.pivoting = o.pivoting;
     try {
-      detail::getrf_of_finite(make_view(lf.f.data(), {n, n}), lf.pivots, lo);  // round_scaled checked it
+      detail::getrf_of_finite(make_view(lf.f.data(), {n, n}, {}, *a.ctx), lf.pivots, lo);  // round_scaled checked it
     } catch (const error& e) {
       return broke_down(e);
     }
@@ -250,7 +252,7 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
   for (double c = 0; c <= max_shift_factor; c = c == 0 ? 2 : 4 * c) {
     if (c > 0 && !round_scaled(c * u_f)) break;
     try {
-      detail::potrf_of_finite(make_view(lf.f.data(), {n, n}), co);
+      detail::potrf_of_finite(make_view(lf.f.data(), {n, n}, {}, *a.ctx), co);
       lf.shift = c * u_f;
       return {};
     } catch (const error& e) {
@@ -268,7 +270,7 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
             low_factor& lf, dtype m, const dense_refinement_options& o, double stop_factor, dense_solve_report& rep,
             std::string& why_fallback) {
   const std::int64_t n = a.rows;
-  array<double> d(n);
+  array<double> d(n, *a.ctx);
   const callback_operator a_op(
       n, n,
       [&](const_view in, view out) {
@@ -280,13 +282,13 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
           fill(out, 0.0);
           return;
         }
-        gemm(trans::no, trans::no, 1.0, make_view(a.data, {n, n}, {a.ld, 1}),
+        gemm(trans::no, trans::no, 1.0, a.block(0, 0, n, n),
              const_view(in.data(), dtype::f64, {n, 1}, {in.stride(0), 1}, in.ctx()), 0.0,
              view(out.data(), dtype::f64, {n, 1}, {out.stride(0), 1}, out.ctx()));
       },
-      "dense A");
+      "dense A", *a.ctx);
   const callback_operator factor_op(
-      n, n, [&](const_view in, view out) { lf.solve(in, out); }, "low-precision factorization");
+      n, n, [&](const_view in, view out) { lf.solve(in, out); }, "low-precision factorization", *a.ctx);
   fill(x.as_view(), 0.0);
   copy(b.as_view(), r.as_view());
   double previous = HUGE_VAL;
@@ -357,24 +359,24 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
 /// reported from here, named).
 void solve_f64(const dense_ref<const double>& a, factorization kind, const array<double>& b, array<double>& x) {
   const std::int64_t n = a.rows;
-  array<double> f(n * n);
-  for_row_chunks(0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
+  array<double> f(n * n, *a.ctx);
+  for_row_chunks(a.threads(), 0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(i), a.row(i) + n, f.data() + i * n);
   });
   copy(b.as_view(), x.as_view());
   if (kind == factorization::lu) {
     std::vector<std::int64_t> piv;
-    getrf(make_view(f.data(), {n, n}), piv);
-    getrs(make_view(f.data(), {n, n}), piv, x.as_view());
+    getrf(make_view(f.data(), {n, n}, {}, *a.ctx), piv);
+    getrs(make_view(f.data(), {n, n}, {}, *a.ctx), piv, x.as_view());
   } else {
     try {
-      potrf(make_view(f.data(), {n, n}));
+      potrf(make_view(f.data(), {n, n}, {}, *a.ctx));
     } catch (const error& e) {
       if (e.code() != status::numerical_breakdown) throw;
       MIXPREC_THROW(numerical_breakdown, "posv_ir", "the f64 Cholesky failed (", e.message(),
                     "): a is not symmetric positive definite; gesv_ir solves general systems");
     }
-    potrs(make_view(f.data(), {n, n}), x.as_view());
+    potrs(make_view(f.data(), {n, n}, {}, *a.ctx), x.as_view());
   }
 }
 
@@ -387,7 +389,7 @@ void check_symmetric(const char* op, const dense_ref<const double>& a) {
   const std::int64_t tiles = (a.rows + tile - 1) / tile;
   constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
   std::atomic<std::int64_t> first{none};  // (tile row, tile column, row in tile, column in tile)
-  const int chunks = detail::chunk_count(tiles, context::cpu().threads(), 1);
+  const int chunks = detail::chunk_count(tiles, a.threads(), 1);
   detail::parallel_chunks(chunks, [&](int c) {
     for (std::int64_t ti = c; ti < tiles; ti += chunks)
       for (std::int64_t tj = 0; tj <= ti; ++tj)
@@ -427,11 +429,11 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
     MIXPREC_THROW(invalid_argument, op,
                   "GMRES-IR needs gmres_restart and gmres_max_iterations >= 1, gmres_halving_window >= 0 and "
                   "gmres_tolerance in (0, 1)");
-  const dense_ref<const double> a{static_cast<const double*>(as.data), as.rows, as.cols, as.ld};
+  const dense_ref<const double> a{static_cast<const double*>(as.data), as.rows, as.cols, as.ld, &as.ctx};
   detail::check_finite(op, a);
   if (kind == factorization::cholesky) check_symmetric(op, a);
   const std::int64_t n = a.rows;
-  array<double> b(n), x(n), r(n);
+  array<double> b(n, as.ctx), x(n, as.ctx), r(n, as.ctx);
   for (std::int64_t i = 0; i < n; ++i) {
     b[i] = static_cast<const double*>(bs.data)[i * bs.ld];
     if (!std::isfinite(b[i])) MIXPREC_THROW(invalid_argument, op, "b[", i, "] is ", b[i], "; b must be finite");

@@ -44,7 +44,7 @@ S* packed_copy(std::vector<S>& out, const dense_ref<T>& a, std::int64_t r0, std:
                std::int64_t cols) {
   if (out.size() < static_cast<std::size_t>(rows * cols)) out.resize(static_cast<std::size_t>(rows * cols));
   S* p = out.data();
-  for_row_chunks(0, rows, 32, [&](std::int64_t b, std::int64_t e) {
+  for_row_chunks(a.threads(), 0, rows, 32, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i)
       for (std::int64_t j = 0; j < cols; ++j) p[i * cols + j] = S(a.at(r0 + i, c0 + j));
   });
@@ -64,8 +64,8 @@ template <class S, class T>
 void subtract_columns(const dense_ref<T>& a22, const S* l21, const S* u12, std::int64_t depth, std::int64_t j0,
                       std::int64_t j1) {
   if (j1 <= j0) return;
-  gemm(trans::no, trans::no, -1.0, make_view(l21, {a22.rows, depth}),
-       make_view(u12 + j0, {depth, j1 - j0}, {a22.cols, 1}), 1.0, a22.block(0, j0, a22.rows, j1 - j0));
+  gemm(trans::no, trans::no, -1.0, make_view(l21, {a22.rows, depth}, {}, *a22.ctx),
+       make_view(u12 + j0, {depth, j1 - j0}, {a22.cols, 1}, *a22.ctx), 1.0, a22.block(0, j0, a22.rows, j1 - j0));
 }
 
 /// Columns below which the panel is eliminated column by column (a strip of n x 16 values
@@ -78,7 +78,7 @@ template <class T>
 double largest_entry(const dense_ref<T>& a, bool upper_only) {
   double m = 0;
   std::mutex merge;
-  for_row_chunks(0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+  for_row_chunks(a.threads(), 0, a.rows, 64, [&](std::int64_t r0, std::int64_t r1) {
     double part = 0;
     for (std::int64_t i = r0; i < r1; ++i)
       for (std::int64_t j = upper_only ? i : 0; j < a.cols; ++j) {
@@ -136,7 +136,7 @@ void swap_rows(const dense_ref<T>& a, const std::int64_t* pivots, std::int64_t j
   if (col1 - col0 < 1024)
     swap_in(col0, col1);
   else
-    for_row_chunks(col0, col1, 512, swap_in);
+    for_row_chunks(a.threads(), col0, col1, 512, swap_in);
 }
 
 /// The row with the largest |a(i, j)| for i in [j, rows), the first such row on ties (LAPACK's
@@ -251,13 +251,13 @@ void factor_panel(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::v
                   const panel_state& st, std::vector<T>& values, lu_workspace<T>& w) {
   const std::int64_t rows = a.rows - k, ld = packed_panel_stride<T>(kb);
   values.resize(static_cast<std::size_t>(rows * ld));
-  const dense_ref<T> panel{values.data(), rows, kb, ld};
-  for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
+  const dense_ref<T> panel{values.data(), rows, kb, ld, a.ctx};
+  for_row_chunks(a.threads(), 0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(k + i) + k, a.row(k + i) + k + kb, panel.row(i));
   });
   std::int64_t* panel_pivots = pivots.data() + k;
   panel_lu(panel, 0, kb, panel_pivots, panel_state{st.pivoting, k}, w);
-  for_row_chunks(0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
+  for_row_chunks(a.threads(), 0, rows, 256, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) std::copy(panel.row(i), panel.row(i) + kb, a.row(k + i) + k);
   });
   for (std::int64_t j = 0; j < kb; ++j) panel_pivots[j] += k;
@@ -272,9 +272,10 @@ void factor_panel(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::v
 /// or block updates it: results do not depend on the thread count.
 template <class T>
 void update_and_factor_next(const dense_ref<T>& a, std::int64_t k, std::int64_t kb, std::int64_t next_kb,
-                            std::vector<std::int64_t>& pivots, const panel_state& st, lu_update update, int threads,
+                            std::vector<std::int64_t>& pivots, const panel_state& st, lu_update update,
                             std::vector<T>& panel_values, lu_workspace<T>& trailing, lu_workspace<T>& panel_w) {
   const std::int64_t next = k + kb, rest = a.rows - next;
+  const int threads = a.threads();
   const dense_ref<T> a22 = a.sub(next, next, rest, rest);
   const auto run = [&](const auto* l21, const auto* u12) {
     if (threads < 2 || rest - next_kb < 256) {
@@ -323,7 +324,7 @@ void update_and_factor_next(const dense_ref<T>& a, std::int64_t k, std::int64_t 
 /// exchanges move the columns left and right of it, U's block row is solved, and the trailing
 /// update runs beside the next panel's factorization (update_and_factor_next).
 template <class T>
-void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o, int threads) {
+void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const lu_options& o) {
   const std::int64_t n = a.rows, nb = o.block > 0 ? o.block : lu_block<T>(n);
   pivots.assign(static_cast<std::size_t>(n), 0);
   if (n == 0) return;
@@ -339,8 +340,7 @@ void getrf_impl(const dense_ref<T>& a, std::vector<std::int64_t>& pivots, const 
       swap_rows(a, pivots.data(), k, next, next, n);
       if (next >= n) break;
       detail::lower_solve(a.sub(k, k, kb, kb), true, a.sub(k, next, kb, n - next), kb);  // U12 = L11^-1 A12
-      update_and_factor_next(a, k, kb, std::min(nb, n - next), pivots, st, o.update, threads, panel_values, trailing,
-                             panel_w);
+      update_and_factor_next(a, k, kb, std::min(nb, n - next), pivots, st, o.update, panel_values, trailing, panel_w);
     }
   } catch (const zero_pivot_without_pivoting& z) {
     check_growth_without_pivoting<T>(n, std::max(largest_entry(a, false), z.largest_in_panel), largest_of_a);
@@ -364,7 +364,7 @@ template <class T>
 void right_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, lu_workspace<T>& w) {
   const std::int64_t m = l.rows, rows = b.rows;
   if (m <= base_columns) {
-    for_row_chunks(0, rows, 64, [&](std::int64_t r0, std::int64_t r1) {
+    for_row_chunks(b.threads(), 0, rows, 64, [&](std::int64_t r0, std::int64_t r1) {
       for (std::int64_t i = r0; i < r1; ++i) {
         T* bi = b.row(i);
         for (std::int64_t j = 0; j < m; ++j) {
@@ -381,7 +381,7 @@ void right_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, lu_work
   right_transpose_solve(l.sub(0, 0, h, h), b.sub(0, 0, rows, h), w);
   const T* x1 = packed_copy(w.left, b, 0, 0, rows, h);
   const T* l21 = packed_copy(w.right, l, h, 0, m - h, h);
-  gemm(trans::no, trans::yes, -1.0, make_view(x1, {rows, h}), make_view(l21, {m - h, h}), 1.0,
+  gemm(trans::no, trans::yes, -1.0, make_view(x1, {rows, h}, {}, *b.ctx), make_view(l21, {m - h, h}, {}, *b.ctx), 1.0,
        b.block(0, h, rows, m - h));
   right_transpose_solve(l.sub(h, h, m - h, m - h), b.sub(0, h, rows, m - h), w);
 }
@@ -414,8 +414,8 @@ void potrf_impl(const dense_ref<T>& a, const cholesky_options& o) {
     const auto update = [&](const auto* l21) {
       for (std::int64_t r = 0; r < rest; r += nb) {
         const std::int64_t rb = std::min(nb, rest - r);
-        gemm(trans::no, trans::yes, -1.0, make_view(l21 + r * kb, {rb, kb}), make_view(l21, {r + rb, kb}), 1.0,
-             a.block(k + kb + r, k + kb, rb, r + rb));
+        gemm(trans::no, trans::yes, -1.0, make_view(l21 + r * kb, {rb, kb}, {}, *a.ctx),
+             make_view(l21, {r + rb, kb}, {}, *a.ctx), 1.0, a.block(k + kb + r, k + kb, rb, r + rb));
       }
     };
     if (o.update == lu_update::bf16 && std::is_same_v<T, float>)
@@ -463,7 +463,7 @@ void factor(const char* op, view av, std::vector<std::int64_t>* pivots, const lu
     const dense_ref<T> m = detail::typed<T>(a);
     if (!known_finite) detail::check_finite(op, m);
     if (pivots)
-      getrf_impl(m, *pivots, lo, av.ctx().threads());
+      getrf_impl(m, *pivots, lo);
     else
       potrf_impl(m, co);
   };
@@ -492,11 +492,12 @@ void getrs(const_view luv, const std::vector<std::int64_t>& pivots, view bv) {
   const auto solve = [&](auto tag) {
     using T = decltype(tag);
     const auto f = detail::typed<T>(lu);
-    const auto x = detail::typed<T>(b);
+    auto x = detail::typed<T>(b);
+    x.ctx = f.ctx;  // the factors' context runs the solve (mixprec/dense.hpp)
     apply_pivots(pivots, x);
     if constexpr (std::is_same_v<T, double>) {
       if (x.cols == 1) {  // one vector: substitution reading each factor entry once, not GEMMs
-        const dense_ref<const double> cf{f.data, f.rows, f.cols, f.ld};
+        const dense_ref<const double> cf{f.data, f.rows, f.cols, f.ld, f.ctx};
         detail::lower_solve_vector(cf, true, x.data);
         detail::upper_solve_vector(cf, false, x.data);
         return;
@@ -523,10 +524,11 @@ void potrs(const_view lv, view bv) {
   const auto solve = [&](auto tag) {
     using T = decltype(tag);
     const auto f = detail::typed<T>(l);
-    const auto x = detail::typed<T>(b);
+    auto x = detail::typed<T>(b);
+    x.ctx = f.ctx;  // the factors' context runs the solve (mixprec/dense.hpp)
     if constexpr (std::is_same_v<T, double>) {
       if (x.cols == 1) {
-        const dense_ref<const double> cf{f.data, f.rows, f.cols, f.ld};
+        const dense_ref<const double> cf{f.data, f.rows, f.cols, f.ld, f.ctx};
         detail::lower_solve_vector(cf, false, x.data);
         detail::lower_transpose_solve_vector(cf, x.data);
         return;
