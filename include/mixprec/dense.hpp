@@ -43,7 +43,9 @@
 // precision: f64 (plain LU), f32, bf16 (f32 LU with bf16 trailing updates) or f16 (A rounded
 // to f16, its LU in f32); then, in f64, r = b - A x and x += LU^-1 r (classical
 // refinement), or x += the GMRES solution of A d = r preconditioned by the LU (GMRES-IR,
-// which converges for condition numbers up to about u_low^-2 instead of u_low^-1). It stops
+// which converges for condition numbers up to about u_low^-2 instead of u_low^-1; run as
+// FGMRES, whose iterates are GMRES's for this fixed preconditioner and which keeps the
+// preconditioned vectors rather than solve with the factors once more per cycle). It stops
 // by LAPACK dsgesv's rule, ||r||inf <= ||x||inf ||A||inf eps sqrt(n) (eps = 2^-53), and falls
 // back to an f64 LU when the low-precision matrix overflows, its LU breaks down, the
 // residual grows, a GMRES correction does not halve its residual, or max_iterations pass without
