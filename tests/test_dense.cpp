@@ -409,6 +409,89 @@ TEST(dense_gesv_ir, a_singular_matrix_is_reported_and_bad_input_leaves_x_untouch
   for (double v : x0) EXPECT_EQ(v, 7.0);
 }
 
+/// b (n x 3, row-major) from three systems' right-hand sides of one matrix: s's, another, and 0.
+std::vector<double> three_columns(const system& s, const system& t) {
+  std::vector<double> b(static_cast<std::size_t>(s.n * 3), 0.0);
+  for (std::int64_t i = 0; i < s.n; ++i) {
+    b[std::size_t(i * 3)] = s.b[std::size_t(i)];
+    b[std::size_t(i * 3 + 1)] = t.b[std::size_t(i)];
+  }
+  return b;
+}
+
+TEST(dense_gesv_ir, many_right_hand_sides_share_one_factorization_and_each_column_is_its_own_solve) {
+  // Each column is refined on its own against the one factorization: column j of X must be
+  // exactly what a solve of that column alone gives, the zero column exactly 0.
+  const std::int64_t n = 150;
+  const std::vector<double> a = matrix_with_condition(n, 1e3, 81);
+  const system s = make_system(a, n, 82), t = make_system(a, n, 83);
+  const std::vector<double> b = three_columns(s, t);
+  const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));
+  for (bool spd : {false, true}) {
+    const std::vector<double> m = spd ? test::spd_with_condition(n, 1e3, 84) : a;
+    const auto solver = spd ? &posv_ir : &gesv_ir;
+    for (bool gmres : {false, true}) {
+      dense_refinement_options o;
+      o.gmres = gmres;
+      std::vector<double> x(b.size(), 7.0);
+      const dense_solve_report r =
+          solver(make_view(m.data(), {n, n}), make_view(b.data(), {n, 3}), make_view(x.data(), {n, 3}), o);
+      ASSERT_TRUE(r.converged()) << r.message;
+      EXPECT_TRUE(r.fallback.empty()) << r.fallback;
+      EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+      int most = 0;
+      for (std::int64_t c = 0; c < 3; ++c) {
+        std::vector<double> bc(static_cast<std::size_t>(n)), xc(static_cast<std::size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i) bc[std::size_t(i)] = b[std::size_t(i * 3 + c)];
+        const dense_solve_report rc =
+            solver(make_view(m.data(), {n, n}), make_view(bc.data(), n), make_view(xc.data(), n), o);
+        most = std::max(most, rc.iterations);
+        for (std::int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(x[std::size_t(i * 3 + c)], xc[std::size_t(i)]) << "column " << c << " row " << i;
+      }
+      EXPECT_EQ(r.iterations, most);
+      for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(x[std::size_t(i * 3 + 2)], 0.0);
+    }
+  }
+}
+
+TEST(dense_gesv_ir, only_the_columns_refinement_cannot_finish_fall_back_and_the_report_says_which) {
+  // kappa 1e6 with an f32 LU: classical refinement gains ~kappa u32 ~ 0.06 per step, so one
+  // step cannot meet the stopping rule for a nonzero b; the zero column needs no step.
+  const std::int64_t n = 120;
+  const std::vector<double> a = matrix_with_condition(n, 1e6, 91);
+  const system s = make_system(a, n, 92), t = make_system(a, n, 93);
+  std::vector<double> b = three_columns(s, t);
+  for (std::int64_t i = 0; i < n; ++i) std::swap(b[std::size_t(i * 3)], b[std::size_t(i * 3 + 2)]);  // 0 first
+  dense_refinement_options o;
+  o.max_iterations = 1;
+  std::vector<double> x(b.size(), 7.0);
+  const dense_solve_report r =
+      gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), {n, 3}), make_view(x.data(), {n, 3}), o);
+  ASSERT_TRUE(r.converged()) << r.message;
+  EXPECT_EQ(r.path, "f32 LU + refinement; f64 LU (fallback) for 2 of 3 columns");
+  EXPECT_NE(r.fallback.find("column 1: 1 refinement steps without reaching"), std::string::npos) << r.fallback;
+  const ld u = std::ldexp(1.0L, -53);
+  for (std::int64_t i = 0; i < n; ++i) EXPECT_EQ(x[std::size_t(i * 3)], 0.0);
+  // The fallback columns: what the f64 LU gives, forward error within kappa's bound.
+  for (std::int64_t i = 0; i < n; ++i) {
+    ASSERT_NEAR(x[std::size_t(i * 3 + 2)], s.x_true[std::size_t(i)], double(1e6L * 1e3L * u));
+    ASSERT_NEAR(x[std::size_t(i * 3 + 1)], t.x_true[std::size_t(i)], double(1e6L * 1e3L * u));
+  }
+  // Without the fallback the same solve is inaccurate, naming how many columns failed.
+  o.fallback = false;
+  const dense_solve_report f =
+      gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), {n, 3}), make_view(x.data(), {n, 3}), o);
+  EXPECT_EQ(f.reason, stop_reason::inaccurate);
+  EXPECT_NE(f.message.find("2 of 3 columns failed"), std::string::npos) << f.message;
+  // Shapes: x must have b's.
+  expect_error(
+      [&] {
+        (void)gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), {n, 3}), make_view(x.data(), {n, 2}), o);
+      },
+      status::shape_mismatch, "of one shape (b is 120 x 3, x 120 x 2)");
+}
+
 /// The threads this process has (Linux), or 0 where that cannot be read.
 int threads_of_this_process() {
   std::ifstream status("/proc/self/status");

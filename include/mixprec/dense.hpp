@@ -51,6 +51,16 @@
 // residual grows, a GMRES correction does not halve its residual, or max_iterations pass without
 // convergence; the report says which.
 //
+// Many right-hand sides (b and x n x nrhs, of one shape; LAPACK's NRHS): A is checked, scaled
+// and factored once, and each column is refined on its own against that factorization, with
+// the stopping rule and fallback reasons of a single vector (a refined column's x is exactly
+// what solving that column alone gives). The columns refinement could not finish, and all of
+// them under the f64 policy, are solved together by one f64 factorization (getrs/potrs on
+// the block); the others keep their refined x. The report gives the most steps
+// a column took (with that column's history), the GMRES iterations of all columns, the
+// largest backward error and relative residual, and in path and fallback how many columns
+// fell back and the first one's reason.
+//
 // Scaling (dense_refinement_options::scale, on by default): before A is rounded to the low
 // precision it is scaled to H = mu R A C with R, C diagonal and mu a scalar, all powers of two
 // (so the scaling itself is exact): R makes each row's largest entry lie in [1/2, 1), C then

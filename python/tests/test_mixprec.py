@@ -316,6 +316,20 @@ def test_dense_mixed_precision_solve():
     assert rep.backward_error <= 16 * n * U64
 
 
+def test_dense_solve_of_many_right_hand_sides_matches_numpy():
+    rng = np.random.default_rng(11)
+    n = 90
+    a = rng.standard_normal((n, n)) + n * np.eye(n)
+    b = rng.standard_normal((n, 4))
+    x, rep = mixprec.gesv_ir(a, b, factorization="f32")
+    assert x.shape == (n, 4) and rep.converged and rep.path == "f32 LU + refinement"
+    backward = np.abs(b - a @ x).max(0) / (np.abs(a).sum(1).max() * np.abs(x).max(0) + np.abs(b).max(0))
+    assert np.all(backward <= np.sqrt(n) * U64)
+    assert rep.backward_error == pytest.approx(backward.max(), rel=1e-6)
+    # Forward error: kappa (~2 here) times the backward error, about.
+    assert np.abs(x - np.linalg.solve(a, b)).max() <= 1e3 * n * U64 * np.abs(x).max()
+
+
 def test_spd_mixed_precision_solve_against_numpy():
     rng = np.random.default_rng(12)
     n = 100

@@ -359,19 +359,19 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
   return false;
 }
 
-/// x = A^-1 b by an f64 factorization of a copy of A (a singular or indefinite matrix is
-/// reported from here, named).
-void solve_f64(const dense_ref<const double>& a, factorization kind, const array<double>& b, array<double>& x) {
+/// X = A^-1 B (B: n x k, row-major; overwritten by X) by an f64 factorization of a copy of A
+/// (a singular or indefinite matrix is reported from here, named).
+void solve_f64(const dense_ref<const double>& a, factorization kind, std::vector<double>& b, std::int64_t k) {
   const std::int64_t n = a.rows;
   array<double> f(n * n, *a.ctx);
   for_row_chunks(a.threads(), 0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(i), a.row(i) + n, f.data() + i * n);
   });
-  copy(b.as_view(), x.as_view());
+  const view bv = k == 1 ? make_view(b.data(), n, 1, *a.ctx) : make_view(b.data(), {n, k}, {}, *a.ctx);
   if (kind == factorization::lu) {
     std::vector<std::int64_t> piv;
     getrf(make_view(f.data(), {n, n}, {}, *a.ctx), piv);
-    getrs(make_view(f.data(), {n, n}, {}, *a.ctx), piv, x.as_view());
+    getrs(make_view(f.data(), {n, n}, {}, *a.ctx), piv, bv);
   } else {
     try {
       potrf(make_view(f.data(), {n, n}, {}, *a.ctx));
@@ -380,7 +380,7 @@ void solve_f64(const dense_ref<const double>& a, factorization kind, const array
       MIXPREC_THROW(numerical_breakdown, "posv_ir", "the f64 Cholesky failed (", e.message(),
                     "): a is not symmetric positive definite; gesv_ir solves general systems");
     }
-    potrs(make_view(f.data(), {n, n}, {}, *a.ctx), x.as_view());
+    potrs(make_view(f.data(), {n, n}, {}, *a.ctx), bv);
   }
 }
 
@@ -412,6 +412,47 @@ void check_symmetric(const char* op, const dense_ref<const double>& a) {
                 ": a must be exactly symmetric");
 }
 
+/// What refining one right-hand side gave.
+struct column_result {
+  bool refined = false;  // then r = b - A x already
+  std::string why_fallback;
+  dense_solve_report steps;  // iterations, inner_iterations and history of this column
+};
+
+/// Folds the per-column results into one report (mixprec/dense.hpp says how).
+void merge_columns(const std::vector<column_result>& cols, dense_solve_report& rep) {
+  std::size_t most = 0;
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    rep.inner_iterations += cols[j].steps.inner_iterations;
+    if (cols[j].steps.iterations > cols[most].steps.iterations) most = j;
+  }
+  rep.iterations = cols[most].steps.iterations;
+  rep.history = cols[most].steps.history;
+}
+
+/// The path and fallback of a solve whose `failed` of `total` columns did not refine (the
+/// first of them, `first`, giving the reason).
+void describe_fallback(dense_solve_report& rep, const column_result& first, std::int64_t first_column,
+                       std::int64_t failed, std::int64_t total, bool fell_back, factorization kind) {
+  const std::string f64 = factor_name(kind, dtype::f64);
+  std::string why = first.why_fallback;
+  if (total > 1) why = "column " + std::to_string(first_column) + ": " + why;
+  if (!fell_back) {
+    rep.reason = stop_reason::inaccurate;
+    rep.path = rep.method + " (failed, no fallback)";
+    rep.message = total > 1 ? std::to_string(failed) + " of " + std::to_string(total) + " columns failed; " + why : why;
+    return;
+  }
+  rep.fallback = why;
+  if (failed == total) {
+    rep.matrix_type = dtype::f64;
+    rep.path = f64 + " (fallback)";
+  } else {
+    rep.path = rep.method + "; " + f64 + " (fallback) for " + std::to_string(failed) + " of " + std::to_string(total) +
+               " columns";
+  }
+}
+
 dense_solve_report solve_ir(const char* op, factorization kind, const_view av, const_view bv, view xv,
                             const dense_refinement_options& o) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -422,8 +463,10 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
     MIXPREC_THROW(unsupported, op,
                   "a, b and x must be f64 (the accuracy asked for); the policy says the "
                   "factorization's precision");
-  if (bs.cols != 1 || xs.cols != 1 || bs.rows != as.rows || xs.rows != as.rows)
-    MIXPREC_THROW(shape_mismatch, op, "a is ", as.rows, " x ", as.cols, "; b and x must be vectors of ", as.rows);
+  if (bs.rows != as.rows || xs.rows != as.rows || xs.cols != bs.cols || bv.rank() != xv.rank())
+    MIXPREC_THROW(shape_mismatch, op, "a is ", as.rows, " x ", as.cols, "; b and x must be vectors of ", as.rows,
+                  " or ", as.rows, " x nrhs matrices, of one shape (b is ", bs.rows, " x ", bs.cols, ", x ", xs.rows,
+                  " x ", xs.cols, ")");
   const dtype m = o.policy.matrix;
   if (m != dtype::f64 && m != dtype::f32 && m != dtype::bf16 && m != dtype::f16)
     MIXPREC_THROW(unsupported, op, "policy.matrix ", name_of(m), ": the factorization runs in f64, f32, bf16 or f16");
@@ -436,63 +479,105 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
   const dense_ref<const double> a{static_cast<const double*>(as.data), as.rows, as.cols, as.ld, &as.ctx};
   detail::check_finite(op, a);
   if (kind == factorization::cholesky) check_symmetric(op, a);
-  const std::int64_t n = a.rows;
-  array<double> b(n, as.ctx), x(n, as.ctx), r(n, as.ctx);
-  for (std::int64_t i = 0; i < n; ++i) {
-    b[i] = static_cast<const double*>(bs.data)[i * bs.ld];
-    if (!std::isfinite(b[i])) MIXPREC_THROW(invalid_argument, op, "b[", i, "] is ", b[i], "; b must be finite");
-  }
+  const std::int64_t n = a.rows, nrhs = bs.cols;
+  const auto b_at = [&](std::int64_t i, std::int64_t j) { return static_cast<const double*>(bs.data)[i * bs.ld + j]; };
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < nrhs; ++j)
+      if (!std::isfinite(b_at(i, j))) {
+        if (bv.rank() == 1) MIXPREC_THROW(invalid_argument, op, "b[", i, "] is ", b_at(i, j), "; b must be finite");
+        MIXPREC_THROW(invalid_argument, op, "b(", i, ", ", j, ") is ", b_at(i, j), "; b must be finite");
+      }
 
   dense_solve_report rep;
   rep.matrix_type = m;
   rep.working_type = dtype::f64;
   rep.krylov_type = dtype::f64;
   rep.preconditioned = o.gmres;
-  rep.rhs_norm = std::sqrt(dot(b, b));
   const double anorm = norm_inf(a), eps = std::ldexp(1.0, -53);
   const double stop_factor = anorm * eps * std::sqrt(double(n));
-  std::string why_fallback;
+  rep.method = std::string(factor_name(kind, m)) + (m == dtype::f64 ? "" : o.gmres ? " + GMRES-IR" : " + refinement");
 
-  bool refined = false;  // then r = b - A x already
+  // One factorization for every column; each column refined on its own.
+  const auto columns = static_cast<std::size_t>(nrhs);
+  std::vector<array<double>> x(columns), r(columns);
+  std::vector<column_result> cols(columns);
+  std::vector<double> rhs_norms(columns);
+  const auto column_of_b = [&](std::int64_t j) {
+    array<double> bj(n, as.ctx);
+    for (std::int64_t i = 0; i < n; ++i) bj[i] = b_at(i, j);
+    return bj;
+  };
   if (m != dtype::f64) {
-    rep.method = std::string(factor_name(kind, m)) + (o.gmres ? " + GMRES-IR" : " + refinement");
     low_factor lf;
     lf.kind = kind;
-    why_fallback = factor_low(a, m, o, lf);
+    const std::string why = factor_low(a, m, o, lf);
     rep.diagonal_shift = lf.shift;
-    refined = why_fallback.empty() && refine(a, b, x, r, lf, m, o, stop_factor, rep, why_fallback);
-    if (refined) rep.path = rep.method;
+    for (std::int64_t j = 0; j < nrhs; ++j) {
+      const array<double> bj = column_of_b(j);
+      column_result& c = cols[std::size_t(j)];
+      x[std::size_t(j)] = array<double>(n, as.ctx);
+      r[std::size_t(j)] = array<double>(n, as.ctx);
+      fill(x[std::size_t(j)].as_view(), 0.0);  // what a failed factorization without fallback returns
+      c.steps.rhs_norm = rhs_norms[std::size_t(j)] = std::sqrt(dot(bj, bj));
+      c.why_fallback = why;
+      c.refined = why.empty() &&
+                  refine(a, bj, x[std::size_t(j)], r[std::size_t(j)], lf, m, o, stop_factor, c.steps, c.why_fallback);
+    }
+    merge_columns(cols, rep);
   } else {
-    rep.method = factor_name(kind, m);
+    for (std::int64_t j = 0; j < nrhs; ++j) cols[std::size_t(j)].why_fallback = "-";  // solved by the f64 LU below
   }
 
-  if (rep.path.empty()) {
-    if (m != dtype::f64 && !o.fallback) {
-      rep.reason = stop_reason::inaccurate;
-      rep.path = rep.method + " (failed, no fallback)";
-      rep.message = why_fallback;
-    } else {
-      if (m != dtype::f64) rep.fallback = why_fallback;
-      solve_f64(a, kind, b, x);
-      rep.matrix_type = dtype::f64;
-      rep.path = std::string(factor_name(kind, dtype::f64)) + (m == dtype::f64 ? "" : " (fallback)");
+  // The columns refinement did not solve: by the f64 factorization, all at once.
+  std::vector<std::int64_t> unsolved;
+  for (std::int64_t j = 0; j < nrhs; ++j)
+    if (!cols[std::size_t(j)].refined) unsolved.push_back(j);
+  const std::int64_t k = std::int64_t(unsolved.size());
+  if (m == dtype::f64) {
+    rep.path = rep.method;
+  } else if (k == 0) {
+    rep.path = rep.method;
+  } else {
+    describe_fallback(rep, cols[std::size_t(unsolved[0])], unsolved[0], k, nrhs, o.fallback, kind);
+  }
+  if (k > 0 && (m == dtype::f64 || o.fallback)) {
+    std::vector<double> block(std::size_t(n * k));
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t q = 0; q < k; ++q) block[std::size_t(i * k + q)] = b_at(i, unsolved[std::size_t(q)]);
+    solve_f64(a, kind, block, k);
+    for (std::int64_t q = 0; q < k; ++q) {
+      const std::size_t j = std::size_t(unsolved[std::size_t(q)]);
+      x[j] = array<double>(n, as.ctx);
+      r[j] = array<double>(n, as.ctx);
+      for (std::int64_t i = 0; i < n; ++i) x[j][i] = block[std::size_t(i * k + q)];
     }
   }
-  if (!refined) residual(a, b, x, r);
-  const double rn = vector_norm_inf(r), xn = vector_norm_inf(x), bn = vector_norm_inf(b);
-  rep.backward_error = anorm * xn + bn > 0 ? rn / (anorm * xn + bn) : 0;
-  rep.true_residual = rep.rhs_norm > 0 ? std::sqrt(dot(r, r)) / rep.rhs_norm : 0;
+
+  // The backward error and residual of every column (r = b - A x where refinement did not
+  // leave it), the worst reported.
+  for (std::int64_t j = 0; j < nrhs; ++j) {
+    const std::size_t c = std::size_t(j);
+    const array<double> bj = column_of_b(j);
+    if (m == dtype::f64) rhs_norms[c] = std::sqrt(dot(bj, bj));
+    if (!cols[c].refined) residual(a, bj, x[c], r[c]);
+    const double rn = vector_norm_inf(r[c]), xn = vector_norm_inf(x[c]), bn = vector_norm_inf(bj);
+    rep.backward_error = std::max(rep.backward_error, anorm * xn + bn > 0 ? rn / (anorm * xn + bn) : 0);
+    rep.true_residual = std::max(rep.true_residual, rhs_norms[c] > 0 ? std::sqrt(dot(r[c], r[c])) / rhs_norms[c] : 0);
+    rep.rhs_norm = std::max(rep.rhs_norm, rhs_norms[c]);
+  }
   rep.final_residual = rep.true_residual;
   if (rep.reason != stop_reason::inaccurate) {
     rep.reason = stop_reason::converged;
     std::ostringstream s;
     s << rep.path << ": backward error " << rep.backward_error << " after " << rep.iterations << " refinement steps"
+      << (nrhs > 1 ? " (the most of " + std::to_string(nrhs) + " columns)" : "")
       << (rep.diagonal_shift > 0 ? "; the Cholesky factored H + " + std::to_string(rep.diagonal_shift) + " diag(H)"
                                  : "")
       << (rep.fallback.empty() ? "" : "; fell back because " + rep.fallback);
     rep.message = s.str();
   }
-  for (std::int64_t i = 0; i < n; ++i) static_cast<double*>(xs.data)[i * xs.ld] = x[i];
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < nrhs; ++j) static_cast<double*>(xs.data)[i * xs.ld + j] = x[std::size_t(j)][i];
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }
