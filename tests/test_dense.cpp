@@ -389,6 +389,15 @@ TEST(dense_gesv_ir, bf16_and_f16_policies_on_what_they_suit_and_what_they_cannot
   EXPECT_EQ(r.path, "f64 LU (fallback)");
   EXPECT_NE(r.fallback.find("overflows f16"), std::string::npos) << r.fallback;
   EXPECT_LE(r.backward_error, eps_sqrt_n * 4);
+  // Without the fallback nothing was solved: x = 0 (backward error 1), not whatever the
+  // work vector held.
+  o.fallback = false;
+  x.assign(static_cast<std::size_t>(n), 7.0);
+  r = gesv_ir(make_view(sb.a.data(), {n, n}), make_view(sb.b.data(), n), make_view(x.data(), n), o);
+  EXPECT_EQ(r.reason, stop_reason::inaccurate);
+  EXPECT_EQ(r.path, "f16-rounded LU + refinement (failed, no fallback)");
+  EXPECT_EQ(r.backward_error, 1.0);
+  for (double v : x) ASSERT_EQ(v, 0.0);
 }
 
 TEST(dense_gesv_ir, a_singular_matrix_is_reported_and_bad_input_leaves_x_untouched) {
