@@ -501,6 +501,71 @@ TEST(dense_gesv_ir, only_the_columns_refinement_cannot_finish_fall_back_and_the_
       status::shape_mismatch, "of one shape (b is 120 x 3, x 120 x 2)");
 }
 
+TEST(dense_ir_solver, factors_once_and_each_solve_is_what_gesv_ir_and_posv_ir_give) {
+  const std::int64_t n = 140;
+  const std::vector<double> a = matrix_with_condition(n, 1e4, 101), spd = test::spd_with_condition(n, 1e4, 102);
+  const system s1 = make_system(a, n, 103), s2 = make_system(a, n, 104);
+  for (bool cholesky : {false, true}) {
+    const std::vector<double>& m = cholesky ? spd : a;
+    for (dtype policy : {dtype::f32, dtype::bf16, dtype::f64}) {
+      dense_refinement_options o;
+      o.policy = {policy, dtype::f64};
+      o.gmres = policy == dtype::bf16;
+      dense_ir_solver solver = cholesky ? dense_ir_solver::cholesky(make_view(m.data(), {n, n}), o)
+                                        : dense_ir_solver(make_view(m.data(), {n, n}), o);
+      EXPECT_EQ(solver.size(), n);
+      for (const system* s : {&s1, &s2, &s1}) {
+        std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
+        const dense_solve_report r = solver.solve(make_view(s->b.data(), n), make_view(x.data(), n));
+        const auto once = cholesky ? &posv_ir : &gesv_ir;
+        const dense_solve_report q =
+            once(make_view(m.data(), {n, n}), make_view(s->b.data(), n), make_view(y.data(), n), o);
+        ASSERT_TRUE(r.converged()) << r.message;
+        EXPECT_EQ(r.path, q.path);
+        EXPECT_EQ(r.iterations, q.iterations);
+        EXPECT_EQ(r.backward_error, q.backward_error);
+        ASSERT_TRUE(x == y) << r.path << ": a solve by the kept factorization differs from a fresh one";
+      }
+    }
+  }
+}
+
+TEST(dense_ir_solver, falls_back_on_every_solve_it_cannot_refine_and_names_bad_input_as_itself) {
+  // kappa 1e9: classical refinement with an f32 LU cannot converge, so every solve falls back.
+  const std::int64_t n = 100;
+  const std::vector<double> a = matrix_with_condition(n, 1e9, 111);
+  const system s = make_system(a, n, 112), t = make_system(a, n, 113);
+  dense_ir_solver solver(make_view(a.data(), {n, n}));
+  for (const system* sys : {&s, &t}) {
+    std::vector<double> x(static_cast<std::size_t>(n));
+    const dense_solve_report r = solver.solve(make_view(sys->b.data(), n), make_view(x.data(), n));
+    EXPECT_EQ(r.path, "f64 LU (fallback)") << r.message;
+    EXPECT_FALSE(r.fallback.empty());
+    EXPECT_LE(r.backward_error, std::ldexp(1.0, -53) * double(n)) << r.message;
+  }
+  std::vector<double> bad = s.b, x(static_cast<std::size_t>(n), 7.0);
+  bad[4] = NAN;
+  expect_error([&] { (void)solver.solve(make_view(bad.data(), n), make_view(x.data(), n)); }, status::invalid_argument,
+               "dense_ir_solver: invalid_argument: b[4] is nan");
+  for (double v : x) ASSERT_EQ(v, 7.0);
+  expect_error([&] { (void)solver.solve(make_view(s.b.data(), n - 1), make_view(x.data(), n - 1)); },
+               status::shape_mismatch, "b and x must be vectors of 100");
+  std::vector<double> singular = a;
+  std::fill(singular.begin() + 3 * n, singular.begin() + 4 * n, 0.0);
+  dense_refinement_options f64;
+  f64.policy = {dtype::f64, dtype::f64};
+  expect_error(
+      [&] {
+        dense_ir_solver(make_view(singular.data(), {n, n}), f64);
+      },
+      status::numerical_breakdown, "singular");
+  expect_error(
+      [&] {
+        (void)dense_ir_solver::cholesky(make_view(a.data(), {n, n}));
+      },
+      status::invalid_argument, "must be exactly symmetric");
+}
+
 /// The threads this process has (Linux), or 0 where that cannot be read.
 int threads_of_this_process() {
   std::ifstream status("/proc/self/status");

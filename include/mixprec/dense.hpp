@@ -83,6 +83,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,40 @@ struct dense_solve_report : solve_report {
 [[nodiscard]] dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
 /// A x = b for symmetric positive definite A: Cholesky in the policy's precision, refined in f64.
 [[nodiscard]] dense_solve_report posv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
+
+/// gesv_ir / posv_ir for many solves with one matrix, whose right-hand sides come one after
+/// another (implicit time steps, Newton steps with a frozen Jacobian):
+///
+///   mixprec::dense_ir_solver s(A, o);               // checks, scales and factors A once
+///   for (...) { ...b...; auto rep = s.solve(b, x); }  // refinement only
+///
+/// The constructor makes gesv_ir's checks of A and its low-precision factorization (or, for
+/// the f64 policy, the f64 one), and reports bad input and a singular or indefinite matrix
+/// as they do; each solve() is gesv_ir's refinement, fallback and report for its b (a vector
+/// or n x nrhs), bit for bit. The f64 fallback factorization is made the first time a solve
+/// needs it and kept. A is referenced, not copied: it must outlive the solver, unchanged.
+/// One solver is not for two threads at once; two solvers are independent.
+class dense_ir_solver {
+ public:
+  /// LU (the policy's precision, o.pivoting) for a general A.
+  explicit dense_ir_solver(const_view a, const dense_refinement_options& o = {});
+  /// Cholesky for a symmetric positive definite A (exactly symmetric), as posv_ir.
+  static dense_ir_solver cholesky(const_view a, const dense_refinement_options& o = {});
+  dense_ir_solver(dense_ir_solver&&) noexcept;
+  dense_ir_solver& operator=(dense_ir_solver&&) noexcept;
+  ~dense_ir_solver();
+
+  /// x = A^-1 b to FP64 accuracy (b and x f64, vectors of n or n x nrhs of one shape).
+  [[nodiscard]] dense_solve_report solve(const_view b, view x);
+  std::int64_t size() const;  // n
+
+ private:
+  struct state;
+  dense_ir_solver(const char* op, bool cholesky, const_view a, const dense_refinement_options& o);
+  friend dense_solve_report gesv_ir(const_view, const_view, view, const dense_refinement_options&);
+  friend dense_solve_report posv_ir(const_view, const_view, view, const dense_refinement_options&);
+  std::unique_ptr<state> s_;
+};
 
 }  // namespace mixprec
 

@@ -73,6 +73,18 @@ std::vector<parameter> parameters_of(const py::list& params) {
   return out;
 }
 
+dense_refinement_options dense_options(const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
+                                       bool fallback, bool scale) {
+  dense_refinement_options o;
+  o.policy.matrix = parse_dtype(factorization);
+  o.gmres = gmres;
+  o.pivoting = pivoting;
+  o.max_iterations = max_iterations;
+  o.fallback = fallback;
+  o.scale = scale;
+  return o;
+}
+
 }  // namespace
 
 void register_dense_ai(py::module_& m) {
@@ -89,13 +101,8 @@ void register_dense_ai(py::module_& m) {
                  int max_iterations, bool fallback, bool scale) {
           const const_view av = as_view(a, false, "a"), bv = as_view(b, false, "b");
           py::object x = new_array(dtype::f64, shape_of(bv));
-          dense_refinement_options o;
-          o.policy.matrix = parse_dtype(factorization);
-          o.gmres = gmres;
-          o.pivoting = pivoting;
-          o.max_iterations = max_iterations;
-          o.fallback = fallback;
-          o.scale = scale;
+          const dense_refinement_options o =
+              dense_options(factorization, gmres, pivoting, max_iterations, fallback, scale);
           const view xv = view_of_new(x);
           dense_solve_report r;
           {
@@ -114,6 +121,35 @@ void register_dense_ai(py::module_& m) {
   bind_dense_solve("posv_ir", &posv_ir,
                    "A x = b for symmetric positive definite a (n x n f64) to f64 accuracy with the Cholesky "
                    "factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
+  py::class_<dense_ir_solver>(m, "DenseSolver",
+                              "gesv_ir / posv_ir (spd=True) with A factored once, for many solve(b) calls; "
+                              "A is referenced (kept alive), not copied, and must not change.")
+      .def(py::init([](py::object a, const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
+                       bool fallback, bool scale, bool spd) {
+             const const_view av = as_view(a, false, "a");
+             const dense_refinement_options o =
+                 dense_options(factorization, gmres, pivoting, max_iterations, fallback, scale);
+             py::gil_scoped_release nogil;
+             return spd ? dense_ir_solver::cholesky(av, o) : dense_ir_solver(av, o);
+           }),
+           py::keep_alive<1, 2>(), py::arg("a"), py::arg("factorization") = "f32", py::arg("gmres") = false,
+           py::arg("pivoting") = true, py::arg("max_iterations") = 30, py::arg("fallback") = true,
+           py::arg("scale") = true, py::arg("spd") = false)
+      .def(
+          "solve",
+          [](dense_ir_solver& s, py::object b) {
+            const const_view bv = as_view(b, false, "b");
+            py::object x = new_array(dtype::f64, shape_of(bv));
+            const view xv = view_of_new(x);
+            dense_solve_report r;
+            {
+              py::gil_scoped_release nogil;
+              r = s.solve(bv, xv);
+            }
+            return py::make_tuple(x, r);
+          },
+          py::arg("b"), "x = A^-1 b (n or n x nrhs) by refinement on the kept factorization: (x, DenseSolveReport).")
+      .def_property_readonly("n", &dense_ir_solver::size);
 
   // ---- GEMM, quantization -----------------------------------------------------------------
   py::class_<packed_matrix>(m, "PackedMatrix", "GEMM weights packed once: PackedMatrix(b, trans=False).")

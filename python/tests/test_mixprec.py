@@ -330,6 +330,27 @@ def test_dense_solve_of_many_right_hand_sides_matches_numpy():
     assert np.abs(x - np.linalg.solve(a, b)).max() <= 1e3 * n * U64 * np.abs(x).max()
 
 
+def test_dense_solver_factors_once_for_many_solves():
+    rng = np.random.default_rng(13)
+    n = 80
+    a = rng.standard_normal((n, n)) + n * np.eye(n)
+    solver = mixprec.DenseSolver(a.copy(), factorization="bf16", gmres=True)
+    assert solver.n == n
+    for _ in range(3):
+        b = rng.standard_normal(n)
+        x, rep = solver.solve(b)
+        y, once = mixprec.gesv_ir(a, b, factorization="bf16", gmres=True)
+        assert rep.converged and rep.path == once.path == "bf16-update LU + GMRES-IR"
+        assert np.array_equal(x, y)
+        assert rep.backward_error <= np.sqrt(n) * U64
+    spd = a @ a.T
+    spd = np.tril(spd) + np.tril(spd, -1).T
+    b = rng.standard_normal((n, 2))
+    x, rep = mixprec.DenseSolver(spd, spd=True).solve(b)  # the solver keeps spd alive
+    assert rep.converged and rep.path == "f32 Cholesky + refinement"
+    assert np.abs(x - np.linalg.solve(spd, b)).max() <= 1e4 * n * U64 * np.abs(x).max()
+
+
 def test_spd_mixed_precision_solve_against_numpy():
     rng = np.random.default_rng(12)
     n = 100

@@ -359,31 +359,6 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
   return false;
 }
 
-/// X = A^-1 B (B: n x k, row-major; overwritten by X) by an f64 factorization of a copy of A
-/// (a singular or indefinite matrix is reported from here, named).
-void solve_f64(const dense_ref<const double>& a, factorization kind, std::vector<double>& b, std::int64_t k) {
-  const std::int64_t n = a.rows;
-  array<double> f(n * n, *a.ctx);
-  for_row_chunks(a.threads(), 0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(i), a.row(i) + n, f.data() + i * n);
-  });
-  const view bv = k == 1 ? make_view(b.data(), n, 1, *a.ctx) : make_view(b.data(), {n, k}, {}, *a.ctx);
-  if (kind == factorization::lu) {
-    std::vector<std::int64_t> piv;
-    getrf(make_view(f.data(), {n, n}, {}, *a.ctx), piv);
-    getrs(make_view(f.data(), {n, n}, {}, *a.ctx), piv, bv);
-  } else {
-    try {
-      potrf(make_view(f.data(), {n, n}, {}, *a.ctx));
-    } catch (const error& e) {
-      if (e.code() != status::numerical_breakdown) throw;
-      MIXPREC_THROW(numerical_breakdown, "posv_ir", "the f64 Cholesky failed (", e.message(),
-                    "): a is not symmetric positive definite; gesv_ir solves general systems");
-    }
-    potrs(make_view(f.data(), {n, n}, {}, *a.ctx), bv);
-  }
-}
-
 /// Throws invalid_argument naming a pair a_ij != a_ji (read in tiles, so that the
 /// transposed reads stay in cache). Tile rows go round-robin to the threads (row i0 holds
 /// i0 / tile + 1 tiles: contiguous ranges would leave the last thread most of the work); the
@@ -453,20 +428,86 @@ void describe_fallback(dense_solve_report& rep, const column_result& first, std:
   }
 }
 
-dense_solve_report solve_ir(const char* op, factorization kind, const_view av, const_view bv, view xv,
-                            const dense_refinement_options& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const detail::dense_shape as = detail::dense_operand(op, "a", av, true);
-  const detail::dense_shape bs = detail::dense_operand(op, "b", bv, false);
-  const detail::dense_shape xs = detail::dense_operand(op, "x", xv, false);
-  if (as.type != dtype::f64 || bs.type != dtype::f64 || xs.type != dtype::f64)
+/// The checks of the right-hand sides against a's rows: b and x f64, vectors or n x nrhs
+/// matrices of one shape.
+void check_rhs(const char* op, std::int64_t n, const const_view& bv, const const_view& xv, detail::dense_shape& bs,
+               detail::dense_shape& xs) {
+  bs = detail::dense_operand(op, "b", bv, false);
+  xs = detail::dense_operand(op, "x", xv, false);
+  if (bs.type != dtype::f64 || xs.type != dtype::f64)
     MIXPREC_THROW(unsupported, op,
                   "a, b and x must be f64 (the accuracy asked for); the policy says the "
                   "factorization's precision");
-  if (bs.rows != as.rows || xs.rows != as.rows || xs.cols != bs.cols || bv.rank() != xv.rank())
-    MIXPREC_THROW(shape_mismatch, op, "a is ", as.rows, " x ", as.cols, "; b and x must be vectors of ", as.rows,
-                  " or ", as.rows, " x nrhs matrices, of one shape (b is ", bs.rows, " x ", bs.cols, ", x ", xs.rows,
-                  " x ", xs.cols, ")");
+  if (bs.rows != n || xs.rows != n || xs.cols != bs.cols || bv.rank() != xv.rank())
+    MIXPREC_THROW(shape_mismatch, op, "a is ", n, " x ", n, "; b and x must be vectors of ", n, " or ", n,
+                  " x nrhs matrices, of one shape (b is ", bs.rows, " x ", bs.cols, ", x ", xs.rows, " x ", xs.cols,
+                  ")");
+}
+
+}  // namespace
+
+/// Everything a solve needs from the constructor: A (referenced), its norm, the options, and
+/// the factorizations.
+struct dense_ir_solver::state {
+  const char* op = "";
+  factorization kind = factorization::lu;
+  detail::dense_shape as;     // A's operand (holding its context)
+  dense_ref<const double> a;  // A, pointing into as
+  dense_refinement_options o;
+  double anorm = 0, stop_factor = 0;
+  low_factor lf;
+  std::string why_low;  // why the low-precision factorization cannot be used, or empty
+  array<double> f64;    // the f64 factorization, made when a solve first needs it
+  std::vector<std::int64_t> pivots;
+  bool have_f64 = false;
+
+  /// The f64 factorization of a copy of A (a singular or indefinite matrix is reported from
+  /// here, named).
+  void factor_f64() {
+    const std::int64_t n = a.rows;
+    f64 = array<double>(n * n, as.ctx);
+    for_row_chunks(a.threads(), 0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(i), a.row(i) + n, f64.data() + i * n);
+    });
+    const view f = make_view(f64.data(), {n, n}, {}, as.ctx);
+    if (kind == factorization::lu) {
+      getrf(f, pivots);
+    } else {
+      try {
+        potrf(f);
+      } catch (const error& e) {
+        if (e.code() != status::numerical_breakdown) throw;
+        MIXPREC_THROW(numerical_breakdown, op, "the f64 Cholesky failed (", e.message(),
+                      "): a is not symmetric positive definite; gesv_ir solves general systems");
+      }
+    }
+    have_f64 = true;
+  }
+
+  /// X = A^-1 B by the f64 factorization (B: n x k, row-major; overwritten by X).
+  void solve_f64(std::vector<double>& b, std::int64_t k) {
+    if (!have_f64) factor_f64();
+    const std::int64_t n = a.rows;
+    const view bv = k == 1 ? make_view(b.data(), n, 1, as.ctx) : make_view(b.data(), {n, k}, {}, as.ctx);
+    const const_view f = make_view(static_cast<const double*>(f64.data()), {n, n}, {}, as.ctx);
+    if (kind == factorization::lu)
+      getrs(f, pivots, bv);
+    else
+      potrs(f, bv);
+  }
+};
+
+dense_ir_solver::dense_ir_solver(const char* op, bool cholesky, const_view av, const dense_refinement_options& o)
+    : s_(std::make_unique<state>()) {
+  state& st = *s_;
+  st.op = op;
+  st.kind = cholesky ? factorization::cholesky : factorization::lu;
+  st.o = o;
+  st.as = detail::dense_operand(op, "a", av, true);
+  if (st.as.type != dtype::f64)
+    MIXPREC_THROW(unsupported, op,
+                  "a, b and x must be f64 (the accuracy asked for); the policy says the "
+                  "factorization's precision");
   const dtype m = o.policy.matrix;
   if (m != dtype::f64 && m != dtype::f32 && m != dtype::bf16 && m != dtype::f16)
     MIXPREC_THROW(unsupported, op, "policy.matrix ", name_of(m), ": the factorization runs in f64, f32, bf16 or f16");
@@ -476,9 +517,41 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
     MIXPREC_THROW(invalid_argument, op,
                   "GMRES-IR needs gmres_restart and gmres_max_iterations >= 1, gmres_halving_window >= 0 and "
                   "gmres_tolerance in (0, 1)");
-  const dense_ref<const double> a{static_cast<const double*>(as.data), as.rows, as.cols, as.ld, &as.ctx};
-  detail::check_finite(op, a);
-  if (kind == factorization::cholesky) check_symmetric(op, a);
+  st.a = {static_cast<const double*>(st.as.data), st.as.rows, st.as.cols, st.as.ld, &st.as.ctx};
+  detail::check_finite(op, st.a);
+  if (st.kind == factorization::cholesky) check_symmetric(op, st.a);
+  st.anorm = norm_inf(st.a);
+  st.stop_factor = st.anorm * std::ldexp(1.0, -53) * std::sqrt(double(st.a.rows));
+  if (m == dtype::f64) {
+    st.factor_f64();
+  } else {
+    st.lf.kind = st.kind;
+    st.why_low = factor_low(st.a, m, o, st.lf);
+  }
+}
+
+dense_ir_solver::dense_ir_solver(const_view a, const dense_refinement_options& o)
+    : dense_ir_solver("dense_ir_solver", false, a, o) {}
+
+dense_ir_solver dense_ir_solver::cholesky(const_view a, const dense_refinement_options& o) {
+  return dense_ir_solver("dense_ir_solver", true, a, o);
+}
+
+dense_ir_solver::dense_ir_solver(dense_ir_solver&&) noexcept = default;
+dense_ir_solver& dense_ir_solver::operator=(dense_ir_solver&&) noexcept = default;
+dense_ir_solver::~dense_ir_solver() = default;
+
+std::int64_t dense_ir_solver::size() const { return s_->a.rows; }
+
+dense_solve_report dense_ir_solver::solve(const_view bv, view xv) {
+  const auto t0 = std::chrono::steady_clock::now();
+  state& st = *s_;
+  const char* op = st.op;
+  detail::dense_shape bs, xs;
+  check_rhs(op, st.a.rows, bv, xv, bs, xs);
+  const dense_ref<const double>& a = st.a;
+  const dtype m = st.o.policy.matrix;
+  const dense_refinement_options& o = st.o;
   const std::int64_t n = a.rows, nrhs = bs.cols;
   const auto b_at = [&](std::int64_t i, std::int64_t j) { return static_cast<const double*>(bs.data)[i * bs.ld + j]; };
   for (std::int64_t i = 0; i < n; ++i)
@@ -493,62 +566,55 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
   rep.working_type = dtype::f64;
   rep.krylov_type = dtype::f64;
   rep.preconditioned = o.gmres;
-  const double anorm = norm_inf(a), eps = std::ldexp(1.0, -53);
-  const double stop_factor = anorm * eps * std::sqrt(double(n));
-  rep.method = std::string(factor_name(kind, m)) + (m == dtype::f64 ? "" : o.gmres ? " + GMRES-IR" : " + refinement");
+  rep.diagonal_shift = st.lf.shift;
+  rep.method = std::string(factor_name(st.kind, m)) + (m == dtype::f64 ? ""
+                                                       : o.gmres       ? " + GMRES-IR"
+                                                                       : " + refinement");
 
-  // One factorization for every column; each column refined on its own.
+  // The one factorization for every column; each column refined on its own.
   const auto columns = static_cast<std::size_t>(nrhs);
   std::vector<array<double>> x(columns), r(columns);
   std::vector<column_result> cols(columns);
   std::vector<double> rhs_norms(columns);
   const auto column_of_b = [&](std::int64_t j) {
-    array<double> bj(n, as.ctx);
+    array<double> bj(n, st.as.ctx);
     for (std::int64_t i = 0; i < n; ++i) bj[i] = b_at(i, j);
     return bj;
   };
   if (m != dtype::f64) {
-    low_factor lf;
-    lf.kind = kind;
-    const std::string why = factor_low(a, m, o, lf);
-    rep.diagonal_shift = lf.shift;
     for (std::int64_t j = 0; j < nrhs; ++j) {
       const array<double> bj = column_of_b(j);
       column_result& c = cols[std::size_t(j)];
-      x[std::size_t(j)] = array<double>(n, as.ctx);
-      r[std::size_t(j)] = array<double>(n, as.ctx);
+      x[std::size_t(j)] = array<double>(n, st.as.ctx);
+      r[std::size_t(j)] = array<double>(n, st.as.ctx);
       fill(x[std::size_t(j)].as_view(), 0.0);  // what a failed factorization without fallback returns
       c.steps.rhs_norm = rhs_norms[std::size_t(j)] = std::sqrt(dot(bj, bj));
-      c.why_fallback = why;
-      c.refined = why.empty() &&
-                  refine(a, bj, x[std::size_t(j)], r[std::size_t(j)], lf, m, o, stop_factor, c.steps, c.why_fallback);
+      c.why_fallback = st.why_low;
+      c.refined = st.why_low.empty() && refine(a, bj, x[std::size_t(j)], r[std::size_t(j)], st.lf, m, o, st.stop_factor,
+                                               c.steps, c.why_fallback);
     }
     merge_columns(cols, rep);
-  } else {
-    for (std::int64_t j = 0; j < nrhs; ++j) cols[std::size_t(j)].why_fallback = "-";  // solved by the f64 LU below
   }
 
-  // The columns refinement did not solve: by the f64 factorization, all at once.
+  // The columns refinement did not solve (all of them under the f64 policy): by the f64
+  // factorization, all at once.
   std::vector<std::int64_t> unsolved;
   for (std::int64_t j = 0; j < nrhs; ++j)
     if (!cols[std::size_t(j)].refined) unsolved.push_back(j);
   const std::int64_t k = std::int64_t(unsolved.size());
-  if (m == dtype::f64) {
+  if (m == dtype::f64 || k == 0)
     rep.path = rep.method;
-  } else if (k == 0) {
-    rep.path = rep.method;
-  } else {
-    describe_fallback(rep, cols[std::size_t(unsolved[0])], unsolved[0], k, nrhs, o.fallback, kind);
-  }
+  else
+    describe_fallback(rep, cols[std::size_t(unsolved[0])], unsolved[0], k, nrhs, o.fallback, st.kind);
   if (k > 0 && (m == dtype::f64 || o.fallback)) {
     std::vector<double> block(std::size_t(n * k));
     for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t q = 0; q < k; ++q) block[std::size_t(i * k + q)] = b_at(i, unsolved[std::size_t(q)]);
-    solve_f64(a, kind, block, k);
+    st.solve_f64(block, k);
     for (std::int64_t q = 0; q < k; ++q) {
       const std::size_t j = std::size_t(unsolved[std::size_t(q)]);
-      x[j] = array<double>(n, as.ctx);
-      r[j] = array<double>(n, as.ctx);
+      x[j] = array<double>(n, st.as.ctx);
+      r[j] = array<double>(n, st.as.ctx);
       for (std::int64_t i = 0; i < n; ++i) x[j][i] = block[std::size_t(i * k + q)];
     }
   }
@@ -561,7 +627,7 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
     if (m == dtype::f64) rhs_norms[c] = std::sqrt(dot(bj, bj));
     if (!cols[c].refined) residual(a, bj, x[c], r[c]);
     const double rn = vector_norm_inf(r[c]), xn = vector_norm_inf(x[c]), bn = vector_norm_inf(bj);
-    rep.backward_error = std::max(rep.backward_error, anorm * xn + bn > 0 ? rn / (anorm * xn + bn) : 0);
+    rep.backward_error = std::max(rep.backward_error, st.anorm * xn + bn > 0 ? rn / (st.anorm * xn + bn) : 0);
     rep.true_residual = std::max(rep.true_residual, rhs_norms[c] > 0 ? std::sqrt(dot(r[c], r[c])) / rhs_norms[c] : 0);
     rep.rhs_norm = std::max(rep.rhs_norm, rhs_norms[c]);
   }
@@ -582,14 +648,30 @@ dense_solve_report solve_ir(const char* op, factorization kind, const_view av, c
   return rep;
 }
 
+namespace {
+
+/// gesv_ir and posv_ir: the right-hand sides checked first (before any work on A), then the
+/// solver made (by `make`) and used once; seconds counts both.
+template <class Make>
+dense_solve_report solve_once(const char* op, const_view a, const_view b, view x, Make&& make) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const detail::dense_shape as = detail::dense_operand(op, "a", a, true);
+  detail::dense_shape bs, xs;
+  check_rhs(op, as.rows, b, x, bs, xs);
+  dense_ir_solver solver = make();
+  dense_solve_report rep = solver.solve(b, x);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
 }  // namespace
 
 dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o) {
-  return solve_ir("gesv_ir", factorization::lu, a, b, x, o);
+  return solve_once("gesv_ir", a, b, x, [&] { return dense_ir_solver("gesv_ir", false, a, o); });
 }
 
 dense_solve_report posv_ir(const_view a, const_view b, view x, const dense_refinement_options& o) {
-  return solve_ir("posv_ir", factorization::cholesky, a, b, x, o);
+  return solve_once("posv_ir", a, b, x, [&] { return dense_ir_solver("posv_ir", true, a, o); });
 }
 
 }  // namespace mixprec
