@@ -427,6 +427,17 @@ MIXPREC_C_API mixprec_status mixprec_gesv_ir(mixprec_array a, mixprec_array b, m
    o->factorization; o->pivoting is not used. */
 MIXPREC_C_API mixprec_status mixprec_posv_ir(mixprec_array a, mixprec_array b, mixprec_array x,
                                              const mixprec_dense_options* o, mixprec_report* report);
+/* gesv_ir / posv_ir (spd != 0) for many solves with one matrix: a is checked and factored
+   once, here; each mixprec_dense_solver_solve refines on that factorization, exactly as
+   mixprec_gesv_ir would for its b. The memory a wraps is referenced, not copied: it must
+   outlive the solver, unchanged (a's handle itself may be destroyed). One solver is not for
+   two threads at once. */
+typedef struct mixprec_dense_solver_s* mixprec_dense_solver;
+MIXPREC_C_API mixprec_status mixprec_dense_solver_create(mixprec_array a, int spd, const mixprec_dense_options* o,
+                                                         mixprec_dense_solver* out);
+MIXPREC_C_API mixprec_status mixprec_dense_solver_solve(mixprec_dense_solver s, mixprec_array b, mixprec_array x,
+                                                        mixprec_report* report);
+MIXPREC_C_API void mixprec_dense_solver_destroy(mixprec_dense_solver s);
 /* LU with partial pivoting in place (f64 or f32); pivots: min(m, n) entries. */
 MIXPREC_C_API mixprec_status mixprec_getrf(mixprec_array a, int64_t* pivots, int pivoting);
 MIXPREC_C_API mixprec_status mixprec_getrs(mixprec_array lu, const int64_t* pivots, mixprec_array b);

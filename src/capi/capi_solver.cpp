@@ -387,32 +387,40 @@ namespace {
 
 using dense_solver = dense_solve_report (*)(const_view, const_view, view, const dense_refinement_options&);
 
+/// The C options as dense_refinement_options (the defaults for null).
+dense_refinement_options dense_options_of(const mixprec_dense_options* o, const char* fn) {
+  dense_refinement_options d;
+  if (o) {
+    check_struct(o, fn, "o", "mixprec_dense_options_init");
+    d.policy.matrix = to_dtype(o->factorization, fn, "o->factorization");
+    d.gmres = o->gmres != 0;
+    d.pivoting = o->pivoting != 0;
+    d.max_iterations = o->max_iterations;
+    d.fallback = o->fallback != 0;
+    d.gmres_tolerance = o->gmres_tolerance;
+    d.gmres_restart = o->gmres_restart;
+    d.gmres_max_iterations = o->gmres_max_iterations;
+    d.scale = o->scale != 0;
+    d.gmres_halving_window = o->gmres_halving_window;
+  }
+  return d;
+}
+
+void publish_dense_report(dense_solve_report&& dr, mixprec_report* report) {
+  auto h = std::make_unique<mixprec_report_s>();
+  h->backward_error = dr.backward_error;
+  h->path = dr.path;
+  h->report = std::move(static_cast<solve_report&>(dr));
+  publish(std::move(h), report);
+}
+
 mixprec_status dense_solve(const char* fn, dense_solver solver, mixprec_array a, mixprec_array b, mixprec_array x,
                            const mixprec_dense_options* o, mixprec_report* report) {
   return guarded([&] {
     const const_view av = input(a, fn, "a"), bv = input(b, fn, "b");
     const view xv = output(x, fn, "x");
     check_out(report, fn);
-    dense_refinement_options d;
-    if (o) {
-      check_struct(o, fn, "o", "mixprec_dense_options_init");
-      d.policy.matrix = to_dtype(o->factorization, fn, "o->factorization");
-      d.gmres = o->gmres != 0;
-      d.pivoting = o->pivoting != 0;
-      d.max_iterations = o->max_iterations;
-      d.fallback = o->fallback != 0;
-      d.gmres_tolerance = o->gmres_tolerance;
-      d.gmres_restart = o->gmres_restart;
-      d.gmres_max_iterations = o->gmres_max_iterations;
-      d.scale = o->scale != 0;
-      d.gmres_halving_window = o->gmres_halving_window;
-    }
-    dense_solve_report dr = solver(av, bv, xv, d);
-    auto h = std::make_unique<mixprec_report_s>();
-    h->backward_error = dr.backward_error;
-    h->path = dr.path;
-    h->report = std::move(static_cast<solve_report&>(dr));
-    publish(std::move(h), report);
+    publish_dense_report(solver(av, bv, xv, dense_options_of(o, fn)), report);
   });
 }
 
@@ -429,6 +437,36 @@ mixprec_status mixprec_posv_ir(mixprec_array a, mixprec_array b, mixprec_array x
                                mixprec_report* report) {
   return dense_solve("mixprec_posv_ir", &posv_ir, a, b, x, o, report);
 }
+
+mixprec_status mixprec_dense_solver_create(mixprec_array a, int spd, const mixprec_dense_options* o,
+                                           mixprec_dense_solver* out) {
+  constexpr const char* fn = "mixprec_dense_solver_create";
+  return guarded([&] {
+    const const_view av = input(a, fn, "a");
+    check_out(out, fn);
+    const dense_refinement_options d = dense_options_of(o, fn);
+    auto h = std::make_unique<mixprec_dense_solver_s>();
+    if (spd)
+      h->solver.emplace(dense_ir_solver::cholesky(av, d));
+    else
+      h->solver.emplace(av, d);
+    publish(std::move(h), out);
+  });
+}
+
+mixprec_status mixprec_dense_solver_solve(mixprec_dense_solver s, mixprec_array b, mixprec_array x,
+                                          mixprec_report* report) {
+  constexpr const char* fn = "mixprec_dense_solver_solve";
+  return guarded([&] {
+    dense_ir_solver& solver = *deref(s, fn, "s").solver;
+    const const_view bv = input(b, fn, "b");
+    const view xv = output(x, fn, "x");
+    check_out(report, fn);
+    publish_dense_report(solver.solve(bv, xv), report);
+  });
+}
+
+void mixprec_dense_solver_destroy(mixprec_dense_solver s) { destroy(s, "mixprec_dense_solver_destroy"); }
 
 mixprec_status mixprec_getrf(mixprec_array a, int64_t* pivots, int pivoting) {
   constexpr const char* fn = "mixprec_getrf";

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,7 @@
 #include "mixprec/attention.hpp"
 #include "mixprec/block_quant.hpp"
 #include "mixprec/context.hpp"
+#include "mixprec/dense.hpp"
 #include "mixprec/error.hpp"
 #include "mixprec/grid.hpp"
 #include "mixprec/linear_operator.hpp"
@@ -111,6 +113,11 @@ struct mixprec_kv_cache_s : mixprec::capi::tagged<0x4d50430c> {
 struct mixprec_optimizer_s : mixprec::capi::tagged<0x4d50430d> {
   static constexpr const char* kind = "mixprec_optimizer";
   std::unique_ptr<mixprec::optimizer> opt;
+};
+
+struct mixprec_dense_solver_s : mixprec::capi::tagged<0x4d50430e> {
+  static constexpr const char* kind = "mixprec_dense_solver";
+  std::optional<mixprec::dense_ir_solver> solver;
 };
 
 namespace mixprec::capi {

@@ -408,7 +408,38 @@ static void test_dense(void) {
   EXPECT(be <= n * u64 * 16);
   EXPECT(strstr(path, "bf16") != NULL);
   mixprec_report_destroy(rep);
-  mixprec_array_destroy(aa);
+
+  /* The same solve through a solver that keeps the factorization: x exactly gesv_ir's, twice;
+     a's handle may go while the solver lives (a's memory may not). */
+  {
+    static double y[n];
+    mixprec_dense_solver solver = NULL;
+    mixprec_array ay = wrap1(y, MIXPREC_F64, n);
+    int same = 1, round;
+    CHECK(mixprec_dense_solver_create(aa, 0, &o, &solver));
+    mixprec_array_destroy(aa);
+    aa = NULL;
+    for (round = 0; round < 2; ++round) {
+      rep = NULL;
+      CHECK(mixprec_dense_solver_solve(solver, ab, ay, &rep));
+      CHECK(mixprec_report_reason(rep, &reason));
+      EXPECT(reason == MIXPREC_STOP_CONVERGED);
+      for (i = 0; i < n; ++i) same &= y[i] == x[i];
+      EXPECT(same);
+      mixprec_report_destroy(rep);
+    }
+    /* A b of the wrong length is refused, naming the function. */
+    {
+      mixprec_array short_b = wrap1(b, MIXPREC_F64, n - 1);
+      rep = NULL;
+      EXPECT(mixprec_dense_solver_solve(solver, short_b, ay, &rep) == MIXPREC_SHAPE_MISMATCH);
+      EXPECT(rep == NULL);
+      EXPECT(strstr(mixprec_last_error(), "b and x must be vectors") != NULL);
+      mixprec_array_destroy(short_b);
+    }
+    mixprec_dense_solver_destroy(solver);
+    mixprec_array_destroy(ay);
+  }
   mixprec_array_destroy(ab);
   mixprec_array_destroy(ax);
 }
