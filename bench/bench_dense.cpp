@@ -10,7 +10,12 @@
 //                                    pivoting in low precision and GMRES-IR in f64, checked by
 //                                    the scaled residual ||Ax-b||inf / ((||A|| ||x|| + ||b||) n eps)
 //                                    <= 16, rated at (2/3 n^3 + 3/2 n^2) / time.
-// Each iteration factors a fresh copy of the matrix (the copy is not timed).
+//   dense/ir_solver_solve/<policy>/n<N>  one solve() of a dense_ir_solver made before the
+//   peer/openblas_dgetrs/n<N>        timing starts (factor_s: its construction), against dgetrs
+//                                    on dgetrf's factors: what each further right-hand side
+//                                    costs once the factorization is kept.
+// Each iteration factors a fresh copy of the matrix (the copy is not timed), except the
+// factor-once pair.
 #include <cmath>
 #include <random>
 #include <string>
@@ -24,6 +29,8 @@ extern "C" {
 void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
 void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
 void dgesv_(const int* n, const int* nrhs, double* a, const int* lda, int* ipiv, double* b, const int* ldb, int* info);
+void dgetrs_(const char* trans, const int* n, const int* nrhs, const double* a, const int* lda, const int* ipiv,
+             double* b, const int* ldb, int* info);
 void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda, double* b, const int* ldb,
             int* info);
 }
@@ -149,7 +156,56 @@ void bench_gesv(benchmark::State& state, std::int64_t n, dense_refinement_option
   state.SetLabel(r.path);
 }
 
+/// One solve() of a solver whose factorization was made once, before the timed loop.
+void bench_ir_solver_solve(benchmark::State& state, std::int64_t n, dense_refinement_options o) {
+  const std::vector<double> a = general_matrix(n), b = rhs(n);
+  std::vector<double> x(static_cast<std::size_t>(n));
+  loop_timer factor;
+  dense_ir_solver solver(make_view(a.data(), {n, n}), o);
+  const double factor_seconds = factor.seconds();
+  dense_solve_report r;
+  double seconds = 0;
+  for (auto _ : state) {
+    loop_timer t;
+    r = solver.solve(make_view(b.data(), n), make_view(x.data(), n));
+    seconds += t.seconds();
+  }
+  state.counters["factor_s"] = factor_seconds;
+  state.counters["solve_s"] = seconds / double(state.iterations());
+  state.counters["iterations"] = r.iterations;
+  state.counters["gmres_iterations"] = r.inner_iterations;
+  state.counters["backward_error"] = r.backward_error;
+  state.SetLabel(r.path);
+}
+
 #if defined(MIXPREC_BENCH_OPENBLAS)
+/// dgetrs on dgetrf's factors, made before the timed loop.
+void bench_openblas_dgetrs(benchmark::State& state, std::int64_t n) {
+  const std::vector<double> a = general_matrix(n), b = rhs(n);
+  std::vector<double> lu(a.size()), x(b.size());
+  std::vector<int> piv(static_cast<std::size_t>(n));
+  const int ni = int(n), one = 1;
+  int info = 0;
+  // Column-major: transpose so that the factors are A's and dgetrs solves A x = b.
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) lu[std::size_t(j * n + i)] = a[std::size_t(i * n + j)];
+  loop_timer factor;
+  dgetrf_(&ni, &ni, lu.data(), &ni, piv.data(), &info);
+  const double factor_seconds = factor.seconds();
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    x = b;
+    state.ResumeTiming();
+    loop_timer t;
+    dgetrs_("N", &ni, &one, lu.data(), &ni, piv.data(), x.data(), &ni, &info);
+    seconds += t.seconds();
+  }
+  if (info != 0) state.SkipWithError("dgetrf/dgetrs info != 0");
+  state.counters["factor_s"] = factor_seconds;
+  state.counters["solve_s"] = seconds / double(state.iterations());
+}
+
 template <class T>
 void bench_openblas_getrf(benchmark::State& state, std::int64_t n) {
   const std::vector<double> a64 = general_matrix(n);
@@ -253,6 +309,24 @@ void register_dense() {
     reg("peer/openblas_dgesv" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, false); });
     reg("peer/openblas_dgesv_hpl_mxp" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, true); });
     reg("peer/openblas_dposv" + sz, [n](benchmark::State& s) { bench_openblas_dposv(s, n); });
+#endif
+    for (const auto& p : policies) {
+      if (p.matrix == dtype::bf16) continue;  // the wrong tool for the random general matrix
+      dense_refinement_options o;
+      o.policy = {p.matrix, dtype::f64};
+      o.gmres = p.gmres;
+      benchmark::RegisterBenchmark(("dense/ir_solver_solve/" + std::string(p.name) + sz).c_str(),
+                                   [n, o](benchmark::State& s) { bench_ir_solver_solve(s, n, o); })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(5);
+    }
+#if defined(MIXPREC_BENCH_OPENBLAS)
+    benchmark::RegisterBenchmark(("peer/openblas_dgetrs" + sz).c_str(),
+                                 [n](benchmark::State& s) { bench_openblas_dgetrs(s, n); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(5);
 #endif
   }
 }

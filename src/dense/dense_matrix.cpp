@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "internal/error_macros.hpp"
@@ -187,16 +188,28 @@ double row_dot(const F* row, const double* y, std::int64_t len) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
+/// y[r0, r1) -= A[r0, r1) x [c0, c1) y[c0, c1), the rows independent: for f64 factors the
+/// GEMM's matrix-vector kernel (the ISA's, where this file is built for the baseline ISA);
+/// for f32 factors applied in f64, no kernel mixes the two, so row by row here.
+template <class F>
+void subtract_rectangle(const dense_ref<const F>& a, std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
+                        double* y) {
+  if constexpr (std::is_same_v<F, double>) {
+    gemm(trans::no, trans::no, -1.0, a.block(r0, c0, r1 - r0, c1 - c0), make_view(y + c0, {c1 - c0, 1}, {}, *a.ctx),
+         1.0, make_view(y + r0, {r1 - r0, 1}, {}, *a.ctx));
+  } else {
+    for_row_chunks(a.threads(), r0, r1, 32, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) y[i] -= row_dot(a.row(i) + c0, y + c0, c1 - c0);
+    });
+  }
+}
+
 template <class F>
 void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y) {
   const std::int64_t n = l.rows;
   for (std::int64_t k = 0; k < n; k += vector_block) {
     const std::int64_t e = std::min(n, k + vector_block);
-    // y[k, e) -= L[k, e) x [0, k) y[0, k): rows independent.
-    if (k > 0)
-      for_row_chunks(l.threads(), k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
-        for (std::int64_t i = r0; i < r1; ++i) y[i] -= row_dot(l.row(i), y, k);
-      });
+    if (k > 0) subtract_rectangle(l, k, e, 0, k, y);
     for (std::int64_t i = k; i < e; ++i) {
       const double s = y[i] - row_dot(l.row(i) + k, y + k, i - k);
       y[i] = unit ? s : s / double(l.at(i, i));
@@ -209,10 +222,7 @@ void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y) {
   const std::int64_t n = u.rows;
   for (std::int64_t e = n; e > 0; e -= vector_block) {
     const std::int64_t k = std::max<std::int64_t>(0, e - vector_block);
-    if (e < n)
-      for_row_chunks(u.threads(), k, e, 32, [&](std::int64_t r0, std::int64_t r1) {
-        for (std::int64_t i = r0; i < r1; ++i) y[i] -= row_dot(u.row(i) + e, y + e, n - e);
-      });
+    if (e < n) subtract_rectangle(u, k, e, e, n, y);
     for (std::int64_t i = e - 1; i >= k; --i) {
       const double s = y[i] - row_dot(u.row(i) + i + 1, y + i + 1, e - i - 1);
       y[i] = unit ? s : s / double(u.at(i, i));
