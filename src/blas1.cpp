@@ -280,6 +280,41 @@ const_view row_of(const const_view& vs, const rows& r, std::int64_t j) {
 
 }  // namespace
 
+void row_dots(const_view a, const_view yv, double alpha, view outv) {
+  constexpr const char* op = "row_dots";
+  const vec y = as_vector(op, "y", yv), out = as_vector(op, "out", outv);
+  if (a.ctx().empty()) MIXPREC_THROW(invalid_argument, op, "a has no context (a default-constructed view)");
+  if (a.rank() != 2 || (a.extent(1) > 1 && a.stride(1) != 1) || (a.extent(0) > 1 && a.stride(0) < a.extent(1)))
+    MIXPREC_THROW(invalid_argument, op, "a must be a rows x len view with unit stride along a row");
+  if (a.type() != dtype::f64 && a.type() != dtype::f32)
+    MIXPREC_THROW(unsupported, op, "a is ", name_of(a.type()), "; row_dots takes f64 or f32 rows");
+  if (y.type != dtype::f64 || out.type != dtype::f64) MIXPREC_THROW(unsupported, op, "y and out must be f64");
+  if (y.inc != 1 || out.inc != 1) MIXPREC_THROW(unsupported, op, "y and out must be dense");
+  if (y.n != a.extent(1) || out.n != a.extent(0))
+    MIXPREC_THROW(shape_mismatch, op, "a is ", a.extent(0), " x ", a.extent(1), " but y has ", y.n, " and out ", out.n,
+                  " elements");
+  if (!a.ctx().same_memory(yv.ctx()) || !a.ctx().same_memory(outv.ctx()))
+    MIXPREC_THROW(invalid_argument, op, "a, y and out live in different memory spaces");
+  const rows r{static_cast<const char*>(a.data()), a.extent(0), a.extent(1), a.stride(0)};
+  const auto spans_meet = [](const char* p, std::int64_t p_bytes, const void* q, std::int64_t q_bytes) {
+    const char* qc = static_cast<const char*>(q);
+    return p_bytes > 0 && q_bytes > 0 && p < qc + q_bytes && qc < p + p_bytes;
+  };
+  const std::int64_t a_bytes = r.k > 0 && r.n > 0 ? ((r.k - 1) * r.ld + r.n) * std::int64_t(size_of(a.type())) : 0;
+  const std::int64_t out_bytes = out.n * 8;
+  if (spans_meet(r.data, a_bytes, out.data, out_bytes) ||
+      spans_meet(static_cast<const char*>(y.data), y.n * 8, out.data, out_bytes))
+    MIXPREC_THROW(invalid_argument, op, "out overlaps a or y");
+  const detail::blas1_problem prob{r.n, 1, 1, accumulation::f64};
+  detail::dispatch<op_id::row_dots>(
+      *out.ctx, a.type(), dtype::f64, &prob, accumulation::f64,
+      [&](auto kernel, const detail::exec_args& ex) {
+        kernel(ex, r.k, r.n, r.data, r.ld, static_cast<const double*>(y.data), alpha,
+               static_cast<double*>(writable(out)));
+      },
+      [&] { return std::make_pair(std::string(name_of(a.type())), detail::cat(r.k, "x", r.n)); });
+}
+
 void mdot(const_view vs, const_view wv, double* h) {
   constexpr const char* op = "mdot";
   const vec w = as_vector(op, "w", wv);

@@ -149,6 +149,7 @@ implementation_list implementations_of(op_id op) {
     case op_id::dcgs2_update:
     case op_id::diag_scale:
     case op_id::pcg_jacobi_update:
+    case op_id::row_dots:
       return vector_ops;
     case op_id::convert:
       return convert_ops;

@@ -564,6 +564,71 @@ std::vector<kernel_info> multi_vector_kernels() {
 INSTANTIATE_TEST_SUITE_P(every_kernel, multi_vector_kernel, ::testing::ValuesIn(multi_vector_kernels()),
                          kernel_param_name);
 
+// ---- row_dots (the dense solves' f32 or f64 rows against an f64 vector) ------------------
+
+class row_dots_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// out_i + alpha sum_j a_ij y_j within gamma_{len+2}(2^-53) (|out_i| + |alpha| sum_j |a_ij y_j|):
+/// f32 entries widen exactly, then len products and sums and the update in f64. Rows 5
+/// elements apart beyond len; the entries of out around the rows' must not move.
+TEST_P(row_dots_kernel, match_exact_sums_within_derived_bounds) {
+  const kernel_info& k = GetParam();
+  with_pinned_solver_kernel(k, [&](auto t, const context& ctx) {
+    using T = decltype(t);
+    for (auto len : test_sizes())
+      for (std::int64_t rows : {1, 7, 40}) {
+        const std::int64_t lda = len + 5;
+        const auto as = random_values<T>(rows * lda, 71 + std::uint32_t(len));
+        const auto ys = random_values<double>(len, 73), outs = random_values<double>(rows + 2, 79);
+        array<T> a(as, ctx);
+        array<double> y(ys, ctx), out(outs, ctx);
+        const double alpha = -0.75;
+        detail::row_dots(const_view(a.data(), dtype_of<T>, {rows, len}, {lda, 1}, ctx), y.as_view(), alpha,
+                         view(out.data() + 1, dtype::f64, {rows}, {1}, ctx));
+        const auto got = out.to_vector();
+        const std::string where = k.name + " len=" + std::to_string(len) + " rows=" + std::to_string(rows);
+        EXPECT_EQ(got[0], outs[0]) << where;
+        EXPECT_EQ(got[std::size_t(rows + 1)], outs[std::size_t(rows + 1)]) << where;
+        for (std::int64_t i = 0; i < rows; ++i) {
+          ld s = 0, sabs = 0;
+          for (std::int64_t j = 0; j < len; ++j) {
+            const ld p = exact(as[std::size_t(i * lda + j)]) * ld(ys[std::size_t(j)]);
+            s += p;
+            sabs += std::fabs(p);
+          }
+          const ld before = outs[std::size_t(i + 1)], e = before + ld(alpha) * s;
+          const ld mag = std::fabs(before) + std::fabs(ld(alpha)) * sabs;
+          ASSERT_LE(std::fabs(ld(got[std::size_t(i + 1)]) - e),
+                    gamma(ld(len + 2), unit_roundoff<double>()) * mag + ref_u * ld(len) * mag)
+              << where << " i=" << i;
+        }
+      }
+  });
+}
+INSTANTIATE_TEST_SUITE_P(every_kernel, row_dots_kernel, ::testing::ValuesIn(runnable_kernels("row_dots")),
+                         kernel_param_name);
+
+TEST(row_dots, refuses_mismatched_shapes_types_and_an_output_over_its_inputs) {
+  std::vector<float> a(12, 1.0f);
+  std::vector<double> y(4, 1.0), out(3, 0.0);
+  const const_view av = make_view(static_cast<const float*>(a.data()), {3, 4});
+  expect_error(
+      [&] { detail::row_dots(av, make_view(static_cast<const double*>(y.data()), 3), 1.0, make_view(out.data(), 3)); },
+      status::shape_mismatch, "a is 3 x 4 but y has 3 and out 3 elements");
+  std::vector<float> yf(4, 1.0f);
+  expect_error(
+      [&] { detail::row_dots(av, make_view(static_cast<const float*>(yf.data()), 4), 1.0, make_view(out.data(), 3)); },
+      status::unsupported, "y and out must be f64");
+  std::vector<double> both(8, 1.0);
+  expect_error(
+      [&] {
+        detail::row_dots(make_view(static_cast<const double*>(both.data()), {1, 4}),
+                         make_view(static_cast<const double*>(both.data() + 4), 4), 1.0, make_view(both.data() + 2, 1));
+      },
+      status::invalid_argument, "out overlaps a or y");
+  for (double v : out) EXPECT_EQ(v, 0.0);
+}
+
 // ---- mdot2 and dcgs2_update (DCGS2's Arnoldi step) -----------------------------------------
 
 class dcgs2_kernel : public ::testing::TestWithParam<kernel_info> {};

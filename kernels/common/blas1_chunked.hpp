@@ -6,6 +6,7 @@
 
 #include "kernels/common/isa_namespace.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "internal/parallel.hpp"
@@ -21,6 +22,12 @@ inline constexpr idx min_chunk_elements = 1 << 15;
 template <bool Parallel>
 inline int chunks_for(const detail::exec_args& ex, idx n) {
   return Parallel ? detail::chunk_count(n, ex.threads, min_chunk_elements) : 1;
+}
+
+/// Threads for row_dots: one per 32 Ki elements of the rows, at most ex.threads.
+inline int row_dot_chunks(const detail::exec_args& ex, idx rows, idx len) {
+  return int(std::clamp<double>(double(rows) * double(len) / double(1 << 15), 1.0,
+                                double(std::min<idx>(rows > 0 ? rows : 1, ex.threads))));
 }
 
 /// Runs body(b, e) over [0, n) in chunks.
@@ -134,6 +141,26 @@ struct chunked {
     }
     static void scal(const detail::exec_args& ex, idx n, double alpha, void* x, idx incx) {
       for_chunks<Parallel>(ex, n, [&](idx b, idx e) { scal_range(b, e, C(alpha), static_cast<T*>(x), incx); });
+    }
+    /// out[i] += alpha * row_i' y, f64 products and sums (four partial sums per row), rows
+    /// over the threads.
+    static void row_dots(const detail::exec_args& ex, idx rows, idx len, const void* av, idx lda, const double* y,
+                         double alpha, double* out) {
+      const T* a = static_cast<const T*>(av);
+      const int chunks = Parallel ? row_dot_chunks(ex, rows, len) : 1;
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(rows, chunks, c, 1, &b, &e);
+        for (idx i = b; i < e; ++i) {
+          const T* r = a + i * lda;
+          double s[4] = {0, 0, 0, 0};
+          idx j = 0;
+          for (; j + 4 <= len; j += 4)
+            for (int q = 0; q < 4; ++q) s[q] += double(r[j + q]) * y[j + q];
+          for (; j < len; ++j) s[0] += double(r[j]) * y[j];
+          out[i] += alpha * ((s[0] + s[1]) + (s[2] + s[3]));
+        }
+      });
     }
     /// One f64 accumulator per vector and chunk, chunks merged in order.
     static void mdot(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const void* w, double* h) {

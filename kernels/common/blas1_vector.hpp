@@ -329,6 +329,35 @@ struct blas1_vector {
       with_count(k, [&](auto count) { mdot_k<decltype(count)::value>(ex, n, vv, ldv, wv, h); });
     }
 
+    /// out[i] += alpha * row_i' y (rows of T widened to f64, f64 y), four f64-lane
+    /// accumulators per row, rows over the threads.
+    static void row_dots(const exec_args& ex, idx rows, idx len, const void* av, idx lda, const double* y, double alpha,
+                         double* out) {
+      using W = typename Lanes::f64;
+      constexpr idx lanes = W::width;
+      const T* a = static_cast<const T*>(av);
+      const int chunks = row_dot_chunks(ex, rows, len);
+      detail::parallel_chunks(chunks, [&](int c) {
+        idx b, e;
+        detail::chunk_range(rows, chunks, c, 1, &b, &e);
+        for (idx i = b; i < e; ++i) {
+          const T* r = a + i * lda;
+          vplain<W> acc[4];
+          idx j = 0;
+          for (; j + 4 * lanes <= len; j += 4 * lanes)
+            for (int q = 0; q < 4; ++q)
+              acc[q].add_product(W::template load<T>(r + j + q * lanes), W::template load<double>(y + j + q * lanes));
+          for (; j < len; j += lanes) {
+            const idx m = std::min(lanes, len - j);
+            acc[0].add_product(load_block<W>(r + j, m), load_block<W>(y + j, m));
+          }
+          plain_sum<double> s;
+          for (const auto& q : acc) q.drain(s);
+          out[i] += alpha * s.value();
+        }
+      });
+    }
+
     /// w += sum_j a[j] v_j: each block of w loaded and stored once, the k steps in between
     /// rounded to T's compute precision one by one, as k calls of axpy would.
     static void maxpy(const exec_args& ex, idx n, int k, const double* a, const void* vv, idx ldv, void* wv) {
@@ -628,7 +657,8 @@ constexpr detail::blas1_kernel_table blas1_vector_table() {
           {&D::dcgs2_update, &F::dcgs2_update},
           {&D::cg_update, &F::cg_update},
           {&D::diag_scale, &F::diag_scale},
-          {&D::pcg_jacobi_update, &F::pcg_jacobi_update}};
+          {&D::pcg_jacobi_update, &F::pcg_jacobi_update},
+          {&D::row_dots, &F::row_dots}};
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

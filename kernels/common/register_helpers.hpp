@@ -77,6 +77,7 @@ inline void add_blas1_table(const detail::kernel_sink& sink, const variant_desc&
     add_kernel<detail::op_id::cg_update>(sink, v, types[i], types[i], t.cg_update[i]);
     add_kernel<detail::op_id::diag_scale>(sink, v, types[i], types[i], t.diag_scale[i]);
     add_kernel<detail::op_id::pcg_jacobi_update>(sink, v, types[i], types[i], t.pcg_jacobi_update[i]);
+    add_kernel<detail::op_id::row_dots>(sink, v, types[i], dtype::f64, t.row_dots[i]);
   }
 }
 
@@ -105,6 +106,13 @@ void add_multi_vector_ops(const detail::kernel_sink& sink, const variant_desc& v
   add_kernel<detail::op_id::mdot>(sink, v, dtype::f32, dtype::f32, &K<float>::mdot);
   add_kernel<detail::op_id::maxpy>(sink, v, dtype::f64, dtype::f64, &K<double>::maxpy);
   add_kernel<detail::op_id::maxpy>(sink, v, dtype::f32, dtype::f32, &K<float>::maxpy);
+}
+
+/// The rows-times-f64-vector products of the dense solves (row_dots) for f64 and f32 rows.
+template <template <class> class K>
+void add_row_dots(const detail::kernel_sink& sink, const variant_desc& v) {
+  add_kernel<detail::op_id::row_dots>(sink, v, dtype::f64, dtype::f64, &K<double>::row_dots);
+  add_kernel<detail::op_id::row_dots>(sink, v, dtype::f32, dtype::f64, &K<float>::row_dots);
 }
 
 /// The ops of a DCGS2 Arnoldi step (mdot2, dcgs2_update) for f64 and f32 vectors.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "internal/error_macros.hpp"
+#include "internal/fused_ops.hpp"
 #include "internal/parallel.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/gemm.hpp"
@@ -188,20 +189,18 @@ double row_dot(const F* row, const double* y, std::int64_t len) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-/// y[r0, r1) -= A[r0, r1) x [c0, c1) y[c0, c1), the rows independent: for f64 factors the
-/// GEMM's matrix-vector kernel (the ISA's, where this file is built for the baseline ISA);
-/// for f32 factors applied in f64, no kernel mixes the two, so row by row here.
+/// y[r0, r1) -= A[r0, r1) x [c0, c1) y[c0, c1), the rows independent, by the ISA's kernels
+/// (this file is built for the baseline ISA): f64 factors through the GEMM's matrix-vector
+/// path, f32 factors applied in f64 through row_dots (no GEMM mixes the two types).
 template <class F>
 void subtract_rectangle(const dense_ref<const F>& a, std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
                         double* y) {
-  if constexpr (std::is_same_v<F, double>) {
+  if constexpr (std::is_same_v<F, double>)
     gemm(trans::no, trans::no, -1.0, a.block(r0, c0, r1 - r0, c1 - c0), make_view(y + c0, {c1 - c0, 1}, {}, *a.ctx),
          1.0, make_view(y + r0, {r1 - r0, 1}, {}, *a.ctx));
-  } else {
-    for_row_chunks(a.threads(), r0, r1, 32, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) y[i] -= row_dot(a.row(i) + c0, y + c0, c1 - c0);
-    });
-  }
+  else
+    row_dots(a.block(r0, c0, r1 - r0, c1 - c0), make_view(static_cast<const double*>(y + c0), c1 - c0, 1, *a.ctx), -1.0,
+             make_view(y + r0, r1 - r0, 1, *a.ctx));
 }
 
 template <class F>

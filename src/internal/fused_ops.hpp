@@ -26,6 +26,12 @@ struct pcg_jacobi_sums {
 /// diag_scale (diag_scale_serves(d, r, r) must hold).
 pcg_jacobi_sums pcg_jacobi_update(double alpha, const_view p, const_view q, const_view d, view x, view r);
 
+/// out += alpha * A y for A rows x len (rank 2, unit stride along a row, any row stride; f64
+/// or f32) and y, out dense f64 vectors, in one memory space; products and sums in f64 (f32
+/// entries widen exactly): f32 factors applied to an f64 vector, which no GEMM kernel takes.
+/// out must not overlap A or y.
+void row_dots(const_view a, const_view y, double alpha, view out);
+
 /// h[j] = v_j' w accumulated in f64, for the rows v_j of vs (k x n, unit stride along n;
 /// f64 or f32 like w): w is read once per group of 8 rows, not once per row (classical
 /// Gram-Schmidt against a whole Krylov basis).

@@ -72,6 +72,12 @@ using maxpy_fn = void (*)(const exec_args&, std::int64_t n, int k, const double*
 /// Arnoldi step).
 using mdot2_fn = void (*)(const exec_args&, std::int64_t n, int k, const void* v, std::int64_t ldv, const void* x,
                           const void* y, double* hx, double* hy);
+/// out[i] += alpha * sum_j a[i*lda + j] y[j] for i in [0, rows), j in [0, len): rows of f64
+/// or f32 (the kernel's `in` dtype) against an f64 vector, each product and sum in f64 (f32
+/// entries widen exactly). The off-diagonal products of triangular solves that apply f32
+/// factors in f64 (refinement's preconditioner), where no GEMM mixes the two types.
+using row_dots_fn = void (*)(const exec_args&, std::int64_t rows, std::int64_t len, const void* a, std::int64_t lda,
+                             const double* y, double alpha, double* out);
 /// The update of a DCGS2 Arnoldi step over any number k of dense vectors v_j, in one pass:
 /// x = inv_rho*(x - sum_j s[j] v_j), then y = scale*(y - sum_j t[j] v_j - gamma*x) with the
 /// new x; yy[0] = y'y of the new y accumulated in f64. x and y do not overlap the v_j.
@@ -371,6 +377,7 @@ struct blas1_kernel_table {
   cg_update_fn cg_update[2];                  // f64, f32
   diag_scale_fn diag_scale[2];                // f64, f32
   pcg_jacobi_update_fn pcg_jacobi_update[2];  // f64, f32
+  row_dots_fn row_dots[2];                    // f64, f32 rows (f64 y and out)
 };
 /// An ISA folder's CSR (i32 and i64 indices), SELL and CSR SpMM kernels, indexed by the
 /// values' dtype (f64, f32, f16, bf16) and then the vectors' (f64, f32).
@@ -712,7 +719,8 @@ struct nn_kernel_table {
   X(norm_backward, norm_backward_fn)         \
   X(cross_entropy, cross_entropy_fn)         \
   X(unscale, unscale_fn)                     \
-  X(optimizer, optimizer_fn)
+  X(optimizer, optimizer_fn)                 \
+  X(row_dots, row_dots_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,

@@ -16,6 +16,7 @@ void register_cpu_generic_kernels(const kernel_sink& sink) {
   kern::add_cg_update<parallel::blas1>(sink, v);
   kern::add_diagonal_ops<parallel::blas1>(sink, v);
   kern::add_multi_vector_ops<parallel::blas1>(sink, v);
+  kern::add_row_dots<parallel::blas1>(sink, v);
   kern::add_dcgs2_ops<parallel::blas1>(sink, v);
 #define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<parallel::convert, S, D>(sink, v);
   MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)

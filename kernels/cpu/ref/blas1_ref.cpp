@@ -16,6 +16,7 @@ void register_cpu_ref_kernels(const kernel_sink& sink) {
   kern::add_cg_update<serial::blas1>(sink, v);
   kern::add_diagonal_ops<serial::blas1>(sink, v);
   kern::add_multi_vector_ops<serial::blas1>(sink, v);
+  kern::add_row_dots<serial::blas1>(sink, v);
   kern::add_dcgs2_ops<serial::blas1>(sink, v);
 #define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<serial::convert, S, D>(sink, v);
   MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)
