@@ -179,6 +179,13 @@ void bench_ir_solver_solve(benchmark::State& state, std::int64_t n, dense_refine
 }
 
 #if defined(MIXPREC_BENCH_OPENBLAS)
+/// out = a (n x n, row-major) stored column-major: LAPACK, which is column-major, would
+/// otherwise factor and solve with A^T.
+void column_major(const std::vector<double>& a, std::int64_t n, std::vector<double>& out) {
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) out[std::size_t(j * n + i)] = a[std::size_t(i * n + j)];
+}
+
 /// dgetrs on dgetrf's factors, made before the timed loop.
 void bench_openblas_dgetrs(benchmark::State& state, std::int64_t n) {
   const std::vector<double> a = general_matrix(n), b = rhs(n);
@@ -186,9 +193,7 @@ void bench_openblas_dgetrs(benchmark::State& state, std::int64_t n) {
   std::vector<int> piv(static_cast<std::size_t>(n));
   const int ni = int(n), one = 1;
   int info = 0;
-  // Column-major: transpose so that the factors are A's and dgetrs solves A x = b.
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t j = 0; j < n; ++j) lu[std::size_t(j * n + i)] = a[std::size_t(i * n + j)];
+  column_major(a, n, lu);
   loop_timer factor;
   dgetrf_(&ni, &ni, lu.data(), &ni, piv.data(), &info);
   const double factor_seconds = factor.seconds();
@@ -239,9 +244,7 @@ void bench_openblas_dgesv(benchmark::State& state, std::int64_t n, bool hpl) {
   double seconds = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    // Column-major: dgesv solves with A^T; transpose first so that it solves A x = b.
-    for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t j = 0; j < n; ++j) lu[std::size_t(j * n + i)] = a[std::size_t(i * n + j)];
+    column_major(a, n, lu);
     x = b;
     state.ResumeTiming();
     loop_timer t;
