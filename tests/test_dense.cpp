@@ -493,6 +493,10 @@ TEST(dense_gesv_ir, only_the_columns_refinement_cannot_finish_fall_back_and_the_
       gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), {n, 3}), make_view(x.data(), {n, 3}), o);
   EXPECT_EQ(f.reason, stop_reason::inaccurate);
   EXPECT_NE(f.message.find("2 of 3 columns failed"), std::string::npos) << f.message;
+  // No right-hand side at all: nothing to solve, nothing written.
+  const dense_solve_report none =
+      gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), {n, 0}, {3, 1}), make_view(x.data(), {n, 0}, {3, 1}), o);
+  EXPECT_EQ(none.iterations, 0);
   // Shapes: x must have b's.
   expect_error(
       [&] {

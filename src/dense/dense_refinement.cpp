@@ -417,6 +417,7 @@ struct column_result {
 
 /// Folds the per-column results into one report (mixprec/dense.hpp says how).
 void merge_columns(const std::vector<column_result>& cols, dense_solve_report& rep) {
+  if (cols.empty()) return;  // nrhs = 0
   std::size_t most = 0;
   for (std::size_t j = 0; j < cols.size(); ++j) {
     rep.inner_iterations += cols[j].steps.inner_iterations;
