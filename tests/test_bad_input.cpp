@@ -210,6 +210,13 @@ std::vector<bad_case> catalogue() {
          (void)gesv_ir(make_view(a.data(), {3, 3}), make_view(b.data(), 3), make_view(x.data(), 3));
        },
        status::numerical_breakdown, "singular"},
+      {"dense_rhs_shapes_differ",
+       [] {
+         std::vector<double> a = {4, 1, 1, 3}, b(4, 1.0), x(6, 0.0);
+         dense_ir_solver s(make_view(static_cast<const double*>(a.data()), {2, 2}));
+         (void)s.solve(make_view(static_cast<const double*>(b.data()), {2, 2}), make_view(x.data(), {2, 3}));
+       },
+       status::shape_mismatch, "of one shape (b is 2 x 2, x 2 x 3)"},
       {"lu_without_pivoting_grows",
        [] {
          std::vector<double> a = {1e-20, 1, 1, 1};
