@@ -16,6 +16,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mixprec/context.hpp"
@@ -568,6 +569,30 @@ TEST(dense_ir_solver, falls_back_on_every_solve_it_cannot_refine_and_names_bad_i
         (void)dense_ir_solver::cholesky(make_view(a.data(), {n, n}));
       },
       status::invalid_argument, "must be exactly symmetric");
+}
+
+TEST(dense_ir_solver, solves_on_two_threads_at_once_give_what_each_gives_alone) {
+  // kappa 1e3 refines; kappa 1e9 falls back on every solve, so the two threads race to make
+  // the kept f64 factorization.
+  const std::int64_t n = 120;
+  for (double kappa : {1e3, 1e9}) {
+    const std::vector<double> a = matrix_with_condition(n, kappa, 121);
+    const system s = make_system(a, n, 122), t = make_system(a, n, 123);
+    std::vector<double> xs(static_cast<std::size_t>(n)), xt(xs.size()), ys(xs.size()), yt(xs.size());
+    const dense_solve_report rs =
+        gesv_ir(make_view(a.data(), {n, n}), make_view(s.b.data(), n), make_view(xs.data(), n));
+    const dense_solve_report rt =
+        gesv_ir(make_view(a.data(), {n, n}), make_view(t.b.data(), n), make_view(xt.data(), n));
+    const dense_ir_solver solver(make_view(a.data(), {n, n}));
+    dense_solve_report qs, qt;
+    std::thread other([&] { qt = solver.solve(make_view(t.b.data(), n), make_view(yt.data(), n)); });
+    qs = solver.solve(make_view(s.b.data(), n), make_view(ys.data(), n));
+    other.join();
+    EXPECT_EQ(qs.path, rs.path);
+    EXPECT_EQ(qt.path, rt.path);
+    EXPECT_TRUE(ys == xs) << "kappa " << kappa;
+    EXPECT_TRUE(yt == xt) << "kappa " << kappa;
+  }
 }
 
 /// The threads this process has (Linux), or 0 where that cannot be read.

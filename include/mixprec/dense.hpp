@@ -173,7 +173,7 @@ struct dense_solve_report : solve_report {
 /// as they do; each solve() is gesv_ir's refinement, fallback and report for its b (a vector
 /// or n x nrhs), bit for bit. The f64 fallback factorization is made the first time a solve
 /// needs it and kept. A is referenced, not copied: it must outlive the solver, unchanged.
-/// One solver is not for two threads at once; two solvers are independent.
+/// solve() may run on several threads at once (they share the factors, read-only).
 class dense_ir_solver {
  public:
   /// LU (the policy's precision, o.pivoting) for a general A.
@@ -185,7 +185,7 @@ class dense_ir_solver {
   ~dense_ir_solver();
 
   /// x = A^-1 b to FP64 accuracy (b and x f64, vectors of n or n x nrhs of one shape).
-  [[nodiscard]] dense_solve_report solve(const_view b, view x);
+  [[nodiscard]] dense_solve_report solve(const_view b, view x) const;
   std::int64_t size() const;  // n
 
  private:

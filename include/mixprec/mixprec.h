@@ -430,8 +430,8 @@ MIXPREC_C_API mixprec_status mixprec_posv_ir(mixprec_array a, mixprec_array b, m
 /* gesv_ir / posv_ir (spd != 0) for many solves with one matrix: a is checked and factored
    once, here; each mixprec_dense_solver_solve refines on that factorization, exactly as
    mixprec_gesv_ir would for its b. The memory a wraps is referenced, not copied: it must
-   outlive the solver, unchanged (a's handle itself may be destroyed). One solver is not for
-   two threads at once. */
+   outlive the solver, unchanged (a's handle itself may be destroyed). Solves may run on
+   several threads at once. */
 typedef struct mixprec_dense_solver_s* mixprec_dense_solver;
 MIXPREC_C_API mixprec_status mixprec_dense_solver_create(mixprec_array a, int spd, const mixprec_dense_options* o,
                                                          mixprec_dense_solver* out);

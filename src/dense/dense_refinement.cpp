@@ -153,12 +153,13 @@ struct low_factor {
   std::vector<std::int64_t> pivots;
   scaling s;
   double shift = 0;  // Cholesky: the diagonal was factored times (1 + shift)
-  array<double> y;   // n values: the vector being solved (applied per GMRES iteration)
 
   /// out = C (LU)^-1 mu R in: A^-1 in, approximately. The substitutions run in f64 on the f32
   /// factors: GMRES-IR's convergence to kappa ~ u^-1/2 u_f^-1 assumes the preconditioner is
   /// applied in the working precision, and a vector solve is bound by reading the factors.
-  void solve(const_view in, view out) {
+  /// y: n values of work space (the vector being solved), the caller's: solves on several
+  /// threads at once share the factors and nothing else.
+  void solve(const_view in, view out, array<double>& y) const {
     const double* x = static_cast<const double*>(in.data());
     double* r = static_cast<double*>(out.data());
     const std::int64_t xs = in.stride(0), rs = out.stride(0);
@@ -228,7 +229,6 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
     return s.str();
   }
   lf.f = array<float>(n * n, *a.ctx);
-  lf.y = array<double>(n, *a.ctx);
   // H rounded to the policy's dtype, its diagonal times (1 + shift) (Cholesky's retries).
   const auto round_scaled = [&](double shift) {
     float* h = lf.f.data();
@@ -288,10 +288,10 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
 /// Refines x (starting from LU^-1 b) until dsgesv's rule holds. Returns whether it converged,
 /// with r = b - A x of the x returned; otherwise why_fallback says why not.
 bool refine(const dense_ref<const double>& a, const array<double>& b, array<double>& x, array<double>& r,
-            low_factor& lf, dtype m, const dense_refinement_options& o, double stop_factor, dense_solve_report& rep,
-            std::string& why_fallback) {
+            const low_factor& lf, dtype m, const dense_refinement_options& o, double stop_factor,
+            dense_solve_report& rep, std::string& why_fallback) {
   const std::int64_t n = a.rows;
-  array<double> d(n, *a.ctx);
+  array<double> d(n, *a.ctx), work(n, *a.ctx);
   const callback_operator a_op(
       n, n,
       [&](const_view in, view out) {
@@ -309,7 +309,7 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
       },
       "dense A", *a.ctx);
   const callback_operator factor_op(
-      n, n, [&](const_view in, view out) { lf.solve(in, out); }, "low-precision factorization", *a.ctx);
+      n, n, [&](const_view in, view out) { lf.solve(in, out, work); }, "low-precision factorization", *a.ctx);
   fill(x.as_view(), 0.0);
   copy(b.as_view(), r.as_view());
   double previous = HUGE_VAL;
@@ -353,7 +353,7 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
         return false;
       }
     } else {
-      lf.solve(r.as_view(), d.as_view());
+      lf.solve(r.as_view(), d.as_view(), work);
     }
     axpy(1.0, d.as_view(), x.as_view());
     residual(a, b, x, r);
@@ -479,6 +479,7 @@ struct dense_ir_solver::state {
   double anorm = 0, stop_factor = 0;
   low_factor lf;
   std::string why_low;  // why the low-precision factorization cannot be used, or empty
+  std::mutex f64_made;  // guards the next three: solves may run on several threads at once
   array<double> f64;    // the f64 factorization, made when a solve first needs it
   std::vector<std::int64_t> pivots;
   bool have_f64 = false;
@@ -508,7 +509,10 @@ struct dense_ir_solver::state {
 
   /// X = A^-1 B by the f64 factorization (B: n x k, row-major; overwritten by X).
   void solve_f64(std::vector<double>& b, std::int64_t k) {
-    if (!have_f64) factor_f64();
+    {
+      const std::lock_guard<std::mutex> lock(f64_made);
+      if (!have_f64) factor_f64();
+    }
     const std::int64_t n = a.rows;
     const view bv = k == 1 ? make_view(b.data(), n, 1, as.ctx) : make_view(b.data(), {n, k}, {}, as.ctx);
     const const_view f = make_view(static_cast<const double*>(f64.data()), {n, n}, {}, as.ctx);
@@ -565,7 +569,7 @@ dense_ir_solver::~dense_ir_solver() = default;
 
 std::int64_t dense_ir_solver::size() const { return s_->a.rows; }
 
-dense_solve_report dense_ir_solver::solve(const_view bv, view xv) {
+dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
   const auto t0 = std::chrono::steady_clock::now();
   state& st = *s_;
   const char* op = st.op;
