@@ -242,7 +242,14 @@ void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y) {
       const F* li = l.row(i);
       for (std::int64_t j = k; j < i; ++j) y[j] -= double(li[j]) * y[i];
     }
-    if (k > 0)
+    if (k == 0) continue;
+    if constexpr (std::is_same_v<F, double>) {
+      // The same updates, row by row in order, by the ISA's multi-vector kernel: y[0, k)
+      // read and written once per group of rows, not once per row.
+      std::vector<double> minus_y(static_cast<std::size_t>(e - k));
+      for (std::int64_t i = k; i < e; ++i) minus_y[std::size_t(i - k)] = -y[i];
+      maxpy(minus_y.data(), l.block(k, 0, e - k, k), make_view(y, k, 1, *l.ctx));
+    } else {
       for_row_chunks(l.threads(), 0, k, 256, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t i = k; i < e; ++i) {
           const F* li = l.row(i);
@@ -250,6 +257,7 @@ void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y) {
           for (std::int64_t j = c0; j < c1; ++j) y[j] -= double(li[j]) * yi;
         }
       });
+    }
   }
 }
 
