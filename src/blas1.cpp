@@ -14,6 +14,7 @@
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "internal/fused_ops.hpp"
+#include "internal/view_spans.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/kernels.hpp"
 
@@ -296,14 +297,8 @@ void row_dots(const_view a, const_view yv, double alpha, view outv) {
   if (!a.ctx().same_memory(yv.ctx()) || !a.ctx().same_memory(outv.ctx()))
     MIXPREC_THROW(invalid_argument, op, "a, y and out live in different memory spaces");
   const rows r{static_cast<const char*>(a.data()), a.extent(0), a.extent(1), a.stride(0)};
-  const auto spans_meet = [](const char* p, std::int64_t p_bytes, const void* q, std::int64_t q_bytes) {
-    const char* qc = static_cast<const char*>(q);
-    return p_bytes > 0 && q_bytes > 0 && p < qc + q_bytes && qc < p + p_bytes;
-  };
-  const std::int64_t a_bytes = r.k > 0 && r.n > 0 ? ((r.k - 1) * r.ld + r.n) * std::int64_t(size_of(a.type())) : 0;
-  const std::int64_t out_bytes = out.n * 8;
-  if (spans_meet(r.data, a_bytes, out.data, out_bytes) ||
-      spans_meet(static_cast<const char*>(y.data), y.n * 8, out.data, out_bytes))
+  const detail::byte_span out_span = detail::span_of(outv);
+  if (detail::overlap(detail::span_of(a), out_span) || detail::overlap(detail::span_of(yv), out_span))
     MIXPREC_THROW(invalid_argument, op, "out overlaps a or y");
   const detail::blas1_problem prob{r.n, 1, 1, accumulation::f64};
   detail::dispatch<op_id::row_dots>(

@@ -599,22 +599,22 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
 
   // The one factorization for every column; each column refined on its own.
   const auto columns = static_cast<std::size_t>(nrhs);
-  std::vector<array<double>> x(columns), r(columns);
+  std::vector<array<double>> b(columns), x(columns), r(columns);
   std::vector<column_result> cols(columns);
   std::vector<double> rhs_norms(columns);
-  const auto column_of_b = [&](std::int64_t j) {
-    array<double> bj(n, st.as.ctx);
-    for (std::int64_t i = 0; i < n; ++i) bj[i] = b_at(i, j);
-    return bj;
-  };
+  for (std::size_t j = 0; j < columns; ++j) {  // each column of b copied out once, with its norm
+    b[j] = array<double>(n, st.as.ctx);
+    for (std::int64_t i = 0; i < n; ++i) b[j][i] = b_at(i, std::int64_t(j));
+    rhs_norms[j] = std::sqrt(dot(b[j], b[j]));
+  }
   if (m != dtype::f64) {
     for (std::int64_t j = 0; j < nrhs; ++j) {
-      const array<double> bj = column_of_b(j);
+      const array<double>& bj = b[std::size_t(j)];
       column_result& c = cols[std::size_t(j)];
       x[std::size_t(j)] = array<double>(n, st.as.ctx);
       r[std::size_t(j)] = array<double>(n, st.as.ctx);
       fill(x[std::size_t(j)].as_view(), 0.0);  // what a failed factorization without fallback returns
-      c.steps.rhs_norm = rhs_norms[std::size_t(j)] = std::sqrt(dot(bj, bj));
+      c.steps.rhs_norm = rhs_norms[std::size_t(j)];
       c.why_fallback = st.why_low;
       c.refined = st.why_low.empty() && refine(a, bj, x[std::size_t(j)], r[std::size_t(j)], st.lf, m, o, st.stop_factor,
                                                c.steps, c.why_fallback);
@@ -649,8 +649,7 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
   // leave it), the worst reported.
   for (std::int64_t j = 0; j < nrhs; ++j) {
     const std::size_t c = std::size_t(j);
-    const array<double> bj = column_of_b(j);
-    if (m == dtype::f64) rhs_norms[c] = std::sqrt(dot(bj, bj));
+    const array<double>& bj = b[c];
     if (!cols[c].refined) residual(a, bj, x[c], r[c]);
     const double rn = vector_norm_inf(r[c]), xn = vector_norm_inf(x[c]), bn = vector_norm_inf(bj);
     rep.backward_error = std::max(rep.backward_error, st.anorm * xn + bn > 0 ? rn / (st.anorm * xn + bn) : 0);

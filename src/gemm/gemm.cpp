@@ -8,6 +8,7 @@
 #include "gemm/gemm_internal.hpp"
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
+#include "internal/view_spans.hpp"
 #include "mixprec/gemm.hpp"
 
 namespace mixprec {
@@ -40,22 +41,9 @@ namespace {
 
 constexpr const char* op = "gemm";
 
-/// [lowest, highest) byte address a view touches; empty views give {0, 0}.
-struct byte_span {
-  std::uintptr_t lo = 0, hi = 0;
-};
-byte_span span_of(const const_view& v) {
-  if (v.empty()) return {};
-  std::int64_t lo = 0, hi = 0;
-  for (int d = 0; d < v.rank(); ++d) {
-    const std::int64_t reach = (v.extent(d) - 1) * v.stride(d);
-    (reach < 0 ? lo : hi) += reach;
-  }
-  const std::int64_t es = std::int64_t(size_of(v.type()));
-  const auto base = reinterpret_cast<std::uintptr_t>(v.data());
-  return {base + std::uintptr_t(lo * es), base + std::uintptr_t((hi + 1) * es)};
-}
-bool overlap(const byte_span& a, const byte_span& b) { return a.lo < b.hi && b.lo < a.hi; }
+using detail::byte_span;
+using detail::overlap;
+using detail::span_of;
 
 bool same_view(const const_view& a, const const_view& b) {
   if (a.data() != b.data() || a.type() != b.type() || a.rank() != b.rank()) return false;
