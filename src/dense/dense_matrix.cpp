@@ -5,7 +5,6 @@
 #include <cmath>
 #include <functional>
 #include <limits>
-#include <type_traits>
 #include <vector>
 
 #include "internal/error_macros.hpp"
@@ -189,18 +188,14 @@ double row_dot(const F* row, const double* y, std::int64_t len) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-/// y[r0, r1) -= A[r0, r1) x [c0, c1) y[c0, c1), the rows independent, by the ISA's kernels
-/// (this file is built for the baseline ISA): f64 factors through the GEMM's matrix-vector
-/// path, f32 factors applied in f64 through row_dots (no GEMM mixes the two types).
+/// y[r0, r1) -= A[r0, r1) x [c0, c1) y[c0, c1), the rows independent, by the ISA's row_dots
+/// kernel (this file is built for the baseline ISA; no GEMM takes f32 factors with an f64
+/// vector).
 template <class F>
 void subtract_rectangle(const dense_ref<const F>& a, std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
                         double* y) {
-  if constexpr (std::is_same_v<F, double>)
-    gemm(trans::no, trans::no, -1.0, a.block(r0, c0, r1 - r0, c1 - c0), make_view(y + c0, {c1 - c0, 1}, {}, *a.ctx),
-         1.0, make_view(y + r0, {r1 - r0, 1}, {}, *a.ctx));
-  else
-    row_dots(a.block(r0, c0, r1 - r0, c1 - c0), make_view(static_cast<const double*>(y + c0), c1 - c0, 1, *a.ctx), -1.0,
-             make_view(y + r0, r1 - r0, 1, *a.ctx));
+  row_dots(a.block(r0, c0, r1 - r0, c1 - c0), make_view(static_cast<const double*>(y + c0), c1 - c0, 1, *a.ctx), -1.0,
+           make_view(y + r0, r1 - r0, 1, *a.ctx));
 }
 
 template <class F>
@@ -229,42 +224,30 @@ void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y) {
   }
 }
 
-template <class F>
-void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y) {
+void lower_transpose_solve_vector(const dense_ref<const double>& l, double* y) {
   // L^T y = b from the bottom: y_i = b_i / l_ii, then b[0, i) -= y_i L(i, 0..i) (row i of L is
-  // column i of L^T). By blocks: the block's triangle, then the rows above it at once, split
-  // over the CPU threads by column ranges of L's block rows.
+  // column i of L^T). By blocks: the block's triangle, then the rows above it at once by the
+  // ISA's multi-vector kernel, in row order: y[0, k) read and written once per group of
+  // rows, not once per row.
   const std::int64_t n = l.rows;
+  std::vector<double> minus_y;
   for (std::int64_t e = n; e > 0; e -= vector_block) {
     const std::int64_t k = std::max<std::int64_t>(0, e - vector_block);
     for (std::int64_t i = e - 1; i >= k; --i) {
-      y[i] /= double(l.at(i, i));
-      const F* li = l.row(i);
-      for (std::int64_t j = k; j < i; ++j) y[j] -= double(li[j]) * y[i];
+      y[i] /= l.at(i, i);
+      const double* li = l.row(i);
+      for (std::int64_t j = k; j < i; ++j) y[j] -= li[j] * y[i];
     }
     if (k == 0) continue;
-    if constexpr (std::is_same_v<F, double>) {
-      // The same updates, row by row in order, by the ISA's multi-vector kernel: y[0, k)
-      // read and written once per group of rows, not once per row.
-      std::vector<double> minus_y(static_cast<std::size_t>(e - k));
-      for (std::int64_t i = k; i < e; ++i) minus_y[std::size_t(i - k)] = -y[i];
-      maxpy(minus_y.data(), l.block(k, 0, e - k, k), make_view(y, k, 1, *l.ctx));
-    } else {
-      for_row_chunks(l.threads(), 0, k, 256, [&](std::int64_t c0, std::int64_t c1) {
-        for (std::int64_t i = k; i < e; ++i) {
-          const F* li = l.row(i);
-          const double yi = y[i];
-          for (std::int64_t j = c0; j < c1; ++j) y[j] -= double(li[j]) * yi;
-        }
-      });
-    }
+    minus_y.resize(static_cast<std::size_t>(e - k));
+    for (std::int64_t i = k; i < e; ++i) minus_y[std::size_t(i - k)] = -y[i];
+    maxpy(minus_y.data(), l.block(k, 0, e - k, k), make_view(y, k, 1, *l.ctx));
   }
 }
 
 #define MIXPREC_VECTOR_SOLVE_INSTANTIATE(F)                                      \
   template void lower_solve_vector<F>(const dense_ref<const F>&, bool, double*); \
-  template void upper_solve_vector<F>(const dense_ref<const F>&, bool, double*); \
-  template void lower_transpose_solve_vector<F>(const dense_ref<const F>&, double*);
+  template void upper_solve_vector<F>(const dense_ref<const F>&, bool, double*);
 MIXPREC_VECTOR_SOLVE_INSTANTIATE(float)
 MIXPREC_VECTOR_SOLVE_INSTANTIATE(double)
 #undef MIXPREC_VECTOR_SOLVE_INSTANTIATE

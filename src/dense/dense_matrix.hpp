@@ -79,16 +79,17 @@ void upper_solve(const dense_ref<T>& u, bool unit, const dense_ref<T>& b, std::i
 template <class T>
 void lower_transpose_solve(const dense_ref<T>& l, const dense_ref<T>& b, std::int64_t block);
 
-/// y = L^-1 y, U^-1 y and L^-T y for one f64 vector y with factors stored in F (f32 factors of
-/// a low-precision factorization applied in f64, as GMRES-IR's analysis asks): blocks of rows
+/// y = L^-1 y and U^-1 y for one f64 vector y with factors stored in F (f32 factors of a
+/// low-precision factorization applied in f64, as GMRES-IR's analysis asks): blocks of rows
 /// whose off-diagonal part is a matrix-vector product over the CPU threads, then the block's
 /// triangle by substitution. Reads each factor entry once.
 template <class F>
 void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y);
 template <class F>
 void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y);
-template <class F>
-void lower_transpose_solve_vector(const dense_ref<const F>& l, double* y);
+/// y = L^-T y for an f64 factor (potrs; the low-precision Cholesky keeps L^T in its upper
+/// triangle and solves with upper_solve_vector).
+void lower_transpose_solve_vector(const dense_ref<const double>& l, double* y);
 
 /// Runs body(r0, r1) over [begin, end) in chunks on up to `threads` threads (rows that are
 /// independent: a panel's rows, a block's columns).
