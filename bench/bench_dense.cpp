@@ -75,10 +75,11 @@ std::vector<double> spd_matrix(std::int64_t n) {
   return a;
 }
 
-std::vector<double> rhs(std::int64_t n) {
+/// n x k right-hand sides (row-major), entries uniform in (-0.5, 0.5).
+std::vector<double> rhs(std::int64_t n, std::int64_t k = 1) {
   std::mt19937_64 g{static_cast<std::uint64_t>(n) + 1};
   std::uniform_real_distribution<double> u(-0.5, 0.5);
-  std::vector<double> b(static_cast<std::size_t>(n));
+  std::vector<double> b(static_cast<std::size_t>(n * k));
   for (double& v : b) v = u(g);
   return b;
 }
@@ -156,10 +157,13 @@ void bench_gesv(benchmark::State& state, std::int64_t n, dense_refinement_option
   state.SetLabel(r.path);
 }
 
-/// One solve() of a solver whose factorization was made once, before the timed loop.
-void bench_ir_solver_solve(benchmark::State& state, std::int64_t n, dense_refinement_options o) {
-  const std::vector<double> a = general_matrix(n), b = rhs(n);
-  std::vector<double> x(static_cast<std::size_t>(n));
+/// One solve() of k right-hand sides by a solver whose factorization was made once, before
+/// the timed loop.
+void bench_ir_solver_solve(benchmark::State& state, std::int64_t n, std::int64_t k, dense_refinement_options o) {
+  const std::vector<double> a = general_matrix(n), b = rhs(n, k);
+  std::vector<double> x(b.size());
+  const const_view bv = k == 1 ? make_view(b.data(), n) : make_view(b.data(), {n, k});
+  const view xv = k == 1 ? make_view(x.data(), n) : make_view(x.data(), {n, k});
   loop_timer factor;
   dense_ir_solver solver(make_view(a.data(), {n, n}), o);
   const double factor_seconds = factor.seconds();
@@ -167,7 +171,7 @@ void bench_ir_solver_solve(benchmark::State& state, std::int64_t n, dense_refine
   double seconds = 0;
   for (auto _ : state) {
     loop_timer t;
-    r = solver.solve(make_view(b.data(), n), make_view(x.data(), n));
+    r = solver.solve(bv, xv);
     seconds += t.seconds();
   }
   state.counters["factor_s"] = factor_seconds;
@@ -186,12 +190,12 @@ void column_major(const std::vector<double>& a, std::int64_t n, std::vector<doub
     for (std::int64_t j = 0; j < n; ++j) out[std::size_t(j * n + i)] = a[std::size_t(i * n + j)];
 }
 
-/// dgetrs on dgetrf's factors, made before the timed loop.
-void bench_openblas_dgetrs(benchmark::State& state, std::int64_t n) {
-  const std::vector<double> a = general_matrix(n), b = rhs(n);
+/// dgetrs of k right-hand sides on dgetrf's factors, made before the timed loop.
+void bench_openblas_dgetrs(benchmark::State& state, std::int64_t n, std::int64_t k) {
+  const std::vector<double> a = general_matrix(n), b = rhs(n, k);
   std::vector<double> lu(a.size()), x(b.size());
   std::vector<int> piv(static_cast<std::size_t>(n));
-  const int ni = int(n), one = 1;
+  const int ni = int(n), nrhs = int(k);
   int info = 0;
   column_major(a, n, lu);
   loop_timer factor;
@@ -203,7 +207,7 @@ void bench_openblas_dgetrs(benchmark::State& state, std::int64_t n) {
     x = b;
     state.ResumeTiming();
     loop_timer t;
-    dgetrs_("N", &ni, &one, lu.data(), &ni, piv.data(), x.data(), &ni, &info);
+    dgetrs_("N", &ni, &nrhs, lu.data(), &ni, piv.data(), x.data(), &ni, &info);
     seconds += t.seconds();
   }
   if (info != 0) state.SkipWithError("dgetrf/dgetrs info != 0");
@@ -313,24 +317,29 @@ void register_dense() {
     reg("peer/openblas_dgesv_hpl_mxp" + sz, [n](benchmark::State& s) { bench_openblas_dgesv(s, n, true); });
     reg("peer/openblas_dposv" + sz, [n](benchmark::State& s) { bench_openblas_dposv(s, n); });
 #endif
-    for (const auto& p : policies) {
-      if (p.matrix == dtype::bf16) continue;  // the wrong tool for the random general matrix
-      dense_refinement_options o;
-      o.policy = {p.matrix, dtype::f64};
-      o.gmres = p.gmres;
-      benchmark::RegisterBenchmark(("dense/ir_solver_solve/" + std::string(p.name) + sz).c_str(),
-                                   [n, o](benchmark::State& s) { bench_ir_solver_solve(s, n, o); })
+    // Further solves of one and of 16 right-hand sides (the 16 columns' cost against 16
+    // single solves says what solving them together saves).
+    for (std::int64_t k : {std::int64_t(1), std::int64_t(16)}) {
+      const std::string cols = k == 1 ? "" : "/rhs" + std::to_string(k);
+      for (const auto& p : policies) {
+        if (p.matrix == dtype::bf16) continue;  // the wrong tool for the random general matrix
+        dense_refinement_options o;
+        o.policy = {p.matrix, dtype::f64};
+        o.gmres = p.gmres;
+        benchmark::RegisterBenchmark(("dense/ir_solver_solve/" + std::string(p.name) + sz + cols).c_str(),
+                                     [n, k, o](benchmark::State& s) { bench_ir_solver_solve(s, n, k, o); })
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond)
+            ->Iterations(5);
+      }
+#if defined(MIXPREC_BENCH_OPENBLAS)
+      benchmark::RegisterBenchmark(("peer/openblas_dgetrs" + sz + cols).c_str(),
+                                   [n, k](benchmark::State& s) { bench_openblas_dgetrs(s, n, k); })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond)
           ->Iterations(5);
-    }
-#if defined(MIXPREC_BENCH_OPENBLAS)
-    benchmark::RegisterBenchmark(("peer/openblas_dgetrs" + sz).c_str(),
-                                 [n](benchmark::State& s) { bench_openblas_dgetrs(s, n); })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond)
-        ->Iterations(5);
 #endif
+    }
   }
 }
 

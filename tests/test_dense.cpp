@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "dense/dense_matrix.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/error.hpp"
@@ -166,6 +167,39 @@ TEST(dense_getrs, many_right_hand_sides_are_solved_within_the_lu_solve_bound) {
       xmax = std::max(xmax, std::fabs(ld(x[std::size_t(i * nrhs + c)])));
     }
     EXPECT_LE(rmax, gamma(3 * n, std::ldexp(1.0L, -53)) * lu_norm * xmax) << "column " << c;
+  }
+}
+
+TEST(dense_vector_solves, several_vectors_at_once_give_exactly_what_each_gives_alone) {
+  // f32 triangles applied in f64 (refinement's corrections), 600 rows: three blocks of the
+  // substitution, the vectors split over two threads or taken in turn by one.
+  const std::int64_t n = 600;
+  const std::vector<double> values = random_matrix(n, n, 31);
+  std::vector<float> f(values.begin(), values.end());
+  for (std::int64_t i = 0; i < n; ++i) f[std::size_t(i * n + i)] = 4.0f + float(i % 7);  // well away from 0
+  for (int threads : {1, 2}) {
+    const context ctx = context::cpu(threads);
+    const detail::dense_ref<const float> factor{f.data(), n, n, n, &ctx};
+    for (bool lower : {true, false})
+      for (bool unit : {true, false}) {
+        std::vector<std::vector<double>> alone, together;
+        for (unsigned v = 0; v < 5; ++v) {
+          alone.push_back(random_matrix(n, 1, 40 + v));
+          together.push_back(alone.back());
+        }
+        std::vector<double*> ys;
+        for (auto& y : together) ys.push_back(y.data());
+        for (auto& y : alone)
+          lower ? detail::lower_solve_vector(factor, unit, y.data())
+                : detail::upper_solve_vector(factor, unit, y.data());
+        lower ? detail::lower_solve_vectors(factor, unit, ys.data(), 5)
+              : detail::upper_solve_vectors(factor, unit, ys.data(), 5);
+        for (std::size_t v = 0; v < 5; ++v) {
+          ASSERT_EQ(together[v], alone[v]) << "vector " << v << (lower ? " lower" : " upper") << (unit ? " unit" : "")
+                                           << " on " << threads << " threads";
+          for (double y : alone[v]) ASSERT_TRUE(std::isfinite(y));
+        }
+      }
   }
 }
 
@@ -429,17 +463,30 @@ std::vector<double> three_columns(const system& s, const system& t) {
   return b;
 }
 
-TEST(dense_gesv_ir, many_right_hand_sides_share_one_factorization_and_each_column_is_its_own_solve) {
-  // Each column is refined on its own against the one factorization: column j of X must be
-  // exactly what a solve of that column alone gives, the zero column exactly 0.
+TEST(dense_gesv_ir, many_right_hand_sides_share_one_factorization_and_each_column_meets_its_own_rule) {
+  // The columns are refined in step against the one factorization, each stopping by dsgesv's
+  // rule on its own computed residual, ||r^|| <= ||x|| ||A|| eps sqrt(n). The residual is
+  // computed in f64 with |r - r^| <= gamma_{n+1} (|b| + |A||x|), so each column's true
+  // backward error is at most eps sqrt(n) + gamma_{n+1}; two solutions of one column (here:
+  // solved alone, and among three) then differ by at most 2 kappa_inf eta / (1 - kappa_inf eta)
+  // of ||x||, with kappa_inf <= n kappa_2. The zero column stays exactly 0.
   const std::int64_t n = 150;
-  const std::vector<double> a = matrix_with_condition(n, 1e3, 81);
+  const double kappa = 1e3;
+  const std::vector<double> a = matrix_with_condition(n, kappa, 81);
   const system s = make_system(a, n, 82), t = make_system(a, n, 83);
   const std::vector<double> b = three_columns(s, t);
   const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));
+  const double eta = eps_sqrt_n + double(n + 1) * 0x1p-53 / (1 - double(n + 1) * 0x1p-53);
+  const double kappa_inf = double(n) * kappa, apart = 2 * kappa_inf * eta / (1 - kappa_inf * eta);
   for (bool spd : {false, true}) {
-    const std::vector<double> m = spd ? test::spd_with_condition(n, 1e3, 84) : a;
+    const std::vector<double> m = spd ? test::spd_with_condition(n, kappa, 84) : a;
     const auto solver = spd ? &posv_ir : &gesv_ir;
+    ld anorm = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      ld row = 0;
+      for (std::int64_t j = 0; j < n; ++j) row += std::fabs(ld(m[std::size_t(i * n + j)]));
+      anorm = std::max(anorm, row);
+    }
     for (bool gmres : {false, true}) {
       dense_refinement_options o;
       o.gmres = gmres;
@@ -449,17 +496,31 @@ TEST(dense_gesv_ir, many_right_hand_sides_share_one_factorization_and_each_colum
       ASSERT_TRUE(r.converged()) << r.message;
       EXPECT_TRUE(r.fallback.empty()) << r.fallback;
       EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+      EXPECT_EQ(r.history.size(), std::size_t(r.iterations + 1)) << "the most-stepped column's history";
       int most = 0;
-      for (std::int64_t c = 0; c < 3; ++c) {
+      for (std::int64_t c = 0; c < 2; ++c) {
+        ld rmax = 0, xmax = 0, bmax = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+          ld ri = b[std::size_t(i * 3 + c)];
+          for (std::int64_t j = 0; j < n; ++j) ri -= ld(m[std::size_t(i * n + j)]) * x[std::size_t(j * 3 + c)];
+          rmax = std::max(rmax, std::fabs(ri));
+          xmax = std::max(xmax, std::fabs(ld(x[std::size_t(i * 3 + c)])));
+          bmax = std::max(bmax, std::fabs(ld(b[std::size_t(i * 3 + c)])));
+        }
+        EXPECT_LE(double(rmax / (anorm * xmax + bmax)), eta) << "column " << c;
         std::vector<double> bc(static_cast<std::size_t>(n)), xc(static_cast<std::size_t>(n));
         for (std::int64_t i = 0; i < n; ++i) bc[std::size_t(i)] = b[std::size_t(i * 3 + c)];
         const dense_solve_report rc =
             solver(make_view(m.data(), {n, n}), make_view(bc.data(), n), make_view(xc.data(), n), o);
         most = std::max(most, rc.iterations);
+        const double xc_max =
+            *std::max_element(xc.begin(), xc.end(), [](double p, double q) { return std::fabs(p) < std::fabs(q); });
         for (std::int64_t i = 0; i < n; ++i)
-          ASSERT_EQ(x[std::size_t(i * 3 + c)], xc[std::size_t(i)]) << "column " << c << " row " << i;
+          ASSERT_LE(std::fabs(x[std::size_t(i * 3 + c)] - xc[std::size_t(i)]), apart * std::fabs(xc_max))
+              << "column " << c << " row " << i;
       }
-      EXPECT_EQ(r.iterations, most);
+      // Rounding may move a column across the stopping rule by one step, no more.
+      EXPECT_LE(std::abs(r.iterations - most), 1) << r.message;
       for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(x[std::size_t(i * 3 + 2)], 0.0);
     }
   }

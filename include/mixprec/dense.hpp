@@ -52,14 +52,18 @@
 // convergence; the report says which.
 //
 // Many right-hand sides (b and x n x nrhs, of one shape; LAPACK's NRHS): A is checked, scaled
-// and factored once, and each column is refined on its own against that factorization, with
-// the stopping rule and fallback reasons of a single vector (a refined column's x is exactly
-// what solving that column alone gives). The columns refinement could not finish, and all of
-// them under the f64 policy, are solved together by one f64 factorization (getrs/potrs on
-// the block); the others keep their refined x. The report gives the most steps
-// a column took (with that column's history), the GMRES iterations of all columns, the
-// largest backward error and relative residual, and in path and fallback how many columns
-// fell back and the first one's reason.
+// and factored once, and the columns are refined in step against that factorization, each
+// with the stopping rule and fallback reasons of a single vector: a step's corrections are one
+// solve with the factors for all the columns still refining (their blocks read from memory
+// once, from cache for the others) and its residuals one GEMM, so that A and the factors are
+// read once a step, not once per column (GMRES-IR's inner GMRES still runs column by column).
+// A column's x agrees with what solving it alone gives to within the stopping rule's
+// accuracy, not bit for bit (the GEMM sums in another order). The columns refinement could
+// not finish, and all of them under the f64 policy, are solved together by one f64
+// factorization (getrs/potrs on the block); the others keep their refined x. The report
+// gives the most steps a column took (with that column's history), the GMRES iterations of
+// all columns, the largest backward error and relative residual, and in path and fallback
+// how many columns fell back and the first one's reason.
 //
 // Scaling (dense_refinement_options::scale, on by default): before A is rounded to the low
 // precision it is scaled to H = mu R A C with R, C diagonal and mu a scalar, all powers of two

@@ -198,30 +198,64 @@ void subtract_rectangle(const dense_ref<const F>& a, std::int64_t r0, std::int64
            make_view(y + r0, r1 - r0, 1, *a.ctx));
 }
 
+/// Runs step(f, y) on each of the k vectors ys[v]. One vector gets all of f's threads (its
+/// row_dots split the rows); several are split over the threads, each worked on by one (`one`,
+/// a one-thread context), so that a block of factor rows read from memory for one vector is
+/// read from the shared cache for the others.
+template <class F, class Step>
+void over_vectors(const dense_ref<const F>& f, double* const* ys, int k, const context& one, Step&& step) {
+  if (k == 1) {
+    step(f, ys[0]);
+    return;
+  }
+  dense_ref<const F> single = f;
+  single.ctx = &one;
+  const int chunks = std::min(k, f.threads());
+  parallel_chunks(chunks, [&](int c) {
+    for (int v = c; v < k; v += chunks) step(single, ys[v]);
+  });
+}
+
 template <class F>
-void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y) {
+void lower_solve_vectors(const dense_ref<const F>& l, bool unit, double* const* ys, int k) {
   const std::int64_t n = l.rows;
-  for (std::int64_t k = 0; k < n; k += vector_block) {
-    const std::int64_t e = std::min(n, k + vector_block);
-    if (k > 0) subtract_rectangle(l, k, e, 0, k, y);
-    for (std::int64_t i = k; i < e; ++i) {
-      const double s = y[i] - row_dot(l.row(i) + k, y + k, i - k);
-      y[i] = unit ? s : s / double(l.at(i, i));
-    }
+  const context one = context::cpu(1);
+  for (std::int64_t b = 0; b < n; b += vector_block) {
+    const std::int64_t e = std::min(n, b + vector_block);
+    over_vectors(l, ys, k, one, [&](const dense_ref<const F>& f, double* y) {
+      if (b > 0) subtract_rectangle(f, b, e, 0, b, y);
+      for (std::int64_t i = b; i < e; ++i) {
+        const double s = y[i] - row_dot(f.row(i) + b, y + b, i - b);
+        y[i] = unit ? s : s / double(f.at(i, i));
+      }
+    });
   }
 }
 
 template <class F>
-void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y) {
+void upper_solve_vectors(const dense_ref<const F>& u, bool unit, double* const* ys, int k) {
   const std::int64_t n = u.rows;
+  const context one = context::cpu(1);
   for (std::int64_t e = n; e > 0; e -= vector_block) {
-    const std::int64_t k = std::max<std::int64_t>(0, e - vector_block);
-    if (e < n) subtract_rectangle(u, k, e, e, n, y);
-    for (std::int64_t i = e - 1; i >= k; --i) {
-      const double s = y[i] - row_dot(u.row(i) + i + 1, y + i + 1, e - i - 1);
-      y[i] = unit ? s : s / double(u.at(i, i));
-    }
+    const std::int64_t b = std::max<std::int64_t>(0, e - vector_block);
+    over_vectors(u, ys, k, one, [&](const dense_ref<const F>& f, double* y) {
+      if (e < n) subtract_rectangle(f, b, e, e, n, y);
+      for (std::int64_t i = e - 1; i >= b; --i) {
+        const double s = y[i] - row_dot(f.row(i) + i + 1, y + i + 1, e - i - 1);
+        y[i] = unit ? s : s / double(f.at(i, i));
+      }
+    });
   }
+}
+
+template <class F>
+void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y) {
+  lower_solve_vectors(l, unit, &y, 1);
+}
+
+template <class F>
+void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y) {
+  upper_solve_vectors(u, unit, &y, 1);
 }
 
 void lower_transpose_solve_vector(const dense_ref<const double>& l, double* y) {
@@ -245,9 +279,11 @@ void lower_transpose_solve_vector(const dense_ref<const double>& l, double* y) {
   }
 }
 
-#define MIXPREC_VECTOR_SOLVE_INSTANTIATE(F)                                      \
-  template void lower_solve_vector<F>(const dense_ref<const F>&, bool, double*); \
-  template void upper_solve_vector<F>(const dense_ref<const F>&, bool, double*);
+#define MIXPREC_VECTOR_SOLVE_INSTANTIATE(F)                                                   \
+  template void lower_solve_vector<F>(const dense_ref<const F>&, bool, double*);              \
+  template void upper_solve_vector<F>(const dense_ref<const F>&, bool, double*);              \
+  template void lower_solve_vectors<F>(const dense_ref<const F>&, bool, double* const*, int); \
+  template void upper_solve_vectors<F>(const dense_ref<const F>&, bool, double* const*, int);
 MIXPREC_VECTOR_SOLVE_INSTANTIATE(float)
 MIXPREC_VECTOR_SOLVE_INSTANTIATE(double)
 #undef MIXPREC_VECTOR_SOLVE_INSTANTIATE

@@ -87,6 +87,13 @@ template <class F>
 void lower_solve_vector(const dense_ref<const F>& l, bool unit, double* y);
 template <class F>
 void upper_solve_vector(const dense_ref<const F>& u, bool unit, double* y);
+/// The same for k vectors ys[0..k) at once: block by block, the vectors split over the
+/// threads, so that each block of the factor comes from memory once, not once per vector.
+/// Each vector's result is exactly what solving it alone gives.
+template <class F>
+void lower_solve_vectors(const dense_ref<const F>& l, bool unit, double* const* ys, int k);
+template <class F>
+void upper_solve_vectors(const dense_ref<const F>& u, bool unit, double* const* ys, int k);
 /// y = L^-T y for an f64 factor (potrs; the low-precision Cholesky keeps L^T in its upper
 /// triangle and solves with upper_solve_vector).
 void lower_transpose_solve_vector(const dense_ref<const double>& l, double* y);

@@ -51,13 +51,6 @@ double vector_norm_inf(const array<double>& v) {
   return m;
 }
 
-/// r = b - A x in f64.
-void residual(const dense_ref<const double>& a, const array<double>& b, const array<double>& x, array<double>& r) {
-  copy(b.as_view(), r.as_view());
-  gemm(trans::no, trans::no, -1.0, a.block(0, 0, a.rows, a.cols), make_view(x.data(), {a.rows, 1}, {}, x.ctx()), 1.0,
-       make_view(r.data(), {a.rows, 1}, {}, r.ctx()));
-}
-
 /// The power of two p with p m in [1/2, 1) (1 for m = 0: an empty row stays as it is, and the
 /// factorization then reports it).
 double inverse_power_of_two(double m) {
@@ -162,21 +155,45 @@ struct low_factor {
   void solve(const_view in, view out, array<double>& y) const {
     const double* x = static_cast<const double*>(in.data());
     double* r = static_cast<double*>(out.data());
-    const std::int64_t xs = in.stride(0), rs = out.stride(0);
+    double* ys[] = {y.data()};
+    scale_in(x, in.stride(0), ys[0]);
+    substitute(ys, 1);
+    scale_out(ys[0], r, out.stride(0));
+  }
+
+  /// out[c] = C (LU)^-1 mu R in[c] for k vectors of n at once (each exactly as solve() gives
+  /// it), the factors read from memory once for all of them; ys: k vectors of work space.
+  void solve_all(const std::vector<const double*>& in, const std::vector<double*>& out,
+                 const std::vector<double*>& ys) const {
+    const int k = int(in.size());
+    for (int c = 0; c < k; ++c) scale_in(in[std::size_t(c)], 1, ys[std::size_t(c)]);
+    substitute(ys.data(), k);
+    for (int c = 0; c < k; ++c) scale_out(ys[std::size_t(c)], out[std::size_t(c)], 1);
+  }
+
+ private:
+  /// y = P mu R x (the row scaling, then the LU's row interchanges).
+  void scale_in(const double* x, std::int64_t xs, double* y) const {
     for (std::int64_t i = 0; i < n; ++i) y[i] = s.mu * s.row[std::size_t(i)] * x[i * xs];
-    const dense_ref<const float> factor{f.data(), n, n, n, ctx};
-    if (kind == factorization::lu) {
+    if (kind == factorization::lu)
       for (std::size_t i = 0; i < pivots.size(); ++i)
         if (pivots[i] != std::int64_t(i)) std::swap(y[std::int64_t(i)], y[pivots[i]]);
-      detail::lower_solve_vector(factor, true, y.data());
-      detail::upper_solve_vector(factor, false, y.data());
+  }
+  void scale_out(const double* y, double* r, std::int64_t rs) const {
+    for (std::int64_t i = 0; i < n; ++i) r[i * rs] = s.col[std::size_t(i)] * y[i];
+  }
+  /// ys[c] = (LU)^-1 ys[c] (Cholesky: (L L^T)^-1), c < k.
+  void substitute(double* const* ys, int k) const {
+    const dense_ref<const float> factor{f.data(), n, n, n, ctx};
+    if (kind == factorization::lu) {
+      detail::lower_solve_vectors(factor, true, ys, k);
+      detail::upper_solve_vectors(factor, false, ys, k);
     } else {
       // L^T y by the upper triangle, which holds L^T (mirror_lower): its rows are read
       // contiguously, as the LU's U.
-      detail::lower_solve_vector(factor, false, y.data());
-      detail::upper_solve_vector(factor, false, y.data());
+      detail::lower_solve_vectors(factor, false, ys, k);
+      detail::upper_solve_vectors(factor, false, ys, k);
     }
-    for (std::int64_t i = 0; i < n; ++i) r[i * rs] = s.col[std::size_t(i)] * y[i];
   }
 };
 
@@ -285,13 +302,56 @@ std::string factor_low(const dense_ref<const double>& a, dtype m, const dense_re
                     : "");
 }
 
-/// Refines x (starting from LU^-1 b) until dsgesv's rule holds. Returns whether it converged,
-/// with r = b - A x of the x returned; otherwise why_fallback says why not.
-bool refine(const dense_ref<const double>& a, const array<double>& b, array<double>& x, array<double>& r,
-            const low_factor& lf, dtype m, const dense_refinement_options& o, double stop_factor,
-            dense_solve_report& rep, std::string& why_fallback) {
+/// What refining one right-hand side gave.
+struct column_result {
+  bool refined = false;  // then r = b - A x already
+  std::string why_fallback;
+  dense_solve_report steps;  // iterations, inner_iterations and history of this column
+};
+
+/// The right-hand sides of one solve, column by column: b (copied out of the caller's n x nrhs
+/// b), x and r = b - A x, and what refining each gave.
+struct rhs_columns {
+  std::vector<array<double>> b, x, r;
+  std::vector<column_result> result;
+};
+
+/// r[j] = b[j] - A x[j] in f64 for the columns j in `which`: one GEMM for all of them, so
+/// that A is read once, not once per column.
+void residuals(const dense_ref<const double>& a, rhs_columns& c, const std::vector<std::size_t>& which) {
+  const std::int64_t n = a.rows, k = std::int64_t(which.size());
+  if (k == 0) return;
+  if (k == 1) {
+    const std::size_t j = which[0];
+    copy(c.b[j].as_view(), c.r[j].as_view());
+    gemm(trans::no, trans::no, -1.0, a.block(0, 0, n, n), make_view(c.x[j].data(), {n, 1}, {}, c.x[j].ctx()), 1.0,
+         make_view(c.r[j].data(), {n, 1}, {}, c.r[j].ctx()));
+    return;
+  }
+  array<double> xs(n * k, *a.ctx), rs(n * k, *a.ctx);  // n x k, row-major
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t q = 0; q < k; ++q) {
+      xs[i * k + q] = c.x[which[std::size_t(q)]][i];
+      rs[i * k + q] = c.b[which[std::size_t(q)]][i];
+    }
+  gemm(trans::no, trans::no, -1.0, a.block(0, 0, n, n), make_view(xs.data(), {n, k}, {}, *a.ctx), 1.0,
+       make_view(rs.data(), {n, k}, {}, *a.ctx));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t q = 0; q < k; ++q) c.r[which[std::size_t(q)]][i] = rs[i * k + q];
+}
+
+/// Refines every column's x (starting from LU^-1 b) until dsgesv's rule holds for it. The
+/// columns go in step: each step's corrections are one solve with the factors for all the
+/// columns still refining (classical refinement; GMRES-IR runs one GMRES per column) and
+/// their residuals one GEMM, so that the factors and A are read once a step, not once per
+/// column. A column leaves when it has converged (refined, with r = b - A x of its x) or
+/// cannot (why_fallback says why).
+void refine(const dense_ref<const double>& a, rhs_columns& c, const low_factor& lf, dtype m,
+            const dense_refinement_options& o, double stop_factor) {
   const std::int64_t n = a.rows;
-  array<double> d(n, *a.ctx), work(n, *a.ctx);
+  const std::size_t k = c.b.size();
+  std::vector<array<double>> d(k);
+  array<double> work(n, *a.ctx);
   const callback_operator a_op(
       n, n,
       [&](const_view in, view out) {
@@ -310,74 +370,100 @@ bool refine(const dense_ref<const double>& a, const array<double>& b, array<doub
       "dense A", *a.ctx);
   const callback_operator factor_op(
       n, n, [&](const_view in, view out) { lf.solve(in, out, work); }, "low-precision factorization", *a.ctx);
-  fill(x.as_view(), 0.0);
-  copy(b.as_view(), r.as_view());
-  double previous = HUGE_VAL;
-  for (int step = 0; step <= o.max_iterations; ++step) {
-    // The correction d ~ A^-1 r (step 0: the first solve, x = LU^-1 b).
+  std::vector<std::size_t> active;
+  std::vector<double> previous(k, HUGE_VAL);
+  for (std::size_t j = 0; j < k; ++j) {
+    d[j] = array<double>(n, *a.ctx);
+    fill(c.x[j].as_view(), 0.0);
+    copy(c.b[j].as_view(), c.r[j].as_view());
+    active.push_back(j);
+  }
+  const auto fail = [&](std::size_t j, std::string why) { c.result[j].why_fallback = std::move(why); };
+  for (int step = 0; step <= o.max_iterations && !active.empty(); ++step) {
+    // The corrections d ~ A^-1 r (step 0: the first solve, x = LU^-1 b).
+    std::vector<std::size_t> stepping;  // the columns whose correction is made
     if (o.gmres && step > 0) {
-      solve_options go;
-      go.rel_tol = o.gmres_tolerance;
-      go.restart = int(std::min<std::int64_t>(o.gmres_restart, std::max<std::int64_t>(n, 1)));
-      go.preconditioner = &factor_op;
-      go.record_history = false;
-      go.stagnation_window = 0;
-      go.max_iterations = o.gmres_max_iterations;
-      // Every gmres_halving_window iterations the residual must have halved: where it has
-      // not, GMRES is stagnating on a poor preconditioner, and the rest of the budget (each
-      // iteration a product with A and a solve with the factors, about 1 % of an f64 LU at
-      // n = 8192) would be spent for nothing; the outer loop takes the correction as it stands.
-      double checkpoint = 1;
-      const int window = o.gmres_halving_window;
-      if (window > 0)
-        go.progress = [&checkpoint, window](const iteration_info& it) {
-          if (it.iteration % window != 0) return true;
-          const bool halved = it.relative_residual <= 0.5 * checkpoint;
-          checkpoint = it.relative_residual;
-          return halved;
-        };
-      fill(d.as_view(), 0.0);
-      // FGMRES keeps z_j = (LU)^-1 v_j, so the correction is Z y: with this fixed
-      // preconditioner the same iterates as GMRES's (LU)^-1 (V y), without the extra solve
-      // with the factors at the end of every cycle (a pass over the n^2 factors), for
-      // restart x n more values, far fewer than A's n^2.
-      const solve_report g = fgmres(a_op, r.as_view(), d.as_view(), go);
-      rep.inner_iterations += g.iterations;
-      // A correction that falls short of the tolerance still helps if it halved the
-      // residual (the outer loop judges it).
-      if (!g.converged() && !(g.final_residual <= 0.5)) {
-        std::ostringstream s;
-        s << "GMRES could not halve a correction's residual (" << g.message << "): the " << factor_name(lf.kind, m)
-          << " is too poor a preconditioner for this matrix";
-        why_fallback = s.str();
-        return false;
+      for (std::size_t j : active) {
+        solve_options go;
+        go.rel_tol = o.gmres_tolerance;
+        go.restart = int(std::min<std::int64_t>(o.gmres_restart, std::max<std::int64_t>(n, 1)));
+        go.preconditioner = &factor_op;
+        go.record_history = false;
+        go.stagnation_window = 0;
+        go.max_iterations = o.gmres_max_iterations;
+        // Every gmres_halving_window iterations the residual must have halved: where it has
+        // not, GMRES is stagnating on a poor preconditioner, and the rest of the budget (each
+        // iteration a product with A and a solve with the factors, about 1 % of an f64 LU at
+        // n = 8192) would be spent for nothing; the outer loop takes the correction as it
+        // stands.
+        double checkpoint = 1;
+        const int window = o.gmres_halving_window;
+        if (window > 0)
+          go.progress = [&checkpoint, window](const iteration_info& it) {
+            if (it.iteration % window != 0) return true;
+            const bool halved = it.relative_residual <= 0.5 * checkpoint;
+            checkpoint = it.relative_residual;
+            return halved;
+          };
+        fill(d[j].as_view(), 0.0);
+        // FGMRES keeps z_j = (LU)^-1 v_j, so the correction is Z y: with this fixed
+        // preconditioner the same iterates as GMRES's (LU)^-1 (V y), without the extra solve
+        // with the factors at the end of every cycle (a pass over the n^2 factors), for
+        // restart x n more values, far fewer than A's n^2.
+        const solve_report g = fgmres(a_op, c.r[j].as_view(), d[j].as_view(), go);
+        c.result[j].steps.inner_iterations += g.iterations;
+        // A correction that falls short of the tolerance still helps if it halved the
+        // residual (the outer loop judges it).
+        if (!g.converged() && !(g.final_residual <= 0.5)) {
+          std::ostringstream s;
+          s << "GMRES could not halve a correction's residual (" << g.message << "): the " << factor_name(lf.kind, m)
+            << " is too poor a preconditioner for this matrix";
+          fail(j, s.str());
+          continue;
+        }
+        stepping.push_back(j);
       }
     } else {
-      lf.solve(r.as_view(), d.as_view(), work);
+      std::vector<const double*> in;
+      std::vector<double*> out, ys;
+      std::vector<array<double>> y(active.size());
+      for (std::size_t q = 0; q < active.size(); ++q) {
+        y[q] = array<double>(n, *a.ctx);
+        in.push_back(c.r[active[q]].data());
+        out.push_back(d[active[q]].data());
+        ys.push_back(y[q].data());
+      }
+      lf.solve_all(in, out, ys);
+      stepping = active;
     }
-    axpy(1.0, d.as_view(), x.as_view());
-    residual(a, b, x, r);
-    const double rn = vector_norm_inf(r), xn = vector_norm_inf(x);
-    rep.history.push_back(rep.rhs_norm > 0 ? std::sqrt(dot(r, r)) / rep.rhs_norm : 0);
-    if (step > 0) rep.iterations = step;
-    if (!std::isfinite(rn) || !std::isfinite(xn)) {
-      why_fallback = "the refinement produced a non-finite residual";
-      return false;
+    for (std::size_t j : stepping) axpy(1.0, d[j].as_view(), c.x[j].as_view());
+    residuals(a, c, stepping);
+    active.clear();
+    for (std::size_t j : stepping) {
+      dense_solve_report& rep = c.result[j].steps;
+      const double rn = vector_norm_inf(c.r[j]), xn = vector_norm_inf(c.x[j]);
+      rep.history.push_back(rep.rhs_norm > 0 ? std::sqrt(dot(c.r[j], c.r[j])) / rep.rhs_norm : 0);
+      if (step > 0) rep.iterations = step;
+      if (!std::isfinite(rn) || !std::isfinite(xn)) {
+        fail(j, "the refinement produced a non-finite residual");
+      } else if (rn <= xn * stop_factor) {
+        c.result[j].refined = true;
+      } else if (step > 0 && rn > previous[j]) {
+        std::ostringstream s;
+        s << "the residual grew at step " << step << " (" << previous[j] << " -> " << rn
+          << "): the matrix is too ill-conditioned for the " << name_of(m) << " factorization";
+        fail(j, s.str());
+      } else {
+        previous[j] = rn;
+        active.push_back(j);
+      }
     }
-    if (rn <= xn * stop_factor) return true;
-    if (step > 0 && rn > previous) {
-      std::ostringstream s;
-      s << "the residual grew at step " << step << " (" << previous << " -> " << rn
-        << "): the matrix is too ill-conditioned for the " << name_of(m) << " factorization";
-      why_fallback = s.str();
-      return false;
-    }
-    previous = rn;
   }
-  std::ostringstream s;
-  s << o.max_iterations << " refinement steps without reaching ||r|| <= ||x|| ||A|| eps sqrt(n)";
-  why_fallback = s.str();
-  return false;
+  for (std::size_t j : active) {
+    std::ostringstream s;
+    s << o.max_iterations << " refinement steps without reaching ||r|| <= ||x|| ||A|| eps sqrt(n)";
+    fail(j, s.str());
+  }
 }
 
 /// Throws invalid_argument naming a pair a_ij != a_ji (read in tiles, so that the
@@ -407,13 +493,6 @@ void check_symmetric(const char* op, const dense_ref<const double>& a) {
   MIXPREC_THROW(invalid_argument, op, "a(", i, ", ", j, ") = ", a.at(i, j), " but a(", j, ", ", i, ") = ", a.at(j, i),
                 ": a must be exactly symmetric");
 }
-
-/// What refining one right-hand side gave.
-struct column_result {
-  bool refined = false;  // then r = b - A x already
-  std::string why_fallback;
-  dense_solve_report steps;  // iterations, inner_iterations and history of this column
-};
 
 /// Folds the per-column results into one report (mixprec/dense.hpp says how).
 void merge_columns(const std::vector<column_result>& cols, dense_solve_report& rep) {
@@ -599,28 +678,28 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
 
   // The one factorization for every column; each column refined on its own.
   const auto columns = static_cast<std::size_t>(nrhs);
-  std::vector<array<double>> b(columns), x(columns), r(columns);
-  std::vector<column_result> cols(columns);
+  rhs_columns c;
+  c.b.resize(columns);
+  c.x.resize(columns);
+  c.r.resize(columns);
+  c.result.resize(columns);
   std::vector<double> rhs_norms(columns);
   for (std::size_t j = 0; j < columns; ++j) {  // each column of b copied out once, with its norm
-    b[j] = array<double>(n, st.as.ctx);
-    for (std::int64_t i = 0; i < n; ++i) b[j][i] = b_at(i, std::int64_t(j));
-    rhs_norms[j] = std::sqrt(dot(b[j], b[j]));
+    c.b[j] = array<double>(n, st.as.ctx);
+    for (std::int64_t i = 0; i < n; ++i) c.b[j][i] = b_at(i, std::int64_t(j));
+    rhs_norms[j] = std::sqrt(dot(c.b[j], c.b[j]));
+    c.x[j] = array<double>(n, st.as.ctx);
+    c.r[j] = array<double>(n, st.as.ctx);
+    fill(c.x[j].as_view(), 0.0);  // what a failed factorization without fallback returns
+    c.result[j].steps.rhs_norm = rhs_norms[j];
+    c.result[j].why_fallback = st.why_low;
   }
   if (m != dtype::f64) {
-    for (std::int64_t j = 0; j < nrhs; ++j) {
-      const array<double>& bj = b[std::size_t(j)];
-      column_result& c = cols[std::size_t(j)];
-      x[std::size_t(j)] = array<double>(n, st.as.ctx);
-      r[std::size_t(j)] = array<double>(n, st.as.ctx);
-      fill(x[std::size_t(j)].as_view(), 0.0);  // what a failed factorization without fallback returns
-      c.steps.rhs_norm = rhs_norms[std::size_t(j)];
-      c.why_fallback = st.why_low;
-      c.refined = st.why_low.empty() && refine(a, bj, x[std::size_t(j)], r[std::size_t(j)], st.lf, m, o, st.stop_factor,
-                                               c.steps, c.why_fallback);
-    }
-    merge_columns(cols, rep);
+    if (st.why_low.empty()) refine(a, c, st.lf, m, o, st.stop_factor);
+    merge_columns(c.result, rep);
   }
+  std::vector<column_result>& cols = c.result;
+  std::vector<array<double>>&x = c.x, &r = c.r;
 
   // The columns refinement did not solve (all of them under the f64 policy): by the f64
   // factorization, all at once.
@@ -639,22 +718,21 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
     st.solve_f64(block, k);
     for (std::int64_t q = 0; q < k; ++q) {
       const std::size_t j = std::size_t(unsolved[std::size_t(q)]);
-      x[j] = array<double>(n, st.as.ctx);
-      r[j] = array<double>(n, st.as.ctx);
       for (std::int64_t i = 0; i < n; ++i) x[j][i] = block[std::size_t(i * k + q)];
     }
   }
 
   // The backward error and residual of every column (r = b - A x where refinement did not
   // leave it), the worst reported.
-  for (std::int64_t j = 0; j < nrhs; ++j) {
-    const std::size_t c = std::size_t(j);
-    const array<double>& bj = b[c];
-    if (!cols[c].refined) residual(a, bj, x[c], r[c]);
-    const double rn = vector_norm_inf(r[c]), xn = vector_norm_inf(x[c]), bn = vector_norm_inf(bj);
+  std::vector<std::size_t> stale;
+  for (std::size_t j = 0; j < columns; ++j)
+    if (!cols[j].refined) stale.push_back(j);
+  residuals(a, c, stale);
+  for (std::size_t j = 0; j < columns; ++j) {
+    const double rn = vector_norm_inf(r[j]), xn = vector_norm_inf(x[j]), bn = vector_norm_inf(c.b[j]);
     rep.backward_error = std::max(rep.backward_error, st.anorm * xn + bn > 0 ? rn / (st.anorm * xn + bn) : 0);
-    rep.true_residual = std::max(rep.true_residual, rhs_norms[c] > 0 ? std::sqrt(dot(r[c], r[c])) / rhs_norms[c] : 0);
-    rep.rhs_norm = std::max(rep.rhs_norm, rhs_norms[c]);
+    rep.true_residual = std::max(rep.true_residual, rhs_norms[j] > 0 ? std::sqrt(dot(r[j], r[j])) / rhs_norms[j] : 0);
+    rep.rhs_norm = std::max(rep.rhs_norm, rhs_norms[j]);
   }
   rep.final_residual = rep.true_residual;
   if (rep.reason != stop_reason::inaccurate) {
