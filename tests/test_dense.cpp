@@ -526,6 +526,47 @@ TEST(dense_gesv_ir, many_right_hand_sides_share_one_factorization_and_each_colum
   }
 }
 
+TEST(dense_gesv_ir, gmres_ir_columns_iterate_in_step_through_restarts_and_stop_on_their_own) {
+  // Three columns (two systems and 0) whose FGMRES iterations go in step. Each must meet the
+  // stopping rule as a single column does; the zero column needs no iteration and stays 0.
+  const std::int64_t n = 150;
+  const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));
+  const auto solve_three = [&](const std::vector<double>& a, const dense_refinement_options& o,
+                               std::vector<double>& x) {
+    const system s = make_system(a, n, 52), t = make_system(a, n, 55);
+    const std::vector<double> b = three_columns(s, t);
+    x.assign(b.size(), 7.0);
+    return gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), {n, 3}), make_view(x.data(), {n, 3}), o);
+  };
+  std::vector<double> x;
+  // kappa = 1e9 (f32: only GMRES-IR converges, as above), unrestarted.
+  dense_refinement_options o;
+  o.gmres = true;
+  dense_solve_report r = solve_three(matrix_with_condition(n, 1e9, 51), o, x);
+  EXPECT_EQ(r.path, "f32 LU + GMRES-IR") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(x[std::size_t(i * 3 + 2)], 0.0);
+  // kappa = 1e6 with two iterations a cycle and a tolerance a correction needs more than two
+  // for: cycles restart from their column's true residual, and still converge.
+  o.gmres_restart = 2;
+  o.gmres_tolerance = 1e-10;
+  r = solve_three(matrix_with_condition(n, 1e6, 56), o, x);
+  EXPECT_EQ(r.path, "f32 LU + GMRES-IR") << r.message;
+  EXPECT_LE(r.backward_error, eps_sqrt_n) << r.message;
+  EXPECT_GT(r.inner_iterations, 2 * o.gmres_restart * r.iterations) << "no correction restarted: " << r.message;
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(x[std::size_t(i * 3 + 2)], 0.0);
+  // kappa = 1e12: both systems' corrections plateau and stop after the halving window, each
+  // on its own; they fall back together, the zero column keeps its exact 0.
+  o = dense_refinement_options{};
+  o.gmres = true;
+  r = solve_three(matrix_with_condition(n, 1e12, 53), o, x);
+  EXPECT_EQ(r.path, "f32 LU + GMRES-IR; f64 LU (fallback) for 2 of 3 columns") << r.message;
+  EXPECT_NE(r.fallback.find("column 0: GMRES could not halve"), std::string::npos) << r.fallback;
+  EXPECT_NE(r.fallback.find("did not halve in 50 iterations"), std::string::npos) << r.fallback;
+  EXPECT_GE(r.inner_iterations, 2 * 50) << r.message;
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(x[std::size_t(i * 3 + 2)], 0.0);
+}
+
 TEST(dense_gesv_ir, only_the_columns_refinement_cannot_finish_fall_back_and_the_report_says_which) {
   // kappa 1e6 with an f32 LU: classical refinement gains ~kappa u32 ~ 0.06 per step, so one
   // step cannot meet the stopping rule for a nonzero b; the zero column needs no step.

@@ -44,8 +44,10 @@
 // to f16, its LU in f32); then, in f64, r = b - A x and x += LU^-1 r (classical
 // refinement), or x += the GMRES solution of A d = r preconditioned by the LU (GMRES-IR,
 // which converges for condition numbers up to about u_low^-2 instead of u_low^-1; run as
-// FGMRES, whose iterates are GMRES's for this fixed preconditioner and which keeps the
-// preconditioned vectors rather than solve with the factors once more per cycle). It stops
+// FGMRES with modified Gram-Schmidt, whose iterates are GMRES's for this fixed
+// preconditioner and which keeps the preconditioned vectors rather than solve with the
+// factors once more per cycle; a correction stops on the residual its Arnoldi process
+// estimates, a new cycle starts from the true residual). It stops
 // by LAPACK dsgesv's rule, ||r||inf <= ||x||inf ||A||inf eps sqrt(n) (eps = 2^-53), and falls
 // back to an f64 LU when the low-precision matrix overflows, its LU breaks down, the
 // residual grows, a GMRES correction does not halve its residual, or max_iterations pass without
@@ -56,7 +58,8 @@
 // with the stopping rule and fallback reasons of a single vector: a step's corrections are one
 // solve with the factors for all the columns still refining (their blocks read from memory
 // once, from cache for the others) and its residuals one GEMM, so that A and the factors are
-// read once a step, not once per column (GMRES-IR's inner GMRES still runs column by column).
+// read once a step, not once per column; under GMRES-IR the columns' FGMRES iterations go in
+// step too, each one product with A (a GEMM) and one solve for all of them.
 // A column's x agrees with what solving it alone gives to within the stopping rule's
 // accuracy, not bit for bit (the GEMM sums in another order). The columns refinement could
 // not finish, and all of them under the f64 policy, are solved together by one f64

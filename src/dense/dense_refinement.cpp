@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "dense/dense_gmres.hpp"
 #include "dense/dense_matrix.hpp"
 #include "internal/error_macros.hpp"
 #include "internal/parallel.hpp"
@@ -19,7 +20,6 @@
 #include "mixprec/error.hpp"
 #include "mixprec/float16.hpp"
 #include "mixprec/gemm.hpp"
-#include "mixprec/linear_operator.hpp"
 
 namespace mixprec {
 namespace {
@@ -147,40 +147,31 @@ struct low_factor {
   scaling s;
   double shift = 0;  // Cholesky: the diagonal was factored times (1 + shift)
 
-  /// out = C (LU)^-1 mu R in: A^-1 in, approximately. The substitutions run in f64 on the f32
-  /// factors: GMRES-IR's convergence to kappa ~ u^-1/2 u_f^-1 assumes the preconditioner is
-  /// applied in the working precision, and a vector solve is bound by reading the factors.
-  /// y: n values of work space (the vector being solved), the caller's: solves on several
-  /// threads at once share the factors and nothing else.
-  void solve(const_view in, view out, array<double>& y) const {
-    const double* x = static_cast<const double*>(in.data());
-    double* r = static_cast<double*>(out.data());
-    double* ys[] = {y.data()};
-    scale_in(x, in.stride(0), ys[0]);
-    substitute(ys, 1);
-    scale_out(ys[0], r, out.stride(0));
-  }
-
-  /// out[c] = C (LU)^-1 mu R in[c] for k vectors of n at once (each exactly as solve() gives
-  /// it), the factors read from memory once for all of them; ys: k vectors of work space.
-  void solve_all(const std::vector<const double*>& in, const std::vector<double*>& out,
-                 const std::vector<double*>& ys) const {
+  /// out[c] = C (LU)^-1 mu R in[c] for k vectors of n at once: A^-1 in[c], approximately. The
+  /// substitutions run in f64 on the f32 factors: GMRES-IR's convergence to
+  /// kappa ~ u^-1/2 u_f^-1 assumes the preconditioner is applied in the working precision,
+  /// and a vector solve is bound by reading the factors, which are read from memory once for
+  /// all the vectors. ys: k vectors of work space, the caller's: solves on several threads at
+  /// once share the factors and nothing else.
+  void solve(const std::vector<const double*>& in, const std::vector<double*>& out,
+             const std::vector<double*>& ys) const {
     const int k = int(in.size());
-    for (int c = 0; c < k; ++c) scale_in(in[std::size_t(c)], 1, ys[std::size_t(c)]);
+    for (int c = 0; c < k; ++c) scale_in(in[std::size_t(c)], ys[std::size_t(c)]);
     substitute(ys.data(), k);
-    for (int c = 0; c < k; ++c) scale_out(ys[std::size_t(c)], out[std::size_t(c)], 1);
+    for (int c = 0; c < k; ++c) scale_out(ys[std::size_t(c)], out[std::size_t(c)]);
   }
 
  private:
   /// y = P mu R x (the row scaling, then the LU's row interchanges).
-  void scale_in(const double* x, std::int64_t xs, double* y) const {
-    for (std::int64_t i = 0; i < n; ++i) y[i] = s.mu * s.row[std::size_t(i)] * x[i * xs];
+  void scale_in(const double* x, double* y) const {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = s.mu * s.row[std::size_t(i)] * x[i];
     if (kind == factorization::lu)
       for (std::size_t i = 0; i < pivots.size(); ++i)
         if (pivots[i] != std::int64_t(i)) std::swap(y[std::int64_t(i)], y[pivots[i]]);
   }
-  void scale_out(const double* y, double* r, std::int64_t rs) const {
-    for (std::int64_t i = 0; i < n; ++i) r[i * rs] = s.col[std::size_t(i)] * y[i];
+  /// r = C y.
+  void scale_out(const double* y, double* r) const {
+    for (std::int64_t i = 0; i < n; ++i) r[i] = s.col[std::size_t(i)] * y[i];
   }
   /// ys[c] = (LU)^-1 ys[c] (Cholesky: (L L^T)^-1), c < k.
   void substitute(double* const* ys, int k) const {
@@ -316,60 +307,63 @@ struct rhs_columns {
   std::vector<column_result> result;
 };
 
-/// r[j] = b[j] - A x[j] in f64 for the columns j in `which`: one GEMM for all of them, so
-/// that A is read once, not once per column.
-void residuals(const dense_ref<const double>& a, rhs_columns& c, const std::vector<std::size_t>& which) {
-  const std::int64_t n = a.rows, k = std::int64_t(which.size());
+/// out[c] = alpha A in[c] + beta out[c] in f64 (beta = 0: out's values are not read), one
+/// GEMM for all the columns so that A is read once, not once per column.
+void gemm_columns(const dense_ref<const double>& a, double alpha, const std::vector<const double*>& in, double beta,
+                  const std::vector<double*>& out) {
+  const std::int64_t n = a.rows, k = std::int64_t(in.size());
   if (k == 0) return;
   if (k == 1) {
-    const std::size_t j = which[0];
-    copy(c.b[j].as_view(), c.r[j].as_view());
-    gemm(trans::no, trans::no, -1.0, a.block(0, 0, n, n), make_view(c.x[j].data(), {n, 1}, {}, c.x[j].ctx()), 1.0,
-         make_view(c.r[j].data(), {n, 1}, {}, c.r[j].ctx()));
+    gemm(trans::no, trans::no, alpha, a.block(0, 0, n, n), make_view(in[0], {n, 1}, {}, *a.ctx), beta,
+         make_view(out[0], {n, 1}, {}, *a.ctx));
     return;
   }
-  array<double> xs(n * k, *a.ctx), rs(n * k, *a.ctx);  // n x k, row-major
+  array<double> xs(n * k, *a.ctx), ys(n * k, *a.ctx);  // n x k, row-major
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t q = 0; q < k; ++q) {
-      xs[i * k + q] = c.x[which[std::size_t(q)]][i];
-      rs[i * k + q] = c.b[which[std::size_t(q)]][i];
+      xs[i * k + q] = in[std::size_t(q)][i];
+      ys[i * k + q] = beta == 0 ? 0.0 : out[std::size_t(q)][i];
     }
-  gemm(trans::no, trans::no, -1.0, a.block(0, 0, n, n), make_view(xs.data(), {n, k}, {}, *a.ctx), 1.0,
-       make_view(rs.data(), {n, k}, {}, *a.ctx));
+  gemm(trans::no, trans::no, alpha, a.block(0, 0, n, n), make_view(xs.data(), {n, k}, {}, *a.ctx), beta,
+       make_view(ys.data(), {n, k}, {}, *a.ctx));
   for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t q = 0; q < k; ++q) c.r[which[std::size_t(q)]][i] = rs[i * k + q];
+    for (std::int64_t q = 0; q < k; ++q) out[std::size_t(q)][i] = ys[i * k + q];
+}
+
+/// r[j] = b[j] - A x[j] in f64 for the columns j in `which`, by one GEMM.
+void residuals(const dense_ref<const double>& a, rhs_columns& c, const std::vector<std::size_t>& which) {
+  std::vector<const double*> x;
+  std::vector<double*> r;
+  for (std::size_t j : which) {
+    copy(c.b[j].as_view(), c.r[j].as_view());
+    x.push_back(c.x[j].data());
+    r.push_back(c.r[j].data());
+  }
+  gemm_columns(a, -1.0, x, 1.0, r);
 }
 
 /// Refines every column's x (starting from LU^-1 b) until dsgesv's rule holds for it. The
 /// columns go in step: each step's corrections are one solve with the factors for all the
-/// columns still refining (classical refinement; GMRES-IR runs one GMRES per column) and
-/// their residuals one GEMM, so that the factors and A are read once a step, not once per
-/// column. A column leaves when it has converged (refined, with r = b - A x of its x) or
-/// cannot (why_fallback says why).
+/// columns still refining (GMRES-IR: FGMRES iterations in step, each one product with A and
+/// one solve with the factors for all of them) and their residuals one GEMM, so that the
+/// factors and A are read once a step or iteration, not once per column. A column leaves when it has converged
+/// (refined, with r = b - A x of its x) or cannot (why_fallback says why).
 void refine(const dense_ref<const double>& a, rhs_columns& c, const low_factor& lf, dtype m,
             const dense_refinement_options& o, double stop_factor) {
   const std::int64_t n = a.rows;
   const std::size_t k = c.b.size();
   std::vector<array<double>> d(k);
-  array<double> work(n, *a.ctx);
-  const callback_operator a_op(
-      n, n,
-      [&](const_view in, view out) {
-        // GMRES starts each correction from d = 0: A 0 needs no pass over the (finite) A.
-        const double* v = static_cast<const double*>(in.data());
-        std::int64_t i = 0;
-        while (i < n && v[i * in.stride(0)] == 0) ++i;
-        if (i == n) {
-          fill(out, 0.0);
-          return;
-        }
-        gemm(trans::no, trans::no, 1.0, a.block(0, 0, n, n),
-             const_view(in.data(), dtype::f64, {n, 1}, {in.stride(0), 1}, in.ctx()), 0.0,
-             view(out.data(), dtype::f64, {n, 1}, {out.stride(0), 1}, out.ctx()));
-      },
-      "dense A", *a.ctx);
-  const callback_operator factor_op(
-      n, n, [&](const_view in, view out) { lf.solve(in, out, work); }, "low-precision factorization", *a.ctx);
+  std::vector<array<double>> work;  // the substitutions' vectors, one per column being solved
+  const detail::apply_to_columns apply_factors = [&](const std::vector<const double*>& in,
+                                                     const std::vector<double*>& out) {
+    while (work.size() < in.size()) work.emplace_back(n, *a.ctx);
+    std::vector<double*> ys;
+    for (std::size_t q = 0; q < in.size(); ++q) ys.push_back(work[q].data());
+    lf.solve(in, out, ys);
+  };
+  const detail::apply_to_columns apply_a = [&](const std::vector<const double*>& in, const std::vector<double*>& out) {
+    gemm_columns(a, 1.0, in, 0.0, out);
+  };
   std::vector<std::size_t> active;
   std::vector<double> previous(k, HUGE_VAL);
   for (std::size_t j = 0; j < k; ++j) {
@@ -382,41 +376,36 @@ void refine(const dense_ref<const double>& a, rhs_columns& c, const low_factor& 
   for (int step = 0; step <= o.max_iterations && !active.empty(); ++step) {
     // The corrections d ~ A^-1 r (step 0: the first solve, x = LU^-1 b).
     std::vector<std::size_t> stepping;  // the columns whose correction is made
+    std::vector<const double*> in;
+    std::vector<double*> out;
+    for (std::size_t j : active) {
+      in.push_back(c.r[j].data());
+      out.push_back(d[j].data());
+    }
     if (o.gmres && step > 0) {
-      for (std::size_t j : active) {
-        solve_options go;
-        go.rel_tol = o.gmres_tolerance;
-        go.restart = int(std::min<std::int64_t>(o.gmres_restart, std::max<std::int64_t>(n, 1)));
-        go.preconditioner = &factor_op;
-        go.record_history = false;
-        go.stagnation_window = 0;
-        go.max_iterations = o.gmres_max_iterations;
-        // Every gmres_halving_window iterations the residual must have halved: where it has
-        // not, GMRES is stagnating on a poor preconditioner, and the rest of the budget (each
-        // iteration a product with A and a solve with the factors, about 1 % of an f64 LU at
-        // n = 8192) would be spent for nothing; the outer loop takes the correction as it
-        // stands.
-        double checkpoint = 1;
-        const int window = o.gmres_halving_window;
-        if (window > 0)
-          go.progress = [&checkpoint, window](const iteration_info& it) {
-            if (it.iteration % window != 0) return true;
-            const bool halved = it.relative_residual <= 0.5 * checkpoint;
-            checkpoint = it.relative_residual;
-            return halved;
-          };
-        fill(d[j].as_view(), 0.0);
-        // FGMRES keeps z_j = (LU)^-1 v_j, so the correction is Z y: with this fixed
-        // preconditioner the same iterates as GMRES's (LU)^-1 (V y), without the extra solve
-        // with the factors at the end of every cycle (a pass over the n^2 factors), for
-        // restart x n more values, far fewer than A's n^2.
-        const solve_report g = fgmres(a_op, c.r[j].as_view(), d[j].as_view(), go);
-        c.result[j].steps.inner_iterations += g.iterations;
+      // FGMRES keeps z_j = (LU)^-1 v_j, so the correction is Z y: with this fixed
+      // preconditioner the same iterates as GMRES's (LU)^-1 (V y), without the extra solve
+      // with the factors at the end of every cycle (a pass over the n^2 factors), for
+      // restart x n more values, far fewer than A's n^2. Every gmres_halving_window
+      // iterations the residual must have halved: where it has not, GMRES is stagnating on a
+      // poor preconditioner, and the rest of the budget (each iteration a product with A and
+      // a solve with the factors, about 1 % of an f64 LU at n = 8192) would be spent for
+      // nothing; the outer loop takes the correction as it stands.
+      detail::correction_options co;
+      co.tolerance = o.gmres_tolerance;
+      co.restart = o.gmres_restart;
+      co.max_iterations = o.gmres_max_iterations;
+      co.halving_window = o.gmres_halving_window;
+      const std::vector<detail::correction_result> g =
+          detail::solve_corrections(n, in, out, apply_a, apply_factors, co, *a.ctx);
+      for (std::size_t q = 0; q < active.size(); ++q) {
+        const std::size_t j = active[q];
+        c.result[j].steps.inner_iterations += g[q].iterations;
         // A correction that falls short of the tolerance still helps if it halved the
         // residual (the outer loop judges it).
-        if (!g.converged() && !(g.final_residual <= 0.5)) {
+        if (!g[q].converged && !(g[q].relative_residual <= 0.5)) {
           std::ostringstream s;
-          s << "GMRES could not halve a correction's residual (" << g.message << "): the " << factor_name(lf.kind, m)
+          s << "GMRES could not halve a correction's residual (" << g[q].why << "): the " << factor_name(lf.kind, m)
             << " is too poor a preconditioner for this matrix";
           fail(j, s.str());
           continue;
@@ -424,16 +413,7 @@ void refine(const dense_ref<const double>& a, rhs_columns& c, const low_factor& 
         stepping.push_back(j);
       }
     } else {
-      std::vector<const double*> in;
-      std::vector<double*> out, ys;
-      std::vector<array<double>> y(active.size());
-      for (std::size_t q = 0; q < active.size(); ++q) {
-        y[q] = array<double>(n, *a.ctx);
-        in.push_back(c.r[active[q]].data());
-        out.push_back(d[active[q]].data());
-        ys.push_back(y[q].data());
-      }
-      lf.solve_all(in, out, ys);
+      apply_factors(in, out);
       stepping = active;
     }
     for (std::size_t j : stepping) axpy(1.0, d[j].as_view(), c.x[j].as_view());
