@@ -70,9 +70,14 @@ std::vector<correction_result> solve_corrections(std::int64_t n, const std::vect
     s.d = d[c];
     std::fill(d[c], d[c] + n, 0.0);
     s.rhs_norm = nrm2(make_view(r[c], n));
-    if (!(s.rhs_norm > 0)) {  // r = 0: d = 0 solves it; a non-finite r stops at once
-      s.result.relative_residual = std::isfinite(s.rhs_norm) ? 0 : s.rhs_norm;
-      s.stop(std::isfinite(s.rhs_norm), "the residual is not finite");
+    if (!std::isfinite(s.rhs_norm)) {  // stops at once, d = 0
+      s.result.relative_residual = s.rhs_norm;
+      s.stop(false, "the residual is not finite");
+      continue;
+    }
+    if (s.rhs_norm == 0) {  // d = 0 solves it
+      s.result.relative_residual = 0;
+      s.stop(true);
       continue;
     }
     s.start_cycle(ctx, r[c], s.rhs_norm);
