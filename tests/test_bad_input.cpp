@@ -217,6 +217,20 @@ std::vector<bad_case> catalogue() {
          (void)s.solve(make_view(static_cast<const double*>(b.data()), {2, 2}), make_view(x.data(), {2, 3}));
        },
        status::shape_mismatch, "of one shape (b is 2 x 2, x 2 x 3)"},
+      {"matrix_rows_overlap",
+       [] {
+         std::vector<double> a(16, 1.0);
+         std::vector<std::int64_t> piv;
+         getrf(make_view(a.data(), {4, 4}, {2, 1}), piv);
+       },
+       status::invalid_argument, "a has row stride 2 < its 4 columns: its rows overlap"},
+      {"matrix_column_strided",
+       [] {
+         std::vector<float> x(16, 1.0f);
+         softmax(make_view(static_cast<const float*>(x.data()), {2, 4}, {8, 2}), make_view(emb_out.data(), {2, 4}));
+       },
+       status::unsupported, "x has column stride 2; matrices are row-major views with unit column stride",
+       [] { return emb_out == std::vector<float>(64, 3.0f); }},
       {"lu_without_pivoting_grows",
        [] {
          std::vector<double> a = {1e-20, 1, 1, 1};

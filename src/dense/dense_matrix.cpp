@@ -16,29 +16,11 @@
 namespace mixprec::detail {
 
 dense_shape dense_operand(const char* op, const char* what, const const_view& v, bool square) {
-  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, what, " has no context (a default-constructed view)");
+  const dense_shape s = row_major_operand(op, what, v, vector_as::column);
   if (v.ctx().kind() != backend::cpu)
     MIXPREC_THROW(unsupported, op, what, " is not in CPU memory: dense solves run on the CPU");
   if (v.type() != dtype::f64 && v.type() != dtype::f32)
     MIXPREC_THROW(unsupported, op, what, " is ", name_of(v.type()), "; dense factorizations take f64 or f32");
-  dense_shape s;
-  s.data = const_cast<void*>(v.data());
-  s.type = v.type();
-  s.ctx = v.ctx();
-  if (v.rank() == 1) {
-    s.rows = v.extent(0), s.cols = 1, s.ld = 1;
-    if (v.stride(0) != 1 && s.rows > 1)
-      MIXPREC_THROW(unsupported, op, what, " has stride ", v.stride(0), "; a vector operand must be contiguous");
-  } else if (v.rank() == 2) {
-    s.rows = v.extent(0), s.cols = v.extent(1), s.ld = v.stride(0);
-    if (v.stride(1) != 1 && s.cols > 1)
-      MIXPREC_THROW(unsupported, op, what, " has column stride ", v.stride(1),
-                    "; dense matrices are row-major with unit column stride");
-    if (s.rows > 1 && s.ld < s.cols)
-      MIXPREC_THROW(invalid_argument, op, what, " has row stride ", s.ld, " < its ", s.cols, " columns");
-  } else {
-    MIXPREC_THROW(shape_mismatch, op, what, " must be rank 1 or 2, not rank ", v.rank());
-  }
   if (square && s.rows != s.cols)
     MIXPREC_THROW(shape_mismatch, op, what, " is ", s.rows, " x ", s.cols, ", not square");
   return s;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "internal/row_major.hpp"
 #include "mixprec/context.hpp"
 #include "mixprec/dense.hpp"
 #include "mixprec/view.hpp"
@@ -36,13 +37,8 @@ struct dense_ref {
 };
 
 /// A rank-2 (or, for right-hand sides, rank-1: one column) view with unit column stride,
-/// f64 or f32, in CPU memory; throws naming `what` otherwise.
-struct dense_shape {
-  void* data = nullptr;
-  std::int64_t rows = 0, cols = 0, ld = 0;
-  dtype type = dtype::f64;
-  context ctx;  // the view's (a copy: a view converted to const_view is a temporary)
-};
+/// f64 or f32, in CPU memory; dense_operand throws naming `what` otherwise.
+using dense_shape = row_major;
 dense_shape dense_operand(const char* op, const char* what, const const_view& v, bool square);
 
 /// The matrix of s, which must outlive the result (it holds the context).

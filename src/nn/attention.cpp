@@ -40,7 +40,7 @@ detail::attention_args query_side(const char* op, const rows_view& q, const rows
   a.kv_len = kv_len;
   a.q = q.data;
   a.ldq = q.ld;
-  a.out = const_cast<void*>(out.data);
+  a.out = out.data;
   a.ldo = out.ld;
   a.scale = float(o.scale > 0 ? o.scale : 1.0 / std::sqrt(double(head_dim)));
   a.causal = o.causal;

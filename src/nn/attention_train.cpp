@@ -105,8 +105,8 @@ void attention_forward_saved(const_view qv, const_view kv, const_view vv, view o
   }
   for (std::int64_t i = 0; i < s.m; ++i)
     convert(make_view(o32.data() + i * qw, qw),
-            view(static_cast<char*>(const_cast<void*>(out.data)) + std::size_t(i * out.ld) * size_of(out.type),
-                 out.type, {qw}, {1}, outv.ctx()));
+            view(static_cast<char*>(out.data) + std::size_t(i * out.ld) * size_of(out.type), out.type, {qw}, {1},
+                 outv.ctx()));
 }
 
 void attention_backward(const_view qv, const_view kv, const_view vv, const_view probs, const_view d_out, view dq,

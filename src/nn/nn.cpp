@@ -45,8 +45,7 @@ void unary(const char* op, detail::eltwise_kind kind, float alpha, const const_v
   check_same_shape(op, x, y);
   check_together(op, x, y);
   check_alias(op, y, x);
-  const detail::eltwise_args a{kind, x.rows, x.cols, x.data, x.ld, nullptr, 0, 0, const_cast<void*>(y.data),
-                               y.ld, alpha};
+  const detail::eltwise_args a{kind, x.rows, x.cols, x.data, x.ld, nullptr, 0, 0, y.data, y.ld, alpha};
   run<op_id::eltwise>(x, accumulation::standard, a);
 }
 
@@ -70,8 +69,7 @@ void binary(const char* op, detail::eltwise_kind kind, const const_view& av, con
     MIXPREC_THROW(shape_mismatch, op, "b is ", b.rows, " x ", b.cols, "; it must be ", a.rows, " x ", a.cols,
                   broadcast ? detail::cat(", 1 x ", a.cols, " (one row) or ", a.rows, " x 1 (one column)") : "");
   }
-  const detail::eltwise_args args{kind, a.rows, a.cols, a.data, a.ld, b.data, ldb, bcs, const_cast<void*>(y.data),
-                                  y.ld, 1.0f};
+  const detail::eltwise_args args{kind, a.rows, a.cols, a.data, a.ld, b.data, ldb, bcs, y.data, y.ld, 1.0f};
   run<op_id::eltwise>(a, accumulation::standard, args);
 }
 
@@ -87,21 +85,9 @@ void norm(const char* op, detail::norm_kind kind, const const_view& xv, const co
   check_together(op, x, y);
   check_acc(op, o.acc);
   if (!(o.eps >= 0) || !std::isfinite(o.eps)) MIXPREC_THROW(invalid_argument, op, "eps = ", o.eps, " (finite, >= 0)");
-  detail::norm_args a{kind,
-                      x.rows,
-                      x.cols,
-                      x.data,
-                      x.ld,
-                      nullptr,
-                      0,
-                      nullptr,
-                      0,
-                      weights_of(op, "gamma", gv, x),
-                      nullptr,
-                      float(o.eps),
-                      const_cast<void*>(y.data),
-                      y.ld,
-                      o.acc};
+  detail::norm_args a{
+      kind,    x.rows,       x.cols, x.data, x.ld, nullptr, 0, nullptr, 0, weights_of(op, "gamma", gv, x),
+      nullptr, float(o.eps), y.data, y.ld,   o.acc};
   if (kind == detail::norm_kind::layer) a.beta = weights_of(op, "beta", bv, x);
   rows_view r, s;
   if (rv) {
@@ -116,7 +102,7 @@ void norm(const char* op, detail::norm_kind kind, const const_view& xv, const co
     check_alias(op, s, r);
     if (y.begin() < s.end() && s.begin() < y.end() && x.rows > 0 && x.cols > 0)
       MIXPREC_THROW(invalid_argument, op, "y overlaps sum; they are two outputs");
-    a.residual = r.data, a.ldr = r.ld, a.sum = const_cast<void*>(s.data), a.lds = s.ld;
+    a.residual = r.data, a.ldr = r.ld, a.sum = s.data, a.lds = s.ld;
   }
   check_alias(op, y, x);
   if (rv) check_alias(op, y, r);
@@ -147,7 +133,7 @@ void softmax(const_view xv, view yv, const softmax_options& o) {
   check_alias(op, y, x);
   check_acc(op, o.acc);
   if (!std::isfinite(o.scale)) MIXPREC_THROW(invalid_argument, op, "scale = ", o.scale, " is not finite");
-  detail::softmax_args a{x.rows, x.cols,         x.data,   x.ld,  nullptr,         0,    const_cast<void*>(y.data),
+  detail::softmax_args a{x.rows, x.cols,         x.data,   x.ld,  nullptr,         0,    y.data,
                          y.ld,   float(o.scale), o.causal, o.log, o.causal_offset, o.acc};
   if (!o.mask.ctx().empty() && o.mask.size() > 0) {
     rows_view m = rows_of(op, "mask", o.mask);
@@ -200,7 +186,7 @@ void rope(view xv, std::int64_t head_dim, const_view positions, const rope_optio
                             x.cols / head_dim,
                             head_dim,
                             rot,
-                            const_cast<void*>(x.data),
+                            x.data,
                             x.ld,
                             static_cast<const std::int32_t*>(positions.data()),
                             o.theta,
@@ -239,8 +225,7 @@ void embedding(const_view table, const_view ids, view out, const_view row_scales
   std::vector<float> widened(int8 ? std::size_t(d) : 0);
   for (std::int64_t t = 0; t < ids.size(); ++t) {
     const void* row = static_cast<const char*>(table.data()) + std::size_t(id[t]) * std::size_t(table.stride(0)) * es;
-    const view dst(static_cast<char*>(const_cast<void*>(y.data)) + std::size_t(t * y.ld) * os, y.type, {d}, {1},
-                   out.ctx());
+    const view dst(static_cast<char*>(y.data) + std::size_t(t * y.ld) * os, y.type, {d}, {1}, out.ctx());
     if (!int8) {
       convert(const_view(row, table.type(), {d}, {1}, table.ctx()), dst);
       continue;

@@ -7,29 +7,11 @@
 namespace mixprec::detail {
 
 rows_view rows_of(const char* op, const char* name, const const_view& v) {
-  if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, name, " has no context (a default-constructed view)");
+  rows_view r;
+  static_cast<row_major&>(r) = row_major_operand(op, name, v, vector_as::row);
+  r.name = name;
   if (!is_nn_storage(v.type()))
     MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; the NN ops store f32, bf16 or f16");
-  rows_view r;
-  r.data = v.data();
-  r.type = v.type();
-  r.ctx = v.ctx();
-  r.name = name;
-  if (v.rank() == 1) {
-    r.rows = 1, r.cols = v.extent(0), r.ld = v.extent(0);
-    if (v.stride(0) != 1 && r.cols > 1)
-      MIXPREC_THROW(unsupported, op, name, " has stride ", v.stride(0), "; the NN ops take unit column strides");
-  } else if (v.rank() == 2) {
-    r.rows = v.extent(0), r.cols = v.extent(1), r.ld = v.stride(0);
-    if (v.stride(1) != 1 && r.cols > 1)
-      MIXPREC_THROW(unsupported, op, name, " has column stride ", v.stride(1),
-                    "; the NN ops take row-major views with unit column stride");
-    if (r.rows > 1 && r.ld < r.cols)
-      MIXPREC_THROW(invalid_argument, op, name, " has row stride ", r.ld, " < its ", r.cols,
-                    " columns: its rows overlap");
-  } else {
-    MIXPREC_THROW(shape_mismatch, op, name, " must be rank 1 or 2, not rank ", v.rank());
-  }
   return r;
 }
 

@@ -6,18 +6,15 @@
 
 #include "internal/error_macros.hpp"
 #include "internal/registry.hpp"
+#include "internal/row_major.hpp"
 #include "mixprec/float16.hpp"
 #include "mixprec/gemm.hpp"
 #include "mixprec/view.hpp"
 
 namespace mixprec::detail {
 
-/// A rank-1 (one row) or rank-2 row-major operand as the kernels see it.
-struct rows_view {
-  const void* data = nullptr;
-  std::int64_t rows = 0, cols = 0, ld = 0;
-  dtype type = dtype::f32;
-  context ctx;  // a copy: the view it came from may be a temporary (a view converted to const_view)
+/// A rank-1 (one row) or rank-2 row-major operand as the kernels see it, with its name.
+struct rows_view : row_major {
   const char* name = "";
   /// First and one-past-last byte the operand spans (for aliasing checks).
   const char* begin() const { return static_cast<const char*>(data); }

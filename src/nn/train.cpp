@@ -70,13 +70,8 @@ void norm_backward(const char* op, detail::norm_kind kind, const const_view& xv,
   check_alias(op, dx, dy);
   if (!(o.eps >= 0) || !std::isfinite(o.eps)) MIXPREC_THROW(invalid_argument, op, "eps = ", o.eps, " (finite, >= 0)");
   if (o.acc != accumulation::standard) MIXPREC_THROW(unsupported, op, "the backward computes its statistics in f32");
-  detail::norm_backward_args a{kind,         x.rows,
-                               x.cols,       x.data,
-                               x.ld,         dy.data,
-                               dy.ld,        gamma_of(op, gv, x),
-                               float(o.eps), const_cast<void*>(dx.data),
-                               dx.ld,        nullptr,
-                               nullptr};
+  detail::norm_backward_args a{kind,         x.rows,  x.cols, x.data,  x.ld,   dy.data, dy.ld, gamma_of(op, gv, x),
+                               float(o.eps), dx.data, dx.ld,  nullptr, nullptr};
   a.dgamma = accumulator_of(op, "dgamma", dgv, x.cols, x);
   if (dbv) a.dbeta = accumulator_of(op, "dbeta", *dbv, x.cols, x);
   for (const rows_view* r : {&x, &dy, &dx}) {
@@ -100,9 +95,19 @@ void activate_backward(activation act, const_view av, const_view dyv, view dav) 
   const rows_view dy = input_like(op, "dy", dyv, a), da = input_like(op, "da", dav, a);
   check_alias(op, da, a);
   check_alias(op, da, dy);
-  const detail::eltwise_backward_args args{
-      detail::eltwise_kind_of(act), a.rows, a.cols,  a.data, a.ld, nullptr, 0, dy.data, dy.ld,
-      const_cast<void*>(da.data),   da.ld,  nullptr, 0};
+  const detail::eltwise_backward_args args{detail::eltwise_kind_of(act),
+                                           a.rows,
+                                           a.cols,
+                                           a.data,
+                                           a.ld,
+                                           nullptr,
+                                           0,
+                                           dy.data,
+                                           dy.ld,
+                                           da.data,
+                                           da.ld,
+                                           nullptr,
+                                           0};
   if (a.rows == 0 || a.cols == 0) return;
   run<op_id::eltwise_backward>(a, args);
 }
@@ -131,9 +136,9 @@ void swiglu_backward(const_view gv, const_view uv, const_view dyv, view dgv, vie
                                            up.ld,
                                            dy.data,
                                            dy.ld,
-                                           const_cast<void*>(dg.data),
+                                           dg.data,
                                            dg.ld,
-                                           const_cast<void*>(du.data),
+                                           du.data,
                                            du.ld};
   if (gate.rows == 0 || gate.cols == 0) return;
   run<op_id::eltwise_backward>(gate, args);
@@ -146,8 +151,8 @@ void softmax_backward(const_view yv, const_view dyv, view dxv, const softmax_opt
   check_alias(op, dx, y);
   check_alias(op, dx, dy);
   if (!std::isfinite(o.scale)) MIXPREC_THROW(invalid_argument, op, "scale = ", o.scale, " is not finite");
-  const detail::softmax_backward_args a{
-      y.rows, y.cols, y.data, y.ld, dy.data, dy.ld, const_cast<void*>(dx.data), dx.ld, float(o.scale), o.log};
+  const detail::softmax_backward_args a{y.rows, y.cols,  y.data, y.ld,           dy.data,
+                                        dy.ld,  dx.data, dx.ld,  float(o.scale), o.log};
   if (y.rows == 0 || y.cols == 0) return;
   run<op_id::softmax_backward>(y, a);
 }
@@ -234,7 +239,7 @@ double cross_entropy(const_view lv, const_view labels, view dv, const cross_entr
                                      o.ignore_index,
                                      float(o.label_smoothing),
                                      float(o.grad_scale * per_row),
-                                     grad ? const_cast<void*>(d.data) : nullptr,
+                                     grad ? d.data : nullptr,
                                      grad ? d.ld : 0,
                                      loss.data()};
   run<op_id::cross_entropy>(logits, a);
