@@ -141,8 +141,9 @@ struct dense_refinement_options {
   /// GMRES-IR: iterations between restarts (at most n are used). Unrestarted within the
   /// budget by default, as GMRES-IR's analysis assumes: restarted every 50, GMRES stagnated
   /// from kappa ~1e6 with a bf16 or f16 factorization, where unrestarted it converges to
-  /// 1e12-1e14 (n = 150-192). The basis, n x (restart + 1) doubles, stays small next to A's
-  /// n^2 while restart << n.
+  /// 1e12-1e14 (n = 150-192). The basis and the preconditioned vectors, 2 n doubles an
+  /// iteration for each right-hand side (the columns iterate together), stay small next to
+  /// A's n^2 while iterations x nrhs << n.
   int gmres_restart = 300;
   /// GMRES-IR: iterations one correction may take, while its residual halves every
   /// gmres_halving_window iterations.

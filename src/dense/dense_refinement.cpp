@@ -346,8 +346,9 @@ void residuals(const dense_ref<const double>& a, rhs_columns& c, const std::vect
 /// columns go in step: each step's corrections are one solve with the factors for all the
 /// columns still refining (GMRES-IR: FGMRES iterations in step, each one product with A and
 /// one solve with the factors for all of them) and their residuals one GEMM, so that the
-/// factors and A are read once a step or iteration, not once per column. A column leaves when it has converged
-/// (refined, with r = b - A x of its x) or cannot (why_fallback says why).
+/// factors and A are read once a step or iteration, not once per column. A column leaves
+/// when it has converged (refined, with r = b - A x of its x) or cannot (why_fallback says
+/// why).
 void refine(const dense_ref<const double>& a, rhs_columns& c, const low_factor& lf, dtype m,
             const dense_refinement_options& o, double stop_factor) {
   const std::int64_t n = a.rows;
@@ -656,7 +657,7 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
                                                        : o.gmres       ? " + GMRES-IR"
                                                                        : " + refinement");
 
-  // The one factorization for every column; each column refined on its own.
+  // The one factorization for every column; the columns refined in step, each by its own rule.
   const auto columns = static_cast<std::size_t>(nrhs);
   rhs_columns c;
   c.b.resize(columns);
