@@ -328,6 +328,11 @@ def test_dense_solve_of_many_right_hand_sides_matches_numpy():
     assert rep.backward_error == pytest.approx(backward.max(), rel=1e-6)
     # Forward error: kappa (~2 here) times the backward error, about.
     assert np.abs(x - np.linalg.solve(a, b)).max() <= 1e3 * n * U64 * np.abs(x).max()
+    # GMRES-IR: the columns' FGMRES iterations go together; each column meets its own rule.
+    x, rep = mixprec.gesv_ir(a, b, factorization="f32", gmres=True)
+    assert x.shape == (n, 4) and rep.converged and rep.path == "f32 LU + GMRES-IR"
+    backward = np.abs(b - a @ x).max(0) / (np.abs(a).sum(1).max() * np.abs(x).max(0) + np.abs(b).max(0))
+    assert np.all(backward <= np.sqrt(n) * U64)
 
 
 def test_dense_solver_factors_once_for_many_solves():
