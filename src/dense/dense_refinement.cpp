@@ -679,40 +679,34 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
     if (st.why_low.empty()) refine(a, c, st.lf, m, o, st.stop_factor);
     merge_columns(c.result, rep);
   }
-  std::vector<column_result>& cols = c.result;
-  std::vector<array<double>>&x = c.x, &r = c.r;
 
   // The columns refinement did not solve (all of them under the f64 policy): by the f64
   // factorization, all at once.
-  std::vector<std::int64_t> unsolved;
-  for (std::int64_t j = 0; j < nrhs; ++j)
-    if (!cols[std::size_t(j)].refined) unsolved.push_back(j);
+  std::vector<std::size_t> unsolved;
+  for (std::size_t j = 0; j < columns; ++j)
+    if (!c.result[j].refined) unsolved.push_back(j);
   const std::int64_t k = std::int64_t(unsolved.size());
   if (m == dtype::f64 || k == 0)
     rep.path = rep.method;
   else
-    describe_fallback(rep, cols[std::size_t(unsolved[0])], unsolved[0], k, nrhs, o.fallback, st.kind);
+    describe_fallback(rep, c.result[unsolved[0]], std::int64_t(unsolved[0]), k, nrhs, o.fallback, st.kind);
   if (k > 0 && (m == dtype::f64 || o.fallback)) {
     std::vector<double> block(std::size_t(n * k));
     for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t q = 0; q < k; ++q) block[std::size_t(i * k + q)] = b_at(i, unsolved[std::size_t(q)]);
+      for (std::int64_t q = 0; q < k; ++q) block[std::size_t(i * k + q)] = c.b[unsolved[std::size_t(q)]][i];
     st.solve_f64(block, k);
-    for (std::int64_t q = 0; q < k; ++q) {
-      const std::size_t j = std::size_t(unsolved[std::size_t(q)]);
-      for (std::int64_t i = 0; i < n; ++i) x[j][i] = block[std::size_t(i * k + q)];
-    }
+    for (std::int64_t q = 0; q < k; ++q)
+      for (std::int64_t i = 0; i < n; ++i) c.x[unsolved[std::size_t(q)]][i] = block[std::size_t(i * k + q)];
   }
 
   // The backward error and residual of every column (r = b - A x where refinement did not
   // leave it), the worst reported.
-  std::vector<std::size_t> stale;
-  for (std::size_t j = 0; j < columns; ++j)
-    if (!cols[j].refined) stale.push_back(j);
-  residuals(a, c, stale);
+  residuals(a, c, unsolved);
   for (std::size_t j = 0; j < columns; ++j) {
-    const double rn = vector_norm_inf(r[j]), xn = vector_norm_inf(x[j]), bn = vector_norm_inf(c.b[j]);
+    const double rn = vector_norm_inf(c.r[j]), xn = vector_norm_inf(c.x[j]), bn = vector_norm_inf(c.b[j]);
     rep.backward_error = std::max(rep.backward_error, st.anorm * xn + bn > 0 ? rn / (st.anorm * xn + bn) : 0);
-    rep.true_residual = std::max(rep.true_residual, rhs_norms[j] > 0 ? std::sqrt(dot(r[j], r[j])) / rhs_norms[j] : 0);
+    rep.true_residual =
+        std::max(rep.true_residual, rhs_norms[j] > 0 ? std::sqrt(dot(c.r[j], c.r[j])) / rhs_norms[j] : 0);
     rep.rhs_norm = std::max(rep.rhs_norm, rhs_norms[j]);
   }
   rep.final_residual = rep.true_residual;
@@ -727,7 +721,7 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
     rep.message = s.str();
   }
   for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t j = 0; j < nrhs; ++j) static_cast<double*>(xs.data)[i * xs.ld + j] = x[std::size_t(j)][i];
+    for (std::int64_t j = 0; j < nrhs; ++j) static_cast<double*>(xs.data)[i * xs.ld + j] = c.x[std::size_t(j)][i];
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }
