@@ -116,6 +116,38 @@ TEST(dense_getrf, the_look_ahead_gives_the_same_factors_on_any_thread_count) {
   }
 }
 
+TEST(dense_getrf, without_pivoting_the_factors_are_those_of_pivoting_on_the_diagonal) {
+  // Strongly diagonally dominant by columns: partial pivoting picks every diagonal entry, so
+  // both paths do the same operations in the same order, though without pivoting the rows
+  // below a base block are eliminated one row at a time (all its columns at once), not one
+  // column sweep at a time. Sizes and panel widths leave every remainder of rows and
+  // partial base blocks.
+  for (std::int64_t n : {7, 130, 301}) {
+    std::vector<double> a = random_matrix(n, n, unsigned(n) + 5u);
+    for (std::int64_t j = 0; j < n; ++j) {
+      double column = 0;
+      for (std::int64_t i = 0; i < n; ++i) column += std::fabs(a[std::size_t(i * n + j)]);
+      a[std::size_t(j * n + j)] = 2 * column;
+    }
+    for (std::int64_t block : {0, 48}) {
+      const auto same_factors = [&](auto tag) {
+        using T = decltype(tag);
+        const std::vector<T> at(a.begin(), a.end());
+        std::vector<T> pivoted = at, plain = at;
+        std::vector<std::int64_t> piv, none;
+        getrf(make_view(pivoted.data(), {n, n}), piv, lu_options{true, block, lu_update::native});
+        for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(piv[std::size_t(i)], i) << "a row exchange: not the premise";
+        getrf(make_view(plain.data(), {n, n}), none, lu_options{false, block, lu_update::native});
+        EXPECT_EQ(none, piv);
+        for (std::size_t k = 0; k < plain.size(); ++k)
+          ASSERT_EQ(plain[k], pivoted[k]) << "n " << n << ", block " << block << ", at " << k / n << "," << k % n;
+      };
+      same_factors(double{});
+      same_factors(float{});
+    }
+  }
+}
+
 TEST(dense_getrf, bf16_trailing_updates_stay_within_their_rounding_and_no_pivoting_keeps_rows) {
   const std::int64_t n = 300;
   std::vector<double> a64 = random_matrix(n, n, 3);

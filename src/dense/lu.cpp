@@ -158,9 +158,8 @@ std::int64_t largest_in_column(const dense_ref<T>& a, std::int64_t j) {
 /// these columns only; the callers apply them to the rest.
 template <class T, int W>
 void factor_base_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, std::int64_t* pivots,
-                       const panel_state& st) {
+                       const panel_state& st, std::int64_t n) {
   static_assert(W == 0 || W == base_columns);
-  const std::int64_t n = a.rows;
   std::int64_t p = st.pivoting ? largest_in_column(a, c0) : c0;
   for (std::int64_t j = c0; j < c0 + w; ++j) {
     pivots[j] = p;
@@ -196,6 +195,53 @@ void factor_base_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, s
   }
 }
 
+/// Without pivoting, the base case's rows below its diagonal block: each row eliminated
+/// against the factored block (rows [c0, c0 + w)) in one pass over its w columns, as no
+/// pivot depends on these rows. factor_base_block swept every row once per column, from L2
+/// at best; each entry gets the same operations in the same order as there, so the factors
+/// are bit for bit the same. Four rows at a time: each row's columns form one chain of
+/// dependent divisions and updates, which four independent rows overlap.
+template <class T, int W>
+void eliminate_below_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w) {
+  static_assert(W == 0 || W == base_columns);
+  alignas(64) T u[base_columns][base_columns] = {};  // pivot row q after column q; 0 at and before
+  T pivot[base_columns];
+  for (std::int64_t q = 0; q < w; ++q) {
+    pivot[q] = a.at(c0 + q, c0 + q);
+    for (std::int64_t c = q + 1; c < w; ++c) u[q][c] = a.at(c0 + q, c0 + c);
+  }
+  const std::int64_t width = W > 0 ? W : w;
+  constexpr int group = 4;
+  std::int64_t i = c0 + w;
+  for (; i + group <= a.rows; i += group) {
+    T* r[group];
+    for (int g = 0; g < group; ++g) r[g] = a.row(i + g) + c0;
+    for (std::int64_t q = 0; q < w; ++q)
+      for (int g = 0; g < group; ++g) {
+        const T l = r[g][q] / pivot[q];
+        r[g][q] = l;
+        for (std::int64_t c = 0; c < width; ++c) r[g][c] -= l * u[q][c];
+      }
+  }
+  for (; i < a.rows; ++i) {
+    T* r = a.row(i) + c0;
+    for (std::int64_t q = 0; q < w; ++q) {
+      const T l = r[q] / pivot[q];
+      r[q] = l;
+      for (std::int64_t c = 0; c < width; ++c) r[c] -= l * u[q][c];
+    }
+  }
+}
+
+/// The panel's base case: factor_base_block, or without pivoting its diagonal block only and
+/// the rows below by eliminate_below_block.
+template <class T, int W>
+void factor_base(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, std::int64_t* pivots, const panel_state& st) {
+  if (st.pivoting) return factor_base_block<T, W>(a, c0, w, pivots, st, a.rows);
+  factor_base_block<T, W>(a, c0, w, pivots, st, c0 + w);
+  eliminate_below_block<T, W>(a, c0, w);
+}
+
 /// Recursive panel LU (Toledo) of a panel whose row and column 0 are the diagonal's: the
 /// columns [c0, c0 + width) of rows [c0, rows), left half, the right half's U block by a
 /// triangular solve and its lower part by a GEMM, then the right half. pivots are the
@@ -209,9 +255,9 @@ void panel_lu(const dense_ref<T>& a, std::int64_t c0, std::int64_t width, std::i
   if (width <= base_columns) {
     // The fixed-length loop reads base_columns values of a row from c0: all in the panel?
     if (c0 + base_columns <= a.cols)
-      factor_base_block<T, base_columns>(a, c0, width, pivots, st);
+      factor_base<T, base_columns>(a, c0, width, pivots, st);
     else
-      factor_base_block<T, 0>(a, c0, width, pivots, st);
+      factor_base<T, 0>(a, c0, width, pivots, st);
     return;
   }
   const std::int64_t left = width / 2, right = width - left;
