@@ -123,9 +123,6 @@ struct gemm_driver {
                        std::int64_t n1) {
     static constexpr auto tiles = make_tiles(std::make_index_sequence<MR>{});
     const std::int64_t mt = m1 - m0, K = g.k;
-    const std::int64_t nc_cap =
-        std::max<std::int64_t>(NR, acc_budget / (std::max<std::int64_t>(mt, 1) * std::int64_t(sizeof(ACC))) / NR * NR);
-    const std::int64_t nc_blk = std::min<std::int64_t>({Micro::nc, nc_cap, round_up(n1 - n0, NR)});
     // A few rows against pre-packed weights: one k block, so each weight panel streams
     // once from start to end (one long prefetch stream instead of K/KC short ones);
     // measured 1.2-1.5x for f32 and int8 at m = 8 here, neutral for bf16.
@@ -139,9 +136,19 @@ struct gemm_driver {
                                 : direct_b ? direct_kc
                                            : std::int64_t(Micro::kc);
     const std::int64_t mc_blk = std::min<std::int64_t>(Micro::mc, round_up(mt, MR));
+    // Several k blocks: the accumulators of all mt rows persist from one k block to the
+    // next. One k block: each MC-row block is finished before the next starts, so one
+    // block's accumulators suffice, and NC need not shrink as mt grows (a narrow NC packs
+    // all of A again every NC columns, and finishes C in row segments too short to stream).
+    const bool one_k_block = K <= kc_blk;
+    const std::int64_t acc_rows = one_k_block ? mc_blk : mt;
+    const auto acc_row = [&](std::int64_t ic) { return one_k_block ? 0 : ic - m0; };
+    const std::int64_t nc_cap = std::max<std::int64_t>(
+        NR, acc_budget / (std::max<std::int64_t>(acc_rows, 1) * std::int64_t(sizeof(ACC))) / NR * NR);
+    const std::int64_t nc_blk = std::min<std::int64_t>({Micro::nc, nc_cap, round_up(n1 - n0, NR)});
     const std::int64_t ld = nc_blk;
 
-    ACC* acc = scratch_of(gemm_buffer::acc).get<ACC>(mt * ld);
+    ACC* acc = scratch_of(gemm_buffer::acc).get<ACC>(acc_rows * ld);
     const std::int64_t block_k = round_up(std::min(kc_blk, std::max<std::int64_t>(K, 1)), KG);  // packed k extent
     PA* abuf = scratch_of(gemm_buffer::a).get<PA>(mc_blk * block_k);
     PB* bbuf = g.packed_b ? nullptr : scratch_of(gemm_buffer::b).get<PB>(nc_blk * block_k);
@@ -170,7 +177,7 @@ struct gemm_driver {
       const std::int64_t nc = std::min(nc_blk, n1 - jc);
       if constexpr (integer)
         if (!g.packed_b) std::fill(col_sums, col_sums + nc, 0);
-      if (K == 0) std::fill(acc, acc + mt * ld, ACC(0));
+      if (K == 0) std::fill(acc, acc + acc_rows * ld, ACC(0));
       for (std::int64_t pc = 0; pc < K; pc += kc_blk) {
         const std::int64_t kc = std::min(kc_blk, K - pc), kpad = round_up(kc, KG);
         const PB* bbase = nullptr;
@@ -200,24 +207,24 @@ struct gemm_driver {
             }
             for (std::int64_t ir = 0; ir < mc; ir += MR) {
               const int rows = int(std::min<std::int64_t>(MR, mc - ir));
-              tiles[rows - 1](kpad / KG, abuf + (ir / MR) * kpad * MR, bp, bstep, acc + (ic - m0 + ir) * ld + jr, ld,
-                              pc > 0);
+              tiles[rows - 1](kpad / KG, abuf + (ir / MR) * kpad * MR, bp, bstep, acc + (acc_row(ic) + ir) * ld + jr,
+                              ld, pc > 0);
             }
           }
-          if (pc + kc >= K) finish(g, bi, acc, ld, m0, ic, mc, jc, nc, col_sums, row_sums);
+          if (pc + kc >= K) finish(g, bi, acc + acc_row(ic) * ld, ld, m0, ic, mc, jc, nc, col_sums, row_sums);
         }
       }
       if (K == 0)
         for (std::int64_t ic = m0; ic < m1; ic += mc_blk)
-          finish(g, bi, acc, ld, m0, ic, std::min(mc_blk, m1 - ic), jc, nc, col_sums, row_sums);
+          finish(g, bi, acc + acc_row(ic) * ld, ld, m0, ic, std::min(mc_blk, m1 - ic), jc, nc, col_sums, row_sums);
     }
     return true;
   }
 
-  static void finish(const detail::gemm_args& g, std::int64_t bi, ACC* acc, std::int64_t ld, std::int64_t m0,
+  /// Finishes rows [ic, ic + mc) x [jc, jc + nc) of C from their accumulators `block`.
+  static void finish(const detail::gemm_args& g, std::int64_t bi, ACC* block, std::int64_t ld, std::int64_t m0,
                      std::int64_t ic, std::int64_t mc, std::int64_t jc, std::int64_t nc, const std::int32_t* col_sums,
                      const std::int32_t* row_sums) {
-    ACC* block = acc + (ic - m0) * ld;
     if constexpr (std::is_integral_v<ACC>) {
       const std::int32_t* cs = g.packed_b ? g.packed_b->col_sums + jc : col_sums;
       const std::uint32_t shift = g.a_type == dtype::i8 ? 128u : 0u;
