@@ -307,6 +307,40 @@ TEST(dense_errors, singular_and_non_finite_matrices_are_named_and_nan_leaves_the
       status::invalid_argument, "pivots[3] = 1");
 }
 
+TEST(dense_errors, the_solvers_name_a_non_finite_entry_of_a_and_leave_x_alone) {
+  // One pass over A finds the row sums; a non-finite sum sends the scan that names the entry.
+  const std::int64_t n = 40;
+  std::vector<double> b(std::size_t(n), 1.0);
+  for (double bad : {double(NAN), double(INFINITY), -double(INFINITY)}) {
+    for (bool spd : {false, true}) {
+      std::vector<double> a = random_matrix(n, n, 35);
+      for (std::int64_t i = 0; i < n; ++i) a[std::size_t(i * n + i)] += double(n);
+      a[std::size_t(17 * n + 29)] = bad;
+      if (spd) a[std::size_t(29 * n + 17)] = bad;
+      std::vector<double> x(std::size_t(n), -3.5);
+      dense_refinement_options o;
+      const auto solve = [&] {
+        if (spd)
+          posv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+        else
+          gesv_ir(make_view(a.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+      };
+      expect_error(solve, status::invalid_argument, "entry (17, 29)");
+      for (double v : x) ASSERT_EQ(v, -3.5);
+    }
+  }
+  // Finite entries whose row sums overflow are not called non-finite.
+  std::vector<double> big = random_matrix(n, n, 36);
+  for (double& v : big) v *= 1e307;
+  for (std::int64_t i = 0; i < n; ++i) big[std::size_t(i * n + i)] = 1.5e308;
+  std::vector<double> x(b.size());
+  try {
+    gesv_ir(make_view(big.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n));
+  } catch (const error& e) {
+    EXPECT_NE(e.code(), status::invalid_argument) << e.what();
+  }
+}
+
 TEST(dense_errors, a_small_pivot_without_pivoting_is_named_by_the_growth_it_causes) {
   // Diagonally dominant but for a leading pivot of 1e-20: the multipliers of column 0 are
   // about 1e20 and U's entries as large; partial pivoting on the same matrix is fine.
