@@ -210,6 +210,12 @@ std::vector<bad_case> catalogue() {
          (void)gesv_ir(make_view(a.data(), {3, 3}), make_view(b.data(), 3), make_view(x.data(), 3));
        },
        status::numerical_breakdown, "singular"},
+      {"dense_norm_overflows",
+       [] {
+         std::vector<double> a = {1e308, 1e308, 0, 1}, b(2, 1.0), x(2, 0.0);
+         (void)gesv_ir(make_view(a.data(), {2, 2}), make_view(b.data(), 2), make_view(x.data(), 2));
+       },
+       status::invalid_argument, "||a||inf overflows f64"},
       {"dense_rhs_shapes_differ",
        [] {
          std::vector<double> a = {4, 1, 1, 3}, b(4, 1.0), x(6, 0.0);

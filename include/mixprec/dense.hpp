@@ -76,7 +76,9 @@
 // that would overflow or flush to zero in f16 are kept, and a matrix graded by rows or
 // columns factors as well as its balanced form. The refinement runs on A itself: each
 // correction is d = C (LU)^-1 mu R r. Without scaling a matrix past the low precision's range
-// falls back to f64 as before.
+// falls back to f64 as before. A whose entries are finite but whose infinity norm overflows f64
+// is invalid_argument: the stopping rule and the backward error need ||A||inf (scale A and b
+// down by a power of two, which changes no digit of x).
 //
 // posv_ir: the same for a symmetric positive definite A (both triangles are read; A must be
 // exactly symmetric), factored by Cholesky in the policy's precision (bf16: f32 Cholesky with

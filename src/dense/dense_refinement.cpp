@@ -636,7 +636,13 @@ dense_ir_solver::dense_ir_solver(const char* op, bool cholesky, const_view av, c
                   "gmres_tolerance in (0, 1)");
   st.a = {static_cast<const double*>(st.as.data), st.as.rows, st.as.cols, st.as.ld, &st.as.ctx};
   const row_survey rows = survey_rows(st.a);
-  if (!rows.sums_finite) detail::check_finite(op, st.a);  // names a non-finite entry; else a sum overflowed
+  if (!rows.sums_finite) {
+    detail::check_finite(op, st.a);  // names a non-finite entry; else a row's sum overflowed:
+    // with ||A||inf = Inf the stopping rule holds for any x and the backward error reads 0.
+    MIXPREC_THROW(invalid_argument, op,
+                  "||a||inf overflows f64 (a row's |a_ij| sum past 1.8e308): the stopping rule and the "
+                  "backward error cannot be evaluated; scale a (and b) down by a power of two");
+  }
   if (st.kind == factorization::cholesky) check_symmetric(op, st.a);
   st.anorm = rows.norm_inf;
   st.stop_factor = st.anorm * std::ldexp(1.0, -53) * std::sqrt(double(st.a.rows));
