@@ -150,7 +150,7 @@ std::int64_t largest_in_column(const dense_ref<T>& a, std::int64_t j) {
   return p;
 }
 
-/// The panel's base case: columns [c0, c0 + w), w <= base_columns, of rows [c0, rows), column
+/// The panel's base case: columns [c0, c0 + w), w <= base_columns, of rows [c0, n), column
 /// by column. Each column is one pass over the rows that divides out the multiplier, updates
 /// the block's later columns (a fixed-length loop over `W` values the compiler vectorizes,
 /// with the pivot row's entries at and before the column zeroed) and finds the next column's
