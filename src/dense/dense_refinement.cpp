@@ -702,15 +702,13 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
   c.x.resize(columns);
   c.r.resize(columns);
   c.result.resize(columns);
-  std::vector<double> rhs_norms(columns);
   for (std::size_t j = 0; j < columns; ++j) {  // each column of b copied out once, with its norm
     c.b[j] = array<double>(n, st.as.ctx);
     for (std::int64_t i = 0; i < n; ++i) c.b[j][i] = b_at(i, std::int64_t(j));
-    rhs_norms[j] = std::sqrt(dot(c.b[j], c.b[j]));
+    c.result[j].steps.rhs_norm = std::sqrt(dot(c.b[j], c.b[j]));
     c.x[j] = array<double>(n, st.as.ctx);
     c.r[j] = array<double>(n, st.as.ctx);
     fill(c.x[j].as_view(), 0.0);  // what a failed factorization without fallback returns
-    c.result[j].steps.rhs_norm = rhs_norms[j];
     c.result[j].why_fallback = st.why_low;
   }
   if (m != dtype::f64) {
@@ -742,10 +740,10 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
   residuals(a, c, unsolved);
   for (std::size_t j = 0; j < columns; ++j) {
     const double rn = vector_norm_inf(c.r[j]), xn = vector_norm_inf(c.x[j]), bn = vector_norm_inf(c.b[j]);
+    const double rhs_norm = c.result[j].steps.rhs_norm;
     rep.backward_error = std::max(rep.backward_error, st.anorm * xn + bn > 0 ? rn / (st.anorm * xn + bn) : 0);
-    rep.true_residual =
-        std::max(rep.true_residual, rhs_norms[j] > 0 ? std::sqrt(dot(c.r[j], c.r[j])) / rhs_norms[j] : 0);
-    rep.rhs_norm = std::max(rep.rhs_norm, rhs_norms[j]);
+    rep.true_residual = std::max(rep.true_residual, rhs_norm > 0 ? std::sqrt(dot(c.r[j], c.r[j])) / rhs_norm : 0);
+    rep.rhs_norm = std::max(rep.rhs_norm, rhs_norm);
   }
   rep.final_residual = rep.true_residual;
   if (rep.reason != stop_reason::inaccurate) {
