@@ -205,13 +205,21 @@ struct q4_group {
 /// three blocks by pairs.
 float q4_row(const x_quads& xq, const x_blocks& xp, idx blocks, idx i, const std::uint8_t* w_row) {
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (idx g = 0; g < xq.groups; ++g) {
+  auto add_group = [&](idx g, __m512& a) {
     const std::size_t at = std::size_t(i * xq.groups + g);
     const q4_group w(w_row + 72 * g);
     const __m512i dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(load_i(xq.neg8_lane_sums[at]), w.lo, load_i(xq.lo[at])),
                                             w.hi, load_i(xq.hi[at]));
-    acc[g % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(w.d, load_f(xq.scales[at])), acc[g % 2]);
+    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(w.d, load_f(xq.scales[at])), a);
+  };
+  // Two groups a step, each into its own accumulator by a constant index: acc[g % 2] with
+  // a variable g kept both in memory, one store-to-load round trip per group.
+  idx g = 0;
+  for (; g + 2 <= xq.groups; g += 2) {
+    add_group(g, acc[0]);
+    add_group(g + 1, acc[1]);
   }
+  if (g < xq.groups) add_group(g, acc[0]);
   for (idx p = 2 * xq.groups; p < xp.pairs; ++p) {
     const std::size_t at = std::size_t(i * xp.pairs + p);
     const w_pair<true> w(w_row + std::size_t(2 * p * 18), 2 * p + 1 < blocks);
