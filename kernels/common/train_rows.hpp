@@ -172,15 +172,25 @@ struct train_rows {
     const idx cols = g.cols;
     const bool rms = g.kind == detail::norm_kind::rms;
     auto gamma = [&](idx j, idx n) { return g.gamma ? load_n<V>(g.gamma + j, n) : V::broadcast(A(1)); };
-    // Pass 1: sum x (layer) or x^2 (rms), sum gd and sum gd x, gd = dy * gamma.
-    V s_x = V::zero(), s_gd = V::zero(), s_gdx = V::zero();
-    for (idx j = 0; j < cols; j += w) {
-      const idx n = std::min(w, cols - j);
+    // Pass 1: sum x (layer) or x^2 (rms), sum gd and sum gd x, gd = dy * gamma; two sets
+    // of sums over alternate vectors, so that no add waits on the one before it.
+    struct sums {
+      V x = V::zero(), gd = V::zero(), gdx = V::zero();
+    };
+    auto add_vector = [&](sums& s, idx j, idx n) {
       const V xv = load_n<V>(x + j, n), gd = load_n<V>(dy + j, n) * gamma(j, n);
-      s_x = rms ? V::fma(xv, xv, s_x) : s_x + xv;
-      s_gd = s_gd + gd;
-      s_gdx = V::fma(gd, xv, s_gdx);
+      s.x = rms ? V::fma(xv, xv, s.x) : s.x + xv;
+      s.gd = s.gd + gd;
+      s.gdx = V::fma(gd, xv, s.gdx);
+    };
+    sums s0, s1;
+    idx j1 = 0;
+    for (; j1 + 2 * w <= cols; j1 += 2 * w) {
+      add_vector(s0, j1, w);
+      add_vector(s1, j1 + w, w);
     }
+    for (; j1 < cols; j1 += w) add_vector(s0, j1, std::min(w, cols - j1));
+    const V s_x = s0.x + s1.x, s_gd = s0.gd + s1.gd, s_gdx = s0.gdx + s1.gdx;
     const A inv_n = A(1) / A(cols);
     A mean = 0, var;
     if (rms) {
