@@ -483,7 +483,7 @@ struct attention_tiles {
 
 /// An attention_kernel_table of attention_tiles<V> for every (q/out, KV) dtype pair.
 template <class V, bool Parallel>
-detail::attention_kernel_table attention_table_of() {
+constexpr detail::attention_kernel_table attention_table_of() {
   using A = attention_tiles<V>;
   detail::attention_kernel_table t{};
   auto row = [](auto tag) {

@@ -498,7 +498,7 @@ struct nn_rope {
 
 /// An nn_kernel_table of nn_rows<V> for f32, bf16, f16 storage.
 template <class V, bool Parallel>
-detail::nn_kernel_table nn_table_of() {
+constexpr detail::nn_kernel_table nn_table_of() {
   using R = nn_rows<V>;
   return {
       {&R::template eltwise<float, Parallel>, &R::template eltwise<bfloat16, Parallel>,

@@ -419,7 +419,7 @@ struct train_rows {
 
 /// A train_kernel_table of train_rows<V> for f32, bf16, f16 storage.
 template <class V, bool Parallel>
-detail::train_kernel_table train_table_of() {
+constexpr detail::train_kernel_table train_table_of() {
   using R = train_rows<V>;
   detail::train_kernel_table t{};
   auto fill = [&](int i, auto tag) {

@@ -6,6 +6,6 @@
 
 namespace mixprec::kern::avx2 {
 
-const detail::attention_kernel_table attention_kernels = attention_table_of<f32x8, true>();
+constexpr detail::attention_kernel_table attention_kernels = attention_table_of<f32x8, true>();
 
 }  // namespace mixprec::kern::avx2

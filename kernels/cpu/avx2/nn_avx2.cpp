@@ -6,6 +6,6 @@
 
 namespace mixprec::kern::avx2 {
 
-const detail::nn_kernel_table nn_kernels = nn_table_of<f32x8, true>();
+constexpr detail::nn_kernel_table nn_kernels = nn_table_of<f32x8, true>();
 
 }  // namespace mixprec::kern::avx2

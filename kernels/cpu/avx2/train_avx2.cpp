@@ -6,6 +6,6 @@
 
 namespace mixprec::kern::avx2 {
 
-const detail::train_kernel_table train_kernels = train_table_of<f32x8, true>();
+constexpr detail::train_kernel_table train_kernels = train_table_of<f32x8, true>();
 
 }  // namespace mixprec::kern::avx2

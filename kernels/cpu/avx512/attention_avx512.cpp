@@ -6,6 +6,6 @@
 
 namespace mixprec::kern::avx512 {
 
-const detail::attention_kernel_table attention_kernels = attention_table_of<f32x16, true>();
+constexpr detail::attention_kernel_table attention_kernels = attention_table_of<f32x16, true>();
 
 }  // namespace mixprec::kern::avx512

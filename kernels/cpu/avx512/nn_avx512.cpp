@@ -6,6 +6,6 @@
 
 namespace mixprec::kern::avx512 {
 
-const detail::nn_kernel_table nn_kernels = nn_table_of<f32x16, true>();
+constexpr detail::nn_kernel_table nn_kernels = nn_table_of<f32x16, true>();
 
 }  // namespace mixprec::kern::avx512

@@ -6,6 +6,6 @@
 
 namespace mixprec::kern::avx512 {
 
-const detail::train_kernel_table train_kernels = train_table_of<f32x16, true>();
+constexpr detail::train_kernel_table train_kernels = train_table_of<f32x16, true>();
 
 }  // namespace mixprec::kern::avx512
