@@ -29,7 +29,7 @@ MIXPREC_LIST(vector_ops, cuda,
              {"avx2", "the same bodies on 256-bit vectors, F16C for f16; unit strides only"}, generic, ref);
 
 MIXPREC_LIST(convert_ops, cuda,
-             {"avx512_bf16", "f32 -> bf16 by vcvtneps2bf16, subnormals fixed by a blend; unit strides only"},
+             {"avx512_bf16", "f32 -> bf16 by vcvtneps2bf16 (a vector with a subnormal by integers); unit strides only"},
              {"avx512", "16 lanes through f32 registers, f64 rounded to odd before 16-bit targets; unit strides"},
              {"avx2", "8 lanes with F16C, the same rounding; unit strides only"}, generic, ref);
 
@@ -106,6 +106,7 @@ MIXPREC_LIST(
      "independent rows on the context's threads (no ref: the tests check each row's residual in long double)"});
 
 MIXPREC_LIST(nn_row_ops,
+             {"avx512_bf16", "bf16 storage: the avx512 bodies, results rounded by vcvtneps2bf16 (subnormals apart)"},
              {"avx512", "16 f32 lanes, exp/erfc by f32 fits in registers, masked tails; f32 statistics only"},
              {"avx2", "8 f32 lanes, the same body; f32 statistics only"},
              {"generic", "one lane at a time on the context's threads; f64 statistics when asked"},
@@ -123,7 +124,9 @@ MIXPREC_LIST(attention_ops,
              {"generic", "one query row per tile, tiles on the context's threads"},
              {"ref", "one query row per tile, one thread: the fallback (the tests' oracle is f64)"});
 
-MIXPREC_LIST(train_ops, {"avx512", "16 f32 lanes, the shared bodies; exp/erfc by f32 fits in registers"},
+MIXPREC_LIST(train_ops,
+             {"avx512_bf16", "bf16 results (gradients, model copy): the avx512 bodies, rounded by vcvtneps2bf16"},
+             {"avx512", "16 f32 lanes, the shared bodies; exp/erfc by f32 fits in registers"},
              {"avx2", "8 f32 lanes, the same bodies"},
              {"generic", "one lane at a time, rows or flat ranges on the context's threads"},
              {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});

@@ -110,6 +110,25 @@ TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
   });
 }
 
+// A subnormal result is stored as the storage format's subnormal, not flushed to zero (an
+// instruction that rounds to bf16 may treat subnormal inputs as zero; the contract does not).
+TEST_P(nn_eltwise_kernels, subnormal_values_are_kept_not_flushed) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.in, [&](auto tag) {
+    using T = decltype(tag);
+    {
+      const double smallest = 2 * tiny_of(k.in);  // the storage's smallest subnormal
+      const std::int64_t n = 37;                  // two vectors and a tail at 16 lanes
+      std::vector<T> x(static_cast<std::size_t>(n));
+      for (std::int64_t j = 0; j < n; ++j) x[std::size_t(j)] = T((j % 2 ? -1.0 : 1.0) * double(j + 1) * smallest);
+      std::vector<T> y(x.size());
+      activate(activation::relu, make_view(x.data(), n), make_view(y.data(), n));
+      for (std::int64_t j = 0; j < n; ++j)
+        ASSERT_EQ(double(y[std::size_t(j)]), std::max(double(x[std::size_t(j)]), 0.0)) << k.name << " at " << j;
+    }
+  });
+}
+
 TEST_P(nn_eltwise_kernels, binary_ops_broadcast_rows_and_columns_and_run_in_place) {
   const kernel_info& k = GetParam();
   on_nn_storage(k, k.in, [&](auto tag) {

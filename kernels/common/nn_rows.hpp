@@ -510,5 +510,18 @@ constexpr detail::nn_kernel_table nn_table_of() {
        &nn_rope<V>::template rope<half, Parallel>}};
 }
 
+/// As nn_table_of, for bf16 storage only (entry 1; the others null, and not registered): for
+/// a folder whose gain over the one below it is in rounding to bf16.
+template <class V, bool Parallel>
+constexpr detail::nn_kernel_table nn_bf16_table_of() {
+  using R = nn_rows<V>;
+  detail::nn_kernel_table t{};
+  t.eltwise[1] = &R::template eltwise<bfloat16, Parallel>;
+  t.softmax[1] = &R::template softmax<bfloat16, Parallel>;
+  t.norm[1] = &R::template norm<bfloat16, Parallel>;
+  t.rope[1] = &nn_rope<V>::template rope<bfloat16, Parallel>;
+  return t;
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

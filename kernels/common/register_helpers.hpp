@@ -159,14 +159,15 @@ inline bool supports_f32_statistics(const void* problem, const char** why) {
   return false;
 }
 
-/// Registers a folder's NN row kernels (detail::nn_kernel_table: f32, bf16, f16).
+/// Registers a folder's NN row kernels (detail::nn_kernel_table: f32, bf16, f16); null
+/// entries (a folder that covers some storage dtypes only) are left out.
 inline void add_nn_table(const detail::kernel_sink& sink, const variant_desc& v, const detail::nn_kernel_table& t) {
   const dtype types[] = {dtype::f32, dtype::bf16, dtype::f16};
   for (int i = 0; i < 3; ++i) {
-    add_kernel<detail::op_id::eltwise>(sink, v, types[i], types[i], t.eltwise[i]);
-    add_kernel<detail::op_id::softmax>(sink, v, types[i], types[i], t.softmax[i]);
-    add_kernel<detail::op_id::norm>(sink, v, types[i], types[i], t.norm[i]);
-    add_kernel<detail::op_id::rope>(sink, v, types[i], types[i], t.rope[i]);
+    if (t.eltwise[i]) add_kernel<detail::op_id::eltwise>(sink, v, types[i], types[i], t.eltwise[i]);
+    if (t.softmax[i]) add_kernel<detail::op_id::softmax>(sink, v, types[i], types[i], t.softmax[i]);
+    if (t.norm[i]) add_kernel<detail::op_id::norm>(sink, v, types[i], types[i], t.norm[i]);
+    if (t.rope[i]) add_kernel<detail::op_id::rope>(sink, v, types[i], types[i], t.rope[i]);
   }
 }
 
@@ -181,17 +182,20 @@ inline void add_attention_table(const detail::kernel_sink& sink, const variant_d
 }
 
 /// Registers a folder's training kernels (detail::train_kernel_table): f32, bf16, f16
-/// storage; the optimizer keyed (grad dtype, model dtype).
+/// storage; the optimizer keyed (grad dtype, model dtype). Null entries are left out.
 inline void add_train_table(const detail::kernel_sink& sink, const variant_desc& v,
                             const detail::train_kernel_table& t) {
   const dtype types[] = {dtype::f32, dtype::bf16, dtype::f16};
   for (int i = 0; i < 3; ++i) {
-    add_kernel<detail::op_id::eltwise_backward>(sink, v, types[i], types[i], t.eltwise_backward[i]);
-    add_kernel<detail::op_id::softmax_backward>(sink, v, types[i], types[i], t.softmax_backward[i]);
-    add_kernel<detail::op_id::norm_backward>(sink, v, types[i], types[i], t.norm_backward[i]);
-    add_kernel<detail::op_id::cross_entropy>(sink, v, types[i], types[i], t.cross_entropy[i]);
-    add_kernel<detail::op_id::unscale>(sink, v, types[i], types[i], t.unscale[i]);
-    for (int j = 0; j < 3; ++j) add_kernel<detail::op_id::optimizer>(sink, v, types[i], types[j], t.optimizer[i][j]);
+    if (t.eltwise_backward[i])
+      add_kernel<detail::op_id::eltwise_backward>(sink, v, types[i], types[i], t.eltwise_backward[i]);
+    if (t.softmax_backward[i])
+      add_kernel<detail::op_id::softmax_backward>(sink, v, types[i], types[i], t.softmax_backward[i]);
+    if (t.norm_backward[i]) add_kernel<detail::op_id::norm_backward>(sink, v, types[i], types[i], t.norm_backward[i]);
+    if (t.cross_entropy[i]) add_kernel<detail::op_id::cross_entropy>(sink, v, types[i], types[i], t.cross_entropy[i]);
+    if (t.unscale[i]) add_kernel<detail::op_id::unscale>(sink, v, types[i], types[i], t.unscale[i]);
+    for (int j = 0; j < 3; ++j)
+      if (t.optimizer[i][j]) add_kernel<detail::op_id::optimizer>(sink, v, types[i], types[j], t.optimizer[i][j]);
   }
 }
 

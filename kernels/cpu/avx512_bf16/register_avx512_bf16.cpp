@@ -13,6 +13,10 @@ void register_cpu_avx512_bf16_kernels(const kernel_sink& sink) {
   kern::add_kernel<detail::op_id::gemm>(sink, g, dtype::i8, dtype::i32, kern::avx512_bf16::gemm_kernel_int8);
   kern::add_kernel<detail::op_id::block_matmul>(sink, g, dtype::f32, dtype::f32, kern::avx512_bf16::block_matmul_vnni);
   kern::add_kernel<detail::op_id::attention>(sink, g, dtype::bf16, dtype::bf16, kern::avx512_bf16::attention_bf16);
+  // bf16 results rounded by vcvtneps2bf16; f32 and f16 storage stay with the AVX-512 folder.
+  const kern::variant_desc nn{"avx512_bf16", backend::cpu, cpu_isa::avx512_bf16, kern::supports_f32_statistics};
+  kern::add_nn_table(sink, nn, kern::avx512_bf16::nn_kernels);
+  kern::add_train_table(sink, g, kern::avx512_bf16::train_kernels);
 }
 
 }  // namespace mixprec::detail
