@@ -15,18 +15,17 @@ namespace mixprec::detail {
 inline constexpr int qk = 32;  // values per block
 
 /// std::round (halves away from zero) for |x| < 2^31, in operations a compiler vectorizes
-/// at the baseline ISA (std::round is a library call there): the truncation and x minus it
-/// are exact.
+/// at the baseline ISA (std::round is a library call there): the truncation t and the rest
+/// x - t (of x's sign, below 1 in magnitude) are exact, and t moves one step away from zero
+/// where the rest reaches a half; compares, not a branch, so that a loop of them vectorizes.
 inline float round_half_away(float x) {
-  const float t = float(std::int32_t(x));
-  return std::fabs(x - t) >= 0.5f ? t + std::copysign(1.0f, x) : t;
+  const float t = float(std::int32_t(x)), rest = x - t;
+  return t + float(int(rest >= 0.5f) - int(rest <= -0.5f));
 }
 
-/// One Q8_0 block: d = max|x| / 127 (stored as f16), q = round(x / d) half away from zero,
-/// from the f32 d (not the rounded one), as ggml's quantize_row_q8_0_ref does.
-inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
-  float amax = 0.0f;
-  for (int j = 0; j < qk; ++j) amax = std::max(amax, std::fabs(x[j]));
+/// One Q8_0 block given amax = max|x|: d = amax / 127 (stored as f16), q = round(x / d) half
+/// away from zero, from the f32 d (not the rounded one), as ggml's quantize_row_q8_0_ref does.
+inline void q8_0_block_of(const float* x, float amax, std::uint8_t* out) {
   const float d = amax / 127.0f;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   const std::uint16_t bits = half(d).bits();
@@ -34,16 +33,16 @@ inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
   for (int j = 0; j < qk; ++j) out[2 + j] = std::uint8_t(std::int8_t(round_half_away(x[j] * id)));
 }
 
-/// One Q4_0 block: d = m / -8, m the value of largest magnitude (the first of equals), and
-/// q = min(15, trunc(x / d + 8.5)), values j and j + 16 in the low and high nibble of byte j
-/// (ggml's quantize_row_q4_0_ref).
-inline void quantize_q4_0_block(const float* x, std::uint8_t* out) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < qk; ++j)
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
+inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
+  float amax = 0.0f;
+  for (int j = 0; j < qk; ++j) amax = std::max(amax, std::fabs(x[j]));
+  q8_0_block_of(x, amax, out);
+}
+
+/// One Q4_0 block given max, the value of largest magnitude (the first of equals): d = max /
+/// -8, and q = min(15, trunc(x / d + 8.5)), values j and j + 16 in the low and high nibble of
+/// byte j (ggml's quantize_row_q4_0_ref).
+inline void q4_0_block_of(const float* x, float max, std::uint8_t* out) {
   const float d = max / -8.0f;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   const std::uint16_t bits = half(d).bits();
@@ -53,6 +52,16 @@ inline void quantize_q4_0_block(const float* x, std::uint8_t* out) {
     const std::uint8_t hi = std::uint8_t(std::min(15, int(std::int8_t(x[j + qk / 2] * id + 8.5f))));
     out[2 + j] = std::uint8_t(lo | (hi << 4));
   }
+}
+
+inline void quantize_q4_0_block(const float* x, std::uint8_t* out) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < qk; ++j)
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  q4_0_block_of(x, max, out);
 }
 
 /// The block's f16 scale as f32.

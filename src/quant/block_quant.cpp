@@ -34,6 +34,21 @@ f32_rows f32_rows_of(const char* op, const char* name, const const_view& v) {
   return {static_cast<const float*>(v.data()), v.extent(0), v.extent(1), v.stride(0)};
 }
 
+/// |x|'s bit pattern: for magnitudes, the order of these integers is the order of the values
+/// (infinity and NaN above every finite one), and their maximum is a loop the compiler
+/// vectorizes, where a float maximum is a chain of dependent maxss.
+constexpr std::uint32_t infinity_bits = 0x7F800000u;
+inline std::uint32_t magnitude_bits(float x) {
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b & 0x7FFFFFFFu;
+}
+inline std::uint32_t largest_magnitude_bits(const float* x) {
+  std::uint32_t top = 0;
+  for (int j = 0; j < block_values; ++j) top = std::max(top, magnitude_bits(x[j]));
+  return top;
+}
+
 void check_cols(const char* op, std::int64_t cols) {
   if (cols % block_values != 0)
     MIXPREC_THROW(shape_mismatch, op, "rows of ", cols, " values are not whole blocks of ", block_values);
@@ -56,16 +71,36 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
       body(c, begin, end);
     });
   };
-  // The first non-finite entry of each chunk, in row-major order; the first of all is named.
+  block_matrix m;
+  m.rows_ = w.rows, m.cols_ = w.cols, m.format_ = f;
+  const std::int64_t blocks = w.cols / block_values;
+  m.data_.resize(std::size_t(w.rows * blocks) * block_bytes(f));
+  // One pass: each block's largest magnitude, which also finds a non-finite value, then its
+  // bytes. The first non-finite entry of each chunk, in row-major order; the first of all is
+  // named.
   std::vector<std::int64_t> bad(std::size_t(chunks), -1);
   for_rows([&](int c, std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end && bad[std::size_t(c)] < 0; ++i) {
-      bool finite = true;
-      for (std::int64_t j = 0; j < w.cols; ++j) finite &= std::isfinite(w.data[i * w.ld + j]);
-      if (!finite)
-        for (std::int64_t j = 0; j < w.cols && bad[std::size_t(c)] < 0; ++j)
-          if (!std::isfinite(w.data[i * w.ld + j])) bad[std::size_t(c)] = i * w.cols + j;
-    }
+    for (std::int64_t i = begin; i < end; ++i)
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const float* x = w.data + i * w.ld + b * block_values;
+        const std::uint32_t top = largest_magnitude_bits(x);
+        if (top >= infinity_bits) {
+          std::int64_t j = 0;
+          while (magnitude_bits(x[j]) < infinity_bits) ++j;
+          bad[std::size_t(c)] = i * w.cols + b * block_values + j;
+          return;
+        }
+        std::uint8_t* out = m.data_.data() + std::size_t(i * blocks + b) * block_bytes(f);
+        if (f == block_format::q8_0) {
+          float amax;
+          std::memcpy(&amax, &top, sizeof amax);
+          detail::q8_0_block_of(x, amax, out);
+        } else {
+          std::int64_t j = 0;  // the first value of that magnitude
+          while (magnitude_bits(x[j]) != top) ++j;
+          detail::q4_0_block_of(x, x[j], out);
+        }
+      }
   });
   for (std::int64_t at : bad)
     if (at >= 0) {
@@ -73,21 +108,6 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
       MIXPREC_THROW(invalid_argument, op, "w(", i, ", ", j, ") = ", w.data[i * w.ld + j],
                     " is not finite; a block format has no Inf or NaN");
     }
-  block_matrix m;
-  m.rows_ = w.rows, m.cols_ = w.cols, m.format_ = f;
-  const std::int64_t blocks = w.cols / block_values;
-  m.data_.resize(std::size_t(w.rows * blocks) * block_bytes(f));
-  for_rows([&](int, std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i)
-      for (std::int64_t b = 0; b < blocks; ++b) {
-        std::uint8_t* out = m.data_.data() + std::size_t(i * blocks + b) * block_bytes(f);
-        const float* x = w.data + i * w.ld + b * block_values;
-        if (f == block_format::q8_0)
-          detail::quantize_q8_0_block(x, out);
-        else
-          detail::quantize_q4_0_block(x, out);
-      }
-  });
   return m;
 }
 
