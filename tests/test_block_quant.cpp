@@ -41,8 +41,9 @@ std::vector<std::uint8_t> q4_0_by_definition(const float* x) {
   return out;
 }
 
-/// Rows of random values, with blocks that probe the rules: all zero, ties at half steps, the
-/// largest magnitude negative, and equal magnitudes of both signs.
+/// Rows of random values, with blocks that probe the rules: all zero (+0, and zeros of both
+/// signs), ties at half steps, the largest magnitude negative, and equal magnitudes of both
+/// signs.
 std::vector<float> probe_rows(std::int64_t rows, std::int64_t cols, unsigned seed) {
   std::vector<float> w(std::size_t(rows * cols));
   std::mt19937 gen(seed);
@@ -53,6 +54,8 @@ std::vector<float> probe_rows(std::int64_t rows, std::int64_t cols, unsigned see
     for (int j = 0; j < 32; ++j) w[std::size_t(32 + j)] = float(j - 16) * 0.5f;  // halves: ties in q
     w[std::size_t(32 + 5)] = -127.0f;                                            // the max is negative
   }
+  if (cols >= 96)
+    for (int j = 0; j < 32; ++j) w[std::size_t(64 + j)] = j % 3 ? 0.0f : -0.0f;     // zeros, the first -0
   if (rows > 1) w[std::size_t(cols + 3)] = 2.5f, w[std::size_t(cols + 4)] = -2.5f;  // first of equals
   return w;
 }

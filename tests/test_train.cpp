@@ -12,6 +12,7 @@
 
 #include "mixprec/train.hpp"
 #include "support/harness.hpp"
+#include "support/subnormals.hpp"
 
 namespace mixprec::test {
 namespace {
@@ -167,10 +168,9 @@ TEST_P(train_eltwise_kernels, subnormal_gradients_are_kept_not_flushed) {
   const kernel_info& k = GetParam();
   on_nn_storage(k, k.in, [&](auto tag) {
     using T = decltype(tag);
-    const double smallest = 2 * tiny_of(k.in);  // the storage's smallest subnormal
-    const std::int64_t n = 37;                  // two vectors and a tail at 16 lanes
-    std::vector<T> a(static_cast<std::size_t>(n), T(1.0)), dy(a.size()), da(a.size());
-    for (std::int64_t j = 0; j < n; ++j) dy[std::size_t(j)] = T((j % 2 ? -1.0 : 1.0) * double(j + 1) * smallest);
+    const std::vector<T> dy = subnormal_ladder<T>(k.in);
+    const std::int64_t n = std::int64_t(dy.size());
+    std::vector<T> a(dy.size(), T(1.0)), da(dy.size());
     activate_backward(activation::relu, make_view(a.data(), n), make_view(dy.data(), n), make_view(da.data(), n));
     for (std::int64_t j = 0; j < n; ++j)
       ASSERT_EQ(double(da[std::size_t(j)]), double(dy[std::size_t(j)])) << k.name << " at " << j;

@@ -417,7 +417,6 @@ struct train_rows {
   }
 };
 
-/// A train_kernel_table of train_rows<V> for f32, bf16, f16 storage.
 /// Fills a train_kernel_table's entries for storage T at index i (f32 0, bf16 1, f16 2),
 /// the optimizers for every model dtype with T gradients.
 template <class V, bool Parallel, class T>
@@ -433,6 +432,7 @@ constexpr void fill_train_entries(detail::train_kernel_table& t, int i) {
   t.optimizer[i][2] = &R::template optimizer<T, half, Parallel>;
 }
 
+/// A train_kernel_table of train_rows<V> for f32, bf16, f16 storage.
 template <class V, bool Parallel>
 constexpr detail::train_kernel_table train_table_of() {
   detail::train_kernel_table t{};

@@ -96,9 +96,11 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
           std::memcpy(&amax, &top, sizeof amax);
           detail::q8_0_block_of(x, amax, out);
         } else {
-          std::int64_t j = 0;  // the first value of that magnitude
-          while (magnitude_bits(x[j]) != top) ++j;
-          detail::q4_0_block_of(x, x[j], out);
+          // The first value of that magnitude; +0 for a block of zeros, whatever their signs
+          // (the definition's running maximum starts at +0 and only a larger one replaces it).
+          std::int64_t j = 0;
+          while (top != 0 && magnitude_bits(x[j]) != top) ++j;
+          detail::q4_0_block_of(x, top != 0 ? x[j] : 0.0f, out);
         }
       }
   });
