@@ -211,9 +211,9 @@ void eliminate_below_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t 
     for (std::int64_t c = q + 1; c < w; ++c) u[q][c] = a.at(c0 + q, c0 + c);
   }
   const std::int64_t width = W > 0 ? W : w;
-  constexpr int group = 4;
-  std::int64_t i = c0 + w;
-  for (; i + group <= a.rows; i += group) {
+  // Rows [i, i + group) together, column by column.
+  const auto eliminate = [&](std::int64_t i, auto group_size) {
+    constexpr int group = decltype(group_size)::value;
     T* r[group];
     for (int g = 0; g < group; ++g) r[g] = a.row(i + g) + c0;
     for (std::int64_t q = 0; q < w; ++q)
@@ -222,15 +222,10 @@ void eliminate_below_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t 
         r[g][q] = l;
         for (std::int64_t c = 0; c < width; ++c) r[g][c] -= l * u[q][c];
       }
-  }
-  for (; i < a.rows; ++i) {
-    T* r = a.row(i) + c0;
-    for (std::int64_t q = 0; q < w; ++q) {
-      const T l = r[q] / pivot[q];
-      r[q] = l;
-      for (std::int64_t c = 0; c < width; ++c) r[c] -= l * u[q][c];
-    }
-  }
+  };
+  std::int64_t i = c0 + w;
+  for (; i + 4 <= a.rows; i += 4) eliminate(i, std::integral_constant<int, 4>{});
+  for (; i < a.rows; ++i) eliminate(i, std::integral_constant<int, 1>{});
 }
 
 /// The panel's base case: factor_base_block, or without pivoting its diagonal block only and
