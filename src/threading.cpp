@@ -1,5 +1,6 @@
 // The CPU threading runtime's defaults, in the one place that knows which runtime is built.
 #include "internal/context_state.hpp"
+#include "internal/parallel.hpp"
 
 #if defined(MIXPREC_THREADING_TBB)
 #include <tbb/task_arena.h>
@@ -8,6 +9,20 @@
 #endif
 
 namespace mixprec::detail {
+
+int chunk_count(std::int64_t n, int threads, std::int64_t min_chunk) {
+  const std::int64_t by_size = std::max<std::int64_t>(1, n / std::max<std::int64_t>(1, min_chunk));
+  return int(std::min<std::int64_t>({by_size, std::int64_t(std::max(1, threads)), std::int64_t(max_chunks)}));
+}
+
+void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int64_t* begin, std::int64_t* end) {
+  const std::int64_t blocks = (n + align - 1) / align;
+  const std::int64_t per = blocks / chunks, extra = blocks % chunks;
+  const std::int64_t b = c * per + std::min<std::int64_t>(c, extra);
+  const std::int64_t e = b + per + (c < extra ? 1 : 0);
+  *begin = std::min(n, b * align);
+  *end = std::min(n, e * align);
+}
 
 int default_cpu_threads() {
 #if defined(MIXPREC_THREADING_TBB)

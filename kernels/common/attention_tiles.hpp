@@ -53,7 +53,7 @@ struct attention_tiles {
   /// rows (w x dp), the K and V blocks (kv_block x dp each), the block's probabilities
   /// (kv_block x w).
   struct scratch {
-    std::vector<float> storage;
+    local_vector<float> storage;
     float *qt, *qr, *o, *kf, *vf, *p;
     explicit scratch(idx dp) {
       const idx parts[] = {dp * w, w * dp, w * dp, kv_block * dp, kv_block * dp, kv_block * w};
@@ -455,7 +455,7 @@ struct attention_tiles {
     const idx segments =
         tasks >= threads ? 1 : std::max<idx>(1, std::min((threads + tasks - 1) / tasks, a.kv_len / (2 * kv_block)));
     const idx items = tasks * segments, dp = padded(a.head_dim);
-    std::vector<float> parts(std::size_t(segments > 1 ? items * part_size(dp) : 0));
+    local_vector<float> parts(std::size_t(segments > 1 ? items * part_size(dp) : 0));
     const int chunks = int(std::min(items, threads));
     auto place = [&](idx task, idx& g, idx& r0, idx& nr) {
       g = task % a.kv_heads;

@@ -7,7 +7,6 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <algorithm>
-#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -165,7 +164,7 @@ struct chunked {
     /// One f64 accumulator per vector and chunk, chunks merged in order.
     static void mdot(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const void* w, double* h) {
       const int chunks = chunks_for<Parallel>(ex, n);
-      std::vector<plain_sum<double>> partial(std::size_t(chunks) * std::size_t(k));  // chunk c's at c*k
+      local_vector<plain_sum<double>> partial(std::size_t(chunks) * std::size_t(k));  // chunk c's at c*k
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
@@ -190,7 +189,7 @@ struct chunked {
                       double* hx, double* hy) {
       const int chunks = chunks_for<Parallel>(ex, n);
       const std::size_t per_chunk = 2 * std::size_t(k);
-      std::vector<plain_sum<double>> partial(std::size_t(chunks) * per_chunk);  // chunk c's at c*2k
+      local_vector<plain_sum<double>> partial(std::size_t(chunks) * per_chunk);  // chunk c's at c*2k
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
@@ -211,7 +210,7 @@ struct chunked {
     static void dcgs2_update(const detail::exec_args& ex, idx n, int k, const void* v, idx ldv, const double* s,
                              const double* t, double inv_rho, double gamma, double scale, void* x, void* y,
                              double* yy) {
-      std::vector<C> sc(static_cast<std::size_t>(k)), tc(static_cast<std::size_t>(k));
+      local_vector<C> sc(static_cast<std::size_t>(k)), tc(static_cast<std::size_t>(k));
       for (int j = 0; j < k; ++j) {
         sc[std::size_t(j)] = C(s[j]);
         tc[std::size_t(j)] = C(t[j]);

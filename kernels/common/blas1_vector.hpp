@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #include "kernels/common/blas1_chunked.hpp"
 #include "kernels/common/simd_accumulators.hpp"
@@ -152,7 +151,7 @@ struct blas1_vector {
     const int chunks = chunks_for<true>(ex, n);
     sums one;
     sums* partial = &one;
-    std::vector<sums> table;
+    local_vector<sums> table;
     if (chunks > 1) {
       table.resize(std::size_t(chunks));
       partial = table.data();
@@ -376,7 +375,7 @@ struct blas1_vector {
       const T* y = static_cast<const T*>(yv);
       const int chunks = chunks_for<true>(ex, n);
       const std::size_t per_chunk = 2 * std::size_t(k);
-      std::vector<vplain<W>> table(std::size_t(chunks) * per_chunk);  // chunk c's x sums, then its y sums
+      local_vector<vplain<W>> table(std::size_t(chunks) * per_chunk);  // chunk c's x sums, then its y sums
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
@@ -419,7 +418,7 @@ struct blas1_vector {
       const T* v = static_cast<const T*>(vv);
       T* x = static_cast<T*>(xv);
       T* y = static_cast<T*>(yv);
-      std::vector<C> coefficients(2 * std::size_t(k));  // s, then t, in T's compute precision
+      local_vector<C> coefficients(2 * std::size_t(k));  // s, then t, in T's compute precision
       for (int j = 0; j < k; ++j) {
         coefficients[std::size_t(j)] = C(s[j]);
         coefficients[std::size_t(k + j)] = C(t[j]);
@@ -576,7 +575,7 @@ struct blas1_vector {
       const T* v = static_cast<const T*>(vv);
       const T* w = static_cast<const T*>(wv);
       const int chunks = chunks_for<true>(ex, n);
-      std::vector<plain_sum<double>> table(std::size_t(chunks) * K);  // chunk c's sums at c*K
+      local_vector<plain_sum<double>> table(std::size_t(chunks) * K);  // chunk c's sums at c*K
       plain_sum<double>* partial = table.data();
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;

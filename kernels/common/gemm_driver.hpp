@@ -30,7 +30,6 @@
 #include <new>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -261,7 +260,7 @@ struct gemm_driver {
     } else {
       return false;
     }
-    std::vector<T> packed_v;
+    local_vector<T> packed_v;
     if (v_stride != 1) {
       try {
         packed_v.resize(std::size_t(g.k));

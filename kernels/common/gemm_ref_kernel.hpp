@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #include "internal/registry.hpp"
 #include "kernels/common/gemm_epilogue.hpp"
@@ -30,7 +29,7 @@ struct gemm_reference {
 
   template <class SA, class SB>
   static bool run_typed(const detail::gemm_args& g) {
-    std::vector<ACC> row(std::size_t(std::max<std::int64_t>(g.n, 1)));
+    local_vector<ACC> row(std::size_t(std::max<std::int64_t>(g.n, 1)));
     for (std::int64_t bi = 0; bi < g.batch; ++bi) {
       const SA* a = static_cast<const SA*>(g.a.data) + bi * g.a.bs;
       const SB* b = static_cast<const SB*>(g.b.data) + bi * g.b.bs;

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -107,7 +106,7 @@ struct multigrid_kernels {
     detail::parallel_chunks(chunks, [&](int ch) {
       std::int64_t b, e;
       detail::chunk_range(rows, chunks, ch, 1, &b, &e);
-      std::vector<C> acc;  // other point counts: the row residual
+      local_vector<C> acc;  // other point counts: the row residual
       if (a.npoints != 5 && a.npoints != 7 && a.npoints != 9 && a.npoints != 27) acc.resize(std::size_t(a.nx));
       for (std::int64_t r = b; r < e; ++r) {
         const std::int64_t j = r % a.ny, k = r / a.ny;

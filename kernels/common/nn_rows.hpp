@@ -16,7 +16,6 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
-#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -308,7 +307,7 @@ struct nn_rows {
     // exp(z - max) is kept in an A-typed row buffer for the final scaling: one exp per
     // entry instead of two (the exps, not the memory, bound this loop).
     // 64-byte aligned: a full-width store across two cache lines costs about twice one within.
-    thread_local std::vector<A> kept_storage;
+    thread_local local_vector<A> kept_storage;
     const bool keep = !g.log && !empty;
     constexpr std::size_t line = 64 / sizeof(A);
     if (keep && kept_storage.size() < std::size_t(len) + std::size_t(w) + line)
@@ -433,8 +432,8 @@ struct nn_rows {
 
 /// The rotary frequencies theta^(-2k / rot_dims), k < rot_dims / 2, in f64 (the same for
 /// every row: computed once per call and chunk, not per row).
-inline std::vector<double> rope_frequencies(const detail::rope_args& g) {
-  std::vector<double> f(static_cast<std::size_t>(g.rot_dims / 2));
+inline local_vector<double> rope_frequencies(const detail::rope_args& g) {
+  local_vector<double> f(static_cast<std::size_t>(g.rot_dims / 2));
   for (std::size_t k = 0; k < f.size(); ++k) f[k] = std::pow(g.theta, -2.0 * double(k) / double(g.rot_dims));
   return f;
 }
@@ -442,7 +441,7 @@ inline std::vector<double> rope_frequencies(const detail::rope_args& g) {
 /// The cos and sin of row i's rotary angles, computed in f64 and rounded once (an f32 angle
 /// at position 10^5 would be off by 10^-2 rad).
 template <class A>
-void rope_angles(const detail::rope_args& g, const std::vector<double>& freq, std::int64_t i, A* c, A* s) {
+void rope_angles(const detail::rope_args& g, const local_vector<double>& freq, std::int64_t i, A* c, A* s) {
   const double pos = double(g.positions[i]);
   for (std::size_t k = 0; k < freq.size(); ++k) {
     const double angle = pos * freq[k];
@@ -484,8 +483,8 @@ struct nn_rope {
   template <class T, bool Parallel>
   static void rope(const detail::exec_args& ex, const detail::rope_args& g) {
     nn_rows<V>::template split_rows<Parallel>(ex, g.rows, g.heads * g.rot_dims, [&](idx b, idx e) {
-      const std::vector<double> freq = rope_frequencies(g);
-      std::vector<A> table(std::size_t(g.rot_dims) + 2 * std::size_t(w));
+      const local_vector<double> freq = rope_frequencies(g);
+      local_vector<A> table(std::size_t(g.rot_dims) + 2 * std::size_t(w));
       A* c = table.data();
       A* s = c + g.rot_dims / 2 + w;
       for (idx i = b; i < e; ++i) {

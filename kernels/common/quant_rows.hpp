@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -52,8 +51,8 @@ class quant_row_params {
   }
 
  private:
-  std::vector<float> scale_;
-  std::vector<std::int32_t> zero_;
+  local_vector<float> scale_;
+  local_vector<std::int32_t> zero_;
   std::int64_t for_row_ = -1;  // the parameter row expanded into the buffers
 };
 

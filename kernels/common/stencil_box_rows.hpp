@@ -19,7 +19,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "internal/registry.hpp"
 #include "kernels/common/stencil_row_plan.hpp"
@@ -35,12 +34,12 @@ template <class C>
 struct box_shape {
   int rows = 0;
   bool center_middle = true;  // the center row has its dx = 0 point
-  std::vector<C> coef;        // rows x 3: dx = -1, 0, +1
+  local_vector<C> coef;       // rows x 3: dx = -1, 0, +1
 
   box_shape(const detail::stencil_args& a, const row_plan& plan) {
     const int r = plan.rows();
     if (!a.coeffs || (r != 3 && r != 9)) return;
-    std::vector<int> seen(std::size_t(3 * r), 0);
+    local_vector<int> seen(std::size_t(3 * r), 0);
     coef.assign(std::size_t(3 * r), C(0));
     for (int p = 0; p < a.npoints; ++p) {
       const int dx = plan.dx_of_point[p];

@@ -5,7 +5,6 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <cstdint>
-#include <vector>
 
 #include "internal/registry.hpp"
 
@@ -16,8 +15,8 @@ inline namespace MIXPREC_KERNEL_ISA {
 /// Row 0 is always the center row (0, 0). `lead` is the row furthest ahead in a sweep that
 /// walks y fastest, then z: the one row of each output row that is new from memory.
 struct row_plan {
-  std::vector<int> dy, dz;
-  std::vector<int> row_of_point, dx_of_point;
+  local_vector<int> dy, dz;
+  local_vector<int> row_of_point, dx_of_point;
   int lead = 0, trail = 0;
 
   explicit row_plan(const detail::stencil_args& a) : dy{0}, dz{0} {

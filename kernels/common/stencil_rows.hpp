@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #include "internal/registry.hpp"
 #include "kernels/common/scalar.hpp"
@@ -408,12 +407,12 @@ class stencil_row_kernel {
   const row_plan& plan_;
   std::int64_t span_;
   bool stream_ = false;
-  std::vector<const C*> pts_;
-  std::vector<C> coef_;
+  local_vector<const C*> pts_;
+  local_vector<C> coef_;
   box_shape<C> box_;  // where the stencil is a box the policy computes in registers
-  std::vector<C> acc_, rowbuf_, fbuf_;
-  std::vector<const C*> rowp_, crow_;
-  std::vector<std::vector<C>> cbuf_;
+  local_vector<C> acc_, rowbuf_, fbuf_;
+  local_vector<const C*> rowp_, crow_;
+  local_vector<local_vector<C>> cbuf_;
 };
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <utility>
-#include <vector>
 
 #include "internal/cache_info.hpp"
 #include "internal/parallel.hpp"
@@ -31,7 +30,7 @@ template <class S>
 struct row_pointers {
   const detail::stencil_args& a;
   const row_plan& plan;
-  std::vector<const S*> in, coeff;
+  local_vector<const S*> in, coeff;
 
   row_pointers(const detail::stencil_args& args, const row_plan& p)
       : a(args), plan(p), in(p.rows()), coeff(args.coeff_grids ? args.npoints : 0) {}
@@ -87,9 +86,9 @@ void widened_blocks(const detail::stencil_args& a, const row_plan& plan, std::in
   stencil_row_kernel<C, Rows> kernel(a, plan);
   widened_planes<S, Rows> planes(a.nx, by, a.radius, a.dims == 3 ? a.radius : 0);
   const int rz = planes.z_radius();
-  std::vector<const C*> in(plan.rows());
-  std::vector<S> scratch(std::size_t(a.nx));
-  std::vector<C> f_wide(a.f ? std::size_t(a.nx) : 0);
+  local_vector<const C*> in(plan.rows());
+  local_vector<S> scratch(std::size_t(a.nx));
+  local_vector<C> f_wide(a.f ? std::size_t(a.nx) : 0);
   const S* u = static_cast<const S*>(a.u);
   for (std::int64_t yb = y0; yb < y1; yb += by) {
     const std::int64_t ye = std::min(y1, yb + by);

@@ -40,7 +40,6 @@
 #include <memory>
 #include <new>
 #include <numeric>
-#include <vector>
 
 #include "internal/kernel_tuning.hpp"
 #include "internal/parallel.hpp"
@@ -163,7 +162,7 @@ class wavefront_tile {
     carry_out_ = carry_out;
     // Per level: the rows it computes, the rectangle it holds (carried rows and ghosts
     // included), and a row engine as wide as the part it computes.
-    std::vector<detail::stencil_args> args(k_ + 1, a_);
+    local_vector<detail::stencil_args> args(k_ + 1, a_);
     for (int t = 1; t <= k_; ++t) {
       const std::int64_t grow = std::int64_t(k_ - t) * r_;
       lo_x_[t] = std::max<std::int64_t>(-r_, x0 - grow);
@@ -176,7 +175,7 @@ class wavefront_tile {
       args[t].nx = std::min(a_.nx, hi_x_[t]) - std::max<std::int64_t>(0, lo_x_[t]);
     }
     // Level 1 reads the grid, or f16/bf16 planes of it widened once; the others the ring.
-    std::vector<std::unique_ptr<stencil_row_kernel<C, Rows>>> engines(k_ + 1);
+    local_vector<std::unique_ptr<stencil_row_kernel<C, Rows>>> engines(k_ + 1);
     for (int t = 1; t <= k_; ++t) engines[t] = std::make_unique<stencil_row_kernel<C, Rows>>(args[t], plan_);
     const std::int64_t yb1 = std::clamp<std::int64_t>(row_lo_[1], 0, a_.ny),
                        ye1 = std::clamp<std::int64_t>(row_hi_[1], 0, a_.ny);
@@ -413,10 +412,10 @@ class wavefront_tile {
   const std::int64_t rim_, ring_x0_, ring_sx_, ring_rows_, plane_;
   C* ring_;
   C* carry_;  // per level and plane, the 2r rows the next tile of the strip reads below its own
-  std::vector<const C*> in_, run_in_;  // row pointers at a plane's first row, at a run's
-  std::vector<S> row_s_;               // f16/bf16: a row rounded to storage
-  std::vector<C> f_c_;                 // f16/bf16: an f row widened
-  widened_planes<S, Rows> level1_;     // f16/bf16: level 1's input planes, widened once per tile and plane
+  local_vector<const C*> in_, run_in_;  // row pointers at a plane's first row, at a run's
+  local_vector<S> row_s_;               // f16/bf16: a row rounded to storage
+  local_vector<C> f_c_;                 // f16/bf16: an f row widened
+  widened_planes<S, Rows> level1_;      // f16/bf16: level 1's input planes, widened once per tile and plane
   const bool stream_ = streams_output<S>(a_);
   std::int64_t x0_ = 0, y0_ = 0;
   bool carry_in_ = false, carry_out_ = false;

@@ -7,7 +7,6 @@
 #include "kernels/common/isa_namespace.hpp"
 
 #include <cstdint>
-#include <vector>
 
 #include "kernels/common/scalar.hpp"
 #include "kernels/common/stencil_rows.hpp"
@@ -73,7 +72,7 @@ class widened_planes {
   }
 
   const std::int64_t r_, rz_, x0_, sy_, plane_;
-  std::vector<C> buf_;
+  local_vector<C> buf_;
   std::int64_t bx0_ = 0, width_ = 0, y0_ = 0, y1_ = 0;
 };
 

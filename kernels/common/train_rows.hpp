@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <vector>
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
@@ -237,7 +236,7 @@ struct train_rows {
     // Each chunk sums its rows' weight gradients apart; the chunks' sums are then added to
     // the caller's in chunk order (the same result for the same thread count).
     const bool weights = g.dgamma || g.dbeta;
-    std::vector<A> partial(weights ? std::size_t(chunks) * 2 * std::size_t(g.cols) : 0, A(0));
+    local_vector<A> partial(weights ? std::size_t(chunks) * 2 * std::size_t(g.cols) : 0, A(0));
     detail::parallel_chunks(chunks, [&](int c) {
       idx b, e;
       detail::chunk_range(g.rows, chunks, c, 1, &b, &e);
@@ -282,7 +281,7 @@ struct train_rows {
     const A mx = vmax.reduce_max();
     const V vm = V::broadcast(mx);
     // Pass 2: exp(z - max), kept for pass 3 (one exp per logit), and their sum.
-    thread_local std::vector<A> kept_storage;
+    thread_local local_vector<A> kept_storage;
     if (dz && kept_storage.size() < std::size_t(cols + w)) kept_storage.resize(std::size_t(cols + w));
     A* kept = kept_storage.data();
     const V vsumexp = R::fold4(
@@ -326,7 +325,7 @@ struct train_rows {
   static void unscale(const detail::exec_args& ex, const detail::unscale_args& g) {
     if (g.n == 0) return;
     const int chunks = Parallel ? detail::chunk_count(g.n, ex.threads, idx(1) << 15) : 1;
-    std::vector<char> found(std::size_t(chunks), 0);
+    local_vector<char> found(std::size_t(chunks), 0);
     T* x = static_cast<T*>(g.x);
     const V scale = V::broadcast(A(g.scale));
     detail::parallel_chunks(chunks, [&](int c) {

@@ -25,22 +25,16 @@ namespace mixprec::detail {
 /// Upper bound on chunks a reduction keeps partials for.
 inline constexpr int max_chunks = 256;
 
+// The two below are out of line, in the core: kernel folders built with wider ISA flags call
+// them, and an inline copy compiled in each folder would be one name with several bodies
+// (tests/check_isa_objects_share_no_code.cmake).
+
 /// How many chunks to cut n elements into: one per thread, none smaller than min_chunk.
-inline int chunk_count(std::int64_t n, int threads, std::int64_t min_chunk) {
-  const std::int64_t by_size = std::max<std::int64_t>(1, n / std::max<std::int64_t>(1, min_chunk));
-  return int(std::min<std::int64_t>({by_size, std::int64_t(std::max(1, threads)), std::int64_t(max_chunks)}));
-}
+int chunk_count(std::int64_t n, int threads, std::int64_t min_chunk);
 
 /// [begin, end) of chunk c of `chunks` over n elements; boundaries are multiples of `align`
 /// (SIMD width or cache line) except the last end.
-inline void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int64_t* begin, std::int64_t* end) {
-  const std::int64_t blocks = (n + align - 1) / align;
-  const std::int64_t per = blocks / chunks, extra = blocks % chunks;
-  const std::int64_t b = c * per + std::min<std::int64_t>(c, extra);
-  const std::int64_t e = b + per + (c < extra ? 1 : 0);
-  *begin = std::min(n, b * align);
-  *end = std::min(n, e * align);
-}
+void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int64_t* begin, std::int64_t* end);
 
 /// The floating-point mode the numerics contract assumes (round to nearest even, subnormals
 /// kept), set for the life of the object on the calling thread and then restored. A program

@@ -3,7 +3,8 @@
 // vector types with the interface of kernels/common/blas1_vector.hpp. vcvtps2ph with an
 // explicit round-to-nearest-even immediate rounds like the contract (subnormals and
 // overflow included); bf16 rounds with integer adds. Include only from translation units
-// built with this folder's flags.
+// built with this folder's flags; it sits in the folder's inline namespace
+// (kernels/common/isa_namespace.hpp), so no other folder's code can share its functions.
 #pragma once
 
 #include <immintrin.h>
@@ -13,9 +14,11 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/common/isa_namespace.hpp"
 #include "mixprec/float16.hpp"
 
 namespace mixprec::kern::avx2 {
+inline namespace MIXPREC_KERNEL_ISA {
 
 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
 inline __m256 load8(const half* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
@@ -187,4 +190,5 @@ struct f64x4 {
   unsigned equal_lanes(f64x4 b) const { return unsigned(_mm256_movemask_pd(_mm256_cmp_pd(v, b.v, _CMP_EQ_OQ))); }
 };
 
+}  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern::avx2
