@@ -14,8 +14,13 @@
 //   peer/openblas_dgetrs/n<N>        timing starts (factor_s: its construction), against dgetrs
 //                                    on dgetrf's factors: what each further right-hand side
 //                                    costs once the factorization is kept.
+//   dense/matrix_sequence/<policy>/n<N>/<how>  a new HPL-MxP matrix each iteration (two
+//                                    alternated), solved by gesv_ir, or by one dense_ir_solver
+//                                    refactored for each: what a sequence of matrices of one
+//                                    size saves by keeping the factors' memory.
 // Each iteration factors a fresh copy of the matrix (the copy is not timed), except the
 // factor-once pair.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -41,8 +46,8 @@ namespace {
 
 const std::int64_t sizes[] = {2048, 4096, 8192};
 
-std::vector<double> general_matrix(std::int64_t n) {
-  std::mt19937_64 g{static_cast<std::uint64_t>(n)};
+std::vector<double> general_matrix(std::int64_t n, std::uint64_t seed = 0) {
+  std::mt19937_64 g{static_cast<std::uint64_t>(n) + seed};
   std::uniform_real_distribution<double> u(-0.5, 0.5);
   std::vector<double> a(static_cast<std::size_t>(n * n));
   for (double& v : a) v = u(g);
@@ -50,8 +55,8 @@ std::vector<double> general_matrix(std::int64_t n) {
 }
 
 /// HPL-MxP's matrix: uniform entries, each diagonal entry its row's absolute sum.
-std::vector<double> hpl_mxp_matrix(std::int64_t n) {
-  std::vector<double> a = general_matrix(n);
+std::vector<double> hpl_mxp_matrix(std::int64_t n, std::uint64_t seed = 0) {
+  std::vector<double> a = general_matrix(n, seed);
   for (std::int64_t i = 0; i < n; ++i) {
     double s = 0;
     for (std::int64_t j = 0; j < n; ++j) s += std::fabs(a[std::size_t(i * n + j)]);
@@ -187,6 +192,36 @@ void bench_ir_solver_solve(benchmark::State& state, std::int64_t n, std::int64_t
   state.SetLabel(r.path);
 }
 
+/// Solves a sequence of HPL-MxP matrices of one size (two alternated, b fixed): each by
+/// gesv_ir, or by a dense_ir_solver made for the first before timing and refactored for each.
+/// Nothing untimed warms the memory up: each gesv_ir allocates and pages in its factors.
+void bench_matrix_sequence(benchmark::State& state, std::int64_t n, dense_refinement_options o, bool refactor) {
+  const std::vector<double> a[2] = {hpl_mxp_matrix(n, 1), hpl_mxp_matrix(n, 2)};
+  const std::vector<double> b = rhs(n);
+  std::vector<double> x(static_cast<std::size_t>(n));
+  dense_ir_solver solver(make_view(a[1].data(), {n, n}), o);
+  dense_solve_report r;
+  double seconds = 0, worst_residual = 0;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    const std::vector<double>& m = a[next];
+    loop_timer t;
+    if (refactor) {
+      solver.refactor(make_view(m.data(), {n, n}));
+      r = solver.solve(make_view(b.data(), n), make_view(x.data(), n));
+    } else {
+      r = gesv_ir(make_view(m.data(), {n, n}), make_view(b.data(), n), make_view(x.data(), n), o);
+    }
+    seconds += t.seconds();
+    worst_residual = std::max(worst_residual, scaled_residual(m, x, b, n));
+    next ^= 1;
+  }
+  state.counters["s_per_matrix"] = seconds / double(state.iterations());
+  state.counters["scaled_residual"] = worst_residual;
+  if (!(worst_residual <= 16)) state.SkipWithError("HPL-MxP check failed");
+  state.SetLabel(r.path);
+}
+
 #if defined(MIXPREC_BENCH_OPENBLAS)
 /// out = a (n x n, row-major) stored column-major: LAPACK, which is column-major, would
 /// otherwise factor and solve with A^T.
@@ -319,6 +354,14 @@ void register_dense() {
       o.pivoting = false;
       reg("dense/hpl_mxp/" + std::string(p.name) + sz,
           [n, o](benchmark::State& s) { bench_gesv(s, n, o, matrix_kind::hpl_mxp); });
+      if (p.matrix != dtype::bf16 || n < 4096) continue;
+      for (bool refactor : {false, true})
+        benchmark::RegisterBenchmark(
+            ("dense/matrix_sequence/" + std::string(p.name) + sz + (refactor ? "/refactor" : "/gesv_ir")).c_str(),
+            [n, o, refactor](benchmark::State& s) { bench_matrix_sequence(s, n, o, refactor); })
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond)
+            ->Iterations(4);
     }
 #if defined(MIXPREC_BENCH_OPENBLAS)
     reg("peer/openblas_dgetrf" + sz, [n](benchmark::State& s) { bench_openblas_getrf<double>(s, n); });

@@ -216,6 +216,13 @@ std::vector<bad_case> catalogue() {
          (void)gesv_ir(make_view(a.data(), {2, 2}), make_view(b.data(), 2), make_view(x.data(), 2));
        },
        status::invalid_argument, "||a||inf overflows f64"},
+      {"dense_refactor_other_size",
+       [] {
+         std::vector<double> a = {4, 1, 1, 3}, c(9, 1.0);
+         dense_ir_solver s(make_view(a.data(), {2, 2}));
+         s.refactor(make_view(c.data(), {3, 3}));
+       },
+       status::shape_mismatch, "a is 3 x 3; this solver factors 2 x 2 matrices"},
       {"dense_rhs_shapes_differ",
        [] {
          std::vector<double> a = {4, 1, 1, 3}, b(4, 1.0), x(6, 0.0);

@@ -709,6 +709,81 @@ TEST(dense_ir_solver, factors_once_and_each_solve_is_what_gesv_ir_and_posv_ir_gi
   }
 }
 
+TEST(dense_ir_solver, a_refactored_solver_solves_as_a_new_one_and_forgets_the_old_matrix) {
+  // Each policy and factorization: a solver made for one matrix, refactored with others,
+  // solves each as gesv_ir / posv_ir do, bit for bit. kappa 1e9 makes the f32 and bf16 LUs
+  // fall back; a3 then a4 so that a3's kept f64 factorization and its reason must go with it.
+  const std::int64_t n = 120;
+  const std::vector<double> a1 = matrix_with_condition(n, 1e3, 131), a2 = matrix_with_condition(n, 1e4, 132),
+                            a3 = matrix_with_condition(n, 1e9, 133), a4 = matrix_with_condition(n, 1e9, 137);
+  const std::vector<double> p1 = test::spd_with_condition(n, 1e3, 134), p2 = test::spd_with_condition(n, 1e4, 135);
+  const system s = make_system(a2, n, 136);
+  for (bool cholesky : {false, true}) {
+    const std::vector<const std::vector<double>*> sequence =
+        cholesky ? std::vector<const std::vector<double>*>{&p2, &p1}
+                 : std::vector<const std::vector<double>*>{&a2, &a3, &a1, &a4, &a2};
+    for (dtype policy : {dtype::f32, dtype::bf16, dtype::f64}) {
+      dense_refinement_options o;
+      o.policy = {policy, dtype::f64};
+      o.gmres = policy == dtype::bf16;
+      const std::vector<double>& first = cholesky ? p1 : a1;
+      dense_ir_solver solver = cholesky ? dense_ir_solver::cholesky(make_view(first.data(), {n, n}), o)
+                                        : dense_ir_solver(make_view(first.data(), {n, n}), o);
+      for (const std::vector<double>* m : sequence) {
+        solver.refactor(make_view(m->data(), {n, n}));
+        std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
+        const dense_solve_report r = solver.solve(make_view(s.b.data(), n), make_view(x.data(), n));
+        const auto once = cholesky ? &posv_ir : &gesv_ir;
+        const dense_solve_report q =
+            once(make_view(m->data(), {n, n}), make_view(s.b.data(), n), make_view(y.data(), n), o);
+        EXPECT_EQ(r.path, q.path) << r.message;
+        EXPECT_EQ(r.fallback, q.fallback);
+        EXPECT_EQ(r.iterations, q.iterations);
+        EXPECT_EQ(r.backward_error, q.backward_error);
+        ASSERT_TRUE(x == y) << r.path << ": a refactored solver differs from a fresh one";
+      }
+    }
+  }
+}
+
+TEST(dense_ir_solver, a_refactor_that_fails_names_its_matrix_and_leaves_no_factorization) {
+  const std::int64_t n = 60;
+  const std::vector<double> a = matrix_with_condition(n, 1e3, 141), other = matrix_with_condition(n - 1, 1e3, 142);
+  const system s = make_system(a, n, 143);
+  dense_ir_solver solver(make_view(a.data(), {n, n}));
+  expect_error(
+      [&] {
+        solver.refactor(make_view(other.data(), {n - 1, n - 1}));
+      },
+      status::shape_mismatch,
+      "dense_ir_solver::refactor: shape_mismatch: a is 59 x 59; this solver factors 60 x 60 matrices");
+  // The size is checked before anything changes: the solver still solves with a.
+  std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
+  ASSERT_TRUE(solver.solve(make_view(s.b.data(), n), make_view(x.data(), n)).converged());
+  std::vector<double> bad = a;
+  bad[std::size_t(7 * n + 2)] = INFINITY;
+  expect_error(
+      [&] {
+        solver.refactor(make_view(bad.data(), {n, n}));
+      },
+      status::invalid_argument, "dense_ir_solver::refactor: invalid_argument: entry (7, 2) is inf");
+  std::fill(y.begin(), y.end(), 7.0);
+  expect_error([&] { (void)solver.solve(make_view(s.b.data(), n), make_view(y.data(), n)); }, status::invalid_argument,
+               "holds no factorization: its last refactor failed");
+  for (double v : y) ASSERT_EQ(v, 7.0);
+  solver.refactor(make_view(a.data(), {n, n}));
+  ASSERT_TRUE(solver.solve(make_view(s.b.data(), n), make_view(y.data(), n)).converged());
+  EXPECT_TRUE(x == y);
+  // A Cholesky solver checks symmetry as its constructor does.
+  const std::vector<double> p = test::spd_with_condition(n, 1e3, 144);
+  dense_ir_solver spd = dense_ir_solver::cholesky(make_view(p.data(), {n, n}));
+  expect_error(
+      [&] {
+        spd.refactor(make_view(a.data(), {n, n}));
+      },
+      status::invalid_argument, "must be exactly symmetric");
+}
+
 TEST(dense_ir_solver, falls_back_on_every_solve_it_cannot_refine_and_names_bad_input_as_itself) {
   // kappa 1e9: classical refinement with an f32 LU cannot converge, so every solve falls back.
   const std::int64_t n = 100;

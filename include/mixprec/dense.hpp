@@ -196,6 +196,13 @@ class dense_ir_solver {
 
   /// x = A^-1 b to FP64 accuracy (b and x f64, vectors of n or n x nrhs of one shape).
   [[nodiscard]] dense_solve_report solve(const_view b, view x) const;
+  /// Factors a new matrix of the same size in A's place, with the same options and the same
+  /// checks and errors as the constructor, in the memory of the earlier factors: for a
+  /// sequence of matrices of one size (Newton with a fresh Jacobian, a new time step's
+  /// matrix), gesv_ir's work without allocating and paging in n^2 values again each time.
+  /// The new a is referenced as A was. Not while a solve() runs. If it throws, the solver
+  /// holds no factorization and solve() says so until a refactor succeeds.
+  void refactor(const_view a);
   std::int64_t size() const;  // n
 
  private:

@@ -437,6 +437,11 @@ MIXPREC_C_API mixprec_status mixprec_dense_solver_create(mixprec_array a, int sp
                                                          mixprec_dense_solver* out);
 MIXPREC_C_API mixprec_status mixprec_dense_solver_solve(mixprec_dense_solver s, mixprec_array b, mixprec_array x,
                                                         mixprec_report* report);
+/* Factors a new matrix a of the solver's size in place of the first, with its options, in the
+   memory of the earlier factors (no n^2 allocation per matrix). a is referenced as at create.
+   Not while a solve runs. On failure the solver holds no factorization until a refactor
+   succeeds; its solves say so. */
+MIXPREC_C_API mixprec_status mixprec_dense_solver_refactor(mixprec_dense_solver s, mixprec_array a);
 MIXPREC_C_API void mixprec_dense_solver_destroy(mixprec_dense_solver s);
 /* LU with partial pivoting in place (f64 or f32); pivots: min(m, n) entries. */
 MIXPREC_C_API mixprec_status mixprec_getrf(mixprec_array a, int64_t* pivots, int pivoting);

@@ -123,7 +123,8 @@ void register_dense_ai(py::module_& m) {
                    "factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
   py::class_<dense_ir_solver>(m, "DenseSolver",
                               "gesv_ir / posv_ir (spd=True) with A factored once, for many solve(b) calls; "
-                              "A is referenced (kept alive), not copied, and must not change.")
+                              "A is referenced (kept alive), not copied, and must not change.",
+                              py::dynamic_attr())
       .def(py::init([](py::object a, const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
                        bool fallback, bool scale, bool spd) {
              const const_view av = as_view(a, false, "a");
@@ -149,6 +150,20 @@ void register_dense_ai(py::module_& m) {
             return py::make_tuple(x, r);
           },
           py::arg("b"), "x = A^-1 b (n or n x nrhs) by refinement on the kept factorization: (x, DenseSolveReport).")
+      .def(
+          "refactor",
+          [](py::object self, py::object a) {
+            dense_ir_solver& s = self.cast<dense_ir_solver&>();
+            const const_view av = as_view(a, false, "a");
+            {
+              py::gil_scoped_release nogil;
+              s.refactor(av);
+            }
+            self.attr("_refactored_a") = a;  // referenced like the first A, kept alive while it is
+          },
+          py::arg("a"),
+          "Factors a new matrix of the same size in A's place, in the memory of the earlier factors "
+          "(a sequence of matrices of one size without an n^2 allocation each).")
       .def_property_readonly("n", &dense_ir_solver::size);
 
   // ---- GEMM, quantization -----------------------------------------------------------------

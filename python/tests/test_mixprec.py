@@ -356,6 +356,23 @@ def test_dense_solver_factors_once_for_many_solves():
     assert np.abs(x - np.linalg.solve(spd, b)).max() <= 1e4 * n * U64 * np.abs(x).max()
 
 
+def test_dense_solver_refactors_matrices_of_one_size():
+    rng = np.random.default_rng(14)
+    n = 60
+    solver = mixprec.DenseSolver(rng.standard_normal((n, n)) + n * np.eye(n), factorization="bf16", gmres=True)
+    for _ in range(2):
+        a = rng.standard_normal((n, n)) + n * np.eye(n)
+        solver.refactor(a)
+        del a  # the solver keeps the matrix it factored alive
+        b = rng.standard_normal(n)
+        x, rep = solver.solve(b)
+        y, once = mixprec.gesv_ir(solver._refactored_a, b, factorization="bf16", gmres=True)
+        assert rep.converged and np.array_equal(x, y)
+    with pytest.raises(mixprec.Error, match="this solver factors 60 x 60") as e:
+        solver.refactor(np.eye(n + 1))
+    assert e.value.status == "shape_mismatch"
+
+
 def test_spd_mixed_precision_solve_against_numpy():
     rng = np.random.default_rng(12)
     n = 100

@@ -466,6 +466,14 @@ mixprec_status mixprec_dense_solver_solve(mixprec_dense_solver s, mixprec_array 
   });
 }
 
+mixprec_status mixprec_dense_solver_refactor(mixprec_dense_solver s, mixprec_array a) {
+  constexpr const char* fn = "mixprec_dense_solver_refactor";
+  return guarded([&] {
+    dense_ir_solver& solver = *deref(s, fn, "s").solver;
+    solver.refactor(input(a, fn, "a"));
+  });
+}
+
 void mixprec_dense_solver_destroy(mixprec_dense_solver s) { destroy(s, "mixprec_dense_solver_destroy"); }
 
 mixprec_status mixprec_getrf(mixprec_array a, int64_t* pivots, int pivoting) {

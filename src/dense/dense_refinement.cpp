@@ -255,7 +255,9 @@ std::string factor_low(const dense_ref<const double>& a, const std::vector<doubl
     s << "max |a_ij| = " << lf.s.hmax << " overflows " << name_of(m) << (o.scale ? " after scaling" : "");
     return s.str();
   }
-  lf.f = array<float>(n * n, *a.ctx);
+  // A refactored solver keeps its factors' memory: at n = 8192 a fresh 256 MB would be paged
+  // in again (the host block cache keeps blocks of 64 MB or less).
+  if (lf.f.size() != n * n || !(lf.f.ctx() == *a.ctx)) lf.f = array<float>(n * n, *a.ctx);
   // H rounded to the policy's dtype, its diagonal times (1 + shift) (Cholesky's retries).
   const auto round_scaled = [&](double shift) {
     float* h = lf.f.data();
@@ -574,12 +576,17 @@ struct dense_ir_solver::state {
   array<double> f64;    // the f64 factorization, made when a solve first needs it
   std::vector<std::int64_t> pivots;
   bool have_f64 = false;
+  bool factored = false;  // false while (and after) a factorization that threw
+
+  /// A checked, surveyed and factored (the constructor's work, and refactor's): the memory of
+  /// earlier factors is used again where its size fits. Errors name `caller`.
+  void factor(const char* caller, const_view av);
 
   /// The f64 factorization of a copy of A (a singular or indefinite matrix is reported from
-  /// here, named).
-  void factor_f64() {
+  /// here, named by `caller`).
+  void factor_f64(const char* caller) {
     const std::int64_t n = a.rows;
-    f64 = array<double>(n * n, as.ctx);
+    if (f64.size() != n * n || !(f64.ctx() == as.ctx)) f64 = array<double>(n * n, as.ctx);
     for_row_chunks(a.threads(), 0, n, 64, [&](std::int64_t r0, std::int64_t r1) {
       for (std::int64_t i = r0; i < r1; ++i) std::copy(a.row(i), a.row(i) + n, f64.data() + i * n);
     });
@@ -591,7 +598,7 @@ struct dense_ir_solver::state {
         potrf(f);
       } catch (const error& e) {
         if (e.code() != status::numerical_breakdown) throw;
-        MIXPREC_THROW(numerical_breakdown, op, "the f64 Cholesky failed (", e.message(),
+        MIXPREC_THROW(numerical_breakdown, caller, "the f64 Cholesky failed (", e.message(),
                       "): a is not symmetric positive definite; gesv_ir solves general systems");
       }
     }
@@ -602,7 +609,7 @@ struct dense_ir_solver::state {
   void solve_f64(std::vector<double>& b, std::int64_t k) {
     {
       const std::lock_guard<std::mutex> lock(f64_made);
-      if (!have_f64) factor_f64();
+      if (!have_f64) factor_f64(op);
     }
     const std::int64_t n = a.rows;
     const view bv = k == 1 ? make_view(b.data(), n, 1, as.ctx) : make_view(b.data(), {n, k}, {}, as.ctx);
@@ -620,11 +627,7 @@ dense_ir_solver::dense_ir_solver(const char* op, bool cholesky, const_view av, c
   st.op = op;
   st.kind = cholesky ? factorization::cholesky : factorization::lu;
   st.o = o;
-  st.as = detail::dense_operand(op, "a", av, true);
-  if (st.as.type != dtype::f64)
-    MIXPREC_THROW(unsupported, op,
-                  "a, b and x must be f64 (the accuracy asked for); the policy says the "
-                  "factorization's precision");
+  // The options first, then A (state::factor).
   const dtype m = o.policy.matrix;
   if (m != dtype::f64 && m != dtype::f32 && m != dtype::bf16 && m != dtype::f16)
     MIXPREC_THROW(unsupported, op, "policy.matrix ", name_of(m), ": the factorization runs in f64, f32, bf16 or f16");
@@ -634,24 +637,48 @@ dense_ir_solver::dense_ir_solver(const char* op, bool cholesky, const_view av, c
     MIXPREC_THROW(invalid_argument, op,
                   "GMRES-IR needs gmres_restart and gmres_max_iterations >= 1, gmres_halving_window >= 0 and "
                   "gmres_tolerance in (0, 1)");
-  st.a = {static_cast<const double*>(st.as.data), st.as.rows, st.as.cols, st.as.ld, &st.as.ctx};
-  const row_survey rows = survey_rows(st.a);
+  st.factor(op, av);
+}
+
+void dense_ir_solver::state::factor(const char* caller, const_view av) {
+  factored = false;
+  have_f64 = false;
+  as = detail::dense_operand(caller, "a", av, true);
+  if (as.type != dtype::f64)
+    MIXPREC_THROW(unsupported, caller,
+                  "a, b and x must be f64 (the accuracy asked for); the policy says the "
+                  "factorization's precision");
+  a = {static_cast<const double*>(as.data), as.rows, as.cols, as.ld, &as.ctx};
+  const row_survey rows = survey_rows(a);
   if (!rows.sums_finite) {
-    detail::check_finite(op, st.a);  // names a non-finite entry; else a row's sum overflowed:
+    detail::check_finite(caller, a);  // names a non-finite entry; else a row's sum overflowed:
     // with ||A||inf = Inf the stopping rule holds for any x and the backward error reads 0.
-    MIXPREC_THROW(invalid_argument, op,
+    MIXPREC_THROW(invalid_argument, caller,
                   "||a||inf overflows f64 (a row's |a_ij| sum past 1.8e308): the stopping rule and the "
                   "backward error cannot be evaluated; scale a (and b) down by a power of two");
   }
-  if (st.kind == factorization::cholesky) check_symmetric(op, st.a);
-  st.anorm = rows.norm_inf;
-  st.stop_factor = st.anorm * std::ldexp(1.0, -53) * std::sqrt(double(st.a.rows));
+  if (kind == factorization::cholesky) check_symmetric(caller, a);
+  anorm = rows.norm_inf;
+  stop_factor = anorm * std::ldexp(1.0, -53) * std::sqrt(double(a.rows));
+  const dtype m = o.policy.matrix;
   if (m == dtype::f64) {
-    st.factor_f64();
+    factor_f64(caller);
   } else {
-    st.lf.kind = st.kind;
-    st.why_low = factor_low(st.a, rows.maxima, m, o, st.lf);
+    lf.kind = kind;
+    lf.shift = 0;
+    why_low = factor_low(a, rows.maxima, m, o, lf);
   }
+  factored = true;
+}
+
+void dense_ir_solver::refactor(const_view av) {
+  state& st = *s_;
+  const char* op = "dense_ir_solver::refactor";
+  const detail::dense_shape as = detail::dense_operand(op, "a", av, true);
+  if (as.rows != st.a.rows)
+    MIXPREC_THROW(shape_mismatch, op, "a is ", as.rows, " x ", as.cols, "; this solver factors ", st.a.rows, " x ",
+                  st.a.rows, " matrices (a new solver takes another size)");
+  st.factor(op, av);
 }
 
 dense_ir_solver::dense_ir_solver(const_view a, const dense_refinement_options& o)
@@ -671,6 +698,9 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
   const auto t0 = std::chrono::steady_clock::now();
   state& st = *s_;
   const char* op = st.op;
+  if (!st.factored)
+    MIXPREC_THROW(invalid_argument, op,
+                  "the solver holds no factorization: its last refactor failed; refactor it with a valid matrix");
   detail::dense_shape bs, xs;
   check_rhs(op, st.a.rows, bv, xv, bs, xs);
   const dense_ref<const double>& a = st.a;

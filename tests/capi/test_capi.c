@@ -437,6 +437,28 @@ static void test_dense(void) {
       EXPECT(strstr(mixprec_last_error(), "b and x must be vectors") != NULL);
       mixprec_array_destroy(short_b);
     }
+    /* A new matrix of the same size, factored in the first's memory, solves as gesv_ir does;
+       one of another size is refused and the solver keeps the matrix it had. */
+    {
+      static double a2[n * n], z[n];
+      mixprec_array a2a = wrap2(a2, MIXPREC_F64, n, n), az = wrap1(z, MIXPREC_F64, n);
+      mixprec_array small = wrap2(a2, MIXPREC_F64, n - 1, n - 1);
+      for (i = 0; i < n * n; ++i) a2[i] = i % (n + 1) == 0 ? 2 * a[i] : a[i];
+      CHECK(mixprec_dense_solver_refactor(solver, a2a));
+      rep = NULL;
+      CHECK(mixprec_dense_solver_solve(solver, ab, ay, &rep));
+      mixprec_report_destroy(rep);
+      rep = NULL;
+      CHECK(mixprec_gesv_ir(a2a, ab, az, &o, &rep));
+      mixprec_report_destroy(rep);
+      for (i = 0; i < n; ++i) same &= y[i] == z[i];
+      EXPECT(same);
+      EXPECT(mixprec_dense_solver_refactor(solver, small) == MIXPREC_SHAPE_MISMATCH);
+      EXPECT(strstr(mixprec_last_error(), "this solver factors 200 x 200") != NULL);
+      mixprec_array_destroy(small);
+      mixprec_array_destroy(az);
+      mixprec_array_destroy(a2a);
+    }
     mixprec_dense_solver_destroy(solver);
     mixprec_array_destroy(ay);
   }
