@@ -1,9 +1,10 @@
 // libFuzzer harness: the C API's entry points that parse caller data, with every argument
 // taken from the input: array shapes and strides, CSR arrays (i32 or i64 indices, f32 or
 // f64 values, with and without the structure check's opt-out withheld), coordinate
-// triplets, GGUF block bytes, quantization schemes, dtype and policy names, enum values and
-// options structs of the wrong size. Each call must succeed or fail with a status and a
-// message; a crash, a leak or a sanitizer report is a defect.
+// triplets, GGUF block bytes, quantization schemes, dtype and policy names, enum values,
+// options structs of the wrong size, and small dense systems with their kept solvers. Each
+// call must succeed or fail with a status and a message; a crash, a leak or a sanitizer
+// report is a defect.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -152,6 +153,68 @@ void names_and_options(fuzz::input& in, mixprec_context ctx) {
   mixprec_csr_destroy(a);
 }
 
+/// The dense solvers: a small matrix (any doubles from the input, NaN and Inf included, or a
+/// diagonally dominant one they can factor), every option field from the input, gesv_ir or
+/// posv_ir once, then a kept solver refactored with a second matrix (maybe of another size or
+/// shape) and asked to solve.
+void dense(fuzz::input& in, mixprec_context ctx) {
+  const std::int64_t n = 1 + in.below(12);
+  const auto matrix = [&](std::int64_t rows, std::int64_t cols) {
+    std::vector<double> a(std::size_t(rows * cols));
+    const bool raw = in.take<std::uint8_t>() & 1;
+    for (std::int64_t i = 0; i < rows; ++i)
+      for (std::int64_t j = 0; j < cols; ++j)
+        a[std::size_t(i * cols + j)] = raw      ? in.take<double>()
+                                       : i == j ? double(cols + 1)
+                                                : double(in.take<std::int8_t>()) / 128;
+    return a;
+  };
+  std::vector<double> a = matrix(n, n), b(std::size_t(n), 1.0), x(std::size_t(n), 0.0);
+  mixprec_dense_options o;
+  mixprec_dense_options_init(&o);
+  if (in.take<std::uint8_t>() & 1) o.struct_size = in.take<std::uint16_t>();
+  o.factorization = mixprec_dtype(in.below(9));
+  o.gmres = in.take<std::uint8_t>() & 1;
+  o.pivoting = in.take<std::uint8_t>() & 1;
+  o.max_iterations = in.take<std::int8_t>();
+  o.fallback = in.take<std::uint8_t>() & 1;
+  o.gmres_tolerance = in.take<double>();
+  o.gmres_restart = in.take<std::int16_t>();
+  o.gmres_max_iterations = in.take<std::int16_t>();
+  o.scale = in.take<std::uint8_t>() & 1;
+  o.gmres_halving_window = in.take<std::int8_t>();
+  const bool spd = in.take<std::uint8_t>() & 1;
+  const std::int64_t shape[2] = {n, n};
+  mixprec_array aa = nullptr, ab = nullptr, ax = nullptr;
+  mixprec_report rep = nullptr;
+  if (mixprec_array_wrap(ctx, a.data(), MIXPREC_F64, 2, shape, nullptr, &aa) != MIXPREC_SUCCESS ||
+      mixprec_array_wrap(ctx, b.data(), MIXPREC_F64, 1, &n, nullptr, &ab) != MIXPREC_SUCCESS ||
+      mixprec_array_wrap(ctx, x.data(), MIXPREC_F64, 1, &n, nullptr, &ax) != MIXPREC_SUCCESS)
+    std::abort();  // valid arrays
+  must_explain((spd ? mixprec_posv_ir : mixprec_gesv_ir)(aa, ab, ax, &o, &rep));
+  mixprec_report_destroy(rep);
+  mixprec_dense_solver solver = nullptr;
+  must_explain(mixprec_dense_solver_create(aa, spd, &o, &solver));
+  if (solver) {
+    const std::int64_t rows = in.take<std::uint8_t>() & 1 ? n : 1 + in.below(12);
+    const std::int64_t cols = in.take<std::uint8_t>() & 1 ? rows : 1 + in.below(12);
+    std::vector<double> other = matrix(rows, cols);
+    const std::int64_t other_shape[2] = {rows, cols};
+    mixprec_array ao = nullptr;
+    if (mixprec_array_wrap(ctx, other.data(), MIXPREC_F64, 2, other_shape, nullptr, &ao) != MIXPREC_SUCCESS)
+      std::abort();
+    must_explain(mixprec_dense_solver_refactor(solver, ao));
+    rep = nullptr;
+    must_explain(mixprec_dense_solver_solve(solver, ab, ax, &rep));
+    mixprec_report_destroy(rep);
+    mixprec_dense_solver_destroy(solver);  // before the matrices it references
+    mixprec_array_destroy(ao);
+  }
+  mixprec_array_destroy(aa);
+  mixprec_array_destroy(ab);
+  mixprec_array_destroy(ax);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -161,7 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return c;
   }();
   fuzz::input in(data, size);
-  switch (in.below(5)) {
+  switch (in.below(6)) {
     case 0:
       arrays(in, ctx);
       break;
@@ -173,6 +236,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 3:
       blocks_and_quantization(in);
+      break;
+    case 4:
+      dense(in, ctx);
       break;
     default:
       names_and_options(in, ctx);
