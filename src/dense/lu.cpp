@@ -199,14 +199,14 @@ void factor_base_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w, s
 /// against the factored block (rows [c0, c0 + w)) in one pass over its w columns, as no
 /// pivot depends on these rows. factor_base_block swept every row once per column, from L2
 /// at best; each entry later than its column gets the same operations in the same order as
-/// there, so the factors are the same (it also subtracts l * 0 from the entries at and
-/// before the column, which can change only a zero's sign).
+/// there, so the factors are the same (factor_base_block also subtracts l * 0 from the
+/// entries at and before the column, which can change only a zero's sign).
 ///
 /// A row's columns are one chain of dependent divisions and updates; so sixteen rows go
 /// together, transposed into `lanes` (column c of the sixteen rows contiguous), where each
 /// step is a division and then updates of sixteen independent values the compiler
-/// vectorizes. Row by row, four rows overlapping, the chains held the base case to a third
-/// of this rate.
+/// vectorizes. Row by row, even with four rows overlapping, these chains bounded the base
+/// case.
 template <class T>
 void eliminate_below_block(const dense_ref<T>& a, std::int64_t c0, std::int64_t w) {
   alignas(64) T u[base_columns][base_columns] = {};  // pivot row q after column q; 0 at and before
