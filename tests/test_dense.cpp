@@ -680,6 +680,23 @@ TEST(dense_gesv_ir, only_the_columns_refinement_cannot_finish_fall_back_and_the_
       status::shape_mismatch, "of one shape (b is 120 x 3, x 120 x 2)");
 }
 
+/// solver.solve(s.b) against gesv_ir (posv_ir) of m, the matrix the solver holds, with the
+/// same options: the same path, fallback, steps, backward error and x, bit for bit.
+dense_solve_report solves_as_gesv_ir_or_posv_ir(const dense_ir_solver& solver, bool cholesky,
+                                                const std::vector<double>& m, const system& s, std::int64_t n,
+                                                const dense_refinement_options& o) {
+  std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
+  const dense_solve_report r = solver.solve(make_view(s.b.data(), n), make_view(x.data(), n));
+  const auto once = cholesky ? &posv_ir : &gesv_ir;
+  const dense_solve_report q = once(make_view(m.data(), {n, n}), make_view(s.b.data(), n), make_view(y.data(), n), o);
+  EXPECT_EQ(r.path, q.path) << r.message;
+  EXPECT_EQ(r.fallback, q.fallback);
+  EXPECT_EQ(r.iterations, q.iterations);
+  EXPECT_EQ(r.backward_error, q.backward_error);
+  EXPECT_TRUE(x == y) << r.path << ": the kept solver's x differs from a fresh solve's";
+  return r;
+}
+
 TEST(dense_ir_solver, factors_once_and_each_solve_is_what_gesv_ir_and_posv_ir_give) {
   const std::int64_t n = 140;
   const std::vector<double> a = matrix_with_condition(n, 1e4, 101), spd = test::spd_with_condition(n, 1e4, 102);
@@ -693,18 +710,8 @@ TEST(dense_ir_solver, factors_once_and_each_solve_is_what_gesv_ir_and_posv_ir_gi
       dense_ir_solver solver = cholesky ? dense_ir_solver::cholesky(make_view(m.data(), {n, n}), o)
                                         : dense_ir_solver(make_view(m.data(), {n, n}), o);
       EXPECT_EQ(solver.size(), n);
-      for (const system* s : {&s1, &s2, &s1}) {
-        std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
-        const dense_solve_report r = solver.solve(make_view(s->b.data(), n), make_view(x.data(), n));
-        const auto once = cholesky ? &posv_ir : &gesv_ir;
-        const dense_solve_report q =
-            once(make_view(m.data(), {n, n}), make_view(s->b.data(), n), make_view(y.data(), n), o);
-        ASSERT_TRUE(r.converged()) << r.message;
-        EXPECT_EQ(r.path, q.path);
-        EXPECT_EQ(r.iterations, q.iterations);
-        EXPECT_EQ(r.backward_error, q.backward_error);
-        ASSERT_TRUE(x == y) << r.path << ": a solve by the kept factorization differs from a fresh one";
-      }
+      for (const system* s : {&s1, &s2, &s1})
+        ASSERT_TRUE(solves_as_gesv_ir_or_posv_ir(solver, cholesky, m, *s, n, o).converged());
     }
   }
 }
@@ -731,16 +738,7 @@ TEST(dense_ir_solver, a_refactored_solver_solves_as_a_new_one_and_forgets_the_ol
                                         : dense_ir_solver(make_view(first.data(), {n, n}), o);
       for (const std::vector<double>* m : sequence) {
         solver.refactor(make_view(m->data(), {n, n}));
-        std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
-        const dense_solve_report r = solver.solve(make_view(s.b.data(), n), make_view(x.data(), n));
-        const auto once = cholesky ? &posv_ir : &gesv_ir;
-        const dense_solve_report q =
-            once(make_view(m->data(), {n, n}), make_view(s.b.data(), n), make_view(y.data(), n), o);
-        EXPECT_EQ(r.path, q.path) << r.message;
-        EXPECT_EQ(r.fallback, q.fallback);
-        EXPECT_EQ(r.iterations, q.iterations);
-        EXPECT_EQ(r.backward_error, q.backward_error);
-        ASSERT_TRUE(x == y) << r.path << ": a refactored solver differs from a fresh one";
+        (void)solves_as_gesv_ir_or_posv_ir(solver, cholesky, *m, s, n, o);
       }
     }
   }
