@@ -4,8 +4,9 @@
 // GMRES-IR — first on HPL-MxP's matrix (diagonally dominant, no pivoting needed), then on its
 // symmetric form (positive definite: posv_ir's Cholesky), then on a matrix with condition
 // number 1e10, too ill-conditioned for classical refinement from an f32 LU, which must fall
-// back to f64 and say why; last, one matrix factored once (dense_ir_solver) for right-hand
-// sides that come one after another. Prints time, speed-up over f64, refinement steps, GMRES
+// back to f64 and say why; then one matrix factored once (dense_ir_solver) for right-hand
+// sides that come one after another; last, matrices of one size one after another, each by
+// gesv_ir and by one solver refactored for each. Prints time, speed-up over f64, refinement steps, GMRES
 // iterations, backward error and the path taken; exits non-zero if any answer misses HPL's
 // accuracy check.
 //
@@ -148,6 +149,41 @@ bool run_factor_once(const std::vector<double>& a, std::int64_t n, int solves) {
   return ok;
 }
 
+/// Matrices of one size one after another (a Newton iteration's Jacobians, a time step's
+/// matrix): gesv_ir for each, against one dense_ir_solver refactored for each, which factors
+/// in the memory of the last factors instead of allocating n^2 values per matrix. Prints the
+/// seconds per matrix of each; returns false if an answer fails HPL's check.
+bool run_matrix_sequence(std::int64_t n, int matrices, std::mt19937_64& g) {
+  std::vector<std::vector<double>> as;
+  for (int k = 0; k < matrices; ++k) as.push_back(hpl_mxp_matrix(n, g));
+  std::vector<double> b(static_cast<std::size_t>(n), 1.0), x(b.size());
+  dense_refinement_options o;
+  o.policy = {dtype::bf16, dtype::f64};
+  o.gmres = true;
+  o.pivoting = false;
+  std::printf("\n%d matrices of one size one after another (bf16-update LU + GMRES-IR, n = %ld)\n", matrices, long(n));
+  bool ok = true;
+  double seconds[2] = {0, 0};
+  dense_ir_solver solver(make_view(as[0].data(), {n, n}), o);  // made once, before the sequence
+  for (int k = 0; k < matrices; ++k)
+    for (int how = 0; how < 2; ++how) {
+      const const_view a = make_view(as[std::size_t(k)].data(), {n, n});
+      const auto t0 = std::chrono::steady_clock::now();
+      dense_solve_report r;
+      if (how == 0) {
+        r = gesv_ir(a, make_view(b.data(), n), make_view(x.data(), n), o);
+      } else {
+        solver.refactor(a);
+        r = solver.solve(make_view(b.data(), n), make_view(x.data(), n));
+      }
+      seconds[how] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / matrices;
+      ok = ok && r.backward_error / (double(n) * std::ldexp(1.0, -53)) <= 16;
+    }
+  std::printf("%-36s %8.3fs per matrix\n%-36s %8.3fs per matrix\n", "gesv_ir for each", seconds[0],
+              "one solver, refactored for each", seconds[1]);
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +205,7 @@ int main(int argc, char** argv) {
     ok = run("the same matrix made symmetric, Cholesky (posv_ir)", a, n, false, true) && ok;
     ok = run("condition number 1e10, partial pivoting", ill_conditioned(n_ill, 1e10, g), n_ill, true) && ok;
     ok = run_factor_once(hpl_mxp_matrix(n, g), n, 8) && ok;
+    ok = run_matrix_sequence(n, 3, g) && ok;
     std::printf("\n%s\n", ok ? "OK: every answer passes HPL's check (scaled residual <= 16)"
                              : "FAILED: an answer misses HPL's check");
     return ok ? 0 : 1;
