@@ -6,6 +6,8 @@
 #   (harnesses: matrix_market csr_dia block_quant capi; build: build-fuzz/, override BUILD_DIR)
 #   FUZZ_RUNS=N: stop each harness after N executions instead (the seconds still cap it):
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 36000 is a campaign of 10^7 executions per harness.
+#   Do not pause a running fuzzer (kill -STOP) to free a core: -timeout counts wall time, so
+#   an input that was running when it stopped is reported as a hang once it resumes.
 # Each run starts from the checked-in inputs (tests/data/matrix_market, tests/data/fuzz/<h>)
 # and prints its executions. Any crash, timeout, leak or sanitizer report stops it with a
 # non-zero status and leaves the input as build-fuzz/crash-* (or timeout-*, oom-*): once
