@@ -33,6 +33,7 @@ inline void q8_0_block_of(const float* x, float amax, std::uint8_t* out) {
   for (int j = 0; j < qk; ++j) out[2 + j] = std::uint8_t(std::int8_t(round_half_away(x[j] * id)));
 }
 
+/// One Q8_0 block, its amax found here (the block matmuls quantize their activations so).
 inline void quantize_q8_0_block(const float* x, std::uint8_t* out) {
   float amax = 0.0f;
   for (int j = 0; j < qk; ++j) amax = std::max(amax, std::fabs(x[j]));
@@ -52,16 +53,6 @@ inline void q4_0_block_of(const float* x, float max, std::uint8_t* out) {
     const std::uint8_t hi = std::uint8_t(std::min(15, int(std::int8_t(x[j + qk / 2] * id + 8.5f))));
     out[2 + j] = std::uint8_t(lo | (hi << 4));
   }
-}
-
-inline void quantize_q4_0_block(const float* x, std::uint8_t* out) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < qk; ++j)
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  q4_0_block_of(x, max, out);
 }
 
 /// The block's f16 scale as f32.
