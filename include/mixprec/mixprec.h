@@ -580,6 +580,9 @@ MIXPREC_C_API mixprec_status mixprec_layer_norm(mixprec_array x, mixprec_array g
 MIXPREC_C_API mixprec_status mixprec_add_rms_norm(mixprec_array x, mixprec_array residual, mixprec_array gamma,
                                                   mixprec_array sum, mixprec_array y, double eps,
                                                   mixprec_accumulation acc);
+MIXPREC_C_API mixprec_status mixprec_add_layer_norm(mixprec_array x, mixprec_array residual, mixprec_array gamma,
+                                                    mixprec_array beta, mixprec_array sum, mixprec_array y, double eps,
+                                                    mixprec_accumulation acc);
 
 typedef enum mixprec_rope_layout {
   MIXPREC_ROPE_HALF_SPLIT = 0,
@@ -613,11 +616,29 @@ MIXPREC_C_API mixprec_status mixprec_activate_backward(mixprec_activation act, m
                                                        mixprec_array da);
 MIXPREC_C_API mixprec_status mixprec_softmax_backward(mixprec_array y, mixprec_array dy, mixprec_array dx,
                                                       const mixprec_softmax_options* o);
+/* Backward of y = silu(gate) * up: d_gate = dy * up * silu'(gate), d_up = dy * silu(gate). */
+MIXPREC_C_API mixprec_status mixprec_swiglu_backward(mixprec_array gate, mixprec_array up, mixprec_array dy,
+                                                     mixprec_array d_gate, mixprec_array d_up);
+/* dx, and dgamma (dbeta) += the row sums of dy * xhat (dy) when not NULL (f32, cols values). */
 MIXPREC_C_API mixprec_status mixprec_rms_norm_backward(mixprec_array x, mixprec_array gamma, mixprec_array dy,
                                                        mixprec_array dx, mixprec_array dgamma, double eps);
+MIXPREC_C_API mixprec_status mixprec_layer_norm_backward(mixprec_array x, mixprec_array gamma, mixprec_array dy,
+                                                         mixprec_array dx, mixprec_array dgamma, mixprec_array dbeta,
+                                                         double eps);
 /* dx = dy W, dw += dy^T x (f32), db += column sums of dy (f32); dx, dw, db may be NULL. */
 MIXPREC_C_API mixprec_status mixprec_linear_backward(mixprec_array x, mixprec_array w, mixprec_array dy,
                                                      mixprec_array dx, mixprec_array dw, mixprec_array db);
+
+/* Attention for training (train.hpp): out = P V per head with P = softmax(scale q K^T
+   [causal]) kept in probs (heads x m x L, f32) for the backward; scale 0: 1/sqrt(head_dim).
+   The backward writes dq (q's shape), dk and dv (k's shape), dense f32, overwritten. */
+MIXPREC_C_API mixprec_status mixprec_attention_forward_saved(mixprec_array q, mixprec_array k, mixprec_array v,
+                                                             mixprec_array out, mixprec_array probs, int64_t head_dim,
+                                                             double scale, int causal);
+MIXPREC_C_API mixprec_status mixprec_attention_backward(mixprec_array q, mixprec_array k, mixprec_array v,
+                                                        mixprec_array probs, mixprec_array d_out, mixprec_array dq,
+                                                        mixprec_array dk, mixprec_array dv, int64_t head_dim,
+                                                        double scale, int causal);
 
 typedef struct mixprec_cross_entropy_options {
   size_t struct_size;
@@ -666,6 +687,28 @@ MIXPREC_C_API void mixprec_optimizer_destroy(mixprec_optimizer opt);
 /* One step over every parameter; gradients times grad_scale first; skip: nothing changes. */
 MIXPREC_C_API mixprec_status mixprec_optimizer_step(mixprec_optimizer opt, const mixprec_parameter* params,
                                                     size_t count, double grad_scale, int skip);
+
+/* Dynamic loss scaling (train.hpp, loss_scaler): multiply the loss by the scale before the
+   backward pass; unscale divides the gradients back in one pass and says whether all are
+   finite (*finite: 1 or 0); update then halves the scale after a non-finite step (which the
+   optimizer is told to skip) or grows it after growth_interval finite ones. */
+typedef struct mixprec_loss_scaler_s* mixprec_loss_scaler;
+
+typedef struct mixprec_loss_scaler_options {
+  size_t struct_size;
+  double initial_scale, growth_factor, backoff_factor;
+  int64_t growth_interval;
+} mixprec_loss_scaler_options;
+
+MIXPREC_C_API void mixprec_loss_scaler_options_init(mixprec_loss_scaler_options* o);
+MIXPREC_C_API mixprec_status mixprec_loss_scaler_create(const mixprec_loss_scaler_options* o,
+                                                        mixprec_loss_scaler* out);
+MIXPREC_C_API void mixprec_loss_scaler_destroy(mixprec_loss_scaler s);
+MIXPREC_C_API mixprec_status mixprec_loss_scaler_scale(mixprec_loss_scaler s, double* out);
+MIXPREC_C_API mixprec_status mixprec_loss_scaler_unscale(mixprec_loss_scaler s, const mixprec_array* grads,
+                                                         size_t count, int* finite);
+MIXPREC_C_API mixprec_status mixprec_loss_scaler_update(mixprec_loss_scaler s);
+MIXPREC_C_API mixprec_status mixprec_loss_scaler_skipped_steps(mixprec_loss_scaler s, int64_t* out);
 
 #ifdef __cplusplus
 }

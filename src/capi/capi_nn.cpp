@@ -111,6 +111,16 @@ mixprec_status mixprec_add_rms_norm(mixprec_array x, mixprec_array residual, mix
   });
 }
 
+mixprec_status mixprec_add_layer_norm(mixprec_array x, mixprec_array residual, mixprec_array gamma, mixprec_array beta,
+                                      mixprec_array sum, mixprec_array y, double eps, mixprec_accumulation acc) {
+  constexpr const char* fn = "mixprec_add_layer_norm";
+  return guarded([&] {
+    add_layer_norm(input(x, fn, "x"), input(residual, fn, "residual"), optional_input(gamma, fn, "gamma"),
+                   optional_input(beta, fn, "beta"), output(sum, fn, "sum"), output(y, fn, "y"),
+                   to_norm_options(eps, acc, fn));
+  });
+}
+
 mixprec_status mixprec_rope(mixprec_array x, int64_t head_dim, mixprec_array positions, double theta,
                             mixprec_rope_layout layout, int64_t rotary_dims) {
   constexpr const char* fn = "mixprec_rope";
@@ -203,12 +213,57 @@ mixprec_status mixprec_rms_norm_backward(mixprec_array x, mixprec_array gamma, m
   });
 }
 
+mixprec_status mixprec_swiglu_backward(mixprec_array gate, mixprec_array up, mixprec_array dy, mixprec_array d_gate,
+                                       mixprec_array d_up) {
+  constexpr const char* fn = "mixprec_swiglu_backward";
+  return guarded([&] {
+    swiglu_backward(input(gate, fn, "gate"), input(up, fn, "up"), input(dy, fn, "dy"), output(d_gate, fn, "d_gate"),
+                    output(d_up, fn, "d_up"));
+  });
+}
+
+mixprec_status mixprec_layer_norm_backward(mixprec_array x, mixprec_array gamma, mixprec_array dy, mixprec_array dx,
+                                           mixprec_array dgamma, mixprec_array dbeta, double eps) {
+  constexpr const char* fn = "mixprec_layer_norm_backward";
+  return guarded([&] {
+    layer_norm_backward(input(x, fn, "x"), optional_input(gamma, fn, "gamma"), input(dy, fn, "dy"),
+                        output(dx, fn, "dx"), optional_output(dgamma, fn, "dgamma"),
+                        optional_output(dbeta, fn, "dbeta"), to_norm_options(eps, MIXPREC_ACC_STANDARD, fn));
+  });
+}
+
 mixprec_status mixprec_linear_backward(mixprec_array x, mixprec_array w, mixprec_array dy, mixprec_array dx,
                                        mixprec_array dw, mixprec_array db) {
   constexpr const char* fn = "mixprec_linear_backward";
   return guarded([&] {
     linear_backward(input(x, fn, "x"), input(w, fn, "w"), input(dy, fn, "dy"), optional_output(dx, fn, "dx"),
                     optional_output(dw, fn, "dw"), optional_output(db, fn, "db"));
+  });
+}
+
+mixprec_status mixprec_attention_forward_saved(mixprec_array q, mixprec_array k, mixprec_array v, mixprec_array out,
+                                               mixprec_array probs, int64_t head_dim, double scale, int causal) {
+  constexpr const char* fn = "mixprec_attention_forward_saved";
+  return guarded([&] {
+    attention_options o;
+    o.scale = scale;
+    o.causal = causal != 0;
+    attention_forward_saved(input(q, fn, "q"), input(k, fn, "k"), input(v, fn, "v"), output(out, fn, "out"),
+                            output(probs, fn, "probs"), head_dim, o);
+  });
+}
+
+mixprec_status mixprec_attention_backward(mixprec_array q, mixprec_array k, mixprec_array v, mixprec_array probs,
+                                          mixprec_array d_out, mixprec_array dq, mixprec_array dk, mixprec_array dv,
+                                          int64_t head_dim, double scale, int causal) {
+  constexpr const char* fn = "mixprec_attention_backward";
+  return guarded([&] {
+    attention_options o;
+    o.scale = scale;
+    o.causal = causal != 0;
+    attention_backward(input(q, fn, "q"), input(k, fn, "k"), input(v, fn, "v"), input(probs, fn, "probs"),
+                       input(d_out, fn, "d_out"), output(dq, fn, "dq"), output(dk, fn, "dk"), output(dv, fn, "dv"),
+                       head_dim, o);
   });
 }
 
@@ -323,6 +378,72 @@ mixprec_status mixprec_optimizer_step(mixprec_optimizer opt, const mixprec_param
       list[i].grad = input(params[i].grad, fn, "params[i].grad");
     }
     o.step(list, grad_scale, skip != 0);
+  });
+}
+
+void mixprec_loss_scaler_options_init(mixprec_loss_scaler_options* o) {
+  if (!o) return;
+  const loss_scaler_options d;
+  *o = mixprec_loss_scaler_options{};
+  o->struct_size = sizeof(*o);
+  o->initial_scale = d.initial_scale;
+  o->growth_factor = d.growth_factor;
+  o->backoff_factor = d.backoff_factor;
+  o->growth_interval = d.growth_interval;
+}
+
+mixprec_status mixprec_loss_scaler_create(const mixprec_loss_scaler_options* o, mixprec_loss_scaler* out) {
+  constexpr const char* fn = "mixprec_loss_scaler_create";
+  return guarded([&] {
+    check_out(out, fn);
+    loss_scaler_options l;
+    if (o) {
+      check_struct(o, fn, "o", "mixprec_loss_scaler_options_init");
+      l.initial_scale = o->initial_scale;
+      l.growth_factor = o->growth_factor;
+      l.backoff_factor = o->backoff_factor;
+      l.growth_interval = o->growth_interval;
+    }
+    auto h = std::make_unique<mixprec_loss_scaler_s>();
+    h->scaler = loss_scaler(l);
+    publish(std::move(h), out);
+  });
+}
+
+void mixprec_loss_scaler_destroy(mixprec_loss_scaler s) { destroy(s, "mixprec_loss_scaler_destroy"); }
+
+mixprec_status mixprec_loss_scaler_scale(mixprec_loss_scaler s, double* out) {
+  constexpr const char* fn = "mixprec_loss_scaler_scale";
+  return guarded([&] {
+    const loss_scaler& l = deref(s, fn, "s").scaler;
+    check_result(out, fn, "out");
+    *out = l.scale();
+  });
+}
+
+mixprec_status mixprec_loss_scaler_unscale(mixprec_loss_scaler s, const mixprec_array* grads, size_t count,
+                                           int* finite) {
+  constexpr const char* fn = "mixprec_loss_scaler_unscale";
+  return guarded([&] {
+    loss_scaler& l = deref(s, fn, "s").scaler;
+    if (count > 0 && !grads) MIXPREC_THROW(invalid_argument, fn, "grads is NULL with count ", count);
+    check_result(finite, fn, "finite");
+    std::vector<view> list(count);
+    for (size_t i = 0; i < count; ++i) list[i] = output(grads[i], fn, "grads[i]");
+    *finite = l.unscale(list) ? 1 : 0;
+  });
+}
+
+mixprec_status mixprec_loss_scaler_update(mixprec_loss_scaler s) {
+  return guarded([&] { deref(s, "mixprec_loss_scaler_update", "s").scaler.update(); });
+}
+
+mixprec_status mixprec_loss_scaler_skipped_steps(mixprec_loss_scaler s, int64_t* out) {
+  constexpr const char* fn = "mixprec_loss_scaler_skipped_steps";
+  return guarded([&] {
+    const loss_scaler& l = deref(s, fn, "s").scaler;
+    check_result(out, fn, "out");
+    *out = l.skipped_steps();
   });
 }
 

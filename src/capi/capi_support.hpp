@@ -120,6 +120,11 @@ struct mixprec_dense_solver_s : mixprec::capi::tagged<0x4d50430e> {
   std::optional<mixprec::dense_ir_solver> solver;
 };
 
+struct mixprec_loss_scaler_s : mixprec::capi::tagged<0x4d50430f> {
+  static constexpr const char* kind = "mixprec_loss_scaler";
+  mixprec::loss_scaler scaler;
+};
+
 namespace mixprec::capi {
 
 // ---- status and the per-thread message ---------------------------------------------------

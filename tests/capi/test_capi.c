@@ -762,6 +762,49 @@ static void test_training(void) {
   mixprec_array_destroy(agrad);
 }
 
+/* Dynamic loss scaling: the scale doubles after growth_interval finite steps and halves (the
+   step counted as skipped) after one with an infinite gradient, which unscale reports. */
+static void test_loss_scaler(void) {
+  enum { n = 8 };
+  static float grad[n];
+  int i, finite = -1;
+  double scale = 0;
+  int64_t skipped = -1;
+  mixprec_loss_scaler_options so;
+  mixprec_loss_scaler ls = NULL, refused = NULL;
+  mixprec_array ag;
+  mixprec_loss_scaler_options_init(&so);
+  EXPECT(so.initial_scale == 65536.0 && so.growth_factor == 2.0 && so.backoff_factor == 0.5 &&
+         so.growth_interval == 2000);
+  so.growth_interval = 2;
+  CHECK(mixprec_loss_scaler_create(&so, &ls));
+  ag = wrap1(grad, MIXPREC_F32, n);
+  for (i = 0; i < n; ++i) grad[i] = (float)(65536.0 * (i + 1));
+  CHECK(mixprec_loss_scaler_unscale(ls, &ag, 1, &finite));
+  EXPECT(finite == 1);
+  for (i = 0; i < n; ++i) EXPECT(grad[i] == (float)(i + 1)); /* divided by 2^16, exactly */
+  CHECK(mixprec_loss_scaler_update(ls));
+  CHECK(mixprec_loss_scaler_unscale(ls, &ag, 1, &finite));
+  CHECK(mixprec_loss_scaler_update(ls));
+  CHECK(mixprec_loss_scaler_scale(ls, &scale));
+  EXPECT(scale == 131072.0); /* two clean steps: doubled */
+  grad[3] = INFINITY;
+  CHECK(mixprec_loss_scaler_unscale(ls, &ag, 1, &finite));
+  EXPECT(finite == 0);
+  CHECK(mixprec_loss_scaler_update(ls));
+  CHECK(mixprec_loss_scaler_scale(ls, &scale));
+  CHECK(mixprec_loss_scaler_skipped_steps(ls, &skipped));
+  EXPECT(scale == 65536.0 && skipped == 1);
+  /* update() without an unscale() since the last one is refused, by name. */
+  EXPECT(mixprec_loss_scaler_update(ls) == MIXPREC_INVALID_ARGUMENT);
+  EXPECT(strstr(mixprec_last_error(), "no unscale()") != NULL);
+  so.backoff_factor = 1.5;
+  EXPECT(mixprec_loss_scaler_create(&so, &refused) == MIXPREC_INVALID_ARGUMENT);
+  EXPECT(refused == NULL && strstr(mixprec_last_error(), "backoff_factor") != NULL);
+  mixprec_loss_scaler_destroy(ls);
+  mixprec_array_destroy(ag);
+}
+
 /* ---- structured grids ------------------------------------------------------------------- */
 
 static void test_grid(void) {
@@ -814,6 +857,7 @@ int main(int argc, char** argv) {
   test_layers();
   test_attention();
   test_training();
+  test_loss_scaler();
   test_grid();
   mixprec_context_destroy(cpu);
   if (failures)

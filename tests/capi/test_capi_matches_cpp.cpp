@@ -1,10 +1,12 @@
 // The C API gives the C++ API's results bit for bit: the same problems through both (a
 // SciPy-made system solved by CG and by refinement, integer and packed GEMMs, layers,
-// block-quantized matmul, a dense mixed-precision solve, a seeded optimizer step), compared
-// element by element. Links the shared library, as a C program does.
+// block-quantized matmul, a dense mixed-precision solve, a seeded optimizer step, the
+// training backward ops and the loss scaler), compared element by element. Links the shared
+// library, as a C program does.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -283,6 +285,132 @@ TEST_F(CApiMatchesCpp, SeededStochasticRoundingAdamWStep) {
   const mixprec_parameter p{nullptr, cw, cgrad};
   for (int step = 0; step < 3; ++step) C_OK(mixprec_optimizer_step(copt, &p, 1, 1.0, 0));
   expect_bitwise_equal(w_c, w_cpp);
+}
+
+TEST_F(CApiMatchesCpp, TrainingBackwardOpsAndLossScaler) {
+  const std::int64_t rows = 6, cols = 40;
+  const std::size_t n = std::size_t(rows * cols);
+  const std::vector<bfloat16> x = random_values<bfloat16>(n, -2, 2, 20), r = random_values<bfloat16>(n, -1, 1, 21);
+  const std::vector<bfloat16> dy = random_values<bfloat16>(n, -1, 1, 22);
+  const std::vector<float> gamma = random_values<float>(std::size_t(cols), 0.5, 1.5, 23);
+  const std::vector<float> beta = random_values<float>(std::size_t(cols), -0.5, 0.5, 24);
+  auto rows_of = [&](auto& v) { return make_view(v.data(), {rows, cols}, {cols, 1}); };
+  std::vector<bfloat16> xs = x, rs = r, dys = dy;
+  std::vector<float> gs = gamma, bs = beta;
+  c_array cx, cr, cdy, cg, cb;
+  wrap(cx, xs, {rows, cols});
+  wrap(cr, rs, {rows, cols});
+  wrap(cdy, dys, {rows, cols});
+  wrap(cg, gs, {cols});
+  wrap(cb, bs, {cols});
+  norm_options no;
+  no.eps = 1e-5;
+
+  // add_layer_norm
+  std::vector<bfloat16> sum_cpp(n), y_cpp(n), sum_c(n), y_c(n);
+  add_layer_norm(rows_of(x), rows_of(r), make_view(gamma.data(), cols), make_view(beta.data(), cols), rows_of(sum_cpp),
+                 rows_of(y_cpp), no);
+  c_array csum, cy;
+  wrap(csum, sum_c, {rows, cols});
+  wrap(cy, y_c, {rows, cols});
+  C_OK(mixprec_add_layer_norm(cx, cr, cg, cb, csum, cy, 1e-5, MIXPREC_ACC_STANDARD));
+  expect_bitwise_equal(sum_c, sum_cpp);
+  expect_bitwise_equal(y_c, y_cpp);
+
+  // layer_norm_backward, the weight gradients accumulated onto what they held
+  std::vector<bfloat16> dx_cpp(n), dx_c(n);
+  std::vector<float> dg_cpp(std::size_t(cols), 0.25f), db_cpp(std::size_t(cols), -0.5f), dg_c = dg_cpp, db_c = db_cpp;
+  layer_norm_backward(rows_of(x), make_view(gamma.data(), cols), rows_of(dy), rows_of(dx_cpp),
+                      make_view(dg_cpp.data(), cols), make_view(db_cpp.data(), cols), no);
+  c_array cdx, cdg, cdb;
+  wrap(cdx, dx_c, {rows, cols});
+  wrap(cdg, dg_c, {cols});
+  wrap(cdb, db_c, {cols});
+  C_OK(mixprec_layer_norm_backward(cx, cg, cdy, cdx, cdg, cdb, 1e-5));
+  expect_bitwise_equal(dx_c, dx_cpp);
+  expect_bitwise_equal(dg_c, dg_cpp);
+  expect_bitwise_equal(db_c, db_cpp);
+
+  // swiglu_backward (gate x, up r)
+  std::vector<bfloat16> dgate_cpp(n), dup_cpp(n), dgate_c(n), dup_c(n);
+  swiglu_backward(rows_of(x), rows_of(r), rows_of(dy), rows_of(dgate_cpp), rows_of(dup_cpp));
+  c_array cdgate, cdup;
+  wrap(cdgate, dgate_c, {rows, cols});
+  wrap(cdup, dup_c, {rows, cols});
+  C_OK(mixprec_swiglu_backward(cx, cr, cdy, cdgate, cdup));
+  expect_bitwise_equal(dgate_c, dgate_cpp);
+  expect_bitwise_equal(dup_c, dup_cpp);
+
+  // attention for training, forward with saved probabilities and backward: 4 query heads on
+  // 2 KV heads, causal
+  const std::int64_t m = 5, L = 7, H = 4, G = 2, hd = 8;
+  std::vector<bfloat16> q = random_values<bfloat16>(std::size_t(m * H * hd), -1, 1, 25);
+  std::vector<bfloat16> k = random_values<bfloat16>(std::size_t(L * G * hd), -1, 1, 26);
+  std::vector<bfloat16> v = random_values<bfloat16>(std::size_t(L * G * hd), -1, 1, 27);
+  std::vector<bfloat16> dout = random_values<bfloat16>(std::size_t(m * H * hd), -1, 1, 28);
+  std::vector<bfloat16> out_cpp(q.size()), out_c(q.size());
+  std::vector<float> p_cpp(std::size_t(H * m * L)), p_c(p_cpp.size());
+  std::vector<float> dq_cpp(q.size()), dk_cpp(k.size()), dv_cpp(v.size()), dq_c(q.size()), dk_c(k.size()),
+      dv_c(v.size());
+  auto mat = [](auto& vec, std::int64_t r, std::int64_t c) { return make_view(vec.data(), {r, c}, {c, 1}); };
+  attention_options ao;
+  ao.causal = true;
+  attention_forward_saved(mat(q, m, H * hd), mat(k, L, G * hd), mat(v, L, G * hd), mat(out_cpp, m, H * hd),
+                          make_view(p_cpp.data(), H * m * L), hd, ao);
+  attention_backward(mat(q, m, H * hd), mat(k, L, G * hd), mat(v, L, G * hd), make_view(p_cpp.data(), H * m * L),
+                     mat(dout, m, H * hd), mat(dq_cpp, m, H * hd), mat(dk_cpp, L, G * hd), mat(dv_cpp, L, G * hd), hd,
+                     ao);
+  c_array cq, ck, cv, cdout, cout, cp, cdq, cdk, cdv;
+  wrap(cq, q, {m, H * hd});
+  wrap(ck, k, {L, G * hd});
+  wrap(cv, v, {L, G * hd});
+  wrap(cdout, dout, {m, H * hd});
+  wrap(cout, out_c, {m, H * hd});
+  wrap(cp, p_c, {H * m * L});
+  wrap(cdq, dq_c, {m, H * hd});
+  wrap(cdk, dk_c, {L, G * hd});
+  wrap(cdv, dv_c, {L, G * hd});
+  C_OK(mixprec_attention_forward_saved(cq, ck, cv, cout, cp, hd, 0.0, 1));
+  C_OK(mixprec_attention_backward(cq, ck, cv, cp, cdout, cdq, cdk, cdv, hd, 0.0, 1));
+  expect_bitwise_equal(out_c, out_cpp);
+  expect_bitwise_equal(p_c, p_cpp);
+  expect_bitwise_equal(dq_c, dq_cpp);
+  expect_bitwise_equal(dk_c, dk_cpp);
+  expect_bitwise_equal(dv_c, dv_cpp);
+
+  // The loss scaler over two gradients, one of them with an infinity in the second step.
+  loss_scaler_options so;
+  so.growth_interval = 1;
+  loss_scaler ls(so);
+  mixprec_loss_scaler_options cso;
+  mixprec_loss_scaler_options_init(&cso);
+  cso.growth_interval = 1;
+  owned<mixprec_loss_scaler, mixprec_loss_scaler_destroy> cls;
+  C_OK(mixprec_loss_scaler_create(&cso, cls.out()));
+  std::vector<float> g1_cpp = random_values<float>(50, -1e4, 1e4, 29), g1_c = g1_cpp;
+  std::vector<bfloat16> g2_cpp = random_values<bfloat16>(30, -1e4, 1e4, 30), g2_c = g2_cpp;
+  c_array cg1, cg2;
+  wrap(cg1, g1_c, {50});
+  wrap(cg2, g2_c, {30});
+  const mixprec_array grads[2] = {cg1, cg2};
+  for (int step = 0; step < 2; ++step) {
+    if (step == 1) g2_cpp[7] = g2_c[7] = bfloat16(std::numeric_limits<float>::infinity());
+    const bool finite = ls.unscale({make_view(g1_cpp.data(), 50), make_view(g2_cpp.data(), 30)});
+    ls.update();
+    int cfinite = -1;
+    C_OK(mixprec_loss_scaler_unscale(cls, grads, 2, &cfinite));
+    C_OK(mixprec_loss_scaler_update(cls));
+    EXPECT_EQ(cfinite, finite ? 1 : 0);
+    EXPECT_EQ(finite, step == 0);
+    double cscale = 0;
+    std::int64_t cskipped = -1;
+    C_OK(mixprec_loss_scaler_scale(cls, &cscale));
+    C_OK(mixprec_loss_scaler_skipped_steps(cls, &cskipped));
+    EXPECT_EQ(cscale, ls.scale());
+    EXPECT_EQ(cskipped, ls.skipped_steps());
+    expect_bitwise_equal(g1_c, g1_cpp);
+    expect_bitwise_equal(g2_c, g2_cpp);
+  }
 }
 
 TEST_F(CApiMatchesCpp, ErrorsCarryTheCppMessage) {
