@@ -1,27 +1,14 @@
 // Python: dense mixed-precision solves, GEMM (plain and on packed weights) and quantization,
-// GGUF block formats, transformer layers with a KV cache, and training kernels.
+// GGUF block formats, transformer layers with a KV cache (training: training.cpp).
 #include <pybind11/stl.h>
 
 #include "arrays.hpp"
+#include "layer_options.hpp"
 #include "mixprec/mixprec.hpp"
 
 namespace mixprec::python {
 
 namespace {
-
-activation parse_activation(const std::string& s) {
-  if (s == "none") return activation::none;
-  if (s == "relu") return activation::relu;
-  if (s == "gelu_erf" || s == "gelu") return activation::gelu_erf;
-  if (s == "gelu_tanh") return activation::gelu_tanh;
-  if (s == "silu") return activation::silu;
-  throw py::value_error("activation '" + s + "' (none, relu, gelu_erf, gelu_tanh, silu)");
-}
-
-/// `out` when given, else a new array of x's shape and dtype.
-py::object output_like(py::object out, const const_view& x) {
-  return out.is_none() ? new_array(x.type(), shape_of(x)) : out;
-}
 
 /// The default C dtype of a GEMM: f64 for f64, i32 for integers, f32 otherwise.
 dtype gemm_result_type(dtype a) {
@@ -41,36 +28,6 @@ block_format parse_block_format(const std::string& s) {
   if (s == "q8_0") return block_format::q8_0;
   if (s == "q4_0") return block_format::q4_0;
   throw py::value_error("block format '" + s + "' (q8_0, q4_0)");
-}
-
-softmax_options softmax_opts(double scale, bool causal, std::int64_t offset, bool log, py::object mask,
-                             const std::string& acc) {
-  softmax_options o;
-  o.scale = scale;
-  o.causal = causal;
-  o.causal_offset = offset;
-  o.log = log;
-  o.mask = as_optional_view(mask, false, "mask");
-  o.acc = parse_accumulation(acc);
-  return o;
-}
-
-norm_options norm_opts(double eps, const std::string& acc) {
-  norm_options o;
-  o.eps = eps;
-  o.acc = parse_accumulation(acc);
-  return o;
-}
-
-std::vector<parameter> parameters_of(const py::list& params) {
-  std::vector<parameter> out;
-  for (py::handle item : params) {
-    const auto t = item.cast<py::tuple>();
-    if (t.size() != 3) throw py::value_error("each parameter is a (master, model, grad) tuple; None where absent");
-    out.push_back(
-        {as_optional_view(t[0], true, "master"), as_optional_view(t[1], true, "model"), as_view(t[2], false, "grad")});
-  }
-  return out;
 }
 
 dense_refinement_options dense_options(const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
@@ -345,6 +302,29 @@ void register_dense_ai(py::module_& m) {
       py::arg("x"), py::arg("gamma") = py::none(), py::arg("beta") = py::none(), py::arg("eps") = 1e-6,
       py::arg("out") = py::none(), py::arg("accumulation") = "standard");
   m.def(
+      "add_rms_norm",
+      [](py::object x, py::object residual, py::object gamma, double eps, const std::string& acc) {
+        const const_view xv = as_view(x, false, "x");
+        py::object sum = new_array(xv.type(), shape_of(xv)), y = new_array(xv.type(), shape_of(xv));
+        add_rms_norm(xv, as_view(residual, false, "residual"), as_optional_view(gamma, false, "gamma"),
+                     view_of_new(sum), view_of_new(y), norm_opts(eps, acc));
+        return py::make_tuple(sum, y);
+      },
+      py::arg("x"), py::arg("residual"), py::arg("gamma") = py::none(), py::arg("eps") = 1e-6,
+      py::arg("accumulation") = "standard", "(sum, rms_norm(sum)) with sum = x + residual in x's dtype.");
+  m.def(
+      "add_layer_norm",
+      [](py::object x, py::object residual, py::object gamma, py::object beta, double eps, const std::string& acc) {
+        const const_view xv = as_view(x, false, "x");
+        py::object sum = new_array(xv.type(), shape_of(xv)), y = new_array(xv.type(), shape_of(xv));
+        add_layer_norm(xv, as_view(residual, false, "residual"), as_optional_view(gamma, false, "gamma"),
+                       as_optional_view(beta, false, "beta"), view_of_new(sum), view_of_new(y), norm_opts(eps, acc));
+        return py::make_tuple(sum, y);
+      },
+      py::arg("x"), py::arg("residual"), py::arg("gamma") = py::none(), py::arg("beta") = py::none(),
+      py::arg("eps") = 1e-6, py::arg("accumulation") = "standard",
+      "(sum, layer_norm(sum)) with sum = x + residual in x's dtype.");
+  m.def(
       "rope",
       [](py::object x, std::int64_t head_dim, py::object positions, double theta, const std::string& layout,
          std::int64_t rotary_dims) {
@@ -394,79 +374,6 @@ void register_dense_ai(py::module_& m) {
       },
       py::arg("q"), py::arg("cache"), py::arg("scale") = 0.0, py::arg("causal") = true, py::arg("out") = py::none(),
       py::arg("f32_probabilities") = false);
-
-  // ---- training -------------------------------------------------------------------------------
-  m.def(
-      "cross_entropy",
-      [](py::object logits, py::object labels, bool grad, int ignore_index, double smoothing,
-         const std::string& reduction, double grad_scale) {
-        const const_view lv = as_view(logits, false, "logits");
-        cross_entropy_options o;
-        o.ignore_index = ignore_index;
-        o.label_smoothing = smoothing;
-        if (reduction != "mean" && reduction != "sum")
-          throw py::value_error("reduction '" + reduction + "' (mean, sum)");
-        o.reduction = reduction == "sum" ? loss_reduction::sum : loss_reduction::mean;
-        o.grad_scale = grad_scale;
-        py::object d = grad ? new_array(lv.type(), shape_of(lv)) : py::none();
-        const double loss = cross_entropy(lv, as_view(labels, false, "labels"), grad ? view_of_new(d) : view{}, o);
-        return py::make_tuple(loss, d);
-      },
-      py::arg("logits"), py::arg("labels"), py::arg("grad") = true, py::arg("ignore_index") = -100,
-      py::arg("label_smoothing") = 0.0, py::arg("reduction") = "mean", py::arg("grad_scale") = 1.0,
-      "Fused softmax cross-entropy: (loss, dlogits or None).");
-
-  py::class_<optimizer>(m, "Optimizer")
-      .def(
-          "step",
-          [](optimizer& o, const py::list& params, double grad_scale, bool skip) {
-            o.step(parameters_of(params), grad_scale, skip);
-          },
-          py::arg("params"), py::arg("grad_scale") = 1.0, py::arg("skip") = false,
-          "One step over [(master, model, grad), ...] (None where a copy is absent).")
-      .def_property_readonly("steps", &optimizer::steps);
-  py::class_<adamw, optimizer>(m, "AdamW")
-      .def(py::init([](double lr, std::pair<double, double> betas, double eps, double wd, bool sr, std::uint64_t seed) {
-             adamw_options o;
-             o.lr = lr;
-             o.beta1 = betas.first;
-             o.beta2 = betas.second;
-             o.eps = eps;
-             o.weight_decay = wd;
-             o.stochastic_rounding = sr;
-             o.seed = seed;
-             return std::make_unique<adamw>(o);
-           }),
-           py::arg("lr") = 1e-3, py::arg("betas") = std::make_pair(0.9, 0.999), py::arg("eps") = 1e-8,
-           py::arg("weight_decay") = 0.01, py::arg("stochastic_rounding") = false, py::arg("seed") = 0);
-  py::class_<sgd, optimizer>(m, "SGD").def(
-      py::init([](double lr, double momentum, double dampening, double wd, bool nesterov, bool sr, std::uint64_t seed) {
-        sgd_options o;
-        o.lr = lr;
-        o.momentum = momentum;
-        o.dampening = dampening;
-        o.weight_decay = wd;
-        o.nesterov = nesterov;
-        o.stochastic_rounding = sr;
-        o.seed = seed;
-        return std::make_unique<sgd>(o);
-      }),
-      py::arg("lr") = 1e-3, py::arg("momentum") = 0.0, py::arg("dampening") = 0.0, py::arg("weight_decay") = 0.0,
-      py::arg("nesterov") = false, py::arg("stochastic_rounding") = false, py::arg("seed") = 0);
-  py::class_<loss_scaler>(m, "LossScaler",
-                          "Dynamic loss scaling (initial 2^16, x2 after 2000 clean steps, /2 on overflow).")
-      .def(py::init<>())
-      .def_property_readonly("scale", &loss_scaler::scale)
-      .def(
-          "unscale",
-          [](loss_scaler& s, const py::list& grads) {
-            std::vector<view> views;
-            for (py::handle g : grads) views.push_back(as_view(g, true, "grad"));
-            return s.unscale(views);
-          },
-          py::arg("grads"), "Divides the gradients by the scale in place; False when one is not finite.")
-      .def("update", &loss_scaler::update)
-      .def_property_readonly("skipped_steps", &loss_scaler::skipped_steps);
 }
 
 }  // namespace mixprec::python

@@ -14,6 +14,7 @@ using namespace mixprec::python;
 namespace mixprec::python {
 void register_sparse_and_solvers(py::module_& m);
 void register_dense_ai(py::module_& m);
+void register_training(py::module_& m);
 }  // namespace mixprec::python
 
 PYBIND11_MODULE(_mixprec, m) {
@@ -75,4 +76,5 @@ PYBIND11_MODULE(_mixprec, m) {
 
   register_sparse_and_solvers(m);
   register_dense_ai(m);
+  register_training(m);
 }

@@ -303,6 +303,141 @@ def test_cross_entropy_and_an_adamw_step():
     assert np.all(np.abs(w - ref) <= U32 * (2 * np.abs(ref) + 10 * 1e-3))
 
 
+def norm_backward_reference(x, dy, gamma, rms, eps):
+    """dx, dgamma and dbeta in f64, and the bounds of test_train.cpp for f32 arithmetic."""
+    x, dy, g = x.astype(np.float64), dy.astype(np.float64), gamma.astype(np.float64)
+    n = x.shape[1]
+    mean = np.zeros((x.shape[0], 1)) if rms else x.mean(1, keepdims=True)
+    r = 1 / np.sqrt(((x - mean) ** 2).mean(1, keepdims=True) + eps)
+    xhat, gd = (x - mean) * r, dy * g
+    c_gd = 0 if rms else gd.mean(1, keepdims=True)
+    dx = r * (gd - c_gd - xhat * (gd * xhat).mean(1, keepdims=True))
+    c = np.abs(mean) * r
+    a = (np.abs(gd) * (1 + np.abs(xhat) + c)).mean(1, keepdims=True)
+    dx_bound = U32 * np.abs(dx) + (n + 16) * U32 * r * (np.abs(gd) + a * (1 + np.abs(xhat) + c))
+    w_bound = (x.shape[0] + n + 16) * U32 * (np.abs(dy) * (1 + np.abs(xhat) + c)).sum(0)
+    return dx, (dy * xhat).sum(0), dy.sum(0), dx_bound, w_bound
+
+
+@pytest.mark.parametrize("rms", [True, False])
+def test_norm_backward_against_numpy_within_the_bound(rms):
+    rng = np.random.default_rng(12)
+    x = rng.uniform(-2, 3, (9, 70)).astype(np.float32)
+    dy = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    gamma = rng.uniform(0.5, 1.5, 70).astype(np.float32)
+    dgamma, dbeta = np.full(70, 0.25, np.float32), np.full(70, -0.5, np.float32)
+    if rms:
+        dx = mixprec.rms_norm_backward(x, dy, gamma, eps=1e-5, dgamma=dgamma)
+    else:
+        dx = mixprec.layer_norm_backward(x, dy, gamma, eps=1e-5, dgamma=dgamma, dbeta=dbeta)
+    ref_dx, ref_dg, ref_db, dx_bound, w_bound = norm_backward_reference(x, dy, gamma, rms, 1e-5)
+    assert dx.dtype == np.float32 and np.all(np.abs(dx - ref_dx) <= dx_bound)
+    assert np.all(np.abs(dgamma - (0.25 + ref_dg)) <= w_bound)  # added into what dgamma held
+    if rms:
+        assert np.all(dbeta == -0.5)
+    else:
+        assert np.all(np.abs(dbeta - (-0.5 + ref_db)) <= w_bound)
+
+
+def test_activation_softmax_and_swiglu_backward_against_numpy():
+    from scipy.special import erf
+    rng = np.random.default_rng(13)
+    a = rng.uniform(-6, 6, (4, 50)).astype(np.float32)
+    dy = rng.uniform(-2, 2, a.shape).astype(np.float32)
+    x, d = a.astype(np.float64), dy.astype(np.float64)
+    # GELU (erf): f' = Phi(x) + x phi(x); the bound of test_train.cpp on its two terms.
+    cdf, pdf = 0.5 * (1 + erf(x / np.sqrt(2))), np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+    ref = d * (cdf + x * pdf)
+    bound = U32 * np.abs(ref) + (40 + 4 * x * x) * U32 * (cdf + np.abs(x) * pdf) * np.abs(d)
+    assert np.all(np.abs(mixprec.activate_backward(a, dy, "gelu_erf") - ref) <= bound)
+    # SwiGLU, y = silu(gate) * up
+    up = rng.uniform(-3, 3, a.shape).astype(np.float32)
+    v = up.astype(np.float64)
+    s = 1 / (1 + np.exp(-x))
+    ref_g, ref_u = d * v * s * (1 + x * (1 - s)), d * x * s
+    mag = s * (1 + np.abs(x) * (1 - s))
+    d_gate, d_up = mixprec.swiglu_backward(a, up, dy)
+    assert np.all(np.abs(d_gate - ref_g) <= U32 * np.abs(ref_g) + (42 + 4 * x * x) * U32 * mag * np.abs(d * v))
+    assert np.all(np.abs(d_up - ref_u) <= U32 * np.abs(ref_u) + (40 + 4 * x * x) * U32 * np.abs(ref_u))
+    # softmax, from its output y: dx = y (dy - sum(dy y)), one f32 sum of n terms per row
+    y = mixprec.softmax(a)
+    yd = y.astype(np.float64)
+    ref = yd * (d - (d * yd).sum(1, keepdims=True))
+    bound = U32 * np.abs(ref) + (a.shape[1] + 8) * U32 * yd * (np.abs(d) + np.abs(d * yd).sum(1, keepdims=True))
+    assert np.all(np.abs(mixprec.softmax_backward(y, dy) - ref) <= bound)
+
+
+def test_linear_backward_against_numpy():
+    rng = np.random.default_rng(14)
+    m, k, n = 12, 40, 9
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    dy = rng.standard_normal((m, n)).astype(np.float32)
+    dw, db = np.ones((n, k), np.float32), np.zeros(n, np.float32)
+    dx = mixprec.linear_backward(x, w, dy, dw=dw, db=db)
+    X, W, D = x.astype(np.float64), w.astype(np.float64), dy.astype(np.float64)
+    # f32 sums of n (dx), m (dW, db) products: within that many roundings of the terms' magnitude.
+    assert np.all(np.abs(dx - D @ W) <= (n + 2) * U32 * (np.abs(D) @ np.abs(W)))
+    assert np.all(np.abs(dw - (1 + D.T @ X)) <= (m + 2) * U32 * (1 + np.abs(D).T @ np.abs(X)))
+    assert np.all(np.abs(db - D.sum(0)) <= (m + 2) * U32 * np.abs(D).sum(0))
+    assert mixprec.linear_backward(x, w, dy, dx=False, dw=dw) is None
+
+
+def test_attention_for_training_against_numpy():
+    rng = np.random.default_rng(15)
+    m, L, H, G, hd = 5, 9, 4, 2, 16
+    q = rng.uniform(-1, 1, (m, H * hd)).astype(np.float32)
+    k = rng.uniform(-1, 1, (L, G * hd)).astype(np.float32)
+    v = rng.uniform(-1, 1, (L, G * hd)).astype(np.float32)
+    d_out = rng.uniform(-1, 1, (m, H * hd)).astype(np.float32)
+    out, probs = mixprec.attention_forward_saved(q, k, v, hd, causal=True)
+    dq, dk, dv = mixprec.attention_backward(q, k, v, probs, d_out, hd, causal=True)
+    assert probs.shape == (H, m, L) and dq.shape == q.shape and dk.shape == k.shape
+    scale = 1 / np.sqrt(hd)
+    Q, K, V, DO = (t.astype(np.float64) for t in (q, k, v, d_out))
+    ref = {n: np.zeros(t.shape) for n, t in (("out", q), ("dq", q), ("dk", k), ("dv", v))}
+    mag = {n: np.zeros(t.shape) for n, t in (("out", q), ("dq", q), ("dk", k), ("dv", v))}
+    causal = np.tril(np.ones((m, L), bool), L - m)  # the m queries are the last m of L tokens
+    for h in range(H):
+        g = h // (H // G)
+        qs, ks = slice(h * hd, (h + 1) * hd), slice(g * hd, (g + 1) * hd)
+        s = np.where(causal, scale * Q[:, qs] @ K[:, ks].T, -np.inf)
+        p = np.exp(s - s.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        assert np.all(np.abs(probs[h] - p) <= (L + hd + 16) * U32)
+        dp = DO[:, qs] @ V[:, ks].T
+        ds = p * (dp - (dp * p).sum(1, keepdims=True))
+        ads = p * (np.abs(DO[:, qs]) @ np.abs(V[:, ks]).T + (np.abs(dp) * p).sum(1, keepdims=True))
+        ref["out"][:, qs], mag["out"][:, qs] = p @ V[:, ks], p @ np.abs(V[:, ks])
+        ref["dv"][:, ks] += p.T @ DO[:, qs]
+        mag["dv"][:, ks] += p.T @ np.abs(DO[:, qs])
+        ref["dq"][:, qs], mag["dq"][:, qs] = scale * ds @ K[:, ks], scale * ads @ np.abs(K[:, ks])
+        ref["dk"][:, ks] += scale * ds.T @ Q[:, qs]
+        mag["dk"][:, ks] += scale * ads.T @ np.abs(Q[:, qs])
+    # Each stage sums at most L, hd or m H / G terms in f32 and feeds the next (test_train.cpp).
+    c = (4 * (L + hd + m * H // G) + 16) * U32
+    for name, got in (("out", out), ("dq", dq), ("dk", dk), ("dv", dv)):
+        assert np.all(np.abs(got - ref[name]) <= c * mag[name] + U32 * np.abs(ref[name])), name
+
+
+def test_add_norms_and_a_configured_loss_scaler():
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((3, 32)).astype(np.float32)
+    r = rng.standard_normal((3, 32)).astype(np.float32)
+    total, y = mixprec.add_layer_norm(x, r, eps=1e-5)
+    assert np.array_equal(total, x + r)  # one f32 rounding, as NumPy's
+    assert np.array_equal(y, mixprec.layer_norm(total, eps=1e-5))
+    total, y = mixprec.add_rms_norm(x, r, eps=1e-5)
+    assert np.array_equal(total, x + r) and np.array_equal(y, mixprec.rms_norm(total, eps=1e-5))
+    s = mixprec.LossScaler(initial_scale=1024.0, growth_interval=1)
+    g = np.array([2048.0, -512.0], np.float32)
+    assert s.unscale([g]) and np.array_equal(g, [2.0, -0.5])
+    s.update()
+    assert s.scale == 2048.0  # one clean step grows it when growth_interval is 1
+    with pytest.raises(mixprec.Error, match="backoff_factor"):
+        mixprec.LossScaler(backoff_factor=2.0)
+
+
 def test_dense_mixed_precision_solve():
     rng = np.random.default_rng(10)
     n = 120
