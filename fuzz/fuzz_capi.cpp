@@ -69,7 +69,7 @@ void csr(fuzz::input& in, mixprec_context ctx) {
   mixprec_operator op = nullptr;
   if (mixprec_operator_from_csr(a, MIXPREC_ACC_STANDARD, &op) == MIXPREC_SUCCESS) {
     mixprec_preconditioner pc = nullptr;
-    must_explain(mixprec_preconditioner_create(op, mixprec_preconditioner_kind(in.below(6)), MIXPREC_F64, &pc));
+    must_explain(mixprec_preconditioner_create(op, mixprec_preconditioner_kind(in.below(7)), MIXPREC_F64, &pc));
     mixprec_preconditioner_destroy(pc);
   }
   mixprec_operator_destroy(op);
@@ -144,7 +144,7 @@ void names_and_options(fuzz::input& in, mixprec_context ctx) {
     mixprec_array ab = nullptr, ax = nullptr;
     mixprec_array_wrap(ctx, b, MIXPREC_F64, 1, &n, nullptr, &ab);
     mixprec_array_wrap(ctx, x, MIXPREC_F64, 1, &n, nullptr, &ax);
-    must_explain(mixprec_solve(mixprec_method(in.below(6)), op, ab, ax, &o, &rep));
+    must_explain(mixprec_solve(mixprec_method(in.below(7)), op, ab, ax, &o, &rep));
     mixprec_array_destroy(ab);
     mixprec_array_destroy(ax);
   }

@@ -297,11 +297,15 @@ typedef enum mixprec_preconditioner_kind {
   MIXPREC_PRECOND_SGS,          /* multicolor symmetric Gauss-Seidel */
   MIXPREC_PRECOND_ILU0,
   MIXPREC_PRECOND_IC0,
+  MIXPREC_PRECOND_MULTIGRID, /* a geometric V-cycle; only on mixprec_operator_laplace's operator */
   MIXPREC_PRECONDITIONER_KIND_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_preconditioner_kind;
 
 /* Built from an operator over a CSR or DIA matrix; storage: the dtype its values are kept
-   in (f64, f32, f16, bf16). A zero pivot is MIXPREC_NUMERICAL_BREAKDOWN, naming the row. */
+   in (f64, f32, f16, bf16). A zero pivot is MIXPREC_NUMERICAL_BREAKDOWN, naming the row.
+   MIXPREC_PRECOND_MULTIGRID: the V-cycle of multigrid.hpp (4 levels, full weighting, one
+   SGS sweep before and after) on the grid of an operator from mixprec_operator_laplace, its
+   levels kept and computed in storage (f64 or f32). */
 MIXPREC_C_API mixprec_status mixprec_preconditioner_create(mixprec_operator a, mixprec_preconditioner_kind kind,
                                                            mixprec_dtype storage, mixprec_preconditioner* out);
 MIXPREC_C_API void mixprec_preconditioner_destroy(mixprec_preconditioner p);
@@ -312,6 +316,7 @@ typedef enum mixprec_method {
   MIXPREC_GMRES,
   MIXPREC_FGMRES,
   MIXPREC_CHEBYSHEV /* bounds from the options, or estimated when both are 0 */,
+  MIXPREC_CG_PIPELINED /* one overlapped reduction per iteration: for many processes; on one, CG is faster */,
   MIXPREC_METHOD_MAX_ENUM = 0x7fffffff /* int-sized: any int is a value the library can refuse */
 } mixprec_method;
 

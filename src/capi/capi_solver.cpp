@@ -5,6 +5,7 @@
 
 #include "capi/capi_support.hpp"
 #include "mixprec/dense.hpp"
+#include "mixprec/multigrid.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "mixprec/refinement.hpp"
 #include "mixprec/stencil.hpp"
@@ -150,6 +151,14 @@ mixprec_status mixprec_preconditioner_create(mixprec_operator a, mixprec_precond
       case MIXPREC_PRECOND_IC0:
         h->op = std::make_unique<incomplete_factorization>(op, incomplete_factorization::kind::ic0, st);
         break;
+      case MIXPREC_PRECOND_MULTIGRID: {
+        const auto* s = dynamic_cast<const stencil_operator*>(&op);
+        if (!s) MIXPREC_THROW(invalid_argument, fn, "multigrid needs the stencil operator of mixprec_operator_laplace");
+        multigrid_options o;
+        o.storage = st;
+        h->op = std::make_unique<multigrid_preconditioner>(*s, o);
+        break;
+      }
       default:
         MIXPREC_THROW(invalid_argument, fn, "kind = ", int(kind), " is not a mixprec_preconditioner_kind");
     }
@@ -202,6 +211,9 @@ mixprec_status mixprec_solve(mixprec_method method, mixprec_operator a, mixprec_
         break;
       case MIXPREC_FGMRES:
         r = fgmres(op, bv, xv, so);
+        break;
+      case MIXPREC_CG_PIPELINED:
+        r = cg_pipelined(op, bv, xv, so);
         break;
       case MIXPREC_CHEBYSHEV: {
         double lo = o ? o->lambda_min : 0, hi = o ? o->lambda_max : 0;

@@ -103,6 +103,54 @@ TEST_F(CApiMatchesCpp, CgWithJacobiOnTheScipySystem) {
   EXPECT_EQ(count, rep.history.size());
 }
 
+TEST_F(CApiMatchesCpp, MultigridCgAndPipelinedCgOnTheLaplaceOperator) {
+  const std::int64_t nx = 24, n = nx * nx * nx;
+  std::vector<double> b(n), x_cpp(n, 0.0), x_c(n, 0.0), xp_cpp(n, 0.0), xp_c(n, 0.0);
+  for (std::int64_t i = 0; i < n; ++i) b[i] = 1.0 + double(i % 5) / 5;
+  const stencil_operator op(stencil::laplace_3d7(), grid_extent(nx, nx, nx), boundary_conditions{}, context::cpu());
+  multigrid_options mo;
+  mo.storage = dtype::f32;
+  const multigrid_preconditioner mg(op, mo);
+  solve_options so;
+  so.preconditioner = &mg;
+  const solve_report rep = cg(op, make_view(b.data(), n), make_view(x_cpp.data(), n), so);
+  ASSERT_TRUE(rep.converged()) << rep.summary();
+  const solve_report pipelined = cg_pipelined(op, make_view(b.data(), n), make_view(xp_cpp.data(), n));
+  ASSERT_TRUE(pipelined.converged()) << pipelined.summary();
+
+  c_operator cop;
+  c_preconditioner cmg, refused;
+  c_report crep, cpipe;
+  c_array cb, cx, cxp;
+  C_OK(mixprec_operator_laplace(ctx, 3, nx, nx, nx, cop.out()));
+  C_OK(mixprec_preconditioner_create(cop, MIXPREC_PRECOND_MULTIGRID, MIXPREC_F32, cmg.out()));
+  wrap(cb, b, {n});
+  wrap(cx, x_c, {n});
+  wrap(cxp, xp_c, {n});
+  mixprec_solve_options co;
+  mixprec_solve_options_init(&co);
+  co.preconditioner = cmg;
+  C_OK(mixprec_solve(MIXPREC_CG, cop, cb, cx, &co, crep.out()));
+  int iterations = 0;
+  C_OK(mixprec_report_iterations(crep, &iterations, nullptr));
+  EXPECT_EQ(iterations, rep.iterations);
+  expect_bitwise_equal(x_c, x_cpp);
+  C_OK(mixprec_solve(MIXPREC_CG_PIPELINED, cop, cb, cxp, nullptr, cpipe.out()));
+  C_OK(mixprec_report_iterations(cpipe, &iterations, nullptr));
+  EXPECT_EQ(iterations, pipelined.iterations);
+  expect_bitwise_equal(xp_c, xp_cpp);
+
+  // Multigrid needs the grid a stencil operator carries: on a CSR operator it is refused.
+  c_csr ca;
+  c_operator csr_op;
+  C_OK(mixprec_csr_poisson_3d(nx, ca.out()));
+  C_OK(mixprec_operator_from_csr(ca, MIXPREC_ACC_STANDARD, csr_op.out()));
+  EXPECT_EQ(mixprec_preconditioner_create(csr_op, MIXPREC_PRECOND_MULTIGRID, MIXPREC_F32, refused.out()),
+            MIXPREC_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(mixprec_last_error()).find("mixprec_operator_laplace"), std::string::npos);
+  EXPECT_EQ(refused.h, nullptr);
+}
+
 TEST_F(CApiMatchesCpp, RefinementWithF32InnerGmres) {
   const std::string path = data_dir + "/convection_diffusion_2d_scipy.mtx";
   const csr_matrix a = csr_matrix::from_coo(read_matrix_market(path));
