@@ -240,8 +240,10 @@ void register_sparse_and_solvers(py::module_& m) {
             r = gmres(op, bv, xv, o);
           else if (method == "fgmres")
             r = fgmres(op, bv, xv, o);
+          else if (method == "cg_pipelined")
+            r = cg_pipelined(op, bv, xv, o);
           else
-            throw py::value_error("method '" + method + "' (cg, bicgstab, gmres, fgmres)");
+            throw py::value_error("method '" + method + "' (cg, cg_pipelined, bicgstab, gmres, fgmres)");
         }
         return py::make_tuple(x, r);
       },

@@ -27,9 +27,10 @@ def bf16_bits(x):
 
 # ---- solvers on SciPy matrices ----------------------------------------------------------------
 
-@pytest.mark.parametrize("method,precond", [("cg", "jacobi"), ("cg", "ic0"), ("gmres", "ilu0"), ("bicgstab", "jacobi")])
+@pytest.mark.parametrize("method,precond", [("cg", "jacobi"), ("cg", "ic0"), ("cg_pipelined", "jacobi"),
+                                            ("gmres", "ilu0"), ("bicgstab", "jacobi")])
 def test_solvers_on_scipy_matrices_meet_the_tolerance_and_agree_with_scipy(method, precond):
-    a = anisotropic(32, 0.1) if method == "cg" else convection_diffusion(30, 2.0)
+    a = anisotropic(32, 0.1) if method.startswith("cg") else convection_diffusion(30, 2.0)
     b = a @ np.ones(a.shape[0])
     x, rep = mixprec.solve(a, b, method=method, preconditioner=precond, rtol=1e-10, maxiter=5000)
     assert rep.converged, rep.summary()
