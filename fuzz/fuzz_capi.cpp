@@ -151,6 +151,34 @@ void names_and_options(fuzz::input& in, mixprec_context ctx) {
   mixprec_report_destroy(rep);
   mixprec_operator_destroy(op);
   mixprec_csr_destroy(a);
+  // The loss scaler: options from the input (any doubles, any interval, any struct size), then
+  // gradients with whatever floats the input holds, unscaled and judged twice.
+  mixprec_loss_scaler_options so;
+  mixprec_loss_scaler_options_init(&so);
+  if (in.take<std::uint8_t>() & 1) so.struct_size = in.take<std::uint16_t>();
+  if (in.take<std::uint8_t>() & 1) {
+    so.initial_scale = in.take<double>();
+    so.growth_factor = in.take<double>();
+    so.backoff_factor = in.take<double>();
+    so.growth_interval = in.take<std::int64_t>();
+  }
+  mixprec_loss_scaler ls = nullptr;
+  if (mixprec_loss_scaler_create(&so, &ls) != MIXPREC_SUCCESS) return;
+  float g[8];
+  for (float& v : g) v = in.take<float>();
+  std::int64_t n = 1 + in.below(8);
+  mixprec_array ag = nullptr;
+  if (mixprec_array_wrap(ctx, g, MIXPREC_F32, 1, &n, nullptr, &ag) == MIXPREC_SUCCESS)
+    for (int step = 0; step < 2; ++step) {
+      int finite = -1;
+      must_explain(mixprec_loss_scaler_unscale(ls, &ag, 1, &finite));
+      must_explain(mixprec_loss_scaler_update(ls));
+      double scale = 0;
+      must_explain(mixprec_loss_scaler_scale(ls, &scale));
+      if (!(scale >= 0x1p-126 && scale <= 0x1p127)) std::abort();  // the scale's documented range
+    }
+  mixprec_array_destroy(ag);
+  mixprec_loss_scaler_destroy(ls);
 }
 
 /// The dense solvers: a small matrix (any doubles from the input, NaN and Inf included, or a
