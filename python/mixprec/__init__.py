@@ -39,10 +39,13 @@ def spmv(a, x, y=None, alpha=1.0, beta=0.0, accumulation="standard"):
 
 
 def solve(a, b, x0=None, method="cg", preconditioner="none", **options):
-    """Solves A x = b (A: SciPy sparse or CsrMatrix) in f64: returns (x, SolveReport).
-    method: cg, bicgstab, gmres, fgmres; preconditioner: none, jacobi, block_jacobi, sgs,
-    ilu0, ic0; options: rtol, atol, maxiter, restart, ortho, history, preconditioner_dtype."""
-    return _mixprec.solve(csr(a), b, x0, method, preconditioner, **options)
+    """Solves A x = b in f64: returns (x, SolveReport). A: SciPy sparse, CsrMatrix, or a
+    matrix-free LaplaceOperator((ny, nx) or (nz, ny, nx)). method: cg, cg_pipelined,
+    bicgstab, gmres, fgmres; preconditioner: none, jacobi, block_jacobi, sgs, ilu0, ic0, or
+    multigrid (LaplaceOperator only); options: rtol, atol, maxiter, restart, ortho, history,
+    preconditioner_dtype (the preconditioner's storage: f64, f32, ...)."""
+    op = a if isinstance(a, _mixprec.LaplaceOperator) else csr(a)
+    return _mixprec.solve(op, b, x0, method, preconditioner, **options)
 
 
 def refine(a, b, x0=None, policy="f32-ir", inner="cg", **options):

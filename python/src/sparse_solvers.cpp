@@ -106,7 +106,14 @@ std::unique_ptr<linear_operator> make_preconditioner(const linear_operator& a, c
   if (name == "sgs") return std::make_unique<sgs_preconditioner>(a, true, st);
   if (name == "ilu0") return std::make_unique<incomplete_factorization>(a, incomplete_factorization::kind::ilu0, st);
   if (name == "ic0") return std::make_unique<incomplete_factorization>(a, incomplete_factorization::kind::ic0, st);
-  throw py::value_error("preconditioner '" + name + "' (none, jacobi, block_jacobi, sgs, ilu0, ic0)");
+  if (name == "multigrid") {
+    const auto* s = dynamic_cast<const stencil_operator*>(&a);
+    if (!s) throw py::value_error("preconditioner 'multigrid' needs a mixprec.LaplaceOperator, not a matrix");
+    multigrid_options o;
+    o.storage = st;
+    return std::make_unique<multigrid_preconditioner>(*s, o);
+  }
+  throw py::value_error("preconditioner '" + name + "' (none, jacobi, block_jacobi, sgs, ilu0, ic0, multigrid)");
 }
 
 inner_solver parse_inner(const std::string& s) {
@@ -127,6 +134,48 @@ py::array_t<double> start_vector(py::object x0, std::int64_t n) {
   else
     convert(as_view(x0, false, "x0"), xv);
   return x;
+}
+
+/// Solves op x = b from x0 with one of the Krylov methods: (x, report).
+py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, const std::string& method,
+                     const std::string& precond, const std::string& precond_dtype, double rtol, double atol,
+                     int maxiter, int restart, const std::string& ortho, bool history) {
+  const const_view bv = as_view(b, false, "b");
+  py::array_t<double> x = start_vector(x0, op.cols());
+  const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, precond_dtype);
+  solve_options o;
+  o.rel_tol = rtol;
+  o.abs_tol = atol;
+  o.max_iterations = maxiter;
+  o.restart = restart;
+  if (ortho == "mgs")
+    o.ortho = orthogonalization::mgs;
+  else if (ortho == "cgs2")
+    o.ortho = orthogonalization::cgs2;
+  else if (ortho == "dcgs2")
+    o.ortho = orthogonalization::dcgs2;
+  else
+    throw py::value_error("ortho '" + ortho + "' (dcgs2, cgs2 or mgs)");
+  o.preconditioner = pc.get();
+  o.record_history = history;
+  const view xv = make_view(x.mutable_data(), op.cols());
+  solve_report r;
+  {
+    py::gil_scoped_release nogil;
+    if (method == "cg")
+      r = cg(op, bv, xv, o);
+    else if (method == "bicgstab")
+      r = bicgstab(op, bv, xv, o);
+    else if (method == "gmres")
+      r = gmres(op, bv, xv, o);
+    else if (method == "fgmres")
+      r = fgmres(op, bv, xv, o);
+    else if (method == "cg_pipelined")
+      r = cg_pipelined(op, bv, xv, o);
+    else
+      throw py::value_error("method '" + method + "' (cg, cg_pipelined, bicgstab, gmres, fgmres)");
+  }
+  return py::make_tuple(x, r);
 }
 
 }  // namespace
@@ -210,47 +259,49 @@ void register_sparse_and_solvers(py::module_& m) {
          const std::string& precond_dtype, double rtol, double atol, int maxiter, int restart, const std::string& ortho,
          bool history) {
         const csr_operator op(a.matrix());
-        const const_view bv = as_view(b, false, "b");
-        py::array_t<double> x = start_vector(x0, a.ref.cols());
-        const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, precond_dtype);
-        solve_options o;
-        o.rel_tol = rtol;
-        o.abs_tol = atol;
-        o.max_iterations = maxiter;
-        o.restart = restart;
-        if (ortho == "mgs")
-          o.ortho = orthogonalization::mgs;
-        else if (ortho == "cgs2")
-          o.ortho = orthogonalization::cgs2;
-        else if (ortho == "dcgs2")
-          o.ortho = orthogonalization::dcgs2;
-        else
-          throw py::value_error("ortho '" + ortho + "' (dcgs2, cgs2 or mgs)");
-        o.preconditioner = pc.get();
-        o.record_history = history;
-        const view xv = make_view(x.mutable_data(), a.ref.cols());
-        solve_report r;
-        {
-          py::gil_scoped_release nogil;
-          if (method == "cg")
-            r = cg(op, bv, xv, o);
-          else if (method == "bicgstab")
-            r = bicgstab(op, bv, xv, o);
-          else if (method == "gmres")
-            r = gmres(op, bv, xv, o);
-          else if (method == "fgmres")
-            r = fgmres(op, bv, xv, o);
-          else if (method == "cg_pipelined")
-            r = cg_pipelined(op, bv, xv, o);
-          else
-            throw py::value_error("method '" + method + "' (cg, cg_pipelined, bicgstab, gmres, fgmres)");
-        }
-        return py::make_tuple(x, r);
+        return solve_with(op, b, x0, method, precond, precond_dtype, rtol, atol, maxiter, restart, ortho, history);
       },
       py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
       py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
       py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
       py::arg("history") = true, "Solves A x = b in f64: returns (x, SolveReport).");
+  m.def(
+      "solve",
+      [](const stencil_operator& a, py::object b, py::object x0, const std::string& method, const std::string& precond,
+         const std::string& precond_dtype, double rtol, double atol, int maxiter, int restart, const std::string& ortho,
+         bool history) {
+        return solve_with(a, b, x0, method, precond, precond_dtype, rtol, atol, maxiter, restart, ortho, history);
+      },
+      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
+      py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
+      py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
+      py::arg("history") = true,
+      "Solves A x = b in f64 for a LaplaceOperator A (x, b: its grid's points in row-major order).");
+
+  py::class_<stencil_operator>(m, "LaplaceOperator",
+                               "The 5-point (2-D) or 7-point (3-D) Laplacian with zero Dirichlet boundaries on a "
+                               "grid of shape (ny, nx) or (nz, ny, nx), without a matrix: for solve(), with "
+                               "preconditioner='multigrid' (geometric V-cycle, preconditioner_dtype f64 or f32).")
+      .def(py::init([](const std::vector<std::int64_t>& shape) {
+             if (shape.size() == 2)
+               return std::make_unique<stencil_operator>(stencil::laplace_2d5(), grid_extent(shape[1], shape[0]));
+             if (shape.size() == 3)
+               return std::make_unique<stencil_operator>(stencil::laplace_3d7(),
+                                                         grid_extent(shape[2], shape[1], shape[0]));
+             throw py::value_error("LaplaceOperator: shape must be (ny, nx) or (nz, ny, nx)");
+           }),
+           py::arg("shape"))
+      .def_property_readonly("n", [](const stencil_operator& a) { return a.rows(); })
+      .def(
+          "apply",
+          [](const stencil_operator& a, py::object x) {
+            const const_view xv = as_view(x, false, "x");
+            py::object y = new_array(xv.type(), {a.rows()});
+            a.apply(1.0, xv, 0.0, view_of_new(y));
+            return y;
+          },
+          py::arg("x"), "y = A x (x: the grid's points in row-major order).")
+      .def("__repr__", [](const stencil_operator& a) { return "mixprec.LaplaceOperator(" + a.describe() + ")"; });
 
   m.def(
       "refine",
