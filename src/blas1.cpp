@@ -352,6 +352,7 @@ void mdot2(const_view vs, const_view xv, const_view yv, double* hx, double* hy) 
   const vec x = as_vector(op, "x", xv), y = as_vector(op, "y", yv);
   const rows r = check_rows(op, vs, xv, x, "x");
   check_rows(op, vs, yv, y, "y");
+  if (r.k == 0) return;                         // no vectors, no sums
   if (!has_fused_kernel(*x.ctx, op, x.type)) {  // two passes over the rows
     mdot(vs, xv, hx);
     mdot(vs, yv, hy);

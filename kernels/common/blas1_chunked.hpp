@@ -168,8 +168,8 @@ struct chunked {
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
-        mdot_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(w), &partial[std::size_t(c * k)],
-                   double{});
+        mdot_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(w),
+                   partial.data() + std::size_t(c * k), double{});
       });
       for (int j = 0; j < k; ++j) {
         plain_sum<double> total;
@@ -193,7 +193,7 @@ struct chunked {
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
-        plain_sum<double>* mine = &partial[std::size_t(c) * per_chunk];
+        plain_sum<double>* mine = partial.data() + std::size_t(c) * per_chunk;  // (k = 0: none)
         mdot2_range(b, e, k, static_cast<const T*>(v), ldv, static_cast<const T*>(x), static_cast<const T*>(y), mine,
                     mine + k, double{});
       });

@@ -379,7 +379,7 @@ struct blas1_vector {
       detail::parallel_chunks(chunks, [&](int c) {
         idx b, e;
         detail::chunk_range(n, chunks, c, 64, &b, &e);
-        vplain<W>* ax = &table[std::size_t(c) * per_chunk];
+        vplain<W>* ax = table.data() + std::size_t(c) * per_chunk;  // (k = 0: an empty table)
         vplain<W>* ay = ax + k;
         for (idx t0 = b; t0 < e; t0 += mdot2_tile) {
           const idx t1 = std::min(e, t0 + mdot2_tile);
