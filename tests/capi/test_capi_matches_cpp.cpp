@@ -48,6 +48,18 @@ class CApiMatchesCpp : public ::testing::Test {
                             a.out()));
   }
 
+  /// mixprec_solve with preconditioner pc (or none), which must take the C++ run's iterations.
+  void solve_like(mixprec_method method, mixprec_operator op, mixprec_array b, mixprec_array x,
+                  mixprec_preconditioner pc, const solve_report& cpp, c_report& report) {
+    mixprec_solve_options co;
+    mixprec_solve_options_init(&co);
+    co.preconditioner = pc;
+    C_OK(mixprec_solve(method, op, b, x, &co, report.out()));
+    int iterations = 0;
+    C_OK(mixprec_report_iterations(report, &iterations, nullptr));
+    EXPECT_EQ(iterations, cpp.iterations);
+  }
+
   c_context ctx;
 };
 
@@ -90,13 +102,7 @@ TEST_F(CApiMatchesCpp, CgWithJacobiOnTheScipySystem) {
   C_OK(mixprec_preconditioner_create(cop, MIXPREC_PRECOND_JACOBI, MIXPREC_F64, cjac.out()));
   wrap(cb, b, {n});
   wrap(cx, x_c, {n});
-  mixprec_solve_options co;
-  mixprec_solve_options_init(&co);
-  co.preconditioner = cjac;
-  C_OK(mixprec_solve(MIXPREC_CG, cop, cb, cx, &co, crep.out()));
-  int iterations = 0;
-  C_OK(mixprec_report_iterations(crep, &iterations, nullptr));
-  EXPECT_EQ(iterations, rep.iterations);
+  solve_like(MIXPREC_CG, cop, cb, cx, cjac, rep, crep);
   expect_bitwise_equal(x_c, x_cpp);
   size_t count = 0;
   C_OK(mixprec_report_history(crep, nullptr, 0, &count));
@@ -127,17 +133,9 @@ TEST_F(CApiMatchesCpp, MultigridCgAndPipelinedCgOnTheLaplaceOperator) {
   wrap(cb, b, {n});
   wrap(cx, x_c, {n});
   wrap(cxp, xp_c, {n});
-  mixprec_solve_options co;
-  mixprec_solve_options_init(&co);
-  co.preconditioner = cmg;
-  C_OK(mixprec_solve(MIXPREC_CG, cop, cb, cx, &co, crep.out()));
-  int iterations = 0;
-  C_OK(mixprec_report_iterations(crep, &iterations, nullptr));
-  EXPECT_EQ(iterations, rep.iterations);
+  solve_like(MIXPREC_CG, cop, cb, cx, cmg, rep, crep);
   expect_bitwise_equal(x_c, x_cpp);
-  C_OK(mixprec_solve(MIXPREC_CG_PIPELINED, cop, cb, cxp, nullptr, cpipe.out()));
-  C_OK(mixprec_report_iterations(cpipe, &iterations, nullptr));
-  EXPECT_EQ(iterations, pipelined.iterations);
+  solve_like(MIXPREC_CG_PIPELINED, cop, cb, cxp, nullptr, pipelined, cpipe);
   expect_bitwise_equal(xp_c, xp_cpp);
 
   // Multigrid needs the grid a stencil operator carries: on a CSR operator it is refused.
