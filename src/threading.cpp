@@ -24,6 +24,19 @@ void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int
   *end = std::min(n, e * align);
 }
 
+#if defined(MIXPREC_HAVE_MXCSR)
+contract_fp_mode::contract_fp_mode() : saved_(_mm_getcsr()) {
+  constexpr unsigned flush_to_zero = 0x8000, denormals_are_zero = 0x0040, rounding = 0x6000;
+  const unsigned want = saved_ & ~(flush_to_zero | denormals_are_zero | rounding);
+  changed_ = want != saved_;
+  if (changed_) _mm_setcsr(want);
+}
+
+contract_fp_mode::~contract_fp_mode() {
+  if (changed_) _mm_setcsr(saved_);
+}
+#endif
+
 int default_cpu_threads() {
 #if defined(MIXPREC_THREADING_TBB)
   return tbb::this_task_arena::max_concurrency();

@@ -41,19 +41,14 @@ void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int
 /// built with -ffast-math turns on flush-to-zero and denormals-are-zero at start-up; the
 /// SIMD kernels, whose instructions obey that mode, then flushed f32 subnormals to zero
 /// where the portable ones (integer rounding) did not. Costs one MXCSR read per chunk in the
-/// usual mode.
+/// usual mode. Out of line (src/threading.cpp), as the chunk helpers above: an inline body
+/// left out of line by an unoptimised build would be one more VEX-encoded copy in the ISA
+/// folders' objects for the linker to choose from.
 class contract_fp_mode {
  public:
 #if defined(MIXPREC_HAVE_MXCSR)
-  contract_fp_mode() : saved_(_mm_getcsr()) {
-    constexpr unsigned flush_to_zero = 0x8000, denormals_are_zero = 0x0040, rounding = 0x6000;
-    const unsigned want = saved_ & ~(flush_to_zero | denormals_are_zero | rounding);
-    changed_ = want != saved_;
-    if (changed_) _mm_setcsr(want);
-  }
-  ~contract_fp_mode() {
-    if (changed_) _mm_setcsr(saved_);
-  }
+  contract_fp_mode();
+  ~contract_fp_mode();
   contract_fp_mode(const contract_fp_mode&) = delete;
   contract_fp_mode& operator=(const contract_fp_mode&) = delete;
 
