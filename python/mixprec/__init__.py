@@ -50,8 +50,11 @@ def solve(a, b, x0=None, method="cg", preconditioner="none", **options):
 
 def refine(a, b, x0=None, policy="f32-ir", inner="cg", **options):
     """FP64-accurate solve whose inner solves run in the policy's precisions ("f32-ir",
-    "bf16/f32-ir", "f16/f32-ir", "f64"): returns (x, SolveReport)."""
-    return _mixprec.refine(csr(a), b, x0, policy, inner, **options)
+    "bf16/f32-ir", "f16/f32-ir", "f64"): returns (x, SolveReport). A as for solve(); on a
+    LaplaceOperator, preconditioner="multigrid" runs the V-cycle in the policy's matrix
+    precision (f64 or f32)."""
+    op = a if isinstance(a, _mixprec.LaplaceOperator) else csr(a)
+    return _mixprec.refine(op, b, x0, policy, inner, **options)
 
 
 def to_bf16(x):

@@ -178,6 +178,31 @@ py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, con
   return py::make_tuple(x, r);
 }
 
+/// FP64-accurate solve of op x = b with the inner solves in a policy's precisions: (x, report).
+py::tuple refine_with(const linear_operator& op, py::object b, py::object x0, const std::string& policy,
+                      const std::string& inner, const std::string& precond, double rtol, int maxiter, double inner_rtol,
+                      int inner_maxiter, bool fallback) {
+  const const_view bv = as_view(b, false, "b");
+  py::array_t<double> x = start_vector(x0, op.cols());
+  refinement_options o;
+  o.policy = precision_policy::parse(policy);
+  o.inner_method = parse_inner(inner);
+  o.outer.rel_tol = rtol;
+  o.outer.max_iterations = maxiter;
+  o.inner.rel_tol = inner_rtol;
+  o.inner.max_iterations = inner_maxiter;
+  o.fallback = fallback;
+  // The inner solves' preconditioner is built on the policy's matrix precision.
+  const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, name_of(o.policy.matrix));
+  o.inner.preconditioner = pc.get();
+  solve_report r;
+  {
+    py::gil_scoped_release nogil;
+    r = mixprec::refine(op, bv, make_view(x.mutable_data(), op.cols()), o);
+  }
+  return py::make_tuple(x, r);
+}
+
 }  // namespace
 
 void register_sparse_and_solvers(py::module_& m) {
@@ -308,31 +333,24 @@ void register_sparse_and_solvers(py::module_& m) {
       [](const py_csr& a, py::object b, py::object x0, const std::string& policy, const std::string& inner,
          const std::string& precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
         const csr_operator op(a.matrix());
-        const const_view bv = as_view(b, false, "b");
-        py::array_t<double> x = start_vector(x0, a.ref.cols());
-        refinement_options o;
-        o.policy = precision_policy::parse(policy);
-        o.inner_method = parse_inner(inner);
-        o.outer.rel_tol = rtol;
-        o.outer.max_iterations = maxiter;
-        o.inner.rel_tol = inner_rtol;
-        o.inner.max_iterations = inner_maxiter;
-        o.fallback = fallback;
-        // The inner solves' preconditioner is built on the policy's matrix precision.
-        const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, name_of(o.policy.matrix));
-        o.inner.preconditioner = pc.get();
-        solve_report r;
-        {
-          py::gil_scoped_release nogil;
-          r = mixprec::refine(op, bv, make_view(x.mutable_data(), a.ref.cols()), o);
-        }
-        return py::make_tuple(x, r);
+        return refine_with(op, b, x0, policy, inner, precond, rtol, maxiter, inner_rtol, inner_maxiter, fallback);
       },
       py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("policy") = "f32-ir", py::arg("inner") = "cg",
       py::arg("preconditioner") = "none", py::arg("rtol") = 1e-8, py::arg("maxiter") = 1000,
       py::arg("inner_rtol") = 1e-4, py::arg("inner_maxiter") = 1000, py::arg("fallback") = true,
       "FP64-accurate solve with the inner solves in a policy's precisions ('f32-ir', 'bf16/f32-ir', ...): (x, "
       "report).");
+  m.def(
+      "refine",
+      [](const stencil_operator& a, py::object b, py::object x0, const std::string& policy, const std::string& inner,
+         const std::string& precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
+        return refine_with(a, b, x0, policy, inner, precond, rtol, maxiter, inner_rtol, inner_maxiter, fallback);
+      },
+      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("policy") = "f32-ir", py::arg("inner") = "cg",
+      py::arg("preconditioner") = "none", py::arg("rtol") = 1e-8, py::arg("maxiter") = 1000,
+      py::arg("inner_rtol") = 1e-4, py::arg("inner_maxiter") = 1000, py::arg("fallback") = true,
+      "The same for a LaplaceOperator; preconditioner 'multigrid' runs its V-cycle in the policy's matrix "
+      "precision (f64 or f32).");
 
   m.def(
       "heat_steps",

@@ -73,6 +73,10 @@ def test_laplace_operator_with_multigrid_against_scipy():
         assert np.linalg.norm(x - 1) <= 1e-6
     # The V-cycle's point: iterations independent of the grid, against CG's growth with it.
     assert rep_mg.iterations * 4 <= rep_plain.iterations
+    # Refinement: the inner CG and its V-cycle in f32, the answer to f64's tolerance.
+    x, rep = mixprec.refine(a, b, policy="f32-ir", preconditioner="multigrid", rtol=1e-10)
+    assert rep.converged and rep.krylov_dtype == "f32", rep.summary()
+    assert np.linalg.norm(b - lap @ x) <= 1e-10 * np.linalg.norm(b) * (1 + 1e-3)
     with pytest.raises(ValueError, match="LaplaceOperator"):
         mixprec.solve(lap, b, preconditioner="multigrid")
 
