@@ -2,7 +2,8 @@
 // taken from the input: array shapes and strides, CSR arrays (i32 or i64 indices, f32 or
 // f64 values, with and without the structure check's opt-out withheld), coordinate
 // triplets, GGUF block bytes, quantization schemes, dtype and policy names, enum values,
-// options structs of the wrong size, and small dense systems with their kept solvers. Each
+// options structs of the wrong size, small dense systems with their kept solvers, the loss
+// scaler, and the training ops on operands of any small shape and dtype. Each
 // call must succeed or fail with a status and a message; a crash, a leak or a sanitizer
 // report is a defect.
 #include <algorithm>
@@ -245,6 +246,65 @@ void dense(fuzz::input& in, mixprec_context ctx) {
   mixprec_array_destroy(ax);
 }
 
+/// An array the harness owns, of exactly the bytes its shape takes at 8 bytes an element (so
+/// that whatever a kernel reads lies inside it), its values from the input.
+struct owned_array {
+  std::vector<std::uint8_t> bytes;
+  mixprec_array a = nullptr;
+  owned_array() = default;
+  owned_array(const owned_array&) = delete;
+  owned_array& operator=(const owned_array&) = delete;
+  ~owned_array() { mixprec_array_destroy(a); }
+};
+
+/// The training ops on small operands whose shapes, dtypes and values the input picks: norm
+/// and SwiGLU backward, attention with its probabilities saved and its backward. Mostly one
+/// dtype for all, so that the calls get past the checks; now and then another.
+void training(fuzz::input& in, mixprec_context ctx) {
+  constexpr mixprec_dtype types[] = {MIXPREC_F32, MIXPREC_BF16, MIXPREC_F16, MIXPREC_F64, MIXPREC_I32};
+  const mixprec_dtype common = types[in.below(3)];
+  auto pick = [&] { return (in.take<std::uint8_t>() & 15) == 0 ? types[in.below(5)] : common; };
+  auto make = [&](owned_array& f, int rank, std::int64_t rows, std::int64_t cols, mixprec_dtype t) {
+    const std::size_t bytes = std::size_t(rows * cols) * 8;
+    f.bytes = in.bytes(bytes);
+    f.bytes.resize(bytes);
+    const std::int64_t shape[2] = {rank == 1 ? rows * cols : rows, cols};
+    must_explain(mixprec_array_wrap(ctx, f.bytes.data(), t, rank, shape, nullptr, &f.a));
+  };
+  const std::int64_t rows = in.below(6), cols = in.below(40);
+  owned_array x, dy, dx, up, d_up, gamma, dgamma, dbeta;
+  make(x, 2, rows, cols, pick());
+  make(dy, 2, rows, cols, pick());
+  make(dx, 2, rows, cols, pick());
+  make(gamma, 1, 1, cols, in.take<std::uint8_t>() & 1 ? pick() : MIXPREC_F32);
+  make(dgamma, 1, 1, cols, MIXPREC_F32);
+  make(dbeta, 1, 1, cols, MIXPREC_F32);
+  const double eps = in.take<double>();
+  const bool with_gamma = in.take<std::uint8_t>() & 1;
+  must_explain(mixprec_layer_norm_backward(x.a, with_gamma ? gamma.a : nullptr, dy.a, dx.a, dgamma.a, dbeta.a, eps));
+  must_explain(mixprec_rms_norm_backward(x.a, with_gamma ? gamma.a : nullptr, dy.a, dx.a, dgamma.a, eps));
+  make(up, 2, rows, cols, pick());
+  make(d_up, 2, rows, cols, pick());
+  must_explain(mixprec_swiglu_backward(x.a, up.a, dy.a, dx.a, d_up.a));
+
+  const std::int64_t m = 1 + in.below(4), L = 1 + in.below(6), head_dim = in.below(9);
+  const std::int64_t heads = 1 + in.below(4), kv_heads = 1 + in.below(2);
+  owned_array q, k, v, out, probs, d_out, dq, dk, dv;
+  make(q, 2, m, heads * head_dim, pick());
+  make(k, 2, L, kv_heads * head_dim, pick());
+  make(v, 2, L, kv_heads * head_dim, pick());
+  make(out, 2, m, heads * head_dim, pick());
+  make(probs, 1, heads * m, L + (in.take<std::uint8_t>() & 15 ? 0 : 1), MIXPREC_F32);
+  make(d_out, 2, m, heads * head_dim, pick());
+  make(dq, 2, m, heads * head_dim, MIXPREC_F32);
+  make(dk, 2, L, kv_heads * head_dim, MIXPREC_F32);
+  make(dv, 2, L, kv_heads * head_dim, MIXPREC_F32);
+  const double scale = in.take<std::uint8_t>() & 1 ? in.take<double>() : 0.0;
+  const int causal = in.take<std::uint8_t>() & 1;
+  must_explain(mixprec_attention_forward_saved(q.a, k.a, v.a, out.a, probs.a, head_dim, scale, causal));
+  must_explain(mixprec_attention_backward(q.a, k.a, v.a, probs.a, d_out.a, dq.a, dk.a, dv.a, head_dim, scale, causal));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -270,8 +330,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 4:
       dense(in, ctx);
       break;
-    default:
-      names_and_options(in, ctx);
+    default:  // (one more byte: the inputs checked in for the other cases keep their paths)
+      if (in.take<std::uint8_t>() & 1)
+        training(in, ctx);
+      else
+        names_and_options(in, ctx);
   }
   return 0;
 }
