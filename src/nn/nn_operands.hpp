@@ -16,9 +16,13 @@ namespace mixprec::detail {
 /// A rank-1 (one row) or rank-2 row-major operand as the kernels see it, with its name.
 struct rows_view : row_major {
   const char* name = "";
-  /// First and one-past-last byte the operand spans (for aliasing checks).
+  /// First and one-past-last byte the operand spans (for aliasing checks). An empty operand
+  /// spans nothing, and its data may be null.
   const char* begin() const { return static_cast<const char*>(data); }
-  const char* end() const { return begin() + ((rows > 0 ? (rows - 1) * ld : 0) + cols) * std::int64_t(size_of(type)); }
+  const char* end() const {
+    if (rows == 0 || cols == 0) return begin();
+    return begin() + ((rows - 1) * ld + cols) * std::int64_t(size_of(type));
+  }
 };
 
 /// Element i of an array of T, widened to f32.
