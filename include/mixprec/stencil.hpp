@@ -113,6 +113,9 @@ grid& heat_steps(grid& u, grid& scratch, double r, const boundary_conditions& bc
 /// beta*y, with the halo set by `bc` (zero Dirichlet makes it the assembled matrix).
 /// Storage dtype of its internal grids is that of the vectors (f64 or f32). Dirichlet
 /// faces with nonzero values make it affine, not linear: solvers need zero values.
+/// apply() fills a grid the operator keeps (x with its halo), as the multigrid V-cycle
+/// fills its levels: one call at a time per operator (a solve's own threads share one
+/// call); concurrent solves need an operator, and a preconditioner, each.
 class stencil_operator : public linear_operator {
  public:
   stencil_operator(stencil s, grid_extent extent, boundary_conditions bc = boundary_conditions{},
