@@ -365,9 +365,7 @@ void register_dense_ai(py::module_& m) {
       [](py::object q, const kv_cache& cache, double scale, bool causal, py::object out, bool f32_probabilities) {
         const const_view qv = as_view(q, false, "q");
         py::object y = output_like(out, qv);
-        attention_options o;
-        o.scale = scale;
-        o.causal = causal;
+        attention_options o = attention_opts(scale, causal);
         o.f32_probabilities = f32_probabilities;
         attention(qv, cache, as_view(y, true, "out"), o);
         return y;

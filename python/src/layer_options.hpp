@@ -5,6 +5,7 @@
 #include <string>
 
 #include "arrays.hpp"
+#include "mixprec/attention.hpp"
 #include "mixprec/nn.hpp"
 
 namespace mixprec::python {
@@ -39,6 +40,13 @@ inline norm_options norm_opts(double eps, const std::string& acc) {
   norm_options o;
   o.eps = eps;
   o.acc = parse_accumulation(acc);
+  return o;
+}
+
+inline attention_options attention_opts(double scale, bool causal) {
+  attention_options o;
+  o.scale = scale;
+  o.causal = causal;
   return o;
 }
 

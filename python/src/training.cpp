@@ -102,10 +102,8 @@ void register_training(py::module_& m) {
         const std::int64_t heads = qv.extent(1) / head_dim;
         py::object out = new_array(qv.type(), shape_of(qv));
         py::object probs = new_array(dtype::f32, {heads, qv.extent(0), kv.extent(0)});
-        attention_options o;
-        o.scale = scale;
-        o.causal = causal;
-        attention_forward_saved(qv, kv, as_view(v, false, "v"), view_of_new(out), view_of_new(probs), head_dim, o);
+        attention_forward_saved(qv, kv, as_view(v, false, "v"), view_of_new(out), view_of_new(probs), head_dim,
+                                attention_opts(scale, causal));
         return py::make_tuple(out, probs);
       },
       py::arg("q"), py::arg("k"), py::arg("v"), py::arg("head_dim"), py::arg("scale") = 0.0, py::arg("causal") = true,
@@ -117,12 +115,9 @@ void register_training(py::module_& m) {
         const const_view qv = as_view(q, false, "q"), kv = as_view(k, false, "k");
         py::object dq = new_array(dtype::f32, shape_of(qv)), dk = new_array(dtype::f32, shape_of(kv));
         py::object dv = new_array(dtype::f32, shape_of(kv));
-        attention_options o;
-        o.scale = scale;
-        o.causal = causal;
         attention_backward(qv, kv, as_view(v, false, "v"), as_view(probs, false, "probs"),
                            as_view(d_out, false, "d_out"), view_of_new(dq), view_of_new(dk), view_of_new(dv), head_dim,
-                           o);
+                           attention_opts(scale, causal));
         return py::make_tuple(dq, dk, dv);
       },
       py::arg("q"), py::arg("k"), py::arg("v"), py::arg("probs"), py::arg("d_out"), py::arg("head_dim"),

@@ -30,6 +30,13 @@ norm_options to_norm_options(double eps, mixprec_accumulation acc, const char* f
   return n;
 }
 
+attention_options to_attention_options(double scale, int causal) {
+  attention_options o;
+  o.scale = scale;
+  o.causal = causal != 0;
+  return o;
+}
+
 std::unique_ptr<mixprec_optimizer_s> optimizer_handle(std::unique_ptr<optimizer> opt) {
   auto h = std::make_unique<mixprec_optimizer_s>();
   h->opt = std::move(opt);
@@ -181,10 +188,8 @@ mixprec_status mixprec_kv_cache_size(mixprec_kv_cache c, int64_t* out) {
 mixprec_status mixprec_attention(mixprec_array q, mixprec_kv_cache cache, mixprec_array out, double scale, int causal) {
   constexpr const char* fn = "mixprec_attention";
   return guarded([&] {
-    attention_options o;
-    o.scale = scale;
-    o.causal = causal != 0;
-    attention(input(q, fn, "q"), deref(cache, fn, "cache").cache, output(out, fn, "out"), o);
+    attention(input(q, fn, "q"), deref(cache, fn, "cache").cache, output(out, fn, "out"),
+              to_attention_options(scale, causal));
   });
 }
 
@@ -245,11 +250,8 @@ mixprec_status mixprec_attention_forward_saved(mixprec_array q, mixprec_array k,
                                                mixprec_array probs, int64_t head_dim, double scale, int causal) {
   constexpr const char* fn = "mixprec_attention_forward_saved";
   return guarded([&] {
-    attention_options o;
-    o.scale = scale;
-    o.causal = causal != 0;
     attention_forward_saved(input(q, fn, "q"), input(k, fn, "k"), input(v, fn, "v"), output(out, fn, "out"),
-                            output(probs, fn, "probs"), head_dim, o);
+                            output(probs, fn, "probs"), head_dim, to_attention_options(scale, causal));
   });
 }
 
@@ -258,12 +260,9 @@ mixprec_status mixprec_attention_backward(mixprec_array q, mixprec_array k, mixp
                                           int64_t head_dim, double scale, int causal) {
   constexpr const char* fn = "mixprec_attention_backward";
   return guarded([&] {
-    attention_options o;
-    o.scale = scale;
-    o.causal = causal != 0;
     attention_backward(input(q, fn, "q"), input(k, fn, "k"), input(v, fn, "v"), input(probs, fn, "probs"),
                        input(d_out, fn, "d_out"), output(dq, fn, "dq"), output(dk, fn, "dk"), output(dv, fn, "dv"),
-                       head_dim, o);
+                       head_dim, to_attention_options(scale, causal));
   });
 }
 
