@@ -11,6 +11,11 @@
 // precision, a matrix-free stencil and a user's own code are interchangeable. Vectors are
 // dense, f64 or f32 (both the same dtype), in the operator's memory space. Derive from
 // linear_operator to add an operator of your own.
+//
+// apply() is const and may run on several threads at once on one operator: concurrent
+// solves may share their operator and preconditioner. Operators that need scratch memory
+// take their own per call (and reuse it), except the multigrid V-cycle, whose calls take
+// turns, and the distributed operators, whose applies are collective and so one at a time.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,11 @@
 MIXPREC_PUBLIC_BEGIN
 
 namespace mixprec {
+
+namespace detail {
+template <class T>
+class scratch_pool;  // per-call scratch of const applies (src/internal/scratch_pool.hpp)
+}
 
 class linear_operator {
  public:

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -105,7 +106,8 @@ class multigrid_preconditioner : public linear_operator {
                            multigrid_options options = {});
   ~multigrid_preconditioner() override;
 
-  /// z = alpha * V(r) + beta * z, with V one V-cycle on r.
+  /// z = alpha * V(r) + beta * z, with V one V-cycle on r. The levels are one set of grids:
+  /// concurrent calls on one preconditioner take turns.
   void apply(double alpha, const_view r, double beta, view z) const override;
   using linear_operator::apply;
   dtype storage_type() const override { return options_.storage; }
@@ -122,7 +124,8 @@ class multigrid_preconditioner : public linear_operator {
 
   multigrid_options options_;
   mutable std::vector<level> levels_;
-  mutable buffer out_;  // V(r) in z's dtype when alpha, beta are not 1, 0
+  mutable buffer out_;              // V(r) in z's dtype when alpha, beta are not 1, 0
+  mutable std::mutex apply_mutex_;  // guards levels_ and out_
 };
 
 }  // namespace mixprec

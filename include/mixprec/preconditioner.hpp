@@ -67,7 +67,7 @@ class sgs_preconditioner : public linear_operator {
   std::vector<double> inv_diag_;
   std::unique_ptr<detail::row_schedule> forward_, backward_;
   bool multicolor_;
-  mutable buffer work_;
+  std::unique_ptr<detail::scratch_pool<buffer>> work_;  // one per concurrent apply
 };
 
 /// Incomplete factorizations with the sparsity of A, computed in f64 and stored in `storage`
@@ -95,7 +95,7 @@ class incomplete_factorization : public linear_operator {
   csr_matrix lower_, upper_;  // ILU: strict lower of L (unit), U; IC: L and L^T
   std::vector<double> lower_inv_diag_, upper_inv_diag_;
   std::unique_ptr<detail::row_schedule> lower_levels_, upper_levels_;
-  mutable buffer work_;
+  std::unique_ptr<detail::scratch_pool<buffer>> work_;  // one per concurrent apply
 };
 
 inline incomplete_factorization ilu0_preconditioner(const linear_operator& a, dtype storage = dtype::f64) {

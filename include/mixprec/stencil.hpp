@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "mixprec/grid.hpp"
@@ -113,13 +114,15 @@ grid& heat_steps(grid& u, grid& scratch, double r, const boundary_conditions& bc
 /// beta*y, with the halo set by `bc` (zero Dirichlet makes it the assembled matrix).
 /// Storage dtype of its internal grids is that of the vectors (f64 or f32). Dirichlet
 /// faces with nonzero values make it affine, not linear: solvers need zero values.
-/// apply() fills a grid the operator keeps (x with its halo), as the multigrid V-cycle
-/// fills its levels: one call at a time per operator (a solve's own threads share one
-/// call); concurrent solves need an operator, and a preconditioner, each.
+/// apply() copies x into a grid with a halo; each concurrent call takes a grid of its own,
+/// kept for the next call (see linear_operator).
 class stencil_operator : public linear_operator {
  public:
   stencil_operator(stencil s, grid_extent extent, boundary_conditions bc = boundary_conditions{},
                    const context& ctx = context::cpu());
+  stencil_operator(stencil_operator&&) noexcept;
+  stencil_operator& operator=(stencil_operator&&) noexcept;
+  ~stencil_operator() override;
   const stencil& shape() const { return stencil_; }
   const grid_extent& extent() const { return extent_; }
   const boundary_conditions& boundaries() const { return bc_; }
@@ -134,7 +137,8 @@ class stencil_operator : public linear_operator {
   stencil stencil_;
   grid_extent extent_;
   boundary_conditions bc_;
-  mutable grid scratch_;  // x with its halo, in x's dtype; reallocated when the dtype changes
+  // x with its halo, in x's dtype (reallocated when the dtype changes), one per concurrent call
+  std::unique_ptr<detail::scratch_pool<grid>> scratch_;
 };
 
 /// The same as a.apply(alpha, x, beta, y): stencils and sparse matrices share one call.

@@ -307,8 +307,8 @@ void register_sparse_and_solvers(py::module_& m) {
       m, "LaplaceOperator",
       "The 5-point (2-D) or 7-point (3-D) Laplacian with zero Dirichlet boundaries on a "
       "grid of shape (ny, nx) or (nz, ny, nx), without a matrix: for solve(), with "
-      "preconditioner='multigrid' (geometric V-cycle, preconditioner_dtype f64 or f32). It keeps a "
-      "scratch grid: one solve at a time per operator.")
+      "preconditioner='multigrid' (geometric V-cycle, preconditioner_dtype f64 or f32). Solves on "
+      "several threads may share one.")
       .def(py::init([](const std::vector<std::int64_t>& shape) {
              if (shape.size() == 2)
                return std::make_unique<stencil_operator>(stencil::laplace_2d5(), grid_extent(shape[1], shape[0]));

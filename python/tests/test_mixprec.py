@@ -81,6 +81,19 @@ def test_laplace_operator_with_multigrid_against_scipy():
         mixprec.solve(lap, b, preconditioner="multigrid")
 
 
+def test_solves_on_threads_share_one_laplace_operator():
+    # solve() releases the GIL: a thread pool over one operator runs its solves at once, and
+    # each must give what it gives alone (the operator takes a scratch grid per apply).
+    from concurrent.futures import ThreadPoolExecutor
+    a = mixprec.LaplaceOperator((24, 20, 16))
+    rhs = [np.random.default_rng(40 + i).standard_normal(a.n) for i in range(4)]
+    alone = [mixprec.solve(a, b, rtol=1e-10)[0] for b in rhs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda b: mixprec.solve(a, b, rtol=1e-10)[0], rhs * 3))
+    for i, x in enumerate(together):
+        assert np.array_equal(x, alone[i % 4])
+
+
 def test_wrapped_scipy_matrix_spmv_has_no_copy_and_matches_numpy():
     a = convection_diffusion(20, 1.0)
     m = mixprec.csr(a)

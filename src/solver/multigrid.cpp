@@ -298,6 +298,7 @@ void multigrid_preconditioner::vcycle(std::size_t l) const {
 void multigrid_preconditioner::apply(double alpha, const_view r, double beta, view z) const {
   check_vectors("multigrid_preconditioner::apply", r, z);
   if (rows() == 0) return;
+  const std::lock_guard<std::mutex> turn(apply_mutex_);
   level& top = levels_.front();
   const grid_extent& e = top.extent;
   const grid rg = grid::wrap(const_cast<void*>(r.data()), r.type(), e, 0, e.nx, e.nx * e.ny, ctx());

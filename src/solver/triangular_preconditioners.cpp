@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "internal/error_macros.hpp"
+#include "internal/scratch_pool.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "solver/preconditioner_support.hpp"
@@ -40,7 +41,9 @@ std::vector<std::int64_t> row_starts(const coo_matrix& c) {
 // ---- symmetric Gauss-Seidel -----------------------------------------------------------------
 
 sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor, dtype storage)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), multicolor_(multicolor) {
+    : linear_operator(a.rows(), a.cols(), a.ctx()),
+      multicolor_(multicolor),
+      work_(std::make_unique<detail::scratch_pool<buffer>>()) {
   constexpr const char* op = "sgs_preconditioner";
   const csr_matrix& m = detail::assembled_matrix(a, op);
   check_storage(storage, op);
@@ -75,12 +78,14 @@ int sgs_preconditioner::groups() const { return forward_->groups(); }
 
 void sgs_preconditioner::apply(double alpha, const_view r, double beta, view z) const {
   check_vectors("sgs_preconditioner::apply", r, z);
-  if (work_.size() != rows() || work_.type() != z.type()) work_ = buffer(z.type(), rows(), ctx());
-  const view w = work_.as_view();
+  const auto lease = work_->take();
+  buffer& work = *lease;
+  if (work.size() != rows() || work.type() != z.type()) work = buffer(z.type(), rows(), ctx());
+  const view w = work.as_view();
   fill(w, 0.0);
   detail::sweep(a_, *forward_, inv_diag_, r, w);
   detail::sweep(a_, *backward_, inv_diag_, r, w);
-  axpby(alpha, work_.as_view(), beta, z);
+  axpby(alpha, w, beta, z);
 }
 
 std::string sgs_preconditioner::describe() const {
@@ -91,7 +96,7 @@ std::string sgs_preconditioner::describe() const {
 // ---- ILU(0) and IC(0) ------------------------------------------------------------------------
 
 incomplete_factorization::incomplete_factorization(const linear_operator& a, kind k, dtype storage)
-    : linear_operator(a.rows(), a.cols(), a.ctx()), kind_(k) {
+    : linear_operator(a.rows(), a.cols(), a.ctx()), kind_(k), work_(std::make_unique<detail::scratch_pool<buffer>>()) {
   const char* op = k == kind::ilu0 ? "ilu0_preconditioner" : "ic0_preconditioner";
   const csr_matrix& m = detail::assembled_matrix(a, op);
   check_storage(storage, op);
@@ -201,11 +206,13 @@ int incomplete_factorization::upper_levels() const { return upper_levels_->group
 
 void incomplete_factorization::apply(double alpha, const_view r, double beta, view z) const {
   check_vectors(kind_ == kind::ilu0 ? "ilu0_preconditioner::apply" : "ic0_preconditioner::apply", r, z);
-  if (work_.size() != 2 * rows() || work_.type() != z.type()) work_ = buffer(z.type(), 2 * rows(), ctx());
+  const auto lease = work_->take();
+  buffer& work = *lease;
+  if (work.size() != 2 * rows() || work.type() != z.type()) work = buffer(z.type(), 2 * rows(), ctx());
   const std::int64_t n = rows();
   const std::size_t es = size_of(z.type());
-  const view y(work_.data(), z.type(), {n}, {1}, ctx());
-  const view w(static_cast<char*>(work_.data()) + n * std::int64_t(es), z.type(), {n}, {1}, ctx());
+  const view y(work.data(), z.type(), {n}, {1}, ctx());
+  const view w(static_cast<char*>(work.data()) + n * std::int64_t(es), z.type(), {n}, {1}, ctx());
   // L y = r (ILU: unit diagonal, not stored; IC: the stored diagonal is skipped and divided
   // by), then U w = y.
   detail::sweep(lower_, *lower_levels_, lower_inv_diag_, r, y);

@@ -2,35 +2,46 @@
 // (set by the boundary conditions), and the stencil kernel writes y directly, reading y
 // for the beta term through its f input.
 #include "internal/error_macros.hpp"
+#include "internal/scratch_pool.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
 
 namespace mixprec {
 
 stencil_operator::stencil_operator(stencil s, grid_extent extent, boundary_conditions bc, const context& ctx)
-    : linear_operator(extent.points(), extent.points(), ctx), stencil_(std::move(s)), extent_(extent), bc_(bc) {
+    : linear_operator(extent.points(), extent.points(), ctx),
+      stencil_(std::move(s)),
+      extent_(extent),
+      bc_(bc),
+      scratch_(std::make_unique<detail::scratch_pool<grid>>()) {
   if (stencil_.dims() != extent.dims)
     MIXPREC_THROW(shape_mismatch, "stencil_operator", "a ", stencil_.dims(), "D stencil on a ", extent.dims,
                   "D extent");
 }
+
+stencil_operator::stencil_operator(stencil_operator&&) noexcept = default;
+stencil_operator& stencil_operator::operator=(stencil_operator&&) noexcept = default;
+stencil_operator::~stencil_operator() = default;
 
 void stencil_operator::apply(double alpha, const_view x, double beta, view y) const {
   constexpr const char* op = "stencil_operator::apply";
   check_vectors(op, x, y);
   const std::int64_t n = extent_.points();
   if (n == 0) return;
-  if (scratch_.ctx().empty() || scratch_.type() != x.type())
-    scratch_ = grid(x.type(), extent_, std::max(1, stencil_.radius()), ctx());
+  const auto lease = scratch_->take();
+  grid& scratch = *lease;
+  if (scratch.ctx().empty() || scratch.type() != x.type())
+    scratch = grid(x.type(), extent_, std::max(1, stencil_.radius()), ctx());
 
   // x (a halo-free grid of the same extent) into the scratch grid's interior; then its halo.
   const grid xg =
       grid::wrap(const_cast<void*>(x.data()), x.type(), extent_, 0, extent_.nx, extent_.nx * extent_.ny, ctx());
-  copy_interior(xg, scratch_);
-  fill_halo(scratch_, bc_);
+  copy_interior(xg, scratch);
+  fill_halo(scratch, bc_);
 
   // y as a halo-free grid, both as the output and (beta != 0) as the f input.
   grid out = grid::wrap(y.data(), y.type(), extent_, 0, extent_.nx, extent_.nx * extent_.ny, ctx());
-  stencil_apply(stencil_, alpha, scratch_, 0.0, out, beta == 0.0 ? nullptr : &out, beta);
+  stencil_apply(stencil_, alpha, scratch, 0.0, out, beta == 0.0 ? nullptr : &out, beta);
 }
 
 std::string stencil_operator::describe() const {
