@@ -136,11 +136,28 @@ py::array_t<double> start_vector(py::object x0, std::int64_t n) {
   return x;
 }
 
+/// b as the solve reads it: f64, as x is. A float32 or float16 right-hand side is widened
+/// into a new array (the solve is in f64, as SciPy's solvers make it); other dtypes pass
+/// through for the solver to name.
+struct rhs_vector {
+  py::object held;  // the array the view reads
+  const_view values;
+};
+rhs_vector rhs_in_f64(py::object b) {
+  const const_view bv = as_view(b, false, "b");
+  if (bv.type() != dtype::f32 && bv.type() != dtype::f16) return {b, bv};
+  py::array_t<double> wide(bv.size());
+  const view wv = make_view(wide.mutable_data(), bv.size());
+  convert(bv, wv);
+  return {wide, wv};
+}
+
 /// Solves op x = b from x0 with one of the Krylov methods: (x, report).
 py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, const std::string& method,
                      const std::string& precond, const std::string& precond_dtype, double rtol, double atol,
                      int maxiter, int restart, const std::string& ortho, bool history) {
-  const const_view bv = as_view(b, false, "b");
+  const rhs_vector rhs = rhs_in_f64(b);
+  const const_view bv = rhs.values;
   py::array_t<double> x = start_vector(x0, op.cols());
   const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, precond_dtype);
   solve_options o;
@@ -182,7 +199,8 @@ py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, con
 py::tuple refine_with(const linear_operator& op, py::object b, py::object x0, const std::string& policy,
                       const std::string& inner, const std::string& precond, double rtol, int maxiter, double inner_rtol,
                       int inner_maxiter, bool fallback) {
-  const const_view bv = as_view(b, false, "b");
+  const rhs_vector rhs = rhs_in_f64(b);
+  const const_view bv = rhs.values;
   py::array_t<double> x = start_vector(x0, op.cols());
   refinement_options o;
   o.policy = precision_policy::parse(policy);
@@ -289,7 +307,8 @@ void register_sparse_and_solvers(py::module_& m) {
       py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
       py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
       py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
-      py::arg("history") = true, "Solves A x = b in f64: returns (x, SolveReport).");
+      py::arg("history") = true,
+      "Solves A x = b in f64 (a float32 or float16 b is widened): returns (x, SolveReport).");
   m.def(
       "solve",
       [](const stencil_operator& a, py::object b, py::object x0, const std::string& method, const std::string& precond,

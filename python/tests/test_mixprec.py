@@ -44,6 +44,18 @@ def test_solvers_on_scipy_matrices_meet_the_tolerance_and_agree_with_scipy(metho
     assert len(rep.history) == rep.iterations + 1
 
 
+def test_a_float32_right_hand_side_is_solved_in_f64():
+    # As SciPy's solvers do: b's values widened, x in f64, the same answer as from b in f64.
+    a = anisotropic(16, 0.1)
+    b32 = np.sin(np.arange(a.shape[0])).astype(np.float32)
+    for solver in (mixprec.solve, mixprec.refine):
+        x, rep = solver(a, b32, rtol=1e-10)
+        x64, _ = solver(a, b32.astype(np.float64), rtol=1e-10)
+        assert rep.converged and x.dtype == np.float64, rep.summary()
+        assert np.array_equal(x, x64)
+    assert b32.dtype == np.float32  # the caller's array untouched
+
+
 @pytest.mark.parametrize("policy", ["f32-ir", "bf16/f32-ir", "f16/f32-ir"])
 def test_refinement_reaches_f64_accuracy_in_every_policy(policy):
     a = anisotropic(32, 0.1)
