@@ -1,6 +1,8 @@
 // Python objects as mixprec views (see arrays.hpp), the bf16 tag, mixprec tensors and DLPack.
 #include "arrays.hpp"
 
+#include <limits>
+
 #include <dlpack/dlpack.h>
 #include <pybind11/stl.h>
 
@@ -90,6 +92,28 @@ view as_view(py::handle obj, bool writable, const char* what) {
   throw py::type_error(std::string(what) +
                        ": expected a NumPy array, mixprec.bf16, mixprec.Tensor or a DLPack tensor, got " +
                        std::string(py::str(obj.get_type())));
+}
+
+view as_index_view(py::handle obj, const char* what, py::object& held) {
+  if (!py::isinstance<py::array>(obj)) return as_view(obj, false, what);
+  const auto a = py::reinterpret_borrow<py::array>(obj);
+  const char kind = a.dtype().kind();
+  if ((kind != 'i' && kind != 'u') || (kind == 'i' && a.dtype().itemsize() == 4)) return as_view(obj, false, what);
+  const py::module_ np = py::module_::import("numpy");
+  const auto lo = std::numeric_limits<std::int32_t>::min(), hi = std::numeric_limits<std::int32_t>::max();
+  py::object beyond = np.attr("greater")(a, hi);
+  if (kind == 'i') beyond = np.attr("logical_or")(beyond, np.attr("less")(a, lo));
+  const py::array outside = np.attr("flatnonzero")(beyond);
+  if (outside.size() > 0) {
+    const py::tuple at = np.attr("unravel_index")(outside.attr("__getitem__")(0), a.attr("shape"));
+    std::string index;
+    for (const py::handle i : at) index += (index.empty() ? "" : ", ") + std::string(py::str(i));
+    const py::object value = a.attr("__getitem__")(at);
+    throw py::value_error(std::string(what) + "[" + index + "] = " + std::string(py::str(value)) +
+                          " does not fit the int32 the ops take");
+  }
+  held = a.attr("astype")(np.attr("int32"));
+  return as_view(held, false, what);
 }
 
 view as_optional_view(py::handle obj, bool writable, const char* what) {

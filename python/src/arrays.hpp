@@ -38,6 +38,12 @@ view as_view(py::handle obj, bool writable, const char* what);
 /// The same, or an empty view for None.
 view as_optional_view(py::handle obj, bool writable, const char* what);
 
+/// Token ids, labels or positions as the int32 view the ops take. An int32 array is viewed
+/// as it is; a NumPy array of another integer dtype (int64 is NumPy's default) is narrowed
+/// into a new int32 array kept in `held`, once every value is checked to fit (a ValueError
+/// naming the first that does not).
+view as_index_view(py::handle obj, const char* what, py::object& held);
+
 /// A new C-contiguous array of `shape` for results of dtype t (bf16: a tagged uint16 array).
 py::object new_array(dtype t, const std::vector<std::int64_t>& shape);
 /// The view of an array new_array returned.

@@ -33,6 +33,8 @@ block_format parse_block_format(const std::string& s) {
 dense_refinement_options dense_options(const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
                                        bool fallback, bool scale) {
   dense_refinement_options o;
+  if (factorization != "f64" && factorization != "f32" && factorization != "bf16" && factorization != "f16")
+    throw py::value_error("factorization '" + factorization + "' (f64, f32, bf16, f16)");
   o.policy.matrix = parse_dtype(factorization);
   o.gmres = gmres;
   o.pivoting = pivoting;
@@ -56,6 +58,10 @@ void register_dense_ai(py::module_& m) {
         name,
         [solver](py::object a, py::object b, const std::string& factorization, bool gmres, bool pivoting,
                  int max_iterations, bool fallback, bool scale) {
+          // A column-major (Fortran-order) or otherwise strided NumPy matrix is copied into
+          // rows first: the solve reads rows, and copies A into its factorization anyway.
+          if (py::isinstance<py::array>(a) && !(a.cast<py::array>().flags() & py::array::c_style))
+            a = py::module_::import("numpy").attr("ascontiguousarray")(a);
           const const_view av = as_view(a, false, "a"), bv = as_view(b, false, "b");
           py::object x = new_array(dtype::f64, shape_of(bv));
           const dense_refinement_options o =
@@ -73,14 +79,14 @@ void register_dense_ai(py::module_& m) {
         doc);
   };
   bind_dense_solve("gesv_ir", &gesv_ir,
-                   "A x = b (a: n x n f64) to f64 accuracy with the LU in f64, f32, bf16 or f16: "
-                   "(x, DenseSolveReport).");
+                   "A x = b (a: n x n f64, any memory order) to f64 accuracy with the LU in f64, f32, bf16 or "
+                   "f16: (x, DenseSolveReport).");
   bind_dense_solve("posv_ir", &posv_ir,
-                   "A x = b for symmetric positive definite a (n x n f64) to f64 accuracy with the Cholesky "
-                   "factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
+                   "A x = b for symmetric positive definite a (n x n f64, any memory order) to f64 accuracy with "
+                   "the Cholesky factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
   py::class_<dense_ir_solver>(m, "DenseSolver",
                               "gesv_ir / posv_ir (spd=True) with A factored once, for many solve(b) calls; "
-                              "A is referenced (kept alive), not copied, and must not change.",
+                              "A (row-major: C order) is referenced (kept alive), not copied, and must not change.",
                               py::dynamic_attr())
       .def(py::init([](py::object a, const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
                        bool fallback, bool scale, bool spd) {
@@ -334,14 +340,16 @@ void register_dense_ai(py::module_& m) {
           throw py::value_error("layout '" + layout + "' (half_split, adjacent)");
         o.layout = layout == "adjacent" ? rope_layout::adjacent : rope_layout::half_split;
         o.rotary_dims = rotary_dims;
-        rope(as_view(x, true, "x"), head_dim, as_view(positions, false, "positions"), o);
+        py::object narrowed;
+        rope(as_view(x, true, "x"), head_dim, as_index_view(positions, "positions", narrowed), o);
       },
       py::arg("x"), py::arg("head_dim"), py::arg("positions"), py::arg("theta") = 10000.0,
       py::arg("layout") = "half_split", py::arg("rotary_dims") = 0, "Rotary position embedding, in place.");
   m.def(
       "embedding",
       [](py::object table, py::object ids, py::object row_scales, const std::string& type) {
-        const const_view tv = as_view(table, false, "table"), iv = as_view(ids, false, "ids");
+        py::object narrowed;
+        const const_view tv = as_view(table, false, "table"), iv = as_index_view(ids, "ids", narrowed);
         py::object out = new_array(parse_dtype(type), {iv.size(), tv.extent(1)});
         embedding(tv, iv, view_of_new(out), as_optional_view(row_scales, false, "row_scales"));
         return out;

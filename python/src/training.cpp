@@ -137,7 +137,9 @@ void register_training(py::module_& m) {
         o.reduction = reduction == "sum" ? loss_reduction::sum : loss_reduction::mean;
         o.grad_scale = grad_scale;
         py::object d = grad ? new_array(lv.type(), shape_of(lv)) : py::none();
-        const double loss = cross_entropy(lv, as_view(labels, false, "labels"), grad ? view_of_new(d) : view{}, o);
+        py::object narrowed;
+        const double loss =
+            cross_entropy(lv, as_index_view(labels, "labels", narrowed), grad ? view_of_new(d) : view{}, o);
         return py::make_tuple(loss, d);
       },
       py::arg("logits"), py::arg("labels"), py::arg("grad") = true, py::arg("ignore_index") = -100,

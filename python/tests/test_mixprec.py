@@ -504,6 +504,43 @@ def test_dense_mixed_precision_solve():
     assert rep.backward_error <= 16 * n * U64
 
 
+def test_dense_solve_takes_a_matrix_in_any_memory_order():
+    # Fortran order, or a transpose: the values are what counts, as for numpy.linalg.solve.
+    a = np.random.default_rng(21).standard_normal((60, 60)) + 60 * np.eye(60)
+    b = np.arange(60.0)
+    x, _ = mixprec.gesv_ir(a, b)
+    xf, rep = mixprec.gesv_ir(np.asfortranarray(a), b)
+    assert rep.converged and np.array_equal(x, xf)
+    xt, _ = mixprec.gesv_ir(np.ascontiguousarray(a.T).T, b)
+    assert np.array_equal(x, xt)
+    spd = a @ a.T
+    assert np.array_equal(mixprec.posv_ir(spd, b)[0], mixprec.posv_ir(np.asfortranarray(spd), b)[0])
+
+
+def test_int64_ids_labels_and_positions_are_taken_when_they_fit_int32():
+    # NumPy's (and PyTorch's) default integers: narrowed after a check, the same results.
+    table = np.arange(40, dtype=np.float32).reshape(10, 4)
+    ids = np.array([3, 0, 9])
+    assert np.array_equal(mixprec.embedding(table, ids), mixprec.embedding(table, ids.astype(np.int32)))
+    assert np.array_equal(mixprec.embedding(table, ids.astype(np.uint8)), table[ids])
+    logits = np.random.default_rng(3).standard_normal((3, 10)).astype(np.float32)
+    loss64, d64 = mixprec.cross_entropy(logits, ids)
+    loss32, d32 = mixprec.cross_entropy(logits, ids.astype(np.int32))
+    assert loss64 == loss32 and np.array_equal(d64, d32)
+    q, q32 = (np.arange(48, dtype=np.float32).reshape(3, 16) for _ in range(2))
+    mixprec.rope(q, 8, np.array([0, 5, 7]))  # two heads of 8 per row
+    mixprec.rope(q32, 8, np.array([0, 5, 7], dtype=np.int32))
+    assert np.array_equal(q, q32) and not np.array_equal(q, np.arange(48).reshape(3, 16))
+    with pytest.raises(ValueError, match=r"ids\[1\] = 4294967296 does not fit"):
+        mixprec.embedding(table, np.array([1, 2**32]))
+    with pytest.raises(ValueError, match=r"labels\[2\] = -2147483649"):
+        mixprec.cross_entropy(logits, np.array([1, 2, -2**31 - 1]))
+    with pytest.raises(mixprec.Error, match="outside the vocabulary"):
+        mixprec.embedding(table, np.array([10]))
+    with pytest.raises(ValueError, match="factorization 'f8'"):
+        mixprec.gesv_ir(np.eye(3), np.ones(3), factorization="f8")
+
+
 def test_dense_solve_of_many_right_hand_sides_matches_numpy():
     rng = np.random.default_rng(11)
     n = 90
