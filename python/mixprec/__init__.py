@@ -38,23 +38,41 @@ def spmv(a, x, y=None, alpha=1.0, beta=0.0, accumulation="standard"):
     return _mixprec.spmv(csr(a), x, y, alpha, beta, accumulation)
 
 
+def _operator(a, what="A"):
+    """What the solvers take for a matrix or a preconditioner: a LaplaceOperator or Operator
+    as it is, a SciPy sparse matrix or CsrMatrix as CSR, and a SciPy LinearOperator (or any
+    square object with shape and matvec) as an Operator over its matvec."""
+    if isinstance(a, (_mixprec.LaplaceOperator, _mixprec.Operator, CsrMatrix)) or hasattr(a, "tocsr"):
+        return a if isinstance(a, (_mixprec.LaplaceOperator, _mixprec.Operator)) else csr(a)
+    if hasattr(a, "matvec") and hasattr(a, "shape"):
+        rows, cols = a.shape
+        if rows != cols:
+            raise ValueError(f"{what}: a {rows} x {cols} operator; the solvers need a square one")
+        return _mixprec.Operator(rows, a.matvec, type(a).__name__)
+    raise TypeError(f"{what}: expected a SciPy sparse matrix or LinearOperator, a CsrMatrix, a LaplaceOperator "
+                    f"or an Operator, got {type(a).__name__}")
+
+
 def solve(a, b, x0=None, method="cg", preconditioner="none", **options):
-    """Solves A x = b in f64: returns (x, SolveReport). A: SciPy sparse, CsrMatrix, or a
-    matrix-free LaplaceOperator((ny, nx) or (nz, ny, nx)). method: cg, cg_pipelined,
-    bicgstab, gmres, fgmres; preconditioner: none, jacobi, block_jacobi, sgs, ilu0, ic0, or
-    multigrid (LaplaceOperator only); options: rtol, atol, maxiter, restart, ortho, history,
-    preconditioner_dtype (the preconditioner's storage: f64, f32, ...)."""
-    op = a if isinstance(a, _mixprec.LaplaceOperator) else csr(a)
-    return _mixprec.solve(op, b, x0, method, preconditioner, **options)
+    """Solves A x = b in f64: returns (x, SolveReport). A: SciPy sparse, CsrMatrix, a
+    matrix-free LaplaceOperator((ny, nx) or (nz, ny, nx)), a SciPy LinearOperator or a
+    mixprec.Operator(n, matvec). method: cg, cg_pipelined, bicgstab, gmres, fgmres;
+    preconditioner: none, jacobi, block_jacobi, sgs, ilu0, ic0, multigrid (LaplaceOperator
+    only), or an operator applying M^-1 (as SciPy's M); options: rtol, atol, maxiter,
+    restart, ortho, history, preconditioner_dtype (the preconditioner's storage: f64, f32, ...)."""
+    if not isinstance(preconditioner, str):
+        preconditioner = _operator(preconditioner, "preconditioner")
+    return _mixprec.solve(_operator(a), b, x0, method, preconditioner, **options)
 
 
 def refine(a, b, x0=None, policy="f32-ir", inner="cg", **options):
     """FP64-accurate solve whose inner solves run in the policy's precisions ("f32-ir",
     "bf16/f32-ir", "f16/f32-ir", "f64"): returns (x, SolveReport). A as for solve(); on a
     LaplaceOperator, preconditioner="multigrid" runs the V-cycle in the policy's matrix
-    precision (f64 or f32)."""
-    op = a if isinstance(a, _mixprec.LaplaceOperator) else csr(a)
-    return _mixprec.refine(op, b, x0, policy, inner, **options)
+    precision (f64 or f32); an operator's matvec gets the inner solves' f32 vectors."""
+    if not isinstance(options.get("preconditioner", "none"), str):
+        options["preconditioner"] = _operator(options["preconditioner"], "preconditioner")
+    return _mixprec.refine(_operator(a), b, x0, policy, inner, **options)
 
 
 def to_bf16(x):

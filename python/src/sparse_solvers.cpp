@@ -116,6 +116,57 @@ std::unique_ptr<linear_operator> make_preconditioner(const linear_operator& a, c
   throw py::value_error("preconditioner '" + name + "' (none, jacobi, block_jacobi, sgs, ilu0, ic0, multigrid)");
 }
 
+/// A Python callable as the operator y = f(x) (a SciPy LinearOperator's matvec, or the
+/// caller's function): f gets x as a read-only NumPy array over the solver's vector (f64, or
+/// f32 in refinement's inner solves) and returns n values, copied into y in y's dtype. The
+/// solve holds the GIL only while f runs; an exception f raises ends the solve and reaches
+/// the caller.
+std::unique_ptr<callback_operator> python_operator(std::int64_t n, py::object f, const std::string& name) {
+  if (n < 0) throw py::value_error("Operator: n = " + std::to_string(n) + " is negative");
+  if (!PyCallable_Check(f.ptr())) throw py::type_error("Operator: matvec must be callable");
+  // Released with the GIL held, whichever thread drops the last reference.
+  const std::shared_ptr<py::object> fn(new py::object(std::move(f)), [](py::object* o) {
+    py::gil_scoped_acquire gil;
+    delete o;
+  });
+  auto apply = [fn, n, name](const_view x, view y) {
+    py::gil_scoped_acquire gil;
+    const py::dtype type = x.type() == dtype::f32 ? py::dtype::of<float>() : py::dtype::of<double>();
+    const py::capsule no_owner(x.data(), [](void*) {});  // the solver owns the memory
+    py::array xa(type, {x.size()}, {std::int64_t(size_of(x.type()))}, x.data(), no_owner);
+    xa.attr("setflags")(py::arg("write") = false);
+    const py::module_ np = py::module_::import("numpy");
+    const py::array out = np.attr("ascontiguousarray")(
+        (*fn)(xa), py::arg("dtype") = y.type() == dtype::f32 ? py::dtype::of<float>() : py::dtype::of<double>());
+    if (out.size() != n)
+      throw py::value_error("Operator '" + name + "': matvec returned " + std::to_string(out.size()) +
+                            " values for a vector of " + std::to_string(n));
+    convert(const_view(out.data(), y.type(), {n}, {1}, context::cpu()), y);
+  };
+  return std::make_unique<callback_operator>(n, n, std::move(apply), name);
+}
+
+/// The preconditioner a solve was given: a name (built here, on `a`, stored in `storage`)
+/// or a mixprec.Operator (SciPy's M), used as it is.
+struct preconditioner_choice {
+  std::unique_ptr<linear_operator> built;
+  const linear_operator* use = nullptr;
+};
+preconditioner_choice choose_preconditioner(const linear_operator& a, py::handle spec, const std::string& storage) {
+  preconditioner_choice c;
+  if (py::isinstance<callback_operator>(spec)) {
+    c.use = &spec.cast<const callback_operator&>();
+  } else if (py::isinstance<py::str>(spec)) {
+    c.built = make_preconditioner(a, spec.cast<std::string>(), storage);
+    c.use = c.built.get();
+  } else {
+    throw py::type_error(
+        "preconditioner: a name (none, jacobi, block_jacobi, sgs, ilu0, ic0, multigrid) or an "
+        "operator (mixprec.Operator, a SciPy LinearOperator)");
+  }
+  return c;
+}
+
 inner_solver parse_inner(const std::string& s) {
   if (s == "cg") return inner_solver::cg;
   if (s == "bicgstab") return inner_solver::bicgstab;
@@ -154,12 +205,12 @@ rhs_vector rhs_in_f64(py::object b) {
 
 /// Solves op x = b from x0 with one of the Krylov methods: (x, report).
 py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, const std::string& method,
-                     const std::string& precond, const std::string& precond_dtype, double rtol, double atol,
-                     int maxiter, int restart, const std::string& ortho, bool history) {
+                     py::object precond, const std::string& precond_dtype, double rtol, double atol, int maxiter,
+                     int restart, const std::string& ortho, bool history) {
   const rhs_vector rhs = rhs_in_f64(b);
   const const_view bv = rhs.values;
   py::array_t<double> x = start_vector(x0, op.cols());
-  const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, precond_dtype);
+  const preconditioner_choice pc = choose_preconditioner(op, precond, precond_dtype);
   solve_options o;
   o.rel_tol = rtol;
   o.abs_tol = atol;
@@ -173,7 +224,7 @@ py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, con
     o.ortho = orthogonalization::dcgs2;
   else
     throw py::value_error("ortho '" + ortho + "' (dcgs2, cgs2 or mgs)");
-  o.preconditioner = pc.get();
+  o.preconditioner = pc.use;
   o.record_history = history;
   const view xv = make_view(x.mutable_data(), op.cols());
   solve_report r;
@@ -197,7 +248,7 @@ py::tuple solve_with(const linear_operator& op, py::object b, py::object x0, con
 
 /// FP64-accurate solve of op x = b with the inner solves in a policy's precisions: (x, report).
 py::tuple refine_with(const linear_operator& op, py::object b, py::object x0, const std::string& policy,
-                      const std::string& inner, const std::string& precond, double rtol, int maxiter, double inner_rtol,
+                      const std::string& inner, py::object precond, double rtol, int maxiter, double inner_rtol,
                       int inner_maxiter, bool fallback) {
   const rhs_vector rhs = rhs_in_f64(b);
   const const_view bv = rhs.values;
@@ -211,14 +262,39 @@ py::tuple refine_with(const linear_operator& op, py::object b, py::object x0, co
   o.inner.max_iterations = inner_maxiter;
   o.fallback = fallback;
   // The inner solves' preconditioner is built on the policy's matrix precision.
-  const std::unique_ptr<linear_operator> pc = make_preconditioner(op, precond, name_of(o.policy.matrix));
-  o.inner.preconditioner = pc.get();
+  const preconditioner_choice pc = choose_preconditioner(op, precond, name_of(o.policy.matrix));
+  o.inner.preconditioner = pc.use;
   solve_report r;
   {
     py::gil_scoped_release nogil;
     r = mixprec::refine(op, bv, make_view(x.mutable_data(), op.cols()), o);
   }
   return py::make_tuple(x, r);
+}
+
+/// solve() and refine() for an operator Python holds and the solvers use as it is.
+template <class Op>
+void bind_operator_solvers(py::module_& m, const char* solve_doc, const char* refine_doc) {
+  m.def(
+      "solve",
+      [](const Op& a, py::object b, py::object x0, const std::string& method, py::object precond,
+         const std::string& precond_dtype, double rtol, double atol, int maxiter, int restart, const std::string& ortho,
+         bool history) {
+        return solve_with(a, b, x0, method, precond, precond_dtype, rtol, atol, maxiter, restart, ortho, history);
+      },
+      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
+      py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
+      py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
+      py::arg("history") = true, solve_doc);
+  m.def(
+      "refine",
+      [](const Op& a, py::object b, py::object x0, const std::string& policy, const std::string& inner,
+         py::object precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
+        return refine_with(a, b, x0, policy, inner, precond, rtol, maxiter, inner_rtol, inner_maxiter, fallback);
+      },
+      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("policy") = "f32-ir", py::arg("inner") = "cg",
+      py::arg("preconditioner") = "none", py::arg("rtol") = 1e-8, py::arg("maxiter") = 1000,
+      py::arg("inner_rtol") = 1e-4, py::arg("inner_maxiter") = 1000, py::arg("fallback") = true, refine_doc);
 }
 
 }  // namespace
@@ -298,7 +374,7 @@ void register_sparse_and_solvers(py::module_& m) {
 
   m.def(
       "solve",
-      [](const py_csr& a, py::object b, py::object x0, const std::string& method, const std::string& precond,
+      [](const py_csr& a, py::object b, py::object x0, const std::string& method, py::object precond,
          const std::string& precond_dtype, double rtol, double atol, int maxiter, int restart, const std::string& ortho,
          bool history) {
         const csr_operator op(a.matrix());
@@ -309,19 +385,6 @@ void register_sparse_and_solvers(py::module_& m) {
       py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
       py::arg("history") = true,
       "Solves A x = b in f64 (a float32 or float16 b is widened): returns (x, SolveReport).");
-  m.def(
-      "solve",
-      [](const stencil_operator& a, py::object b, py::object x0, const std::string& method, const std::string& precond,
-         const std::string& precond_dtype, double rtol, double atol, int maxiter, int restart, const std::string& ortho,
-         bool history) {
-        return solve_with(a, b, x0, method, precond, precond_dtype, rtol, atol, maxiter, restart, ortho, history);
-      },
-      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("method") = "cg",
-      py::arg("preconditioner") = "none", py::arg("preconditioner_dtype") = "f64", py::arg("rtol") = 1e-8,
-      py::arg("atol") = 0.0, py::arg("maxiter") = 1000, py::arg("restart") = 30, py::arg("ortho") = "dcgs2",
-      py::arg("history") = true,
-      "Solves A x = b in f64 for a LaplaceOperator A (x, b: its grid's points in row-major order).");
-
   py::class_<stencil_operator>(
       m, "LaplaceOperator",
       "The 5-point (2-D) or 7-point (3-D) Laplacian with zero Dirichlet boundaries on a "
@@ -348,11 +411,27 @@ void register_sparse_and_solvers(py::module_& m) {
           },
           py::arg("x"), "y = A x (x: the grid's points in row-major order).")
       .def("__repr__", [](const stencil_operator& a) { return "mixprec.LaplaceOperator(" + a.describe() + ")"; });
+  bind_operator_solvers<stencil_operator>(
+      m, "Solves A x = b in f64 for a LaplaceOperator A (x, b: its grid's points in row-major order).",
+      "The same for a LaplaceOperator; preconditioner 'multigrid' runs its V-cycle in the policy's matrix "
+      "precision (f64 or f32).");
+
+  py::class_<callback_operator>(
+      m, "Operator",
+      "A matrix-free operator from Python: Operator(n, matvec, name='python'), matvec(x) returning A x for x of "
+      "n values (read-only; f64, or f32 in refine()'s inner solves). solve() and refine() make one of a SciPy "
+      "LinearOperator, as matrix or as preconditioner.")
+      .def(py::init(&python_operator), py::arg("n"), py::arg("matvec"), py::arg("name") = "python")
+      .def_property_readonly("n", [](const callback_operator& a) { return a.rows(); })
+      .def("__repr__", [](const callback_operator& a) { return "mixprec.Operator(" + a.describe() + ")"; });
+  bind_operator_solvers<callback_operator>(
+      m, "Solves A x = b in f64 for a matrix-free Operator (its matvec called once per product).",
+      "The same for an Operator: its matvec gets f32 vectors in the inner solves of an f32 policy.");
 
   m.def(
       "refine",
       [](const py_csr& a, py::object b, py::object x0, const std::string& policy, const std::string& inner,
-         const std::string& precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
+         py::object precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
         const csr_operator op(a.matrix());
         return refine_with(op, b, x0, policy, inner, precond, rtol, maxiter, inner_rtol, inner_maxiter, fallback);
       },
@@ -361,18 +440,6 @@ void register_sparse_and_solvers(py::module_& m) {
       py::arg("inner_rtol") = 1e-4, py::arg("inner_maxiter") = 1000, py::arg("fallback") = true,
       "FP64-accurate solve with the inner solves in a policy's precisions ('f32-ir', 'bf16/f32-ir', ...): (x, "
       "report).");
-  m.def(
-      "refine",
-      [](const stencil_operator& a, py::object b, py::object x0, const std::string& policy, const std::string& inner,
-         const std::string& precond, double rtol, int maxiter, double inner_rtol, int inner_maxiter, bool fallback) {
-        return refine_with(a, b, x0, policy, inner, precond, rtol, maxiter, inner_rtol, inner_maxiter, fallback);
-      },
-      py::arg("a"), py::arg("b"), py::arg("x0") = py::none(), py::arg("policy") = "f32-ir", py::arg("inner") = "cg",
-      py::arg("preconditioner") = "none", py::arg("rtol") = 1e-8, py::arg("maxiter") = 1000,
-      py::arg("inner_rtol") = 1e-4, py::arg("inner_maxiter") = 1000, py::arg("fallback") = true,
-      "The same for a LaplaceOperator; preconditioner 'multigrid' runs its V-cycle in the policy's matrix "
-      "precision (f64 or f32).");
-
   m.def(
       "heat_steps",
       [](py::object u0, double r, int steps, const std::string& bc, double value) {

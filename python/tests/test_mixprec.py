@@ -93,6 +93,60 @@ def test_laplace_operator_with_multigrid_against_scipy():
         mixprec.solve(lap, b, preconditioner="multigrid")
 
 
+def test_scipy_linear_operators_as_matrix_and_preconditioner():
+    # Matrix-free from SciPy: A's products and M's through their matvec, the GIL taken per call.
+    a = anisotropic(24, 0.1)
+    b = a @ np.ones(a.shape[0])
+    seen = set()
+
+    def matvec(v):
+        seen.add(v.dtype.name)
+        return a @ v
+
+    op = spla.LinearOperator(a.shape, matvec=matvec, dtype=np.float64)
+    x, rep = mixprec.solve(op, b, rtol=1e-10, maxiter=5000)
+    assert rep.converged and np.linalg.norm(b - a @ x) <= 1e-10 * np.linalg.norm(b), rep.summary()
+    _, rep_csr = mixprec.solve(a, b, rtol=1e-10, maxiter=5000)
+    assert abs(rep.iterations - rep_csr.iterations) <= 2
+    # SciPy's M: M^-1 as an operator, the same steps as the built-in Jacobi.
+    inv_diag = 1 / a.diagonal()
+    m = spla.LinearOperator(a.shape, matvec=lambda v: inv_diag * v)
+    _, rep_m = mixprec.solve(a, b, preconditioner=m, rtol=1e-10, maxiter=5000)
+    _, rep_j = mixprec.solve(a, b, preconditioner="jacobi", rtol=1e-10, maxiter=5000)
+    assert rep_m.converged and abs(rep_m.iterations - rep_j.iterations) <= 1, (rep_m.summary(), rep_j.summary())
+    # Refinement: the inner solves in f32 call matvec with f32 vectors; the answer is f64's.
+    seen.clear()
+    x, rep = mixprec.refine(op, b, policy="f32-ir", rtol=1e-10)
+    assert rep.converged and rep.krylov_dtype == "f32" and "float32" in seen, rep.summary()
+    assert np.linalg.norm(b - a @ x) <= 1e-10 * np.linalg.norm(b) * (1 + 1e-3)
+
+
+def test_operator_errors_reach_the_caller_by_name():
+    n = 50
+    b = np.ones(n)
+
+    def fails(v):
+        raise ZeroDivisionError("in the user's matvec")
+
+    with pytest.raises(ZeroDivisionError, match="user's matvec"):
+        mixprec.solve(mixprec.Operator(n, fails), b)
+    with pytest.raises(ValueError, match="matvec returned 3 values for a vector of 50"):
+        mixprec.solve(mixprec.Operator(n, lambda v: v[:3]), b)
+
+    def writes(v):
+        v[0] = 1.0
+        return v
+
+    with pytest.raises(ValueError, match="read-only"):
+        mixprec.solve(mixprec.Operator(n, writes), b)
+    with pytest.raises(mixprec.Error, match="assembled matrix"):
+        mixprec.solve(mixprec.Operator(n, lambda v: 2 * v), b, preconditioner="ilu0")
+    with pytest.raises(TypeError, match="Operator"):
+        mixprec.solve(mixprec.Operator(n, lambda v: 2 * v), b, preconditioner=3)
+    with pytest.raises(TypeError, match="callable"):
+        mixprec.Operator(n, "not a function")
+
+
 def test_solves_on_threads_share_one_laplace_operator():
     # solve() releases the GIL: a thread pool over one operator runs its solves at once, and
     # each must give what it gives alone (the operator takes a scratch grid per apply).
