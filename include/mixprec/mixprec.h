@@ -308,6 +308,13 @@ typedef enum mixprec_preconditioner_kind {
    levels kept and computed in storage (f64 or f32). */
 MIXPREC_C_API mixprec_status mixprec_preconditioner_create(mixprec_operator a, mixprec_preconditioner_kind kind,
                                                            mixprec_dtype storage, mixprec_preconditioner* out);
+/* The caller's own preconditioner (an algebraic multigrid, a domain decomposition, ...):
+   apply(user, r, z) must set z = M^-1 r for r and z of n elements (f64, or the solver's
+   vectors' dtype: f32 in an f32 policy's inner solves) and return 0, or nonzero to make the
+   solve fail. Called on the solving thread, once per preconditioned step. */
+MIXPREC_C_API mixprec_status mixprec_preconditioner_from_callback(mixprec_context ctx, int64_t n,
+                                                                  mixprec_apply_fn apply, void* user,
+                                                                  mixprec_preconditioner* out);
 MIXPREC_C_API void mixprec_preconditioner_destroy(mixprec_preconditioner p);
 
 typedef enum mixprec_method {

@@ -35,19 +35,20 @@ std::unique_ptr<mixprec_report_s> report_handle(solve_report r) {
 // for the call (x read-only).
 class c_callback {
  public:
-  c_callback(mixprec_apply_fn fn, void* user) : fn_(fn), user_(user) {}
+  c_callback(mixprec_apply_fn fn, void* user, const char* made_by) : fn_(fn), user_(user), made_by_(made_by) {}
   void operator()(const_view x, view y) const {
     mixprec_array_s xh, yh;
     xh.view = view(const_cast<void*>(x.data()), x.type(), {x.extent(0)}, {x.stride(0)}, x.ctx());
     xh.read_only = true;
     yh.view = y;
     const int rc = fn_(user_, &xh, &yh);
-    if (rc != 0) MIXPREC_THROW(invalid_argument, "mixprec_operator_from_callback", "the apply callback returned ", rc);
+    if (rc != 0) MIXPREC_THROW(invalid_argument, made_by_, "the apply callback returned ", rc);
   }
 
  private:
   mixprec_apply_fn fn_;
   void* user_;
+  const char* made_by_;  // the function that wrapped it, for the error of a failed call
 };
 
 solve_options solve_options_or_default(const mixprec_solve_options* o, const char* fn) {
@@ -106,7 +107,7 @@ mixprec_status mixprec_operator_from_callback(mixprec_context ctx, int64_t rows,
     const context& c = context_of(ctx, fn);
     check_out(out, fn);
     if (!apply) MIXPREC_THROW(invalid_argument, fn, "apply is NULL");
-    auto op = std::make_unique<callback_operator>(rows, cols, c_callback(apply, user), "C callback", c);
+    auto op = std::make_unique<callback_operator>(rows, cols, c_callback(apply, user, fn), "C callback", c);
     publish(operator_handle(nullptr, std::move(op)), out);
   });
 }
@@ -162,6 +163,19 @@ mixprec_status mixprec_preconditioner_create(mixprec_operator a, mixprec_precond
       default:
         MIXPREC_THROW(invalid_argument, fn, "kind = ", int(kind), " is not a mixprec_preconditioner_kind");
     }
+    publish(std::move(h), out);
+  });
+}
+
+mixprec_status mixprec_preconditioner_from_callback(mixprec_context ctx, int64_t n, mixprec_apply_fn apply, void* user,
+                                                    mixprec_preconditioner* out) {
+  constexpr const char* fn = "mixprec_preconditioner_from_callback";
+  return guarded([&] {
+    const context& c = context_of(ctx, fn);
+    check_out(out, fn);
+    if (!apply) MIXPREC_THROW(invalid_argument, fn, "apply is NULL");
+    auto h = std::make_unique<mixprec_preconditioner_s>();
+    h->op = std::make_unique<callback_operator>(n, n, c_callback(apply, user, fn), "C callback preconditioner", c);
     publish(std::move(h), out);
   });
 }

@@ -346,6 +346,92 @@ static int failing_apply(void* user, mixprec_array x, mixprec_array y) {
   return 3;
 }
 
+/* The caller's preconditioner: z = r / 4 (Jacobi for the 2D Poisson matrix, whose
+   diagonal is 4), in whichever dtype the solver hands over; counts its calls per dtype. */
+static int quarter_calls[2];
+static int quarter(void* user, mixprec_array r, mixprec_array z) {
+  int64_t n, i;
+  mixprec_dtype t;
+  void *rs, *zs;
+  (void)user;
+  if (mixprec_array_size(r, &n) || mixprec_array_dtype(r, &t) || mixprec_array_data(r, &rs) ||
+      mixprec_array_data(z, &zs))
+    return 1;
+  for (i = 0; i < n; ++i) {
+    if (t == MIXPREC_F32)
+      ((float*)zs)[i] = ((const float*)rs)[i] / 4;
+    else
+      ((double*)zs)[i] = ((const double*)rs)[i] / 4;
+  }
+  ++quarter_calls[t == MIXPREC_F32];
+  return 0;
+}
+
+static void test_callback_preconditioner(void) {
+  enum { side = 24, n = side * side };
+  double b[n], x_own[n], x_lib[n];
+  mixprec_csr p = NULL;
+  mixprec_operator op = NULL;
+  mixprec_preconditioner own = NULL, lib = NULL, bad = NULL;
+  mixprec_report rep = NULL;
+  mixprec_solve_options so;
+  mixprec_refine_options ro;
+  mixprec_array ab, ax_own, ax_lib;
+  int it_own, it_lib, i;
+  for (i = 0; i < n; ++i) b[i] = 1 + (i % 7), x_own[i] = x_lib[i] = 0;
+  ab = wrap1(b, MIXPREC_F64, n);
+  ax_own = wrap1(x_own, MIXPREC_F64, n);
+  ax_lib = wrap1(x_lib, MIXPREC_F64, n);
+  CHECK(mixprec_csr_poisson_2d(side, &p));
+  CHECK(mixprec_operator_from_csr(p, MIXPREC_ACC_STANDARD, &op));
+  CHECK(mixprec_preconditioner_from_callback(cpu, n, quarter, NULL, &own));
+  CHECK(mixprec_preconditioner_create(op, MIXPREC_PRECOND_JACOBI, MIXPREC_F64, &lib));
+  mixprec_solve_options_init(&so);
+  so.rel_tol = 1e-10;
+  /* PCG with the caller's M takes the steps of the library's Jacobi (1/4 is exact). */
+  so.preconditioner = own;
+  CHECK(mixprec_solve(MIXPREC_CG, op, ab, ax_own, &so, &rep));
+  CHECK(mixprec_report_iterations(rep, &it_own, NULL));
+  mixprec_report_destroy(rep);
+  so.preconditioner = lib;
+  CHECK(mixprec_solve(MIXPREC_CG, op, ab, ax_lib, &so, &rep));
+  CHECK(mixprec_report_iterations(rep, &it_lib, NULL));
+  mixprec_report_destroy(rep);
+  EXPECT(it_own == it_lib && quarter_calls[0] >= it_own);
+  for (i = 0; i < n; ++i) EXPECT(fabs(x_own[i] - x_lib[i]) <= 1e-10 * fabs(x_lib[i]));
+  /* In f32 refinement it preconditions the inner solves, on f32 vectors. */
+  for (i = 0; i < n; ++i) x_own[i] = 0;
+  mixprec_refine_options_init(&ro);
+  CHECK(mixprec_policy_parse("f32-ir", &ro.policy_matrix, &ro.policy_krylov));
+  ro.outer.rel_tol = 1e-10;
+  ro.inner.preconditioner = own;
+  CHECK(mixprec_refine(op, ab, ax_own, &ro, &rep));
+  mixprec_report_destroy(rep);
+  EXPECT(quarter_calls[1] > 0);
+  EXPECT(true_relative_residual(p, b, x_own, n) <= 1e-10);
+  /* A failing callback fails the solve, by the function that wrapped it. */
+  CHECK(mixprec_preconditioner_from_callback(cpu, n, failing_apply, NULL, &bad));
+  so.preconditioner = bad;
+  rep = NULL;
+  EXPECT_FAIL(mixprec_solve(MIXPREC_CG, op, ab, ax_own, &so, &rep), MIXPREC_INVALID_ARGUMENT,
+              "mixprec_preconditioner_from_callback: invalid_argument: the apply callback returned 3");
+  EXPECT(rep == NULL);
+  mixprec_preconditioner_destroy(bad);
+  bad = NULL;
+  EXPECT_FAIL(mixprec_preconditioner_from_callback(cpu, n, NULL, NULL, &bad), MIXPREC_INVALID_ARGUMENT,
+              "apply is NULL");
+  EXPECT(bad == NULL);
+  EXPECT_FAIL(mixprec_preconditioner_from_callback(cpu, -1, quarter, NULL, &bad), MIXPREC_INVALID_ARGUMENT, "-1");
+  EXPECT(bad == NULL);
+  mixprec_preconditioner_destroy(own);
+  mixprec_preconditioner_destroy(lib);
+  mixprec_operator_destroy(op);
+  mixprec_csr_destroy(p);
+  mixprec_array_destroy(ab);
+  mixprec_array_destroy(ax_own);
+  mixprec_array_destroy(ax_lib);
+}
+
 static void test_callback_operator(void) {
   enum { n = 50 };
   double b[n], x[n];
@@ -851,6 +937,7 @@ int main(int argc, char** argv) {
   test_blas1();
   test_sparse();
   test_callback_operator();
+  test_callback_preconditioner();
   test_dense();
   test_gemm();
   test_quantization();
