@@ -75,6 +75,24 @@ def refine(a, b, x0=None, policy="f32-ir", inner="cg", **options):
     return _mixprec.refine(_operator(a), b, x0, policy, inner, **options)
 
 
+def _rows(a):
+    """a itself when its rows are contiguous (C order), else a copy that is."""
+    import numpy as np
+    return np.ascontiguousarray(a) if isinstance(a, np.ndarray) and not a.flags.c_contiguous else a
+
+
+class DenseSolver(_mixprec.DenseSolver):
+    __doc__ = (_mixprec.DenseSolver.__doc__ or "") + (
+        " A matrix in another memory order (Fortran order, a transpose) is copied into rows once, "
+        "and the copy is what the solver keeps.")
+
+    def __init__(self, a, *args, **kwargs):
+        super().__init__(_rows(a), *args, **kwargs)
+
+    def refactor(self, a):
+        super().refactor(_rows(a))
+
+
 def to_bf16(x):
     """A new mixprec.bf16 array of x's values rounded to bfloat16 (to nearest even)."""
     return _mixprec.astype(x, "bf16")

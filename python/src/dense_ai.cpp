@@ -86,7 +86,7 @@ void register_dense_ai(py::module_& m) {
                    "the Cholesky factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
   py::class_<dense_ir_solver>(m, "DenseSolver",
                               "gesv_ir / posv_ir (spd=True) with A factored once, for many solve(b) calls; "
-                              "A (row-major: C order) is referenced (kept alive), not copied, and must not change.",
+                              "A is referenced (kept alive), not copied, and must not change.",
                               py::dynamic_attr())
       .def(py::init([](py::object a, const std::string& factorization, bool gmres, bool pivoting, int max_iterations,
                        bool fallback, bool scale, bool spd) {

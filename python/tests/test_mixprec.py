@@ -569,6 +569,12 @@ def test_dense_solve_takes_a_matrix_in_any_memory_order():
     assert np.array_equal(x, xt)
     spd = a @ a.T
     assert np.array_equal(mixprec.posv_ir(spd, b)[0], mixprec.posv_ir(np.asfortranarray(spd), b)[0])
+    solver = mixprec.DenseSolver(np.asfortranarray(a))  # copied into rows, the copy kept
+    import gc
+    gc.collect()
+    assert np.array_equal(solver.solve(b)[0], x)
+    solver.refactor(np.asfortranarray(spd))
+    assert np.array_equal(solver.solve(b)[0], mixprec.gesv_ir(spd, b)[0])
 
 
 def test_int64_ids_labels_and_positions_are_taken_when_they_fit_int32():
