@@ -29,7 +29,8 @@ namespace mixprec {
 class buffer {
  public:
   buffer() = default;
-  /// Allocates n elements of `type` in `ctx`; throws status::out_of_memory on failure.
+  /// Allocates n elements of `type` in `ctx`, not initialised (memory may come back from the
+  /// library's block cache); throws status::out_of_memory on failure.
   buffer(dtype type, std::int64_t n, const context& ctx = context::cpu());
   buffer(buffer&&) noexcept = default;
   buffer& operator=(buffer&&) noexcept = default;
@@ -66,6 +67,8 @@ template <class T>
 class array {
  public:
   array() = default;
+  /// n elements, not initialised (as numpy.empty): fill them before they are read, e.g.
+  /// before passing the array as a solver's starting guess.
   explicit array(std::int64_t n, const context& ctx = context::cpu()) : buf_(dtype_of<T>, n, ctx) {}
   /// Copies host values into a new array in `ctx`.
   array(const std::vector<T>& values, const context& ctx = context::cpu());
