@@ -15,7 +15,8 @@
 // apply() is const and may run on several threads at once on one operator: concurrent
 // solves may share their operator and preconditioner. Operators that need scratch memory
 // take their own per call (and reuse it), except the multigrid V-cycle, whose calls take
-// turns, and the distributed operators, whose applies are collective and so one at a time.
+// turns, and the distributed operators, whose applies are collective and so one at a time;
+// a callback_operator is as safe as its function.
 #pragma once
 
 #include <cstdint>

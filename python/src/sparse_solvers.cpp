@@ -118,7 +118,8 @@ std::unique_ptr<linear_operator> make_preconditioner(const linear_operator& a, c
 
 /// A Python callable as the operator y = f(x) (a SciPy LinearOperator's matvec, or the
 /// caller's function): f gets x as a read-only NumPy array over the solver's vector (f64, or
-/// f32 in refinement's inner solves) and returns n values, copied into y in y's dtype. The
+/// f32 in refinement's inner solves; valid during the call only) and returns n values,
+/// copied into y in y's dtype. The
 /// solve holds the GIL only while f runs; an exception f raises ends the solve and reaches
 /// the caller.
 std::unique_ptr<callback_operator> python_operator(std::int64_t n, py::object f, const std::string& name) {
@@ -136,8 +137,11 @@ std::unique_ptr<callback_operator> python_operator(std::int64_t n, py::object f,
     py::array xa(type, {x.size()}, {std::int64_t(size_of(x.type()))}, x.data(), no_owner);
     xa.attr("setflags")(py::arg("write") = false);
     const py::module_ np = py::module_::import("numpy");
+    const py::array result = np.attr("asarray")((*fn)(xa));
+    if (result.dtype().kind() == 'c')
+      throw py::type_error("Operator '" + name + "': matvec returned complex values; the solvers are real");
     const py::array out = np.attr("ascontiguousarray")(
-        (*fn)(xa), py::arg("dtype") = y.type() == dtype::f32 ? py::dtype::of<float>() : py::dtype::of<double>());
+        result, py::arg("dtype") = y.type() == dtype::f32 ? py::dtype::of<float>() : py::dtype::of<double>());
     if (out.size() != n)
       throw py::value_error("Operator '" + name + "': matvec returned " + std::to_string(out.size()) +
                             " values for a vector of " + std::to_string(n));
@@ -419,7 +423,8 @@ void register_sparse_and_solvers(py::module_& m) {
   py::class_<callback_operator>(
       m, "Operator",
       "A matrix-free operator from Python: Operator(n, matvec, name='python'), matvec(x) returning A x for x of "
-      "n values (read-only; f64, or f32 in refine()'s inner solves). solve() and refine() make one of a SciPy "
+      "n values (read-only and valid during the call only; f64, or f32 in refine()'s inner solves). solve() and "
+      "refine() make one of a SciPy "
       "LinearOperator, as matrix or as preconditioner.")
       .def(py::init(&python_operator), py::arg("n"), py::arg("matvec"), py::arg("name") = "python")
       .def_property_readonly("n", [](const callback_operator& a) { return a.rows(); })

@@ -132,6 +132,8 @@ def test_operator_errors_reach_the_caller_by_name():
         mixprec.solve(mixprec.Operator(n, fails), b)
     with pytest.raises(ValueError, match="matvec returned 3 values for a vector of 50"):
         mixprec.solve(mixprec.Operator(n, lambda v: v[:3]), b)
+    with pytest.raises(TypeError, match="complex"):
+        mixprec.solve(mixprec.Operator(n, lambda v: v * 1j), b)
 
     def writes(v):
         v[0] = 1.0

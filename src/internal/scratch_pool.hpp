@@ -46,19 +46,13 @@ class scratch_pool {
     return lease(*this, std::make_unique<T>());
   }
 
-  /// Objects made so far: the most calls that have run at once.
-  std::size_t made() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return made_;
-  }
-
  private:
   void give_back(std::unique_ptr<T> item) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     free_.push_back(std::move(item));
   }
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::vector<std::unique_ptr<T>> free_;
   std::size_t made_ = 0;
 };
