@@ -204,6 +204,24 @@ std::vector<bad_case> catalogue() {
          (void)cg(a, make_view(x9.data(), 9), make_view(y8.data(), 8));
        },
        status::shape_mismatch, "", [] { return all_equal(y8, 7.0); }},
+      {"solver_x_overlaps_b",
+       [] {
+         const csr_operator a(poisson_2d(3));
+         (void)cg(a, make_view(x9.data(), 9), make_view(x9.data(), 9));
+       },
+       status::invalid_argument, "x overlaps b", [] { return x9 == std::vector<double>(9, 1.0); }},
+      {"dense_x_overlaps_b",
+       [] {
+         std::vector<double> a = {4, 1, 1, 3};
+         (void)gesv_ir(make_view(a.data(), {2, 2}), make_view(x9.data(), 2), make_view(x9.data() + 1, 2));
+       },
+       status::invalid_argument, "x overlaps b", [] { return x9 == std::vector<double>(9, 1.0); }},
+      {"dense_x_overlaps_a",
+       [] {
+         std::vector<double> a = {4, 1, 1, 3}, b(2, 1.0);
+         (void)gesv_ir(make_view(a.data(), {2, 2}), make_view(b.data(), 2), make_view(a.data() + 2, 2));
+       },
+       status::invalid_argument, "x overlaps a"},
       {"dense_singular_matrix",
        [] {
          std::vector<double> a(9, 1.0), b(3, 1.0), x(3, 0.0);

@@ -13,6 +13,7 @@
 #include "dense/dense_matrix.hpp"
 #include "internal/error_macros.hpp"
 #include "internal/parallel.hpp"
+#include "internal/view_spans.hpp"
 #include "mixprec/array.hpp"
 #include "mixprec/blas1.hpp"
 #include "mixprec/context.hpp"
@@ -557,6 +558,23 @@ void check_rhs(const char* op, std::int64_t n, const const_view& bv, const const
     MIXPREC_THROW(shape_mismatch, op, "a is ", n, " x ", n, "; b and x must be vectors of ", n, " or ", n,
                   " x nrhs matrices, of one shape (b is ", bs.rows, " x ", bs.cols, ", x ", xs.rows, " x ", xs.cols,
                   ")");
+  // Refinement reads b and A for every residual while it writes x (LAPACK's in-place b is
+  // not this interface).
+  if (detail::overlap(detail::span_of(bv), detail::span_of(xv)))
+    MIXPREC_THROW(invalid_argument, op, "x overlaps b: refinement reads b while it writes x; pass separate arrays");
+}
+
+/// x must not overlap A (`a_bytes`), which every residual reads.
+void check_x_apart_from_a(const char* op, const detail::byte_span& a_bytes, const const_view& xv) {
+  if (detail::overlap(a_bytes, detail::span_of(xv)))
+    MIXPREC_THROW(invalid_argument, op, "x overlaps a: refinement reads a while it writes x; pass separate arrays");
+}
+
+/// The bytes of a matrix that a dense_ref describes (rows `ld` elements apart).
+detail::byte_span span_of(const dense_ref<const double>& a) {
+  if (a.rows == 0 || a.cols == 0) return {};
+  const auto lo = reinterpret_cast<std::uintptr_t>(a.data);
+  return {lo, lo + std::uintptr_t(((a.rows - 1) * a.ld + a.cols) * std::int64_t(sizeof(double)))};
 }
 
 }  // namespace
@@ -703,6 +721,7 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
                   "the solver holds no factorization: its last refactor failed; refactor it with a valid matrix");
   detail::dense_shape bs, xs;
   check_rhs(op, st.a.rows, bv, xv, bs, xs);
+  check_x_apart_from_a(op, span_of(st.a), xv);
   const dense_ref<const double>& a = st.a;
   const dtype m = st.o.policy.matrix;
   const dense_refinement_options& o = st.o;
@@ -802,6 +821,7 @@ dense_solve_report solve_once(const char* op, const_view a, const_view b, view x
   const detail::dense_shape as = detail::dense_operand(op, "a", a, true);
   detail::dense_shape bs, xs;
   check_rhs(op, as.rows, b, x, bs, xs);
+  check_x_apart_from_a(op, detail::span_of(a), x);
   dense_ir_solver solver = make();
   dense_solve_report rep = solver.solve(b, x);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

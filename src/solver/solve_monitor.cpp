@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "internal/error_macros.hpp"
+#include "internal/view_spans.hpp"
 #include "mixprec/blas1.hpp"
 #include "solver/global_sums.hpp"
 
@@ -75,6 +76,9 @@ void check_solve_here(const char* method, const linear_operator& a, const_view b
     MIXPREC_THROW(unsupported, method, "b and x must both be f64 or both f32 (b is ", name_of(b.type()), ", x ",
                   name_of(x.type()), ")");
   if (!b.is_contiguous() || !x.is_contiguous()) MIXPREC_THROW(unsupported, method, "b and x must be dense");
+  // x is written while b is still read (each restart's and the final check's b - A x).
+  if (overlap(span_of(b), span_of(x)))
+    MIXPREC_THROW(invalid_argument, method, "x overlaps b: the solve writes x while it reads b; pass separate vectors");
   if (!(o.rel_tol >= 0) || !(o.abs_tol >= 0) || (o.rel_tol == 0 && o.abs_tol == 0))
     MIXPREC_THROW(invalid_argument, method, "tolerances rel_tol = ", o.rel_tol, ", abs_tol = ", o.abs_tol,
                   ": both >= 0, one > 0");
