@@ -429,6 +429,29 @@ TEST(dense_gesv_ir, f32_lu_refines_a_well_conditioned_system_to_fp64_backward_er
   }
 }
 
+TEST(dense_gesv_ir, x_may_be_b_in_place_as_lapack_has_it) {
+  // b is copied before x is written: the answer in b's memory is the one a separate x gets,
+  // for one right-hand side and for several, in every path (refined, and the f64 LU).
+  const std::int64_t n = 120, nrhs = 3;
+  const system s = make_system(matrix_with_condition(n, 1e3, 43), n, 44);
+  std::vector<double> b3(static_cast<std::size_t>(n * nrhs));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < nrhs; ++j) b3[std::size_t(i * nrhs + j)] = s.b[std::size_t(i)] * double(j + 1);
+  const auto a = make_view(s.a.data(), {n, n});
+  for (dtype policy : {dtype::f32, dtype::f64}) {
+    dense_refinement_options o;
+    o.policy.matrix = policy;
+    std::vector<double> x(s.b.size()), in_place = s.b;
+    (void)gesv_ir(a, make_view(s.b.data(), n), make_view(x.data(), n), o);
+    (void)gesv_ir(a, make_view(in_place.data(), n), make_view(in_place.data(), n), o);
+    EXPECT_EQ(in_place, x) << name_of(policy);
+    std::vector<double> x3(b3.size()), in_place3 = b3;
+    (void)gesv_ir(a, make_view(b3.data(), {n, nrhs}), make_view(x3.data(), {n, nrhs}), o);
+    (void)gesv_ir(a, make_view(in_place3.data(), {n, nrhs}), make_view(in_place3.data(), {n, nrhs}), o);
+    EXPECT_EQ(in_place3, x3) << name_of(policy);
+  }
+}
+
 TEST(dense_gesv_ir, classical_refinement_falls_back_past_one_over_u32_and_gmres_ir_does_not) {
   const std::int64_t n = 150;
   const double eps_sqrt_n = std::ldexp(1.0, -53) * std::sqrt(double(n));

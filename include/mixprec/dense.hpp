@@ -168,6 +168,8 @@ struct dense_solve_report : solve_report {
   double diagonal_shift = 0;
 };
 
+/// x may be b (in place, as LAPACK's dgesv: b is copied before x is written); x overlapping
+/// a is an error.
 [[nodiscard]] dense_solve_report gesv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});
 /// A x = b for symmetric positive definite A: Cholesky in the policy's precision, refined in f64.
 [[nodiscard]] dense_solve_report posv_ir(const_view a, const_view b, view x, const dense_refinement_options& o = {});

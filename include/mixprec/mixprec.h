@@ -432,7 +432,7 @@ typedef struct mixprec_dense_options {
 
 MIXPREC_C_API void mixprec_dense_options_init(mixprec_dense_options* o);
 /* A x = b for a square f64 a (n x n; rank 2, any strides) to f64 accuracy, factoring in
-   o->factorization; b, x: n (or n x k) f64. */
+   o->factorization; b, x: n (or n x k) f64. x may be b (in place, as LAPACK), not a. */
 MIXPREC_C_API mixprec_status mixprec_gesv_ir(mixprec_array a, mixprec_array b, mixprec_array x,
                                              const mixprec_dense_options* o, mixprec_report* report);
 /* The same for a symmetric positive definite a (exactly symmetric), factored by Cholesky in
