@@ -42,8 +42,10 @@ def _operator(a, what="A"):
     """What the solvers take for a matrix or a preconditioner: a LaplaceOperator or Operator
     as it is, a SciPy sparse matrix or CsrMatrix as CSR, and a SciPy LinearOperator (or any
     square object with shape and matvec) as an Operator over its matvec."""
-    if isinstance(a, (_mixprec.LaplaceOperator, _mixprec.Operator, CsrMatrix)) or hasattr(a, "tocsr"):
-        return a if isinstance(a, (_mixprec.LaplaceOperator, _mixprec.Operator)) else csr(a)
+    if isinstance(a, (_mixprec.LaplaceOperator, _mixprec.Operator)):
+        return a
+    if isinstance(a, CsrMatrix) or hasattr(a, "tocsr"):
+        return csr(a)
     if hasattr(a, "matvec") and hasattr(a, "shape"):
         rows, cols = a.shape
         if rows != cols:
