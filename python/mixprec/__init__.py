@@ -78,9 +78,23 @@ def refine(a, b, x0=None, policy="f32-ir", inner="cg", **options):
 
 
 def _rows(a):
-    """a itself when its rows are contiguous (C order), else a copy that is."""
+    """a itself when its rows are contiguous (C order), else a copy that is: the dense
+    solves read rows (and copy A into their factorization anyway)."""
     import numpy as np
     return np.ascontiguousarray(a) if isinstance(a, np.ndarray) and not a.flags.c_contiguous else a
+
+
+def gesv_ir(a, b, *args, **kwargs):
+    return _mixprec.gesv_ir(_rows(a), b, *args, **kwargs)
+
+
+def posv_ir(a, b, *args, **kwargs):
+    return _mixprec.posv_ir(_rows(a), b, *args, **kwargs)
+
+
+_IN_ANY_ORDER = " a may be in any memory order (an order other than C is copied into rows first)."
+gesv_ir.__doc__ = (_mixprec.gesv_ir.__doc__ or "") + _IN_ANY_ORDER
+posv_ir.__doc__ = (_mixprec.posv_ir.__doc__ or "") + _IN_ANY_ORDER
 
 
 class DenseSolver(_mixprec.DenseSolver):

@@ -58,10 +58,6 @@ void register_dense_ai(py::module_& m) {
         name,
         [solver](py::object a, py::object b, const std::string& factorization, bool gmres, bool pivoting,
                  int max_iterations, bool fallback, bool scale) {
-          // A column-major (Fortran-order) or otherwise strided NumPy matrix is copied into
-          // rows first: the solve reads rows, and copies A into its factorization anyway.
-          if (py::isinstance<py::array>(a) && !(a.cast<py::array>().flags() & py::array::c_style))
-            a = py::module_::import("numpy").attr("ascontiguousarray")(a);
           const const_view av = as_view(a, false, "a"), bv = as_view(b, false, "b");
           py::object x = new_array(dtype::f64, shape_of(bv));
           const dense_refinement_options o =
@@ -79,11 +75,11 @@ void register_dense_ai(py::module_& m) {
         doc);
   };
   bind_dense_solve("gesv_ir", &gesv_ir,
-                   "A x = b (a: n x n f64, any memory order) to f64 accuracy with the LU in f64, f32, bf16 or "
-                   "f16: (x, DenseSolveReport).");
+                   "A x = b (a: n x n f64) to f64 accuracy with the LU in f64, f32, bf16 or f16: "
+                   "(x, DenseSolveReport).");
   bind_dense_solve("posv_ir", &posv_ir,
-                   "A x = b for symmetric positive definite a (n x n f64, any memory order) to f64 accuracy with "
-                   "the Cholesky factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
+                   "A x = b for symmetric positive definite a (n x n f64) to f64 accuracy with the Cholesky "
+                   "factorization in f64, f32, bf16 or f16: (x, DenseSolveReport).");
   py::class_<dense_ir_solver>(m, "DenseSolver",
                               "gesv_ir / posv_ir (spd=True) with A factored once, for many solve(b) calls; "
                               "A is referenced (kept alive), not copied, and must not change.",

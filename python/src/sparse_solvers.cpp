@@ -119,9 +119,8 @@ std::unique_ptr<linear_operator> make_preconditioner(const linear_operator& a, c
 /// A Python callable as the operator y = f(x) (a SciPy LinearOperator's matvec, or the
 /// caller's function): f gets x as a read-only NumPy array over the solver's vector (f64, or
 /// f32 in refinement's inner solves; valid during the call only) and returns n values,
-/// copied into y in y's dtype. The
-/// solve holds the GIL only while f runs; an exception f raises ends the solve and reaches
-/// the caller.
+/// copied into y in y's dtype. The solve holds the GIL only while f runs; an exception f
+/// raises ends the solve and reaches the caller.
 std::unique_ptr<callback_operator> python_operator(std::int64_t n, py::object f, const std::string& name) {
   if (n < 0) throw py::value_error("Operator: n = " + std::to_string(n) + " is negative");
   if (!PyCallable_Check(f.ptr())) throw py::type_error("Operator: matvec must be callable");
@@ -424,8 +423,7 @@ void register_sparse_and_solvers(py::module_& m) {
       m, "Operator",
       "A matrix-free operator from Python: Operator(n, matvec, name='python'), matvec(x) returning A x for x of "
       "n values (read-only and valid during the call only; f64, or f32 in refine()'s inner solves). solve() and "
-      "refine() make one of a SciPy "
-      "LinearOperator, as matrix or as preconditioner.")
+      "refine() make one of a SciPy LinearOperator, as matrix or as preconditioner.")
       .def(py::init(&python_operator), py::arg("n"), py::arg("matvec"), py::arg("name") = "python")
       .def_property_readonly("n", [](const callback_operator& a) { return a.rows(); })
       .def("__repr__", [](const callback_operator& a) { return "mixprec.Operator(" + a.describe() + ")"; });

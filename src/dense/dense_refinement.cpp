@@ -567,13 +567,6 @@ void check_x_apart_from_a(const char* op, const detail::byte_span& a_bytes, cons
     MIXPREC_THROW(invalid_argument, op, "x overlaps a: refinement reads a while it writes x; pass separate arrays");
 }
 
-/// The bytes of a matrix that a dense_ref describes (rows `ld` elements apart).
-detail::byte_span span_of(const dense_ref<const double>& a) {
-  if (a.rows == 0 || a.cols == 0) return {};
-  const auto lo = reinterpret_cast<std::uintptr_t>(a.data);
-  return {lo, lo + std::uintptr_t(((a.rows - 1) * a.ld + a.cols) * std::int64_t(sizeof(double)))};
-}
-
 }  // namespace
 
 /// Everything a solve needs from the constructor: A (referenced), its norm, the options, and
@@ -583,6 +576,7 @@ struct dense_ir_solver::state {
   factorization kind = factorization::lu;
   detail::dense_shape as;     // A's operand (holding its context)
   dense_ref<const double> a;  // A, pointing into as
+  detail::byte_span a_bytes;  // A's memory, which a solve's x must not overlap
   dense_refinement_options o;
   double anorm = 0, stop_factor = 0;
   low_factor lf;
@@ -664,6 +658,7 @@ void dense_ir_solver::state::factor(const char* caller, const_view av) {
                   "a, b and x must be f64 (the accuracy asked for); the policy says the "
                   "factorization's precision");
   a = {static_cast<const double*>(as.data), as.rows, as.cols, as.ld, &as.ctx};
+  a_bytes = detail::span_of(av);
   const row_survey rows = survey_rows(a);
   if (!rows.sums_finite) {
     detail::check_finite(caller, a);  // names a non-finite entry; else a row's sum overflowed:
@@ -718,7 +713,7 @@ dense_solve_report dense_ir_solver::solve(const_view bv, view xv) const {
                   "the solver holds no factorization: its last refactor failed; refactor it with a valid matrix");
   detail::dense_shape bs, xs;
   check_rhs(op, st.a.rows, bv, xv, bs, xs);
-  check_x_apart_from_a(op, span_of(st.a), xv);
+  check_x_apart_from_a(op, st.a_bytes, xv);
   const dense_ref<const double>& a = st.a;
   const dtype m = st.o.policy.matrix;
   const dense_refinement_options& o = st.o;
