@@ -116,6 +116,24 @@ view as_index_view(py::handle obj, const char* what, py::object& held) {
   return as_view(held, false, what);
 }
 
+const_view row_major_inputs::operator()(py::handle obj, const char* what) {
+  const view v = as_view(obj, false, what);
+  const int last = v.rank() - 1;
+  if (v.rank() > 2 || v.extent(last) < 2 || v.stride(last) == 1) return v;
+  const bool bf16 = py::isinstance<bf16_array>(obj);
+  if (!bf16 && !py::isinstance<py::array>(obj)) return v;  // a framework's tensor: its layout is the caller's
+  const py::module_ np = py::module_::import("numpy");
+  const py::object source = bf16 ? py::object(obj.cast<bf16_array&>().bits) : py::reinterpret_borrow<py::object>(obj);
+  const py::array copy = np.attr("ascontiguousarray")(source);
+  copies_.push_back(bf16 ? py::cast(bf16_array{py::reinterpret_borrow<py::array_t<std::uint16_t>>(copy)})
+                         : py::object(copy));
+  return as_view(copies_.back(), false, what);
+}
+
+const_view row_major_inputs::optional(py::handle obj, const char* what) {
+  return obj.is_none() ? const_view{} : (*this)(obj, what);
+}
+
 view as_optional_view(py::handle obj, bool writable, const char* what) {
   return obj.is_none() ? view{} : as_view(obj, writable, what);
 }

@@ -44,6 +44,22 @@ view as_optional_view(py::handle obj, bool writable, const char* what);
 /// naming the first that does not).
 view as_index_view(py::handle obj, const char* what, py::object& held);
 
+/// The operands one call only reads, for the ops on row-major matrices (unit column stride,
+/// any row stride): a NumPy array (or mixprec.bf16) whose last dimension is strided, such as
+/// a transpose, a column step or Fortran order, is copied to C order, as NumPy's own
+/// functions take any layout. The copies live as long as this object: one call. Everything
+/// else is viewed as it is. Outputs and arrays changed in place never come here (the write
+/// would land in a copy); for them the library's error names the stride.
+class row_major_inputs {
+ public:
+  const_view operator()(py::handle obj, const char* what);
+  /// The same, or an empty view for None.
+  const_view optional(py::handle obj, const char* what);
+
+ private:
+  std::vector<py::object> copies_;
+};
+
 /// A new C-contiguous array of `shape` for results of dtype t (bf16: a tagged uint16 array).
 py::object new_array(dtype t, const std::vector<std::int64_t>& shape);
 /// The view of an array new_array returned.

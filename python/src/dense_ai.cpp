@@ -222,7 +222,8 @@ void register_dense_ai(py::module_& m) {
 
   py::class_<block_matrix>(m, "BlockMatrix", "Weights n x k in GGUF's Q8_0 or Q4_0: BlockMatrix(w, 'q4_0').")
       .def(py::init([](py::object w, const std::string& f) {
-             return block_matrix::quantize(as_view(w, false, "w"), parse_block_format(f));
+             row_major_inputs in;
+             return block_matrix::quantize(in(w, "w"), parse_block_format(f));
            }),
            py::arg("w"), py::arg("format") = "q8_0")
       .def_static(
@@ -244,7 +245,8 @@ void register_dense_ai(py::module_& m) {
       .def(
           "matmul",
           [](const block_matrix& b, py::object x) {
-            const const_view xv = as_view(x, false, "x");
+            row_major_inputs in;
+            const const_view xv = in(x, "x");
             py::array_t<float> y({xv.extent(0), b.rows()});
             matmul(xv, b, make_view(y.mutable_data(), {xv.extent(0), b.rows()}));
             return y;
@@ -255,7 +257,8 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "activate",
       [](py::object x, const std::string& act, py::object out) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object y = output_like(out, xv);
         activate(parse_activation(act), xv, as_view(y, true, "out"));
         return y;
@@ -264,9 +267,10 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "swiglu",
       [](py::object gate, py::object up, py::object out) {
-        const const_view g = as_view(gate, false, "gate");
+        row_major_inputs in;
+        const const_view g = in(gate, "gate");
         py::object y = output_like(out, g);
-        swiglu(g, as_view(up, false, "up"), as_view(y, true, "out"));
+        swiglu(g, in(up, "up"), as_view(y, true, "out"));
         return y;
       },
       py::arg("gate"), py::arg("up"), py::arg("out") = py::none());
@@ -274,9 +278,10 @@ void register_dense_ai(py::module_& m) {
       "softmax",
       [](py::object x, py::object out, double scale, bool causal, std::int64_t offset, bool log, py::object mask,
          const std::string& acc) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object y = output_like(out, xv);
-        softmax(xv, as_view(y, true, "out"), softmax_opts(scale, causal, offset, log, mask, acc));
+        softmax(xv, as_view(y, true, "out"), softmax_opts(scale, causal, offset, log, in.optional(mask, "mask"), acc));
         return y;
       },
       py::arg("x"), py::arg("out") = py::none(), py::arg("scale") = 1.0, py::arg("causal") = false,
@@ -285,9 +290,10 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "rms_norm",
       [](py::object x, py::object gamma, double eps, py::object out, const std::string& acc) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object y = output_like(out, xv);
-        rms_norm(xv, as_optional_view(gamma, false, "gamma"), as_view(y, true, "out"), norm_opts(eps, acc));
+        rms_norm(xv, in.optional(gamma, "gamma"), as_view(y, true, "out"), norm_opts(eps, acc));
         return y;
       },
       py::arg("x"), py::arg("gamma") = py::none(), py::arg("eps") = 1e-6, py::arg("out") = py::none(),
@@ -295,10 +301,11 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "layer_norm",
       [](py::object x, py::object gamma, py::object beta, double eps, py::object out, const std::string& acc) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object y = output_like(out, xv);
-        layer_norm(xv, as_optional_view(gamma, false, "gamma"), as_optional_view(beta, false, "beta"),
-                   as_view(y, true, "out"), norm_opts(eps, acc));
+        layer_norm(xv, in.optional(gamma, "gamma"), in.optional(beta, "beta"), as_view(y, true, "out"),
+                   norm_opts(eps, acc));
         return y;
       },
       py::arg("x"), py::arg("gamma") = py::none(), py::arg("beta") = py::none(), py::arg("eps") = 1e-6,
@@ -306,10 +313,11 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "add_rms_norm",
       [](py::object x, py::object residual, py::object gamma, double eps, const std::string& acc) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object sum = new_array(xv.type(), shape_of(xv)), y = new_array(xv.type(), shape_of(xv));
-        add_rms_norm(xv, as_view(residual, false, "residual"), as_optional_view(gamma, false, "gamma"),
-                     view_of_new(sum), view_of_new(y), norm_opts(eps, acc));
+        add_rms_norm(xv, in(residual, "residual"), in.optional(gamma, "gamma"), view_of_new(sum), view_of_new(y),
+                     norm_opts(eps, acc));
         return py::make_tuple(sum, y);
       },
       py::arg("x"), py::arg("residual"), py::arg("gamma") = py::none(), py::arg("eps") = 1e-6,
@@ -317,10 +325,11 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "add_layer_norm",
       [](py::object x, py::object residual, py::object gamma, py::object beta, double eps, const std::string& acc) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object sum = new_array(xv.type(), shape_of(xv)), y = new_array(xv.type(), shape_of(xv));
-        add_layer_norm(xv, as_view(residual, false, "residual"), as_optional_view(gamma, false, "gamma"),
-                       as_optional_view(beta, false, "beta"), view_of_new(sum), view_of_new(y), norm_opts(eps, acc));
+        add_layer_norm(xv, in(residual, "residual"), in.optional(gamma, "gamma"), in.optional(beta, "beta"),
+                       view_of_new(sum), view_of_new(y), norm_opts(eps, acc));
         return py::make_tuple(sum, y);
       },
       py::arg("x"), py::arg("residual"), py::arg("gamma") = py::none(), py::arg("beta") = py::none(),
@@ -344,10 +353,11 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "embedding",
       [](py::object table, py::object ids, py::object row_scales, const std::string& type) {
+        row_major_inputs in;
         py::object narrowed;
-        const const_view tv = as_view(table, false, "table"), iv = as_index_view(ids, "ids", narrowed);
+        const const_view tv = in(table, "table"), iv = as_index_view(ids, "ids", narrowed);
         py::object out = new_array(parse_dtype(type), {iv.size(), tv.extent(1)});
-        embedding(tv, iv, view_of_new(out), as_optional_view(row_scales, false, "row_scales"));
+        embedding(tv, iv, view_of_new(out), in.optional(row_scales, "row_scales"));
         return out;
       },
       py::arg("table"), py::arg("ids"), py::arg("row_scales") = py::none(), py::arg("dtype") = "f32");
@@ -359,7 +369,10 @@ void register_dense_ai(py::module_& m) {
            py::arg("capacity"), py::arg("kv_heads"), py::arg("head_dim"), py::arg("dtype") = "f32")
       .def(
           "append",
-          [](kv_cache& c, py::object k, py::object v) { c.append(as_view(k, false, "k"), as_view(v, false, "v")); },
+          [](kv_cache& c, py::object k, py::object v) {
+            row_major_inputs in;
+            c.append(in(k, "k"), in(v, "v"));
+          },
           py::arg("k"), py::arg("v"))
       .def("truncate", &kv_cache::truncate, py::arg("tokens"))
       .def_property_readonly("size", &kv_cache::size)
@@ -367,7 +380,8 @@ void register_dense_ai(py::module_& m) {
   m.def(
       "attention",
       [](py::object q, const kv_cache& cache, double scale, bool causal, py::object out, bool f32_probabilities) {
-        const const_view qv = as_view(q, false, "q");
+        row_major_inputs in;
+        const const_view qv = in(q, "q");
         py::object y = output_like(out, qv);
         attention_options o = attention_opts(scale, causal);
         o.f32_probabilities = f32_probabilities;

@@ -24,14 +24,14 @@ inline py::object output_like(py::object out, const const_view& x) {
   return out.is_none() ? new_array(x.type(), shape_of(x)) : out;
 }
 
-inline softmax_options softmax_opts(double scale, bool causal, std::int64_t offset, bool log, py::object mask,
+inline softmax_options softmax_opts(double scale, bool causal, std::int64_t offset, bool log, const const_view& mask,
                                     const std::string& acc) {
   softmax_options o;
   o.scale = scale;
   o.causal = causal;
   o.causal_offset = offset;
   o.log = log;
-  o.mask = as_optional_view(mask, false, "mask");
+  o.mask = mask;
   o.acc = parse_accumulation(acc);
   return o;
 }

@@ -349,7 +349,8 @@ void register_sparse_and_solvers(py::module_& m) {
   m.def(
       "spmv",
       [](const py_csr& a, py::object x, py::object y, double alpha, double beta, const std::string& acc) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object out = y.is_none() ? new_array(xv.type(), {a.ref.rows()}) : y;
         spmv(alpha, a.ref, xv, y.is_none() ? 0.0 : beta, as_view(out, true, "y"), parse_accumulation(acc));
         return out;

@@ -28,9 +28,10 @@ void register_training(py::module_& m) {
   m.def(
       "activate_backward",
       [](py::object a, py::object dy, const std::string& act, py::object out) {
-        const const_view av = as_view(a, false, "a");
+        row_major_inputs in;
+        const const_view av = in(a, "a");
         py::object da = output_like(out, av);
-        activate_backward(parse_activation(act), av, as_view(dy, false, "dy"), as_view(da, true, "out"));
+        activate_backward(parse_activation(act), av, in(dy, "dy"), as_view(da, true, "out"));
         return da;
       },
       py::arg("a"), py::arg("dy"), py::arg("activation"), py::arg("out") = py::none(),
@@ -38,21 +39,23 @@ void register_training(py::module_& m) {
   m.def(
       "swiglu_backward",
       [](py::object gate, py::object up, py::object dy) {
-        const const_view g = as_view(gate, false, "gate");
+        row_major_inputs in;
+        const const_view g = in(gate, "gate");
         py::object d_gate = new_array(g.type(), shape_of(g)), d_up = new_array(g.type(), shape_of(g));
-        swiglu_backward(g, as_view(up, false, "up"), as_view(dy, false, "dy"), view_of_new(d_gate), view_of_new(d_up));
+        swiglu_backward(g, in(up, "up"), in(dy, "dy"), view_of_new(d_gate), view_of_new(d_up));
         return py::make_tuple(d_gate, d_up);
       },
       py::arg("gate"), py::arg("up"), py::arg("dy"), "Backward of silu(gate) * up: (d_gate, d_up).");
   m.def(
       "softmax_backward",
       [](py::object y, py::object dy, py::object out, double scale, bool log) {
-        const const_view yv = as_view(y, false, "y");
+        row_major_inputs in;
+        const const_view yv = in(y, "y");
         py::object dx = output_like(out, yv);
         softmax_options o;
         o.scale = scale;
         o.log = log;
-        softmax_backward(yv, as_view(dy, false, "dy"), as_view(dx, true, "out"), o);
+        softmax_backward(yv, in(dy, "dy"), as_view(dx, true, "out"), o);
         return dx;
       },
       py::arg("y"), py::arg("dy"), py::arg("out") = py::none(), py::arg("scale") = 1.0, py::arg("log") = false,
@@ -60,9 +63,10 @@ void register_training(py::module_& m) {
   m.def(
       "rms_norm_backward",
       [](py::object x, py::object dy, py::object gamma, double eps, py::object dgamma) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object dx = new_array(xv.type(), shape_of(xv));
-        rms_norm_backward(xv, as_optional_view(gamma, false, "gamma"), as_view(dy, false, "dy"), view_of_new(dx),
+        rms_norm_backward(xv, in.optional(gamma, "gamma"), in(dy, "dy"), view_of_new(dx),
                           as_optional_view(dgamma, true, "dgamma"), norm_opts(eps, "standard"));
         return dx;
       },
@@ -71,9 +75,10 @@ void register_training(py::module_& m) {
   m.def(
       "layer_norm_backward",
       [](py::object x, py::object dy, py::object gamma, double eps, py::object dgamma, py::object dbeta) {
-        const const_view xv = as_view(x, false, "x");
+        row_major_inputs in;
+        const const_view xv = in(x, "x");
         py::object dx = new_array(xv.type(), shape_of(xv));
-        layer_norm_backward(xv, as_optional_view(gamma, false, "gamma"), as_view(dy, false, "dy"), view_of_new(dx),
+        layer_norm_backward(xv, in.optional(gamma, "gamma"), in(dy, "dy"), view_of_new(dx),
                             as_optional_view(dgamma, true, "dgamma"), as_optional_view(dbeta, true, "dbeta"),
                             norm_opts(eps, "standard"));
         return dx;
@@ -83,10 +88,11 @@ void register_training(py::module_& m) {
   m.def(
       "linear_backward",
       [](py::object x, py::object w, py::object dy, bool want_dx, py::object dw, py::object db) {
-        const const_view xv = as_view(x, false, "x"), wv = as_view(w, false, "w");
+        row_major_inputs in;
+        const const_view xv = in(x, "x"), wv = in(w, "w");
         py::object dx = want_dx ? new_array(xv.type(), shape_of(xv)) : py::none();
-        linear_backward(xv, wv, as_view(dy, false, "dy"), want_dx ? view_of_new(dx) : view{},
-                        as_optional_view(dw, true, "dw"), as_optional_view(db, true, "db"));
+        linear_backward(xv, wv, in(dy, "dy"), want_dx ? view_of_new(dx) : view{}, as_optional_view(dw, true, "dw"),
+                        as_optional_view(db, true, "db"));
         return dx;
       },
       py::arg("x"), py::arg("w"), py::arg("dy"), py::arg("dx") = true, py::arg("dw") = py::none(),
@@ -96,13 +102,14 @@ void register_training(py::module_& m) {
   m.def(
       "attention_forward_saved",
       [](py::object q, py::object k, py::object v, std::int64_t head_dim, double scale, bool causal) {
-        const const_view qv = as_view(q, false, "q"), kv = as_view(k, false, "k");
+        row_major_inputs in;
+        const const_view qv = in(q, "q"), kv = in(k, "k");
         if (qv.rank() != 2 || kv.rank() != 2 || head_dim <= 0)
           throw py::value_error("q and k must be matrices (tokens x heads * head_dim) and head_dim positive");
         const std::int64_t heads = qv.extent(1) / head_dim;
         py::object out = new_array(qv.type(), shape_of(qv));
         py::object probs = new_array(dtype::f32, {heads, qv.extent(0), kv.extent(0)});
-        attention_forward_saved(qv, kv, as_view(v, false, "v"), view_of_new(out), view_of_new(probs), head_dim,
+        attention_forward_saved(qv, kv, in(v, "v"), view_of_new(out), view_of_new(probs), head_dim,
                                 attention_opts(scale, causal));
         return py::make_tuple(out, probs);
       },
@@ -112,12 +119,12 @@ void register_training(py::module_& m) {
       "attention_backward",
       [](py::object q, py::object k, py::object v, py::object probs, py::object d_out, std::int64_t head_dim,
          double scale, bool causal) {
-        const const_view qv = as_view(q, false, "q"), kv = as_view(k, false, "k");
+        row_major_inputs in;
+        const const_view qv = in(q, "q"), kv = in(k, "k");
         py::object dq = new_array(dtype::f32, shape_of(qv)), dk = new_array(dtype::f32, shape_of(kv));
         py::object dv = new_array(dtype::f32, shape_of(kv));
-        attention_backward(qv, kv, as_view(v, false, "v"), as_view(probs, false, "probs"),
-                           as_view(d_out, false, "d_out"), view_of_new(dq), view_of_new(dk), view_of_new(dv), head_dim,
-                           attention_opts(scale, causal));
+        attention_backward(qv, kv, in(v, "v"), in(probs, "probs"), in(d_out, "d_out"), view_of_new(dq), view_of_new(dk),
+                           view_of_new(dv), head_dim, attention_opts(scale, causal));
         return py::make_tuple(dq, dk, dv);
       },
       py::arg("q"), py::arg("k"), py::arg("v"), py::arg("probs"), py::arg("d_out"), py::arg("head_dim"),
@@ -128,7 +135,8 @@ void register_training(py::module_& m) {
       "cross_entropy",
       [](py::object logits, py::object labels, bool grad, int ignore_index, double smoothing,
          const std::string& reduction, double grad_scale) {
-        const const_view lv = as_view(logits, false, "logits");
+        row_major_inputs in;
+        const const_view lv = in(logits, "logits");
         cross_entropy_options o;
         o.ignore_index = ignore_index;
         o.label_smoothing = smoothing;

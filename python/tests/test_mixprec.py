@@ -579,6 +579,37 @@ def test_dense_solve_takes_a_matrix_in_any_memory_order():
     assert np.array_equal(solver.solve(b)[0], mixprec.gesv_ir(spd, b)[0])
 
 
+def test_layers_read_inputs_in_any_memory_order_and_refuse_strided_outputs():
+    # A transpose, a column step or Fortran order is read through a C-order copy, as NumPy's
+    # own functions read any layout: the same bits as the contiguous input. An output that
+    # is not row-major is refused by name (a copy would lose the write) and left untouched.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 32)).astype(np.float32)
+    wide = rng.standard_normal((6, 64)).astype(np.float32)
+    g = rng.uniform(0.5, 1.5, 64).astype(np.float32)
+    g_rows = np.ascontiguousarray(g[::2])
+    for layout in (np.asfortranarray(x), np.ascontiguousarray(x.T).T):
+        assert np.array_equal(mixprec.softmax(layout), mixprec.softmax(x))
+        assert np.array_equal(mixprec.layer_norm(layout, g[::2]), mixprec.layer_norm(x, g_rows))
+        dy = np.asfortranarray(2 * x)
+        assert np.array_equal(mixprec.rms_norm_backward(layout, dy, g[::2])[0],
+                              mixprec.rms_norm_backward(x, 2 * x, g_rows)[0])
+    column_step = wide[:, ::2]
+    assert np.array_equal(mixprec.activate(column_step, "gelu"),
+                          mixprec.activate(np.ascontiguousarray(column_step), "gelu"))
+    bits = mixprec.to_bf16(x).bits
+    assert np.array_equal(mixprec.rms_norm(mixprec.bf16(np.asfortranarray(bits)), g_rows).bits,
+                          mixprec.rms_norm(mixprec.bf16(bits), g_rows).bits)
+    import scipy.sparse as sp
+    a = mixprec.csr(sp.random(40, 40, density=0.1, format="csr", random_state=2))
+    columns = rng.standard_normal((40, 3))
+    assert np.array_equal(mixprec.spmv(a, columns[:, 1]), mixprec.spmv(a, columns[:, 1].copy()))
+    out = np.asfortranarray(np.full((6, 32), 7, dtype=np.float32))
+    with pytest.raises(mixprec.Error, match="column stride 6"):
+        mixprec.softmax(x, out=out)
+    assert np.all(out == 7)
+
+
 def test_int64_ids_labels_and_positions_are_taken_when_they_fit_int32():
     # NumPy's (and PyTorch's) default integers: narrowed after a check, the same results.
     table = np.arange(40, dtype=np.float32).reshape(10, 4)
