@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the library and its tests with clang under a sanitizer and runs them.
-# Usage: scripts/sanitize.sh address|thread|mpi|ci [ctest -R regex]
+# Usage: scripts/sanitize.sh address|thread|mpi|ci|ci-thread [ctest -R regex]
 #   address: AddressSanitizer + UndefinedBehaviorSanitizer (leaks included), every C/C++
 #            test (the Python bindings and the install check, built without the
 #            sanitizer, and the checks of the Release objects are left out); build-asan/.
@@ -14,12 +14,15 @@
 #            Release suite), running the C API tests (every family, through the C API),
 #            the replayed fuzz inputs and each libFuzzer harness for FUZZ_SECONDS (20);
 #            build-ci-sanitize/.
+#   ci-thread: what CI has time for under ThreadSanitizer: the portable kernels, the
+#            threading tests (Krylov solves on two OpenMP threads, operators shared by
+#            concurrent solves) and the C API tests; build-ci-tsan/.
 # The other modes build without the distributed layer (MPI): the mpi mode covers it.
 # Pass a regex to run another subset of the tests.
 # Any report fails the test that caused it (halt_on_error), so ctest's status is the verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode="${1:?usage: scripts/sanitize.sh address|thread|mpi|ci [ctest regex]}"
+mode="${1:?usage: scripts/sanitize.sh address|thread|mpi|ci|ci-thread [ctest regex]}"
 packages=(clang libclang-rt-14-dev libomp-14-dev cmake libgtest-dev libeigen3-dev)
 source scripts/lib/ensure-packages.sh
 ensure_packages "${packages[@]}"
@@ -77,11 +80,24 @@ case "$mode" in
     for h in "${harnesses[@]}"; do targets+=("replay_$h" "fuzz_$h"); done
     cmake --build "$build" -j2 --target "${targets[@]}"
     (cd "$build" && OMP_NUM_THREADS=2 ctest -j2 --output-on-failure -R "${2:-capi_c|capi_matches_cpp|fuzz_replay}")
-    BUILD_DIR="$build" FUZZ_SKIP_BUILD=1 scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+    BUILD_DIR="$build" FUZZ_SKIP_BUILD=1 FUZZ_JOBS="${FUZZ_JOBS:-2}" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+    exit 0
+    ;;
+  ci-thread)
+    build="${BUILD_DIR:-build-ci-tsan}"
+    flags="-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
+    export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
+    CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DBUILD_SHARED_LIBS=OFF \
+      -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" \
+      -DMIXPREC_CPU_KERNEL_LEVELS=none -DMIXPREC_BUILD_BENCH=OFF -DMIXPREC_BUILD_EXAMPLES=OFF \
+      -DMIXPREC_CUDA=OFF -DMIXPREC_PYTHON=OFF -DMIXPREC_MPI=OFF > /dev/null
+    cmake --build "$build" -j2 --target mixprec_capi_c_test mixprec_capi_cpp_test mixprec_threading_tests
+    (cd "$build" && OMP_NUM_THREADS=2 ctest -j2 --output-on-failure -R "${2:-capi_c|capi_matches_cpp|threading}")
     exit 0
     ;;
   *)
-    echo "mode must be address, thread, mpi or ci" >&2
+    echo "mode must be address, thread, mpi, ci or ci-thread" >&2
     exit 2
     ;;
 esac
