@@ -3,6 +3,8 @@
 #include "internal/parallel.hpp"
 
 #if defined(MIXPREC_THREADING_TBB)
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 #else
 #include <omp.h>
@@ -23,6 +25,22 @@ void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int
   *begin = std::min(n, b * align);
   *end = std::min(n, e * align);
 }
+
+#if defined(MIXPREC_THREADING_TBB)
+void tbb_run_chunks(int chunks, void (*body)(void* context, int c), void* context) {
+  // An arena of `chunks` slots, so that a call uses the threads its chunk count asks for
+  // (as OpenMP's num_threads) and every chunk is one task (simple_partitioner, grain 1).
+  tbb::task_arena arena(chunks);
+  arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, chunks, 1),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int c = r.begin(); c != r.end(); ++c) body(context, c);
+        },
+        tbb::simple_partitioner());
+  });
+}
+#endif
 
 #if defined(MIXPREC_HAVE_MXCSR)
 contract_fp_mode::contract_fp_mode() : saved_(_mm_getcsr()) {

@@ -14,12 +14,6 @@
 #define MIXPREC_HAVE_MXCSR 1
 #endif
 
-#if defined(MIXPREC_THREADING_TBB)
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-#endif
-
 namespace mixprec::detail {
 
 /// Upper bound on chunks a reduction keeps partials for.
@@ -58,6 +52,14 @@ class contract_fp_mode {
 #endif
 };
 
+#if defined(MIXPREC_THREADING_TBB)
+/// oneTBB's side of parallel_chunks: body(context, c) for c in [0, chunks) on up to `chunks`
+/// threads. Out of line in the core: oneTBB's inline functions (the arena's, the task
+/// group's) compiled into a kernel folder would be one name with several bodies, some of
+/// them in instructions the CPU may lack.
+void tbb_run_chunks(int chunks, void (*body)(void* context, int c), void* context);
+#endif
+
 /// Runs f(c) for c in [0, chunks) on up to `chunks` threads, each under contract_fp_mode;
 /// returns when all are done.
 template <class F>
@@ -71,15 +73,8 @@ void parallel_chunks(int chunks, F&& f) {
     return;
   }
 #if defined(MIXPREC_THREADING_TBB)
-  tbb::task_arena arena(chunks);
-  arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, chunks, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int c = r.begin(); c != r.end(); ++c) run(c);
-        },
-        tbb::simple_partitioner());
-  });
+  tbb_run_chunks(
+      chunks, [](void* context, int c) { (*static_cast<decltype(run)*>(context))(c); }, &run);
 #else
 #pragma omp parallel for num_threads(chunks) schedule(static, 1)
   for (int c = 0; c < chunks; ++c) run(c);
