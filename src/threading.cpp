@@ -6,6 +6,9 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+
+#include <memory>
+#include <vector>
 #else
 #include <omp.h>
 #endif
@@ -30,8 +33,14 @@ void chunk_range(std::int64_t n, int chunks, int c, std::int64_t align, std::int
 void tbb_run_chunks(int chunks, void (*body)(void* context, int c), void* context) {
   // An arena of `chunks` slots, so that a call uses the threads its chunk count asks for
   // (as OpenMP's num_threads) and every chunk is one task (simple_partitioner, grain 1).
-  tbb::task_arena arena(chunks);
-  arena.execute([&] {
+  // Each calling thread keeps its arenas: making one per call costs as much as a small
+  // kernel's whole work (a Krylov iteration calls a dozen). Threads calling at once still
+  // get arenas of their own.
+  thread_local std::vector<std::unique_ptr<tbb::task_arena>> arenas;
+  if (arenas.size() <= std::size_t(chunks)) arenas.resize(std::size_t(chunks) + 1);
+  std::unique_ptr<tbb::task_arena>& arena = arenas[std::size_t(chunks)];
+  if (!arena) arena = std::make_unique<tbb::task_arena>(chunks);
+  arena->execute([&] {
     tbb::parallel_for(
         tbb::blocked_range<int>(0, chunks, 1),
         [&](const tbb::blocked_range<int>& r) {
