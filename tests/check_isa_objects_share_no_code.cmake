@@ -28,8 +28,9 @@ foreach(object IN LISTS OBJECTS)
     set(name "${CMAKE_MATCH_1}")
     string(FIND "${name}" "${mangled_namespace}" at)
     # The exception-handling references (the personality routine, a std type's typeinfo)
-    # are data that every object may carry: the same bytes whatever the flags.
-    if(at EQUAL -1 AND NOT name MATCHES "^DW[.]ref[.]")
+    # are data that every object may carry: the same bytes whatever the flags. So is clang's
+    # __clang_call_terminate (__cxa_begin_catch, then std::terminate: two calls).
+    if(at EQUAL -1 AND NOT name MATCHES "^DW[.]ref[.]" AND NOT name STREQUAL "__clang_call_terminate")
       list(APPEND offenders "${object}: ${name}")
     endif()
   endforeach()

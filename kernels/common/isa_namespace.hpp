@@ -49,5 +49,10 @@ struct local_allocator {
 template <class T>
 using local_vector = std::vector<T, local_allocator<T>>;
 
+/// A type of this folder, for the inline helpers of src/internal that the kernels inline in
+/// their loops (src/internal/block_format.hpp): instantiated with it, a helper's copy here
+/// is a name of this folder's, as local_allocator makes a vector's.
+struct folder_tag {};
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

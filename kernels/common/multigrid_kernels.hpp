@@ -15,6 +15,7 @@
 
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
+#include "kernels/common/loop_hints.hpp"
 #include "kernels/common/register_helpers.hpp"
 
 namespace mixprec::kern {
@@ -69,7 +70,7 @@ struct multigrid_kernels {
     for (int p = 0; p < npoints; ++p) {
       const T* up = ur + st.off[p];
       const C c = st.c[p];
-#pragma GCC ivdep
+      MIXPREC_IVDEP
       for (std::int64_t i = 0; i < nx; ++i) acc[i] -= c * C(up[i]);
     }
   }
@@ -89,7 +90,7 @@ struct multigrid_kernels {
       o[p] = st.off[p];
       c[p] = st.c[p];
     }
-#pragma GCC ivdep
+    MIXPREC_IVDEP
     for (std::int64_t i = 0; i < nx; ++i) {
       const C t = C(ur[i]) + (C(fr[i]) - ((c[P] * C(ur[i + o[P]])) + ...)) * inv;
       if (((i ^ i0) & 1) == 0) ur[i] = T(t);

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "internal/registry.hpp"
+#include "kernels/common/loop_hints.hpp"
 #include "kernels/common/scalar.hpp"
 #include "kernels/common/stencil_box_rows.hpp"
 #include "kernels/common/stencil_row_plan.hpp"
@@ -51,7 +52,7 @@ struct scalar_rows {
 /// acc[x0 + i] = sum_p c[p] * q[p][x0 + i] for i < L, points in order.
 template <int N, int L, class C>
 inline void sum_points_block(const C* const* q, const C* k, std::int64_t x0, C* __restrict acc) {
-#pragma GCC ivdep
+  MIXPREC_IVDEP
   for (int i = 0; i < L; ++i) {
     const std::int64_t x = x0 + i;
     C sum = k[0] * q[0][x];
@@ -91,7 +92,7 @@ inline void sum_rows_fixed(const C* const* in, const C* c, std::int64_t n, std::
     }
     if (pf.p) pf.p += pf_sy;
     const std::int64_t rest = x;
-#pragma GCC ivdep
+    MIXPREC_IVDEP
     for (; x < n; ++x) {
       C sum = k[0] * q[0][x];
 #pragma GCC unroll 32
@@ -128,12 +129,12 @@ inline void sum_rows(int np, const C* const* in, const C* c, std::int64_t n, std
     C* __restrict acc = dst(j);
     const std::int64_t shift = j * in_sy;
     const C* p0 = in[0] + shift;
-#pragma GCC ivdep
+    MIXPREC_IVDEP
     for (std::int64_t x = 0; x < n; ++x) acc[x] = c[0] * p0[x];
     for (int i = 1; i < np; ++i) {
       const C* pi = in[i] + shift;
       const C ci = c[i];
-#pragma GCC ivdep
+      MIXPREC_IVDEP
       for (std::int64_t x = 0; x < n; ++x) acc[x] += ci * pi[x];
     }
     done(j, std::int64_t(0), acc);
@@ -151,7 +152,7 @@ inline void variable_sum_fixed(const C* const* u, const C* const* c, std::int64_
     q[i] = u[i];
     k[i] = c[i];
   }
-#pragma GCC ivdep
+  MIXPREC_IVDEP
   for (std::int64_t x = 0; x < n; ++x) {
     C sum = k[0][x] * q[0][x];
 #pragma GCC unroll 32
@@ -178,7 +179,7 @@ inline void variable_sum(int np, const C* const* u, const C* const* c, std::int6
   for (int p = 1; p < np; ++p) {
     const C* cp = c[p];
     const C* up = u[p];
-#pragma GCC ivdep
+    MIXPREC_IVDEP
     for (std::int64_t x = 0; x < n; ++x) acc[x] += cp[x] * up[x];
   }
 }

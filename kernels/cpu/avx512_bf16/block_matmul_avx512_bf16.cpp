@@ -20,6 +20,7 @@
 
 #include "internal/block_format.hpp"
 #include "internal/parallel.hpp"
+#include "kernels/common/isa_namespace.hpp"
 #include "kernels/cpu/avx512_bf16/kernels_avx512_bf16.hpp"
 
 namespace mixprec::kern::avx512_bf16 {
@@ -53,9 +54,9 @@ x_blocks quantize_x(const detail::block_matmul_args& a) {
       float d[2] = {0.0f, 0.0f};
       for (int h = 0; h < 2 && 2 * p + h < blocks; ++h) {
         std::uint8_t block[34];
-        detail::quantize_q8_0_block(a.x + i * a.ldx + (2 * p + h) * detail::qk, block);
-        d[h] = detail::block_scale(block);
-        detail::block_ints_q8_0(block, q + 32 * h);
+        detail::quantize_q8_0_block<folder_tag>(a.x + i * a.ldx + (2 * p + h) * detail::qk, block);
+        d[h] = detail::block_scale<folder_tag>(block);
+        detail::block_ints_q8_0<folder_tag>(block, q + 32 * h);
       }
       const __m512i s = _mm512_load_si512(q);
       const std::size_t at = std::size_t(i * pairs + p);

@@ -7,6 +7,7 @@
 
 #include "internal/block_format.hpp"
 #include "internal/parallel.hpp"
+#include "kernels/common/isa_namespace.hpp"
 #include "kernels/common/register_helpers.hpp"
 
 namespace mixprec::kern {
@@ -26,9 +27,9 @@ quantized_rows quantize_rows(const detail::block_matmul_args& a) {
   std::uint8_t block[34];
   for (idx i = 0; i < a.m; ++i)
     for (idx b = 0; b < blocks; ++b) {
-      detail::quantize_q8_0_block(a.x + i * a.ldx + b * detail::qk, block);
-      r.d[std::size_t(i * blocks + b)] = detail::block_scale(block);
-      detail::block_ints_q8_0(block, r.q.data() + i * a.k + b * detail::qk);
+      detail::quantize_q8_0_block<folder_tag>(a.x + i * a.ldx + b * detail::qk, block);
+      r.d[std::size_t(i * blocks + b)] = detail::block_scale<folder_tag>(block);
+      detail::block_ints_q8_0<folder_tag>(block, r.q.data() + i * a.k + b * detail::qk);
     }
   return r;
 }
@@ -48,11 +49,11 @@ void block_matmul(const detail::exec_args& ex, const detail::block_matmul_args& 
       const std::uint8_t* row = a.w + std::size_t(j) * row_bytes;
       for (idx b = 0; b < blocks; ++b) {
         const std::uint8_t* block = row + std::size_t(b) * (a.q4_0 ? 18 : 34);
-        dw[std::size_t(b)] = detail::block_scale(block);
+        dw[std::size_t(b)] = detail::block_scale<folder_tag>(block);
         if (a.q4_0)
-          detail::block_ints_q4_0(block, qw.data() + b * detail::qk);
+          detail::block_ints_q4_0<folder_tag>(block, qw.data() + b * detail::qk);
         else
-          detail::block_ints_q8_0(block, qw.data() + b * detail::qk);
+          detail::block_ints_q8_0<folder_tag>(block, qw.data() + b * detail::qk);
       }
       for (idx i = 0; i < a.m; ++i) {
         const std::int8_t* qx = xq.q.data() + i * a.k;
