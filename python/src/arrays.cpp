@@ -119,7 +119,7 @@ view as_index_view(py::handle obj, const char* what, py::object& held) {
 const_view row_major_inputs::operator()(py::handle obj, const char* what) {
   const view v = as_view(obj, false, what);
   const int last = v.rank() - 1;
-  if (v.rank() > 2 || v.extent(last) < 2 || v.stride(last) == 1) return v;
+  if (v.rank() < 1 || v.rank() > 2 || v.extent(last) < 2 || v.stride(last) == 1) return v;
   const bool bf16 = py::isinstance<bf16_array>(obj);
   if (!bf16 && !py::isinstance<py::array>(obj)) return v;  // a framework's tensor: its layout is the caller's
   const py::module_ np = py::module_::import("numpy");

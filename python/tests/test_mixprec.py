@@ -191,7 +191,7 @@ def test_matrix_market_file_solved():
 def c_api():
     path = os.environ.get("MIXPREC_LIBRARY")
     if not path:
-        pytest.skip("MIXPREC_LIBRARY not set")
+        pytest.skip("MIXPREC_LIBRARY not set (the shared C library to compare with; a static build has none)")
     lib = ctypes.CDLL(path)
     lib.mixprec_last_error.restype = ctypes.c_char_p
     return lib
