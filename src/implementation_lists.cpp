@@ -105,12 +105,14 @@ MIXPREC_LIST(
     {"generic",
      "independent rows on the context's threads (no ref: the tests check each row's residual in long double)"});
 
-MIXPREC_LIST(nn_row_ops,
+MIXPREC_LIST(nn_row_ops, cuda,
              {"avx512_bf16", "bf16 storage: the avx512 bodies, results rounded by vcvtneps2bf16 (subnormals apart)"},
              {"avx512", "16 f32 lanes, exp/erfc by f32 fits in registers, masked tails; f32 statistics only"},
              {"avx2", "8 f32 lanes, the same body; f32 statistics only"},
              {"generic", "one lane at a time on the context's threads; f64 statistics when asked"},
-             {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});
+             {"ref",
+              "one lane, one thread, by the CUDA kernels' lane bodies (nn_lanes.hpp): the fallback, and"
+              " their check on the CPU (the tests' oracle is f64)"});
 
 MIXPREC_LIST(block_matmul_ops,
              {"avx512_bf16", "vpdpbusd on two blocks per zmm, f32 lanes scaled per block, one reduction per output"},

@@ -21,19 +21,73 @@ using ld = long double;
 double unit_of(dtype t) { return t == dtype::f32 ? 0x1p-24 : t == dtype::bf16 ? 0x1p-8 : 0x1p-11; }
 double tiny_of(dtype t) { return t == dtype::f16 ? 0x1p-25 : t == dtype::bf16 ? 0x1p-134 : 0x1p-150; }
 
-/// Rows x cols values of T with row stride ld_ (padding holds a sentinel the ops must not touch).
+/// Where the operands of the kernel under test live: its backend's memory (set for the
+/// length of a test body by on_kernel_storage).
+context& placement() {
+  static context where = context::cpu();
+  return where;
+}
+
+/// Runs f(T{}) as on_nn_storage does, with operands placed in kernel k's memory.
+template <class F>
+void on_kernel_storage(const kernel_info& k, F&& f) {
+  struct restore {
+    ~restore() { placement() = context::cpu(); }
+  } at_exit;
+  placement() = context_for(k);
+  on_nn_storage(k, k.in, f);
+}
+
+/// Host values copied into the placement's memory, as a dense rank-1 view.
+template <class T>
+struct placed_values {
+  array<T> values;
+  explicit placed_values(const std::vector<T>& host) : values(host, placement()) {}
+  const_view as_const() const { return make_view(values.data(), values.size(), 1, values.ctx()); }
+};
+
+/// Rows x cols values of T with row stride ld_ (padding holds a sentinel the ops must not
+/// touch). Set and read on the host; the views handed to the ops are of a copy in the
+/// placement's memory (a CPU placement too, so that this mirroring is tested everywhere),
+/// uploaded when the host values changed and read back after an op may have written it.
 template <class T>
 struct rows_of_t {
   std::int64_t rows, cols, ldv;
-  std::vector<T> v;
   rows_of_t(std::int64_t r, std::int64_t c, std::int64_t l, double fill = 7.0)
       : rows(r), cols(c), ldv(l), v(std::size_t(std::max<std::int64_t>(0, (r - 1) * l + c)), T(fill)) {}
-  T& at(std::int64_t i, std::int64_t j) { return v[std::size_t(i * ldv + j)]; }
-  double get(std::int64_t i, std::int64_t j) const { return double(v[std::size_t(i * ldv + j)]); }
-  view as_view() { return make_view(v.data(), {rows, cols}, {ldv, 1}); }
-  const_view as_const() const { return make_view(v.data(), {rows, cols}, {ldv, 1}); }
-};
+  /// One row of the given values.
+  explicit rows_of_t(const std::vector<T>& row)
+      : rows(1), cols(std::int64_t(row.size())), ldv(std::int64_t(row.size())), v(row) {}
+  rows_of_t(const rows_of_t& o) : rows(o.rows), cols(o.cols), ldv(o.ldv), v(o.host()) {}
+  T& at(std::int64_t i, std::int64_t j) {
+    host();
+    host_newer = true;
+    return v[std::size_t(i * ldv + j)];
+  }
+  double get(std::int64_t i, std::int64_t j) const { return double(host()[std::size_t(i * ldv + j)]); }
+  view as_view() {
+    T* p = placed_data();
+    placed_newer = true;
+    return make_view(p, {rows, cols}, {ldv, 1}, placed.ctx());
+  }
+  const_view as_const() const {
+    const T* p = placed_data();  // before placed.ctx(): it may make the array
+    return make_view(p, {rows, cols}, {ldv, 1}, placed.ctx());
+  }
 
+ private:
+  mutable std::vector<T> v;
+  mutable array<T> placed;
+  mutable bool host_newer = true, placed_newer = false;
+  const std::vector<T>& host() const {
+    if (placed_newer) v = placed.to_vector(), placed_newer = false;
+    return v;
+  }
+  T* placed_data() const {
+    if (host_newer) placed = array<T>(host(), placement()), host_newer = false;
+    return placed.data();
+  }
+};
 template <class T>
 rows_of_t<T> random_rows(std::int64_t r, std::int64_t c, std::int64_t l, double lo, double hi, unsigned seed) {
   rows_of_t<T> m(r, c, l);
@@ -62,7 +116,7 @@ const shape shapes[] = {{3, 37, 41}, {1, 50000, 50000}, {5, 16, 16}, {2, 1, 3}, 
 
 TEST_P(nn_eltwise_kernels, activations_match_long_double_within_the_stated_bound) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), u = 0x1p-24, floor = std::max(0x1p-100, tiny_of(k.in));
@@ -93,19 +147,19 @@ TEST_P(nn_eltwise_kernels, activations_match_long_double_within_the_stated_bound
 
 TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double inf = std::numeric_limits<double>::infinity();
-      std::vector<T> x = {T(inf), T(-inf), T(std::nan("")), T(0.0), T(-1000.0), T(-0.0)};
+      const rows_of_t<T> x(std::vector<T>{T(inf), T(-inf), T(std::nan("")), T(0.0), T(-1000.0), T(-0.0)});
       for (activation act : {activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
-        std::vector<T> y(x.size());
-        activate(act, make_view(x.data(), 6), make_view(y.data(), 6));
-        EXPECT_EQ(double(y[0]), inf) << k.name << " " << name_of(act);
-        EXPECT_EQ(double(y[1]), 0.0) << k.name << " " << name_of(act);
-        EXPECT_TRUE(std::isnan(double(y[2]))) << k.name << " " << name_of(act);
-        EXPECT_EQ(double(y[3]), 0.0) << k.name << " " << name_of(act);
-        EXPECT_EQ(double(y[4]), 0.0) << k.name << " " << name_of(act);
+        rows_of_t<T> y(1, 6, 6);
+        activate(act, x.as_const(), y.as_view());
+        EXPECT_EQ(y.get(0, 0), inf) << k.name << " " << name_of(act);
+        EXPECT_EQ(y.get(0, 1), 0.0) << k.name << " " << name_of(act);
+        EXPECT_TRUE(std::isnan(y.get(0, 2))) << k.name << " " << name_of(act);
+        EXPECT_EQ(y.get(0, 3), 0.0) << k.name << " " << name_of(act);
+        EXPECT_EQ(y.get(0, 4), 0.0) << k.name << " " << name_of(act);
       }
     }
   });
@@ -114,22 +168,21 @@ TEST_P(nn_eltwise_kernels, special_values_give_the_limits) {
 // A subnormal result is stored as the storage format's subnormal, not flushed to zero.
 TEST_P(nn_eltwise_kernels, subnormal_values_are_kept_not_flushed) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
-      const std::vector<T> x = subnormal_ladder<T>(k.in);
-      const std::int64_t n = std::int64_t(x.size());
-      std::vector<T> y(x.size());
-      activate(activation::relu, make_view(x.data(), n), make_view(y.data(), n));
-      for (std::int64_t j = 0; j < n; ++j)
-        ASSERT_EQ(double(y[std::size_t(j)]), std::max(double(x[std::size_t(j)]), 0.0)) << k.name << " at " << j;
+      const rows_of_t<T> x(subnormal_ladder<T>(k.in));
+      rows_of_t<T> y(1, x.cols, x.cols);
+      activate(activation::relu, x.as_const(), y.as_view());
+      for (std::int64_t j = 0; j < x.cols; ++j)
+        ASSERT_EQ(y.get(0, j), std::max(x.get(0, j), 0.0)) << k.name << " at " << j;
     }
   });
 }
 
 TEST_P(nn_eltwise_kernels, binary_ops_broadcast_rows_and_columns_and_run_in_place) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), u = 0x1p-24, floor = tiny_of(k.in);
@@ -190,7 +243,7 @@ std::vector<ld> softmax_ref(const std::vector<ld>& z, bool log) {
 
 TEST_P(nn_softmax_kernels, rows_match_long_double_with_masks_causality_and_log) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), floor = tiny_of(k.in);
@@ -248,7 +301,7 @@ TEST_P(nn_softmax_kernels, rows_match_long_double_with_masks_causality_and_log) 
 
 TEST_P(nn_softmax_kernels, an_all_masked_row_is_zero_and_a_nan_row_is_nan) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double inf = std::numeric_limits<double>::infinity();
@@ -271,7 +324,7 @@ TEST_P(nn_softmax_kernels, an_all_masked_row_is_zero_and_a_nan_row_is_nan) {
 
 TEST_P(nn_norm_kernels, rms_and_layer_norm_match_long_double_and_the_fused_sum_is_exact) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), floor = tiny_of(k.in);
@@ -291,7 +344,8 @@ TEST_P(nn_norm_kernels, rms_and_layer_norm_match_long_double_and_the_fused_sum_i
           for (int variant = 0; variant < 4; ++variant) {
             const bool layer = variant % 2 == 1, fused = variant >= 2;
             rows_of_t<T> y(s.rows, s.cols, s.ldv), sum(s.rows, s.cols, s.ldv);
-            const const_view g = make_view(gamma.data(), s.cols), b = make_view(beta.data(), s.cols);
+            const placed_values<float> gamma_placed(gamma), beta_placed(beta);
+            const const_view g = gamma_placed.as_const(), b = beta_placed.as_const();
             try {
               if (!fused && !layer) rms_norm(x.as_const(), g, y.as_view(), o);
               if (!fused && layer) layer_norm(x.as_const(), g, b, y.as_view(), o);
@@ -339,7 +393,7 @@ class nn_rope_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(nn_rope_kernels, rotations_match_long_double_for_both_layouts_and_partial_rotation) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     {
       const double uT = unit_of(k.in), u = 0x1p-24;
@@ -357,7 +411,7 @@ TEST_P(nn_rope_kernels, rotations_match_long_double_for_both_layouts_and_partial
               o.theta = theta;
               o.layout = layout;
               o.rotary_dims = rot;
-              rope(x.as_view(), head_dim, make_view(pos.data(), rows), o);
+              rope(x.as_view(), head_dim, placed_values<std::int32_t>(pos).as_const(), o);
               for (std::int64_t i = 0; i < rows; ++i)
                 for (std::int64_t h = 0; h < heads; ++h)
                   for (std::int64_t kk = 0; kk < rot / 2; ++kk) {

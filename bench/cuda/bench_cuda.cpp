@@ -4,6 +4,7 @@
 //   cuda/spmv:    CSR SpMV f64 on Poisson 7-point 192^3 vs cusparseSpMV called directly
 //   cuda/stencil: 7-point f64 on 192^3, bytes/s against the copy bandwidth
 //   cuda/gemm:    f64, f32, f16->f32, bf16->f32, i8->i32 at 4096^3 vs cublasGemmEx directly
+//   cuda/softmax, cuda/rms_norm: bf16 rows of 4096, one read and one write, against the copy
 //   cuda/cg and cpu2t/cg: CG on Poisson 7-point 192^3 to 1e-10, on the GPU and on 2 CPU threads
 // Every GPU timing waits for the device (context::synchronize / cudaStreamSynchronize)
 // inside the loop. Without a usable device each benchmark reports the reason as an error.
@@ -227,6 +228,28 @@ void cg_poisson(benchmark::State& state, bool on_gpu) {
   state.counters["true_residual"] = rep.true_residual;
 }
 
+enum class row_op { softmax, rms_norm };
+
+/// A row op over 16384 rows of 4096 bf16 values (a prefill's attention scores or hidden
+/// states): each row read once and written once, so bytes/s compares with the copy line.
+void nn_rows_bf16(benchmark::State& state, row_op op) {
+  if (!have_gpu(state)) return;
+  const context gpu = context::cuda(0);
+  const std::int64_t rows = 16384, cols = 4096;
+  array<bfloat16> x(rows * cols, gpu), y(rows * cols, gpu);
+  fill(x, 0.5);
+  const const_view xv = make_view(static_cast<const bfloat16*>(x.data()), {rows, cols}, {}, gpu);
+  const view yv = make_view(y.data(), {rows, cols}, {}, gpu);
+  for (auto _ : state) {
+    if (op == row_op::softmax)
+      softmax(xv, yv);
+    else
+      rms_norm(xv, const_view(), yv);
+    gpu.synchronize();
+  }
+  set_bytes(state, 2.0 * 2 * double(rows * cols));
+}
+
 void gemm_peers() {
   auto add = [](const char* name, cudaDataType ab, cudaDataType c, cublasComputeType_t compute, std::size_t abs,
                 std::size_t cs) {
@@ -257,6 +280,8 @@ int register_all() {
   real(benchmark::RegisterBenchmark("cuda/gemm/bf16bf16f32/mixprec", gemm_square<bfloat16, float>)->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/i8i8i32/mixprec", gemm_square<std::int8_t, std::int32_t>)->Arg(4096));
   gemm_peers();
+  real(benchmark::RegisterBenchmark("cuda/softmax/bf16/16384x4096", nn_rows_bf16, row_op::softmax));
+  real(benchmark::RegisterBenchmark("cuda/rms_norm/bf16/16384x4096", nn_rows_bf16, row_op::rms_norm));
   real(benchmark::RegisterBenchmark("cuda/cg/f64/poisson7_192", cg_poisson, true)->Iterations(3));
   real(benchmark::RegisterBenchmark("cpu2t/cg/f64/poisson7_192", cg_poisson, false)->Iterations(1));
   return 0;

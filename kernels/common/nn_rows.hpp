@@ -1,6 +1,8 @@
 // The row-wise NN kernels (eltwise, softmax, norm; mixprec/nn.hpp), written once over a
 // vector type V: the AVX2 and AVX-512 folders instantiate them with their f32 vectors, the
-// reference and portable kernels with lane1<float> (or lane1<double> for f64 statistics).
+// portable kernels with lane1<float> (or lane1<double> for f64 statistics). lane1 and the
+// element math (vexp, verfc, vactivate) are host and device code: the reference and CUDA
+// kernels run them through kernels/common/nn_lanes.hpp.
 //
 // V provides: scalar, width, zero(), broadcast(s), load<T>(p), load_tail<T>(p, k) (other
 // lanes 0), store<T>(p), store_tail<T>(p, k) (rounding once to T), + - * /, fma(a, b, c),
@@ -30,38 +32,38 @@ struct lane1 {
   using scalar = A;
   static constexpr int width = 1;
   A v;
-  static lane1 zero() { return {A(0)}; }
-  static lane1 broadcast(A a) { return {a}; }
+  MIXPREC_KI static lane1 zero() { return {A(0)}; }
+  MIXPREC_KI static lane1 broadcast(A a) { return {a}; }
   template <class T>
-  static lane1 load(const T* p) {
+  MIXPREC_KI static lane1 load(const T* p) {
     return {A(widen(*p))};
   }
   template <class T>
-  static lane1 load_tail(const T* p, std::int64_t k) {
+  MIXPREC_KI static lane1 load_tail(const T* p, std::int64_t k) {
     return k > 0 ? load(p) : zero();
   }
   template <class T>
-  void store(T* p) const {
+  MIXPREC_KI void store(T* p) const {
     if constexpr (std::is_same_v<T, A>)
       *p = v;
     else
       *p = T(v);  // one rounding from A (half/bfloat16 round from f64 directly)
   }
   template <class T>
-  void store_tail(T* p, std::int64_t k) const {
+  MIXPREC_KI void store_tail(T* p, std::int64_t k) const {
     if (k > 0) store(p);
   }
-  friend lane1 operator+(lane1 a, lane1 b) { return {a.v + b.v}; }
-  friend lane1 operator-(lane1 a, lane1 b) { return {a.v - b.v}; }
-  friend lane1 operator*(lane1 a, lane1 b) { return {a.v * b.v}; }
-  friend lane1 operator/(lane1 a, lane1 b) { return {a.v / b.v}; }
-  static lane1 fma(lane1 a, lane1 b, lane1 c) { return {a.v * b.v + c.v}; }
-  static lane1 sqrt(lane1 a) { return {std::sqrt(a.v)}; }
-  static lane1 min(lane1 a, lane1 b) { return {b.v < a.v || b.v != b.v ? b.v : a.v}; }
-  static lane1 max(lane1 a, lane1 b) { return {b.v > a.v || b.v != b.v ? b.v : a.v}; }
-  static lane1 select_lt(lane1 a, lane1 b, lane1 x, lane1 y) { return a.v < b.v ? x : y; }
-  static lane1 tail_or(lane1 v, std::int64_t k, A s) { return k > 0 ? v : lane1{s}; }
-  static lane1 pow2_from_magic(lane1 t) {
+  MIXPREC_KI friend lane1 operator+(lane1 a, lane1 b) { return {a.v + b.v}; }
+  MIXPREC_KI friend lane1 operator-(lane1 a, lane1 b) { return {a.v - b.v}; }
+  MIXPREC_KI friend lane1 operator*(lane1 a, lane1 b) { return {a.v * b.v}; }
+  MIXPREC_KI friend lane1 operator/(lane1 a, lane1 b) { return {a.v / b.v}; }
+  MIXPREC_KI static lane1 fma(lane1 a, lane1 b, lane1 c) { return {a.v * b.v + c.v}; }
+  MIXPREC_KI static lane1 sqrt(lane1 a) { return {MIXPREC_MATH(sqrt)(a.v)}; }
+  MIXPREC_KI static lane1 min(lane1 a, lane1 b) { return {b.v < a.v || b.v != b.v ? b.v : a.v}; }
+  MIXPREC_KI static lane1 max(lane1 a, lane1 b) { return {b.v > a.v || b.v != b.v ? b.v : a.v}; }
+  MIXPREC_KI static lane1 select_lt(lane1 a, lane1 b, lane1 x, lane1 y) { return a.v < b.v ? x : y; }
+  MIXPREC_KI static lane1 tail_or(lane1 v, std::int64_t k, A s) { return k > 0 ? v : lane1{s}; }
+  MIXPREC_KI static lane1 pow2_from_magic(lane1 t) {
     static_assert(std::is_same_v<A, float>, "the f32 exp reduction only");
     std::uint32_t bits;
     std::memcpy(&bits, &t.v, sizeof bits);
@@ -70,17 +72,17 @@ struct lane1 {
     std::memcpy(&p, &bits, sizeof p);
     return {p};
   }
-  A reduce_add() const { return v; }
-  A reduce_max() const { return v; }
+  MIXPREC_KI A reduce_add() const { return v; }
+  MIXPREC_KI A reduce_max() const { return v; }
 };
 
 // ---- vector math: f32 fits (exp_of in kernels/common/gemm_epilogue.hpp) lane by lane; f64 by libm --
 
 template <class V>
-MIXPREC_ALWAYS_INLINE V vexp(V x) {
+MIXPREC_KI V vexp(V x) {
   using A = typename V::scalar;
   if constexpr (std::is_same_v<A, double>) {
-    return V{std::exp(x.v)};  // lane1<double> only
+    return V{MIXPREC_MATH(exp)(x.v)};  // lane1<double> only
   } else {
     // exp_of's reduction, with exp(x) = 0 below -87 (a masked logit gives exactly 0).
     const V c = V::min(V::broadcast(88.0f), V::max(V::broadcast(-87.0f), x));  // NaN passes
@@ -100,40 +102,40 @@ MIXPREC_ALWAYS_INLINE V vexp(V x) {
 }
 
 template <class V>
-MIXPREC_ALWAYS_INLINE V verfc(V x) {
+MIXPREC_KI V verfc(V x) {
   using A = typename V::scalar;
   if constexpr (std::is_same_v<A, double>) {
-    return V{std::erfc(x.v)};
+    return V{MIXPREC_MATH(erfc)(x.v)};
   } else {
     const V z = V::max(V::zero() - x, x);
     const V t = V::broadcast(1.0f) / V::fma(V::broadcast(0.5f), z, V::broadcast(1.0f));
     V p = V::broadcast(0.17087277f);
-    for (float c : {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f, 0.09678418f, 0.37409196f,
-                    1.00002368f, -1.26551223f})
-      p = V::fma(p, t, V::broadcast(c));
+    constexpr float coefficients[] = {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f,
+                                      0.09678418f,  0.37409196f, 1.00002368f,  -1.26551223f};
+    for (float c : coefficients) p = V::fma(p, t, V::broadcast(c));
     const V ans = t * vexp(p - z * z);
     return V::select_lt(x, V::zero(), V::broadcast(2.0f) - ans, ans);
   }
 }
 
 template <class V>
-MIXPREC_ALWAYS_INLINE V negative_tail(V x, V r);
+MIXPREC_KI V negative_tail(V x, V r);
 
 template <class V>
-MIXPREC_ALWAYS_INLINE V vsilu(V x) {
+MIXPREC_KI V vsilu(V x) {
   return negative_tail(x, x / (V::broadcast(1) + vexp(V::zero() - x)));
 }
 
 /// Below -80 the smooth activations are under 2^-100 in magnitude (the contract's absolute
 /// floor) and give -0: the formulas would make -inf or NaN of -inf there.
 template <class V>
-MIXPREC_ALWAYS_INLINE V negative_tail(V x, V r) {
+MIXPREC_KI V negative_tail(V x, V r) {
   using A = typename V::scalar;
   return V::select_lt(x, V::broadcast(A(-80)), V::broadcast(A(-0.0)), r);
 }
 
 template <class V>
-MIXPREC_ALWAYS_INLINE V vactivate(detail::eltwise_kind k, V x) {
+MIXPREC_KI V vactivate(detail::eltwise_kind k, V x) {
   using A = typename V::scalar;
   switch (k) {
     case detail::eltwise_kind::relu:

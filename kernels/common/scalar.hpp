@@ -42,13 +42,15 @@ template <class T>
 inline constexpr bool is_int_v = std::is_integral_v<T>;
 
 // <cmath> functions are host-only under nvcc; device code takes CUDA's own.
+#if defined(__CUDA_ARCH__)
+#define MIXPREC_MATH(f) ::f
+#else
+#define MIXPREC_MATH(f) std::f
+#endif
+
 template <class A>
 MIXPREC_KI A fused_multiply_add(A a, A b, A c) {
-#if defined(__CUDA_ARCH__)
-  return ::fma(a, b, c);
-#else
-  return std::fma(a, b, c);
-#endif
+  return MIXPREC_MATH(fma)(a, b, c);
 }
 /// Round to integer, ties to even (the default IEEE rounding mode).
 MIXPREC_KI double round_ties_even(double v) {

@@ -21,6 +21,7 @@ void register_stencil_kernels(const detail::kernel_sink& sink);
 void register_sparse_kernels(const detail::kernel_sink& sink);
 void register_gemm_kernels(const detail::kernel_sink& sink);
 void register_quantize_kernels(const detail::kernel_sink& sink);
+void register_nn_kernels(const detail::kernel_sink& sink);
 
 namespace {
 
@@ -237,6 +238,7 @@ void register_kernels(const detail::kernel_sink& sink) {
   register_sparse_kernels(sink);
   register_gemm_kernels(sink);
   register_quantize_kernels(sink);
+  register_nn_kernels(sink);
 }
 
 #define MIXPREC_STR2(x) #x

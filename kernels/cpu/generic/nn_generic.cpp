@@ -1,44 +1,107 @@
-// Row-wise NN kernels on one lane at a time: the reference (one thread) and the portable
-// kernels (rows, or flat element ranges, split among threads), in f32 or, for
-// accumulation::f64, with f64 statistics and arithmetic.
+// Row-wise NN kernels on one lane at a time: the reference (one thread, the lane bodies the
+// CUDA kernels run: kernels/common/nn_lanes.hpp) and the portable kernels (rows, or flat
+// element ranges, split among threads), in f32 or, for accumulation::f64, with f64
+// statistics and arithmetic.
+#include <limits>
+
+#include "kernels/common/nn_lanes.hpp"
 #include "kernels/common/nn_rows.hpp"
 #include "kernels/common/register_helpers.hpp"
 
 namespace mixprec::kern {
 namespace {
 
-template <class T, bool Parallel>
-struct nn_scalar {
+/// The portable kernels: nn_rows.hpp on one lane, rows split among the threads.
+template <class T>
+struct nn_portable {
   static void eltwise(const detail::exec_args& ex, const detail::eltwise_args& a) {
-    nn_rows<lane1<float>>::eltwise<T, Parallel>(ex, a);
+    nn_rows<lane1<float>>::eltwise<T, true>(ex, a);
   }
   static void softmax(const detail::exec_args& ex, const detail::softmax_args& a) {
     if (a.acc == accumulation::f64)
-      nn_rows<lane1<double>>::softmax<T, Parallel>(ex, a);
+      nn_rows<lane1<double>>::softmax<T, true>(ex, a);
     else
-      nn_rows<lane1<float>>::softmax<T, Parallel>(ex, a);
+      nn_rows<lane1<float>>::softmax<T, true>(ex, a);
   }
   static void norm(const detail::exec_args& ex, const detail::norm_args& a) {
     if (a.acc == accumulation::f64)
-      nn_rows<lane1<double>>::norm<T, Parallel>(ex, a);
+      nn_rows<lane1<double>>::norm<T, true>(ex, a);
     else
-      nn_rows<lane1<float>>::norm<T, Parallel>(ex, a);
+      nn_rows<lane1<float>>::norm<T, true>(ex, a);
+  }
+  static void rope(const detail::exec_args& ex, const detail::rope_args& a) {
+    nn_rope<lane1<float>>::rope<T, true>(ex, a);
   }
 };
 
-template <bool Parallel>
+/// The reference: every row by nn_lanes' steps with a single lane, so that the CPU tests
+/// check the bodies of the CUDA kernels (which differ only in how a row's parts are merged).
+template <class T>
+struct nn_one_lane {
+  using idx = std::int64_t;
+  static void eltwise(const detail::exec_args&, const detail::eltwise_args& g) {
+    for (idx i = 0; i < g.rows; ++i)
+      for (idx j = 0; j < g.cols; ++j) nn_lanes<float>::eltwise_element<T>(g, i, j);
+  }
+  template <class A>
+  static void softmax_rows(const detail::softmax_args& g) {
+    using B = nn_lanes<A>;
+    for (idx i = 0; i < g.rows; ++i) {
+      const idx len = B::softmax_length(g, i);
+      const A max = B::template softmax_lane_max<T>(g, i, len, 0, 1);
+      const A sum =
+          max == -std::numeric_limits<A>::infinity() ? A(0) : B::template softmax_lane_sum<T>(g, i, len, max, 0, 1);
+      B::template softmax_lane_store<T>(g, i, len, max, sum, 0, 1);
+    }
+  }
+  static void softmax(const detail::exec_args&, const detail::softmax_args& g) {
+    if (g.acc == accumulation::f64)
+      softmax_rows<double>(g);
+    else
+      softmax_rows<float>(g);
+  }
+  template <class A>
+  static void norm_rows(const detail::norm_args& g) {
+    using B = nn_lanes<A>;
+    for (idx i = 0; i < g.rows; ++i) {
+      const A first = B::template norm_lane_first<T>(g, i, 0, 1);
+      A mean = 0, inv;
+      if (g.kind == detail::norm_kind::rms) {
+        inv = B::norm_inverse(g, first);
+      } else {
+        mean = B::norm_mean(g, first);
+        inv = B::norm_inverse(g, B::template norm_lane_centered<T>(g, i, mean, 0, 1));
+      }
+      B::template norm_lane_store<T>(g, i, mean, inv, 0, 1);
+    }
+  }
+  static void norm(const detail::exec_args&, const detail::norm_args& g) {
+    if (g.acc == accumulation::f64)
+      norm_rows<double>(g);
+    else
+      norm_rows<float>(g);
+  }
+  static void rope(const detail::exec_args&, const detail::rope_args& g) {
+    for (idx i = 0; i < g.rows; ++i)
+      for (idx h = 0; h < g.heads; ++h)
+        for (idx k = 0; k < g.rot_dims / 2; ++k) nn_lanes<float>::rope_pair<T>(g, i, h, k);
+  }
+};
+
+template <class Kernels>
+void add_nn_ops(const detail::kernel_sink& sink, const variant_desc& v, dtype t) {
+  add_kernel<detail::op_id::eltwise>(sink, v, t, t, &Kernels::eltwise);
+  add_kernel<detail::op_id::softmax>(sink, v, t, t, &Kernels::softmax);
+  add_kernel<detail::op_id::norm>(sink, v, t, t, &Kernels::norm);
+  add_kernel<detail::op_id::rope>(sink, v, t, t, &Kernels::rope);
+}
+
+/// Registers Kernels<T> for f32, bf16 and f16 storage.
+template <template <class> class Kernels>
 void add_nn(const detail::kernel_sink& sink, const variant_desc& v) {
-  auto one = [&](auto tag) {
-    using T = decltype(tag);
-    const dtype t = dtype_of<T>;
-    add_kernel<detail::op_id::eltwise>(sink, v, t, t, &nn_scalar<T, Parallel>::eltwise);
-    add_kernel<detail::op_id::softmax>(sink, v, t, t, &nn_scalar<T, Parallel>::softmax);
-    add_kernel<detail::op_id::norm>(sink, v, t, t, &nn_scalar<T, Parallel>::norm);
-    add_kernel<detail::op_id::rope>(sink, v, t, t, &nn_rope<lane1<float>>::rope<T, Parallel>);
-  };
-  one(float{});
-  one(bfloat16{});
-  one(half{});
+  add_nn_ops<Kernels<float>>(sink, v, dtype::f32);
+  add_nn_ops<Kernels<bfloat16>>(sink, v, dtype::bf16);
+  add_nn_ops<Kernels<half>>(sink, v, dtype::f16);
 }
 
 }  // namespace
@@ -46,7 +109,7 @@ void add_nn(const detail::kernel_sink& sink, const variant_desc& v) {
 
 namespace mixprec::detail {
 void register_cpu_nn_kernels(const kernel_sink& sink) {
-  kern::add_nn<false>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr});
-  kern::add_nn<true>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr});
+  kern::add_nn<kern::nn_one_lane>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr});
+  kern::add_nn<kern::nn_portable>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr});
 }
 }  // namespace mixprec::detail
