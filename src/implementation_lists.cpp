@@ -111,8 +111,8 @@ MIXPREC_LIST(nn_row_ops, cuda,
              {"avx2", "8 f32 lanes, the same body; f32 statistics only"},
              {"generic", "one lane at a time on the context's threads; f64 statistics when asked"},
              {"ref",
-              "one lane, one thread, by the CUDA kernels' lane bodies (nn_lanes.hpp): the fallback, and"
-              " their check on the CPU (the tests' oracle is f64)"});
+              "one thread, by the CUDA kernels' lane bodies (nn_lanes.hpp, four lanes in turn): the fallback,"
+              " and their check on the CPU (the tests' oracle is f64)"});
 
 MIXPREC_LIST(block_matmul_ops,
              {"avx512_bf16", "vpdpbusd on two blocks per zmm, f32 lanes scaled per block, one reduction per output"},

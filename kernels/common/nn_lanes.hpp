@@ -1,10 +1,10 @@
 // The row-wise NN ops (mixprec/nn.hpp) as lane bodies, for the CPU's reference kernels and
 // the CUDA kernels alike: one row's columns are dealt to `lanes` workers, lane l taking
 // j = l, l + lanes, ...; a step that needs the whole row (its max, a sum) returns the lane's
-// part, and the caller merges the parts before the next step. The reference runs one lane;
-// CUDA runs a block of threads with a block reduction between steps. Every element is
-// computed by nn_rows.hpp's lane1 math (vexp, verfc, vactivate) in the same order, so the
-// two backends differ only in the order of a row's sums and maxima.
+// part, and the caller merges the parts before the next step. The CPU reference runs four
+// lanes in turn, merging in lane order; CUDA runs a block of threads with a block reduction
+// between steps. Every element is computed by nn_rows.hpp's lane1 math (vexp, verfc,
+// vactivate) in the same order, so the two differ only in how a row's parts are merged.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"

@@ -1,4 +1,4 @@
-// Row-wise NN kernels on one lane at a time: the reference (one thread, the lane bodies the
+// Row-wise NN kernels one element at a time: the reference (one thread, the lane bodies the
 // CUDA kernels run: kernels/common/nn_lanes.hpp) and the portable kernels (rows, or flat
 // element ranges, split among threads), in f32 or, for accumulation::f64, with f64
 // statistics and arithmetic.
@@ -34,11 +34,26 @@ struct nn_portable {
   }
 };
 
-/// The reference: every row by nn_lanes' steps with a single lane, so that the CPU tests
-/// check the bodies of the CUDA kernels (which differ only in how a row's parts are merged).
+/// The reference: every row by nn_lanes' steps, one thread, with `lanes` lanes whose parts
+/// are merged in lane order, so that the CPU tests check the bodies the CUDA kernels run,
+/// their column striding included (CUDA merges the parts by a tree instead).
 template <class T>
-struct nn_one_lane {
+struct nn_lanes_serial {
   using idx = std::int64_t;
+  static constexpr idx lanes = 4;
+
+  /// The parts of one step, part(lane), merged in lane order by merge.
+  template <class A, class Part, class Merge>
+  static A merged(Part&& part, Merge&& merge) {
+    A total = part(idx(0));
+    for (idx l = 1; l < lanes; ++l) total = merge(total, part(l));
+    return total;
+  }
+  template <class A>
+  static A plus(A a, A b) {
+    return a + b;
+  }
+
   static void eltwise(const detail::exec_args&, const detail::eltwise_args& g) {
     for (idx i = 0; i < g.rows; ++i)
       for (idx j = 0; j < g.cols; ++j) nn_lanes<float>::eltwise_element<T>(g, i, j);
@@ -48,10 +63,11 @@ struct nn_one_lane {
     using B = nn_lanes<A>;
     for (idx i = 0; i < g.rows; ++i) {
       const idx len = B::softmax_length(g, i);
-      const A max = B::template softmax_lane_max<T>(g, i, len, 0, 1);
-      const A sum =
-          max == -std::numeric_limits<A>::infinity() ? A(0) : B::template softmax_lane_sum<T>(g, i, len, max, 0, 1);
-      B::template softmax_lane_store<T>(g, i, len, max, sum, 0, 1);
+      const A max = merged<A>([&](idx l) { return B::template softmax_lane_max<T>(g, i, len, l, lanes); }, B::max_of);
+      A sum = 0;
+      if (max != -std::numeric_limits<A>::infinity())
+        sum = merged<A>([&](idx l) { return B::template softmax_lane_sum<T>(g, i, len, max, l, lanes); }, plus<A>);
+      for (idx l = 0; l < lanes; ++l) B::template softmax_lane_store<T>(g, i, len, max, sum, l, lanes);
     }
   }
   static void softmax(const detail::exec_args&, const detail::softmax_args& g) {
@@ -64,15 +80,16 @@ struct nn_one_lane {
   static void norm_rows(const detail::norm_args& g) {
     using B = nn_lanes<A>;
     for (idx i = 0; i < g.rows; ++i) {
-      const A first = B::template norm_lane_first<T>(g, i, 0, 1);
+      const A first = merged<A>([&](idx l) { return B::template norm_lane_first<T>(g, i, l, lanes); }, plus<A>);
       A mean = 0, inv;
       if (g.kind == detail::norm_kind::rms) {
         inv = B::norm_inverse(g, first);
       } else {
         mean = B::norm_mean(g, first);
-        inv = B::norm_inverse(g, B::template norm_lane_centered<T>(g, i, mean, 0, 1));
+        inv = B::norm_inverse(
+            g, merged<A>([&](idx l) { return B::template norm_lane_centered<T>(g, i, mean, l, lanes); }, plus<A>));
       }
-      B::template norm_lane_store<T>(g, i, mean, inv, 0, 1);
+      for (idx l = 0; l < lanes; ++l) B::template norm_lane_store<T>(g, i, mean, inv, l, lanes);
     }
   }
   static void norm(const detail::exec_args&, const detail::norm_args& g) {
@@ -109,7 +126,7 @@ void add_nn(const detail::kernel_sink& sink, const variant_desc& v) {
 
 namespace mixprec::detail {
 void register_cpu_nn_kernels(const kernel_sink& sink) {
-  kern::add_nn<kern::nn_one_lane>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr});
+  kern::add_nn<kern::nn_lanes_serial>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr});
   kern::add_nn<kern::nn_portable>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr});
 }
 }  // namespace mixprec::detail
