@@ -126,12 +126,14 @@ MIXPREC_LIST(attention_ops,
              {"generic", "one query row per tile, tiles on the context's threads"},
              {"ref", "one query row per tile, one thread: the fallback (the tests' oracle is f64)"});
 
-MIXPREC_LIST(train_ops,
+MIXPREC_LIST(train_ops, cuda,
              {"avx512_bf16", "bf16 results (gradients, model copy): the avx512 bodies, rounded by vcvtneps2bf16"},
              {"avx512", "16 f32 lanes, the shared bodies; exp/erfc by f32 fits in registers"},
              {"avx2", "8 f32 lanes, the same bodies"},
              {"generic", "one lane at a time, rows or flat ranges on the context's threads"},
-             {"ref", "one lane at a time, one thread: the fallback (the tests' oracle is f64)"});
+             {"ref",
+              "one thread; the backward row ops and unscale by the CUDA kernels' lane bodies (train_lanes.hpp,"
+              " four lanes in turn): the fallback, and their check on the CPU (the tests' oracle is f64)"});
 
 #undef MIXPREC_LIST
 

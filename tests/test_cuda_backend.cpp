@@ -1,7 +1,8 @@
 // The CUDA backend end to end, against the CPU: stencils and halo fills bit for bit (the
 // same bodies, built without FMA contraction), GEMM through cuBLAS within the bound of its
 // precision, solvers with matrix and vectors on the device that move no vector across the
-// bus, the device cache, staged copies, and errors naming what the backend lacks. Skipped,
+// bus, a layer's forward row ops and linear backward that stay on the device, the device
+// cache, staged copies, and errors naming what the backend lacks. Skipped,
 // with the reason, where no CUDA device is usable.
 #include <cstring>
 
@@ -182,6 +183,45 @@ TEST_F(cuda_backend, solvers_run_on_the_device_and_move_no_vector_across_the_bus
   const solve_report rep = refine(op, b, x, ro);
   EXPECT_TRUE(rep.converged()) << rep.summary();
   EXPECT_LE(relative_residual(spd.coo, bv, x.to_vector()), 1e-10 * (1 + 1e-3));
+}
+
+TEST_F(cuda_backend, a_layer_forward_and_backward_stay_on_the_device) {
+  // Small integers: every product and sum below is exact in f32, on either backend.
+  const std::int64_t m = 17, k = 13, n = 9;
+  auto ints = [](std::int64_t count, int seed) {
+    std::vector<float> v(static_cast<std::size_t>(count));
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 7 + std::size_t(seed)) % 7) - 3);
+    return v;
+  };
+  const std::vector<float> xv = ints(m * k, 1), wv = ints(n * k, 2), dyv = ints(m * n, 3);
+  struct layer {
+    array<float> x, w, dy, dx, dw, db;
+  };
+  auto make = [&](const context& ctx) {
+    return layer{array<float>(xv, ctx),
+                 array<float>(wv, ctx),
+                 array<float>(dyv, ctx),
+                 array<float>(std::vector<float>(std::size_t(m * k), 0.0f), ctx),
+                 array<float>(std::vector<float>(std::size_t(n * k), 1.0f), ctx),
+                 array<float>(std::vector<float>(std::size_t(n), 2.0f), ctx)};
+  };
+  auto backward = [&](layer& l, const context& ctx) {
+    linear_backward(make_view(l.x.data(), {m, k}, {}, ctx), make_view(l.w.data(), {n, k}, {}, ctx),
+                    make_view(l.dy.data(), {m, n}, {}, ctx), make_view(l.dx.data(), {m, k}, {}, ctx),
+                    make_view(l.dw.data(), {n, k}, {}, ctx), make_view(l.db.data(), n, 1, ctx));
+  };
+  layer host = make(context::cpu()), device = make(gpu);
+  backward(host, context::cpu());
+  const transfer_counts before = gpu.transfers();
+  backward(device, gpu);
+  const view xd = make_view(device.x.data(), {m, k}, {}, gpu);
+  rms_norm(xd, const_view(), xd);
+  softmax(xd, xd);
+  activate(activation::silu, xd, xd);
+  EXPECT_EQ(gpu.transfers().bytes - before.bytes, 0) << "a row op or the backward copied across the bus";
+  EXPECT_EQ(device.dx.to_vector(), host.dx.to_vector());
+  EXPECT_EQ(device.dw.to_vector(), host.dw.to_vector());
+  EXPECT_EQ(device.db.to_vector(), host.db.to_vector()) << "the column sums of dy (the ones in device memory)";
 }
 
 TEST_F(cuda_backend, freed_device_blocks_are_reused_and_large_copies_are_staged) {

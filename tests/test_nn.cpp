@@ -9,6 +9,7 @@
 
 #include "mixprec/nn.hpp"
 #include "support/harness.hpp"
+#include "support/placed_rows.hpp"
 #include "support/subnormals.hpp"
 
 namespace mixprec::test {
@@ -21,73 +22,6 @@ using ld = long double;
 double unit_of(dtype t) { return t == dtype::f32 ? 0x1p-24 : t == dtype::bf16 ? 0x1p-8 : 0x1p-11; }
 double tiny_of(dtype t) { return t == dtype::f16 ? 0x1p-25 : t == dtype::bf16 ? 0x1p-134 : 0x1p-150; }
 
-/// Where the operands of the kernel under test live: its backend's memory (set for the
-/// length of a test body by on_kernel_storage).
-context& placement() {
-  static context where = context::cpu();
-  return where;
-}
-
-/// Runs f(T{}) as on_nn_storage does, with operands placed in kernel k's memory.
-template <class F>
-void on_kernel_storage(const kernel_info& k, F&& f) {
-  struct restore {
-    ~restore() { placement() = context::cpu(); }
-  } at_exit;
-  placement() = context_for(k);
-  on_nn_storage(k, k.in, f);
-}
-
-/// Host values copied into the placement's memory, as a dense rank-1 view.
-template <class T>
-struct placed_values {
-  array<T> values;
-  explicit placed_values(const std::vector<T>& host) : values(host, placement()) {}
-  const_view as_const() const { return make_view(values.data(), values.size(), 1, values.ctx()); }
-};
-
-/// Rows x cols values of T with row stride ld_ (padding holds a sentinel the ops must not
-/// touch). Set and read on the host; the views handed to the ops are of a copy in the
-/// placement's memory (a CPU placement too, so that this mirroring is tested everywhere),
-/// uploaded when the host values changed and read back after an op may have written it.
-template <class T>
-struct rows_of_t {
-  std::int64_t rows, cols, ldv;
-  rows_of_t(std::int64_t r, std::int64_t c, std::int64_t l, double fill = 7.0)
-      : rows(r), cols(c), ldv(l), v(std::size_t(std::max<std::int64_t>(0, (r - 1) * l + c)), T(fill)) {}
-  /// One row of the given values.
-  explicit rows_of_t(const std::vector<T>& row)
-      : rows(1), cols(std::int64_t(row.size())), ldv(std::int64_t(row.size())), v(row) {}
-  rows_of_t(const rows_of_t& o) : rows(o.rows), cols(o.cols), ldv(o.ldv), v(o.host()) {}
-  T& at(std::int64_t i, std::int64_t j) {
-    host();
-    host_newer = true;
-    return v[std::size_t(i * ldv + j)];
-  }
-  double get(std::int64_t i, std::int64_t j) const { return double(host()[std::size_t(i * ldv + j)]); }
-  view as_view() {
-    T* p = placed_data();
-    placed_newer = true;
-    return make_view(p, {rows, cols}, {ldv, 1}, placed.ctx());
-  }
-  const_view as_const() const {
-    const T* p = placed_data();  // before placed.ctx(): it may make the array
-    return make_view(p, {rows, cols}, {ldv, 1}, placed.ctx());
-  }
-
- private:
-  mutable std::vector<T> v;
-  mutable array<T> placed;
-  mutable bool host_newer = true, placed_newer = false;
-  const std::vector<T>& host() const {
-    if (placed_newer) v = placed.to_vector(), placed_newer = false;
-    return v;
-  }
-  T* placed_data() const {
-    if (host_newer) placed = array<T>(host(), placement()), host_newer = false;
-    return placed.data();
-  }
-};
 template <class T>
 rows_of_t<T> random_rows(std::int64_t r, std::int64_t c, std::int64_t l, double lo, double hi, unsigned seed) {
   rows_of_t<T> m(r, c, l);

@@ -12,6 +12,7 @@
 
 #include "mixprec/train.hpp"
 #include "support/harness.hpp"
+#include "support/placed_rows.hpp"
 #include "support/subnormals.hpp"
 
 namespace mixprec::test {
@@ -110,7 +111,7 @@ class train_eltwise_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(train_eltwise_kernels, activation_backward_matches_the_analytic_derivative_within_the_bound) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     const double uT = unit_of(k.in);
     for (const std::int64_t cols : {std::int64_t(37), std::int64_t(20000)}) {
@@ -118,9 +119,11 @@ TEST_P(train_eltwise_kernels, activation_backward_matches_the_analytic_derivativ
       auto a = random_vec<T>(rows * cols, -12, 12, unsigned(cols));
       auto dy = random_vec<T>(rows * cols, -2, 2, unsigned(cols) + 1);
       a[0] = T(0.0), a[1] = T(-0.75);  // relu's kink and gelu's zero of the derivative
+      const rows_of_t<T> a_in(rows, cols, a), dy_in(rows, cols, dy);
       for (activation act : {activation::relu, activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
-        std::vector<T> da(a.size(), T(7.0));
-        activate_backward(act, rows_view_of(a, rows, cols), rows_view_of(dy, rows, cols), rows_view_of(da, rows, cols));
+        rows_of_t<T> da_out(rows, cols, std::vector<T>(a.size(), T(7.0)));
+        activate_backward(act, a_in.as_const(), dy_in.as_const(), da_out.as_view());
+        const std::vector<T>& da = da_out.values();
         for (std::size_t i = 0; i < a.size(); ++i) {
           const ld x = ld(double(a[i])), d = ld(double(dy[i]));
           const auto [fp, mag] = derivative_of(act, x);
@@ -133,9 +136,10 @@ TEST_P(train_eltwise_kernels, activation_backward_matches_the_analytic_derivativ
       }
       // swiglu: y = silu(gate) * up
       auto up = random_vec<T>(rows * cols, -3, 3, unsigned(cols) + 2);
-      std::vector<T> dg(a.size()), du(a.size());
-      swiglu_backward(rows_view_of(a, rows, cols), rows_view_of(up, rows, cols), rows_view_of(dy, rows, cols),
-                      rows_view_of(dg, rows, cols), rows_view_of(du, rows, cols));
+      const rows_of_t<T> up_in(rows, cols, up);
+      rows_of_t<T> dg_out(rows, cols, std::vector<T>(a.size())), du_out(rows, cols, std::vector<T>(a.size()));
+      swiglu_backward(a_in.as_const(), up_in.as_const(), dy_in.as_const(), dg_out.as_view(), du_out.as_view());
+      const std::vector<T>&dg = dg_out.values(), &du = du_out.values();
       for (std::size_t i = 0; i < a.size(); ++i) {
         const ld x = ld(double(a[i])), d = ld(double(dy[i])), v = ld(double(up[i]));
         const auto [fp, mag] = derivative_of(activation::silu, x);
@@ -151,9 +155,12 @@ TEST_P(train_eltwise_kernels, activation_backward_matches_the_analytic_derivativ
     }
     // Tails: far out the derivatives are 0 and 1, never NaN; NaN propagates.
     const double inf = std::numeric_limits<double>::infinity();
-    std::vector<T> x = {T(inf), T(-inf), T(-1000.0), T(1000.0), T(std::nan(""))}, one(5, T(1.0)), d(5);
+    const rows_of_t<T> x(std::vector<T>{T(inf), T(-inf), T(-1000.0), T(1000.0), T(std::nan(""))});
+    const rows_of_t<T> one(std::vector<T>(5, T(1.0)));
     for (activation act : {activation::gelu_erf, activation::gelu_tanh, activation::silu}) {
-      activate_backward(act, make_view(x.data(), 5), make_view(one.data(), 5), make_view(d.data(), 5));
+      rows_of_t<T> d_out(1, 5, 5);
+      activate_backward(act, x.as_const(), one.as_const(), d_out.as_view());
+      const std::vector<T>& d = d_out.values();
       EXPECT_EQ(double(d[0]), 1.0) << k.name << " " << name_of(act);
       EXPECT_EQ(double(d[1]), 0.0) << k.name << " " << name_of(act);
       EXPECT_EQ(double(d[2]), 0.0) << k.name << " " << name_of(act);
@@ -166,12 +173,14 @@ TEST_P(train_eltwise_kernels, activation_backward_matches_the_analytic_derivativ
 // A subnormal gradient is stored as the storage format's subnormal, not flushed to zero.
 TEST_P(train_eltwise_kernels, subnormal_gradients_are_kept_not_flushed) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     const std::vector<T> dy = subnormal_ladder<T>(k.in);
     const std::int64_t n = std::int64_t(dy.size());
-    std::vector<T> a(dy.size(), T(1.0)), da(dy.size());
-    activate_backward(activation::relu, make_view(a.data(), n), make_view(dy.data(), n), make_view(da.data(), n));
+    rows_of_t<T> da_out(1, n, n);
+    activate_backward(activation::relu, rows_of_t<T>(std::vector<T>(dy.size(), T(1.0))).as_const(),
+                      rows_of_t<T>(dy).as_const(), da_out.as_view());
+    const std::vector<T>& da = da_out.values();
     for (std::int64_t j = 0; j < n; ++j)
       ASSERT_EQ(double(da[std::size_t(j)]), double(dy[std::size_t(j)])) << k.name << " at " << j;
   });
@@ -210,7 +219,7 @@ TEST(train_reference, softmax_backward_formula_matches_central_differences) {
 
 TEST_P(train_softmax_kernels, backward_matches_the_formula_on_the_stored_output_within_the_bound) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     const double uT = unit_of(k.in);
     for (const std::int64_t cols : {std::int64_t(1), std::int64_t(45), std::int64_t(5000)}) {
@@ -219,12 +228,13 @@ TEST_P(train_softmax_kernels, backward_matches_the_formula_on_the_stored_output_
         softmax_options o;
         o.scale = 0.125;
         o.log = log;
-        auto x = random_vec<T>(rows * cols, -4, 4, unsigned(cols) + log);
-        std::vector<T> y(x.size());
-        softmax(rows_view_of(x, rows, cols), rows_view_of(y, rows, cols), o);
-        auto dy = random_vec<T>(rows * cols, -1, 1, unsigned(cols) + 9);
-        std::vector<T> dx(x.size());
-        softmax_backward(rows_view_of(y, rows, cols), rows_view_of(dy, rows, cols), rows_view_of(dx, rows, cols), o);
+        const rows_of_t<T> x_in(rows, cols, random_vec<T>(rows * cols, -4, 4, unsigned(cols) + log));
+        rows_of_t<T> y_out(rows, cols, std::vector<T>(std::size_t(rows * cols)));
+        softmax(x_in.as_const(), y_out.as_view(), o);
+        const auto dy = random_vec<T>(rows * cols, -1, 1, unsigned(cols) + 9);
+        rows_of_t<T> dx_out(rows, cols, std::vector<T>(dy.size()));
+        softmax_backward(y_out.as_const(), rows_of_t<T>(rows, cols, dy).as_const(), dx_out.as_view(), o);
+        const std::vector<T>&y = y_out.values(), &dx = dx_out.values();
         for (std::int64_t i = 0; i < rows; ++i) {
           ld s = 0, mag = 0;
           for (std::int64_t j = 0; j < cols; ++j) {
@@ -314,7 +324,7 @@ TEST(train_reference, norm_backward_formulas_match_central_differences) {
 
 TEST_P(train_norm_kernels, backward_matches_long_double_within_the_bound_and_accumulates_weight_gradients) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     const double uT = unit_of(k.in);
     for (const std::int64_t cols : {std::int64_t(7), std::int64_t(64), std::int64_t(3000)}) {
@@ -323,17 +333,20 @@ TEST_P(train_norm_kernels, backward_matches_long_double_within_the_bound_and_acc
         auto x = random_vec<T>(rows * cols, -2, 3, unsigned(cols) + rms);
         auto dy = random_vec<T>(rows * cols, -1, 1, unsigned(cols) + 3);
         auto gamma = random_vec<float>(cols, 0.5, 1.5, unsigned(cols) + 4);
-        std::vector<T> dx(x.size());
-        std::vector<float> dgamma(std::size_t(cols), 0.25f), dbeta(std::size_t(cols), -0.5f);
+        const rows_of_t<T> x_in(rows, cols, x), dy_in(rows, cols, dy);
+        const placed_values<float> gamma_in(gamma);
+        rows_of_t<T> dx_out(rows, cols, std::vector<T>(x.size()));
+        rows_of_t<float> dgamma_out(1, cols, cols, 0.25), dbeta_out(1, cols, cols, -0.5);
         norm_options o;
         o.eps = 1e-5;
         if (rms)
-          rms_norm_backward(rows_view_of(x, rows, cols), make_view(gamma.data(), cols), rows_view_of(dy, rows, cols),
-                            rows_view_of(dx, rows, cols), make_view(dgamma.data(), cols), o);
+          rms_norm_backward(x_in.as_const(), gamma_in.as_const(), dy_in.as_const(), dx_out.as_view(),
+                            dgamma_out.as_vector(), o);
         else
-          layer_norm_backward(rows_view_of(x, rows, cols), make_view(gamma.data(), cols), rows_view_of(dy, rows, cols),
-                              rows_view_of(dx, rows, cols), make_view(dgamma.data(), cols),
-                              make_view(dbeta.data(), cols), o);
+          layer_norm_backward(x_in.as_const(), gamma_in.as_const(), dy_in.as_const(), dx_out.as_view(),
+                              dgamma_out.as_vector(), dbeta_out.as_vector(), o);
+        const std::vector<T>& dx = dx_out.values();
+        const std::vector<float>&dgamma = dgamma_out.values(), &dbeta = dbeta_out.values();
         std::vector<ld> ref_dgamma(std::size_t(cols), 0.25L), ref_dbeta(std::size_t(cols), -0.5L);
         std::vector<ld> bound_w(std::size_t(cols), 0);
         std::vector<ld> g(std::size_t(cols), 0);
@@ -637,13 +650,14 @@ class train_unscale_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(train_unscale_kernels, unscale_divides_exactly_and_finds_any_non_finite_value) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     for (const std::int64_t n : {std::int64_t(1), std::int64_t(37), std::int64_t(100000)}) {
-      auto g = random_vec<T>(n, -100, 100, unsigned(n));
-      const auto before = g;
+      const auto before = random_vec<T>(n, -100, 100, unsigned(n));
+      rows_of_t<T> g_io(1, n, before);
       loss_scaler s(loss_scaler_options{1024.0, 2.0, 0.5, 2000});
-      ASSERT_TRUE(s.unscale({make_view(g.data(), n)})) << k.name;
+      ASSERT_TRUE(s.unscale({g_io.as_vector()})) << k.name;
+      const std::vector<T>& g = g_io.values();
       for (std::int64_t i = 0; i < n; ++i)
         // a power of two: exact, but where the quotient falls among f16's subnormals (one rounding)
         ASSERT_EQ(double(g[std::size_t(i)]), double(T(double(before[std::size_t(i)]) / 1024))) << k.name;
@@ -651,8 +665,9 @@ TEST_P(train_unscale_kernels, unscale_divides_exactly_and_finds_any_non_finite_v
            {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), std::nan("")}) {
         auto h = before;
         h[std::size_t(n - 1)] = T(bad);
+        rows_of_t<T> h_io(1, n, h);
         loss_scaler s2;
-        EXPECT_FALSE(s2.unscale({make_view(g.data(), n), make_view(h.data(), n)})) << k.name << " " << bad;
+        EXPECT_FALSE(s2.unscale({g_io.as_vector(), h_io.as_vector()})) << k.name << " " << bad;
       }
     }
   });

@@ -48,20 +48,20 @@ inline bfloat16 round_bf16_stochastic(float f, std::uint64_t seed, std::uint64_t
 /// Past +-80 the smooth activations' derivatives are 0 and 1 to within 2^-100; the formulas
 /// would make NaN of inf * 0 there.
 template <class V>
-MIXPREC_ALWAYS_INLINE V derivative_tails(V x, V d) {
+MIXPREC_KI V derivative_tails(V x, V d) {
   using A = typename V::scalar;
   d = V::select_lt(x, V::broadcast(A(-80)), V::zero(), d);
   return V::select_lt(V::broadcast(A(80)), x, V::broadcast(A(1)), d);
 }
 
 template <class V>
-MIXPREC_ALWAYS_INLINE V vsigmoid(V x) {
+MIXPREC_KI V vsigmoid(V x) {
   return V::broadcast(1) / (V::broadcast(1) + vexp(V::zero() - x));
 }
 
 /// f'(x) for relu, gelu_erf, gelu_tanh and silu.
 template <class V>
-MIXPREC_ALWAYS_INLINE V vderivative(detail::eltwise_kind k, V x) {
+MIXPREC_KI V vderivative(detail::eltwise_kind k, V x) {
   using A = typename V::scalar;
   switch (k) {
     case detail::eltwise_kind::relu:

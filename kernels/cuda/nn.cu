@@ -1,14 +1,12 @@
 // CUDA row-wise NN ops (mixprec/nn.hpp): the lane bodies of kernels/common/nn_lanes.hpp,
-// which the CPU's reference kernels run with one lane. Element-wise ops take a thread per
-// element and RoPE a thread per rotated pair; softmax and the norms take a block per row,
-// its threads the lanes, merging each step's parts with CUB's BlockReduce (a fixed tree for
-// a fixed block size: the same result every run) before the next step.
-#include <cub/block/block_reduce.cuh>
-
+// which the CPU's reference kernels run too. Element-wise ops take a thread per element and
+// RoPE a thread per rotated pair; softmax and the norms take a block per row, its threads
+// the lanes, merging each step's parts (block_all.cuh) before the next step.
 #include <limits>
 
 #include "kernels/common/nn_lanes.hpp"
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/cuda/block_all.cuh"
 #include "kernels/cuda/plugin_state.cuh"
 
 namespace mixprec::cuda {
@@ -17,31 +15,10 @@ namespace {
 using idx = std::int64_t;
 using detail::exec_args;
 
-/// Threads of a row's block: the lanes of softmax and the norms.
-constexpr int row_threads = 256;
-
-template <class A>
-struct sum_op {
-  __device__ A operator()(A a, A b) const { return a + b; }
-};
 template <class A>
 struct max_op {
   __device__ A operator()(A a, A b) const { return kern::nn_lanes<A>::max_of(a, b); }
 };
-
-/// Every thread's `mine` merged, returned to all the block's threads. Blocks of row_threads.
-template <class A, class Merge>
-__device__ A block_all(A mine, Merge merge) {
-  using block_reduce = cub::BlockReduce<A, row_threads>;
-  __shared__ typename block_reduce::TempStorage temp;
-  __shared__ A total;
-  const A r = block_reduce(temp).Reduce(mine, merge);
-  if (threadIdx.x == 0) total = r;
-  __syncthreads();
-  const A out = total;
-  __syncthreads();  // the next call reuses temp and total
-  return out;
-}
 
 template <class T>
 __global__ void eltwise_kernel(detail::eltwise_args g) {
@@ -86,10 +63,6 @@ __global__ void rope_kernel(detail::rope_args g) {
   MIXPREC_GRID_STRIDE(t, g.rows * g.heads * pairs)
   kern::nn_lanes<float>::rope_pair<T>(g, t / (pairs * g.heads), (t / pairs) % g.heads, t % pairs);
 }
-
-/// Blocks of a block-per-row kernel (each block loops over rows when there are more); at
-/// least one, a launch of none being an error.
-int row_blocks(idx rows) { return int(std::max<idx>(1, std::min<idx>(rows, 65535))); }
 
 template <class T>
 void eltwise(const exec_args& ex, const detail::eltwise_args& g) {

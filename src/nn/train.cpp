@@ -192,8 +192,9 @@ void linear_backward(const_view x, const_view w, const_view dy, view dx, view dw
   if (want_dx) gemm(trans::no, trans::no, 1.0, dy, w, 0.0, dx);
   if (want_dw) gemm(trans::yes, trans::no, 1.0, dy, x, 1.0, dw);
   if (want_db && m > 0) {
-    // The column sums as a GEMM with a column of ones: the same f32 accumulation as dW.
-    std::vector<char> ones(std::size_t(m) * size_of(dy.type()));
+    // The column sums as a GEMM with a column of ones: the same f32 accumulation as dW. The
+    // ones live in dy's memory (a device's, for a CUDA context).
+    buffer ones(dy.type(), m, dy.ctx());
     const view ones_view(ones.data(), dy.type(), {m, 1}, {1, 1}, dy.ctx());
     fill(ones_view, 1.0);
     gemm(trans::yes, trans::no, 1.0, dy, ones_view, 1.0, view(db.data(), dtype::f32, {n, 1}, {1, 1}, db.ctx()));

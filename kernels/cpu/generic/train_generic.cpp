@@ -1,12 +1,84 @@
 // Training kernels on one lane at a time: the reference (one thread) and the portable
-// kernels (rows, or flat element ranges, split among threads).
+// kernels (rows, or flat element ranges, split among threads). The reference's backward
+// row ops and unscale run the lane bodies the CUDA kernels run (kernels/common/
+// train_lanes.hpp), four lanes in turn, so that the CPU tests check those bodies.
 #include "kernels/common/register_helpers.hpp"
+#include "kernels/common/train_lanes.hpp"
 #include "kernels/common/train_rows.hpp"
+
+namespace mixprec::kern {
+namespace {
+
+template <class T>
+struct train_lanes_serial {
+  using idx = std::int64_t;
+  using B = train_lanes;
+  static constexpr idx lanes = 4;
+
+  static void eltwise_backward(const detail::exec_args&, const detail::eltwise_backward_args& g) {
+    for (idx i = 0; i < g.rows; ++i)
+      for (idx j = 0; j < g.cols; ++j) B::eltwise_backward_element<T>(g, i, j);
+  }
+
+  static void softmax_backward(const detail::exec_args&, const detail::softmax_backward_args& g) {
+    for (idx i = 0; i < g.rows; ++i) {
+      float sum = B::softmax_backward_lane_sum<T>(g, i, 0, lanes);
+      for (idx l = 1; l < lanes; ++l) sum = sum + B::softmax_backward_lane_sum<T>(g, i, l, lanes);
+      for (idx l = 0; l < lanes; ++l) B::softmax_backward_lane_store<T>(g, i, sum, l, lanes);
+    }
+  }
+
+  static void norm_backward(const detail::exec_args&, const detail::norm_backward_args& g) {
+    if (g.rows == 0 || g.cols == 0) return;
+    local_vector<norm_backward_row> rows(static_cast<std::size_t>(g.rows));
+    for (idx i = 0; i < g.rows; ++i) {
+      norm_backward_sums s = B::norm_backward_lane_sums<T>(g, i, 0, lanes);
+      for (idx l = 1; l < lanes; ++l) s = s.merged(B::norm_backward_lane_sums<T>(g, i, l, lanes));
+      float centered = 0;
+      if (g.kind == detail::norm_kind::layer) {
+        const float mean = B::norm_backward_mean(g, s);
+        for (idx l = 0; l < lanes; ++l) centered = centered + B::norm_backward_lane_centered<T>(g, i, mean, l, lanes);
+      }
+      rows[std::size_t(i)] = B::norm_backward_coefficients(g, s, centered);
+    }
+    if (g.dgamma || g.dbeta)
+      for (idx j = 0; j < g.cols; ++j) B::norm_backward_weight_column<T>(g, j, rows.data());
+    for (idx i = 0; i < g.rows; ++i)
+      for (idx j = 0; j < g.cols; ++j) B::norm_backward_dx_element<T>(g, i, j, rows[std::size_t(i)]);
+  }
+
+  static void unscale(const detail::exec_args&, const detail::unscale_args& g) {
+    bool found = false;
+    for (idx j = 0; j < g.n; ++j) found = B::unscale_element<T>(g, j) || found;
+    if (found) *g.found = true;
+  }
+};
+
+template <class T>
+void use_lane_bodies(detail::train_kernel_table& t, int i) {
+  t.eltwise_backward[i] = &train_lanes_serial<T>::eltwise_backward;
+  t.softmax_backward[i] = &train_lanes_serial<T>::softmax_backward;
+  t.norm_backward[i] = &train_lanes_serial<T>::norm_backward;
+  t.unscale[i] = &train_lanes_serial<T>::unscale;
+}
+
+/// The reference table: the portable loops on one thread (cross-entropy, optimizers), the
+/// lane bodies for the rest.
+detail::train_kernel_table reference_table() {
+  detail::train_kernel_table t = train_table_of<lane1<float>, false>();
+  use_lane_bodies<float>(t, 0);
+  use_lane_bodies<bfloat16>(t, 1);
+  use_lane_bodies<half>(t, 2);
+  return t;
+}
+
+}  // namespace
+}  // namespace mixprec::kern
 
 namespace mixprec::detail {
 void register_cpu_train_kernels(const kernel_sink& sink) {
   kern::add_train_table(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr},
-                        kern::train_table_of<kern::lane1<float>, false>());
+                        kern::reference_table());
   kern::add_train_table(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr},
                         kern::train_table_of<kern::lane1<float>, true>());
 }
