@@ -17,6 +17,9 @@
 #include "mixprec/solver.hpp"
 #include "support/harness.hpp"
 #include "support/solve_check.hpp"
+#if defined(MIXPREC_TEST_EIGEN)
+#include "support/direct_solve.hpp"
+#endif
 
 namespace mixprec::test {
 namespace {
