@@ -132,8 +132,8 @@ MIXPREC_LIST(train_ops, cuda,
              {"avx2", "8 f32 lanes, the same bodies"},
              {"generic", "one lane at a time, rows or flat ranges on the context's threads"},
              {"ref",
-              "one thread; the backward row ops and unscale by the CUDA kernels' lane bodies (train_lanes.hpp,"
-              " four lanes in turn): the fallback, and their check on the CPU (the tests' oracle is f64)"});
+              "one thread, by the CUDA kernels' lane bodies (train_lanes.hpp, four lanes in turn): the fallback,"
+              " and their check on the CPU (the tests' oracle is f64)"});
 
 #undef MIXPREC_LIST
 

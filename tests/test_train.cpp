@@ -430,7 +430,7 @@ TEST(train_reference, cross_entropy_gradient_matches_central_differences) {
 
 TEST_P(train_loss_kernels, cross_entropy_matches_long_double_with_smoothing_ignored_rows_and_in_place) {
   const kernel_info& k = GetParam();
-  on_nn_storage(k, k.in, [&](auto tag) {
+  on_kernel_storage(k, [&](auto tag) {
     using T = decltype(tag);
     const double uT = unit_of(k.in);
     for (const std::int64_t cols : {std::int64_t(3), std::int64_t(100), std::int64_t(32000)}) {
@@ -443,11 +443,12 @@ TEST_P(train_loss_kernels, cross_entropy_matches_long_double_with_smoothing_igno
         cross_entropy_options o;
         o.label_smoothing = smoothing;
         o.grad_scale = 1024;  // a loss scale
+        const placed_values<std::int32_t> placed_labels(labels);
         for (bool in_place : {false, true}) {
-          std::vector<T> zc = z, d(z.size(), T(5.0));
-          view dz = in_place ? rows_view_of(zc, rows, cols) : rows_view_of(d, rows, cols);
-          const double loss = cross_entropy(rows_view_of(zc, rows, cols), make_view(labels.data(), rows), dz, o);
-          const std::vector<T>& got = in_place ? zc : d;
+          rows_of_t<T> zc(rows, cols, z), d(rows, cols, std::vector<T>(z.size(), T(5.0)));
+          const view dz = in_place ? zc.as_view() : d.as_view();
+          const double loss = cross_entropy(zc.as_const(), placed_labels.as_const(), dz, o);
+          const std::vector<T>& got = in_place ? zc.values() : d.values();
           ld ref_loss = 0, loss_bound = 0;
           const double count = double(rows - 1);
           for (std::int64_t i = 0; i < rows; ++i) {
@@ -511,6 +512,7 @@ struct torch_ref {
 TEST_P(train_optimizer_kernels, adamw_and_sgd_follow_pytorch_and_round_the_model_copy_once) {
   const kernel_info& k = GetParam();
   const force_kernel pin(k.name);
+  const context ctx = context_for(k);  // the parameters live in the kernel's memory
   with_type(k.in, [&](auto gtag) {
     with_type(k.out, [&](auto mtag) {
       using G = decltype(gtag);
@@ -531,10 +533,18 @@ TEST_P(train_optimizer_kernels, adamw_and_sgd_follow_pytorch_and_round_the_model
             ref.emplace_back();
             for (float p : master.back()) ref.back().push_back(torch_ref{ld(p)});
           }
+          std::vector<array<float>> placed_master;
+          std::vector<array<M>> placed_model;
+          std::vector<array<G>> placed_grads;
           std::vector<parameter> params;
-          for (std::size_t t = 0; t < master.size(); ++t)
-            params.push_back({make_view(master[t].data(), sizes[t]), make_view(model[t].data(), sizes[t]),
-                              make_view(grads[t].data(), sizes[t])});
+          for (std::size_t t = 0; t < master.size(); ++t) {
+            placed_master.emplace_back(master[t], ctx);
+            placed_model.emplace_back(model[t], ctx);
+            placed_grads.emplace_back(grads[t], ctx);
+            params.push_back({make_view(placed_master[t].data(), sizes[t], 1, ctx),
+                              make_view(placed_model[t].data(), sizes[t], 1, ctx),
+                              make_view(placed_grads[t].data(), sizes[t], 1, ctx)});
+          }
           adamw_options ao;
           ao.weight_decay = 0.1;
           sgd_options so;
@@ -548,7 +558,8 @@ TEST_P(train_optimizer_kernels, adamw_and_sgd_follow_pytorch_and_round_the_model
           for (int step = 1; step <= 3; ++step) {
             for (std::size_t t = 0; t < grads.size(); ++t) {
               const auto fresh = random_vec<G>(sizes[t], -2, 2, unsigned(step * 100 + t));
-              std::copy(fresh.begin(), fresh.end(), grads[t].begin());  // the views keep pointing here
+              std::copy(fresh.begin(), fresh.end(), grads[t].begin());
+              copy(make_view(fresh.data(), sizes[t]), placed_grads[t].as_view());  // the views keep pointing here
               for (std::size_t i = 0; i < grads[t].size(); ++i) {
                 const ld g = ld(double(grads[t][i])) * grad_scale;
                 if (which == 0)
@@ -560,6 +571,10 @@ TEST_P(train_optimizer_kernels, adamw_and_sgd_follow_pytorch_and_round_the_model
             opt->step(params, grad_scale);
           }
           EXPECT_EQ(opt->steps(), 3);
+          for (std::size_t t = 0; t < master.size(); ++t) {
+            master[t] = placed_master[t].to_vector();
+            model[t] = placed_model[t].to_vector();
+          }
           for (std::size_t t = 0; t < master.size(); ++t)
             for (std::size_t i = 0; i < master[t].size(); ++i) {
               // Each step: the weight's decay and the subtraction round twice (each within u of

@@ -1,15 +1,17 @@
-// The backward row ops and the gradient unscale (mixprec/train.hpp) as lane bodies, for the
-// CPU's reference kernels and the CUDA kernels alike, in the manner of nn_lanes.hpp: a row's
-// columns dealt to lanes, each step returning the lane's part for the caller to merge. The
-// norm backward is split so that no step writes what a later one reads: per-row
-// coefficients, then the weight gradients column by column (rows summed in order), then dx
-// element by element (dx may replace x or dy). Elements are computed by train_rows.hpp's
-// lane1 math, in the same order.
+// The backward row ops, the fused cross-entropy, the optimizer step and the gradient unscale
+// (mixprec/train.hpp) as lane bodies, for the CPU's reference kernels and the CUDA kernels
+// alike, in the manner of nn_lanes.hpp: a row's columns dealt to lanes, each step returning
+// the lane's part for the caller to merge. The norm backward is split so that no step writes
+// what a later one reads: per-row coefficients, then the weight gradients column by column
+// (rows summed in order), then dx element by element (dx may replace x or dy). Elements are
+// computed by train_rows.hpp's lane1 math, in the same order.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
 
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 #include "internal/registry.hpp"
 #include "kernels/common/nn_rows.hpp"
@@ -154,6 +156,107 @@ struct train_lanes {
     const L xhat = (L::load(static_cast<const T*>(g.x) + i * g.ldx + j) - L::broadcast(c.mean)) * L::broadcast(c.r);
     const L dx = L::broadcast(c.r) * (d * gamma_at(g, j) - L::broadcast(c.c_gd) - xhat * L::broadcast(c.c_gdx));
     dx.store(static_cast<T*>(g.dx) + i * g.lddx + j);
+  }
+
+  // ---- fused softmax cross-entropy: max and sum of z, sum of exp(z - max), loss and dz ----
+
+  struct ce_sums {
+    float max, sum;
+  };
+  MIXPREC_KI static ce_sums ce_merged(const ce_sums& a, const ce_sums& b) {
+    return {L::max(L{a.max}, L{b.max}).v, a.sum + b.sum};
+  }
+
+  template <class T>
+  MIXPREC_KI static ce_sums ce_lane_max_sum(const detail::cross_entropy_args& g, idx i, idx lane, idx lanes) {
+    const T* z = static_cast<const T*>(g.logits) + i * g.ldl;
+    L m = L::broadcast(-std::numeric_limits<float>::infinity()), s = L::zero();
+    for (idx j = lane; j < g.cols; j += lanes) {
+      const L v = L::load(z + j);
+      s = s + v;
+      m = L::max(m, v);
+    }
+    return {m.v, s.v};
+  }
+
+  template <class T>
+  MIXPREC_KI static float ce_lane_sumexp(const detail::cross_entropy_args& g, idx i, float max, idx lane, idx lanes) {
+    const T* z = static_cast<const T*>(g.logits) + i * g.ldl;
+    L s = L::zero();
+    for (idx j = lane; j < g.cols; j += lanes) s = s + vexp(L::load(z + j) - L::broadcast(max));
+    return s.v;
+  }
+
+  /// The lane's share of row i's outputs: its gradient columns, and the loss if it holds the
+  /// label's column (which it reads before writing: dlogits may replace the logits). An
+  /// ignored row gets loss 0 (lane 0) and a zero gradient.
+  template <class T>
+  MIXPREC_KI static void ce_lane_finish(const detail::cross_entropy_args& g, idx i, const ce_sums& row, float sumexp,
+                                        idx lane, idx lanes) {
+    const T* z = static_cast<const T*>(g.logits) + i * g.ldl;
+    T* dz = g.dlogits ? static_cast<T*>(g.dlogits) + i * g.ldd : nullptr;
+    const std::int32_t label = g.labels[i];
+    if (label == g.ignore_index) {
+      if (lane == 0) g.loss[i] = 0.0f;
+      for (idx j = lane; dz && j < g.cols; j += lanes) L::zero().store(dz + j);
+      return;
+    }
+    const float s = g.smoothing;
+    const float cols = float(g.cols);
+    if (label % lanes == lane) {
+      const float lse = row.max + MIXPREC_MATH(log)(sumexp);
+      const float zl = L::load(z + label).v;
+      g.loss[i] = (1.0f - s) * (lse - zl) + s * (lse - row.sum / cols);
+    }
+    if (!dz) return;
+    const L inv = L::broadcast(g.grad_scale / sumexp), off = L::broadcast(g.grad_scale * s / cols);
+    for (idx j = lane; j < g.cols; j += lanes) {
+      const L e = vexp(L::load(z + j) - L::broadcast(row.max));
+      if (j == label)
+        L{g.grad_scale * (e.v / sumexp - (1.0f - s) - s / cols)}.store(dz + j);
+      else
+        L::fma(e, inv, L::zero() - off).store(dz + j);
+    }
+  }
+
+  // ---- optimizer step ----
+
+  /// Element j of tensor t: SGD or AdamW on the f32 master value (or the model's), the new
+  /// value written to master and rounded to the model copy (stochastically when asked).
+  template <class G, class M>
+  MIXPREC_KI static void optimizer_element(const detail::optimizer_args& g, const detail::optimizer_tensor& t, idx j) {
+    M* model = static_cast<M*>(t.model);
+    const L gv = L::load(static_cast<const G*>(t.grad) + j) * L::broadcast(g.grad_scale);
+    L p = t.master ? L::load(t.master + j) : L::load(model + j);
+    if (g.kind == detail::optimizer_kind::adamw) {
+      p = p * L::broadcast(g.decay);
+      const L m = L::fma(L::broadcast(g.beta1), L::load(t.m + j), L::broadcast(g.one_minus_beta1) * gv);
+      const L v = L::fma(L::broadcast(g.beta2), L::load(t.v + j), L::broadcast(g.one_minus_beta2) * gv * gv);
+      m.store(t.m + j);
+      v.store(t.v + j);
+      const L step = L::broadcast(g.lr / g.bias_correction1);
+      const L inv_sqrt_bc2 = L::broadcast(1.0f / MIXPREC_MATH(sqrt)(g.bias_correction2));
+      p = p - step * m / L::fma(L::sqrt(v), inv_sqrt_bc2, L::broadcast(g.eps));
+    } else {
+      L d = L::fma(L::broadcast(g.weight_decay), p, gv);
+      if (g.momentum != 0.0f) {
+        const L buf = g.first_step
+                          ? d
+                          : L::fma(L::broadcast(g.momentum), L::load(t.m + j), L::broadcast(g.one_minus_dampening) * d);
+        buf.store(t.m + j);
+        d = g.nesterov ? L::fma(L::broadcast(g.momentum), buf, d) : buf;
+      }
+      p = p - L::broadcast(g.lr) * d;
+    }
+    if (t.master) p.store(t.master + j);
+    if (!model) return;
+    if constexpr (std::is_same_v<M, bfloat16>) {
+      if (g.stochastic_rounding) {
+        model[j] = round_bf16_stochastic(p.v, g.seed, t.first + std::uint64_t(j));
+        return;
+      }
+    }
+    p.store(model + j);
   }
 
   // ---- unscale ----

@@ -25,7 +25,7 @@ inline namespace MIXPREC_KERNEL_ISA {
 /// The splitmix64 finaliser: a bijective 64-bit mix, the noise of stochastic rounding as a
 /// function of (seed, element index) alone, so that a result does not depend on how the
 /// elements were split among threads.
-inline std::uint64_t mix64(std::uint64_t z) {
+MIXPREC_KI std::uint64_t mix64(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -35,9 +35,8 @@ inline std::uint64_t mix64(std::uint64_t z) {
 /// f rounded to bf16 stochastically: up with probability equal to the fraction of the gap
 /// below f (16 random low bits added, then truncated), so the rounding is unbiased. NaN and
 /// +-inf are rounded to nearest (they stay what they are).
-inline bfloat16 round_bf16_stochastic(float f, std::uint64_t seed, std::uint64_t index) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
+MIXPREC_KI bfloat16 round_bf16_stochastic(float f, std::uint64_t seed, std::uint64_t index) {
+  std::uint32_t bits = detail::bit_cast<std::uint32_t>(f);
   if ((bits & 0x7F800000u) == 0x7F800000u) return bfloat16(f);
   bits += std::uint32_t(mix64(seed ^ mix64(index))) & 0xFFFFu;
   return bfloat16::from_bits(std::uint16_t(bits >> 16));

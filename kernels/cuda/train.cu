@@ -1,8 +1,9 @@
-// CUDA training ops (mixprec/train.hpp): activation, softmax and norm backward and the
-// gradient unscale, by the lane bodies of kernels/common/train_lanes.hpp, which the CPU's
-// reference kernels run too. Element-wise steps take a thread per element; the row sums a
-// block per row (block_all.cuh); the norm's weight gradients a thread per column, summing
-// the rows in order (no atomics: the same result every run).
+// CUDA training ops (mixprec/train.hpp): activation, softmax and norm backward, the fused
+// cross-entropy, the optimizer step and the gradient unscale, by the lane bodies of
+// kernels/common/train_lanes.hpp, which the CPU's reference kernels run too. Element-wise
+// steps take a thread per element; the row sums a block per row (block_all.cuh); the norm's
+// weight gradients a thread per column, summing the rows in order (no atomics: the same
+// result every run).
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/train_lanes.hpp"
 #include "kernels/cuda/block_all.cuh"
@@ -64,6 +65,27 @@ __global__ void norm_backward_dx_kernel(detail::norm_backward_args g, const kern
   }
 }
 
+struct ce_op {
+  __device__ train_lanes::ce_sums operator()(const train_lanes::ce_sums& a, const train_lanes::ce_sums& b) const {
+    return train_lanes::ce_merged(a, b);
+  }
+};
+
+template <class T>
+__global__ void cross_entropy_kernel(detail::cross_entropy_args g) {
+  const idx lane = threadIdx.x, lanes = blockDim.x;
+  for (idx i = blockIdx.x; i < g.rows; i += gridDim.x) {
+    const train_lanes::ce_sums row = block_all(train_lanes::ce_lane_max_sum<T>(g, i, lane, lanes), ce_op{});
+    const float sumexp = block_all(train_lanes::ce_lane_sumexp<T>(g, i, row.max, lane, lanes), sum_op<float>{});
+    train_lanes::ce_lane_finish<T>(g, i, row, sumexp, lane, lanes);
+  }
+}
+
+template <class G, class M>
+__global__ void optimizer_kernel(detail::optimizer_args g, detail::optimizer_tensor t) {
+  MIXPREC_GRID_STRIDE(j, t.n) train_lanes::optimizer_element<G, M>(g, t, j);
+}
+
 template <class T>
 __global__ void unscale_kernel(detail::unscale_args g, int* found) {
   MIXPREC_GRID_STRIDE(j, g.n)
@@ -106,6 +128,27 @@ void norm_backward(const exec_args& ex, const detail::norm_backward_args& g) {
   device_give_back(st, rows);
 }
 
+template <class T>
+void cross_entropy(const exec_args& ex, const detail::cross_entropy_args& g) {
+  if (g.rows == 0) return;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  cross_entropy_kernel<T><<<row_blocks(g.rows), row_threads, 0, st.stream>>>(g);
+  check_launch("cross_entropy_kernel");
+}
+
+/// A launch per tensor (the list is host memory; its pointers are the device's).
+template <class G, class M>
+void optimizer(const exec_args& ex, const detail::optimizer_args& g) {
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  for (idx t = 0; t < g.count; ++t) {
+    if (g.tensors[t].n == 0) continue;
+    optimizer_kernel<G, M><<<grid_for(g.tensors[t].n), block_threads, 0, st.stream>>>(g, g.tensors[t]);
+    if (!check_launch("optimizer_kernel")) return;
+  }
+}
+
 /// The scaling on the device; whether a value was not finite comes back to the host (the
 /// caller's answer), one 4-byte copy per call.
 template <class T>
@@ -138,6 +181,10 @@ void register_train_kernels(const detail::kernel_sink& sink) {
     kern::add_kernel<detail::op_id::softmax_backward>(sink, v, t, t, &softmax_backward<T>);
     kern::add_kernel<detail::op_id::norm_backward>(sink, v, t, t, &norm_backward<T>);
     kern::add_kernel<detail::op_id::unscale>(sink, v, t, t, &unscale<T>);
+    kern::add_kernel<detail::op_id::cross_entropy>(sink, v, t, t, &cross_entropy<T>);
+    kern::add_kernel<detail::op_id::optimizer>(sink, v, t, dtype::f32, &optimizer<T, float>);
+    kern::add_kernel<detail::op_id::optimizer>(sink, v, t, dtype::bf16, &optimizer<T, bfloat16>);
+    kern::add_kernel<detail::op_id::optimizer>(sink, v, t, dtype::f16, &optimizer<T, half>);
   };
   add(float{});
   add(bfloat16{});

@@ -21,7 +21,7 @@ struct optimizer_state {
     std::int64_t n = 0;
     dtype grad = dtype::f32, model = dtype::f32;
     bool master = false, has_model = false;
-    std::vector<float> m, v;
+    buffer m, v;  // f32, in the parameters' memory (empty until the first step needs them)
   };
   std::vector<slot> slots;
   std::int64_t steps = 0;
@@ -49,9 +49,9 @@ void check_parameter(const parameter& p, std::size_t i) {
   if (!detail::is_nn_storage(p.grad.type()) || !p.grad.is_contiguous() || p.grad.size() != n)
     MIXPREC_THROW(invalid_argument, op, "parameter ", i, ": the gradient must be ", n,
                   " contiguous f32, bf16 or f16 values, not ", p.grad.size(), " of ", name_of(p.grad.type()));
-  for (const context* c : {&p.master.ctx(), &p.model.ctx(), &p.grad.ctx()})
-    if (!c->empty() && c->kind() != backend::cpu)
-      MIXPREC_THROW(unsupported, op, "parameter ", i, " is not in CPU memory (the optimizers run on the CPU)");
+  for (const context* c : {&p.master.ctx(), &p.model.ctx()})
+    if (!c->empty() && !c->same_memory(p.grad.ctx()))
+      MIXPREC_THROW(invalid_argument, op, "parameter ", i, ": its weights and gradient live in different memories");
   const auto bytes = [](const const_view& v) {
     const char* b = static_cast<const char*>(v.data());
     return std::make_pair(b, b + v.size() * std::int64_t(size_of(v.type())));
@@ -72,7 +72,11 @@ std::int64_t optimizer::steps() const { return state_->steps; }
 void optimizer::step(const std::vector<parameter>& params, double grad_scale, bool skip) {
   if (skip) return;
   if (!std::isfinite(grad_scale)) MIXPREC_THROW(invalid_argument, op, "grad_scale = ", grad_scale, " is not finite");
-  for (std::size_t i = 0; i < params.size(); ++i) check_parameter(params[i], i);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    check_parameter(params[i], i);
+    if (!params[i].grad.ctx().same_memory(params[0].grad.ctx()))
+      MIXPREC_THROW(invalid_argument, op, "parameter ", i, " lives in another memory than parameter 0");
+  }
   detail::optimizer_args args{};
   prepare(args, state_->steps + 1);
   args.grad_scale = float(grad_scale);
@@ -91,6 +95,8 @@ void optimizer::step(const std::vector<parameter>& params, double grad_scale, bo
         MIXPREC_THROW(invalid_argument, op, "parameter ", i, " is not the one the first step had (", s.n, " values, ",
                       name_of(s.grad), " gradient, ", name_of(s.model), " model, ", s.master ? "with" : "without",
                       " master weights)");
+      if (s.m.size() && !s.m.ctx().same_memory(p.grad.ctx()))
+        MIXPREC_THROW(invalid_argument, op, "parameter ", i, " lives in another memory than at the first step");
     }
   }
   for (std::size_t i = 0; i < params.size(); ++i)
@@ -109,10 +115,16 @@ void optimizer::step(const std::vector<parameter>& params, double grad_scale, bo
       s.model = model_key(p);
     }
   }
+  const context& ctx = params.empty() ? context::cpu() : params[0].grad.ctx();
   const int vectors = state_vectors();
+  auto zeros = [&](std::int64_t n) {
+    buffer b(dtype::f32, n, ctx);
+    fill(b.as_view(), 0.0);
+    return b;
+  };
   for (auto& s : slots) {
-    if (vectors >= 1 && s.m.size() != std::size_t(s.n)) s.m.assign(std::size_t(s.n), 0.0f);
-    if (vectors >= 2 && s.v.size() != std::size_t(s.n)) s.v.assign(std::size_t(s.n), 0.0f);
+    if (vectors >= 1 && s.m.size() != s.n) s.m = zeros(s.n);
+    if (vectors >= 2 && s.v.size() != s.n) s.v = zeros(s.n);
   }
   args.first_step = state_->steps == 0;
   // One kernel call per (gradient dtype, model dtype) over all of its tensors.
@@ -123,12 +135,12 @@ void optimizer::step(const std::vector<parameter>& params, double grad_scale, bo
     auto& s = slots[i];
     groups[{s.grad, s.model}].push_back(detail::optimizer_tensor{
         s.n, s.master ? static_cast<float*>(p.master.data()) : nullptr, s.has_model ? p.model.data() : nullptr,
-        p.grad.data(), s.m.empty() ? nullptr : s.m.data(), s.v.empty() ? nullptr : s.v.data(), first_index});
+        p.grad.data(), s.m.size() ? static_cast<float*>(s.m.data()) : nullptr,
+        s.v.size() ? static_cast<float*>(s.v.data()) : nullptr, first_index});
     first_index += std::uint64_t(s.n);
   }
   // A new noise per step: the kernels hash (seed, index), so the step enters the seed.
   args.seed = args.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(state_->steps + 1);
-  const context& ctx = params.empty() ? context::cpu() : params[0].grad.ctx();
   for (const auto& group : groups) {
     // (Named, not bound: lambdas cannot capture structured bindings before C++20.)
     const auto& types = group.first;

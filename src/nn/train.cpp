@@ -214,13 +214,20 @@ double cross_entropy(const_view lv, const_view labels, view dv, const cross_entr
     MIXPREC_THROW(invalid_argument, op, "labels must be a dense i32 view (one per row)");
   if (labels.size() != logits.rows)
     MIXPREC_THROW(shape_mismatch, op, "logits has ", logits.rows, " rows but labels has ", labels.size(), " entries");
-  if (!labels.ctx().same_memory(logits.ctx) || logits.ctx.kind() != backend::cpu)
-    MIXPREC_THROW(unsupported, op, "logits and labels must be in CPU memory");
+  if (!labels.ctx().same_memory(logits.ctx))
+    MIXPREC_THROW(invalid_argument, op, "labels live in another memory than the logits");
   if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
     MIXPREC_THROW(invalid_argument, op, "label_smoothing = ", o.label_smoothing, "; it must be in [0, 1]");
   if (!std::isfinite(o.grad_scale)) MIXPREC_THROW(invalid_argument, op, "grad_scale = ", o.grad_scale);
   if (logits.cols == 0 && logits.rows > 0) MIXPREC_THROW(shape_mismatch, op, "logits has rows but no classes");
+  // The labels are checked (and the rows counted) on the host: from a device, a copy of them.
   const auto* label = static_cast<const std::int32_t*>(labels.data());
+  std::vector<std::int32_t> host_labels;
+  if (logits.ctx.kind() != backend::cpu) {
+    host_labels.resize(std::size_t(logits.rows));
+    copy(labels, make_view(host_labels.data(), logits.rows));
+    label = host_labels.data();
+  }
   std::int64_t counted = 0;
   for (std::int64_t i = 0; i < logits.rows; ++i) {
     if (label[i] == o.ignore_index) continue;
@@ -231,19 +238,21 @@ double cross_entropy(const_view lv, const_view labels, view dv, const cross_entr
   }
   if (logits.rows == 0) return 0.0;
   const double per_row = o.reduction == loss_reduction::mean && counted > 0 ? 1.0 / double(counted) : 1.0;
-  std::vector<float> loss(std::size_t(logits.rows));
+  buffer row_loss(dtype::f32, logits.rows, logits.ctx);
   const detail::cross_entropy_args a{logits.rows,
                                      logits.cols,
                                      logits.data,
                                      logits.ld,
-                                     label,
+                                     static_cast<const std::int32_t*>(labels.data()),
                                      o.ignore_index,
                                      float(o.label_smoothing),
                                      float(o.grad_scale * per_row),
                                      grad ? d.data : nullptr,
                                      grad ? d.ld : 0,
-                                     loss.data()};
+                                     static_cast<float*>(row_loss.data())};
   run<op_id::cross_entropy>(logits, a);
+  std::vector<float> loss(std::size_t(logits.rows));
+  copy(row_loss.as_view(), make_view(loss.data(), logits.rows));
   double total = 0;
   for (float l : loss) total += double(l);
   return total * per_row;

@@ -1,7 +1,7 @@
 // Training kernels on one lane at a time: the reference (one thread) and the portable
-// kernels (rows, or flat element ranges, split among threads). The reference's backward
-// row ops and unscale run the lane bodies the CUDA kernels run (kernels/common/
-// train_lanes.hpp), four lanes in turn, so that the CPU tests check those bodies.
+// kernels (rows, or flat element ranges, split among threads). The reference runs the lane
+// bodies the CUDA kernels run (kernels/common/train_lanes.hpp), four lanes in turn, so that
+// the CPU tests check those bodies.
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/train_lanes.hpp"
 #include "kernels/common/train_rows.hpp"
@@ -47,6 +47,22 @@ struct train_lanes_serial {
       for (idx j = 0; j < g.cols; ++j) B::norm_backward_dx_element<T>(g, i, j, rows[std::size_t(i)]);
   }
 
+  static void cross_entropy(const detail::exec_args&, const detail::cross_entropy_args& g) {
+    for (idx i = 0; i < g.rows; ++i) {
+      B::ce_sums row = B::ce_lane_max_sum<T>(g, i, 0, lanes);
+      for (idx l = 1; l < lanes; ++l) row = B::ce_merged(row, B::ce_lane_max_sum<T>(g, i, l, lanes));
+      float sumexp = 0;
+      for (idx l = 0; l < lanes; ++l) sumexp = sumexp + B::ce_lane_sumexp<T>(g, i, row.max, l, lanes);
+      for (idx l = 0; l < lanes; ++l) B::ce_lane_finish<T>(g, i, row, sumexp, l, lanes);
+    }
+  }
+
+  template <class M>
+  static void optimizer(const detail::exec_args&, const detail::optimizer_args& g) {
+    for (idx t = 0; t < g.count; ++t)
+      for (idx j = 0; j < g.tensors[t].n; ++j) B::optimizer_element<T, M>(g, g.tensors[t], j);
+  }
+
   static void unscale(const detail::exec_args&, const detail::unscale_args& g) {
     bool found = false;
     for (idx j = 0; j < g.n; ++j) found = B::unscale_element<T>(g, j) || found;
@@ -60,12 +76,15 @@ void use_lane_bodies(detail::train_kernel_table& t, int i) {
   t.softmax_backward[i] = &train_lanes_serial<T>::softmax_backward;
   t.norm_backward[i] = &train_lanes_serial<T>::norm_backward;
   t.unscale[i] = &train_lanes_serial<T>::unscale;
+  t.cross_entropy[i] = &train_lanes_serial<T>::cross_entropy;
+  t.optimizer[i][0] = &train_lanes_serial<T>::template optimizer<float>;
+  t.optimizer[i][1] = &train_lanes_serial<T>::template optimizer<bfloat16>;
+  t.optimizer[i][2] = &train_lanes_serial<T>::template optimizer<half>;
 }
 
-/// The reference table: the portable loops on one thread (cross-entropy, optimizers), the
-/// lane bodies for the rest.
+/// The reference table: every entry by the lane bodies.
 detail::train_kernel_table reference_table() {
-  detail::train_kernel_table t = train_table_of<lane1<float>, false>();
+  detail::train_kernel_table t{};
   use_lane_bodies<float>(t, 0);
   use_lane_bodies<bfloat16>(t, 1);
   use_lane_bodies<half>(t, 2);
