@@ -177,5 +177,18 @@ struct nn_lanes {
   }
 };
 
+/// How the CPU reference kernels run the lane steps: this many lanes in turn, so that the
+/// tests exercise the column striding the CUDA kernels depend on.
+inline constexpr std::int64_t reference_lanes = 4;
+
+/// One step's parts part(0), ..., part(reference_lanes - 1) merged in lane order (CUDA
+/// merges a block's parts by a tree instead).
+template <class Part, class Merge>
+auto merge_reference_lanes(Part&& part, Merge&& merge) {
+  auto total = part(std::int64_t(0));
+  for (std::int64_t l = 1; l < reference_lanes; ++l) total = merge(total, part(l));
+  return total;
+}
+
 }  // namespace MIXPREC_KERNEL_ISA
 }  // namespace mixprec::kern

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "internal/registry.hpp"
+#include "kernels/common/nn_lanes.hpp"
 #include "kernels/common/nn_rows.hpp"
 #include "kernels/common/scalar.hpp"
 #include "kernels/common/train_rows.hpp"
@@ -164,7 +165,7 @@ struct train_lanes {
     float max, sum;
   };
   MIXPREC_KI static ce_sums ce_merged(const ce_sums& a, const ce_sums& b) {
-    return {L::max(L{a.max}, L{b.max}).v, a.sum + b.sum};
+    return {nn_lanes<float>::max_of(a.max, b.max), a.sum + b.sum};
   }
 
   template <class T>

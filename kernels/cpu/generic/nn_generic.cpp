@@ -2,6 +2,7 @@
 // CUDA kernels run: kernels/common/nn_lanes.hpp) and the portable kernels (rows, or flat
 // element ranges, split among threads), in f32 or, for accumulation::f64, with f64
 // statistics and arithmetic.
+#include <functional>
 #include <limits>
 
 #include "kernels/common/nn_lanes.hpp"
@@ -34,25 +35,12 @@ struct nn_portable {
   }
 };
 
-/// The reference: every row by nn_lanes' steps, one thread, with `lanes` lanes whose parts
-/// are merged in lane order, so that the CPU tests check the bodies the CUDA kernels run,
-/// their column striding included (CUDA merges the parts by a tree instead).
+/// The reference: every row by nn_lanes' steps on one thread, reference_lanes lanes in turn,
+/// so that the CPU tests check the bodies the CUDA kernels run.
 template <class T>
 struct nn_lanes_serial {
   using idx = std::int64_t;
-  static constexpr idx lanes = 4;
-
-  /// The parts of one step, part(lane), merged in lane order by merge.
-  template <class A, class Part, class Merge>
-  static A merged(Part&& part, Merge&& merge) {
-    A total = part(idx(0));
-    for (idx l = 1; l < lanes; ++l) total = merge(total, part(l));
-    return total;
-  }
-  template <class A>
-  static A plus(A a, A b) {
-    return a + b;
-  }
+  static constexpr idx lanes = reference_lanes;
 
   static void eltwise(const detail::exec_args&, const detail::eltwise_args& g) {
     for (idx i = 0; i < g.rows; ++i)
@@ -63,10 +51,12 @@ struct nn_lanes_serial {
     using B = nn_lanes<A>;
     for (idx i = 0; i < g.rows; ++i) {
       const idx len = B::softmax_length(g, i);
-      const A max = merged<A>([&](idx l) { return B::template softmax_lane_max<T>(g, i, len, l, lanes); }, B::max_of);
+      const A max =
+          merge_reference_lanes([&](idx l) { return B::template softmax_lane_max<T>(g, i, len, l, lanes); }, B::max_of);
       A sum = 0;
       if (max != -std::numeric_limits<A>::infinity())
-        sum = merged<A>([&](idx l) { return B::template softmax_lane_sum<T>(g, i, len, max, l, lanes); }, plus<A>);
+        sum = merge_reference_lanes([&](idx l) { return B::template softmax_lane_sum<T>(g, i, len, max, l, lanes); },
+                                    std::plus<A>());
       for (idx l = 0; l < lanes; ++l) B::template softmax_lane_store<T>(g, i, len, max, sum, l, lanes);
     }
   }
@@ -80,14 +70,16 @@ struct nn_lanes_serial {
   static void norm_rows(const detail::norm_args& g) {
     using B = nn_lanes<A>;
     for (idx i = 0; i < g.rows; ++i) {
-      const A first = merged<A>([&](idx l) { return B::template norm_lane_first<T>(g, i, l, lanes); }, plus<A>);
+      const A first =
+          merge_reference_lanes([&](idx l) { return B::template norm_lane_first<T>(g, i, l, lanes); }, std::plus<A>());
       A mean = 0, inv;
       if (g.kind == detail::norm_kind::rms) {
         inv = B::norm_inverse(g, first);
       } else {
         mean = B::norm_mean(g, first);
         inv = B::norm_inverse(
-            g, merged<A>([&](idx l) { return B::template norm_lane_centered<T>(g, i, mean, l, lanes); }, plus<A>));
+            g, merge_reference_lanes([&](idx l) { return B::template norm_lane_centered<T>(g, i, mean, l, lanes); },
+                                     std::plus<A>()));
       }
       for (idx l = 0; l < lanes; ++l) B::template norm_lane_store<T>(g, i, mean, inv, l, lanes);
     }

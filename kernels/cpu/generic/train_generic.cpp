@@ -1,7 +1,9 @@
 // Training kernels on one lane at a time: the reference (one thread) and the portable
 // kernels (rows, or flat element ranges, split among threads). The reference runs the lane
-// bodies the CUDA kernels run (kernels/common/train_lanes.hpp), four lanes in turn, so that
-// the CPU tests check those bodies.
+// bodies the CUDA kernels run (kernels/common/train_lanes.hpp), reference_lanes lanes in
+// turn, so that the CPU tests check those bodies.
+#include <functional>
+
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/train_lanes.hpp"
 #include "kernels/common/train_rows.hpp"
@@ -13,7 +15,7 @@ template <class T>
 struct train_lanes_serial {
   using idx = std::int64_t;
   using B = train_lanes;
-  static constexpr idx lanes = 4;
+  static constexpr idx lanes = reference_lanes;
 
   static void eltwise_backward(const detail::exec_args&, const detail::eltwise_backward_args& g) {
     for (idx i = 0; i < g.rows; ++i)
@@ -22,8 +24,8 @@ struct train_lanes_serial {
 
   static void softmax_backward(const detail::exec_args&, const detail::softmax_backward_args& g) {
     for (idx i = 0; i < g.rows; ++i) {
-      float sum = B::softmax_backward_lane_sum<T>(g, i, 0, lanes);
-      for (idx l = 1; l < lanes; ++l) sum = sum + B::softmax_backward_lane_sum<T>(g, i, l, lanes);
+      const float sum = merge_reference_lanes([&](idx l) { return B::softmax_backward_lane_sum<T>(g, i, l, lanes); },
+                                              std::plus<float>());
       for (idx l = 0; l < lanes; ++l) B::softmax_backward_lane_store<T>(g, i, sum, l, lanes);
     }
   }
@@ -32,12 +34,14 @@ struct train_lanes_serial {
     if (g.rows == 0 || g.cols == 0) return;
     local_vector<norm_backward_row> rows(static_cast<std::size_t>(g.rows));
     for (idx i = 0; i < g.rows; ++i) {
-      norm_backward_sums s = B::norm_backward_lane_sums<T>(g, i, 0, lanes);
-      for (idx l = 1; l < lanes; ++l) s = s.merged(B::norm_backward_lane_sums<T>(g, i, l, lanes));
+      const norm_backward_sums s =
+          merge_reference_lanes([&](idx l) { return B::norm_backward_lane_sums<T>(g, i, l, lanes); },
+                                [](const norm_backward_sums& a, const norm_backward_sums& b) { return a.merged(b); });
       float centered = 0;
       if (g.kind == detail::norm_kind::layer) {
         const float mean = B::norm_backward_mean(g, s);
-        for (idx l = 0; l < lanes; ++l) centered = centered + B::norm_backward_lane_centered<T>(g, i, mean, l, lanes);
+        centered = merge_reference_lanes([&](idx l) { return B::norm_backward_lane_centered<T>(g, i, mean, l, lanes); },
+                                         std::plus<float>());
       }
       rows[std::size_t(i)] = B::norm_backward_coefficients(g, s, centered);
     }
@@ -49,10 +53,10 @@ struct train_lanes_serial {
 
   static void cross_entropy(const detail::exec_args&, const detail::cross_entropy_args& g) {
     for (idx i = 0; i < g.rows; ++i) {
-      B::ce_sums row = B::ce_lane_max_sum<T>(g, i, 0, lanes);
-      for (idx l = 1; l < lanes; ++l) row = B::ce_merged(row, B::ce_lane_max_sum<T>(g, i, l, lanes));
-      float sumexp = 0;
-      for (idx l = 0; l < lanes; ++l) sumexp = sumexp + B::ce_lane_sumexp<T>(g, i, row.max, l, lanes);
+      const B::ce_sums row =
+          merge_reference_lanes([&](idx l) { return B::ce_lane_max_sum<T>(g, i, l, lanes); }, B::ce_merged);
+      const float sumexp = merge_reference_lanes([&](idx l) { return B::ce_lane_sumexp<T>(g, i, row.max, l, lanes); },
+                                                 std::plus<float>());
       for (idx l = 0; l < lanes; ++l) B::ce_lane_finish<T>(g, i, row, sumexp, l, lanes);
     }
   }
