@@ -218,29 +218,48 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
   const ld u_acc = std::is_same_v<TA, double> ? unit_roundoff<double>() : unit_roundoff<float>();
   const ld u_real = unit_roundoff<R>();
   const ld u_in = std::is_same_v<TA, half> && ro.f16 == f16_mode::allow_bf16_inputs ? std::ldexp(ld(1), -8) : 0;
+  // A's rows and B's columns widened once (exactly: integers less their zero points, floats
+  // to long double), so that the reference's inner loop reads contiguous entries.
+  using wide = std::conditional_t<integer, std::int64_t, ld>;
+  auto widen = [](auto x, std::int64_t zero_point) {
+    if constexpr (integer)
+      return std::int64_t(x) - zero_point;
+    else
+      return exact(x);
+  };
+  std::vector<wide> a_rows(std::size_t(batch * m * k)), b_cols(std::size_t(k * n));
+  for (std::int64_t e = 0; e < batch; ++e)
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t q = 0; q < k; ++q)
+        a_rows[std::size_t((e * m + i) * k + q)] = widen(a.at(e, i, q), o.a_zero_point);
+  for (std::int64_t q = 0; q < k; ++q)
+    for (std::int64_t j = 0; j < n; ++j) b_cols[std::size_t(j * k + q)] = widen(b.at(0, q, j), o.b_zero_point);
   for (std::int64_t e = 0; e < batch; ++e)
     for (std::int64_t i = 0; i < m; ++i)
       for (std::int64_t j = 0; j < n; ++j) {
         ld sum = 0, sabs = 0;
         std::int64_t isum = 0;
+        const wide* a_row = a_rows.data() + (e * m + i) * k;
+        const wide* b_col = b_cols.data() + j * k;
         for (std::int64_t q = 0; q < k; ++q) {
           if constexpr (integer) {
-            isum += (std::int64_t(a.at(e, i, q)) - o.a_zero_point) * (std::int64_t(b.at(0, q, j)) - o.b_zero_point);
+            isum += a_row[q] * b_col[q];
           } else {
-            const ld p = exact(a.at(e, i, q)) * exact(b.at(0, q, j));
+            const ld p = a_row[q] * b_col[q];
             sum += p;
             sabs += std::fabs(p);
           }
         }
         const TC g = c.read(got, e, i, j);
         const TC old = c.at(e, i, j);
-        const std::string where = kinfo.name + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
-                                  std::to_string(k) + " batch " + std::to_string(e) + " (" + std::to_string(i) + "," +
-                                  std::to_string(j) + ")" + (ro.packed ? " packed" : "") + " C " +
-                                  name_of(dtype_of<TC>);
+        auto where = [&] {
+          return kinfo.name + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + " batch " +
+                 std::to_string(e) + " (" + std::to_string(i) + "," + std::to_string(j) + ")" +
+                 (ro.packed ? " packed" : "") + " C " + name_of(dtype_of<TC>);
+        };
         if constexpr (std::is_same_v<TC, std::int32_t>) {
           const std::int64_t want = beta == 0.0 ? isum : std::clamp<std::int64_t>(isum + old, INT32_MIN, INT32_MAX);
-          ASSERT_EQ(std::int64_t(g), want) << where;
+          ASSERT_EQ(std::int64_t(g), want) << where();
           continue;
         } else {
           if constexpr (integer) {
@@ -285,11 +304,11 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
             };
             const ld lo = q(x - err), hi = q(x + err);
             ASSERT_TRUE(ld(g) >= std::min(lo, hi) && ld(g) <= std::max(lo, hi))
-                << where << ": got " << int(g) << ", expected between " << double(lo) << " and " << double(hi);
+                << where() << ": got " << int(g) << ", expected between " << double(lo) << " and " << double(hi);
           } else {
             const ld bound = err * (1 + unit_of<TC>()) + unit_of<TC>() * std::fabs(x) + smallest_of<TC>();
             ASSERT_LE(std::fabs(exact(g) - x), bound)
-                << where << ": got " << double(exact(g)) << ", expected " << double(x);
+                << where() << ": got " << double(exact(g)) << ", expected " << double(x);
           }
         }
       }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -50,7 +51,8 @@ inline ld decode16(std::uint16_t bits, format16 f) {
 }
 
 /// Rounds v to the nearest value of format f, ties to the even pattern, overflow to inf,
-/// by binary search over the format's sorted positive values.
+/// between the two neighbours of |v| in the format's sorted positive values (their index is
+/// the bit pattern, found from v's exponent and leading mantissa bits).
 class rounding_oracle16 {
  public:
   explicit rounding_oracle16(format16 f) : f_(f) {
@@ -68,16 +70,30 @@ class rounding_oracle16 {
     if (std::isnan(v)) return inf_bits | (1 << (f_.mant - 1)) | sign;
     const ld a = std::fabs(v);
     if (a >= values_.back()) return sign | inf_bits;
-    auto hi = std::lower_bound(values_.begin(), values_.end(), a);
-    std::size_t h = std::size_t(hi - values_.begin());
-    if (values_[h] == a) return sign | std::uint16_t(h);
-    const std::size_t l = h - 1;
+    const std::size_t l = at_or_below(a), h = l + 1;
+    if (values_[l] == a) return sign | std::uint16_t(l);
     const ld dl = a - values_[l], dh = values_[h] - a;
     std::size_t pick = dl < dh ? l : dh < dl ? h : (l % 2 == 0 ? l : h);
     return sign | std::uint16_t(pick);  // index == pattern; index == inf_bits means inf
   }
 
  private:
+  /// The index of the largest format value <= a, for 0 <= a < values_.back(): a's binade
+  /// (exponent) gives the high bits and its leading mant fraction bits the low ones; the
+  /// subnormals are the multiples of the smallest one.
+  std::size_t at_or_below(ld a) const {
+    const int bias = (1 << (f_.exp - 1)) - 1;
+    std::size_t i;
+    if (a < values_[std::size_t(1) << f_.mant]) {
+      i = std::size_t(std::floor(std::ldexp(a, bias - 1 + f_.mant)));
+    } else {
+      const int e = std::ilogb(a);
+      i = (std::size_t(e + bias) << f_.mant) + std::size_t(std::floor(std::ldexp(std::ldexp(a, -e) - 1, f_.mant)));
+    }
+    if (!(values_[i] <= a && a < values_[i + 1])) throw std::logic_error("rounding_oracle16: neighbour search");
+    return i;
+  }
+
   format16 f_;
   std::vector<ld> values_;
 };
