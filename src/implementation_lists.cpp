@@ -119,12 +119,18 @@ MIXPREC_LIST(block_matmul_ops,
              {"generic", "weight rows split among threads, each read once for all m rows; x quantized once per call"},
              {"ref", "one thread, output by output: the fallback"});
 
-MIXPREC_LIST(attention_ops,
+MIXPREC_LIST(attention_ops, cuda,
              {"avx512_bf16", "bf16 q and cache: the avx512 tiles with Q K^T and P V (P in bf16) on vdpbf16ps"},
              {"avx512", "tiles of 16 query rows in the lanes, keys in blocks of 32 widened in L1, online softmax"},
              {"avx2", "the same tiles, 8 rows in the lanes"},
              {"generic", "one query row per tile, tiles on the context's threads"},
-             {"ref", "one query row per tile, one thread: the fallback (the tests' oracle is f64)"});
+             {"ref",
+              "one thread, by the CUDA kernel's lane bodies (attention_lanes.hpp, tiles of four keys): the"
+              " fallback, and their check on the CPU (the tests' oracle is f64)"});
+
+// The KV cache's append and the finiteness scan of the attention front ends.
+MIXPREC_LIST(kv_cache_ops, cuda,
+             {"ref", "one thread, by the CUDA kernels' lane bodies (attention_lanes.hpp, four lanes in turn)"});
 
 MIXPREC_LIST(train_ops, cuda,
              {"avx512_bf16", "bf16 results (gradients, model copy): the avx512 bodies, rounded by vcvtneps2bf16"},
@@ -195,6 +201,9 @@ implementation_list implementations_of(op_id op) {
       return block_matmul_ops;
     case op_id::attention:
       return attention_ops;
+    case op_id::kv_append:
+    case op_id::find_non_finite:
+      return kv_cache_ops;
     case op_id::eltwise_backward:
     case op_id::softmax_backward:
     case op_id::norm_backward:

@@ -1,8 +1,9 @@
 // Attention (mixprec/attention.hpp) on every registered kernel, against a naive long-double
 // attention of the values as stored, within the header's bound: prefill and decode, causal
 // and not, multi-head, grouped-query and multi-query heads, head dims 64, 128 and one that
-// no vector divides, key counts that fill no block; the KV cache's storage and append; and
-// bad input refused by name with outputs and the cache untouched.
+// no vector divides, key counts that fill no block; the KV cache's append kernels and the
+// finiteness scan; and bad input refused by name with outputs and the cache untouched. The
+// cache and operands live in the memory of the kernel under test (a device's for CUDA).
 #include <cmath>
 #include <random>
 
@@ -30,6 +31,19 @@ template <class T>
 view view_of(std::vector<T>& v, std::int64_t rows, std::int64_t cols) {
   return make_view(v.data(), {rows, cols}, {cols, 1});
 }
+
+/// Host rows (from row `first` on) copied into the memory a kernel under test reads, as a
+/// dense rows x cols view.
+template <class T>
+struct placed_rows {
+  array<T> values;
+  std::int64_t rows, cols;
+  placed_rows(const std::vector<T>& host, std::int64_t first, std::int64_t r, std::int64_t c, const context& where)
+      : values(std::vector<T>(host.begin() + first * c, host.begin() + (first + r) * c), where), rows(r), cols(c) {}
+  placed_rows(const std::vector<T>& host, std::int64_t r, std::int64_t c, const context& where)
+      : placed_rows(host, 0, r, c, where) {}
+  view as_view() { return make_view(values.data(), {rows, cols}, {cols, 1}, values.ctx()); }
+};
 
 struct attention_case {
   std::int64_t heads, kv_heads, head_dim, kv_len, m;
@@ -117,21 +131,24 @@ void check_cases_against_reference(const kernel_info& k, const attention_options
       SCOPED_TRACE(::testing::Message() << "heads " << c.heads << "/" << c.kv_heads << " x " << c.head_dim << ", L "
                                         << c.kv_len << ", m " << c.m << (c.causal ? ", causal" : ""));
       const std::int64_t kv_dim = c.kv_heads * c.head_dim, q_dim = c.heads * c.head_dim;
-      kv_cache cache(c.kv_len + 3, c.kv_heads, c.head_dim, k.in);
+      // The cache and the operands in the kernel's memory.
+      const context where = context_for(k);
+      kv_cache cache(c.kv_len + 3, c.kv_heads, c.head_dim, k.in, where);
       // Appended in two pieces: what was cached before, then the m new tokens.
       auto keys = random_matrix<float>(c.kv_len, kv_dim, c.value_scale, 11);
       auto values = random_matrix<float>(c.kv_len, kv_dim, 1.0, 12);
       const std::int64_t before = c.kv_len - c.m;
-      cache.append(make_view(keys.data(), {before, kv_dim}, {kv_dim, 1}),
-                   make_view(values.data(), {before, kv_dim}, {kv_dim, 1}));
-      cache.append(make_view(keys.data() + before * kv_dim, {c.m, kv_dim}, {kv_dim, 1}),
-                   make_view(values.data() + before * kv_dim, {c.m, kv_dim}, {kv_dim, 1}));
+      for (const auto [first, count] : {std::pair{std::int64_t(0), before}, std::pair{before, c.m}}) {
+        placed_rows<float> k_rows(keys, first, count, kv_dim, where), v_rows(values, first, count, kv_dim, where);
+        cache.append(k_rows.as_view(), v_rows.as_view());
+      }
       ASSERT_EQ(cache.size(), c.kv_len);
       auto q = random_matrix<T>(c.m, q_dim, c.value_scale, 13);
-      std::vector<T> out(q.size(), T(7.0f));
+      placed_rows<T> q_rows(q, c.m, q_dim, where), out_rows(std::vector<T>(q.size(), T(7.0f)), c.m, q_dim, where);
       attention_options o = base;
       o.causal = c.causal;
-      attention(view_of(q, c.m, q_dim), cache, view_of(out, c.m, q_dim), o);
+      attention(q_rows.as_view(), cache, out_rows.as_view(), o);
+      const std::vector<T> out = out_rows.values.to_vector();
       const double scale = double(float(1.0 / std::sqrt(double(c.head_dim))));
       const reference r = naive_attention(q, cache, c, scale, k.out, probability_unit(k.out, k.in, o));
       int bad = 0;
@@ -188,17 +205,18 @@ TEST_P(attention_view_kernels, keys_and_values_as_views_give_what_the_cache_give
       if constexpr (!std::is_integral_v<K> && !std::is_same_v<K, double>) {
         const attention_case c{8, 2, 64, 75, 9, true, 1.0};
         const std::int64_t kv_dim = c.kv_heads * c.head_dim, q_dim = c.heads * c.head_dim;
-        auto keys = random_matrix<K>(c.kv_len, kv_dim, 1.0, 21);
-        auto values = random_matrix<K>(c.kv_len, kv_dim, 1.0, 22);
-        kv_cache cache(c.kv_len, c.kv_heads, c.head_dim, k.in);
-        cache.append(view_of(keys, c.kv_len, kv_dim), view_of(values, c.kv_len, kv_dim));
-        auto q = random_matrix<T>(c.m, q_dim, 1.0, 23);
-        std::vector<T> from_cache(q.size()), from_views(q.size());
-        attention(view_of(q, c.m, q_dim), cache, view_of(from_cache, c.m, q_dim));
-        attention(view_of(q, c.m, q_dim), view_of(keys, c.kv_len, kv_dim), view_of(values, c.kv_len, kv_dim),
-                  view_of(from_views, c.m, q_dim), c.head_dim);
-        for (std::size_t i = 0; i < q.size(); ++i)
-          ASSERT_EQ(double(from_cache[i]), double(from_views[i])) << "entry " << i;
+        const context where = context_for(k);
+        placed_rows<K> keys(random_matrix<K>(c.kv_len, kv_dim, 1.0, 21), c.kv_len, kv_dim, where);
+        placed_rows<K> values(random_matrix<K>(c.kv_len, kv_dim, 1.0, 22), c.kv_len, kv_dim, where);
+        kv_cache cache(c.kv_len, c.kv_heads, c.head_dim, k.in, where);
+        cache.append(keys.as_view(), values.as_view());
+        const auto q_host = random_matrix<T>(c.m, q_dim, 1.0, 23);
+        placed_rows<T> q(q_host, c.m, q_dim, where), from_cache(q_host, c.m, q_dim, where),
+            from_views(q_host, c.m, q_dim, where);
+        attention(q.as_view(), cache, from_cache.as_view());
+        attention(q.as_view(), keys.as_view(), values.as_view(), from_views.as_view(), c.head_dim);
+        const std::vector<T> a = from_cache.values.to_vector(), b = from_views.values.to_vector();
+        for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(double(a[i]), double(b[i])) << "entry " << i;
       }
     });
   });
@@ -209,33 +227,45 @@ INSTANTIATE_TEST_SUITE_P(kernels, attention_kernels, ::testing::ValuesIn(runnabl
 INSTANTIATE_TEST_SUITE_P(kernels, attention_bf16_kernels, ::testing::ValuesIn(bf16_kernels()), kernel_param_name);
 INSTANTIATE_TEST_SUITE_P(kernels, attention_view_kernels, ::testing::ValuesIn(float_kv_kernels()), kernel_param_name);
 
-TEST(kv_cache, stores_each_value_rounded_once_or_within_half_its_int8_scale) {
-  const std::int64_t L = 5, heads = 2, hd = 64;
-  auto k = random_matrix<float>(L, heads * hd, 3.0, 31);
-  auto v = random_matrix<float>(L, heads * hd, 0.01, 32);
-  for (dtype t : {dtype::f32, dtype::bf16, dtype::f16, dtype::i8}) {
-    kv_cache cache(8, heads, hd, t);
-    cache.append(view_of(k, L, heads * hd), view_of(v, L, heads * hd));
+class kv_append_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// Every append kernel (keyed storage dtype, input dtype), the cache in its memory.
+TEST_P(kv_append_kernels, store_each_value_rounded_once_or_within_half_its_int8_scale) {
+  const kernel_info& kernel = GetParam();
+  on_nn_storage(kernel, kernel.out, [&](auto tag) {
+    using T = decltype(tag);
+    const dtype t = kernel.in;
+    const context where = context_for(kernel);
+    const std::int64_t L = 5, heads = 2, hd = 64;
+    const auto k = random_matrix<T>(L, heads * hd, 3.0, 31);
+    const auto v = random_matrix<T>(L, heads * hd, 0.01, 32);
+    kv_cache cache(8, heads, hd, t, where);
+    placed_rows<T> k_rows(k, L, heads * hd, where), v_rows(v, L, heads * hd, where);
+    cache.append(k_rows.as_view(), v_rows.as_view());
     std::vector<float> keys(static_cast<std::size_t>(L * hd)), values(keys.size());
     for (std::int64_t g = 0; g < heads; ++g) {
       cache.read(g, view_of(keys, L, hd), view_of(values, L, hd));
       for (std::int64_t i = 0; i < L; ++i) {
+        auto input = [&](const std::vector<T>& x, std::int64_t d) {
+          return float(x[std::size_t(i * heads * hd + g * hd + d)]);
+        };
         float amax_k = 0, amax_v = 0;
         for (std::int64_t d = 0; d < hd; ++d) {
-          amax_k = std::max(amax_k, std::fabs(k[std::size_t(i * heads * hd + g * hd + d)]));
-          amax_v = std::max(amax_v, std::fabs(v[std::size_t(i * heads * hd + g * hd + d)]));
+          amax_k = std::max(amax_k, std::fabs(input(k, d)));
+          amax_v = std::max(amax_v, std::fabs(input(v, d)));
         }
         for (std::int64_t d = 0; d < hd; ++d) {
-          const float xk = k[std::size_t(i * heads * hd + g * hd + d)],
-                      xv = v[std::size_t(i * heads * hd + g * hd + d)];
+          const float xk = input(k, d), xv = input(v, d);
           const float sk = keys[std::size_t(i * hd + d)], sv = values[std::size_t(i * hd + d)];
           if (t == dtype::f32) {
             ASSERT_EQ(sk, xk);
+            ASSERT_EQ(sv, xv);
           } else if (t == dtype::bf16) {
             ASSERT_EQ(sk, float(bfloat16(xk)));
             ASSERT_EQ(sv, float(bfloat16(xv)));
           } else if (t == dtype::f16) {
             ASSERT_EQ(sk, float(half(xk)));
+            ASSERT_EQ(sv, float(half(xv)));
           } else {
             // The scale max|x| / 127 and the quotient are f32: half a step plus a few roundings.
             ASSERT_LE(std::fabs(sk - xk), (0.5f + 0x1p-20f) * amax_k / 127) << "token " << i << ", entry " << d;
@@ -247,8 +277,52 @@ TEST(kv_cache, stores_each_value_rounded_once_or_within_half_its_int8_scale) {
     EXPECT_EQ(cache.size(), L);
     cache.truncate(2);
     EXPECT_EQ(cache.size(), 2);
-  }
+  });
 }
+
+class find_non_finite_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// The scan behind every finiteness check of attention and the cache: the first bad entry in
+/// row order is named, and the padding between rows (NaN here) is not read as entries.
+TEST_P(find_non_finite_kernels, name_the_first_bad_entry_in_row_order_and_skip_the_padding) {
+  const kernel_info& kernel = GetParam();
+  on_nn_storage(kernel, kernel.out, [&](auto tag) {
+    using T = decltype(tag);
+    const context where = context_for(kernel);
+    const std::int64_t L = 3, heads = 2, hd = 40, cols = heads * hd, ld = cols + 5;
+    std::vector<T> host(std::size_t(L * ld), T(0.5f));
+    for (std::int64_t r = 0; r < L; ++r)
+      for (std::int64_t j = cols; j < ld; ++j) host[std::size_t(r * ld + j)] = T(NAN);
+    const array<T> finite(std::vector<T>(std::size_t(L * cols), T(0.25f)), where);
+    const auto dense = [&](const array<T>& a) { return make_view(a.data(), {L, cols}, {cols, 1}, where); };
+    kv_cache cache(4, heads, hd, dtype::f32, where);
+    {
+      const array<T> padded(host, where);
+      cache.append(make_view(padded.data(), {L, cols}, {ld, 1}, where), dense(finite));
+      EXPECT_EQ(cache.size(), L);
+      cache.clear();
+    }
+    host[std::size_t(2 * ld + 3)] = T(NAN);
+    host[std::size_t(1 * ld + 47)] = T(INFINITY);
+    const array<T> bad(host, where);
+    expect_error(
+        [&] {
+          cache.append(make_view(bad.data(), {L, cols}, {ld, 1}, where), dense(finite));
+        },
+        status::invalid_argument, "k holds inf at token 1, head 1, entry 7");
+    expect_error(
+        [&] {
+          cache.append(dense(finite), make_view(bad.data(), {L, cols}, {ld, 1}, where));
+        },
+        status::invalid_argument, "v holds inf at token 1, head 1, entry 7");
+    EXPECT_EQ(cache.size(), 0);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, kv_append_kernels, ::testing::ValuesIn(runnable_kernels("kv_append")),
+                         kernel_param_name);
+INSTANTIATE_TEST_SUITE_P(kernels, find_non_finite_kernels, ::testing::ValuesIn(runnable_kernels("find_non_finite")),
+                         kernel_param_name);
 
 TEST(attention, bad_input_is_refused_by_name_with_outputs_and_cache_untouched) {
   const std::int64_t hd = 64, kv_heads = 2, heads = 6;

@@ -6,6 +6,7 @@
 // with the reason, where no CUDA device is usable.
 #include <cstring>
 
+#include "mixprec/attention.hpp"
 #include "support/harness.hpp"
 #include "support/solve_check.hpp"
 
@@ -222,6 +223,33 @@ TEST_F(cuda_backend, a_layer_forward_and_backward_stay_on_the_device) {
   EXPECT_EQ(device.dx.to_vector(), host.dx.to_vector());
   EXPECT_EQ(device.dw.to_vector(), host.dw.to_vector());
   EXPECT_EQ(device.db.to_vector(), host.db.to_vector()) << "the column sums of dy (the ones in device memory)";
+}
+
+TEST_F(cuda_backend, decode_steps_append_to_a_device_kv_cache_and_attend_without_copies) {
+  // The values are the kernel suites' to check (test_attention.cpp runs every attention,
+  // append and scan kernel, these included, against its references); this checks where the
+  // data go. Only the finiteness checks' flags come back to the host.
+  const std::int64_t heads = 8, kv_heads = 2, hd = 64, prompt = 20, steps = 3, kv_dim = kv_heads * hd;
+  std::vector<float> kv(std::size_t((prompt + steps) * kv_dim)), q(std::size_t(heads * hd));
+  for (std::size_t i = 0; i < kv.size(); ++i) kv[i] = float(int(i * 37 % 101) - 50) / 64;
+  for (std::size_t i = 0; i < q.size(); ++i) q[i] = float(int(i * 11 % 29) - 14) / 16;
+  for (dtype storage : {dtype::bf16, dtype::i8}) {
+    kv_cache cache(64, kv_heads, hd, storage, gpu);
+    const array<float> keys(kv, gpu), values(kv, gpu), query(q, gpu);
+    array<float> out(std::vector<float>(q.size(), 0.0f), gpu);
+    auto rows = [&](const array<float>& a, std::int64_t first, std::int64_t count) {
+      return make_view(a.data() + first * kv_dim, {count, kv_dim}, {kv_dim, 1}, gpu);
+    };
+    const transfer_counts before = gpu.transfers();
+    cache.append(rows(keys, 0, prompt), rows(values, 0, prompt));
+    for (std::int64_t t = 0; t < steps; ++t) {
+      cache.append(rows(keys, prompt + t, 1), rows(values, prompt + t, 1));
+      attention(make_view(query.data(), {1, heads * hd}, {heads * hd, 1}, gpu), cache,
+                make_view(out.data(), {1, heads * hd}, {heads * hd, 1}, gpu));
+    }
+    EXPECT_EQ(gpu.transfers().bytes - before.bytes, 0) << "an append or attention copied across the bus";
+    EXPECT_EQ(cache.size(), prompt + steps);
+  }
 }
 
 TEST_F(cuda_backend, freed_device_blocks_are_reused_and_large_copies_are_staged) {

@@ -43,7 +43,9 @@ MIXPREC_PUBLIC_BEGIN
 namespace mixprec {
 
 /// The keys and values of one sequence, per KV head: [head][token][head_dim] each, in one
-/// storage dtype (f32, bf16, f16, or i8 with an f32 scale per token and head: max|x| / 127).
+/// storage dtype (f32, bf16, f16, or i8 with an f32 scale per token and head: max|x| / 127),
+/// in ctx's memory (a CUDA context's: the device's), where the appended rows and attention's
+/// q and out must live too.
 class kv_cache {
  public:
   kv_cache() = default;
@@ -67,7 +69,8 @@ class kv_cache {
   /// Bytes held for keys, values and scales at full capacity.
   std::size_t bytes() const;
 
-  /// The stored keys and values of KV head `head` (their f32 values), size() x head_dim each.
+  /// The stored keys and values of KV head `head` (their f32 values), size() x head_dim each,
+  /// in CPU memory (copied from a device cache).
   void read(std::int64_t head, view keys, view values) const;
 
   /// Where the kernels read the cache (element offsets: head * capacity * head_dim + token * head_dim).

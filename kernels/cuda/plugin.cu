@@ -23,6 +23,7 @@ void register_gemm_kernels(const detail::kernel_sink& sink);
 void register_quantize_kernels(const detail::kernel_sink& sink);
 void register_nn_kernels(const detail::kernel_sink& sink);
 void register_train_kernels(const detail::kernel_sink& sink);
+void register_attention_kernels(const detail::kernel_sink& sink);
 
 namespace {
 
@@ -241,6 +242,7 @@ void register_kernels(const detail::kernel_sink& sink) {
   register_quantize_kernels(sink);
   register_nn_kernels(sink);
   register_train_kernels(sink);
+  register_attention_kernels(sink);
 }
 
 #define MIXPREC_STR2(x) #x

@@ -517,6 +517,32 @@ struct attention_args {
 };
 using attention_fn = void (*)(const exec_args&, const attention_args& a);
 
+/// Stores m tokens in a KV cache (mixprec/attention.hpp): row t of x (T: f32, bf16, f16) is
+/// token first + t; KV head g's head_dim values go to dst + (g * capacity + first + t) *
+/// head_dim in the storage dtype, rounded once; i8 stores round(x / s) with s = max|x| / 127
+/// of that token and head, at scales[g * capacity + first + t]. x is finite (checked first).
+/// Keyed (storage dtype, T).
+struct kv_append_args {
+  std::int64_t m, kv_heads, head_dim, capacity, first;
+  const void* x;
+  std::int64_t ldx;
+  void* dst;
+  float* scales;  // i8 storage only
+};
+using kv_append_fn = void (*)(const exec_args&, const kv_append_args& a);
+
+/// The first entry of a rows x cols matrix (T: f32, bf16, f16; row i at x + i * ld) that is
+/// NaN or infinite, in row-major order: *at = i * cols + j and *value its value widened to
+/// f64, or *at = -1 when every entry is finite. at and value are host memory. Keyed (T, T).
+struct find_non_finite_args {
+  std::int64_t rows, cols;
+  const void* x;
+  std::int64_t ld;
+  std::int64_t* at;
+  double* value;
+};
+using find_non_finite_fn = void (*)(const exec_args&, const find_non_finite_args& a);
+
 /// An ISA folder's attention kernels: [q/out dtype f32, bf16, f16][KV dtype f32, bf16, f16, i8].
 struct attention_kernel_table {
   attention_fn fn[3][4];
@@ -720,7 +746,9 @@ struct nn_kernel_table {
   X(cross_entropy, cross_entropy_fn)         \
   X(unscale, unscale_fn)                     \
   X(optimizer, optimizer_fn)                 \
-  X(row_dots, row_dots_fn)
+  X(row_dots, row_dots_fn)                   \
+  X(kv_append, kv_append_fn)                 \
+  X(find_non_finite, find_non_finite_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,

@@ -1,9 +1,11 @@
 // The KV cache (mixprec/attention.hpp): per KV head, [token][head_dim] keys and values in the
-// storage dtype; i8 with one f32 scale per token and head. Appends are checked whole (shape,
-// dtype, capacity, finiteness) before the first value is stored.
+// storage dtype; i8 with one f32 scale per token and head, in the cache's context's memory.
+// Appends are checked whole (shape, dtype, capacity, finiteness) before the first value is
+// stored, and stored by the append kernel of that memory (attention_lanes.hpp's bodies).
 #include <algorithm>
 #include <cmath>
 
+#include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "mixprec/attention.hpp"
 #include "mixprec/float16.hpp"
@@ -25,8 +27,7 @@ kv_cache::kv_cache(std::int64_t capacity, std::int64_t kv_heads, std::int64_t he
                   ": the capacity must be >= 0, the heads and head dimension >= 1");
   if (!is_cache_storage(storage))
     MIXPREC_THROW(unsupported, op, "storage ", name_of(storage), "; a KV cache stores f32, bf16, f16 or i8");
-  if (ctx.empty() || ctx.kind() != backend::cpu)
-    MIXPREC_THROW(unsupported, op, "the cache must live in CPU memory (the attention kernels are CPU kernels)");
+  if (ctx.empty()) MIXPREC_THROW(invalid_argument, op, "the context is empty");
   const std::int64_t n = capacity * kv_heads * head_dim;
   k_ = buffer(storage, n, ctx);
   v_ = buffer(storage, n, ctx);
@@ -57,7 +58,8 @@ void kv_cache::append(const_view k, const_view v) {
   const detail::rows_view kr = detail::rows_of(op, "k", k), vr = detail::rows_of(op, "v", v);
   detail::check_same_shape(op, kr, vr);
   if (!kr.ctx.same_memory(ctx_) || !vr.ctx.same_memory(ctx_))
-    MIXPREC_THROW(invalid_argument, op, "k and v must be in the cache's (CPU) memory");
+    MIXPREC_THROW(invalid_argument, op, "k and v must be in the cache's memory (", name_of(ctx_.kind()), ":",
+                  ctx_.device(), ")");
   const std::int64_t kv_dim = kv_heads_ * head_dim_;
   if (kr.cols != kv_dim)
     MIXPREC_THROW(shape_mismatch, op, "k has ", kr.cols, " columns; the cache takes ", kv_heads_, " heads x ",
@@ -68,32 +70,19 @@ void kv_cache::append(const_view k, const_view v) {
                   capacity_, " would overflow it");
   detail::check_finite_rows(op, kr, head_dim_);
   detail::check_finite_rows(op, vr, head_dim_);
-  std::vector<float> row(static_cast<std::size_t>(kv_dim));
+  if (m == 0) return;
   auto store = [&](const detail::rows_view& x, buffer& dst, buffer& scales) {
-    for (std::int64_t t = 0; t < m; ++t) {
-      detail::widen_row(x, t, row.data());
-      const std::int64_t token = size_ + t;
-      for (std::int64_t g = 0; g < kv_heads_; ++g) {
-        const float* src = row.data() + g * head_dim_;
-        const std::int64_t at_elem = (g * capacity_ + token) * head_dim_;
-        if (storage_ == dtype::i8) {
-          // Symmetric per token and head: s = max|x| / 127, q = round(x / s).
-          float amax = 0;
-          for (std::int64_t d = 0; d < head_dim_; ++d) amax = std::max(amax, std::fabs(src[d]));
-          const float s = amax / 127.0f;
-          static_cast<float*>(scales.data())[g * capacity_ + token] = s;
-          auto* q = static_cast<std::int8_t*>(dst.data()) + at_elem;
-          for (std::int64_t d = 0; d < head_dim_; ++d)
-            q[d] = s == 0 ? 0 : std::int8_t(std::clamp(std::nearbyint(src[d] / s), -127.0f, 127.0f));
-          continue;
-        }
-        detail::with_storage(storage_, [&](auto tag) {
-          using S = decltype(tag);
-          S* out = static_cast<S*>(dst.data()) + at_elem;
-          for (std::int64_t d = 0; d < head_dim_; ++d) out[d] = S(src[d]);
+    const detail::kv_append_args a{
+        m,         kv_heads_,  head_dim_,
+        capacity_, size_,      x.data,
+        x.ld,      dst.data(), storage_ == dtype::i8 ? static_cast<float*>(scales.data()) : nullptr};
+    detail::dispatch<detail::op_id::kv_append>(
+        *detail::state_of(ctx_), storage_, x.type, nullptr, accumulation::standard,
+        [&](detail::kernel_fn_t<detail::op_id::kv_append> kernel, const detail::exec_args& ex) { kernel(ex, a); },
+        [&] {
+          return std::make_pair(detail::cat(name_of(storage_), "/", name_of(x.type)),
+                                detail::cat("m", m, "_h", kv_heads_, "x", head_dim_));
         });
-      }
-    }
   };
   store(kr, k_, k_scale_);
   store(vr, v_, v_scale_);
@@ -109,18 +98,30 @@ void kv_cache::read(std::int64_t head, view keys, view values) const {
       MIXPREC_THROW(shape_mismatch, op, "keys and values must be ", size_, " x ", head_dim_,
                     " f32 row-major CPU views");
   }
+  // The head's tokens, copied to the host first where the cache lives on a device.
+  const context host = context::cpu();
+  auto head_on_host = [&](const buffer& src, std::int64_t per_token) {
+    const std::int64_t n = size_ * per_token;
+    buffer out(src.type(), n, host);
+    if (n > 0)
+      copy(const_view(static_cast<const char*>(src.data()) + head * capacity_ * per_token * size_of(src.type()),
+                      src.type(), {n}, {1}, ctx_),
+           out.as_view());
+    return out;
+  };
   auto fill = [&](const buffer& src, const buffer& scales, const view& out) {
+    const buffer x = head_on_host(src, head_dim_);
+    const buffer s = storage_ == dtype::i8 ? head_on_host(scales, 1) : buffer();
     float* o = static_cast<float*>(out.data());
     for (std::int64_t t = 0; t < size_; ++t)
       for (std::int64_t d = 0; d < head_dim_; ++d) {
-        const std::int64_t i = (head * capacity_ + t) * head_dim_ + d;
-        float x;
+        const std::int64_t i = t * head_dim_ + d;
+        float v;
         if (storage_ == dtype::i8)
-          x = static_cast<const float*>(scales.data())[head * capacity_ + t] *
-              float(static_cast<const std::int8_t*>(src.data())[i]);
+          v = static_cast<const float*>(s.data())[t] * float(static_cast<const std::int8_t*>(x.data())[i]);
         else
-          x = detail::with_storage(storage_, [&](auto tag) { return detail::at<decltype(tag)>(src.data(), i); });
-        o[t * out.stride(0) + d] = x;
+          v = detail::with_storage(storage_, [&](auto tag) { return detail::at<decltype(tag)>(x.data(), i); });
+        o[t * out.stride(0) + d] = v;
       }
   };
   fill(k_, k_scale_, keys);

@@ -1,6 +1,8 @@
 // The NN front ends' operand checks (src/nn/nn_operands.hpp).
 #include "nn/nn_operands.hpp"
 
+#include "internal/dispatch.hpp"
+
 #include <cmath>
 #include <vector>
 
@@ -45,16 +47,21 @@ void widen_row(const detail::rows_view& x, std::int64_t i, float* out) {
   });
 }
 
-/// Refuses a NaN or infinite value of x, naming the operand, token and head.
+/// Refuses a NaN or infinite value of x, naming the operand, token and head. The scan is a
+/// kernel, so that it reads x where x lives (one result copied back from a device).
 void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim) {
-  std::vector<float> row(static_cast<std::size_t>(x.cols));
-  for (std::int64_t i = 0; i < x.rows; ++i) {
-    widen_row(x, i, row.data());
-    for (std::int64_t j = 0; j < x.cols; ++j)
-      if (!std::isfinite(row[std::size_t(j)]))
-        MIXPREC_THROW(invalid_argument, op, x.name, " holds ", double(row[std::size_t(j)]), " at token ", i, ", head ",
-                      j / head_dim, ", entry ", j % head_dim, "; attention takes finite values");
-  }
+  if (x.rows == 0 || x.cols == 0) return;
+  std::int64_t at = -1;
+  double value = 0;
+  const find_non_finite_args a{x.rows, x.cols, x.data, x.ld, &at, &value};
+  dispatch<op_id::find_non_finite>(
+      *state_of(x.ctx), x.type, x.type, nullptr, accumulation::standard,
+      [&](kernel_fn_t<op_id::find_non_finite> kernel, const exec_args& ex) { kernel(ex, a); },
+      [&] { return std::make_pair(std::string(name_of(x.type)), cat(x.rows, "x", x.cols)); });
+  if (at < 0) return;
+  const std::int64_t i = at / x.cols, j = at % x.cols;
+  MIXPREC_THROW(invalid_argument, op, x.name, " holds ", value, " at token ", i, ", head ", j / head_dim, ", entry ",
+                j % head_dim, "; attention takes finite values");
 }
 
 eltwise_kind eltwise_kind_of(activation act) {
