@@ -5,6 +5,8 @@
 //   cuda/stencil: 7-point f64 on 192^3, bytes/s against the copy bandwidth
 //   cuda/gemm:    f64, f32, f16->f32, bf16->f32, i8->i32 at 4096^3 vs cublasGemmEx directly
 //   cuda/softmax, cuda/rms_norm: bf16 rows of 4096, one read and one write, against the copy
+//   cuda/attention_decode: one token, 32 query heads over a bf16 cache of 8 KV heads x 128
+//                 and 8192 tokens: the cache read once, bytes/s against the copy
 //   cuda/cg and cpu2t/cg: CG on Poisson 7-point 192^3 to 1e-10, on the GPU and on 2 CPU threads
 // Every GPU timing waits for the device (context::synchronize / cudaStreamSynchronize)
 // inside the loop. Without a usable device each benchmark reports the reason as an error.
@@ -250,6 +252,27 @@ void nn_rows_bf16(benchmark::State& state, row_op op) {
   set_bytes(state, 2.0 * 2 * double(rows * cols));
 }
 
+/// A decode step's attention (m = 1, 32 query heads sharing 8 KV heads of 128) over a bf16
+/// cache of 8192 tokens: bound by reading the keys and values once.
+void attention_decode_bf16(benchmark::State& state) {
+  if (!have_gpu(state)) return;
+  const context gpu = context::cuda(0);
+  const std::int64_t heads = 32, kv_heads = 8, hd = 128, tokens = 8192, kv_dim = kv_heads * hd;
+  kv_cache cache(tokens, kv_heads, hd, dtype::bf16, gpu);
+  array<bfloat16> kv(tokens * kv_dim, gpu), q(heads * hd, gpu), out(heads * hd, gpu);
+  fill(kv, 0.25);
+  fill(q, 0.5);
+  const const_view rows = make_view(static_cast<const bfloat16*>(kv.data()), {tokens, kv_dim}, {}, gpu);
+  cache.append(rows, rows);
+  const const_view qv = make_view(static_cast<const bfloat16*>(q.data()), {1, heads * hd}, {}, gpu);
+  const view ov = make_view(out.data(), {1, heads * hd}, {}, gpu);
+  for (auto _ : state) {
+    attention(qv, cache, ov);
+    gpu.synchronize();
+  }
+  set_bytes(state, 2.0 * 2 * double(tokens * kv_dim));
+}
+
 void gemm_peers() {
   auto add = [](const char* name, cudaDataType ab, cudaDataType c, cublasComputeType_t compute, std::size_t abs,
                 std::size_t cs) {
@@ -282,6 +305,7 @@ int register_all() {
   gemm_peers();
   real(benchmark::RegisterBenchmark("cuda/softmax/bf16/16384x4096", nn_rows_bf16, row_op::softmax));
   real(benchmark::RegisterBenchmark("cuda/rms_norm/bf16/16384x4096", nn_rows_bf16, row_op::rms_norm));
+  real(benchmark::RegisterBenchmark("cuda/attention_decode/bf16/32x128_kv8_L8192", attention_decode_bf16));
   real(benchmark::RegisterBenchmark("cuda/cg/f64/poisson7_192", cg_poisson, true)->Iterations(3));
   real(benchmark::RegisterBenchmark("cpu2t/cg/f64/poisson7_192", cg_poisson, false)->Iterations(1));
   return 0;
