@@ -196,6 +196,7 @@ implementation_list implementations_of(op_id op) {
     case op_id::softmax:
     case op_id::norm:
     case op_id::rope:
+    case op_id::embedding:
       return nn_row_ops;
     case op_id::block_matmul:
       return block_matmul_ops;

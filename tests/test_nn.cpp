@@ -423,49 +423,81 @@ TEST(nn, bad_input_is_refused_by_name_and_leaves_outputs_untouched) {
   EXPECT_EQ(x, std::vector<float>(12, 1.0f));
 }
 
-TEST(nn, embedding_gathers_rows_exactly_and_refuses_ids_outside_the_vocabulary) {
+class nn_embedding_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// Every embedding kernel (keyed table dtype, output dtype), the table, ids and output in its
+/// memory (rows of table and output padded): each entry is the stored one rounded once (an i8 entry times its row's
+/// scale, the product in f32), the output's padding is untouched, and an id outside the vocabulary is refused with
+/// nothing written.
+TEST_P(nn_embedding_kernels, gather_rows_rounded_once_and_refuse_ids_outside_the_vocabulary) {
+  const kernel_info& k = GetParam();
+  on_nn_storage(k, k.out, [&](auto out_tag) {
+    using T = decltype(out_tag);
+    with_type(k.in, [&](auto table_tag) {
+      using S = decltype(table_tag);
+      if constexpr (std::is_same_v<S, float> || std::is_same_v<S, bfloat16> || std::is_same_v<S, half> ||
+                    std::is_same_v<S, std::int8_t>) {
+        const context where = context_for(k);
+        const std::int64_t vocab = 11, d = 37, ldt = d + 2, ldo = d + 3;
+        std::vector<S> table(static_cast<std::size_t>(vocab * ldt));
+        std::vector<float> scales(static_cast<std::size_t>(vocab));
+        for (std::size_t i = 0; i < table.size(); ++i) {
+          if constexpr (std::is_same_v<S, std::int8_t>)
+            table[i] = std::int8_t(int(i % 251) - 125);
+          else
+            table[i] = S(float(int(i % 97) - 48) * 0.37f);
+        }
+        for (std::size_t r = 0; r < scales.size(); ++r) scales[r] = 0.01f * float(r + 1);
+        const std::vector<std::int32_t> ids = {3, 0, 10, 3};
+        const std::int64_t n = std::int64_t(ids.size());
+        const array<S> table_at(table, where);
+        const array<float> scales_at(scales, where);
+        const array<std::int32_t> ids_at(ids, where);
+        array<T> out_at(std::vector<T>(std::size_t(n * ldo), T(5.0f)), where);
+        const const_view table_view = make_view(table_at.data(), {vocab, d}, {ldt, 1}, where);
+        const const_view scale_view =
+            std::is_same_v<S, std::int8_t> ? const_view(make_view(scales_at.data(), vocab, 1, where)) : const_view();
+        embedding(table_view, make_view(ids_at.data(), n, 1, where), make_view(out_at.data(), {n, d}, {ldo, 1}, where),
+                  scale_view);
+        const std::vector<T> out = out_at.to_vector();
+        for (std::int64_t t = 0; t < n; ++t)
+          for (std::int64_t j = 0; j < ldo; ++j) {
+            const std::int32_t r = ids[std::size_t(t)];
+            float want = 5.0f;  // the padding
+            if (j < d) {
+              const S v = table[std::size_t(r * ldt + j)];
+              want = std::is_same_v<S, std::int8_t> ? scales[std::size_t(r)] * float(v) : float(v);
+            }
+            ASSERT_EQ(double(out[std::size_t(t * ldo + j)]), double(T(want))) << "row " << t << ", entry " << j;
+          }
+        const array<std::int32_t> bad(std::vector<std::int32_t>{1, 11, -1}, where);
+        array<T> untouched(std::vector<T>(std::size_t(3 * d), T(5.0f)), where);
+        expect_error(
+            [&] {
+              embedding(table_view, make_view(bad.data(), 3, 1, where),
+                        make_view(untouched.data(), {3, d}, {d, 1}, where), scale_view);
+            },
+            status::invalid_argument, "ids[1] = 11 is outside the vocabulary [0, 11)");
+        for (const T& x : untouched.to_vector()) ASSERT_EQ(double(x), 5.0);
+      }
+    });
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, nn_embedding_kernels, ::testing::ValuesIn(runnable_kernels("embedding")),
+                         kernel_param_name);
+
+TEST(nn, embedding_refuses_an_i8_table_without_its_scales) {
   const std::int64_t vocab = 11, d = 37;
-  std::vector<float> table(static_cast<std::size_t>(vocab * d)), scales(static_cast<std::size_t>(vocab));
-  std::vector<std::int8_t> q(table.size());
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    table[i] = float(int(i % 97) - 48) * 0.37f;
-    q[i] = std::int8_t(int(i % 251) - 125);
-  }
-  for (std::size_t r = 0; r < scales.size(); ++r) scales[r] = 0.01f * float(r + 1);
-  std::vector<std::int32_t> ids = {3, 0, 10, 3};
-  std::vector<bfloat16> table_bf16(table.begin(), table.end());
-  std::vector<bfloat16> out_bf16(ids.size() * std::size_t(d));
-  std::vector<float> out(ids.size() * std::size_t(d));
-  const auto id_view = make_view(ids.data(), std::int64_t(ids.size()));
-  embedding(make_view(table.data(), {vocab, d}), id_view, make_view(out.data(), {4, d}));
-  embedding(make_view(table_bf16.data(), {vocab, d}), id_view, make_view(out_bf16.data(), {4, d}));
-  for (std::int64_t t = 0; t < 4; ++t)
-    for (std::int64_t j = 0; j < d; ++j) {
-      const std::size_t src = std::size_t(ids[std::size_t(t)] * d + j), dst = std::size_t(t * d + j);
-      ASSERT_EQ(out[dst], table[src]);
-      ASSERT_EQ(out_bf16[dst].bits(), table_bf16[src].bits());
-    }
-  embedding(make_view(q.data(), {vocab, d}), id_view, make_view(out_bf16.data(), {4, d}),
-            make_view(scales.data(), vocab));
-  for (std::int64_t t = 0; t < 4; ++t)
-    for (std::int64_t j = 0; j < d; ++j) {
-      const std::int32_t r = ids[std::size_t(t)];
-      const float want = scales[std::size_t(r)] * float(q[std::size_t(r * d + j)]);
-      ASSERT_EQ(out_bf16[std::size_t(t * d + j)].bits(), bfloat16(want).bits());
-    }
-  std::vector<std::int32_t> bad = {1, 11};
-  std::vector<float> untouched(2 * std::size_t(d), 5.0f);
+  std::vector<std::int8_t> q(static_cast<std::size_t>(vocab * d), 1);
+  std::vector<std::int32_t> ids = {3, 0};
+  std::vector<float> out(2 * std::size_t(d), 5.0f);
   expect_error(
       [&] {
-        embedding(make_view(table.data(), {vocab, d}), make_view(bad.data(), 2), make_view(untouched.data(), {2, d}));
-      },
-      status::invalid_argument, "ids[1] = 11 is outside the vocabulary [0, 11)");
-  EXPECT_EQ(untouched, std::vector<float>(2 * std::size_t(d), 5.0f));
-  expect_error(
-      [&] {
-        embedding(make_view(q.data(), {vocab, d}), id_view, make_view(out.data(), {4, d}));
+        embedding(make_view(q.data(), {vocab, d}), make_view(ids.data(), 2), make_view(out.data(), {2, d}));
       },
       status::invalid_argument, "an i8 table needs row_scales");
+  EXPECT_EQ(out, std::vector<float>(2 * std::size_t(d), 5.0f));
 }
 
 TEST(nn, rope_refuses_what_it_cannot_rotate) {

@@ -104,8 +104,9 @@ void rope(view x, std::int64_t head_dim, const_view positions, const rope_option
 
 /// out row t = table row ids[t], converted to out's dtype (f32, bf16 or f16): table is
 /// vocabulary x d (f32, bf16, f16, or i8 with row_scales: one f32 scale per row, the row
-/// being scale * q); ids an i32 view. An id outside [0, vocabulary) is refused, naming it
-/// and its position, before anything is written.
+/// being scale * q, the product in f32); ids an i32 view. All in one memory (the host's or a
+/// device's). An id outside [0, vocabulary) is refused, naming it and its position, before
+/// anything is written.
 void embedding(const_view table, const_view ids, view out, const_view row_scales = {});
 
 }  // namespace mixprec

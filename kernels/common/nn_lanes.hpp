@@ -177,6 +177,28 @@ struct nn_lanes {
   }
 };
 
+/// Embedding lookup: whether position t's id is in the vocabulary (checked for every t
+/// before any row is written), and entry j of output row t.
+struct embedding_lanes {
+  using idx = std::int64_t;
+  MIXPREC_KI static bool id_in_range(const detail::embedding_args& g, idx t) {
+    return g.ids[t] >= 0 && g.ids[t] < g.vocab;
+  }
+  /// S the table's type, T out's: one rounding from the stored value (i8: from its f32
+  /// product with the row's scale).
+  template <class S, class T>
+  MIXPREC_KI static void element(const detail::embedding_args& g, idx t, idx j) {
+    const idx row = g.ids[t];
+    const S v = static_cast<const S*>(g.table)[row * g.ldt + j];
+    lane1<float> x;
+    if constexpr (std::is_same_v<S, std::int8_t>)
+      x = lane1<float>{float(v)} * lane1<float>{g.row_scales[row]};
+    else
+      x = lane1<float>::load(&v);
+    x.store(static_cast<T*>(g.out) + t * g.ldo + j);
+  }
+};
+
 /// How the CPU reference kernels run the lane steps: this many lanes in turn, so that the
 /// tests exercise the column striding the CUDA kernels depend on.
 inline constexpr std::int64_t reference_lanes = 4;

@@ -1,7 +1,8 @@
 // CUDA row-wise NN ops (mixprec/nn.hpp): the lane bodies of kernels/common/nn_lanes.hpp,
 // which the CPU's reference kernels run too. Element-wise ops take a thread per element and
 // RoPE a thread per rotated pair; softmax and the norms take a block per row, its threads
-// the lanes, merging each step's parts (block_all.cuh) before the next step.
+// the lanes, merging each step's parts (block_all.cuh) before the next step. The embedding
+// lookup checks its ids on the device, then gathers a thread per output entry.
 #include <limits>
 
 #include "kernels/common/nn_lanes.hpp"
@@ -102,6 +103,45 @@ void rope(const exec_args& ex, const detail::rope_args& g) {
   check_launch("rope_kernel");
 }
 
+template <class S, class T>
+__global__ void embedding_kernel(detail::embedding_args g) {
+  MIXPREC_GRID_STRIDE(e, g.n * g.d) { kern::embedding_lanes::element<S, T>(g, e / g.d, e % g.d); }
+}
+
+__global__ void embedding_ids_kernel(detail::embedding_args g, unsigned long long* first_bad) {
+  MIXPREC_GRID_STRIDE(t, g.n) {
+    if (!kern::embedding_lanes::id_in_range(g, t)) atomicMin(first_bad, static_cast<unsigned long long>(t));
+  }
+}
+
+/// The ids are checked on the device first; the first bad position (8 bytes) comes back to the
+/// host, and the gather runs only when there is none.
+template <class S, class T>
+void embedding(const exec_args& ex, const detail::embedding_args& g) {
+  *g.bad_at = -1;
+  if (g.n == 0) return;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  auto* first = static_cast<unsigned long long*>(device_take(st, sizeof(unsigned long long)));
+  if (!first) return pending_error("embedding id check", "out of device memory");
+  unsigned long long bad = ~0ull;
+  const cudaError_t e = cudaMemsetAsync(first, 0xff, sizeof bad, st.stream);
+  if (e != cudaSuccess) {
+    record_error("cudaMemsetAsync(embedding id check)", e);
+  } else {
+    embedding_ids_kernel<<<grid_for(g.n), block_threads, 0, st.stream>>>(g, first);
+    if (check_launch("embedding_ids_kernel")) fetch_to_host(st, first, &bad, sizeof bad);
+  }
+  device_give_back(st, first);
+  if (bad != ~0ull) {
+    *g.bad_at = idx(bad);
+    return fetch_to_host(st, g.ids + bad, g.bad_id, sizeof *g.bad_id);
+  }
+  if (g.d == 0) return;
+  embedding_kernel<S, T><<<grid_for(g.n * g.d), block_threads, 0, st.stream>>>(g);
+  check_launch("embedding_kernel");
+}
+
 }  // namespace
 
 void register_nn_kernels(const detail::kernel_sink& sink) {
@@ -116,6 +156,16 @@ void register_nn_kernels(const detail::kernel_sink& sink) {
   add(float{});
   add(bfloat16{});
   add(half{});
+  auto add_embedding = [&](auto out_tag) {
+    using T = decltype(out_tag);
+    kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::f32, dtype_of<T>, &embedding<float, T>);
+    kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::bf16, dtype_of<T>, &embedding<bfloat16, T>);
+    kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::f16, dtype_of<T>, &embedding<half, T>);
+    kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::i8, dtype_of<T>, &embedding<std::int8_t, T>);
+  };
+  add_embedding(float{});
+  add_embedding(bfloat16{});
+  add_embedding(half{});
 }
 
 }  // namespace mixprec::cuda

@@ -531,6 +531,24 @@ struct kv_append_args {
 };
 using kv_append_fn = void (*)(const exec_args&, const kv_append_args& a);
 
+/// out row t = table row ids[t] (f32, bf16, f16; or i8 times its row's scale, the product in
+/// f32) rounded once to T (f32, bf16, f16); table row r at table + r * ldt, out row t at
+/// out + t * ldo, ids n i32 values in the same memory. Before anything is written the kernel
+/// checks every id against [0, vocab): *bad_at is the first position outside it (*bad_id its
+/// id), or -1. bad_at and bad_id are host memory. Keyed (table dtype, T).
+struct embedding_args {
+  std::int64_t n, d, vocab;
+  const void* table;
+  std::int64_t ldt;
+  const float* row_scales;  // i8 tables only
+  const std::int32_t* ids;
+  void* out;
+  std::int64_t ldo;
+  std::int64_t* bad_at;
+  std::int32_t* bad_id;
+};
+using embedding_fn = void (*)(const exec_args&, const embedding_args& a);
+
 /// The first entry of a rows x cols matrix (T: f32, bf16, f16; row i at x + i * ld) that is
 /// NaN or infinite, in row-major order: *at = i * cols + j and *value its value widened to
 /// f64, or *at = -1 when every entry is finite. at and value are host memory. Keyed (T, T).
@@ -748,7 +766,8 @@ struct nn_kernel_table {
   X(optimizer, optimizer_fn)                 \
   X(row_dots, row_dots_fn)                   \
   X(kv_append, kv_append_fn)                 \
-  X(find_non_finite, find_non_finite_fn)
+  X(find_non_finite, find_non_finite_fn)     \
+  X(embedding, embedding_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,

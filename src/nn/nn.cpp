@@ -208,34 +208,31 @@ void embedding(const_view table, const_view ids, view out, const_view row_scales
   if (ids.size() != y.rows || y.cols != d)
     MIXPREC_THROW(shape_mismatch, op, "out is ", y.rows, " x ", y.cols, "; ", ids.size(), " ids of rows of ", d,
                   " need ", ids.size(), " x ", d);
-  if (!table.ctx().same_memory(y.ctx) || !ids.ctx().same_memory(y.ctx) || y.ctx.kind() != backend::cpu)
-    MIXPREC_THROW(unsupported, op, "table, ids and out must all be in CPU memory");
+  if (!table.ctx().same_memory(y.ctx) || !ids.ctx().same_memory(y.ctx))
+    MIXPREC_THROW(invalid_argument, op, "table, ids and out must all be in one memory; out is in ",
+                  name_of(y.ctx.kind()), ":", y.ctx.device(), " memory");
   const float* scales = nullptr;
   if (int8) {
     if (row_scales.ctx().empty() || row_scales.type() != dtype::f32 || row_scales.size() != vocab ||
-        !row_scales.is_contiguous())
-      MIXPREC_THROW(invalid_argument, op, "an i8 table needs row_scales: ", vocab, " contiguous f32 values");
+        !row_scales.is_contiguous() || !row_scales.ctx().same_memory(y.ctx))
+      MIXPREC_THROW(invalid_argument, op, "an i8 table needs row_scales: ", vocab,
+                    " contiguous f32 values in the table's memory");
     scales = static_cast<const float*>(row_scales.data());
   }
-  const auto* id = static_cast<const std::int32_t*>(ids.data());
-  for (std::int64_t t = 0; t < ids.size(); ++t)
-    if (id[t] < 0 || id[t] >= vocab)
-      MIXPREC_THROW(invalid_argument, op, "ids[", t, "] = ", id[t], " is outside the vocabulary [0, ", vocab, ")");
-  const std::size_t es = size_of(table.type()), os = size_of(y.type);
-  std::vector<float> widened(int8 ? std::size_t(d) : 0);
-  for (std::int64_t t = 0; t < ids.size(); ++t) {
-    const void* row = static_cast<const char*>(table.data()) + std::size_t(id[t]) * std::size_t(table.stride(0)) * es;
-    const view dst(static_cast<char*>(y.data) + std::size_t(t * y.ld) * os, y.type, {d}, {1}, out.ctx());
-    if (!int8) {
-      convert(const_view(row, table.type(), {d}, {1}, table.ctx()), dst);
-      continue;
-    }
-    // scale * q, rounded once to out's dtype: widen to f32 (exact), scale, convert.
-    const view w = make_view(widened.data(), d);
-    convert(const_view(row, dtype::i8, {d}, {1}, table.ctx()), w);
-    scale(double(scales[id[t]]), w, w);
-    convert(w, dst);
-  }
+  std::int64_t bad_at = -1;
+  std::int32_t bad_id = 0;
+  const detail::embedding_args a{
+      ids.size(), d,    vocab,   table.data(), table.stride(0), scales, static_cast<const std::int32_t*>(ids.data()),
+      y.data,     y.ld, &bad_at, &bad_id};
+  detail::dispatch<detail::op_id::embedding>(
+      *detail::state_of(y.ctx), table.type(), y.type, nullptr, accumulation::standard,
+      [&](detail::kernel_fn_t<detail::op_id::embedding> kernel, const detail::exec_args& ex) { kernel(ex, a); },
+      [&] {
+        return std::make_pair(detail::cat(name_of(table.type()), "/", name_of(y.type)),
+                              detail::cat(ids.size(), "x", d, "_of_", vocab));
+      });
+  if (bad_at >= 0)
+    MIXPREC_THROW(invalid_argument, op, "ids[", bad_at, "] = ", bad_id, " is outside the vocabulary [0, ", vocab, ")");
 }
 
 }  // namespace mixprec

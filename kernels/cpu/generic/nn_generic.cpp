@@ -1,7 +1,7 @@
 // Row-wise NN kernels one element at a time: the reference (one thread, the lane bodies the
 // CUDA kernels run: kernels/common/nn_lanes.hpp) and the portable kernels (rows, or flat
 // element ranges, split among threads), in f32 or, for accumulation::f64, with f64
-// statistics and arithmetic.
+// statistics and arithmetic; and the embedding lookup's, by the same element body.
 #include <functional>
 #include <limits>
 
@@ -97,6 +97,40 @@ struct nn_lanes_serial {
   }
 };
 
+/// Embedding lookup by embedding_lanes' bodies: ids checked in order first, then the rows
+/// gathered on one thread (Parallel false: the reference) or split among the context's.
+template <class S, class T, bool Parallel>
+void embedding(const detail::exec_args& ex, const detail::embedding_args& g) {
+  using idx = std::int64_t;
+  *g.bad_at = -1;
+  for (idx t = 0; t < g.n; ++t)
+    if (!embedding_lanes::id_in_range(g, t)) {
+      *g.bad_at = t;
+      *g.bad_id = g.ids[t];
+      return;
+    }
+  nn_rows<lane1<float>>::split_rows<Parallel>(ex, g.n, g.d, [&](idx b, idx e) {
+    for (idx t = b; t < e; ++t)
+      for (idx j = 0; j < g.d; ++j) embedding_lanes::element<S, T>(g, t, j);
+  });
+}
+
+/// Registers embedding<S, T> for every table dtype S and output dtype T.
+template <bool Parallel>
+void add_embedding(const detail::kernel_sink& sink, const variant_desc& v) {
+  auto for_out = [&](auto out_tag) {
+    using T = decltype(out_tag);
+    const dtype t = dtype_of<T>;
+    add_kernel<detail::op_id::embedding>(sink, v, dtype::f32, t, &embedding<float, T, Parallel>);
+    add_kernel<detail::op_id::embedding>(sink, v, dtype::bf16, t, &embedding<bfloat16, T, Parallel>);
+    add_kernel<detail::op_id::embedding>(sink, v, dtype::f16, t, &embedding<half, T, Parallel>);
+    add_kernel<detail::op_id::embedding>(sink, v, dtype::i8, t, &embedding<std::int8_t, T, Parallel>);
+  };
+  for_out(float{});
+  for_out(bfloat16{});
+  for_out(half{});
+}
+
 template <class Kernels>
 void add_nn_ops(const detail::kernel_sink& sink, const variant_desc& v, dtype t) {
   add_kernel<detail::op_id::eltwise>(sink, v, t, t, &Kernels::eltwise);
@@ -118,7 +152,11 @@ void add_nn(const detail::kernel_sink& sink, const variant_desc& v) {
 
 namespace mixprec::detail {
 void register_cpu_nn_kernels(const kernel_sink& sink) {
-  kern::add_nn<kern::nn_lanes_serial>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr});
-  kern::add_nn<kern::nn_portable>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr});
+  const kern::variant_desc ref{"ref", backend::cpu, cpu_isa::generic, nullptr};
+  const kern::variant_desc generic{"generic", backend::cpu, cpu_isa::generic, nullptr};
+  kern::add_nn<kern::nn_lanes_serial>(sink, ref);
+  kern::add_nn<kern::nn_portable>(sink, generic);
+  kern::add_embedding<false>(sink, ref);
+  kern::add_embedding<true>(sink, generic);
 }
 }  // namespace mixprec::detail
