@@ -52,7 +52,9 @@ MIXPREC_LIST(csr_ops, {"i32_cusparse", "cuSPARSE's deterministic CSR SpMV (CSR_A
              {"i32_ref", "one thread, row by row in column order: the oracle"},
              {"i64_ref", "as i32_ref, 64-bit indices"});
 
-MIXPREC_LIST(spmm_ops, {"i32_loops_avx512", "CSR rows over k right-hand sides, summed as SpMV sums them"},
+MIXPREC_LIST(spmm_ops, {"i32_cuda", "a CUDA thread per entry of Y, each column summed as the own CSR SpMV sums it"},
+             {"i64_cuda", "as i32_cuda, 64-bit indices"},
+             {"i32_loops_avx512", "CSR rows over k right-hand sides, summed as SpMV sums them"},
              {"i64_loops_avx512", "as i32_loops_avx512, 64-bit indices"},
              {"i32_loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
              {"i64_loops_avx2", "as i32_loops_avx2, 64-bit indices"}, {"i32_generic", "the same loops, baseline flags"},
@@ -60,13 +62,15 @@ MIXPREC_LIST(spmm_ops, {"i32_loops_avx512", "CSR rows over k right-hand sides, s
              {"i32_ref", "one thread, row by row in column order: the oracle"},
              {"i64_ref", "as i32_ref, 64-bit indices"});
 
-MIXPREC_LIST(sell_ops,
+MIXPREC_LIST(sell_ops, cuda,
              {"sell8_avx512",
               "one row per f64 lane, x by scalar loads, no per-row reduction: 2-3x the scalar "
               "loops; slices of 8 rows only"},
              {"loops_avx512", "the scalar slice loops built with FMA and F16C"},
              {"loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
-             {"generic", "the same loops, baseline flags"}, ref);
+             {"generic", "the same loops, baseline flags"},
+             {"ref",
+              "one thread, slot by slot through the CUDA kernel's body (sell_slot): the fallback and its check"});
 
 MIXPREC_LIST(dia_ops, cuda,
              {"avx512", "register blocks of rows walk the diagonals: contiguous loads, no indices, no gathers"},

@@ -273,10 +273,16 @@ TEST_F(cuda_backend, freed_device_blocks_are_reused_and_large_copies_are_staged)
 }
 
 TEST_F(cuda_backend, errors_name_the_op_the_backend_lacks_and_the_memory_it_cannot_get) {
-  // SELL SpMV has no CUDA kernel yet.
-  const csr_matrix a = poisson_2d(8).to(gpu);
-  array<double> x(std::vector<double>(64, 1.0), gpu), y(64, gpu);
-  expect_error([&] { spmv(1.0, sell_matrix(a, 8), x, 0.0, y); }, status::unsupported, "no cuda kernel");
+  // GEMM with u8 activations has no CUDA kernel yet.
+  const array<std::uint8_t> a(std::vector<std::uint8_t>(64, 1), gpu);
+  const array<std::int8_t> b(std::vector<std::int8_t>(64, 1), gpu);
+  array<std::int32_t> c(std::vector<std::int32_t>(64, 0), gpu);
+  expect_error(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, make_view(a.data(), {8, 8}, {8, 1}, gpu),
+             make_view(b.data(), {8, 8}, {8, 1}, gpu), 0.0, make_view(c.data(), {8, 8}, {8, 1}, gpu));
+      },
+      status::unsupported, "no cuda kernel");
   expect_error([&] { array<double> huge(std::int64_t(1) << 40, gpu); }, status::out_of_memory, "bytes");
 }
 

@@ -67,13 +67,45 @@ MIXPREC_KI void csr_row_order(I b, I e, Add&& add) {
   }
 }
 
+/// One row's sum, entries [0, len) of v and ci, in csr_row_order<Sums>, with x's entries
+/// ldx apart: a column of a row-major X (SpMM on CUDA, a thread per output entry) sums as
+/// SpMV of that column does.
+template <int Sums, class A, class V, class I, class X>
+MIXPREC_KI A csr_row_sum_strided(const V* v, const I* ci, I len, const X* x, std::int64_t ldx) {
+  A part[2] = {0, 0};
+  csr_row_order<Sums>(I(0), len,
+                      [&](int s, I k) { part[s] += A(widen(v[k])) * A(widen(x[std::int64_t(ci[k]) * ldx])); });
+  if constexpr (Sums == 2) part[0] += part[1];
+  return part[0];
+}
+
 /// One row's sum, entries [0, len) of v and ci, in csr_row_order<Sums>.
 template <int Sums, class A, class V, class I, class X>
 MIXPREC_KI A csr_row_sum(const V* v, const I* ci, I len, const X* x) {
-  A part[2] = {0, 0};
-  csr_row_order<Sums>(I(0), len, [&](int s, I k) { part[s] += A(widen(v[k])) * A(widen(x[ci[k]])); });
-  if constexpr (Sums == 2) part[0] += part[1];
-  return part[0];
+  return csr_row_sum_strided<Sums, A>(v, ci, len, x, 1);
+}
+
+/// Slot `lane` of SELL slice s: its row's entries in column order, as the CPU's slice loops
+/// add each lane (kernels/common/spmv_chunked.hpp); padding slots and entries are never read.
+/// The CUDA kernel runs it a thread per slot, the CPU reference a slot at a time.
+template <class V, class X, class A>
+MIXPREC_KI A sell_slot_sum(const detail::sell_args& a, std::int64_t s, int lane, const X* x) {
+  const V* v = static_cast<const V*>(a.values);
+  const std::int32_t len = a.lane_len[s * a.chunk + lane];
+  const std::int64_t first = a.slice_ptr[s] + lane;
+  A sum = 0;
+  for (std::int32_t k = 0; k < len; ++k) {
+    const std::int64_t at = first + std::int64_t(k) * a.chunk;
+    sum += A(widen(v[at])) * A(widen(x[a.col_idx[at]]));
+  }
+  return sum;
+}
+
+/// y[row] of SELL slot `lane` of slice s, when the slot holds a row.
+template <class V, class X, class A>
+MIXPREC_KI void sell_slot(const detail::sell_args& a, std::int64_t s, int lane, A alpha, const X* x, A beta, X* y) {
+  const std::int32_t row = a.row_of[s * a.chunk + lane];
+  if (row >= 0) spmv_store(y, row, sell_slot_sum<V, X, A>(a, s, lane, x), alpha, beta);
 }
 
 /// Rows from the first on, at most `rows`, while row_ptr says they hold L entries each:

@@ -2,7 +2,9 @@
 // and the library's own kernel, one thread per row running the CPU kernels' row sum
 // (kernels/common/spmv_rows.hpp: csr_row_sum, spmv_store), for what cuSPARSE does not
 // take: f16/bf16 values with f32 or f64 vectors, f32 with f64 accumulation. DIA SpMV: one
-// thread per row running the CPU reference's row (kernels/common/spmv_dia.hpp).
+// thread per row running the CPU reference's row (kernels/common/spmv_dia.hpp); SELL SpMV:
+// one thread per slot running the CPU reference's slot sum (spmv_rows.hpp: sell_slot).
+// CSR SpMM: one thread per output entry running the row sum on a strided column of X.
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/spmv_dia.hpp"
 #include "kernels/common/spmv_rows.hpp"
@@ -23,6 +25,22 @@ __global__ void csr_rows_kernel(detail::csr_args a, A alpha, const X* x, A beta,
   MIXPREC_GRID_STRIDE(r, a.rows) {
     const I b = rp[r], e = rp[r + 1];
     kern::spmv_store(y, r, kern::csr_row_sum<2, A>(v + b, ci + b, I(e - b), x), alpha, beta);
+  }
+}
+
+/// SpMM: a thread per entry of Y, j fastest, so a warp shares row i's entries and reads rows
+/// of X contiguously; each column sums as csr_rows_kernel's SpMV of it does.
+template <class V, class I, class X, class A>
+__global__ void csr_spmm_kernel(detail::csr_args a, std::int64_t k, A alpha, const X* x, std::int64_t ldx, A beta, X* y,
+                                std::int64_t ldy) {
+  const I* rp = static_cast<const I*>(a.row_ptr);
+  const I* ci = static_cast<const I*>(a.col_idx);
+  const V* v = static_cast<const V*>(a.values);
+  MIXPREC_GRID_STRIDE(e, a.rows * k) {
+    const idx r = e / k, j = e % k;
+    const I b = rp[r], end = rp[r + 1];
+    kern::spmv_store(y + r * ldy, j, kern::csr_row_sum_strided<2, A>(v + b, ci + b, I(end - b), x + j, ldx), alpha,
+                     beta);
   }
 }
 
@@ -48,6 +66,44 @@ struct own_csr {
     check_launch("csr_rows_kernel");
   }
   static void run(const exec_args& ex, const detail::csr_args& a, double alpha, const void* x, double beta, void* y,
+                  accumulation acc) {
+    if (a.rows == 0) return;
+    with_accumulator<V, X>(acc, [&](auto tag) { launch<decltype(tag)>(ex, a, alpha, x, beta, y); });
+  }
+  static void spmm(const exec_args& ex, const detail::csr_args& a, std::int64_t k, double alpha, const void* x,
+                   std::int64_t ldx, double beta, void* y, std::int64_t ldy, accumulation acc) {
+    if (a.rows == 0 || k == 0) return;
+    with_accumulator<V, X>(acc, [&](auto tag) {
+      using A = decltype(tag);
+      device_state& st = state_of(ex);
+      cudaSetDevice(st.device);
+      csr_spmm_kernel<V, I, X, A><<<grid_for(a.rows * k), block_threads, 0, st.stream>>>(
+          a, k, A(alpha), static_cast<const X*>(x), ldx, A(beta), static_cast<X*>(y), ldy);
+      check_launch("csr_spmm_kernel");
+    });
+  }
+};
+
+template <class V, class X, class A>
+__global__ void sell_slots_kernel(detail::sell_args a, A alpha, const X* x, A beta, X* y) {
+  MIXPREC_GRID_STRIDE(slot, a.slices * a.chunk)
+  kern::sell_slot<V, X, A>(a, slot / a.chunk, int(slot % a.chunk), alpha, x, beta, y);
+}
+
+/// SELL: a thread per slot, so a warp reads a slice's column step in one sweep of consecutive
+/// values and indices (the layout SELL was made for).
+template <class V, class X>
+struct own_sell {
+  template <class A>
+  static void launch(const exec_args& ex, const detail::sell_args& a, double alpha, const void* x, double beta,
+                     void* y) {
+    device_state& st = state_of(ex);
+    cudaSetDevice(st.device);
+    sell_slots_kernel<V, X, A><<<grid_for(a.slices * a.chunk), block_threads, 0, st.stream>>>(
+        a, A(alpha), static_cast<const X*>(x), A(beta), static_cast<X*>(y));
+    check_launch("sell_slots_kernel");
+  }
+  static void run(const exec_args& ex, const detail::sell_args& a, double alpha, const void* x, double beta, void* y,
                   accumulation acc) {
     if (a.rows == 0) return;
     with_accumulator<V, X>(acc, [&](auto tag) { launch<decltype(tag)>(ex, a, alpha, x, beta, y); });
@@ -172,6 +228,11 @@ void register_sparse_kernels(const detail::kernel_sink& sink) {
     kern::add_kernel<detail::op_id::spmv_csr>(sink, own32, dtype_of<V>, dtype_of<X>, &own_csr<V, std::int32_t, X>::run);
     kern::add_kernel<detail::op_id::spmv_csr>(sink, own64, dtype_of<V>, dtype_of<X>, &own_csr<V, std::int64_t, X>::run);
     kern::add_kernel<detail::op_id::spmv_dia>(sink, dia, dtype_of<V>, dtype_of<X>, &own_dia<V, X>::run);
+    kern::add_kernel<detail::op_id::spmv_sell>(sink, dia, dtype_of<V>, dtype_of<X>, &own_sell<V, X>::run);
+    kern::add_kernel<detail::op_id::spmm_csr>(sink, own32, dtype_of<V>, dtype_of<X>,
+                                              &own_csr<V, std::int32_t, X>::spmm);
+    kern::add_kernel<detail::op_id::spmm_csr>(sink, own64, dtype_of<V>, dtype_of<X>,
+                                              &own_csr<V, std::int64_t, X>::spmm);
   };
   auto both = [&](auto v_tag) {
     own(v_tag, double{});
