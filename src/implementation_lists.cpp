@@ -105,7 +105,7 @@ MIXPREC_LIST(multigrid_ops, {"avx512", "the shared bodies vectorised 8 (f64) or 
              {"generic", "the shared bodies, baseline flags (no ref: the tests compute long-double references)"});
 
 MIXPREC_LIST(
-    rows_solve_ops,
+    rows_solve_ops, cuda,
     {"generic",
      "independent rows on the context's threads (no ref: the tests check each row's residual in long double)"});
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "mixprec/attention.hpp"
+#include "mixprec/preconditioner.hpp"
 #include "support/harness.hpp"
 #include "support/solve_check.hpp"
 
@@ -184,6 +185,40 @@ TEST_F(cuda_backend, solvers_run_on_the_device_and_move_no_vector_across_the_bus
   const solve_report rep = refine(op, b, x, ro);
   EXPECT_TRUE(rep.converged()) << rep.summary();
   EXPECT_LE(relative_residual(spd.coo, bv, x.to_vector()), 1e-10 * (1 + 1e-3));
+}
+
+TEST_F(cuda_backend, triangular_preconditioners_apply_on_the_device_without_copies) {
+  // SGS (levels and colors), IC(0) and ILU(0): set up on the host, their factors, inverse
+  // diagonals and row groups placed on the device, applied there by the csr_rows_solve kernel.
+  const device_problem spd{poisson_3d(12).to_coo(), poisson_3d(12)};
+  const device_problem nonsym{convection_diffusion_3d(12, 5.0).to_coo(), convection_diffusion_3d(12, 5.0)};
+  const csr_operator spd_op(spd.host.to(gpu)), nonsym_op(nonsym.host.to(gpu));
+  const sgs_preconditioner sgs_levels(spd_op, false), sgs_colors(spd_op, true);
+  const incomplete_factorization ic = ic0_preconditioner(spd_op), ilu = ilu0_preconditioner(nonsym_op);
+  struct method {
+    const char* name;
+    const device_problem* p;
+    const csr_operator* op;
+    const linear_operator* m;
+  };
+  const method methods[] = {{"pcg sgs levels", &spd, &spd_op, &sgs_levels},
+                            {"pcg sgs colors", &spd, &spd_op, &sgs_colors},
+                            {"pcg ic0", &spd, &spd_op, &ic},
+                            {"gmres ilu0", &nonsym, &nonsym_op, &ilu}};
+  for (const method& m : methods) {
+    const std::int64_t n = m.p->host.rows();
+    const std::vector<double> bv = random_vector(n, 11);
+    array<double> b(bv, gpu), x(std::vector<double>(std::size_t(n), 0.0), gpu);
+    solve_options o;
+    o.rel_tol = 1e-10;
+    o.max_iterations = 500;
+    o.preconditioner = m.m;
+    const transfer_counts before = gpu.transfers();
+    const solve_report rep = m.p == &spd ? cg(*m.op, b, x, o) : gmres(*m.op, b, x, o);
+    EXPECT_EQ(gpu.transfers().bytes - before.bytes, 0) << m.name << " copied across the bus during the solve";
+    EXPECT_TRUE(rep.converged()) << m.name << ": " << rep.summary();
+    EXPECT_LE(relative_residual(m.p->coo, bv, x.to_vector()), 1e-10 * (1 + 1e-3)) << m.name;
+  }
 }
 
 TEST_F(cuda_backend, a_layer_forward_and_backward_stay_on_the_device) {

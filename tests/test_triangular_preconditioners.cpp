@@ -21,6 +21,7 @@ TEST_P(rows_solve_kernels, lower_solve_by_levels_has_the_backward_error_of_subst
   // each computed x_i satisfies |b_i - sum_j l_ij x_j| <= (k_i + 2) u (sum_j |l_ij x_j| + |b_i|).
   const kernel_info& k = GetParam();
   const force_kernel pin(k.name);
+  const context ctx = context_for(k);  // the matrix, schedule and vectors in the kernel's memory
   const std::int64_t n = 300;
   std::mt19937_64 gen(5);
   std::uniform_real_distribution<double> d(-1, 1);
@@ -30,22 +31,23 @@ TEST_P(rows_solve_kernels, lower_solve_by_levels_has_the_backward_error_of_subst
     for (std::int64_t j : {i - 7, i - 50, i - 51})  // rows i..i+6 never couple: levels of 7 rows or more
       if (j >= 0) l.add(i, j, d(gen));
   }
-  const csr_matrix m = csr_matrix::from_coo(l, k.in);
+  const csr_matrix m = csr_matrix::from_coo(l, k.in, index_type::i32, ctx);
   const coo_matrix stored = m.to_coo();
   std::vector<double> inv(static_cast<std::size_t>(n));
   for (std::int64_t q = 0; q < stored.nnz(); ++q)
     if (stored.row[std::size_t(q)] == stored.col[std::size_t(q)])
       inv[std::size_t(stored.row[std::size_t(q)])] = 1.0 / stored.value[std::size_t(q)];
-  const detail::row_schedule levels = detail::row_schedule::triangular_levels(stored, true);
+  const detail::row_schedule levels = detail::row_schedule::triangular_levels(stored, true).placed_in(ctx);
   EXPECT_LT(levels.groups(), n);  // some rows share a level
+  const buffer inv_placed = detail::f64_buffer_in(ctx, inv);
   const std::vector<double> b = random_vector(n, 6);
   with_type(k.out, [&](auto t) {
     using X = decltype(t);
     if constexpr (std::is_same_v<X, double> || std::is_same_v<X, float>) {
       const double u = std::is_same_v<X, double> && k.in == dtype::f64 ? 0x1p-53 : 0x1p-24;
       std::vector<X> bx(b.begin(), b.end());
-      array<X> bd(bx), xd(std::vector<X>(std::size_t(n), X(0)));
-      detail::sweep(m, levels, inv, bd, xd);
+      array<X> bd(bx, ctx), xd(std::vector<X>(std::size_t(n), X(0)), ctx);
+      detail::sweep(m, levels, inv_placed, bd, xd);
       const std::vector<X> x = xd.to_vector();
       std::vector<long double> res(bx.begin(), bx.end()), mag(static_cast<std::size_t>(n), 0.0L);
       std::vector<int> count(std::size_t(n), 0);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "mixprec/array.hpp"
 #include "mixprec/linear_operator.hpp"
 #include "mixprec/visibility.hpp"
 
@@ -64,7 +65,7 @@ class sgs_preconditioner : public linear_operator {
 
  private:
   csr_matrix a_;
-  std::vector<double> inv_diag_;
+  buffer inv_diag_;  // f64, in the operator's memory
   std::unique_ptr<detail::row_schedule> forward_, backward_;
   bool multicolor_;
   std::unique_ptr<detail::scratch_pool<buffer>> work_;  // one per concurrent apply
@@ -92,8 +93,8 @@ class incomplete_factorization : public linear_operator {
 
  private:
   kind kind_;
-  csr_matrix lower_, upper_;  // ILU: strict lower of L (unit), U; IC: L and L^T
-  std::vector<double> lower_inv_diag_, upper_inv_diag_;
+  csr_matrix lower_, upper_;                // ILU: strict lower of L (unit), U; IC: L and L^T
+  buffer lower_inv_diag_, upper_inv_diag_;  // f64, in the operator's memory
   std::unique_ptr<detail::row_schedule> lower_levels_, upper_levels_;
   std::unique_ptr<detail::scratch_pool<buffer>> work_;  // one per concurrent apply
 };

@@ -16,28 +16,31 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
+/// Row i's update: x_i = (b_i - sum_{j != i} a_ij x_j) * inv_diag[i], in SpMV's accumulator
+/// precision and column order. The CPU kernel runs it row after row of a group on each
+/// thread, the CUDA kernel a thread per row of the group.
+template <class V, class X, class I>
+MIXPREC_KI void csr_rows_solve_row(const detail::csr_rows_solve_args& s, std::int64_t i) {
+  using A = spmv_acc_t<V, X>;
+  const I* rp = static_cast<const I*>(s.a.row_ptr);
+  const I* ci = static_cast<const I*>(s.a.col_idx);
+  const V* v = static_cast<const V*>(s.a.values);
+  const X* x_in = static_cast<const X*>(s.x);
+  A sum = A(widen(static_cast<const X*>(s.b)[i]));
+  for (I k = rp[i]; k < rp[i + 1]; ++k)
+    if (std::int64_t(ci[k]) != i) sum -= A(widen(v[k])) * A(widen(x_in[ci[k]]));
+  static_cast<X*>(s.x)[i] = narrow<X>(sum * A(s.inv_diag[i]));
+}
+
 template <class V, class X>
 struct csr_rows_solver {
-  using A = spmv_acc_t<V, X>;
-
   template <class I>
   static void rows(const detail::exec_args& ex, const detail::csr_rows_solve_args& s) {
-    const I* rp = static_cast<const I*>(s.a.row_ptr);
-    const I* ci = static_cast<const I*>(s.a.col_idx);
-    const V* v = static_cast<const V*>(s.a.values);
-    const X* b = static_cast<const X*>(s.b);
-    X* x = static_cast<X*>(s.x);
     const int chunks = detail::chunk_count(s.count, ex.threads, 2048);
     detail::parallel_chunks(chunks, [&](int c) {
       std::int64_t lo, hi;
       detail::chunk_range(s.count, chunks, c, 1, &lo, &hi);
-      for (std::int64_t r = lo; r < hi; ++r) {
-        const std::int64_t i = s.rows[r];
-        A sum = A(widen(b[i]));
-        for (I k = rp[i]; k < rp[i + 1]; ++k)
-          if (std::int64_t(ci[k]) != i) sum -= A(widen(v[k])) * A(widen(x[ci[k]]));
-        x[i] = narrow<X>(sum * A(s.inv_diag[i]));
-      }
+      for (std::int64_t r = lo; r < hi; ++r) csr_rows_solve_row<V, X, I>(s, s.rows[r]);
     });
   }
 

@@ -4,7 +4,9 @@
 // take: f16/bf16 values with f32 or f64 vectors, f32 with f64 accumulation. DIA SpMV: one
 // thread per row running the CPU reference's row (kernels/common/spmv_dia.hpp); SELL SpMV:
 // one thread per slot running the CPU reference's slot sum (spmv_rows.hpp: sell_slot).
-// CSR SpMM: one thread per output entry running the row sum on a strided column of X.
+// CSR SpMM: one thread per output entry running the row sum on a strided column of X. The
+// groups of triangular solves and Gauss-Seidel sweeps: one thread per row of the group.
+#include "kernels/common/csr_rows_solve.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/spmv_dia.hpp"
 #include "kernels/common/spmv_rows.hpp"
@@ -216,6 +218,25 @@ struct cusparse_csr {
   }
 };
 
+/// One group of a triangular solve or Gauss-Seidel sweep: a thread per listed row (the rows
+/// of a group never reference each other), running the CPU kernel's row update.
+template <class V, class X, class I>
+__global__ void rows_solve_kernel(detail::csr_rows_solve_args s) {
+  MIXPREC_GRID_STRIDE(r, s.count) { kern::csr_rows_solve_row<V, X, I>(s, s.rows[r]); }
+}
+
+template <class V, class X>
+void rows_solve(const exec_args& ex, const detail::csr_rows_solve_args& s) {
+  if (s.count == 0) return;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  if (s.a.index == index_type::i32)
+    rows_solve_kernel<V, X, std::int32_t><<<grid_for(s.count), block_threads, 0, st.stream>>>(s);
+  else
+    rows_solve_kernel<V, X, std::int64_t><<<grid_for(s.count), block_threads, 0, st.stream>>>(s);
+  check_launch("rows_solve_kernel");
+}
+
 }  // namespace
 
 void register_sparse_kernels(const detail::kernel_sink& sink) {
@@ -242,6 +263,10 @@ void register_sparse_kernels(const detail::kernel_sink& sink) {
   both(float{});
   both(half{});
   both(bfloat16{});
+  kern::add_kernel<detail::op_id::csr_rows_solve>(sink, dia, dtype::f64, dtype::f64, &rows_solve<double, double>);
+  kern::add_kernel<detail::op_id::csr_rows_solve>(sink, dia, dtype::f32, dtype::f64, &rows_solve<float, double>);
+  kern::add_kernel<detail::op_id::csr_rows_solve>(sink, dia, dtype::f64, dtype::f32, &rows_solve<double, float>);
+  kern::add_kernel<detail::op_id::csr_rows_solve>(sink, dia, dtype::f32, dtype::f32, &rows_solve<float, float>);
   const kern::variant_desc vendor32_64{"i32_cusparse", backend::cuda, cpu_isa::generic,
                                        supports_cusparse<index_type::i32, true>};
   const kern::variant_desc vendor64_64{"i64_cusparse", backend::cuda, cpu_isa::generic,

@@ -72,13 +72,28 @@ row_schedule row_schedule::reversed() const {
   return row_schedule(out);
 }
 
-void sweep(const csr_matrix& a, const row_schedule& s, const std::vector<double>& inv_diag, const_view b, view x) {
+row_schedule row_schedule::placed_in(const context& ctx) && {
+  if (ctx.kind() != backend::cpu && !rows_.empty()) {
+    const std::int64_t bytes = std::int64_t(rows_.size() * sizeof(std::int64_t));
+    placed_ = buffer(dtype::u8, bytes, ctx);
+    copy(const_view(rows_.data(), dtype::u8, {bytes}, {1}, context::cpu()), placed_.as_view());
+  }
+  return std::move(*this);
+}
+
+buffer f64_buffer_in(const context& ctx, const std::vector<double>& values) {
+  buffer out(dtype::f64, std::int64_t(values.size()), ctx);
+  if (!values.empty()) copy(make_view(values.data(), std::int64_t(values.size())), out.as_view());
+  return out;
+}
+
+void sweep(const csr_matrix& a, const row_schedule& s, const buffer& inv_diag, const_view b, view x) {
   const context_state& st = *detail::state_of(a.ctx());
   const csr_ref r = a.ref();
   csr_rows_solve_args args{{r.rows(), r.cols(), r.nnz(), r.row_ptr(), r.col_idx(), r.values(), r.index_kind()},
                            nullptr,
                            0,
-                           inv_diag.data(),
+                           static_cast<const double*>(inv_diag.data()),
                            b.data(),
                            x.data()};
   dispatch<op_id::csr_rows_solve>(

@@ -1,5 +1,6 @@
 // Symmetric Gauss-Seidel and incomplete factorizations: set up on the host in f64, applied
-// by the csr_rows_solve op over parallel groups of rows (colors or triangular levels).
+// by the csr_rows_solve op over parallel groups of rows (colors or triangular levels), with
+// the factors, inverse diagonals and groups in the operator's memory.
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -49,7 +50,7 @@ sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor
   check_storage(storage, op);
   a_ = m.with_values(storage);
   const std::vector<double> d = m.diagonal();
-  inv_diag_.resize(d.size());
+  std::vector<double> inv_diag(d.size());
   const coo_matrix c = m.to_coo();
   // A diagonal below u times its row's largest entry is zero at working precision: the
   // sweep would divide the row's residual by it and amplify it by 1/u or more.
@@ -61,14 +62,18 @@ sgs_preconditioner::sgs_preconditioner(const linear_operator& a, bool multicolor
     if (!(std::abs(d[i]) > 0x1p-53 * row_max[i]) || !std::isfinite(d[i]))
       MIXPREC_THROW(numerical_breakdown, op, "diagonal entry of row ", i, " is ", d[i], " (the row's largest is ",
                     row_max[i], "): Gauss-Seidel divides by it");
-    inv_diag_[i] = 1.0 / d[i];
+    inv_diag[i] = 1.0 / d[i];
   }
+  // The kernels read the inverse diagonal and the row groups where the matrix lives.
+  inv_diag_ = detail::f64_buffer_in(ctx(), inv_diag);
+  using detail::row_schedule;
   if (multicolor) {
-    forward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::coloring(c));
-    backward_ = std::make_unique<detail::row_schedule>(forward_->reversed());
+    row_schedule colors = row_schedule::coloring(c);
+    backward_ = std::make_unique<row_schedule>(colors.reversed().placed_in(ctx()));
+    forward_ = std::make_unique<row_schedule>(std::move(colors).placed_in(ctx()));
   } else {
-    forward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(c, true));
-    backward_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(c, false));
+    forward_ = std::make_unique<row_schedule>(row_schedule::triangular_levels(c, true).placed_in(ctx()));
+    backward_ = std::make_unique<row_schedule>(row_schedule::triangular_levels(c, false).placed_in(ctx()));
   }
 }
 
@@ -112,8 +117,7 @@ incomplete_factorization::incomplete_factorization(const linear_operator& a, kin
     if (diag[std::size_t(i)] < 0) MIXPREC_THROW(numerical_breakdown, op, "row ", i, " has no diagonal entry");
 
   coo_matrix lower(n, n), upper(n, n);
-  lower_inv_diag_.assign(static_cast<std::size_t>(n), 1.0);
-  upper_inv_diag_.assign(static_cast<std::size_t>(n), 1.0);
+  std::vector<double> lower_inv_diag(static_cast<std::size_t>(n), 1.0), upper_inv_diag(lower_inv_diag);
   std::vector<std::int64_t> pos(static_cast<std::size_t>(n), -1);  // entry of row i at column j
   if (k == kind::ilu0) {
     // IKJ: row i eliminated by the rows k < i in its pattern, fill-in outside it dropped.
@@ -151,7 +155,7 @@ incomplete_factorization::incomplete_factorization(const linear_operator& a, kin
         else
           upper.add(i, j, f[std::size_t(q)]);
       }
-      upper_inv_diag_[std::size_t(i)] = 1.0 / piv;
+      upper_inv_diag[std::size_t(i)] = 1.0 / piv;
     }
   } else {
     // IC(0), row by row: l_ij = (a_ij - sum_{k<j} l_ik l_jk) / l_jj, l_ii = sqrt(a_ii - sum l_ik^2),
@@ -190,13 +194,18 @@ incomplete_factorization::incomplete_factorization(const linear_operator& a, kin
         lower.add(i, j, f[std::size_t(q)]);
         upper.add(j, i, f[std::size_t(q)]);  // L^T
       }
-      lower_inv_diag_[std::size_t(i)] = upper_inv_diag_[std::size_t(i)] = 1.0 / f[std::size_t(diag[std::size_t(i)])];
+      lower_inv_diag[std::size_t(i)] = upper_inv_diag[std::size_t(i)] = 1.0 / f[std::size_t(diag[std::size_t(i)])];
     }
   }
-  lower_ = csr_matrix::from_coo(lower, storage);
-  upper_ = csr_matrix::from_coo(upper, storage);
-  lower_levels_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(lower, true));
-  upper_levels_ = std::make_unique<detail::row_schedule>(detail::row_schedule::triangular_levels(upper, false));
+  // The factors, their inverse diagonals and their levels where A lives: the solves run
+  // there (on a device, as CUDA kernels, with no copy per application).
+  lower_ = csr_matrix::from_coo(lower, storage, index_type::i32, ctx());
+  upper_ = csr_matrix::from_coo(upper, storage, index_type::i32, ctx());
+  lower_inv_diag_ = detail::f64_buffer_in(ctx(), lower_inv_diag);
+  upper_inv_diag_ = detail::f64_buffer_in(ctx(), upper_inv_diag);
+  using detail::row_schedule;
+  lower_levels_ = std::make_unique<row_schedule>(row_schedule::triangular_levels(lower, true).placed_in(ctx()));
+  upper_levels_ = std::make_unique<row_schedule>(row_schedule::triangular_levels(upper, false).placed_in(ctx()));
 }
 
 incomplete_factorization::~incomplete_factorization() = default;
