@@ -118,10 +118,10 @@ MIXPREC_LIST(nn_row_ops, cuda,
               "one thread, by the CUDA kernels' lane bodies (nn_lanes.hpp, four lanes in turn): the fallback,"
               " and their check on the CPU (the tests' oracle is f64)"});
 
-MIXPREC_LIST(block_matmul_ops,
+MIXPREC_LIST(block_matmul_ops, cuda,
              {"avx512_bf16", "vpdpbusd on two blocks per zmm, f32 lanes scaled per block, one reduction per output"},
              {"generic", "weight rows split among threads, each read once for all m rows; x quantized once per call"},
-             {"ref", "one thread, output by output: the fallback"});
+             {"ref", "one thread, output by output through the CUDA kernels' bodies: the fallback and their check"});
 
 MIXPREC_LIST(attention_ops, cuda,
              {"avx512_bf16", "bf16 q and cache: the avx512 tiles with Q K^T and P V (P in bf16) on vdpbf16ps"},

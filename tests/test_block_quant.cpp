@@ -157,12 +157,13 @@ class block_matmul_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(block_matmul_kernels, matches_the_exact_sum_of_quantized_block_products) {
   const force_kernel pin(GetParam().name);
+  const context where = context_for(GetParam());  // W, x and y in the kernel's memory
   // k = 224: seven blocks, one group of four and a pair and a half after it.
   for (const std::int64_t k : {256, 224}) {
     const std::int64_t n = 37, blocks = k / 32;
     const std::vector<float> w = probe_rows(n, k, 3);
     for (block_format f : {block_format::q8_0, block_format::q4_0}) {
-      const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f);
+      const block_matrix W = block_matrix::quantize(make_view(w.data(), {n, k}), f).to(where);
       std::vector<float> wd(w.size());
       W.dequantize(make_view(wd.data(), {n, k}));
       for (std::int64_t m : {1, 3, 64, 65}) {
@@ -172,7 +173,12 @@ TEST_P(block_matmul_kernels, matches_the_exact_sum_of_quantized_block_products) 
         std::uniform_real_distribution<float> d(-2, 2);
         for (std::int64_t i = 0; i < m; ++i)
           for (std::int64_t j = 0; j < k; ++j) x[std::size_t(i * ldx + j)] = d(gen);
-        matmul(make_view(x.data(), {m, k}, {ldx, 1}), W, make_view(y.data(), {m, n}, {ldy, 1}));
+        {
+          const array<float> x_at(x, where);
+          array<float> y_at(y, where);
+          matmul(make_view(x_at.data(), {m, k}, {ldx, 1}, where), W, make_view(y_at.data(), {m, n}, {ldy, 1}, where));
+          y = y_at.to_vector();
+        }
         for (std::int64_t i = 0; i < m; ++i) {
           // x's row as Q8_0 blocks, by the definition; then the exact sum of block products.
           std::vector<double> xd(static_cast<std::size_t>(k));

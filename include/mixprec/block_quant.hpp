@@ -17,8 +17,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "mixprec/array.hpp"
 #include "mixprec/view.hpp"
 #include "mixprec/visibility.hpp"
 
@@ -33,7 +35,8 @@ const char* name_of(block_format f);
 inline constexpr std::int64_t block_values = 32;
 constexpr std::size_t block_bytes(block_format f) { return f == block_format::q8_0 ? 34 : 18; }
 
-/// An n x k weight matrix in a block format, row by row (k / 32 blocks per row), on the host.
+/// An n x k weight matrix in a block format, row by row (k / 32 blocks per row), in the
+/// host's memory unless copied elsewhere with to(). Copies share the (immutable) blocks.
 class block_matrix {
  public:
   block_matrix() = default;
@@ -46,18 +49,24 @@ class block_matrix {
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
   block_format format() const { return format_; }
-  std::size_t bytes() const { return data_.size(); }
-  const std::uint8_t* data() const { return data_.data(); }
+  std::size_t bytes() const { return data_ ? data_->bytes() : 0; }
+  /// The blocks, in ctx()'s memory.
+  const std::uint8_t* data() const { return data_ ? static_cast<const std::uint8_t*>(data_->data()) : nullptr; }
+  /// Where the blocks live.
+  const context& ctx() const;
+  /// A copy of the blocks in target's memory (a device's, for matmul there).
+  block_matrix to(const context& target) const;
 
-  /// The values the blocks stand for, (q - offset) * d, into a rows x cols f32 view.
+  /// The values the blocks stand for, (q - offset) * d, into a rows x cols f32 view in CPU
+  /// memory (the blocks copied there first when they live on a device).
   void dequantize(view out) const;
-  /// Row i's values into cols() floats at out.
+  /// Row i's values into cols() floats at out; the blocks must be in CPU memory.
   void dequantize_row(std::int64_t i, float* out) const;
 
  private:
   std::int64_t rows_ = 0, cols_ = 0;
   block_format format_ = block_format::q8_0;
-  std::vector<std::uint8_t> data_;
+  std::shared_ptr<const buffer> data_;
 };
 
 /// out row t = table row ids[t] dequantized, then rounded once to out's dtype (f32, bf16 or
@@ -67,7 +76,7 @@ class block_matrix {
 void embedding(const block_matrix& table, const_view ids, view out);
 
 /// y (m x n, f32) = x (m x k, f32) * W^T, W an n x k block_matrix; x and y row-major with
-/// unit column stride, in CPU memory.
+/// unit column stride, in W's memory (the host's or a device's).
 void matmul(const_view x, const block_matrix& w, view y);
 
 }  // namespace mixprec

@@ -47,17 +47,20 @@ void widen_row(const detail::rows_view& x, std::int64_t i, float* out) {
   });
 }
 
-/// Refuses a NaN or infinite value of x, naming the operand, token and head. The scan is a
-/// kernel, so that it reads x where x lives (one result copied back from a device).
-void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim) {
-  if (x.rows == 0 || x.cols == 0) return;
+std::int64_t first_non_finite(const row_major& x, double* value) {
   std::int64_t at = -1;
-  double value = 0;
-  const find_non_finite_args a{x.rows, x.cols, x.data, x.ld, &at, &value};
+  if (x.rows == 0 || x.cols == 0) return at;
+  const find_non_finite_args a{x.rows, x.cols, x.data, x.ld, &at, value};
   dispatch<op_id::find_non_finite>(
       *state_of(x.ctx), x.type, x.type, nullptr, accumulation::standard,
       [&](kernel_fn_t<op_id::find_non_finite> kernel, const exec_args& ex) { kernel(ex, a); },
       [&] { return std::make_pair(std::string(name_of(x.type)), cat(x.rows, "x", x.cols)); });
+  return at;
+}
+
+void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim) {
+  double value = 0;
+  const std::int64_t at = first_non_finite(x, &value);
   if (at < 0) return;
   const std::int64_t i = at / x.cols, j = at % x.cols;
   MIXPREC_THROW(invalid_argument, op, x.name, " holds ", value, " at token ", i, ", head ", j / head_dim, ", entry ",

@@ -58,6 +58,11 @@ void check_alias(const char* op, const rows_view& out, const rows_view& in);
 /// Row i of x widened to f32 (x.cols values).
 void widen_row(const rows_view& x, std::int64_t i, float* out);
 
+/// The first NaN or infinite entry of x (f32, bf16 or f16) in row-major order, as
+/// row * cols + col with its value, or -1: a kernel scans x where it lives (one result
+/// copied back from a device).
+std::int64_t first_non_finite(const row_major& x, double* value);
+
 /// Refuses a NaN or infinite value of x (rows of heads x head_dim), naming the operand, the
 /// token and the head (src/nn/kv_cache.cpp).
 void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim);

@@ -9,29 +9,33 @@
 #include "internal/dispatch.hpp"
 #include "internal/error_macros.hpp"
 #include "internal/parallel.hpp"
+#include "mixprec/blas1.hpp"
 #include "mixprec/block_quant.hpp"
+#include "nn/nn_operands.hpp"
 
 namespace mixprec {
 namespace {
 
-/// A rank-2 (or rank-1: one row) f32 row-major CPU view: rows, cols, row stride.
+/// A rank-2 (or rank-1: one row) f32 row-major view: rows, cols, row stride, and where it
+/// lives (the host's memory unless `any_memory`).
 struct f32_rows {
   const float* data;
   std::int64_t rows, cols, ld;
+  context ctx;
 };
 
-f32_rows f32_rows_of(const char* op, const char* name, const const_view& v) {
+f32_rows f32_rows_of(const char* op, const char* name, const const_view& v, bool any_memory = false) {
   if (v.ctx().empty()) MIXPREC_THROW(invalid_argument, op, name, " has no context (a default-constructed view)");
   if (v.type() != dtype::f32) MIXPREC_THROW(unsupported, op, name, " is ", name_of(v.type()), "; it must be f32");
-  if (v.ctx().kind() != backend::cpu) MIXPREC_THROW(unsupported, op, name, " must be in CPU memory");
+  if (!any_memory && v.ctx().kind() != backend::cpu) MIXPREC_THROW(unsupported, op, name, " must be in CPU memory");
   if (v.rank() == 1) {
     if (v.stride(0) != 1 && v.extent(0) > 1) MIXPREC_THROW(unsupported, op, name, " must have unit stride");
-    return {static_cast<const float*>(v.data()), 1, v.extent(0), v.extent(0)};
+    return {static_cast<const float*>(v.data()), 1, v.extent(0), v.extent(0), v.ctx()};
   }
   if (v.rank() != 2) MIXPREC_THROW(shape_mismatch, op, name, " must be rank 1 or 2, not rank ", v.rank());
   if (v.stride(1) != 1 && v.extent(1) > 1)
     MIXPREC_THROW(unsupported, op, name, " must be row-major with unit column stride");
-  return {static_cast<const float*>(v.data()), v.extent(0), v.extent(1), v.stride(0)};
+  return {static_cast<const float*>(v.data()), v.extent(0), v.extent(1), v.stride(0), v.ctx()};
 }
 
 /// |x|'s bit pattern: for magnitudes, the order of these integers is the order of the values
@@ -74,7 +78,8 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
   block_matrix m;
   m.rows_ = w.rows, m.cols_ = w.cols, m.format_ = f;
   const std::int64_t blocks = w.cols / block_values;
-  m.data_.resize(std::size_t(w.rows * blocks) * block_bytes(f));
+  auto blocks_out = std::make_shared<buffer>(dtype::u8, w.rows * blocks * std::int64_t(block_bytes(f)));
+  auto* bytes_out = static_cast<std::uint8_t*>(blocks_out->data());
   // One pass: each block's largest magnitude, which also finds a non-finite value, then its
   // bytes. The first non-finite entry of each chunk, in row-major order; the first of all is
   // named.
@@ -90,7 +95,7 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
           bad[std::size_t(c)] = i * w.cols + b * block_values + j;
           return;
         }
-        std::uint8_t* out = m.data_.data() + std::size_t(i * blocks + b) * block_bytes(f);
+        std::uint8_t* out = bytes_out + std::size_t(i * blocks + b) * block_bytes(f);
         if (f == block_format::q8_0) {
           float amax;
           std::memcpy(&amax, &top, sizeof amax);
@@ -110,6 +115,7 @@ block_matrix block_matrix::quantize(const_view wv, block_format f) {
       MIXPREC_THROW(invalid_argument, op, "w(", i, ", ", j, ") = ", w.data[i * w.ld + j],
                     " is not finite; a block format has no Inf or NaN");
     }
+  m.data_ = std::move(blocks_out);
   return m;
 }
 
@@ -128,17 +134,33 @@ block_matrix block_matrix::from_bytes(const void* data, std::size_t bytes, std::
   if (want > 0 && !data) MIXPREC_THROW(invalid_argument, op, "data is null");
   block_matrix m;
   m.rows_ = rows, m.cols_ = cols, m.format_ = f;
-  m.data_.assign(static_cast<const std::uint8_t*>(data), static_cast<const std::uint8_t*>(data) + want);
+  auto blocks = std::make_shared<buffer>(dtype::u8, std::int64_t(want));
+  if (want > 0) std::memcpy(blocks->data(), data, want);
+  m.data_ = std::move(blocks);
+  return m;
+}
+
+const context& block_matrix::ctx() const {
+  static const context host = context::cpu();
+  return data_ ? data_->ctx() : host;
+}
+
+block_matrix block_matrix::to(const context& target) const {
+  block_matrix m = *this;
+  if (data_) m.data_ = std::make_shared<buffer>(data_->to(target));
   return m;
 }
 
 void block_matrix::dequantize_row(std::int64_t i, float* out) const {
   if (i < 0 || i >= rows_)
     MIXPREC_THROW(invalid_argument, "block_matrix::dequantize_row", "row ", i, " is outside [0, ", rows_, ")");
+  if (ctx().kind() != backend::cpu)
+    MIXPREC_THROW(unsupported, "block_matrix::dequantize_row", "the blocks live in ", name_of(ctx().kind()),
+                  " memory; copy them with to(context::cpu()) first");
   const std::int64_t blocks = cols_ / block_values;
   std::int8_t q[block_values];
   for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::uint8_t* block = data_.data() + std::size_t(i * blocks + b) * block_bytes(format_);
+    const std::uint8_t* block = data() + std::size_t(i * blocks + b) * block_bytes(format_);
     if (format_ == block_format::q8_0)
       detail::block_ints_q8_0(block, q);
     else
@@ -155,12 +177,15 @@ void block_matrix::dequantize(view out) const {
     MIXPREC_THROW(shape_mismatch, op, "out is ", o.rows, " x ", o.cols, " but the matrix is ", rows_, " x ", cols_);
   // Rows of no values hold nothing to write: no loop over rows the bytes do not back.
   if (cols_ == 0) return;
+  if (ctx().kind() != backend::cpu) return to(context::cpu()).dequantize(out);
   float* dst = const_cast<float*>(o.data);
   for (std::int64_t i = 0; i < rows_; ++i) dequantize_row(i, dst + i * o.ld);
 }
 
 void embedding(const block_matrix& table, const_view ids, view out) {
   constexpr const char* op = "embedding";
+  if (table.ctx().kind() != backend::cpu)
+    MIXPREC_THROW(unsupported, op, "a block-format table must be in CPU memory (the lookup dequantizes on the host)");
   if (ids.ctx().empty() || ids.type() != dtype::i32 || !ids.is_contiguous() || ids.ctx().kind() != backend::cpu)
     MIXPREC_THROW(invalid_argument, op, "ids must be a dense i32 view in CPU memory");
   if (out.ctx().empty() || out.ctx().kind() != backend::cpu)
@@ -187,7 +212,10 @@ void embedding(const block_matrix& table, const_view ids, view out) {
 
 void matmul(const_view xv, const block_matrix& w, view yv) {
   constexpr const char* op = "matmul";
-  const f32_rows x = f32_rows_of(op, "x", xv), y = f32_rows_of(op, "y", yv);
+  const f32_rows x = f32_rows_of(op, "x", xv, true), y = f32_rows_of(op, "y", yv, true);
+  if (!x.ctx.same_memory(w.ctx()) || !y.ctx.same_memory(w.ctx()))
+    MIXPREC_THROW(invalid_argument, op, "x and y must be in W's memory (", name_of(w.ctx().kind()), ":",
+                  w.ctx().device(), "); copy W there with to()");
   if (x.cols != w.cols())
     MIXPREC_THROW(shape_mismatch, op, "x has ", x.cols, " columns but W is ", w.rows(), " x ", w.cols(),
                   " (y = x W^T needs x's columns = W's columns)");
@@ -197,15 +225,17 @@ void matmul(const_view xv, const block_matrix& w, view yv) {
   const char* yb = reinterpret_cast<const char*>(y.data);
   const std::int64_t xs = ((x.rows - 1) * x.ld + x.cols) * 4, ys = ((y.rows - 1) * y.ld + y.cols) * 4;
   if (x.rows > 0 && y.cols > 0 && xb < yb + ys && yb < xb + xs) MIXPREC_THROW(invalid_argument, op, "y overlaps x");
-  for (std::int64_t i = 0; i < x.rows; ++i)
-    for (std::int64_t j = 0; j < x.cols; ++j)
-      if (!std::isfinite(x.data[i * x.ld + j]))
-        MIXPREC_THROW(invalid_argument, op, "x(", i, ", ", j, ") = ", x.data[i * x.ld + j],
-                      " is not finite; x is quantized to Q8_0, which has no Inf or NaN");
+  // Scanned where x lives (one result copied back from a device).
+  double value = 0;
+  const std::int64_t bad = detail::first_non_finite(
+      detail::row_major{const_cast<float*>(x.data), x.rows, x.cols, x.ld, dtype::f32, x.ctx}, &value);
+  if (bad >= 0)
+    MIXPREC_THROW(invalid_argument, op, "x(", bad / x.cols, ", ", bad % x.cols, ") = ", value,
+                  " is not finite; x is quantized to Q8_0, which has no Inf or NaN");
   if (x.rows == 0 || w.rows() == 0) return;
-  if (x.cols == 0) {
+  if (x.cols == 0) {  // empty sums: rows of zeros, written where y lives
     for (std::int64_t i = 0; i < y.rows; ++i)
-      std::memset(const_cast<float*>(y.data) + i * y.ld, 0, std::size_t(y.cols) * 4);
+      fill(view(const_cast<float*>(y.data) + i * y.ld, dtype::f32, {y.cols}, {1}, y.ctx), 0.0);
     return;
   }
   const detail::block_matmul_args a{

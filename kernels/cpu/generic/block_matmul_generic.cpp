@@ -1,12 +1,14 @@
 // y = x * W^T with W in GGUF's Q8_0 / Q4_0 blocks, portable: x's rows quantized to Q8_0
 // blocks once per call, then per weight row and x row the exact integer dot product of each
 // block pair, scaled by the two f16 scales and summed in f32 in block order. The reference
-// runs on one thread; the portable kernel splits the weight rows among threads (each weight
-// row is read once for all of x's rows).
+// runs on one thread, output by output through the bodies the CUDA kernels run
+// (block_matmul_lanes.hpp); the portable kernel splits the weight rows among threads (each
+// weight row is read once for all of x's rows).
 #include <vector>
 
 #include "internal/block_format.hpp"
 #include "internal/parallel.hpp"
+#include "kernels/common/block_matmul_lanes.hpp"
 #include "kernels/common/isa_namespace.hpp"
 #include "kernels/common/register_helpers.hpp"
 
@@ -34,12 +36,11 @@ quantized_rows quantize_rows(const detail::block_matmul_args& a) {
   return r;
 }
 
-template <bool Parallel>
 void block_matmul(const detail::exec_args& ex, const detail::block_matmul_args& a) {
   const idx blocks = a.k / detail::qk;
   const std::size_t row_bytes = std::size_t(blocks) * (a.q4_0 ? 18 : 34);
   const quantized_rows xq = quantize_rows(a);
-  const int chunks = Parallel ? detail::chunk_count(a.n * a.k, ex.threads, idx(1) << 16) : 1;
+  const int chunks = detail::chunk_count(a.n * a.k, ex.threads, idx(1) << 16);
   detail::parallel_chunks(chunks, [&](int c) {
     idx j0, j1;
     detail::chunk_range(a.n, chunks, c, 1, &j0, &j1);
@@ -71,14 +72,28 @@ void block_matmul(const detail::exec_args& ex, const detail::block_matmul_args& 
   });
 }
 
+/// The reference: x's blocks quantized, then each output, by the shared bodies.
+void block_matmul_reference(const detail::exec_args&, const detail::block_matmul_args& a) {
+  using B = block_matmul_lanes;
+  const idx blocks = B::blocks(a);
+  std::vector<float> dx(std::size_t(a.m * blocks));
+  std::vector<std::int8_t> qx(std::size_t(a.m * a.k));
+  for (idx i = 0; i < a.m; ++i)
+    for (idx b = 0; b < blocks; ++b)
+      B::quantize_x_block(a, i, b, &dx[std::size_t(i * blocks + b)], &qx[std::size_t(i * a.k + b * detail::qk)]);
+  for (idx i = 0; i < a.m; ++i)
+    for (idx j = 0; j < a.n; ++j)
+      a.y[i * a.ldy + j] = B::output(a, &dx[std::size_t(i * blocks)], &qx[std::size_t(i * a.k)], j);
+}
+
 }  // namespace
 }  // namespace mixprec::kern
 
 namespace mixprec::detail {
 void register_cpu_block_matmul_kernels(const kernel_sink& sink) {
   kern::add_kernel<op_id::block_matmul>(sink, kern::variant_desc{"ref", backend::cpu, cpu_isa::generic, nullptr},
-                                        dtype::f32, dtype::f32, &kern::block_matmul<false>);
+                                        dtype::f32, dtype::f32, &kern::block_matmul_reference);
   kern::add_kernel<op_id::block_matmul>(sink, kern::variant_desc{"generic", backend::cpu, cpu_isa::generic, nullptr},
-                                        dtype::f32, dtype::f32, &kern::block_matmul<true>);
+                                        dtype::f32, dtype::f32, &kern::block_matmul);
 }
 }  // namespace mixprec::detail
