@@ -49,7 +49,7 @@ MIXPREC_LIST(csr_ops, {"i32_cusparse", "cuSPARSE's deterministic CSR SpMV (CSR_A
              {"i32_gather_avx512",
               "8 or 16 entries per step, x gathered: slower than the scalar loops where "
               "gathers are slow (docs/performance-notes.md); forced by name where they are not"},
-             {"i32_ref", "one thread, row by row in column order: the oracle"},
+             {"i32_ref", "one thread, entry by entry through the CUDA SpMM's strided row sum: the oracle"},
              {"i64_ref", "as i32_ref, 64-bit indices"});
 
 MIXPREC_LIST(spmm_ops, {"i32_cuda", "a CUDA thread per entry of Y, each column summed as the own CSR SpMV sums it"},
@@ -59,7 +59,7 @@ MIXPREC_LIST(spmm_ops, {"i32_cuda", "a CUDA thread per entry of Y, each column s
              {"i32_loops_avx2", "the same loops built for AVX2 + FMA + F16C"},
              {"i64_loops_avx2", "as i32_loops_avx2, 64-bit indices"}, {"i32_generic", "the same loops, baseline flags"},
              {"i64_generic", "as i32_generic, 64-bit indices"},
-             {"i32_ref", "one thread, row by row in column order: the oracle"},
+             {"i32_ref", "one thread, entry by entry through the CUDA SpMM's strided row sum: the oracle"},
              {"i64_ref", "as i32_ref, 64-bit indices"});
 
 MIXPREC_LIST(sell_ops, cuda,
