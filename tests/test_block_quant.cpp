@@ -131,27 +131,56 @@ TEST(block_quant, bytes_round_trip_and_bad_shapes_are_refused) {
   EXPECT_EQ(y, std::vector<float>(6, 9.0f));
 }
 
-TEST(block_quant, an_embedding_table_in_a_block_format_gives_its_dequantized_rows) {
-  const std::int64_t vocab = 9, d = 64;
-  const std::vector<float> w = probe_rows(vocab, d, 4);
-  const block_matrix table = block_matrix::quantize(make_view(w.data(), {vocab, d}), block_format::q4_0);
-  std::vector<float> all(w.size());
-  table.dequantize(make_view(all.data(), {vocab, d}));
-  std::vector<std::int32_t> ids = {8, 0, 8, 3};
-  std::vector<bfloat16> out(4 * std::size_t(d));
-  embedding(table, make_view(ids.data(), 4), make_view(out.data(), {4, d}));
-  for (std::size_t t = 0; t < ids.size(); ++t)
-    for (std::int64_t j = 0; j < d; ++j)
-      ASSERT_EQ(out[t * std::size_t(d) + std::size_t(j)].bits(), bfloat16(all[std::size_t(ids[t] * d + j)]).bits());
-  ids[2] = -1;
-  std::vector<bfloat16> untouched = out;
-  expect_error(
-      [&] {
-        embedding(table, make_view(ids.data(), 4), make_view(out.data(), {4, d}));
-      },
-      status::invalid_argument, "ids[2] = -1 is outside the vocabulary [0, 9)");
-  for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i].bits(), untouched[i].bits());
+class block_embedding_kernels : public ::testing::TestWithParam<kernel_info> {};
+
+/// Every embedding kernel of block tables (keyed u8, output dtype), with the table, ids and
+/// output in its memory: each row is the dequantized row rounded once, and a bad id is
+/// refused with nothing written.
+TEST_P(block_embedding_kernels, give_the_dequantized_rows_and_refuse_ids_outside_the_vocabulary) {
+  const kernel_info& k = GetParam();
+  const force_kernel pin(k.name);
+  const context where = context_for(k);
+  with_type(k.out, [&](auto out_tag) {
+    using T = decltype(out_tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16> || std::is_same_v<T, half>) {
+      const std::int64_t vocab = 9, d = 64;
+      const std::vector<float> w = probe_rows(vocab, d, 4);
+      for (block_format f : {block_format::q8_0, block_format::q4_0}) {
+        const block_matrix host_table = block_matrix::quantize(make_view(w.data(), {vocab, d}), f);
+        std::vector<float> all(w.size());
+        host_table.dequantize(make_view(all.data(), {vocab, d}));
+        const block_matrix table = host_table.to(where);
+        const std::vector<std::int32_t> ids = {8, 0, 8, 3};
+        const array<std::int32_t> ids_at(ids, where);
+        array<T> out(std::vector<T>(ids.size() * std::size_t(d)), where);
+        embedding(table, make_view(ids_at.data(), 4, 1, where), make_view(out.data(), {4, d}, {d, 1}, where));
+        const std::vector<T> got = out.to_vector();
+        for (std::size_t t = 0; t < ids.size(); ++t)
+          for (std::int64_t j = 0; j < d; ++j)
+            ASSERT_EQ(double(got[t * std::size_t(d) + std::size_t(j)]), double(T(all[std::size_t(ids[t] * d + j)])))
+                << name_of(f) << " row " << t << ", entry " << j;
+        const array<std::int32_t> bad(std::vector<std::int32_t>{8, 0, -1, 3}, where);
+        expect_error(
+            [&] {
+              embedding(table, make_view(bad.data(), 4, 1, where), make_view(out.data(), {4, d}, {d, 1}, where));
+            },
+            status::invalid_argument, "ids[2] = -1 is outside the vocabulary [0, 9)");
+        const std::vector<T> after = out.to_vector();
+        for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(double(after[i]), double(got[i])) << "written at " << i;
+      }
+    }
+  });
 }
+
+std::vector<kernel_info> block_embedding_kernel_list() {
+  std::vector<kernel_info> out;
+  for (const kernel_info& k : runnable_kernels("embedding"))
+    if (k.in == dtype::u8) out.push_back(k);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, block_embedding_kernels, ::testing::ValuesIn(block_embedding_kernel_list()),
+                         [](const auto& info) { return info.param.name; });
 
 class block_matmul_kernels : public ::testing::TestWithParam<kernel_info> {};
 

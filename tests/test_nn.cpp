@@ -484,7 +484,15 @@ TEST_P(nn_embedding_kernels, gather_rows_rounded_once_and_refuse_ids_outside_the
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(kernels, nn_embedding_kernels, ::testing::ValuesIn(runnable_kernels("embedding")),
+/// The kernels of dense tables (the u8 ones read GGUF blocks: test_block_quant.cpp).
+std::vector<kernel_info> dense_embedding_kernels() {
+  std::vector<kernel_info> out;
+  for (const kernel_info& k : runnable_kernels("embedding"))
+    if (k.in != dtype::u8) out.push_back(k);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(kernels, nn_embedding_kernels, ::testing::ValuesIn(dense_embedding_kernels()),
                          kernel_param_name);
 
 TEST(nn, embedding_refuses_an_i8_table_without_its_scales) {

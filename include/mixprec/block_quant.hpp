@@ -71,8 +71,8 @@ class block_matrix {
 
 /// out row t = table row ids[t] dequantized, then rounded once to out's dtype (f32, bf16 or
 /// f16): an embedding table kept in a block format (as GGUF files keep token_embd). ids: an
-/// i32 view; an id outside [0, rows) is refused, naming it and its position, before anything
-/// is written.
+/// i32 view; ids and out in the table's memory (the host's or a device's). An id outside
+/// [0, rows) is refused, naming it and its position, before anything is written.
 void embedding(const block_matrix& table, const_view ids, view out);
 
 /// y (m x n, f32) = x (m x k, f32) * W^T, W an n x k block_matrix; x and y row-major with

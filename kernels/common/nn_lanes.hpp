@@ -189,12 +189,27 @@ struct embedding_lanes {
   template <class S, class T>
   MIXPREC_KI static void element(const detail::embedding_args& g, idx t, idx j) {
     const idx row = g.ids[t];
-    const S v = static_cast<const S*>(g.table)[row * g.ldt + j];
     lane1<float> x;
-    if constexpr (std::is_same_v<S, std::int8_t>)
-      x = lane1<float>{float(v)} * lane1<float>{g.row_scales[row]};
-    else
-      x = lane1<float>::load(&v);
+    if constexpr (std::is_same_v<S, std::uint8_t>) {
+      // GGUF blocks: Q8_0's j-th int8, or Q4_0's nibble (the low ones hold values 0-15).
+      const std::uint8_t* block =
+          static_cast<const std::uint8_t*>(g.table) + row * g.ldt + (j / 32) * (g.q4_0 ? 18 : 34);
+      const int k = int(j % 32);
+      std::uint16_t bits;
+      std::memcpy(&bits, block, 2);
+      int q;
+      if (g.q4_0)
+        q = (k < 16 ? block[2 + k] & 0x0F : block[2 + k - 16] >> 4) - 8;
+      else
+        q = std::int8_t(block[2 + k]);
+      x = lane1<float>{float(q)} * lane1<float>{float(half::from_bits(bits))};
+    } else {
+      const S v = static_cast<const S*>(g.table)[row * g.ldt + j];
+      if constexpr (std::is_same_v<S, std::int8_t>)
+        x = lane1<float>{float(v)} * lane1<float>{g.row_scales[row]};
+      else
+        x = lane1<float>::load(&v);
+    }
     x.store(static_cast<T*>(g.out) + t * g.ldo + j);
   }
 };

@@ -162,6 +162,7 @@ void register_nn_kernels(const detail::kernel_sink& sink) {
     kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::bf16, dtype_of<T>, &embedding<bfloat16, T>);
     kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::f16, dtype_of<T>, &embedding<half, T>);
     kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::i8, dtype_of<T>, &embedding<std::int8_t, T>);
+    kern::add_kernel<detail::op_id::embedding>(sink, v, dtype::u8, dtype_of<T>, &embedding<std::uint8_t, T>);
   };
   add_embedding(float{});
   add_embedding(bfloat16{});

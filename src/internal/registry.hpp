@@ -532,15 +532,18 @@ struct kv_append_args {
 using kv_append_fn = void (*)(const exec_args&, const kv_append_args& a);
 
 /// out row t = table row ids[t] (f32, bf16, f16; or i8 times its row's scale, the product in
-/// f32) rounded once to T (f32, bf16, f16); table row r at table + r * ldt, out row t at
-/// out + t * ldo, ids n i32 values in the same memory. Before anything is written the kernel
-/// checks every id against [0, vocab): *bad_at is the first position outside it (*bad_id its
-/// id), or -1. bad_at and bad_id are host memory. Keyed (table dtype, T).
+/// f32; or, keyed u8, a GGUF Q8_0 / Q4_0 row dequantized: (q - offset) * its block's f16
+/// scale in f32) rounded once to T (f32, bf16, f16); table row r at table + r * ldt elements
+/// (bytes for u8), out row t at out + t * ldo, ids n i32 values in the same memory. Before
+/// anything is written the kernel checks every id against [0, vocab): *bad_at is the first
+/// position outside it (*bad_id its id), or -1. bad_at and bad_id are host memory. Keyed
+/// (table dtype, T).
 struct embedding_args {
   std::int64_t n, d, vocab;
   const void* table;
   std::int64_t ldt;
   const float* row_scales;  // i8 tables only
+  bool q4_0;                // u8 (block) tables: Q4_0, else Q8_0
   const std::int32_t* ids;
   void* out;
   std::int64_t ldo;

@@ -221,18 +221,35 @@ void embedding(const_view table, const_view ids, view out, const_view row_scales
   }
   std::int64_t bad_at = -1;
   std::int32_t bad_id = 0;
-  const detail::embedding_args a{
-      ids.size(), d,    vocab,   table.data(), table.stride(0), scales, static_cast<const std::int32_t*>(ids.data()),
-      y.data,     y.ld, &bad_at, &bad_id};
-  detail::dispatch<detail::op_id::embedding>(
-      *detail::state_of(y.ctx), table.type(), y.type, nullptr, accumulation::standard,
-      [&](detail::kernel_fn_t<detail::op_id::embedding> kernel, const detail::exec_args& ex) { kernel(ex, a); },
-      [&] {
-        return std::make_pair(detail::cat(name_of(table.type()), "/", name_of(y.type)),
-                              detail::cat(ids.size(), "x", d, "_of_", vocab));
-      });
-  if (bad_at >= 0)
-    MIXPREC_THROW(invalid_argument, op, "ids[", bad_at, "] = ", bad_id, " is outside the vocabulary [0, ", vocab, ")");
+  detail::embedding_args a{};
+  a.n = ids.size();
+  a.d = d;
+  a.vocab = vocab;
+  a.table = table.data();
+  a.ldt = table.stride(0);
+  a.row_scales = scales;
+  a.ids = static_cast<const std::int32_t*>(ids.data());
+  a.out = y.data;
+  a.ldo = y.ld;
+  a.bad_at = &bad_at;
+  a.bad_id = &bad_id;
+  detail::run_embedding(op, table.type(), y, a);
 }
+
+namespace detail {
+
+void run_embedding(const char* op, dtype table_type, const rows_view& out, const embedding_args& a) {
+  dispatch<op_id::embedding>(
+      *state_of(out.ctx), table_type, out.type, nullptr, accumulation::standard,
+      [&](kernel_fn_t<op_id::embedding> kernel, const exec_args& ex) { kernel(ex, a); },
+      [&] {
+        return std::make_pair(cat(name_of(table_type), "/", name_of(out.type)), cat(a.n, "x", a.d, "_of_", a.vocab));
+      });
+  if (*a.bad_at >= 0)
+    MIXPREC_THROW(invalid_argument, op, "ids[", *a.bad_at, "] = ", *a.bad_id, " is outside the vocabulary [0, ",
+                  a.vocab, ")");
+}
+
+}  // namespace detail
 
 }  // namespace mixprec

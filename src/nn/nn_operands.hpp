@@ -67,6 +67,11 @@ std::int64_t first_non_finite(const row_major& x, double* value);
 /// token and the head (src/nn/kv_cache.cpp).
 void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim);
 
+/// Runs the embedding kernel for a's lookup into out (a's bad_at and bad_id point at host
+/// values), and refuses an id outside the vocabulary, naming it, after the kernel checked
+/// them all and wrote nothing.
+void run_embedding(const char* op, dtype table_type, const rows_view& out, const embedding_args& a);
+
 /// The eltwise kernels' kind for an activation (activation::none: copy).
 eltwise_kind eltwise_kind_of(activation act);
 

@@ -184,30 +184,33 @@ void block_matrix::dequantize(view out) const {
 
 void embedding(const block_matrix& table, const_view ids, view out) {
   constexpr const char* op = "embedding";
-  if (table.ctx().kind() != backend::cpu)
-    MIXPREC_THROW(unsupported, op, "a block-format table must be in CPU memory (the lookup dequantizes on the host)");
-  if (ids.ctx().empty() || ids.type() != dtype::i32 || !ids.is_contiguous() || ids.ctx().kind() != backend::cpu)
-    MIXPREC_THROW(invalid_argument, op, "ids must be a dense i32 view in CPU memory");
-  if (out.ctx().empty() || out.ctx().kind() != backend::cpu)
-    MIXPREC_THROW(invalid_argument, op, "out must be a view in CPU memory");
+  if (ids.ctx().empty() || ids.type() != dtype::i32 || !ids.is_contiguous())
+    MIXPREC_THROW(invalid_argument, op, "ids must be a dense i32 view");
   const std::int64_t d = table.cols();
   const bool rank2 = out.rank() == 2 && (out.stride(1) == 1 || out.extent(1) <= 1);
   if (!rank2 || out.extent(0) != ids.size() || out.extent(1) != d)
     MIXPREC_THROW(shape_mismatch, op, "out must be a row-major ", ids.size(), " x ", d, " view (one row per id)");
   if (out.type() != dtype::f32 && out.type() != dtype::bf16 && out.type() != dtype::f16)
     MIXPREC_THROW(unsupported, op, "out is ", name_of(out.type()), "; it must be f32, bf16 or f16");
-  const auto* id = static_cast<const std::int32_t*>(ids.data());
-  for (std::int64_t t = 0; t < ids.size(); ++t)
-    if (id[t] < 0 || id[t] >= table.rows())
-      MIXPREC_THROW(invalid_argument, op, "ids[", t, "] = ", id[t], " is outside the vocabulary [0, ", table.rows(),
-                    ")");
-  std::vector<float> row(static_cast<std::size_t>(d));
-  const std::size_t os = size_of(out.type());
-  for (std::int64_t t = 0; t < ids.size(); ++t) {
-    table.dequantize_row(id[t], row.data());
-    convert(make_view(row.data(), d), view(static_cast<char*>(out.data()) + std::size_t(t * out.stride(0)) * os,
-                                           out.type(), {d}, {1}, out.ctx()));
-  }
+  const detail::rows_view y = detail::rows_of(op, "out", out);
+  if (!ids.ctx().same_memory(table.ctx()) || !y.ctx.same_memory(table.ctx()))
+    MIXPREC_THROW(invalid_argument, op, "ids and out must be in the table's memory (", name_of(table.ctx().kind()), ":",
+                  table.ctx().device(), ")");
+  std::int64_t bad_at = -1;
+  std::int32_t bad_id = 0;
+  detail::embedding_args a{};
+  a.n = ids.size();
+  a.d = d;
+  a.vocab = table.rows();
+  a.table = table.data();
+  a.ldt = d / block_values * std::int64_t(block_bytes(table.format()));
+  a.q4_0 = table.format() == block_format::q4_0;
+  a.ids = static_cast<const std::int32_t*>(ids.data());
+  a.out = y.data;
+  a.ldo = y.ld;
+  a.bad_at = &bad_at;
+  a.bad_id = &bad_id;
+  detail::run_embedding(op, dtype::u8, y, a);
 }
 
 void matmul(const_view xv, const block_matrix& w, view yv) {

@@ -125,6 +125,7 @@ void add_embedding(const detail::kernel_sink& sink, const variant_desc& v) {
     add_kernel<detail::op_id::embedding>(sink, v, dtype::bf16, t, &embedding<bfloat16, T, Parallel>);
     add_kernel<detail::op_id::embedding>(sink, v, dtype::f16, t, &embedding<half, T, Parallel>);
     add_kernel<detail::op_id::embedding>(sink, v, dtype::i8, t, &embedding<std::int8_t, T, Parallel>);
+    add_kernel<detail::op_id::embedding>(sink, v, dtype::u8, t, &embedding<std::uint8_t, T, Parallel>);
   };
   for_out(float{});
   for_out(bfloat16{});
