@@ -100,24 +100,15 @@ void find_non_finite(const exec_args& ex, const detail::find_non_finite_args& a)
   if (a.rows == 0 || a.cols == 0) return;
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
-  auto* first = static_cast<unsigned long long*>(device_take(st, sizeof(unsigned long long)));
-  if (!first) return pending_error("non-finite scan", "out of device memory");
-  const cudaError_t e = cudaMemsetAsync(first, 0xff, sizeof(unsigned long long), st.stream);
-  if (e != cudaSuccess) {
-    record_error("cudaMemsetAsync(non-finite scan)", e);
-  } else {
+  const unsigned long long bad = smallest_flagged(st, "find_non_finite_kernel", [&](unsigned long long* first) {
     find_non_finite_kernel<T><<<grid_for(a.rows * a.cols), block_threads, 0, st.stream>>>(a, first);
-    unsigned long long host = ~0ull;
-    if (check_launch("find_non_finite_kernel")) fetch_to_host(st, first, &host, sizeof host);
-    if (host != ~0ull) {
-      const idx at = idx(host), i = at / a.cols, j = at % a.cols;
-      T value{};
-      fetch_to_host(st, static_cast<const T*>(a.x) + i * a.ld + j, &value, sizeof value);
-      *a.at = at;
-      *a.value = double(float(value));
-    }
-  }
-  device_give_back(st, first);
+  });
+  if (bad == ~0ull) return;
+  const idx at = idx(bad), i = at / a.cols, j = at % a.cols;
+  T value{};
+  fetch_to_host(st, static_cast<const T*>(a.x) + i * a.ld + j, &value, sizeof value);
+  *a.at = at;
+  *a.value = double(float(value));
 }
 
 }  // namespace

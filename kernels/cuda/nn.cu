@@ -122,17 +122,9 @@ void embedding(const exec_args& ex, const detail::embedding_args& g) {
   if (g.n == 0) return;
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
-  auto* first = static_cast<unsigned long long*>(device_take(st, sizeof(unsigned long long)));
-  if (!first) return pending_error("embedding id check", "out of device memory");
-  unsigned long long bad = ~0ull;
-  const cudaError_t e = cudaMemsetAsync(first, 0xff, sizeof bad, st.stream);
-  if (e != cudaSuccess) {
-    record_error("cudaMemsetAsync(embedding id check)", e);
-  } else {
+  const unsigned long long bad = smallest_flagged(st, "embedding_ids_kernel", [&](unsigned long long* first) {
     embedding_ids_kernel<<<grid_for(g.n), block_threads, 0, st.stream>>>(g, first);
-    if (check_launch("embedding_ids_kernel")) fetch_to_host(st, first, &bad, sizeof bad);
-  }
-  device_give_back(st, first);
+  });
   if (bad != ~0ull) {
     *g.bad_at = idx(bad);
     return fetch_to_host(st, g.ids + bad, g.bad_id, sizeof *g.bad_id);

@@ -76,6 +76,29 @@ inline void fetch_to_host(device_state& st, const void* dev, void* host, std::si
   if (s != cudaSuccess) record_error("cudaStreamSynchronize", s);
 }
 
+/// The smallest index that launch(first)'s kernels flag by atomicMin(first, index), copied
+/// back to the host (one 8-byte round trip): ~0ull when none is flagged, or when the scan
+/// could not run (its error recorded under `what`). The checks that refuse bad input before a
+/// kernel writes anything (non-finite entries, ids outside a vocabulary) run so.
+template <class Launch>
+unsigned long long smallest_flagged(device_state& st, const char* what, Launch&& launch) {
+  unsigned long long host = ~0ull;
+  auto* first = static_cast<unsigned long long*>(device_take(st, sizeof host));
+  if (!first) {
+    pending_error(what, "out of device memory");
+    return host;
+  }
+  const cudaError_t e = cudaMemsetAsync(first, 0xff, sizeof host, st.stream);
+  if (e != cudaSuccess) {
+    record_error(what, e);
+  } else {
+    launch(first);
+    if (check_launch(what)) fetch_to_host(st, first, &host, sizeof host);
+  }
+  device_give_back(st, first);
+  return host;
+}
+
 inline void set_error(char* err, std::size_t len, const char* call, cudaError_t e) {
   std::snprintf(err, len, "%s: %s (%s)", call, cudaGetErrorString(e), cudaGetErrorName(e));
 }
