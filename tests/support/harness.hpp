@@ -98,8 +98,11 @@ std::vector<T> random_values(std::int64_t n, std::uint32_t seed, double scale = 
     std::uniform_int_distribution<int> d(lo, 100);
     for (auto& e : v) e = T(d(gen));
   } else {
+    // The types' own rounding from double, not the oracle's: the same values (test_convert
+    // holds the scalar conversions to the oracle), made 20x faster, which was most of the
+    // f16/bf16 stencil and BLAS-1 tests' time.
     std::uniform_real_distribution<double> d(-scale, scale);
-    for (auto& e : v) e = expected_conversion<T>(ld(d(gen)));
+    for (auto& e : v) e = T(d(gen));
   }
   return v;
 }
