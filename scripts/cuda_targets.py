@@ -56,6 +56,9 @@ def main(path):
         ours, peer = seconds(f"cuda/gemm/{t}/mixprec/4096"), seconds(f"cuda/gemm/{t}/peer_cublas/4096")
         lines.append(f"{'gemm ' + t + ' 4096^3: cuBLAS time / ours':58s}  "
                      + (f"{peer / ours:7.2f}x  (ours is cuBLAS: overhead only)" if ours and peer else "missing"))
+    ours, peer = seconds("cuda/gemm/bf16bf16bf16_bias_gelu/mixprec/4096"), seconds("cuda/gemm/bf16bf16f32/peer_cublas/4096")
+    lines.append(f"{'gemm bf16 + bias + GELU 4096^3: plain cuBLAS time / ours':58s}  "
+                 + (f"{peer / ours:7.2f}x  (the epilogue's extra pass over C)" if ours and peer else "missing"))
     print("\n".join(lines))
     return 1 if any(l.endswith("missing") for l in lines) else 0
 

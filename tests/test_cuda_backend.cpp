@@ -318,6 +318,16 @@ TEST_F(cuda_backend, errors_name_the_op_the_backend_lacks_and_the_memory_it_cann
              make_view(b.data(), {8, 8}, {8, 1}, gpu), 0.0, make_view(c.data(), {8, 8}, {8, 1}, gpu));
       },
       status::unsupported, "no cuda kernel");
+  // Nor are zero points: cuBLAS takes none, and the error says so.
+  const array<std::int8_t> a8(std::vector<std::int8_t>(64, 1), gpu);
+  gemm_options shifted;
+  shifted.a_zero_point = 1;
+  expect_error(
+      [&] {
+        gemm(trans::no, trans::no, 1.0, make_view(a8.data(), {8, 8}, {8, 1}, gpu),
+             make_view(b.data(), {8, 8}, {8, 1}, gpu), 0.0, make_view(c.data(), {8, 8}, {8, 1}, gpu), shifted);
+      },
+      status::unsupported, "zero points");
   expect_error([&] { array<double> huge(std::int64_t(1) << 40, gpu); }, status::out_of_memory, "bytes");
 }
 

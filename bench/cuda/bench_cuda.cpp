@@ -3,7 +3,9 @@
 //   cuda/axpy, cuda/dot, cuda/cg_update: BLAS-1 and the fused CG update, bytes/s against it
 //   cuda/spmv:    CSR SpMV f64 on Poisson 7-point 192^3 vs cusparseSpMV called directly
 //   cuda/stencil: 7-point f64 on 192^3, bytes/s against the copy bandwidth
-//   cuda/gemm:    f64, f32, f16->f32, bf16->f32, i8->i32 at 4096^3 vs cublasGemmEx directly
+//   cuda/gemm:    f64, f32, f16->f32, bf16->f32, i8->i32 at 4096^3 vs cublasGemmEx directly;
+//                 bf16 with a bias and GELU epilogue (cuBLAS, then the finishing kernel) vs the
+//                 plain bf16->f32 cublasGemmEx
 //   cuda/softmax, cuda/rms_norm: bf16 rows of 4096, one read and one write, against the copy
 //   cuda/attention_decode: one token, 32 query heads over a bf16 cache of 8 KV heads x 128
 //                 and 8192 tokens: the cache read once, bytes/s against the copy
@@ -17,6 +19,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mixprec/mixprec.hpp"
@@ -154,7 +157,8 @@ void stencil_f64(benchmark::State& state) {
   set_bytes(state, 2.0 * 8 * double(u.points()), 13.0 * double(u.points()));
 }
 
-template <class TA, class TC>
+/// A square GEMM; with `bias_gelu`, the inference layer's epilogue (bias, then GELU) too.
+template <class TA, class TC, bool bias_gelu = false>
 void gemm_square(benchmark::State& state) {
   if (!have_gpu(state)) return;
   const context gpu = context::cuda(0);
@@ -164,8 +168,15 @@ void gemm_square(benchmark::State& state) {
   convert(array<float>(std::vector<float>(std::size_t(n * n), 0.5f), gpu), a);
   convert(array<float>(std::vector<float>(std::size_t(n * n), 0.25f), gpu), b);
   const auto m = [&](auto& arr) { return make_view(arr.data(), {n, n}, {n, 1}, gpu); };
+  using R = std::conditional_t<std::is_same_v<TA, double>, double, float>;
+  const array<R> bias(std::vector<R>(std::size_t(n), R(0.125)), gpu);
+  gemm_options o;
+  if (bias_gelu) {
+    o.epilogue.bias = bias;
+    o.epilogue.act = activation::gelu_erf;
+  }
   for (auto _ : state) {
-    gemm(trans::no, trans::no, 1.0, m(a), m(b), 0.0, m(c));
+    gemm(trans::no, trans::no, 1.0, m(a), m(b), 0.0, m(c), o);
     gpu.synchronize();
   }
   set_bytes(state, double(n * n) * (2 * sizeof(TA) + sizeof(TC)), 2.0 * double(n) * double(n) * double(n));
@@ -302,6 +313,8 @@ int register_all() {
   real(benchmark::RegisterBenchmark("cuda/gemm/f16f16f32/mixprec", gemm_square<half, float>)->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/bf16bf16f32/mixprec", gemm_square<bfloat16, float>)->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/i8i8i32/mixprec", gemm_square<std::int8_t, std::int32_t>)->Arg(4096));
+  real(benchmark::RegisterBenchmark("cuda/gemm/bf16bf16bf16_bias_gelu/mixprec", gemm_square<bfloat16, bfloat16, true>)
+           ->Arg(4096));
   gemm_peers();
   real(benchmark::RegisterBenchmark("cuda/softmax/bf16/16384x4096", nn_rows_bf16, row_op::softmax));
   real(benchmark::RegisterBenchmark("cuda/rms_norm/bf16/16384x4096", nn_rows_bf16, row_op::rms_norm));

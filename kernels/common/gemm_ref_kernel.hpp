@@ -1,6 +1,7 @@
 // The reference GEMM: one thread, one dot product per element in the family's accumulator,
-// no packing (B read from a pre-packed object element by element). The fallback on every
-// machine and the kernel the others are checked against.
+// no packing (B read from a pre-packed object element by element), each result finished by
+// the element epilogue the CUDA GEMM runs too. The fallback on every machine and the kernel
+// the others are checked against.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -9,7 +10,7 @@
 #include <type_traits>
 
 #include "internal/registry.hpp"
-#include "kernels/common/gemm_epilogue.hpp"
+#include "kernels/common/gemm_finish_element.hpp"
 #include "kernels/common/gemm_layout.hpp"
 #include "kernels/common/gemm_pack.hpp"
 
@@ -29,7 +30,6 @@ struct gemm_reference {
 
   template <class SA, class SB>
   static bool run_typed(const detail::gemm_args& g) {
-    local_vector<ACC> row(std::size_t(std::max<std::int64_t>(g.n, 1)));
     for (std::int64_t bi = 0; bi < g.batch; ++bi) {
       const SA* a = static_cast<const SA*>(g.a.data) + bi * g.a.bs;
       const SB* b = static_cast<const SB*>(g.b.data) + bi * g.b.bs;
@@ -44,15 +44,14 @@ struct gemm_reference {
             std::int64_t s = 0;
             for (std::int64_t k = 0; k < g.k; ++k)
               s += (std::int64_t(a[i * g.a.rs + k * g.a.cs]) - g.a_zero_point) * (std::int64_t(bv(k)) - g.b_zero_point);
-            row[std::size_t(j)] = std::int32_t(s);
+            finish_element_any<typename F::real>(g, bi, i, j, std::int32_t(s));
           } else {
             ACC s = 0;
             for (std::int64_t k = 0; k < g.k; ++k)
               s += ACC(packed_value<typename F::packed_a>(a[i * g.a.rs + k * g.a.cs])) * ACC(compute_value(bv(k)));
-            row[std::size_t(j)] = s;
+            finish_element_any<typename F::real>(g, bi, i, j, s);
           }
         }
-        finish_block_any<F>(g, bi, row.data(), 0, i, 1, 0, g.n);
       }
     }
     return true;

@@ -1,8 +1,12 @@
 // CUDA GEMM through cuBLAS (cublasGemmStridedBatchedEx): f64, f32 (FP32 math; TF32 is not
-// used), f16 and bf16 with f32 accumulation (C in the input dtype or f32), i8 -> i32. Row-
-// or column-major operands of any leading dimension; a row-major C is computed as C^T =
-// B^T A^T. What cuBLAS's plain GEMM cannot express (packed B, epilogues, zero points, u8,
-// strides without a unit one) is declined by supports(), with the reason in dispatch's error.
+// used), f16 and bf16 with f32 accumulation, i8 -> i32. Row- or column-major operands of any
+// leading dimension; a row-major C is computed as C^T = B^T A^T. A GEMM that cuBLAS's plain
+// call cannot finish (an epilogue, a C of another dtype or layout, an s32 C that saturates)
+// runs in two steps: cuBLAS writes the accumulators to scratch, then a thread per element
+// finishes C by the reference GEMM's element epilogue (kernels/common/gemm_finish_element.hpp).
+// What cuBLAS cannot compute at all (packed B, zero points, u8, operands without a unit
+// stride) is declined by supports(), with the reason in dispatch's error.
+#include "kernels/common/gemm_finish_element.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/cuda/plugin_state.cuh"
 #include "kernels/cuda/vendor_libraries.cuh"
@@ -90,28 +94,60 @@ bool types_for(const detail::gemm_args& g, types* t, const char** why) {
       *t = {CUDA_R_16BF, c32f ? CUDA_R_32F : CUDA_R_16BF, CUBLAS_COMPUTE_32F};
       return c32f || g.c_type == dtype::bf16 || (*why = "cuBLAS's bf16 GEMM writes bf16 or f32 C", false);
     case dtype::i8:
-      *t = {CUDA_R_8I, CUDA_R_32I, CUBLAS_COMPUTE_32I};
-      if (g.c_type != dtype::i32) return *why = "cuBLAS's i8 GEMM writes i32 C (requantize afterwards)", false;
-      if (g.alpha != double(std::int32_t(g.alpha)) || g.beta != double(std::int32_t(g.beta)))
-        return *why = "cuBLAS's i8 GEMM scales by integers only", false;
-      return true;
+      *t = {CUDA_R_8I, CUDA_R_32I, CUBLAS_COMPUTE_32I};  // alpha 1, beta 0 or 1 (the front end's rule)
+      return g.c_type == dtype::i32 || (*why = "cuBLAS's i8 GEMM writes i32 C", false);
     default:
       *why = "cuBLAS has no GEMM for u8 A (use i8)";
       return false;
   }
 }
 
+/// Whether cuBLAS writes C itself: no epilogue, C of a dtype its GEMM writes, and an s32 C
+/// only with beta = 0 (cuBLAS's beta = 1 would wrap where the contract saturates).
+bool cublas_writes_c(const detail::gemm_args& g) {
+  if (g.ep.scale || g.ep.bias || g.ep.act != activation::none || g.ep.residual) return false;
+  switch (g.a_type) {
+    case dtype::f64:
+      return g.c_type == dtype::f64;
+    case dtype::f32:
+      return g.c_type == dtype::f32;
+    case dtype::f16:
+      return g.c_type == dtype::f32 || g.c_type == dtype::f16;
+    case dtype::bf16:
+      return g.c_type == dtype::f32 || g.c_type == dtype::bf16;
+    default:
+      return g.c_type == dtype::i32 && g.beta == 0.0;
+  }
+}
+
+/// The accumulators' dtype: what cuBLAS writes to scratch when a kernel finishes C.
+dtype accumulator_of(dtype a) {
+  return a == dtype::f64 ? dtype::f64 : a == dtype::i8 || a == dtype::u8 ? dtype::i32 : dtype::f32;
+}
+
+/// The first step of a finished GEMM: alpha = 1, beta = 0, no epilogue, into `scratch` as
+/// batch column-major m x n matrices.
+detail::gemm_args accumulators_into(const detail::gemm_args& g, void* scratch) {
+  detail::gemm_args s = g;
+  s.c = scratch;
+  s.crs = 1;
+  s.ccs = std::max<idx>(1, g.m);
+  s.cbs = g.m * g.n;
+  s.c_type = accumulator_of(g.a_type);
+  s.alpha = 1.0;
+  s.beta = 0.0;
+  s.ep = {};
+  s.ep.out_scale = 1.0f;
+  return s;
+}
+
 bool supports_cublas(const void* problem, const char** why) {
-  const auto& g = *static_cast<const detail::gemm_args*>(problem);
+  const auto& given = *static_cast<const detail::gemm_args*>(problem);
+  const detail::gemm_args g = cublas_writes_c(given) ? given : accumulators_into(given, nullptr);
   plan p{};
   types t{};
   if (g.packed_b) {
     *why = "a packed B is a CPU panel layout";
-    return false;
-  }
-  if (g.ep.scale || g.ep.bias || g.ep.act != activation::none || g.ep.residual || g.ep.out_scale != 1.0f ||
-      g.ep.out_zero_point != 0) {
-    *why = "epilogues are not fused on CUDA (apply them as element-wise ops after the GEMM)";
     return false;
   }
   if (g.a_zero_point != 0 || g.b_zero_point != 0) {
@@ -145,19 +181,27 @@ cublasHandle_t cublas_handle(device_state& st) {
   return static_cast<cublasHandle_t>(st.cublas_handle);
 }
 
-bool gemm(const exec_args& ex, const detail::gemm_args& g) {
+/// C from the accumulators (batch column-major m x n), a thread per element.
+template <class R, class ACC>
+__global__ void finish_kernel(detail::gemm_args g, const ACC* acc) {
+  const idx m = g.m, mn = g.m * g.n;
+  MIXPREC_GRID_STRIDE(e, g.batch * mn) {
+    const idx bi = e / mn, r = e % mn;
+    kern::finish_element_any<R>(g, bi, r % m, r / m, acc[e]);
+  }
+}
+
+/// One cuBLAS call for g, as planned by plan_for and types_for (which supports() ran).
+void run_cublas(device_state& st, const detail::gemm_args& g) {
   plan p{};
   types t{};
   const char* why = "";
   if (!types_for(g, &t, &why) || !plan_for(g, &p, &why)) {  // supports() said yes: cannot happen
     pending_error("cuBLAS GEMM", why);
-    return true;
+    return;
   }
-  if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
-  device_state& st = state_of(ex);
-  cudaSetDevice(st.device);
   cublasHandle_t h = cublas_handle(st);
-  if (!h) return true;
+  if (!h) return;
   // Scalars in the compute type, from host memory (the default pointer mode).
   const double a64 = g.alpha, b64 = g.beta;
   const float a32 = float(g.alpha), b32 = float(g.beta);
@@ -172,6 +216,30 @@ bool gemm(const exec_args& ex, const detail::gemm_args& g) {
       h, p.op1, p.op2, int(p.m), int(p.n), int(p.k), alpha, p.first.data, t.ab, int(p.ld1), p.first.bs, p.second.data,
       t.ab, int(p.ld2), p.second.bs, beta, p.c, t.c, int(p.ldc), p.cbs, int(g.batch), t.compute, CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS) pending_error("cublasGemmStridedBatchedEx", cublas().status_string(s));
+}
+
+bool gemm(const exec_args& ex, const detail::gemm_args& g) {
+  if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  if (cublas_writes_c(g)) {
+    run_cublas(st, g);
+    return true;
+  }
+  const dtype acc_type = accumulator_of(g.a_type);
+  const idx count = g.batch * g.m * g.n;
+  void* scratch = device_take(st, std::size_t(count) * size_of(acc_type));
+  if (!scratch) return false;  // the front end reports the scratch it could not get
+  run_cublas(st, accumulators_into(g, scratch));
+  if (acc_type == dtype::f64)
+    finish_kernel<double><<<grid_for(count), block_threads, 0, st.stream>>>(g, static_cast<const double*>(scratch));
+  else if (acc_type == dtype::f32)
+    finish_kernel<float><<<grid_for(count), block_threads, 0, st.stream>>>(g, static_cast<const float*>(scratch));
+  else
+    finish_kernel<float>
+        <<<grid_for(count), block_threads, 0, st.stream>>>(g, static_cast<const std::int32_t*>(scratch));
+  check_launch("gemm finish_kernel");
+  device_give_back(st, scratch);  // stream-ordered: reused only after the kernel
   return true;
 }
 
