@@ -100,9 +100,10 @@ MIXPREC_LIST(quant_ops, cuda, {"avx512", "16 elements per step, the scalar rule 
              {"generic", "rows split among threads, the scalar rule"},
              {"ref", "one thread, row by row, the scalar rule: the oracle"});
 
-MIXPREC_LIST(multigrid_ops, {"avx512", "the shared bodies vectorised 8 (f64) or 16 (f32) lanes wide"},
+MIXPREC_LIST(multigrid_ops, cuda, {"avx512", "the shared bodies vectorised 8 (f64) or 16 (f32) lanes wide"},
              {"avx2", "the shared bodies vectorised 4 or 8 lanes wide"},
-             {"generic", "the shared bodies, baseline flags (no ref: the tests compute long-double references)"});
+             {"generic", "the shared bodies, baseline flags"},
+             {"ref", "one thread, the point bodies the CUDA kernels run, point by point"});
 
 MIXPREC_LIST(
     rows_solve_ops, cuda,

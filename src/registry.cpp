@@ -153,6 +153,7 @@ class registry {
     register_cpu_generic_spmv_kernels(sink);
     register_cpu_ref_stencil_kernels(sink);
     register_cpu_generic_stencil_kernels(sink);
+    register_cpu_ref_multigrid_kernels(sink);
     register_cpu_generic_multigrid_kernels(sink);
     register_cpu_generic_sparse_solve_kernels(sink);
     register_cpu_ref_gemm_kernels(sink);

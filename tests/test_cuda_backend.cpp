@@ -1,12 +1,14 @@
 // The CUDA backend end to end, against the CPU: stencils and halo fills bit for bit (the
 // same bodies, built without FMA contraction), GEMM through cuBLAS within the bound of its
 // precision, solvers with matrix and vectors on the device that move no vector across the
-// bus, a layer's forward row ops and linear backward that stay on the device, the device
-// cache, staged copies, and errors naming what the backend lacks. Skipped,
-// with the reason, where no CUDA device is usable.
+// bus (multigrid's V-cycle among the preconditioners), a layer's forward row ops and linear backward that stay on the
+// device, the device cache, staged copies, and errors naming what the backend lacks. Skipped, with the reason, where no
+// CUDA device is usable.
 #include <cstring>
+#include <tuple>
 
 #include "mixprec/attention.hpp"
+#include "mixprec/multigrid.hpp"
 #include "mixprec/preconditioner.hpp"
 #include "support/harness.hpp"
 #include "support/solve_check.hpp"
@@ -218,6 +220,33 @@ TEST_F(cuda_backend, triangular_preconditioners_apply_on_the_device_without_copi
     EXPECT_EQ(gpu.transfers().bytes - before.bytes, 0) << m.name << " copied across the bus during the solve";
     EXPECT_TRUE(rep.converged()) << m.name << ": " << rep.summary();
     EXPECT_LE(relative_residual(m.p->coo, bv, x.to_vector()), 1e-10 * (1 + 1e-3)) << m.name;
+  }
+}
+
+TEST_F(cuda_backend, multigrid_preconditions_cg_on_the_device_without_copies) {
+  // The V-cycle's levels, smoother and transfers in the operator's memory: MG-PCG on the
+  // 3D Poisson problem test_multigrid solves on the host, f32 levels with full weighting and
+  // f64 levels with injection, within the iterations it needs there.
+  const grid_extent e(24, 24, 24);
+  const coo_matrix assembled = poisson_3d(24).to_coo();
+  const stencil_operator a(stencil::laplace_3d7(), e, boundary_conditions::all(boundary::dirichlet, 0.0), gpu);
+  for (const auto& [storage, restriction, max_iterations] : {std::tuple{dtype::f32, mg_restriction::full_weighting, 20},
+                                                             std::tuple{dtype::f64, mg_restriction::injection, 40}}) {
+    multigrid_options mo;
+    mo.storage = storage;
+    mo.restriction = restriction;
+    const multigrid_preconditioner m(a, mo);
+    const std::vector<double> bv = random_vector(a.rows(), 12);
+    array<double> b(bv, gpu), x(std::vector<double>(bv.size(), 0.0), gpu);
+    solve_options o;
+    o.rel_tol = 1e-10;
+    o.preconditioner = &m;
+    const transfer_counts before = gpu.transfers();
+    const solve_report rep = cg(a, b, x, o);
+    EXPECT_EQ(gpu.transfers().bytes - before.bytes, 0) << m.describe() << " copied across the bus during the solve";
+    EXPECT_TRUE(rep.converged()) << m.describe() << ": " << rep.summary();
+    EXPECT_LE(rep.iterations, max_iterations) << m.describe() << ": " << rep.summary();
+    EXPECT_LE(relative_residual(assembled, bv, x.to_vector()), 1e-10 * (1 + 1e-3)) << m.describe();
   }
 }
 

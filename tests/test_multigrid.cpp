@@ -14,15 +14,16 @@
 namespace mixprec::test {
 namespace {
 
-/// A grid with halo 1 (zero) in `t` holding `values` (x fastest) in its interior.
-grid grid_of(dtype t, const grid_extent& e, const std::vector<double>& values) {
+/// A grid with halo 1 (zero) in `t` holding `values` (x fastest) in its interior, in ctx.
+grid grid_of(dtype t, const grid_extent& e, const std::vector<double>& values, const context& ctx = context::cpu()) {
   grid g(t, e, 1);
   const grid src = grid::wrap(const_cast<double*>(values.data()), e, 0, e.nx, e.nx * e.ny);
   copy_interior(src, g);
-  return g;
+  return g.to(ctx);
 }
 
-std::vector<double> values_of(const grid& g) {
+std::vector<double> values_of(const grid& anywhere) {
+  const grid g = anywhere.to(context::cpu());
   std::vector<double> v(static_cast<std::size_t>(g.points()));
   grid dst = grid::wrap(v.data(), g.extent(), 0, g.nx(), g.nx() * g.ny());
   copy_interior(g, dst);
@@ -40,7 +41,8 @@ class mg_transfer_kernels : public ::testing::TestWithParam<kernel_info> {};
 
 TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
   const kernel_info& k = GetParam();
-  const force_kernel pin(k.name);  // (other ops dispatch as usual)
+  const context ctx = context_for(k);  // the kernel is called directly, on grids in its memory
+  const force_kernel pin(k.name);      // (other ops dispatch as usual)
   const double u_round = k.in == dtype::f64 ? 0x1p-53 : 0x1p-24;
   for (const grid_extent& e : {grid_extent(7, 6, 5), grid_extent(4, 3, 3), grid_extent(9, 5)}) {
     const bool three = e.dims == 3;
@@ -62,7 +64,7 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
       const int colors = star ? 2 : 8;
       for (int color = 0; color < colors; ++color) {
         const std::vector<double> u0 = random_vector(e.points(), 3 + color), f0 = random_vector(e.points(), 4);
-        grid u = grid_of(k.in, e, u0), f = grid_of(k.in, e, f0);
+        grid u = grid_of(k.in, e, u0, ctx), f = grid_of(k.in, e, f0, ctx);
         const std::vector<double> ur = values_of(u), fr = values_of(f);  // as stored
         std::vector<detail::stencil_offset> off;
         std::vector<double> c;
@@ -74,7 +76,7 @@ TEST_P(mg_smooth_kernels, one_color_matches_a_long_double_gauss_seidel_step) {
             e.nx,       e.ny,         e.nz,         int(c.size()), off.data(),   c.data(),     1.0 / s.center(),
             u.origin(), u.stride_y(), u.stride_z(), f.origin(),    f.stride_y(), f.stride_z(), colors,
             color};
-        const auto& st = *detail::state_of(context::cpu());
+        const auto& st = *detail::state_of(ctx);
         const detail::kernel_entry ke = detail::select_kernel(detail::op_id::mg_smooth, st, k.in, k.in, nullptr);
         ASSERT_EQ(std::string(ke.name), k.name);
         reinterpret_cast<detail::mg_smooth_fn>(ke.fn)(st.exec(), a);
@@ -111,14 +113,16 @@ TEST_P(mg_transfer_kernels, restriction_is_the_transpose_of_prolongation) {
   // prolongation kernel of its variant.
   const kernel_info& k = GetParam();
   const double u_round = k.in == dtype::f64 ? 0x1p-53 : 0x1p-24;
-  const auto& st = *detail::state_of(context::cpu());
+  const context ctx = context_for(k);  // the kernels are called directly, on grids in their memory
+  const auto& st = *detail::state_of(ctx);
   const force_kernel pin(k.name);  // (other ops dispatch as usual)
   for (const grid_extent& e : {grid_extent(9, 8, 7), grid_extent(6, 5, 4), grid_extent(11, 4)}) {
     const grid_extent ce = e.dims == 3 ? grid_extent(e.nx / 2, e.ny / 2, e.nz / 2) : grid_extent(e.nx / 2, e.ny / 2);
     for (detail::mg_transfer kind : {detail::mg_transfer::injection, detail::mg_transfer::full_weighting}) {
       const std::vector<double> r0 = random_vector(e.points(), 5), v0 = random_vector(ce.points(), 6);
-      grid r = grid_of(k.in, e, r0), u = grid_of(k.in, e, std::vector<double>(std::size_t(e.points()), 0.0));
-      grid rc(k.in, ce, 1), v = grid_of(k.in, ce, v0);
+      grid r = grid_of(k.in, e, r0, ctx), u = grid_of(k.in, e, std::vector<double>(std::size_t(e.points()), 0.0), ctx);
+      grid rc = grid_of(k.in, ce, std::vector<double>(std::size_t(ce.points()), 0.0), ctx),
+           v = grid_of(k.in, ce, v0, ctx);
       // Injection restricts the residual f - S(u): with u = 0 that is f = r.
       const stencil s = e.dims == 3 ? stencil::laplace_3d7() : stencil::laplace_2d5();
       std::vector<detail::stencil_offset> off;
@@ -133,7 +137,7 @@ TEST_P(mg_transfer_kernels, restriction_is_the_transpose_of_prolongation) {
                                   r.stride_z(), rc.origin(),  rc.stride_y(), rc.stride_z()};
       const detail::kernel_entry kr = detail::select_kernel(detail::op_id::mg_restrict, st, k.in, k.in, nullptr);
       reinterpret_cast<detail::mg_restrict_fn>(kr.fn)(st.exec(), ra);
-      grid pv = grid_of(k.in, e, std::vector<double>(std::size_t(e.points()), 0.0));
+      grid pv = grid_of(k.in, e, std::vector<double>(std::size_t(e.points()), 0.0), ctx);
       detail::mg_prolong_args pa{kind,        e.nx,          e.ny,         e.nz,         ce.nx,
                                  ce.ny,       ce.nz,         v.origin(),   v.stride_y(), v.stride_z(),
                                  pv.origin(), pv.stride_y(), pv.stride_z()};

@@ -2,8 +2,9 @@
 // multicolor Gauss-Seidel, residual restriction (injection or full weighting) and
 // prolongation (injection or trilinear), for f64 and f32 storage computed in the storage
 // precision. Rows (j, k) are split over the threads; the smoother works on whole rows with
-// contiguous (vectorised) loops, the residual restriction has the 7- and 27-point counts
-// known at compile time.
+// contiguous (vectorised) loops, the transfers run multigrid_points.hpp's point bodies (the
+// CUDA kernels' too), the injected residual with the 7- and 27-point counts known at compile
+// time. The reference smoother runs the point body, point by point.
 #pragma once
 
 #include "kernels/common/isa_namespace.hpp"
@@ -16,6 +17,7 @@
 #include "internal/parallel.hpp"
 #include "internal/registry.hpp"
 #include "kernels/common/loop_hints.hpp"
+#include "kernels/common/multigrid_points.hpp"
 #include "kernels/common/register_helpers.hpp"
 
 namespace mixprec::kern {
@@ -33,34 +35,10 @@ inline void for_rows(const detail::exec_args& ex, std::int64_t ny, std::int64_t 
   });
 }
 
-/// sum_p c[p] * u[at + off[p]] with NP points (0: npoints at run time).
-template <int NP, class C, class T>
-inline C stencil_sum(const T* u, std::int64_t at, const std::int64_t* off, const C* c, int npoints) {
-  C s = 0;
-  const int n = NP ? NP : npoints;
-  for (int p = 0; p < n; ++p) s += c[p] * C(u[at + off[p]]);
-  return s;
-}
-
-/// Element offsets and coefficients of a stencil in a grid with strides sy, sz.
-template <class C>
-struct stencil_table {
-  std::int64_t off[27];
-  C c[27];
-  stencil_table(int npoints, const detail::stencil_offset* o, const double* coeffs, std::int64_t sy, std::int64_t sz) {
-    for (int p = 0; p < npoints; ++p) {
-      off[p] = o[p].dx + o[p].dy * sy + o[p].dz * sz;
-      c[p] = C(coeffs[p]);
-    }
-  }
-};
-
-/// Fine index of coarse index I along an axis that is coarsened (or not: 2D z).
-inline std::int64_t fine_of(std::int64_t I, bool coarsened) { return coarsened ? 2 * I + 1 : I; }
-
 template <class T>
 struct multigrid_kernels {
   using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using points = multigrid_points<T>;
 
   /// The row's residual f - S(u) at every point into acc, point by point of the stencil:
   /// contiguous loops the compiler vectorises, where a loop over the color's points alone
@@ -147,41 +125,14 @@ struct multigrid_kernels {
   template <int NP>
   static void inject_residual(const detail::exec_args& ex, const detail::mg_restrict_args& a) {
     const stencil_table<C> st(a.npoints, a.offsets, a.coeffs, a.usy, a.usz);
-    const T* u = static_cast<const T*>(a.u);
-    const T* f = static_cast<const T*>(a.f);
-    T* out = static_cast<T*>(a.out);
-    const bool cz = a.nz > 1;
     for_rows(ex, a.cy, a.cz, [&](std::int64_t J, std::int64_t K) {
-      const std::int64_t j = 2 * J + 1, k = fine_of(K, cz);
-      const T* ur = u + j * a.usy + k * a.usz;
-      const T* fr = f + j * a.fsy + k * a.fsz;
-      T* o = out + J * a.osy + K * a.osz;
-      for (std::int64_t I = 0; I < a.cx; ++I) {
-        const std::int64_t i = 2 * I + 1;
-        o[I] = T(C(fr[i]) - stencil_sum<NP>(ur, i, st.off, st.c, a.npoints));
-      }
+      for (std::int64_t I = 0; I < a.cx; ++I) points::template inject_point<NP>(a, st, I, J, K);
     });
   }
 
   static void full_weighting(const detail::exec_args& ex, const detail::mg_restrict_args& a) {
-    const T* r = static_cast<const T*>(a.f);
-    T* out = static_cast<T*>(a.out);
-    const bool cz = a.nz > 1;
-    const C w1[3] = {C(0.25), C(0.5), C(0.25)};
     for_rows(ex, a.cy, a.cz, [&](std::int64_t J, std::int64_t K) {
-      const std::int64_t j = 2 * J + 1, k = fine_of(K, cz);
-      T* o = out + J * a.osy + K * a.osz;
-      for (std::int64_t I = 0; I < a.cx; ++I) {
-        const std::int64_t i = 2 * I + 1;
-        C s = 0;
-        for (int dz = cz ? -1 : 0; dz <= (cz ? 1 : 0); ++dz)
-          for (int dy = -1; dy <= 1; ++dy) {
-            const T* rr = r + (j + dy) * a.fsy + (k + dz) * a.fsz + i;
-            const C wyz = w1[dy + 1] * (cz ? w1[dz + 1] : C(1));
-            s += wyz * (C(0.25) * C(rr[-1]) + C(0.5) * C(rr[0]) + C(0.25) * C(rr[1]));
-          }
-        o[I] = T(s);
-      }
+      for (std::int64_t I = 0; I < a.cx; ++I) points::full_weighting_point(a, I, J, K);
     });
   }
 
@@ -197,54 +148,24 @@ struct multigrid_kernels {
   }
 
   static void prolong(const detail::exec_args& ex, const detail::mg_prolong_args& a) {
-    const T* uc = static_cast<const T*>(a.uc);
-    T* u = static_cast<T*>(a.u);
-    const bool cz = a.nz > 1;
     if (a.kind == detail::mg_transfer::injection) {
       for_rows(ex, a.cy, a.cz, [&](std::int64_t J, std::int64_t K) {
-        T* ur = u + (2 * J + 1) * a.usy + fine_of(K, cz) * a.usz;
-        const T* cr = uc + J * a.csy + K * a.csz;
-        for (std::int64_t I = 0; I < a.cx; ++I) ur[2 * I + 1] = T(C(ur[2 * I + 1]) + C(cr[I]));
+        for (std::int64_t I = 0; I < a.cx; ++I) points::prolong_injection_point(a, I, J, K);
       });
       return;
     }
-    // Trilinear: along a coarsened axis fine i takes coarse (i-1)/2 with weight 1 when odd,
-    // coarse i/2 - 1 and i/2 with 1/2 each when even (index -1 or cx is the zero halo).
     for_rows(ex, a.ny, a.nz, [&](std::int64_t j, std::int64_t k) {
-      std::int64_t jc[2], kc[2];
-      C wj[2], wk[2];
-      int nj, nk;
-      auto axis = [](std::int64_t i, std::int64_t* c, C* w) {
-        if (i & 1) {
-          c[0] = (i - 1) / 2;
-          w[0] = 1;
-          return 1;
-        }
-        c[0] = i / 2 - 1;
-        c[1] = i / 2;
-        w[0] = w[1] = C(0.5);
-        return 2;
-      };
-      nj = axis(j, jc, wj);
-      if (cz) {
-        nk = axis(k, kc, wk);
-      } else {
-        nk = 1;
-        kc[0] = k;
-        wk[0] = 1;
-      }
-      T* ur = u + j * a.usy + k * a.usz;
-      for (std::int64_t i = 0; i < a.nx; ++i) {
-        C s = 0;
-        for (int q = 0; q < nk; ++q)
-          for (int p = 0; p < nj; ++p) {
-            const T* cr = uc + jc[p] * a.csy + kc[q] * a.csz;
-            const C w = wj[p] * wk[q];
-            s += (i & 1) ? w * C(cr[(i - 1) / 2]) : w * C(0.5) * (C(cr[i / 2 - 1]) + C(cr[i / 2]));
-          }
-        ur[i] = T(C(ur[i]) + s);
-      }
+      for (std::int64_t i = 0; i < a.nx; ++i) points::prolong_trilinear_point(a, i, j, k);
     });
+  }
+
+  /// The reference smoother: the point body at every point of the color, on one thread.
+  static void smooth_points(const detail::exec_args&, const detail::mg_smooth_args& a) {
+    const stencil_table<C> st(a.npoints, a.offsets, a.coeffs, a.usy, a.usz);
+    for (std::int64_t k = 0; k < a.nz; ++k)
+      for (std::int64_t j = 0; j < a.ny; ++j)
+        for (std::int64_t i = 0; i < a.nx; ++i)
+          if (points::color_of(a.colors, i, j, k) == a.color) points::template smooth_point<0>(a, st, i, j, k);
   }
 };
 
@@ -256,16 +177,11 @@ constexpr detail::multigrid_kernel_table multigrid_table_of() {
           {&multigrid_kernels<double>::prolong, &multigrid_kernels<float>::prolong}};
 }
 
-/// Registers mg_smooth, mg_restrict and mg_prolong for f64 and f32 storage.
-inline void add_multigrid_table(const detail::kernel_sink& sink, const variant_desc& v,
-                                const detail::multigrid_kernel_table& t) {
-  using detail::op_id;
-  const dtype types[] = {dtype::f64, dtype::f32};
-  for (int i = 0; i < 2; ++i) {
-    add_kernel<detail::op_id::mg_smooth>(sink, v, types[i], types[i], t.smooth[i]);
-    add_kernel<detail::op_id::mg_restrict>(sink, v, types[i], types[i], t.restrict_residual[i]);
-    add_kernel<detail::op_id::mg_prolong>(sink, v, types[i], types[i], t.prolong[i]);
-  }
+/// The reference table: the point-by-point smoother, and the transfers (already point bodies).
+constexpr detail::multigrid_kernel_table multigrid_reference_table() {
+  return {{&multigrid_kernels<double>::smooth_points, &multigrid_kernels<float>::smooth_points},
+          {&multigrid_kernels<double>::restrict_residual, &multigrid_kernels<float>::restrict_residual},
+          {&multigrid_kernels<double>::prolong, &multigrid_kernels<float>::prolong}};
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

@@ -18,6 +18,7 @@ namespace mixprec::cuda {
 void register_blas1_kernels(const detail::kernel_sink& sink);
 void register_krylov_kernels(const detail::kernel_sink& sink);
 void register_stencil_kernels(const detail::kernel_sink& sink);
+void register_multigrid_kernels(const detail::kernel_sink& sink);
 void register_sparse_kernels(const detail::kernel_sink& sink);
 void register_gemm_kernels(const detail::kernel_sink& sink);
 void register_quantize_kernels(const detail::kernel_sink& sink);
@@ -237,6 +238,7 @@ void register_kernels(const detail::kernel_sink& sink) {
   register_blas1_kernels(sink);
   register_krylov_kernels(sink);
   register_stencil_kernels(sink);
+  register_multigrid_kernels(sink);
   register_sparse_kernels(sink);
   register_gemm_kernels(sink);
   register_quantize_kernels(sink);

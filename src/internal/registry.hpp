@@ -864,6 +864,7 @@ void register_cpu_generic_spmv_kernels(const kernel_sink& sink);
 void register_cpu_ref_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_stencil_kernels(const kernel_sink& sink);
 void register_cpu_generic_multigrid_kernels(const kernel_sink& sink);
+void register_cpu_ref_multigrid_kernels(const kernel_sink& sink);
 void register_cpu_generic_sparse_solve_kernels(const kernel_sink& sink);
 void register_cpu_ref_gemm_kernels(const kernel_sink& sink);
 void register_cpu_generic_gemm_kernels(const kernel_sink& sink);
