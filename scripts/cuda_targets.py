@@ -52,7 +52,7 @@ def main(path):
                      + (f"{value:7.2f}x  (no target: the data read once)" if value else "missing"))
     gpu, cpu = seconds("cuda/cg/f64/poisson7_192"), seconds("cpu2t/cg/f64/poisson7_192")
     target("CG poisson7_192 to 1e-10: 2-thread CPU time / GPU time", cpu / gpu if gpu and cpu else None, 10)
-    for t in ("f64f64f64", "f32f32f32", "f16f16f32", "bf16bf16f32", "i8i8i32"):
+    for t in ("f64f64f64", "f32f32f32", "f32f32f32_tf32", "f16f16f32", "bf16bf16f32", "i8i8i32"):
         ours, peer = seconds(f"cuda/gemm/{t}/mixprec/4096"), seconds(f"cuda/gemm/{t}/peer_cublas/4096")
         lines.append(f"{'gemm ' + t + ' 4096^3: cuBLAS time / ours':58s}  "
                      + (f"{peer / ours:7.2f}x  (ours is cuBLAS: overhead only)" if ours and peer else "missing"))

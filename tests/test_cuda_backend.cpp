@@ -337,26 +337,13 @@ TEST_F(cuda_backend, freed_device_blocks_are_reused_and_large_copies_are_staged)
 }
 
 TEST_F(cuda_backend, errors_name_the_op_the_backend_lacks_and_the_memory_it_cannot_get) {
-  // GEMM with u8 activations has no CUDA kernel yet.
-  const array<std::uint8_t> a(std::vector<std::uint8_t>(64, 1), gpu);
+  // Packing B into the CPU kernels' panels has no CUDA kernel.
   const array<std::int8_t> b(std::vector<std::int8_t>(64, 1), gpu);
-  array<std::int32_t> c(std::vector<std::int32_t>(64, 0), gpu);
   expect_error(
       [&] {
-        gemm(trans::no, trans::no, 1.0, make_view(a.data(), {8, 8}, {8, 1}, gpu),
-             make_view(b.data(), {8, 8}, {8, 1}, gpu), 0.0, make_view(c.data(), {8, 8}, {8, 1}, gpu));
+        packed_matrix::pack(make_view(b.data(), {8, 8}, {8, 1}, gpu));
       },
       status::unsupported, "no cuda kernel");
-  // Nor are zero points: cuBLAS takes none, and the error says so.
-  const array<std::int8_t> a8(std::vector<std::int8_t>(64, 1), gpu);
-  gemm_options shifted;
-  shifted.a_zero_point = 1;
-  expect_error(
-      [&] {
-        gemm(trans::no, trans::no, 1.0, make_view(a8.data(), {8, 8}, {8, 1}, gpu),
-             make_view(b.data(), {8, 8}, {8, 1}, gpu), 0.0, make_view(c.data(), {8, 8}, {8, 1}, gpu), shifted);
-      },
-      status::unsupported, "zero points");
   expect_error([&] { array<double> huge(std::int64_t(1) << 40, gpu); }, status::out_of_memory, "bytes");
 }
 

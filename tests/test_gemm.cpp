@@ -154,6 +154,7 @@ struct run_options {
   bool epilogue = false;
   activation act = activation::none;
   f16_mode f16 = f16_mode::exact_f32;
+  f32_mode f32 = f32_mode::exact;
 };
 
 /// Runs one GEMM on kernel k and checks every element of C against the reference.
@@ -171,13 +172,13 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
 
   gemm_options o;
   o.f16 = ro.f16;
+  o.f32 = ro.f32;
   double alpha = -1.25, beta = 0.5;
   if constexpr (std::is_same_v<TC, std::int32_t>) alpha = 1.0, beta = batch > 1 ? 1.0 : 0.0;
   if constexpr (integer && !std::is_same_v<TC, std::int32_t>) alpha = 1.0 / 4096;
   if constexpr (std::is_same_v<TC, std::int8_t> || std::is_same_v<TC, std::uint8_t>) beta = 0.0;
-  if (integer && kinfo.where == backend::cpu) {
-    // cuBLAS takes no zero points: the CUDA kernel declines them (test_cuda_backend checks
-    // the error). Keep k * max|a - za| * max|b - zb| < 2^31 (checked by the front end).
+  if constexpr (integer) {
+    // keep k * max|a - za| * max|b - zb| < 2^31 (checked by the front end)
     o.a_zero_point = std::is_same_v<TA, std::uint8_t> ? 3 : -2;
     o.b_zero_point = (m + n) % 2 ? 1 : 0;
   }
@@ -218,7 +219,10 @@ void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const ru
 
   const ld u_acc = std::is_same_v<TA, double> ? unit_roundoff<double>() : unit_roundoff<float>();
   const ld u_real = unit_roundoff<R>();
-  const ld u_in = std::is_same_v<TA, half> && ro.f16 == f16_mode::allow_bf16_inputs ? std::ldexp(ld(1), -8) : 0;
+  // Inputs a kernel may round first: f16 to bf16 (2^-8), f32 to TF32 (2^-11).
+  const ld u_in = std::is_same_v<TA, half> && ro.f16 == f16_mode::allow_bf16_inputs ? std::ldexp(ld(1), -8)
+                  : std::is_same_v<TA, float> && ro.f32 == f32_mode::allow_tf32     ? std::ldexp(ld(1), -11)
+                                                                                    : 0;
   // A's rows and B's columns widened once (exactly: integers less their zero points, floats
   // to long double), so that the reference's inner loop reads contiguous entries.
   using wide = std::conditional_t<integer, std::int64_t, ld>;
@@ -408,6 +412,17 @@ TEST_P(gemm_kernel, f16_inputs_in_bf16_mode_within_input_rounding_bound) {
     run_case<half, half, float>(k, s, layouts[0], {false, false, activation::none, f16_mode::allow_bf16_inputs});
     run_case<half, half, half>(k, s, layouts[3], {false, false, activation::none, f16_mode::allow_bf16_inputs});
   }
+}
+
+TEST_P(gemm_kernel, f32_inputs_in_tf32_mode_within_input_rounding_bound) {
+  // A kernel may round A and B to TF32 (CUDA's tensor cores) or compute exactly (the CPU):
+  // both within the bound with TF32's input rounding.
+  const kernel_info& k = GetParam();
+  if (k.in != dtype::f32) return;
+  for (const shape& s : {shape{29, 47, 19}, shape{15, 70, 300}})
+    for (const layout_case& lc : {layouts[0], layouts[3]})
+      run_case<float, float, float>(k, s, lc,
+                                    {false, false, activation::none, f16_mode::exact_f32, f32_mode::allow_tf32});
 }
 
 TEST_P(gemm_kernel, beta_zero_never_reads_c_and_nan_in_a_propagates) {

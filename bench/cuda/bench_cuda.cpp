@@ -3,7 +3,7 @@
 //   cuda/axpy, cuda/dot, cuda/cg_update: BLAS-1 and the fused CG update, bytes/s against it
 //   cuda/spmv:    CSR SpMV f64 on Poisson 7-point 192^3 vs cusparseSpMV called directly
 //   cuda/stencil: 7-point f64 on 192^3, bytes/s against the copy bandwidth
-//   cuda/gemm:    f64, f32, f16->f32, bf16->f32, i8->i32 at 4096^3 vs cublasGemmEx directly;
+//   cuda/gemm:    f64, f32 (and TF32), f16->f32, bf16->f32, i8->i32 at 4096^3 vs cublasGemmEx directly;
 //                 bf16 with a bias and GELU epilogue (cuBLAS, then the finishing kernel) vs the
 //                 plain bf16->f32 cublasGemmEx
 //   cuda/softmax, cuda/rms_norm: bf16 rows of 4096, one read and one write, against the copy
@@ -157,8 +157,12 @@ void stencil_f64(benchmark::State& state) {
   set_bytes(state, 2.0 * 8 * double(u.points()), 13.0 * double(u.points()));
 }
 
-/// A square GEMM; with `bias_gelu`, the inference layer's epilogue (bias, then GELU) too.
-template <class TA, class TC, bool bias_gelu = false>
+/// What a square GEMM adds to the plain call.
+enum class gemm_extra { none, bias_gelu, tf32 };
+
+/// A square GEMM; with bias_gelu the inference layer's epilogue (bias, then GELU) too, with
+/// tf32 f32_mode::allow_tf32.
+template <class TA, class TC, gemm_extra extra = gemm_extra::none>
 void gemm_square(benchmark::State& state) {
   if (!have_gpu(state)) return;
   const context gpu = context::cuda(0);
@@ -171,7 +175,8 @@ void gemm_square(benchmark::State& state) {
   using R = std::conditional_t<std::is_same_v<TA, double>, double, float>;
   const array<R> bias(std::vector<R>(std::size_t(n), R(0.125)), gpu);
   gemm_options o;
-  if (bias_gelu) {
+  o.f32 = extra == gemm_extra::tf32 ? f32_mode::allow_tf32 : f32_mode::exact;
+  if (extra == gemm_extra::bias_gelu) {
     o.epilogue.bias = bias;
     o.epilogue.act = activation::gelu_erf;
   }
@@ -294,6 +299,7 @@ void gemm_peers() {
   };
   add("cuda/gemm/f64f64f64/peer_cublas", CUDA_R_64F, CUDA_R_64F, CUBLAS_COMPUTE_64F, 8, 8);
   add("cuda/gemm/f32f32f32/peer_cublas", CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F, 4, 4);
+  add("cuda/gemm/f32f32f32_tf32/peer_cublas", CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 4);
   add("cuda/gemm/f16f16f32/peer_cublas", CUDA_R_16F, CUDA_R_32F, CUBLAS_COMPUTE_32F, 2, 4);
   add("cuda/gemm/bf16bf16f32/peer_cublas", CUDA_R_16BF, CUDA_R_32F, CUBLAS_COMPUTE_32F, 2, 4);
   add("cuda/gemm/i8i8i32/peer_cublas", CUDA_R_8I, CUDA_R_32I, CUBLAS_COMPUTE_32I, 1, 4);
@@ -310,10 +316,13 @@ int register_all() {
   real(benchmark::RegisterBenchmark("cuda/stencil/7pt/f64/192", stencil_f64));
   real(benchmark::RegisterBenchmark("cuda/gemm/f64f64f64/mixprec", gemm_square<double, double>)->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/f32f32f32/mixprec", gemm_square<float, float>)->Arg(4096));
+  real(benchmark::RegisterBenchmark("cuda/gemm/f32f32f32_tf32/mixprec", gemm_square<float, float, gemm_extra::tf32>)
+           ->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/f16f16f32/mixprec", gemm_square<half, float>)->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/bf16bf16f32/mixprec", gemm_square<bfloat16, float>)->Arg(4096));
   real(benchmark::RegisterBenchmark("cuda/gemm/i8i8i32/mixprec", gemm_square<std::int8_t, std::int32_t>)->Arg(4096));
-  real(benchmark::RegisterBenchmark("cuda/gemm/bf16bf16bf16_bias_gelu/mixprec", gemm_square<bfloat16, bfloat16, true>)
+  real(benchmark::RegisterBenchmark("cuda/gemm/bf16bf16bf16_bias_gelu/mixprec",
+                                    gemm_square<bfloat16, bfloat16, gemm_extra::bias_gelu>)
            ->Arg(4096));
   gemm_peers();
   real(benchmark::RegisterBenchmark("cuda/softmax/bf16/16384x4096", nn_rows_bf16, row_op::softmax));

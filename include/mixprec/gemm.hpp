@@ -34,7 +34,7 @@
 //   AVX512-BF16 dot instruction treats bf16 subnormals (|x| < 2^-126) as zero and flushes f32
 //   subnormal results, an extra absolute error of at most k * 2^-126 * max|B|.
 // - f16 x f16 -> f32 accumulate, C f32 or f16: widening is exact, sums round in f32 (as
-//   bf16). Nothing faster but less accurate happens unless asked: see f16_mode.
+//   bf16). Nothing faster but less accurate happens unless asked: see f16_mode and f32_mode.
 // - u8/s8 x s8 -> s32: exact (bit-identical to a 64-bit integer reference) as long as the
 //   result cannot overflow s32: k * max|a - a_zp| * max|b - b_zp| < 2^31, checked up front
 //   from the dtypes and zero points (k <= 65793 for u8 x s8 without zero points). Output s32
@@ -85,6 +85,13 @@ enum class f16_mode : std::uint8_t {
                       // per input) to run on bf16 units (AMX, AVX512-BF16)
 };
 
+/// How an f32 x f32 GEMM may trade accuracy for speed (as cuBLAS's math modes).
+enum class f32_mode : std::uint8_t {
+  exact,       // default: f32 products and sums, the bound above
+  allow_tf32,  // inputs may be rounded to TF32 (10 mantissa bits: relative error 2^-11 per
+               // input) to run on tensor cores (CUDA); CPU kernels compute exactly
+};
+
 /// What happens to each result before it is stored. Empty views are "not present".
 struct gemm_epilogue {
   const_view scale;  // n values (f32; f64 for f64 GEMM): per output channel j
@@ -100,6 +107,7 @@ struct gemm_options {
   std::int32_t a_zero_point = 0;  // integer GEMM: A's values are a - a_zero_point
   std::int32_t b_zero_point = 0;  // integer GEMM: B's values are b - b_zero_point
   f16_mode f16 = f16_mode::exact_f32;
+  f32_mode f32 = f32_mode::exact;
 };
 
 /// B packed once into the layout the GEMM kernels stream (as inference engines keep their

@@ -489,6 +489,7 @@ typedef struct mixprec_gemm_options {
   int32_t a_zero_point;
   int32_t b_zero_point;
   int f16_allow_bf16_inputs; /* f16 GEMM may round inputs to bf16 (oneDNN's fpmath_mode) */
+  int f32_allow_tf32;        /* f32 GEMM may round inputs to TF32 for tensor cores (CUDA) */
 } mixprec_gemm_options;
 
 MIXPREC_C_API void mixprec_gemm_options_init(mixprec_gemm_options* o);

@@ -216,15 +216,13 @@ void finish_block_any(const detail::gemm_args& g, std::int64_t bi, const typenam
 }
 
 /// Integer results: S = sum(packed_a * b) becomes sum((a - za)(b - zb)) = S - (shift + za)
-/// * colsum_j - zb * rowsum_i + k * za * zb, in wrapping 32-bit arithmetic (exact: the front
-/// end has checked that the true result fits in s32).
+/// * colsum_j - zb * rowsum_i + k * za * zb (zero_point_corrected, quant_math.hpp).
 MIXPREC_ALWAYS_INLINE void correct_int_row(std::int32_t* acc, std::int64_t cols, const std::int32_t* col_sums,
                                            std::int32_t a_shift_plus_zp, std::int32_t b_zp_times_rowsum,
                                            std::int32_t k_za_zb) {
   const std::uint32_t ca = std::uint32_t(a_shift_plus_zp);
   const std::uint32_t rowterm = std::uint32_t(k_za_zb) - std::uint32_t(b_zp_times_rowsum);
-  for (std::int64_t j = 0; j < cols; ++j)
-    acc[j] = std::int32_t(std::uint32_t(acc[j]) - ca * std::uint32_t(col_sums[j]) + rowterm);
+  for (std::int64_t j = 0; j < cols; ++j) acc[j] = zero_point_corrected(acc[j], ca, col_sums[j], rowterm);
 }
 
 }  // namespace MIXPREC_KERNEL_ISA

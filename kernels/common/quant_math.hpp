@@ -26,6 +26,14 @@ MIXPREC_KI Q requantize(float x, float scale, std::int32_t zero_point) {
   return Q(v < lo ? lo : (v > hi ? hi : v));
 }
 
+/// An integer GEMM's sum of (a - za)(b - zb) from S = sum(a * b): S - za * col_sum_j + row_term_i,
+/// row_term_i = k * za * zb - zb * row_sum_i, in wrapping 32-bit arithmetic (exact: the front
+/// end has checked that the true sum fits in s32). The CPU kernels pass za plus their s8 shift.
+MIXPREC_KI std::int32_t zero_point_corrected(std::int32_t s, std::uint32_t za, std::int32_t col_sum,
+                                             std::uint32_t row_term) {
+  return std::int32_t(std::uint32_t(s) - za * std::uint32_t(col_sum) + row_term);
+}
+
 /// (q - zero_point) * scale, one f32 rounding.
 MIXPREC_KI float dequantize_value(std::int32_t q, float scale, std::int32_t zero_point) {
   return float(q - zero_point) * scale;

@@ -1,11 +1,12 @@
-// CUDA GEMM through cuBLAS (cublasGemmStridedBatchedEx): f64, f32 (FP32 math; TF32 is not
-// used), f16 and bf16 with f32 accumulation, i8 -> i32. Row- or column-major operands of any
-// leading dimension; a row-major C is computed as C^T = B^T A^T. A GEMM that cuBLAS's plain
-// call cannot finish (an epilogue, a C of another dtype or layout, an s32 C that saturates)
-// runs in two steps: cuBLAS writes the accumulators to scratch, then a thread per element
-// finishes C by the reference GEMM's element epilogue (kernels/common/gemm_finish_element.hpp).
-// What cuBLAS cannot compute at all (packed B, zero points, u8, operands without a unit
-// stride) is declined by supports(), with the reason in dispatch's error.
+// CUDA GEMM through cuBLAS (cublasGemmStridedBatchedEx): f64, f32 (FP32 math; TF32 when the
+// caller allows it, f32_mode::allow_tf32), f16 and bf16 with f32 accumulation, i8 -> i32. Row- or column-major operands
+// of any leading dimension; a row-major C is computed as C^T = B^T A^T. A GEMM that cuBLAS's plain call cannot finish
+// (an epilogue, a C of another dtype or layout, an s32 C that saturates) runs in two steps: cuBLAS writes the
+// accumulators to scratch, then a thread per element finishes C by the reference GEMM's element epilogue
+// (kernels/common/gemm_finish_element.hpp). Integer GEMMs with zero points or u8 A (which cuBLAS lacks) multiply s8
+// operands (u8 A shifted by -128 into scratch first), and the finishing threads correct each sum with A's row sums and
+// B's column sums, as the CPU kernels do. What cuBLAS cannot compute at all (packed B, operands without a unit stride)
+// is declined by supports(), with the reason in dispatch's error.
 #include "kernels/common/gemm_finish_element.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/cuda/plugin_state.cuh"
@@ -84,8 +85,8 @@ bool types_for(const detail::gemm_args& g, types* t, const char** why) {
     case dtype::f64:
       *t = {CUDA_R_64F, CUDA_R_64F, CUBLAS_COMPUTE_64F};
       return g.c_type == dtype::f64 || (*why = "cuBLAS's f64 GEMM writes f64 C", false);
-    case dtype::f32:
-      *t = {CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F};
+    case dtype::f32:  // f32_mode::allow_tf32: tensor cores on TF32-rounded inputs
+      *t = {CUDA_R_32F, CUDA_R_32F, g.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F};
       return c32f || (*why = "cuBLAS's f32 GEMM writes f32 C", false);
     case dtype::f16:
       *t = {CUDA_R_16F, c32f ? CUDA_R_32F : CUDA_R_16F, CUBLAS_COMPUTE_32F};
@@ -97,15 +98,20 @@ bool types_for(const detail::gemm_args& g, types* t, const char** why) {
       *t = {CUDA_R_8I, CUDA_R_32I, CUBLAS_COMPUTE_32I};  // alpha 1, beta 0 or 1 (the front end's rule)
       return g.c_type == dtype::i32 || (*why = "cuBLAS's i8 GEMM writes i32 C", false);
     default:
-      *why = "cuBLAS has no GEMM for u8 A (use i8)";
+      *why = "cuBLAS has no GEMM for this dtype";
       return false;
   }
 }
 
-/// Whether cuBLAS writes C itself: no epilogue, C of a dtype its GEMM writes, and an s32 C
-/// only with beta = 0 (cuBLAS's beta = 1 would wrap where the contract saturates).
+/// Whether an integer GEMM's sums need correcting: zero points, or u8 A (multiplied as s8).
+bool has_offsets(const detail::gemm_args& g) {
+  return g.a_type == dtype::u8 || g.a_zero_point != 0 || g.b_zero_point != 0;
+}
+
+/// Whether cuBLAS writes C itself: no epilogue or offsets, C of a dtype its GEMM writes, and
+/// an s32 C only with beta = 0 (cuBLAS's beta = 1 would wrap where the contract saturates).
 bool cublas_writes_c(const detail::gemm_args& g) {
-  if (g.ep.scale || g.ep.bias || g.ep.act != activation::none || g.ep.residual) return false;
+  if (g.ep.scale || g.ep.bias || g.ep.act != activation::none || g.ep.residual || has_offsets(g)) return false;
   switch (g.a_type) {
     case dtype::f64:
       return g.c_type == dtype::f64;
@@ -141,17 +147,29 @@ detail::gemm_args accumulators_into(const detail::gemm_args& g, void* scratch) {
   return s;
 }
 
+/// A u8 A shifted to s8 (a - 128), batch row-major m x k matrices (one when A is shared).
+idx shifted_a_elements(const detail::gemm_args& g) { return (g.a.bs ? g.batch : 1) * g.m * g.k; }
+
+/// What cuBLAS multiplies for g: g itself when it writes C; else the accumulators into
+/// `acc`, with s8 operands and no zero points (a u8 A as its shifted copy at `shifted_a`).
+detail::gemm_args cublas_problem(const detail::gemm_args& g, void* acc, const void* shifted_a) {
+  if (cublas_writes_c(g)) return g;
+  detail::gemm_args s = accumulators_into(g, acc);
+  if (g.a_type == dtype::u8) {
+    s.a = {shifted_a, g.k, 1, g.a.bs ? g.m * g.k : 0};
+    s.a_type = dtype::i8;
+  }
+  s.a_zero_point = s.b_zero_point = 0;
+  return s;
+}
+
 bool supports_cublas(const void* problem, const char** why) {
   const auto& given = *static_cast<const detail::gemm_args*>(problem);
-  const detail::gemm_args g = cublas_writes_c(given) ? given : accumulators_into(given, nullptr);
+  const detail::gemm_args g = cublas_problem(given, nullptr, nullptr);
   plan p{};
   types t{};
   if (g.packed_b) {
     *why = "a packed B is a CPU panel layout";
-    return false;
-  }
-  if (g.a_zero_point != 0 || g.b_zero_point != 0) {
-    *why = "cuBLAS takes no zero points";
     return false;
   }
   if (g.a_type != g.b_type) {
@@ -175,7 +193,7 @@ cublasHandle_t cublas_handle(device_state& st) {
       return nullptr;
     }
     cublas().set_stream(h, st.stream);
-    cublas().set_math_mode(h, CUBLAS_DEFAULT_MATH);  // no TF32 for f32: the f32 contract holds
+    cublas().set_math_mode(h, CUBLAS_DEFAULT_MATH);  // no TF32 unless a call's compute type asks
     st.cublas_handle = h;
   }
   return static_cast<cublasHandle_t>(st.cublas_handle);
@@ -188,6 +206,43 @@ __global__ void finish_kernel(detail::gemm_args g, const ACC* acc) {
   MIXPREC_GRID_STRIDE(e, g.batch * mn) {
     const idx bi = e / mn, r = e % mn;
     kern::finish_element_any<R>(g, bi, r % m, r / m, acc[e]);
+  }
+}
+
+/// The shift of a u8 A to s8: out(e, i, q) = a(e, i, q) - 128, batch row-major m x k.
+__global__ void shift_u8_kernel(detail::gemm_matrix a, idx m, idx k, idx batches, std::int8_t* out) {
+  const idx mk = m * k;
+  MIXPREC_GRID_STRIDE(t, batches * mk) {
+    const idx e = t / mk, i = (t % mk) / k, q = t % k;
+    out[t] = std::int8_t(int(static_cast<const std::uint8_t*>(a.data)[e * a.bs + i * a.rs + q * a.cs]) - 128);
+  }
+}
+
+/// sums[t] = the sum over q < len of x[(t / lines) * bs + (t % lines) * line_stride + q * step]:
+/// A's row sums (lines m, step its column stride) or B's column sums (lines n, step its row
+/// stride), in wrapping 32-bit arithmetic.
+__global__ void line_sums_kernel(const std::int8_t* x, idx lines, idx len, idx line_stride, idx step, idx bs,
+                                 idx batches, std::int32_t* sums) {
+  MIXPREC_GRID_STRIDE(t, batches * lines) {
+    const std::int8_t* p = x + (t / lines) * bs + (t % lines) * line_stride;
+    std::uint32_t s = 0;
+    for (idx q = 0; q < len; ++q) s += std::uint32_t(std::int32_t(p[q * step]));
+    sums[t] = std::int32_t(s);
+  }
+}
+
+/// An integer GEMM's C from S = sum(a' * b) over s8 operands: each sum corrected by the zero
+/// points (za of a', zb) with A's row sums and B's column sums, then finished.
+__global__ void finish_offsets_kernel(detail::gemm_args g, const std::int32_t* acc, const std::int32_t* row_sums,
+                                      const std::int32_t* col_sums, std::int32_t za, std::int32_t zb) {
+  const idx m = g.m, n = g.n, mn = m * n;
+  const std::uint32_t k_za_zb = std::uint32_t(g.k) * std::uint32_t(za) * std::uint32_t(zb);
+  MIXPREC_GRID_STRIDE(e, g.batch * mn) {
+    const idx bi = e / mn, i = e % mn % m, j = e % mn / m;
+    const std::int32_t row_sum = row_sums[(g.a.bs ? bi * m : 0) + i], col_sum = col_sums[(g.b.bs ? bi * n : 0) + j];
+    const std::uint32_t row_term = k_za_zb - std::uint32_t(zb) * std::uint32_t(row_sum);
+    kern::finish_element_any<float>(g, bi, i, j,
+                                    kern::zero_point_corrected(acc[e], std::uint32_t(za), col_sum, row_term));
   }
 }
 
@@ -218,10 +273,46 @@ void run_cublas(device_state& st, const detail::gemm_args& g) {
   if (s != CUBLAS_STATUS_SUCCESS) pending_error("cublasGemmStridedBatchedEx", cublas().status_string(s));
 }
 
+/// An integer GEMM with zero points or u8 A: shift A if u8, sum A's rows and B's columns,
+/// multiply the s8 operands by cuBLAS, then correct and finish. One scratch block holds the
+/// accumulators, the sums and the shifted A.
+bool gemm_with_offsets(device_state& st, const detail::gemm_args& g) {
+  const idx a_batches = g.a.bs ? g.batch : 1, b_batches = g.b.bs ? g.batch : 1;
+  const idx acc_count = g.batch * g.m * g.n, rows = a_batches * g.m, cols = b_batches * g.n;
+  const idx shifted = g.a_type == dtype::u8 ? shifted_a_elements(g) : 0;
+  // The shifted A at a 256-byte boundary, as cuBLAS's tensor-core kernels want their operands.
+  const std::size_t shifted_at = (std::size_t(acc_count + rows + cols) * 4 + 255) / 256 * 256;
+  void* block = device_take(st, shifted_at + std::size_t(shifted));
+  if (!block) return false;  // the front end reports the scratch it could not get
+  auto* acc = static_cast<std::int32_t*>(block);
+  std::int32_t* row_sums = acc + acc_count;
+  std::int32_t* col_sums = row_sums + rows;
+  auto* shifted_a = static_cast<std::int8_t*>(block) + shifted_at;
+  std::int32_t za = g.a_zero_point;
+  if (shifted) {
+    shift_u8_kernel<<<grid_for(shifted), block_threads, 0, st.stream>>>(g.a, g.m, g.k, a_batches, shifted_a);
+    za -= 128;  // a - za = (a - 128) - (za - 128)
+  }
+  const detail::gemm_args s = cublas_problem(g, acc, shifted_a);
+  line_sums_kernel<<<grid_for(rows), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(s.a.data), g.m, g.k,
+                                                                    s.a.rs, s.a.cs, s.a.bs, a_batches, row_sums);
+  line_sums_kernel<<<grid_for(cols), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(g.b.data), g.n, g.k,
+                                                                    g.b.cs, g.b.rs, g.b.bs, b_batches, col_sums);
+  if (check_launch("gemm offsets: shift and sums")) {
+    run_cublas(st, s);
+    finish_offsets_kernel<<<grid_for(acc_count), block_threads, 0, st.stream>>>(g, acc, row_sums, col_sums, za,
+                                                                                g.b_zero_point);
+    check_launch("gemm finish_offsets_kernel");
+  }
+  device_give_back(st, block);  // stream-ordered: reused only after the kernels
+  return true;
+}
+
 bool gemm(const exec_args& ex, const detail::gemm_args& g) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
+  if (has_offsets(g)) return gemm_with_offsets(st, g);
   if (cublas_writes_c(g)) {
     run_cublas(st, g);
     return true;
@@ -252,6 +343,7 @@ void register_gemm_kernels(const detail::kernel_sink& sink) {
   kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::f16, dtype::f32, &gemm);
   kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::bf16, dtype::f32, &gemm);
   kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::i8, dtype::i32, &gemm);
+  kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::u8, dtype::i32, &gemm);
 }
 
 }  // namespace mixprec::cuda

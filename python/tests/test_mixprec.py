@@ -250,7 +250,8 @@ def test_cg_and_int8_gemm_give_the_c_apis_bits():
         _fields_ = [("struct_size", ctypes.c_size_t), ("scale", ctypes.c_void_p), ("bias", ctypes.c_void_p),
                     ("act", ctypes.c_int), ("residual", ctypes.c_void_p), ("out_scale", ctypes.c_float),
                     ("out_zero_point", ctypes.c_int32), ("a_zero_point", ctypes.c_int32),
-                    ("b_zero_point", ctypes.c_int32), ("f16_allow_bf16_inputs", ctypes.c_int)]
+                    ("b_zero_point", ctypes.c_int32), ("f16_allow_bf16_inputs", ctypes.c_int),
+                    ("f32_allow_tf32", ctypes.c_int)]
 
     go = GemmOptions()
     lib.mixprec_gemm_options_init(ctypes.byref(go))

@@ -21,6 +21,7 @@ gemm_options to_gemm_options(const mixprec_gemm_options* o, const char* fn) {
   g.a_zero_point = o->a_zero_point;
   g.b_zero_point = o->b_zero_point;
   g.f16 = o->f16_allow_bf16_inputs ? f16_mode::allow_bf16_inputs : f16_mode::exact_f32;
+  g.f32 = o->f32_allow_tf32 ? f32_mode::allow_tf32 : f32_mode::exact;
   return g;
 }
 
@@ -89,6 +90,7 @@ void mixprec_gemm_options_init(mixprec_gemm_options* o) {
   o->a_zero_point = d.a_zero_point;
   o->b_zero_point = d.b_zero_point;
   o->f16_allow_bf16_inputs = 0;
+  o->f32_allow_tf32 = 0;
 }
 
 mixprec_status mixprec_gemm(mixprec_trans ta, mixprec_trans tb, double alpha, mixprec_array a, mixprec_array b,

@@ -289,7 +289,8 @@ void gemm_call(trans ta, trans tb, double alpha, const const_view& a, const cons
       gemm_epilogue_args{ep.scale.data(), ep.bias.data(), ep.act, present(ep.residual) ? ep.residual.data() : nullptr,
                          ep.residual.rank() ? ep.residual.stride(ep.residual.rank() - 2) : 0,
                          ep.residual.rank() ? ep.residual.stride(ep.residual.rank() - 1) : 0,
-                         ep.residual.rank() == 3 ? ep.residual.stride(0) : 0, ep.out_scale, ep.out_zero_point}};
+                         ep.residual.rank() == 3 ? ep.residual.stride(0) : 0, ep.out_scale, ep.out_zero_point},
+      o.f32 == f32_mode::allow_tf32};
 
   const context_state& st = *detail::state_of(ctx);
   const bool ok = dispatch<op_id::gemm>(

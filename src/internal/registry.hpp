@@ -319,6 +319,7 @@ struct gemm_args {
   double alpha, beta;
   std::int32_t a_zero_point, b_zero_point;
   gemm_epilogue_args ep;
+  bool allow_tf32;  // f32_mode::allow_tf32: an f32 kernel may round A and B to TF32
 };
 /// Returns false when the kernel could not get its scratch memory (C may then be partly
 /// written; the front end says so).
