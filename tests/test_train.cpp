@@ -866,49 +866,59 @@ TEST(train_reference, attention_backward_formulas_match_central_differences) {
 }
 
 TEST(train_attention, unfused_forward_and_backward_match_long_double_within_the_bound) {
-  for (dtype t : {dtype::f32, dtype::bf16})
-    for (bool causal : {true, false})
-      with_type(t, [&](auto tag) {
-        using T = decltype(tag);
-        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
-          const std::int64_t m = 5, L = 9, H = 4, G = 2, hd = 16;
-          auto q = random_vec<T>(m * H * hd, -1, 1, 1), k = random_vec<T>(L * G * hd, -1, 1, 2);
-          auto v = random_vec<T>(L * G * hd, -1, 1, 3), dout = random_vec<T>(m * H * hd, -1, 1, 4);
-          attention_options o;
-          o.causal = causal;
-          std::vector<T> out(q.size());
-          std::vector<float> probs(static_cast<std::size_t>(H * m * L)), dq(q.size()), dk(k.size()), dv(v.size(), 3.0f);
-          attention_forward_saved(rows_view_of(q, m, H * hd), rows_view_of(k, L, G * hd), rows_view_of(v, L, G * hd),
-                                  rows_view_of(out, m, H * hd), make_view(probs.data(), H * m * L), hd, o);
-          attention_backward(rows_view_of(q, m, H * hd), rows_view_of(k, L, G * hd), rows_view_of(v, L, G * hd),
-                             make_view(probs.data(), H * m * L), rows_view_of(dout, m, H * hd),
-                             rows_view_of(dq, m, H * hd), rows_view_of(dk, L, G * hd), rows_view_of(dv, L, G * hd), hd,
-                             o);
-          attention_ref r{m,  L,  H,  G,  hd, 1 / std::sqrt(ld(hd)), causal, {}, {}, {}, {}, {}, {}, {},
-                          {}, {}, {}, {}, {}};
-          auto widen_all = [](const std::vector<T>& x) {
-            std::vector<ld> y(x.size());
-            for (std::size_t i = 0; i < x.size(); ++i) y[i] = double(x[i]);
-            return y;
-          };
-          r.q = widen_all(q), r.k = widen_all(k), r.v = widen_all(v), r.dout = widen_all(dout);
-          r.backward();
-          // Each stage sums at most L, hd or m * H / G terms in f32 and feeds the next: the
-          // error of a gradient is within (4 (L + hd + m H / G) + 16) u of its terms' magnitude.
-          const double c = double(4 * (L + hd + m * H / G) + 16) * u32, uT = unit_of(t);
-          for (std::size_t i = 0; i < probs.size(); ++i)
-            ASSERT_NEAR(probs[i], double(r.p[i]), double(L + hd + 16) * u32) << "probs " << i;
-          for (std::size_t i = 0; i < out.size(); ++i)
-            ASSERT_LE(std::fabs(double(out[i]) - double(r.out[i])), uT * std::fabs(double(r.out[i])) + c)
-                << name_of(t) << " out " << i;
-          for (std::size_t i = 0; i < dq.size(); ++i)
-            ASSERT_LE(std::fabs(dq[i] - double(r.dq[i])), c * double(r.mq[i]) + 1e-30) << name_of(t) << " dq " << i;
-          for (std::size_t i = 0; i < dk.size(); ++i) {
-            ASSERT_LE(std::fabs(dk[i] - double(r.dk[i])), c * double(r.mk[i]) + 1e-30) << name_of(t) << " dk " << i;
-            ASSERT_LE(std::fabs(dv[i] - double(r.dv[i])), c * double(r.mv[i]) + 1e-30) << name_of(t) << " dv " << i;
+  // On the CPU, and on a CUDA device where there is one: the same ops on operands in its memory.
+  for (const context& ctx : every_context())
+    for (dtype t : {dtype::f32, dtype::bf16})
+      for (bool causal : {true, false})
+        with_type(t, [&](auto tag) {
+          using T = decltype(tag);
+          if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
+            const std::int64_t m = 5, L = 9, H = 4, G = 2, hd = 16;
+            auto q = random_vec<T>(m * H * hd, -1, 1, 1), k = random_vec<T>(L * G * hd, -1, 1, 2);
+            auto v = random_vec<T>(L * G * hd, -1, 1, 3), dout = random_vec<T>(m * H * hd, -1, 1, 4);
+            attention_options o;
+            o.causal = causal;
+            const array<T> qa(q, ctx), ka(k, ctx), va(v, ctx), douta(dout, ctx);
+            array<T> outa(std::vector<T>(q.size()), ctx);
+            array<float> probsa(std::vector<float>(std::size_t(H * m * L)), ctx),
+                dqa(std::vector<float>(q.size()), ctx), dka(std::vector<float>(k.size()), ctx),
+                dva(std::vector<float>(v.size(), 3.0f), ctx);
+            const auto rows = [&](auto& a, std::int64_t r, std::int64_t c) {
+              return make_view(a.data(), {r, c}, {c, 1}, ctx);
+            };
+            attention_forward_saved(rows(qa, m, H * hd), rows(ka, L, G * hd), rows(va, L, G * hd),
+                                    rows(outa, m, H * hd), make_view(probsa.data(), H * m * L, 1, ctx), hd, o);
+            attention_backward(rows(qa, m, H * hd), rows(ka, L, G * hd), rows(va, L, G * hd),
+                               make_view(probsa.data(), H * m * L, 1, ctx), rows(douta, m, H * hd),
+                               rows(dqa, m, H * hd), rows(dka, L, G * hd), rows(dva, L, G * hd), hd, o);
+            const std::vector<T> out = outa.to_vector();
+            const std::vector<float> probs = probsa.to_vector(), dq = dqa.to_vector(), dk = dka.to_vector(),
+                                     dv = dva.to_vector();
+            attention_ref r{m,  L,  H,  G,  hd, 1 / std::sqrt(ld(hd)), causal, {}, {}, {}, {}, {}, {}, {},
+                            {}, {}, {}, {}, {}};
+            auto widen_all = [](const std::vector<T>& x) {
+              std::vector<ld> y(x.size());
+              for (std::size_t i = 0; i < x.size(); ++i) y[i] = double(x[i]);
+              return y;
+            };
+            r.q = widen_all(q), r.k = widen_all(k), r.v = widen_all(v), r.dout = widen_all(dout);
+            r.backward();
+            // Each stage sums at most L, hd or m * H / G terms in f32 and feeds the next: the
+            // error of a gradient is within (4 (L + hd + m H / G) + 16) u of its terms' magnitude.
+            const double c = double(4 * (L + hd + m * H / G) + 16) * u32, uT = unit_of(t);
+            for (std::size_t i = 0; i < probs.size(); ++i)
+              ASSERT_NEAR(probs[i], double(r.p[i]), double(L + hd + 16) * u32) << "probs " << i;
+            for (std::size_t i = 0; i < out.size(); ++i)
+              ASSERT_LE(std::fabs(double(out[i]) - double(r.out[i])), uT * std::fabs(double(r.out[i])) + c)
+                  << name_of(t) << " out " << i;
+            for (std::size_t i = 0; i < dq.size(); ++i)
+              ASSERT_LE(std::fabs(dq[i] - double(r.dq[i])), c * double(r.mq[i]) + 1e-30) << name_of(t) << " dq " << i;
+            for (std::size_t i = 0; i < dk.size(); ++i) {
+              ASSERT_LE(std::fabs(dk[i] - double(r.dk[i])), c * double(r.mk[i]) + 1e-30) << name_of(t) << " dk " << i;
+              ASSERT_LE(std::fabs(dv[i] - double(r.dv[i])), c * double(r.mv[i]) + 1e-30) << name_of(t) << " dv " << i;
+            }
           }
-        }
-      });
+        });
   // Shapes: probs of the wrong size, overlapping gradients.
   std::vector<float> q(2 * 8), k(3 * 8), v(3 * 8), out(2 * 8), p(5), g(3 * 8);
   EXPECT_THROW_MSG(attention_forward_saved(rows_view_of(q, 2, 8), rows_view_of(k, 3, 8), rows_view_of(v, 3, 8),

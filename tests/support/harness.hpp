@@ -49,6 +49,15 @@ inline std::vector<kernel_info> cpu_kernels(const std::string& op) {
 
 inline std::string kernel_param_name(const ::testing::TestParamInfo<kernel_info>& info) { return info.param.name; }
 
+/// The CPU, and the first CUDA device where one is usable: for tests of composite ops that
+/// run wherever their operands live.
+inline std::vector<context> every_context() {
+  std::vector<context> out{context::cpu()};
+  std::string why;
+  if (cuda_available(&why)) out.push_back(context::cuda(0));
+  return out;
+}
+
 /// The context a kernel runs in.
 inline context context_for(const kernel_info& k) {
   return k.where == backend::cuda ? context::cuda(0) : context::cpu();
