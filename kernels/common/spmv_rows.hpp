@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "internal/registry.hpp"
@@ -67,14 +68,26 @@ MIXPREC_KI void csr_row_order(I b, I e, Add&& add) {
   }
 }
 
+/// Adds entry k's product to partial sum s: csr_row_order's step for one row sum. A named
+/// functor, not a lambda: GCC stopped inlining the lambda when the instantiations around it
+/// changed, and CSR SpMV ran 2.3x slower for the call per entry.
+template <class A, class V, class I, class X>
+struct csr_products {
+  const V* v;
+  const I* ci;
+  const X* x;
+  std::int64_t ldx;
+  A* part;
+  MIXPREC_KI void operator()(int s, I k) const { part[s] += A(widen(v[k])) * A(widen(x[std::int64_t(ci[k]) * ldx])); }
+};
+
 /// One row's sum, entries [0, len) of v and ci, in csr_row_order<Sums>, with x's entries
 /// ldx apart: a column of a row-major X (SpMM on CUDA, a thread per output entry) sums as
 /// SpMV of that column does.
 template <int Sums, class A, class V, class I, class X>
 MIXPREC_KI A csr_row_sum_strided(const V* v, const I* ci, I len, const X* x, std::int64_t ldx) {
   A part[2] = {0, 0};
-  csr_row_order<Sums>(I(0), len,
-                      [&](int s, I k) { part[s] += A(widen(v[k])) * A(widen(x[std::int64_t(ci[k]) * ldx])); });
+  csr_row_order<Sums>(I(0), len, csr_products<A, V, I, X>{v, ci, x, ldx, part});
   if constexpr (Sums == 2) part[0] += part[1];
   return part[0];
 }
@@ -147,6 +160,11 @@ constexpr std::array<csr_rows_of_length_fn<V, I, X, A>, sizeof...(L)> csr_length
 /// run's end is found inside the run body, not by a scan of row_ptr before it: with the
 /// matrix streaming from memory the scan's row_ptr loads held up the entries'.
 /// The sums, and so the results, are the same bit for bit either way.
+///
+/// Runs are taken for 32-bit indices and the default accumulator only: the 33 straight-line
+/// bodies per type combination were most of the SpMV files' compilation, and 64-bit indices
+/// (matrices past 2^31 entries) or f64 sums of f32 vectors are not what stencil and FEM
+/// matrices run; those keep the row_ptr loop.
 template <class V, class I, class X, class A, int Sums = 1>
 void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, A alpha, const X* x, A beta, X* y) {
   const I* rp = static_cast<const I*>(a.row_ptr);
@@ -156,7 +174,7 @@ void spmv_csr_rows(const detail::csr_args& a, std::int64_t rb, std::int64_t re, 
     prefetch_row_ahead(v, ci, rp[i]);
     spmv_store(y, i, csr_row_sum<Sums, A>(v + rp[i], ci + rp[i], I(rp[i + 1] - rp[i]), x), alpha, beta);
   };
-  if constexpr (Sums == 1) {
+  if constexpr (Sums == 1 || !std::is_same_v<I, std::int32_t> || !std::is_same_v<A, spmv_acc_t<V, X>>) {
     for (std::int64_t i = rb; i < re; ++i) row_from_row_ptr(i);
   } else {
     static constexpr auto fixed =
