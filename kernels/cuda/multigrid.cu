@@ -74,67 +74,68 @@ void smooth(const exec_args& ex, const detail::mg_smooth_args& a) {
   check_launch("mg_smooth");
 }
 
-template <class T, int NP>
-__global__ void inject_kernel(detail::mg_restrict_args a,
-                              kern::stencil_table<typename kern::multigrid_points<T>::C> st) {
-  MIXPREC_GRID_STRIDE(t, a.cx * a.cy * a.cz) {
-    kern::multigrid_points<T>::template inject_point<NP>(a, st, t % a.cx, (t / a.cx) % a.cy, t / (a.cx * a.cy));
-  }
+/// A thread per point (i, j, k) of an nx x ny x nz box, each running point(i, j, k).
+template <class Point>
+__global__ void per_point_kernel(idx nx, idx ny, idx nz, Point point) {
+  MIXPREC_GRID_STRIDE(t, nx * ny * nz) { point(t % nx, (t / nx) % ny, t / (nx * ny)); }
 }
 
-template <class T>
-__global__ void full_weighting_kernel(detail::mg_restrict_args a) {
-  MIXPREC_GRID_STRIDE(t, a.cx * a.cy * a.cz) {
-    kern::multigrid_points<T>::full_weighting_point(a, t % a.cx, (t / a.cx) % a.cy, t / (a.cx * a.cy));
-  }
+template <class Point>
+void launch_per_point(const exec_args& ex, idx nx, idx ny, idx nz, const Point& point, const char* what) {
+  if (nx * ny * nz == 0) return;
+  per_point_kernel<<<grid_for(nx * ny * nz), block_threads, 0, state_of(ex).stream>>>(nx, ny, nz, point);
+  check_launch(what);
 }
+
+// The transfers' point bodies as functors over coarse (injection) or fine (trilinear) points.
+template <class T, int NP>
+struct injected_residual {
+  detail::mg_restrict_args a;
+  kern::stencil_table<typename kern::multigrid_points<T>::C> st;
+  __device__ void operator()(idx I, idx J, idx K) const {
+    kern::multigrid_points<T>::template inject_point<NP>(a, st, I, J, K);
+  }
+};
+template <class T>
+struct full_weighting {
+  detail::mg_restrict_args a;
+  __device__ void operator()(idx I, idx J, idx K) const { kern::multigrid_points<T>::full_weighting_point(a, I, J, K); }
+};
+template <class T>
+struct injected_correction {
+  detail::mg_prolong_args a;
+  __device__ void operator()(idx I, idx J, idx K) const {
+    kern::multigrid_points<T>::prolong_injection_point(a, I, J, K);
+  }
+};
+template <class T>
+struct trilinear_correction {
+  detail::mg_prolong_args a;
+  __device__ void operator()(idx i, idx j, idx k) const {
+    kern::multigrid_points<T>::prolong_trilinear_point(a, i, j, k);
+  }
+};
 
 template <class T>
 void restrict_residual(const exec_args& ex, const detail::mg_restrict_args& a) {
   using C = typename kern::multigrid_points<T>::C;
-  const idx points = a.cx * a.cy * a.cz;
-  if (points == 0) return;
-  const cudaStream_t stream = state_of(ex).stream;
-  const int blocks = grid_for(points);
-  if (a.kind == detail::mg_transfer::full_weighting) {
-    full_weighting_kernel<T><<<blocks, block_threads, 0, stream>>>(a);
-  } else {
-    const kern::stencil_table<C> st(a.npoints, a.offsets, a.coeffs, a.usy, a.usz);
-    if (a.npoints == 7)
-      inject_kernel<T, 7><<<blocks, block_threads, 0, stream>>>(a, st);
-    else if (a.npoints == 27)
-      inject_kernel<T, 27><<<blocks, block_threads, 0, stream>>>(a, st);
-    else
-      inject_kernel<T, 0><<<blocks, block_threads, 0, stream>>>(a, st);
-  }
-  check_launch("mg_restrict");
-}
-
-template <class T>
-__global__ void prolong_injection_kernel(detail::mg_prolong_args a) {
-  MIXPREC_GRID_STRIDE(t, a.cx * a.cy * a.cz) {
-    kern::multigrid_points<T>::prolong_injection_point(a, t % a.cx, (t / a.cx) % a.cy, t / (a.cx * a.cy));
-  }
-}
-
-template <class T>
-__global__ void prolong_trilinear_kernel(detail::mg_prolong_args a) {
-  MIXPREC_GRID_STRIDE(t, a.nx * a.ny * a.nz) {
-    kern::multigrid_points<T>::prolong_trilinear_point(a, t % a.nx, (t / a.nx) % a.ny, t / (a.nx * a.ny));
-  }
+  if (a.kind == detail::mg_transfer::full_weighting)
+    return launch_per_point(ex, a.cx, a.cy, a.cz, full_weighting<T>{a}, "mg_restrict");
+  const kern::stencil_table<C> st(a.npoints, a.offsets, a.coeffs, a.usy, a.usz);
+  if (a.npoints == 7)
+    launch_per_point(ex, a.cx, a.cy, a.cz, injected_residual<T, 7>{a, st}, "mg_restrict");
+  else if (a.npoints == 27)
+    launch_per_point(ex, a.cx, a.cy, a.cz, injected_residual<T, 27>{a, st}, "mg_restrict");
+  else
+    launch_per_point(ex, a.cx, a.cy, a.cz, injected_residual<T, 0>{a, st}, "mg_restrict");
 }
 
 template <class T>
 void prolong(const exec_args& ex, const detail::mg_prolong_args& a) {
-  const bool injection = a.kind == detail::mg_transfer::injection;
-  const idx points = injection ? a.cx * a.cy * a.cz : a.nx * a.ny * a.nz;
-  if (points == 0) return;
-  const cudaStream_t stream = state_of(ex).stream;
-  if (injection)
-    prolong_injection_kernel<T><<<grid_for(points), block_threads, 0, stream>>>(a);
+  if (a.kind == detail::mg_transfer::injection)
+    launch_per_point(ex, a.cx, a.cy, a.cz, injected_correction<T>{a}, "mg_prolong");
   else
-    prolong_trilinear_kernel<T><<<grid_for(points), block_threads, 0, stream>>>(a);
-  check_launch("mg_prolong");
+    launch_per_point(ex, a.nx, a.ny, a.nz, trilinear_correction<T>{a}, "mg_prolong");
 }
 
 }  // namespace
