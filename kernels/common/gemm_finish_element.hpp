@@ -21,22 +21,6 @@
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-/// The element-wise op that computes an epilogue activation.
-MIXPREC_KI detail::eltwise_kind eltwise_kind_of_activation(activation a) {
-  switch (a) {
-    case activation::relu:
-      return detail::eltwise_kind::relu;
-    case activation::gelu_erf:
-      return detail::eltwise_kind::gelu_erf;
-    case activation::gelu_tanh:
-      return detail::eltwise_kind::gelu_tanh;
-    case activation::silu:
-      return detail::eltwise_kind::silu;
-    default:
-      return detail::eltwise_kind::copy;
-  }
-}
-
 /// Writes C(bi, i, j) from its accumulated value `acc`. An s32 C is exact: the front end
 /// allows alpha = 1 and beta 0 or 1 only, and beta = 1 adds in 64 bits and saturates.
 template <class R, class CT, class ACC>
@@ -54,7 +38,7 @@ MIXPREC_KI void finish_element(const detail::gemm_args& g, std::int64_t bi, std:
     if (g.ep.scale) x *= static_cast<const R*>(g.ep.scale)[j];
     if (g.ep.bias) x += static_cast<const R*>(g.ep.bias)[j];
     if (g.beta != 0.0) x += R(g.beta) * R(widen(*c));  // C is read only when beta is not 0
-    if (g.ep.act != activation::none) x = vactivate(eltwise_kind_of_activation(g.ep.act), lane1<R>{x}).v;
+    if (g.ep.act != activation::none) x = vactivate(detail::eltwise_kind_of(g.ep.act), lane1<R>{x}).v;
     if (g.ep.residual) {
       const CT* r = static_cast<const CT*>(g.ep.residual) + bi * g.ep.rbs + i * g.ep.rrs + j * g.ep.rcs;
       x += R(widen(*r));

@@ -232,14 +232,16 @@ __global__ void line_sums_kernel(const std::int8_t* x, idx lines, idx len, idx l
 }
 
 /// An integer GEMM's C from S = sum(a' * b) over s8 operands: each sum corrected by the zero
-/// points (za of a', zb) with A's row sums and B's column sums, then finished.
+/// points (za of a', zb) with A's row sums and B's column sums, then finished. A null
+/// row_sums (zb = 0) or col_sums (za = 0) stands for sums that the correction multiplies by 0.
 __global__ void finish_offsets_kernel(detail::gemm_args g, const std::int32_t* acc, const std::int32_t* row_sums,
                                       const std::int32_t* col_sums, std::int32_t za, std::int32_t zb) {
   const idx m = g.m, n = g.n, mn = m * n;
   const std::uint32_t k_za_zb = std::uint32_t(g.k) * std::uint32_t(za) * std::uint32_t(zb);
   MIXPREC_GRID_STRIDE(e, g.batch * mn) {
     const idx bi = e / mn, i = e % mn % m, j = e % mn / m;
-    const std::int32_t row_sum = row_sums[(g.a.bs ? bi * m : 0) + i], col_sum = col_sums[(g.b.bs ? bi * n : 0) + j];
+    const std::int32_t row_sum = row_sums ? row_sums[(g.a.bs ? bi * m : 0) + i] : 0;
+    const std::int32_t col_sum = col_sums ? col_sums[(g.b.bs ? bi * n : 0) + j] : 0;
     const std::uint32_t row_term = k_za_zb - std::uint32_t(zb) * std::uint32_t(row_sum);
     kern::finish_element_any<float>(g, bi, i, j,
                                     kern::zero_point_corrected(acc[e], std::uint32_t(za), col_sum, row_term));
@@ -273,35 +275,37 @@ void run_cublas(device_state& st, const detail::gemm_args& g) {
   if (s != CUBLAS_STATUS_SUCCESS) pending_error("cublasGemmStridedBatchedEx", cublas().status_string(s));
 }
 
-/// An integer GEMM with zero points or u8 A: shift A if u8, sum A's rows and B's columns,
-/// multiply the s8 operands by cuBLAS, then correct and finish. One scratch block holds the
-/// accumulators, the sums and the shifted A.
+/// An integer GEMM with zero points or u8 A: shift A if u8, sum A's rows (needed when zb is
+/// not 0) and B's columns (when A's offset after the shift is not 0), multiply the s8
+/// operands by cuBLAS, then correct and finish. One scratch block holds the accumulators,
+/// the sums and the shifted A.
 bool gemm_with_offsets(device_state& st, const detail::gemm_args& g) {
+  const bool shift_a = g.a_type == dtype::u8;
+  // a - za = (a - 128) - (za - 128) for a u8 A
+  const std::int32_t za = shift_a ? g.a_zero_point - 128 : g.a_zero_point, zb = g.b_zero_point;
   const idx a_batches = g.a.bs ? g.batch : 1, b_batches = g.b.bs ? g.batch : 1;
-  const idx acc_count = g.batch * g.m * g.n, rows = a_batches * g.m, cols = b_batches * g.n;
-  const idx shifted = g.a_type == dtype::u8 ? shifted_a_elements(g) : 0;
+  const idx acc_count = g.batch * g.m * g.n;
+  const idx rows = zb != 0 ? a_batches * g.m : 0, cols = za != 0 ? b_batches * g.n : 0;
+  const idx shifted = shift_a ? shifted_a_elements(g) : 0;
   // The shifted A at a 256-byte boundary, as cuBLAS's tensor-core kernels want their operands.
   const std::size_t shifted_at = (std::size_t(acc_count + rows + cols) * 4 + 255) / 256 * 256;
   void* block = device_take(st, shifted_at + std::size_t(shifted));
   if (!block) return false;  // the front end reports the scratch it could not get
   auto* acc = static_cast<std::int32_t*>(block);
-  std::int32_t* row_sums = acc + acc_count;
-  std::int32_t* col_sums = row_sums + rows;
+  std::int32_t* row_sums = rows ? acc + acc_count : nullptr;
+  std::int32_t* col_sums = cols ? acc + acc_count + rows : nullptr;
   auto* shifted_a = static_cast<std::int8_t*>(block) + shifted_at;
-  std::int32_t za = g.a_zero_point;
-  if (shifted) {
-    shift_u8_kernel<<<grid_for(shifted), block_threads, 0, st.stream>>>(g.a, g.m, g.k, a_batches, shifted_a);
-    za -= 128;  // a - za = (a - 128) - (za - 128)
-  }
+  if (shifted) shift_u8_kernel<<<grid_for(shifted), block_threads, 0, st.stream>>>(g.a, g.m, g.k, a_batches, shifted_a);
   const detail::gemm_args s = cublas_problem(g, acc, shifted_a);
-  line_sums_kernel<<<grid_for(rows), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(s.a.data), g.m, g.k,
-                                                                    s.a.rs, s.a.cs, s.a.bs, a_batches, row_sums);
-  line_sums_kernel<<<grid_for(cols), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(g.b.data), g.n, g.k,
-                                                                    g.b.cs, g.b.rs, g.b.bs, b_batches, col_sums);
+  if (rows)
+    line_sums_kernel<<<grid_for(rows), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(s.a.data), g.m,
+                                                                      g.k, s.a.rs, s.a.cs, s.a.bs, a_batches, row_sums);
+  if (cols)
+    line_sums_kernel<<<grid_for(cols), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(g.b.data), g.n,
+                                                                      g.k, g.b.cs, g.b.rs, g.b.bs, b_batches, col_sums);
   if (check_launch("gemm offsets: shift and sums")) {
     run_cublas(st, s);
-    finish_offsets_kernel<<<grid_for(acc_count), block_threads, 0, st.stream>>>(g, acc, row_sums, col_sums, za,
-                                                                                g.b_zero_point);
+    finish_offsets_kernel<<<grid_for(acc_count), block_threads, 0, st.stream>>>(g, acc, row_sums, col_sums, za, zb);
     check_launch("gemm finish_offsets_kernel");
   }
   device_give_back(st, block);  // stream-ordered: reused only after the kernels

@@ -407,6 +407,24 @@ struct multigrid_kernel_table {
 
 enum class eltwise_kind : std::uint8_t { relu, gelu_erf, gelu_tanh, silu, copy, scale, add, mul, swiglu };
 
+/// The eltwise kind that computes an activation (activation::none: copy). Constexpr so that
+/// device code (the CUDA GEMM's epilogue) calls it too.
+constexpr eltwise_kind eltwise_kind_of(activation act) {
+  switch (act) {
+    case activation::relu:
+      return eltwise_kind::relu;
+    case activation::gelu_erf:
+      return eltwise_kind::gelu_erf;
+    case activation::gelu_tanh:
+      return eltwise_kind::gelu_tanh;
+    case activation::silu:
+      return eltwise_kind::silu;
+    case activation::none:
+      break;
+  }
+  return eltwise_kind::copy;
+}
+
 /// y(i, j) = f(a(i, j)[, b(i, j)]): b(i, j) at b + i * ldb + j * bcs, bcs 0 or 1 (ldb 0 with
 /// bcs 1: one row for all rows; bcs 0: one value per row). y may equal a or b (same
 /// strides); unary kinds ignore b. scale: y = alpha * a.

@@ -67,20 +67,4 @@ void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim
                 j % head_dim, "; attention takes finite values");
 }
 
-eltwise_kind eltwise_kind_of(activation act) {
-  switch (act) {
-    case activation::relu:
-      return eltwise_kind::relu;
-    case activation::gelu_erf:
-      return eltwise_kind::gelu_erf;
-    case activation::gelu_tanh:
-      return eltwise_kind::gelu_tanh;
-    case activation::silu:
-      return eltwise_kind::silu;
-    case activation::none:
-      break;
-  }
-  return eltwise_kind::copy;
-}
-
 }  // namespace mixprec::detail

@@ -72,7 +72,4 @@ void check_finite_rows(const char* op, const rows_view& x, std::int64_t head_dim
 /// them all and wrote nothing.
 void run_embedding(const char* op, dtype table_type, const rows_view& out, const embedding_args& a);
 
-/// The eltwise kernels' kind for an activation (activation::none: copy).
-eltwise_kind eltwise_kind_of(activation act);
-
 }  // namespace mixprec::detail
