@@ -18,89 +18,33 @@
 
 #include "internal/registry.hpp"
 #include "kernels/common/dtype_list.hpp"
+#include "kernels/common/nn_rows.hpp"
 #include "kernels/common/quant_math.hpp"
 #include "kernels/common/scalar.hpp"
 
 namespace mixprec::kern {
 inline namespace MIXPREC_KERNEL_ISA {
 
-// The f32 activations, written so that the compiler vectorizes the epilogue's loops: no
-// calls into libm, no branches (f64 keeps libm: the fits below are f32-accurate). All reduce to exp (f32: Cody-Waite
-// reduction by ln 2 and a degree-6 polynomial, ~1 ulp; f64 keeps std::exp) and the complementary error function
-// (Numerical Recipes' erfcc: a fit with relative error below 1.2e-7 for every argument, so GELU's tail for negative x
-// keeps its relative accuracy). NaN propagates through each.
-
-MIXPREC_ALWAYS_INLINE float exp_of(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);  // keeps 2^n normal; NaN passes (operand order)
-  constexpr float magic = 12582912.0f;       // 1.5 * 2^23: adding it rounds to an integer
-  const float shifted = x * 1.44269504088896341f + magic;
-  const float n = shifted - magic;                                            // nearest integer to x / ln 2
-  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;  // ln 2 = hi + lo
-  float p = 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const std::uint32_t k = detail::bit_cast<std::uint32_t>(shifted) - detail::bit_cast<std::uint32_t>(magic);  // n
-  return p * detail::bit_cast<float>((k + 127u) << 23);
-}
-MIXPREC_ALWAYS_INLINE double exp_of(double x) { return std::exp(x); }
-
-/// erfc(x): f32 by the fit, relative error below 1.2e-7 (plus the roundings of the
-/// evaluation); f64 by libm, to its full precision.
-MIXPREC_ALWAYS_INLINE double erfc_of(double x) { return std::erfc(x); }
-template <class R>
-MIXPREC_ALWAYS_INLINE R erfc_of(R x) {
-  const R z = std::fabs(x);
-  const R t = R(1) / (R(1) + R(0.5) * z);
-  R p = R(0.17087277);
-  p = p * t + R(-0.82215223);
-  p = p * t + R(1.48851587);
-  p = p * t + R(-1.13520398);
-  p = p * t + R(0.27886807);
-  p = p * t + R(-0.18628806);
-  p = p * t + R(0.09678418);
-  p = p * t + R(0.37409196);
-  p = p * t + R(1.00002368);
-  p = p * t + R(-1.26551223);
-  const R ans = t * exp_of(p - z * z);
-  return x >= R(0) ? ans : R(2) - ans;
-}
-
-template <class R>
-MIXPREC_ALWAYS_INLINE R gelu_erf(R x) {  // x/2 (1 + erf(x/sqrt2)) = x/2 erfc(-x/sqrt2)
-  return R(0.5) * x * erfc_of(x * R(-0.70710678118654752440));
-}
-template <class R>
-MIXPREC_ALWAYS_INLINE R gelu_tanh(R x) {  // x/2 (1 + tanh(y)) = x / (1 + exp(-2y))
-  const R y = R(0.79788456080286535588) * (x + R(0.044715) * x * x * x);
-  return x / (R(1) + exp_of(R(-2) * y));
-}
-template <class R>
-MIXPREC_ALWAYS_INLINE R silu(R x) {
-  return x / (R(1) + exp_of(-x));
-}
-
-/// Applies `act` to n values in place. relu keeps NaN (x < 0 is false for NaN).
+/// Applies `act` to n values in place by the NN ops' element math (nn_rows.hpp), so that an
+/// epilogue activation equals nn::activate on the same values. One lane at a time with a
+/// constant kind per loop, which the compiler vectorizes.
 template <class R>
 void activate(activation act, R* x, std::int64_t n) {
+  const auto apply = [x, n](auto kind) {
+    for (std::int64_t j = 0; j < n; ++j) x[j] = vactivate(decltype(kind)::value, lane1<R>{x[j]}).v;
+  };
+  using K = detail::eltwise_kind;
   switch (act) {
     case activation::none:
       return;
     case activation::relu:
-      for (std::int64_t j = 0; j < n; ++j) x[j] = x[j] < R(0) ? R(0) : x[j];
-      return;
+      return apply(std::integral_constant<K, K::relu>{});
     case activation::gelu_erf:
-      for (std::int64_t j = 0; j < n; ++j) x[j] = gelu_erf(x[j]);
-      return;
+      return apply(std::integral_constant<K, K::gelu_erf>{});
     case activation::gelu_tanh:
-      for (std::int64_t j = 0; j < n; ++j) x[j] = gelu_tanh(x[j]);
-      return;
+      return apply(std::integral_constant<K, K::gelu_tanh>{});
     case activation::silu:
-      for (std::int64_t j = 0; j < n; ++j) x[j] = silu(x[j]);
-      return;
+      return apply(std::integral_constant<K, K::silu>{});
   }
 }
 
