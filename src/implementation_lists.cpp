@@ -86,14 +86,18 @@ MIXPREC_LIST(sweeps_ops, cuda,
              {"wavefront_generic", "the same wavefront, baseline flags"},
              {"ref", "one sweep at a time, one point at a time: the oracle"});
 
-MIXPREC_LIST(gemm_ops, {"cublas", "cuBLAS GemmStridedBatchedEx on the context's stream; no fused epilogue"},
+MIXPREC_LIST(gemm_ops,
+             {"cublas",
+              "cuBLAS GemmStridedBatchedEx on the context's stream; epilogues and zero points by a "
+              "thread per element after it"},
              {"avx512_bf16", "vdpbf16ps (bf16 pairs) and vpdpbusd (u8 x s8 quads) microkernels"},
              {"avx512", "512-bit FMA microkernels; f16 B widened by vcvtph2ps as it is loaded"},
              {"avx2", "256-bit FMA microkernels; bf16 and int8 split into f32 FMAs and vpmaddwd"},
              {"generic", "the blocked driver with the portable microkernel"},
              {"ref", "triple loop, one thread: the oracle"});
 
-MIXPREC_LIST(gemm_pack_ops, {"ref", "a copy into panels, once per weight: not worth an ISA variant"});
+MIXPREC_LIST(gemm_pack_ops, {"columns_cuda", "a GPU copy column by column, the vendor GEMM's operand form"},
+             {"ref", "a copy into panels, once per weight: not worth an ISA variant"});
 
 MIXPREC_LIST(quant_ops, cuda, {"avx512", "16 elements per step, the scalar rule in vector form; unit column strides"},
              {"avx2", "8 elements per step, the same rule; unit column strides"},

@@ -81,9 +81,11 @@ class registry {
     return out;
   }
 
-  // Copies the entry out: a plugin may add kernels (and move entries) at any time.
+  /// The best runnable kernel that supports `problem`, copied out (a plugin may add kernels,
+  /// and move entries, at any time). Without one: why the forced kernel cannot serve
+  /// (forced_error), or why each runnable kernel declined (declined).
   bool find(op_id op, backend where, dtype in, dtype out, const std::string& forced, const void* problem,
-            kernel_entry* found, std::string* forced_error) {
+            kernel_entry* found, std::string* forced_error, std::string* declined) {
     if (!forced.empty()) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& e : entries_) {
@@ -102,11 +104,16 @@ class registry {
       }
       // The forced kernel is for another op or dtype: dispatch as usual.
     }
-    for (const kernel_entry& e : candidates(op, where, in, out)) {
+    const std::vector<kernel_entry>& list = candidates(op, where, in, out);
+    for (const kernel_entry& e : list) {
       const char* why = "";
       if (e.supports && !e.supports(problem, &why)) continue;
       *found = e;
       return true;
+    }
+    for (const kernel_entry& e : list) {  // the error's path only: dispatch builds no strings
+      const char* why = "";
+      if (e.supports && !e.supports(problem, &why)) *declined += cat(declined->empty() ? "" : "; ", e.name, ": ", why);
     }
     return false;
   }
@@ -247,8 +254,8 @@ kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype o
   // Loading the plugin adds kernels: do it before the registry lock is taken.
   if (ctx.kind == backend::cuda) (void)cuda_device_count();
   kernel_entry found{};
-  std::string forced_error;
-  const bool ok = registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error);
+  std::string forced_error, declined;
+  const bool ok = registry::get().find(op, ctx.kind, in, out, forced_kernel, problem, &found, &forced_error, &declined);
   if (mixprec::verbose_level() >= 2) print_candidates(op, ctx.kind, in, out, problem, ok ? found.name : nullptr);
   if (ok) return found;
   const std::string dtypes =
@@ -256,6 +263,9 @@ kernel_entry select_kernel(op_id op, const context_state& ctx, dtype in, dtype o
   if (!forced_error.empty())
     MIXPREC_THROW(unsupported, name_of(op), "forced kernel ", forced_kernel, " cannot serve this ", dtypes,
                   " call: ", forced_error);
+  if (!declined.empty())
+    MIXPREC_THROW(unsupported, name_of(op), "no ", mixprec::name_of(ctx.kind), " kernel for ", dtypes,
+                  " serves this call (", declined, ")");
   MIXPREC_THROW(unsupported, name_of(op), "no ", mixprec::name_of(ctx.kind), " kernel for ", dtypes);
 }
 

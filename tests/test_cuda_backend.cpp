@@ -337,13 +337,16 @@ TEST_F(cuda_backend, freed_device_blocks_are_reused_and_large_copies_are_staged)
 }
 
 TEST_F(cuda_backend, errors_name_the_op_the_backend_lacks_and_the_memory_it_cannot_get) {
-  // Packing B into the CPU kernels' panels has no CUDA kernel.
-  const array<std::int8_t> b(std::vector<std::int8_t>(64, 1), gpu);
+  // An A with no unit stride (every other column): cuBLAS cannot read it, and the error
+  // names the kernel that declined and why.
+  const array<float> a(std::vector<float>(128, 1.0f), gpu), b(std::vector<float>(64, 1.0f), gpu);
+  array<float> c(64, gpu);
   expect_error(
       [&] {
-        packed_matrix::pack(make_view(b.data(), {8, 8}, {8, 1}, gpu));
+        gemm(trans::no, trans::no, 1.0, make_view(a.data(), {8, 8}, {16, 2}, gpu),
+             make_view(b.data(), {8, 8}, {8, 1}, gpu), 0.0, make_view(c.data(), {8, 8}, {8, 1}, gpu));
       },
-      status::unsupported, "no cuda kernel");
+      status::unsupported, "gemm_f32f32_cublas: cuBLAS needs A and B with a unit row or column stride");
   expect_error([&] { array<double> huge(std::int64_t(1) << 40, gpu); }, status::out_of_memory, "bytes");
 }
 

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "internal/gemm_packed_layout.hpp"
 #include "support/harness.hpp"
 
 namespace mixprec::test {
@@ -367,8 +368,7 @@ TEST_P(gemm_kernel, matches_reference_within_derived_bound) {
 }
 
 TEST_P(gemm_kernel, prepacked_b_gives_the_same_bound) {
-  const kernel_info& k = GetParam();
-  if (k.where != backend::cpu) GTEST_SKIP() << "a packed B is a CPU panel layout";
+  const kernel_info& k = GetParam();  // packed in the kernel's memory: CPU panels or GPU columns
   with_ab(k, [&](auto ta, auto tb) {
     using TA = decltype(ta);
     using TB = decltype(tb);
@@ -650,6 +650,28 @@ TEST(gemm_errors, bad_operands_are_named_and_c_untouched) {
   const packed_matrix p32 = packed_matrix::pack(make_view(b.data(), {3, 4}));
   expect([&] { gemm(trans::no, 1.0, A, p32, 0.0, C); }, status::shape_mismatch, "op(B) 3 x 4");
   expect([&] { gemm(trans::no, 1.0, A, packed_matrix{}, 0.0, C); }, status::invalid_argument, "empty");
+}
+
+// The GPU's packed layout, element by element through the body its packer runs: column j
+// of op(B) contiguous at j * ld, zeros from k to ld, ld a multiple of 16 (cuBLAS's int8
+// operands want multiples of 4) and never below 16.
+TEST(gemm_packed_columns, each_column_is_contiguous_and_zero_padded) {
+  EXPECT_EQ(detail::packed_columns_ld(0), 16);
+  EXPECT_EQ(detail::packed_columns_ld(16), 16);
+  EXPECT_EQ(detail::packed_columns_ld(17), 32);
+  EXPECT_EQ(detail::packed_columns_ld(4096), 4096);
+  const std::int64_t k = 19, n = 5, ld = detail::packed_columns_ld(k);
+  std::vector<std::int16_t> b(std::size_t(k * n));
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::int16_t(i + 1);
+  for (const bool transposed : {false, true}) {
+    // B(kk, j) stored row-major (rs n, cs 1), or as the transpose of an n x k row-major matrix
+    const std::int64_t rs = transposed ? 1 : n, cs = transposed ? k : 1;
+    for (std::int64_t e = 0; e < n * ld; ++e) {
+      const std::int64_t j = e / ld, kk = e % ld;
+      const std::int16_t want = kk < k ? b[std::size_t(kk * rs + j * cs)] : 0;
+      ASSERT_EQ(detail::packed_columns_element(b.data(), k, rs, cs, ld, e), want) << "element " << e;
+    }
+  }
 }
 
 }  // namespace

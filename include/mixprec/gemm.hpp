@@ -110,8 +110,8 @@ struct gemm_options {
   f32_mode f32 = f32_mode::exact;
 };
 
-/// B packed once into the layout the GEMM kernels stream (as inference engines keep their
-/// weights). It carries its dtype, shape and layout; a GEMM whose A dtype or k does not
+/// B packed once into the layout the GEMM kernels of its memory stream (as inference
+/// engines keep their weights). It carries its dtype, shape and layout; a GEMM whose A dtype or k does not
 /// match is refused with a message naming both. Immutable once built; share it freely.
 namespace detail {
 struct packed_matrix_access;  // the library's own access to the packed panels
@@ -127,7 +127,8 @@ class packed_matrix {
   dtype type() const;
   std::int64_t rows() const;  // k
   std::int64_t cols() const;  // n
-  /// "f32:nr32:kg1" — dtype, panel width and k-grouping of the layout.
+  /// The layout: "f32:nr32:kg1" in CPU memory (dtype, panel width, k-grouping), or
+  /// "f32:columns:ld4096" in GPU memory (dtype, column by column with this leading dimension).
   std::string layout_name() const;
   std::size_t bytes() const;
   const context& ctx() const;

@@ -5,8 +5,11 @@
 // accumulators to scratch, then a thread per element finishes C by the reference GEMM's element epilogue
 // (kernels/common/gemm_finish_element.hpp). Integer GEMMs with zero points or u8 A (which cuBLAS lacks) multiply s8
 // operands (u8 A shifted by -128 into scratch first), and the finishing threads correct each sum with A's row sums and
-// B's column sums, as the CPU kernels do. What cuBLAS cannot compute at all (packed B, operands without a unit stride)
-// is declined by supports(), with the reason in dispatch's error.
+// B's column sums, as the CPU kernels do. A B packed on the device is stored by columns
+// (internal/gemm_packed_layout.hpp) and multiplied as the strided matrix it is. What cuBLAS cannot compute at all
+// (operands without a unit stride, A and B of two dtypes) is declined by supports(), with the reason in dispatch's
+// error.
+#include "internal/gemm_packed_layout.hpp"
 #include "kernels/common/gemm_finish_element.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/cuda/plugin_state.cuh"
@@ -163,15 +166,24 @@ detail::gemm_args cublas_problem(const detail::gemm_args& g, void* acc, const vo
   return s;
 }
 
+/// g with its packed B (stored by columns: packed on the device) as the strided B it is.
+detail::gemm_args with_strided_b(const detail::gemm_args& g) {
+  if (!g.packed_b) return g;
+  detail::gemm_args s = g;
+  s.b = {g.packed_b->panels, 1, g.packed_b->k_padded, 0};
+  s.packed_b = nullptr;
+  return s;
+}
+
 bool supports_cublas(const void* problem, const char** why) {
   const auto& given = *static_cast<const detail::gemm_args*>(problem);
-  const detail::gemm_args g = cublas_problem(given, nullptr, nullptr);
-  plan p{};
-  types t{};
-  if (g.packed_b) {
-    *why = "a packed B is a CPU panel layout";
+  if (given.packed_b && given.packed_b->nr != 1) {  // the front end keeps B and C in one memory: cannot happen
+    *why = "B was packed into the CPU kernels' panels";
     return false;
   }
+  const detail::gemm_args g = cublas_problem(with_strided_b(given), nullptr, nullptr);
+  plan p{};
+  types t{};
   if (g.a_type != g.b_type) {
     *why = "cuBLAS needs A and B of one dtype";
     return false;
@@ -312,7 +324,8 @@ bool gemm_with_offsets(device_state& st, const detail::gemm_args& g) {
   return true;
 }
 
-bool gemm(const exec_args& ex, const detail::gemm_args& g) {
+bool gemm(const exec_args& ex, const detail::gemm_args& given) {
+  const detail::gemm_args g = with_strided_b(given);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
@@ -338,6 +351,24 @@ bool gemm(const exec_args& ex, const detail::gemm_args& g) {
   return true;
 }
 
+/// Packs B by columns (internal/gemm_packed_layout.hpp), a thread per element. Bits: an
+/// unsigned type of B's element size (zero bits are 0 in every weight dtype).
+template <class Bits>
+__global__ void pack_by_columns_kernel(const Bits* b, idx k, idx rs, idx cs, idx ld, idx count, Bits* out) {
+  MIXPREC_GRID_STRIDE(e, count) { out[e] = detail::packed_columns_element(b, k, rs, cs, ld, e); }
+}
+
+template <class Bits>
+void pack_by_columns(const exec_args& ex, idx k, idx n, const void* b, idx rs, idx cs, void* out, std::int32_t*) {
+  const idx ld = detail::packed_columns_ld(k), count = n * ld;
+  if (count == 0) return;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  pack_by_columns_kernel<Bits><<<grid_for(count), block_threads, 0, st.stream>>>(static_cast<const Bits*>(b), k, rs, cs,
+                                                                                 ld, count, static_cast<Bits*>(out));
+  check_launch("gemm_pack by columns");
+}
+
 }  // namespace
 
 void register_gemm_kernels(const detail::kernel_sink& sink) {
@@ -348,6 +379,13 @@ void register_gemm_kernels(const detail::kernel_sink& sink) {
   kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::bf16, dtype::f32, &gemm);
   kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::i8, dtype::i32, &gemm);
   kern::add_kernel<detail::op_id::gemm>(sink, v, dtype::u8, dtype::i32, &gemm);
+  const kern::variant_desc by_columns{"columns_cuda", backend::cuda, cpu_isa::generic, nullptr};
+  kern::add_kernel<detail::op_id::gemm_pack>(sink, by_columns, dtype::f64, dtype::f64, &pack_by_columns<std::uint64_t>);
+  kern::add_kernel<detail::op_id::gemm_pack>(sink, by_columns, dtype::f32, dtype::f32, &pack_by_columns<std::uint32_t>);
+  kern::add_kernel<detail::op_id::gemm_pack>(sink, by_columns, dtype::f16, dtype::f16, &pack_by_columns<std::uint16_t>);
+  kern::add_kernel<detail::op_id::gemm_pack>(sink, by_columns, dtype::bf16, dtype::bf16,
+                                             &pack_by_columns<std::uint16_t>);
+  kern::add_kernel<detail::op_id::gemm_pack>(sink, by_columns, dtype::i8, dtype::i8, &pack_by_columns<std::uint8_t>);
 }
 
 }  // namespace mixprec::cuda

@@ -1,5 +1,6 @@
-// packed_matrix: B packed once into the GEMM kernels' panel layout (internal/
-// gemm_packed_layout.hpp), by the gemm_pack kernel of its dtype.
+// packed_matrix: B packed once into the layout of its memory's GEMM kernels (internal/
+// gemm_packed_layout.hpp): the CPU kernels' panels, or a GPU's column-by-column matrix; by the
+// gemm_pack kernel of its dtype and backend.
 #include <chrono>
 
 #include "gemm/gemm_internal.hpp"
@@ -33,13 +34,20 @@ packed_matrix packed_matrix::pack(const_view b, trans tb) {
   auto p = std::make_shared<impl>();
   p->k = k;
   p->n = n;
-  p->nr = lay.nr;
-  p->kgroup = lay.kgroup;
-  p->k_padded = (k + lay.kgroup - 1) / lay.kgroup * lay.kgroup;
   p->type = b.type();
-  const std::int64_t elements = std::max<std::int64_t>(1, p->k_padded * ((n + lay.nr - 1) / lay.nr * lay.nr));
+  if (b.ctx().kind() == backend::cpu) {
+    p->nr = lay.nr;
+    p->kgroup = lay.kgroup;
+    p->k_padded = (k + lay.kgroup - 1) / lay.kgroup * lay.kgroup;
+    if (b.type() == dtype::i8) p->col_sums.assign(std::size_t(n), 0);  // the CPU kernels' zero-point terms
+  } else {
+    // By columns: panels one column wide whose single k-group is the whole padded column.
+    p->k_padded = detail::packed_columns_ld(k);
+    p->nr = 1;
+    p->kgroup = int(p->k_padded);
+  }
+  const std::int64_t elements = std::max<std::int64_t>(1, p->k_padded * ((n + p->nr - 1) / p->nr * p->nr));
   p->panels = buffer(b.type(), elements, b.ctx());
-  if (b.type() == dtype::i8) p->col_sums.assign(std::size_t(n), 0);
 
   const detail::context_state& st = *detail::state_of(b.ctx());
   detail::dispatch<detail::op_id::gemm_pack>(
@@ -63,6 +71,7 @@ const context& packed_matrix::ctx() const {
 }
 std::string packed_matrix::layout_name() const {
   if (!impl_) return "empty";
+  if (impl_->nr == 1) return detail::cat(name_of(impl_->type), ":columns:ld", impl_->k_padded);
   return detail::cat(name_of(impl_->type), ":nr", impl_->nr, ":kg", impl_->kgroup);
 }
 

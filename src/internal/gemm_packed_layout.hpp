@@ -1,8 +1,11 @@
-// The packed-B layout of each GEMM weight dtype: panels of `nr` columns, k in groups of
-// `kgroup` (kernels/common/gemm_layout.hpp gives the element order). One place for both the
-// packed_matrix front end, which sizes the panels, and the kernels' dtype families, which
-// take their nr and kg from here: a packed object serves whichever kernel dispatch picks.
+// The packed-B layouts. In CPU memory, per GEMM weight dtype: panels of `nr` columns, k in
+// groups of `kgroup` (kernels/common/gemm_layout.hpp gives the element order). One place for
+// both the packed_matrix front end, which sizes the panels, and the kernels' dtype families,
+// which take their nr and kg from here: a packed object serves whichever kernel dispatch
+// picks. In GPU memory: column by column (below), the operand form of the vendor's GEMM.
 #pragma once
+
+#include <cstdint>
 
 #include "mixprec/dtype.hpp"
 
@@ -26,6 +29,21 @@ constexpr packed_b_layout packed_b_layout_of(dtype b) {
     default:
       return {};
   }
+}
+
+/// On a GPU a packed B is stored by columns: B(k, j) at j * ld + k, zero for k past B's,
+/// i.e. an n x ld row-major matrix, as nn.Linear keeps its weights. That is the operand
+/// form cuBLAS's int8 tensor-core GEMM requires (B^T of C^T = B^T A^T, transposed: "TN");
+/// ld, a multiple of 16 elements, starts every column on a 16-byte boundary or better.
+constexpr std::int64_t packed_columns_ld(std::int64_t k) { return k <= 16 ? 16 : (k + 15) / 16 * 16; }
+
+/// Element e (of n * ld) of B (k x n, element strides rs and cs) packed by columns: the
+/// body of the GPU's packer, one thread per element. T: any type of B's element size.
+template <class T>
+constexpr T packed_columns_element(const T* b, std::int64_t k, std::int64_t rs, std::int64_t cs, std::int64_t ld,
+                                   std::int64_t e) {
+  const std::int64_t j = e / ld, kk = e % ld;
+  return kk < k ? b[kk * rs + j * cs] : T{};
 }
 
 }  // namespace mixprec::detail

@@ -281,8 +281,10 @@ struct gemm_matrix {
 };
 
 /// B packed by a gemm_pack kernel: panels of `nr` columns, each k_padded x nr with k in
-/// groups of `kgroup` (see kernels/common/gemm_layout.hpp); col_sums (integer B only) are
-/// the sums over k of each column, for zero-point and signed-A corrections.
+/// groups of `kgroup` (see kernels/common/gemm_layout.hpp); col_sums (integer B in CPU
+/// memory only) are the sums over k of each column, for zero-point and signed-A corrections.
+/// In GPU memory nr = 1 and kgroup = k_padded: B(k, j) at j * k_padded + k, the same formula
+/// read for one-column panels (gemm_packed_layout.hpp's packed_columns_ld).
 struct gemm_packed {
   const void* panels;
   std::int64_t k, n, k_padded;
