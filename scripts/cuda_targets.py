@@ -59,6 +59,13 @@ def main(path):
     ours, peer = seconds("cuda/gemm/bf16bf16bf16_bias_gelu/mixprec/4096"), seconds("cuda/gemm/bf16bf16f32/peer_cublas/4096")
     lines.append(f"{'gemm bf16 + bias + GELU 4096^3: plain cuBLAS time / ours':58s}  "
                  + (f"{peer / ours:7.2f}x  (the epilogue's extra pass over C)" if ours and peer else "missing"))
+    for t in ("bf16bf16f32", "i8i8i32"):
+        for m in (8, 32):
+            for form in ("plain", "packed"):
+                name = f"cuda/gemm_weights/{t}/m{m}_n4096_k4096/{form}"
+                value = bw(name)
+                lines.append(f"{name + ' weights / cudaMemcpy':58s}  "
+                             + (f"{value / line:7.2f}x  (no target: B read once)" if value and line else "missing"))
     print("\n".join(lines))
     return 1 if any(l.endswith("missing") for l in lines) else 0
 

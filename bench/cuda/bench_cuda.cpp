@@ -187,6 +187,31 @@ void gemm_square(benchmark::State& state) {
   set_bytes(state, double(n * n) * (2 * sizeof(TA) + sizeof(TC)), 2.0 * double(n) * double(n) * double(n));
 }
 
+/// An inference layer's GEMM: m tokens times 4096 x 4096 weights, the weights pre-packed on
+/// the device (packed_matrix) or a plain row-major B. Bytes: the
+/// weights streamed, which is what bounds a small m.
+template <class TA, class TC>
+void gemm_weights(benchmark::State& state, std::int64_t m, bool packed) {
+  if (!have_gpu(state)) return;
+  const context gpu = context::cuda(0);
+  const std::int64_t n = 4096, k = 4096;
+  array<TA> a(m * k, gpu), b(k * n, gpu);
+  array<TC> c(m * n, gpu);
+  convert(array<float>(std::vector<float>(std::size_t(m * k), 0.5f), gpu), a);
+  convert(array<float>(std::vector<float>(std::size_t(k * n), 0.25f), gpu), b);
+  const const_view av = make_view(a.data(), {m, k}, {k, 1}, gpu), bv = make_view(b.data(), {k, n}, {n, 1}, gpu);
+  const view cv = make_view(c.data(), {m, n}, {n, 1}, gpu);
+  const packed_matrix w = packed ? packed_matrix::pack(bv) : packed_matrix{};
+  for (auto _ : state) {
+    if (packed)
+      gemm(trans::no, 1.0, av, w, 0.0, cv);
+    else
+      gemm(trans::no, trans::no, 1.0, av, bv, 0.0, cv);
+    gpu.synchronize();
+  }
+  set_bytes(state, double(n * k) * sizeof(TA), 2.0 * double(m) * double(n) * double(k));
+}
+
 /// cublasGemmEx directly on row-major data (as C^T = B^T A^T), the same types as ours.
 void gemm_peer_cublas(benchmark::State& state, cudaDataType ab, cudaDataType c_type, cublasComputeType_t compute,
                       std::size_t ab_size, std::size_t c_size) {
@@ -325,6 +350,14 @@ int register_all() {
                                     gemm_square<bfloat16, bfloat16, gemm_extra::bias_gelu>)
            ->Arg(4096));
   gemm_peers();
+  for (const std::int64_t m : {8, 32})
+    for (const bool packed : {false, true}) {
+      const std::string shape = "/m" + std::to_string(m) + "_n4096_k4096/" + (packed ? "packed" : "plain");
+      real(benchmark::RegisterBenchmark(("cuda/gemm_weights/bf16bf16f32" + shape).c_str(),
+                                        gemm_weights<bfloat16, float>, m, packed));
+      real(benchmark::RegisterBenchmark(("cuda/gemm_weights/i8i8i32" + shape).c_str(),
+                                        gemm_weights<std::int8_t, std::int32_t>, m, packed));
+    }
   real(benchmark::RegisterBenchmark("cuda/softmax/bf16/16384x4096", nn_rows_bf16, row_op::softmax));
   real(benchmark::RegisterBenchmark("cuda/rms_norm/bf16/16384x4096", nn_rows_bf16, row_op::rms_norm));
   real(benchmark::RegisterBenchmark("cuda/attention_decode/bf16/32x128_kv8_L8192", attention_decode_bf16));
