@@ -96,6 +96,9 @@ MIXPREC_LIST(gemm_ops,
              {"generic", "the blocked driver with the portable microkernel"},
              {"ref", "triple loop, one thread: the oracle"});
 
+MIXPREC_LIST(convert_grid_ops, cuda,
+             {"ref", "the CUDA body's oracle: CPU grids are copied row by row by the convert kernels"});
+
 MIXPREC_LIST(gemm_pack_ops, {"columns_cuda", "a GPU copy column by column, the vendor GEMM's operand form"},
              {"ref", "a copy into panels, once per weight: not worth an ISA variant"});
 
@@ -192,6 +195,8 @@ implementation_list implementations_of(op_id op) {
       return gemm_ops;
     case op_id::gemm_pack:
       return gemm_pack_ops;
+    case op_id::convert_grid:
+      return convert_grid_ops;
     case op_id::quantize:
     case op_id::dequantize:
       return quant_ops;

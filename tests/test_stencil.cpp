@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "internal/context_state.hpp"
+#include "internal/dispatch.hpp"
 #include "internal/kernel_tuning.hpp"
 #include "mixprec/sparse.hpp"
 #include "mixprec/stencil.hpp"
@@ -648,6 +650,49 @@ TEST(grids, wrap_user_memory_and_copy_between_dtypes) {
   EXPECT_EQ(h.interior().extent(0), 3);
   EXPECT_EQ(h.interior().stride(1), h.stride_y());
 }
+
+class convert_grid_kernel : public ::testing::TestWithParam<kernel_info> {};
+
+/// grid_args of a grid, as copy_interior passes them.
+detail::grid_args args_of(const grid& g) {
+  return {const_cast<void*>(g.origin()), g.nx(), g.ny(), g.nz(), g.stride_y(), g.stride_z(), g.halo(), g.dims()};
+}
+
+// copy_interior's kernel on a device (op convert_grid) and its CPU oracle, called directly
+// on grids in the kernel's memory: dst's whole storage equal byte for byte to what the CPU's
+// row-by-row copy_interior leaves, so the interior is the same conversion and the halo (a
+// byte pattern) is untouched.
+TEST_P(convert_grid_kernel, equals_the_row_by_row_copy_and_leaves_the_halo) {
+  const kernel_info& k = GetParam();
+  const context ctx = context_for(k);
+  const auto& st = *detail::state_of(ctx);
+  const detail::kernel_entry ke = detail::select_kernel(detail::op_id::convert_grid, st, k.in, k.out, nullptr);
+  ASSERT_EQ(std::string(ke.name), k.name);
+  const std::int64_t es = std::int64_t(size_of(k.out));
+  for (const grid_extent& e : {grid_extent(9, 5, 4), grid_extent(7, 3), grid_extent(1, 1, 1)}) {
+    const std::vector<double> values = random_values<double>(e.points(), 21);
+    grid src(k.in, e, 2);
+    copy_interior(grid::wrap(const_cast<double*>(values.data()), e, 0, e.nx, e.nx * e.ny), src);
+
+    // dst: halo 1 in storage of our own, every byte a pattern first
+    const std::int64_t sy = e.nx + 2, sz = sy * (e.ny + 2), total = sz * (e.dims == 3 ? e.nz + 2 : 1);
+    const std::int64_t origin = 1 + sy + (e.dims == 3 ? sz : 0);
+    buffer want(k.out, total);
+    std::memset(want.data(), 0x5a, want.bytes());
+    buffer got = want.to(ctx);
+    grid want_grid = grid::wrap(static_cast<char*>(want.data()) + origin * es, k.out, e, 1, sy, sz);
+    copy_interior(src, want_grid);
+    const grid src_there = src.to(ctx);
+    const grid dst_there = grid::wrap(static_cast<char*>(got.data()) + origin * es, k.out, e, 1, sy, sz, ctx);
+    reinterpret_cast<detail::convert_grid_fn>(ke.fn)(st.exec(), args_of(src_there), args_of(dst_there));
+    const buffer back = got.to(context::cpu());
+    ASSERT_EQ(std::memcmp(back.data(), want.data(), want.bytes()), 0)
+        << k.name << " on " << e.nx << "x" << e.ny << "x" << e.nz;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(every_kernel, convert_grid_kernel, ::testing::ValuesIn(runnable_kernels("convert_grid")),
+                         kernel_param_name);
 
 }  // namespace
 }  // namespace mixprec::test

@@ -55,3 +55,11 @@
   X(::mixprec::bfloat16, bf16, double, f64)          \
   X(::mixprec::bfloat16, bf16, float, f32)           \
   X(::mixprec::bfloat16, bf16, ::mixprec::half, f16)
+
+// Every ordered pair of floating dtypes, equal ones included.
+#define MIXPREC_FOR_EACH_FLOAT_PAIR(X)                    \
+  X(double, f64, double, f64)                             \
+  X(float, f32, float, f32)                               \
+  X(::mixprec::half, f16, ::mixprec::half, f16)           \
+  X(::mixprec::bfloat16, bf16, ::mixprec::bfloat16, bf16) \
+  MIXPREC_FOR_EACH_FLOAT_CONVERSION(X)

@@ -1,7 +1,10 @@
 // CUDA stencil kernels: one thread per output point running the CPU reference's body
-// (kernels/common/stencil_point.hpp), and the halo fill one thread per ghost point with
-// the CPU's ghost_value (kernels/common/halo_fill.hpp). The CPU tests cover both bodies.
+// (kernels/common/stencil_point.hpp), the halo fill one thread per ghost point with the
+// CPU's ghost_value (kernels/common/halo_fill.hpp), and grid-to-grid copies (copy_interior)
+// one thread per point with convert_grid_point. The CPU tests cover the three bodies.
 // No library offers stencils; these stay a few lines around the shared bodies.
+#include "kernels/common/convert_grid_point.hpp"
+#include "kernels/common/dtype_list.hpp"
 #include "kernels/common/halo_fill.hpp"
 #include "kernels/common/register_helpers.hpp"
 #include "kernels/common/stencil_point.hpp"
@@ -65,13 +68,20 @@ __global__ void halo_axis_kernel(detail::grid_args g, detail::halo_args bc, int 
   }
 }
 
-template <class S>
-__global__ void copy_interior_kernel(idx nx, idx ny, idx nz, const S* src, idx ssy, idx ssz, S* dst, idx dsy, idx dsz) {
-  const idx points = nx * ny * nz;
-  MIXPREC_GRID_STRIDE(i, points) {
-    const idx x = i % nx, y = (i / nx) % ny, z = i / (nx * ny);
-    dst[x + y * dsy + z * dsz] = src[x + y * ssy + z * ssz];
-  }
+template <class S, class D>
+__global__ void convert_grid_kernel(detail::grid_args src, detail::grid_args dst) {
+  MIXPREC_GRID_STRIDE(i, src.nx * src.ny * src.nz) { kern::convert_grid_point<S, D>(src, dst, i); }
+}
+
+/// copy_interior on a device: the whole interior in one launch.
+template <class S, class D>
+void convert_grid(const exec_args& ex, const detail::grid_args& src, const detail::grid_args& dst) {
+  const idx points = src.nx * src.ny * src.nz;
+  if (points == 0) return;
+  device_state& st = state_of(ex);
+  cudaSetDevice(st.device);
+  convert_grid_kernel<S, D><<<grid_for(points), block_threads, 0, st.stream>>>(src, dst);
+  check_launch("convert_grid_kernel");
 }
 
 template <class S>
@@ -113,12 +123,9 @@ struct stencil_set {
       apply(ex, step);
       if (i + 1 < k) halo(ex, detail::grid_args{step.out, a.nx, a.ny, a.nz, step.osy, step.osz, a.radius, a.dims}, bc);
     }
-    if (k % 2 == 0) {
-      device_state& st = state_of(ex);
-      copy_interior_kernel<S><<<grid_for(a.nx * a.ny * a.nz), block_threads, 0, st.stream>>>(
-          a.nx, a.ny, a.nz, static_cast<const S*>(a.u), a.usy, a.usz, static_cast<S*>(a.out), a.osy, a.osz);
-      check_launch("copy_interior_kernel");
-    }
+    if (k % 2 == 0)
+      convert_grid<S, S>(ex, detail::grid_args{const_cast<void*>(a.u), a.nx, a.ny, a.nz, a.usy, a.usz, 0, a.dims},
+                         detail::grid_args{a.out, a.nx, a.ny, a.nz, a.osy, a.osz, 0, a.dims});
     return k;
   }
 };
@@ -140,6 +147,10 @@ void register_stencil_kernels(const detail::kernel_sink& sink) {
   one(float{});
   one(half{});
   one(bfloat16{});
+#define MIXPREC_ADD(S, SN, D, DN) \
+  kern::add_kernel<detail::op_id::convert_grid>(sink, any, dtype_of<S>, dtype_of<D>, &convert_grid<S, D>);
+  MIXPREC_FOR_EACH_FLOAT_PAIR(MIXPREC_ADD)
+#undef MIXPREC_ADD
 }
 
 }  // namespace mixprec::cuda

@@ -153,9 +153,30 @@ void copy_interior(const grid& src, grid& dst) {
   if (!src.ctx().same_memory(dst.ctx()))
     MIXPREC_THROW(invalid_argument, op, "src and dst must live in one memory space; use grid::to first");
   if (src.points() == 0) return;
-  // One convert kernel, chosen once, row by row; on the CPU the rows are split over the
-  // threads (one thread per row range, the kernel itself single-threaded).
   const detail::context_state& st = *detail::state_of(dst.ctx());
+  if (dst.ctx().kind() != backend::cpu) {  // a device: the whole interior in one launch
+    const detail::grid_args s{const_cast<void*>(src.origin()),
+                              src.nx(),
+                              src.ny(),
+                              src.nz(),
+                              src.stride_y(),
+                              src.stride_z(),
+                              src.halo(),
+                              src.dims()};
+    const detail::grid_args d{dst.origin(),   dst.nx(),       dst.ny(),   dst.nz(),
+                              dst.stride_y(), dst.stride_z(), dst.halo(), dst.dims()};
+    detail::dispatch<detail::op_id::convert_grid>(
+        st, src.type(), dst.type(), nullptr, accumulation::standard,
+        [&](detail::convert_grid_fn kernel, const detail::exec_args& ex) { kernel(ex, s, d); },
+        [&] {
+          return std::make_pair(detail::cat(name_of(src.type()), ":", name_of(dst.type())),
+                                detail::cat(src.nx(), "x", src.ny(), "x", src.nz()));
+        });
+    return;
+  }
+  // On the CPU: one convert kernel, chosen once, row by row (its ISA variants take
+  // contiguous rows best); the rows are split over the threads (one thread per row range,
+  // the kernel itself single-threaded).
   const detail::blas1_problem p{src.nx(), 1, 1, accumulation::standard};
   const std::size_t ss = size_of(src.type()), ds = size_of(dst.type());
   const std::int64_t rows = src.ny() * src.nz();
@@ -171,16 +192,12 @@ void copy_interior(const grid& src, grid& dst) {
                    static_cast<char*>(dst.origin()) + dst.offset(0, y, z) * std::int64_t(ds), 1);
           }
         };
-        if (dst.ctx().kind() == backend::cpu) {
-          const int chunks = detail::chunk_count(rows * src.nx(), threads, 1 << 15);
-          detail::parallel_chunks(chunks, [&](int c) {
-            std::int64_t b, e;
-            detail::chunk_range(rows, chunks, c, 1, &b, &e);
-            copy_rows(b, e);
-          });
-        } else {
-          copy_rows(0, rows);
-        }
+        const int chunks = detail::chunk_count(rows * src.nx(), threads, 1 << 15);
+        detail::parallel_chunks(chunks, [&](int c) {
+          std::int64_t b, e;
+          detail::chunk_range(rows, chunks, c, 1, &b, &e);
+          copy_rows(b, e);
+        });
       },
       [&] {
         return std::make_pair(detail::cat(name_of(src.type()), ":", name_of(dst.type())),

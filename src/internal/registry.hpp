@@ -173,6 +173,12 @@ struct halo_args {
 
 using halo_fill_fn = void (*)(const exec_args&, const grid_args& g, const halo_args& bc);
 
+/// dst's interior = src's interior, each value rounded once to dst's dtype (the convert
+/// rule); equal extents (the front end checked). Keyed (src dtype, dst dtype), floating
+/// dtypes. What copy_interior runs on a device, in one launch; CPU grids are copied row
+/// by row by the convert kernels, whose ISA variants serve contiguous rows best.
+using convert_grid_fn = void (*)(const exec_args&, const grid_args& src, const grid_args& dst);
+
 struct stencil_offset {
   std::int32_t dx, dy, dz;
 };
@@ -791,7 +797,8 @@ struct nn_kernel_table {
   X(row_dots, row_dots_fn)                   \
   X(kv_append, kv_append_fn)                 \
   X(find_non_finite, find_non_finite_fn)     \
-  X(embedding, embedding_fn)
+  X(embedding, embedding_fn)                 \
+  X(convert_grid, convert_grid_fn)
 
 enum class op_id : std::uint8_t {
 #define MIXPREC_OP_ENUM(op, fn) op,

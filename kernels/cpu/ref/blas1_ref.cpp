@@ -1,7 +1,8 @@
-// The scalar reference kernels: every (op, dtype) and every convert pair, one thread,
-// always registered. They are the fallback when nothing faster applies and the second
-// oracle of the tests.
+// The scalar reference kernels: every (op, dtype) and every convert pair (vectors, and
+// grids of floating dtypes), one thread, always registered. They are the fallback when nothing faster applies and the
+// second oracle of the tests.
 #include "kernels/common/blas1_chunked.hpp"
+#include "kernels/common/convert_grid_point.hpp"
 #include "kernels/common/dtype_list.hpp"
 #include "kernels/common/register_helpers.hpp"
 
@@ -20,6 +21,10 @@ void register_cpu_ref_kernels(const kernel_sink& sink) {
   kern::add_dcgs2_ops<serial::blas1>(sink, v);
 #define MIXPREC_ADD(S, SN, D, DN) kern::add_convert<serial::convert, S, D>(sink, v);
   MIXPREC_FOR_EACH_DTYPE_PAIR(MIXPREC_ADD)
+#undef MIXPREC_ADD
+#define MIXPREC_ADD(S, SN, D, DN) \
+  kern::add_kernel<op_id::convert_grid>(sink, v, dtype_of<S>, dtype_of<D>, &kern::convert_grid_serial<S, D>);
+  MIXPREC_FOR_EACH_FLOAT_PAIR(MIXPREC_ADD)
 #undef MIXPREC_ADD
 }
 
