@@ -137,8 +137,9 @@ MIXPREC_LIST(attention_ops, cuda,
              {"avx2", "the same tiles, 8 rows in the lanes"},
              {"generic", "one query row per tile, tiles on the context's threads"},
              {"ref",
-              "one thread, by the CUDA kernel's lane bodies (attention_lanes.hpp, tiles of four keys): the"
-              " fallback, and their check on the CPU (the tests' oracle is f64)"});
+              "one thread, by the CUDA kernel's lane bodies (attention_lanes.hpp, tiles of four keys, rows"
+              " past eight keys in two merged splits): the fallback, and their check on the CPU (the tests'"
+              " oracle is f64)"});
 
 // The KV cache's append and the finiteness scan of the attention front ends.
 MIXPREC_LIST(kv_cache_ops, cuda,

@@ -11,6 +11,11 @@
 // so no score matrix is formed and the row's state is its head_dim accumulators. Logits,
 // softmax and P * V are f32, the probabilities kept in f32 (the header's bound, u_P = 0).
 //
+// Split keys: a row's visible keys may be cut into ranges (splits), each walked as above into
+// its own running max, sum and unnormalised accumulators, then merged by merge_splits_lane.
+// A decode step has too few rows to fill a GPU; its splits fill it (the reference splits long
+// rows too, so the merge is checked on every machine).
+//
 // Append: a row is one token and KV head; for i8 storage the lanes' max |x| merges into the
 // token's scale before each lane stores its entries.
 #pragma once
@@ -123,6 +128,36 @@ struct attention_lanes {
                                     idx lanes) {
     T* out = static_cast<T*>(a.out) + i * a.ldo + h * a.head_dim;
     for (idx d = lane; d < a.head_dim; d += lanes) (L{acc[d]} / L{r.sum}).store(out + d);
+  }
+
+  // ---- split keys ----------------------------------------------------------------------------
+
+  /// Keys [t0, t1) of split s of a row with `end` visible keys, `span` keys per split (the
+  /// last splits of a short causal row are empty).
+  MIXPREC_KI static void split_keys(idx end, idx span, idx s, idx* t0, idx* t1) {
+    *t0 = s * span < end ? s * span : end;
+    *t1 = *t0 + span < end ? *t0 + span : end;
+  }
+
+  /// Output row (i, h) from its splits' states parts[s] and accumulators part_acc[s *
+  /// head_dim + d], for the lane's entries d: with M the largest split max and w_s =
+  /// exp(max_s - M) (0 for an empty split), sum_s w_s acc_s / sum_s w_s sum_s, rounded once.
+  template <class T>
+  MIXPREC_KI static void merge_splits_lane(const args& a, idx i, idx h, const running* parts, const float* part_acc,
+                                           idx splits, idx lane, idx lanes) {
+    float top = neg_inf;
+    for (idx s = 0; s < splits; ++s) top = max_of(top, parts[s].max);
+    L sum = L::zero();
+    for (idx s = 0; s < splits; ++s) sum = L::fma(L{split_weight(parts[s], top)}, L{parts[s].sum}, sum);
+    T* out = static_cast<T*>(a.out) + i * a.ldo + h * a.head_dim;
+    for (idx d = lane; d < a.head_dim; d += lanes) {
+      L o = L::zero();
+      for (idx s = 0; s < splits; ++s) o = L::fma(L{split_weight(parts[s], top)}, L{part_acc[s * a.head_dim + d]}, o);
+      (o / sum).store(out + d);
+    }
+  }
+  MIXPREC_KI static float split_weight(const running& part, float top) {
+    return part.max == neg_inf ? 0.0f : vexp(L{part.max - top}).v;
   }
 
   // ---- the KV cache's append: per token and KV head ------------------------------------------

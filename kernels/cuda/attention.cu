@@ -3,8 +3,11 @@
 // takes a block per query row and head, its threads the lanes: each tile of row_threads keys
 // is scored a key per thread, its max and sum merged over the block (block_all.cuh), and P * V
 // accumulated a head entry per thread, with the query row, the accumulators and the tile's
-// probabilities in shared memory. The append takes a block per token and KV head; the
-// finiteness scan a thread per entry, the first bad one found by an atomic minimum.
+// probabilities in shared memory. When the rows are too few to fill the device (a decode
+// step: one row per head), each row's keys are split over several blocks, each writing its
+// running state and accumulators to scratch, and a second launch merges them. The append takes a block per token and KV
+// head; the finiteness scan a thread per entry, the first bad one found by an atomic minimum.
+#include <algorithm>
 #include <limits>
 
 #include "kernels/common/attention_lanes.hpp"
@@ -27,29 +30,61 @@ struct max_op {
 /// and the tile's logits, then probabilities (row_threads).
 std::size_t attention_shared_bytes(idx head_dim) { return std::size_t(2 * head_dim + row_threads) * sizeof(float); }
 
+/// Where split blocks leave their results: per (row, split), the running state and
+/// head_dim accumulators. splits == 1: none, each block stores its row.
+struct split_results {
+  idx splits, span;  // span: keys per split, whole tiles
+  B::running* parts;
+  float* acc;
+};
+
 template <class T, class K>
-__global__ void attention_kernel(detail::attention_args a) {
+__global__ void attention_kernel(detail::attention_args a, split_results sr) {
   extern __shared__ float shared[];
   float* q = shared;
   float* acc = q + a.head_dim;
   float* p = acc + a.head_dim;
   const idx lane = threadIdx.x, lanes = blockDim.x;
-  for (idx r = blockIdx.x; r < a.m * a.heads; r += gridDim.x) {
-    const idx i = r / a.heads, h = r % a.heads, g = B::kv_head_of(a, h), end = B::visible_keys(a, i);
+  for (idx b = blockIdx.x; b < a.m * a.heads * sr.splits; b += gridDim.x) {
+    const idx r = b / sr.splits, i = r / a.heads, h = r % a.heads, g = B::kv_head_of(a, h);
+    idx begin, end;
+    B::split_keys(B::visible_keys(a, i), sr.span, b % sr.splits, &begin, &end);
     B::load_query<T>(a, i, h, q, lane, lanes);
     for (idx d = lane; d < a.head_dim; d += lanes) acc[d] = 0;
     __syncthreads();
     B::running run = B::start();
-    for (idx t0 = 0; t0 < end; t0 += lanes) {
+    for (idx t0 = begin; t0 < end; t0 += lanes) {
       const float c = B::take_tile_max(run, block_all(B::score_lane<K>(a, g, t0, end, q, p, lane), max_op{}));
       // block_all synchronises the block: every p[j] is written before it is read.
       B::take_tile_sum(run, c, block_all(B::probability_lane(p, run, lane), sum_op<float>{}));
       B::accumulate_lane<K>(a, g, t0, end - t0 < lanes ? end - t0 : lanes, p, c, acc, lane, lanes);
       __syncthreads();  // the next tile rewrites p
     }
-    B::store_lane<T>(a, i, h, acc, run, lane, lanes);
+    if (sr.splits == 1) {
+      B::store_lane<T>(a, i, h, acc, run, lane, lanes);
+    } else {
+      if (lane == 0) sr.parts[b] = run;
+      for (idx d = lane; d < a.head_dim; d += lanes) sr.acc[b * a.head_dim + d] = acc[d];
+    }
     __syncthreads();  // the next row rewrites q and acc
   }
+}
+
+/// A block per row, a head entry per thread: the row's splits merged into its output.
+template <class T>
+__global__ void merge_splits_kernel(detail::attention_args a, split_results sr) {
+  for (idx r = blockIdx.x; r < a.m * a.heads; r += gridDim.x)
+    B::merge_splits_lane<T>(a, r / a.heads, r % a.heads, sr.parts + r * sr.splits, sr.acc + r * sr.splits * a.head_dim,
+                            sr.splits, threadIdx.x, blockDim.x);
+}
+
+/// Splits per row: enough blocks for two per multiprocessor, each split at least four tiles.
+idx splits_for(const detail::attention_args& a, int device) {
+  int sms = 0;
+  if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) sms = 1;
+  const idx rows = a.m * a.heads, wanted = (2 * idx(sms) + rows - 1) / rows;
+  const idx most = a.kv_len / (4 * row_threads);
+  return std::max<idx>(1, std::min(wanted, most));
 }
 
 template <class S, class T>
@@ -79,8 +114,27 @@ void attention(const exec_args& ex, const detail::attention_args& a) {
   const std::size_t shared = attention_shared_bytes(a.head_dim);
   if (shared > 48 * 1024)
     return pending_error("attention_kernel", "head_dim too large: the query row and accumulators pass 48 KiB");
-  attention_kernel<T, K><<<row_blocks(a.m * a.heads), row_threads, shared, st.stream>>>(a);
-  check_launch("attention_kernel");
+  split_results sr{splits_for(a, st.device), 0, nullptr, nullptr};
+  void* scratch = nullptr;
+  if (sr.splits > 1) {
+    const idx parts = a.m * a.heads * sr.splits;
+    scratch = device_take(st, std::size_t(parts) * (sizeof(B::running) + std::size_t(a.head_dim) * sizeof(float)));
+    if (!scratch) sr.splits = 1;  // no room for the splits' results: one block per row still computes it
+  }
+  if (sr.splits > 1) {
+    sr.span = (a.kv_len + sr.splits - 1) / sr.splits;
+    sr.span = (sr.span + row_threads - 1) / row_threads * row_threads;
+    sr.parts = static_cast<B::running*>(scratch);
+    sr.acc = reinterpret_cast<float*>(sr.parts + a.m * a.heads * sr.splits);
+  } else {
+    sr.span = a.kv_len;
+  }
+  attention_kernel<T, K><<<row_blocks(a.m * a.heads * sr.splits), row_threads, shared, st.stream>>>(a, sr);
+  if (check_launch("attention_kernel") && sr.splits > 1) {
+    merge_splits_kernel<T><<<row_blocks(a.m * a.heads), row_threads, 0, st.stream>>>(a, sr);
+    check_launch("merge_splits_kernel");
+  }
+  if (scratch) device_give_back(st, scratch);  // stream-ordered: reused only after the kernels
 }
 
 template <class S, class T>

@@ -19,26 +19,45 @@ using B = kern::attention_lanes;
 float max_of(float x, float y) { return B::max_of(x, y); }
 float plus(float x, float y) { return x + y; }
 
+/// Rows with more visible keys are split in two and merged, as the CUDA kernel merges the
+/// splits of a decode step, so the merge is checked on every machine too.
+constexpr idx reference_split_above = 8;
+
+/// Keys [t0, t1) of KV head g into run and acc, in tiles of the reference's lanes.
+template <class K>
+B::running reference_keys(const attention_args& a, idx g, idx t0, idx t1, const float* q, float* acc) {
+  float p[reference_lanes];
+  B::running run = B::start();
+  for (idx t = t0; t < t1; t += reference_lanes) {
+    const float tile_max =
+        kern::merge_reference_lanes([&](idx l) { return B::score_lane<K>(a, g, t, t1, q, p, l); }, max_of);
+    const float c = B::take_tile_max(run, tile_max);
+    B::take_tile_sum(run, c, kern::merge_reference_lanes([&](idx l) { return B::probability_lane(p, run, l); }, plus));
+    const idx n = std::min(reference_lanes, t1 - t);
+    for (idx l = 0; l < reference_lanes; ++l) B::accumulate_lane<K>(a, g, t, n, p, c, acc, l, reference_lanes);
+  }
+  return run;
+}
+
 template <class T, class K>
 void attention_reference(const exec_args&, const attention_args& a) {
-  std::vector<float> q(std::size_t(a.head_dim)), acc(q.size());
-  float p[reference_lanes];
+  std::vector<float> q(std::size_t(a.head_dim)), acc(2 * q.size());
   for (idx r = 0; r < a.m * a.heads; ++r) {
     const idx i = r / a.heads, h = r % a.heads, g = B::kv_head_of(a, h), end = B::visible_keys(a, i);
     for (idx l = 0; l < reference_lanes; ++l) B::load_query<T>(a, i, h, q.data(), l, reference_lanes);
     std::fill(acc.begin(), acc.end(), 0.0f);
-    B::running run = B::start();
-    for (idx t0 = 0; t0 < end; t0 += reference_lanes) {
-      const float tile_max =
-          kern::merge_reference_lanes([&](idx l) { return B::score_lane<K>(a, g, t0, end, q.data(), p, l); }, max_of);
-      const float c = B::take_tile_max(run, tile_max);
-      B::take_tile_sum(run, c,
-                       kern::merge_reference_lanes([&](idx l) { return B::probability_lane(p, run, l); }, plus));
-      const idx n = std::min(reference_lanes, end - t0);
-      for (idx l = 0; l < reference_lanes; ++l)
-        B::accumulate_lane<K>(a, g, t0, n, p, c, acc.data(), l, reference_lanes);
+    const idx splits = end > reference_split_above ? 2 : 1, span = (end + splits - 1) / splits;
+    B::running parts[2];
+    for (idx s = 0; s < splits; ++s) {
+      idx t0, t1;
+      B::split_keys(end, span, s, &t0, &t1);
+      parts[s] = reference_keys<K>(a, g, t0, t1, q.data(), acc.data() + s * a.head_dim);
     }
-    for (idx l = 0; l < reference_lanes; ++l) B::store_lane<T>(a, i, h, acc.data(), run, l, reference_lanes);
+    for (idx l = 0; l < reference_lanes; ++l)
+      if (splits == 1)
+        B::store_lane<T>(a, i, h, acc.data(), parts[0], l, reference_lanes);
+      else
+        B::merge_splits_lane<T>(a, i, h, parts, acc.data(), splits, l, reference_lanes);
   }
 }
 
