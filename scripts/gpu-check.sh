@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Verifies the CUDA backend on the machine it runs on, in one command: builds (or takes a
-# build made elsewhere), says which device and plugin it found, runs the whole test suite
-# with the CUDA kernels among its parameters (they become runnable when a device is
-# present), runs the CUDA suites under compute-sanitizer's memcheck when it is installed,
-# then the CUDA benchmarks against cudaMemcpy, cuBLAS and cuSPARSE, and writes
-#   bench/results/<date>_cuda_<device>.txt    the log: device, tests, sanitizer, targets
+# build made elsewhere), says which device and plugin it found, then, most telling first (a
+# lent GPU's time may run out part-way):
+#   1. the tests that run CUDA kernels (cuda_backend, every suite's CUDA parameters, the
+#      composite ops run on every context);
+#   2. the CUDA benchmarks against cudaMemcpy, cuBLAS and cuSPARSE, and their targets;
+#   3. the rest of the test suite;
+#   4. the CUDA tests under compute-sanitizer's memcheck, when it is installed.
+# It writes
+#   bench/results/<date>_cuda_<device>.txt    the log: device, tests, targets, sanitizer
 #   bench/results/<date>_cuda_<device>.json   Google Benchmark's JSON
 # Without a usable device it says why and exits 2, having written nothing.
 #
@@ -12,7 +16,8 @@
 #   --prebuilt  use BUILD_DIR as built (Release, benchmarks on, CUDA plugin built) instead of
 #               installing dependencies and building: for GPU machines that cannot fetch
 #               packages, with the build carried there (it needs the same x86-64 ABI).
-#   --out       also copy the two result files to DIR.
+#   --out       also copy the result files to DIR, after every step (so that a run stopped
+#               by a time limit still leaves what it measured).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -59,35 +64,48 @@ log="$results.txt"
 mkdir -p bench/results
 : >"$log"
 say() { echo "$@" | tee -a "$log"; }
+# The results so far to --out's DIR.
+keep() {
+  [[ -n "$out" ]] || return 0
+  mkdir -p "$out"
+  cp "$log" "$out/"
+  [[ ! -e "$results.json" ]] || cp "$results.json" "$out/"
+}
+cuda_tests='cuda_backend.*:*_cuda*:*_cusparse*:*_cublas*:train_attention.*'
 
 say "== device: $device"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$log" || true
 "$build/bin/mixprec-info" 2>&1 | tee -a "$log"
 
-say ""
-say "== tests: the whole suite, CUDA kernels among the parameters"
-status=0
-OMP_NUM_THREADS=4 "$build/tests/mixprec_tests" --gtest_brief=1 2>&1 | tee -a "$log" || status=1
-say "CUDA kernels tested: $(OMP_NUM_THREADS=4 "$build/tests/mixprec_tests" --gtest_list_tests | grep -c '_cuda\|_cusparse\|_cublas' || true) parameters"
+keep
 
-if command -v compute-sanitizer >/dev/null; then
-  say ""
-  say "== compute-sanitizer memcheck: the CUDA suites (no block cache, so every allocation is seen)"
-  MIXPREC_CUDA_CACHE=0 compute-sanitizer --tool memcheck --error-exitcode 3 \
-    "$build/tests/mixprec_tests" --gtest_brief=1 \
-    --gtest_filter='cuda_backend.*:*/*_cuda*:*/*_cusparse*:*/*_cublas*' 2>&1 | tail -40 | tee -a "$log" || status=1
-fi
+say ""
+say "== tests 1/2: those that run CUDA kernels"
+status=0
+say "CUDA kernels among the parameters: $(OMP_NUM_THREADS=4 "$build/tests/mixprec_tests" --gtest_list_tests | grep -c '_cuda\|_cusparse\|_cublas' || true)"
+OMP_NUM_THREADS=4 "$build/tests/mixprec_tests" --gtest_brief=1 --gtest_filter="$cuda_tests" 2>&1 | tee -a "$log" || status=1
+keep
 
 say ""
 say "== benchmarks (same run: cudaMemcpy, cuBLAS, cuSPARSE; CG on 2 CPU threads of this machine)"
 OMP_NUM_THREADS=2 "$build/bin/mixprec_bench_cuda" --benchmark_out="$results.json" --benchmark_out_format=json \
   2>&1 | tee -a "$log" || status=1
 python3 scripts/cuda_targets.py "$results.json" 2>&1 | tee -a "$log" || status=1
+keep
 
-if [[ -n "$out" ]]; then
-  mkdir -p "$out"
-  cp "$log" "$results.json" "$out/"
+say ""
+say "== tests 2/2: the rest of the suite"
+OMP_NUM_THREADS=4 "$build/tests/mixprec_tests" --gtest_brief=1 --gtest_filter="-$cuda_tests" 2>&1 | tee -a "$log" || status=1
+keep
+
+if command -v compute-sanitizer >/dev/null; then
+  say ""
+  say "== compute-sanitizer memcheck: the CUDA tests (no block cache, so every allocation is seen)"
+  MIXPREC_CUDA_CACHE=0 compute-sanitizer --tool memcheck --error-exitcode 3 \
+    "$build/tests/mixprec_tests" --gtest_brief=1 --gtest_filter="$cuda_tests" 2>&1 | tail -40 | tee -a "$log" || status=1
 fi
+
 say ""
 say "gpu-check: results in $log and $results.json (status $status)"
+keep
 exit $status
