@@ -162,7 +162,7 @@ struct run_options {
 template <class TA, class TB, class TC>
 void run_case(const kernel_info& kinfo, shape s, const layout_case& lc, const run_options& ro) {
   const context ctx = context_for(kinfo);
-  const auto [m, n, k] = s;
+  const std::int64_t m = s.m, n = s.n, k = s.k;  // no structured binding: C++17 lambdas cannot capture one
   const std::int64_t batch = lc.batch;
   constexpr bool integer = std::is_integral_v<TB>;
   constexpr bool int_c = std::is_integral_v<TC>;
