@@ -91,13 +91,13 @@ MIXPREC_KI V vexp(V x) {
     const V shifted = V::fma(c, V::broadcast(1.44269504088896341f), magic);
     const V n = shifted - magic;
     const V r = V::fma(n, V::broadcast(-1.428606765330187e-06f), V::fma(n, V::broadcast(-0.693145751953125f), c));
-    V p = V::broadcast(1.0f / 720);
-    p = V::fma(p, r, V::broadcast(1.0f / 120));
-    p = V::fma(p, r, V::broadcast(1.0f / 24));
-    p = V::fma(p, r, V::broadcast(1.0f / 6));
-    p = V::fma(p, r, V::broadcast(0.5f));
-    p = V::fma(p, r, V::broadcast(1.0f));
-    p = V::fma(p, r, V::broadcast(1.0f));
+    // exp(r) - 1 by Estrin's scheme (a chain of 3 FMAs after r^2 and r^4, not Horner's 6), so
+    // that the core overlaps more vectors; 1 is added last, so r's low bits are not rounded
+    // away first.
+    const V r2 = r * r, r4 = r2 * r2;
+    const V low = V::fma(V::fma(r, V::broadcast(1.0f / 6), V::broadcast(0.5f)), r2, r);
+    const V high = V::fma(r2, V::broadcast(1.0f / 720), V::fma(r, V::broadcast(1.0f / 120), V::broadcast(1.0f / 24)));
+    const V p = V::fma(high, r4, low) + V::broadcast(1.0f);
     return V::select_lt(x, V::broadcast(-87.0f), V::zero(), p * V::pow2_from_magic(shifted));
   }
 }
@@ -110,10 +110,13 @@ MIXPREC_KI V verfc(V x) {
   } else {
     const V z = V::max(V::zero() - x, x);
     const V t = V::broadcast(1.0f) / V::fma(V::broadcast(0.5f), z, V::broadcast(1.0f));
-    V p = V::broadcast(0.17087277f);
-    constexpr float coefficients[] = {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f,
-                                      0.09678418f,  0.37409196f, 1.00002368f,  -1.26551223f};
-    for (float c : coefficients) p = V::fma(p, t, V::broadcast(c));
+    // Numerical Recipes' degree-9 polynomial in t by Estrin's scheme: pairs, then t^2, t^4 and
+    // t^8 (a chain of 4 FMAs, not Horner's 9).
+    auto pair = [&](float c0, float c1) { return V::fma(V::broadcast(c1), t, V::broadcast(c0)); };
+    const V t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
+    const V p0 = V::fma(pair(0.37409196f, 0.09678418f), t2, pair(-1.26551223f, 1.00002368f));
+    const V p1 = V::fma(pair(-1.13520398f, 1.48851587f), t2, pair(-0.18628806f, 0.27886807f));
+    const V p = V::fma(pair(-0.82215223f, 0.17087277f), t8, V::fma(p1, t4, p0));
     const V ans = t * vexp(p - z * z);
     return V::select_lt(x, V::zero(), V::broadcast(2.0f) - ans, ans);
   }
