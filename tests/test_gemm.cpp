@@ -674,5 +674,43 @@ TEST(gemm_packed_columns, each_column_is_contiguous_and_zero_padded) {
   }
 }
 
+// The int8 GEMM's staged lines on a GPU, through the body its staging kernel runs: A's rows
+// (u8, shifted by -128) and B's columns (s8) as lines of packed_columns_ld(k) values, zero past
+// k and in B's padding lines. Their dot products, corrected by the row and column sums of the
+// same lines as the finishing threads do (za less 128 for the shift), equal sum((a - za)(b -
+// zb)) exactly, for strided operands and an odd k.
+TEST(gemm_int8_lines, staged_sums_corrected_by_zero_points_equal_the_offset_products) {
+  const std::int64_t m = 3, n = 5, k = 19, ld = detail::packed_columns_ld(k), np = 8;
+  const std::int32_t za = 131, zb = -3;
+  std::vector<std::uint8_t> a(std::size_t(m * k * 2));  // A(i, q) at i * 2k + 2q: column stride 2
+  std::vector<std::int8_t> b(std::size_t(k * n));       // B(q, j) at j * k + q: stored as B^T
+  for (std::size_t e = 0; e < a.size(); ++e) a[e] = std::uint8_t((e * 37 + 11) % 256);
+  for (std::size_t e = 0; e < b.size(); ++e) b[e] = std::int8_t(int((e * 53 + 7) % 256) - 128);
+  std::vector<std::int8_t> a_lines(std::size_t(m * ld)), b_lines(std::size_t(np * ld));
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t q = 0; q < ld; ++q)
+      a_lines[std::size_t(i * ld + q)] = detail::int8_line_element(a.data() + i * 2 * k, k, 2, q);
+  for (std::int64_t j = 0; j < np; ++j)
+    for (std::int64_t q = 0; q < ld; ++q)
+      b_lines[std::size_t(j * ld + q)] = j < n ? detail::int8_line_element(b.data() + j * k, k, 1, q) : 0;
+  for (std::int64_t j = n; j < np; ++j)
+    for (std::int64_t q = 0; q < ld; ++q) ASSERT_EQ(b_lines[std::size_t(j * ld + q)], 0);
+  const std::int64_t za_shifted = za - 128;
+  for (std::int64_t i = 0; i < m; ++i) {
+    std::int64_t row_sum = 0;
+    for (std::int64_t q = 0; q < ld; ++q) row_sum += a_lines[std::size_t(i * ld + q)];
+    for (std::int64_t j = 0; j < n; ++j) {
+      std::int64_t s = 0, col_sum = 0, want = 0;
+      for (std::int64_t q = 0; q < ld; ++q) {
+        s += std::int64_t(a_lines[std::size_t(i * ld + q)]) * b_lines[std::size_t(j * ld + q)];
+        col_sum += b_lines[std::size_t(j * ld + q)];
+      }
+      for (std::int64_t q = 0; q < k; ++q)
+        want += (std::int64_t(a[std::size_t(i * 2 * k + 2 * q)]) - za) * (std::int64_t(b[std::size_t(j * k + q)]) - zb);
+      EXPECT_EQ(s - za_shifted * col_sum - zb * row_sum + k * za_shifted * zb, want) << "C(" << i << ", " << j << ")";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mixprec::test

@@ -3,12 +3,13 @@
 // of any leading dimension; a row-major C is computed as C^T = B^T A^T. A GEMM that cuBLAS's plain call cannot finish
 // (an epilogue, a C of another dtype or layout, an s32 C that saturates) runs in two steps: cuBLAS writes the
 // accumulators to scratch, then a thread per element finishes C by the reference GEMM's element epilogue
-// (kernels/common/gemm_finish_element.hpp). Integer GEMMs with zero points or u8 A (which cuBLAS lacks) multiply s8
-// operands (u8 A shifted by -128 into scratch first), and the finishing threads correct each sum with A's row sums and
-// B's column sums, as the CPU kernels do. A B packed on the device is stored by columns
-// (internal/gemm_packed_layout.hpp) and multiplied as the strided matrix it is. What cuBLAS cannot compute at all
-// (operands without a unit stride, A and B of two dtypes) is declined by supports(), with the reason in dispatch's
-// error.
+// (kernels/common/gemm_finish_element.hpp). cuBLAS's int8 GEMM refuses leading dimensions that are not multiples of 4,
+// and has no zero points or u8 A: such integer GEMMs stage their operands first (A's rows and B's columns as s8 lines
+// of a padded length, a u8 A shifted by -128; a B already in that form, as a packed one, is read in place), cuBLAS
+// multiplies the lines, and the finishing threads correct each sum by A's row sums and B's column sums, as the CPU
+// kernels do. A B packed on the device is stored by columns (internal/gemm_packed_layout.hpp) and multiplied as the
+// strided matrix it is. What cuBLAS cannot compute at all (operands without a unit stride, A and B of two dtypes) is
+// declined by supports(), with the reason in dispatch's error.
 #include "internal/gemm_packed_layout.hpp"
 #include "kernels/common/gemm_finish_element.hpp"
 #include "kernels/common/register_helpers.hpp"
@@ -150,9 +151,6 @@ detail::gemm_args accumulators_into(const detail::gemm_args& g, void* scratch) {
   return s;
 }
 
-/// A u8 A shifted to s8 (a - 128), batch row-major m x k matrices (one when A is shared).
-idx shifted_a_elements(const detail::gemm_args& g) { return (g.a.bs ? g.batch : 1) * g.m * g.k; }
-
 /// What cuBLAS multiplies for g: g itself when it writes C; else the accumulators into
 /// `acc`, with s8 operands and no zero points (a u8 A as its shifted copy at `shifted_a`).
 detail::gemm_args cublas_problem(const detail::gemm_args& g, void* acc, const void* shifted_a) {
@@ -221,18 +219,21 @@ __global__ void finish_kernel(detail::gemm_args g, const ACC* acc) {
   }
 }
 
-/// The shift of a u8 A to s8: out(e, i, q) = a(e, i, q) - 128, batch row-major m x k.
-__global__ void shift_u8_kernel(detail::gemm_matrix a, idx m, idx k, idx batches, std::int8_t* out) {
-  const idx mk = m * k;
-  MIXPREC_GRID_STRIDE(t, batches * mk) {
-    const idx e = t / mk, i = (t % mk) / k, q = t % k;
-    out[t] = std::int8_t(int(static_cast<const std::uint8_t*>(a.data)[e * a.bs + i * a.rs + q * a.cs]) - 128);
+/// A u8 or s8 operand staged for cuBLAS (detail::int8_line_element): per batch, `padded`
+/// lines of ld values, the lines from `lines` on zero; a thread per staged value.
+template <class T>
+__global__ void stage_int8_kernel(const T* x, idx lines, idx padded, idx k, idx line_stride, idx step, idx bs,
+                                  idx batches, idx ld, std::int8_t* out) {
+  const idx per_batch = padded * ld;
+  MIXPREC_GRID_STRIDE(t, batches * per_batch) {
+    const idx line = t % per_batch / ld;
+    out[t] = line < lines ? detail::int8_line_element(x + t / per_batch * bs + line * line_stride, k, step, t % ld)
+                          : std::int8_t(0);
   }
 }
 
 /// sums[t] = the sum over q < len of x[(t / lines) * bs + (t % lines) * line_stride + q * step]:
-/// A's row sums (lines m, step its column stride) or B's column sums (lines n, step its row
-/// stride), in wrapping 32-bit arithmetic.
+/// A's row sums or B's column sums over their lines, in wrapping 32-bit arithmetic.
 __global__ void line_sums_kernel(const std::int8_t* x, idx lines, idx len, idx line_stride, idx step, idx bs,
                                  idx batches, std::int32_t* sums) {
   MIXPREC_GRID_STRIDE(t, batches * lines) {
@@ -243,21 +244,43 @@ __global__ void line_sums_kernel(const std::int8_t* x, idx lines, idx len, idx l
   }
 }
 
-/// An integer GEMM's C from S = sum(a' * b) over s8 operands: each sum corrected by the zero
-/// points (za of a', zb) with A's row sums and B's column sums, then finished. A null
-/// row_sums (zb = 0) or col_sums (za = 0) stands for sums that the correction multiplies by 0.
-__global__ void finish_offsets_kernel(detail::gemm_args g, const std::int32_t* acc, const std::int32_t* row_sums,
-                                      const std::int32_t* col_sums, std::int32_t za, std::int32_t zb) {
+/// An integer GEMM's C from S = sum(a' * b) over the s8 lines, S(bi, i, j) at acc[(bi * m + i)
+/// * np + j] (cuBLAS's np x m column-major C^T): each sum corrected by the zero points (za of
+/// a', zb) with A's row sums and B's column sums (np a batch), then finished. A null row_sums
+/// (zb = 0) or col_sums (za = 0) stands for sums that the correction multiplies by 0.
+__global__ void finish_integer_kernel(detail::gemm_args g, const std::int32_t* acc, idx np,
+                                      const std::int32_t* row_sums, const std::int32_t* col_sums, std::int32_t za,
+                                      std::int32_t zb) {
   const idx m = g.m, n = g.n, mn = m * n;
   const std::uint32_t k_za_zb = std::uint32_t(g.k) * std::uint32_t(za) * std::uint32_t(zb);
   MIXPREC_GRID_STRIDE(e, g.batch * mn) {
-    const idx bi = e / mn, i = e % mn % m, j = e % mn / m;
+    const idx bi = e / mn, i = e % mn / n, j = e % n;
     const std::int32_t row_sum = row_sums ? row_sums[(g.a.bs ? bi * m : 0) + i] : 0;
-    const std::int32_t col_sum = col_sums ? col_sums[(g.b.bs ? bi * n : 0) + j] : 0;
+    const std::int32_t col_sum = col_sums ? col_sums[(g.b.bs ? bi * np : 0) + j] : 0;
     const std::uint32_t row_term = k_za_zb - std::uint32_t(zb) * std::uint32_t(row_sum);
-    kern::finish_element_any<float>(g, bi, i, j,
-                                    kern::zero_point_corrected(acc[e], std::uint32_t(za), col_sum, row_term));
+    kern::finish_element_any<float>(
+        g, bi, i, j, kern::zero_point_corrected(acc[(bi * m + i) * np + j], std::uint32_t(za), col_sum, row_term));
   }
+}
+
+/// One cuBLAS call: first * second into p.c, column-major, batched by the plan's strides.
+void cublas_call(device_state& st, const plan& p, const types& t, double alpha_value, double beta_value, idx batch) {
+  cublasHandle_t h = cublas_handle(st);
+  if (!h) return;
+  // Scalars in the compute type, from host memory (the default pointer mode).
+  const double a64 = alpha_value, b64 = beta_value;
+  const float a32 = float(alpha_value), b32 = float(beta_value);
+  const std::int32_t ai = std::int32_t(alpha_value), bi = std::int32_t(beta_value);
+  const void* alpha = t.compute == CUBLAS_COMPUTE_64F   ? static_cast<const void*>(&a64)
+                      : t.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&ai)
+                                                        : static_cast<const void*>(&a32);
+  const void* beta = t.compute == CUBLAS_COMPUTE_64F   ? static_cast<const void*>(&b64)
+                     : t.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&bi)
+                                                       : static_cast<const void*>(&b32);
+  const cublasStatus_t s = cublas().gemm_strided_batched(
+      h, p.op1, p.op2, int(p.m), int(p.n), int(p.k), alpha, p.first.data, t.ab, int(p.ld1), p.first.bs, p.second.data,
+      t.ab, int(p.ld2), p.second.bs, beta, p.c, t.c, int(p.ldc), p.cbs, int(batch), t.compute, CUBLAS_GEMM_DEFAULT);
+  if (s != CUBLAS_STATUS_SUCCESS) pending_error("cublasGemmStridedBatchedEx", cublas().status_string(s));
 }
 
 /// One cuBLAS call for g, as planned by plan_for and types_for (which supports() ran).
@@ -269,56 +292,107 @@ void run_cublas(device_state& st, const detail::gemm_args& g) {
     pending_error("cuBLAS GEMM", why);
     return;
   }
-  cublasHandle_t h = cublas_handle(st);
-  if (!h) return;
-  // Scalars in the compute type, from host memory (the default pointer mode).
-  const double a64 = g.alpha, b64 = g.beta;
-  const float a32 = float(g.alpha), b32 = float(g.beta);
-  const std::int32_t ai = std::int32_t(g.alpha), bi = std::int32_t(g.beta);
-  const void* alpha = t.compute == CUBLAS_COMPUTE_64F   ? static_cast<const void*>(&a64)
-                      : t.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&ai)
-                                                        : static_cast<const void*>(&a32);
-  const void* beta = t.compute == CUBLAS_COMPUTE_64F   ? static_cast<const void*>(&b64)
-                     : t.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&bi)
-                                                       : static_cast<const void*>(&b32);
-  const cublasStatus_t s = cublas().gemm_strided_batched(
-      h, p.op1, p.op2, int(p.m), int(p.n), int(p.k), alpha, p.first.data, t.ab, int(p.ld1), p.first.bs, p.second.data,
-      t.ab, int(p.ld2), p.second.bs, beta, p.c, t.c, int(p.ldc), p.cbs, int(g.batch), t.compute, CUBLAS_GEMM_DEFAULT);
-  if (s != CUBLAS_STATUS_SUCCESS) pending_error("cublasGemmStridedBatchedEx", cublas().status_string(s));
+  cublas_call(st, p, t, g.alpha, g.beta, g.batch);
 }
 
-/// An integer GEMM with zero points or u8 A: shift A if u8, sum A's rows (needed when zb is
-/// not 0) and B's columns (when A's offset after the shift is not 0), multiply the s8
-/// operands by cuBLAS, then correct and finish. One scratch block holds the accumulators,
-/// the sums and the shifted A.
-bool gemm_with_offsets(device_state& st, const detail::gemm_args& g) {
-  const bool shift_a = g.a_type == dtype::u8;
+bool aligned4(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 4 == 0; }
+
+/// Whether cuBLAS's int8 GEMM takes a call as planned: the "TN" form (k contiguous in both
+/// operands), leading dimensions and batch strides multiples of 4, operands 4-byte aligned.
+/// It refuses other leading dimensions; older releases took int8 operands in the TN form
+/// only, so the other forms are staged as well, the safe side until a GPU run shows more.
+bool int8_ready(const plan& p) {
+  return p.op1 == CUBLAS_OP_T && p.op2 == CUBLAS_OP_N && p.ld1 % 4 == 0 && p.ld2 % 4 == 0 && p.ldc % 4 == 0 &&
+         p.first.bs % 4 == 0 && p.second.bs % 4 == 0 && p.cbs % 4 == 0 && aligned4(p.first.data) &&
+         aligned4(p.second.data) && aligned4(p.c);
+}
+
+/// Whether an integer GEMM goes to cuBLAS unstaged: no zero points or u8 A, and a plan that
+/// cuBLAS's int8 GEMM takes (with C, or the accumulators in scratch, where they would go).
+bool integer_direct(const detail::gemm_args& g) {
+  if (has_offsets(g)) return false;
+  void* const some_scratch = reinterpret_cast<void*>(std::uintptr_t(256));  // planned, never touched
+  plan p{};
+  const char* why = "";
+  return plan_for(cublas_problem(g, some_scratch, nullptr), &p, &why) && int8_ready(p);
+}
+
+/// Whether B's columns go to cuBLAS's int8 GEMM in place: k contiguous in each (a packed B,
+/// or nn.Linear's n x k weights), column and batch strides multiples of 4, aligned, and n
+/// and k multiples of 4 (no line or value to pad).
+bool b_columns_ready(const detail::gemm_args& g) {
+  return g.k > 0 && g.b.rs == 1 && g.b.cs >= g.k && g.b.cs % 4 == 0 && g.b.bs % 4 == 0 && g.n % 4 == 0 &&
+         g.k % 4 == 0 && aligned4(g.b.data);
+}
+
+/// An integer GEMM through staged operands (detail::int8_line_element): A's m rows and B's n
+/// columns, padded to np = n rounded up to 4, as s8 lines of ld = packed_columns_ld(k) values
+/// (B read in place where b_columns_ready). cuBLAS multiplies them "TN" into np x m s32
+/// accumulators (C^T, column-major); A's row sums (needed when zb is not 0) and B's column
+/// sums (when A's offset after the u8 shift is not 0) are summed over the same lines; a
+/// thread per element corrects and finishes C. One scratch block holds it all.
+bool gemm_integer_staged(device_state& st, const detail::gemm_args& g) {
+  const bool u8 = g.a_type == dtype::u8;
   // a - za = (a - 128) - (za - 128) for a u8 A
-  const std::int32_t za = shift_a ? g.a_zero_point - 128 : g.a_zero_point, zb = g.b_zero_point;
+  const std::int32_t za = u8 ? g.a_zero_point - 128 : g.a_zero_point, zb = g.b_zero_point;
+  const idx ld = detail::packed_columns_ld(g.k), np = (g.n + 3) / 4 * 4;
   const idx a_batches = g.a.bs ? g.batch : 1, b_batches = g.b.bs ? g.batch : 1;
-  const idx acc_count = g.batch * g.m * g.n;
-  const idx rows = zb != 0 ? a_batches * g.m : 0, cols = za != 0 ? b_batches * g.n : 0;
-  const idx shifted = shift_a ? shifted_a_elements(g) : 0;
-  // The shifted A at a 256-byte boundary, as cuBLAS's tensor-core kernels want their operands.
-  const std::size_t shifted_at = (std::size_t(acc_count + rows + cols) * 4 + 255) / 256 * 256;
-  void* block = device_take(st, shifted_at + std::size_t(shifted));
+  const bool b_in_place = b_columns_ready(g);
+  const idx acc_count = g.batch * g.m * np;
+  const idx rows = zb != 0 ? a_batches * g.m : 0, cols = za != 0 ? b_batches * np : 0;
+  const idx a_values = a_batches * g.m * ld, b_values = b_in_place ? 0 : b_batches * np * ld;
+  // The staged lines at 256-byte boundaries, as cuBLAS's tensor-core kernels want operands.
+  auto round_up = [](std::size_t bytes) { return (bytes + 255) / 256 * 256; };
+  const std::size_t a_at = round_up(std::size_t(acc_count + rows + cols) * 4);
+  const std::size_t b_at = a_at + round_up(std::size_t(a_values));
+  void* block = device_take(st, b_at + std::size_t(b_values));
   if (!block) return false;  // the front end reports the scratch it could not get
   auto* acc = static_cast<std::int32_t*>(block);
   std::int32_t* row_sums = rows ? acc + acc_count : nullptr;
   std::int32_t* col_sums = cols ? acc + acc_count + rows : nullptr;
-  auto* shifted_a = static_cast<std::int8_t*>(block) + shifted_at;
-  if (shifted) shift_u8_kernel<<<grid_for(shifted), block_threads, 0, st.stream>>>(g.a, g.m, g.k, a_batches, shifted_a);
-  const detail::gemm_args s = cublas_problem(g, acc, shifted_a);
+  auto* a_lines = static_cast<std::int8_t*>(block) + a_at;
+  if (u8)
+    stage_int8_kernel<<<grid_for(a_values), block_threads, 0, st.stream>>>(
+        static_cast<const std::uint8_t*>(g.a.data), g.m, g.m, g.k, g.a.rs, g.a.cs, g.a.bs, a_batches, ld, a_lines);
+  else
+    stage_int8_kernel<<<grid_for(a_values), block_threads, 0, st.stream>>>(
+        static_cast<const std::int8_t*>(g.a.data), g.m, g.m, g.k, g.a.rs, g.a.cs, g.a.bs, a_batches, ld, a_lines);
+  // B's lines as cuBLAS reads them: in place (k values, its column stride apart) or staged.
+  const std::int8_t* b_lines = static_cast<const std::int8_t*>(g.b.data);
+  idx k_read = g.k, b_ld = g.b.cs, b_bs = g.b.bs;
+  if (!b_in_place) {
+    auto* staged = static_cast<std::int8_t*>(block) + b_at;
+    stage_int8_kernel<<<grid_for(b_values), block_threads, 0, st.stream>>>(b_lines, g.n, np, g.k, g.b.cs, g.b.rs,
+                                                                           g.b.bs, b_batches, ld, staged);
+    b_lines = staged;
+    k_read = ld;
+    b_ld = ld;
+    b_bs = g.b.bs ? np * ld : 0;
+  }
   if (rows)
-    line_sums_kernel<<<grid_for(rows), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(s.a.data), g.m,
-                                                                      g.k, s.a.rs, s.a.cs, s.a.bs, a_batches, row_sums);
+    line_sums_kernel<<<grid_for(rows), block_threads, 0, st.stream>>>(a_lines, g.m, ld, ld, 1, g.m * ld, a_batches,
+                                                                      row_sums);
   if (cols)
-    line_sums_kernel<<<grid_for(cols), block_threads, 0, st.stream>>>(static_cast<const std::int8_t*>(g.b.data), g.n,
-                                                                      g.k, g.b.cs, g.b.rs, g.b.bs, b_batches, col_sums);
-  if (check_launch("gemm offsets: shift and sums")) {
-    run_cublas(st, s);
-    finish_offsets_kernel<<<grid_for(acc_count), block_threads, 0, st.stream>>>(g, acc, row_sums, col_sums, za, zb);
-    check_launch("gemm finish_offsets_kernel");
+    line_sums_kernel<<<grid_for(cols), block_threads, 0, st.stream>>>(b_lines, np, k_read, b_ld, 1, b_bs, b_batches,
+                                                                      col_sums);
+  if (check_launch("gemm int8 staging and sums")) {
+    plan p{};
+    p.m = np;
+    p.n = g.m;
+    p.k = k_read;
+    p.first = {b_lines, k_read, np, 1, b_ld, b_bs};
+    p.op1 = CUBLAS_OP_T;
+    p.ld1 = b_ld;
+    p.second = {a_lines, k_read, g.m, 1, ld, g.a.bs ? g.m * ld : 0};
+    p.op2 = CUBLAS_OP_N;
+    p.ld2 = ld;
+    p.c = acc;
+    p.ldc = np;
+    p.cbs = g.m * np;
+    cublas_call(st, p, types{CUDA_R_8I, CUDA_R_32I, CUBLAS_COMPUTE_32I}, 1.0, 0.0, g.batch);
+    finish_integer_kernel<<<grid_for(g.batch * g.m * g.n), block_threads, 0, st.stream>>>(g, acc, np, row_sums,
+                                                                                          col_sums, za, zb);
+    check_launch("gemm finish_integer_kernel");
   }
   device_give_back(st, block);  // stream-ordered: reused only after the kernels
   return true;
@@ -329,7 +403,8 @@ bool gemm(const exec_args& ex, const detail::gemm_args& given) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return true;
   device_state& st = state_of(ex);
   cudaSetDevice(st.device);
-  if (has_offsets(g)) return gemm_with_offsets(st, g);
+  const bool integer = g.a_type == dtype::i8 || g.a_type == dtype::u8;
+  if (integer && !integer_direct(g)) return gemm_integer_staged(st, g);
   if (cublas_writes_c(g)) {
     run_cublas(st, g);
     return true;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "mixprec/dtype.hpp"
 
@@ -44,6 +45,21 @@ constexpr T packed_columns_element(const T* b, std::int64_t k, std::int64_t rs, 
                                    std::int64_t e) {
   const std::int64_t j = e / ld, kk = e % ld;
   return kk < k ? b[kk * rs + j * cs] : T{};
+}
+
+/// An integer GEMM's operands as a GPU stages them for cuBLAS's int8 kernels, which refuse
+/// leading dimensions that are not multiples of 4: lines (A's rows, B's columns) of
+/// packed_columns_ld(k) s8 values each, k contiguous. Value q of the line whose k values
+/// start at `line`, `step` apart: a u8 value shifted by -128 into s8 (a - za = (a - 128) -
+/// (za - 128)), and 0 past k, so that the padding adds nothing to the sums.
+template <class T>
+constexpr std::int8_t int8_line_element(const T* line, std::int64_t k, std::int64_t step, std::int64_t q) {
+  if (q >= k) return 0;
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    return std::int8_t(int(line[q * step]) - 128);
+  } else {
+    return line[q * step];
+  }
 }
 
 }  // namespace mixprec::detail
