@@ -171,6 +171,37 @@ MIXPREC_ALWAYS_INLINE void store_n(V v, T* p, std::int64_t n) {
     v.store_tail(p, n);
 }
 
+/// Whether V has its own load_pair / store_pair for T.
+template <class V, class T, class = void>
+struct has_pair_io : std::false_type {};
+template <class V, class T>
+struct has_pair_io<
+    V, T, std::void_t<decltype(V::load_pair(std::declval<const T*>(), std::declval<V*>(), std::declval<V*>()))>>
+    : std::true_type {};
+
+/// 2 * V::width consecutive elements from p as two vectors, and back: the first half and the
+/// second, unless V deals them between the two its own way (the AVX512-BF16 folder's f32x16
+/// takes bf16's even and odd elements: no widening shuffle in, one shuffle out). Element-wise
+/// ops do not see the order: every operand is dealt alike and store_pair undoes it.
+template <class V, class T>
+MIXPREC_ALWAYS_INLINE void load_pair(const T* p, V* first, V* second) {
+  if constexpr (has_pair_io<V, T>::value) {
+    V::load_pair(p, first, second);
+  } else {
+    *first = V::load(p);
+    *second = V::load(p + V::width);
+  }
+}
+template <class V, class T>
+MIXPREC_ALWAYS_INLINE void store_pair(T* p, V first, V second) {
+  if constexpr (has_pair_io<V, T>::value) {
+    V::store_pair(p, first, second);
+  } else {
+    first.store(p);
+    second.store(p + V::width);
+  }
+}
+
 /// Spread over a pass that steps through a row w elements at a time: asks for the line of
 /// the next row that element j starts (when it starts one), so the whole next row is asked
 /// for, a line per line consumed, while this row computes. Locality 2 (prefetcht1) stops in
@@ -217,20 +248,22 @@ struct nn_rows {
     });
   }
 
-  /// For j in [j0, j1) of one row: y = f(x) two vectors a step, f the same for all: two
+  /// For j in [j0, j1) of one row: y = f(a, b) two vectors a step, f the same for all: two
   /// independent chains of an activation's dependent FMAs, division and exp for the core to
-  /// overlap, where one vector a step left it waiting on the chain.
+  /// overlap, where one vector a step left it waiting on the chain. b: null for a unary f
+  /// (which then gets zeros). The pairs are dealt by load_pair, so f must be element-wise.
   template <class T, class F>
-  static void map_span(const T* a, T* y, idx j0, idx j1, F&& f) {
+  static void map_span(const T* a, const T* b, T* y, idx j0, idx j1, F&& f) {
     idx j = j0;
     for (; j + 2 * w <= j1; j += 2 * w) {
-      const V r0 = f(V::load(a + j), j), r1 = f(V::load(a + j + w), j + w);
-      r0.store(y + j);
-      r1.store(y + j + w);
+      V a0, a1, b0 = V::zero(), b1 = V::zero();
+      load_pair(a + j, &a0, &a1);
+      if (b) load_pair(b + j, &b0, &b1);
+      store_pair(y + j, f(a0, b0), f(a1, b1));
     }
     for (; j < j1; j += w) {
       const idx n = std::min(w, j1 - j);
-      store_n(f(load_n<V>(a + j, n), j), y + j, n);
+      store_n(f(load_n<V>(a + j, n), b ? load_n<V>(b + j, n) : V::zero()), y + j, n);
     }
   }
 
@@ -240,27 +273,31 @@ struct nn_rows {
     using K = detail::eltwise_kind;
     const K k = g.kind;
     if (k == K::add || k == K::mul || k == K::swiglu) {
-      const V b_all = g.bcs == 0 ? V::broadcast(A(widen(*b))) : V::zero();
-      auto bv = [&](idx j) { return g.bcs == 0 ? b_all : load_n<V>(b + j, std::min(w, j1 - j)); };
-      if (k == K::add) return map_span(a, y, j0, j1, [&](V x, idx j) { return x + bv(j); });
-      if (k == K::mul) return map_span(a, y, j0, j1, [&](V x, idx j) { return x * bv(j); });
-      return map_span(a, y, j0, j1, [&](V x, idx j) { return vsilu(x) * bv(j); });
+      // b: a row (or the one row broadcast to all), or one value for the row (bcs 0)
+      const bool one_value = g.bcs == 0;
+      const V b_all = one_value ? V::broadcast(A(widen(*b))) : V::zero();
+      const T* b_row = one_value ? nullptr : b;
+      auto other = [&](V bx) { return one_value ? b_all : bx; };
+      if (k == K::add) return map_span(a, b_row, y, j0, j1, [&](V x, V bx) { return x + other(bx); });
+      if (k == K::mul) return map_span(a, b_row, y, j0, j1, [&](V x, V bx) { return x * other(bx); });
+      return map_span(a, b_row, y, j0, j1, [&](V x, V bx) { return vsilu(x) * other(bx); });
     }
+    const T* const none = nullptr;  // unary: no b
     switch (k) {
       case K::scale: {
         const V alpha = V::broadcast(A(g.alpha));
-        return map_span(a, y, j0, j1, [&](V x, idx) { return alpha * x; });
+        return map_span(a, none, y, j0, j1, [&](V x, V) { return alpha * x; });
       }
       case K::relu:
-        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::relu, x); });
+        return map_span(a, none, y, j0, j1, [](V x, V) { return vactivate(K::relu, x); });
       case K::gelu_erf:
-        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::gelu_erf, x); });
+        return map_span(a, none, y, j0, j1, [](V x, V) { return vactivate(K::gelu_erf, x); });
       case K::gelu_tanh:
-        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::gelu_tanh, x); });
+        return map_span(a, none, y, j0, j1, [](V x, V) { return vactivate(K::gelu_tanh, x); });
       case K::silu:
-        return map_span(a, y, j0, j1, [](V x, idx) { return vactivate(K::silu, x); });
+        return map_span(a, none, y, j0, j1, [](V x, V) { return vactivate(K::silu, x); });
       default:
-        return map_span(a, y, j0, j1, [](V x, idx) { return x; });
+        return map_span(a, none, y, j0, j1, [](V x, V) { return x; });
     }
   }
 

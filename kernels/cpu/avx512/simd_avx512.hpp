@@ -79,14 +79,15 @@ inline __m512d load8_tail(const T* p, idx k) {
 
 /// f32 -> bf16 bits by integer operations: round to nearest even, NaN made quiet (the method
 /// of detail::f32_to_bf16_bits, sixteen lanes at a time; subnormals round correctly).
-inline __m256i ps_to_bf16_bits_by_integers(__m512 v) {
+/// The bits in the low 16 of each 32-bit lane (the high 16 zero).
+inline __m512i ps_to_bf16_lanes_by_integers(__m512 v) {
   const __m512i b = _mm512_castps_si512(v);
   const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+  const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
   const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x40));
-  return _mm512_cvtepi32_epi16(r);
+  return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x40));
 }
+inline __m256i ps_to_bf16_bits_by_integers(__m512 v) { return _mm512_cvtepi32_epi16(ps_to_bf16_lanes_by_integers(v)); }
 
 /// f32 -> bf16 bits, round to nearest even, NaN made quiet, subnormals rounded, not flushed.
 /// Where the folder is built for AVX512-BF16, vcvtneps2bf16 and a class test do it, where
@@ -218,6 +219,33 @@ struct f32x16 {
     return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23))};
   }
   float reduce_add() const { return _mm512_reduce_add_ps(v); }
+#if defined(__AVX512BF16__)
+  /// 32 bf16 values as two vectors, dealt even and odd (nn_rows.hpp's load_pair): a shift and
+  /// a mask of one 64-byte load, where two vectors in order take two widening shuffles.
+  static void load_pair(const bfloat16* p, f32x16* even, f32x16* odd) {
+    const __m512i v = _mm512_loadu_si512(p);
+    *even = {_mm512_castsi512_ps(_mm512_slli_epi32(v, 16))};
+    *odd = {_mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(0xffff0000u))))};
+  }
+  /// The inverse of load_pair, each value rounded once to bf16 (as ps_to_bf16_bits): one
+  /// vcvtne2ps2bf16 and one vpermw that puts the halves back in order.
+  static void store_pair(bfloat16* p, f32x16 even, f32x16 odd) {
+    constexpr int subnormal_class = 0x20;  // vfpclassps category: denormal
+    __m512i r;
+    if (__builtin_expect(
+            (_mm512_fpclass_ps_mask(even.v, subnormal_class) | _mm512_fpclass_ps_mask(odd.v, subnormal_class)) == 0,
+            1)) {
+      // cvtne2ps: even's 16 in elements 0-15, odd's in 16-31; element 2i takes i, 2i+1 takes 16+i
+      const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                                  22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+      r = _mm512_permutexvar_epi16(interleave, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(odd.v, even.v)));
+    } else {
+      r = _mm512_or_si512(_mm512_slli_epi32(ps_to_bf16_lanes_by_integers(odd.v), 16),
+                          ps_to_bf16_lanes_by_integers(even.v));
+    }
+    _mm512_storeu_si512(p, r);
+  }
+#endif
 };
 
 /// s[r * stride + k] = the sum of acc[r][k]'s lanes for 4 rows x 4 keys, as the generic
