@@ -109,21 +109,61 @@ struct train_rows {
         const T* a = static_cast<const T*>(g.a) + i * g.lda;
         const T* dy = static_cast<const T*>(g.dy) + i * g.lddy;
         T* da = static_cast<T*>(g.da) + i * g.ldda;
-        for (idx j = j0; j < j1; j += w) {
-          const idx n = std::min(w, j1 - j);
-          const V x = load_n<V>(a + j, n), d = load_n<V>(dy + j, n);
-          if (!swiglu) {
-            store_n(d * vderivative(g.kind, x), da + j, n);
-            continue;
-          }
-          const V up = load_n<V>(static_cast<const T*>(g.b) + i * g.ldb + j, n);
-          const V ds = vderivative(detail::eltwise_kind::silu, x);
-          const V s = vsilu(x);
-          store_n(d * up * ds, da + j, n);
-          store_n(d * s, static_cast<T*>(g.db) + i * g.lddb + j, n);
-        }
+        if (swiglu)
+          swiglu_backward_span(a, static_cast<const T*>(g.b) + i * g.ldb, dy, da, static_cast<T*>(g.db) + i * g.lddb,
+                               j0, j1);
+        else
+          activation_backward_span(g.kind, a, dy, da, j0, j1);
       }
     });
+  }
+
+  /// da = dy * f'(a) over [j0, j1) of a row, the activation chosen once per span and two
+  /// vectors a step (nn_rows::map_span), as the forward ops run.
+  template <class T>
+  static void activation_backward_span(detail::eltwise_kind kind, const T* a, const T* dy, T* da, idx j0, idx j1) {
+    using K = detail::eltwise_kind;
+    switch (kind) {
+      case K::relu:
+        return R::map_span(a, dy, da, j0, j1, [](V x, V d) { return d * vderivative(K::relu, x); });
+      case K::gelu_erf:
+        return R::map_span(a, dy, da, j0, j1, [](V x, V d) { return d * vderivative(K::gelu_erf, x); });
+      case K::gelu_tanh:
+        return R::map_span(a, dy, da, j0, j1, [](V x, V d) { return d * vderivative(K::gelu_tanh, x); });
+      case K::silu:
+        return R::map_span(a, dy, da, j0, j1, [](V x, V d) { return d * vderivative(K::silu, x); });
+      default:
+        return R::map_span(a, dy, da, j0, j1, [](V, V d) { return d * V::broadcast(A(1)); });
+    }
+  }
+
+  /// SwiGLU's backward over [j0, j1) of a row: da = dy * up * silu'(a), db = dy * silu(a), two
+  /// vectors a step, every operand dealt by load_pair.
+  template <class T>
+  static void swiglu_backward_span(const T* a, const T* up, const T* dy, T* da, T* db, idx j0, idx j1) {
+    auto step = [](V x, V u, V d, V* dx, V* dup) {
+      const V ds = vderivative(detail::eltwise_kind::silu, x);
+      *dx = d * u * ds;
+      *dup = d * vsilu(x);
+    };
+    idx j = j0;
+    for (; j + 2 * w <= j1; j += 2 * w) {
+      V x0, x1, u0, u1, d0, d1, da0, da1, db0, db1;
+      load_pair(a + j, &x0, &x1);
+      load_pair(up + j, &u0, &u1);
+      load_pair(dy + j, &d0, &d1);
+      step(x0, u0, d0, &da0, &db0);
+      step(x1, u1, d1, &da1, &db1);
+      store_pair(da + j, da0, da1);
+      store_pair(db + j, db0, db1);
+    }
+    for (; j < j1; j += w) {
+      const idx n = std::min(w, j1 - j);
+      V dx, dup;
+      step(load_n<V>(a + j, n), load_n<V>(up + j, n), load_n<V>(dy + j, n), &dx, &dup);
+      store_n(dx, da + j, n);
+      store_n(dup, db + j, n);
+    }
   }
 
   // ---- softmax backward ----
