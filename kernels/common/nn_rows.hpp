@@ -233,6 +233,20 @@ struct nn_rows {
     for (; j < len; j += w) a0 = step(a0, j, std::min(w, len - j));
     return merge(merge(a0, a1), merge(a2, a3));
   }
+  /// As fold4, with each block of 4 w read as two pairs by pair_step(&acc0, &acc1, j) (in
+  /// load_pair's order: a pass that stores per pair must read back the same way) and the
+  /// rest of the row a vector at a time, in order, by step.
+  template <class PairStep, class Step, class Merge>
+  static V fold4_pairs(idx len, V init, PairStep&& pair_step, Step&& step, Merge&& merge) {
+    V a0 = init, a1 = init, a2 = init, a3 = init;
+    idx j = 0;
+    for (; j + 4 * w <= len; j += 4 * w) {
+      pair_step(&a0, &a1, j);
+      pair_step(&a2, &a3, j + 2 * w);
+    }
+    for (; j < len; j += w) a0 = step(a0, j, std::min(w, len - j));
+    return merge(merge(a0, a1), merge(a2, a3));
+  }
   static V add(V a, V b) { return a + b; }
   static V max_of(V a, V b) { return V::max(a, b); }
 
@@ -323,6 +337,19 @@ struct nn_rows {
     if (m) z = z + load_n<V>(m + j, n);
     return z;
   }
+  /// The same for columns [j, j + 2 w), dealt by load_pair.
+  template <class T>
+  static void logits_pair(const T* x, const T* m, idx j, V scale, V* z0, V* z1) {
+    load_pair(x + j, z0, z1);
+    *z0 = *z0 * scale;
+    *z1 = *z1 * scale;
+    if (m) {
+      V m0, m1;
+      load_pair(m + j, &m0, &m1);
+      *z0 = *z0 + m0;
+      *z1 = *z1 + m1;
+    }
+  }
 
   template <class T>
   static void softmax_row(const detail::softmax_args& g, idx i, bool prefetch_next) {
@@ -334,8 +361,17 @@ struct nn_rows {
     // Columns past `len` are causally masked: they get 0 (log: -inf) without being read.
     idx len = g.cols;
     if (g.causal) len = std::max(idx(0), std::min(g.cols, i + g.causal_offset + 1));
-    const V vmax = fold4(
+    // Blocks of 4 w as pairs (bf16 read without widening shuffles), the rest in order; the
+    // exp pass keeps its exps in the same order and the final pass reads them back alike.
+    const idx paired = len / (4 * w) * (4 * w);
+    const V vmax = fold4_pairs(
         len, V::broadcast(neg_inf),
+        [&](V* a0, V* a1, idx j) {
+          V z0, z1;
+          logits_pair(x, m, j, scale, &z0, &z1);
+          *a0 = V::max(*a0, z0);
+          *a1 = V::max(*a1, z1);
+        },
         [&](V a, idx j, idx n) {
           const V z = logits(x, m, j, n, scale);
           return V::max(a, n == w ? z : V::tail_or(z, n, neg_inf));
@@ -359,8 +395,23 @@ struct nn_rows {
     kept += (line - (reinterpret_cast<std::uintptr_t>(kept) / sizeof(A)) % line) % line;
     // The exp pass is compute-bound: it asks for the next row's logits meanwhile.
     const V sum = empty ? V::zero()
-                        : fold4(
+                        : fold4_pairs(
                               len, V::zero(),
+                              [&](V* a0, V* a1, idx j) {
+                                if (prefetch_next) {
+                                  prefetch_next_row_line<2>(x + g.ldx, j);
+                                  prefetch_next_row_line<2>(x + g.ldx, j + w);
+                                }
+                                V z0, z1;
+                                logits_pair(x, m, j, scale, &z0, &z1);
+                                const V e0 = vexp(z0 - vm), e1 = vexp(z1 - vm);
+                                if (keep) {
+                                  e0.store(kept + j);
+                                  e1.store(kept + j + w);
+                                }
+                                *a0 = *a0 + e0;
+                                *a1 = *a1 + e1;
+                              },
                               [&](V a, idx j, idx n) {
                                 if (prefetch_next) prefetch_next_row_line<2>(x + g.ldx, j);
                                 const V z = logits(x, m, j, n, scale);
@@ -373,14 +424,25 @@ struct nn_rows {
     const V fill = V::broadcast(g.log ? neg_inf : A(0));
     if (g.log) {
       const V shift = V::broadcast(empty ? A(0) : mx + A(std::log(s)));
-      for (idx j = 0; j < len; j += w) {
+      for (idx j = 0; j < paired; j += 2 * w) {
+        V z0 = fill, z1 = fill;
+        if (!empty) {
+          logits_pair(x, m, j, scale, &z0, &z1);
+          z0 = z0 - shift;
+          z1 = z1 - shift;
+        }
+        store_pair(y + j, z0, z1);
+      }
+      for (idx j = paired; j < len; j += w) {
         const idx n = std::min(w, len - j);
         const V r = empty ? fill : logits(x, m, j, n, scale) - shift;
         store_n(r, y + j, n);
       }
     } else {
       const V inv = V::broadcast(A(1) / s);
-      for (idx j = 0; j < len; j += w) {
+      for (idx j = 0; j < paired; j += 2 * w)
+        store_pair(y + j, empty ? fill : V::load(kept + j) * inv, empty ? fill : V::load(kept + j + w) * inv);
+      for (idx j = paired; j < len; j += w) {
         const idx n = std::min(w, len - j);
         const V r = empty ? fill : V::load(kept + j) * inv;
         store_n(r, y + j, n);
