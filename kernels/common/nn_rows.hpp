@@ -192,6 +192,17 @@ MIXPREC_ALWAYS_INLINE void load_pair(const T* p, V* first, V* second) {
     *second = V::load(p + V::width);
   }
 }
+/// Where element j of a row read in blocks of 2 * V::width by load_pair (from the row's
+/// start) sits once the block's two vectors are stored back to back in order.
+template <class V, class T>
+constexpr std::int64_t pair_position(std::int64_t j) {
+  if constexpr (has_pair_io<V, T>::value) {
+    const std::int64_t block = 2 * V::width;
+    return j - j % block + V::pair_slot(int(j % block));
+  } else {
+    return j;
+  }
+}
 template <class V, class T>
 MIXPREC_ALWAYS_INLINE void store_pair(T* p, V first, V second) {
   if constexpr (has_pair_io<V, T>::value) {

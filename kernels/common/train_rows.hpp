@@ -307,10 +307,20 @@ struct train_rows {
       return;
     }
     const A neg_inf = -std::numeric_limits<A>::infinity();
-    // Pass 1: the maximum and (for label smoothing) the sum of the logits.
+    // Pass 1: the maximum and (for label smoothing) the sum of the logits. Blocks of 4 w are
+    // read as pairs (load_pair: bf16 without widening shuffles), the rest in order; pass 2
+    // keeps its exps in that order and pass 3 reads them back alike.
+    const idx paired = cols / (4 * w) * (4 * w);
     V vsum = V::zero();
-    const V vmax = R::fold4(
+    const V vmax = R::fold4_pairs(
         cols, V::broadcast(neg_inf),
+        [&](V* a0, V* a1, idx j) {
+          V v0, v1;
+          load_pair(z + j, &v0, &v1);
+          vsum = vsum + v0 + v1;
+          *a0 = V::max(*a0, v0);
+          *a1 = V::max(*a1, v1);
+        },
         [&](V a, idx j, idx n) {
           const V v = load_n<V>(z + j, n);
           vsum = vsum + v;
@@ -323,8 +333,23 @@ struct train_rows {
     thread_local local_vector<A> kept_storage;
     if (dz && kept_storage.size() < std::size_t(cols + w)) kept_storage.resize(std::size_t(cols + w));
     A* kept = kept_storage.data();
-    const V vsumexp = R::fold4(
+    const V vsumexp = R::fold4_pairs(
         cols, V::zero(),
+        [&](V* a0, V* a1, idx j) {
+          if (prefetch_next) {
+            prefetch_next_row_line<2>(z + g.ldl, j);
+            prefetch_next_row_line<2>(z + g.ldl, j + w);
+          }
+          V v0, v1;
+          load_pair(z + j, &v0, &v1);
+          const V e0 = vexp(v0 - vm), e1 = vexp(v1 - vm);
+          if (dz) {
+            e0.store(kept + j);
+            e1.store(kept + j + w);
+          }
+          *a0 = *a0 + e0;
+          *a1 = *a1 + e1;
+        },
         [&](V a, idx j, idx n) {
           if (prefetch_next) prefetch_next_row_line<2>(z + g.ldl, j);
           const V v = load_n<V>(z + j, n);
@@ -342,8 +367,11 @@ struct train_rows {
     // Pass 3: grad_scale * (p - (1 - s) e_label - s / cols).
     const V inv = V::broadcast(A(g.grad_scale) / sumexp);
     const V off = V::broadcast(A(g.grad_scale) * s / A(cols));
-    const A p_label = kept[label] / sumexp;
-    for (idx j = 0; j < cols; j += w) {
+    const A p_label = kept[label < paired ? pair_position<V, T>(label) : label] / sumexp;
+    for (idx j = 0; j < paired; j += 2 * w)
+      store_pair(dz + j, V::fma(V::load(kept + j), inv, V::zero() - off),
+                 V::fma(V::load(kept + j + w), inv, V::zero() - off));
+    for (idx j = paired; j < cols; j += w) {
       const idx n = std::min(w, cols - j);
       store_n(V::fma(V::load(kept + j), inv, V::zero() - off), dz + j, n);
     }

@@ -227,6 +227,8 @@ struct f32x16 {
     *even = {_mm512_castsi512_ps(_mm512_slli_epi32(v, 16))};
     *odd = {_mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(0xffff0000u))))};
   }
+  /// Where value `at` (< 32) of a load_pair lands in even, then odd.
+  static constexpr int pair_slot(int at) { return at % 2 * 16 + at / 2; }
   /// The inverse of load_pair, each value rounded once to bf16 (as ps_to_bf16_bits): one
   /// vcvtne2ps2bf16 and one vpermw that puts the halves back in order.
   static void store_pair(bfloat16* p, f32x16 even, f32x16 odd) {
