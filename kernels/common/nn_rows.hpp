@@ -244,19 +244,53 @@ struct nn_rows {
     for (; j < len; j += w) a0 = step(a0, j, std::min(w, len - j));
     return merge(merge(a0, a1), merge(a2, a3));
   }
-  /// As fold4, with each block of 4 w read as two pairs by pair_step(&acc0, &acc1, j) (in
-  /// load_pair's order: a pass that stores per pair must read back the same way) and the
-  /// rest of the row a vector at a time, in order, by step.
-  template <class PairStep, class Step, class Merge>
-  static V fold4_pairs(idx len, V init, PairStep&& pair_step, Step&& step, Merge&& merge) {
+  /// As fold4, for a row read by read(j, n) a vector at a time or by read_pair(j, &v0, &v1)
+  /// two at a time (load_pair's order): blocks of 4 w as two pairs, the rest a vector at a
+  /// time. step(acc, v, j, n) gets each vector read and where it sits, so a pass that keeps
+  /// its vectors by j keeps them in the order map_pairs_like_fold reads them back.
+  template <class Read, class ReadPair, class Step, class Merge>
+  static V fold4_pairs(idx len, V init, Read&& read, ReadPair&& read_pair, Step&& step, Merge&& merge) {
     V a0 = init, a1 = init, a2 = init, a3 = init;
     idx j = 0;
     for (; j + 4 * w <= len; j += 4 * w) {
-      pair_step(&a0, &a1, j);
-      pair_step(&a2, &a3, j + 2 * w);
+      V v0, v1, v2, v3;
+      read_pair(j, &v0, &v1);
+      read_pair(j + 2 * w, &v2, &v3);
+      a0 = step(a0, v0, j, w);
+      a1 = step(a1, v1, j + w, w);
+      a2 = step(a2, v2, j + 2 * w, w);
+      a3 = step(a3, v3, j + 3 * w, w);
     }
-    for (; j < len; j += w) a0 = step(a0, j, std::min(w, len - j));
+    for (; j < len; j += w) {
+      const idx n = std::min(w, len - j);
+      a0 = step(a0, read(j, n), j, n);
+    }
     return merge(merge(a0, a1), merge(a2, a3));
+  }
+  /// y = f(v, j) for the vectors of [0, len), read and stored in fold4_pairs' order.
+  template <class T, class Read, class ReadPair, class F>
+  static void map_pairs_like_fold(T* y, idx len, Read&& read, ReadPair&& read_pair, F&& f) {
+    const idx paired = len / (4 * w) * (4 * w);
+    for (idx j = 0; j < paired; j += 2 * w) {
+      V v0, v1;
+      read_pair(j, &v0, &v1);
+      store_pair(y + j, f(v0, j), f(v1, j + w));
+    }
+    for (idx j = paired; j < len; j += w) {
+      const idx n = std::min(w, len - j);
+      store_n(f(read(j, n), j), y + j, n);
+    }
+  }
+  /// y = f(v) over [0, len) for the vectors a fold4_pairs pass kept at `kept` by their j.
+  template <class T, class F>
+  static void map_kept(T* y, idx len, const A* kept, F&& f) {
+    map_pairs_like_fold(
+        y, len, [&](idx j, idx) { return V::load(kept + j); },
+        [&](idx j, V* v0, V* v1) {
+          *v0 = V::load(kept + j);
+          *v1 = V::load(kept + j + w);
+        },
+        [&](V v, idx) { return f(v); });
   }
   static V add(V a, V b) { return a + b; }
   static V max_of(V a, V b) { return V::max(a, b); }
@@ -372,97 +406,53 @@ struct nn_rows {
     // Columns past `len` are causally masked: they get 0 (log: -inf) without being read.
     idx len = g.cols;
     if (g.causal) len = std::max(idx(0), std::min(g.cols, i + g.causal_offset + 1));
-    // Blocks of 4 w as pairs (bf16 read without widening shuffles), the rest in order; the
-    // exp pass keeps its exps in the same order and the final pass reads them back alike.
-    const idx paired = len / (4 * w) * (4 * w);
+    // Every logit -inf (all masked, or no column visible): no distribution; the row is 0
+    // (log: -inf). A NaN logit: the max may or may not keep it, but its exp makes the sum, and
+    // so the row, NaN.
+    const V fill = V::broadcast(g.log ? neg_inf : A(0));
+    auto fill_from = [&](idx j0) {
+      for (idx j = j0; j < g.cols; j += w) store_n(fill, y + j, std::min(w, g.cols - j));
+    };
+    // Blocks of 4 w are read as pairs (bf16 without widening shuffles), the rest in order;
+    // the exps are kept, and the row written, in that order.
+    auto read = [&](idx j, idx n) { return logits(x, m, j, n, scale); };
+    auto read_pair = [&](idx j, V* z0, V* z1) { logits_pair(x, m, j, scale, z0, z1); };
+    auto visible = [&](V z, idx n) { return n == w ? z : V::tail_or(z, n, neg_inf); };
     const V vmax = fold4_pairs(
-        len, V::broadcast(neg_inf),
-        [&](V* a0, V* a1, idx j) {
-          V z0, z1;
-          logits_pair(x, m, j, scale, &z0, &z1);
-          *a0 = V::max(*a0, z0);
-          *a1 = V::max(*a1, z1);
-        },
-        [&](V a, idx j, idx n) {
-          const V z = logits(x, m, j, n, scale);
-          return V::max(a, n == w ? z : V::tail_or(z, n, neg_inf));
-        },
+        len, V::broadcast(neg_inf), read, read_pair, [&](V a, V z, idx, idx n) { return V::max(a, visible(z, n)); },
         max_of);
-    A mx = vmax.reduce_max();
-    // A NaN logit: the max may or may not have kept it, but its exp makes the sum, and so
-    // the row, NaN. Every logit -inf: no distribution; the row is 0 (log: -inf).
-    const bool empty = mx == neg_inf;
-    if (empty) mx = 0;
+    const A mx = vmax.reduce_max();
+    if (mx == neg_inf) return fill_from(0);
     const V vm = V::broadcast(mx);
     // exp(z - max) is kept in an A-typed row buffer for the final scaling: one exp per
     // entry instead of two (the exps, not the memory, bound this loop).
     // 64-byte aligned: a full-width store across two cache lines costs about twice one within.
     thread_local local_vector<A> kept_storage;
-    const bool keep = !g.log && !empty;
+    const bool keep = !g.log;
     constexpr std::size_t line = 64 / sizeof(A);
     if (keep && kept_storage.size() < std::size_t(len) + std::size_t(w) + line)
       kept_storage.resize(std::size_t(len) + std::size_t(w) + line);
     A* kept = kept_storage.data();
     kept += (line - (reinterpret_cast<std::uintptr_t>(kept) / sizeof(A)) % line) % line;
     // The exp pass is compute-bound: it asks for the next row's logits meanwhile.
-    const V sum = empty ? V::zero()
-                        : fold4_pairs(
-                              len, V::zero(),
-                              [&](V* a0, V* a1, idx j) {
-                                if (prefetch_next) {
-                                  prefetch_next_row_line<2>(x + g.ldx, j);
-                                  prefetch_next_row_line<2>(x + g.ldx, j + w);
-                                }
-                                V z0, z1;
-                                logits_pair(x, m, j, scale, &z0, &z1);
-                                const V e0 = vexp(z0 - vm), e1 = vexp(z1 - vm);
-                                if (keep) {
-                                  e0.store(kept + j);
-                                  e1.store(kept + j + w);
-                                }
-                                *a0 = *a0 + e0;
-                                *a1 = *a1 + e1;
-                              },
-                              [&](V a, idx j, idx n) {
-                                if (prefetch_next) prefetch_next_row_line<2>(x + g.ldx, j);
-                                const V z = logits(x, m, j, n, scale);
-                                const V e = vexp((n == w ? z : V::tail_or(z, n, neg_inf)) - vm);
-                                if (keep) e.store(kept + j);  // kept has w spare entries past len
-                                return a + e;
-                              },
-                              add);
+    const V sum = fold4_pairs(
+        len, V::zero(), read, read_pair,
+        [&](V a, V z, idx j, idx n) {
+          if (prefetch_next) prefetch_next_row_line<2>(x + g.ldx, j);
+          const V e = vexp(visible(z, n) - vm);
+          if (keep) e.store(kept + j);  // kept has w spare entries past len
+          return a + e;
+        },
+        add);
     const A s = sum.reduce_add();
-    const V fill = V::broadcast(g.log ? neg_inf : A(0));
     if (g.log) {
-      const V shift = V::broadcast(empty ? A(0) : mx + A(std::log(s)));
-      for (idx j = 0; j < paired; j += 2 * w) {
-        V z0 = fill, z1 = fill;
-        if (!empty) {
-          logits_pair(x, m, j, scale, &z0, &z1);
-          z0 = z0 - shift;
-          z1 = z1 - shift;
-        }
-        store_pair(y + j, z0, z1);
-      }
-      for (idx j = paired; j < len; j += w) {
-        const idx n = std::min(w, len - j);
-        const V r = empty ? fill : logits(x, m, j, n, scale) - shift;
-        store_n(r, y + j, n);
-      }
+      const V shift = V::broadcast(mx + A(std::log(s)));
+      map_pairs_like_fold(y, len, read, read_pair, [&](V z, idx) { return z - shift; });
     } else {
       const V inv = V::broadcast(A(1) / s);
-      for (idx j = 0; j < paired; j += 2 * w)
-        store_pair(y + j, empty ? fill : V::load(kept + j) * inv, empty ? fill : V::load(kept + j + w) * inv);
-      for (idx j = paired; j < len; j += w) {
-        const idx n = std::min(w, len - j);
-        const V r = empty ? fill : V::load(kept + j) * inv;
-        store_n(r, y + j, n);
-      }
+      map_kept(y, len, kept, [&](V e) { return e * inv; });
     }
-    for (idx j = len; j < g.cols; j += w) {
-      const idx n = std::min(w, g.cols - j);
-      store_n(fill, y + j, n);
-    }
+    fill_from(len);
   }
 
   /// Runs body(b, e) over row ranges of about 2^14 elements (of row_elements each) or more.

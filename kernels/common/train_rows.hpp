@@ -309,22 +309,16 @@ struct train_rows {
     const A neg_inf = -std::numeric_limits<A>::infinity();
     // Pass 1: the maximum and (for label smoothing) the sum of the logits. Blocks of 4 w are
     // read as pairs (load_pair: bf16 without widening shuffles), the rest in order; pass 2
-    // keeps its exps in that order and pass 3 reads them back alike.
-    const idx paired = cols / (4 * w) * (4 * w);
+    // keeps its exps in that order and pass 3 writes the row in it.
+    auto read = [&](idx j, idx n) { return load_n<V>(z + j, n); };
+    auto read_pair = [&](idx j, V* v0, V* v1) { load_pair(z + j, v0, v1); };
+    auto visible = [&](V v, idx n) { return n == w ? v : V::tail_or(v, n, neg_inf); };
     V vsum = V::zero();
     const V vmax = R::fold4_pairs(
-        cols, V::broadcast(neg_inf),
-        [&](V* a0, V* a1, idx j) {
-          V v0, v1;
-          load_pair(z + j, &v0, &v1);
-          vsum = vsum + v0 + v1;
-          *a0 = V::max(*a0, v0);
-          *a1 = V::max(*a1, v1);
-        },
-        [&](V a, idx j, idx n) {
-          const V v = load_n<V>(z + j, n);
+        cols, V::broadcast(neg_inf), read, read_pair,
+        [&](V a, V v, idx, idx n) {
           vsum = vsum + v;
-          return V::max(a, n == w ? v : V::tail_or(v, n, neg_inf));
+          return V::max(a, visible(v, n));
         },
         R::max_of);
     const A mx = vmax.reduce_max();
@@ -334,26 +328,10 @@ struct train_rows {
     if (dz && kept_storage.size() < std::size_t(cols + w)) kept_storage.resize(std::size_t(cols + w));
     A* kept = kept_storage.data();
     const V vsumexp = R::fold4_pairs(
-        cols, V::zero(),
-        [&](V* a0, V* a1, idx j) {
-          if (prefetch_next) {
-            prefetch_next_row_line<2>(z + g.ldl, j);
-            prefetch_next_row_line<2>(z + g.ldl, j + w);
-          }
-          V v0, v1;
-          load_pair(z + j, &v0, &v1);
-          const V e0 = vexp(v0 - vm), e1 = vexp(v1 - vm);
-          if (dz) {
-            e0.store(kept + j);
-            e1.store(kept + j + w);
-          }
-          *a0 = *a0 + e0;
-          *a1 = *a1 + e1;
-        },
-        [&](V a, idx j, idx n) {
+        cols, V::zero(), read, read_pair,
+        [&](V a, V v, idx j, idx n) {
           if (prefetch_next) prefetch_next_row_line<2>(z + g.ldl, j);
-          const V v = load_n<V>(z + j, n);
-          const V e = vexp((n == w ? v : V::tail_or(v, n, neg_inf)) - vm);
+          const V e = vexp(visible(v, n) - vm);
           if (dz) e.store(kept + j);
           return a + e;
         },
@@ -367,14 +345,9 @@ struct train_rows {
     // Pass 3: grad_scale * (p - (1 - s) e_label - s / cols).
     const V inv = V::broadcast(A(g.grad_scale) / sumexp);
     const V off = V::broadcast(A(g.grad_scale) * s / A(cols));
-    const A p_label = kept[label < paired ? pair_position<V, T>(label) : label] / sumexp;
-    for (idx j = 0; j < paired; j += 2 * w)
-      store_pair(dz + j, V::fma(V::load(kept + j), inv, V::zero() - off),
-                 V::fma(V::load(kept + j + w), inv, V::zero() - off));
-    for (idx j = paired; j < cols; j += w) {
-      const idx n = std::min(w, cols - j);
-      store_n(V::fma(V::load(kept + j), inv, V::zero() - off), dz + j, n);
-    }
+    const bool label_paired = label < cols / (4 * w) * (4 * w);
+    const A p_label = kept[label_paired ? pair_position<V, T>(label) : label] / sumexp;
+    R::map_kept(dz, cols, kept, [&](V e) { return V::fma(e, inv, V::zero() - off); });
     const A at_label = A(g.grad_scale) * (p_label - (A(1) - s) - s / A(cols));
     lane1<A>{at_label}.store(dz + label);
   }

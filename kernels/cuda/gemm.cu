@@ -152,12 +152,13 @@ detail::gemm_args accumulators_into(const detail::gemm_args& g, void* scratch) {
 }
 
 /// What cuBLAS multiplies for g: g itself when it writes C; else the accumulators into
-/// `acc`, with s8 operands and no zero points (a u8 A as its shifted copy at `shifted_a`).
-detail::gemm_args cublas_problem(const detail::gemm_args& g, void* acc, const void* shifted_a) {
+/// `acc`, with s8 operands and no zero points (a u8 A as the row-major s8 lines it is staged
+/// into, which are not made yet: their address is left null).
+detail::gemm_args cublas_problem(const detail::gemm_args& g, void* acc) {
   if (cublas_writes_c(g)) return g;
   detail::gemm_args s = accumulators_into(g, acc);
   if (g.a_type == dtype::u8) {
-    s.a = {shifted_a, g.k, 1, g.a.bs ? g.m * g.k : 0};
+    s.a = {nullptr, g.k, 1, g.a.bs ? g.m * g.k : 0};
     s.a_type = dtype::i8;
   }
   s.a_zero_point = s.b_zero_point = 0;
@@ -179,7 +180,7 @@ bool supports_cublas(const void* problem, const char** why) {
     *why = "B was packed into the CPU kernels' panels";
     return false;
   }
-  const detail::gemm_args g = cublas_problem(with_strided_b(given), nullptr, nullptr);
+  const detail::gemm_args g = cublas_problem(with_strided_b(given), nullptr);
   plan p{};
   types t{};
   if (g.a_type != g.b_type) {
@@ -314,7 +315,7 @@ bool integer_direct(const detail::gemm_args& g) {
   void* const some_scratch = reinterpret_cast<void*>(std::uintptr_t(256));  // planned, never touched
   plan p{};
   const char* why = "";
-  return plan_for(cublas_problem(g, some_scratch, nullptr), &p, &why) && int8_ready(p);
+  return plan_for(cublas_problem(g, some_scratch), &p, &why) && int8_ready(p);
 }
 
 /// Whether B's columns go to cuBLAS's int8 GEMM in place: k contiguous in each (a packed B,
